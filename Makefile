@@ -1,0 +1,52 @@
+# Cairn's entry points. The README shows two of them:
+#   make demo   installs what is missing, builds libcairn.so, runs the C, Python and Go examples
+#   make test   builds and runs every test in every language
+# The language-specific rules live in mk/*.mk.
+
+SHELL := /bin/bash
+ROOT := $(abspath .)
+BUILD := $(ROOT)/build
+LIBDIR := $(BUILD)/lib
+LIB := $(LIBDIR)/libcairn.so
+HEADER := $(ROOT)/include/cairn.h
+# The Swift runtime is linked into libcairn.so statically, so users need no Swift toolchain.
+SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
+DEMO_DB := $(BUILD)/demo-db
+
+.PHONY: all deps lib demo test test-swift test-exports clean
+
+all: lib
+
+deps:
+	@bash scripts/install-deps.sh
+
+lib: deps
+	$(SWIFT_RELEASE) --product cairn
+	@mkdir -p $(LIBDIR)
+	@cp -f .build/release/libcairn.so $(LIB)
+	@echo "built $(LIB)"
+
+test-swift: deps
+	swift test 2>&1 | tee $(BUILD)/swift-test.log | grep -E "conformance:|error|failed|passed|Executed" ; test $${PIPESTATUS[0]} -eq 0
+
+test-exports: lib
+	@bash scripts/check-exports.sh $(LIB) $(HEADER)
+
+include mk/c.mk
+include mk/python.mk
+include mk/go.mk
+
+demo: lib demo-c-build python-env go-check
+	@rm -rf $(DEMO_DB)
+	@echo "== C writes =="
+	@$(C_EXAMPLE) $(DEMO_DB)
+	@echo "== Python reads what C wrote, then writes =="
+	@$(PYTHON_EXAMPLE) $(DEMO_DB)
+	@echo "== Go reads what C and Python wrote, then writes =="
+	@$(GO_EXAMPLE) $(DEMO_DB)
+
+test: lib test-exports test-swift test-c test-python test-go
+	@echo "all test suites passed"
+
+clean:
+	rm -rf .build build .venv

@@ -1,0 +1,39 @@
+// swift-tools-version:6.2
+// Cairn: an embeddable multi-model database engine.
+//
+// The product `cairn` is the self-contained shared library libcairn.so. Build
+// it with `swift build -c release -Xswiftc -static-stdlib --product cairn`
+// (the Makefile's `make lib`), so that it carries the Swift runtime inside.
+import PackageDescription
+
+let exportsMap = Context.packageDirectory + "/Sources/CairnABI/exports.map"
+
+let package = Package(
+    name: "cairn",
+    products: [
+        .library(name: "cairn", type: .dynamic, targets: ["CairnABI"]),
+    ],
+    targets: [
+        // The public C header, imported so the compiler checks every
+        // `@c @implementation` against its declaration.
+        .systemLibrary(name: "CCairn", path: "Sources/CCairn"),
+        // The engine: storage, key-value, encodings. Usable directly from Swift.
+        .target(name: "Cairn", path: "Sources/Cairn"),
+        // The C ABI: argument conversion, handles and status codes only.
+        .target(
+            name: "CairnABI",
+            dependencies: ["CCairn", "Cairn"],
+            path: "Sources/CairnABI",
+            exclude: ["exports.map"],
+            linkerSettings: [
+                // Export only the cairn_* functions of include/cairn.h.
+                .unsafeFlags(["-Xlinker", "--version-script=\(exportsMap)"]),
+            ]
+        ),
+        .testTarget(
+            name: "CairnTests",
+            dependencies: ["Cairn"],
+            path: "Tests/CairnTests"
+        ),
+    ]
+)

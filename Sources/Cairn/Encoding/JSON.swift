@@ -1,0 +1,351 @@
+/// A JSON value as parsed from text, for options and other small
+/// structured inputs at the API boundary.
+///
+/// Integers that fit in 64 bits stay `.int`, so `1` and `1.0` round-trip as
+/// written. Object members keep their order; lookups are linear, which is
+/// right for the handful of keys an options object holds.
+public enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([(key: String, value: JSONValue)])
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.int(a), .int(b)): return a == b
+        case let (.double(a), .double(b)): return a == b
+        case let (.string(a), .string(b)): return a == b
+        case let (.array(a), .array(b)): return a == b
+        case let (.object(a), .object(b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        default: return false
+        }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+
+    /// A short name of the value's type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}
+
+// MARK: - Parsing
+
+extension JSONValue {
+    /// The deepest nesting of arrays and objects the parser accepts, so
+    /// that hostile input cannot exhaust the stack.
+    public static let maxDepth = 100
+
+    /// Parses one JSON text (RFC 8259). Malformed JSON and invalid UTF-8
+    /// throw INVALID_ARGUMENT with the byte offset of the problem.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, what: String = "JSON") throws -> JSONValue {
+        var parser = JSONParser(bytes: bytes, what: what)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.offset == bytes.count else { throw parser.error("unexpected text after the JSON value") }
+        return value
+    }
+
+    public static func parse(_ text: String, what: String = "JSON") throws -> JSONValue {
+        var copy = text
+        return try copy.withUTF8 { try parse(UnsafeRawBufferPointer($0), what: what) }
+    }
+}
+
+private struct JSONParser {
+    let bytes: UnsafeRawBufferPointer
+    let what: String
+    var offset = 0
+
+    init(bytes: UnsafeRawBufferPointer, what: String) {
+        self.bytes = bytes
+        self.what = what
+    }
+
+    func error(_ message: String) -> CairnError {
+        CairnError.invalidArgument("invalid \(what) at byte \(offset): \(message)")
+    }
+
+    var current: UInt8? { offset < bytes.count ? bytes[offset] : nil }
+
+    mutating func skipWhitespace() {
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case 0x20, 0x09, 0x0A, 0x0D: offset += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue(depth: Int) throws -> JSONValue {
+        guard let c = current else { throw error("unexpected end of input") }
+        switch c {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw error("unexpected character '\(Unicode.Scalar(c))'")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws {
+        let n = literal.utf8CodeUnitCount
+        guard bytes.count - offset >= n else { throw error("unexpected end of input") }
+        for i in 0..<n where bytes[offset + i] != literal.utf8Start[i] {
+            throw error("invalid literal")
+        }
+        offset += n
+    }
+
+    mutating func parseObject(depth: Int) throws -> JSONValue {
+        guard depth <= JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
+        offset += 1
+        var members: [(key: String, value: JSONValue)] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "}") { offset += 1; return .object(members) }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            offset += 1
+            skipWhitespace()
+            members.append((key, try parseValue(depth: depth)))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): offset += 1
+            case UInt8(ascii: "}"): offset += 1; return .object(members)
+            case nil: throw error("unexpected end of input")
+            default: throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    mutating func parseArray(depth: Int) throws -> JSONValue {
+        guard depth <= JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
+        offset += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") { offset += 1; return .array(elements) }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): offset += 1
+            case UInt8(ascii: "]"): offset += 1; return .array(elements)
+            case nil: throw error("unexpected end of input")
+            default: throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    mutating func parseNumber() throws -> JSONValue {
+        let start = offset
+        var isInteger = true
+        if current == UInt8(ascii: "-") { offset += 1 }
+        guard let first = current, first >= 0x30, first <= 0x39 else { throw error("expected a digit") }
+        if first == 0x30 {
+            offset += 1
+            if let c = current, c >= 0x30, c <= 0x39 { throw error("leading zero in a number") }
+        } else {
+            while let c = current, c >= 0x30, c <= 0x39 { offset += 1 }
+        }
+        if current == UInt8(ascii: ".") {
+            isInteger = false
+            offset += 1
+            guard let c = current, c >= 0x30, c <= 0x39 else { throw error("expected a digit after '.'") }
+            while let c = current, c >= 0x30, c <= 0x39 { offset += 1 }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            isInteger = false
+            offset += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { offset += 1 }
+            guard let c = current, c >= 0x30, c <= 0x39 else { throw error("expected a digit in the exponent") }
+            while let c = current, c >= 0x30, c <= 0x39 { offset += 1 }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+        if isInteger, let value = Int64(text) { return .int(value) }
+        guard let value = Double(text), value.isFinite else {
+            offset = start
+            throw error("number out of range")
+        }
+        return .double(value)
+    }
+
+    mutating func parseString() throws -> String {
+        offset += 1  // the opening quote
+        var utf8: [UInt8] = []
+        while true {
+            guard let c = current else { throw error("unterminated string") }
+            switch c {
+            case UInt8(ascii: "\""):
+                offset += 1
+                return String(decoding: utf8, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                offset += 1
+                try parseEscape(into: &utf8)
+            case 0..<0x20:
+                throw error("control character in a string")
+            case 0x80...:
+                try copyMultibyteScalar(into: &utf8)
+            default:
+                utf8.append(c)
+                offset += 1
+            }
+        }
+    }
+
+    mutating func parseEscape(into utf8: inout [UInt8]) throws {
+        guard let c = current else { throw error("unterminated escape") }
+        offset += 1
+        switch c {
+        case UInt8(ascii: "\""): utf8.append(0x22)
+        case UInt8(ascii: "\\"): utf8.append(0x5C)
+        case UInt8(ascii: "/"): utf8.append(0x2F)
+        case UInt8(ascii: "b"): utf8.append(0x08)
+        case UInt8(ascii: "f"): utf8.append(0x0C)
+        case UInt8(ascii: "n"): utf8.append(0x0A)
+        case UInt8(ascii: "r"): utf8.append(0x0D)
+        case UInt8(ascii: "t"): utf8.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try parseHex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+                // A high surrogate must be followed by an escaped low one.
+                guard bytes.count - offset >= 6, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else {
+                    throw error("unpaired surrogate in \\u escape")
+                }
+                offset += 2
+                let low = try parseHex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate in \\u escape") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw error("unpaired surrogate in \\u escape")
+            }
+            utf8.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
+        default:
+            offset -= 1
+            throw error("invalid escape")
+        }
+    }
+
+    mutating func parseHex4() throws -> UInt32 {
+        guard bytes.count - offset >= 4 else { throw error("truncated \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[offset]
+            let digit: UInt32
+            switch c {
+            case 0x30...0x39: digit = UInt32(c - 0x30)
+            case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | digit
+            offset += 1
+        }
+        return value
+    }
+
+    /// Validates one UTF-8 encoded scalar of two to four bytes and copies it.
+    mutating func copyMultibyteScalar(into utf8: inout [UInt8]) throws {
+        let lead = bytes[offset]
+        let length: Int
+        var scalar: UInt32
+        switch lead {
+        case 0xC2...0xDF: length = 2; scalar = UInt32(lead & 0x1F)
+        case 0xE0...0xEF: length = 3; scalar = UInt32(lead & 0x0F)
+        case 0xF0...0xF4: length = 4; scalar = UInt32(lead & 0x07)
+        default: throw error("invalid UTF-8")
+        }
+        guard bytes.count - offset >= length else { throw error("invalid UTF-8") }
+        for i in 1..<length {
+            let b = bytes[offset + i]
+            guard b & 0xC0 == 0x80 else { throw error("invalid UTF-8") }
+            scalar = scalar << 6 | UInt32(b & 0x3F)
+        }
+        let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
+        guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else {
+            throw error("invalid UTF-8")
+        }
+        utf8.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+        offset += length
+    }
+}
+
+// MARK: - Writing
+
+extension JSONValue {
+    /// Compact JSON text.
+    public var serialized: String {
+        var out: [UInt8] = []
+        write(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func write(to out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d):
+            if d.isFinite { out.append(contentsOf: d.description.utf8) } else { out.append(contentsOf: "null".utf8) }
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                element.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,42 @@
+/// A key-value write batch: validates each operation as it is added (so a
+/// bad one is refused before anything is written) and turns TTLs into
+/// absolute expiry times. Apply it with `Database.write(_:)`.
+public struct KeyValueBatch: Sendable {
+    var storage = WriteBatch()
+    private(set) var puts = 0
+    private(set) var deletes = 0
+    private(set) var deleteRanges = 0
+
+    public init() {}
+
+    public var count: Int { storage.count }
+
+    public mutating func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64 = 0) throws {
+        try Database.validateKey(key)
+        try Database.validateValue(value)
+        let expiresAt = try Database.expiry(forTTL: ttlMillis)
+        storage.put(key, value, expiresAt: expiresAt)
+        puts += 1
+    }
+
+    public mutating func delete(key: UnsafeRawBufferPointer) throws {
+        try Database.validateKey(key)
+        storage.delete(key)
+        deletes += 1
+    }
+
+    /// Deletes [start, end); an empty range (start >= end) deletes nothing.
+    public mutating func deleteRange(start: UnsafeRawBufferPointer, end: UnsafeRawBufferPointer) throws {
+        try Database.validateKey(start, "range start")
+        try Database.validateKey(end, "range end")
+        storage.deleteRange(start, end)
+        deleteRanges += 1
+    }
+
+    public mutating func clear() {
+        storage.clear()
+        puts = 0
+        deletes = 0
+        deleteRanges = 0
+    }
+}

@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Every operating-system call the engine makes goes through this seam, so
+/// that tests can inject faults (a full disk, a failing fsync) without real
+/// disasters. `POSIXFileSystem` is the real implementation.
+protocol FileSystem: Sendable {
+    func kind(of path: String) -> FileKind
+    func createDirectory(_ path: String) throws
+    func listDirectory(_ path: String) throws -> [String]
+    func openForReading(_ path: String) throws -> FileHandle
+    /// Creates (or truncates) a file for writing.
+    func create(_ path: String) throws -> FileHandle
+    func rename(_ from: String, to: String) throws
+    func remove(_ path: String) throws
+    /// Makes a rename or a new file in `directory` durable.
+    func syncDirectory(_ directory: String) throws
+    /// Takes an exclusive, non-blocking OS lock that the kernel releases when
+    /// the process dies. Throws BUSY when another holder has it.
+    func lockFile(_ path: String) throws -> FileHandle
+}
+
+enum FileKind { case missing, regularFile, directory, other }
+
+/// The I/O error for `errno`, naming the operation and the file. A full disk
+/// is NO_SPACE so callers can tell it apart and retry after freeing space.
+func ioError(_ operation: String, _ path: String, errno code: Int32 = errno) -> CairnError {
+    let reason = String(cString: strerror(code))
+    let status: StatusCode = (code == ENOSPC || code == EDQUOT) ? .noSpace : .ioError
+    return CairnError(status, "\(operation) \(path): \(reason)")
+}
+
+/// An open file descriptor. Not thread-safe by itself: its owner serializes
+/// writes; positional reads may run concurrently.
+final class FileHandle: @unchecked Sendable {
+    let path: String
+    private(set) var descriptor: Int32
+
+    init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close() }
+
+    func close() {
+        if descriptor >= 0 {
+            _ = Glibc.close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    var size: Int {
+        get throws {
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else { throw ioError("stat", path) }
+            return Int(info.st_size)
+        }
+    }
+
+    /// Appends all of `bytes` at the end of the file, retrying short writes.
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("write", path)
+            }
+            done += n
+        }
+    }
+
+    /// Reads the whole file into memory.
+    func readAll() throws -> [UInt8] {
+        let count = try size
+        var buffer = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try buffer.withUnsafeMutableBytes { raw in
+            while done < count {
+                let n = pread(descriptor, raw.baseAddress! + done, count - done, off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ioError("read", path)
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if done < count { buffer.removeLast(count - done) }
+        return buffer
+    }
+
+    /// Flushes the file's data to stable storage.
+    func sync() throws {
+        guard fdatasync(descriptor) == 0 else { throw ioError("fsync", path) }
+    }
+
+    func truncate(to length: Int) throws {
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw ioError("truncate", path) }
+        guard lseek(descriptor, off_t(length), SEEK_SET) >= 0 else { throw ioError("seek", path) }
+    }
+}
+
+struct POSIXFileSystem: FileSystem {
+    func kind(of path: String) -> FileKind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFREG: return .regularFile
+        default: return .other
+        }
+    }
+
+    func createDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw ioError("create directory", path) }
+    }
+
+    func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw ioError("list directory", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    func openForReading(_ path: String) throws -> FileHandle {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError("open", path) }
+        return FileHandle(path: path, descriptor: fd)
+    }
+
+    func create(_ path: String) throws -> FileHandle {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ioError("create", path) }
+        return FileHandle(path: path, descriptor: fd)
+    }
+
+    func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw ioError("rename", from) }
+    }
+
+    func remove(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else { throw ioError("remove", path) }
+    }
+
+    func syncDirectory(_ directory: String) throws {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError("open directory", directory) }
+        defer { _ = Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw ioError("fsync directory", directory) }
+    }
+
+    func lockFile(_ path: String) throws -> FileHandle {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ioError("open lock file", path) }
+        // flock belongs to the open file description, so a second open in
+        // this same process conflicts too, and the kernel drops it on death.
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            _ = Glibc.close(fd)
+            if code == EWOULDBLOCK {
+                throw CairnError(.busy, "database \(path.dropLast(5)) is locked by another process (or another open handle)")
+            }
+            throw ioError("lock", path, errno: code)
+        }
+        return FileHandle(path: path, descriptor: fd)
+    }
+}

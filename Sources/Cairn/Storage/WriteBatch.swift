@@ -1,0 +1,112 @@
+/// A group of puts, deletes and range deletes applied atomically: the whole
+/// batch becomes one write-ahead log record, so after a crash either all of
+/// it is there or none of it.
+///
+/// Encoded as it is built, so committing it is a single copy. The layout of
+/// one operation (part of the WAL format, see docs/format/records.md):
+///
+///     put:          0x01 | varint key length | key | varint value length | value | varint expiry (ms since epoch, 0 = none)
+///     delete:       0x02 | varint key length | key
+///     delete range: 0x03 | varint start length | start | varint end length | end
+///
+/// The batch does not validate sizes: the key-value layer does, before it
+/// adds an operation.
+public struct WriteBatch: Sendable {
+    enum Operation: UInt8 {
+        case put = 1
+        case delete = 2
+        case deleteRange = 3
+    }
+
+    private(set) var encoded: [UInt8] = []
+    public private(set) var count: Int = 0
+    /// Bytes of keys and values, for statistics.
+    private(set) var payloadBytes: Int = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    public mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, expiresAt: Int64) {
+        encoded.append(Operation.put.rawValue)
+        encoded.appendLengthPrefixed(key)
+        encoded.appendLengthPrefixed(value)
+        Varint.append(UInt64(max(expiresAt, 0)), to: &encoded)
+        count += 1
+        payloadBytes += key.count + value.count
+    }
+
+    public mutating func delete(_ key: UnsafeRawBufferPointer) {
+        encoded.append(Operation.delete.rawValue)
+        encoded.appendLengthPrefixed(key)
+        count += 1
+        payloadBytes += key.count
+    }
+
+    public mutating func deleteRange(_ start: UnsafeRawBufferPointer, _ end: UnsafeRawBufferPointer) {
+        encoded.append(Operation.deleteRange.rawValue)
+        encoded.appendLengthPrefixed(start)
+        encoded.appendLengthPrefixed(end)
+        count += 1
+        payloadBytes += start.count + end.count
+    }
+
+    public mutating func clear() {
+        encoded.removeAll(keepingCapacity: true)
+        count = 0
+        payloadBytes = 0
+    }
+
+    /// The WAL payload: `u64 LE first sequence | varint count | operations`.
+    func walPayload(firstSequence: UInt64, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.appendUInt64LE(firstSequence)
+        Varint.append(UInt64(count), to: &out)
+        out.append(contentsOf: encoded)
+    }
+}
+
+/// One decoded operation, borrowing its bytes from the record it came from.
+struct BatchOperation {
+    var kind: WriteBatch.Operation
+    var key: UnsafeRawBufferPointer
+    var value: UnsafeRawBufferPointer
+    var expiresAt: Int64
+}
+
+enum WriteBatchDecoder {
+    /// Decodes a WAL payload, calling `body` with the sequence number of
+    /// each operation. Throws CORRUPTION for any malformed byte.
+    static func forEachOperation(
+        in payload: UnsafeRawBufferPointer, what: String,
+        _ body: (UInt64, BatchOperation) throws -> Void
+    ) throws -> (firstSequence: UInt64, count: Int) {
+        var reader = ByteReader(payload, what: what)
+        let first = try reader.readUInt64LE()
+        let count = try reader.readVarint()
+        guard count <= UInt64(payload.count) else { throw CairnError.corruption("\(what): impossible operation count \(count)") }
+        for index in 0..<Int(count) {
+            let tag = try reader.readByte()
+            guard let kind = WriteBatch.Operation(rawValue: tag) else {
+                throw CairnError.corruption("\(what): unknown operation \(tag) at byte \(reader.offset - 1)")
+            }
+            let key = try reader.readLengthPrefixed()
+            var value = UnsafeRawBufferPointer(start: nil, count: 0)
+            var expiresAt: Int64 = 0
+            switch kind {
+            case .put:
+                value = try reader.readLengthPrefixed()
+                let expiry = try reader.readVarint()
+                guard expiry <= UInt64(Int64.max) else { throw CairnError.corruption("\(what): bad expiry") }
+                expiresAt = Int64(expiry)
+            case .delete:
+                break
+            case .deleteRange:
+                value = try reader.readLengthPrefixed()
+            }
+            try body(first &+ UInt64(index), BatchOperation(kind: kind, key: key, value: value, expiresAt: expiresAt))
+        }
+        guard reader.isAtEnd else { throw CairnError.corruption("\(what): \(reader.remaining) stray bytes after the operations") }
+        return (first, Int(count))
+    }
+}

@@ -1,0 +1,46 @@
+import CCairn
+import Cairn
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Opening, closing and inspecting a database (cairn_db handles).
+
+@c @implementation
+public func cairn_open(_ path: UnsafePointer<CChar>!, _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                       _ outDB: UnsafeMutablePointer<OpaquePointer?>!,
+                       _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    outDB?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(outDB, "out_db")
+        guard let path else { throw CairnError(.invalidArgument, "the database path is NULL") }
+        let options = try bytes(optionsJSON, optionsLength, "options_json")
+        let database = try Database.open(path: String(cString: path), optionsJSON: options)
+        out.pointee = HandleTable.shared.register(database)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_close(_ db: OpaquePointer!, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        guard let database = HandleTable.shared.remove(db, as: Database.self) else { return .ok }
+        try database.close()
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_stats(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
+                        _ jsonLength: UnsafeMutablePointer<Int>!,
+                        _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let text = try database.statsJSON()
+        out.pointee = strdup(text)
+        jsonLength?.pointee = text.utf8.count
+        return .ok
+    }
+}

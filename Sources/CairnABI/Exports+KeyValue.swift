@@ -1,0 +1,98 @@
+import CCairn
+import Cairn
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The key-value functions on cairn_db.
+
+@c @implementation
+public func cairn_put(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int,
+                      _ value: UnsafePointer<UInt8>!, _ valueLength: Int, _ ttlMs: Int64,
+                      _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        try database.put(key: try bytes(key, keyLength, "key"), value: try bytes(value, valueLength, "value"), ttlMillis: ttlMs)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_get(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int,
+                      _ value: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>!, _ valueLength: UnsafeMutablePointer<Int>!,
+                      _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    value?.pointee = nil
+    valueLength?.pointee = 0
+    return reportingStatus(errmsg) {
+        let outValue = try required(value, "value")
+        let outLength = try required(valueLength, "value_len")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        var failure: Error?
+        let found = try database.withValue(forKey: try bytes(key, keyLength, "key")) { stored in
+            do {
+                outValue.pointee = try mallocCopy(stored)
+                outLength.pointee = stored.count
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return found ? .ok : .notFound
+    }
+}
+
+@c @implementation
+public func cairn_delete(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int,
+                         _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        try database.delete(key: try bytes(key, keyLength, "key"))
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_delete_range(_ db: OpaquePointer!, _ start: UnsafePointer<UInt8>!, _ startLength: Int,
+                               _ end: UnsafePointer<UInt8>!, _ endLength: Int,
+                               _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        try database.deleteRange(start: try bytes(start, startLength, "start"), end: try bytes(end, endLength, "end"))
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_get_many(_ db: OpaquePointer!, _ keys: UnsafePointer<UInt8>!, _ keysLength: Int,
+                           _ values: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>!, _ valuesLength: UnsafeMutablePointer<Int>!,
+                           _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    values?.pointee = nil
+    valuesLength?.pointee = 0
+    return reportingStatus(errmsg) {
+        let outValues = try required(values, "values")
+        let outLength = try required(valuesLength, "values_len")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let packed = try database.getMany(packedKeys: try bytes(keys, keysLength, "keys"))
+        outValues.pointee = try packed.withUnsafeBytes { try mallocCopy($0) }
+        outLength.pointee = packed.count
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_keys(_ db: OpaquePointer!, _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                       _ keys: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>!, _ keysLength: UnsafeMutablePointer<Int>!,
+                       _ count: UnsafeMutablePointer<Int>!,
+                       _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    keys?.pointee = nil
+    keysLength?.pointee = 0
+    count?.pointee = 0
+    return reportingStatus(errmsg) {
+        let outKeys = try required(keys, "keys")
+        let outLength = try required(keysLength, "keys_len")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let listing = try database.listKeys(optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        outKeys.pointee = try listing.packed.withUnsafeBytes { try mallocCopy($0) }
+        outLength.pointee = listing.packed.count
+        count?.pointee = listing.count
+        return .ok
+    }
+}

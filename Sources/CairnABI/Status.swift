@@ -1,0 +1,54 @@
+import Cairn
+#if canImport(Glibc)
+import Glibc
+#endif
+
+typealias ErrorMessageOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+
+/// Runs one ABI call: maps a thrown `CairnError` to its status code and
+/// message, in one place. Every exported function that can fail goes
+/// through here, so every one reports errors the same way.
+@inline(__always)
+func reportingStatus(_ errmsg: ErrorMessageOut, _ body: () throws -> StatusCode) -> Int32 {
+    errmsg?.pointee = nil
+    do {
+        return try body().rawValue
+    } catch let error as CairnError {
+        errmsg?.pointee = strdup(error.message)
+        return error.code.rawValue
+    } catch {
+        errmsg?.pointee = strdup("internal error: \(error)")
+        return StatusCode.internal.rawValue
+    }
+}
+
+/// A borrowed view of caller memory; NULL is allowed only with length 0.
+@inline(__always)
+func bytes(_ pointer: UnsafePointer<UInt8>?, _ count: Int, _ what: String) throws -> UnsafeRawBufferPointer {
+    guard count >= 0 else { throw CairnError(.invalidArgument, "\(what) length is negative") }
+    guard let pointer else {
+        guard count == 0 else { throw CairnError(.invalidArgument, "\(what) is NULL but its length is \(count)") }
+        return UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+    return UnsafeRawBufferPointer(start: pointer, count: count)
+}
+
+@inline(__always)
+func bytes(_ pointer: UnsafePointer<CChar>?, _ count: Int, _ what: String) throws -> UnsafeRawBufferPointer {
+    try bytes(pointer.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }, count, what)
+}
+
+/// Hands `source` to the caller as a malloc()ed buffer (NULL when empty).
+func mallocCopy(_ source: UnsafeRawBufferPointer) throws -> UnsafeMutablePointer<UInt8>? {
+    guard source.count > 0 else { return nil }
+    guard let memory = malloc(source.count) else { throw CairnError(.internal, "out of memory (\(source.count) bytes)") }
+    memory.copyMemory(from: source.baseAddress!, byteCount: source.count)
+    return memory.assumingMemoryBound(to: UInt8.self)
+}
+
+/// A required out-parameter.
+@inline(__always)
+func required<T>(_ pointer: UnsafeMutablePointer<T>?, _ what: String) throws -> UnsafeMutablePointer<T> {
+    guard let pointer else { throw CairnError(.invalidArgument, "the out-parameter \(what) is NULL") }
+    return pointer
+}

@@ -1,0 +1,275 @@
+import Foundation
+import XCTest
+@testable import Cairn
+
+/// The Swift runner of the shared conformance cases (Tests/conformance):
+/// every case file, every step, through the public Swift API of the core.
+/// The C, Python and Go runners execute the same files through the C ABI.
+final class ConformanceTests: XCTestCase {
+    static var casesDirectory: String {
+        if let path = ProcessInfo.processInfo.environment["CAIRN_CONFORMANCE_CASES"] { return path }
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        return here.appendingPathComponent("../conformance/cases").standardized.path
+    }
+
+    func testEveryConformanceCase() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.casesDirectory)
+            .filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertFalse(files.isEmpty, "no conformance cases in \(Self.casesDirectory)")
+        var passed = 0
+        for file in files {
+            let text = try String(contentsOfFile: Self.casesDirectory + "/" + file, encoding: .utf8)
+            let testCase = try JSONValue.parse(text, what: file)
+            let directory = TemporaryDirectory("conformance")
+            defer { directory.remove() }
+            let runner = CaseRunner(directory: directory.path + "/db", scratch: directory.path)
+            do {
+                try runner.run(testCase)
+                passed += 1
+            } catch {
+                XCTFail("\(file): \(error)")
+            }
+            runner.closeQuietly()
+        }
+        print("conformance: \(passed) cases passed")
+    }
+}
+
+struct ConformanceFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+final class CaseRunner {
+    let directory: String
+    let scratch: String
+    var database: Database?
+
+    init(directory: String, scratch: String) {
+        self.directory = directory
+        self.scratch = scratch
+    }
+
+    func closeQuietly() { try? database?.close() }
+
+    func run(_ testCase: JSONValue) throws {
+        guard case .array(let steps)? = testCase["steps"] else { throw ConformanceFailure(description: "case has no steps") }
+        for (index, step) in steps.enumerated() {
+            do {
+                try runStep(step)
+            } catch let failure as ConformanceFailure {
+                throw ConformanceFailure(description: "step \(index) (\(step["op"].map { $0.serialized } ?? "?")): \(failure)")
+            }
+        }
+    }
+
+    private static let commonFields: Set<String> = ["op", "expect"]
+    private static let fields: [String: Set<String>] = [
+        "open": ["options", "options_raw", "at"], "close": [], "reopen": ["options"],
+        "put": ["key", "value", "ttl_ms"], "get": ["key", "expect_value"], "delete": ["key"],
+        "delete_range": ["start", "end"], "get_many": ["keys", "expect_values"], "batch": ["ops"],
+        "scan": ["start", "end", "prefix", "reverse", "seek", "limit", "expect_items"],
+        "keys": ["options", "options_raw", "expect_keys"], "stats": ["expect_fields"],
+        "parse_duration": ["text", "expect_ms"], "sleep": ["ms"],
+    ]
+
+    private func string(_ step: JSONValue, _ field: String) throws -> String {
+        guard case .string(let text)? = step[field] else { throw ConformanceFailure(description: "field \(field) must be a string") }
+        return text
+    }
+
+    private func int(_ step: JSONValue, _ field: String, default value: Int64 = 0) throws -> Int64 {
+        guard let raw = step[field] else { return value }
+        guard case .int(let number) = raw else { throw ConformanceFailure(description: "field \(field) must be an integer") }
+        return number
+    }
+
+    private func db() throws -> Database {
+        guard let database else { throw CairnError(.closed, "no database is open") }
+        return database
+    }
+
+    private func optionsText(_ step: JSONValue) throws -> [UInt8] {
+        if case .string(let raw)? = step["options_raw"] { return Array(raw.utf8) }
+        if let options = step["options"] { return Array(options.serialized.utf8) }
+        return []
+    }
+
+    private func open(_ step: JSONValue) throws {
+        var path = directory
+        if case .string(let at)? = step["at"] {
+            guard at == "regular_file" else { throw ConformanceFailure(description: "unknown 'at' \(at)") }
+            path = scratch + "/a-regular-file"
+            FileManager.default.createFile(atPath: path, contents: Data("not a database".utf8))
+        }
+        let options = try optionsText(step)
+        database = try options.withUnsafeBytes { try Database.open(path: path, optionsJSON: $0) }
+    }
+
+    func runStep(_ step: JSONValue) throws {
+        guard case .string(let op)? = step["op"], let allowed = CaseRunner.fields[op] else {
+            throw ConformanceFailure(description: "unknown op \(step["op"]?.serialized ?? "nil")")
+        }
+        guard case .object(let members) = step else { throw ConformanceFailure(description: "step is not an object") }
+        for member in members where !allowed.contains(member.key) && !CaseRunner.commonFields.contains(member.key) {
+            throw ConformanceFailure(description: "unknown field \(member.key) for op \(op)")
+        }
+        let expected: String
+        if case .string(let name)? = step["expect"] { expected = name } else { expected = "OK" }
+
+        var checks: [() throws -> Void] = []
+        let outcome = status {
+            switch op {
+            case "open":
+                try open(step)
+            case "close":
+                try database?.close()
+            case "reopen":
+                try database?.close()
+                database = nil
+                try open(step)
+            case "put":
+                let key = Array(try string(step, "key").utf8), value = Array(try string(step, "value").utf8)
+                try db().put(key, value, ttlMillis: try int(step, "ttl_ms"))
+            case "get":
+                let key = Array(try string(step, "key").utf8)
+                var found: [UInt8]?
+                let present = try key.withUnsafeBytes { k in try db().withValue(forKey: k) { found = Array($0) } }
+                guard present else { throw CairnError(.notFound, "absent") }
+                if step["expect_value"] != nil {
+                    let want = Array(try string(step, "expect_value").utf8)
+                    checks.append { if found != want { throw ConformanceFailure(description: "got \(String(decoding: found ?? [], as: UTF8.self)), want \(String(decoding: want, as: UTF8.self))") } }
+                }
+            case "delete":
+                try db().delete(Array(try string(step, "key").utf8))
+            case "delete_range":
+                let start = Array(try string(step, "start").utf8), end = Array(try string(step, "end").utf8)
+                try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try db().deleteRange(start: s, end: e) } }
+            case "get_many":
+                guard case .array(let keys)? = step["keys"] else { throw ConformanceFailure(description: "keys must be an array") }
+                var packed: [UInt8] = []
+                for key in keys {
+                    guard case .string(let text) = key else { throw ConformanceFailure(description: "keys must be strings") }
+                    Array(text.utf8).withUnsafeBytes { PackedList.append($0, to: &packed) }
+                }
+                let result = try packed.withUnsafeBytes { try db().getMany(packedKeys: $0) }
+                if case .array(let wanted)? = step["expect_values"] {
+                    let got = try CaseRunner.unpackResults(result)
+                    checks.append {
+                        let want: [[UInt8]?] = wanted.map { if case .string(let s) = $0 { return Array(s.utf8) } else { return nil } }
+                        if got != want { throw ConformanceFailure(description: "get_many got \(got), want \(want)") }
+                    }
+                }
+            case "batch":
+                guard case .array(let ops)? = step["ops"] else { throw ConformanceFailure(description: "ops must be an array") }
+                var batch = KeyValueBatch()
+                for item in ops {
+                    guard case .string(let kind)? = item["op"] else { throw ConformanceFailure(description: "batch op without op") }
+                    switch kind {
+                    case "put":
+                        let key = Array(try string(item, "key").utf8), value = Array(try string(item, "value").utf8)
+                        let ttl = try int(item, "ttl_ms")
+                        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try batch.put(key: k, value: v, ttlMillis: ttl) } }
+                    case "delete":
+                        try Array(try string(item, "key").utf8).withUnsafeBytes { try batch.delete(key: $0) }
+                    case "delete_range":
+                        let start = Array(try string(item, "start").utf8), end = Array(try string(item, "end").utf8)
+                        try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try batch.deleteRange(start: s, end: e) } }
+                    default:
+                        throw ConformanceFailure(description: "unknown batch op \(kind)")
+                    }
+                }
+                try db().write(batch)
+            case "scan":
+                let items = try scan(step)
+                if case .array(let wanted)? = step["expect_items"] {
+                    checks.append {
+                        let want: [[String]] = wanted.map { pair in
+                            if case .array(let parts) = pair { return parts.map { if case .string(let s) = $0 { return s } else { return "?" } } }
+                            return []
+                        }
+                        let got = items.map { [String(decoding: $0.0, as: UTF8.self), String(decoding: $0.1, as: UTF8.self)] }
+                        if got != want { throw ConformanceFailure(description: "scan got \(got), want \(want)") }
+                    }
+                }
+            case "keys":
+                let options = try optionsText(step)
+                let listing = try options.withUnsafeBytes { try db().listKeys(optionsJSON: $0) }
+                if case .array(let wanted)? = step["expect_keys"] {
+                    let got = try listing.packed.withUnsafeBytes { try PackedList.items(of: $0).map { String(decoding: $0, as: UTF8.self) } }
+                    checks.append {
+                        let want = wanted.map { if case .string(let s) = $0 { return s } else { return "?" } }
+                        if got != want { throw ConformanceFailure(description: "keys got \(got), want \(want)") }
+                        if got.count != listing.count { throw ConformanceFailure(description: "count \(listing.count) != \(got.count)") }
+                    }
+                }
+            case "stats":
+                let json = try JSONValue.parse(try db().statsJSON())
+                guard case .array(let fields)? = step["expect_fields"] else { throw ConformanceFailure(description: "expect_fields must be an array") }
+                checks.append {
+                    for field in fields {
+                        guard case .string(let name) = field else { continue }
+                        switch json[name] {
+                        case .int?, .double?: continue
+                        default: throw ConformanceFailure(description: "stats lack numeric field \(name): \(json.serialized)")
+                        }
+                    }
+                }
+            case "parse_duration":
+                let ms = try Duration.milliseconds(in: try string(step, "text"))
+                if step["expect_ms"] != nil {
+                    let want = try int(step, "expect_ms")
+                    checks.append { if ms != want { throw ConformanceFailure(description: "parsed \(ms) ms, want \(want)") } }
+                }
+            case "sleep":
+                usleep(useconds_t(try int(step, "ms") * 1000))
+            default:
+                throw ConformanceFailure(description: "unknown op \(op)")
+            }
+        }
+        if outcome.name != "CAIRN_" + expected {
+            throw ConformanceFailure(description: "status \(outcome.name), want CAIRN_\(expected)")
+        }
+        for check in checks { try check() }
+    }
+
+    private func scan(_ step: JSONValue) throws -> [([UInt8], [UInt8])] {
+        let reverse: Bool
+        if case .bool(let flag)? = step["reverse"] { reverse = flag } else { reverse = false }
+        let iterator: KeyValueIterator
+        if case .string(let prefix)? = step["prefix"] {
+            iterator = try Array(prefix.utf8).withUnsafeBytes { try db().makeIterator(prefix: $0, reverse: reverse) }
+        } else {
+            var start: [UInt8]?, end: [UInt8]?
+            if case .string(let s)? = step["start"] { start = Array(s.utf8) }
+            if case .string(let e)? = step["end"] { end = Array(e.utf8) }
+            let lower = start ?? [], upper = end ?? []
+            iterator = try lower.withUnsafeBytes { l in
+                try upper.withUnsafeBytes { u in
+                    try db().makeIterator(start: start == nil ? nil : l, end: end == nil ? nil : u, reverse: reverse)
+                }
+            }
+        }
+        if case .string(let seek)? = step["seek"] {
+            try Array(seek.utf8).withUnsafeBytes { try iterator.seek($0) }
+        }
+        let limit = try int(step, "limit", default: Int64.max)
+        var items: [([UInt8], [UInt8])] = []
+        while items.count < limit, try iterator.next() {
+            items.append((Array(iterator.key), Array(iterator.value)))
+        }
+        return items
+    }
+
+    static func unpackResults(_ packed: [UInt8]) throws -> [[UInt8]?] {
+        var out: [[UInt8]?] = []
+        var offset = 0
+        while offset < packed.count {
+            let length = packed[offset..<(offset + 4)].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            offset += 4
+            if length == PackedList.absent { out.append(nil); continue }
+            out.append(Array(packed[offset..<(offset + Int(length))]))
+            offset += Int(length)
+        }
+        return out
+    }
+}

@@ -1,0 +1,412 @@
+/*
+** cairn.h -- the C interface of Cairn, an embeddable multi-model database.
+**
+** This header is the source of truth for the library's ABI. The Swift core
+** implements every function declared here with `@c @implementation`, so the
+** compiler rejects any implementation whose signature drifts from this file.
+** The Python binding's ctypes declarations are checked against it by a test,
+** and the Go binding #includes it.
+**
+** ABI PROMISE
+**   Within one CAIRN_ABI_VERSION, functions are only ever added, never changed
+**   or removed, and status codes keep their numbers forever. A new behaviour
+**   gets a new function name. Bindings call cairn_abi_version() at load time
+**   and refuse a library whose ABI version differs from the one they were
+**   written for.
+**
+** CONVENTIONS (they hold for every function unless its comment says otherwise)
+**   1. Handles (cairn_db, cairn_batch, cairn_iter) are opaque. Closing a handle
+**      is idempotent, and any call on a closed handle returns CAIRN_CLOSED:
+**      never undefined behaviour. A handle value is never reused after close.
+**   2. Fallible functions return an int status from the cairn_status enum
+**      (CAIRN_OK is 0). Their last parameter is `char **errmsg`: when it is
+**      not NULL and the call fails, *errmsg receives a NUL-terminated message
+**      naming the problem, which the caller frees with cairn_free(). On
+**      success *errmsg is set to NULL. There is no thread-local "last error".
+**   3. Binary data crosses as a pointer plus a length (`const uint8_t *key,
+**      size_t key_len`). Keys and values are binary-safe. A pointer may be
+**      NULL only when its length is 0.
+**   4. Structured input (options, filters) crosses as JSON text, again as a
+**      pointer plus a length; a NULL pointer with length 0 means "{}".
+**   5. Every buffer the library hands to the caller is allocated with
+**      malloc() and freed with cairn_free(), unless the function says it
+**      returns a borrowed view. A borrowed view points into memory owned by
+**      a handle and stays valid only until the next call on that handle.
+**   6. Booleans are int: 0 is false, anything else true.
+**
+** LIMITS
+**   Keys are 1 to CAIRN_MAX_KEY_SIZE bytes. Values are 0 to
+**   CAIRN_MAX_VALUE_SIZE bytes. Larger input fails with
+**   CAIRN_INVALID_ARGUMENT and writes nothing.
+**
+** PACKED LISTS
+**   Functions that take or return many keys or values use one buffer holding
+**   a packed list: for each item, a 4-byte little-endian unsigned length
+**   followed by that many bytes. In a result, the length 0xFFFFFFFF
+**   (CAIRN_ABSENT) marks an item that does not exist and has no bytes.
+**
+** THREADING
+**   A cairn_db may be used from any number of threads at once. A cairn_batch
+**   or cairn_iter is used by one caller at a time, but is not tied to the OS
+**   thread that created it (Go may move a goroutine between threads).
+**
+** DURABILITY
+**   With the default sync mode "always", a write that returned CAIRN_OK is on
+**   stable storage and survives a crash or power loss. A write batch is
+**   applied entirely or not at all, also across a crash.
+**
+** One process owns a database directory at a time, through an OS file lock
+** that the kernel releases when the process dies; a second opener receives
+** CAIRN_BUSY. No stale lock ever blocks a reopen.
+*/
+#ifndef CAIRN_H
+#define CAIRN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define CAIRN_VERSION_MAJOR 0
+#define CAIRN_VERSION_MINOR 1
+#define CAIRN_VERSION_PATCH 0
+#define CAIRN_VERSION_STRING "0.1.0"
+
+/* The ABI version this header describes. See the ABI PROMISE above. */
+#define CAIRN_ABI_VERSION 1
+
+/*
+** Returns the library's version as a static string such as "0.1.0".
+** Never fails; the string is owned by the library and never freed.
+*/
+const char *cairn_version(void);
+
+/*
+** Returns the ABI version the loaded library implements. A program compiled
+** against this header should check that it equals CAIRN_ABI_VERSION.
+*/
+int cairn_abi_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Every fallible function returns one of these. The numbers are stable and
+** never reused; new codes may be added in later versions, so treat an
+** unknown code as a generic failure.
+*/
+enum cairn_status {
+    CAIRN_OK = 0,               /* success */
+    CAIRN_NOT_FOUND = 1,        /* the key, document or object does not exist */
+    CAIRN_INVALID_ARGUMENT = 2, /* bad input: NULL, bad JSON, unknown option, size limit */
+    CAIRN_IO_ERROR = 3,         /* the operating system reported an I/O failure */
+    CAIRN_CORRUPTION = 4,       /* a file's contents failed a checksum or format check */
+    CAIRN_BUSY = 5,             /* the database is locked by another process */
+    CAIRN_CLOSED = 6,           /* the handle (or its database) was closed */
+    CAIRN_CONFLICT = 7,         /* a concurrent transaction wrote the same data */
+    CAIRN_CONSTRAINT = 8,       /* a unique constraint would be violated */
+    CAIRN_SCHEMA = 9,           /* a document does not satisfy its collection's schema */
+    CAIRN_NO_SPACE = 10,        /* the disk or file system is full */
+    CAIRN_INTERNAL = 11,        /* a bug in Cairn: please report it */
+    CAIRN_DONE = 100            /* not an error: an iterator has no more items */
+};
+
+/*
+** Returns the symbolic name of a status code ("CAIRN_NOT_FOUND"), or
+** "CAIRN_UNKNOWN" for a number this version does not know. The string is
+** static and never freed.
+*/
+const char *cairn_status_name(int status);
+
+/*
+** Frees a buffer that the library returned (an errmsg, a value, a list).
+** cairn_free(NULL) does nothing. Never pass a handle here: handles have
+** their own close functions.
+*/
+void cairn_free(void *ptr);
+
+/*
+** Parses a duration such as "500ms", "30s", "5m", "1h", "2d" or "1w" (a
+** positive whole number and one unit; a bare number means milliseconds)
+** into milliseconds, so that every binding accepts the same TTL strings.
+**
+** Returns CAIRN_OK with *ms set, or CAIRN_INVALID_ARGUMENT naming the
+** problem (empty text, unknown unit, zero, negative, overflow).
+*/
+int cairn_parse_duration(const char *text, size_t text_len, int64_t *ms,
+                         char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Limits                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define CAIRN_MAX_KEY_SIZE 65536
+#define CAIRN_MAX_VALUE_SIZE (256u * 1024u * 1024u)
+#define CAIRN_ABSENT 0xFFFFFFFFu
+
+/* ------------------------------------------------------------------------ */
+/* Opening and closing a database                                            */
+/* ------------------------------------------------------------------------ */
+
+/* An open database directory. Safe to use from any number of threads. */
+typedef struct cairn_db cairn_db;
+
+/*
+** Opens (and by default creates) the database in directory `path`.
+**
+** Constructor of cairn_db; pair with cairn_close().
+**
+** Parameters:
+**   path          in: NUL-terminated directory path. Must not be NULL.
+**   options_json  in: a JSON object of options, or NULL with length 0 for
+**                 the defaults. Unknown keys fail with
+**                 CAIRN_INVALID_ARGUMENT naming the key. The options are:
+**     "create_if_missing": bool, default true. Create the directory and
+**                          database when absent; when false, a missing
+**                          database fails with CAIRN_NOT_FOUND.
+**     "error_if_exists":   bool, default false. Fail with
+**                          CAIRN_INVALID_ARGUMENT if a database exists.
+**     "sync":              "always" (default) fsyncs the write-ahead log
+**                          before a write returns, so an acknowledged write
+**                          survives power loss; "never" leaves flushing to
+**                          the OS (a process crash loses nothing, a power
+**                          loss may lose recent writes).
+**     "checkpoint_mb":     integer 1..65536, default 64. When the
+**                          write-ahead log grows past this size, the live
+**                          data is written to a checkpoint file and the log
+**                          starts afresh, bounding recovery time.
+**   out_db        out: the new handle; set to NULL on failure.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL path, bad options, path is
+** not a directory); CAIRN_NOT_FOUND; CAIRN_BUSY (another process has it
+** open); CAIRN_CORRUPTION (a file failed its checks; the message names it);
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+*/
+int cairn_open(const char *path, const char *options_json, size_t options_len,
+               cairn_db **out_db, char **errmsg);
+
+/*
+** Closes the database: writes a checkpoint, releases the directory lock and
+** every resource. Iterators still open on it return CAIRN_CLOSED afterwards.
+**
+** Destructor of cairn_db. Idempotent: closing NULL or an already closed
+** handle returns CAIRN_OK. Must not race with another call that closes the
+** same handle; other calls racing with close either finish normally or
+** return CAIRN_CLOSED.
+**
+** Returns CAIRN_OK, or CAIRN_IO_ERROR / CAIRN_NO_SPACE if the final
+** checkpoint could not be written (the handle is closed all the same, and
+** no acknowledged write is lost: the write-ahead log still holds it).
+*/
+int cairn_close(cairn_db *db, char **errmsg);
+
+/*
+** Returns statistics as a NUL-terminated JSON object in *json (length in
+** *json_len, which may be NULL), freed with cairn_free(). The object holds
+** counters ("puts", "gets", "deletes", "writes", "bytes_written", ...) and
+** sizes ("live_keys", "wal_bytes", "checkpoint_bytes", ...); new fields may
+** be added, existing ones keep their meaning.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+*/
+int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Key-value                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Stores `value` under `key`, replacing any previous value.
+**
+** Method of cairn_db.
+**   ttl_ms   0 for no expiry, or a positive number of milliseconds after
+**            which the key reads as absent (and is eventually purged).
+**            Negative values fail with CAIRN_INVALID_ARGUMENT.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL key, empty or oversize
+** key or value, negative TTL); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+*/
+int cairn_put(cairn_db *db, const uint8_t *key, size_t key_len,
+              const uint8_t *value, size_t value_len, int64_t ttl_ms,
+              char **errmsg);
+
+/*
+** Reads the value stored under `key`.
+**
+** Method of cairn_db. On CAIRN_OK, *value receives a malloc()ed copy of the
+** value (freed with cairn_free(); NULL for an empty value) and *value_len
+** its length. An absent or expired key returns CAIRN_NOT_FOUND and sets
+** *value to NULL. Returns CAIRN_INVALID_ARGUMENT, CAIRN_CLOSED as usual.
+*/
+int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
+              uint8_t **value, size_t *value_len, char **errmsg);
+
+/*
+** Deletes `key`. Deleting an absent key is not an error (CAIRN_OK).
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT,
+** CAIRN_CLOSED, CAIRN_IO_ERROR, CAIRN_NO_SPACE.
+*/
+int cairn_delete(cairn_db *db, const uint8_t *key, size_t key_len,
+                 char **errmsg);
+
+/*
+** Deletes every key k with start <= k < end, atomically. An empty range
+** (start >= end) deletes nothing and returns CAIRN_OK.
+** Method of cairn_db. Both bounds are required keys.
+*/
+int cairn_delete_range(cairn_db *db, const uint8_t *start, size_t start_len,
+                       const uint8_t *end, size_t end_len, char **errmsg);
+
+/*
+** Reads many keys at one consistent point in time.
+**
+** Method of cairn_db.
+**   keys, keys_len   in: a packed list of keys (see PACKED LISTS); it must
+**                    hold at least one key.
+**   values           out: a malloc()ed packed list with one item per key,
+**                    in request order; absent or expired keys have the
+**                    length CAIRN_ABSENT. Freed with cairn_free().
+**   values_len       out: the byte length of *values.
+**
+** Returns CAIRN_OK (even when some keys are absent),
+** CAIRN_INVALID_ARGUMENT (malformed list, bad key), CAIRN_CLOSED.
+*/
+int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
+                   uint8_t **values, size_t *values_len, char **errmsg);
+
+/*
+** Lists keys in ascending order, filtered and paged.
+**
+** Method of cairn_db.
+**   options_json   in: JSON object, every field optional:
+**                  "prefix", "suffix", "contains": strings the key must
+**                  start with, end with, contain (compared as UTF-8 bytes);
+**                  "offset": keys to skip after filtering (default 0);
+**                  "limit": most keys to return (default: no limit).
+**   keys           out: malloc()ed packed list of keys, freed with
+**                  cairn_free(); NULL when no key matched.
+**   keys_len       out: byte length of *keys.
+**   count          out, optional: number of keys in the list.
+**
+** Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT (bad options), CAIRN_CLOSED.
+*/
+int cairn_keys(cairn_db *db, const char *options_json, size_t options_len,
+               uint8_t **keys, size_t *keys_len, size_t *count,
+               char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Write batches                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A write batch collects puts, deletes and range deletes that cairn_write()
+** applies atomically: after it returns, and after any crash, either every
+** operation in the batch is applied or none is. Operations apply in the
+** order they were added. Used by one caller at a time.
+*/
+typedef struct cairn_batch cairn_batch;
+
+/* Constructor of cairn_batch; pair with cairn_batch_free(). */
+int cairn_batch_new(cairn_batch **out_batch, char **errmsg);
+
+/* Destructor of cairn_batch. Idempotent; NULL is allowed. */
+int cairn_batch_free(cairn_batch *batch);
+
+/* Adds a put; arguments and limits as cairn_put(). */
+int cairn_batch_put(cairn_batch *batch, const uint8_t *key, size_t key_len,
+                    const uint8_t *value, size_t value_len, int64_t ttl_ms,
+                    char **errmsg);
+
+/* Adds a delete; arguments as cairn_delete(). */
+int cairn_batch_delete(cairn_batch *batch, const uint8_t *key, size_t key_len,
+                       char **errmsg);
+
+/* Adds a range delete; arguments as cairn_delete_range(). */
+int cairn_batch_delete_range(cairn_batch *batch, const uint8_t *start,
+                             size_t start_len, const uint8_t *end,
+                             size_t end_len, char **errmsg);
+
+/* Removes every operation, so the batch can be reused. */
+int cairn_batch_clear(cairn_batch *batch);
+
+/* Stores in *count the number of operations in the batch. */
+int cairn_batch_count(cairn_batch *batch, size_t *count);
+
+/*
+** Applies `batch` to `db` atomically and durably (per the sync option).
+** The batch is left unchanged and may be written again or freed.
+** Method of cairn_db. An empty batch is a no-op returning CAIRN_OK.
+*/
+int cairn_write(cairn_db *db, cairn_batch *batch, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Iterators                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+** An iterator walks keys in order over a consistent snapshot: writes made
+** after it was opened are not seen. Expired and deleted keys are skipped.
+** Used by one caller at a time. Close it with cairn_iter_close(); it holds
+** its snapshot (memory) until then.
+*/
+typedef struct cairn_iter cairn_iter;
+
+/* Flags for cairn_iter_open() and cairn_iter_open_prefix(). */
+#define CAIRN_ITER_REVERSE 1 /* walk from the largest key to the smallest */
+
+/*
+** Opens an iterator over the keys k with start <= k < end.
+**
+** Constructor of cairn_iter. A zero start_len means no lower bound, a zero
+** end_len no upper bound. `flags` is 0 or CAIRN_ITER_REVERSE; other bits
+** fail with CAIRN_INVALID_ARGUMENT.
+*/
+int cairn_iter_open(cairn_db *db, const uint8_t *start, size_t start_len,
+                    const uint8_t *end, size_t end_len, int flags,
+                    cairn_iter **out_iter, char **errmsg);
+
+/*
+** Opens an iterator over the keys that begin with `prefix` (all keys when
+** prefix_len is 0). Otherwise as cairn_iter_open().
+*/
+int cairn_iter_open_prefix(cairn_db *db, const uint8_t *prefix,
+                           size_t prefix_len, int flags,
+                           cairn_iter **out_iter, char **errmsg);
+
+/*
+** Repositions the iterator. Going forward, the next item is the first key
+** >= `key`; in reverse, the last key <= `key`. Bounds still apply. Method
+** of cairn_iter.
+*/
+int cairn_iter_seek(cairn_iter *iter, const uint8_t *key, size_t key_len,
+                    char **errmsg);
+
+/*
+** Advances to the next item.
+**
+** Method of cairn_iter. Returns CAIRN_OK with the item in (*key, *key_len)
+** and (*value, *value_len), CAIRN_DONE when there are no more items, or
+** CAIRN_CLOSED when the iterator or its database was closed.
+** The key and value are BORROWED views, valid only until the next call on
+** this iterator; copy them to keep them. *value may be NULL when the value
+** is empty. value and value_len may be NULL when only keys are wanted.
+*/
+int cairn_iter_next(cairn_iter *iter, const uint8_t **key, size_t *key_len,
+                    const uint8_t **value, size_t *value_len, char **errmsg);
+
+/* Destructor of cairn_iter. Idempotent; NULL is allowed. */
+int cairn_iter_close(cairn_iter *iter);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAIRN_H */

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cairn builds and tests with, but only those
+# that are missing, so that `make demo` and `make test` work on a fresh
+# machine that has nothing but Swift. Safe to run again and again.
+set -euo pipefail
+
+packages=(
+  libzstd-dev liblz4-dev   # compression for the storage engine's tables
+  cmake pkg-config         # the C examples, the C conformance runner, install rules
+  libcjson-dev             # JSON parsing for the C conformance runner only
+  golang-go                # the Go binding (standard library only)
+  binutils                 # nm, for the export-list check
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing missing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
