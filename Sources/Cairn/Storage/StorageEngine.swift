@@ -333,3 +333,18 @@ final class StorageEngine: @unchecked Sendable {
         }
     }
 }
+
+#if DEBUG
+extension StorageEngine {
+    /// Test support: stops using the directory the way a killed process
+    /// does: no checkpoint, the lock and files simply released.
+    func abandonForCrashTest() {
+        writeLock.withLock {
+            _ = closed.exchange(true, ordering: .acquiringAndReleasing)
+            wal?.close()
+            wal = nil
+            lockFile.close()
+        }
+    }
+}
+#endif

@@ -1,0 +1,39 @@
+import XCTest
+@testable import Cairn
+
+/// The boundary JSON parser: exact values, strict syntax, byte offsets.
+final class JSONTests: XCTestCase {
+    func testParsesEveryType() throws {
+        let value = try JSONValue.parse(#"{"a": [1, -2, 3.5, 1e3, true, false, null], "b": "x\ny\u00e9\ud83d\ude00", "c": {}}"#)
+        XCTAssertEqual(value["a"], .array([.int(1), .int(-2), .double(3.5), .double(1000), .bool(true), .bool(false), .null]))
+        XCTAssertEqual(value["b"], .string("x\ny\u{e9}\u{1F600}"))
+        XCTAssertEqual(value["c"], .object([]))
+        XCTAssertEqual(try JSONValue.parse("9223372036854775807"), .int(Int64.max))
+    }
+
+    func testRejectsMalformedInputWithTheOffset() {
+        let bad: [(String, String)] = [
+            ("{\"a\": }", "byte 6"), ("[1, 2", "byte 5"), ("01", "byte 1"), ("\"\\ud800\"", "surrogate"),
+            ("{\"a\" 1}", "byte 5"), ("tru", "byte 0"), ("[1] x", "byte 4"), ("\"a\u{1}\"", "control"),
+        ]
+        for (text, fragment) in bad {
+            XCTAssertThrowsError(try JSONValue.parse(text), text) { error in
+                let cairn = error as? CairnError
+                XCTAssertEqual(cairn?.code, .invalidArgument)
+                XCTAssertTrue(cairn?.message.contains(fragment) ?? false, "\(text): \(String(describing: cairn?.message))")
+            }
+        }
+    }
+
+    func testRejectsInvalidUTF8AndDeepNesting() {
+        let invalid: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
+        XCTAssertThrowsError(try invalid.withUnsafeBytes { try JSONValue.parse($0) })
+        let deep = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        XCTAssertThrowsError(try JSONValue.parse(deep))
+    }
+
+    func testSerializesAndRoundTrips() throws {
+        let text = #"{"k":"a\"b\\c\n","n":[1,2.5,null,true]}"#
+        XCTAssertEqual(try JSONValue.parse(text).serialized, text)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+@testable import Cairn
+
+/// Randomized operations checked against a simple in-memory model, with
+/// reopens and checkpoints interleaved. CAIRN_SEED replays a failing run;
+/// CAIRN_MODEL_OPS sets the number of operations.
+final class ModelTests: XCTestCase {
+    func testRandomOperationsMatchTheModel() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seed = environment["CAIRN_SEED"].flatMap { UInt64($0) } ?? 20261121
+        let operations = environment["CAIRN_MODEL_OPS"].flatMap { Int($0) } ?? 30_000
+        var random = SeededRandom(seed: seed)
+        let dir = TemporaryDirectory("model"); defer { dir.remove() }
+        var options = DatabaseOptions()
+        options.sync = .never
+        options.checkpointMB = 1
+        var db = try Database.open(path: dir.path, options: options)
+        var model: [[UInt8]: [UInt8]] = [:]
+        func randomKey() -> [UInt8] { [UInt8]("k\(random.next() % 400)") }
+
+        for step in 0..<operations {
+            let context = "seed \(seed) step \(step)"
+            switch random.next() % 100 {
+            case 0..<40:
+                let key = randomKey()
+                let value = [UInt8]("v\(step)") + [UInt8](repeating: UInt8(step & 0x7F), count: Int(random.next() % 200))
+                try db.put(key, value)
+                model[key] = value
+            case 40..<50:
+                let key = randomKey()
+                try db.delete(key)
+                model[key] = nil
+            case 50..<52:
+                var start = randomKey(), end = randomKey()
+                if start > end { swap(&start, &end) }
+                try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try db.deleteRange(start: s, end: e) } }
+                for key in model.keys where key.lexicographicallyPrecedes(end) && !key.lexicographicallyPrecedes(start) { model[key] = nil }
+            case 52..<57:
+                var batch = KeyValueBatch()
+                var staged = model
+                for _ in 0..<(1 + random.next() % 20) {
+                    let key = randomKey()
+                    if random.next() % 3 == 0 {
+                        try key.withUnsafeBytes { try batch.delete(key: $0) }
+                        staged[key] = nil
+                    } else {
+                        let value = [UInt8]("b\(step)")
+                        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try batch.put(key: k, value: v) } }
+                        staged[key] = value
+                    }
+                }
+                try db.write(batch)
+                model = staged
+            case 57..<85:
+                let key = randomKey()
+                XCTAssertEqual(try db.get(key), model[key], context)
+            case 85..<95:
+                var start = randomKey(), end = randomKey()
+                if start > end { swap(&start, &end) }
+                let reverse = random.next() % 2 == 0
+                let iterator = try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try db.makeIterator(start: s, end: e, reverse: reverse) } }
+                var got: [[UInt8]] = []
+                while try iterator.next() {
+                    got.append(Array(iterator.key))
+                    XCTAssertEqual(Array(iterator.value), model[Array(iterator.key)], context)
+                }
+                var want = model.keys.filter { !$0.lexicographicallyPrecedes(start) && $0.lexicographicallyPrecedes(end) }
+                    .sorted { $0.lexicographicallyPrecedes($1) }
+                if reverse { want.reverse() }
+                XCTAssertEqual(got, want, context)
+            case 95..<98:
+                try db.checkpoint()
+            default:
+                try db.close()
+                db = try Database.open(path: dir.path, options: options)
+            }
+        }
+        // A final full comparison after a reopen.
+        try db.close()
+        db = try Database.open(path: dir.path, options: options)
+        defer { try? db.close() }
+        let iterator = try db.makeIterator(start: nil, end: nil)
+        var count = 0
+        while try iterator.next() {
+            XCTAssertEqual(model[Array(iterator.key)], Array(iterator.value))
+            count += 1
+        }
+        XCTAssertEqual(count, model.count, "seed \(seed)")
+    }
+}
+
+extension Array: @retroactive Comparable where Element == UInt8 {
+    public static func < (lhs: [UInt8], rhs: [UInt8]) -> Bool { lhs.lexicographicallyPrecedes(rhs) }
+}
