@@ -33,6 +33,9 @@
 **      returns a borrowed view. A borrowed view points into memory owned by
 **      a handle and stays valid only until the next call on that handle.
 **   6. Booleans are int: 0 is false, anything else true.
+**   7. Every function copies what it needs from its input buffers before it
+**      returns, so the caller may reuse or free them at once (a batch
+**      copies each key and value as it is added; an iterator its bounds).
 **
 ** LIMITS
 **   Keys are 1 to CAIRN_MAX_KEY_SIZE bytes. Values are 0 to
@@ -55,9 +58,10 @@
 **   stable storage and survives a crash or power loss. A write batch is
 **   applied entirely or not at all, also across a crash.
 **
-** One process owns a database directory at a time, through an OS file lock
-** that the kernel releases when the process dies; a second opener receives
-** CAIRN_BUSY. No stale lock ever blocks a reopen.
+** One handle owns a database directory at a time, through an OS file lock
+** that the kernel releases when the process dies; a second opener, in
+** another process or in the same one, receives CAIRN_BUSY. No stale lock
+** ever blocks a reopen.
 */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -243,8 +247,8 @@ int cairn_put(cairn_db *db, const uint8_t *key, size_t key_len,
 **
 ** Method of cairn_db. On CAIRN_OK, *value receives a malloc()ed copy of the
 ** value (freed with cairn_free(); NULL for an empty value) and *value_len
-** its length. An absent or expired key returns CAIRN_NOT_FOUND and sets
-** *value to NULL. Returns CAIRN_INVALID_ARGUMENT, CAIRN_CLOSED as usual.
+** its length. An absent or expired key returns CAIRN_NOT_FOUND (with the
+** message "key not found") and sets *value to NULL. Returns CAIRN_INVALID_ARGUMENT, CAIRN_CLOSED as usual.
 */
 int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
               uint8_t **value, size_t *value_len, char **errmsg);
@@ -320,7 +324,11 @@ int cairn_batch_new(cairn_batch **out_batch, char **errmsg);
 /* Destructor of cairn_batch. Idempotent; NULL is allowed. */
 int cairn_batch_free(cairn_batch *batch);
 
-/* Adds a put; arguments and limits as cairn_put(). */
+/*
+** Adds a put; arguments and limits as cairn_put(). A TTL counts from the
+** moment the batch is written by cairn_write(), not from this call; a
+** batch written twice gives each write its own expiry.
+*/
 int cairn_batch_put(cairn_batch *batch, const uint8_t *key, size_t key_len,
                     const uint8_t *value, size_t value_len, int64_t ttl_ms,
                     char **errmsg);

@@ -35,7 +35,8 @@ public func cairn_get(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyL
             } catch { failure = error }
         }
         if let failure { throw failure }
-        return found ? .ok : .notFound
+        guard found else { throw CairnError(.notFound, "key not found") }
+        return .ok
     }
 }
 

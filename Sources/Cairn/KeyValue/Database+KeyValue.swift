@@ -20,14 +20,6 @@ extension Database {
         }
     }
 
-    /// The absolute expiry for a TTL in milliseconds (0: none).
-    static func expiry(forTTL ttlMillis: Int64) throws -> Int64 {
-        guard ttlMillis >= 0 else { throw CairnError.invalidArgument("TTL must not be negative (got \(ttlMillis) ms)") }
-        guard ttlMillis > 0 else { return 0 }
-        let (expiry, overflow) = currentTimeMillis().addingReportingOverflow(ttlMillis)
-        return overflow ? Int64.max : expiry
-    }
-
     // MARK: Writes
 
     /// Stores `value` under `key`; with a positive `ttlMillis` the key reads

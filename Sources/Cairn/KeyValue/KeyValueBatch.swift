@@ -1,6 +1,6 @@
 /// A key-value write batch: validates each operation as it is added (so a
-/// bad one is refused before anything is written) and turns TTLs into
-/// absolute expiry times. Apply it with `Database.write(_:)`.
+/// bad one is refused before anything is written). TTLs count from the
+/// moment the batch is written. Apply it with `Database.write(_:)`.
 public struct KeyValueBatch: Sendable {
     var storage = WriteBatch()
     private(set) var puts = 0
@@ -14,8 +14,8 @@ public struct KeyValueBatch: Sendable {
     public mutating func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64 = 0) throws {
         try Database.validateKey(key)
         try Database.validateValue(value)
-        let expiresAt = try Database.expiry(forTTL: ttlMillis)
-        storage.put(key, value, expiresAt: expiresAt)
+        guard ttlMillis >= 0 else { throw CairnError.invalidArgument("TTL must not be negative (got \(ttlMillis) ms)") }
+        storage.put(key, value, ttlMillis: ttlMillis)
         puts += 1
     }
 

@@ -157,7 +157,7 @@ final class StorageEngine: @unchecked Sendable {
         let header = try WriteBatchDecoder.forEachOperation(in: payload, what: what) { sequence, op in
             last = sequence
             switch op.kind {
-            case .put:
+            case .put, .putWithExpiry:
                 table.insert(sequence: sequence, kind: .value, key: op.key, value: op.value, expiresAt: op.expiresAt)
             case .delete:
                 table.insert(sequence: sequence, kind: .tombstone, key: op.key, value: empty, expiresAt: 0)
@@ -195,7 +195,7 @@ final class StorageEngine: @unchecked Sendable {
         try writeLock.withLock {
             guard !isClosed, let wal else { throw CairnError.closed }
             let first = nextSequence
-            batch.walPayload(firstSequence: first, into: &payloadBuffer)
+            batch.walPayload(firstSequence: first, now: currentTimeMillis(), into: &payloadBuffer)
             try payloadBuffer.withUnsafeBytes { try wal.append($0, sync: options.sync == .always) }
             if options.sync == .always { EngineStats.bump(stats.walSyncs) }
             let table = memtable  // only the writer swaps it, and we are the writer

@@ -5,9 +5,14 @@
 /// Encoded as it is built, so committing it is a single copy. The layout of
 /// one operation (part of the WAL format, see docs/format/records.md):
 ///
-///     put:          0x01 | varint key length | key | varint value length | value | varint expiry (ms since epoch, 0 = none)
+///     put:          0x01 | varint key length | key | varint value length | value
 ///     delete:       0x02 | varint key length | key
 ///     delete range: 0x03 | varint start length | start | varint end length | end
+///     put with TTL: 0x04 | varint key length | key | varint value length | value | u64 LE expiry
+///
+/// A TTL counts from the moment the batch is committed, not from when the
+/// put was added: the batch keeps the relative TTL and writes the absolute
+/// expiry (ms since the epoch) into its fixed-width slot at commit.
 ///
 /// The batch does not validate sizes: the key-value layer does, before it
 /// adds an operation.
@@ -16,7 +21,11 @@ public struct WriteBatch: Sendable {
         case put = 1
         case delete = 2
         case deleteRange = 3
+        case putWithExpiry = 4
     }
+
+    /// Where each TTL put's expiry slot is in `encoded`, and its TTL in ms.
+    private var expirySlots: [(offset: Int, ttlMillis: Int64)] = []
 
     private(set) var encoded: [UInt8] = []
     public private(set) var count: Int = 0
@@ -27,11 +36,16 @@ public struct WriteBatch: Sendable {
 
     public var isEmpty: Bool { count == 0 }
 
-    public mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, expiresAt: Int64) {
-        encoded.append(Operation.put.rawValue)
+    /// Adds a put; a positive `ttlMillis` makes the key expire that long
+    /// after the batch is committed.
+    public mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ttlMillis: Int64) {
+        encoded.append((ttlMillis > 0 ? Operation.putWithExpiry : Operation.put).rawValue)
         encoded.appendLengthPrefixed(key)
         encoded.appendLengthPrefixed(value)
-        Varint.append(UInt64(max(expiresAt, 0)), to: &encoded)
+        if ttlMillis > 0 {
+            expirySlots.append((encoded.count, ttlMillis))
+            encoded.appendUInt64LE(0)
+        }
         count += 1
         payloadBytes += key.count + value.count
     }
@@ -53,16 +67,26 @@ public struct WriteBatch: Sendable {
 
     public mutating func clear() {
         encoded.removeAll(keepingCapacity: true)
+        expirySlots.removeAll(keepingCapacity: true)
         count = 0
         payloadBytes = 0
     }
 
-    /// The WAL payload: `u64 LE first sequence | varint count | operations`.
-    func walPayload(firstSequence: UInt64, into out: inout [UInt8]) {
+    /// The WAL payload: `u64 LE first sequence | varint count | operations`,
+    /// with every TTL turned into an absolute expiry counted from `now`.
+    func walPayload(firstSequence: UInt64, now: Int64, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         out.appendUInt64LE(firstSequence)
         Varint.append(UInt64(count), to: &out)
+        let base = out.count
         out.append(contentsOf: encoded)
+        for slot in expirySlots {
+            let (expiry, overflow) = now.addingReportingOverflow(slot.ttlMillis)
+            let absolute = UInt64(overflow ? Int64.max : expiry).littleEndian
+            withUnsafeBytes(of: absolute) { bytes in
+                for i in 0..<8 { out[base + slot.offset + i] = bytes[i] }
+            }
+        }
     }
 }
 
@@ -96,7 +120,9 @@ enum WriteBatchDecoder {
             switch kind {
             case .put:
                 value = try reader.readLengthPrefixed()
-                let expiry = try reader.readVarint()
+            case .putWithExpiry:
+                value = try reader.readLengthPrefixed()
+                let expiry = try reader.readUInt64LE()
                 guard expiry <= UInt64(Int64.max) else { throw CairnError.corruption("\(what): bad expiry") }
                 expiresAt = Int64(expiry)
             case .delete:

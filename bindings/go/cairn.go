@@ -1,0 +1,212 @@
+// Package cairn is the Go binding of Cairn, an embeddable multi-model
+// database. It wraps libcairn.so through the C interface in include/cairn.h
+// and adds Go idiom: errors are values that work with errors.Is, write
+// batches run in closures (DB.Update), iterators follow the
+// Next/Key/Value/Err/Close pattern, and every byte slice the package returns
+// is a fresh copy owned by the caller.
+//
+//	db, err := cairn.Open("/var/lib/app/db", nil)
+//	if err != nil {
+//		return err
+//	}
+//	defer db.Close()
+//	if err := db.Put([]byte("greeting"), []byte("hello")); err != nil {
+//		return err
+//	}
+//	v, err := db.Get([]byte("greeting"))
+//	if errors.Is(err, cairn.ErrNotFound) {
+//		// absent or expired
+//	}
+//
+// # Handles and lifetimes
+//
+// A DB, Batch or Iterator owns a C handle. Close releases it; Close is
+// idempotent, and any call after Close returns an error matching ErrClosed
+// rather than crashing. A finalizer closes a handle that became unreachable
+// without Close, but only as a backstop against leaks: the contract is that
+// the caller closes what it opens.
+//
+// # Threads
+//
+// A *DB may be used from any number of goroutines at once. A *Batch or an
+// *Iterator is used by one goroutine at a time (it may move between
+// goroutines, and the goroutine may move between OS threads).
+//
+// # Building
+//
+// The package needs libcairn.so at link time and at run time. Inside the
+// Cairn repository `make test-go` sets everything up; elsewhere point cgo at
+// an installed library, for example
+//
+//	CGO_CFLAGS="$(pkg-config --cflags cairn)" CGO_LDFLAGS="$(pkg-config --libs cairn)" go build
+//
+// See README.md in this directory.
+package cairn
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: -lcairn
+#include <stdlib.h>
+#include "cairn.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// abiVersion is the CAIRN_ABI_VERSION this binding was written for.
+const abiVersion = 1
+
+// A compile-time check that the header we build against describes the ABI
+// this binding was written for: the index is out of range otherwise.
+var _ = [1]struct{}{}[C.CAIRN_ABI_VERSION-abiVersion]
+
+// abiErr is non-nil when the loaded library implements another ABI version;
+// Open, OpenJSON and ParseTTL then refuse to work.
+var abiErr error
+
+func init() {
+	if v := int(C.cairn_abi_version()); v != abiVersion {
+		abiErr = fmt.Errorf("cairn: the loaded libcairn implements ABI version %d, "+
+			"but this Go binding was written for ABI version %d; "+
+			"install a libcairn built from a matching cairn.h", v, abiVersion)
+	}
+}
+
+// Version returns the version of the loaded library, such as "0.1.0".
+func Version() string { return C.GoString(C.cairn_version()) }
+
+// ABIVersion returns the ABI version the loaded library implements.
+func ABIVersion() int { return int(C.cairn_abi_version()) }
+
+// Options configure Open. The zero value (or a nil *Options) means the
+// library's defaults; only the fields that are set are sent to the library.
+type Options struct {
+	// CreateIfMissing creates the directory and database when absent
+	// (library default: true). When false, a missing database fails with
+	// ErrNotFound.
+	CreateIfMissing *bool
+	// ErrorIfExists fails Open with ErrInvalidArgument if a database exists.
+	ErrorIfExists bool
+	// Sync is "always" (the default: an acknowledged write survives power
+	// loss) or "never" (flushing is left to the OS).
+	Sync string
+	// CheckpointMB is the write-ahead log size, 1..65536 MiB, past which the
+	// live data is checkpointed (library default 64). 0 means the default.
+	CheckpointMB int
+	// Extra holds raw option keys, sent as they are. They are applied after
+	// the fields above and override them.
+	Extra map[string]any
+}
+
+// Bool returns a pointer to b, for Options.CreateIfMissing.
+func Bool(b bool) *bool { return &b }
+
+// marshal returns the options as JSON, or nil for the defaults.
+func (o *Options) marshal() ([]byte, error) {
+	if o == nil {
+		return nil, nil
+	}
+	m := make(map[string]any)
+	if o.CreateIfMissing != nil {
+		m["create_if_missing"] = *o.CreateIfMissing
+	}
+	if o.ErrorIfExists {
+		m["error_if_exists"] = true
+	}
+	if o.Sync != "" {
+		m["sync"] = o.Sync
+	}
+	if o.CheckpointMB != 0 {
+		m["checkpoint_mb"] = o.CheckpointMB
+	}
+	for k, v := range o.Extra {
+		m[k] = v
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(m)
+}
+
+// DB is an open database directory. It is safe for concurrent use by many
+// goroutines. Close it when done.
+type DB struct {
+	h *C.cairn_db
+
+	// closeMu serialises Close: the C library allows close to be called
+	// again, but not to race with another close of the same handle.
+	closeMu sync.Mutex
+}
+
+// Open opens (and by default creates) the database in directory path.
+// A nil opts means the defaults. Only one process may have a directory open
+// at a time; another process gets an error matching ErrBusy.
+func Open(path string, opts *Options) (*DB, error) {
+	js, err := opts.marshal()
+	if err != nil {
+		return nil, argErr("Open", "options: %v", err)
+	}
+	return open("Open", path, js)
+}
+
+// OpenJSON is Open with the options given as raw JSON text (nil or empty
+// for the defaults), exactly as the C function cairn_open takes them.
+func OpenJSON(path string, optionsJSON []byte) (*DB, error) {
+	return open("OpenJSON", path, optionsJSON)
+}
+
+func open(op, path string, optionsJSON []byte) (*DB, error) {
+	if abiErr != nil {
+		return nil, abiErr
+	}
+	if strings.IndexByte(path, 0) >= 0 {
+		return nil, argErr(op, "path contains a NUL byte")
+	}
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	opt, optLen := charsArg(optionsJSON)
+	var h *C.cairn_db
+	var msg *C.char
+	rc := C.cairn_open(cpath, opt, optLen, &h, &msg)
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	db := &DB{h: h}
+	runtime.SetFinalizer(db, func(db *DB) { _ = db.Close() })
+	return db, nil
+}
+
+// handle returns the C handle, or an ErrClosed error for a DB that was never
+// opened (a nil or zero DB). A closed DB keeps its handle: the library
+// answers CAIRN_CLOSED for it.
+func (db *DB) handle(op string) (*C.cairn_db, error) {
+	if db == nil || db.h == nil {
+		return nil, closedErr(op, "database is not open")
+	}
+	return db.h, nil
+}
+
+// Close writes a checkpoint and releases the directory and every resource.
+// It is idempotent: closing again returns nil. Iterators still open on the
+// database report ErrClosed afterwards. An error means the final checkpoint
+// could not be written; the database is closed all the same and no
+// acknowledged write is lost.
+func (db *DB) Close() error {
+	if db == nil {
+		return nil
+	}
+	db.closeMu.Lock()
+	defer db.closeMu.Unlock()
+	runtime.SetFinalizer(db, nil)
+	var msg *C.char
+	rc := C.cairn_close(db.h, &msg)
+	runtime.KeepAlive(db)
+	return statusErr("Close", rc, msg)
+}

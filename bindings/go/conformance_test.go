@@ -1,0 +1,612 @@
+package cairn
+
+// The conformance runner: every JSON case in Tests/conformance/cases (or the
+// directory or file named by CAIRN_CONFORMANCE_CASES) runs as one subtest,
+// exactly as Tests/conformance/README.md describes. Steps go through the
+// idiomatic API where it has an equivalent and through small unexported
+// helpers (OpenJSON, keysJSON, parseDurationMS) where it has not, so the
+// runner tests the binding and the library together. An unknown op or an
+// unknown field in a step fails the case; nothing is ever skipped.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// conformancePassed counts the cases that passed; TestMain prints it.
+var conformancePassed, conformanceRun int
+
+// stepFields lists, per op, the fields a step may carry besides "op" and
+// "expect".
+var stepFields = map[string][]string{
+	"open":           {"options", "options_raw", "at"},
+	"close":          {},
+	"reopen":         {"options"},
+	"put":            {"key", "value", "ttl_ms"},
+	"get":            {"key", "expect_value"},
+	"delete":         {"key"},
+	"delete_range":   {"start", "end"},
+	"get_many":       {"keys", "expect_values"},
+	"batch":          {"ops"},
+	"scan":           {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items"},
+	"keys":           {"options", "options_raw", "expect_keys"},
+	"stats":          {"expect_fields"},
+	"parse_duration": {"text", "expect_ms"},
+	"sleep":          {"ms"},
+}
+
+// batchOpFields lists the fields of each operation inside a batch step.
+var batchOpFields = map[string][]string{
+	"put":          {"key", "value", "ttl_ms"},
+	"delete":       {"key"},
+	"delete_range": {"start", "end"},
+}
+
+type confCase struct {
+	Name        string                       `json:"name"`
+	Description string                       `json:"description"`
+	Steps       []map[string]json.RawMessage `json:"steps"`
+}
+
+func conformanceCaseFiles(t *testing.T) []string {
+	t.Helper()
+	where := os.Getenv("CAIRN_CONFORMANCE_CASES")
+	if where == "" {
+		where = filepath.Join("..", "..", "Tests", "conformance", "cases")
+	}
+	info, err := os.Stat(where)
+	if err != nil {
+		t.Fatalf("conformance cases: %v", err)
+	}
+	if !info.IsDir() {
+		return []string{where}
+	}
+	files, err := filepath.Glob(filepath.Join(where, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatalf("no conformance cases (*.json) in %s", where)
+	}
+	return files
+}
+
+func TestConformance(t *testing.T) {
+	for _, file := range conformanceCaseFiles(t) {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c confCase
+		if err := json.Unmarshal(data, &c); err != nil {
+			t.Errorf("%s: %v", file, err)
+			conformanceRun++
+			continue
+		}
+		if c.Name == "" {
+			c.Name = strings.TrimSuffix(filepath.Base(file), ".json")
+		}
+		conformanceRun++
+		if t.Run(c.Name, func(t *testing.T) { runCase(t, c) }) {
+			conformancePassed++
+		}
+	}
+}
+
+// caseRunner holds the state of one case: its directory and current handle.
+type caseRunner struct {
+	t      *testing.T
+	tmp    string // a fresh directory for the case
+	dir    string // the database directory inside tmp, not created up front
+	db     *DB
+	opened []*DB // every handle opened, closed when the case ends
+}
+
+func runCase(t *testing.T, c confCase) {
+	if len(c.Steps) == 0 {
+		t.Fatal("case has no steps")
+	}
+	tmp := t.TempDir()
+	r := &caseRunner{t: t, tmp: tmp, dir: filepath.Join(tmp, "db")}
+	defer func() {
+		for _, db := range r.opened {
+			db.Close()
+		}
+	}()
+	for i, raw := range c.Steps {
+		s := step{fields: raw}
+		op := s.str("op")
+		where := fmt.Sprintf("%s: step %d (%s)", c.Name, i+1, op)
+		if s.err != nil {
+			t.Fatalf("%s: %v", where, s.err)
+		}
+		allowed, known := stepFields[op]
+		if !known {
+			t.Fatalf("%s: unknown op %q", where, op)
+		}
+		if err := s.onlyFields(append([]string{"op", "expect"}, allowed...)); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		expect := "OK"
+		if s.has("expect") {
+			expect = s.str("expect")
+		}
+		callErr, checkErr := r.run(op, &s)
+		if s.err != nil { // a malformed or missing field
+			t.Fatalf("%s: %v", where, s.err)
+		}
+		if got := statusOf(callErr); got != expect {
+			t.Fatalf("%s: status %s, want %s (error: %v)", where, got, expect, callErr)
+		}
+		if checkErr != nil {
+			t.Fatalf("%s: %v", where, checkErr)
+		}
+	}
+}
+
+// statusOf names the status of an error as the cases do ("OK", "NOT_FOUND").
+func statusOf(err error) string {
+	if err == nil {
+		return "OK"
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return strings.TrimPrefix(e.Status, "CAIRN_")
+	}
+	return "GO_ERROR"
+}
+
+// first returns the first non-nil error: a step's status is that of its
+// first call that does not return OK.
+func first(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run executes one step. callErr is the step's status; checkErr reports a
+// wrong result (only looked at when the status is as expected).
+func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
+	switch op {
+	case "open":
+		path := r.dir
+		if s.has("at") {
+			switch at := s.str("at"); at {
+			case "regular_file":
+				path = filepath.Join(r.tmp, "regular_file")
+				s.fail(os.WriteFile(path, []byte("not a database\n"), 0o644))
+			default:
+				s.fail(fmt.Errorf("unknown \"at\" value %q", at))
+			}
+		}
+		return r.open(path, s), nil
+
+	case "close":
+		return r.db.Close(), nil
+
+	case "reopen":
+		return first(r.db.Close(), r.open(r.dir, s)), nil
+
+	case "put":
+		key, value := s.bytes("key"), s.bytes("value")
+		ttl := time.Duration(s.optInt("ttl_ms", 0)) * time.Millisecond
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.PutTTL(key, value, ttl), nil
+
+	case "get":
+		key := s.bytes("key")
+		if s.err != nil {
+			return nil, nil
+		}
+		v, err := r.db.Get(key)
+		if err != nil || !s.has("expect_value") {
+			return err, nil
+		}
+		if want := s.bytes("expect_value"); !bytes.Equal(v, want) {
+			return nil, fmt.Errorf("value %q, want %q", v, want)
+		}
+		return nil, nil
+
+	case "delete":
+		key := s.bytes("key")
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.Delete(key), nil
+
+	case "delete_range":
+		start, end := s.bytes("start"), s.bytes("end")
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.DeleteRange(start, end), nil
+
+	case "get_many":
+		keys := s.byteList("keys")
+		if s.err != nil {
+			return nil, nil
+		}
+		values, err := r.db.GetMany(keys)
+		if err != nil || !s.has("expect_values") {
+			return err, nil
+		}
+		want := s.nullableByteList("expect_values")
+		if s.err != nil {
+			return nil, nil
+		}
+		return nil, compareNullable(values, want)
+
+	case "batch":
+		return r.batch(s)
+
+	case "scan":
+		return r.scan(s)
+
+	case "keys":
+		var opts []byte
+		if s.has("options") {
+			opts = s.fields["options"]
+		}
+		if s.has("options_raw") {
+			if s.has("options") {
+				s.fail(errors.New("both options and options_raw"))
+			}
+			opts = []byte(s.str("options_raw"))
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		keys, err := r.db.keysJSON("Keys", opts)
+		if err != nil || !s.has("expect_keys") {
+			return err, nil
+		}
+		want := s.byteList("expect_keys")
+		if s.err != nil {
+			return nil, nil
+		}
+		return nil, compareLists(keys, want)
+
+	case "stats":
+		fields := s.strList("expect_fields")
+		if s.err != nil {
+			return nil, nil
+		}
+		stats, err := r.db.Stats()
+		if err != nil {
+			return err, nil
+		}
+		for _, f := range fields {
+			v, ok := stats[f]
+			if !ok {
+				return nil, fmt.Errorf("stats lack field %q: %v", f, stats)
+			}
+			if _, isNumber := v.(json.Number); !isNumber {
+				return nil, fmt.Errorf("stats field %q is %T %v, not a number", f, v, v)
+			}
+		}
+		return nil, nil
+
+	case "parse_duration":
+		text := s.str("text")
+		if s.err != nil {
+			return nil, nil
+		}
+		ms, err := parseDurationMS("ParseTTL", text)
+		if err != nil || !s.has("expect_ms") {
+			return err, nil
+		}
+		if want := s.optInt("expect_ms", 0); ms != want {
+			return nil, fmt.Errorf("parse_duration(%q) = %d ms, want %d", text, ms, want)
+		}
+		return nil, nil
+
+	case "sleep":
+		ms := s.int("ms")
+		if s.err != nil {
+			return nil, nil
+		}
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		return nil, nil
+	}
+	return nil, fmt.Errorf("op %q has no implementation in the Go runner", op)
+}
+
+// open opens path with the step's options or options_raw, making the result
+// the current handle (nil on failure).
+func (r *caseRunner) open(path string, s *step) error {
+	var opts []byte
+	if s.has("options") {
+		opts = s.fields["options"]
+	}
+	if s.has("options_raw") {
+		if s.has("options") {
+			s.fail(errors.New("both options and options_raw"))
+		}
+		opts = []byte(s.str("options_raw"))
+	}
+	if s.err != nil {
+		return nil
+	}
+	db, err := OpenJSON(path, opts)
+	r.db = db
+	if db != nil {
+		r.opened = append(r.opened, db)
+	}
+	return err
+}
+
+func (r *caseRunner) batch(s *step) (callErr, checkErr error) {
+	var ops []map[string]json.RawMessage
+	s.decode("ops", &ops)
+	if s.err != nil {
+		return nil, nil
+	}
+	b := r.db.NewBatch()
+	defer b.Close()
+	for i, raw := range ops {
+		o := step{fields: raw}
+		op := o.str("op")
+		allowed, known := batchOpFields[op]
+		if o.err == nil && !known {
+			o.fail(fmt.Errorf("unknown op %q", op))
+		}
+		if o.err == nil {
+			o.fail(o.onlyFields(append([]string{"op"}, allowed...)))
+		}
+		var err error
+		switch op {
+		case "put":
+			key, value := o.bytes("key"), o.bytes("value")
+			ttl := time.Duration(o.optInt("ttl_ms", 0)) * time.Millisecond
+			if o.err == nil {
+				err = b.PutTTL(key, value, ttl)
+			}
+		case "delete":
+			key := o.bytes("key")
+			if o.err == nil {
+				err = b.Delete(key)
+			}
+		case "delete_range":
+			start, end := o.bytes("start"), o.bytes("end")
+			if o.err == nil {
+				err = b.DeleteRange(start, end)
+			}
+		}
+		if o.err != nil {
+			s.fail(fmt.Errorf("batch op %d: %v", i+1, o.err))
+			return nil, nil
+		}
+		if err != nil {
+			return err, nil // the step's status: nothing is written
+		}
+	}
+	if n := b.Len(); n != len(ops) {
+		return nil, fmt.Errorf("batch holds %d operations, want %d", n, len(ops))
+	}
+	return r.db.Write(b), nil
+}
+
+func (r *caseRunner) scan(s *step) (callErr, checkErr error) {
+	var opts IterOptions
+	if s.has("start") {
+		opts.Start = s.bytes("start")
+	}
+	if s.has("end") {
+		opts.End = s.bytes("end")
+	}
+	usePrefix := s.has("prefix")
+	if usePrefix {
+		opts.Prefix = s.bytes("prefix")
+	}
+	if s.has("reverse") {
+		s.decode("reverse", &opts.Reverse)
+	}
+	limit := s.optInt("limit", -1)
+	var want [][2][]byte
+	if s.has("expect_items") {
+		var items [][]string
+		s.decode("expect_items", &items)
+		for _, it := range items {
+			if len(it) != 2 {
+				s.fail(fmt.Errorf("expect_items entry %q is not a [key, value] pair", it))
+				break
+			}
+			want = append(want, [2][]byte{[]byte(it[0]), []byte(it[1])})
+		}
+	}
+	if s.err != nil {
+		return nil, nil
+	}
+	// With "prefix" present the runner uses cairn_iter_open_prefix, even
+	// for an empty prefix.
+	it, err := r.db.openIterator("NewIterator", usePrefix, opts)
+	if err != nil {
+		return err, nil
+	}
+	defer it.Close()
+	if s.has("seek") {
+		if err := it.Seek(s.bytes("seek")); err != nil {
+			return err, nil
+		}
+	}
+	var got [][2][]byte
+	for (limit < 0 || int64(len(got)) < limit) && it.Next() {
+		got = append(got, [2][]byte{it.Key(), it.Value()})
+	}
+	if err := it.Err(); err != nil {
+		return err, nil
+	}
+	if !s.has("expect_items") {
+		return nil, nil
+	}
+	if len(got) != len(want) {
+		return nil, fmt.Errorf("scan returned %d items %s, want %d %s", len(got), items(got), len(want), items(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i][0], want[i][0]) || !bytes.Equal(got[i][1], want[i][1]) {
+			return nil, fmt.Errorf("scan returned %s, want %s", items(got), items(want))
+		}
+	}
+	return nil, nil
+}
+
+func items(list [][2][]byte) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, it := range list {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%q=%q", it[0], it[1])
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+func compareLists(got, want [][]byte) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("got %q, want %q", got, want)
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			return fmt.Errorf("got %q, want %q", got, want)
+		}
+	}
+	return nil
+}
+
+func compareNullable(got, want [][]byte) error {
+	show := func(l [][]byte) string {
+		parts := make([]string, len(l))
+		for i, v := range l {
+			if v == nil {
+				parts[i] = "null"
+			} else {
+				parts[i] = fmt.Sprintf("%q", v)
+			}
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("got %s, want %s", show(got), show(want))
+	}
+	for i := range got {
+		if (got[i] == nil) != (want[i] == nil) || !bytes.Equal(got[i], want[i]) {
+			return fmt.Errorf("got %s, want %s", show(got), show(want))
+		}
+	}
+	return nil
+}
+
+// step reads the fields of one step (or batch operation). The first missing
+// or malformed field is kept in err, which fails the case.
+type step struct {
+	fields map[string]json.RawMessage
+	err    error
+}
+
+func (s *step) fail(err error) {
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *step) has(name string) bool { _, ok := s.fields[name]; return ok }
+
+func (s *step) onlyFields(allowed []string) error {
+	ok := make(map[string]bool, len(allowed))
+	for _, f := range allowed {
+		ok[f] = true
+	}
+	var unknown []string
+	for f := range s.fields {
+		if !ok[f] {
+			unknown = append(unknown, f)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("unknown field(s) %s", strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+// decode decodes a required field into v, rejecting null.
+func (s *step) decode(name string, v any) {
+	raw, ok := s.fields[name]
+	if !ok {
+		s.fail(fmt.Errorf("missing field %q", name))
+		return
+	}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		s.fail(fmt.Errorf("field %q is null", name))
+		return
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		s.fail(fmt.Errorf("field %q: %v", name, err))
+	}
+}
+
+func (s *step) str(name string) string {
+	var v string
+	s.decode(name, &v)
+	return v
+}
+
+// bytes returns a string field as its UTF-8 bytes.
+func (s *step) bytes(name string) []byte { return []byte(s.str(name)) }
+
+func (s *step) int(name string) int64 {
+	var v int64
+	s.decode(name, &v)
+	return v
+}
+
+func (s *step) optInt(name string, def int64) int64 {
+	if !s.has(name) {
+		return def
+	}
+	return s.int(name)
+}
+
+func (s *step) strList(name string) []string {
+	var v []string
+	s.decode(name, &v)
+	return v
+}
+
+func (s *step) byteList(name string) [][]byte {
+	list := s.strList(name)
+	out := make([][]byte, len(list))
+	for i, v := range list {
+		out[i] = []byte(v)
+	}
+	return out
+}
+
+// nullableByteList decodes an array of strings and nulls; null becomes nil.
+func (s *step) nullableByteList(name string) [][]byte {
+	var list []*string
+	s.decode(name, &list)
+	out := make([][]byte, len(list))
+	for i, v := range list {
+		if v != nil {
+			out[i] = []byte(*v)
+		}
+	}
+	return out
+}

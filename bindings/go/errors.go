@@ -1,0 +1,117 @@
+package cairn
+
+/*
+#include "cairn.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Status codes of the C library (enum cairn_status in cairn.h). The numbers
+// are stable; the library may add codes, which arrive as an *Error whose
+// Code no sentinel matches.
+const (
+	statusOK              = int(C.CAIRN_OK)
+	statusNotFound        = int(C.CAIRN_NOT_FOUND)
+	statusInvalidArgument = int(C.CAIRN_INVALID_ARGUMENT)
+	statusIOError         = int(C.CAIRN_IO_ERROR)
+	statusCorruption      = int(C.CAIRN_CORRUPTION)
+	statusBusy            = int(C.CAIRN_BUSY)
+	statusClosed          = int(C.CAIRN_CLOSED)
+	statusConflict        = int(C.CAIRN_CONFLICT)
+	statusConstraint      = int(C.CAIRN_CONSTRAINT)
+	statusSchema          = int(C.CAIRN_SCHEMA)
+	statusNoSpace         = int(C.CAIRN_NO_SPACE)
+	statusInternal        = int(C.CAIRN_INTERNAL)
+	statusDone            = int(C.CAIRN_DONE) // not an error: an iterator is exhausted
+)
+
+// Error is the error every failing call returns (except a library ABI
+// mismatch). It carries the Go operation, the library's status code and
+// name, and the library's message.
+//
+// Use errors.Is with the sentinels to test the kind:
+//
+//	if errors.Is(err, cairn.ErrNotFound) { ... }
+//
+// and errors.As to read the details.
+type Error struct {
+	Op      string // the Go method that failed, such as "Get" or "Batch.Put"
+	Code    int    // the cairn_status number, such as 1
+	Status  string // its symbolic name, such as "CAIRN_NOT_FOUND"
+	Message string // the library's message naming the problem; may be empty
+}
+
+func (e *Error) Error() string {
+	s := "cairn: "
+	if e.Op != "" {
+		s += e.Op + ": "
+	}
+	s += e.Status
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Is reports whether target is an *Error with the same status code, so
+// that errors.Is(err, cairn.ErrNotFound) holds for every not-found error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Sentinel errors, one per status code, for use with errors.Is.
+var (
+	ErrNotFound        = sentinel(statusNotFound, "CAIRN_NOT_FOUND")               // key, document or object does not exist
+	ErrInvalidArgument = sentinel(statusInvalidArgument, "CAIRN_INVALID_ARGUMENT") // bad input, bad option, size limit
+	ErrIO              = sentinel(statusIOError, "CAIRN_IO_ERROR")                 // the OS reported an I/O failure
+	ErrCorruption      = sentinel(statusCorruption, "CAIRN_CORRUPTION")            // a file failed a checksum or format check
+	ErrBusy            = sentinel(statusBusy, "CAIRN_BUSY")                        // another process has the database open
+	ErrClosed          = sentinel(statusClosed, "CAIRN_CLOSED")                    // the handle or its database was closed
+	ErrConflict        = sentinel(statusConflict, "CAIRN_CONFLICT")                // a concurrent transaction wrote the same data
+	ErrConstraint      = sentinel(statusConstraint, "CAIRN_CONSTRAINT")            // a unique constraint would be violated
+	ErrSchema          = sentinel(statusSchema, "CAIRN_SCHEMA")                    // a document does not satisfy its schema
+	ErrNoSpace         = sentinel(statusNoSpace, "CAIRN_NO_SPACE")                 // the disk or file system is full
+	ErrInternal        = sentinel(statusInternal, "CAIRN_INTERNAL")                // a bug in Cairn: please report it
+)
+
+func sentinel(code int, name string) *Error { return &Error{Code: code, Status: name} }
+
+// statusName returns the library's name for a status code.
+func statusName(code int) string { return C.GoString(C.cairn_status_name(C.int(code))) }
+
+// statusErr turns a status and its optional message into an error (nil for
+// CAIRN_OK). It always frees msg.
+func statusErr(op string, rc C.int, msg *C.char) error {
+	var text string
+	if msg != nil {
+		text = C.GoString(msg)
+		C.cairn_free(unsafe.Pointer(msg))
+	}
+	if int(rc) == statusOK {
+		return nil
+	}
+	return &Error{Op: op, Code: int(rc), Status: statusName(int(rc)), Message: text}
+}
+
+// argErr is an invalid-argument error raised by the binding itself, for
+// input it cannot even hand to the library.
+func argErr(op, format string, args ...any) error {
+	return &Error{Op: op, Code: statusInvalidArgument, Status: statusName(statusInvalidArgument),
+		Message: fmt.Sprintf(format, args...)}
+}
+
+// internalErr reports a library result the binding cannot decode.
+func internalErr(op, format string, args ...any) error {
+	return &Error{Op: op, Code: statusInternal, Status: statusName(statusInternal),
+		Message: fmt.Sprintf(format, args...)}
+}
+
+// closedErr is returned for a handle that was never opened.
+func closedErr(op, what string) error {
+	return &Error{Op: op, Code: statusClosed, Status: statusName(statusClosed), Message: what}
+}

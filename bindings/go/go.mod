@@ -1,0 +1,3 @@
+module cairn.dev/cairn
+
+go 1.19

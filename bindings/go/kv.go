@@ -1,0 +1,211 @@
+package cairn
+
+// Key-value operations on a DB. Keys are 1 to 65536 bytes and values 0 to
+// 256 MiB, both binary-safe; larger input fails with ErrInvalidArgument and
+// writes nothing.
+
+/*
+#include "cairn.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"runtime"
+	"time"
+	"unsafe"
+)
+
+// Put stores value under key, replacing any previous value. With the
+// default sync mode, the write is on stable storage when Put returns.
+func (db *DB) Put(key, value []byte) error {
+	return db.put("Put", key, value, 0)
+}
+
+// PutTTL is Put with an expiry: after ttl the key reads as absent (and is
+// eventually purged). The library counts whole milliseconds; ttl is rounded
+// up to the next millisecond, so that a positive TTL never becomes 0. A ttl
+// of 0 means no expiry, as with Put; a negative ttl fails with
+// ErrInvalidArgument. Use ParseTTL for strings such as "30s" or "2d".
+func (db *DB) PutTTL(key, value []byte, ttl time.Duration) error {
+	return db.put("PutTTL", key, value, ttlMillis(ttl))
+}
+
+// ttlMillis converts a duration to milliseconds, rounding away from zero.
+func ttlMillis(d time.Duration) int64 {
+	ms := int64(d / time.Millisecond)
+	if rem := d % time.Millisecond; rem > 0 {
+		ms++
+	} else if rem < 0 {
+		ms--
+	}
+	return ms
+}
+
+func (db *DB) put(op string, key, value []byte, ttlMS int64) error {
+	h, err := db.handle(op)
+	if err != nil {
+		return err
+	}
+	k, kn := bytesArg(key)
+	v, vn := bytesArg(value)
+	var msg *C.char
+	rc := C.cairn_put(h, k, kn, v, vn, C.int64_t(ttlMS), &msg)
+	runtime.KeepAlive(db)
+	return statusErr(op, rc, msg)
+}
+
+// Get returns a copy of the value stored under key, or an error matching
+// ErrNotFound when the key is absent or expired. An empty value is returned
+// as a non-nil empty slice.
+func (db *DB) Get(key []byte) ([]byte, error) {
+	h, err := db.handle("Get")
+	if err != nil {
+		return nil, err
+	}
+	k, kn := bytesArg(key)
+	var v *C.uint8_t
+	var vn C.size_t
+	var msg *C.char
+	rc := C.cairn_get(h, k, kn, &v, &vn, &msg)
+	runtime.KeepAlive(db)
+	if err := statusErr("Get", rc, msg); err != nil {
+		C.cairn_free(unsafe.Pointer(v))
+		return nil, err
+	}
+	return takeBytes(v, vn), nil
+}
+
+// Delete removes key. Deleting an absent key is not an error.
+func (db *DB) Delete(key []byte) error {
+	h, err := db.handle("Delete")
+	if err != nil {
+		return err
+	}
+	k, kn := bytesArg(key)
+	var msg *C.char
+	rc := C.cairn_delete(h, k, kn, &msg)
+	runtime.KeepAlive(db)
+	return statusErr("Delete", rc, msg)
+}
+
+// DeleteRange removes every key k with start <= k < end, atomically. Both
+// bounds must be valid keys; an empty range (start >= end) deletes nothing.
+func (db *DB) DeleteRange(start, end []byte) error {
+	h, err := db.handle("DeleteRange")
+	if err != nil {
+		return err
+	}
+	s, sn := bytesArg(start)
+	e, en := bytesArg(end)
+	var msg *C.char
+	rc := C.cairn_delete_range(h, s, sn, e, en, &msg)
+	runtime.KeepAlive(db)
+	return statusErr("DeleteRange", rc, msg)
+}
+
+// GetMany reads keys at one consistent point in time. The result has one
+// entry per key, in request order: a copy of the value, or nil for an
+// absent or expired key (an empty value is a non-nil empty slice). At least
+// one key is required.
+func (db *DB) GetMany(keys [][]byte) ([][]byte, error) {
+	h, err := db.handle("GetMany")
+	if err != nil {
+		return nil, err
+	}
+	packed, err := packList(keys)
+	if err != nil {
+		return nil, argErr("GetMany", "%v", err)
+	}
+	k, kn := bytesArg(packed)
+	var v *C.uint8_t
+	var vn C.size_t
+	var msg *C.char
+	rc := C.cairn_get_many(h, k, kn, &v, &vn, &msg)
+	runtime.KeepAlive(db)
+	defer C.cairn_free(unsafe.Pointer(v))
+	if err := statusErr("GetMany", rc, msg); err != nil {
+		return nil, err
+	}
+	values, err := unpackList(cView(unsafe.Pointer(v), vn), true)
+	if err != nil {
+		return nil, internalErr("GetMany", "library result: %v", err)
+	}
+	if len(values) != len(keys) {
+		return nil, internalErr("GetMany", "library returned %d values for %d keys", len(values), len(keys))
+	}
+	return values, nil
+}
+
+// KeysOptions filter and page DB.Keys. The zero value lists every key.
+// The filters are compared as UTF-8 bytes and must be valid UTF-8.
+type KeysOptions struct {
+	Prefix   string // keys must start with this
+	Suffix   string // keys must end with this
+	Contains string // keys must contain this
+	Offset   int    // keys to skip after filtering
+	Limit    int    // most keys to return; 0 means no limit
+}
+
+func (o KeysOptions) marshal() ([]byte, error) {
+	m := make(map[string]any)
+	if o.Prefix != "" {
+		m["prefix"] = o.Prefix
+	}
+	if o.Suffix != "" {
+		m["suffix"] = o.Suffix
+	}
+	if o.Contains != "" {
+		m["contains"] = o.Contains
+	}
+	if o.Offset != 0 {
+		m["offset"] = o.Offset
+	}
+	if o.Limit != 0 {
+		m["limit"] = o.Limit
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(m)
+}
+
+// Keys lists keys in ascending byte order, filtered and paged by opts.
+// Expired keys are not listed. The result is empty (not an error) when no
+// key matches.
+func (db *DB) Keys(opts KeysOptions) ([][]byte, error) {
+	js, err := opts.marshal()
+	if err != nil {
+		return nil, argErr("Keys", "options: %v", err)
+	}
+	return db.keysJSON("Keys", js)
+}
+
+// keysJSON calls cairn_keys with raw JSON options (nil for "{}").
+func (db *DB) keysJSON(op string, optionsJSON []byte) ([][]byte, error) {
+	h, err := db.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	o, on := charsArg(optionsJSON)
+	var k *C.uint8_t
+	var kn, count C.size_t
+	var msg *C.char
+	rc := C.cairn_keys(h, o, on, &k, &kn, &count, &msg)
+	runtime.KeepAlive(db)
+	defer C.cairn_free(unsafe.Pointer(k))
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	keys, err := unpackList(cView(unsafe.Pointer(k), kn), false)
+	if err != nil {
+		return nil, internalErr(op, "library result: %v", err)
+	}
+	if len(keys) != int(count) {
+		return nil, internalErr(op, "library reported %d keys but returned %d", int(count), len(keys))
+	}
+	if keys == nil {
+		keys = [][]byte{}
+	}
+	return keys, nil
+}
