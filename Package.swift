@@ -17,8 +17,11 @@ let package = Package(
         // The public C header, imported so the compiler checks every
         // `@c @implementation` against its declaration.
         .systemLibrary(name: "CCairn", path: "Sources/CCairn"),
+        // Compression libraries of the system, for table blocks.
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // The engine: storage, key-value, encodings. Usable directly from Swift.
-        .target(name: "Cairn", path: "Sources/Cairn"),
+        .target(name: "Cairn", dependencies: ["CZstd", "CLZ4"], path: "Sources/Cairn"),
         // The C ABI: argument conversion, handles and status codes only.
         .target(
             name: "CairnABI",

@@ -22,7 +22,8 @@
 **      (CAIRN_OK is 0). Their last parameter is `char **errmsg`: when it is
 **      not NULL and the call fails, *errmsg receives a NUL-terminated message
 **      naming the problem, which the caller frees with cairn_free(). On
-**      success *errmsg is set to NULL. There is no thread-local "last error".
+**      success *errmsg is set to NULL. CAIRN_DONE is not a failure and sets
+**      no message. There is no thread-local "last error".
 **   3. Binary data crosses as a pointer plus a length (`const uint8_t *key,
 **      size_t key_len`). Keys and values are binary-safe. A pointer may be
 **      NULL only when its length is 0.
@@ -391,8 +392,9 @@ int cairn_iter_open_prefix(cairn_db *db, const uint8_t *prefix,
 
 /*
 ** Repositions the iterator. Going forward, the next item is the first key
-** >= `key`; in reverse, the last key <= `key`. Bounds still apply. Method
-** of cairn_iter.
+** >= `key`; in reverse, the last key <= `key`. Bounds still apply. An
+** empty key is allowed: forward it seeks to the first key, in reverse past
+** the end (no key is <= the empty key). Method of cairn_iter.
 */
 int cairn_iter_seek(cairn_iter *iter, const uint8_t *key, size_t key_len,
                     char **errmsg);

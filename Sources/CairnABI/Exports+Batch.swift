@@ -9,7 +9,7 @@ public func cairn_batch_new(_ outBatch: UnsafeMutablePointer<OpaquePointer?>!,
     outBatch?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(outBatch, "out_batch")
-        out.pointee = HandleTable.shared.register(BatchBox())
+        out.pointee = try HandleTable.shared.register(BatchBox())
         return .ok
     }
 }

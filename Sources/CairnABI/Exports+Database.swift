@@ -16,7 +16,12 @@ public func cairn_open(_ path: UnsafePointer<CChar>!, _ optionsJSON: UnsafePoint
         guard let path else { throw CairnError(.invalidArgument, "the database path is NULL") }
         let options = try bytes(optionsJSON, optionsLength, "options_json")
         let database = try Database.open(path: String(cString: path), optionsJSON: options)
-        out.pointee = HandleTable.shared.register(database)
+        do {
+            out.pointee = try HandleTable.shared.register(database)
+        } catch {
+            try? database.close()
+            throw error
+        }
         return .ok
     }
 }

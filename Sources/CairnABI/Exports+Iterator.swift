@@ -24,7 +24,7 @@ public func cairn_iter_open(_ db: OpaquePointer!, _ start: UnsafePointer<UInt8>!
         let upper = try bytes(end, endLength, "end")
         let iterator = try database.makeIterator(start: lower.count > 0 ? lower : nil, end: upper.count > 0 ? upper : nil,
                                                  reverse: reverse)
-        out.pointee = HandleTable.shared.register(IteratorBox(iterator))
+        out.pointee = try HandleTable.shared.register(IteratorBox(iterator))
         return .ok
     }
 }
@@ -39,7 +39,7 @@ public func cairn_iter_open_prefix(_ db: OpaquePointer!, _ prefix: UnsafePointer
         let database = try HandleTable.shared.object(db, as: Database.self, "database")
         let reverse = try iteratorFlags(flags)
         let iterator = try database.makeIterator(prefix: try bytes(prefix, prefixLength, "prefix"), reverse: reverse)
-        out.pointee = HandleTable.shared.register(IteratorBox(iterator))
+        out.pointee = try HandleTable.shared.register(IteratorBox(iterator))
         return .ok
     }
 }

@@ -11,37 +11,56 @@ import Glibc
 /// handle is recognized (CAIRN_CLOSED) instead of being dereferenced, and
 /// the values look like ordinary C pointers to every language (Go's
 /// garbage collector rejects small integers in pointer variables, but
-/// ignores addresses outside its own heap).
+/// ignores addresses outside its own heap). Only the reservation matters:
+/// nothing is ever mapped there, so it costs no memory.
 final class HandleTable: @unchecked Sendable {
     static let shared = HandleTable()
 
-    /// 2^36 bytes of reserved address space at 8 bytes a handle: 8 billion
-    /// handles in a process lifetime.
-    private static let regionSize = 1 << 36
+    /// Address space tried for the region, largest first: 4 GiB gives 512
+    /// million handles before any slot is reused. Smaller reservations keep
+    /// the library working under `ulimit -v` and valgrind.
+    private static let regionSizes = [1 << 32, 1 << 30, 1 << 26, 1 << 20]
     private let base: UInt
+    private let slotCount: UInt
     private var mutex = pthread_mutex_t()
     private var objects: [UInt: AnyObject] = [:]
+    /// Slots are handed out in a cycle over the whole region, skipping live
+    /// ones, so a stale handle can meet a new object only after every other
+    /// slot has been used since.
     private var nextSlot: UInt = 1
 
     private init() {
-        let region = mmap(nil, HandleTable.regionSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        precondition(region != MAP_FAILED, "cannot reserve address space for handles")
-        base = UInt(bitPattern: region)
+        var reserved: (UInt, Int)?
+        for size in HandleTable.regionSizes {
+            let region = mmap(nil, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            if let region, region != MAP_FAILED {
+                reserved = (UInt(bitPattern: region), size)
+                break
+            }
+        }
+        // Without any reservation, handles become plain numbers far above
+        // small integers; they are never dereferenced either way.
+        let (address, size) = reserved ?? (UInt(1) << 46, 1 << 32)
+        base = address
+        slotCount = UInt(size / 8)
         pthread_mutex_init(&mutex, nil)
     }
 
-    private func withLock<T>(_ body: () -> T) -> T {
+    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        return body()
+        return try body()
     }
 
     /// Registers `object` and returns its new handle.
-    func register(_ object: AnyObject) -> OpaquePointer {
-        withLock {
-            let slot = nextSlot
-            precondition(Int(slot) * 8 < HandleTable.regionSize, "handle space exhausted")
-            nextSlot += 1
+    func register(_ object: AnyObject) throws -> OpaquePointer {
+        try withLock {
+            guard UInt(objects.count) < slotCount - 1 else {
+                throw CairnError(.internal, "too many open handles (\(objects.count))")
+            }
+            var slot = nextSlot
+            while objects[slot] != nil { slot = slot + 1 < slotCount ? slot + 1 : 1 }
+            nextSlot = slot + 1 < slotCount ? slot + 1 : 1
             objects[slot] = object
             return OpaquePointer(bitPattern: base + slot * 8)!
         }
@@ -49,7 +68,7 @@ final class HandleTable: @unchecked Sendable {
 
     private func slot(of handle: OpaquePointer) -> UInt? {
         let address = UInt(bitPattern: handle)
-        guard address > base, address < base + UInt(HandleTable.regionSize), (address - base) % 8 == 0 else { return nil }
+        guard address > base, address < base + slotCount * 8, (address - base) % 8 == 0 else { return nil }
         return (address - base) / 8
     }
 

@@ -1,0 +1,100 @@
+import CLZ4
+import CZstd
+
+/// Block compression. The raw value is stored in each block's trailer:
+/// part of the table format; never change.
+public enum CompressionKind: UInt8, Sendable {
+    case none = 0
+    case zstd = 1
+    case lz4 = 2
+
+    public init?(name: String) {
+        switch name {
+        case "none": self = .none
+        case "zstd": self = .zstd
+        case "lz4": self = .lz4
+        default: return nil
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .none: return "none"
+        case .zstd: return "zstd"
+        case .lz4: return "lz4"
+        }
+    }
+}
+
+/// Compresses and decompresses blocks. A compressed block is stored as
+/// `varint uncompressed size | compressed bytes`, so the reader allocates
+/// exactly once and never trusts the compressor's own framing for sizes.
+enum Compression {
+    /// zstd level 1: the fast end, as RocksDB's default for zstd blocks.
+    static let zstdLevel: Int32 = 1
+
+    /// Appends the compressed form of `input` to `out`, or returns false when
+    /// compressing would not save at least 1/8 (the block is then stored raw).
+    static func compress(_ input: UnsafeRawBufferPointer, kind: CompressionKind, into out: inout [UInt8]) -> Bool {
+        guard kind != .none, input.count > 0 else { return false }
+        let start = out.count
+        Varint.append(UInt64(input.count), to: &out)
+        let header = out.count
+        let bound: Int
+        switch kind {
+        case .zstd: bound = ZSTD_compressBound(input.count)
+        case .lz4: bound = Int(LZ4_compressBound(Int32(input.count)))
+        case .none: return false
+        }
+        out.append(contentsOf: repeatElement(0, count: bound))
+        let written: Int = out.withUnsafeMutableBytes { buffer in
+            let destination = buffer.baseAddress! + header
+            switch kind {
+            case .zstd:
+                let n = ZSTD_compress(destination, bound, input.baseAddress!, input.count, zstdLevel)
+                return ZSTD_isError(n) != 0 ? -1 : n
+            case .lz4:
+                let n = LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                             destination.assumingMemoryBound(to: CChar.self),
+                                             Int32(input.count), Int32(bound))
+                return n <= 0 ? -1 : Int(n)
+            case .none:
+                return -1
+            }
+        }
+        guard written > 0, written + (header - start) < input.count - input.count / 8 else {
+            out.removeSubrange(start...)
+            return false
+        }
+        out.removeSubrange((header + written)...)
+        return true
+    }
+
+    /// Decompresses a stored block into a new buffer the caller owns.
+    /// Throws CORRUPTION (naming `what`) for any inconsistency.
+    static func decompress(_ stored: UnsafeRawBufferPointer, kind: CompressionKind, what: String) throws -> UnsafeMutableRawBufferPointer {
+        var reader = ByteReader(stored, what: what)
+        let size = try reader.readVarint()
+        guard size <= UInt64(RecordFormat.maxPayload) else { throw CairnError.corruption("\(what): impossible block size \(size)") }
+        let payload = try reader.readBytes(reader.remaining)
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 8)
+        let produced: Int
+        switch kind {
+        case .zstd:
+            let n = ZSTD_decompress(output.baseAddress!, Int(size), payload.baseAddress!, payload.count)
+            produced = ZSTD_isError(n) != 0 ? -1 : n
+        case .lz4:
+            let n = LZ4_decompress_safe(payload.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                        output.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                        Int32(payload.count), Int32(size))
+            produced = Int(n)
+        case .none:
+            produced = -1
+        }
+        guard produced == Int(size) else {
+            output.deallocate()
+            throw CairnError.corruption("\(what): block does not decompress (\(kind.name))")
+        }
+        return UnsafeMutableRawBufferPointer(rebasing: output[0..<Int(size)])
+    }
+}

@@ -1,0 +1,40 @@
+/// Inside tables, every entry's key is an internal key: the user key
+/// followed by an 8-byte trailer, `(sequence << 8) | kind` as u64 LE.
+/// Internal keys sort by user key ascending, then sequence descending, so
+/// the newest version of a key comes first (as in the memtable).
+///
+/// Kinds stored in tables (part of the table format; never change):
+///   1 value, 2 tombstone, 3 value with expiry (the value then starts with
+///   the expiry, u64 LE ms since the epoch).
+enum InternalKey {
+    static let trailerSize = 8
+
+    static let kindValue: UInt8 = 1
+    static let kindTombstone: UInt8 = 2
+    static let kindValueWithExpiry: UInt8 = 3
+
+    @inline(__always)
+    static func append(userKey: UnsafeRawBufferPointer, sequence: UInt64, kind: UInt8, to out: inout [UInt8]) {
+        out.append(contentsOf: userKey)
+        out.appendUInt64LE(sequence << 8 | UInt64(kind))
+    }
+
+    @inline(__always)
+    static func userKey(_ internalKey: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: internalKey[0..<(internalKey.count - trailerSize)])
+    }
+
+    @inline(__always)
+    static func trailer(_ internalKey: UnsafeRawBufferPointer) -> UInt64 {
+        UInt64(littleEndian: internalKey.loadUnaligned(fromByteOffset: internalKey.count - trailerSize, as: UInt64.self))
+    }
+
+    /// Internal-key order. REQUIRES: both are at least 8 bytes.
+    @inline(__always)
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let c = compareBytes(userKey(a), userKey(b))
+        if c != 0 { return c }
+        let ta = trailer(a), tb = trailer(b)
+        return ta > tb ? -1 : (ta < tb ? 1 : 0)
+    }
+}

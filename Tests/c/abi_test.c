@@ -1,0 +1,852 @@
+/*
+** abi_test.c -- what include/cairn.h promises at the C level that the
+** language-neutral conformance cases cannot express: NULL arguments, the
+** errmsg convention, handle lifetimes (idempotent close, CAIRN_CLOSED after
+** close, handles never reused), borrowed iterator views, size limits,
+** versions and status names, the directory lock across processes, and use
+** from several threads.
+**
+**   cairn-abi-test
+**
+** Prints one line per failed check, then "abi: N passed, M failed"; exits 0
+** only when nothing failed. Works in a temporary directory it removes.
+**
+** Most checks go through STATUS(want, call), which runs `call` with a local
+** `char *err` preset to a sentinel (the call passes &err) and then checks
+** both the status and the errmsg convention: NULL on success, a non-empty
+** message on failure, freed with cairn_free().
+*/
+#define _XOPEN_SOURCE 700
+
+#include <cairn.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* A small test harness                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int n_passed, n_failed;
+static const char *test_name = "";
+static char base_dir[PATH_MAX];
+
+static void check_at(int ok, int line, const char *fmt, ...)
+{
+    va_list ap;
+    if (ok) {
+        n_passed++;
+        return;
+    }
+    n_failed++;
+    printf("FAIL %s (abi_test.c:%d): ", test_name, line);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+}
+
+#define CHECK(cond) check_at((cond) != 0, __LINE__, "%s", #cond)
+#define CHECK_MSG(cond, ...) check_at((cond) != 0, __LINE__, __VA_ARGS__)
+
+/* A value no library writes into *errmsg: shows whether the call set it. */
+static char unset_marker;
+#define ERR_UNSET (&unset_marker)
+
+/* A non-NULL handle value, to see whether a constructor sets *out on failure. */
+static long long not_a_handle;
+
+static void check_status_at(int line, const char *call, int got, int want, char *err,
+                            int err_passed, int answer)
+{
+    check_at(got == want, line, "%s: got %s (%s), want %s", call, cairn_status_name(got),
+             err_passed && err != NULL && err != ERR_UNSET ? err : "no errmsg",
+             cairn_status_name(want));
+    if (!err_passed)
+        return;
+    if (err == ERR_UNSET)
+        check_at(0, line, "%s: *errmsg was not set", call);
+    else if (got == CAIRN_OK)
+        check_at(err == NULL, line, "%s: *errmsg is \"%s\" after CAIRN_OK, want NULL", call,
+                 err != NULL ? err : "");
+    else if (answer)
+        /* A status that answers the question (DONE: no more items; NOT_FOUND
+           from cairn_get: no such key) is no failure to explain, so the
+           header's "when the call fails" leaves the message optional. */
+        check_at(err == NULL || err[0] != '\0', line, "%s: empty errmsg", call);
+    else
+        check_at(err != NULL && err[0] != '\0', line, "%s: no errmsg with %s", call,
+                 cairn_status_name(got));
+    if (err != ERR_UNSET)
+        cairn_free(err);
+}
+
+/* Runs `call`, which passes &err as its errmsg, and checks status and errmsg. */
+#define STATUS(want, call)                                                   \
+    do {                                                                     \
+        char *err = ERR_UNSET;                                               \
+        int rc_ = (call);                                                    \
+        check_status_at(__LINE__, #call, rc_, (want), err, 1, 0);            \
+    } while (0)
+
+/* As STATUS, for a status that is an answer rather than a failure
+   (CAIRN_DONE, or CAIRN_NOT_FOUND from cairn_get): a message is optional. */
+#define ANSWER(want, call)                                                   \
+    do {                                                                     \
+        char *err = ERR_UNSET;                                               \
+        int rc_ = (call);                                                    \
+        check_status_at(__LINE__, #call, rc_, (want), err, 1, rc_ == (want)); \
+    } while (0)
+
+/* Checks only the status: for calls without an errmsg or that pass NULL. */
+#define RC(want, call) check_status_at(__LINE__, #call, (call), (want), NULL, 0, 0)
+
+/* A string literal as the (pointer, length) pair the ABI takes. */
+#define K(s) (const uint8_t *)(s), (sizeof(s) - 1)
+
+static int bytes_are(const uint8_t *p, size_t n, const char *s)
+{
+    return n == strlen(s) && (n == 0 || (p != NULL && memcmp(p, s, n) == 0));
+}
+
+static void db_dir(char *out, size_t size, const char *name)
+{
+    if (snprintf(out, size, "%s/%s", base_dir, name) >= (int)size) {
+        fprintf(stderr, "cairn-abi-test: path too long\n");
+        exit(2);
+    }
+}
+
+/* Opens a fresh database named `name` under the test directory, or exits. */
+static cairn_db *open_fresh(const char *name, const char *options)
+{
+    char path[PATH_MAX];
+    cairn_db *db = NULL;
+    char *err = NULL;
+    int rc;
+    db_dir(path, sizeof path, name);
+    rc = cairn_open(path, options, options != NULL ? strlen(options) : 0, &db, &err);
+    if (rc != CAIRN_OK) {
+        printf("FAIL %s: cannot open %s: %s: %s\n", test_name, path, cairn_status_name(rc),
+               err != NULL ? err : "");
+        printf("abi: %d passed, %d failed\n", n_passed, n_failed + 1);
+        exit(1);
+    }
+    return db;
+}
+
+/* Runs this program again as `mode dir` and returns its exit status (128+N for signal N). */
+static int run_child(const char *mode, const char *dir)
+{
+    int status;
+    pid_t pid;
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execl("/proc/self/exe", "cairn-abi-test", mode, dir, (char *)NULL);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+/* The child side of run_child(). */
+static int child_main(const char *mode, const char *dir)
+{
+    cairn_db *db = NULL;
+    int rc = cairn_open(dir, NULL, 0, &db, NULL);
+    if (strcmp(mode, "--child-open") == 0) {
+        if (rc == CAIRN_OK)
+            cairn_close(db, NULL);
+        return rc;
+    }
+    if (strcmp(mode, "--child-put-and-die") == 0) {
+        if (rc != CAIRN_OK)
+            return rc;
+        rc = cairn_put(db, K("crash:key"), K("acknowledged before the crash"), 0, NULL);
+        if (rc != CAIRN_OK)
+            return rc;
+        raise(SIGKILL); /* no close: the lock must die with the process */
+    }
+    return 99;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Versions, status names, cairn_free                                        */
+/* ------------------------------------------------------------------------ */
+
+static void test_versions(void)
+{
+    const char *v = cairn_version();
+    test_name = "versions";
+    CHECK_MSG(v != NULL && strcmp(v, CAIRN_VERSION_STRING) == 0,
+              "cairn_version() is \"%s\", cairn.h says \"%s\"", v ? v : "(null)",
+              CAIRN_VERSION_STRING);
+    CHECK_MSG(cairn_abi_version() == CAIRN_ABI_VERSION,
+              "cairn_abi_version() is %d, cairn.h says %d", cairn_abi_version(),
+              CAIRN_ABI_VERSION);
+    CHECK(cairn_version() == v); /* static: the same string every time */
+}
+
+static void test_status_names(void)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } names[] = {
+        {CAIRN_OK, "CAIRN_OK"},
+        {CAIRN_NOT_FOUND, "CAIRN_NOT_FOUND"},
+        {CAIRN_INVALID_ARGUMENT, "CAIRN_INVALID_ARGUMENT"},
+        {CAIRN_IO_ERROR, "CAIRN_IO_ERROR"},
+        {CAIRN_CORRUPTION, "CAIRN_CORRUPTION"},
+        {CAIRN_BUSY, "CAIRN_BUSY"},
+        {CAIRN_CLOSED, "CAIRN_CLOSED"},
+        {CAIRN_CONFLICT, "CAIRN_CONFLICT"},
+        {CAIRN_CONSTRAINT, "CAIRN_CONSTRAINT"},
+        {CAIRN_SCHEMA, "CAIRN_SCHEMA"},
+        {CAIRN_NO_SPACE, "CAIRN_NO_SPACE"},
+        {CAIRN_INTERNAL, "CAIRN_INTERNAL"},
+        {CAIRN_DONE, "CAIRN_DONE"},
+    };
+    static const int unknown[] = {-1, 12, 13, 99, 101, 1000, INT_MAX, INT_MIN};
+    size_t i;
+    test_name = "status_names";
+    /* The numbers are part of the ABI: never change. */
+    CHECK(CAIRN_OK == 0 && CAIRN_NOT_FOUND == 1 && CAIRN_INVALID_ARGUMENT == 2 &&
+          CAIRN_IO_ERROR == 3 && CAIRN_CORRUPTION == 4 && CAIRN_BUSY == 5 && CAIRN_CLOSED == 6 &&
+          CAIRN_CONFLICT == 7 && CAIRN_CONSTRAINT == 8 && CAIRN_SCHEMA == 9 &&
+          CAIRN_NO_SPACE == 10 && CAIRN_INTERNAL == 11 && CAIRN_DONE == 100);
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *got = cairn_status_name(names[i].code);
+        CHECK_MSG(got != NULL && strcmp(got, names[i].name) == 0,
+                  "cairn_status_name(%d) is \"%s\", want \"%s\"", names[i].code,
+                  got ? got : "(null)", names[i].name);
+    }
+    for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *got = cairn_status_name(unknown[i]);
+        CHECK_MSG(got != NULL && strcmp(got, "CAIRN_UNKNOWN") == 0,
+                  "cairn_status_name(%d) is \"%s\", want \"CAIRN_UNKNOWN\"", unknown[i],
+                  got ? got : "(null)");
+    }
+    cairn_free(NULL); /* does nothing */
+    CHECK(1);
+}
+
+static void test_parse_duration(void)
+{
+    int64_t ms = -1;
+    test_name = "parse_duration";
+    /* Text is a pointer plus a length: what follows the length is not read. */
+    STATUS(CAIRN_OK, cairn_parse_duration("30sXYZ", 3, &ms, &err));
+    CHECK_MSG(ms == 30000, "\"30s\" parsed as %lld ms", (long long)ms);
+    RC(CAIRN_OK, cairn_parse_duration("1h", 2, &ms, NULL));
+    CHECK(ms == 3600000);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_parse_duration(NULL, 0, &ms, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_parse_duration(NULL, 3, &ms, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_parse_duration("1h", 2, NULL, &err));
+    RC(CAIRN_INVALID_ARGUMENT, cairn_parse_duration("1x", 2, &ms, NULL));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening, closing, locking                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void test_open_arguments(void)
+{
+    char path[PATH_MAX], missing[PATH_MAX];
+    cairn_db *db = (cairn_db *)(void *)&not_a_handle;
+    test_name = "open_arguments";
+    db_dir(path, sizeof path, "open-args");
+    db_dir(missing, sizeof missing, "never-created");
+
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_open(NULL, NULL, 0, &db, &err));
+    CHECK_MSG(db == NULL, "a failed cairn_open left *out_db set");
+    RC(CAIRN_INVALID_ARGUMENT, cairn_open(NULL, NULL, 0, &db, NULL));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_open(path, NULL, 5, &db, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_open(path, "{\"sync\":1}", 10, &db, &err));
+    /* A missing database with create_if_missing false: a failure, with a message. */
+    STATUS(CAIRN_NOT_FOUND, cairn_open(missing, "{\"create_if_missing\":false}", 27, &db, &err));
+    CHECK_MSG(db == NULL, "a failed cairn_open left *out_db set");
+    /* A NULL out_db fails and leaves no lock behind. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_open(path, NULL, 0, NULL, &err));
+    /* Options are a pointer plus a length: "{}" followed by junk is just "{}". */
+    db = NULL;
+    STATUS(CAIRN_OK, cairn_open(path, "{}junk", 2, &db, &err));
+    CHECK(db != NULL);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    db = NULL;
+    RC(CAIRN_OK, cairn_open(path, NULL, 0, &db, NULL));
+    RC(CAIRN_OK, cairn_close(db, NULL));
+}
+
+static void test_close(void)
+{
+    cairn_db *db, *again;
+    uint8_t *value = NULL, *list = NULL;
+    size_t len = 0, count = 0;
+    char *json = NULL;
+    cairn_batch *batch = NULL;
+    cairn_iter *it = NULL;
+    static const uint8_t packed[] = {1, 0, 0, 0, 'k'};
+    test_name = "close";
+
+    STATUS(CAIRN_OK, cairn_close(NULL, &err));
+    RC(CAIRN_OK, cairn_close(NULL, NULL));
+
+    db = open_fresh("close", NULL);
+    STATUS(CAIRN_OK, cairn_put(db, K("k"), K("v"), 0, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err)); /* idempotent */
+    RC(CAIRN_OK, cairn_close(db, NULL));
+
+    /* Every method of a closed database returns CAIRN_CLOSED. */
+    STATUS(CAIRN_CLOSED, cairn_put(db, K("k"), K("w"), 0, &err));
+    RC(CAIRN_CLOSED, cairn_put(db, K("k"), K("w"), 0, NULL));
+    STATUS(CAIRN_CLOSED, cairn_get(db, K("k"), &value, &len, &err));
+    STATUS(CAIRN_CLOSED, cairn_delete(db, K("k"), &err));
+    STATUS(CAIRN_CLOSED, cairn_delete_range(db, K("a"), K("z"), &err));
+    STATUS(CAIRN_CLOSED, cairn_get_many(db, packed, sizeof packed, &list, &len, &err));
+    STATUS(CAIRN_CLOSED, cairn_keys(db, NULL, 0, &list, &len, &count, &err));
+    STATUS(CAIRN_CLOSED, cairn_stats(db, &json, &len, &err));
+    STATUS(CAIRN_CLOSED, cairn_iter_open(db, NULL, 0, NULL, 0, 0, &it, &err));
+    STATUS(CAIRN_CLOSED, cairn_iter_open_prefix(db, K("k"), 0, &it, &err));
+    STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
+    STATUS(CAIRN_OK, cairn_batch_put(batch, K("x"), K("y"), 0, &err));
+    STATUS(CAIRN_CLOSED, cairn_write(db, batch, &err));
+    RC(CAIRN_OK, cairn_batch_free(batch));
+
+    /* A handle value is never reused: the closed one stays closed. */
+    again = open_fresh("close", NULL);
+    CHECK_MSG(again != db, "a new handle has the value of a closed one");
+    STATUS(CAIRN_CLOSED, cairn_get(db, K("k"), &value, &len, &err));
+    value = NULL;
+    STATUS(CAIRN_OK, cairn_get(again, K("k"), &value, &len, &err));
+    CHECK(bytes_are(value, len, "v"));
+    cairn_free(value);
+    STATUS(CAIRN_OK, cairn_close(again, &err));
+}
+
+static void test_locking(void)
+{
+    char path[PATH_MAX];
+    cairn_db *db, *second = (cairn_db *)(void *)&not_a_handle;
+    uint8_t *value = NULL;
+    size_t len = 0;
+    int code;
+    test_name = "locking";
+    db_dir(path, sizeof path, "lock");
+
+    db = open_fresh("lock", NULL);
+    /* A second opener, in this process or another, gets CAIRN_BUSY. */
+    STATUS(CAIRN_BUSY, cairn_open(path, NULL, 0, &second, &err));
+    CHECK_MSG(second == NULL, "a failed cairn_open left *out_db set");
+    if (second != NULL && second != (cairn_db *)(void *)&not_a_handle)
+        cairn_close(second, NULL);
+    code = run_child("--child-open", path);
+    CHECK_MSG(code == CAIRN_BUSY, "another process opened a locked database: exit %d, want %d",
+              code, CAIRN_BUSY);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    code = run_child("--child-open", path);
+    CHECK_MSG(code == CAIRN_OK, "another process could not open a closed database: exit %d",
+              code);
+
+    /* A process killed while holding the database leaves no stale lock, and
+       its acknowledged write survives. */
+    code = run_child("--child-put-and-die", path);
+    CHECK_MSG(code == 128 + SIGKILL, "the child did not write and die: exit %d", code);
+    db = NULL;
+    STATUS(CAIRN_OK, cairn_open(path, NULL, 0, &db, &err));
+    STATUS(CAIRN_OK, cairn_get(db, K("crash:key"), &value, &len, &err));
+    CHECK(bytes_are(value, len, "acknowledged before the crash"));
+    cairn_free(value);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Key-value arguments and results                                           */
+/* ------------------------------------------------------------------------ */
+
+static void test_kv_arguments(void)
+{
+    cairn_db *db = open_fresh("kv-args", NULL);
+    uint8_t *value = (uint8_t *)&not_a_handle, *list = NULL;
+    size_t len = 99, count = 99;
+    char *json = NULL;
+    static const uint8_t one_key[] = {1, 0, 0, 0, 'k'};
+    static const uint8_t short_header[] = {1, 0, 0};
+    static const uint8_t overrun[] = {10, 0, 0, 0, 'a', 'b'};
+    static const uint8_t absent_in_request[] = {0xff, 0xff, 0xff, 0xff};
+    test_name = "kv_arguments";
+
+    /* NULL handles and NULL data with a length. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put(NULL, K("k"), K("v"), 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put(db, NULL, 1, K("v"), 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put(db, K("k"), NULL, 3, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put(db, NULL, 0, K("v"), 0, &err));
+    RC(CAIRN_INVALID_ARGUMENT, cairn_put(db, K("k"), K("v"), -1, NULL));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get(NULL, K("k"), &value, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get(db, NULL, 1, &value, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get(db, K("k"), NULL, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get(db, K("k"), &value, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete(NULL, K("k"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete(db, NULL, 1, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_range(NULL, K("a"), K("b"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_range(db, NULL, 1, K("b"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_range(db, K("a"), NULL, 1, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_many(NULL, one_key, sizeof one_key, &list, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_many(db, NULL, 5, &list, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_many(db, one_key, sizeof one_key, NULL, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_many(db, one_key, sizeof one_key, &list, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_keys(NULL, NULL, 0, &list, &len, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_keys(db, NULL, 3, &list, &len, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_keys(db, NULL, 0, NULL, &len, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_keys(db, NULL, 0, &list, NULL, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_stats(NULL, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_stats(db, NULL, &len, &err));
+
+    /* Malformed packed lists. */
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_get_many(db, short_header, sizeof short_header, &list, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_many(db, overrun, sizeof overrun, &list, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_get_many(db, absent_in_request, sizeof absent_in_request, &list, &len, &err));
+
+    /* An absent key: NOT_FOUND and *value set to NULL. */
+    ANSWER(CAIRN_NOT_FOUND, cairn_get(db, K("absent"), &value, &len, &err));
+    CHECK_MSG(value == NULL, "cairn_get of an absent key left *value set");
+    RC(CAIRN_NOT_FOUND, cairn_get(db, K("absent"), &value, &len, NULL));
+
+    /* An empty value may come with a NULL pointer; NULL is fine with length 0. */
+    STATUS(CAIRN_OK, cairn_put(db, K("empty"), NULL, 0, 0, &err));
+    value = (uint8_t *)&not_a_handle;
+    len = 99;
+    STATUS(CAIRN_OK, cairn_get(db, K("empty"), &value, &len, &err));
+    CHECK_MSG(value == NULL && len == 0, "cairn_get of an empty value: %p, %zu (want NULL, 0)",
+              (void *)value, len);
+    if (value != (uint8_t *)&not_a_handle)
+        cairn_free(value);
+
+    /* A returned value is a malloc()ed copy, ours to keep and free. */
+    RC(CAIRN_OK, cairn_put(db, K("k"), K("value\0with NUL"), 0, NULL));
+    value = NULL;
+    STATUS(CAIRN_OK, cairn_get(db, K("k"), &value, &len, &err));
+    CHECK(len == sizeof("value\0with NUL") - 1 && value != NULL &&
+          memcmp(value, "value\0with NUL", len) == 0);
+    STATUS(CAIRN_OK, cairn_put(db, K("k"), K("overwritten"), 0, &err));
+    CHECK(value != NULL && memcmp(value, "value\0with NUL", len) == 0);
+    cairn_free(value);
+
+    /* get_many: one item per key, CAIRN_ABSENT for an absent one. */
+    {
+        static const uint8_t two[] = {1, 0, 0, 0, 'k', 2, 0, 0, 0, 'n', 'o'};
+        static const uint8_t want[] = {11, 0, 0, 0, 'o', 'v', 'e', 'r', 'w', 'r', 'i', 't', 't',
+                                       'e', 'n', 0xff, 0xff, 0xff, 0xff};
+        list = NULL;
+        STATUS(CAIRN_OK, cairn_get_many(db, two, sizeof two, &list, &len, &err));
+        CHECK(len == sizeof want && list != NULL && memcmp(list, want, len) == 0);
+        cairn_free(list);
+    }
+
+    /* keys: count may be NULL; no match gives NULL and 0; options are pointer + length. */
+    list = (uint8_t *)&not_a_handle;
+    len = count = 99;
+    STATUS(CAIRN_OK, cairn_keys(db, "{\"prefix\":\"zzz\"}", 16, &list, &len, &count, &err));
+    CHECK_MSG(list == NULL && len == 0 && count == 0,
+              "cairn_keys with no match: %p, %zu bytes, count %zu (want NULL, 0, 0)",
+              (void *)list, len, count);
+    if (list != (uint8_t *)&not_a_handle)
+        cairn_free(list);
+    list = NULL;
+    STATUS(CAIRN_OK, cairn_keys(db, "{\"prefix\":\"em\"}garbage", 15, &list, &len, NULL, &err));
+    CHECK(len == 4 + 5 && list != NULL && memcmp(list, "\5\0\0\0empty", 9) == 0);
+    cairn_free(list);
+
+    /* stats: NUL-terminated JSON object; json_len may be NULL. */
+    STATUS(CAIRN_OK, cairn_stats(db, &json, &len, &err));
+    CHECK(json != NULL && strlen(json) == len && json[0] == '{' && json[len - 1] == '}');
+    cairn_free(json);
+    json = NULL;
+    RC(CAIRN_OK, cairn_stats(db, &json, NULL, NULL));
+    CHECK(json != NULL && json[0] == '{');
+    cairn_free(json);
+
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+static void test_limits(void)
+{
+    cairn_db *db = open_fresh("limits", "{\"sync\":\"never\"}");
+    uint8_t *key = malloc(CAIRN_MAX_KEY_SIZE + 1), *value = NULL;
+    size_t len = 0, value_size = (size_t)CAIRN_MAX_VALUE_SIZE + 1;
+    cairn_batch *batch = NULL;
+    cairn_iter *it = NULL;
+    const uint8_t *k = NULL, *v = NULL;
+    size_t k_len = 0, v_len = 0, count = 0;
+    void *huge;
+    int zero_fd;
+    test_name = "limits";
+    if (key == NULL) {
+        CHECK(key != NULL);
+        return;
+    }
+    memset(key, 'k', CAIRN_MAX_KEY_SIZE + 1);
+
+    /* One byte over the key limit fails everywhere and writes nothing. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put(db, key, CAIRN_MAX_KEY_SIZE + 1, K("v"), 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get(db, key, CAIRN_MAX_KEY_SIZE + 1, &value, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete(db, key, CAIRN_MAX_KEY_SIZE + 1, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_delete_range(db, K("a"), key, CAIRN_MAX_KEY_SIZE + 1, &err));
+    STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_batch_put(batch, key, CAIRN_MAX_KEY_SIZE + 1, K("v"), 0, &err));
+    RC(CAIRN_OK, cairn_batch_count(batch, &count));
+    CHECK_MSG(count == 0, "a rejected batch_put was added: count %zu", count);
+    RC(CAIRN_OK, cairn_batch_free(batch));
+    ANSWER(CAIRN_NOT_FOUND, cairn_get(db, key, CAIRN_MAX_KEY_SIZE, &value, &len, &err));
+
+    /* A key of exactly CAIRN_MAX_KEY_SIZE bytes works. */
+    STATUS(CAIRN_OK, cairn_put(db, key, CAIRN_MAX_KEY_SIZE, K("max"), 0, &err));
+    value = NULL;
+    STATUS(CAIRN_OK, cairn_get(db, key, CAIRN_MAX_KEY_SIZE, &value, &len, &err));
+    CHECK(bytes_are(value, len, "max"));
+    cairn_free(value);
+    STATUS(CAIRN_OK, cairn_iter_open_prefix(db, key, 10, 0, &it, &err));
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    CHECK(k_len == CAIRN_MAX_KEY_SIZE && k != NULL && memcmp(k, key, k_len) == 0);
+    RC(CAIRN_OK, cairn_iter_close(it));
+    STATUS(CAIRN_OK, cairn_delete(db, key, CAIRN_MAX_KEY_SIZE, &err));
+    ANSWER(CAIRN_NOT_FOUND, cairn_get(db, key, CAIRN_MAX_KEY_SIZE, &value, &len, &err));
+
+    /* One byte over the value limit. The pages are never touched, so this
+       costs no memory unless the library reads the value before checking. */
+    zero_fd = open("/dev/zero", O_RDONLY);
+    huge = zero_fd < 0 ? MAP_FAILED : mmap(NULL, value_size, PROT_READ, MAP_PRIVATE, zero_fd, 0);
+    if (zero_fd >= 0)
+        close(zero_fd);
+    CHECK_MSG(huge != MAP_FAILED, "cannot map %zu bytes of /dev/zero", value_size);
+    if (huge != MAP_FAILED) {
+        STATUS(CAIRN_INVALID_ARGUMENT, cairn_put(db, K("huge"), huge, value_size, 0, &err));
+        ANSWER(CAIRN_NOT_FOUND, cairn_get(db, K("huge"), &value, &len, &err));
+        STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
+        STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_put(batch, K("huge"), huge, value_size, 0, &err));
+        RC(CAIRN_OK, cairn_batch_free(batch));
+        munmap(huge, value_size);
+    }
+    free(key);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batches                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void test_batches(void)
+{
+    cairn_db *db = open_fresh("batches", NULL);
+    cairn_batch *batch = NULL, *freed = NULL;
+    size_t count = 99;
+    uint8_t *value = NULL;
+    size_t len = 0;
+    test_name = "batches";
+
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_new(NULL, &err));
+    RC(CAIRN_OK, cairn_batch_free(NULL));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_put(NULL, K("k"), K("v"), 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_delete(NULL, K("k"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_delete_range(NULL, K("a"), K("b"), &err));
+    RC(CAIRN_INVALID_ARGUMENT, cairn_batch_clear(NULL));
+    RC(CAIRN_INVALID_ARGUMENT, cairn_batch_count(NULL, &count));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_write(NULL, batch, &err));
+
+    STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
+    CHECK(batch != NULL);
+    RC(CAIRN_INVALID_ARGUMENT, cairn_batch_count(batch, NULL));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_write(db, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_put(batch, NULL, 1, K("v"), 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_put(batch, K("k"), K("v"), -1, &err));
+    STATUS(CAIRN_OK, cairn_batch_put(batch, K("b:1"), K("one"), 0, &err));
+    RC(CAIRN_OK, cairn_batch_put(batch, K("b:2"), K("two"), 0, NULL));
+    STATUS(CAIRN_OK, cairn_batch_delete(batch, K("b:1"), &err));
+    STATUS(CAIRN_OK, cairn_batch_delete_range(batch, K("x"), K("y"), &err));
+    RC(CAIRN_OK, cairn_batch_count(batch, &count));
+    CHECK_MSG(count == 4, "batch count is %zu, want 4", count);
+
+    /* write leaves the batch unchanged: it can be written again. */
+    STATUS(CAIRN_OK, cairn_write(db, batch, &err));
+    RC(CAIRN_OK, cairn_batch_count(batch, &count));
+    CHECK_MSG(count == 4, "batch count after write is %zu, want 4", count);
+    RC(CAIRN_OK, cairn_write(db, batch, NULL));
+    ANSWER(CAIRN_NOT_FOUND, cairn_get(db, K("b:1"), &value, &len, &err));
+    STATUS(CAIRN_OK, cairn_get(db, K("b:2"), &value, &len, &err));
+    CHECK(bytes_are(value, len, "two"));
+    cairn_free(value);
+
+    RC(CAIRN_OK, cairn_batch_clear(batch));
+    RC(CAIRN_OK, cairn_batch_count(batch, &count));
+    CHECK(count == 0);
+    STATUS(CAIRN_OK, cairn_write(db, batch, &err)); /* empty: a no-op */
+
+    freed = batch;
+    RC(CAIRN_OK, cairn_batch_free(batch));
+    RC(CAIRN_OK, cairn_batch_free(batch)); /* idempotent */
+    STATUS(CAIRN_CLOSED, cairn_batch_put(freed, K("k"), K("v"), 0, &err));
+    STATUS(CAIRN_CLOSED, cairn_batch_delete(freed, K("k"), &err));
+    STATUS(CAIRN_CLOSED, cairn_batch_delete_range(freed, K("a"), K("b"), &err));
+    RC(CAIRN_CLOSED, cairn_batch_clear(freed));
+    RC(CAIRN_CLOSED, cairn_batch_count(freed, &count));
+    STATUS(CAIRN_CLOSED, cairn_write(db, freed, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Iterators                                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct next_args {
+    cairn_iter *it;
+    int rc;
+    char key[16];
+};
+
+static void *next_on_other_thread(void *p)
+{
+    struct next_args *a = p;
+    const uint8_t *k = NULL;
+    size_t k_len = 0;
+    a->rc = cairn_iter_next(a->it, &k, &k_len, NULL, NULL, NULL);
+    if (a->rc == CAIRN_OK && k_len < sizeof a->key) {
+        memcpy(a->key, k, k_len);
+        a->key[k_len] = '\0';
+    }
+    return NULL;
+}
+
+static void test_iterators(void)
+{
+    cairn_db *db = open_fresh("iterators", NULL), *db2;
+    cairn_iter *it = NULL, *closed_it = NULL, *orphan = NULL;
+    const uint8_t *k = NULL, *v = NULL;
+    size_t k_len = 0, v_len = 0;
+    char key_copy[16];
+    pthread_t thread;
+    struct next_args args;
+    test_name = "iterators";
+
+    STATUS(CAIRN_OK, cairn_put(db, K("it:a"), K("1"), 0, &err));
+    STATUS(CAIRN_OK, cairn_put(db, K("it:b"), NULL, 0, 0, &err));
+    STATUS(CAIRN_OK, cairn_put(db, K("it:c"), K("3"), 0, &err));
+
+    /* Arguments. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open(NULL, NULL, 0, NULL, 0, 0, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open(db, NULL, 0, NULL, 0, 0, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open(db, NULL, 2, NULL, 0, 0, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open(db, NULL, 0, NULL, 0, 2, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open_prefix(NULL, K("it:"), 0, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open_prefix(db, NULL, 3, 0, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open_prefix(db, K("it:"), 0, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_open_prefix(db, K("it:"), ~1, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_seek(NULL, K("a"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next(NULL, &k, &k_len, &v, &v_len, &err));
+    RC(CAIRN_OK, cairn_iter_close(NULL));
+
+    /* Items are borrowed views; an iterator sees the snapshot it was opened on. */
+    it = NULL;
+    STATUS(CAIRN_OK, cairn_iter_open_prefix(db, K("it:"), 0, &it, &err));
+    CHECK(it != NULL);
+    STATUS(CAIRN_OK, cairn_put(db, K("it:0"), K("after open"), 0, &err));
+    STATUS(CAIRN_OK, cairn_delete(db, K("it:c"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next(it, NULL, &k_len, &v, &v_len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next(it, &k, NULL, &v, &v_len, &err));
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    CHECK_MSG(bytes_are(k, k_len, "it:a") && bytes_are(v, v_len, "1"),
+              "first item is not it:a = 1 (a write after open was seen?)");
+    memset(key_copy, 0, sizeof key_copy);
+    if (k != NULL)
+        memcpy(key_copy, k, k_len < sizeof key_copy ? k_len : sizeof key_copy);
+    v = (const uint8_t *)&not_a_handle;
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    CHECK_MSG(bytes_are(k, k_len, "it:b") && v_len == 0,
+              "second item is not it:b with an empty value");
+    CHECK(memcmp(key_copy, "it:a", 4) == 0);
+    /* value and value_len may be NULL when only keys are wanted. */
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, NULL, NULL, &err));
+    CHECK_MSG(bytes_are(k, k_len, "it:c"), "a key deleted after open was not seen");
+    ANSWER(CAIRN_DONE, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    RC(CAIRN_DONE, cairn_iter_next(it, &k, &k_len, &v, &v_len, NULL));
+
+    /* seek, then reverse. */
+    STATUS(CAIRN_OK, cairn_iter_seek(it, K("it:b"), &err));
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    CHECK(bytes_are(k, k_len, "it:b"));
+    RC(CAIRN_OK, cairn_iter_close(it));
+    STATUS(CAIRN_OK, cairn_iter_open(db, K("it:0"), K("it:c"), CAIRN_ITER_REVERSE, &it, &err));
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    CHECK(bytes_are(k, k_len, "it:b"));
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    CHECK(bytes_are(k, k_len, "it:a"));
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+    CHECK(bytes_are(k, k_len, "it:0") && bytes_are(v, v_len, "after open"));
+    ANSWER(CAIRN_DONE, cairn_iter_next(it, &k, &k_len, &v, &v_len, &err));
+
+    /* Calls on a closed iterator return CAIRN_CLOSED; close is idempotent. */
+    closed_it = it;
+    RC(CAIRN_OK, cairn_iter_close(it));
+    RC(CAIRN_OK, cairn_iter_close(it));
+    STATUS(CAIRN_CLOSED, cairn_iter_next(closed_it, &k, &k_len, &v, &v_len, &err));
+    STATUS(CAIRN_CLOSED, cairn_iter_seek(closed_it, K("a"), &err));
+
+    /* An iterator is not tied to the thread that opened it. */
+    args.it = NULL;
+    args.rc = -1;
+    args.key[0] = '\0';
+    STATUS(CAIRN_OK, cairn_iter_open_prefix(db, K("it:"), 0, &args.it, &err));
+    if (pthread_create(&thread, NULL, next_on_other_thread, &args) == 0) {
+        pthread_join(thread, NULL);
+        CHECK_MSG(args.rc == CAIRN_OK && strcmp(args.key, "it:0") == 0,
+                  "cairn_iter_next on another thread: %s, key \"%s\"",
+                  cairn_status_name(args.rc), args.key);
+    }
+    RC(CAIRN_OK, cairn_iter_close(args.it));
+
+    /* An iterator whose database was closed returns CAIRN_CLOSED. */
+    db2 = open_fresh("iterators-orphan", NULL);
+    STATUS(CAIRN_OK, cairn_put(db2, K("a"), K("1"), 0, &err));
+    STATUS(CAIRN_OK, cairn_put(db2, K("b"), K("2"), 0, &err));
+    STATUS(CAIRN_OK, cairn_iter_open(db2, NULL, 0, NULL, 0, 0, &orphan, &err));
+    STATUS(CAIRN_OK, cairn_iter_next(orphan, &k, &k_len, &v, &v_len, &err));
+    STATUS(CAIRN_OK, cairn_close(db2, &err));
+    STATUS(CAIRN_CLOSED, cairn_iter_next(orphan, &k, &k_len, &v, &v_len, &err));
+    STATUS(CAIRN_CLOSED, cairn_iter_seek(orphan, K("a"), &err));
+    RC(CAIRN_OK, cairn_iter_close(orphan));
+    STATUS(CAIRN_CLOSED, cairn_iter_next(orphan, &k, &k_len, &v, &v_len, &err));
+
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define THREADS 4
+#define PUTS_PER_THREAD 250
+
+struct writer_args {
+    cairn_db *db;
+    int id;
+    int failures;
+};
+
+static void *writer(void *p)
+{
+    struct writer_args *a = p;
+    int i;
+    for (i = 0; i < PUTS_PER_THREAD; i++) {
+        char key[32], val[32];
+        uint8_t *got = NULL;
+        size_t got_len = 0;
+        int kn = snprintf(key, sizeof key, "t%d:%04d", a->id, i);
+        int vn = snprintf(val, sizeof val, "v%d", i);
+        if (cairn_put(a->db, (const uint8_t *)key, (size_t)kn, (const uint8_t *)val, (size_t)vn, 0,
+                      NULL) != CAIRN_OK ||
+            cairn_get(a->db, (const uint8_t *)key, (size_t)kn, &got, &got_len, NULL) != CAIRN_OK ||
+            !bytes_are(got, got_len, val))
+            a->failures++;
+        cairn_free(got);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    cairn_db *db = open_fresh("threads", "{\"sync\":\"never\"}");
+    pthread_t threads[THREADS];
+    struct writer_args args[THREADS];
+    int i, started = 0, failures = 0;
+    uint8_t *keys = NULL;
+    size_t len = 0, count = 0;
+    test_name = "threads";
+    for (i = 0; i < THREADS; i++) {
+        args[i].db = db;
+        args[i].id = i;
+        args[i].failures = 0;
+        if (pthread_create(&threads[i], NULL, writer, &args[i]) != 0)
+            break;
+        started++;
+    }
+    for (i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        failures += args[i].failures;
+    }
+    CHECK(started == THREADS);
+    CHECK_MSG(failures == 0, "%d puts or gets failed on concurrent threads", failures);
+    STATUS(CAIRN_OK, cairn_keys(db, "{\"prefix\":\"t\"}", 14, &keys, &len, &count, &err));
+    CHECK_MSG(count == (size_t)THREADS * PUTS_PER_THREAD, "%zu keys after concurrent puts, want %d",
+              count, THREADS * PUTS_PER_THREAD);
+    cairn_free(keys);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (argc == 3 && strncmp(argv[1], "--child-", 8) == 0)
+        return child_main(argv[1], argv[2]);
+    if (argc != 1) {
+        fprintf(stderr, "usage: %s\n", argv[0]);
+        return 2;
+    }
+    snprintf(base_dir, sizeof base_dir, "%s/cairn-abi-test-XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    if (mkdtemp(base_dir) == NULL) {
+        fprintf(stderr, "cairn-abi-test: mkdtemp(%s): %s\n", base_dir, strerror(errno));
+        return 2;
+    }
+
+    test_versions();
+    test_status_names();
+    test_parse_duration();
+    test_open_arguments();
+    test_close();
+    test_locking();
+    test_kv_arguments();
+    test_limits();
+    test_batches();
+    test_iterators();
+    test_threads();
+
+    nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    printf("abi: %d passed, %d failed\n", n_passed, n_failed);
+    return n_failed == 0 ? 0 : 1;
+}

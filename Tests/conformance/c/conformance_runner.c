@@ -1,0 +1,1428 @@
+/*
+** conformance_runner.c -- runs the language-neutral conformance cases
+** (the JSON files in Tests/conformance/cases, described in
+** Tests/conformance/README.md)
+** against libcairn through its C ABI.
+**
+**   cairn-conformance-c CASES_DIR [CASE ...]
+**
+** Runs every *.json file in CASES_DIR in name order (or only the named
+** cases, given as "kv_basic" or "kv_basic.json"), each against a fresh
+** temporary directory that is removed afterwards. A case fails at its first
+** step whose status or result differs from the expectation, and also when it
+** has an unknown op, an unknown or mistyped field, or is not valid JSON: the
+** runner never skips. Each failing case prints one line,
+**
+**   FAIL kv_basic.json: steps[3] get: got CAIRN_OK, want CAIRN_NOT_FOUND
+**
+** and the run ends with "conformance: N cases passed". The exit status is 0
+** only when every case passed.
+**
+** How a step maps onto calls (README, "Steps"): where a step makes several
+** calls, they are made in order and the first one that does not return
+** CAIRN_OK ends the calls and gives the step its status; handles the step
+** created are released all the same. A step's expect_* results are compared
+** only when its status is CAIRN_OK.
+**
+** The database directory of a case is "db" inside its temporary directory,
+** so it does not exist until the first open creates it. The "regular_file"
+** of the open step's "at" is a file beside it.
+*/
+#define _XOPEN_SOURCE 700
+
+#include <cairn.h>
+#include <cjson/cJSON.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Strings and bytes                                                         */
+/* ------------------------------------------------------------------------ */
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n > 0 ? n : 1);
+    if (p == NULL) {
+        fprintf(stderr, "cairn-conformance-c: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* A growable NUL-terminated string for messages and JSON text. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} strbuf;
+
+static void sb_reserve(strbuf *sb, size_t extra)
+{
+    if (sb->len + extra + 1 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 64;
+        while (cap < sb->len + extra + 1)
+            cap *= 2;
+        sb->p = realloc(sb->p, cap);
+        if (sb->p == NULL) {
+            fprintf(stderr, "cairn-conformance-c: out of memory\n");
+            exit(2);
+        }
+        sb->cap = cap;
+    }
+}
+
+static void sb_vprintf(strbuf *sb, const char *fmt, va_list ap)
+{
+    va_list again;
+    int n;
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    if (n >= 0) {
+        sb_reserve(sb, (size_t)n);
+        vsnprintf(sb->p + sb->len, (size_t)n + 1, fmt, again);
+        sb->len += (size_t)n;
+    }
+    va_end(again);
+}
+
+static void sb_printf(strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vprintf(sb, fmt, ap);
+    va_end(ap);
+}
+
+static void sb_clear(strbuf *sb)
+{
+    sb->len = 0;
+    if (sb->p != NULL)
+        sb->p[0] = '\0';
+}
+
+static void sb_release(strbuf *sb)
+{
+    free(sb->p);
+    sb->p = NULL;
+    sb->len = sb->cap = 0;
+}
+
+/* Bytes of a key or value. */
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+} bytes;
+
+static int bytes_eq(bytes a, bytes b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* Appends bytes as a quoted string for messages: "\x00" for what is not printable ASCII. */
+static void sb_quoted(strbuf *sb, bytes b)
+{
+    size_t i;
+    sb_printf(sb, "\"");
+    for (i = 0; i < b.len; i++) {
+        uint8_t c = b.p[i];
+        if (c == '"' || c == '\\')
+            sb_printf(sb, "\\%c", c);
+        else if (c >= 0x20 && c < 0x7f)
+            sb_printf(sb, "%c", c);
+        else
+            sb_printf(sb, "\\x%02x", c);
+    }
+    sb_printf(sb, "\"");
+}
+
+/* ------------------------------------------------------------------------ */
+/* NUL bytes in JSON strings                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+** cJSON hands out strings NUL-terminated and without a length, so a
+** "\u0000" in a case would silently cut a key short. Before parsing, the
+** runner rewrites inside string literals "\u0000" as "\u0001" "0", and
+** "\u0001" (and a raw 0x01 byte) as "\u0001" "1"; string_bytes() undoes
+** this, so every string reaches the library byte for byte.
+*/
+#define NUL_ESCAPE 0x01
+
+static int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static char *protect_nuls(const char *in, size_t len, size_t *out_len)
+{
+    char *out = xmalloc(len * 7 + 1); /* worst case: every byte a raw 0x01 */
+    size_t i = 0, o = 0;
+    int in_string = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)in[i];
+        if (!in_string) {
+            in_string = c == '"';
+            out[o++] = in[i++];
+        } else if (c == '"') {
+            in_string = 0;
+            out[o++] = in[i++];
+        } else if (c == NUL_ESCAPE) {
+            memcpy(out + o, "\\u00011", 7);
+            o += 7;
+            i += 1;
+        } else if (c == '\\' && i + 1 < len) {
+            if (in[i + 1] == 'u' && i + 6 <= len && hex_digit(in[i + 2]) >= 0 &&
+                hex_digit(in[i + 3]) >= 0 && hex_digit(in[i + 4]) >= 0 &&
+                hex_digit(in[i + 5]) >= 0) {
+                int v = hex_digit(in[i + 2]) << 12 | hex_digit(in[i + 3]) << 8 |
+                        hex_digit(in[i + 4]) << 4 | hex_digit(in[i + 5]);
+                if (v == 0 || v == NUL_ESCAPE) {
+                    memcpy(out + o, "\\u0001", 6);
+                    o += 6;
+                    out[o++] = v == 0 ? '0' : '1';
+                } else {
+                    memcpy(out + o, in + i, 6);
+                    o += 6;
+                }
+                i += 6;
+            } else {
+                out[o++] = in[i++];
+                out[o++] = in[i++];
+            }
+        } else {
+            out[o++] = in[i++];
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The state of one case                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *file;       /* the case's file name, for messages */
+    char dir[PATH_MAX];     /* its temporary directory */
+    char db_path[PATH_MAX]; /* the database directory inside it */
+    char file_path[PATH_MAX];
+
+    cairn_db *db;       /* the current handle, kept after close for misuse */
+    cairn_db **retired; /* handles replaced by a later open, closed at the end */
+    size_t n_retired;
+
+    /* The step being run. */
+    int expect;          /* the status it must return */
+    int status;          /* the first status that was not CAIRN_OK */
+    const char *call;    /* the call that returned it */
+    char *err;           /* the errmsg argument of every call */
+    strbuf errmsg;       /* that call's errmsg */
+    strbuf why;          /* why the step failed */
+    void **allocs;       /* freed when the step ends */
+    size_t n_allocs, cap_allocs;
+} runner;
+
+static void *step_alloc(runner *r, size_t n)
+{
+    void *p = xmalloc(n);
+    if (r->n_allocs == r->cap_allocs) {
+        r->cap_allocs = r->cap_allocs ? 2 * r->cap_allocs : 16;
+        r->allocs = realloc(r->allocs, r->cap_allocs * sizeof *r->allocs);
+        if (r->allocs == NULL) {
+            fprintf(stderr, "cairn-conformance-c: out of memory\n");
+            exit(2);
+        }
+    }
+    r->allocs[r->n_allocs++] = p;
+    return p;
+}
+
+static void step_free_all(runner *r)
+{
+    size_t i;
+    for (i = 0; i < r->n_allocs; i++)
+        free(r->allocs[i]);
+    r->n_allocs = 0;
+}
+
+/* Records why the step failed (the first reason wins) and returns -1. */
+static int fail(runner *r, const char *fmt, ...)
+{
+    va_list ap;
+    if (r->why.len > 0)
+        return -1;
+    va_start(ap, fmt);
+    sb_vprintf(&r->why, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/*
+** Records the outcome of one call of the step, which passed &r->err as its
+** errmsg: the first status that is not CAIRN_OK becomes the step's status.
+** Frees the message. Returns rc == CAIRN_OK. (r->err is read here, after the
+** call has returned, never as an argument next to the call.)
+*/
+static int track(runner *r, const char *call, int rc)
+{
+    if (r->status == CAIRN_OK && rc != CAIRN_OK) {
+        r->status = rc;
+        r->call = call;
+        sb_clear(&r->errmsg);
+        if (r->err != NULL)
+            sb_printf(&r->errmsg, "%s", r->err);
+    }
+    cairn_free(r->err);
+    r->err = NULL;
+    return rc == CAIRN_OK;
+}
+
+static const struct {
+    const char *name;
+    int code;
+} STATUSES[] = {
+    {"OK", CAIRN_OK},
+    {"NOT_FOUND", CAIRN_NOT_FOUND},
+    {"INVALID_ARGUMENT", CAIRN_INVALID_ARGUMENT},
+    {"IO_ERROR", CAIRN_IO_ERROR},
+    {"CORRUPTION", CAIRN_CORRUPTION},
+    {"BUSY", CAIRN_BUSY},
+    {"CLOSED", CAIRN_CLOSED},
+    {"CONFLICT", CAIRN_CONFLICT},
+    {"CONSTRAINT", CAIRN_CONSTRAINT},
+    {"SCHEMA", CAIRN_SCHEMA},
+    {"NO_SPACE", CAIRN_NO_SPACE},
+    {"INTERNAL", CAIRN_INTERNAL},
+    {"DONE", CAIRN_DONE},
+};
+
+static const char *status_text(int code)
+{
+    static char buf[32];
+    size_t i;
+    for (i = 0; i < sizeof STATUSES / sizeof STATUSES[0]; i++)
+        if (STATUSES[i].code == code)
+            return STATUSES[i].name;
+    snprintf(buf, sizeof buf, "status %d", code);
+    return buf;
+}
+
+/*
+** Compares the step's status with its expectation. Returns -1 (failed) when
+** they differ, 1 when both are OK (so results are to be compared), 0 when
+** the expected failure happened.
+*/
+static int check_status(runner *r)
+{
+    if (r->status != r->expect) {
+        if (r->status == CAIRN_OK)
+            return fail(r, "got CAIRN_OK, want CAIRN_%s", status_text(r->expect));
+        return fail(r, "got CAIRN_%s from %s (%s), want CAIRN_%s", status_text(r->status),
+                    r->call, r->errmsg.len > 0 ? r->errmsg.p : "no errmsg",
+                    status_text(r->expect));
+    }
+    return r->status == CAIRN_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading the fields of a step                                              */
+/* ------------------------------------------------------------------------ */
+
+static const cJSON *field(const cJSON *obj, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(obj, name);
+}
+
+/* The bytes of a JSON string, with the NUL protection undone. */
+static bytes string_bytes(runner *r, const char *s)
+{
+    size_t n = strlen(s), i, o = 0;
+    uint8_t *p = step_alloc(r, n);
+    bytes b;
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] == NUL_ESCAPE && i + 1 < n) {
+            p[o++] = s[i + 1] == '0' ? 0x00 : NUL_ESCAPE;
+            i++;
+        } else {
+            p[o++] = (uint8_t)s[i];
+        }
+    }
+    b.p = p;
+    b.len = o;
+    return b;
+}
+
+static int get_string(runner *r, const cJSON *obj, const char *name, int required, bytes *out,
+                      int *present)
+{
+    const cJSON *v = field(obj, name);
+    out->p = NULL;
+    out->len = 0;
+    if (present != NULL)
+        *present = v != NULL;
+    if (v == NULL)
+        return required ? fail(r, "missing field \"%s\"", name) : 0;
+    if (!cJSON_IsString(v))
+        return fail(r, "field \"%s\" must be a string", name);
+    *out = string_bytes(r, v->valuestring);
+    return 0;
+}
+
+static int as_int(const cJSON *v, int64_t *out)
+{
+    double d;
+    if (!cJSON_IsNumber(v))
+        return -1;
+    d = v->valuedouble;
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || (double)(int64_t)d != d)
+        return -1;
+    *out = (int64_t)d;
+    return 0;
+}
+
+static int get_int(runner *r, const cJSON *obj, const char *name, int required, int64_t def,
+                   int64_t *out, int *present)
+{
+    const cJSON *v = field(obj, name);
+    if (present != NULL)
+        *present = v != NULL;
+    *out = def;
+    if (v == NULL)
+        return required ? fail(r, "missing field \"%s\"", name) : 0;
+    if (as_int(v, out) < 0)
+        return fail(r, "field \"%s\" must be an integer", name);
+    return 0;
+}
+
+/* An array field whose items all pass `ok` (NULL: any item). */
+static int get_array(runner *r, const cJSON *obj, const char *name, int required,
+                     cJSON_bool (*ok)(const cJSON *), const char *what, const cJSON **out)
+{
+    const cJSON *v = field(obj, name), *item;
+    *out = v;
+    if (v == NULL)
+        return required ? fail(r, "missing field \"%s\"", name) : 0;
+    if (!cJSON_IsArray(v))
+        return fail(r, "field \"%s\" must be an array of %s", name, what);
+    cJSON_ArrayForEach(item, v) {
+        if (ok != NULL && !ok(item))
+            return fail(r, "field \"%s\" must be an array of %s", name, what);
+    }
+    return 0;
+}
+
+static cJSON_bool is_string_or_null(const cJSON *v)
+{
+    return cJSON_IsString(v) || cJSON_IsNull(v);
+}
+
+static cJSON_bool is_string_pair(const cJSON *v)
+{
+    return cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2 &&
+           cJSON_IsString(cJSON_GetArrayItem(v, 0)) && cJSON_IsString(cJSON_GetArrayItem(v, 1));
+}
+
+/* Writes a JSON value as text, with the NUL protection undone in strings. */
+static void json_write_string(strbuf *sb, const char *s)
+{
+    sb_printf(sb, "\"");
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == NUL_ESCAPE && s[1] != '\0') {
+            s++;
+            sb_printf(sb, "\\u%04x", *s == '0' ? 0 : NUL_ESCAPE);
+        } else if (c == '"' || c == '\\') {
+            sb_printf(sb, "\\%c", c);
+        } else if (c < 0x20) {
+            sb_printf(sb, "\\u%04x", c);
+        } else {
+            sb_printf(sb, "%c", c);
+        }
+    }
+    sb_printf(sb, "\"");
+}
+
+static void json_write(strbuf *sb, const cJSON *v)
+{
+    const cJSON *item;
+    int64_t i;
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        int object = cJSON_IsObject(v), first = 1;
+        sb_printf(sb, object ? "{" : "[");
+        cJSON_ArrayForEach(item, v) {
+            if (!first)
+                sb_printf(sb, ",");
+            first = 0;
+            if (object) {
+                json_write_string(sb, item->string);
+                sb_printf(sb, ":");
+            }
+            json_write(sb, item);
+        }
+        sb_printf(sb, object ? "}" : "]");
+    } else if (cJSON_IsString(v)) {
+        json_write_string(sb, v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        if (as_int(v, &i) == 0)
+            sb_printf(sb, "%lld", (long long)i);
+        else
+            sb_printf(sb, "%.17g", v->valuedouble);
+    } else if (cJSON_IsTrue(v)) {
+        sb_printf(sb, "true");
+    } else if (cJSON_IsFalse(v)) {
+        sb_printf(sb, "false");
+    } else {
+        sb_printf(sb, "null");
+    }
+}
+
+/*
+** The options text of a step: "options" (a JSON value, passed as its text),
+** "options_raw" (a string passed verbatim, when allowed), or neither (NULL
+** with length 0, which the ABI reads as "{}").
+*/
+static int get_options(runner *r, const cJSON *step, int allow_raw, bytes *out)
+{
+    const cJSON *options = field(step, "options");
+    int have_raw = 0;
+    out->p = NULL;
+    out->len = 0;
+    if (allow_raw && get_string(r, step, "options_raw", 0, out, &have_raw) < 0)
+        return -1;
+    if (options != NULL && have_raw)
+        return fail(r, "fields \"options\" and \"options_raw\" exclude each other");
+    if (options != NULL) {
+        strbuf sb = {NULL, 0, 0};
+        char *copy;
+        json_write(&sb, options);
+        copy = step_alloc(r, sb.len + 1);
+        memcpy(copy, sb.p, sb.len + 1);
+        sb_release(&sb);
+        out->p = (const uint8_t *)copy;
+        out->len = strlen(copy);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Packed lists                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    int absent;
+    bytes b;
+} item;
+
+static uint8_t *pack(runner *r, const cJSON *strings, size_t *len)
+{
+    const cJSON *s;
+    size_t total = 0, o = 0;
+    uint8_t *p;
+    cJSON_ArrayForEach(s, strings) total += 4 + string_bytes(r, s->valuestring).len;
+    p = step_alloc(r, total);
+    cJSON_ArrayForEach(s, strings) {
+        bytes b = string_bytes(r, s->valuestring);
+        p[o++] = (uint8_t)(b.len & 0xff);
+        p[o++] = (uint8_t)(b.len >> 8 & 0xff);
+        p[o++] = (uint8_t)(b.len >> 16 & 0xff);
+        p[o++] = (uint8_t)(b.len >> 24 & 0xff);
+        if (b.len > 0)
+            memcpy(p + o, b.p, b.len);
+        o += b.len;
+    }
+    *len = total;
+    return total > 0 ? p : NULL;
+}
+
+/* Splits a packed list from the library. Returns the count, or -1 (failed). */
+static long unpack(runner *r, const char *call, const uint8_t *p, size_t len, int allow_absent,
+                   item **out)
+{
+    size_t off = 0, n = 0;
+    item *items = step_alloc(r, (len / 4 + 1) * sizeof *items);
+    if (p == NULL && len > 0)
+        return fail(r, "%s returned a NULL list of %zu bytes", call, len);
+    while (off < len) {
+        uint32_t n_bytes;
+        if (len - off < 4)
+            return fail(r, "%s returned a malformed packed list (%zu stray bytes at offset %zu)",
+                        call, len - off, off);
+        n_bytes = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 | (uint32_t)p[off + 2] << 16 |
+                  (uint32_t)p[off + 3] << 24;
+        off += 4;
+        items[n].absent = n_bytes == CAIRN_ABSENT;
+        items[n].b.p = p + off;
+        items[n].b.len = 0;
+        if (n_bytes == CAIRN_ABSENT) {
+            if (!allow_absent)
+                return fail(r, "%s returned CAIRN_ABSENT in a list of keys", call);
+        } else {
+            if (n_bytes > len - off)
+                return fail(r, "%s returned a malformed packed list (item %zu overruns it)",
+                            call, n);
+            items[n].b.len = n_bytes;
+            off += n_bytes;
+        }
+        n++;
+    }
+    *out = items;
+    return (long)n;
+}
+
+static void sb_items(strbuf *sb, const item *items, long n)
+{
+    long i;
+    sb_printf(sb, "[");
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            sb_printf(sb, ", ");
+        if (items[i].absent)
+            sb_printf(sb, "null");
+        else
+            sb_quoted(sb, items[i].b);
+    }
+    sb_printf(sb, "]");
+}
+
+/* Compares a list from the library with an expect_* array of strings (or null). */
+static int compare_items(runner *r, const char *name, const item *got, long n, const cJSON *want)
+{
+    long i = 0;
+    int same = (long)cJSON_GetArraySize(want) == n;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, want) {
+        if (!same)
+            break;
+        if (cJSON_IsNull(w))
+            same = got[i].absent;
+        else
+            same = !got[i].absent && bytes_eq(got[i].b, string_bytes(r, w->valuestring));
+        i++;
+    }
+    if (!same) {
+        strbuf sb = {NULL, 0, 0};
+        item *want_items = step_alloc(r, ((size_t)cJSON_GetArraySize(want) + 1) * sizeof *want_items);
+        long m = 0;
+        cJSON_ArrayForEach(w, want) {
+            want_items[m].absent = cJSON_IsNull(w);
+            if (!want_items[m].absent)
+                want_items[m].b = string_bytes(r, w->valuestring);
+            m++;
+        }
+        sb_printf(&sb, "%s: got ", name);
+        sb_items(&sb, got, n);
+        sb_printf(&sb, ", want ");
+        sb_items(&sb, want_items, m);
+        fail(r, "%s", sb.p);
+        sb_release(&sb);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Steps                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Closes every handle of the case, including retired ones (close is idempotent). */
+static void close_all(runner *r)
+{
+    size_t i;
+    for (i = 0; i < r->n_retired; i++)
+        cairn_close(r->retired[i], NULL);
+    free(r->retired);
+    r->retired = NULL;
+    r->n_retired = 0;
+    cairn_close(r->db, NULL);
+    r->db = NULL;
+}
+
+static void open_db(runner *r, const char *path, bytes options)
+{
+    cairn_db *db = NULL;
+    int rc;
+    if (r->db != NULL) {
+        r->retired = realloc(r->retired, (r->n_retired + 1) * sizeof *r->retired);
+        if (r->retired == NULL) {
+            fprintf(stderr, "cairn-conformance-c: out of memory\n");
+            exit(2);
+        }
+        r->retired[r->n_retired++] = r->db;
+    }
+    rc = cairn_open(path, (const char *)options.p, options.len, &db, &r->err);
+    track(r, "cairn_open", rc);
+    if (rc != CAIRN_OK && db != NULL) {
+        fail(r, "cairn_open returned CAIRN_%s but did not set *out_db to NULL",
+             status_text(rc));
+        cairn_close(db, NULL);
+        db = NULL;
+    }
+    r->db = db;
+}
+
+static int op_open(runner *r, const cJSON *step)
+{
+    bytes options, at;
+    int have_at;
+    const char *path = r->db_path;
+    if (get_options(r, step, 1, &options) < 0 || get_string(r, step, "at", 0, &at, &have_at) < 0)
+        return -1;
+    if (have_at) {
+        FILE *f;
+        if (at.len != strlen("regular_file") || memcmp(at.p, "regular_file", at.len) != 0)
+            return fail(r, "field \"at\": unknown value (only \"regular_file\" is defined)");
+        f = fopen(r->file_path, "w");
+        if (f == NULL || fputs("not a database\n", f) < 0 || fclose(f) != 0)
+            return fail(r, "cannot create %s: %s", r->file_path, strerror(errno));
+        path = r->file_path;
+    }
+    open_db(r, path, options);
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_close(runner *r, const cJSON *step)
+{
+    (void)step;
+    track(r, "cairn_close", cairn_close(r->db, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_reopen(runner *r, const cJSON *step)
+{
+    bytes options;
+    if (get_options(r, step, 0, &options) < 0)
+        return -1;
+    if (track(r, "cairn_close", cairn_close(r->db, &r->err)))
+        open_db(r, r->db_path, options);
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_put(runner *r, const cJSON *step)
+{
+    bytes key, value;
+    int64_t ttl;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_string(r, step, "value", 1, &value, NULL) < 0 ||
+        get_int(r, step, "ttl_ms", 0, 0, &ttl, NULL) < 0)
+        return -1;
+    track(r, "cairn_put", cairn_put(r->db, key.p, key.len, value.p, value.len, ttl, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_get(runner *r, const cJSON *step)
+{
+    bytes key, want, got;
+    int have_want, checked;
+    uint8_t *value = NULL;
+    size_t value_len = 0;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_string(r, step, "expect_value", 0, &want, &have_want) < 0)
+        return -1;
+    if (have_want && r->expect != CAIRN_OK)
+        return fail(r, "\"expect_value\" requires the status OK, but \"expect\" is %s",
+                    status_text(r->expect));
+    track(r, "cairn_get", cairn_get(r->db, key.p, key.len, &value, &value_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_want) {
+        got.p = value;
+        got.len = value_len;
+        if (value == NULL && value_len > 0) {
+            fail(r, "cairn_get returned a NULL value of length %zu", value_len);
+            checked = -1;
+        } else if (!bytes_eq(got, want)) {
+            strbuf sb = {NULL, 0, 0};
+            sb_printf(&sb, "value: got ");
+            sb_quoted(&sb, got);
+            sb_printf(&sb, ", want ");
+            sb_quoted(&sb, want);
+            fail(r, "%s", sb.p);
+            sb_release(&sb);
+            checked = -1;
+        }
+    }
+    cairn_free(value);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_delete(runner *r, const cJSON *step)
+{
+    bytes key;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0)
+        return -1;
+    track(r, "cairn_delete", cairn_delete(r->db, key.p, key.len, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_delete_range(runner *r, const cJSON *step)
+{
+    bytes start, end;
+    if (get_string(r, step, "start", 1, &start, NULL) < 0 ||
+        get_string(r, step, "end", 1, &end, NULL) < 0)
+        return -1;
+    track(r, "cairn_delete_range",
+          cairn_delete_range(r->db, start.p, start.len, end.p, end.len, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_get_many(runner *r, const cJSON *step)
+{
+    const cJSON *keys, *want;
+    uint8_t *packed, *values = NULL;
+    size_t packed_len, values_len = 0;
+    int checked;
+    if (get_array(r, step, "keys", 1, cJSON_IsString, "strings", &keys) < 0 ||
+        get_array(r, step, "expect_values", 0, is_string_or_null, "strings or null", &want) < 0)
+        return -1;
+    packed = pack(r, keys, &packed_len);
+    track(r, "cairn_get_many",
+          cairn_get_many(r->db, packed, packed_len, &values, &values_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && want != NULL) {
+        item *items = NULL;
+        long n = unpack(r, "cairn_get_many", values, values_len, 1, &items);
+        if (n < 0 || compare_items(r, "values", items, n, want) < 0)
+            checked = -1;
+    }
+    cairn_free(values);
+    return checked < 0 ? -1 : 0;
+}
+
+static const char *const BATCH_PUT_FIELDS[] = {"op", "key", "value", "ttl_ms", NULL};
+static const char *const BATCH_DELETE_FIELDS[] = {"op", "key", NULL};
+static const char *const BATCH_DELETE_RANGE_FIELDS[] = {"op", "start", "end", NULL};
+
+static int check_fields(runner *r, const cJSON *obj, const char *const *allowed,
+                        const char *where);
+
+static int op_batch(runner *r, const cJSON *step)
+{
+    enum { PUT, DELETE, DELETE_RANGE };
+    struct batch_op {
+        int kind;
+        bytes a, b;
+        int64_t ttl;
+    } *ops;
+    const cJSON *list, *o;
+    size_t n = 0, i;
+    cairn_batch *batch = NULL;
+
+    if (get_array(r, step, "ops", 1, cJSON_IsObject, "objects", &list) < 0)
+        return -1;
+    /* Read every operation before making any call, so a malformed one fails the case. */
+    ops = step_alloc(r, ((size_t)cJSON_GetArraySize(list) + 1) * sizeof *ops);
+    cJSON_ArrayForEach(o, list) {
+        const cJSON *op = field(o, "op");
+        char where[64];
+        snprintf(where, sizeof where, "ops[%zu]: ", n);
+        if (!cJSON_IsString(op))
+            return fail(r, "%smissing string field \"op\"", where);
+        if (strcmp(op->valuestring, "put") == 0) {
+            ops[n].kind = PUT;
+            if (check_fields(r, o, BATCH_PUT_FIELDS, where) < 0 ||
+                get_string(r, o, "key", 1, &ops[n].a, NULL) < 0 ||
+                get_string(r, o, "value", 1, &ops[n].b, NULL) < 0 ||
+                get_int(r, o, "ttl_ms", 0, 0, &ops[n].ttl, NULL) < 0)
+                return -1;
+        } else if (strcmp(op->valuestring, "delete") == 0) {
+            ops[n].kind = DELETE;
+            if (check_fields(r, o, BATCH_DELETE_FIELDS, where) < 0 ||
+                get_string(r, o, "key", 1, &ops[n].a, NULL) < 0)
+                return -1;
+        } else if (strcmp(op->valuestring, "delete_range") == 0) {
+            ops[n].kind = DELETE_RANGE;
+            if (check_fields(r, o, BATCH_DELETE_RANGE_FIELDS, where) < 0 ||
+                get_string(r, o, "start", 1, &ops[n].a, NULL) < 0 ||
+                get_string(r, o, "end", 1, &ops[n].b, NULL) < 0)
+                return -1;
+        } else {
+            return fail(r, "%sunknown op \"%s\"", where, op->valuestring);
+        }
+        n++;
+    }
+
+    if (track(r, "cairn_batch_new", cairn_batch_new(&batch, &r->err))) {
+        for (i = 0; i < n && r->status == CAIRN_OK; i++) {
+            const struct batch_op *b = &ops[i];
+            if (b->kind == PUT)
+                track(r, "cairn_batch_put",
+                      cairn_batch_put(batch, b->a.p, b->a.len, b->b.p, b->b.len, b->ttl, &r->err));
+            else if (b->kind == DELETE)
+                track(r, "cairn_batch_delete", cairn_batch_delete(batch, b->a.p, b->a.len, &r->err));
+            else
+                track(r, "cairn_batch_delete_range",
+                      cairn_batch_delete_range(batch, b->a.p, b->a.len, b->b.p, b->b.len, &r->err));
+        }
+        if (r->status == CAIRN_OK) {
+            track(r, "cairn_write", cairn_write(r->db, batch, &r->err));
+        }
+    }
+    track(r, "cairn_batch_free", cairn_batch_free(batch));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_scan(runner *r, const cJSON *step)
+{
+    bytes start, end, prefix, seek;
+    int have_start, have_end, have_prefix, have_seek, have_limit, checked, reverse = 0;
+    int64_t limit;
+    const cJSON *want, *rev = field(step, "reverse");
+    cairn_iter *it = NULL;
+    item *keys = NULL, *values = NULL;
+    long n = 0;
+
+    if (get_string(r, step, "start", 0, &start, &have_start) < 0 ||
+        get_string(r, step, "end", 0, &end, &have_end) < 0 ||
+        get_string(r, step, "prefix", 0, &prefix, &have_prefix) < 0 ||
+        get_string(r, step, "seek", 0, &seek, &have_seek) < 0 ||
+        get_int(r, step, "limit", 0, 0, &limit, &have_limit) < 0 ||
+        get_array(r, step, "expect_items", 0, is_string_pair, "[key, value] string pairs",
+                  &want) < 0)
+        return -1;
+    if (rev != NULL && !cJSON_IsBool(rev))
+        return fail(r, "field \"reverse\" must be a boolean");
+    reverse = cJSON_IsTrue(rev);
+    if (have_prefix && (have_start || have_end))
+        return fail(r, "field \"prefix\" excludes \"start\" and \"end\"");
+    if (have_limit && limit < 0)
+        return fail(r, "field \"limit\" must not be negative");
+
+    if (have_prefix)
+        track(r, "cairn_iter_open_prefix",
+              cairn_iter_open_prefix(r->db, prefix.p, prefix.len,
+                                     reverse ? CAIRN_ITER_REVERSE : 0, &it, &r->err));
+    else
+        track(r, "cairn_iter_open",
+              cairn_iter_open(r->db, start.p, start.len, end.p, end.len,
+                              reverse ? CAIRN_ITER_REVERSE : 0, &it, &r->err));
+    if (r->status == CAIRN_OK && have_seek) {
+        track(r, "cairn_iter_seek", cairn_iter_seek(it, seek.p, seek.len, &r->err));
+    }
+    if (r->status == CAIRN_OK) {
+        size_t cap = 16;
+        keys = step_alloc(r, cap * sizeof *keys);
+        values = step_alloc(r, cap * sizeof *values);
+        while (!have_limit || n < limit) {
+            const uint8_t *k = NULL, *v = NULL;
+            size_t k_len = 0, v_len = 0;
+            uint8_t *copy;
+            int rc;
+            rc = cairn_iter_next(it, &k, &k_len, &v, &v_len, &r->err);
+            if (rc == CAIRN_DONE) {
+                cairn_free(r->err);
+                r->err = NULL;
+                break;
+            }
+            if (!track(r, "cairn_iter_next", rc))
+                break;
+            if ((size_t)n == cap) {
+                item *k2 = step_alloc(r, 2 * cap * sizeof *k2);
+                item *v2 = step_alloc(r, 2 * cap * sizeof *v2);
+                memcpy(k2, keys, cap * sizeof *keys);
+                memcpy(v2, values, cap * sizeof *values);
+                keys = k2;
+                values = v2;
+                cap *= 2;
+            }
+            if ((k == NULL && k_len > 0) || (v == NULL && v_len > 0)) {
+                fail(r, "cairn_iter_next returned a NULL view with a non-zero length");
+                break;
+            }
+            /* Borrowed views: copy before the next call on the iterator. */
+            copy = step_alloc(r, k_len + v_len);
+            if (k_len > 0)
+                memcpy(copy, k, k_len);
+            if (v_len > 0)
+                memcpy(copy + k_len, v, v_len);
+            keys[n].absent = values[n].absent = 0;
+            keys[n].b.p = copy;
+            keys[n].b.len = k_len;
+            values[n].b.p = copy + k_len;
+            values[n].b.len = v_len;
+            n++;
+        }
+    }
+    track(r, "cairn_iter_close", cairn_iter_close(it));
+    if (r->why.len > 0)
+        return -1;
+    checked = check_status(r);
+    if (checked > 0 && want != NULL) {
+        const cJSON *pair;
+        long i = 0;
+        int same = (long)cJSON_GetArraySize(want) == n;
+        cJSON_ArrayForEach(pair, want) {
+            if (!same)
+                break;
+            same = bytes_eq(keys[i].b, string_bytes(r, cJSON_GetArrayItem(pair, 0)->valuestring)) &&
+                   bytes_eq(values[i].b, string_bytes(r, cJSON_GetArrayItem(pair, 1)->valuestring));
+            i++;
+        }
+        if (!same) {
+            strbuf sb = {NULL, 0, 0};
+            sb_printf(&sb, "items: got [");
+            for (i = 0; i < n; i++) {
+                sb_printf(&sb, i > 0 ? ", [" : "[");
+                sb_quoted(&sb, keys[i].b);
+                sb_printf(&sb, ", ");
+                sb_quoted(&sb, values[i].b);
+                sb_printf(&sb, "]");
+            }
+            sb_printf(&sb, "], want [");
+            i = 0;
+            cJSON_ArrayForEach(pair, want) {
+                sb_printf(&sb, i++ > 0 ? ", [" : "[");
+                sb_quoted(&sb, string_bytes(r, cJSON_GetArrayItem(pair, 0)->valuestring));
+                sb_printf(&sb, ", ");
+                sb_quoted(&sb, string_bytes(r, cJSON_GetArrayItem(pair, 1)->valuestring));
+                sb_printf(&sb, "]");
+            }
+            sb_printf(&sb, "]");
+            fail(r, "%s", sb.p);
+            sb_release(&sb);
+            checked = -1;
+        }
+    }
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_keys(runner *r, const cJSON *step)
+{
+    bytes options;
+    const cJSON *want;
+    uint8_t *keys = NULL;
+    size_t keys_len = 0, count = 0;
+    int checked;
+    if (get_options(r, step, 1, &options) < 0 ||
+        get_array(r, step, "expect_keys", 0, cJSON_IsString, "strings", &want) < 0)
+        return -1;
+    track(r, "cairn_keys",
+          cairn_keys(r->db, (const char *)options.p, options.len, &keys, &keys_len, &count, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && want != NULL) {
+        item *items = NULL;
+        long n = unpack(r, "cairn_keys", keys, keys_len, 0, &items);
+        if (n < 0)
+            checked = -1;
+        else if ((size_t)n != count)
+            checked = fail(r, "cairn_keys returned %zu in *count but %ld keys in the list",
+                           count, n);
+        else if (compare_items(r, "keys", items, n, want) < 0)
+            checked = -1;
+    }
+    cairn_free(keys);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_stats(runner *r, const cJSON *step)
+{
+    const cJSON *want, *name;
+    char *json = NULL;
+    size_t json_len = 0;
+    int checked;
+    if (get_array(r, step, "expect_fields", 0, cJSON_IsString, "strings", &want) < 0)
+        return -1;
+    track(r, "cairn_stats", cairn_stats(r->db, &json, &json_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        cJSON *stats = NULL;
+        if (json == NULL)
+            checked = fail(r, "cairn_stats returned CAIRN_OK and a NULL json");
+        else if (json_len != strlen(json))
+            checked = fail(r, "cairn_stats: *json_len is %zu, strlen(json) is %zu", json_len,
+                           strlen(json));
+        else if ((stats = cJSON_ParseWithLength(json, json_len)) == NULL || !cJSON_IsObject(stats))
+            checked = fail(r, "cairn_stats returned something that is not a JSON object: %s",
+                           json);
+        else if (want != NULL) {
+            cJSON_ArrayForEach(name, want) {
+                const cJSON *v = field(stats, name->valuestring);
+                if (v == NULL) {
+                    checked = fail(r, "stats: no field \"%s\" in %s", name->valuestring, json);
+                    break;
+                }
+                if (!cJSON_IsNumber(v)) {
+                    checked = fail(r, "stats: field \"%s\" is not a number in %s",
+                                   name->valuestring, json);
+                    break;
+                }
+            }
+        }
+        cJSON_Delete(stats);
+    }
+    cairn_free(json);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_parse_duration(runner *r, const cJSON *step)
+{
+    bytes text;
+    int64_t want, ms = -1;
+    int have_want, checked;
+    if (get_string(r, step, "text", 1, &text, NULL) < 0 ||
+        get_int(r, step, "expect_ms", 0, 0, &want, &have_want) < 0)
+        return -1;
+    track(r, "cairn_parse_duration",
+          cairn_parse_duration((const char *)text.p, text.len, &ms, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_want && ms != want)
+        return fail(r, "ms: got %lld, want %lld", (long long)ms, (long long)want);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_sleep(runner *r, const cJSON *step)
+{
+    int64_t ms;
+    struct timespec ts;
+    if (get_int(r, step, "ms", 1, 0, &ms, NULL) < 0)
+        return -1;
+    if (ms < 0)
+        return fail(r, "field \"ms\" must not be negative");
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+/* Every op, with the fields its steps may carry besides "op" and "expect". */
+static const struct op_spec {
+    const char *op;
+    int (*run)(runner *, const cJSON *);
+    const char *fields[8];
+} OPS[] = {
+    {"open", op_open, {"options", "options_raw", "at", NULL}},
+    {"close", op_close, {NULL}},
+    {"reopen", op_reopen, {"options", NULL}},
+    {"put", op_put, {"key", "value", "ttl_ms", NULL}},
+    {"get", op_get, {"key", "expect_value", NULL}},
+    {"delete", op_delete, {"key", NULL}},
+    {"delete_range", op_delete_range, {"start", "end", NULL}},
+    {"get_many", op_get_many, {"keys", "expect_values", NULL}},
+    {"batch", op_batch, {"ops", NULL}},
+    {"scan", op_scan, {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items", NULL}},
+    {"keys", op_keys, {"options", "options_raw", "expect_keys", NULL}},
+    {"stats", op_stats, {"expect_fields", NULL}},
+    {"parse_duration", op_parse_duration, {"text", "expect_ms", NULL}},
+    {"sleep", op_sleep, {"ms", NULL}},
+};
+
+static int name_in(const char *name, const char *const *list)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(name, *list) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fails on a field not in `allowed` (NULL-terminated) and on a repeated field. */
+static int check_fields(runner *r, const cJSON *obj, const char *const *allowed, const char *where)
+{
+    const cJSON *f, *g;
+    cJSON_ArrayForEach(f, obj) {
+        if (!name_in(f->string, allowed))
+            return fail(r, "%sunknown field \"%s\"", where, f->string);
+        for (g = obj->child; g != f; g = g->next)
+            if (strcmp(g->string, f->string) == 0)
+                return fail(r, "%sfield \"%s\" appears twice", where, f->string);
+    }
+    return 0;
+}
+
+static int run_step(runner *r, const cJSON *step, const char **op_name)
+{
+    const cJSON *op = field(step, "op"), *expect;
+    const struct op_spec *spec = NULL;
+    const char *allowed[12];
+    size_t i, n = 0;
+
+    *op_name = "?";
+    if (!cJSON_IsObject(step))
+        return fail(r, "a step must be an object");
+    if (!cJSON_IsString(op))
+        return fail(r, "missing string field \"op\"");
+    *op_name = op->valuestring;
+    for (i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
+        if (strcmp(OPS[i].op, op->valuestring) == 0)
+            spec = &OPS[i];
+    if (spec == NULL)
+        return fail(r, "unknown op \"%s\"", op->valuestring);
+
+    allowed[n++] = "op";
+    allowed[n++] = "expect";
+    for (i = 0; spec->fields[i] != NULL; i++)
+        allowed[n++] = spec->fields[i];
+    allowed[n] = NULL;
+    if (check_fields(r, step, allowed, "") < 0)
+        return -1;
+
+    r->expect = CAIRN_OK;
+    expect = field(step, "expect");
+    if (expect != NULL) {
+        int found = 0;
+        if (!cJSON_IsString(expect))
+            return fail(r, "field \"expect\" must be a string");
+        for (i = 0; i < sizeof STATUSES / sizeof STATUSES[0]; i++)
+            if (strcmp(STATUSES[i].name, expect->valuestring) == 0) {
+                r->expect = STATUSES[i].code;
+                found = 1;
+            }
+        if (!found)
+            return fail(r, "field \"expect\": unknown status \"%s\"", expect->valuestring);
+    }
+    r->status = CAIRN_OK;
+    r->call = NULL;
+    sb_clear(&r->errmsg);
+    return spec->run(r, step);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cases                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    if (remove(path) != 0)
+        fprintf(stderr, "cairn-conformance-c: cannot remove %s: %s\n", path, strerror(errno));
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    if (f == NULL)
+        return NULL;
+    do {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 4096;
+            buf = realloc(buf, cap + 1);
+            if (buf == NULL) {
+                fprintf(stderr, "cairn-conformance-c: out of memory\n");
+                exit(2);
+            }
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    if (ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf != NULL)
+        buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static const char *const CASE_FIELDS[] = {"name", "description", "steps", NULL};
+
+/* Runs one case file. Returns 1 when it passed; prints one line when it did not. */
+static int run_case(const char *dir, const char *file)
+{
+    runner r;
+    char path[PATH_MAX];
+    const char *tmp = getenv("TMPDIR");
+    char *text, *json;
+    size_t text_len, json_len;
+    cJSON *c = NULL;
+    const cJSON *steps, *step;
+    const char *op = "";
+    long index = -1;
+    int ok = 0;
+
+    memset(&r, 0, sizeof r);
+    r.file = file;
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) {
+        printf("FAIL %s: path too long\n", file);
+        return 0;
+    }
+    text = read_file(path, &text_len);
+    if (text == NULL) {
+        printf("FAIL %s: cannot read %s: %s\n", file, path, strerror(errno));
+        return 0;
+    }
+    if (memchr(text, '\0', text_len) != NULL) {
+        printf("FAIL %s: the file holds a NUL byte\n", file);
+        free(text);
+        return 0;
+    }
+    json = protect_nuls(text, text_len, &json_len);
+    free(text);
+    c = cJSON_ParseWithLength(json, json_len);
+    if (c == NULL) {
+        const char *at = cJSON_GetErrorPtr();
+        printf("FAIL %s: not valid JSON (near byte %ld)\n", file,
+               at != NULL ? (long)(at - json) : -1L);
+        free(json);
+        return 0;
+    }
+    free(json);
+
+    steps = field(c, "steps");
+    if (!cJSON_IsObject(c)) {
+        fail(&r, "a case must be a JSON object");
+        goto report;
+    }
+    if (check_fields(&r, c, CASE_FIELDS, "case: ") < 0)
+        goto report;
+    if (!cJSON_IsString(field(c, "name"))) {
+        fail(&r, "case: missing string field \"name\"");
+        goto report;
+    }
+    if (!cJSON_IsArray(steps) || cJSON_GetArraySize(steps) == 0) {
+        fail(&r, "case: \"steps\" must be a non-empty array");
+        goto report;
+    }
+
+    snprintf(r.dir, sizeof r.dir, "%s/cairn-conformance-XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+    if (mkdtemp(r.dir) == NULL) {
+        fail(&r, "mkdtemp(%s): %s", r.dir, strerror(errno));
+        r.dir[0] = '\0';
+        goto report;
+    }
+    if (snprintf(r.db_path, sizeof r.db_path, "%s/db", r.dir) >= (int)sizeof r.db_path ||
+        snprintf(r.file_path, sizeof r.file_path, "%s/regular_file", r.dir) >=
+            (int)sizeof r.file_path) {
+        fail(&r, "the temporary directory's path is too long: %s", r.dir);
+        goto report;
+    }
+
+    index = 0;
+    cJSON_ArrayForEach(step, steps) {
+        int rc = run_step(&r, step, &op);
+        step_free_all(&r);
+        if (rc < 0 || r.why.len > 0)
+            goto report;
+        index++;
+    }
+    ok = 1;
+
+report:
+    if (!ok) {
+        if (index >= 0)
+            printf("FAIL %s: steps[%ld] %s: %s\n", file, index, op, r.why.p);
+        else
+            printf("FAIL %s: %s\n", file, r.why.p);
+    }
+    step_free_all(&r);
+    close_all(&r);
+    if (r.dir[0] != '\0')
+        nftw(r.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(r.allocs);
+    sb_release(&r.errmsg);
+    sb_release(&r.why);
+    cJSON_Delete(c);
+    fflush(stdout);
+    return ok;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Is `file` (x.json) selected by the names given after the directory? */
+static int selected(const char *file, int argc, char **argv)
+{
+    int i;
+    size_t stem = strlen(file) - strlen(".json");
+    if (argc <= 2)
+        return 1;
+    for (i = 2; i < argc; i++)
+        if (strcmp(argv[i], file) == 0 ||
+            (strlen(argv[i]) == stem && strncmp(argv[i], file, stem) == 0))
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    DIR *d;
+    struct dirent *e;
+    char **files = NULL;
+    size_t n = 0, cap = 0, i;
+    int passed = 0, failed = 0;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s CASES_DIR [CASE ...]\n", argv[0]);
+        return 2;
+    }
+    if (cairn_abi_version() != CAIRN_ABI_VERSION) {
+        fprintf(stderr, "cairn-conformance-c: libcairn implements ABI %d, cairn.h is ABI %d\n",
+                cairn_abi_version(), CAIRN_ABI_VERSION);
+        return 1;
+    }
+    d = opendir(argv[1]);
+    if (d == NULL) {
+        fprintf(stderr, "cairn-conformance-c: cannot open %s: %s\n", argv[1], strerror(errno));
+        return 2;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".json") ||
+            !selected(e->d_name, argc, argv))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 32;
+            files = realloc(files, cap * sizeof *files);
+            if (files == NULL) {
+                fprintf(stderr, "cairn-conformance-c: out of memory\n");
+                return 2;
+            }
+        }
+        files[n] = xmalloc(strlen(e->d_name) + 1);
+        strcpy(files[n++], e->d_name);
+    }
+    closedir(d);
+    if (n == 0) {
+        fprintf(stderr, "cairn-conformance-c: no cases found in %s\n", argv[1]);
+        return 1;
+    }
+    if (argc > 2 && n != (size_t)(argc - 2)) {
+        fprintf(stderr, "cairn-conformance-c: %d case names given, %zu found in %s\n",
+                argc - 2, n, argv[1]);
+        return 1;
+    }
+    qsort(files, n, sizeof *files, compare_names);
+
+    for (i = 0; i < n; i++) {
+        if (run_case(argv[1], files[i]))
+            passed++;
+        else
+            failed++;
+        free(files[i]);
+    }
+    free(files);
+
+    if (failed > 0) {
+        printf("conformance: %d cases passed, %d failed\n", passed, failed);
+        return 1;
+    }
+    printf("conformance: %d cases passed\n", passed);
+    return 0;
+}
