@@ -216,9 +216,10 @@ int cairn_close(cairn_db *db, char **errmsg);
 /*
 ** Returns statistics as a NUL-terminated JSON object in *json (length in
 ** *json_len, which may be NULL), freed with cairn_free(). The object holds
-** counters ("puts", "gets", "deletes", "writes", "bytes_written", ...) and
-** sizes ("live_keys", "wal_bytes", "checkpoint_bytes", ...); new fields may
-** be added, existing ones keep their meaning.
+** counters ("puts", "gets", "deletes", "writes", "bytes_written", ...),
+** sizes ("live_keys", "wal_bytes", ...) as numbers, and a few settings
+** ("sync") as strings; new fields may be added, existing ones keep their
+** meaning.
 **
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
 */
@@ -293,7 +294,9 @@ int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
 ** Method of cairn_db.
 **   options_json   in: JSON object, every field optional:
 **                  "prefix", "suffix", "contains": strings the key must
-**                  start with, end with, contain (compared as UTF-8 bytes);
+**                  start with, end with, contain (compared as UTF-8 bytes;
+**                  for a binary prefix that is not UTF-8, iterate with
+**                  cairn_iter_open_prefix() instead);
 **                  "offset": keys to skip after filtering (default 0);
 **                  "limit": most keys to return (default: no limit).
 **   keys           out: malloc()ed packed list of keys, freed with

@@ -11,6 +11,13 @@ packages=(
   golang-go                # the Go binding (standard library only)
   binutils                 # nm, for the export-list check
 )
+# The peers of `make bench`, installed only by `install-deps.sh --bench`.
+bench_packages=(librocksdb-dev libleveldb-dev liblmdb-dev libsqlite3-dev)
+if [ "${1:-}" = "--bench" ]; then packages+=("${bench_packages[@]}"); fi
+
+# The Python binding's tests run in a venv; Debian's own python3 needs
+# python3-venv for that (a pyenv or python.org build has it built in).
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then packages+=(python3-venv); fi
 
 missing=()
 for p in "${packages[@]}"; do

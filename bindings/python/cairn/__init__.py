@@ -1,0 +1,99 @@
+"""Cairn for Python: an embeddable multi-model database.
+
+    import cairn
+
+    with cairn.open("data") as db:
+        db.put("user:1", "ann")
+        db.put("session:42", b"\\x00\\x01", ttl="30m")
+        db.get("user:1")                # b"ann"; None when absent
+        db["user:1"]                    # KeyError when absent
+        "user:1" in db                  # True
+        with db.batch() as b:           # atomic
+            b.put("user:2", "bob")
+            b.delete("user:1")
+        with db.iterate(prefix="user:") as it:
+            for key, value in it:
+                print(key, value)
+        db.keys(suffix=":1", limit=10)  # [b"user:1", ...]
+
+Keys and values are bytes; they may be given as bytes, bytearray, memoryview
+or str (encoded as UTF-8). Failures raise subclasses of cairn.Error that
+carry the library's status code and message (cairn.NotFound, cairn.Busy,
+cairn.InvalidArgument, ...).
+
+What `with` means:
+    with cairn.open(path) as db:   closes the database on exit. Nothing is
+                                   committed or rolled back: each write is
+                                   already durable when its call returns.
+    with db.batch() as batch:      writes the batch atomically when the block
+                                   ends normally, discards it when the block
+                                   raises, and frees it either way.
+    with db.iterate() as it:       closes the iterator (releasing its snapshot).
+Every handle also has an idempotent close(); using a handle after close()
+raises cairn.Closed. Handles left open are closed when garbage-collected,
+but that is a backstop, not something to rely on.
+
+Threads: a Database may be shared by any number of threads; a WriteBatch or
+an Iterator is used by one thread at a time.
+
+The native library libcairn.so ships inside this package; the environment
+variable CAIRN_LIBRARY, when set, names another copy to load instead.
+"""
+
+from __future__ import annotations
+
+from . import _ffi
+from ._convert import TTL, BytesLike, parse_duration
+from .batch import WriteBatch
+from .database import Database, open
+from .errors import (
+    Busy,
+    Closed,
+    Conflict,
+    ConstraintViolation,
+    Corruption,
+    Error,
+    InternalError,
+    InvalidArgument,
+    IOFailure,
+    NoSpace,
+    NotFound,
+    SchemaViolation,
+)
+from .iterator import Iterator
+
+__version__ = "0.1.0"
+
+#: The ABI version of cairn.h this binding was written for (checked at import).
+ABI_VERSION = _ffi.ABI_VERSION
+
+
+def library_version() -> str:
+    """The loaded libcairn.so's version string, such as "0.1.0"."""
+    version: bytes = _ffi.lib.cairn_version()
+    return version.decode("ascii")
+
+
+__all__ = [
+    "ABI_VERSION",
+    "TTL",
+    "Busy",
+    "BytesLike",
+    "Closed",
+    "Conflict",
+    "ConstraintViolation",
+    "Corruption",
+    "Database",
+    "Error",
+    "IOFailure",
+    "InternalError",
+    "InvalidArgument",
+    "Iterator",
+    "NoSpace",
+    "NotFound",
+    "SchemaViolation",
+    "WriteBatch",
+    "library_version",
+    "open",
+    "parse_duration",
+]

@@ -1,0 +1,204 @@
+"""The ctypes layer: loads libcairn.so and declares every function of cairn.h.
+
+This module is the only place that knows the C signatures. It mirrors
+include/cairn.h, which is the source of truth; tests/test_header.py parses
+the header and checks, both ways, that every function declared there appears
+in FUNCTIONS below with the same argument and result types.
+
+Type mapping (C -> ctypes), used consistently:
+
+    void                      None
+    int, size_t, int64_t      c_int, c_size_t, c_int64
+    const char *              c_char_p
+    char **                   POINTER(c_char_p)
+    void *                    c_void_p
+    const uint8_t *           POINTER(c_uint8)          (see bytes_ptr())
+    uint8_t **, const uint8_t **   POINTER(POINTER(c_uint8))
+    size_t *, int64_t *       POINTER(c_size_t), POINTER(c_int64)
+    cairn_db * (opaque)       POINTER(cairn_db), and likewise for batch, iter
+    cairn_db **               POINTER(POINTER(cairn_db))
+
+The library is loaded from beside this file (libcairn.so is package data),
+or from the path in the environment variable CAIRN_LIBRARY when it is set.
+Loading refuses a library whose cairn_abi_version() differs from ABI_VERSION.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import os
+from ctypes import (
+    POINTER,
+    c_char_p,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_uint8,
+    c_void_p,
+)
+from typing import Any
+
+#: The ABI version of include/cairn.h this binding was written for.
+ABI_VERSION = 1
+
+#: CAIRN_ABSENT: the packed-list length that marks an absent item.
+ABSENT = 0xFFFFFFFF
+
+#: CAIRN_ITER_REVERSE: flag for cairn_iter_open() and cairn_iter_open_prefix().
+ITER_REVERSE = 1
+
+#: The file name of the shared library inside the package.
+LIBRARY_NAME = "libcairn.so"
+
+
+class Status(enum.IntEnum):
+    """enum cairn_status. The numbers are part of the ABI and never change."""
+
+    OK = 0
+    NOT_FOUND = 1
+    INVALID_ARGUMENT = 2
+    IO_ERROR = 3
+    CORRUPTION = 4
+    BUSY = 5
+    CLOSED = 6
+    CONFLICT = 7
+    CONSTRAINT = 8
+    SCHEMA = 9
+    NO_SPACE = 10
+    INTERNAL = 11
+    DONE = 100
+
+
+# Opaque handle types: never instantiated, only pointed to. Distinct types
+# let ctypes reject an iterator passed where a database is expected.
+class cairn_db(ctypes.Structure):
+    """Opaque `struct cairn_db`."""
+
+
+class cairn_batch(ctypes.Structure):
+    """Opaque `struct cairn_batch`."""
+
+
+class cairn_iter(ctypes.Structure):
+    """Opaque `struct cairn_iter`."""
+
+
+db_p = POINTER(cairn_db)
+batch_p = POINTER(cairn_batch)
+iter_p = POINTER(cairn_iter)
+u8_p = POINTER(c_uint8)
+u8_pp = POINTER(u8_p)
+char_pp = POINTER(c_char_p)
+size_p = POINTER(c_size_t)
+
+# The one table: (name, restype, argtypes) for every function in cairn.h,
+# in header order. Add a row here whenever the header gains a function.
+FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
+    # Versions
+    ("cairn_version", c_char_p, ()),
+    ("cairn_abi_version", c_int, ()),
+    # Status codes, memory, durations
+    ("cairn_status_name", c_char_p, (c_int,)),
+    ("cairn_free", None, (c_void_p,)),
+    ("cairn_parse_duration", c_int, (c_char_p, c_size_t, POINTER(c_int64), char_pp)),
+    # Opening and closing a database
+    ("cairn_open", c_int, (c_char_p, c_char_p, c_size_t, POINTER(db_p), char_pp)),
+    ("cairn_close", c_int, (db_p, char_pp)),
+    ("cairn_stats", c_int, (db_p, char_pp, size_p, char_pp)),
+    # Key-value
+    ("cairn_put", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, c_int64, char_pp)),
+    ("cairn_get", c_int, (db_p, u8_p, c_size_t, u8_pp, size_p, char_pp)),
+    ("cairn_delete", c_int, (db_p, u8_p, c_size_t, char_pp)),
+    ("cairn_delete_range", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, char_pp)),
+    ("cairn_get_many", c_int, (db_p, u8_p, c_size_t, u8_pp, size_p, char_pp)),
+    ("cairn_keys", c_int, (db_p, c_char_p, c_size_t, u8_pp, size_p, size_p, char_pp)),
+    # Write batches
+    ("cairn_batch_new", c_int, (POINTER(batch_p), char_pp)),
+    ("cairn_batch_free", c_int, (batch_p,)),
+    ("cairn_batch_put", c_int, (batch_p, u8_p, c_size_t, u8_p, c_size_t, c_int64, char_pp)),
+    ("cairn_batch_delete", c_int, (batch_p, u8_p, c_size_t, char_pp)),
+    ("cairn_batch_delete_range", c_int, (batch_p, u8_p, c_size_t, u8_p, c_size_t, char_pp)),
+    ("cairn_batch_clear", c_int, (batch_p,)),
+    ("cairn_batch_count", c_int, (batch_p, size_p)),
+    ("cairn_write", c_int, (db_p, batch_p, char_pp)),
+    # Iterators
+    ("cairn_iter_open", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, c_int, POINTER(iter_p), char_pp)),
+    ("cairn_iter_open_prefix", c_int, (db_p, u8_p, c_size_t, c_int, POINTER(iter_p), char_pp)),
+    ("cairn_iter_seek", c_int, (iter_p, u8_p, c_size_t, char_pp)),
+    ("cairn_iter_next", c_int, (iter_p, u8_pp, size_p, u8_pp, size_p, char_pp)),
+    ("cairn_iter_close", c_int, (iter_p,)),
+)
+
+
+def bytes_ptr(data: bytes) -> Any:
+    """A `const uint8_t *` to the bytes of `data`, without copying them.
+
+    The pointer object holds a reference to `data`, so the memory stays valid
+    for as long as the pointer object lives (at least the one call it is
+    passed to), even when `data` is a temporary.
+    """
+    return ctypes.cast(c_char_p(data), u8_p)
+
+
+def library_path() -> str:
+    """Where the library is loaded from: $CAIRN_LIBRARY, else beside this file."""
+    override = os.environ.get("CAIRN_LIBRARY")
+    if override:
+        return override
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBRARY_NAME)
+
+
+def _load() -> ctypes.CDLL:
+    path = library_path()
+    from_env = bool(os.environ.get("CAIRN_LIBRARY"))
+    if not os.path.isfile(path):
+        if from_env:
+            hint = "CAIRN_LIBRARY is set, but names no file; point it at a built libcairn.so"
+        else:
+            hint = (
+                f"{LIBRARY_NAME} should be installed inside the cairn package. Build it with "
+                "`make lib`, then reinstall the package with `make python-env` "
+                "(or set CAIRN_LIBRARY to the library's path)"
+            )
+        raise ImportError(f"cairn: native library not found at {path}: {hint}")
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as exc:
+        raise ImportError(f"cairn: cannot load the native library {path}: {exc}") from exc
+
+    # Check the ABI before touching any other symbol: a library of another
+    # ABI may lack them or give them other meanings.
+    try:
+        abi = lib.cairn_abi_version
+    except AttributeError:
+        raise ImportError(f"cairn: {path} is not a Cairn library (no cairn_abi_version)") from None
+    abi.argtypes = []
+    abi.restype = c_int
+    found = abi()
+    if found != ABI_VERSION:
+        raise ImportError(
+            f"cairn: {path} implements ABI version {found}, but this cairn package was "
+            f"written for ABI version {ABI_VERSION}; install the binding that matches the library"
+        )
+
+    for name, restype, argtypes in FUNCTIONS:
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise ImportError(
+                f"cairn: {path} (ABI version {found}) lacks {name}: the library is older than this binding"
+            ) from None
+        fn.restype = restype
+        fn.argtypes = list(argtypes)
+    return lib
+
+
+#: The loaded library, every function of FUNCTIONS declared on it.
+lib: Any = _load()
+
+
+def status_name(status: int) -> str:
+    """cairn_status_name(): "CAIRN_NOT_FOUND", or "CAIRN_UNKNOWN"."""
+    name: bytes = lib.cairn_status_name(status)
+    return name.decode("ascii")

@@ -1,0 +1,218 @@
+"""Database: an open database directory (wraps cairn_db)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from ctypes import byref, c_char_p, c_size_t
+from typing import Any, cast
+
+from . import _ffi, errors
+from ._convert import TTL, BytesLike, pack, take_buffer, to_bytes, to_json_text, ttl_to_ms, unpack
+from ._ffi import Status, bytes_ptr, lib
+from ._managed import Managed
+from .batch import WriteBatch
+from .iterator import Iterator
+
+__all__ = ["Database", "open"]
+
+
+def _json_arg(obj: dict[str, Any]) -> tuple[bytes | None, int]:
+    """A JSON options argument: (NULL, 0) means "{}" per the header."""
+    if not obj:
+        return None, 0
+    text = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    return text, len(text)
+
+
+def _close_db(ptr: Any) -> None:
+    errors.call(lib.cairn_close, ptr)
+
+
+def open(path: str | os.PathLike[str], **options: Any) -> Database:
+    """Opens (by default creates) the database in directory `path`.
+
+    Keyword arguments become the JSON options object of cairn_open():
+    create_if_missing (bool, default True), error_if_exists (bool, default
+    False), sync ("always", the default, or "never"), checkpoint_mb (int).
+    An unknown option raises InvalidArgument; another process holding the
+    directory raises Busy.
+
+        with cairn.open("data", sync="never") as db:
+            db.put("greeting", "hello")
+    """
+    raw_path = os.fsencode(path)
+    if b"\0" in raw_path:
+        errors.invalid("path contains a NUL byte")
+    text, text_len = _json_arg(options)
+    out = _ffi.db_p()
+    errors.call(lib.cairn_open, raw_path, text, text_len, byref(out))
+    return Database(out, os.fsdecode(raw_path))
+
+
+class Database(Managed[Any]):
+    """An open database directory; create one with cairn.open().
+
+    Safe to use from any number of threads at once. `with db:` closes the
+    database on exit (it does not commit anything: every write is already
+    durable when its call returns, per the sync option).
+
+    Keys are 1 to 65536 bytes, values 0 to 256 MiB; both may be given as
+    bytes, bytearray, memoryview or str (encoded as UTF-8), and are always
+    returned as bytes.
+    """
+
+    _kind = "database"
+
+    def __init__(self, ptr: Any, path: str) -> None:
+        super().__init__(ptr, _close_db)
+        #: The directory this database was opened from.
+        self.path = path
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<cairn.Database {self.path!r} {state}>"
+
+    # -- Key-value ------------------------------------------------------------
+
+    def put(self, key: BytesLike, value: BytesLike, *, ttl: TTL | None = None, ttl_ms: int | None = None) -> None:
+        """Stores `value` under `key`, replacing any previous value.
+
+        ttl: a duration string ("500ms", "30s", "5m", "1h", "2d", "1w") or a
+        timedelta after which the key reads as absent; ttl_ms: the same in
+        milliseconds (0 means no expiry). Without either the key never expires.
+        """
+        k, v = to_bytes(key), to_bytes(value, "value")
+        ms = ttl_to_ms(ttl, ttl_ms)
+        errors.call(lib.cairn_put, self._handle(), bytes_ptr(k), len(k), bytes_ptr(v), len(v), ms)
+
+    def get(self, key: BytesLike) -> bytes | None:
+        """The value stored under `key`, or None if it is absent or expired."""
+        k = to_bytes(key)
+        value, value_len, err = _ffi.u8_p(), c_size_t(), c_char_p()
+        status = lib.cairn_get(self._handle(), bytes_ptr(k), len(k), byref(value), byref(value_len), byref(err))
+        if status == Status.NOT_FOUND:
+            errors.take_message(err)
+            return None
+        errors.raise_for_status(status, err)
+        return take_buffer(value, value_len.value)
+
+    def __getitem__(self, key: BytesLike) -> bytes:
+        """db[key]: the value, or KeyError when absent."""
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: BytesLike, value: BytesLike) -> None:
+        """db[key] = value: put() without a TTL."""
+        self.put(key, value)
+
+    def __contains__(self, key: BytesLike) -> bool:
+        """`key in db`: whether the key is present (and not expired)."""
+        return self.get(key) is not None
+
+    def delete(self, key: BytesLike) -> None:
+        """Deletes `key`; deleting an absent key is not an error."""
+        k = to_bytes(key)
+        errors.call(lib.cairn_delete, self._handle(), bytes_ptr(k), len(k))
+
+    def delete_range(self, start: BytesLike, end: BytesLike) -> None:
+        """Deletes every key k with start <= k < end, atomically."""
+        s, e = to_bytes(start, "start"), to_bytes(end, "end")
+        errors.call(lib.cairn_delete_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))
+
+    def get_many(self, keys: Iterable[BytesLike]) -> list[bytes | None]:
+        """The values of `keys` at one point in time, in request order; None
+        for an absent key. At least one key is required."""
+        packed = pack(keys)
+        values, values_len = _ffi.u8_p(), c_size_t()
+        errors.call(
+            lib.cairn_get_many, self._handle(), bytes_ptr(packed), len(packed), byref(values), byref(values_len)
+        )
+        return unpack(take_buffer(values, values_len.value))
+
+    def keys(
+        self,
+        prefix: BytesLike | None = None,
+        suffix: BytesLike | None = None,
+        contains: BytesLike | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[bytes]:
+        """Keys in ascending order that start with `prefix`, end with `suffix`
+        and contain `contains` (each optional, given as text or UTF-8 bytes),
+        then skipping `offset` and returning at most `limit` of them."""
+        options: dict[str, Any] = {}
+        for name, text in (("prefix", prefix), ("suffix", suffix), ("contains", contains)):
+            if text is not None:
+                options[name] = to_json_text(text, name)
+        for name, number in (("limit", limit), ("offset", offset)):
+            if number is not None:
+                options[name] = number
+        raw, raw_len = _json_arg(options)
+        keys, keys_len = _ffi.u8_p(), c_size_t()
+        errors.call(lib.cairn_keys, self._handle(), raw, raw_len, byref(keys), byref(keys_len), None)
+        return cast("list[bytes]", unpack(take_buffer(keys, keys_len.value)))
+
+    # -- Batches and iterators ----------------------------------------------
+
+    def batch(self) -> WriteBatch:
+        """A new WriteBatch bound to this database: `with` writes it atomically
+        when the block ends normally and discards it when the block raises.
+
+            with db.batch() as b:
+                b.put("a", "1")
+                b.delete("b")
+        """
+        self._handle()
+        return WriteBatch(self)
+
+    def write(self, batch: WriteBatch) -> None:
+        """Applies every operation in `batch` atomically and durably. The batch
+        is left unchanged and may be written again."""
+        if not isinstance(batch, WriteBatch):
+            raise TypeError(f"write() takes a WriteBatch, not {type(batch).__name__}")
+        errors.call(lib.cairn_write, self._handle(), batch._handle())
+
+    def iterate(
+        self,
+        start: BytesLike | None = None,
+        end: BytesLike | None = None,
+        *,
+        prefix: BytesLike | None = None,
+        reverse: bool = False,
+    ) -> Iterator:
+        """An Iterator of (key, value) over a snapshot taken now.
+
+        Walks the keys k with start <= k < end (either bound may be None), or
+        the keys that begin with `prefix`; in descending order when `reverse`.
+
+            with db.iterate(prefix="user:") as it:
+                for key, value in it:
+                    ...
+        """
+        handle = self._handle()
+        flags = _ffi.ITER_REVERSE if reverse else 0
+        out = _ffi.iter_p()
+        if prefix is not None:
+            if start is not None or end is not None:
+                raise TypeError("iterate() takes start/end or prefix, not both")
+            p = to_bytes(prefix, "prefix")
+            errors.call(lib.cairn_iter_open_prefix, handle, bytes_ptr(p), len(p), flags, byref(out))
+        else:
+            s = b"" if start is None else to_bytes(start, "start")
+            e = b"" if end is None else to_bytes(end, "end")
+            errors.call(lib.cairn_iter_open, handle, bytes_ptr(s), len(s), bytes_ptr(e), len(e), flags, byref(out))
+        return Iterator(self, out)
+
+    # -- Introspection ----------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Counters ("puts", "gets", "writes", ...) and sizes ("live_keys",
+        "wal_bytes", ...) as a dict; new fields may appear in later versions."""
+        text, text_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_stats, self._handle(), byref(text), byref(text_len))
+        result: dict[str, Any] = json.loads(take_buffer(text, text_len.value))
+        return result

@@ -1,0 +1,161 @@
+"""Exceptions: one class per status code of cairn.h, all under cairn.Error.
+
+Every failing call into the library returns a status and a message; the one
+function raise_for_status() turns the pair into the matching exception (and
+frees the message with cairn_free). A status this version does not know
+becomes a plain cairn.Error, as the header asks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from . import _ffi
+from ._ffi import Status
+
+__all__ = [
+    "Busy",
+    "Closed",
+    "Conflict",
+    "ConstraintViolation",
+    "Corruption",
+    "Error",
+    "IOFailure",
+    "InternalError",
+    "InvalidArgument",
+    "NoSpace",
+    "NotFound",
+    "SchemaViolation",
+    "error_for",
+]
+
+
+class Error(Exception):
+    """A Cairn call failed.
+
+    Attributes:
+        code: the status number from enum cairn_status (e.g. 1).
+        status: its symbolic name (e.g. "CAIRN_NOT_FOUND").
+        message: the library's message naming the problem.
+    """
+
+    def __init__(self, code: int, status: str, message: str) -> None:
+        super().__init__(code, status, message)
+        self.code = code
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.status})" if self.message else self.status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, status={self.status!r}, message={self.message!r})"
+
+
+class NotFound(Error):
+    """CAIRN_NOT_FOUND: the key, document or object does not exist."""
+
+
+class InvalidArgument(Error, ValueError):
+    """CAIRN_INVALID_ARGUMENT: bad input (bad JSON, unknown option, size limit...).
+
+    Also a ValueError, so code that catches ValueError catches it too.
+    """
+
+
+class IOFailure(Error):
+    """CAIRN_IO_ERROR: the operating system reported an I/O failure."""
+
+
+class Corruption(Error):
+    """CAIRN_CORRUPTION: a file's contents failed a checksum or format check."""
+
+
+class Busy(Error):
+    """CAIRN_BUSY: another process has the database directory open."""
+
+
+class Closed(Error):
+    """CAIRN_CLOSED: the handle (or its database) was closed."""
+
+
+class Conflict(Error):
+    """CAIRN_CONFLICT: a concurrent transaction wrote the same data."""
+
+
+class ConstraintViolation(Error):
+    """CAIRN_CONSTRAINT: a unique constraint would be violated."""
+
+
+class SchemaViolation(Error):
+    """CAIRN_SCHEMA: a document does not satisfy its collection's schema."""
+
+
+class NoSpace(Error):
+    """CAIRN_NO_SPACE: the disk or file system is full."""
+
+
+class InternalError(Error):
+    """CAIRN_INTERNAL: a bug in Cairn; please report it."""
+
+
+_CLASSES: dict[int, type[Error]] = {
+    Status.NOT_FOUND: NotFound,
+    Status.INVALID_ARGUMENT: InvalidArgument,
+    Status.IO_ERROR: IOFailure,
+    Status.CORRUPTION: Corruption,
+    Status.BUSY: Busy,
+    Status.CLOSED: Closed,
+    Status.CONFLICT: Conflict,
+    Status.CONSTRAINT: ConstraintViolation,
+    Status.SCHEMA: SchemaViolation,
+    Status.NO_SPACE: NoSpace,
+    Status.INTERNAL: InternalError,
+}
+
+
+def error_for(code: int, message: str) -> Error:
+    """The exception for status `code` (an unknown code gives a plain Error)."""
+    return _CLASSES.get(code, Error)(code, _ffi.status_name(code), message)
+
+
+def take_message(errmsg: ctypes.c_char_p | None) -> str:
+    """Reads a message the library returned through `char **errmsg`, frees
+    it with cairn_free() and resets the pointer to NULL. "" when NULL."""
+    if not errmsg:
+        return ""
+    text = errmsg.value or b""
+    _ffi.lib.cairn_free(errmsg)
+    errmsg.value = None
+    return text.decode("utf-8", "replace")
+
+
+def raise_for_status(status: int, errmsg: ctypes.c_char_p | None = None) -> None:
+    """Raises the exception for a failed call, or returns if `status` is OK.
+
+    `errmsg` is the `char *` the call filled through its `char **errmsg`
+    parameter (None for the few functions without one); it is freed in every
+    case, so each call's message is freed exactly once, here.
+    """
+    message = take_message(errmsg)
+    if status != Status.OK:
+        raise error_for(status, message)
+
+
+def call(fn: Callable[..., int], *args: Any) -> None:
+    """Calls a fallible C function, appending the `char **errmsg` argument,
+    and raises the exception for its status."""
+    errmsg = ctypes.c_char_p()
+    raise_for_status(fn(*args, ctypes.byref(errmsg)), errmsg)
+
+
+def closed(what: str) -> NoReturn:
+    """Raises Closed for use of a handle the binding already closed."""
+    raise error_for(Status.CLOSED, f"{what} is closed")
+
+
+def invalid(message: str) -> NoReturn:
+    """Raises InvalidArgument for an argument the binding cannot pass on."""
+    raise error_for(Status.INVALID_ARGUMENT, message)

@@ -1,0 +1,371 @@
+"""Runs every shared conformance case through the C functions (the ctypes layer).
+
+The case format is Tests/conformance/README.md. Each case gets a fresh,
+empty database directory. A step's status is the status of its first call
+that does not return OK; it must equal the step's "expect" (default "OK").
+An unknown op, an unknown field in a step, or an unknown status name fails
+the case: nothing is ever skipped. conftest.py prints
+`conformance: N cases passed`.
+
+The runner calls cairn_* directly rather than the Python API, because the
+cases exercise the ABI itself: misuse of a closed handle, raw option text,
+status codes that the Python API turns into None or exceptions. Only the
+byte-level helpers (packed lists, copying and freeing returned buffers and
+messages) are the binding's own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from ctypes import byref, c_char_p, c_int64, c_size_t, string_at
+from pathlib import Path
+from typing import Any, ClassVar, NoReturn
+
+import pytest
+from support import repo_path
+
+from cairn import _ffi
+from cairn._convert import pack, unpack
+from cairn._convert import take_buffer as take
+from cairn._ffi import Status, lib
+from cairn.errors import take_message
+
+CASES_DIR = repo_path("CAIRN_CONFORMANCE_CASES", "Tests/conformance/cases")
+CASE_FILES = sorted(CASES_DIR.glob("*.json"))
+
+
+class CaseFailed(AssertionError):
+    pass
+
+
+def fail(message: str) -> NoReturn:
+    raise CaseFailed(message)
+
+
+Outcome = tuple[int, str]  # (status, message)
+OK: Outcome = (Status.OK, "")
+
+
+def call(fn: Callable[..., int], *args: Any) -> Outcome:
+    """Calls a fallible C function with a trailing errmsg; frees the message."""
+    err = c_char_p()
+    status = fn(*args, byref(err))
+    return status, take_message(err)
+
+
+def status_text(status: int) -> str:
+    return _ffi.status_name(status)
+
+
+def text_field(step: dict[str, Any], name: str, default: str | None = None) -> bytes:
+    value = step.get(name, default)
+    if not isinstance(value, str):
+        fail(f"field {name!r} must be a string, got {value!r}")
+    return value.encode("utf-8")
+
+
+def int_field(step: dict[str, Any], name: str, default: int | None = None) -> int:
+    value = step.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        fail(f"field {name!r} must be an integer, got {value!r}")
+    return value
+
+
+def ptr(data: bytes) -> Any:
+    return _ffi.bytes_ptr(data)
+
+
+def options_text(step: dict[str, Any]) -> tuple[bytes | None, int]:
+    if "options" in step and "options_raw" in step:
+        fail("a step takes options or options_raw, not both")
+    if "options_raw" in step:
+        raw = text_field(step, "options_raw")
+        return raw, len(raw)
+    if "options" in step:
+        if not isinstance(step["options"], dict):
+            fail(f"options must be an object, got {step['options']!r}")
+        raw = json.dumps(step["options"]).encode("utf-8")
+        return raw, len(raw)
+    return None, 0
+
+
+class Runner:
+    """Runs one case's steps against one database directory."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.path = workdir / "db"
+        self.db: Any = None  # the current handle; kept after close for misuse
+        self.opened: list[Any] = []  # every handle ever opened, for cleanup
+        self.closed: set[int] = set()
+
+    # -- ops ----------------------------------------------------------------------
+
+    def op_open(self, step: dict[str, Any]) -> Outcome:
+        path = self.path
+        at = step.get("at")
+        if at == "regular_file":
+            path = self.workdir / "regular_file"
+            path.write_bytes(b"not a database directory\n")
+        elif at is not None:
+            fail(f"unknown value of 'at': {at!r}")
+        raw, raw_len = options_text(step)
+        out = _ffi.db_p()
+        outcome = call(lib.cairn_open, os.fsencode(path), raw, raw_len, byref(out))
+        if outcome[0] == Status.OK:
+            self.db = out
+            self.opened.append(out)
+        return outcome
+
+    def close_current(self) -> Outcome:
+        outcome = call(lib.cairn_close, self.db)
+        if self.db:
+            self.closed.add(id(self.db))
+        return outcome
+
+    def op_close(self, step: dict[str, Any]) -> Outcome:
+        return self.close_current()
+
+    def op_reopen(self, step: dict[str, Any]) -> Outcome:
+        outcome = self.close_current()
+        if outcome[0] != Status.OK:
+            return outcome
+        return self.op_open(step)
+
+    def op_put(self, step: dict[str, Any]) -> Outcome:
+        key, value = text_field(step, "key"), text_field(step, "value")
+        ttl = int_field(step, "ttl_ms", 0)
+        return call(lib.cairn_put, self.db, ptr(key), len(key), ptr(value), len(value), ttl)
+
+    def op_get(self, step: dict[str, Any]) -> Outcome:
+        key = text_field(step, "key")
+        value, value_len = _ffi.u8_p(), c_size_t()
+        outcome = call(lib.cairn_get, self.db, ptr(key), len(key), byref(value), byref(value_len))
+        got = take(value, value_len.value)
+        if "expect_value" in step:
+            if outcome[0] != Status.OK:
+                fail(f"get {key!r}: expected the value, got {status_text(outcome[0])} ({outcome[1]})")
+            want = text_field(step, "expect_value")
+            if got != want:
+                fail(f"get {key!r}: expected {want!r}, got {got!r}")
+        return outcome
+
+    def op_delete(self, step: dict[str, Any]) -> Outcome:
+        key = text_field(step, "key")
+        return call(lib.cairn_delete, self.db, ptr(key), len(key))
+
+    def op_delete_range(self, step: dict[str, Any]) -> Outcome:
+        start, end = text_field(step, "start"), text_field(step, "end")
+        return call(lib.cairn_delete_range, self.db, ptr(start), len(start), ptr(end), len(end))
+
+    def op_get_many(self, step: dict[str, Any]) -> Outcome:
+        keys = step.get("keys")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            fail(f"keys must be an array of strings, got {keys!r}")
+        packed = pack(keys)
+        values, values_len = _ffi.u8_p(), c_size_t()
+        packed_ptr = ptr(packed) if packed else None
+        outcome = call(lib.cairn_get_many, self.db, packed_ptr, len(packed), byref(values), byref(values_len))
+        got = unpack(take(values, values_len.value))
+        if "expect_values" in step and outcome[0] == Status.OK:
+            wants = step["expect_values"]
+            if not isinstance(wants, list):
+                fail(f"expect_values must be an array, got {wants!r}")
+            want = [None if w is None else w.encode("utf-8") for w in wants]
+            if got != want:
+                fail(f"get_many {keys!r}: expected {want!r}, got {got!r}")
+        return outcome
+
+    def op_batch(self, step: dict[str, Any]) -> Outcome:
+        ops = step.get("ops")
+        if not isinstance(ops, list):
+            fail(f"ops must be an array, got {ops!r}")
+        batch = _ffi.batch_p()
+        outcome = call(lib.cairn_batch_new, byref(batch))
+        if outcome[0] != Status.OK:
+            return outcome
+        try:
+            for op in ops:
+                outcome = self.batch_op(batch, op)
+                if outcome[0] != Status.OK:
+                    return outcome
+            return call(lib.cairn_write, self.db, batch)
+        finally:
+            status = lib.cairn_batch_free(batch)
+            if status != Status.OK:
+                fail(f"cairn_batch_free returned {status_text(status)}")
+
+    def batch_op(self, batch: Any, op: dict[str, Any]) -> Outcome:
+        if not isinstance(op, dict):
+            fail(f"a batch op must be an object, got {op!r}")
+        kind = op.get("op")
+        fields = {"put": {"key", "value", "ttl_ms"}, "delete": {"key"}, "delete_range": {"start", "end"}}
+        if kind not in fields:
+            fail(f"unknown batch op {kind!r}")
+        unknown = set(op) - fields[kind] - {"op"}
+        if unknown:
+            fail(f"unknown field(s) {sorted(unknown)} in batch op {kind!r}")
+        if kind == "put":
+            key, value = text_field(op, "key"), text_field(op, "value")
+            ttl = int_field(op, "ttl_ms", 0)
+            return call(lib.cairn_batch_put, batch, ptr(key), len(key), ptr(value), len(value), ttl)
+        if kind == "delete":
+            key = text_field(op, "key")
+            return call(lib.cairn_batch_delete, batch, ptr(key), len(key))
+        start, end = text_field(op, "start"), text_field(op, "end")
+        return call(lib.cairn_batch_delete_range, batch, ptr(start), len(start), ptr(end), len(end))
+
+    def op_scan(self, step: dict[str, Any]) -> Outcome:
+        reverse = step.get("reverse", False)
+        if not isinstance(reverse, bool):
+            fail(f"reverse must be a bool, got {reverse!r}")
+        flags = _ffi.ITER_REVERSE if reverse else 0
+        limit = int_field(step, "limit") if "limit" in step else None
+        it = _ffi.iter_p()
+        if "prefix" in step:
+            if "start" in step or "end" in step:
+                fail("a scan takes prefix or start/end, not both")
+            prefix = text_field(step, "prefix")
+            outcome = call(lib.cairn_iter_open_prefix, self.db, ptr(prefix), len(prefix), flags, byref(it))
+        else:
+            start = text_field(step, "start", "")
+            end = text_field(step, "end", "")
+            outcome = call(lib.cairn_iter_open, self.db, ptr(start), len(start), ptr(end), len(end), flags, byref(it))
+        if outcome[0] != Status.OK:
+            return outcome
+        items: list[list[bytes]] = []
+        try:
+            if "seek" in step:
+                seek = text_field(step, "seek")
+                outcome = call(lib.cairn_iter_seek, it, ptr(seek), len(seek))
+            while outcome[0] == Status.OK and (limit is None or len(items) < limit):
+                key, key_len, value, value_len = _ffi.u8_p(), c_size_t(), _ffi.u8_p(), c_size_t()
+                outcome = call(lib.cairn_iter_next, it, byref(key), byref(key_len), byref(value), byref(value_len))
+                if outcome[0] == Status.DONE:
+                    outcome = OK
+                    break
+                if outcome[0] == Status.OK:
+                    v = string_at(value, value_len.value) if value_len.value else b""
+                    items.append([string_at(key, key_len.value), v])
+        finally:
+            status = lib.cairn_iter_close(it)
+        if outcome[0] == Status.OK and status != Status.OK:
+            outcome = (status, "from cairn_iter_close")
+        if "expect_items" in step and outcome[0] == Status.OK:
+            want = step["expect_items"]
+            if not isinstance(want, list) or not all(isinstance(i, list) and len(i) == 2 for i in want):
+                fail(f"expect_items must be an array of [key, value], got {want!r}")
+            want_items = [[k.encode("utf-8"), v.encode("utf-8")] for k, v in want]
+            if items != want_items:
+                fail(f"scan: expected {want_items!r}, got {items!r}")
+        return outcome
+
+    def op_keys(self, step: dict[str, Any]) -> Outcome:
+        raw, raw_len = options_text(step)
+        keys, keys_len, count = _ffi.u8_p(), c_size_t(), c_size_t()
+        outcome = call(lib.cairn_keys, self.db, raw, raw_len, byref(keys), byref(keys_len), byref(count))
+        got = unpack(take(keys, keys_len.value))
+        if outcome[0] == Status.OK:
+            if count.value != len(got):
+                fail(f"keys: count is {count.value} but the list holds {len(got)} keys")
+            if "expect_keys" in step:
+                want = [k.encode("utf-8") for k in step["expect_keys"]]
+                if got != want:
+                    fail(f"keys: expected {want!r}, got {got!r}")
+        return outcome
+
+    def op_stats(self, step: dict[str, Any]) -> Outcome:
+        fields = step.get("expect_fields")
+        if not isinstance(fields, list):
+            fail(f"expect_fields must be an array, got {fields!r}")
+        text, text_len = c_char_p(), c_size_t()
+        outcome = call(lib.cairn_stats, self.db, byref(text), byref(text_len))
+        raw = take(text, text_len.value)
+        if outcome[0] == Status.OK:
+            try:
+                stats = json.loads(raw)
+            except ValueError as exc:
+                fail(f"stats: not JSON ({exc}): {raw!r}")
+            if not isinstance(stats, dict):
+                fail(f"stats: not a JSON object: {raw!r}")
+            for name in fields:
+                value = stats.get(name)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    fail(f"stats: field {name!r} is not a number: {value!r} in {raw!r}")
+        return outcome
+
+    def op_parse_duration(self, step: dict[str, Any]) -> Outcome:
+        text = text_field(step, "text")
+        ms = c_int64(-1)
+        outcome = call(lib.cairn_parse_duration, text, len(text), byref(ms))
+        if "expect_ms" in step and outcome[0] == Status.OK:
+            want = int_field(step, "expect_ms")
+            if ms.value != want:
+                fail(f"parse_duration {text!r}: expected {want} ms, got {ms.value}")
+        return outcome
+
+    def op_sleep(self, step: dict[str, Any]) -> Outcome:
+        time.sleep(int_field(step, "ms") / 1000)
+        return OK
+
+    # -- driver -------------------------------------------------------------------
+
+    FIELDS: ClassVar[dict[str, set[str]]] = {
+        "open": {"options", "options_raw", "at"},
+        "close": set(),
+        "reopen": {"options"},
+        "put": {"key", "value", "ttl_ms"},
+        "get": {"key", "expect_value"},
+        "delete": {"key"},
+        "delete_range": {"start", "end"},
+        "get_many": {"keys", "expect_values"},
+        "batch": {"ops"},
+        "scan": {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items"},
+        "keys": {"options", "options_raw", "expect_keys"},
+        "stats": {"expect_fields"},
+        "parse_duration": {"text", "expect_ms"},
+        "sleep": {"ms"},
+    }
+
+    def run_step(self, step: Any) -> None:
+        if not isinstance(step, dict):
+            fail(f"a step must be an object, got {step!r}")
+        op = step.get("op")
+        if op not in self.FIELDS:
+            fail(f"unknown op {op!r}")
+        unknown = set(step) - self.FIELDS[op] - {"op", "expect"}
+        if unknown:
+            fail(f"unknown field(s) {sorted(unknown)} in op {op!r}")
+        expect = step.get("expect", "OK")
+        if expect not in Status.__members__:
+            fail(f"unknown status name in expect: {expect!r}")
+        status, message = getattr(self, f"op_{op}")(step)
+        if status != Status[expect]:
+            fail(f"expected CAIRN_{expect}, got {status_text(status)}: {message or '(no message)'}")
+
+    def run(self, case: dict[str, Any]) -> None:
+        steps = case.get("steps")
+        if not isinstance(steps, list) or not steps:
+            fail("a case needs a non-empty array of steps")
+        try:
+            for index, step in enumerate(steps):
+                try:
+                    self.run_step(step)
+                except CaseFailed as exc:
+                    raise CaseFailed(f"step {index} {json.dumps(step)}: {exc}") from None
+        finally:
+            for handle in self.opened:
+                if id(handle) not in self.closed:
+                    call(lib.cairn_close, handle)
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES or [CASES_DIR], ids=lambda p: p.stem)
+def test_case(case_file: Path, tmp_path: Path) -> None:
+    assert CASE_FILES, f"no conformance cases (*.json) found in {CASES_DIR}"
+    case = json.loads(case_file.read_text(encoding="utf-8"))
+    assert isinstance(case, dict), f"{case_file.name}: a case must be a JSON object"
+    Runner(tmp_path).run(case)
