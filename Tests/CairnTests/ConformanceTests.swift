@@ -99,7 +99,7 @@ final class CaseRunner {
         if case .string(let at)? = step["at"] {
             guard at == "regular_file" else { throw ConformanceFailure(description: "unknown 'at' \(at)") }
             path = scratch + "/a-regular-file"
-            FileManager.default.createFile(atPath: path, contents: Data("not a database".utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data("not a database".utf8))
         }
         let options = try optionsText(step)
         database = try options.withUnsafeBytes { try Database.open(path: path, optionsJSON: $0) }

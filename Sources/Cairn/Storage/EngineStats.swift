@@ -18,6 +18,10 @@ final class EngineStats: Sendable {
     let checkpointFailures = Atomic<UInt64>(0)
     let recoveredRecords = Atomic<UInt64>(0)
     let tornTails = Atomic<UInt64>(0)
+    let blockCacheHits = Atomic<UInt64>(0)
+    let blockCacheMisses = Atomic<UInt64>(0)
+    let bloomUseful = Atomic<UInt64>(0)
+    let bloomFalsePositives = Atomic<UInt64>(0)
 
     @inline(__always)
     static func bump(_ counter: borrowing Atomic<UInt64>, by amount: UInt64 = 1) {

@@ -74,6 +74,22 @@ final class FileHandle: @unchecked Sendable {
         }
     }
 
+    /// Reads exactly `count` bytes at `offset` into `buffer`; a short read
+    /// (the file ends early) is CORRUPTION, since callers only read ranges
+    /// the file's own index promised.
+    func read(at offset: Int, count: Int, into buffer: UnsafeMutableRawPointer) throws {
+        var done = 0
+        while done < count {
+            let n = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("read", path)
+            }
+            if n == 0 { throw CairnError.corruption("\(path): read of \(count) bytes at \(offset) runs past the end of the file") }
+            done += n
+        }
+    }
+
     /// Reads the whole file into memory.
     func readAll() throws -> [UInt8] {
         let count = try size

@@ -1,0 +1,153 @@
+/// A decoded block (see BlockBuilder for the layout), owning its bytes.
+/// Immutable once made, so the block cache shares one instance between
+/// any number of readers.
+///
+/// Reading never trusts the bytes: a restart array or an entry that points
+/// outside the block is CORRUPTION, never an out-of-bounds read.
+final class Block: @unchecked Sendable {
+    let storage: UnsafeMutableRawBufferPointer
+    let what: String
+    /// Where the restart array starts; entries live before it.
+    let restartsOffset: Int
+    let restartCount: Int
+
+    /// Takes ownership of `storage`.
+    init(storage: UnsafeMutableRawBufferPointer, what: String) throws {
+        self.storage = storage
+        self.what = what
+        guard storage.count >= 4 else {
+            storage.deallocate()
+            throw CairnError.corruption("\(what): block too short")
+        }
+        let count = Int(UInt32(littleEndian: UnsafeRawBufferPointer(storage).loadUnaligned(fromByteOffset: storage.count - 4, as: UInt32.self)))
+        guard count >= 1, count <= (storage.count - 4) / 4 else {
+            storage.deallocate()
+            throw CairnError.corruption("\(what): bad restart count \(count)")
+        }
+        restartCount = count
+        restartsOffset = storage.count - 4 - count * 4
+    }
+
+    deinit { storage.deallocate() }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(storage) }
+
+    /// Memory charged to the block cache.
+    var charge: Int { storage.count + 64 }
+
+    @inline(__always)
+    func restart(_ index: Int) -> Int {
+        Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: restartsOffset + index * 4, as: UInt32.self)))
+    }
+}
+
+/// Walks the entries of one block in either direction. Keys are rebuilt
+/// into a reused buffer; `key` and `value` are views valid until the
+/// iterator moves. Comparisons use `compare`, so the same iterator serves
+/// internal keys (data blocks) and index blocks.
+struct BlockIterator {
+    let block: Block
+    private(set) var key: [UInt8] = []
+    private(set) var valueRange: Range<Int> = 0..<0
+    /// Offset of the current entry, and of the one after it.
+    private(set) var current: Int
+    private var next: Int
+    private(set) var isValid = false
+
+    init(block: Block) {
+        self.block = block
+        current = block.restartsOffset
+        next = block.restartsOffset
+    }
+
+    var value: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: block.bytes[valueRange]) }
+
+    /// Decodes the entry at `next`, with `key` holding the previous key.
+    private mutating func decodeNext() throws -> Bool {
+        current = next
+        guard current < block.restartsOffset else {
+            isValid = false
+            return false
+        }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: block.bytes[current..<block.restartsOffset]), what: block.what)
+        let shared = Int(try reader.readVarint())
+        let unshared = Int(try reader.readVarint())
+        let valueLength = Int(try reader.readVarint())
+        guard shared <= key.count, unshared <= reader.remaining, valueLength <= reader.remaining - unshared else {
+            throw CairnError.corruption("\(block.what): bad entry at byte \(current)")
+        }
+        let suffix = try reader.readBytes(unshared)
+        key.removeSubrange(shared...)
+        key.append(contentsOf: suffix)
+        let valueStart = current + reader.offset
+        valueRange = valueStart..<(valueStart + valueLength)
+        next = valueRange.upperBound
+        isValid = true
+        return true
+    }
+
+    private mutating func seekToRestart(_ index: Int) {
+        key.removeAll(keepingCapacity: true)
+        let offset = block.restart(index)
+        next = offset
+        current = offset
+    }
+
+    mutating func seekToFirst() throws {
+        seekToRestart(0)
+        _ = try decodeNext()
+    }
+
+    mutating func seekToLast() throws {
+        seekToRestart(block.restartCount - 1)
+        guard try decodeNext() else { return }
+        while next < block.restartsOffset { _ = try decodeNext() }
+    }
+
+    mutating func advance() throws {
+        guard isValid else { return }
+        _ = try decodeNext()
+    }
+
+    /// Moves to the entry before the current one (LevelDB's approach: back
+    /// up to the restart point before it and scan forward).
+    mutating func retreat() throws {
+        guard isValid else { return }
+        let target = current
+        var index = block.restartCount - 1
+        while index > 0 && block.restart(index) >= target { index -= 1 }
+        if block.restart(index) >= target {
+            isValid = false
+            return
+        }
+        seekToRestart(index)
+        while true {
+            guard try decodeNext() else { return }
+            if next >= target { return }
+        }
+    }
+
+    /// Positions at the first entry whose key is >= `target` under
+    /// `compare`; invalid when every key is smaller.
+    mutating func seek(_ target: UnsafeRawBufferPointer, compare: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Int) throws {
+        // Binary search for the last restart point whose key is < target.
+        var low = 0, high = block.restartCount - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            let offset = block.restart(mid)
+            guard offset < block.restartsOffset else { throw CairnError.corruption("\(block.what): restart out of range") }
+            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: block.bytes[offset..<block.restartsOffset]), what: block.what)
+            let shared = try reader.readVarint()
+            let unshared = Int(try reader.readVarint())
+            _ = try reader.readVarint()
+            guard shared == 0 else { throw CairnError.corruption("\(block.what): restart entry shares a prefix") }
+            let restartKey = try reader.readBytes(unshared)
+            if compare(restartKey, target) < 0 { low = mid } else { high = mid - 1 }
+        }
+        seekToRestart(low)
+        while try decodeNext() {
+            let c = key.withUnsafeBytes { compare($0, target) }
+            if c >= 0 { return }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+/// Writes one SSTable (see TableFormat) from entries added in internal-key
+/// order. Lifecycle: `add` entries, then `finish` once; the file is synced
+/// and closed when `finish` returns. On any error the caller deletes the
+/// partial file.
+final class TableBuilder {
+    struct Options {
+        var blockSize = 4096
+        var compression: CompressionKind = .zstd
+        var bloomBitsPerKey = 10
+    }
+
+    private let file: FileHandle
+    private let options: Options
+    private let dataBlock = BlockBuilder()
+    private let indexBlock = BlockBuilder(restartInterval: 1)
+    private var keyHashes: [UInt64] = []
+    private var lastUserKeyHash: UInt64?
+    private var pendingIndexKey: [UInt8]?
+    private var pendingHandle = TableFormat.BlockHandle(offset: 0, size: 0)
+    private var stored: [UInt8] = []
+    private var scratch: [UInt8] = []
+    private(set) var offset: UInt64 = 0
+    private(set) var entryCount: UInt64 = 0
+    private(set) var smallestSequence = UInt64.max
+    private(set) var largestSequence: UInt64 = 0
+    private(set) var smallestKey: [UInt8] = []
+    private(set) var largestKey: [UInt8] = []
+
+    init(file: FileHandle, options: Options) {
+        self.file = file
+        self.options = options
+    }
+
+    /// Bytes written so far plus the block being built.
+    var estimatedFileSize: UInt64 { offset + UInt64(dataBlock.estimatedSize) }
+
+    func add(internalKey: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
+        if let pending = pendingIndexKey {
+            // The previous block is complete: index it by its last key.
+            try pending.withUnsafeBytes { key in
+                scratch.removeAll(keepingCapacity: true)
+                pendingHandle.encode(into: &scratch)
+                scratch.withUnsafeBytes { indexBlock.add(key: key, value: $0) }
+            }
+            pendingIndexKey = nil
+        }
+        if entryCount == 0 { smallestKey = Array(internalKey) }
+        let userKey = InternalKey.userKey(internalKey)
+        let hash = Hash64.hash(userKey)
+        if hash != lastUserKeyHash {
+            keyHashes.append(hash)
+            lastUserKeyHash = hash
+        }
+        let sequence = InternalKey.trailer(internalKey) >> 8
+        smallestSequence = min(smallestSequence, sequence)
+        largestSequence = max(largestSequence, sequence)
+        dataBlock.add(key: internalKey, value: value)
+        entryCount += 1
+        if dataBlock.estimatedSize >= options.blockSize { try flushDataBlock() }
+    }
+
+    private func flushDataBlock() throws {
+        guard !dataBlock.isEmpty else { return }
+        let lastKey = dataBlock.lastKeyAdded
+        let contents = dataBlock.finish()
+        pendingHandle = try contents.withUnsafeBytes { try writeBlock($0, compression: options.compression) }
+        pendingIndexKey = lastKey
+        largestKey = lastKey
+        dataBlock.reset()
+    }
+
+    /// Writes a block and its trailer; returns its handle.
+    private func writeBlock(_ raw: UnsafeRawBufferPointer, compression: CompressionKind) throws -> TableFormat.BlockHandle {
+        stored.removeAll(keepingCapacity: true)
+        var kind = CompressionKind.none
+        if compression != .none && Compression.compress(raw, kind: compression, into: &stored) {
+            kind = compression
+        } else {
+            stored.removeAll(keepingCapacity: true)
+            stored.append(contentsOf: raw)
+        }
+        let handle = TableFormat.BlockHandle(offset: offset, size: UInt64(stored.count))
+        stored.append(kind.rawValue)
+        let crc = stored.withUnsafeBytes { CRC32C.masked(CRC32C.checksum($0)) }
+        stored.appendUInt32LE(crc)
+        try stored.withUnsafeBytes { try file.append($0) }
+        offset += UInt64(stored.count)
+        return handle
+    }
+
+    func finish() throws {
+        try flushDataBlock()
+        if let pending = pendingIndexKey {
+            pending.withUnsafeBytes { key in
+                scratch.removeAll(keepingCapacity: true)
+                pendingHandle.encode(into: &scratch)
+                scratch.withUnsafeBytes { indexBlock.add(key: key, value: $0) }
+            }
+            pendingIndexKey = nil
+        }
+        var filter: [UInt8] = []
+        BloomFilter.build(hashes: keyHashes, bitsPerKey: options.bloomBitsPerKey, into: &filter)
+        let filterHandle = try filter.withUnsafeBytes { try writeBlock($0, compression: .none) }
+        if indexBlock.isEmpty {
+            // An empty table still has a well-formed (empty) index block.
+            indexBlock.reset()
+        }
+        let index = indexBlock.finish()
+        let indexHandle = try index.withUnsafeBytes { try writeBlock($0, compression: .none) }
+        var footer: [UInt8] = []
+        TableFormat.Footer(index: indexHandle, filter: filterHandle, entryCount: entryCount,
+                           smallestSequence: entryCount == 0 ? 0 : smallestSequence).encode(into: &footer)
+        try footer.withUnsafeBytes { try file.append($0) }
+        offset += UInt64(footer.count)
+        try file.sync()
+        file.close()
+    }
+}
