@@ -180,13 +180,25 @@ typedef struct cairn_db cairn_db;
 **                          CAIRN_INVALID_ARGUMENT if a database exists.
 **     "sync":              "always" (default) fsyncs the write-ahead log
 **                          before a write returns, so an acknowledged write
-**                          survives power loss; "never" leaves flushing to
-**                          the OS (a process crash loses nothing, a power
-**                          loss may lose recent writes).
-**     "checkpoint_mb":     integer 1..65536, default 64. When the
-**                          write-ahead log grows past this size, the live
-**                          data is written to a checkpoint file and the log
-**                          starts afresh, bounding recovery time.
+**                          survives power loss (concurrent writers share one
+**                          fsync: group commit); "interval" fsyncs at most
+**                          every "sync_interval_ms" (a power loss loses at
+**                          most that much); "never" leaves flushing to the
+**                          OS (a process crash loses nothing, a power loss
+**                          may lose recent writes).
+**     "sync_interval_ms":  integer 1..3600000, default 100.
+**     "memtable_size_mb":  integer 1..4096, default 16. A memtable this
+**                          large is frozen and flushed to a table in the
+**                          background while writes go on in a new one.
+**     "block_size":        integer 256..1048576, default 4096: uncompressed
+**                          bytes per table data block.
+**     "compression":       "zstd" (default), "lz4" or "none", per block.
+**     "bloom_bits_per_key": integer 0..64, default 10 (about 1% false
+**                          positives); 0 turns bloom filters off.
+**     "block_cache_mb":    integer, default 8: the shared cache of
+**                          uncompressed blocks; 0 turns it off.
+**     "level_size_ratio":  integer 2..100, default 10: each level holds
+**                          this many times the bytes of the one above.
 **   out_db        out: the new handle; set to NULL on failure.
 **   errmsg        out, optional: see CONVENTIONS.
 **
@@ -199,31 +211,69 @@ int cairn_open(const char *path, const char *options_json, size_t options_len,
                cairn_db **out_db, char **errmsg);
 
 /*
-** Closes the database: writes a checkpoint, releases the directory lock and
-** every resource. Iterators still open on it return CAIRN_CLOSED afterwards.
+** Closes the database: stops background work, syncs the write-ahead log,
+** releases the directory lock and every resource. Memtables need no flush
+** (the log holds them; the next open replays it). Iterators still open on
+** it return CAIRN_CLOSED afterwards.
 **
 ** Destructor of cairn_db. Idempotent: closing NULL or an already closed
 ** handle returns CAIRN_OK. Must not race with another call that closes the
 ** same handle; other calls racing with close either finish normally or
 ** return CAIRN_CLOSED.
 **
-** Returns CAIRN_OK, or CAIRN_IO_ERROR / CAIRN_NO_SPACE if the final
-** checkpoint could not be written (the handle is closed all the same, and
-** no acknowledged write is lost: the write-ahead log still holds it).
+** Returns CAIRN_OK, or CAIRN_IO_ERROR / CAIRN_NO_SPACE if the final sync
+** failed (the handle is closed all the same).
 */
 int cairn_close(cairn_db *db, char **errmsg);
 
 /*
 ** Returns statistics as a NUL-terminated JSON object in *json (length in
 ** *json_len, which may be NULL), freed with cairn_free(). The object holds
-** counters ("puts", "gets", "deletes", "writes", "bytes_written", ...),
-** sizes ("live_keys", "wal_bytes", ...) as numbers, and a few settings
-** ("sync") as strings; new fields may be added, existing ones keep their
-** meaning.
+** counters ("puts", "gets", "writes", "bytes_written", "flushes",
+** "compactions", "block_cache_hits", "bloom_useful", "stalls", ...), sizes
+** ("live_keys", "wal_bytes", "table_bytes", "level<N>_tables",
+** "level<N>_bytes", "write_amplification", ...) and latency percentiles
+** ("write_p50_micros", "get_p99_micros", "flush_p90_micros",
+** "compaction_p99_micros", ...) as numbers, and a few settings and states
+** ("sync", "compression", "stall_reason") as strings. "live_keys" is
+** counted by a scan, so it costs time in proportion to the keys. New
+** fields may be added; existing ones keep their meaning.
 **
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
 */
 int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns the statistics of cairn_stats() (except "live_keys" and the
+** string fields) as Prometheus text exposition format, one metric per
+** figure named cairn_<name>, counters suffixed _total. NUL-terminated in
+** *text (length in *text_len, which may be NULL), freed with cairn_free().
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+*/
+int cairn_metrics(cairn_db *db, char **text, size_t *text_len, char **errmsg);
+
+/*
+** Freezes the memtable and waits until it is written to a level-0 table,
+** so that recovery needs no log replay. Writes may go on meanwhile.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
+** CAIRN_NO_SPACE.
+*/
+int cairn_flush(cairn_db *db, char **errmsg);
+
+/*
+** Flushes, then compacts every table whose keys overlap [start, end] down
+** to the deepest level holding data, dropping overwritten, deleted and
+** expired entries that no open iterator can see. A zero start_len means
+** from the first key, a zero end_len to the last. Background compaction
+** does this on its own; call it to reclaim space at once.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
+** CAIRN_NO_SPACE, CAIRN_CORRUPTION.
+*/
+int cairn_compact_range(cairn_db *db, const uint8_t *start, size_t start_len,
+                        const uint8_t *end, size_t end_len, char **errmsg);
 
 /* ------------------------------------------------------------------------ */
 /* Key-value                                                                 */

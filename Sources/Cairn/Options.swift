@@ -1,6 +1,7 @@
 /// The options of `Database.open`, parsed from the JSON object that every
 /// language passes. Unknown keys and wrong types are INVALID_ARGUMENT naming
-/// the option, so a typo never silently falls back to a default.
+/// the option, so a typo never silently falls back to a default. The
+/// defaults are documented in include/cairn.h and the README.
 public struct DatabaseOptions: Sendable {
     /// Create the directory and database when absent.
     public var createIfMissing = true
@@ -8,12 +9,24 @@ public struct DatabaseOptions: Sendable {
     public var errorIfExists = false
     /// When an acknowledged write reaches stable storage.
     public var sync: SyncMode = .always
-    /// Write a checkpoint when the write-ahead log grows past this many MiB.
-    public var checkpointMB = 64
+    /// With sync "interval": the most milliseconds a write stays unsynced.
+    public var syncIntervalMillis = 100
+    /// The memtable is frozen and flushed at this many MiB.
+    public var memtableSizeMB = 16
+    /// Uncompressed bytes per table data block.
+    public var blockSize = 4096
+    public var compression: CompressionKind = .zstd
+    /// Bloom filter bits per key (0: no filters).
+    public var bloomBitsPerKey = 10
+    /// The cache of uncompressed blocks, in MiB (0: none).
+    public var blockCacheMB = 8
+    /// Each level holds this many times the bytes of the one above.
+    public var levelSizeRatio = 10
 
     public init() {}
 
-    public static let names = ["create_if_missing", "error_if_exists", "sync", "checkpoint_mb"]
+    public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
+                               "block_size", "compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -29,14 +42,20 @@ public struct DatabaseOptions: Sendable {
             case "error_if_exists": options.errorIfExists = try boolean(value, key)
             case "sync":
                 guard case .string(let text) = value, let mode = SyncMode(rawValue: text) else {
-                    throw CairnError.invalidArgument("option 'sync' must be \"always\" or \"never\"")
+                    throw CairnError.invalidArgument("option 'sync' must be \"always\", \"interval\" or \"never\"")
                 }
                 options.sync = mode
-            case "checkpoint_mb":
-                guard case .int(let mb) = value, (1...65536).contains(mb) else {
-                    throw CairnError.invalidArgument("option 'checkpoint_mb' must be an integer from 1 to 65536")
+            case "compression":
+                guard case .string(let text) = value, let kind = CompressionKind(name: text) else {
+                    throw CairnError.invalidArgument("option 'compression' must be \"zstd\", \"lz4\" or \"none\"")
                 }
-                options.checkpointMB = Int(mb)
+                options.compression = kind
+            case "sync_interval_ms": options.syncIntervalMillis = try integer(value, key, 1...3_600_000)
+            case "memtable_size_mb": options.memtableSizeMB = try integer(value, key, 1...4096)
+            case "block_size": options.blockSize = try integer(value, key, 256...(1 << 20))
+            case "bloom_bits_per_key": options.bloomBitsPerKey = try integer(value, key, 0...64)
+            case "block_cache_mb": options.blockCacheMB = try integer(value, key, 0...(1 << 20))
+            case "level_size_ratio": options.levelSizeRatio = try integer(value, key, 2...100)
             default:
                 throw CairnError.invalidArgument("unknown option '\(key)' (known: \(names.joined(separator: ", ")))")
             }
@@ -49,5 +68,25 @@ public struct DatabaseOptions: Sendable {
             throw CairnError.invalidArgument("option '\(key)' must be true or false, not \(value.typeName)")
         }
         return flag
+    }
+
+    private static func integer(_ value: JSONValue, _ key: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard case .int(let number) = value, number >= range.lowerBound, number <= range.upperBound else {
+            throw CairnError.invalidArgument("option '\(key)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(number)
+    }
+
+    var engineOptions: StorageEngine.Options {
+        var engine = StorageEngine.Options()
+        engine.sync = sync
+        engine.syncIntervalMillis = syncIntervalMillis
+        engine.memtableBytes = memtableSizeMB << 20
+        engine.table.blockSize = blockSize
+        engine.table.compression = compression
+        engine.table.bloomBitsPerKey = bloomBitsPerKey
+        engine.blockCacheBytes = blockCacheMB << 20
+        engine.levelSizeRatio = levelSizeRatio
+        return engine
     }
 }

@@ -49,3 +49,40 @@ public func cairn_stats(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<Unsaf
         return .ok
     }
 }
+
+@c @implementation
+public func cairn_metrics(_ db: OpaquePointer!, _ text: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
+                          _ textLength: UnsafeMutablePointer<Int>!,
+                          _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    text?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(text, "text")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let exposition = try database.prometheusMetrics()
+        out.pointee = strdup(exposition)
+        textLength?.pointee = exposition.utf8.count
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_flush(_ db: OpaquePointer!, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        try database.flush()
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_compact_range(_ db: OpaquePointer!, _ start: UnsafePointer<UInt8>!, _ startLength: Int,
+                                _ end: UnsafePointer<UInt8>!, _ endLength: Int,
+                                _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let lower = try bytes(start, startLength, "start")
+        let upper = try bytes(end, endLength, "end")
+        try database.compactRange(start: lower.count > 0 ? Array(lower) : nil, end: upper.count > 0 ? Array(upper) : nil)
+        return .ok
+    }
+}

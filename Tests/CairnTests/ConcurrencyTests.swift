@@ -10,7 +10,7 @@ final class ConcurrencyTests: XCTestCase {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         var options = DatabaseOptions()
         options.sync = .never
-        options.checkpointMB = 1
+        options.memtableSizeMB = 1
         let db = try Database.open(path: dir.path, options: options)
         defer { try? db.close() }
         let threads = 8, perThread = 2000
@@ -47,7 +47,8 @@ final class ConcurrencyTests: XCTestCase {
             for i in 0..<2000 { try? db.put([UInt8](String(format: "key%05d", i)), [UInt8]("new")) }
             let start = [UInt8]("key00000"), end = [UInt8]("key00500")
             start.withUnsafeBytes { s in end.withUnsafeBytes { e in try? db.deleteRange(start: s, end: e) } }
-            try? db.checkpoint()
+            try? db.flush()
+            try? db.compactRange()
         }
         writer.start()
         var count = 0

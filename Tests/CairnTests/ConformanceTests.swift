@@ -69,7 +69,7 @@ final class CaseRunner {
         "delete_range": ["start", "end"], "get_many": ["keys", "expect_values"], "batch": ["ops"],
         "scan": ["start", "end", "prefix", "reverse", "seek", "limit", "expect_items"],
         "keys": ["options", "options_raw", "expect_keys"], "stats": ["expect_fields"],
-        "parse_duration": ["text", "expect_ms"], "sleep": ["ms"],
+        "parse_duration": ["text", "expect_ms"], "sleep": ["ms"], "flush": [], "compact_range": ["start", "end"],
     ]
 
     private func string(_ step: JSONValue, _ field: String) throws -> String {
@@ -220,6 +220,13 @@ final class CaseRunner {
                     let want = try int(step, "expect_ms")
                     checks.append { if ms != want { throw ConformanceFailure(description: "parsed \(ms) ms, want \(want)") } }
                 }
+            case "flush":
+                try db().flush()
+            case "compact_range":
+                var start: [UInt8]?, end: [UInt8]?
+                if case .string(let s)? = step["start"] { start = Array(s.utf8) }
+                if case .string(let e)? = step["end"] { end = Array(e.utf8) }
+                try db().compactRange(start: start, end: end)
             case "sleep":
                 usleep(useconds_t(try int(step, "ms") * 1000))
             default:

@@ -95,11 +95,14 @@ type Options struct {
 	// ErrorIfExists fails Open with ErrInvalidArgument if a database exists.
 	ErrorIfExists bool
 	// Sync is "always" (the default: an acknowledged write survives power
-	// loss) or "never" (flushing is left to the OS).
+	// loss), "interval" (synced every sync_interval_ms) or "never" (flushing
+	// is left to the OS).
 	Sync string
-	// CheckpointMB is the write-ahead log size, 1..65536 MiB, past which the
-	// live data is checkpointed (library default 64). 0 means the default.
-	CheckpointMB int
+	// MemtableSizeMB is the memtable size, 1..4096 MiB, at which it is
+	// flushed to a table (library default 16). 0 means the default.
+	MemtableSizeMB int
+	// Compression is "zstd" (the default), "lz4" or "none". "" means the default.
+	Compression string
 	// Extra holds raw option keys, sent as they are. They are applied after
 	// the fields above and override them.
 	Extra map[string]any
@@ -123,8 +126,11 @@ func (o *Options) marshal() ([]byte, error) {
 	if o.Sync != "" {
 		m["sync"] = o.Sync
 	}
-	if o.CheckpointMB != 0 {
-		m["checkpoint_mb"] = o.CheckpointMB
+	if o.MemtableSizeMB != 0 {
+		m["memtable_size_mb"] = o.MemtableSizeMB
+	}
+	if o.Compression != "" {
+		m["compression"] = o.Compression
 	}
 	for k, v := range o.Extra {
 		m[k] = v
@@ -193,11 +199,11 @@ func (db *DB) handle(op string) (*C.cairn_db, error) {
 	return db.h, nil
 }
 
-// Close writes a checkpoint and releases the directory and every resource.
-// It is idempotent: closing again returns nil. Iterators still open on the
-// database report ErrClosed afterwards. An error means the final checkpoint
-// could not be written; the database is closed all the same and no
-// acknowledged write is lost.
+// Close stops background work, syncs the write-ahead log and releases the
+// directory and every resource. It is idempotent: closing again returns
+// nil. Iterators still open on the database report ErrClosed afterwards.
+// An error means the final sync failed; the database is closed all the
+// same.
 func (db *DB) Close() error {
 	if db == nil {
 		return nil

@@ -86,8 +86,8 @@ func TestOpenOptions(t *testing.T) {
 	}
 	_, err = Open(missing, &Options{Sync: "sometimes"})
 	wantErr(t, "Open(bad sync)", err, ErrInvalidArgument)
-	_, err = Open(missing, &Options{CheckpointMB: -1})
-	wantErr(t, "Open(bad checkpoint)", err, ErrInvalidArgument)
+	_, err = Open(missing, &Options{MemtableSizeMB: -1})
+	wantErr(t, "Open(bad memtable size)", err, ErrInvalidArgument)
 	_, err = OpenJSON(missing, []byte(`{"sync": `))
 	wantErr(t, "OpenJSON(malformed)", err, ErrInvalidArgument)
 	_, err = Open("bad\x00path", nil)
@@ -101,7 +101,7 @@ func TestOpenOptions(t *testing.T) {
 	wantErr(t, "Open(regular file)", err, ErrInvalidArgument)
 
 	dir := filepath.Join(base, "db")
-	db, err := Open(dir, &Options{Sync: "never", CheckpointMB: 8, CreateIfMissing: Bool(true)})
+	db, err := Open(dir, &Options{Sync: "never", MemtableSizeMB: 8, CreateIfMissing: Bool(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +128,8 @@ func TestOptionsMarshal(t *testing.T) {
 		{nil, ""},
 		{&Options{}, ""},
 		{&Options{CreateIfMissing: Bool(false)}, `{"create_if_missing":false}`},
-		{&Options{ErrorIfExists: true, Sync: "never", CheckpointMB: 8},
-			`{"checkpoint_mb":8,"error_if_exists":true,"sync":"never"}`},
+		{&Options{ErrorIfExists: true, Sync: "never", MemtableSizeMB: 8, Compression: "lz4"},
+			`{"compression":"lz4","error_if_exists":true,"memtable_size_mb":8,"sync":"never"}`},
 		{&Options{Sync: "never", Extra: map[string]any{"sync": "always", "x": 1}}, `{"sync":"always","x":1}`},
 	} {
 		got, err := c.opts.marshal()

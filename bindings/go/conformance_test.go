@@ -41,6 +41,8 @@ var stepFields = map[string][]string{
 	"stats":          {"expect_fields"},
 	"parse_duration": {"text", "expect_ms"},
 	"sleep":          {"ms"},
+	"flush":          {},
+	"compact_range":  {"start", "end"},
 }
 
 // batchOpFields lists the fields of each operation inside a batch step.
@@ -313,6 +315,22 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 			return nil, fmt.Errorf("parse_duration(%q) = %d ms, want %d", text, ms, want)
 		}
 		return nil, nil
+
+	case "flush":
+		return r.db.Flush(), nil
+
+	case "compact_range":
+		var start, end []byte
+		if s.has("start") {
+			start = []byte(s.str("start"))
+		}
+		if s.has("end") {
+			end = []byte(s.str("end"))
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.CompactRange(start, end), nil
 
 	case "sleep":
 		ms := s.int("ms")

@@ -214,7 +214,7 @@ func TestStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"puts", "gets", "deletes", "writes", "bytes_written", "live_keys", "wal_bytes", "checkpoint_bytes"} {
+	for _, f := range []string{"puts", "gets", "deletes", "writes", "bytes_written", "live_keys", "wal_bytes", "table_bytes", "get_p99_micros"} {
 		n, ok := stats[f].(json.Number)
 		if !ok {
 			t.Fatalf("stats[%q] = %#v, want a number", f, stats[f])

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
     printf("stats: %s\n", stats);
     cairn_free(stats);
 
-    rc = cairn_close(db, &err); /* writes a checkpoint, releases the lock */
+    rc = cairn_close(db, &err); /* syncs the log, releases the lock */
     if (rc != CAIRN_OK) {
         failed("close", rc, err);
         return 1;

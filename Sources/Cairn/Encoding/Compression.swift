@@ -37,36 +37,32 @@ enum Compression {
     /// compressing would not save at least 1/8 (the block is then stored raw).
     static func compress(_ input: UnsafeRawBufferPointer, kind: CompressionKind, into out: inout [UInt8]) -> Bool {
         guard kind != .none, input.count > 0 else { return false }
-        let start = out.count
-        Varint.append(UInt64(input.count), to: &out)
-        let header = out.count
         let bound: Int
         switch kind {
         case .zstd: bound = ZSTD_compressBound(input.count)
         case .lz4: bound = Int(LZ4_compressBound(Int32(input.count)))
         case .none: return false
         }
-        out.append(contentsOf: repeatElement(0, count: bound))
-        let written: Int = out.withUnsafeMutableBytes { buffer in
-            let destination = buffer.baseAddress! + header
-            switch kind {
-            case .zstd:
-                let n = ZSTD_compress(destination, bound, input.baseAddress!, input.count, zstdLevel)
-                return ZSTD_isError(n) != 0 ? -1 : n
-            case .lz4:
-                let n = LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                             destination.assumingMemoryBound(to: CChar.self),
-                                             Int32(input.count), Int32(bound))
-                return n <= 0 ? -1 : Int(n)
-            case .none:
-                return -1
-            }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 8)
+        defer { scratch.deallocate() }
+        let written: Int
+        switch kind {
+        case .zstd:
+            let n = ZSTD_compress(scratch.baseAddress!, bound, input.baseAddress!, input.count, zstdLevel)
+            written = ZSTD_isError(n) != 0 ? -1 : n
+        case .lz4:
+            let n = LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                         scratch.baseAddress!.assumingMemoryBound(to: CChar.self),
+                                         Int32(input.count), Int32(bound))
+            written = n <= 0 ? -1 : Int(n)
+        case .none:
+            written = -1
         }
-        guard written > 0, written + (header - start) < input.count - input.count / 8 else {
-            out.removeSubrange(start...)
-            return false
-        }
-        out.removeSubrange((header + written)...)
+        var header: [UInt8] = []
+        Varint.append(UInt64(input.count), to: &header)
+        guard written > 0, written + header.count < input.count - input.count / 8 else { return false }
+        out.append(contentsOf: header)
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<written]))
         return true
     }
 

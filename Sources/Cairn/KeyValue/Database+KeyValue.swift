@@ -58,8 +58,8 @@ extension Database {
     /// false when the key is absent or expired.
     public func withValue(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         try Database.validateKey(key)
-        let snapshot = try engine.snapshot()
-        let found = try engine.withValue(forKey: key, now: currentTimeMillis(), in: snapshot, body)
+        let view = try engine.readView()
+        let found = try engine.withValue(forKey: key, now: currentTimeMillis(), in: view, body)
         let stats = engine.stats
         EngineStats.bump(stats.gets)
         if found { EngineStats.bump(stats.getHits) } else { EngineStats.bump(stats.getMisses) }
@@ -72,12 +72,12 @@ extension Database {
         let keys = try PackedList.items(of: packedKeys)
         guard !keys.isEmpty else { throw CairnError.invalidArgument("the key list is empty") }
         for key in keys { try Database.validateKey(key) }
-        let snapshot = try engine.snapshot()
+        let view = try engine.readView()
         let now = currentTimeMillis()
         var out: [UInt8] = []
         var hits: UInt64 = 0
         for key in keys {
-            let found = engine.withValue(forKey: key, now: now, in: snapshot) { PackedList.append($0, to: &out) }
+            let found = try engine.withValue(forKey: key, now: now, in: view) { PackedList.append($0, to: &out) }
             if found { hits += 1 } else { PackedList.appendAbsent(to: &out) }
         }
         let stats = engine.stats
@@ -89,11 +89,7 @@ extension Database {
 
     /// An iterator over [start, end) (nil: unbounded) at a consistent snapshot.
     public func makeIterator(start: UnsafeRawBufferPointer?, end: UnsafeRawBufferPointer?, reverse: Bool = false) throws -> KeyValueIterator {
-        let snapshot = try engine.snapshot()
-        EngineStats.bump(engine.stats.iterators)
-        return KeyValueIterator(database: self, cursor: MemTableCursor(
-            table: snapshot.table, sequence: snapshot.sequence, now: currentTimeMillis(),
-            lower: start, upper: end, reverse: reverse))
+        KeyValueIterator(database: self, iterator: try engine.makeIterator(lower: start, upper: end, reverse: reverse))
     }
 
     /// An iterator over the keys starting with `prefix` (all keys when empty).

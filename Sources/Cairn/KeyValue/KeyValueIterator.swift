@@ -5,30 +5,30 @@
 /// valid until the next call to `next()` or `seek(_:)`.
 public final class KeyValueIterator {
     private let database: Database
-    private let cursor: MemTableCursor
-    private var current: MemNode?
+    private let engineIterator: EngineIterator
+    private var positioned = false
 
-    init(database: Database, cursor: MemTableCursor) {
+    init(database: Database, iterator: EngineIterator) {
         self.database = database
-        self.cursor = cursor
+        self.engineIterator = iterator
     }
 
     /// Moves to the next pair. Returns false at the end. Throws CLOSED once
-    /// the database was closed.
+    /// the database was closed, CORRUPTION when a table fails its checks.
     public func next() throws -> Bool {
         guard !database.isClosed else { throw CairnError.closed }
-        current = cursor.next()
-        return current != nil
+        positioned = try engineIterator.iterator.next()
+        return positioned
     }
 
     /// Forward: the next pair is the first key >= `key`; in reverse, the last
     /// key <= `key`.
     public func seek(_ key: UnsafeRawBufferPointer) throws {
         guard !database.isClosed else { throw CairnError.closed }
-        cursor.seek(key)
-        current = nil
+        engineIterator.iterator.seek(key)
+        positioned = false
     }
 
-    public var key: UnsafeRawBufferPointer { current?.key ?? UnsafeRawBufferPointer(start: nil, count: 0) }
-    public var value: UnsafeRawBufferPointer { current?.value ?? UnsafeRawBufferPointer(start: nil, count: 0) }
+    public var key: UnsafeRawBufferPointer { positioned ? engineIterator.iterator.key : UnsafeRawBufferPointer(start: nil, count: 0) }
+    public var value: UnsafeRawBufferPointer { positioned ? engineIterator.iterator.value : UnsafeRawBufferPointer(start: nil, count: 0) }
 }

@@ -7,13 +7,15 @@
 /// readers may hold raw pointers into it for as long as they retain the
 /// owning memtable.
 final class Arena {
-    static let chunkSize = 4 << 20
+    static let chunkSize = 1 << 20
 
     private var chunks: [UnsafeMutableRawPointer] = []
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
     /// Total bytes reserved from the system.
     private(set) var reservedBytes = 0
+    /// Bytes handed out, which is what decides when a memtable is full.
+    private(set) var usedBytes = 0
 
     deinit {
         for chunk in chunks { chunk.deallocate() }
@@ -22,6 +24,7 @@ final class Arena {
     /// Returns `size` bytes aligned to 8, uninitialized.
     func allocate(_ size: Int) -> UnsafeMutableRawPointer {
         let rounded = (size + 7) & ~7
+        usedBytes += rounded
         if rounded > remaining {
             // A large entry gets a chunk of its own, so it does not waste the
             // rest of the current chunk.

@@ -8,6 +8,8 @@
 ///   the expiry, u64 LE ms since the epoch).
 enum InternalKey {
     static let trailerSize = 8
+    /// Sequences take the upper 56 bits of the trailer.
+    static let maxSequence: UInt64 = (1 << 56) - 1
 
     static let kindValue: UInt8 = 1
     static let kindTombstone: UInt8 = 2

@@ -50,11 +50,23 @@ final class MemTable: @unchecked Sendable {
 
     deinit { splice.deallocate() }
 
+    /// Range deletes written into this memtable. REQUIRES: mutated only
+    /// under the engine's state lock, and read under it (ReadView copies it).
+    private(set) var rangeTombstones: [RangeTombstone] = []
+
+    func addRangeTombstone(_ tombstone: RangeTombstone) { rangeTombstones.append(tombstone) }
+
+    /// The smallest sequence held, for deciding when a range tombstone can go.
+    private(set) var smallestSequence = UInt64.max
+
     /// Number of entries (all versions, tombstones included).
     var entryCount: Int { entries.load(ordering: .relaxed) }
 
     /// Bytes of memory reserved for entries.
     var memoryBytes: Int { arena.reservedBytes }
+
+    /// Bytes of entries written; the memtable is full when this reaches its size.
+    var usedBytes: Int { arena.usedBytes }
 
     // MARK: Writing
 
@@ -78,6 +90,7 @@ final class MemTable: @unchecked Sendable {
             previous[level].publishNext(level, node)
         }
         entries.add(1, ordering: .relaxed)
+        if sequence < smallestSequence { smallestSequence = sequence }
     }
 
     private func randomHeight() -> Int {
@@ -127,6 +140,21 @@ final class MemTable: @unchecked Sendable {
         var level = height.load(ordering: .relaxed) - 1
         while true {
             if let next = node.next(level), next.compareKey(key) < 0 {
+                node = next
+            } else if level == 0 {
+                return node.raw == head.raw ? nil : node
+            } else {
+                level -= 1
+            }
+        }
+    }
+
+    /// The last node ordered before (key, sequence), or nil.
+    func lastNode(before key: UnsafeRawBufferPointer, sequence: UInt64) -> MemNode? {
+        var node = head
+        var level = height.load(ordering: .relaxed) - 1
+        while true {
+            if let next = node.next(level), next.compare(key: key, sequence: sequence) < 0 {
                 node = next
             } else if level == 0 {
                 return node.raw == head.raw ? nil : node

@@ -37,7 +37,7 @@ final class TableBuilder {
     func add(internalKey: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
         if let pending = pendingIndexKey {
             // The previous block is complete: index it by its last key.
-            try pending.withUnsafeBytes { key in
+            pending.withUnsafeBytes { key in
                 scratch.removeAll(keepingCapacity: true)
                 pendingHandle.encode(into: &scratch)
                 scratch.withUnsafeBytes { indexBlock.add(key: key, value: $0) }
@@ -99,7 +99,7 @@ final class TableBuilder {
             pendingIndexKey = nil
         }
         var filter: [UInt8] = []
-        BloomFilter.build(hashes: keyHashes, bitsPerKey: options.bloomBitsPerKey, into: &filter)
+        if options.bloomBitsPerKey > 0 { BloomFilter.build(hashes: keyHashes, bitsPerKey: options.bloomBitsPerKey, into: &filter) }
         let filterHandle = try filter.withUnsafeBytes { try writeBlock($0, compression: .none) }
         if indexBlock.isEmpty {
             // An empty table still has a well-formed (empty) index block.

@@ -36,6 +36,9 @@ public struct WriteBatch: Sendable {
 
     public var isEmpty: Bool { count == 0 }
 
+    /// Bytes of the encoded operations.
+    var encodedSize: Int { encoded.count }
+
     /// Adds a put; a positive `ttlMillis` makes the key expire that long
     /// after the batch is committed.
     public mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ttlMillis: Int64) {
@@ -72,12 +75,17 @@ public struct WriteBatch: Sendable {
         payloadBytes = 0
     }
 
-    /// The WAL payload: `u64 LE first sequence | varint count | operations`,
-    /// with every TTL turned into an absolute expiry counted from `now`.
-    func walPayload(firstSequence: UInt64, now: Int64, into out: inout [UInt8]) {
+    /// The WAL payload of a group of batches committed together:
+    /// `u64 LE first sequence | varint count | operations`, with every TTL
+    /// turned into an absolute expiry counted from `now`.
+    static func walPayload(of group: [WriteBatch], firstSequence: UInt64, now: Int64, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         out.appendUInt64LE(firstSequence)
-        Varint.append(UInt64(count), to: &out)
+        Varint.append(UInt64(group.reduce(0) { $0 + $1.count }), to: &out)
+        for batch in group { batch.appendOperations(now: now, to: &out) }
+    }
+
+    private func appendOperations(now: Int64, to out: inout [UInt8]) {
         let base = out.count
         out.append(contentsOf: encoded)
         for slot in expirySlots {

@@ -1098,6 +1098,26 @@ static int op_sleep(runner *r, const cJSON *step)
     return check_status(r) < 0 ? -1 : 0;
 }
 
+static int op_flush(runner *r, const cJSON *step)
+{
+    (void)step;
+    track(r, "cairn_flush", cairn_flush(r->db, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_compact_range(runner *r, const cJSON *step)
+{
+    bytes start, end;
+    int have_start, have_end;
+    if (get_string(r, step, "start", 0, &start, &have_start) < 0 ||
+        get_string(r, step, "end", 0, &end, &have_end) < 0)
+        return -1;
+    track(r, "cairn_compact_range",
+          cairn_compact_range(r->db, have_start ? start.p : NULL, have_start ? start.len : 0,
+                              have_end ? end.p : NULL, have_end ? end.len : 0, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
 /* Every op, with the fields its steps may carry besides "op" and "expect". */
 static const struct op_spec {
     const char *op;
@@ -1118,6 +1138,8 @@ static const struct op_spec {
     {"stats", op_stats, {"expect_fields", NULL}},
     {"parse_duration", op_parse_duration, {"text", "expect_ms", NULL}},
     {"sleep", op_sleep, {"ms", NULL}},
+    {"flush", op_flush, {NULL}},
+    {"compact_range", op_compact_range, {"start", "end", NULL}},
 };
 
 static int name_in(const char *name, const char *const *list)

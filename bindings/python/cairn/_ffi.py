@@ -106,6 +106,9 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_open", c_int, (c_char_p, c_char_p, c_size_t, POINTER(db_p), char_pp)),
     ("cairn_close", c_int, (db_p, char_pp)),
     ("cairn_stats", c_int, (db_p, char_pp, size_p, char_pp)),
+    ("cairn_metrics", c_int, (db_p, char_pp, size_p, char_pp)),
+    ("cairn_flush", c_int, (db_p, char_pp)),
+    ("cairn_compact_range", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, char_pp)),
     # Key-value
     ("cairn_put", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, c_int64, char_pp)),
     ("cairn_get", c_int, (db_p, u8_p, c_size_t, u8_pp, size_p, char_pp)),

@@ -35,7 +35,10 @@ def open(path: str | os.PathLike[str], **options: Any) -> Database:
 
     Keyword arguments become the JSON options object of cairn_open():
     create_if_missing (bool, default True), error_if_exists (bool, default
-    False), sync ("always", the default, or "never"), checkpoint_mb (int).
+    False), sync ("always", the default, "interval" or "never"),
+    sync_interval_ms, memtable_size_mb, block_size, compression ("zstd",
+    "lz4" or "none"), bloom_bits_per_key, block_cache_mb, level_size_ratio;
+    include/cairn.h documents each one and its default.
     An unknown option raises InvalidArgument; another process holding the
     directory raises Busy.
 
@@ -216,3 +219,20 @@ class Database(Managed[Any]):
         errors.call(lib.cairn_stats, self._handle(), byref(text), byref(text_len))
         result: dict[str, Any] = json.loads(take_buffer(text, text_len.value))
         return result
+
+    def metrics(self) -> str:
+        """The statistics in Prometheus text exposition format."""
+        text, text_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_metrics, self._handle(), byref(text), byref(text_len))
+        return take_buffer(text, text_len.value).decode("utf-8")
+
+    def flush(self) -> None:
+        """Writes the memtable to a table now and waits for it."""
+        errors.call(lib.cairn_flush, self._handle())
+
+    def compact_range(self, start: BytesLike | None = None, end: BytesLike | None = None) -> None:
+        """Compacts the tables overlapping [start, end] (None: unbounded) down
+        to the deepest level, dropping overwritten, deleted and expired data."""
+        s = to_bytes(start, "start") if start is not None else b""
+        e = to_bytes(end, "end") if end is not None else b""
+        errors.call(lib.cairn_compact_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))

@@ -308,6 +308,14 @@ class Runner:
                 fail(f"parse_duration {text!r}: expected {want} ms, got {ms.value}")
         return outcome
 
+    def op_flush(self, step: dict[str, Any]) -> Outcome:
+        return call(lib.cairn_flush, self.db)
+
+    def op_compact_range(self, step: dict[str, Any]) -> Outcome:
+        start = text_field(step, "start") if "start" in step else b""
+        end = text_field(step, "end") if "end" in step else b""
+        return call(lib.cairn_compact_range, self.db, ptr(start), len(start), ptr(end), len(end))
+
     def op_sleep(self, step: dict[str, Any]) -> Outcome:
         time.sleep(int_field(step, "ms") / 1000)
         return OK
@@ -329,6 +337,8 @@ class Runner:
         "stats": {"expect_fields"},
         "parse_duration": {"text", "expect_ms"},
         "sleep": {"ms"},
+        "flush": set(),
+        "compact_range": {"start", "end"},
     }
 
     def run_step(self, step: Any) -> None:

@@ -1,0 +1,48 @@
+/// A growable byte buffer at a stable address, for keys and values that an
+/// iterator copies and then lends out as views: unlike an Array, handing
+/// out `bytes` does not escape a closure-scoped pointer.
+final class ByteBuffer {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 64) {
+        self.capacity = max(capacity, 16)
+        storage = .allocate(byteCount: self.capacity, alignment: 8)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// A view of the contents, valid until the next `set` or `append`.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    func set(_ source: UnsafeRawBufferPointer) {
+        count = 0
+        append(source)
+    }
+
+    func append(_ source: UnsafeRawBufferPointer) {
+        reserve(count + source.count)
+        if source.count > 0 { (storage + count).copyMemory(from: source.baseAddress!, byteCount: source.count) }
+        count += source.count
+    }
+
+    func append(byte: UInt8) {
+        reserve(count + 1)
+        storage.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    func removeAll() { count = 0 }
+
+    private func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
+        if count > 0 { grown.copyMemory(from: storage, byteCount: count) }
+        storage.deallocate()
+        storage = grown
+        capacity = newCapacity
+    }
+}

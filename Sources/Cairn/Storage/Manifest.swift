@@ -1,0 +1,130 @@
+/// The manifest records which tables make up the database, so that a
+/// flush or compaction changes the set of live files atomically: the whole
+/// manifest is written to `MANIFEST.tmp`, synced, renamed over `MANIFEST`,
+/// and the directory synced. docs/format/sstable.md describes it.
+///
+/// One framed record (RecordFormat) whose payload is (part of the on-disk
+/// format; never change):
+///
+///     "CAIRNMF1" | varint next file number | varint last sequence | varint log number
+///     | varint level count | per level: varint table count | per table:
+///         varint number | varint size | lp smallest user key | lp largest user key
+///         | varint smallest sequence | varint largest sequence | varint entry count
+///     | varint range tombstone count | per tombstone: lp start | lp end | varint sequence
+///
+/// (lp: varint length then bytes.) "log number" is the oldest write-ahead
+/// log segment still needed: older ones are covered by tables.
+struct Manifest {
+    static let fileName = "MANIFEST"
+    static let magic: [UInt8] = Array("CAIRNMF1".utf8)
+
+    struct Table {
+        var number: UInt64
+        var size: UInt64
+        var smallestUserKey: [UInt8]
+        var largestUserKey: [UInt8]
+        var smallestSequence: UInt64
+        var largestSequence: UInt64
+        var entryCount: UInt64
+    }
+
+    var nextFileNumber: UInt64 = 1
+    var lastSequence: UInt64 = 0
+    var logNumber: UInt64 = 0
+    var levels: [[Table]] = Array(repeating: [], count: Version.levelCount)
+    var rangeTombstones: [RangeTombstone] = []
+
+    func encode() -> [UInt8] {
+        var out = Manifest.magic
+        Varint.append(nextFileNumber, to: &out)
+        Varint.append(lastSequence, to: &out)
+        Varint.append(logNumber, to: &out)
+        Varint.append(UInt64(levels.count), to: &out)
+        for level in levels {
+            Varint.append(UInt64(level.count), to: &out)
+            for table in level {
+                Varint.append(table.number, to: &out)
+                Varint.append(table.size, to: &out)
+                table.smallestUserKey.withUnsafeBytes { out.appendLengthPrefixed($0) }
+                table.largestUserKey.withUnsafeBytes { out.appendLengthPrefixed($0) }
+                Varint.append(table.smallestSequence, to: &out)
+                Varint.append(table.largestSequence, to: &out)
+                Varint.append(table.entryCount, to: &out)
+            }
+        }
+        Varint.append(UInt64(rangeTombstones.count), to: &out)
+        for tombstone in rangeTombstones {
+            tombstone.start.withUnsafeBytes { out.appendLengthPrefixed($0) }
+            tombstone.end.withUnsafeBytes { out.appendLengthPrefixed($0) }
+            Varint.append(tombstone.sequence, to: &out)
+        }
+        return out
+    }
+
+    static func decode(_ payload: UnsafeRawBufferPointer, path: String) throws -> Manifest {
+        var reader = ByteReader(payload, what: path)
+        guard payload.count >= 8, try reader.readBytes(8).elementsEqual(magic) else {
+            throw CairnError.corruption("\(path): not a Cairn manifest")
+        }
+        var manifest = Manifest()
+        manifest.nextFileNumber = try reader.readVarint()
+        manifest.lastSequence = try reader.readVarint()
+        manifest.logNumber = try reader.readVarint()
+        let levelCount = try reader.readVarint()
+        guard levelCount == UInt64(Version.levelCount) else { throw CairnError.corruption("\(path): \(levelCount) levels") }
+        for level in 0..<Version.levelCount {
+            let count = try reader.readVarint()
+            guard count <= UInt64(payload.count) else { throw CairnError.corruption("\(path): impossible table count") }
+            for _ in 0..<count {
+                manifest.levels[level].append(Table(
+                    number: try reader.readVarint(), size: try reader.readVarint(),
+                    smallestUserKey: Array(try reader.readLengthPrefixed()), largestUserKey: Array(try reader.readLengthPrefixed()),
+                    smallestSequence: try reader.readVarint(), largestSequence: try reader.readVarint(),
+                    entryCount: try reader.readVarint()))
+            }
+        }
+        let tombstones = try reader.readVarint()
+        guard tombstones <= UInt64(payload.count) else { throw CairnError.corruption("\(path): impossible tombstone count") }
+        for _ in 0..<tombstones {
+            manifest.rangeTombstones.append(RangeTombstone(
+                start: Array(try reader.readLengthPrefixed()), end: Array(try reader.readLengthPrefixed()),
+                sequence: try reader.readVarint()))
+        }
+        guard reader.isAtEnd else { throw CairnError.corruption("\(path): stray bytes after the manifest") }
+        return manifest
+    }
+
+    /// Reads the manifest of `directory`, or nil when there is none yet.
+    static func read(directory: String, fileSystem: FileSystem) throws -> Manifest? {
+        let path = directory + "/" + fileName
+        guard fileSystem.kind(of: path) == .regularFile else { return nil }
+        let bytes = try fileSystem.openForReading(path).readAll()
+        var manifest: Manifest?
+        let outcome = try bytes.withUnsafeBytes { raw in
+            try RecordReader(path: path).forEachRecord(in: raw) { payload in
+                guard manifest == nil else { throw CairnError.corruption("\(path): more than one record") }
+                manifest = try decode(payload, path: path)
+            }
+        }
+        guard let manifest, !outcome.hadTornTail else { throw CairnError.corruption("\(path): incomplete or damaged") }
+        return manifest
+    }
+
+    /// Replaces the manifest of `directory` atomically and durably.
+    func write(directory: String, fileSystem: FileSystem) throws {
+        let temporary = directory + "/" + Manifest.fileName + ".tmp"
+        var framed: [UInt8] = []
+        encode().withUnsafeBytes { RecordFormat.frame($0, into: &framed) }
+        do {
+            let file = try fileSystem.create(temporary)
+            try framed.withUnsafeBytes { try file.append($0) }
+            try file.sync()
+            file.close()
+            try fileSystem.rename(temporary, to: directory + "/" + Manifest.fileName)
+            try fileSystem.syncDirectory(directory)
+        } catch {
+            try? fileSystem.remove(temporary)
+            throw error
+        }
+    }
+}

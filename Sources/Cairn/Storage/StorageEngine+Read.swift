@@ -1,0 +1,102 @@
+/// The read path: point reads through memtables, then levels newest first
+/// (bloom filters and the block cache skip most of the work), and iterators
+/// that merge every source at a pinned snapshot.
+extension StorageEngine {
+    /// Pins the current memtables, version and sequence together.
+    func readView() throws -> ReadView {
+        guard !isClosed else { throw CairnError.closed }
+        return stateLock.withLock {
+            ReadView(memtable: memtable, immutables: immutables.map { $0.table }, version: version, sequence: visibleSequence)
+        }
+    }
+
+    /// Calls `body` with the live value of `key` at the view's snapshot and
+    /// returns true, or returns false when the key is absent, deleted or
+    /// expired. The value is borrowed for `body` only.
+    func withValue(forKey key: UnsafeRawBufferPointer, now: Int64, in view: ReadView,
+                   _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        let start = monotonicNanoseconds()
+        defer { stats.getLatency.record(since: start) }
+        let snapshot = view.sequence
+        let rangeDeleted: UInt64 = view.rangeTombstones.isEmpty ? 0 : RangeTombstoneSet(view.rangeTombstones, visibleAt: snapshot).newestCovering(key)
+
+        // Memtables, newest first.
+        var index = -1
+        while index < view.immutables.count {
+            let table = index < 0 ? view.memtable : view.immutables[index]
+            index += 1
+            if let node = table.seek(key: key, sequence: snapshot), node.compareKey(key) == 0 {
+                guard node.sequence > rangeDeleted, node.kind == .value, !node.isExpired(at: now) else { return false }
+                try body(node.value)
+                return true
+            }
+        }
+        // Tables: level 0 newest first, then one candidate per sorted level.
+        let hash = Hash64.hash(key)
+        var lookup = [UInt8]()
+        lookup.reserveCapacity(key.count + InternalKey.trailerSize)
+        InternalKey.append(userKey: key, sequence: snapshot, kind: 0xFF, to: &lookup)
+        return try lookup.withUnsafeBytes { lookupKey in
+            for level in 0..<Version.levelCount {
+                let files = view.version.levels[level]
+                if files.isEmpty { continue }
+                if level == 0 {
+                    for file in files where file.contains(key) {
+                        if let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
+                            return try deliver(entry, rangeDeleted: rangeDeleted, now: now, body)
+                        }
+                    }
+                } else if let file = view.version.file(at: level, containing: key),
+                          let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
+                    return try deliver(entry, rangeDeleted: rangeDeleted, now: now, body)
+                }
+            }
+            return false
+        }
+    }
+
+    private func deliver(_ entry: TableEntry, rangeDeleted: UInt64, now: Int64,
+                         _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        guard entry.sequence > rangeDeleted, !entry.isTombstone else { return false }
+        if entry.kind == InternalKey.kindValueWithExpiry && entry.expiresAt <= now { return false }
+        try body(entry.value)
+        return true
+    }
+
+    /// An iterator over [lower, upper) at a snapshot taken now. The snapshot
+    /// is registered so that compactions keep every version it can see.
+    func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool) throws -> EngineIterator {
+        let view = try readView()
+        stateLock.withLock { snapshots[view.sequence, default: 0] += 1 }
+        EngineStats.bump(stats.iterators)
+        let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: currentTimeMillis())
+        return EngineIterator(engine: self, sequence: view.sequence, iterator: iterator)
+    }
+
+    func releaseSnapshot(_ sequence: UInt64) {
+        stateLock.withLock {
+            if let count = snapshots[sequence], count > 1 { snapshots[sequence] = count - 1 } else { snapshots[sequence] = nil }
+        }
+    }
+
+    /// The oldest sequence any reader may still need.
+    func smallestSnapshot() -> UInt64 {
+        stateLock.withLock { snapshots.keys.min() ?? visibleSequence }
+    }
+}
+
+/// An iterator handed to the key-value layer: the database iterator plus the
+/// registration of its snapshot, released when it dies.
+final class EngineIterator {
+    let engine: StorageEngine
+    let sequence: UInt64
+    let iterator: DatabaseIterator
+
+    init(engine: StorageEngine, sequence: UInt64, iterator: DatabaseIterator) {
+        self.engine = engine
+        self.sequence = sequence
+        self.iterator = iterator
+    }
+
+    deinit { engine.releaseSnapshot(sequence) }
+}

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The write path: group commit into the log, then the memtable; memtable
+/// switching; and the slowdowns and stalls that keep memory bounded when
+/// flushes or compactions fall behind.
+extension StorageEngine {
+    /// Commits `batch` atomically and (per the sync mode) durably.
+    func write(_ batch: WriteBatch) throws {
+        guard !isClosed else { throw CairnError.closed }
+        guard !batch.isEmpty else { return }
+        let start = monotonicNanoseconds()
+        try writeQueue.submit(batch) { group in try commit(group) }
+        stats.writeLatency.record(since: start)
+    }
+
+    /// Runs as the group-commit leader: one log record for the whole group.
+    private func commit(_ group: [WriteBatch]) throws {
+        guard !isClosed else { throw CairnError.closed }
+        if let error = stateLock.withLock({ backgroundError }) { throw error }
+        try makeRoomForWrite()
+        let first = nextSequence
+        let count = group.reduce(0) { $0 + $1.count }
+        WriteBatch.walPayload(of: group, firstSequence: first, now: currentTimeMillis(), into: &payloadBuffer)
+        let table = stateLock.withLock { memtable }
+        try walLock.withLock {
+            guard let wal else { throw CairnError.closed }
+            let sync: Bool
+            switch options.sync {
+            case .always: sync = true
+            case .never: sync = false
+            case .interval:
+                sync = monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000
+            }
+            try payloadBuffer.withUnsafeBytes { try wal.append($0, sync: sync) }
+            if sync {
+                lastSyncNanoseconds = monotonicNanoseconds()
+                walDirty = false
+                EngineStats.bump(stats.walSyncs)
+            } else {
+                walDirty = true
+            }
+        }
+        let last = try payloadBuffer.withUnsafeBytes { try apply(payload: $0, to: table, what: "batch", lockState: true) }
+        precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
+        nextSequence = first + UInt64(count)
+        stateLock.withLock { visibleSequence = last }
+        EngineStats.bump(stats.writes, by: UInt64(group.count))
+        EngineStats.bump(stats.writeGroups)
+        EngineStats.bump(stats.bytesWritten, by: UInt64(group.reduce(0) { $0 + $1.payloadBytes }))
+        EngineStats.bump(stats.walBytesWritten, by: UInt64(payloadBuffer.count + RecordFormat.headerSize))
+    }
+
+    /// Makes sure the memtable has room: slows writes down (1 ms, once)
+    /// when level 0 grows, stalls them while flushes or level-0 compactions
+    /// are behind, and switches to a fresh memtable when the current is full.
+    private func makeRoomForWrite() throws {
+        var slowedDown = false
+        while true {
+            let (level0, frozen, full) = stateLock.withLock {
+                (version.levels[0].count, immutables.count, memtable.usedBytes >= options.memtableBytes)
+            }
+            if !slowedDown && level0 >= options.level0SlowdownTrigger {
+                slowedDown = true
+                EngineStats.bump(stats.slowdowns)
+                stateLock.withLock { stallReason = "level 0 has \(level0) tables (slowdown at \(options.level0SlowdownTrigger))" }
+                usleep(1000)
+                continue
+            }
+            guard full else { return }
+            if frozen >= options.maxImmutableMemtables || level0 >= options.level0StopTrigger {
+                let reason = frozen >= options.maxImmutableMemtables
+                    ? "\(frozen) memtables waiting for their flush" : "level 0 has \(level0) tables (stop at \(options.level0StopTrigger))"
+                let start = monotonicNanoseconds()
+                EngineStats.bump(stats.stalls)
+                stateLock.withLock { stallReason = reason }
+                background.withLock {
+                    workRequested = true
+                    background.broadcast()
+                    background.wait(milliseconds: 100)
+                }
+                EngineStats.bump(stats.stallMicros, by: (monotonicNanoseconds() &- start) / 1000)
+                if let error = stateLock.withLock({ backgroundError }) { throw error }
+                if isClosed { throw CairnError.closed }
+                continue
+            }
+            try switchMemtable()
+            return
+        }
+    }
+
+    /// Freezes the memtable and starts a new one with its own log segment.
+    /// REQUIRES: the caller is the group-commit leader.
+    func switchMemtable() throws {
+        let number = allocateFileNumber()
+        let segment = try openSegment(number)
+        try walLock.withLock {
+            if walDirty { try wal?.sync() }
+            walDirty = false
+            wal?.close()
+            wal = segment
+        }
+        stateLock.withLock {
+            immutables.insert((memtable, memtableLogNumber), at: 0)
+            memtable = MemTable()
+            memtableLogNumber = number
+        }
+        wakeWorker()
+    }
+
+    /// Syncs the log when sync mode "interval" left writes unsynced for
+    /// longer than the interval (called by the background worker).
+    func syncIntervalIfDue() {
+        guard options.sync == .interval else { return }
+        walLock.withLock {
+            guard walDirty, monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000 else { return }
+            if (try? wal?.sync()) != nil {
+                walDirty = false
+                lastSyncNanoseconds = monotonicNanoseconds()
+                EngineStats.bump(stats.walSyncs)
+            }
+        }
+    }
+}

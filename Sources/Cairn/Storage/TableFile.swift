@@ -1,0 +1,78 @@
+import Synchronization
+
+/// One SSTable of a version: its metadata, and its reader once opened.
+///
+/// A table removed by a compaction is marked obsolete; its file is deleted
+/// when the last version, read or iterator holding it lets go (the object
+/// dies), so no reader ever loses a file under its feet.
+final class TableFile: @unchecked Sendable {
+    let number: UInt64
+    let size: UInt64
+    let smallestUserKey: [UInt8]
+    let largestUserKey: [UInt8]
+    let smallestSequence: UInt64
+    let largestSequence: UInt64
+    let entryCount: UInt64
+    let path: String
+    private let context: TableContext
+    private let lock = Lock()
+    private var opened: TableReader?
+    private let obsolete = Atomic<Bool>(false)
+
+    init(number: UInt64, size: UInt64, smallestUserKey: [UInt8], largestUserKey: [UInt8],
+         smallestSequence: UInt64, largestSequence: UInt64, entryCount: UInt64, context: TableContext) {
+        self.number = number
+        self.size = size
+        self.smallestUserKey = smallestUserKey
+        self.largestUserKey = largestUserKey
+        self.smallestSequence = smallestSequence
+        self.largestSequence = largestSequence
+        self.entryCount = entryCount
+        self.context = context
+        path = context.directory + "/" + TableFormat.fileName(number)
+    }
+
+    deinit {
+        if obsolete.load(ordering: .acquiring) {
+            opened = nil
+            try? context.fileSystem.remove(path)
+            context.cache?.evict(table: number)
+        }
+    }
+
+    /// The reader, opening the file on first use.
+    func reader() throws -> TableReader {
+        try lock.withLock {
+            if let opened { return opened }
+            let reader = try TableReader(path: path, number: number, fileSystem: context.fileSystem,
+                                         cache: context.cache, stats: context.stats)
+            opened = reader
+            return reader
+        }
+    }
+
+    func markObsolete() { obsolete.store(true, ordering: .releasing) }
+
+    /// True when the table's key range overlaps [smallest, largest].
+    func overlaps(smallest: UnsafeRawBufferPointer, largest: UnsafeRawBufferPointer) -> Bool {
+        smallestUserKey.withUnsafeBytes { compareBytes($0, largest) <= 0 }
+            && largestUserKey.withUnsafeBytes { compareBytes(smallest, $0) <= 0 }
+    }
+
+    func contains(_ userKey: UnsafeRawBufferPointer) -> Bool { overlaps(smallest: userKey, largest: userKey) }
+}
+
+/// What every table of one database shares.
+final class TableContext: Sendable {
+    let directory: String
+    let fileSystem: FileSystem
+    let cache: BlockCache?
+    let stats: EngineStats
+
+    init(directory: String, fileSystem: FileSystem, cache: BlockCache?, stats: EngineStats) {
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.cache = cache
+        self.stats = stats
+    }
+}

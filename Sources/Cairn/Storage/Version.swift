@@ -1,0 +1,77 @@
+/// The set of live tables, per level, plus the range tombstones already
+/// flushed out of memtables. Immutable: a flush or compaction makes a new
+/// version, and readers keep the one they started with.
+///
+/// Level 0 holds whole flushed memtables, which may overlap; they are kept
+/// newest first. Levels 1 and up hold tables sorted by key that do not
+/// overlap, and every version of a user key lives in one table.
+final class Version: Sendable {
+    static let levelCount = 7
+
+    let levels: [[TableFile]]
+    let rangeTombstones: [RangeTombstone]
+
+    init(levels: [[TableFile]], rangeTombstones: [RangeTombstone]) {
+        precondition(levels.count == Version.levelCount)
+        self.levels = levels
+        self.rangeTombstones = rangeTombstones
+    }
+
+    static let empty = Version(levels: Array(repeating: [], count: levelCount), rangeTombstones: [])
+
+    func bytes(at level: Int) -> UInt64 { levels[level].reduce(0) { $0 + $1.size } }
+
+    /// The tables of `level` overlapping [smallest, largest].
+    func overlapping(level: Int, smallest: UnsafeRawBufferPointer, largest: UnsafeRawBufferPointer) -> [TableFile] {
+        levels[level].filter { $0.overlaps(smallest: smallest, largest: largest) }
+    }
+
+    /// The table of a sorted level (1 and up) that may hold `userKey`.
+    func file(at level: Int, containing userKey: UnsafeRawBufferPointer) -> TableFile? {
+        let files = levels[level]
+        var low = 0, high = files.count
+        while low < high {
+            let mid = (low + high) / 2
+            if files[mid].largestUserKey.withUnsafeBytes({ compareBytes($0, userKey) }) < 0 { low = mid + 1 } else { high = mid }
+        }
+        guard low < files.count, files[low].smallestUserKey.withUnsafeBytes({ compareBytes($0, userKey) }) <= 0 else { return nil }
+        return files[low]
+    }
+}
+
+/// What one read sees: the memtables, the version, and the sequence of its
+/// snapshot, pinned together. Holding it keeps every table file alive.
+final class ReadView {
+    let memtable: MemTable
+    /// Frozen memtables waiting for their flush, newest first.
+    let immutables: [MemTable]
+    let version: Version
+    let sequence: UInt64
+    let rangeTombstones: [RangeTombstone]
+
+    init(memtable: MemTable, immutables: [MemTable], version: Version, sequence: UInt64) {
+        self.memtable = memtable
+        self.immutables = immutables
+        self.version = version
+        self.sequence = sequence
+        var tombstones = version.rangeTombstones
+        tombstones.append(contentsOf: memtable.rangeTombstones)
+        for table in immutables { tombstones.append(contentsOf: table.rangeTombstones) }
+        rangeTombstones = tombstones
+    }
+
+    /// Iterators over every source, newest first.
+    func sources() -> [SourceIterator] {
+        var sources: [SourceIterator] = [.memtable(MemTableIterator(table: memtable))]
+        for table in immutables { sources.append(.memtable(MemTableIterator(table: table))) }
+        for file in version.levels[0] {
+            if let reader = try? file.reader() { sources.append(.table(TableIterator(reader: reader))) } else {
+                sources.append(.level(LevelIterator(files: [file])))  // reports its open error when used
+            }
+        }
+        for level in 1..<Version.levelCount where !version.levels[level].isEmpty {
+            sources.append(.level(LevelIterator(files: version.levels[level])))
+        }
+        return sources
+    }
+}

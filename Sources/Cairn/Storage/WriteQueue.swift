@@ -1,0 +1,78 @@
+/// Group commit. Writers queue up; the writer at the head becomes the
+/// leader, takes the batches queued behind it, commits them as one
+/// write-ahead log record with (under sync "always") one fsync, and wakes
+/// the others with the outcome. Under load from many threads, one fsync
+/// thus serves many writes (LevelDB's and RocksDB's design).
+///
+/// Thread safety: any number of threads may call `submit`. Exactly one
+/// leader runs `commit` at a time, so the commit closure owns the log and
+/// the memtable inserts without further locking.
+final class WriteQueue: @unchecked Sendable {
+    final class Pending {
+        let batch: WriteBatch?
+        let exclusive: (() throws -> Void)?
+        var done = false
+        var error: Error?
+
+        init(batch: WriteBatch?, exclusive: (() throws -> Void)?) {
+            self.batch = batch
+            self.exclusive = exclusive
+        }
+    }
+
+    /// The most bytes one group carries, so a small write behind a huge one
+    /// does not wait for more than it must.
+    static let maxGroupBytes = 1 << 20
+
+    private let condition = Condition()
+    private var queue: [Pending] = []
+
+    /// Commits `batch`, alone or in a group led by another writer.
+    func submit(_ batch: WriteBatch, commit: ([WriteBatch]) throws -> Void) throws {
+        try run(Pending(batch: batch, exclusive: nil), commit: commit)
+    }
+
+    /// Runs `body` as a leader with no batches: nothing else commits meanwhile.
+    func exclusive(_ body: @escaping () throws -> Void) throws {
+        try run(Pending(batch: nil, exclusive: body), commit: { _ in })
+    }
+
+    private func run(_ me: Pending, commit: ([WriteBatch]) throws -> Void) throws {
+        condition.lock()
+        queue.append(me)
+        while !me.done && queue.first !== me { condition.wait() }
+        if me.done {
+            condition.unlock()
+            if let error = me.error { throw error }
+            return
+        }
+        // Leader. Gather the batches queued behind, up to an exclusive request.
+        var group = [me]
+        if me.exclusive == nil {
+            var bytes = me.batch!.encodedSize
+            for pending in queue.dropFirst() {
+                guard let batch = pending.batch, bytes + batch.encodedSize <= WriteQueue.maxGroupBytes else { break }
+                group.append(pending)
+                bytes += batch.encodedSize
+            }
+        }
+        condition.unlock()
+
+        var failure: Error?
+        do {
+            if let exclusive = me.exclusive { try exclusive() } else { try commit(group.map { $0.batch! }) }
+        } catch {
+            failure = error
+        }
+
+        condition.lock()
+        for pending in group {
+            pending.done = true
+            pending.error = failure
+        }
+        queue.removeFirst(group.count)
+        condition.broadcast()
+        condition.unlock()
+        if let failure { throw failure }
+    }
+}

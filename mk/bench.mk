@@ -1,0 +1,47 @@
+# The side-by-side benchmark: Cairn against RocksDB, LevelDB, LMDB and SQLite,
+# each through its own C API (bench/, see bench/README.md). Included by the
+# top-level Makefile, which defines ROOT, BUILD, LIB, LIBDIR and HEADER and
+# builds $(LIB) with `lib`.
+#
+#   make bench N=100000          install the peers, build, run with N keys
+#   make bench-build             install the peers and build, do not run
+#   make bench BENCH_ARGS='--engines=cairn,leveldb --benchmarks=fillseq,readrandom'
+#   make -o lib bench N=100000   the same without rebuilding libcairn.so
+#
+# The peers are Debian's -dev packages, installed by
+# `scripts/install-deps.sh --bench` (never by `make test` or `make demo`).
+# CAIRN_BENCH_OPTIONS='{"key": value}' in the environment adds Cairn open
+# options. A benchmark asserts no speeds: it fails only when an engine fails.
+
+N ?= 1000000
+BENCH_ARGS ?=
+BENCH_CC ?= cc
+BENCH_DIR := $(ROOT)/bench
+BENCH_BUILD := $(BUILD)/bench
+BENCH_BIN := $(BENCH_BUILD)/cairn-bench
+BENCH_DB := $(BUILD)/bench-db
+BENCH_SRCS := $(addprefix $(BENCH_DIR)/,harness.c workload.c engine_cairn.c engine_rocksdb.c \
+	engine_leveldb.c engine_lmdb.c engine_sqlite.c)
+BENCH_OPT := -std=c11 -O2 -Wall -Wextra
+# Expanded when the recipe runs, after bench-deps has installed the packages.
+# Debian's librocksdb-dev and liblmdb-dev ship .pc files, libleveldb-dev does not.
+BENCH_PEER_LIBS = $(shell pkg-config --libs rocksdb lmdb sqlite3 2>/dev/null || echo -lrocksdb -llmdb -lsqlite3) -lleveldb
+BENCH_ROCKSDB_VERSION = $(shell dpkg-query -W -f='$${Version}' librocksdb-dev 2>/dev/null || echo unknown)
+
+.PHONY: bench bench-build bench-deps
+
+bench-deps:
+	@bash scripts/install-deps.sh --bench
+
+bench-build: lib bench-deps
+	@mkdir -p $(BENCH_BUILD)
+	$(BENCH_CC) $(BENCH_OPT) -pthread -I$(ROOT)/include \
+		-DBENCH_ROCKSDB_VERSION='"$(BENCH_ROCKSDB_VERSION)"' \
+		-DBENCH_DEFAULT_DB='"$(BENCH_DB)"' -DBENCH_CFLAGS='"$(BENCH_OPT)"' \
+		-o $(BENCH_BIN) $(BENCH_SRCS) \
+		-L$(LIBDIR) -lcairn -Wl,-rpath,$(LIBDIR) $(BENCH_PEER_LIBS) -lm
+	@echo "built $(BENCH_BIN)"
+
+bench: bench-build
+	@mkdir -p $(BENCH_DB)
+	$(BENCH_BIN) --num=$(N) --db=$(BENCH_DB) $(BENCH_ARGS)
