@@ -10,7 +10,7 @@ final class ModelTests: XCTestCase {
     func testRandomOperationsMatchTheModel() throws {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["CAIRN_SEED"].flatMap { UInt64($0) } ?? 20261121
-        let operations = environment["CAIRN_MODEL_OPS"].flatMap { Int($0) } ?? 30_000
+        let operations = environment["CAIRN_MODEL_OPS"].flatMap { Int($0) } ?? 200_000
         var random = SeededRandom(seed: seed)
         let dir = TemporaryDirectory("model"); defer { dir.remove() }
         var options = DatabaseOptions()
@@ -23,22 +23,22 @@ final class ModelTests: XCTestCase {
 
         for step in 0..<operations {
             let context = "seed \(seed) step \(step)"
-            switch random.next() % 100 {
-            case 0..<40:
+            switch random.next() % 1000 {
+            case 0..<400:
                 let key = randomKey()
                 let value = [UInt8]("v\(step)") + [UInt8](repeating: UInt8(step & 0x7F), count: Int(random.next() % 200))
                 try db.put(key, value)
                 model[key] = value
-            case 40..<50:
+            case 400..<500:
                 let key = randomKey()
                 try db.delete(key)
                 model[key] = nil
-            case 50..<52:
+            case 500..<520:
                 var start = randomKey(), end = randomKey()
                 if start > end { swap(&start, &end) }
                 try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try db.deleteRange(start: s, end: e) } }
                 for key in model.keys where key.lexicographicallyPrecedes(end) && !key.lexicographicallyPrecedes(start) { model[key] = nil }
-            case 52..<57:
+            case 520..<570:
                 var batch = KeyValueBatch()
                 var staged = model
                 for _ in 0..<(1 + random.next() % 20) {
@@ -54,10 +54,10 @@ final class ModelTests: XCTestCase {
                 }
                 try db.write(batch)
                 model = staged
-            case 57..<85:
+            case 570..<880:
                 let key = randomKey()
                 XCTAssertEqual(try db.get(key), model[key], context)
-            case 85..<95:
+            case 880..<990:
                 var start = randomKey(), end = randomKey()
                 if start > end { swap(&start, &end) }
                 let reverse = random.next() % 2 == 0
@@ -71,9 +71,9 @@ final class ModelTests: XCTestCase {
                     .sorted { $0.lexicographicallyPrecedes($1) }
                 if reverse { want.reverse() }
                 XCTAssertEqual(got, want, context)
-            case 95..<97:
+            case 990..<995:
                 try db.flush()
-            case 97..<98:
+            case 995..<997:
                 try db.compactRange()
             default:
                 try db.close()

@@ -38,10 +38,14 @@ func ioError(_ operation: String, _ path: String, errno code: Int32 = errno) -> 
 final class FileHandle: @unchecked Sendable {
     let path: String
     private(set) var descriptor: Int32
+    /// Consulted before every write and sync; tests use it to make the disk
+    /// full or failing without a real disaster (see FaultInjection).
+    let faults: FaultInjection?
 
-    init(path: String, descriptor: Int32) {
+    init(path: String, descriptor: Int32, faults: FaultInjection? = nil) {
         self.path = path
         self.descriptor = descriptor
+        self.faults = faults
     }
 
     deinit { close() }
@@ -63,6 +67,7 @@ final class FileHandle: @unchecked Sendable {
 
     /// Appends all of `bytes` at the end of the file, retrying short writes.
     func append(_ bytes: UnsafeRawBufferPointer) throws {
+        if let faults { try faults.beforeWrite(bytes.count, path: path) }
         var done = 0
         while done < bytes.count {
             let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
@@ -112,6 +117,7 @@ final class FileHandle: @unchecked Sendable {
 
     /// Flushes the file's data to stable storage.
     func sync() throws {
+        if let faults { try faults.beforeSync(path: path) }
         guard fdatasync(descriptor) == 0 else { throw ioError("fsync", path) }
     }
 
@@ -121,7 +127,39 @@ final class FileHandle: @unchecked Sendable {
     }
 }
 
+/// Decides whether a write or sync fails. The engine never makes one; tests
+/// pass one to `POSIXFileSystem(faults:)`.
+final class FaultInjection: @unchecked Sendable {
+    private let lock = Lock()
+    private var remainingBytes: Int?
+    private var failSyncs = false
+
+    init() {}
+
+    /// From now on, writes fail with ENOSPC once `bytes` more were written
+    /// (nil: unlimited again).
+    func setDiskSpace(_ bytes: Int?) { lock.withLock { remainingBytes = bytes } }
+
+    func setSyncFailures(_ fail: Bool) { lock.withLock { failSyncs = fail } }
+
+    func beforeWrite(_ count: Int, path: String) throws {
+        try lock.withLock {
+            guard let remaining = remainingBytes else { return }
+            guard count <= remaining else { throw ioError("write", path, errno: ENOSPC) }
+            remainingBytes = remaining - count
+        }
+    }
+
+    func beforeSync(path: String) throws {
+        try lock.withLock { if failSyncs { throw ioError("fsync", path, errno: EIO) } }
+    }
+}
+
 struct POSIXFileSystem: FileSystem {
+    var faults: FaultInjection?
+
+    init(faults: FaultInjection? = nil) { self.faults = faults }
+
     func kind(of path: String) -> FileKind {
         var info = stat()
         guard stat(path, &info) == 0 else { return .missing }
@@ -158,7 +196,7 @@ struct POSIXFileSystem: FileSystem {
     func create(_ path: String) throws -> FileHandle {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ioError("create", path) }
-        return FileHandle(path: path, descriptor: fd)
+        return FileHandle(path: path, descriptor: fd, faults: faults)
     }
 
     func rename(_ from: String, to: String) throws {

@@ -26,7 +26,8 @@ WRITER = textwrap.dedent(
     import cairn
 
     path, round_number = sys.argv[1], int(sys.argv[2])
-    with cairn.open(path, sync="always") as db:
+    # A small memtable, so that flushes and compactions run while the kills come.
+    with cairn.open(path, sync="always", memtable_size_mb=1) as db:
         print("ready", flush=True)
         i = 0
         while True:
@@ -36,7 +37,7 @@ WRITER = textwrap.dedent(
                         batch.put(f"r{round_number}-b{i}-{part}", f"batch {i}")
                 print(f"batch {i}", flush=True)
             else:
-                db.put(f"r{round_number}-k{i}", f"value {i}")
+                db.put(f"r{round_number}-k{i}", f"value {i}" + "v" * 400)
                 print(f"put {i}", flush=True)
             i += 1
     """
@@ -67,11 +68,11 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
         acknowledged = [line.split() for line in output.splitlines() if line.strip()]
         total_acknowledged += len(acknowledged)
 
-        with cairn.open(path) as db:
+        with cairn.open(path, memtable_size_mb=1) as db:
             for kind, index in acknowledged:
                 i = int(index)
                 if kind == "put":
-                    assert db.get(f"r{round_number}-k{i}") == f"value {i}".encode(), (round_number, i)
+                    assert db.get(f"r{round_number}-k{i}") == (f"value {i}" + "v" * 400).encode(), (round_number, i)
                 else:
                     for part in range(3):
                         assert db.get(f"r{round_number}-b{i}-{part}") == f"batch {i}".encode(), (round_number, i)
