@@ -48,7 +48,7 @@ enum Compression {
         let written: Int
         switch kind {
         case .zstd:
-            let n = ZSTD_compress(scratch.baseAddress!, bound, input.baseAddress!, input.count, zstdLevel)
+            let n = ZstdContexts.shared.withCompressor { ZSTD_compressCCtx($0, scratch.baseAddress!, bound, input.baseAddress!, input.count, zstdLevel) }
             written = ZSTD_isError(n) != 0 ? -1 : n
         case .lz4:
             let n = LZ4_compress_default(input.baseAddress!.assumingMemoryBound(to: CChar.self),
@@ -77,7 +77,7 @@ enum Compression {
         let produced: Int
         switch kind {
         case .zstd:
-            let n = ZSTD_decompress(output.baseAddress!, Int(size), payload.baseAddress!, payload.count)
+            let n = ZstdContexts.shared.withDecompressor { ZSTD_decompressDCtx($0, output.baseAddress!, Int(size), payload.baseAddress!, payload.count) }
             produced = ZSTD_isError(n) != 0 ? -1 : n
         case .lz4:
             let n = LZ4_decompress_safe(payload.baseAddress!.assumingMemoryBound(to: CChar.self),
@@ -92,5 +92,45 @@ enum Compression {
             throw CairnError.corruption("\(what): block does not decompress (\(kind.name))")
         }
         return UnsafeMutableRawBufferPointer(rebasing: output[0..<Int(size)])
+    }
+}
+
+/// Reusable zstd contexts. ZSTD_compress and ZSTD_decompress allocate and
+/// initialize a context of about 100 KiB on every call, which a profile of
+/// point reads showed to cost more than the decompression itself; a small
+/// pool hands each caller a warm one instead.
+final class ZstdContexts: @unchecked Sendable {
+    static let shared = ZstdContexts()
+
+    private let lock = Lock()
+    private var decompressors: [OpaquePointer] = []
+    private var compressors: [OpaquePointer] = []
+    /// Contexts kept for reuse; more concurrent callers get fresh ones.
+    private let keep = 16
+
+    func withDecompressor<T>(_ body: (OpaquePointer) -> T) -> T {
+        let context = lock.withLock { decompressors.popLast() } ?? ZSTD_createDCtx()!
+        defer {
+            let kept = lock.withLock { () -> Bool in
+                guard decompressors.count < keep else { return false }
+                decompressors.append(context)
+                return true
+            }
+            if !kept { ZSTD_freeDCtx(context) }
+        }
+        return body(context)
+    }
+
+    func withCompressor<T>(_ body: (OpaquePointer) -> T) -> T {
+        let context = lock.withLock { compressors.popLast() } ?? ZSTD_createCCtx()!
+        defer {
+            let kept = lock.withLock { () -> Bool in
+                guard compressors.count < keep else { return false }
+                compressors.append(context)
+                return true
+            }
+            if !kept { ZSTD_freeCCtx(context) }
+        }
+        return body(context)
     }
 }

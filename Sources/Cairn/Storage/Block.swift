@@ -39,6 +39,79 @@ final class Block: @unchecked Sendable {
     func restart(_ index: Int) -> Int {
         Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: restartsOffset + index * 4, as: UInt32.self)))
     }
+
+    /// Decodes the varint at `offset`, moving it past; CORRUPTION when it
+    /// runs past the entries.
+    @inline(__always)
+    func varint(_ offset: inout Int) throws -> Int {
+        let base = UnsafeRawPointer(storage.baseAddress!)
+        var result = 0
+        var shift = 0
+        while true {
+            guard offset < restartsOffset, shift <= 28 else { throw CairnError.corruption("\(what): bad varint in block") }
+            let byte = base.load(fromByteOffset: offset, as: UInt8.self)
+            offset += 1
+            result |= Int(byte & 0x7F) << shift
+            if byte < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    /// The point-read path: finds the first entry whose key is >= `target`
+    /// under `compare` and calls `body` with its key and value (views valid
+    /// for the call), or returns nil when every key is smaller.
+    ///
+    /// Binary search compares restart keys in place (they share no prefix);
+    /// only the scan after the last restart before `target` rebuilds keys,
+    /// into a buffer on the stack for keys up to 512 bytes.
+    func find<T>(_ target: UnsafeRawBufferPointer,
+                 compare: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Int,
+                 _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        let base = UnsafeRawPointer(storage.baseAddress!)
+        var low = 0, high = restartCount - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            var offset = restart(mid)
+            let shared = try varint(&offset)
+            let unshared = try varint(&offset)
+            _ = try varint(&offset)
+            guard shared == 0, unshared <= restartsOffset - offset else { throw CairnError.corruption("\(what): bad restart entry") }
+            if compare(UnsafeRawBufferPointer(start: base + offset, count: unshared), target) < 0 { low = mid } else { high = mid - 1 }
+        }
+        var offset = restart(low)
+        guard offset <= restartsOffset else { throw CairnError.corruption("\(what): restart out of range") }
+        return try withUnsafeTemporaryAllocation(byteCount: 512, alignment: 8) { stack in
+            var heap: UnsafeMutableRawBufferPointer?
+            defer { heap?.deallocate() }
+            var key = stack
+            var keyLength = 0
+            while offset < restartsOffset {
+                let shared = try varint(&offset)
+                let unshared = try varint(&offset)
+                let valueLength = try varint(&offset)
+                guard shared <= keyLength, unshared <= restartsOffset - offset, valueLength <= restartsOffset - offset - unshared else {
+                    throw CairnError.corruption("\(what): bad entry at byte \(offset)")
+                }
+                let length = shared + unshared
+                if length > key.count {
+                    let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(length, key.count * 2), alignment: 8)
+                    bigger.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: keyLength)
+                    heap?.deallocate()
+                    heap = bigger
+                    key = bigger
+                }
+                (key.baseAddress! + shared).copyMemory(from: base + offset, byteCount: unshared)
+                keyLength = length
+                offset += unshared
+                let fullKey = UnsafeRawBufferPointer(start: key.baseAddress, count: keyLength)
+                if compare(fullKey, target) >= 0 {
+                    return try body(fullKey, UnsafeRawBufferPointer(start: base + offset, count: valueLength))
+                }
+                offset += valueLength
+            }
+            return nil
+        }
+    }
 }
 
 /// Walks the entries of one block in either direction. Keys are rebuilt
@@ -69,17 +142,17 @@ struct BlockIterator {
             isValid = false
             return false
         }
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: block.bytes[current..<block.restartsOffset]), what: block.what)
-        let shared = Int(try reader.readVarint())
-        let unshared = Int(try reader.readVarint())
-        let valueLength = Int(try reader.readVarint())
-        guard shared <= key.count, unshared <= reader.remaining, valueLength <= reader.remaining - unshared else {
+        var offset = current
+        let shared = try block.varint(&offset)
+        let unshared = try block.varint(&offset)
+        let valueLength = try block.varint(&offset)
+        let limit = block.restartsOffset
+        guard shared <= key.count, unshared <= limit - offset, valueLength <= limit - offset - unshared else {
             throw CairnError.corruption("\(block.what): bad entry at byte \(current)")
         }
-        let suffix = try reader.readBytes(unshared)
         key.removeSubrange(shared...)
-        key.append(contentsOf: suffix)
-        let valueStart = current + reader.offset
+        key.append(contentsOf: UnsafeRawBufferPointer(start: block.storage.baseAddress! + offset, count: unshared))
+        let valueStart = offset + unshared
         valueRange = valueStart..<(valueStart + valueLength)
         next = valueRange.upperBound
         isValid = true

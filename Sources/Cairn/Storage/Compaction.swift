@@ -220,7 +220,10 @@ extension StorageEngine {
     func install(_ edited: Version, removing removed: [TableFile]) throws {
         let logNumber = stateLock.withLock { immutables.last?.logNumber ?? memtableLogNumber }
         try manifestFor(edited, logNumber: logNumber).write(directory: directory, fileSystem: fileSystem)
-        stateLock.withLock { version = edited }
+        stateLock.withLock {
+            version = edited
+            cachedReadState = nil
+        }
         for file in removed { file.markObsolete() }
     }
 

@@ -21,17 +21,20 @@ enum InternalKey {
         out.appendUInt64LE(sequence << 8 | UInt64(kind))
     }
 
+    /// The user key; a key shorter than a trailer (only in a damaged file)
+    /// reads as all user key, so comparing it can never trap.
     @inline(__always)
     static func userKey(_ internalKey: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: internalKey[0..<(internalKey.count - trailerSize)])
+        UnsafeRawBufferPointer(start: internalKey.baseAddress, count: max(0, internalKey.count - trailerSize))
     }
 
     @inline(__always)
     static func trailer(_ internalKey: UnsafeRawBufferPointer) -> UInt64 {
-        UInt64(littleEndian: internalKey.loadUnaligned(fromByteOffset: internalKey.count - trailerSize, as: UInt64.self))
+        guard internalKey.count >= trailerSize else { return 0 }
+        return UInt64(littleEndian: internalKey.loadUnaligned(fromByteOffset: internalKey.count - trailerSize, as: UInt64.self))
     }
 
-    /// Internal-key order. REQUIRES: both are at least 8 bytes.
+    /// Internal-key order.
     @inline(__always)
     static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         let c = compareBytes(userKey(a), userKey(b))

@@ -83,6 +83,7 @@ extension StorageEngine {
             stateLock.withLock {
                 version = edited
                 immutables.removeLast()
+                cachedReadState = nil
             }
             for name in try fileSystem.listDirectory(directory) {
                 if let number = StorageEngine.walNumber(fromFileName: name), number < logNumber { try fileSystem.remove(path(name)) }

@@ -6,7 +6,14 @@ extension StorageEngine {
     func readView() throws -> ReadView {
         guard !isClosed else { throw CairnError.closed }
         return stateLock.withLock {
-            ReadView(memtable: memtable, immutables: immutables.map { $0.table }, version: version, sequence: visibleSequence)
+            let state: ReadState
+            if let cached = cachedReadState {
+                state = cached
+            } else {
+                state = ReadState(memtable: memtable, immutables: immutables.map { $0.table }, version: version)
+                cachedReadState = state
+            }
+            return ReadView(state: state, sequence: visibleSequence)
         }
     }
 
@@ -33,12 +40,16 @@ extension StorageEngine {
         }
         // Tables: level 0 newest first, then one candidate per sorted level.
         let hash = Hash64.hash(key)
-        var lookup = [UInt8]()
-        lookup.reserveCapacity(key.count + InternalKey.trailerSize)
-        InternalKey.append(userKey: key, sequence: snapshot, kind: 0xFF, to: &lookup)
-        return try lookup.withUnsafeBytes { lookupKey in
+        let lookupLength = key.count + InternalKey.trailerSize
+        return try withUnsafeTemporaryAllocation(byteCount: lookupLength, alignment: 8) { buffer in
+            // The lookup key: (key, snapshot), so a seek lands on the newest
+            // version the snapshot may see.
+            if key.count > 0 { buffer.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: key.count) }
+            buffer.storeBytes(of: (snapshot << 8 | 0xFF).littleEndian, toByteOffset: key.count, as: UInt64.self)
+            let lookupKey = UnsafeRawBufferPointer(buffer)
+            let levels = view.version.levels
             for level in 0..<Version.levelCount {
-                let files = view.version.levels[level]
+                let files = levels[level]
                 if files.isEmpty { continue }
                 if level == 0 {
                     for file in files where file.contains(key) {

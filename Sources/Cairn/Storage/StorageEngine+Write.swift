@@ -105,6 +105,7 @@ extension StorageEngine {
             immutables.insert((memtable, memtableLogNumber), at: 0)
             memtable = MemTable()
             memtableLogNumber = number
+            cachedReadState = nil
         }
         wakeWorker()
     }

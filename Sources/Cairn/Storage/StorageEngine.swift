@@ -70,6 +70,9 @@ final class StorageEngine: @unchecked Sendable {
     var snapshots: [UInt64: Int] = [:]
     /// Set when background work failed; writes then fail with it.
     var backgroundError: CairnError?
+    /// The sources readers share; nil after any change to them, rebuilt by
+    /// the next read (see ReadState).
+    var cachedReadState: ReadState?
     var stallReason = ""
 
     // MARK: Owned by the group-commit leader
@@ -248,7 +251,14 @@ final class StorageEngine: @unchecked Sendable {
             case .deleteRange:
                 guard compareBytes(op.key, op.value) < 0 else { return }
                 let tombstone = RangeTombstone(start: Array(op.key), end: Array(op.value), sequence: sequence)
-                if lockState { stateLock.withLock { table.addRangeTombstone(tombstone) } } else { table.addRangeTombstone(tombstone) }
+                if lockState {
+                    stateLock.withLock {
+                        table.addRangeTombstone(tombstone)
+                        cachedReadState = nil
+                    }
+                } else {
+                    table.addRangeTombstone(tombstone)
+                }
             }
         }
         return header.count == 0 ? header.firstSequence &- 1 : last

@@ -84,21 +84,18 @@ final class TableReader: @unchecked Sendable {
             if let stats { EngineStats.bump(stats.bloomUseful) }
             return nil
         }
-        var indexIterator = makeIndexIterator()
-        try indexIterator.seek(lookupKey, compare: InternalKey.compare)
-        guard indexIterator.isValid else { return nil }
-        let handle = try TableFormat.BlockHandle.decode(indexIterator.value, what: path)
+        let found = try index.find(lookupKey, compare: InternalKey.compare) { _, value in
+            try TableFormat.BlockHandle.decode(value, what: path)
+        }
+        guard let handle = found else { return nil }
         let block = try dataBlock(handle)
-        var iterator = BlockIterator(block: block)
-        try iterator.seek(lookupKey, compare: InternalKey.compare)
-        guard iterator.isValid else { return nil }
-        return try iterator.key.withUnsafeBytes { key in
+        return try block.find(lookupKey, compare: InternalKey.compare) { key, value -> TableEntry? in
             guard key.count >= InternalKey.trailerSize, compareBytes(InternalKey.userKey(key), userKey) == 0 else {
                 if let stats { EngineStats.bump(stats.bloomFalsePositives) }
                 return nil
             }
-            return try TableEntry(trailer: InternalKey.trailer(key), value: iterator.value, block: block, what: path)
-        }
+            return try TableEntry(trailer: InternalKey.trailer(key), value: value, block: block, what: path)
+        } ?? nil
     }
 }
 

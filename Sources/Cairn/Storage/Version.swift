@@ -39,21 +39,22 @@ final class Version: Sendable {
     }
 }
 
-/// What one read sees: the memtables, the version, and the sequence of its
-/// snapshot, pinned together. Holding it keeps every table file alive.
-final class ReadView {
+/// The sources a read looks at: the memtables and the version, plus every
+/// range tombstone among them. Built once per change of any of them (a
+/// memtable switch, a flush, a compaction, a range delete) and shared by
+/// every read until the next change, so a point read allocates nothing.
+/// Holding it keeps every table file alive.
+final class ReadState: @unchecked Sendable {
     let memtable: MemTable
     /// Frozen memtables waiting for their flush, newest first.
     let immutables: [MemTable]
     let version: Version
-    let sequence: UInt64
     let rangeTombstones: [RangeTombstone]
 
-    init(memtable: MemTable, immutables: [MemTable], version: Version, sequence: UInt64) {
+    init(memtable: MemTable, immutables: [MemTable], version: Version) {
         self.memtable = memtable
         self.immutables = immutables
         self.version = version
-        self.sequence = sequence
         var tombstones = version.rangeTombstones
         tombstones.append(contentsOf: memtable.rangeTombstones)
         for table in immutables { tombstones.append(contentsOf: table.rangeTombstones) }
@@ -74,4 +75,16 @@ final class ReadView {
         }
         return sources
     }
+}
+
+/// What one read sees: the shared sources and the sequence of its snapshot.
+struct ReadView {
+    let state: ReadState
+    let sequence: UInt64
+
+    var memtable: MemTable { state.memtable }
+    var immutables: [MemTable] { state.immutables }
+    var version: Version { state.version }
+    var rangeTombstones: [RangeTombstone] { state.rangeTombstones }
+    func sources() -> [SourceIterator] { state.sources() }
 }

@@ -1,0 +1,52 @@
+import XCTest
+@testable import Cairn
+
+/// Checksums, varints and compression: the byte-level pieces of every file.
+final class EncodingTests: XCTestCase {
+    func testCRC32CMatchesKnownVectorsAndThePortableTable() {
+        // RFC 3720 test vector: 32 bytes of zeros.
+        XCTAssertEqual([UInt8](repeating: 0, count: 32).withUnsafeBytes { CRC32C.checksum($0) }, 0x8A91_36AA)
+        XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32C.checksum($0) }, 0xE306_9283)
+        var random = SeededRandom(seed: 7)
+        for length in [0, 1, 7, 8, 9, 63, 64, 1000, 4096] {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            bytes.withUnsafeBytes { XCTAssertEqual(CRC32C.checksum($0), CRC32C.portableChecksum($0), "length \(length)") }
+        }
+    }
+
+    func testCompressionRoundTripsAndRejectsDamage() throws {
+        let text = Array(String(repeating: "cairn stores keys and values; ", count: 200).utf8)
+        for kind in [CompressionKind.zstd, .lz4] {
+            var stored: [UInt8] = []
+            XCTAssertTrue(text.withUnsafeBytes { Compression.compress($0, kind: kind, into: &stored) })
+            XCTAssertLessThan(stored.count, text.count / 4)
+            let restored = try stored.withUnsafeBytes { try Compression.decompress($0, kind: kind, what: "test") }
+            XCTAssertEqual(Array(restored), text)
+            restored.deallocate()
+            // Damage is the block checksum's to catch; the decompressor must
+            // only never read or write out of bounds: an error, or the
+            // declared number of (wrong) bytes.
+            stored[stored.count / 2] ^= 0xFF
+            stored[stored.count / 3] ^= 0x55
+            stored[1] ^= 0x0F
+            if let damaged = try? stored.withUnsafeBytes({ try Compression.decompress($0, kind: kind, what: "test") }) {
+                XCTAssertNotEqual(Array(damaged), text)
+                damaged.deallocate()
+            }
+        }
+    }
+
+    func testBloomFilterHasNoFalseNegativesAndFewFalsePositives() {
+        let keys = (0..<10_000).map { [UInt8]("key-\($0)") }
+        var filter: [UInt8] = []
+        BloomFilter.build(hashes: keys.map { $0.withUnsafeBytes { Hash64.hash($0) } }, bitsPerKey: 10, into: &filter)
+        filter.withUnsafeBytes { bits in
+            for key in keys { XCTAssertTrue(BloomFilter.mayContain(bits, hash: key.withUnsafeBytes { Hash64.hash($0) })) }
+            var falsePositives = 0
+            for i in 0..<10_000 where BloomFilter.mayContain(bits, hash: [UInt8]("absent-\(i)").withUnsafeBytes { Hash64.hash($0) }) {
+                falsePositives += 1
+            }
+            XCTAssertLessThan(falsePositives, 200, "about 1% expected at 10 bits per key")
+        }
+    }
+}
