@@ -99,11 +99,13 @@ extension StorageEngine {
 
         var sources: [SourceIterator] = []
         if compaction.level == 0 {
-            for file in compaction.inputs { sources.append(.table(TableIterator(reader: try file.reader()))) }
+            for file in compaction.inputs { sources.append(.table(TableIterator(reader: try file.reader(), fillCache: false))) }
         } else {
-            sources.append(.level(LevelIterator(files: compaction.inputs)))
+            sources.append(.level(LevelIterator(files: compaction.inputs, fillCache: false)))
         }
-        if !compaction.nextLevelInputs.isEmpty { sources.append(.level(LevelIterator(files: compaction.nextLevelInputs))) }
+        if !compaction.nextLevelInputs.isEmpty {
+            sources.append(.level(LevelIterator(files: compaction.nextLevelInputs, fillCache: false)))
+        }
         let merged = MergingIterator(sources: sources, reverse: false)
         try merged.seekToFirst()
 

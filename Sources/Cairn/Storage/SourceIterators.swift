@@ -49,8 +49,11 @@ final class TableIterator {
     private var seekKey: [UInt8] = []
     private(set) var isValid = false
 
-    init(reader: TableReader) {
+    private let fillCache: Bool
+
+    init(reader: TableReader, fillCache: Bool = true) {
         self.reader = reader
+        self.fillCache = fillCache
         index = reader.makeIndexIterator()
     }
 
@@ -68,7 +71,7 @@ final class TableIterator {
             return false
         }
         let handle = try TableFormat.BlockHandle.decode(index.value, what: reader.path)
-        data = BlockIterator(block: try reader.dataBlock(handle))
+        data = BlockIterator(block: try reader.dataBlock(handle, fillCache: fillCache))
         return true
     }
 
@@ -170,10 +173,14 @@ final class TableIterator {
 /// table only when the walk reaches it.
 final class LevelIterator {
     let files: [TableFile]
+    private let fillCache: Bool
     private var fileIndex = 0
     private var current: TableIterator?
 
-    init(files: [TableFile]) { self.files = files }
+    init(files: [TableFile], fillCache: Bool = true) {
+        self.files = files
+        self.fillCache = fillCache
+    }
 
     var isValid: Bool { current?.isValid ?? false }
     var userKey: UnsafeRawBufferPointer { current!.userKey }
@@ -185,7 +192,7 @@ final class LevelIterator {
     private func open(_ index: Int) throws -> TableIterator? {
         guard index >= 0, index < files.count else { return nil }
         fileIndex = index
-        return TableIterator(reader: try files[index].reader())
+        return TableIterator(reader: try files[index].reader(), fillCache: fillCache)
     }
 
     func seekToFirst() throws {

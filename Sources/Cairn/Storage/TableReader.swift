@@ -58,15 +58,17 @@ final class TableReader: @unchecked Sendable {
         }
     }
 
-    /// The data block at `handle`, from the cache or the file.
-    func dataBlock(_ handle: TableFormat.BlockHandle) throws -> Block {
+    /// The data block at `handle`, from the cache or the file. Compactions
+    /// pass `fillCache: false`, so one pass over old tables does not evict
+    /// the blocks readers use.
+    func dataBlock(_ handle: TableFormat.BlockHandle, fillCache: Bool = true) throws -> Block {
         if let cache, let block = cache.lookup(table: number, offset: handle.offset) {
             if let stats { EngineStats.bump(stats.blockCacheHits) }
             return block
         }
         if let stats { EngineStats.bump(stats.blockCacheMisses) }
         let block = try Block(storage: try TableReader.readStored(file: file, handle: handle, fileSize: fileSize, path: path), what: path)
-        cache?.insert(table: number, offset: handle.offset, block: block)
+        if fillCache { cache?.insert(table: number, offset: handle.offset, block: block) }
         return block
     }
 
