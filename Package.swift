@@ -39,6 +39,7 @@ let package = Package(
             dependencies: ["CCairn", "Cairn"],
             path: "Sources/CairnABI",
             exclude: ["exports.map"],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])],
             linkerSettings: [
                 // Export only the cairn_* functions of include/cairn.h.
                 .unsafeFlags(["-Xlinker", "--version-script=\(exportsMap)"]),

@@ -135,6 +135,10 @@ struct BlockIterator {
 
     var value: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: block.bytes[valueRange]) }
 
+    /// The current key as a view into the iterator's key buffer, valid
+    /// until the iterator moves (the buffer is only changed by moves).
+    var keyBytes: UnsafeRawBufferPointer { key.withUnsafeBytes { $0 } }
+
     /// Decodes the entry at `next`, with `key` holding the previous key.
     private mutating func decodeNext() throws -> Bool {
         current = next

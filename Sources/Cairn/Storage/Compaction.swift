@@ -97,14 +97,14 @@ extension StorageEngine {
             return
         }
 
-        var sources: [SourceIterator] = []
+        var sources: [EntryIterator] = []
         if compaction.level == 0 {
-            for file in compaction.inputs { sources.append(.table(TableIterator(reader: try file.reader(), fillCache: false))) }
+            for file in compaction.inputs { sources.append(TableIterator(reader: try file.reader(), fillCache: false)) }
         } else {
-            sources.append(.level(LevelIterator(files: compaction.inputs, fillCache: false)))
+            sources.append(LevelIterator(files: compaction.inputs, fillCache: false))
         }
         if !compaction.nextLevelInputs.isEmpty {
-            sources.append(.level(LevelIterator(files: compaction.nextLevelInputs, fillCache: false)))
+            sources.append(LevelIterator(files: compaction.nextLevelInputs, fillCache: false))
         }
         let merged = MergingIterator(sources: sources, reverse: false)
         try merged.seekToFirst()

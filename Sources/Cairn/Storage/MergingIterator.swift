@@ -5,17 +5,17 @@
 /// (`seekToFirst`, `seek`, ...) re-heaps all sources.
 final class MergingIterator {
     let reverse: Bool
-    private let sources: [SourceIterator]
+    private let sources: [EntryIterator]
     private var heap: [Int] = []
 
-    init(sources: [SourceIterator], reverse: Bool) {
+    init(sources: [EntryIterator], reverse: Bool) {
         self.sources = sources
         self.reverse = reverse
         heap.reserveCapacity(sources.count)
     }
 
     var isValid: Bool { !heap.isEmpty }
-    var top: SourceIterator { sources[heap[0]] }
+    var top: EntryIterator { sources[heap[0]] }
 
     /// Whether source a comes before source b in this iterator's direction.
     @inline(__always)

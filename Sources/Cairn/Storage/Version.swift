@@ -62,16 +62,16 @@ final class ReadState: @unchecked Sendable {
     }
 
     /// Iterators over every source, newest first.
-    func sources() -> [SourceIterator] {
-        var sources: [SourceIterator] = [.memtable(MemTableIterator(table: memtable))]
-        for table in immutables { sources.append(.memtable(MemTableIterator(table: table))) }
+    func sources() -> [EntryIterator] {
+        var sources: [EntryIterator] = [MemTableIterator(table: memtable)]
+        for table in immutables { sources.append(MemTableIterator(table: table)) }
         for file in version.levels[0] {
-            if let reader = try? file.reader() { sources.append(.table(TableIterator(reader: reader))) } else {
-                sources.append(.level(LevelIterator(files: [file])))  // reports its open error when used
+            if let reader = try? file.reader() { sources.append(TableIterator(reader: reader)) } else {
+                sources.append(LevelIterator(files: [file]))  // reports its open error when used
             }
         }
         for level in 1..<Version.levelCount where !version.levels[level].isEmpty {
-            sources.append(.level(LevelIterator(files: version.levels[level])))
+            sources.append(LevelIterator(files: version.levels[level]))
         }
         return sources
     }
@@ -86,5 +86,5 @@ struct ReadView {
     var immutables: [MemTable] { state.immutables }
     var version: Version { state.version }
     var rangeTombstones: [RangeTombstone] { state.rangeTombstones }
-    func sources() -> [SourceIterator] { state.sources() }
+    func sources() -> [EntryIterator] { state.sources() }
 }
