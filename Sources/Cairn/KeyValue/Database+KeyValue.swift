@@ -25,7 +25,7 @@ extension Database {
     /// Stores `value` under `key`; with a positive `ttlMillis` the key reads
     /// as absent once that many milliseconds have passed.
     public func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64 = 0) throws {
-        var batch = KeyValueBatch()
+        var batch = KeyValueBatch(reservingCapacity: key.count + value.count + 2 * Varint.maxLength + 9)
         try batch.put(key: key, value: value, ttlMillis: ttlMillis)
         try write(batch)
     }

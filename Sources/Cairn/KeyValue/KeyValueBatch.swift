@@ -9,6 +9,10 @@ public struct KeyValueBatch: Sendable {
 
     public init() {}
 
+    init(reservingCapacity bytes: Int) {
+        storage = WriteBatch(reservingCapacity: bytes)
+    }
+
     public var count: Int { storage.count }
 
     public mutating func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64 = 0) throws {

@@ -84,6 +84,17 @@ extension StorageEngine {
     func run(_ compaction: Compaction, allowTrivialMove: Bool = true) throws {
         let start = monotonicNanoseconds()
         let current = stateLock.withLock { version }
+        // Level-0 tables that overlap neither each other nor level 1 (as
+        // sequential inserts make them) move down without a rewrite.
+        if allowTrivialMove && compaction.level == 0 && compaction.nextLevelInputs.isEmpty && Compaction.disjoint(compaction.inputs) {
+            var levels = current.levels
+            levels[0].removeAll { file in compaction.inputs.contains { $0 === file } }
+            levels[1].append(contentsOf: compaction.inputs)
+            levels[1].sort { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
+            try install(Version(levels: levels, rangeTombstones: current.rangeTombstones), removing: [])
+            EngineStats.bump(stats.trivialMoves, by: UInt64(compaction.inputs.count))
+            return
+        }
         // A lone table with nothing below it moves down without a rewrite.
         if allowTrivialMove && compaction.level > 0 && compaction.inputs.count == 1 && compaction.nextLevelInputs.isEmpty {
             var levels = current.levels
@@ -271,6 +282,15 @@ extension StorageEngine {
 }
 
 extension Compaction {
+    /// True when no two of `files` overlap.
+    static func disjoint(_ files: [TableFile]) -> Bool {
+        let sorted = files.sorted { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where !a.largestUserKey.lexicographicallyPrecedes(b.smallestUserKey) {
+            return false
+        }
+        return true
+    }
+
     /// The smallest and largest user keys of `files`.
     static func range(of files: [TableFile]) -> ([UInt8], [UInt8]) {
         var smallest = files[0].smallestUserKey, largest = files[0].largestUserKey

@@ -16,12 +16,12 @@ extension StorageEngine {
     }
 
     /// Runs as the group-commit leader: one log record for the whole group.
-    private func commit(_ group: [WriteBatch]) throws {
+    private func commit(_ group: [WriteQueue.Pending]) throws {
         guard !isClosed else { throw CairnError.closed }
         if let error = stateLock.withLock({ backgroundError }) { throw error }
         try makeRoomForWrite()
         let first = nextSequence
-        let count = group.reduce(0) { $0 + $1.count }
+        let count = group.reduce(0) { $0 + $1.batch!.count }
         WriteBatch.walPayload(of: group, firstSequence: first, now: currentTimeMillis(), into: &payloadBuffer)
         let table = stateLock.withLock { memtable }
         try walLock.withLock {
@@ -48,7 +48,7 @@ extension StorageEngine {
         stateLock.withLock { visibleSequence = last }
         EngineStats.bump(stats.writes, by: UInt64(group.count))
         EngineStats.bump(stats.writeGroups)
-        EngineStats.bump(stats.bytesWritten, by: UInt64(group.reduce(0) { $0 + $1.payloadBytes }))
+        EngineStats.bump(stats.bytesWritten, by: UInt64(group.reduce(0) { $0 + $1.batch!.payloadBytes }))
         EngineStats.bump(stats.walBytesWritten, by: UInt64(payloadBuffer.count + RecordFormat.headerSize))
     }
 

@@ -34,6 +34,12 @@ public struct WriteBatch: Sendable {
 
     public init() {}
 
+    /// A batch with room for `bytes` of encoded operations, so that a
+    /// single put encodes with one allocation.
+    public init(reservingCapacity bytes: Int) {
+        encoded.reserveCapacity(bytes)
+    }
+
     public var isEmpty: Bool { count == 0 }
 
     /// Bytes of the encoded operations.
@@ -78,11 +84,11 @@ public struct WriteBatch: Sendable {
     /// The WAL payload of a group of batches committed together:
     /// `u64 LE first sequence | varint count | operations`, with every TTL
     /// turned into an absolute expiry counted from `now`.
-    static func walPayload(of group: [WriteBatch], firstSequence: UInt64, now: Int64, into out: inout [UInt8]) {
+    static func walPayload(of group: [WriteQueue.Pending], firstSequence: UInt64, now: Int64, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         out.appendUInt64LE(firstSequence)
-        Varint.append(UInt64(group.reduce(0) { $0 + $1.count }), to: &out)
-        for batch in group { batch.appendOperations(now: now, to: &out) }
+        Varint.append(UInt64(group.reduce(0) { $0 + $1.batch!.count }), to: &out)
+        for pending in group { pending.batch!.appendOperations(now: now, to: &out) }
     }
 
     private func appendOperations(now: Int64, to out: inout [UInt8]) {

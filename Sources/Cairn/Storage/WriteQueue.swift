@@ -28,7 +28,7 @@ final class WriteQueue: @unchecked Sendable {
     private var queue: [Pending] = []
 
     /// Commits `batch`, alone or in a group led by another writer.
-    func submit(_ batch: WriteBatch, commit: ([WriteBatch]) throws -> Void) throws {
+    func submit(_ batch: WriteBatch, commit: ([Pending]) throws -> Void) throws {
         try run(Pending(batch: batch, exclusive: nil), commit: commit)
     }
 
@@ -37,7 +37,7 @@ final class WriteQueue: @unchecked Sendable {
         try run(Pending(batch: nil, exclusive: body), commit: { _ in })
     }
 
-    private func run(_ me: Pending, commit: ([WriteBatch]) throws -> Void) throws {
+    private func run(_ me: Pending, commit: ([Pending]) throws -> Void) throws {
         condition.lock()
         queue.append(me)
         while !me.done && queue.first !== me { condition.wait() }
@@ -60,7 +60,7 @@ final class WriteQueue: @unchecked Sendable {
 
         var failure: Error?
         do {
-            if let exclusive = me.exclusive { try exclusive() } else { try commit(group.map { $0.batch! }) }
+            if let exclusive = me.exclusive { try exclusive() } else { try commit(group) }
         } catch {
             failure = error
         }
