@@ -199,6 +199,9 @@ typedef struct cairn_db cairn_db;
 **                          uncompressed blocks; 0 turns it off.
 **     "level_size_ratio":  integer 2..100, default 10: each level holds
 **                          this many times the bytes of the one above.
+**     "max_open_tables":   integer 16..1000000, default 1000: the most
+**                          tables with open files (descriptors) at once;
+**                          the least recently read are closed beyond it.
 **   out_db        out: the new handle; set to NULL on failure.
 **   errmsg        out, optional: see CONVENTIONS.
 **

@@ -22,11 +22,13 @@ public struct DatabaseOptions: Sendable {
     public var blockCacheMB = 8
     /// Each level holds this many times the bytes of the one above.
     public var levelSizeRatio = 10
+    /// The most tables with open files at once.
+    public var maxOpenTables = 1000
 
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio"]
+                               "block_size", "compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -56,6 +58,7 @@ public struct DatabaseOptions: Sendable {
             case "bloom_bits_per_key": options.bloomBitsPerKey = try integer(value, key, 0...64)
             case "block_cache_mb": options.blockCacheMB = try integer(value, key, 0...(1 << 20))
             case "level_size_ratio": options.levelSizeRatio = try integer(value, key, 2...100)
+            case "max_open_tables": options.maxOpenTables = try integer(value, key, 16...1_000_000)
             default:
                 throw CairnError.invalidArgument("unknown option '\(key)' (known: \(names.joined(separator: ", ")))")
             }
@@ -87,6 +90,7 @@ public struct DatabaseOptions: Sendable {
         engine.table.bloomBitsPerKey = bloomBitsPerKey
         engine.blockCacheBytes = blockCacheMB << 20
         engine.levelSizeRatio = levelSizeRatio
+        engine.maxOpenTables = maxOpenTables
         return engine
     }
 }

@@ -182,3 +182,27 @@ final class RecoveryTests: XCTestCase {
         try db.close()
     }
 }
+
+/// The table cache keeps open files within max_open_tables.
+final class TableCacheTests: XCTestCase {
+    func testOpenTablesStayWithinTheBoundAndReadsStillWork() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        var options = DatabaseOptions()
+        options.sync = .never
+        options.memtableSizeMB = 1
+        options.maxOpenTables = 16
+        let db = try Database.open(path: dir.path, options: options)
+        defer { try? db.close() }
+        // Many small disjoint tables: each flush holds one key range.
+        for table in 0..<40 {
+            for i in 0..<50 { try db.put([UInt8](String(format: "t%03d-%04d", table, i)), [UInt8](repeating: 0x61, count: 100)) }
+            try db.flush()
+        }
+        XCTAssertGreaterThan(db.engine.levelSummaries().reduce(0) { $0 + $1.tables }, 16)
+        for table in 0..<40 {
+            XCTAssertEqual(try db.get([UInt8](String(format: "t%03d-%04d", table, 7))), [UInt8](repeating: 0x61, count: 100))
+        }
+        XCTAssertLessThanOrEqual(db.engine.context.tables.openTables, 16)
+        XCTAssertGreaterThan(db.engine.stats.tableCacheEvictions.load(ordering: .relaxed), 0)
+    }
+}

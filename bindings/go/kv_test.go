@@ -1,7 +1,12 @@
 package cairn
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -228,5 +233,43 @@ func TestStats(t *testing.T) {
 	}
 	if n, _ := stats["puts"].(json.Number).Int64(); n < 2 {
 		t.Errorf("puts = %v, want >= 2", stats["puts"])
+	}
+}
+
+func TestFlushCompactRangeAndMetrics(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "db"), &Options{Sync: "never", MemtableSizeMB: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := 0; i < 5000; i++ {
+		if err := db.Put([]byte(fmt.Sprintf("k%05d", i)), bytes.Repeat([]byte("v"), 200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5000; i += 2 {
+		if err := db.Delete([]byte(fmt.Sprintf("k%05d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.CompactRange(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	text, err := db.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "# TYPE cairn_puts_total counter") || !strings.Contains(text, "\ncairn_puts_total 5000\n") {
+		t.Fatalf("metrics lack cairn_puts_total 5000:\n%s", text)
+	}
+	if _, err := db.Get([]byte("k00002")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted key after compaction: %v", err)
+	}
+	db.Close()
+	if _, err := db.Metrics(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Metrics after Close: %v, want ErrClosed", err)
 	}
 }

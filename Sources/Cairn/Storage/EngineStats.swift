@@ -32,6 +32,7 @@ final class EngineStats: Sendable {
     let getLatency = Histogram()
     let flushLatency = Histogram()
     let compactionLatency = Histogram()
+    let tableCacheEvictions = Atomic<UInt64>(0)
     let blockCacheHits = Atomic<UInt64>(0)
     let blockCacheMisses = Atomic<UInt64>(0)
     let bloomUseful = Atomic<UInt64>(0)

@@ -65,6 +65,8 @@ extension StorageEngine {
             ("immutable_memtable_bytes", Double(frozenBytes), "memory of memtables waiting for their flush", false),
             ("block_cache_bytes", Double(context.cache?.usage ?? 0), "memory held by the block cache", false),
             ("block_cache_capacity_bytes", Double(context.cache?.capacity ?? 0), "capacity of the block cache", false),
+            ("open_tables", Double(context.tables.openTables), "tables whose files are open", false),
+            ("table_cache_evictions", c(s.tableCacheEvictions), "tables closed to stay within max_open_tables", true),
             ("range_tombstones", Double(tombstones), "range tombstones kept in the manifest", false),
             ("wal_bytes", Double(walLock.withLock { wal?.size ?? 0 }), "bytes in the current log segment", false),
             ("write_amplification", userBytes > 0 ? diskBytes / userBytes : 0, "table bytes written per user byte", false),

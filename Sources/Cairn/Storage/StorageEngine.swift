@@ -39,6 +39,7 @@ final class StorageEngine: @unchecked Sendable {
         var memtableBytes = 16 << 20
         var table = TableBuilder.Options()
         var blockCacheBytes = 8 << 20
+        var maxOpenTables = 1000
         var levelSizeRatio = 10
         var level1Bytes: UInt64 = 64 << 20
         var targetFileBytes: UInt64 = 16 << 20
@@ -108,7 +109,7 @@ final class StorageEngine: @unchecked Sendable {
         self.fileSystem = fileSystem
         context = TableContext(directory: directory, fileSystem: fileSystem,
                                cache: options.blockCacheBytes > 0 ? BlockCache(capacityBytes: options.blockCacheBytes) : nil,
-                               stats: stats)
+                               maxOpenTables: options.maxOpenTables, stats: stats)
         switch fileSystem.kind(of: directory) {
         case .missing:
             guard createIfMissing else { throw CairnError(.notFound, "database \(directory) does not exist") }

@@ -18,6 +18,8 @@ final class TableFile: @unchecked Sendable {
     private let lock = Lock()
     private var opened: TableReader?
     private let obsolete = Atomic<Bool>(false)
+    /// Set by every read, cleared by the table cache's sweep (CLOCK).
+    private let recentlyUsed = Atomic<Bool>(false)
 
     init(number: UInt64, size: UInt64, smallestUserKey: [UInt8], largestUserKey: [UInt8],
          smallestSequence: UInt64, largestSequence: UInt64, entryCount: UInt64, context: TableContext) {
@@ -33,6 +35,7 @@ final class TableFile: @unchecked Sendable {
     }
 
     deinit {
+        context.tables.closed(self)
         if obsolete.load(ordering: .acquiring) {
             opened = nil
             try? context.fileSystem.remove(path)
@@ -40,16 +43,30 @@ final class TableFile: @unchecked Sendable {
         }
     }
 
-    /// The reader, opening the file on first use.
+    /// The reader, opening the file when it is not open (the table cache
+    /// may close the least recently used tables to stay within its bound).
     func reader() throws -> TableReader {
-        try lock.withLock {
+        recentlyUsed.store(true, ordering: .relaxed)
+        if let reader = lock.withLock({ opened }) { return reader }
+        let reader = try lock.withLock { () -> TableReader in
             if let opened { return opened }
             let reader = try TableReader(path: path, number: number, fileSystem: context.fileSystem,
                                          cache: context.cache, stats: context.stats)
             opened = reader
             return reader
         }
+        for victim in context.tables.opened(self) { victim.closeReader() }
+        return reader
     }
+
+    /// Drops the reader; readers in use keep it alive until they finish.
+    func closeReader() {
+        lock.withLock { opened = nil }
+        EngineStats.bump(context.stats.tableCacheEvictions)
+    }
+
+    /// Returns whether the table was read since the last call, and clears it.
+    func takeRecentUse() -> Bool { recentlyUsed.exchange(false, ordering: .relaxed) }
 
     func markObsolete() { obsolete.store(true, ordering: .releasing) }
 
@@ -67,12 +84,14 @@ final class TableContext: Sendable {
     let directory: String
     let fileSystem: FileSystem
     let cache: BlockCache?
+    let tables: TableCache
     let stats: EngineStats
 
-    init(directory: String, fileSystem: FileSystem, cache: BlockCache?, stats: EngineStats) {
+    init(directory: String, fileSystem: FileSystem, cache: BlockCache?, maxOpenTables: Int, stats: EngineStats) {
         self.directory = directory
         self.fileSystem = fileSystem
         self.cache = cache
+        self.tables = TableCache(capacity: maxOpenTables)
         self.stats = stats
     }
 }

@@ -684,3 +684,23 @@ def test_a_library_of_another_abi_version_is_refused() -> None:
     result = _import_in_child(prelude, _child_env())
     assert result.returncode != 0
     assert "implements ABI version 2, but this cairn package was written for ABI version 1" in result.stderr
+
+
+def test_flush_compaction_and_prometheus_metrics(tmp_path: Path) -> None:
+    with cairn.open(str(tmp_path / "db"), sync="never", memtable_size_mb=1) as db:
+        for i in range(5000):
+            db.put(f"k{i:05d}", b"v" * 200)
+        db.flush()
+        for i in range(0, 5000, 2):
+            db.delete(f"k{i:05d}")
+        db.compact_range()
+        stats = db.stats()
+        assert stats["flushes"] >= 1 and stats["compactions"] >= 1
+        assert stats["live_keys"] == 2500
+        text = db.metrics()
+        assert "# TYPE cairn_puts_total counter" in text
+        assert "\ncairn_puts_total 5000\n" in text
+        assert "cairn_get_p99_micros" in text
+        assert db.get("k00001") == b"v" * 200 and db.get("k00002") is None
+    with pytest.raises(cairn.Closed):
+        db.metrics()
