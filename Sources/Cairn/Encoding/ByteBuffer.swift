@@ -35,6 +35,9 @@ final class ByteBuffer {
 
     func removeAll() { count = 0 }
 
+    /// Keeps the first `length` bytes. REQUIRES: length <= count.
+    func truncate(to length: Int) { count = length }
+
     private func reserve(_ needed: Int) {
         guard needed > capacity else { return }
         var newCapacity = capacity * 2

@@ -120,15 +120,20 @@ final class Block: @unchecked Sendable {
 /// internal keys (data blocks) and index blocks.
 struct BlockIterator {
     let block: Block
-    private(set) var key: [UInt8] = []
+    /// The current key, rebuilt from prefix-compressed entries. A table
+    /// iterator passes one buffer for all its blocks, so moving to the next
+    /// block allocates nothing.
+    private let key: ByteBuffer
     private(set) var valueRange: Range<Int> = 0..<0
     /// Offset of the current entry, and of the one after it.
     private(set) var current: Int
     private var next: Int
     private(set) var isValid = false
 
-    init(block: Block) {
+    init(block: Block, keyBuffer: ByteBuffer = ByteBuffer()) {
         self.block = block
+        self.key = keyBuffer
+        keyBuffer.removeAll()
         current = block.restartsOffset
         next = block.restartsOffset
     }
@@ -137,7 +142,7 @@ struct BlockIterator {
 
     /// The current key as a view into the iterator's key buffer, valid
     /// until the iterator moves (the buffer is only changed by moves).
-    var keyBytes: UnsafeRawBufferPointer { key.withUnsafeBytes { $0 } }
+    var keyBytes: UnsafeRawBufferPointer { key.bytes }
 
     /// Decodes the entry at `next`, with `key` holding the previous key.
     private mutating func decodeNext() throws -> Bool {
@@ -154,8 +159,8 @@ struct BlockIterator {
         guard shared <= key.count, unshared <= limit - offset, valueLength <= limit - offset - unshared else {
             throw CairnError.corruption("\(block.what): bad entry at byte \(current)")
         }
-        key.removeSubrange(shared...)
-        key.append(contentsOf: UnsafeRawBufferPointer(start: block.storage.baseAddress! + offset, count: unshared))
+        key.truncate(to: shared)
+        key.append(UnsafeRawBufferPointer(start: block.storage.baseAddress! + offset, count: unshared))
         let valueStart = offset + unshared
         valueRange = valueStart..<(valueStart + valueLength)
         next = valueRange.upperBound
@@ -164,7 +169,7 @@ struct BlockIterator {
     }
 
     private mutating func seekToRestart(_ index: Int) {
-        key.removeAll(keepingCapacity: true)
+        key.removeAll()
         let offset = block.restart(index)
         next = offset
         current = offset
@@ -205,26 +210,26 @@ struct BlockIterator {
     }
 
     /// Positions at the first entry whose key is >= `target` under
-    /// `compare`; invalid when every key is smaller.
+    /// `compare`; invalid when every key is smaller. Restart keys are
+    /// compared in place (they share no prefix), so only the final scan
+    /// rebuilds keys.
     mutating func seek(_ target: UnsafeRawBufferPointer, compare: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Int) throws {
-        // Binary search for the last restart point whose key is < target.
+        let base = UnsafeRawPointer(block.storage.baseAddress!)
         var low = 0, high = block.restartCount - 1
         while low < high {
             let mid = (low + high + 1) / 2
-            let offset = block.restart(mid)
-            guard offset < block.restartsOffset else { throw CairnError.corruption("\(block.what): restart out of range") }
-            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: block.bytes[offset..<block.restartsOffset]), what: block.what)
-            let shared = try reader.readVarint()
-            let unshared = Int(try reader.readVarint())
-            _ = try reader.readVarint()
-            guard shared == 0 else { throw CairnError.corruption("\(block.what): restart entry shares a prefix") }
-            let restartKey = try reader.readBytes(unshared)
-            if compare(restartKey, target) < 0 { low = mid } else { high = mid - 1 }
+            var offset = block.restart(mid)
+            let shared = try block.varint(&offset)
+            let unshared = try block.varint(&offset)
+            _ = try block.varint(&offset)
+            guard shared == 0, unshared <= block.restartsOffset - offset else {
+                throw CairnError.corruption("\(block.what): bad restart entry")
+            }
+            if compare(UnsafeRawBufferPointer(start: base + offset, count: unshared), target) < 0 { low = mid } else { high = mid - 1 }
         }
         seekToRestart(low)
         while try decodeNext() {
-            let c = key.withUnsafeBytes { compare($0, target) }
-            if c >= 0 { return }
+            if compare(key.bytes, target) >= 0 { return }
         }
     }
 }

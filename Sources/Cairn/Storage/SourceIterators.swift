@@ -76,6 +76,7 @@ final class TableIterator: EntryIterator {
     private var index: BlockIterator
     private var data: BlockIterator?
     private var seekKey: [UInt8] = []
+    private let dataKey = ByteBuffer()
 
     private let fillCache: Bool
 
@@ -91,7 +92,7 @@ final class TableIterator: EntryIterator {
             return false
         }
         let handle = try TableFormat.BlockHandle.decode(index.value, what: reader.path)
-        data = BlockIterator(block: try reader.dataBlock(handle, fillCache: fillCache))
+        data = BlockIterator(block: try reader.dataBlock(handle, fillCache: fillCache), keyBuffer: dataKey)
         return true
     }
 
