@@ -23,7 +23,7 @@ final class HandleTable: @unchecked Sendable {
     private let base: UInt
     private let slotCount: UInt
     private var mutex = pthread_mutex_t()
-    private var objects: [UInt: AnyObject] = [:]
+    private var objects = SlotMap()
     /// Slots are handed out in a cycle over the whole region, skipping live
     /// ones, so a stale handle can meet a new object only after every other
     /// slot has been used since.
@@ -59,9 +59,9 @@ final class HandleTable: @unchecked Sendable {
                 throw CairnError(.internal, "too many open handles (\(objects.count))")
             }
             var slot = nextSlot
-            while objects[slot] != nil { slot = slot + 1 < slotCount ? slot + 1 : 1 }
+            while objects.get(slot) != nil { slot = slot + 1 < slotCount ? slot + 1 : 1 }
             nextSlot = slot + 1 < slotCount ? slot + 1 : 1
-            objects[slot] = object
+            objects.set(slot, object)
             return OpaquePointer(bitPattern: base + slot * 8)!
         }
     }
@@ -76,7 +76,7 @@ final class HandleTable: @unchecked Sendable {
     /// existed, INVALID_ARGUMENT when NULL or of another handle type.
     func object<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws -> T {
         guard let handle else { throw CairnError(.invalidArgument, "the \(what) handle is NULL") }
-        let found: AnyObject? = withLock { slot(of: handle).flatMap { objects[$0] } }
+        let found: AnyObject? = withLock { slot(of: handle).flatMap { objects.get($0) } }
         guard let found else { throw CairnError(.closed, "the \(what) handle is closed") }
         guard let typed = found as? T else { throw CairnError(.invalidArgument, "the handle is not a \(what) handle") }
         return typed
@@ -86,10 +86,70 @@ final class HandleTable: @unchecked Sendable {
     func remove<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type) -> T? {
         guard let handle else { return nil }
         return withLock {
-            guard let slot = slot(of: handle), let typed = objects[slot] as? T else { return nil }
-            objects[slot] = nil
+            guard let slot = slot(of: handle), let typed = objects.get(slot) as? T else { return nil }
+            objects.remove(slot)
             return typed
         }
+    }
+}
+
+/// Slot number -> object, open addressing with linear probing and a
+/// multiplicative hash: every ABI call looks its handle up here, and this
+/// costs a fraction of a Dictionary's SipHash lookup.
+struct SlotMap {
+    private var keys: [UInt] = Array(repeating: 0, count: 64)  // 0: empty; tombstone: UInt.max
+    private var values: [AnyObject?] = Array(repeating: nil, count: 64)
+    private(set) var count = 0
+    private var used = 0  // live entries plus tombstones
+
+    @inline(__always)
+    private func home(_ key: UInt, _ mask: Int) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask }
+
+    func get(_ key: UInt) -> AnyObject? {
+        let mask = keys.count - 1
+        var index = home(key, mask)
+        while true {
+            let k = keys[index]
+            if k == key { return values[index] }
+            if k == 0 { return nil }
+            index = (index + 1) & mask
+        }
+    }
+
+    mutating func set(_ key: UInt, _ value: AnyObject) {
+        if (used + 1) * 2 > keys.count { rehash(to: count * 2 + 2 > keys.count / 2 ? keys.count * 2 : keys.count) }
+        let mask = keys.count - 1
+        var index = home(key, mask)
+        while keys[index] != 0 && keys[index] != UInt.max && keys[index] != key { index = (index + 1) & mask }
+        if keys[index] != key {
+            if keys[index] == 0 { used += 1 }
+            count += 1
+        }
+        keys[index] = key
+        values[index] = value
+    }
+
+    mutating func remove(_ key: UInt) {
+        let mask = keys.count - 1
+        var index = home(key, mask)
+        while keys[index] != 0 {
+            if keys[index] == key {
+                keys[index] = UInt.max
+                values[index] = nil
+                count -= 1
+                return
+            }
+            index = (index + 1) & mask
+        }
+    }
+
+    private mutating func rehash(to capacity: Int) {
+        let oldKeys = keys, oldValues = values
+        keys = Array(repeating: 0, count: max(capacity, 64))
+        values = Array(repeating: nil, count: max(capacity, 64))
+        count = 0
+        used = 0
+        for (index, key) in oldKeys.enumerated() where key != 0 && key != UInt.max { set(key, oldValues[index]!) }
     }
 }
 

@@ -82,7 +82,8 @@ final class DatabaseIterator {
     private func nextVisible() throws -> Bool {
         let snapshot = view.sequence
         while merged.isValid {
-            let top = merged.top
+            // Safe: the merging iterator owns its sources while we run.
+            unowned(unsafe) let top = merged.top
             let userKey = top.userKey
             if let upper, upper.withUnsafeBytes({ compareBytes(userKey, $0) >= 0 }) { return false }
             let sequence = top.sequence
@@ -123,7 +124,7 @@ final class DatabaseIterator {
             var bestExpiry: Int64 = 0
             var found = false
             while merged.isValid {
-                let top = merged.top
+                unowned(unsafe) let top = merged.top
                 if compareBytes(top.userKey, reverseKey.bytes) != 0 { break }
                 let sequence = top.sequence
                 if sequence <= snapshot && (!found || sequence >= bestSequence) {

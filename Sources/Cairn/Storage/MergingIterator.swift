@@ -20,7 +20,9 @@ final class MergingIterator {
     /// Whether source a comes before source b in this iterator's direction.
     @inline(__always)
     private func before(_ a: Int, _ b: Int) -> Bool {
-        let x = sources[a], y = sources[b]
+        // Safe: `sources` owns every iterator for this object's lifetime.
+        unowned(unsafe) let x = sources[a]
+        unowned(unsafe) let y = sources[b]
         var c = compareBytes(x.userKey, y.userKey)
         if c == 0 {
             let sx = x.sequence, sy = y.sequence
@@ -68,7 +70,7 @@ final class MergingIterator {
     /// Moves to the next entry in this iterator's direction.
     func advance() throws {
         guard !heap.isEmpty else { return }
-        let source = sources[heap[0]]
+        unowned(unsafe) let source = sources[heap[0]]
         try reverse ? source.retreat() : source.advance()
         if source.isValid {
             siftDown(0)

@@ -18,12 +18,10 @@ extension StorageEngine {
     /// Runs as the group-commit leader: one log record for the whole group.
     private func commit(_ group: [WriteQueue.Pending]) throws {
         guard !isClosed else { throw CairnError.closed }
-        if let error = stateLock.withLock({ backgroundError }) { throw error }
-        try makeRoomForWrite()
+        let table = try makeRoomForWrite()
         let first = nextSequence
         let count = group.reduce(0) { $0 + $1.batch!.count }
         WriteBatch.walPayload(of: group, firstSequence: first, now: currentTimeMillis(), into: &payloadBuffer)
-        let table = stateLock.withLock { memtable }
         try walLock.withLock {
             guard let wal else { throw CairnError.closed }
             let sync: Bool
@@ -52,15 +50,17 @@ extension StorageEngine {
         EngineStats.bump(stats.walBytesWritten, by: UInt64(payloadBuffer.count + RecordFormat.headerSize))
     }
 
-    /// Makes sure the memtable has room: slows writes down (1 ms, once)
-    /// when level 0 grows, stalls them while flushes or level-0 compactions
-    /// are behind, and switches to a fresh memtable when the current is full.
-    private func makeRoomForWrite() throws {
+    /// Makes sure the memtable has room and returns it: slows writes down
+    /// (1 ms, once) when level 0 grows, stalls them while flushes or level-0
+    /// compactions are behind, and switches to a fresh memtable when the
+    /// current is full. Fails with the background error once there is one.
+    private func makeRoomForWrite() throws -> MemTable {
         var slowedDown = false
         while true {
-            let (level0, frozen, full) = stateLock.withLock {
-                (version.levels[0].count, immutables.count, memtable.usedBytes >= options.memtableBytes)
+            let (level0, frozen, full, table, failure) = stateLock.withLock {
+                (version.levels[0].count, immutables.count, memtable.usedBytes >= options.memtableBytes, memtable, backgroundError)
             }
+            if let failure { throw failure }
             if !slowedDown && level0 >= options.level0SlowdownTrigger {
                 slowedDown = true
                 EngineStats.bump(stats.slowdowns)
@@ -68,7 +68,7 @@ extension StorageEngine {
                 usleep(1000)
                 continue
             }
-            guard full else { return }
+            guard full else { return table }
             if frozen >= options.maxImmutableMemtables || level0 >= options.level0StopTrigger {
                 let reason = frozen >= options.maxImmutableMemtables
                     ? "\(frozen) memtables waiting for their flush" : "level 0 has \(level0) tables (stop at \(options.level0StopTrigger))"
@@ -86,7 +86,7 @@ extension StorageEngine {
                 continue
             }
             try switchMemtable()
-            return
+            return stateLock.withLock { memtable }
         }
     }
 
