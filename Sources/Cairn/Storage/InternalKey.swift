@@ -34,6 +34,23 @@ enum InternalKey {
         return UInt64(littleEndian: internalKey.loadUnaligned(fromByteOffset: internalKey.count - trailerSize, as: UInt64.self))
     }
 
+    /// Splits a stored table value by the entry's kind: the expiry (0 for
+    /// none) and the value proper. CORRUPTION for an unknown kind or a value
+    /// too short to hold its expiry.
+    @inline(__always)
+    static func decodeValue(kind: UInt8, stored: UnsafeRawBufferPointer, what: String) throws -> (expiresAt: Int64, value: UnsafeRawBufferPointer) {
+        switch kind {
+        case kindValue, kindTombstone:
+            return (0, stored)
+        case kindValueWithExpiry:
+            guard stored.count >= 8 else { throw CairnError.corruption("\(what): value too short for its expiry") }
+            let expiry = Int64(bitPattern: UInt64(littleEndian: stored.loadUnaligned(as: UInt64.self)))
+            return (expiry, UnsafeRawBufferPointer(rebasing: stored[8...]))
+        default:
+            throw CairnError.corruption("\(what): unknown entry kind \(kind)")
+        }
+    }
+
     /// Internal-key order.
     @inline(__always)
     static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {

@@ -109,17 +109,7 @@ final class TableIterator: EntryIterator {
         userKey = UnsafeRawBufferPointer(start: key.baseAddress, count: key.count - InternalKey.trailerSize)
         sequence = trailer >> 8
         kind = UInt8(truncatingIfNeeded: trailer)
-        switch kind {
-        case InternalKey.kindValue, InternalKey.kindTombstone:
-            expiresAt = 0
-            value = rawValue
-        case InternalKey.kindValueWithExpiry:
-            guard rawValue.count >= 8 else { throw CairnError.corruption("\(reader.path): value too short for its expiry") }
-            expiresAt = Int64(bitPattern: UInt64(littleEndian: rawValue.loadUnaligned(as: UInt64.self)))
-            value = UnsafeRawBufferPointer(rebasing: rawValue[8...])
-        default:
-            throw CairnError.corruption("\(reader.path): unknown entry kind \(kind)")
-        }
+        (expiresAt, value) = try InternalKey.decodeValue(kind: kind, stored: rawValue, what: reader.path)
         isValid = true
     }
 

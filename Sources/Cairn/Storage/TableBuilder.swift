@@ -34,16 +34,20 @@ final class TableBuilder {
     /// Bytes written so far plus the block being built.
     var estimatedFileSize: UInt64 { offset + UInt64(dataBlock.estimatedSize) }
 
-    func add(internalKey: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
-        if let pending = pendingIndexKey {
-            // The previous block is complete: index it by its last key.
-            pending.withUnsafeBytes { key in
-                scratch.removeAll(keepingCapacity: true)
-                pendingHandle.encode(into: &scratch)
-                scratch.withUnsafeBytes { indexBlock.add(key: key, value: $0) }
-            }
-            pendingIndexKey = nil
+    /// Indexes the last finished data block by its last key. Done lazily,
+    /// when the next block starts or the table ends.
+    private func indexPendingBlock() {
+        guard let pending = pendingIndexKey else { return }
+        pending.withUnsafeBytes { key in
+            scratch.removeAll(keepingCapacity: true)
+            pendingHandle.encode(into: &scratch)
+            scratch.withUnsafeBytes { indexBlock.add(key: key, value: $0) }
         }
+        pendingIndexKey = nil
+    }
+
+    func add(internalKey: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
+        indexPendingBlock()
         if entryCount == 0 { smallestKey = Array(internalKey) }
         let userKey = InternalKey.userKey(internalKey)
         let hash = Hash64.hash(userKey)
@@ -90,14 +94,7 @@ final class TableBuilder {
 
     func finish() throws {
         try flushDataBlock()
-        if let pending = pendingIndexKey {
-            pending.withUnsafeBytes { key in
-                scratch.removeAll(keepingCapacity: true)
-                pendingHandle.encode(into: &scratch)
-                scratch.withUnsafeBytes { indexBlock.add(key: key, value: $0) }
-            }
-            pendingIndexKey = nil
-        }
+        indexPendingBlock()
         var filter: [UInt8] = []
         if options.bloomBitsPerKey > 0 { BloomFilter.build(hashes: keyHashes, bitsPerKey: options.bloomBitsPerKey, into: &filter) }
         let filterHandle = try filter.withUnsafeBytes { try writeBlock($0, compression: .none) }

@@ -114,17 +114,7 @@ struct TableEntry {
         sequence = trailer >> 8
         kind = UInt8(truncatingIfNeeded: trailer)
         self.block = block
-        switch kind {
-        case InternalKey.kindValue, InternalKey.kindTombstone:
-            expiresAt = 0
-            value = raw
-        case InternalKey.kindValueWithExpiry:
-            guard raw.count >= 8 else { throw CairnError.corruption("\(what): value too short for its expiry") }
-            expiresAt = Int64(bitPattern: UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)))
-            value = UnsafeRawBufferPointer(rebasing: raw[8...])
-        default:
-            throw CairnError.corruption("\(what): unknown entry kind \(kind)")
-        }
+        (expiresAt, value) = try InternalKey.decodeValue(kind: kind, stored: raw, what: what)
     }
 
     var isTombstone: Bool { kind == InternalKey.kindTombstone }
