@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Bump allocation for memtable nodes: many small allocations carved out
 /// of large chunks and freed all at once when the memtable dies. No
 /// per-entry object, no reference counting on the hot path.
@@ -12,10 +14,13 @@ final class Arena {
     private var chunks: [UnsafeMutableRawPointer] = []
     private var cursor: UnsafeMutableRawPointer?
     private var remaining = 0
-    /// Total bytes reserved from the system.
-    private(set) var reservedBytes = 0
+    /// Total bytes reserved from the system (read by statistics threads).
+    private let reserved = Atomic<Int>(0)
     /// Bytes handed out, which is what decides when a memtable is full.
-    private(set) var usedBytes = 0
+    private let used = Atomic<Int>(0)
+
+    var reservedBytes: Int { reserved.load(ordering: .relaxed) }
+    var usedBytes: Int { used.load(ordering: .relaxed) }
 
     deinit {
         for chunk in chunks { chunk.deallocate() }
@@ -24,19 +29,19 @@ final class Arena {
     /// Returns `size` bytes aligned to 8, uninitialized.
     func allocate(_ size: Int) -> UnsafeMutableRawPointer {
         let rounded = (size + 7) & ~7
-        usedBytes += rounded
+        used.add(rounded, ordering: .relaxed)
         if rounded > remaining {
             // A large entry gets a chunk of its own, so it does not waste the
             // rest of the current chunk.
             if rounded > Arena.chunkSize / 4 {
                 let chunk = UnsafeMutableRawPointer.allocate(byteCount: rounded, alignment: 8)
                 chunks.append(chunk)
-                reservedBytes += rounded
+                reserved.add(rounded, ordering: .relaxed)
                 return chunk
             }
             let chunk = UnsafeMutableRawPointer.allocate(byteCount: Arena.chunkSize, alignment: 8)
             chunks.append(chunk)
-            reservedBytes += Arena.chunkSize
+            reserved.add(Arena.chunkSize, ordering: .relaxed)
             cursor = chunk
             remaining = Arena.chunkSize
         }

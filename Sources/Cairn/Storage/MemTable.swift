@@ -56,8 +56,10 @@ final class MemTable: @unchecked Sendable {
 
     func addRangeTombstone(_ tombstone: RangeTombstone) { rangeTombstones.append(tombstone) }
 
-    /// The smallest sequence held, for deciding when a range tombstone can go.
-    private(set) var smallestSequence = UInt64.max
+    /// The smallest sequence held, for deciding when a range tombstone can
+    /// go (read by the compaction thread while the writer inserts).
+    private let smallest = Atomic<UInt64>(.max)
+    var smallestSequence: UInt64 { smallest.load(ordering: .relaxed) }
 
     /// Number of entries (all versions, tombstones included).
     var entryCount: Int { entries.load(ordering: .relaxed) }
@@ -90,7 +92,7 @@ final class MemTable: @unchecked Sendable {
             previous[level].publishNext(level, node)
         }
         entries.add(1, ordering: .relaxed)
-        if sequence < smallestSequence { smallestSequence = sequence }
+        if sequence < smallest.load(ordering: .relaxed) { smallest.store(sequence, ordering: .relaxed) }
     }
 
     private func randomHeight() -> Int {
