@@ -47,6 +47,25 @@ public enum JSONValue: Equatable, Sendable {
 
 // MARK: - Parsing
 
+/// Receives what a `JSONParser` reads, in document order. The parser is
+/// generic over its sink, so each sink (a JSONValue tree, a binary
+/// document) gets a specialized parser with no dynamic dispatch. Views passed
+/// to a sink are valid for the call only.
+protocol JSONSink {
+    mutating func null() throws
+    mutating func bool(_ value: Bool) throws
+    mutating func int(_ value: Int64) throws
+    mutating func double(_ value: Double) throws
+    /// A string value, as validated UTF-8.
+    mutating func string(_ utf8: UnsafeRawBufferPointer) throws
+    mutating func beginArray() throws
+    mutating func endArray(count: Int) throws
+    mutating func beginObject() throws
+    /// A member's key, as validated UTF-8; its value follows.
+    mutating func key(_ utf8: UnsafeRawBufferPointer) throws
+    mutating func endObject(count: Int) throws
+}
+
 extension JSONValue {
     /// The deepest nesting of arrays and objects the parser accepts, so
     /// that hostile input cannot exhaust the stack.
@@ -55,12 +74,9 @@ extension JSONValue {
     /// Parses one JSON text (RFC 8259). Malformed JSON and invalid UTF-8
     /// throw INVALID_ARGUMENT with the byte offset of the problem.
     public static func parse(_ bytes: UnsafeRawBufferPointer, what: String = "JSON") throws -> JSONValue {
-        var parser = JSONParser(bytes: bytes, what: what)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.offset == bytes.count else { throw parser.error("unexpected text after the JSON value") }
-        return value
+        var builder = JSONValueBuilder()
+        try JSONParser.parse(bytes, what: what, into: &builder)
+        return builder.result
     }
 
     public static func parse(_ text: String, what: String = "JSON") throws -> JSONValue {
@@ -69,14 +85,74 @@ extension JSONValue {
     }
 }
 
-private struct JSONParser {
+/// Builds a JSONValue tree from parser events.
+struct JSONValueBuilder: JSONSink {
+    private enum Open {
+        case array([JSONValue])
+        case object([(key: String, value: JSONValue)], pendingKey: String?)
+    }
+
+    private var stack: [Open] = []
+    private(set) var result: JSONValue = .null
+
+    private mutating func emit(_ value: JSONValue) {
+        guard let top = stack.popLast() else {
+            result = value
+            return
+        }
+        switch top {
+        case .array(var elements):
+            elements.append(value)
+            stack.append(.array(elements))
+        case .object(var members, let key):
+            members.append((key ?? "", value))
+            stack.append(.object(members, pendingKey: nil))
+        }
+    }
+
+    mutating func null() { emit(.null) }
+    mutating func bool(_ value: Bool) { emit(.bool(value)) }
+    mutating func int(_ value: Int64) { emit(.int(value)) }
+    mutating func double(_ value: Double) { emit(.double(value)) }
+    mutating func string(_ utf8: UnsafeRawBufferPointer) { emit(.string(String(decoding: utf8, as: UTF8.self))) }
+    mutating func beginArray() { stack.append(.array([])) }
+    mutating func endArray(count: Int) {
+        if case .array(let elements)? = stack.popLast() { emit(.array(elements)) }
+    }
+    mutating func beginObject() { stack.append(.object([], pendingKey: nil)) }
+    mutating func key(_ utf8: UnsafeRawBufferPointer) {
+        if case .object(let members, _)? = stack.popLast() {
+            stack.append(.object(members, pendingKey: String(decoding: utf8, as: UTF8.self)))
+        }
+    }
+    mutating func endObject(count: Int) {
+        if case .object(let members, _)? = stack.popLast() { emit(.object(members)) }
+    }
+}
+
+/// A strict RFC 8259 parser over raw bytes. Errors are INVALID_ARGUMENT
+/// naming `what` and the byte offset; the depth is bounded by
+/// `JSONValue.maxDepth`; strings are checked to be valid UTF-8 and escapes
+/// (surrogate pairs included) are decoded.
+struct JSONParser<Sink: JSONSink> {
     let bytes: UnsafeRawBufferPointer
     let what: String
     var offset = 0
+    /// Decoded string bytes, reused for every string and key.
+    private var scratch: [UInt8] = []
 
     init(bytes: UnsafeRawBufferPointer, what: String) {
         self.bytes = bytes
         self.what = what
+    }
+
+    /// Parses exactly one value (surrounded by optional whitespace) into `sink`.
+    static func parse(_ bytes: UnsafeRawBufferPointer, what: String, into sink: inout Sink) throws {
+        var parser = JSONParser(bytes: bytes, what: what)
+        parser.skipWhitespace()
+        try parser.parseValue(depth: 0, into: &sink)
+        parser.skipWhitespace()
+        guard parser.offset == bytes.count else { throw parser.error("unexpected text after the JSON value") }
     }
 
     func error(_ message: String) -> CairnError {
@@ -94,16 +170,18 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseValue(depth: Int) throws -> JSONValue {
+    mutating func parseValue(depth: Int, into sink: inout Sink) throws {
         guard let c = current else { throw error("unexpected end of input") }
         switch c {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
-        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "{"): try parseObject(depth: depth + 1, into: &sink)
+        case UInt8(ascii: "["): try parseArray(depth: depth + 1, into: &sink)
+        case UInt8(ascii: "\""):
+            try parseString()
+            try scratch.withUnsafeBytes { try sink.string($0) }
+        case UInt8(ascii: "t"): try expectLiteral("true"); try sink.bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); try sink.bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); try sink.null()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber(into: &sink)
         default: throw error("unexpected character '\(Unicode.Scalar(c))'")
         }
     }
@@ -117,60 +195,92 @@ private struct JSONParser {
         offset += n
     }
 
-    mutating func parseObject(depth: Int) throws -> JSONValue {
+    mutating func parseObject(depth: Int, into sink: inout Sink) throws {
         guard depth <= JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
         offset += 1
-        var members: [(key: String, value: JSONValue)] = []
+        try sink.beginObject()
+        var count = 0
         skipWhitespace()
-        if current == UInt8(ascii: "}") { offset += 1; return .object(members) }
+        if current == UInt8(ascii: "}") {
+            offset += 1
+            try sink.endObject(count: 0)
+            return
+        }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
-            let key = try parseString()
+            try parseString()
+            try scratch.withUnsafeBytes { try sink.key($0) }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             offset += 1
             skipWhitespace()
-            members.append((key, try parseValue(depth: depth)))
+            try parseValue(depth: depth, into: &sink)
+            count += 1
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): offset += 1
-            case UInt8(ascii: "}"): offset += 1; return .object(members)
+            case UInt8(ascii: "}"):
+                offset += 1
+                try sink.endObject(count: count)
+                return
             case nil: throw error("unexpected end of input")
             default: throw error("expected ',' or '}'")
             }
         }
     }
 
-    mutating func parseArray(depth: Int) throws -> JSONValue {
+    mutating func parseArray(depth: Int, into sink: inout Sink) throws {
         guard depth <= JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
         offset += 1
-        var elements: [JSONValue] = []
+        try sink.beginArray()
+        var count = 0
         skipWhitespace()
-        if current == UInt8(ascii: "]") { offset += 1; return .array(elements) }
+        if current == UInt8(ascii: "]") {
+            offset += 1
+            try sink.endArray(count: 0)
+            return
+        }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth))
+            try parseValue(depth: depth, into: &sink)
+            count += 1
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): offset += 1
-            case UInt8(ascii: "]"): offset += 1; return .array(elements)
+            case UInt8(ascii: "]"):
+                offset += 1
+                try sink.endArray(count: count)
+                return
             case nil: throw error("unexpected end of input")
             default: throw error("expected ',' or ']'")
             }
         }
     }
 
-    mutating func parseNumber() throws -> JSONValue {
+    mutating func parseNumber(into sink: inout Sink) throws {
         let start = offset
         var isInteger = true
-        if current == UInt8(ascii: "-") { offset += 1 }
+        var negative = false
+        if current == UInt8(ascii: "-") {
+            negative = true
+            offset += 1
+        }
         guard let first = current, first >= 0x30, first <= 0x39 else { throw error("expected a digit") }
+        // Integers accumulate as negative magnitudes, so Int64.min fits.
+        var magnitude: Int64 = 0
+        var overflow = false
         if first == 0x30 {
             offset += 1
             if let c = current, c >= 0x30, c <= 0x39 { throw error("leading zero in a number") }
         } else {
-            while let c = current, c >= 0x30, c <= 0x39 { offset += 1 }
+            while let c = current, c >= 0x30, c <= 0x39 {
+                let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (next, o2) = times10.subtractingReportingOverflow(Int64(c - 0x30))
+                overflow = overflow || o1 || o2
+                magnitude = next
+                offset += 1
+            }
         }
         if current == UInt8(ascii: ".") {
             isInteger = false
@@ -185,50 +295,61 @@ private struct JSONParser {
             guard let c = current, c >= 0x30, c <= 0x39 else { throw error("expected a digit in the exponent") }
             while let c = current, c >= 0x30, c <= 0x39 { offset += 1 }
         }
+        if isInteger && !overflow {
+            if negative {
+                try sink.int(magnitude)
+                return
+            }
+            if magnitude != Int64.min {
+                try sink.int(-magnitude)
+                return
+            }
+        }
+        // A fraction, an exponent, or an integer beyond 64 bits: a double.
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
-        if isInteger, let value = Int64(text) { return .int(value) }
         guard let value = Double(text), value.isFinite else {
             offset = start
             throw error("number out of range")
         }
-        return .double(value)
+        try sink.double(value)
     }
 
-    mutating func parseString() throws -> String {
+    /// Decodes the string at `offset` into `scratch`.
+    mutating func parseString() throws {
         offset += 1  // the opening quote
-        var utf8: [UInt8] = []
+        scratch.removeAll(keepingCapacity: true)
         while true {
             guard let c = current else { throw error("unterminated string") }
             switch c {
             case UInt8(ascii: "\""):
                 offset += 1
-                return String(decoding: utf8, as: UTF8.self)
+                return
             case UInt8(ascii: "\\"):
                 offset += 1
-                try parseEscape(into: &utf8)
+                try parseEscape()
             case 0..<0x20:
                 throw error("control character in a string")
             case 0x80...:
-                try copyMultibyteScalar(into: &utf8)
+                try copyMultibyteScalar()
             default:
-                utf8.append(c)
+                scratch.append(c)
                 offset += 1
             }
         }
     }
 
-    mutating func parseEscape(into utf8: inout [UInt8]) throws {
+    mutating func parseEscape() throws {
         guard let c = current else { throw error("unterminated escape") }
         offset += 1
         switch c {
-        case UInt8(ascii: "\""): utf8.append(0x22)
-        case UInt8(ascii: "\\"): utf8.append(0x5C)
-        case UInt8(ascii: "/"): utf8.append(0x2F)
-        case UInt8(ascii: "b"): utf8.append(0x08)
-        case UInt8(ascii: "f"): utf8.append(0x0C)
-        case UInt8(ascii: "n"): utf8.append(0x0A)
-        case UInt8(ascii: "r"): utf8.append(0x0D)
-        case UInt8(ascii: "t"): utf8.append(0x09)
+        case UInt8(ascii: "\""): scratch.append(0x22)
+        case UInt8(ascii: "\\"): scratch.append(0x5C)
+        case UInt8(ascii: "/"): scratch.append(0x2F)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
         case UInt8(ascii: "u"):
             var scalar = try parseHex4()
             if (0xD800...0xDBFF).contains(scalar) {
@@ -243,7 +364,7 @@ private struct JSONParser {
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw error("unpaired surrogate in \\u escape")
             }
-            utf8.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
+            scratch.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
         default:
             offset -= 1
             throw error("invalid escape")
@@ -269,7 +390,7 @@ private struct JSONParser {
     }
 
     /// Validates one UTF-8 encoded scalar of two to four bytes and copies it.
-    mutating func copyMultibyteScalar(into utf8: inout [UInt8]) throws {
+    mutating func copyMultibyteScalar() throws {
         let lead = bytes[offset]
         let length: Int
         var scalar: UInt32
@@ -289,7 +410,7 @@ private struct JSONParser {
         guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else {
             throw error("invalid UTF-8")
         }
-        utf8.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
         offset += length
     }
 }

@@ -1,0 +1,61 @@
+/// Binary documents back to JSON text. Dates and binary values become
+/// canonical extended JSON ({"$date": "...Z"}, {"$binary": {"base64": ...,
+/// "subType": ".."}}), so the text parses back to the same binary. Doubles
+/// are written in Swift's shortest round-trip form, always with a '.' or an
+/// exponent so they read back as doubles, not integers.
+extension DocumentValue {
+    func appendJSON(to out: inout [UInt8]) throws {
+        switch try kind() {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .int(let value): out.append(contentsOf: String(value).utf8)
+        case .double(let value):
+            if !value.isFinite {
+                out.append(contentsOf: "null".utf8)
+            } else {
+                let text = value.description
+                out.append(contentsOf: text.utf8)
+                if !text.contains(".") && !text.contains("e") { out.append(contentsOf: ".0".utf8) }
+            }
+        case .string(let utf8):
+            JSONValue.writeString(String(decoding: utf8, as: UTF8.self), to: &out)
+        case .binary(let data, let subtype):
+            out.append(contentsOf: #"{"$binary":{"base64":""#.utf8)
+            out.append(contentsOf: Base64.encode(data))
+            let hex = String(subtype, radix: 16)
+            out.append(contentsOf: #"","subType":""#.utf8)
+            out.append(contentsOf: (hex.count == 1 ? "0" + hex : hex).utf8)
+            out.append(contentsOf: #""}}"#.utf8)
+        case .date(let millis):
+            out.append(contentsOf: #"{"$date":""#.utf8)
+            out.append(contentsOf: ISO8601.string(milliseconds: millis).utf8)
+            out.append(contentsOf: #""}"#.utf8)
+        case .array:
+            out.append(UInt8(ascii: "["))
+            var first = true
+            try forEachChild { _, element in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                try element.appendJSON(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object:
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            try forEachChild { key, value in
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                JSONValue.writeString(String(decoding: key!, as: UTF8.self), to: &out)
+                out.append(UInt8(ascii: ":"))
+                try value.appendJSON(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    func json() throws -> String {
+        var out: [UInt8] = []
+        try appendJSON(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,144 @@
+import XCTest
+@testable import Cairn
+
+/// The binary document format: JSON round trips, extended JSON, limits,
+/// path access, MongoDB's value order, and order-preserving index keys.
+final class DocumentEncodingTests: XCTestCase {
+    private func binary(_ json: String) throws -> [UInt8] {
+        try Array(json.utf8).withUnsafeBytes { try DocumentBuilder.document(fromJSON: $0) }
+    }
+
+    private func roundTrip(_ json: String) throws -> String {
+        try binary(json).withUnsafeBytes { try DocumentValue($0).json() }
+    }
+
+    func testJSONRoundTripsExactly() throws {
+        let texts = [
+            #"{"a":1,"b":-2.5,"c":"x\ny\"z","d":[1,2.0,null,true,false],"e":{"f":{}},"g":[]}"#,
+            #"{"big":9223372036854775807,"small":-9223372036854775808,"huge":1.0e+30,"tiny":5e-324}"#,
+            #"{"unicode":"ünï ☃ 😀","empty":"","zero":0,"negzero":-0.0}"#,
+        ]
+        for text in texts {
+            let once = try roundTrip(text)
+            XCTAssertEqual(try roundTrip(once), once, "stable after one round trip")
+            XCTAssertEqual(try JSONValue.parse(once), try JSONValue.parse(text), text)
+        }
+        XCTAssertEqual(try roundTrip(#"{"i":1,"d":1.0}"#), #"{"i":1,"d":1.0}"#, "ints stay ints, doubles stay doubles")
+        XCTAssertEqual(try roundTrip(#"{"beyond":18446744073709551616}"#), #"{"beyond":1.8446744073709552e+19}"#)
+    }
+
+    func testExtendedJSONDatesAndBinary() throws {
+        let text = #"{"when":{"$date":"2026-11-21T16:17:05.123Z"},"ms":{"$date":0},"blob":{"$binary":{"base64":"AAEC/w==","subType":"80"}}}"#
+        let doc = try binary(text)
+        try doc.withUnsafeBytes { raw in
+            let value = DocumentValue(raw)
+            guard case .date(let when)? = try value.field("when")?.kind() else { return XCTFail("not a date") }
+            XCTAssertEqual(when, 1_795_277_825_123)
+            guard case .date(0)? = try value.field("ms")?.kind() else { return XCTFail("not a date") }
+            guard case .binary(let data, 0x80)? = try value.field("blob")?.kind() else { return XCTFail("not binary") }
+            XCTAssertEqual(Array(data), [0, 1, 2, 255])
+            XCTAssertEqual(try value.json(), #"{"when":{"$date":"2026-11-21T16:17:05.123Z"},"ms":{"$date":"1970-01-01T00:00:00.000Z"},"blob":{"$binary":{"base64":"AAEC/w==","subType":"80"}}}"#)
+        }
+        XCTAssertEqual(ISO8601.milliseconds("1969-12-31T23:59:59.999Z"), -1)
+        XCTAssertEqual(ISO8601.string(milliseconds: -1), "1969-12-31T23:59:59.999Z")
+        XCTAssertEqual(ISO8601.milliseconds("2026-11-21T18:17:05+02:00"), 1_795_277_825_000)
+        for bad in [#"{"d":{"$date":"yesterday"}}"#, #"{"b":{"$binary":{"base64":"!!"}}}"#, #"{"d":{"$date":true}}"#] {
+            XCTAssertEqual(status { _ = try binary(bad) }, .invalidArgument, bad)
+        }
+    }
+
+    func testMalformedOversizedAndNonObjectInputIsRejected() {
+        XCTAssertEqual(status { _ = try binary("[1,2]") }, .invalidArgument)
+        XCTAssertEqual(status { _ = try binary(#"{"a": }"#) }, .invalidArgument)
+        let deep = String(repeating: #"{"a":"#, count: 101) + "1" + String(repeating: "}", count: 101)
+        XCTAssertEqual(status { _ = try binary(deep) }, .invalidArgument)
+        let big = #"{"s":""# + String(repeating: "x", count: DocumentLimits.maxDocumentBytes) + #""}"#
+        XCTAssertEqual(status { _ = try binary(big) }, .invalidArgument)
+        XCTAssertThrowsError(try binary(#"{"bad":"\ud800"}"#)) { error in
+            XCTAssertTrue((error as? CairnError)?.message.contains("byte") ?? false)
+        }
+    }
+
+    func testFieldsAndDottedPathsWithoutDecodingTheRest() throws {
+        let doc = try binary(#"{"name":"ann","address":{"city":"Oslo","zip":"0150"},"items":[{"sku":"a"},{"sku":"b"}],"tags":["x","y"]}"#)
+        try doc.withUnsafeBytes { raw in
+            let value = DocumentValue(raw)
+            XCTAssertEqual(try value.value(atPath: "address.city")?.json(), #""Oslo""#)
+            XCTAssertEqual(try value.value(atPath: "items.1.sku")?.json(), #""b""#)
+            XCTAssertEqual(try value.value(atPath: "tags.0")?.json(), #""x""#)
+            XCTAssertNil(try value.value(atPath: "tags.5"))
+            XCTAssertNil(try value.value(atPath: "address.country"))
+            XCTAssertNil(try value.value(atPath: "name.first"))
+            XCTAssertEqual(try value.members().map { $0.0 }, ["name", "address", "items", "tags"])
+        }
+    }
+
+    func testDamagedBytesNeverCrashTheReader() throws {
+        let doc = try binary(#"{"a":[1,2,{"b":"text","c":[true,null,2.5]}],"d":"more text","e":{"f":{"g":[]}}}"#)
+        var random = SeededRandom(seed: 99)
+        for _ in 0..<3000 {
+            var damaged = doc
+            for _ in 0..<(1 + random.next() % 3) {
+                damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            if random.next() % 4 == 0 { damaged.removeLast(Int(random.next() % UInt64(damaged.count))) }
+            damaged.withUnsafeBytes { raw in
+                _ = try? DocumentValue(raw).json()
+                _ = try? DocumentValue(raw).value(atPath: "a.2.c.1")
+            }
+        }
+    }
+
+    private let ordered = [
+        "null", "-1e300", "-9223372036854775808", "-2", "-1.5", "0", "0.5", "1", "9007199254740993",
+        "9223372036854775807", "1e300", #""""#, #""a""#, #""a\u0000""#, #""ab""#, #""b""#,
+        #"{}"#, #"{"a":1}"#, #"{"a":2}"#, #"{"b":0}"#, "[]", "[1]", "[1,2]", "[2]",
+        #"{"$binary":{"base64":"AA==","subType":"00"}}"#, #"{"$binary":{"base64":"AAA=","subType":"00"}}"#,
+        "false", "true", #"{"$date":-5}"#, #"{"$date":5}"#,
+    ]
+
+    private func values(_ texts: [String]) throws -> [[UInt8]] {
+        // Each value travels inside a one-member document; take the member.
+        try texts.map { text in
+            let doc = try binary(#"{"v":"# + text + "}")
+            return try doc.withUnsafeBytes { Array(try DocumentValue($0).field("v")!.bytes) }
+        }
+    }
+
+    func testValueOrderFollowsMongoDBTypeOrder() throws {
+        let all = try values(ordered)
+        for i in all.indices {
+            for j in all.indices {
+                let c = try all[i].withUnsafeBytes { a in try all[j].withUnsafeBytes { b in try ValueOrder.compare(DocumentValue(a), DocumentValue(b)) } }
+                XCTAssertEqual(c, i < j ? -1 : (i > j ? 1 : 0), "\(ordered[i]) vs \(ordered[j])")
+            }
+        }
+        let same = try values(["1", "1.0"])
+        XCTAssertEqual(try same[0].withUnsafeBytes { a in try same[1].withUnsafeBytes { b in try ValueOrder.compare(DocumentValue(a), DocumentValue(b)) } }, 0, "1 equals 1.0")
+    }
+
+    func testIndexKeysSortLikeValuesAscendingAndDescending() throws {
+        let all = try values(ordered + ["1.0", "9007199254740992.0", "-0.0"])
+        func key(_ v: [UInt8], _ descending: Bool) throws -> [UInt8] {
+            var out: [UInt8] = []
+            try v.withUnsafeBytes { try IndexKey.append(DocumentValue($0), descending: descending, to: &out) }
+            return out
+        }
+        for a in all {
+            for b in all {
+                let expected = try a.withUnsafeBytes { x in try b.withUnsafeBytes { y in try ValueOrder.compare(DocumentValue(x), DocumentValue(y)) } }
+                let ascending = try key(a, false).withUnsafeBytes { x in try key(b, false).withUnsafeBytes { y in compareBytes(x, y) } }
+                let descending = try key(a, true).withUnsafeBytes { x in try key(b, true).withUnsafeBytes { y in compareBytes(x, y) } }
+                XCTAssertEqual(ascending.signum(), expected)
+                XCTAssertEqual(descending.signum(), -expected)
+            }
+        }
+    }
+
+    func testJSONNumberEdges() throws {
+        XCTAssertEqual(try JSONValue.parse("-9223372036854775808"), .int(Int64.min))
+        XCTAssertEqual(try JSONValue.parse("9223372036854775808"), .double(9_223_372_036_854_775_808))
+        XCTAssertEqual(try JSONValue.parse("-0"), .int(0))
+        XCTAssertEqual(status { _ = try JSONValue.parse("1e999") }, .invalidArgument)
+    }
+}
