@@ -58,6 +58,10 @@ struct DocumentBuilder: JSONSink {
         if count == 1 { try rewriteExtendedJSON(at: start) }
     }
 
+    /// Closes an object without the extended-JSON rewrite (for trees built
+    /// in code, where `{"$date": ...}` is already a date).
+    mutating func closeObject(count: Int) { end(count: count) }
+
     mutating func key(_ utf8: UnsafeRawBufferPointer) {
         bytes.appendLengthPrefixed(utf8)
     }

@@ -1,0 +1,395 @@
+/// A parsed MongoDB update: operators (`{"$set": {...}, "$inc": {...}}`)
+/// or a replacement document. Parsing validates everything first: an
+/// unknown operator, a malformed operand, two operators on the same or
+/// overlapping paths, or a change to `_id` is INVALID_ARGUMENT naming the
+/// path, before any document is touched. Applying to a document that makes
+/// an operator fail (`$inc` on a string) throws and leaves the document as
+/// it was: the caller writes the result only when everything succeeded.
+struct Update {
+    enum Kind {
+        case operators([Operation])
+        case replacement(MutableValue)
+    }
+
+    struct Operation {
+        let op: Operator
+        let path: [String]
+        let operand: MutableValue
+    }
+
+    enum Operator: String {
+        case set = "$set", unset = "$unset", inc = "$inc", mul = "$mul", min = "$min", max = "$max"
+        case rename = "$rename", currentDate = "$currentDate", push = "$push", pull = "$pull"
+        case pullAll = "$pullAll", addToSet = "$addToSet", pop = "$pop"
+    }
+
+    let kind: Kind
+
+    static func parse(json: UnsafeRawBufferPointer) throws -> Update {
+        let document = try DocumentBuilder.document(fromJSON: json, what: "update")
+        return try document.withUnsafeBytes { try parse(document: DocumentValue($0)) }
+    }
+
+    static func parse(document: DocumentValue) throws -> Update {
+        let members = try document.members()
+        let operatorCount = members.filter { $0.0.hasPrefix("$") }.count
+        if operatorCount == 0 { return Update(kind: .replacement(try MutableValue(document))) }
+        guard operatorCount == members.count else {
+            throw CairnError.invalidArgument("update: mixes operators and plain fields; use $set or a replacement document")
+        }
+        var operations: [Operation] = []
+        var claimed: [[String]] = []
+        func claim(_ path: [String], _ where_: String) throws {
+            for other in claimed where other.starts(with: path) || path.starts(with: other) {
+                throw CairnError.invalidArgument("update.\(where_): conflicts with another operator on '\(other.joined(separator: "."))'")
+            }
+            claimed.append(path)
+        }
+        for (name, fields) in members {
+            guard let op = Operator(rawValue: name) else { throw CairnError.invalidArgument("update.\(name): unknown operator") }
+            guard fields.tag == .object else { throw CairnError.invalidArgument("update.\(name) must be an object of fields") }
+            for (field, operandValue) in try fields.members() {
+                let here = "\(name).\(field)"
+                try Filter.validateFieldPath(field, at: "update.\(here)")
+                let path = field.split(separator: ".").map(String.init)
+                guard path.first != "_id" else { throw CairnError.invalidArgument("update.\(here): _id is immutable") }
+                let operand = try MutableValue(operandValue)
+                try validate(op, operand, at: here)
+                try claim(path, here)
+                if op == .rename {
+                    guard case .string(let target) = operand else { throw CairnError.invalidArgument("update.\(here) needs a target field name") }
+                    let targetName = String(decoding: target, as: UTF8.self)
+                    try Filter.validateFieldPath(targetName, at: "update.\(here)")
+                    let targetPath = targetName.split(separator: ".").map(String.init)
+                    guard targetPath.first != "_id" else { throw CairnError.invalidArgument("update.\(here): _id is immutable") }
+                    try claim(targetPath, here)
+                }
+                operations.append(Operation(op: op, path: path, operand: operand))
+            }
+        }
+        return Update(kind: .operators(operations))
+    }
+
+    private static func validate(_ op: Operator, _ operand: MutableValue, at here: String) throws {
+        switch op {
+        case .inc, .mul:
+            switch operand {
+            case .int, .double: break
+            default: throw CairnError.invalidArgument("update.\(here) needs a number")
+            }
+        case .pop:
+            guard case .int(let n) = operand, n == 1 || n == -1 else { throw CairnError.invalidArgument("update.\(here) needs 1 or -1") }
+        case .pullAll:
+            guard case .array = operand else { throw CairnError.invalidArgument("update.\(here) needs an array") }
+        case .currentDate:
+            switch operand {
+            case .bool(true): break
+            case .object(let members) where members.count == 1 && members[0].key == "$type":
+                guard case .string(let type) = members[0].value, String(decoding: type, as: UTF8.self) == "date" else {
+                    throw CairnError.invalidArgument("update.\(here) supports {\"$type\": \"date\"}")
+                }
+            default: throw CairnError.invalidArgument("update.\(here) needs true or {\"$type\": \"date\"}")
+            }
+        case .push, .addToSet:
+            if case .object(let members) = operand, members.contains(where: { $0.key.hasPrefix("$") }) {
+                let allowed: Set<String> = op == .push ? ["$each", "$slice", "$sort", "$position"] : ["$each"]
+                for member in members where !allowed.contains(member.key) {
+                    throw CairnError.invalidArgument("update.\(here).\(member.key): unknown modifier")
+                }
+                guard let each = members.first(where: { $0.key == "$each" }), case .array = each.value else {
+                    throw CairnError.invalidArgument("update.\(here) needs $each with an array")
+                }
+                for member in members where member.key == "$slice" || member.key == "$position" {
+                    guard case .int = member.value else { throw CairnError.invalidArgument("update.\(here).\(member.key) needs an integer") }
+                }
+            }
+        case .set, .unset, .min, .max, .rename, .pull:
+            break
+        }
+    }
+}
+
+// MARK: - Applying
+
+extension Update {
+    /// Applies the update to `document` (an object) and returns the new
+    /// document. `now` is the time $currentDate writes.
+    func apply(to document: MutableValue, now: Int64) throws -> MutableValue {
+        switch kind {
+        case .replacement(let replacement):
+            guard case .object(var members) = replacement, case .object(let original) = document else {
+                throw CairnError.invalidArgument("update: a replacement must be a document")
+            }
+            let originalID = original.first { $0.key == "_id" }
+            if let newID = members.first(where: { $0.key == "_id" }) {
+                guard let originalID, try newID.value.compare(originalID.value) == 0 else {
+                    throw CairnError.invalidArgument("update: _id is immutable")
+                }
+            } else if let originalID {
+                members.insert(originalID, at: 0)
+            }
+            return .object(members)
+        case .operators(let operations):
+            var result = document
+            for operation in operations { try Update.apply(operation, to: &result, now: now) }
+            return result
+        }
+    }
+
+    private static func apply(_ operation: Operation, to document: inout MutableValue, now: Int64) throws {
+        let where_ = "\(operation.op.rawValue).\(operation.path.joined(separator: "."))"
+        switch operation.op {
+        case .set:
+            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { $0 = operation.operand }
+        case .unset:
+            try MutableValue.remove(&document, path: operation.path[...])
+        case .inc, .mul:
+            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { current in
+                let isInc = operation.op == .inc
+                guard let existing = current else {
+                    current = isInc ? operation.operand : (operation.operand.isDouble ? .double(0) : .int(0))
+                    return
+                }
+                current = try arithmetic(existing, operation.operand, add: isInc, at: where_)
+            }
+        case .min, .max:
+            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { current in
+                guard let existing = current else { current = operation.operand; return }
+                let c = try operation.operand.compare(existing)
+                if (operation.op == .min && c < 0) || (operation.op == .max && c > 0) { current = operation.operand }
+            }
+        case .currentDate:
+            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { $0 = .date(now) }
+        case .rename:
+            guard case .string(let target) = operation.operand else { return }
+            guard let moved = try MutableValue.remove(&document, path: operation.path[...]) else { return }
+            let targetPath = String(decoding: target, as: UTF8.self).split(separator: ".").map(String.init)
+            try MutableValue.modify(&document, path: targetPath[...], create: true, at: where_) { $0 = moved }
+        case .push, .addToSet:
+            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { current in
+                var elements: [MutableValue]
+                switch current {
+                case nil: elements = []
+                case .array(let existing)?: elements = existing
+                case let other?: throw CairnError.invalidArgument("update.\(where_): the field is a \(other.typeName), not an array")
+                }
+                try pushOrAdd(operation, into: &elements, at: where_)
+                current = .array(elements)
+            }
+        case .pull, .pullAll:
+            try MutableValue.modify(&document, path: operation.path[...], create: false, at: where_) { current in
+                guard let existing = current else { return }
+                guard case .array(let elements) = existing else {
+                    throw CairnError.invalidArgument("update.\(where_): the field is a \(existing.typeName), not an array")
+                }
+                current = .array(try elements.filter { try !shouldPull($0, operation) })
+            }
+        case .pop:
+            try MutableValue.modify(&document, path: operation.path[...], create: false, at: where_) { current in
+                guard let existing = current else { return }
+                guard case .array(var elements) = existing else {
+                    throw CairnError.invalidArgument("update.\(where_): the field is a \(existing.typeName), not an array")
+                }
+                if !elements.isEmpty {
+                    if case .int(1) = operation.operand { elements.removeLast() } else { elements.removeFirst() }
+                }
+                current = .array(elements)
+            }
+        }
+    }
+
+    private static func arithmetic(_ a: MutableValue, _ b: MutableValue, add: Bool, at where_: String) throws -> MutableValue {
+        switch (a, b) {
+        case (.int(let x), .int(let y)):
+            let (result, overflow) = add ? x.addingReportingOverflow(y) : x.multipliedReportingOverflow(by: y)
+            guard !overflow else { throw CairnError.invalidArgument("update.\(where_): integer overflow") }
+            return .int(result)
+        case (.int(let x), .double(let y)): return .double(add ? Double(x) + y : Double(x) * y)
+        case (.double(let x), .int(let y)): return .double(add ? x + Double(y) : x * Double(y))
+        case (.double(let x), .double(let y)): return .double(add ? x + y : x * y)
+        default:
+            throw CairnError.invalidArgument("update.\(where_): cannot apply to a \(a.typeName)")
+        }
+    }
+
+    private static func pushOrAdd(_ operation: Operation, into elements: inout [MutableValue], at where_: String) throws {
+        var items = [operation.operand]
+        var slice: Int64?, position: Int64?, sort: MutableValue?
+        if case .object(let members) = operation.operand, members.contains(where: { $0.key == "$each" }) {
+            for member in members {
+                switch member.key {
+                case "$each": if case .array(let each) = member.value { items = each }
+                case "$slice": if case .int(let n) = member.value { slice = n }
+                case "$position": if case .int(let n) = member.value { position = n }
+                case "$sort": sort = member.value
+                default: break
+                }
+            }
+        }
+        if operation.op == .addToSet {
+            for item in items where try !elements.contains(where: { try $0.compare(item) == 0 }) { elements.append(item) }
+            return
+        }
+        if let position {
+            let index = position >= 0 ? min(Int(position), elements.count) : max(0, elements.count + Int(position))
+            elements.insert(contentsOf: items, at: index)
+        } else {
+            elements.append(contentsOf: items)
+        }
+        if let sort { try sortElements(&elements, by: sort, at: where_) }
+        if let slice {
+            if slice >= 0 { elements = Array(elements.prefix(Int(slice))) } else { elements = Array(elements.suffix(Int(-slice))) }
+        }
+    }
+
+    private static func sortElements(_ elements: inout [MutableValue], by spec: MutableValue, at where_: String) throws {
+        var keys: [(path: [String], direction: Int)] = []
+        switch spec {
+        case .int(let d) where d == 1 || d == -1: keys = [([], Int(d))]
+        case .object(let members):
+            for member in members {
+                guard case .int(let d) = member.value, d == 1 || d == -1 else {
+                    throw CairnError.invalidArgument("update.\(where_).$sort: directions are 1 or -1")
+                }
+                keys.append((member.key.split(separator: ".").map(String.init), Int(d)))
+            }
+        default:
+            throw CairnError.invalidArgument("update.\(where_).$sort needs 1, -1 or {field: 1 or -1}")
+        }
+        var failure: Error?
+        elements.sort { a, b in
+            for key in keys {
+                let x = a.value(at: key.path[...]) ?? .null, y = b.value(at: key.path[...]) ?? .null
+                do {
+                    let c = try x.compare(y)
+                    if c != 0 { return key.direction > 0 ? c < 0 : c > 0 }
+                } catch { failure = error }
+            }
+            return false
+        }
+        if let failure { throw failure }
+    }
+
+    private static func shouldPull(_ element: MutableValue, _ operation: Operation) throws -> Bool {
+        if operation.op == .pullAll {
+            guard case .array(let values) = operation.operand else { return false }
+            return try values.contains { try $0.compare(element) == 0 }
+        }
+        // A condition ({"$gte": 5} or {"field": ...}) or a plain value.
+        let operandBytes = operation.operand.encoded()
+        let elementBytes = element.encoded()
+        return try operandBytes.withUnsafeBytes { rawOperand in
+            try elementBytes.withUnsafeBytes { rawElement in
+                let operand = DocumentValue(rawOperand), value = DocumentValue(rawElement)
+                if operand.tag == .object {
+                    let keys = try operand.members().map(\.0)
+                    if !keys.isEmpty && keys.allSatisfy({ $0.hasPrefix("$") }) {
+                        return try Filter.parsePredicate(operand, path: "update").matches([value])
+                    }
+                    if value.tag == .object, !keys.isEmpty {
+                        return try Filter.parse(document: operand, path: "update").matches(value)
+                    }
+                }
+                return try ValueOrder.compare(value, operand) == 0
+            }
+        }
+    }
+}
+
+// MARK: - Paths in mutable trees
+
+extension MutableValue {
+    var isDouble: Bool { if case .double = self { return true } else { return false } }
+
+    func value(at path: ArraySlice<String>) -> MutableValue? {
+        guard let component = path.first else { return self }
+        switch self {
+        case .object(let members):
+            return members.first { $0.key == component }?.value.value(at: path.dropFirst())
+        case .array(let elements):
+            guard let index = Int(component), index >= 0, index < elements.count else { return nil }
+            return elements[index].value(at: path.dropFirst())
+        default:
+            return nil
+        }
+    }
+
+    /// Calls `change` with the value at `path` (nil when absent) and stores
+    /// what it leaves (removing nothing: a nil result of an absent value
+    /// creates nothing). With `create`, missing objects on the way are made;
+    /// a numeric component extends an array with nulls, as MongoDB does.
+    static func modify(_ value: inout MutableValue, path: ArraySlice<String>, create: Bool, at where_: String,
+                       _ change: (inout MutableValue?) throws -> Void) throws {
+        guard let component = path.first else {
+            var current: MutableValue? = value
+            try change(&current)
+            if let current { value = current }
+            return
+        }
+        let rest = path.dropFirst()
+        switch value {
+        case .object(var members):
+            if let index = members.firstIndex(where: { $0.key == component }) {
+                if rest.isEmpty {
+                    var current: MutableValue? = members[index].value
+                    try change(&current)
+                    if let current { members[index].value = current } else { members.remove(at: index) }
+                } else {
+                    try modify(&members[index].value, path: rest, create: create, at: where_, change)
+                }
+            } else {
+                guard create else { return }
+                var current: MutableValue? = nil
+                if rest.isEmpty {
+                    try change(&current)
+                } else {
+                    var child = MutableValue.object([])
+                    try modify(&child, path: rest, create: true, at: where_, change)
+                    current = child
+                }
+                if let current { members.append((component, current)) }
+            }
+            value = .object(members)
+        case .array(var elements):
+            guard let index = Int(component), index >= 0 else {
+                throw CairnError.invalidArgument("update.\(where_): cannot create field '\(component)' in an array")
+            }
+            if index >= elements.count {
+                guard create else { return }
+                guard index < elements.count + 100_000 else { throw CairnError.invalidArgument("update.\(where_): array index too far past the end") }
+                while elements.count < index { elements.append(.null) }
+                var current: MutableValue? = nil
+                if rest.isEmpty {
+                    try change(&current)
+                } else {
+                    var child = MutableValue.object([])
+                    try modify(&child, path: rest, create: true, at: where_, change)
+                    current = child
+                }
+                elements.append(current ?? .null)
+            } else if rest.isEmpty {
+                var current: MutableValue? = elements[index]
+                try change(&current)
+                elements[index] = current ?? .null
+            } else {
+                try modify(&elements[index], path: rest, create: create, at: where_, change)
+            }
+            value = .array(elements)
+        default:
+            guard create else { return }
+            throw CairnError.invalidArgument("update.\(where_): cannot create field '\(component)' in a \(value.typeName)")
+        }
+    }
+
+    /// Removes the value at `path` and returns it (nil when absent). In an
+    /// array, the element becomes null, as MongoDB's $unset does.
+    @discardableResult
+    static func remove(_ value: inout MutableValue, path: ArraySlice<String>) throws -> MutableValue? {
+        var removed: MutableValue?
+        try modify(&value, path: path, create: false, at: "") { current in
+            removed = current
+            current = nil
+        }
+        return removed
+    }
+}
