@@ -49,6 +49,8 @@ public final class Database: @unchecked Sendable {
     /// bottom level, dropping deleted, overwritten and expired entries.
     public func compactRange(start: [UInt8]? = nil, end: [UInt8]? = nil) throws {
         guard !isClosed else { throw CairnError.closed }
-        try engine.compactRange(start: start, end: end)
+        // Bounds are key-value keys; unbounded means the whole database.
+        try engine.compactRange(start: start.map { key in key.withUnsafeBytes { Namespace.keyValue.prefixed($0) } },
+                                end: end.map { key in key.withUnsafeBytes { Namespace.keyValue.prefixed($0) } })
     }
 }

@@ -2,7 +2,9 @@
 /// batches, consistent multi-gets, range deletes, iterators and key listing.
 ///
 /// Keys are 1 to `maxKeySize` bytes, values 0 to `maxValueSize` bytes; the
-/// limits match CAIRN_MAX_KEY_SIZE and CAIRN_MAX_VALUE_SIZE.
+/// limits match CAIRN_MAX_KEY_SIZE and CAIRN_MAX_VALUE_SIZE. In the engine
+/// every key sits behind the key-value namespace byte (Namespace.keyValue);
+/// callers never see it.
 extension Database {
     public static let maxKeySize = 65536
     public static let maxValueSize = 256 << 20
@@ -59,7 +61,7 @@ extension Database {
     public func withValue(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         try Database.validateKey(key)
         let view = try engine.readView()
-        let found = try engine.withValue(forKey: key, now: currentTimeMillis(), in: view, body)
+        let found = try Namespace.keyValue.withKey(key) { try engine.withValue(forKey: $0, now: currentTimeMillis(), in: view, body) }
         let stats = engine.stats
         EngineStats.bump(stats.gets)
         if found { EngineStats.bump(stats.getHits) } else { EngineStats.bump(stats.getMisses) }
@@ -77,7 +79,9 @@ extension Database {
         var out: [UInt8] = []
         var hits: UInt64 = 0
         for key in keys {
-            let found = try engine.withValue(forKey: key, now: now, in: view) { PackedList.append($0, to: &out) }
+            let found = try Namespace.keyValue.withKey(key) { prefixed in
+                try engine.withValue(forKey: prefixed, now: now, in: view) { PackedList.append($0, to: &out) }
+            }
             if found { hits += 1 } else { PackedList.appendAbsent(to: &out) }
         }
         let stats = engine.stats
@@ -89,7 +93,13 @@ extension Database {
 
     /// An iterator over [start, end) (nil: unbounded) at a consistent snapshot.
     public func makeIterator(start: UnsafeRawBufferPointer?, end: UnsafeRawBufferPointer?, reverse: Bool = false) throws -> KeyValueIterator {
-        KeyValueIterator(database: self, iterator: try engine.makeIterator(lower: start, upper: end, reverse: reverse))
+        let namespace = Namespace.keyValue
+        let lower = start.map { namespace.prefixed($0) } ?? [namespace.rawValue]
+        let upper = end.map { namespace.prefixed($0) } ?? namespace.upperBound
+        let iterator = try lower.withUnsafeBytes { l in
+            try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: reverse) }
+        }
+        return KeyValueIterator(database: self, iterator: iterator, namespace: namespace)
     }
 
     /// An iterator over the keys starting with `prefix` (all keys when empty).

@@ -19,13 +19,13 @@ public struct KeyValueBatch: Sendable {
         try Database.validateKey(key)
         try Database.validateValue(value)
         guard ttlMillis >= 0 else { throw CairnError.invalidArgument("TTL must not be negative (got \(ttlMillis) ms)") }
-        storage.put(key, value, ttlMillis: ttlMillis)
+        storage.put(key, value, ttlMillis: ttlMillis, namespace: .keyValue)
         puts += 1
     }
 
     public mutating func delete(key: UnsafeRawBufferPointer) throws {
         try Database.validateKey(key)
-        storage.delete(key)
+        storage.delete(key, namespace: .keyValue)
         deletes += 1
     }
 
@@ -33,7 +33,7 @@ public struct KeyValueBatch: Sendable {
     public mutating func deleteRange(start: UnsafeRawBufferPointer, end: UnsafeRawBufferPointer) throws {
         try Database.validateKey(start, "range start")
         try Database.validateKey(end, "range end")
-        storage.deleteRange(start, end)
+        storage.deleteRange(start, end, namespace: .keyValue)
         deleteRanges += 1
     }
 

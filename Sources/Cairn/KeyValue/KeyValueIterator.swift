@@ -6,11 +6,13 @@
 public final class KeyValueIterator {
     private let database: Database
     private let engineIterator: EngineIterator
+    private let namespace: Namespace
     private var positioned = false
 
-    init(database: Database, iterator: EngineIterator) {
+    init(database: Database, iterator: EngineIterator, namespace: Namespace) {
         self.database = database
         self.engineIterator = iterator
+        self.namespace = namespace
     }
 
     /// Moves to the next pair. Returns false at the end. Throws CLOSED once
@@ -25,10 +27,15 @@ public final class KeyValueIterator {
     /// key <= `key`.
     public func seek(_ key: UnsafeRawBufferPointer) throws {
         guard !database.isClosed else { throw CairnError.closed }
-        engineIterator.iterator.seek(key)
+        namespace.withKey(key) { engineIterator.iterator.seek($0) }
         positioned = false
     }
 
-    public var key: UnsafeRawBufferPointer { positioned ? engineIterator.iterator.key : UnsafeRawBufferPointer(start: nil, count: 0) }
+    /// The key, without its namespace byte.
+    public var key: UnsafeRawBufferPointer {
+        guard positioned else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let internalKey = engineIterator.iterator.key
+        return UnsafeRawBufferPointer(rebasing: internalKey[1...])
+    }
     public var value: UnsafeRawBufferPointer { positioned ? engineIterator.iterator.value : UnsafeRawBufferPointer(start: nil, count: 0) }
 }

@@ -103,9 +103,9 @@ extension Database {
             return (row.name, value)
         }
         // Exact, so it scans: its cost grows with the number of keys.
-        let iterator = try engine.makeIterator(lower: nil, upper: nil, reverse: false)
+        let iterator = try makeIterator(start: nil, end: nil)
         var liveKeys: Int64 = 0
-        while try iterator.iterator.next() { liveKeys += 1 }
+        while try iterator.next() { liveKeys += 1 }
         members.insert(("live_keys", .int(liveKeys)), at: 0)
         members.append(("sync", .string(engine.options.sync.rawValue)))
         members.append(("compression", .string(engine.options.table.compression.name)))

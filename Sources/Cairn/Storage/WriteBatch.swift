@@ -47,9 +47,24 @@ public struct WriteBatch: Sendable {
 
     /// Adds a put; a positive `ttlMillis` makes the key expire that long
     /// after the batch is committed.
+    /// Appends `key` length-prefixed, behind its namespace byte if any.
+    private mutating func appendKey(_ key: UnsafeRawBufferPointer, _ namespace: Namespace?) {
+        guard let namespace else {
+            encoded.appendLengthPrefixed(key)
+            return
+        }
+        Varint.append(UInt64(key.count + 1), to: &encoded)
+        encoded.append(namespace.rawValue)
+        encoded.append(contentsOf: key)
+    }
+
     public mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ttlMillis: Int64) {
+        put(key, value, ttlMillis: ttlMillis, namespace: nil)
+    }
+
+    mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ttlMillis: Int64, namespace: Namespace?) {
         encoded.append((ttlMillis > 0 ? Operation.putWithExpiry : Operation.put).rawValue)
-        encoded.appendLengthPrefixed(key)
+        appendKey(key, namespace)
         encoded.appendLengthPrefixed(value)
         if ttlMillis > 0 {
             expirySlots.append((encoded.count, ttlMillis))
@@ -60,16 +75,24 @@ public struct WriteBatch: Sendable {
     }
 
     public mutating func delete(_ key: UnsafeRawBufferPointer) {
+        delete(key, namespace: nil)
+    }
+
+    mutating func delete(_ key: UnsafeRawBufferPointer, namespace: Namespace?) {
         encoded.append(Operation.delete.rawValue)
-        encoded.appendLengthPrefixed(key)
+        appendKey(key, namespace)
         count += 1
         payloadBytes += key.count
     }
 
     public mutating func deleteRange(_ start: UnsafeRawBufferPointer, _ end: UnsafeRawBufferPointer) {
+        deleteRange(start, end, namespace: nil)
+    }
+
+    mutating func deleteRange(_ start: UnsafeRawBufferPointer, _ end: UnsafeRawBufferPointer, namespace: Namespace?) {
         encoded.append(Operation.deleteRange.rawValue)
-        encoded.appendLengthPrefixed(start)
-        encoded.appendLengthPrefixed(end)
+        appendKey(start, namespace)
+        appendKey(end, namespace)
         count += 1
         payloadBytes += start.count + end.count
     }

@@ -1,0 +1,34 @@
+/// Every layer keeps its entries in its own part of the engine's one key
+/// space, marked by a leading byte, so that user keys, documents, the
+/// collection catalog and index entries never collide. Part of the on-disk
+/// format; never change or reuse a value.
+enum Namespace: UInt8 {
+    /// Key-value pairs: 0x01 | user key.
+    case keyValue = 0x01
+    /// The collection catalog: 0x02 | collection name.
+    case catalog = 0x02
+    /// Documents: 0x03 | collection id (u32 BE) | index key of _id.
+    case documents = 0x03
+    /// Secondary index entries: 0x04 | collection id | index id | key | _id.
+    case indexEntries = 0x04
+
+    /// The first key after the namespace.
+    var upperBound: [UInt8] { [rawValue + 1] }
+
+    /// Calls `body` with `key` prefixed by this namespace's byte, in a
+    /// buffer on the stack for keys up to 256 bytes.
+    @inline(__always)
+    func withKey<T>(_ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try withUnsafeTemporaryAllocation(byteCount: key.count + 1, alignment: 1) { buffer in
+            buffer[0] = rawValue
+            if key.count > 0 { (buffer.baseAddress! + 1).copyMemory(from: key.baseAddress!, byteCount: key.count) }
+            return try body(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    func prefixed(_ key: UnsafeRawBufferPointer) -> [UInt8] {
+        var out = [rawValue]
+        out.append(contentsOf: key)
+        return out
+    }
+}
