@@ -10,6 +10,8 @@
 public final class Database: @unchecked Sendable {
     let engine: StorageEngine
     public let path: String
+    /// Serializes the document layer's read-check-write sequences.
+    let documentLock = Lock()
 
     private init(path: String, engine: StorageEngine) {
         self.path = path

@@ -1,0 +1,115 @@
+/// Options of find: `{"sort": {"age": -1, "name": 1}, "skip": 10,
+/// "limit": 20, "projection": {"name": 1, "address.city": 1}}`.
+struct FindOptions {
+    var sort: [(path: [String], direction: Int)] = []
+    var skip = 0
+    var limit: Int?
+    var projection: Projection?
+
+    static func parse(json: UnsafeRawBufferPointer) throws -> FindOptions {
+        var options = FindOptions()
+        guard json.count > 0 else { return options }
+        let document = try DocumentBuilder.document(fromJSON: json, what: "find options")
+        try document.withUnsafeBytes { raw in
+            for (key, value) in try DocumentValue(raw).members() {
+                switch key {
+                case "sort":
+                    guard value.tag == .object else { throw CairnError.invalidArgument("find options.sort must be an object") }
+                    for (field, direction) in try value.members() {
+                        guard case .int(let d) = try direction.kind(), d == 1 || d == -1 else {
+                            throw CairnError.invalidArgument("find options.sort.\(field) must be 1 or -1")
+                        }
+                        try Filter.validateFieldPath(field, at: "find options.sort.\(field)")
+                        options.sort.append((field.split(separator: ".").map(String.init), Int(d)))
+                    }
+                case "skip", "limit":
+                    guard case .int(let n) = try value.kind(), n >= 0 else {
+                        throw CairnError.invalidArgument("find options.\(key) must be a non-negative integer")
+                    }
+                    if key == "skip" { options.skip = Int(n) } else { options.limit = n == 0 ? nil : Int(n) }
+                case "projection":
+                    options.projection = try Projection.parse(value)
+                default:
+                    throw CairnError.invalidArgument("find options.\(key): unknown option (known: sort, skip, limit, projection)")
+                }
+            }
+        }
+        return options
+    }
+
+    /// Orders two documents by the sort keys. An array sorts by its smallest
+    /// element ascending and its largest descending; a missing field as null.
+    static func compare(_ a: MutableValue, _ b: MutableValue, by keys: [(path: [String], direction: Int)]) throws -> Int {
+        for key in keys {
+            let x = try sortValue(a.value(at: key.path[...]), descending: key.direction < 0)
+            let y = try sortValue(b.value(at: key.path[...]), descending: key.direction < 0)
+            let c = try x.compare(y)
+            if c != 0 { return key.direction > 0 ? c : -c }
+        }
+        return 0
+    }
+
+    private static func sortValue(_ value: MutableValue?, descending: Bool) throws -> MutableValue {
+        guard let value else { return .null }
+        guard case .array(let elements) = value, var best = elements.first else { return value }
+        for element in elements.dropFirst() {
+            let c = try element.compare(best)
+            if descending ? c > 0 : c < 0 { best = element }
+        }
+        return best
+    }
+}
+
+/// Which fields a result keeps: inclusion (`{"name": 1}`: only these, plus
+/// _id unless `"_id": 0`) or exclusion (`{"secret": 0}`: all but these).
+struct Projection {
+    let paths: [[String]]
+    let including: Bool
+    let keepID: Bool
+
+    static func parse(_ value: DocumentValue) throws -> Projection {
+        guard value.tag == .object else { throw CairnError.invalidArgument("find options.projection must be an object") }
+        var paths: [[String]] = []
+        var mode: Bool?
+        var keepID = true
+        for (field, flag) in try value.members() {
+            let on: Bool
+            switch try flag.kind() {
+            case .int(let n): on = n != 0
+            case .bool(let b): on = b
+            case .double(let d): on = d != 0
+            default: throw CairnError.invalidArgument("find options.projection.\(field) must be 0 or 1")
+            }
+            try Filter.validateFieldPath(field, at: "find options.projection.\(field)")
+            if field == "_id" {
+                keepID = on
+                continue
+            }
+            if let mode, mode != on {
+                throw CairnError.invalidArgument("find options.projection mixes inclusion and exclusion (only _id may differ)")
+            }
+            mode = on
+            paths.append(field.split(separator: ".").map(String.init))
+        }
+        return Projection(paths: paths, including: mode ?? false, keepID: keepID)
+    }
+
+    func apply(to document: MutableValue) throws -> MutableValue {
+        if including {
+            var result = MutableValue.object([])
+            if keepID, let id = document.value(at: ["_id"]) {
+                try MutableValue.modify(&result, path: ["_id"], create: true, at: "projection") { $0 = id }
+            }
+            for path in paths {
+                if let value = document.value(at: path[...]) {
+                    try MutableValue.modify(&result, path: path[...], create: true, at: "projection") { $0 = value }
+                }
+            }
+            return result
+        }
+        var result = document
+        for path in paths { try MutableValue.remove(&result, path: path[...]) }
+        if !keepID { try MutableValue.remove(&result, path: ["_id"]) }
+        return result
+    }
+}

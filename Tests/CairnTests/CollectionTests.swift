@@ -1,0 +1,122 @@
+import XCTest
+@testable import Cairn
+
+/// Collections on the storage engine, through the Swift core API.
+final class CollectionTests: XCTestCase {
+    private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    private func find(_ db: Database, _ collection: String, _ filter: String = "{}", _ options: String = "") throws -> [String] {
+        let cursor = try bytes(filter).withUnsafeBytes { f in try bytes(options).withUnsafeBytes { o in
+            try db.find(collection: collection, filterJSON: f, optionsJSON: o) } }
+        var out: [String] = []
+        while try cursor.next() { out.append(cursor.jsonString) }
+        return out
+    }
+
+    private func insert(_ db: Database, _ collection: String, _ json: String) throws -> String {
+        try bytes(json).withUnsafeBytes { try db.insertOne(into: collection, json: $0) }
+    }
+
+    func testInsertFindUpdateDeleteAndPersistence() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        var db = try Database.open(path: dir.path)
+        XCTAssertEqual(try insert(db, "users", #"{"_id":1,"name":"ann","age":31}"#), "1")
+        XCTAssertEqual(try insert(db, "users", #"{"_id":2,"name":"bob","age":25}"#), "2")
+        XCTAssertEqual(try insert(db, "users", #"{"_id":"c","name":"cy","age":40,"tags":["x"]}"#), #""c""#)
+        let generated = try insert(db, "users", #"{"name":"dee","age":19}"#)
+        XCTAssertEqual(generated.count, 26, "a 24-hex-digit ObjectId string: \(generated)")
+        XCTAssertEqual(status { _ = try insert(db, "users", #"{"_id":1,"name":"dup"}"#) }, .constraint)
+
+        XCTAssertEqual(try find(db, "users", #"{"age":{"$gte":25}}"#, #"{"sort":{"age":-1},"projection":{"name":1,"_id":0}}"#),
+                       [#"{"name":"cy"}"#, #"{"name":"ann"}"#, #"{"name":"bob"}"#])
+        XCTAssertEqual(try find(db, "users", "{}", #"{"sort":{"age":1},"skip":1,"limit":2,"projection":{"age":0,"tags":0}}"#),
+                       [#"{"_id":2,"name":"bob"}"#, #"{"_id":1,"name":"ann"}"#])
+        XCTAssertEqual(try bytes(#"{"tags":"x"}"#).withUnsafeBytes { try db.count(collection: "users", filterJSON: $0) }, 1)
+
+        let result = try bytes(#"{"age":{"$lt":30}}"#).withUnsafeBytes { f in try bytes(#"{"$inc":{"age":1},"$set":{"young":true}}"#).withUnsafeBytes { u in
+            try db.update(collection: "users", filterJSON: f, updateJSON: u, many: true) } }
+        XCTAssertEqual(result.matched, 2)
+        XCTAssertEqual(result.modified, 2)
+        XCTAssertEqual(try find(db, "users", #"{"young":true}"#, #"{"sort":{"age":1},"projection":{"age":1,"_id":0}}"#), [#"{"age":20}"#, #"{"age":26}"#])
+
+        let upsert = try bytes(#"{"name":"eve"}"#).withUnsafeBytes { f in try bytes(#"{"$set":{"age":50}}"#).withUnsafeBytes { u in
+            try db.update(collection: "users", filterJSON: f, updateJSON: u, many: false, upsert: true) } }
+        XCTAssertNotNil(upsert.upsertedID)
+        XCTAssertEqual(try find(db, "users", #"{"name":"eve"}"#, #"{"projection":{"_id":0}}"#), [#"{"name":"eve","age":50}"#])
+
+        let replaced = try bytes(#"{"_id":2}"#).withUnsafeBytes { f in try bytes(#"{"name":"robert"}"#).withUnsafeBytes { u in
+            try db.update(collection: "users", filterJSON: f, updateJSON: u, many: false) } }
+        XCTAssertEqual(replaced.modified, 1)
+        XCTAssertEqual(try find(db, "users", #"{"_id":2}"#), [#"{"_id":2,"name":"robert"}"#])
+
+        XCTAssertEqual(try bytes(#"{"age":{"$gt":30}}"#).withUnsafeBytes { try db.delete(collection: "users", filterJSON: $0, many: true) }, 3)
+        try db.close()
+
+        db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        XCTAssertEqual(try find(db, "users", "{}", #"{"sort":{"name":1},"projection":{"name":1,"_id":0}}"#),
+                       [#"{"name":"dee"}"#, #"{"name":"robert"}"#])
+        XCTAssertEqual(try db.collectionNames(), ["users"])
+    }
+
+    func testFailedWritesChangeNothing() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        _ = try insert(db, "c", #"{"_id":1,"s":"text","n":1}"#)
+        _ = try insert(db, "c", #"{"_id":2,"s":5,"n":2}"#)
+        // insert_many is all or nothing: the duplicate _id in the middle stops all three.
+        let docs = [#"{"_id":3}"#, #"{"_id":1}"#, #"{"_id":4}"#].map { bytes($0) }
+        XCTAssertEqual(status { _ = try db.insertMany(into: "c", documents: docs) }, .constraint)
+        XCTAssertEqual(try find(db, "c").count, 2)
+        // $inc on a string fails the whole update_many: document 2 is unchanged too.
+        XCTAssertEqual(status {
+            _ = try bytes("{}").withUnsafeBytes { f in try bytes(#"{"$inc":{"s":1}}"#).withUnsafeBytes { u in
+                try db.update(collection: "c", filterJSON: f, updateJSON: u, many: true) } }
+        }, .invalidArgument)
+        XCTAssertEqual(try find(db, "c", #"{"_id":2}"#), [#"{"_id":2,"s":5,"n":2}"#])
+        // Bad input is rejected before anything is written.
+        for bad in [#"[1]"#, #"{"a":"#, #"{"$bad":1}"#, #"{"a\u0000b":1}"#, #"{"_id":[1]}"#] {
+            XCTAssertEqual(status { _ = try insert(db, "c", bad) }, .invalidArgument, bad)
+        }
+        XCTAssertEqual(try find(db, "c").count, 2)
+    }
+
+    func testNamesDropAndCoexistenceWithKeyValues() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        for bad in ["", "$cmd", "a\u{0}b", String(repeating: "x", count: 256)] {
+            XCTAssertEqual(status { try db.createCollection(bad) }, .invalidArgument, bad)
+        }
+        try db.createCollection("b")
+        XCTAssertEqual(status { try db.createCollection("b") }, .invalidArgument)
+        try db.put(bytes("kv-key"), bytes("kv-value"))
+        _ = try insert(db, "a", #"{"_id":1}"#)
+        XCTAssertEqual(try db.collectionNames(), ["a", "b"])
+        // The key-value API sees only key-value pairs.
+        let iterator = try db.makeIterator(start: nil, end: nil)
+        var keys: [String] = []
+        while try iterator.next() { keys.append(String(decoding: iterator.key, as: UTF8.self)) }
+        XCTAssertEqual(keys, ["kv-key"])
+        try db.dropCollection("a")
+        XCTAssertEqual(try db.collectionNames(), ["b"])
+        XCTAssertEqual(try find(db, "a"), [])
+        XCTAssertEqual(try db.get(bytes("kv-key")), bytes("kv-value"))
+    }
+
+    func testGeneratedIDsSortByCreationAndCursorsStream() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        var options = DatabaseOptions()
+        options.sync = .never
+        let db = try Database.open(path: dir.path, options: options)
+        defer { try? db.close() }
+        var ids: [String] = []
+        for i in 0..<2000 { ids.append(try insert(db, "events", #"{"n":\#(i)}"#)) }
+        XCTAssertEqual(ids, ids.sorted(), "ObjectIds made in order sort in order")
+        let cursor = try bytes(#"{"n":{"$gte":1990}}"#).withUnsafeBytes { f in try db.find(collection: "events", filterJSON: f) }
+        var seen = 0
+        while try cursor.next() { seen += 1 }
+        XCTAssertEqual(seen, 10)
+    }
+}
