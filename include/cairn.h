@@ -471,6 +471,167 @@ int cairn_iter_next(cairn_iter *iter, const uint8_t **key, size_t *key_len,
 /* Destructor of cairn_iter. Idempotent; NULL is allowed. */
 int cairn_iter_close(cairn_iter *iter);
 
+/* ------------------------------------------------------------------------ */
+/* Documents: collections of JSON documents (MongoDB's query language)       */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Documents are JSON objects stored in named collections. Filters, updates
+** and options use MongoDB's language and cross as JSON text (pointer plus
+** length; an empty filter matches every document). Extended JSON
+** {"$date": "2026-11-21T16:17:05.123Z"} and {"$binary": {"base64": "...",
+** "subType": "00"}} stand for dates and bytes, in and out. Integers stay
+** 64-bit integers and doubles stay doubles.
+**
+** Names: a collection name is 1 to 255 bytes of UTF-8, without NUL and not
+** starting with '$'; field names are 1 to 1024 bytes without NUL, and a
+** top-level field name may not start with '$'. A document is at most
+** 16 MiB and nested at most 100 deep. Breaking any of these is
+** CAIRN_INVALID_ARGUMENT naming the problem, and nothing is written.
+**
+** Filter operators: $eq $ne $gt $gte $lt $lte $in $nin $and $or $nor $not
+** $exists $type $size $all $elemMatch $mod, implicit equality, dotted paths
+** into objects and arrays. Update operators: $set $unset $inc $mul $min
+** $max $rename $currentDate $push (with $each $slice $sort $position) $pull
+** $pullAll $addToSet (with $each) $pop, or a replacement document. An
+** unknown operator or a malformed part is CAIRN_INVALID_ARGUMENT naming its
+** path (for example "filter.age.$gtx").
+**
+** Every write is atomic and durable per the database's sync mode: an
+** insert of many documents, or an update of many, is applied entirely or
+** not at all.
+*/
+
+/* A cursor over the results of cairn_find(). Used by one caller at a time. */
+typedef struct cairn_cursor cairn_cursor;
+
+/*
+** Creates an empty collection. options_json is "{}" (or NULL with length
+** 0); collection options come in later versions. Inserting into a missing
+** collection creates it, so this call is optional.
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (bad name, unknown option, the
+** collection exists); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+*/
+int cairn_collection_create(cairn_db *db, const char *name, size_t name_len,
+                            const char *options_json, size_t options_len,
+                            char **errmsg);
+
+/*
+** Drops a collection and every document in it. Dropping a missing
+** collection returns CAIRN_OK.
+*/
+int cairn_collection_drop(cairn_db *db, const char *name, size_t name_len,
+                          char **errmsg);
+
+/*
+** Lists the collections as a JSON array of names, sorted, in *json
+** (NUL-terminated, length in *json_len which may be NULL), freed with
+** cairn_free().
+*/
+int cairn_collection_list(cairn_db *db, char **json, size_t *json_len,
+                          char **errmsg);
+
+/*
+** Inserts one document (a JSON object). A document without "_id" gets a
+** generated one: a 24-hex-digit string that sorts by creation time.
+** On CAIRN_OK, *id_json (optional, may be NULL) receives the _id as JSON
+** text (malloc()ed, freed with cairn_free(); length in *id_len, which may
+** be NULL). Returns CAIRN_CONSTRAINT when a document with the same _id
+** exists, CAIRN_INVALID_ARGUMENT for malformed JSON (with the byte offset),
+** a bad name or a limit broken.
+*/
+int cairn_insert_one(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *document_json, size_t document_len,
+                     char **id_json, size_t *id_len, char **errmsg);
+
+/*
+** Inserts the documents of a JSON array, all or nothing: on any error
+** (a duplicate _id, a malformed document) none is inserted. On CAIRN_OK,
+** *ids_json (optional) receives a JSON array of their _ids, in order.
+*/
+int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *documents_json, size_t documents_len,
+                      char **ids_json, size_t *ids_len, char **errmsg);
+
+/*
+** Opens a cursor over the documents of `collection` that match
+** `filter_json`, read at one snapshot. options_json (may be empty):
+**   "sort":       {"field": 1 or -1, ...}; dotted paths allowed
+**   "skip":       documents to skip
+**   "limit":      most documents to return (0: no limit)
+**   "projection": {"field": 1, ...} to keep fields (and _id unless
+**                 "_id": 0), or {"field": 0, ...} to drop them
+** Without a sort, documents stream as the cursor advances, in _id order;
+** with one, the matches are collected and sorted first. A missing
+** collection gives an empty cursor.
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+*/
+int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
+               const char *filter_json, size_t filter_len,
+               const char *options_json, size_t options_len,
+               cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Advances to the next document. Returns CAIRN_OK with the document as JSON
+** text in (*json, *json_len), CAIRN_DONE at the end, or CAIRN_CLOSED. The
+** text is a BORROWED view, NUL-terminated, valid until the next call on
+** this cursor. Method of cairn_cursor.
+*/
+int cairn_cursor_next(cairn_cursor *cursor, const char **json, size_t *json_len,
+                      char **errmsg);
+
+/* Destructor of cairn_cursor. Idempotent; NULL is allowed. */
+int cairn_cursor_close(cairn_cursor *cursor);
+
+/* Stores in *count the number of documents matching `filter_json`. */
+int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
+                const char *filter_json, size_t filter_len, uint64_t *count,
+                char **errmsg);
+
+/*
+** Updates documents matching `filter_json` with `update_json`:
+** cairn_update_one changes the first match (in _id order),
+** cairn_update_many every match, cairn_replace_one replaces the first match
+** with a document (its _id is kept; a different _id is
+** CAIRN_INVALID_ARGUMENT). options_json may hold {"upsert": true}: with no
+** match, a document is inserted, built from the filter's equality fields
+** and the update. A failure on any document (for example $inc on a string)
+** changes nothing. On CAIRN_OK, *result_json (optional) receives
+** {"matched": n, "modified": n, "upserted_id": <_id or null>}.
+*/
+int cairn_update_one(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *filter_json, size_t filter_len,
+                     const char *update_json, size_t update_len,
+                     const char *options_json, size_t options_len,
+                     char **result_json, size_t *result_len, char **errmsg);
+
+/* As cairn_update_one(), for every matching document (operators only). */
+int cairn_update_many(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *filter_json, size_t filter_len,
+                      const char *update_json, size_t update_len,
+                      const char *options_json, size_t options_len,
+                      char **result_json, size_t *result_len, char **errmsg);
+
+/* As cairn_update_one(), with a replacement document (no operators). */
+int cairn_replace_one(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *filter_json, size_t filter_len,
+                      const char *replacement_json, size_t replacement_len,
+                      const char *options_json, size_t options_len,
+                      char **result_json, size_t *result_len, char **errmsg);
+
+/*
+** Deletes the first (cairn_delete_one, in _id order) or every
+** (cairn_delete_many) document matching `filter_json`; *deleted
+** (optional) receives how many.
+*/
+int cairn_delete_one(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *filter_json, size_t filter_len,
+                     uint64_t *deleted, char **errmsg);
+
+int cairn_delete_many(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *filter_json, size_t filter_len,
+                      uint64_t *deleted, char **errmsg);
+
 #ifdef __cplusplus
 }
 #endif

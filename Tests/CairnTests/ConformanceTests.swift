@@ -70,6 +70,15 @@ final class CaseRunner {
         "scan": ["start", "end", "prefix", "reverse", "seek", "limit", "expect_items"],
         "keys": ["options", "options_raw", "expect_keys"], "stats": ["expect_fields"],
         "parse_duration": ["text", "expect_ms"], "sleep": ["ms"], "flush": [], "compact_range": ["start", "end"],
+        "create_collection": ["name", "options"], "drop_collection": ["name"], "list_collections": ["expect_names"],
+        "insert_one": ["collection", "document", "document_raw", "expect_id"],
+        "insert_many": ["collection", "documents", "expect_ids"],
+        "find": ["collection", "filter", "filter_raw", "options", "expect_documents"],
+        "count": ["collection", "filter", "expect_count"],
+        "update_one": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
+        "update_many": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
+        "replace_one": ["collection", "filter", "replacement", "options", "expect_matched", "expect_modified", "expect_upserted"],
+        "delete_one": ["collection", "filter", "expect_deleted"], "delete_many": ["collection", "filter", "expect_deleted"],
     ]
 
     private func string(_ step: JSONValue, _ field: String) throws -> String {
@@ -229,6 +238,67 @@ final class CaseRunner {
                 try db().compactRange(start: start, end: end)
             case "sleep":
                 usleep(useconds_t(try int(step, "ms") * 1000))
+            case "create_collection":
+                let options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                try options.withUnsafeBytes { try db().createCollection(try string(step, "name"), optionsJSON: $0) }
+            case "drop_collection":
+                try db().dropCollection(try string(step, "name"))
+            case "list_collections":
+                let names = try db().collectionNames()
+                if case .array(let wanted)? = step["expect_names"] {
+                    checks.append { if JSONValue.array(names.map { .string($0) }) != .array(wanted) { throw ConformanceFailure(description: "collections \(names)") } }
+                }
+            case "insert_one":
+                let text = try jsonText(step, "document")
+                let id = try text.withUnsafeBytes { try db().insertOne(into: try string(step, "collection"), json: $0) }
+                if let wanted = step["expect_id"] { checks.append { try CaseRunner.expectSame(try JSONValue.parse(id), wanted, "insert_one _id") } }
+            case "insert_many":
+                let text = Array((step["documents"] ?? .null).serialized.utf8)
+                let ids = try text.withUnsafeBytes { try db().insertMany(into: try string(step, "collection"), arrayJSON: $0) }
+                if let wanted = step["expect_ids"] {
+                    checks.append { try CaseRunner.expectSame(try JSONValue.parse("[" + ids.joined(separator: ",") + "]"), wanted, "insert_many ids") }
+                }
+            case "find":
+                let filter = try jsonText(step, "filter"), options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                let cursor = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in
+                    try db().find(collection: try string(step, "collection"), filterJSON: f, optionsJSON: o) } }
+                var documents: [JSONValue] = []
+                while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
+                if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, "find") } }
+            case "count":
+                let filter = try jsonText(step, "filter")
+                let count = try filter.withUnsafeBytes { try db().count(collection: try string(step, "collection"), filterJSON: $0) }
+                let wanted = try int(step, "expect_count")
+                checks.append { if Int64(count) != wanted { throw ConformanceFailure(description: "count \(count), want \(wanted)") } }
+            case "update_one", "update_many", "replace_one":
+                let filter = try jsonText(step, "filter")
+                let update = op == "replace_one" ? Array((step["replacement"] ?? .null).serialized.utf8) : try jsonText(step, "update")
+                var upsert = false
+                if case .object(let members)? = step["options"] {
+                    for (key, value) in members {
+                        guard key == "upsert", case .bool(let flag) = value else { throw CairnError(.invalidArgument, "update options.\(key): unknown option") }
+                        upsert = flag
+                    }
+                }
+                let mode: Database.UpdateMode = op == "update_one" ? .one : op == "update_many" ? .many : .replaceOne
+                let result = try filter.withUnsafeBytes { f in try update.withUnsafeBytes { u in
+                    try db().update(collection: try string(step, "collection"), filterJSON: f, updateJSON: u, mode: mode, upsert: upsert) } }
+                let matched = step["expect_matched"] != nil ? try int(step, "expect_matched") : nil
+                let modified = step["expect_modified"] != nil ? try int(step, "expect_modified") : nil
+                var upserted: Bool?
+                if case .bool(let flag)? = step["expect_upserted"] { upserted = flag }
+                checks.append {
+                    if let matched, Int64(result.matched) != matched { throw ConformanceFailure(description: "matched \(result.matched), want \(matched)") }
+                    if let modified, Int64(result.modified) != modified { throw ConformanceFailure(description: "modified \(result.modified), want \(modified)") }
+                    if let upserted, (result.upsertedID != nil) != upserted { throw ConformanceFailure(description: "upserted \(String(describing: result.upsertedID))") }
+                }
+            case "delete_one", "delete_many":
+                let filter = try jsonText(step, "filter")
+                let deleted = try filter.withUnsafeBytes { try db().delete(collection: try string(step, "collection"), filterJSON: $0, many: op == "delete_many") }
+                if step["expect_deleted"] != nil {
+                    let wanted = try int(step, "expect_deleted")
+                    checks.append { if Int64(deleted) != wanted { throw ConformanceFailure(description: "deleted \(deleted), want \(wanted)") } }
+                }
             default:
                 throw ConformanceFailure(description: "unknown op \(op)")
             }
@@ -237,6 +307,29 @@ final class CaseRunner {
             throw ConformanceFailure(description: "status \(outcome.name), want CAIRN_\(expected)")
         }
         for check in checks { try check() }
+    }
+
+    /// A JSON-valued field as text: `<name>_raw` verbatim, else the value
+    /// serialized, else empty (an absent filter matches everything).
+    private func jsonText(_ step: JSONValue, _ name: String) throws -> [UInt8] {
+        if case .string(let raw)? = step[name + "_raw"] { return Array(raw.utf8) }
+        return step[name].map { Array($0.serialized.utf8) } ?? []
+    }
+
+    /// JSON equality as the conformance README defines it: numbers by
+    /// value, object keys in any order, arrays in order.
+    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
+        case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case let (.object(x), .object(y)):
+            return x.count == y.count && x.allSatisfy { member in y.contains { $0.key == member.key && same($0.value, member.value) } }
+        default: return a == b
+        }
+    }
+
+    static func expectSame(_ got: JSONValue, _ wanted: JSONValue, _ what: String) throws {
+        if !same(got, wanted) { throw ConformanceFailure(description: "\(what) got \(got.serialized), want \(wanted.serialized)") }
     }
 
     private func scan(_ step: JSONValue) throws -> [([UInt8], [UInt8])] {

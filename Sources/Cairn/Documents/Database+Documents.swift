@@ -99,6 +99,32 @@ extension Database {
         try insertMany(into: collection, documents: [Array(json)], ordered: true).first!
     }
 
+    /// Inserts the documents of a JSON array atomically. Each document is
+    /// limited to 16 MiB; the array as a whole to 256 MiB.
+    public func insertMany(into collection: String, arrayJSON: UnsafeRawBufferPointer) throws -> [String] {
+        guard arrayJSON.count <= 256 << 20 else { throw CairnError.invalidArgument("documents: the array is over 256 MiB") }
+        var builder = DocumentBuilder(reservingCapacity: arrayJSON.count)
+        try JSONParser.parse(arrayJSON, what: "documents", into: &builder)
+        let array = builder.bytes
+        var binaries: [[UInt8]] = []
+        try array.withUnsafeBytes { raw in
+            let value = DocumentValue(raw)
+            guard value.tag == .array else { throw CairnError.invalidArgument("documents must be a JSON array of objects") }
+            var index = 0
+            try value.forEachChild { _, element in
+                guard element.tag == .object else { throw CairnError.invalidArgument("document \(index) must be a JSON object") }
+                guard element.bytes.count <= DocumentLimits.maxDocumentBytes else {
+                    throw CairnError.invalidArgument("document \(index) is over \(DocumentLimits.maxDocumentBytes) bytes")
+                }
+                try FieldNames.validate(element, path: "document \(index)")
+                binaries.append(Array(element.bytes))
+                index += 1
+            }
+        }
+        guard !binaries.isEmpty else { throw CairnError.invalidArgument("documents: the array is empty") }
+        return try documentLock.withLock { try insertLocked(into: collection, binaries: binaries) }
+    }
+
     /// Inserts documents atomically: all of them or, on the first error,
     /// none. Returns their `_id`s as JSON.
     public func insertMany(into collection: String, documents: [[UInt8]], ordered: Bool = true) throws -> [String] {
@@ -151,12 +177,34 @@ extension Database {
     /// with `upsert` and no match, inserts one built from the filter's
     /// equality fields and the update. Everything is one write batch: a
     /// failure on any document changes none.
+    public enum UpdateMode: Sendable {
+        /// update_one: operators, first match.
+        case one
+        /// update_many: operators, every match.
+        case many
+        /// replace_one: a replacement document, first match.
+        case replaceOne
+        /// Either form, first match (the Swift API's convenience).
+        case oneAnyForm
+    }
+
     public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
                        many: Bool, upsert: Bool = false) throws -> (matched: Int, modified: Int, upsertedID: String?) {
+        try update(collection: collection, filterJSON: filterJSON, updateJSON: updateJSON, mode: many ? .many : .oneAnyForm, upsert: upsert)
+    }
+
+    public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
+                       mode: UpdateMode, upsert: Bool) throws -> (matched: Int, modified: Int, upsertedID: String?) {
         let filter = try Filter.parse(json: filterJSON)
         let update = try Update.parse(json: updateJSON)
-        if case .replacement = update.kind, many {
-            throw CairnError.invalidArgument("update_many needs update operators, not a replacement document")
+        let many = mode == .many
+        switch (update.kind, mode) {
+        case (.replacement, .one), (.replacement, .many):
+            throw CairnError.invalidArgument("update: \(many ? "update_many" : "update_one") needs update operators; use replace_one to replace a document")
+        case (.operators, .replaceOne):
+            throw CairnError.invalidArgument("replacement: replace_one takes a document without update operators")
+        default:
+            break
         }
         return try documentLock.withLock {
             var batch = WriteBatch()

@@ -75,16 +75,19 @@ public final class DocumentCursor {
             currentJSON.removeAll(keepingCapacity: true)
             try bytes.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &currentJSON) }
             currentJSON.withUnsafeBytes { current.set($0) }
+            current.append(byte: 0)  // C callers get a NUL-terminated string
             returned += 1
             return true
         }
     }
 
     /// The current document as JSON text, valid until the next call.
-    public var json: UnsafeRawBufferPointer { current.bytes }
+    /// The current document as JSON text, valid until the next call; a NUL
+    /// byte follows it in memory.
+    public var json: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: current.bytes.dropLast()) }
 
     /// The current document as a String.
-    public var jsonString: String { String(decoding: current.bytes, as: UTF8.self) }
+    public var jsonString: String { String(decoding: json, as: UTF8.self) }
 }
 
 /// An engine iterator over one namespace range, kept alive by the cursor.

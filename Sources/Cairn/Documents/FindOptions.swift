@@ -72,6 +72,7 @@ struct Projection {
         var paths: [[String]] = []
         var mode: Bool?
         var keepID = true
+        var idMentioned = false
         for (field, flag) in try value.members() {
             let on: Bool
             switch try flag.kind() {
@@ -83,6 +84,7 @@ struct Projection {
             try Filter.validateFieldPath(field, at: "find options.projection.\(field)")
             if field == "_id" {
                 keepID = on
+                idMentioned = true
                 continue
             }
             if let mode, mode != on {
@@ -91,7 +93,9 @@ struct Projection {
             mode = on
             paths.append(field.split(separator: ".").map(String.init))
         }
-        return Projection(paths: paths, including: mode ?? false, keepID: keepID)
+        // {"_id": 1} alone includes just _id; {"_id": 0} alone excludes it.
+        let including = mode ?? (idMentioned && keepID)
+        return Projection(paths: paths, including: including, keepID: keepID)
     }
 
     func apply(to document: MutableValue) throws -> MutableValue {

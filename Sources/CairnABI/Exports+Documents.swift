@@ -1,0 +1,238 @@
+import CCairn
+import Cairn
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The document functions on cairn_db, and cairn_cursor handles.
+
+/// A collection name from C: UTF-8 text of the given length.
+private func collectionName(_ pointer: UnsafePointer<CChar>?, _ length: Int) throws -> String {
+    let view = try bytes(pointer, length, "collection name")
+    guard let name = String(validating: view, as: UTF8.self) else {
+        throw CairnError(.invalidArgument, "collection name is not valid UTF-8")
+    }
+    return name
+}
+
+/// Hands `text` to the caller as a malloc()ed, NUL-terminated string.
+private func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?) {
+    out?.pointee = strdup(text)
+    length?.pointee = text.utf8.count
+}
+
+/// The `upsert` flag of update options (`{"upsert": true}`); anything else
+/// is INVALID_ARGUMENT naming it.
+private func upsertOption(_ options: UnsafeRawBufferPointer) throws -> Bool {
+    guard options.count > 0 else { return false }
+    guard case .object(let members) = try JSONValue.parse(options, what: "update options") else {
+        throw CairnError(.invalidArgument, "update options must be a JSON object")
+    }
+    var upsert = false
+    for (key, value) in members {
+        guard key == "upsert" else { throw CairnError(.invalidArgument, "update options.\(key): unknown option (known: upsert)") }
+        guard case .bool(let flag) = value else { throw CairnError(.invalidArgument, "update options.upsert must be true or false") }
+        upsert = flag
+    }
+    return upsert
+}
+
+@c @implementation
+public func cairn_collection_create(_ db: OpaquePointer!, _ name: UnsafePointer<CChar>!, _ nameLength: Int,
+                                    _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                                    _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        try database.createCollection(try collectionName(name, nameLength), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_collection_drop(_ db: OpaquePointer!, _ name: UnsafePointer<CChar>!, _ nameLength: Int,
+                                  _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        try database.dropCollection(try collectionName(name, nameLength))
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_collection_list(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
+                                  _ jsonLength: UnsafeMutablePointer<Int>!,
+                                  _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let names = try database.collectionNames()
+        giveString(JSONValue.array(names.map { .string($0) }).serialized, out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_insert_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ documentJSON: UnsafePointer<CChar>!, _ documentLength: Int,
+                             _ idJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ idLength: UnsafeMutablePointer<Int>!,
+                             _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    idJSON?.pointee = nil
+    return reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let id = try database.insertOne(into: try collectionName(collection, collectionLength),
+                                        json: try bytes(documentJSON, documentLength, "document_json"))
+        giveString(id, idJSON, idLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_insert_many(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                              _ documentsJSON: UnsafePointer<CChar>!, _ documentsLength: Int,
+                              _ idsJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ idsLength: UnsafeMutablePointer<Int>!,
+                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    idsJSON?.pointee = nil
+    return reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let ids = try database.insertMany(into: try collectionName(collection, collectionLength),
+                                          arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"))
+        giveString("[" + ids.joined(separator: ",") + "]", idsJSON, idsLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_find(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                       _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                       _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                       _ outCursor: UnsafeMutablePointer<OpaquePointer?>!,
+                       _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    outCursor?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(outCursor, "out_cursor")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let cursor = try database.find(collection: try collectionName(collection, collectionLength),
+                                       filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                       optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        out.pointee = try HandleTable.shared.register(cursor)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_cursor_next(_ cursor: OpaquePointer!, _ json: UnsafeMutablePointer<UnsafePointer<CChar>?>!,
+                              _ jsonLength: UnsafeMutablePointer<Int>!,
+                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        let documents = try HandleTable.shared.object(cursor, as: DocumentCursor.self, "cursor")
+        guard try documents.next() else {
+            out.pointee = nil
+            jsonLength?.pointee = 0
+            return .done
+        }
+        let text = documents.json
+        out.pointee = text.baseAddress?.assumingMemoryBound(to: CChar.self)
+        jsonLength?.pointee = text.count
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_cursor_close(_ cursor: OpaquePointer!) -> Int32 {
+    _ = HandleTable.shared.remove(cursor, as: DocumentCursor.self)
+    return StatusCode.ok.rawValue
+}
+
+@c @implementation
+public func cairn_count(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                        _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int, _ count: UnsafeMutablePointer<UInt64>!,
+                        _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let out = try required(count, "count")
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        out.pointee = UInt64(try database.count(collection: try collectionName(collection, collectionLength),
+                                                filterJSON: try bytes(filterJSON, filterLength, "filter_json")))
+        return .ok
+    }
+}
+
+/// The shared body of the three update functions.
+private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?, _ collectionLength: Int,
+                       _ filterJSON: UnsafePointer<CChar>?, _ filterLength: Int,
+                       _ updateJSON: UnsafePointer<CChar>?, _ updateLength: Int,
+                       _ optionsJSON: UnsafePointer<CChar>?, _ optionsLength: Int, mode: Database.UpdateMode,
+                       _ result: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ resultLength: UnsafeMutablePointer<Int>?,
+                       _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    result?.pointee = nil
+    return reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let outcome = try database.update(collection: try collectionName(collection, collectionLength),
+                                          filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                          updateJSON: try bytes(updateJSON, updateLength, "update_json"),
+                                          mode: mode, upsert: try upsertOption(try bytes(optionsJSON, optionsLength, "options_json")))
+        giveString(#"{"matched":\#(outcome.matched),"modified":\#(outcome.modified),"upserted_id":\#(outcome.upsertedID ?? "null")}"#,
+                   result, resultLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_update_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                             _ updateJSON: UnsafePointer<CChar>!, _ updateLength: Int,
+                             _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                             _ resultJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ resultLength: UnsafeMutablePointer<Int>!,
+                             _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    runUpdate(db, collection, collectionLength, filterJSON, filterLength, updateJSON, updateLength, optionsJSON, optionsLength,
+              mode: .one, resultJSON, resultLength, errmsg)
+}
+
+@c @implementation
+public func cairn_update_many(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                              _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                              _ updateJSON: UnsafePointer<CChar>!, _ updateLength: Int,
+                              _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                              _ resultJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ resultLength: UnsafeMutablePointer<Int>!,
+                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    runUpdate(db, collection, collectionLength, filterJSON, filterLength, updateJSON, updateLength, optionsJSON, optionsLength,
+              mode: .many, resultJSON, resultLength, errmsg)
+}
+
+@c @implementation
+public func cairn_replace_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                              _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                              _ replacementJSON: UnsafePointer<CChar>!, _ replacementLength: Int,
+                              _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                              _ resultJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ resultLength: UnsafeMutablePointer<Int>!,
+                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    runUpdate(db, collection, collectionLength, filterJSON, filterLength, replacementJSON, replacementLength, optionsJSON, optionsLength,
+              mode: .replaceOne, resultJSON, resultLength, errmsg)
+}
+
+private func runDelete(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?, _ collectionLength: Int,
+                       _ filterJSON: UnsafePointer<CChar>?, _ filterLength: Int, many: Bool,
+                       _ deleted: UnsafeMutablePointer<UInt64>?, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let count = try database.delete(collection: try collectionName(collection, collectionLength),
+                                        filterJSON: try bytes(filterJSON, filterLength, "filter_json"), many: many)
+        deleted?.pointee = UInt64(count)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_delete_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int, _ deleted: UnsafeMutablePointer<UInt64>!,
+                             _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    runDelete(db, collection, collectionLength, filterJSON, filterLength, many: false, deleted, errmsg)
+}
+
+@c @implementation
+public func cairn_delete_many(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                              _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int, _ deleted: UnsafeMutablePointer<UInt64>!,
+                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    runDelete(db, collection, collectionLength, filterJSON, filterLength, many: true, deleted, errmsg)
+}
