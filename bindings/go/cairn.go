@@ -2,8 +2,9 @@
 // database. It wraps libcairn.so through the C interface in include/cairn.h
 // and adds Go idiom: errors are values that work with errors.Is, write
 // batches run in closures (DB.Update), iterators follow the
-// Next/Key/Value/Err/Close pattern, and every byte slice the package returns
-// is a fresh copy owned by the caller.
+// Next/Key/Value/Err/Close pattern, document collections take and return
+// encoding/json values (DB.Collection), and every byte slice the package
+// returns is a fresh copy owned by the caller.
 //
 //	db, err := cairn.Open("/var/lib/app/db", nil)
 //	if err != nil {
@@ -20,17 +21,18 @@
 //
 // # Handles and lifetimes
 //
-// A DB, Batch or Iterator owns a C handle. Close releases it; Close is
-// idempotent, and any call after Close returns an error matching ErrClosed
-// rather than crashing. A finalizer closes a handle that became unreachable
+// A DB, Batch, Iterator or Cursor owns a C handle. Close releases it; Close
+// is idempotent, and any call after Close returns an error matching
+// ErrClosed rather than crashing. A finalizer closes a handle that became unreachable
 // without Close, but only as a backstop against leaks: the contract is that
 // the caller closes what it opens.
 //
 // # Threads
 //
-// A *DB may be used from any number of goroutines at once. A *Batch or an
-// *Iterator is used by one goroutine at a time (it may move between
-// goroutines, and the goroutine may move between OS threads).
+// A *DB (and a *Collection) may be used from any number of goroutines at
+// once. A *Batch, an *Iterator or a *Cursor is used by one goroutine at a
+// time (it may move between goroutines, and the goroutine may move between
+// OS threads).
 //
 // # Building
 //

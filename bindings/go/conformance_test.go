@@ -4,15 +4,17 @@ package cairn
 // directory or file named by CAIRN_CONFORMANCE_CASES) runs as one subtest,
 // exactly as Tests/conformance/README.md describes. Steps go through the
 // idiomatic API where it has an equivalent and through small unexported
-// helpers (OpenJSON, keysJSON, parseDurationMS) where it has not, so the
-// runner tests the binding and the library together. An unknown op or an
-// unknown field in a step fails the case; nothing is ever skipped.
+// helpers (OpenJSON, keysJSON, parseDurationMS, createCollectionJSON,
+// Collection.find, Collection.update) where it has not, so the runner tests
+// the binding and the library together. An unknown op or an unknown field
+// in a step fails the case; nothing is ever skipped.
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,6 +45,20 @@ var stepFields = map[string][]string{
 	"sleep":          {"ms"},
 	"flush":          {},
 	"compact_range":  {"start", "end"},
+
+	// Document steps.
+	"create_collection": {"name", "options"},
+	"drop_collection":   {"name"},
+	"list_collections":  {"expect_names"},
+	"insert_one":        {"collection", "document", "document_raw", "expect_id"},
+	"insert_many":       {"collection", "documents", "expect_ids"},
+	"find":              {"collection", "filter", "filter_raw", "options", "expect_documents"},
+	"count":             {"collection", "filter", "expect_count"},
+	"update_one":        {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
+	"update_many":       {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
+	"replace_one":       {"collection", "filter", "replacement", "options", "expect_matched", "expect_modified", "expect_upserted"},
+	"delete_one":        {"collection", "filter", "expect_deleted"},
+	"delete_many":       {"collection", "filter", "expect_deleted"},
 }
 
 // batchOpFields lists the fields of each operation inside a batch step.
@@ -339,6 +355,11 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		}
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		return nil, nil
+
+	case "create_collection", "drop_collection", "list_collections",
+		"insert_one", "insert_many", "find", "count",
+		"update_one", "update_many", "replace_one", "delete_one", "delete_many":
+		return r.document(op, s)
 	}
 	return nil, fmt.Errorf("op %q has no implementation in the Go runner", op)
 }
@@ -627,4 +648,301 @@ func (s *step) nullableByteList(name string) [][]byte {
 		}
 	}
 	return out
+}
+
+// document runs a document step. JSON-valued fields reach the library as
+// the text the case holds (so that key order, as in a sort, is kept), *_raw
+// fields as their string verbatim; documents, _ids and names that come
+// back are compared as parsed JSON (see sameJSON). Steps without options go
+// through the public methods, steps with options through the unexported
+// helpers that take raw option text.
+func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
+	switch op {
+	case "create_collection":
+		name := s.str("name")
+		if s.err != nil {
+			return nil, nil
+		}
+		if s.has("options") {
+			return r.db.createCollectionJSON("CreateCollection", name, s.fields["options"]), nil
+		}
+		return r.db.CreateCollection(name), nil
+
+	case "drop_collection":
+		name := s.str("name")
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.DropCollection(name), nil
+
+	case "list_collections":
+		var want []string
+		if s.has("expect_names") {
+			want = s.strList("expect_names")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		names, err := r.db.ListCollections()
+		if err != nil || !s.has("expect_names") {
+			return err, nil
+		}
+		if !equalStrings(names, want) {
+			return nil, fmt.Errorf("collections %q, want %q", names, want)
+		}
+		return nil, nil
+
+	case "insert_one":
+		coll := r.db.Collection(s.str("collection"))
+		doc, _ := s.jsonText("document", true)
+		var want any
+		if s.has("expect_id") {
+			want = s.jsonValue("expect_id")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		id, err := coll.InsertOne(doc)
+		if err != nil || !s.has("expect_id") {
+			return err, nil
+		}
+		return nil, sameJSON("_id", id, want)
+
+	case "insert_many":
+		coll := r.db.Collection(s.str("collection"))
+		var raw []json.RawMessage
+		s.decode("documents", &raw)
+		var want any
+		if s.has("expect_ids") {
+			want = s.jsonValue("expect_ids")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		docs := make([]any, len(raw))
+		for i, d := range raw {
+			docs[i] = d
+		}
+		ids, err := coll.InsertMany(docs)
+		if err != nil || !s.has("expect_ids") {
+			return err, nil
+		}
+		return nil, sameJSON("_ids", ids, want)
+
+	case "find":
+		coll := r.db.Collection(s.str("collection"))
+		filter, hasFilter := s.jsonText("filter", false)
+		var want any
+		if s.has("expect_documents") {
+			want = s.jsonValue("expect_documents")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		var cur *Cursor
+		var err error
+		switch {
+		case s.has("options"):
+			cur, err = coll.find("Collection.Find", filter, s.fields["options"])
+		case hasFilter:
+			cur, err = coll.Find(filter, nil)
+		default:
+			cur, err = coll.Find(nil, nil)
+		}
+		if err != nil {
+			return err, nil
+		}
+		defer cur.Close()
+		got := []any{}
+		for cur.Next() {
+			doc, err := decodeValue(cur.Raw())
+			if err != nil {
+				return nil, fmt.Errorf("document %d is malformed JSON %q: %v", len(got)+1, cur.Raw(), err)
+			}
+			got = append(got, doc)
+		}
+		if err := cur.Err(); err != nil || !s.has("expect_documents") {
+			return err, nil
+		}
+		return nil, sameJSON("documents", got, want)
+
+	case "count":
+		coll := r.db.Collection(s.str("collection"))
+		var filter any
+		if raw, ok := s.jsonText("filter", false); ok {
+			filter = raw
+		}
+		// The README lists expect_count without "(optional)", but steps
+		// that expect an error carry none.
+		want := s.optInt("expect_count", -1)
+		if s.err != nil {
+			return nil, nil
+		}
+		n, err := coll.Count(filter)
+		if err != nil || want < 0 {
+			return err, nil
+		}
+		if n != want {
+			return nil, fmt.Errorf("count %d, want %d", n, want)
+		}
+		return nil, nil
+
+	case "update_one", "update_many", "replace_one":
+		return r.update(op, s)
+
+	case "delete_one", "delete_many":
+		coll := r.db.Collection(s.str("collection"))
+		filter, _ := s.jsonText("filter", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		var n int64
+		var err error
+		if op == "delete_one" {
+			n, err = coll.DeleteOne(filter)
+		} else {
+			n, err = coll.DeleteMany(filter)
+		}
+		if err != nil || !s.has("expect_deleted") {
+			return err, nil
+		}
+		if want := s.int("expect_deleted"); n != want {
+			return nil, fmt.Errorf("deleted %d, want %d", n, want)
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("op %q has no implementation in the Go runner", op)
+}
+
+func (r *caseRunner) update(op string, s *step) (callErr, checkErr error) {
+	coll := r.db.Collection(s.str("collection"))
+	filter, _ := s.jsonText("filter", true)
+	var upd json.RawMessage
+	if op == "replace_one" {
+		upd, _ = s.jsonText("replacement", true)
+	} else {
+		upd, _ = s.jsonText("update", true)
+	}
+	matched := s.optInt("expect_matched", -1)
+	modified := s.optInt("expect_modified", -1)
+	var upserted bool
+	if s.has("expect_upserted") {
+		s.decode("expect_upserted", &upserted)
+	}
+	if s.err != nil {
+		return nil, nil
+	}
+	var res *UpdateResult
+	var err error
+	if s.has("options") {
+		kind := map[string]updateKind{"update_one": updateOne, "update_many": updateMany, "replace_one": replaceOne}[op]
+		res, err = coll.update("Collection."+op, kind, filter, upd, s.fields["options"])
+	} else {
+		switch op {
+		case "update_one":
+			res, err = coll.UpdateOne(filter, upd, nil)
+		case "update_many":
+			res, err = coll.UpdateMany(filter, upd, nil)
+		default:
+			res, err = coll.ReplaceOne(filter, upd, nil)
+		}
+	}
+	if err != nil {
+		return err, nil
+	}
+	if matched >= 0 && res.Matched != matched {
+		return nil, fmt.Errorf("matched %d, want %d (result %+v)", res.Matched, matched, *res)
+	}
+	if modified >= 0 && res.Modified != modified {
+		return nil, fmt.Errorf("modified %d, want %d (result %+v)", res.Modified, modified, *res)
+	}
+	if s.has("expect_upserted") && (res.UpsertedID != nil) != upserted {
+		return nil, fmt.Errorf("upserted_id %v, want upserted %v", res.UpsertedID, upserted)
+	}
+	return nil, nil
+}
+
+// jsonText returns the JSON text of field name, or the string of its
+// name_raw variant verbatim; at most one of them may be present, and one
+// must be when required. ok says whether one was.
+func (s *step) jsonText(name string, required bool) (text json.RawMessage, ok bool) {
+	rawName := name + "_raw"
+	switch {
+	case s.has(name) && s.has(rawName):
+		s.fail(fmt.Errorf("both %s and %s", name, rawName))
+	case s.has(name):
+		return s.fields[name], true
+	case s.has(rawName):
+		return json.RawMessage(s.str(rawName)), true
+	case required:
+		s.fail(fmt.Errorf("missing field %q", name))
+	}
+	return nil, false
+}
+
+// jsonValue decodes a required field as decodeValue decodes library
+// results (numbers as json.Number).
+func (s *step) jsonValue(name string) any {
+	raw, ok := s.fields[name]
+	if !ok {
+		s.fail(fmt.Errorf("missing field %q", name))
+		return nil
+	}
+	v, err := decodeValue(raw)
+	if err != nil {
+		s.fail(fmt.Errorf("field %q: %v", name, err))
+	}
+	return v
+}
+
+// sameJSON compares parsed JSON as the README says: arrays in order,
+// object keys in any order, numbers by value (1 equals 1.0).
+func sameJSON(what string, got, want any) error {
+	if jsonEqual(got, want) {
+		return nil
+	}
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	return fmt.Errorf("%s %s, want %s", what, g, w)
+}
+
+func jsonEqual(a, b any) bool {
+	switch x := a.(type) {
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		rx, okx := new(big.Rat).SetString(string(x))
+		ry, oky := new(big.Rat).SetString(string(y))
+		if !okx || !oky {
+			return x == y
+		}
+		return rx.Cmp(ry) == 0
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !jsonEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	default: // string, bool, nil
+		return a == b
+	}
 }

@@ -115,3 +115,9 @@ func internalErr(op, format string, args ...any) error {
 func closedErr(op, what string) error {
 	return &Error{Op: op, Code: statusClosed, Status: statusName(statusClosed), Message: what}
 }
+
+// notFoundErr is a not-found error raised by the binding itself, such as
+// FindOne's when no document matches.
+func notFoundErr(op, what string) error {
+	return &Error{Op: op, Code: statusNotFound, Status: statusName(statusNotFound), Message: what}
+}

@@ -1,6 +1,7 @@
 // Command go-example shows Cairn from Go: it reads what the C and Python
 // examples wrote, adds its own keys in one atomic batch (one with a TTL),
-// and lists every key in the database.
+// lists every key in the database, then adds documents to the "notes"
+// collection (each with "author": "go") and queries them.
 //
 //	go-example DATABASE_DIR
 //
@@ -134,6 +135,12 @@ func run(path string) error {
 		fmt.Printf("  %-24s = %s\n", show(k), show(values[i]))
 	}
 
+	// 6. Documents: JSON objects in a collection, queried with MongoDB's
+	// filters. The first insert creates the collection.
+	if err := notes(db); err != nil {
+		return err
+	}
+
 	stats, err := db.Stats()
 	if err != nil {
 		return err
@@ -143,6 +150,54 @@ func run(path string) error {
 	}
 	fmt.Printf("summary: %d from C, %d from Python, %d from Go, %v live key(s); Go binding on cairn %s\n",
 		len(fromC), len(pyKeys), len(goKeys), stats["live_keys"], cairn.Version())
+	return nil
+}
+
+// note is a document of the "notes" collection; the tags name its JSON fields.
+type note struct {
+	Author   string `json:"author"`
+	Title    string `json:"title"`
+	Priority int    `json:"priority"`
+	Done     bool   `json:"done"`
+}
+
+// notes replaces this example's notes, then lists the open ones by priority.
+func notes(db *cairn.DB) error {
+	coll := db.Collection("notes")
+	if _, err := coll.DeleteMany(map[string]any{"author": "go"}); err != nil { // what an earlier run left
+		return err
+	}
+	ids, err := coll.InsertMany([]any{
+		note{Author: "go", Title: "review the cgo binding", Priority: 2},
+		note{Author: "go", Title: "tag v0.1", Priority: 3, Done: true},
+		note{Author: "go", Title: "benchmark Find", Priority: 1},
+	})
+	if err != nil {
+		return err
+	}
+	cur, err := coll.Find(map[string]any{"author": "go", "done": false}, &cairn.FindOptions{
+		Sort: []cairn.SortField{{Field: "priority", Direction: cairn.Ascending}},
+	})
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	fmt.Printf("inserted %d note(s); the open ones by priority:\n", len(ids))
+	for cur.Next() {
+		var n note
+		if err := cur.Decode(&n); err != nil {
+			return err
+		}
+		fmt.Printf("  %d. %s\n", n.Priority, n.Title)
+	}
+	if err := cur.Err(); err != nil {
+		return err
+	}
+	total, err := coll.Count(nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("notes holds %d note(s) from every example\n", total)
 	return nil
 }
 

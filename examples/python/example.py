@@ -4,7 +4,8 @@
 
 `make demo` runs the C example, then this one, then the Go example, all on
 the same directory: each reads what the ones before it wrote. Every key this
-example writes starts with "python:".
+example writes starts with "python:", and every document it adds to the
+"notes" collection has "author": "python".
 """
 
 from __future__ import annotations
@@ -56,6 +57,22 @@ def main(path: str) -> None:
             f"summary: {len(from_c)} key(s) from C, {len(mine)} from Python, "
             f"{stats['live_keys']} live in total; python:session expires in 1h"
         )
+
+        # 5. Documents: JSON objects in a collection, queried with MongoDB's filters.
+        notes = db.collection("notes")  # the first insert creates the collection
+        notes.delete_many({"author": "python"})  # whatever an earlier run left
+        ids = notes.insert_many(
+            [
+                {"author": "python", "title": "buy milk", "priority": 2, "done": False},
+                {"author": "python", "title": "ship 0.1", "priority": 3, "done": True},
+                {"author": "python", "title": "write the docs", "priority": 1, "done": False},
+            ]
+        )
+        print(f"inserted {len(ids)} notes; the open ones by priority:")
+        query = {"author": "python", "done": False}
+        with notes.find(query, sort=[("priority", 1)], projection={"_id": 0, "title": 1, "priority": 1}) as cursor:
+            for note in cursor:
+                print(f"  {note['priority']}. {note['title']}")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,20 @@
                 print(key, value)
         db.keys(suffix=":1", limit=10)  # [b"user:1", ...]
 
+        notes = db.collection("notes")  # JSON documents, MongoDB's query language
+        uid = notes.insert_one({"title": "hi", "at": datetime.datetime.now(datetime.timezone.utc)})
+        notes.update_one({"_id": uid}, {"$set": {"done": True}})
+        for note in notes.find({"done": True}, sort=[("at", -1)], limit=10):
+            print(note["title"])        # documents are dicts
+        notes.count({"done": True})     # 1
+        notes.delete_many({})           # 1
+
 Keys and values are bytes; they may be given as bytes, bytearray, memoryview
-or str (encoded as UTF-8). Failures raise subclasses of cairn.Error that
-carry the library's status code and message (cairn.NotFound, cairn.Busy,
-cairn.InvalidArgument, ...).
+or str (encoded as UTF-8). Documents are dicts of JSON values, datetimes
+(stored in UTC to the millisecond, naive ones taken as UTC, read back as
+aware UTC datetimes) and bytes. Failures raise subclasses of cairn.Error
+that carry the library's status code and message (cairn.NotFound,
+cairn.Busy, cairn.InvalidArgument, ...).
 
 What `with` means:
     with cairn.open(path) as db:   closes the database on exit. Nothing is
@@ -29,12 +39,14 @@ What `with` means:
                                    ends normally, discards it when the block
                                    raises, and frees it either way.
     with db.iterate() as it:       closes the iterator (releasing its snapshot).
+    with coll.find() as cursor:    closes the cursor; a cursor also closes
+                                   itself once exhausted.
 Every handle also has an idempotent close(); using a handle after close()
 raises cairn.Closed. Handles left open are closed when garbage-collected,
 but that is a backstop, not something to rely on.
 
-Threads: a Database may be shared by any number of threads; a WriteBatch or
-an Iterator is used by one thread at a time.
+Threads: a Database (and its Collections) may be shared by any number of
+threads; a WriteBatch, an Iterator or a Cursor is used by one thread at a time.
 
 The native library libcairn.so ships inside this package; the environment
 variable CAIRN_LIBRARY, when set, names another copy to load instead.
@@ -45,6 +57,8 @@ from __future__ import annotations
 from . import _ffi
 from ._convert import TTL, BytesLike, parse_duration
 from .batch import WriteBatch
+from .collection import Collection, UpdateResult
+from .cursor import Cursor
 from .database import Database, open
 from .errors import (
     Busy,
@@ -80,9 +94,11 @@ __all__ = [
     "Busy",
     "BytesLike",
     "Closed",
+    "Collection",
     "Conflict",
     "ConstraintViolation",
     "Corruption",
+    "Cursor",
     "Database",
     "Error",
     "IOFailure",
@@ -92,6 +108,7 @@ __all__ = [
     "NoSpace",
     "NotFound",
     "SchemaViolation",
+    "UpdateResult",
     "WriteBatch",
     "library_version",
     "open",

@@ -9,13 +9,14 @@ Type mapping (C -> ctypes), used consistently:
 
     void                      None
     int, size_t, int64_t      c_int, c_size_t, c_int64
-    const char *              c_char_p
-    char **                   POINTER(c_char_p)
+    const char *              c_char_p                  (JSON text and names, with a length)
+    char **, const char **    POINTER(c_char_p)
     void *                    c_void_p
     const uint8_t *           POINTER(c_uint8)          (see bytes_ptr())
     uint8_t **, const uint8_t **   POINTER(POINTER(c_uint8))
     size_t *, int64_t *       POINTER(c_size_t), POINTER(c_int64)
-    cairn_db * (opaque)       POINTER(cairn_db), and likewise for batch, iter
+    uint64_t *                POINTER(c_uint64)
+    cairn_db * (opaque)       POINTER(cairn_db), and likewise for batch, iter, cursor
     cairn_db **               POINTER(POINTER(cairn_db))
 
 The library is loaded from beside this file (libcairn.so is package data),
@@ -35,6 +36,7 @@ from ctypes import (
     c_int64,
     c_size_t,
     c_uint8,
+    c_uint64,
     c_void_p,
 )
 from typing import Any
@@ -84,13 +86,32 @@ class cairn_iter(ctypes.Structure):
     """Opaque `struct cairn_iter`."""
 
 
+class cairn_cursor(ctypes.Structure):
+    """Opaque `struct cairn_cursor`."""
+
+
 db_p = POINTER(cairn_db)
 batch_p = POINTER(cairn_batch)
 iter_p = POINTER(cairn_iter)
+cursor_p = POINTER(cairn_cursor)
 u8_p = POINTER(c_uint8)
 u8_pp = POINTER(u8_p)
 char_pp = POINTER(c_char_p)
 size_p = POINTER(c_size_t)
+u64_p = POINTER(c_uint64)
+
+# The arguments shared by cairn_update_one, cairn_update_many and cairn_replace_one.
+# fmt: off
+_UPDATE_ARGS = (
+    db_p,
+    c_char_p, c_size_t,  # collection
+    c_char_p, c_size_t,  # filter_json
+    c_char_p, c_size_t,  # update_json (replacement_json)
+    c_char_p, c_size_t,  # options_json
+    char_pp, size_p,     # result_json, result_len
+    char_pp,             # errmsg
+)
+# fmt: on
 
 # The one table: (name, restype, argtypes) for every function in cairn.h,
 # in header order. Add a row here whenever the header gains a function.
@@ -131,6 +152,25 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_iter_seek", c_int, (iter_p, u8_p, c_size_t, char_pp)),
     ("cairn_iter_next", c_int, (iter_p, u8_pp, size_p, u8_pp, size_p, char_pp)),
     ("cairn_iter_close", c_int, (iter_p,)),
+    # Documents
+    ("cairn_collection_create", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp)),
+    ("cairn_collection_drop", c_int, (db_p, c_char_p, c_size_t, char_pp)),
+    ("cairn_collection_list", c_int, (db_p, char_pp, size_p, char_pp)),
+    ("cairn_insert_one", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    ("cairn_insert_many", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    (
+        "cairn_find",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp),
+    ),
+    ("cairn_cursor_next", c_int, (cursor_p, char_pp, size_p, char_pp)),
+    ("cairn_cursor_close", c_int, (cursor_p,)),
+    ("cairn_count", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp)),
+    ("cairn_update_one", c_int, _UPDATE_ARGS),
+    ("cairn_update_many", c_int, _UPDATE_ARGS),
+    ("cairn_replace_one", c_int, _UPDATE_ARGS),
+    ("cairn_delete_one", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp)),
+    ("cairn_delete_many", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp)),
 )
 
 

@@ -13,6 +13,7 @@ from ._convert import TTL, BytesLike, pack, take_buffer, to_bytes, to_json_text,
 from ._ffi import Status, bytes_ptr, lib
 from ._managed import Managed
 from .batch import WriteBatch
+from .collection import Collection, name_arg, take_json
 from .iterator import Iterator
 
 __all__ = ["Database", "open"]
@@ -209,6 +210,38 @@ class Database(Managed[Any]):
             e = b"" if end is None else to_bytes(end, "end")
             errors.call(lib.cairn_iter_open, handle, bytes_ptr(s), len(s), bytes_ptr(e), len(e), flags, byref(out))
         return Iterator(self, out)
+
+    # -- Documents ------------------------------------------------------------
+
+    def collection(self, name: str) -> Collection:
+        """The collection `name`, whether or not it exists yet: inserting
+        creates it. Nothing is checked until the collection is used.
+
+            users = db.collection("users")
+            users.insert_one({"name": "ann"})
+        """
+        return Collection(self, name)
+
+    def create_collection(self, name: str) -> Collection:
+        """Creates the empty collection `name` and returns it. InvalidArgument
+        when it exists or the name is not allowed (empty, longer than 255
+        bytes, containing NUL or starting with '$')."""
+        raw = name_arg(name)
+        errors.call(lib.cairn_collection_create, self._handle(), raw, len(raw), None, 0)
+        return Collection(self, name)
+
+    def drop_collection(self, name: str) -> None:
+        """Drops the collection `name` and every document in it; dropping a
+        missing collection is not an error."""
+        raw = name_arg(name)
+        errors.call(lib.cairn_collection_drop, self._handle(), raw, len(raw))
+
+    def list_collections(self) -> list[str]:
+        """The names of the collections, sorted."""
+        text, text_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_collection_list, self._handle(), byref(text), byref(text_len))
+        names: list[str] = take_json(text, text_len)
+        return names
 
     # -- Introspection ----------------------------------------------------------
 

@@ -12,6 +12,12 @@ cases exercise the ABI itself: misuse of a closed handle, raw option text,
 status codes that the Python API turns into None or exceptions. Only the
 byte-level helpers (packed lists, copying and freeing returned buffers and
 messages) are the binding's own.
+
+Document steps serialize their JSON fields with the json module (a `*_raw`
+field passes its text verbatim) and compare what comes back as plain parsed
+JSON (no extended-JSON conversion): arrays in order, object keys in any order
+(a key repeated in the library's output fails), numbers by value (1 equals
+1.0), and true/false never equal to 1/0.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from ctypes import byref, c_char_p, c_int64, c_size_t, string_at
+from ctypes import byref, c_char_p, c_int64, c_size_t, c_uint64, string_at
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
@@ -91,6 +97,72 @@ def options_text(step: dict[str, Any]) -> tuple[bytes | None, int]:
         raw = json.dumps(step["options"]).encode("utf-8")
         return raw, len(raw)
     return None, 0
+
+
+def json_text(step: dict[str, Any], name: str, *, required: bool, kind: type | None = dict) -> tuple[bytes | None, int]:
+    """The JSON text of field `name`, or of `name`_raw verbatim; (NULL, 0) when
+    neither is present and the field is optional. `kind` is the JSON type the
+    field must hold (None: any)."""
+    raw_name = f"{name}_raw"
+    if name in step and raw_name in step:
+        fail(f"a step takes {name} or {raw_name}, not both")
+    if raw_name in step:
+        raw = text_field(step, raw_name)
+        return raw, len(raw)
+    if name not in step:
+        if required:
+            fail(f"field {name!r} is required")
+        return None, 0
+    if kind is not None and not isinstance(step[name], kind):
+        fail(f"field {name!r} must be a JSON {'object' if kind is dict else 'array'}, got {step[name]!r}")
+    raw = json.dumps(step[name]).encode("utf-8")
+    return raw, len(raw)
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        fail(f"the library returned an object with a repeated key: {sorted({k for k in keys if keys.count(k) > 1})}")
+    return obj
+
+
+def parse_json(raw: bytes, what: str) -> Any:
+    """JSON text the library returned, parsed; fails the case when it is not JSON."""
+    try:
+        return json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
+    except ValueError as exc:
+        fail(f"{what}: the library returned malformed JSON ({exc}): {raw!r}")
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality of parsed JSON: numbers by value, booleans only equal booleans,
+    arrays in order, objects regardless of key order."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def expect_json(step: dict[str, Any], name: str, got: Any, what: str) -> None:
+    """Fails unless `got` equals the step's field `name` (when present)."""
+    if name in step and not json_equal(got, step[name]):
+        fail(f"{what}: expected {json.dumps(step[name])}, got {json.dumps(got)}")
+
+
+def take_json(text: c_char_p, length: c_size_t, what: str) -> Any:
+    """Parses and frees a JSON buffer the library returned; NULL fails the case."""
+    if not text:
+        fail(f"{what}: the library returned OK but no JSON")
+    return parse_json(take(text, length.value), what)
+
+
+_UPDATE_FIELDS = {"collection", "filter", "options", "expect_matched", "expect_modified", "expect_upserted"}
 
 
 class Runner:
@@ -320,6 +392,150 @@ class Runner:
         time.sleep(int_field(step, "ms") / 1000)
         return OK
 
+    # -- document ops -------------------------------------------------------------
+
+    def op_create_collection(self, step: dict[str, Any]) -> Outcome:
+        name = text_field(step, "name")
+        options, options_len = json_text(step, "options", required=False)
+        return call(lib.cairn_collection_create, self.db, name, len(name), options, options_len)
+
+    def op_drop_collection(self, step: dict[str, Any]) -> Outcome:
+        name = text_field(step, "name")
+        return call(lib.cairn_collection_drop, self.db, name, len(name))
+
+    def op_list_collections(self, step: dict[str, Any]) -> Outcome:
+        text, text_len = c_char_p(), c_size_t()
+        outcome = call(lib.cairn_collection_list, self.db, byref(text), byref(text_len))
+        if outcome[0] != Status.OK:
+            take(text, text_len.value)
+            return outcome
+        names = take_json(text, text_len, "list_collections")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            fail(f"list_collections: expected a JSON array of names, got {json.dumps(names)}")
+        expect_json(step, "expect_names", names, "list_collections")
+        return outcome
+
+    def op_insert_one(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        doc, doc_len = json_text(step, "document", required=True, kind=None)
+        out, out_len = c_char_p(), c_size_t()
+        outcome = call(lib.cairn_insert_one, self.db, coll, len(coll), doc, doc_len, byref(out), byref(out_len))
+        if outcome[0] != Status.OK:
+            take(out, out_len.value)
+            return outcome
+        expect_json(step, "expect_id", take_json(out, out_len, "insert_one _id"), "insert_one _id")
+        return outcome
+
+    def op_insert_many(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        docs, docs_len = json_text(step, "documents", required=True, kind=list)
+        out, out_len = c_char_p(), c_size_t()
+        outcome = call(lib.cairn_insert_many, self.db, coll, len(coll), docs, docs_len, byref(out), byref(out_len))
+        if outcome[0] != Status.OK:
+            take(out, out_len.value)
+            return outcome
+        ids = take_json(out, out_len, "insert_many _ids")
+        if not isinstance(ids, list) or len(ids) != len(step["documents"]):
+            fail(f"insert_many: expected an array of {len(step['documents'])} _ids, got {json.dumps(ids)}")
+        expect_json(step, "expect_ids", ids, "insert_many _ids")
+        return outcome
+
+    def op_find(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=False)
+        options, options_len = json_text(step, "options", required=False)
+        cursor = _ffi.cursor_p()
+        outcome = call(lib.cairn_find, self.db, coll, len(coll), filt, filt_len, options, options_len, byref(cursor))
+        if outcome[0] != Status.OK:
+            return outcome
+        documents: list[Any] = []
+        try:
+            while True:
+                text, text_len = c_char_p(), c_size_t()
+                outcome = call(lib.cairn_cursor_next, cursor, byref(text), byref(text_len))
+                if outcome[0] == Status.DONE:
+                    outcome = OK
+                    break
+                if outcome[0] != Status.OK:
+                    break
+                if not text:
+                    fail("find: cairn_cursor_next returned OK but no document")
+                documents.append(parse_json(string_at(text, text_len.value), "find"))  # borrowed: no free
+        finally:
+            status = lib.cairn_cursor_close(cursor)
+        if outcome[0] == Status.OK and status != Status.OK:
+            outcome = (status, "from cairn_cursor_close")
+        if outcome[0] == Status.OK:
+            if "expect_documents" in step and not isinstance(step["expect_documents"], list):
+                fail(f"expect_documents must be an array, got {step['expect_documents']!r}")
+            expect_json(step, "expect_documents", documents, "find")
+        return outcome
+
+    def op_count(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=False)
+        count = c_uint64()
+        outcome = call(lib.cairn_count, self.db, coll, len(coll), filt, filt_len, byref(count))
+        if outcome[0] == Status.OK and "expect_count" in step:
+            want = int_field(step, "expect_count")
+            if count.value != want:
+                fail(f"count: expected {want}, got {count.value}")
+        return outcome
+
+    def update(self, fn: Callable[..., int], step: dict[str, Any], update_field: str) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=True)
+        upd, upd_len = json_text(step, update_field, required=True)
+        options, options_len = json_text(step, "options", required=False)
+        out, out_len = c_char_p(), c_size_t()
+        args = (coll, len(coll), filt, filt_len, upd, upd_len, options, options_len, byref(out), byref(out_len))
+        outcome = call(fn, self.db, *args)
+        if outcome[0] != Status.OK:
+            take(out, out_len.value)
+            return outcome
+        op = step["op"]
+        result = take_json(out, out_len, op)
+        if not isinstance(result, dict) or not {"matched", "modified", "upserted_id"} <= result.keys():
+            fail(f"{op}: expected {{matched, modified, upserted_id}}, got {json.dumps(result)}")
+        for name in ("matched", "modified"):
+            if f"expect_{name}" in step:
+                want = int_field(step, f"expect_{name}")
+                if not json_equal(result[name], want):
+                    fail(f"{op}: expected {name} {want}, got {json.dumps(result[name])} in {json.dumps(result)}")
+        if "expect_upserted" in step:
+            want_upserted = step["expect_upserted"]
+            if not isinstance(want_upserted, bool):
+                fail(f"expect_upserted must be a bool, got {want_upserted!r}")
+            if (result["upserted_id"] is not None) != want_upserted:
+                fail(f"{op}: expected upserted_id {'non-null' if want_upserted else 'null'}, got {json.dumps(result)}")
+        return outcome
+
+    def op_update_one(self, step: dict[str, Any]) -> Outcome:
+        return self.update(lib.cairn_update_one, step, "update")
+
+    def op_update_many(self, step: dict[str, Any]) -> Outcome:
+        return self.update(lib.cairn_update_many, step, "update")
+
+    def op_replace_one(self, step: dict[str, Any]) -> Outcome:
+        return self.update(lib.cairn_replace_one, step, "replacement")
+
+    def delete(self, fn: Callable[..., int], step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=True)
+        deleted = c_uint64()
+        outcome = call(fn, self.db, coll, len(coll), filt, filt_len, byref(deleted))
+        if outcome[0] == Status.OK and "expect_deleted" in step:
+            want = int_field(step, "expect_deleted")
+            if deleted.value != want:
+                fail(f"{step['op']}: expected {want} deleted, got {deleted.value}")
+        return outcome
+
+    def op_delete_one(self, step: dict[str, Any]) -> Outcome:
+        return self.delete(lib.cairn_delete_one, step)
+
+    def op_delete_many(self, step: dict[str, Any]) -> Outcome:
+        return self.delete(lib.cairn_delete_many, step)
+
     # -- driver -------------------------------------------------------------------
 
     FIELDS: ClassVar[dict[str, set[str]]] = {
@@ -339,6 +555,18 @@ class Runner:
         "sleep": {"ms"},
         "flush": set(),
         "compact_range": {"start", "end"},
+        "create_collection": {"name", "options"},
+        "drop_collection": {"name"},
+        "list_collections": {"expect_names"},
+        "insert_one": {"collection", "document", "document_raw", "expect_id"},
+        "insert_many": {"collection", "documents", "expect_ids"},
+        "find": {"collection", "filter", "filter_raw", "options", "expect_documents"},
+        "count": {"collection", "filter", "expect_count"},
+        "update_one": _UPDATE_FIELDS | {"update", "update_raw"},
+        "update_many": _UPDATE_FIELDS | {"update", "update_raw"},
+        "replace_one": _UPDATE_FIELDS | {"replacement"},
+        "delete_one": {"collection", "filter", "expect_deleted"},
+        "delete_many": {"collection", "filter", "expect_deleted"},
     }
 
     def run_step(self, step: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from ctypes import POINTER, c_char, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_void_p
+from ctypes import POINTER, c_char, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_uint64, c_void_p
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +90,14 @@ def header() -> Header:
     return Header(HEADER.read_text(encoding="utf-8"))
 
 
-_SCALARS: dict[str, Any] = {"int": c_int, "size_t": c_size_t, "int64_t": c_int64, "uint8_t": c_uint8, "char": c_char}
+_SCALARS: dict[str, Any] = {
+    "int": c_int,
+    "size_t": c_size_t,
+    "int64_t": c_int64,
+    "uint64_t": c_uint64,
+    "uint8_t": c_uint8,
+    "char": c_char,
+}
 
 
 def expected_ctype(t: CType, header: Header) -> Any:
@@ -139,7 +146,7 @@ def _mismatches(name: str, restype: Any, argtypes: Any, header: Header) -> list[
 
 def test_header_parses(header: Header) -> None:
     assert len(header.functions) >= 20
-    assert {"cairn_db", "cairn_batch", "cairn_iter"} <= header.handles
+    assert {"cairn_db", "cairn_batch", "cairn_iter", "cairn_cursor"} <= header.handles
 
 
 def test_table_has_no_duplicate_rows() -> None:

@@ -1,0 +1,321 @@
+package cairn
+
+// Find and its cursor. A cursor reads at one snapshot taken by Find: later
+// writes are not seen. Without a sort, documents stream from the library as
+// the cursor advances; with one, the library collects and sorts the matches
+// first.
+
+/*
+#include "cairn.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strconv"
+	"unsafe"
+)
+
+// Sort directions for SortField.
+const (
+	Ascending  = 1
+	Descending = -1
+)
+
+// SortField is one key of a sort: a field name (dotted paths allowed) and
+// Ascending or Descending. A []SortField sorts by its fields in order.
+type SortField struct {
+	Field     string
+	Direction int
+}
+
+// FindOptions shape the results of Find. The zero value (or a nil
+// *FindOptions) returns every matching document in _id order.
+type FindOptions struct {
+	// Sort orders the results. Use a []SortField, which keeps its order:
+	//
+	//	Sort: []cairn.SortField{{"score", cairn.Descending}, {"name", cairn.Ascending}}
+	//
+	// A map such as map[string]int{"age": -1} works for one key, but Go
+	// maps are unordered and encoding/json writes their keys sorted by name,
+	// so with several keys the sort is by field name, not as written. A
+	// []byte or json.RawMessage is sent as the JSON object it holds.
+	Sort any
+	// Skip is the number of matching documents to skip.
+	Skip int64
+	// Limit is the most documents to return; 0 means no limit.
+	Limit int64
+	// Projection keeps fields ({"name": 1}, plus _id unless "_id": 0) or
+	// drops them ({"tags": 0}). Nil or empty returns whole documents.
+	Projection map[string]int
+}
+
+// marshal returns the options as JSON, or nil for the defaults. The keys
+// are written in a fixed order, and the sort keys in the order given.
+func (o *FindOptions) marshal() ([]byte, error) {
+	if o == nil {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	add := func(key string, js []byte) {
+		if buf.Len() == 0 {
+			buf.WriteByte('{')
+		} else {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, "%q:", key)
+		buf.Write(js)
+	}
+	if o.Sort != nil {
+		js, err := sortJSON(o.Sort)
+		if err != nil {
+			return nil, fmt.Errorf("sort: %v", err)
+		}
+		add("sort", js)
+	}
+	if o.Skip != 0 {
+		add("skip", strconv.AppendInt(nil, o.Skip, 10))
+	}
+	if o.Limit != 0 {
+		add("limit", strconv.AppendInt(nil, o.Limit, 10))
+	}
+	if len(o.Projection) > 0 {
+		js, err := json.Marshal(o.Projection)
+		if err != nil {
+			return nil, fmt.Errorf("projection: %v", err)
+		}
+		add("projection", js)
+	}
+	if buf.Len() == 0 {
+		return nil, nil
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// sortJSON writes a sort specification as a JSON object, keeping the order
+// of a []SortField.
+func sortJSON(sort any) ([]byte, error) {
+	var fields []SortField
+	switch s := sort.(type) {
+	case []SortField:
+		fields = s
+	case SortField:
+		fields = []SortField{s}
+	default:
+		return marshalJSON(sort)
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		name, err := json.Marshal(f.Field)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(name)
+		buf.WriteByte(':')
+		buf.WriteString(strconv.Itoa(f.Direction))
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// Find opens a cursor over the documents matching filter (nil: every
+// document), shaped by opts. A filter is a map, a struct or anything else
+// encoding/json turns into an object, or JSON text in a []byte or
+// json.RawMessage. A missing collection gives an empty cursor. Close the
+// cursor when done.
+func (c *Collection) Find(filter any, opts *FindOptions) (*Cursor, error) {
+	const op = "Collection.Find"
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return nil, err
+	}
+	ojs, err := opts.marshal()
+	if err != nil {
+		return nil, argErr(op, "options: %v", err)
+	}
+	return c.find(op, fjs, ojs)
+}
+
+// FindOne decodes into out (as Cursor.Decode does) the first document that
+// Find(filter, opts) would return, or returns an error matching ErrNotFound
+// when there is none. opts.Limit is ignored.
+func (c *Collection) FindOne(filter any, opts *FindOptions, out any) error {
+	const op = "Collection.FindOne"
+	var o FindOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Limit = 1
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return err
+	}
+	ojs, err := o.marshal()
+	if err != nil {
+		return argErr(op, "options: %v", err)
+	}
+	cur, err := c.find(op, fjs, ojs)
+	if err != nil {
+		return err
+	}
+	defer cur.Close()
+	if !cur.Next() {
+		if err := cur.Err(); err != nil {
+			return err
+		}
+		return notFoundErr(op, "no document matches the filter")
+	}
+	return cur.Decode(out)
+}
+
+// find calls cairn_find with JSON text (nil filter or options for "{}").
+func (c *Collection) find(op string, filterJSON, optionsJSON []byte) (*Cursor, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	f, fn := charsArg(filterJSON)
+	o, on := charsArg(optionsJSON)
+	var ch *C.cairn_cursor
+	var msg *C.char
+	rc := C.cairn_find(h, n, nn, f, fn, o, on, &ch, &msg)
+	runtime.KeepAlive(c.db)
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	cur := &Cursor{h: ch, db: c.db}
+	runtime.SetFinalizer(cur, func(cur *Cursor) { _ = cur.Close() })
+	return cur, nil
+}
+
+// Cursor walks the documents Find returned. Use it from one goroutine at a
+// time:
+//
+//	cur, err := coll.Find(map[string]any{"age": map[string]any{"$gte": 30}}, nil)
+//	if err != nil {
+//		return err
+//	}
+//	defer cur.Close()
+//	for cur.Next() {
+//		var u User
+//		if err := cur.Decode(&u); err != nil {
+//			return err
+//		}
+//	}
+//	if err := cur.Err(); err != nil {
+//		return err
+//	}
+//
+// The cursor holds its snapshot until Close. If the database is closed
+// first, Next returns false and Err reports ErrClosed.
+type Cursor struct {
+	h      *C.cairn_cursor
+	db     *DB    // keeps the database (and its finalizer) away while reading
+	doc    []byte // the current document, copied out of the library
+	err    error
+	closed bool
+}
+
+// Next advances to the next document and reports whether there is one. It
+// returns false at the end and after an error; check Err then.
+func (cur *Cursor) Next() bool {
+	cur.doc = nil
+	if cur.err == nil && cur.h == nil {
+		cur.err = closedErr("Cursor.Next", "cursor was not opened with Collection.Find")
+	}
+	if cur.err != nil {
+		return false
+	}
+	var js *C.char
+	var n C.size_t
+	var msg *C.char
+	rc := C.cairn_cursor_next(cur.h, &js, &n, &msg)
+	if int(rc) == statusDone {
+		C.cairn_free(unsafe.Pointer(msg))
+		runtime.KeepAlive(cur)
+		return false
+	}
+	if err := statusErr("Cursor.Next", rc, msg); err != nil {
+		cur.err = err
+		runtime.KeepAlive(cur)
+		return false
+	}
+	// The document is a borrowed view, valid only until the next call on
+	// this cursor: copy it now.
+	cur.doc = copyOut(unsafe.Pointer(js), n)
+	runtime.KeepAlive(cur)
+	return true
+}
+
+// Decode decodes the current document into v with encoding/json, as
+// json.Unmarshal would. For a *map[string]any or an *any, numbers become
+// json.Number, so that 64-bit integers keep every digit (use their Int64 or
+// Float64 methods); dates and binary data arrive as Extended JSON objects
+// ({"$date": ...}), which the DateTime and BinaryData types decode. A
+// decoding failure is returned as encoding/json reports it.
+func (cur *Cursor) Decode(v any) error {
+	if cur.closed {
+		return closedErr("Cursor.Decode", "cursor is closed")
+	}
+	if cur.doc == nil {
+		if cur.err != nil {
+			return cur.err
+		}
+		return argErr("Cursor.Decode", "no current document: call Next first")
+	}
+	return decodeDocument(cur.doc, v)
+}
+
+// decodeDocument is json.Unmarshal, with UseNumber for untyped targets.
+func decodeDocument(doc []byte, v any) error {
+	switch v.(type) {
+	case *map[string]any, *any:
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.UseNumber()
+		if err := dec.Decode(v); err != nil {
+			return fmt.Errorf("cairn: Cursor.Decode: %w", err)
+		}
+		return nil
+	}
+	if err := json.Unmarshal(doc, v); err != nil {
+		return fmt.Errorf("cairn: Cursor.Decode: %w", err)
+	}
+	return nil
+}
+
+// Raw returns the current document as JSON text: a copy the caller owns,
+// which stays valid after Next. It is nil when Next has not returned true.
+func (cur *Cursor) Raw() json.RawMessage {
+	if cur.doc == nil {
+		return nil
+	}
+	return append(json.RawMessage(nil), cur.doc...)
+}
+
+// Err returns the error that stopped the cursor, or nil if it ended
+// normally.
+func (cur *Cursor) Err() error { return cur.err }
+
+// Close releases the cursor and its snapshot. It is idempotent; Next on a
+// closed cursor returns false and Err reports ErrClosed, and Decode returns
+// an error matching ErrClosed.
+func (cur *Cursor) Close() error {
+	if cur == nil {
+		return nil
+	}
+	runtime.SetFinalizer(cur, nil)
+	cur.doc = nil
+	cur.closed = true
+	rc := C.cairn_cursor_close(cur.h)
+	runtime.KeepAlive(cur)
+	return statusErr("Cursor.Close", rc, nil)
+}

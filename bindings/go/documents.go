@@ -1,0 +1,430 @@
+package cairn
+
+// Documents: JSON objects in named collections, queried with MongoDB's
+// filter and update language (see the Documents section of cairn.h).
+//
+// The binding only converts. Go values become JSON text with encoding/json
+// (a []byte or json.RawMessage is JSON text already and passes as it is),
+// the library parses, validates, matches and updates, and what comes back
+// is decoded with json.Decoder.UseNumber, so that every number keeps its
+// digits: an integer _id or count never goes through float64.
+
+/*
+#include "cairn.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"unsafe"
+)
+
+// Collection names a collection of documents in a DB. It is only a name:
+// DB.Collection makes no library call, and a collection that does not exist
+// yet reads as empty and is created by the first insert. A *Collection is
+// safe for concurrent use, as its DB is.
+type Collection struct {
+	db   *DB
+	name string
+}
+
+// Collection returns the collection called name (1 to 255 bytes of UTF-8,
+// not starting with '$'). The name is checked by the first call that uses
+// it; a bad one fails with ErrInvalidArgument.
+func (db *DB) Collection(name string) *Collection {
+	return &Collection{db: db, name: name}
+}
+
+// Name returns the collection's name.
+func (c *Collection) Name() string { return c.name }
+
+// handle returns the DB's C handle, as DB.handle does.
+func (c *Collection) handle(op string) (*C.cairn_db, error) {
+	if c == nil || c.db == nil {
+		return nil, closedErr(op, "collection was not made with DB.Collection")
+	}
+	return c.db.handle(op)
+}
+
+// CreateCollection creates an empty collection. It is optional, since an
+// insert creates a missing collection; an existing name fails with
+// ErrInvalidArgument.
+func (db *DB) CreateCollection(name string) error {
+	return db.createCollectionJSON("CreateCollection", name, nil)
+}
+
+// createCollectionJSON calls cairn_collection_create with raw JSON options
+// (nil for "{}").
+func (db *DB) createCollectionJSON(op, name string, optionsJSON []byte) error {
+	h, err := db.handle(op)
+	if err != nil {
+		return err
+	}
+	n, nn := charsArg([]byte(name))
+	o, on := charsArg(optionsJSON)
+	var msg *C.char
+	rc := C.cairn_collection_create(h, n, nn, o, on, &msg)
+	runtime.KeepAlive(db)
+	return statusErr(op, rc, msg)
+}
+
+// DropCollection removes a collection and every document in it. Dropping a
+// missing collection is not an error.
+func (db *DB) DropCollection(name string) error {
+	return db.dropCollection("DropCollection", name)
+}
+
+// Drop is DB.DropCollection for this collection.
+func (c *Collection) Drop() error {
+	if c == nil || c.db == nil {
+		return closedErr("Collection.Drop", "collection was not made with DB.Collection")
+	}
+	return c.db.dropCollection("Collection.Drop", c.name)
+}
+
+func (db *DB) dropCollection(op, name string) error {
+	h, err := db.handle(op)
+	if err != nil {
+		return err
+	}
+	n, nn := charsArg([]byte(name))
+	var msg *C.char
+	rc := C.cairn_collection_drop(h, n, nn, &msg)
+	runtime.KeepAlive(db)
+	return statusErr(op, rc, msg)
+}
+
+// ListCollections returns the names of the collections, sorted. The result
+// is empty (not nil) when there are none.
+func (db *DB) ListCollections() ([]string, error) {
+	const op = "ListCollections"
+	h, err := db.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	var js *C.char
+	var n C.size_t
+	var msg *C.char
+	rc := C.cairn_collection_list(h, &js, &n, &msg)
+	runtime.KeepAlive(db)
+	defer C.cairn_free(unsafe.Pointer(js))
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	var names []string
+	if err := json.Unmarshal(cView(unsafe.Pointer(js), n), &names); err != nil {
+		return nil, internalErr(op, "library returned malformed JSON: %v", err)
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return names, nil
+}
+
+// InsertOne inserts one document: a map[string]any, a struct, or anything
+// else encoding/json turns into an object (a []byte or json.RawMessage is
+// sent as the JSON text it holds). A document without "_id" gets a
+// generated one, a 24-hex-digit string that sorts by creation time.
+//
+// It returns the document's _id, decoded as Cursor.Decode decodes into an
+// *any: a string, a json.Number, a map[string]any, ... A document whose _id
+// exists already fails with an error matching ErrConstraint.
+func (c *Collection) InsertOne(doc any) (id any, err error) {
+	const op = "Collection.InsertOne"
+	h, err := c.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	js, err := marshalJSON(doc)
+	if err != nil {
+		return nil, argErr(op, "document: %v", err)
+	}
+	n, nn := charsArg([]byte(c.name))
+	d, dn := charsArg(js)
+	var idJS *C.char
+	var idLen C.size_t
+	var msg *C.char
+	rc := C.cairn_insert_one(h, n, nn, d, dn, &idJS, &idLen, &msg)
+	runtime.KeepAlive(c.db)
+	defer C.cairn_free(unsafe.Pointer(idJS))
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	id, err = decodeValue(cView(unsafe.Pointer(idJS), idLen))
+	if err != nil {
+		return nil, internalErr(op, "library returned a malformed _id: %v", err)
+	}
+	return id, nil
+}
+
+// InsertMany inserts documents (each as for InsertOne) all or nothing: if
+// any of them fails (a duplicate _id, a malformed document), none is
+// inserted. It returns their _ids in order.
+func (c *Collection) InsertMany(docs []any) ([]any, error) {
+	const op = "Collection.InsertMany"
+	h, err := c.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	// Build the array by hand, so that a []byte element is JSON text (as
+	// in InsertOne) rather than a base64 string.
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, doc := range docs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		js, err := marshalJSON(doc)
+		if err != nil {
+			return nil, argErr(op, "document %d: %v", i, err)
+		}
+		buf.Write(js)
+	}
+	buf.WriteByte(']')
+	n, nn := charsArg([]byte(c.name))
+	d, dn := charsArg(buf.Bytes())
+	var idsJS *C.char
+	var idsLen C.size_t
+	var msg *C.char
+	rc := C.cairn_insert_many(h, n, nn, d, dn, &idsJS, &idsLen, &msg)
+	runtime.KeepAlive(c.db)
+	defer C.cairn_free(unsafe.Pointer(idsJS))
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	v, err := decodeValue(cView(unsafe.Pointer(idsJS), idsLen))
+	ids, isArray := v.([]any)
+	if err != nil || !isArray {
+		return nil, internalErr(op, "library returned malformed _ids %q (%v)",
+			cView(unsafe.Pointer(idsJS), idsLen), err)
+	}
+	if len(ids) != len(docs) {
+		return nil, internalErr(op, "library returned %d _ids for %d documents", len(ids), len(docs))
+	}
+	return ids, nil
+}
+
+// Count returns the number of documents matching filter (nil: every
+// document). A missing collection counts 0.
+func (c *Collection) Count(filter any) (int64, error) {
+	const op = "Collection.Count"
+	h, err := c.handle(op)
+	if err != nil {
+		return 0, err
+	}
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return 0, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	f, fn := charsArg(fjs)
+	var count C.uint64_t
+	var msg *C.char
+	rc := C.cairn_count(h, n, nn, f, fn, &count, &msg)
+	runtime.KeepAlive(c.db)
+	if err := statusErr(op, rc, msg); err != nil {
+		return 0, err
+	}
+	return int64(count), nil
+}
+
+// UpdateOptions configure the update calls. A nil *UpdateOptions means the
+// zero value.
+type UpdateOptions struct {
+	// Upsert inserts a document when nothing matches the filter, built from
+	// the filter's equality fields and the update (or the replacement).
+	Upsert bool
+}
+
+func (o *UpdateOptions) marshal() []byte {
+	if o == nil || !o.Upsert {
+		return nil
+	}
+	return []byte(`{"upsert":true}`)
+}
+
+// UpdateResult says what an update did.
+type UpdateResult struct {
+	Matched  int64 // documents that matched the filter
+	Modified int64 // documents that the update changed
+	// UpsertedID is the _id of the document an upsert inserted (decoded as
+	// InsertOne's result), or nil when none was inserted.
+	UpsertedID any
+}
+
+// updateKind selects the C function behind Collection.update.
+type updateKind int
+
+const (
+	updateOne updateKind = iota
+	updateMany
+	replaceOne
+)
+
+// UpdateOne applies update, a document of update operators such as
+// {"$set": {...}, "$inc": {...}}, to the first document (in _id order)
+// matching filter (nil: every document). A failure (an unknown operator,
+// $inc on a string, a change to _id) fails with ErrInvalidArgument and
+// changes nothing.
+func (c *Collection) UpdateOne(filter, update any, opts *UpdateOptions) (*UpdateResult, error) {
+	return c.updateArgs("Collection.UpdateOne", updateOne, filter, update, opts)
+}
+
+// UpdateMany is UpdateOne for every matching document, all or nothing:
+// if the update fails on any of them, none changes.
+func (c *Collection) UpdateMany(filter, update any, opts *UpdateOptions) (*UpdateResult, error) {
+	return c.updateArgs("Collection.UpdateMany", updateMany, filter, update, opts)
+}
+
+// ReplaceOne replaces the first document (in _id order) matching filter
+// with replacement, a document without operators. The _id is kept; a
+// replacement with a different _id fails with ErrInvalidArgument.
+func (c *Collection) ReplaceOne(filter, replacement any, opts *UpdateOptions) (*UpdateResult, error) {
+	return c.updateArgs("Collection.ReplaceOne", replaceOne, filter, replacement, opts)
+}
+
+func (c *Collection) updateArgs(op string, kind updateKind, filter, update any, opts *UpdateOptions) (*UpdateResult, error) {
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return nil, err
+	}
+	ujs, err := marshalJSON(update)
+	if err != nil {
+		if kind == replaceOne {
+			return nil, argErr(op, "replacement: %v", err)
+		}
+		return nil, argErr(op, "update: %v", err)
+	}
+	return c.update(op, kind, fjs, ujs, opts.marshal())
+}
+
+// update calls cairn_update_one, cairn_update_many or cairn_replace_one
+// with JSON text (nil filter or options for "{}").
+func (c *Collection) update(op string, kind updateKind, filterJSON, updateJSON, optionsJSON []byte) (*UpdateResult, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	f, fn := charsArg(filterJSON)
+	u, un := charsArg(updateJSON)
+	o, on := charsArg(optionsJSON)
+	var res *C.char
+	var resLen C.size_t
+	var msg *C.char
+	var rc C.int
+	switch kind {
+	case updateOne:
+		rc = C.cairn_update_one(h, n, nn, f, fn, u, un, o, on, &res, &resLen, &msg)
+	case updateMany:
+		rc = C.cairn_update_many(h, n, nn, f, fn, u, un, o, on, &res, &resLen, &msg)
+	default:
+		rc = C.cairn_replace_one(h, n, nn, f, fn, u, un, o, on, &res, &resLen, &msg)
+	}
+	runtime.KeepAlive(c.db)
+	defer C.cairn_free(unsafe.Pointer(res))
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	text := cView(unsafe.Pointer(res), resLen)
+	var r struct {
+		Matched    *int64 `json:"matched"`
+		Modified   *int64 `json:"modified"`
+		UpsertedID any    `json:"upserted_id"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil || r.Matched == nil || r.Modified == nil {
+		return nil, internalErr(op, "library returned a malformed result %q (%v)", text, err)
+	}
+	return &UpdateResult{Matched: *r.Matched, Modified: *r.Modified, UpsertedID: r.UpsertedID}, nil
+}
+
+// DeleteOne deletes the first document (in _id order) matching filter
+// (nil: every document) and returns how many it deleted: 0 or 1.
+func (c *Collection) DeleteOne(filter any) (int64, error) {
+	return c.delete("Collection.DeleteOne", false, filter)
+}
+
+// DeleteMany deletes every document matching filter (nil: every document)
+// and returns how many it deleted.
+func (c *Collection) DeleteMany(filter any) (int64, error) {
+	return c.delete("Collection.DeleteMany", true, filter)
+}
+
+func (c *Collection) delete(op string, many bool, filter any) (int64, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return 0, err
+	}
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return 0, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	f, fn := charsArg(fjs)
+	var deleted C.uint64_t
+	var msg *C.char
+	var rc C.int
+	if many {
+		rc = C.cairn_delete_many(h, n, nn, f, fn, &deleted, &msg)
+	} else {
+		rc = C.cairn_delete_one(h, n, nn, f, fn, &deleted, &msg)
+	}
+	runtime.KeepAlive(c.db)
+	if err := statusErr(op, rc, msg); err != nil {
+		return 0, err
+	}
+	return int64(deleted), nil
+}
+
+// marshalJSON turns a Go value into JSON text for the library. A []byte or
+// json.RawMessage is JSON text already and passes as it is; anything else
+// goes through json.Marshal.
+func marshalJSON(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case json.RawMessage:
+		return v, nil
+	case []byte:
+		return v, nil
+	}
+	return json.Marshal(v)
+}
+
+// filterArg returns a filter as JSON text, or nil (the library's "{}") for
+// a nil filter, including a nil map or pointer, which marshal to null.
+func filterArg(op string, filter any) ([]byte, error) {
+	switch filter.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage, []byte:
+		return marshalJSON(filter)
+	}
+	js, err := json.Marshal(filter)
+	if err != nil {
+		return nil, argErr(op, "filter: %v", err)
+	}
+	if bytes.Equal(js, []byte("null")) {
+		return nil, nil
+	}
+	return js, nil
+}
+
+// decodeValue decodes one JSON value the library returned into Go values,
+// with numbers as json.Number. Trailing data is an error.
+func decodeValue(text []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the JSON value")
+	}
+	return v, nil
+}

@@ -1,0 +1,96 @@
+"""Documents, filters and updates between Python values and the JSON text of cairn.h.
+
+The library speaks extended JSON for the two types plain JSON lacks; this
+module maps them, and nothing else, through the json module's hooks:
+
+    Python                          JSON text
+    datetime.datetime           ->  {"$date": "2026-11-21T16:17:05.123Z"}
+                                    naive means UTC, aware is converted to UTC;
+                                    milliseconds (microseconds are truncated)
+    {"$date": "...Z"}           ->  datetime.datetime, aware, in UTC
+    bytes, bytearray, memoryview -> {"$binary": {"base64": "...", "subType": "00"}}
+    {"$binary": {... "00"}}     ->  bytes (other subtypes stay dicts, unchanged)
+    int, float, str, bool, None, dict, list, tuple: as the json module does.
+
+An extended JSON object this module cannot turn into a Python value (another
+$binary subtype, a date outside datetime's years 1 to 9999) stays the dict the
+library wrote, which encodes back to the same text, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from . import errors
+from ._ffi import Status
+
+__all__ = ["dumps", "loads"]
+
+_UTC = datetime.timezone.utc
+_GENERIC_SUBTYPE = "00"
+
+
+def _default(value: Any) -> Any:
+    """json.dumps' hook for values it cannot write itself."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_UTC)
+        return {
+            "$date": f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}Z"
+        }
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$binary": {"base64": base64.b64encode(value).decode("ascii"), "subType": _GENERIC_SUBTYPE}}
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"a document cannot hold a value of type {type(value).__name__}: {value!r}")
+
+
+def _object_hook(obj: dict[str, Any]) -> Any:
+    """json.loads' hook: each object, innermost first."""
+    if len(obj) != 1:
+        return obj
+    if "$date" in obj:
+        text = obj["$date"]
+        if isinstance(text, str) and text.endswith("Z"):
+            try:
+                # fromisoformat() reads "+00:00" but, before Python 3.11, not "Z".
+                return datetime.datetime.fromisoformat(text[:-1] + "+00:00")
+            except ValueError:
+                pass
+        return obj
+    binary = obj.get("$binary")
+    if isinstance(binary, dict) and binary.keys() == {"base64", "subType"} and binary["subType"] == _GENERIC_SUBTYPE:
+        try:
+            return base64.b64decode(binary["base64"], validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            pass
+    return obj
+
+
+def dumps(value: Any, what: str) -> bytes:
+    """`value` as UTF-8 JSON text for the library. `what` names the argument
+    ("document", "filter", ...) in errors: TypeError for a value of a type
+    JSON cannot hold, InvalidArgument for one it cannot hold as given (a NaN,
+    a circular reference, a lone surrogate)."""
+    try:
+        return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except TypeError as exc:
+        raise TypeError(f"{what}: {exc}") from None
+    except ValueError as exc:  # UnicodeEncodeError is a ValueError too
+        errors.invalid(f"{what}: {exc}")
+
+
+def loads(text: bytes) -> Any:
+    """The Python value of JSON text the library returned; InternalError if
+    the text is not JSON (a library bug)."""
+    try:
+        return json.loads(text, object_hook=_object_hook)
+    except ValueError as exc:
+        message = f"the library returned malformed JSON ({exc}): {text[:200]!r}"
+        raise errors.error_for(Status.INTERNAL, message) from None

@@ -1,0 +1,345 @@
+"""The document API: collections, CRUD, extended JSON values, cursors, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+import cairn
+
+UTC = datetime.timezone.utc
+
+
+@pytest.fixture
+def users(db: cairn.Database) -> cairn.Collection:
+    """A "users" collection holding three documents."""
+    coll = db.collection("users")
+    coll.insert_many(
+        [
+            {"_id": 1, "name": "ann", "age": 31, "group": "a"},
+            {"_id": 2, "name": "bob", "age": 25, "group": "b"},
+            {"_id": 3, "name": "cy", "age": 40, "group": "a"},
+        ]
+    )
+    return coll
+
+
+def names(docs: object) -> list[str]:
+    return [doc["name"] for doc in docs]  # type: ignore[attr-defined]
+
+
+# -- collections -------------------------------------------------------------------
+
+
+def test_collection_calls_nothing_until_used(db: cairn.Database) -> None:
+    notes = db.collection("notes")
+    assert (notes.name, notes.database, repr(notes)) == ("notes", db, "<cairn.Collection 'notes'>")
+    assert db.list_collections() == []  # not created by collection()
+    assert notes.count() == 0 and notes.find_one() is None  # reading a missing collection finds nothing
+    notes.insert_one({"text": "hi"})  # inserting creates it
+    assert db.list_collections() == ["notes"]
+
+
+def test_create_list_and_drop_collections(db: cairn.Database) -> None:
+    created = db.create_collection("b")
+    assert isinstance(created, cairn.Collection) and created.name == "b"
+    db.create_collection("a")
+    assert db.list_collections() == ["a", "b"]
+    with pytest.raises(cairn.InvalidArgument):
+        db.create_collection("a")  # exists
+    created.insert_one({"x": 1})
+    created.drop()
+    db.drop_collection("a")
+    db.drop_collection("never-existed")  # not an error
+    assert db.list_collections() == []
+    assert created.count() == 0
+
+
+def test_collection_names_are_checked(db: cairn.Database) -> None:
+    for bad in ("", "$cmd", "x" * 256):
+        with pytest.raises(cairn.InvalidArgument):
+            db.collection(bad).insert_one({"a": 1})
+    with pytest.raises(TypeError):
+        db.collection(b"users")  # type: ignore[arg-type]
+    assert db.collection("ünïcode").insert_one({"_id": 1}) == 1
+    assert db.list_collections() == ["ünïcode"]
+
+
+def test_collections_survive_reopen(db_path: Path) -> None:
+    with cairn.open(db_path, sync="never") as db:
+        db.collection("users").insert_one({"_id": "ann", "age": 31})
+    with cairn.open(db_path, sync="never") as db:
+        assert db.list_collections() == ["users"]
+        assert db.collection("users").find_one() == {"_id": "ann", "age": 31}
+
+
+# -- CRUD ----------------------------------------------------------------------------
+
+
+def test_crud_round_trip(db: cairn.Database) -> None:
+    users = db.collection("users")
+    generated = users.insert_one({"name": "ann", "age": 31, "tags": ["red"], "address": {"city": "Oslo"}})
+    assert isinstance(generated, str) and re.fullmatch(r"[0-9a-f]{24}", generated)
+    assert users.insert_many([{"_id": 2, "name": "bob", "age": 25}, {"_id": "c", "name": "cy", "age": 40}]) == [2, "c"]
+    assert users.count() == 3
+    assert users.find_one({"_id": generated}) == {
+        "_id": generated,
+        "name": "ann",
+        "age": 31,
+        "tags": ["red"],
+        "address": {"city": "Oslo"},
+    }
+
+    result = users.update_one({"name": "ann"}, {"$inc": {"age": 1}, "$push": {"tags": "blue"}})
+    assert result == cairn.UpdateResult(matched=1, modified=1, upserted_id=None)
+    assert users.find_one({"name": "ann"}, projection={"age": 1, "tags": 1, "_id": 0}) == {
+        "age": 32,
+        "tags": ["red", "blue"],
+    }
+    assert users.update_many({"age": {"$gte": 30}}, {"$set": {"senior": True}}) == cairn.UpdateResult(2, 2)
+    assert users.count({"senior": True}) == 2
+    assert users.update_many({"age": {"$gte": 100}}, {"$set": {"x": 1}}) == cairn.UpdateResult(0, 0)
+
+    assert users.replace_one({"_id": 2}, {"name": "robert"}) == cairn.UpdateResult(1, 1)
+    assert users.find_one({"_id": 2}) == {"_id": 2, "name": "robert"}
+
+    assert users.delete_one({"senior": True}) == 1
+    assert users.delete_many({"senior": True}) == 1
+    assert users.delete_many({"senior": True}) == 0
+    assert list(users.find()) == [{"_id": 2, "name": "robert"}]
+    assert users.delete_many({}) == 1
+    assert users.count() == 0
+
+
+def test_upsert_inserts_from_the_filter_and_the_update(db: cairn.Database) -> None:
+    users = db.collection("users")
+    result = users.update_one({"name": "eve"}, {"$set": {"age": 50}}, upsert=True)
+    assert (result.matched, result.modified) == (0, 0) and result.upserted_id is not None
+    assert users.find_one({"_id": result.upserted_id}) == {"_id": result.upserted_id, "name": "eve", "age": 50}
+    again = users.update_one({"name": "eve"}, {"$set": {"age": 51}}, upsert=True)
+    assert again == cairn.UpdateResult(1, 1, None)
+    replaced = users.replace_one({"_id": 7}, {"name": "zed"}, upsert=True)
+    assert replaced.upserted_id == 7
+    assert users.find_one({"_id": 7}) == {"_id": 7, "name": "zed"}
+    assert users.update_many({"nobody": 1}, {"$set": {"n": 1}}, upsert=True).upserted_id is not None
+    assert users.count() == 3
+
+
+def test_update_result_is_a_frozen_dataclass() -> None:
+    result = cairn.UpdateResult(matched=1, modified=0)
+    assert result.upserted_id is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.matched = 2  # type: ignore[misc]
+
+
+def test_insert_many_accepts_any_iterable_and_returns_ids_in_order(db: cairn.Database) -> None:
+    coll = db.collection("c")
+    assert coll.insert_many({"_id": i} for i in (3, 1, 2)) == [3, 1, 2]
+    assert [doc["_id"] for doc in coll.find()] == [1, 2, 3]
+
+
+# -- find ------------------------------------------------------------------------------
+
+
+def test_find_filters_sorts_skips_limits_and_projects(users: cairn.Collection) -> None:
+    assert names(users.find()) == ["ann", "bob", "cy"]  # _id order without a sort
+    assert names(users.find({"age": {"$gt": 30}})) == ["ann", "cy"]
+    assert names(users.find(sort={"age": -1})) == ["cy", "ann", "bob"]
+    assert names(users.find(sort={"age": 1}, skip=1, limit=1)) == ["ann"]
+    assert names(users.find(limit=0)) == ["ann", "bob", "cy"]  # 0: no limit
+    assert list(users.find({"group": "b"}, projection={"name": 1})) == [{"_id": 2, "name": "bob"}]
+    assert list(users.find({"group": "b"}, projection={"age": 0, "group": 0, "_id": 0})) == [{"name": "bob"}]
+
+
+def test_sort_given_as_a_list_of_pairs_keeps_its_priority(users: cairn.Collection) -> None:
+    assert names(users.find(sort=[("group", 1), ("age", -1)])) == ["cy", "ann", "bob"]
+    assert names(users.find(sort=[("group", -1), ("age", 1)])) == ["bob", "ann", "cy"]
+    assert names(users.find(sort=(("age", 1),))) == ["bob", "ann", "cy"]
+    for bad in ("age", 1, [("age",)]):
+        with pytest.raises(TypeError):
+            users.find(sort=bad)  # type: ignore[arg-type]
+
+
+def test_find_one(users: cairn.Collection) -> None:
+    assert users.find_one() == {"_id": 1, "name": "ann", "age": 31, "group": "a"}
+    assert users.find_one({"group": "a"}, sort={"age": -1}, projection={"name": 1, "_id": 0}) == {"name": "cy"}
+    assert users.find_one({"group": "a"}, sort=[("age", 1)], skip=1)["name"] == "cy"  # type: ignore[index]
+    assert users.find_one({"name": "nobody"}) is None
+
+
+# -- cursors ---------------------------------------------------------------------------
+
+
+def test_cursor_is_an_iterator_that_closes_itself_when_exhausted(users: cairn.Collection) -> None:
+    cursor = users.find(sort={"age": 1})
+    assert isinstance(cursor, cairn.Cursor) and iter(cursor) is cursor
+    assert next(cursor)["name"] == "bob"
+    assert names(cursor) == ["ann", "cy"]  # the rest
+    assert cursor.closed  # released at the end
+    assert next(cursor, None) is None  # and stays exhausted, as iterators do
+    assert list(cursor) == []
+
+
+def test_cursor_as_context_manager(users: cairn.Collection) -> None:
+    with users.find() as cursor:
+        assert next(cursor)["_id"] == 1
+        assert not cursor.closed
+    assert cursor.closed  # closed on exit, though not exhausted
+    with pytest.raises(cairn.Closed):
+        next(cursor)
+
+
+def test_closed_cursor_raises_closed(users: cairn.Collection) -> None:
+    cursor = users.find()
+    cursor.close()
+    cursor.close()  # idempotent
+    assert repr(cursor) == "<cairn.Cursor closed>"
+    with pytest.raises(cairn.Closed):
+        next(cursor)
+    with pytest.raises(cairn.Closed):
+        with cursor:
+            pass
+
+
+def test_cursor_reads_one_snapshot(users: cairn.Collection) -> None:
+    with users.find() as cursor:
+        assert next(cursor)["_id"] == 1
+        users.insert_one({"_id": 4, "name": "dan"})
+        users.delete_one({"_id": 3})
+        assert [doc["_id"] for doc in cursor] == [2, 3]
+
+
+def test_cursor_and_collection_fail_once_the_database_is_closed(db_path: Path) -> None:
+    db = cairn.open(db_path, sync="never")
+    coll = db.collection("c")
+    coll.insert_many([{"_id": 1}, {"_id": 2}])
+    cursor = coll.find()
+    db.close()
+    with pytest.raises(cairn.Closed):
+        next(cursor)
+    cursor.close()
+    with pytest.raises(cairn.Closed):
+        coll.count()
+    with pytest.raises(cairn.Closed):
+        db.collection("c").insert_one({"_id": 3})
+    with pytest.raises(cairn.Closed):
+        db.list_collections()
+
+
+# -- values ----------------------------------------------------------------------------
+
+
+def test_datetimes_round_trip_as_utc_milliseconds(db: cairn.Database) -> None:
+    coll = db.collection("events")
+    oslo = datetime.timezone(datetime.timedelta(hours=1))
+    aware = datetime.datetime(2026, 11, 21, 17, 17, 5, 123456, tzinfo=oslo)
+    naive = datetime.datetime(2026, 11, 21, 16, 17, 5, 123000)  # naive means UTC
+    old = datetime.datetime(1066, 10, 14, tzinfo=UTC)
+    coll.insert_one({"_id": 1, "aware": aware, "naive": naive, "nested": {"when": [old]}})
+    doc = coll.find_one({"_id": 1})
+    assert doc is not None
+    want = datetime.datetime(2026, 11, 21, 16, 17, 5, 123000, tzinfo=UTC)
+    assert doc["aware"] == want and doc["aware"].tzinfo is UTC  # converted to UTC, microseconds truncated
+    assert doc["naive"] == want
+    assert doc["nested"] == {"when": [old]}
+    # Dates work in filters, compared as dates.
+    assert coll.count({"aware": {"$gte": datetime.datetime(2026, 1, 1), "$lt": datetime.datetime(2027, 1, 1)}}) == 1
+    assert coll.count({"aware": "2026-11-21T16:17:05.123Z"}) == 0  # a string is not a date
+
+
+def test_bytes_round_trip(db: cairn.Database) -> None:
+    coll = db.collection("blobs")
+    raw = bytes(range(256))
+    coll.insert_one({"_id": 1, "raw": raw, "ba": bytearray(b"\x00\x01"), "empty": b"", "list": [b"a", b"b"]})
+    assert coll.find_one() == {"_id": 1, "raw": raw, "ba": b"\x00\x01", "empty": b"", "list": [b"a", b"b"]}
+    assert coll.count({"ba": b"\x00\x01"}) == 1
+    assert coll.count({"ba": "\x00\x01"}) == 0  # a string is not bytes
+    assert coll.insert_one({"_id": b"\xff"}) == b"\xff"  # bytes as an _id
+
+
+def test_other_binary_subtypes_stay_extended_json(db: cairn.Database) -> None:
+    coll = db.collection("blobs")
+    uuid = {"$binary": {"base64": "AAECAwQFBgcICQoLDA0ODw==", "subType": "04"}}
+    coll.insert_one({"_id": 1, "uuid": uuid})
+    assert coll.find_one() == {"_id": 1, "uuid": uuid}
+    assert coll.count({"uuid": uuid}) == 1  # and cross back unchanged
+
+
+def test_numbers_keep_their_type(db: cairn.Database) -> None:
+    coll = db.collection("n")
+    big = 2**62 + 1  # beyond a double's precision
+    coll.insert_one({"_id": 1, "i": 1, "f": 1.0, "big": big, "neg": -7, "e": 1.5e300, "t": True, "z": None})
+    doc = coll.find_one()
+    assert doc == {"_id": 1, "i": 1, "f": 1.0, "big": big, "neg": -7, "e": 1.5e300, "t": True, "z": None}
+    assert doc is not None
+    assert [type(doc[k]) for k in ("i", "f", "big", "t")] == [int, float, int, bool]
+    assert coll.count({"f": 1}) == 1  # 1 and 1.0 are equal in queries
+
+
+def test_unicode_and_tuples(db: cairn.Database) -> None:
+    coll = db.collection("u")
+    coll.insert_one({"_id": "ø", "text": "日本語 \u0000 é", "pair": (1, 2)})
+    assert coll.find_one({"_id": "ø"}) == {"_id": "ø", "text": "日本語 \u0000 é", "pair": [1, 2]}
+
+
+# -- errors ----------------------------------------------------------------------------
+
+
+def test_duplicate_id_is_a_constraint_violation(users: cairn.Collection) -> None:
+    with pytest.raises(cairn.ConstraintViolation) as info:
+        users.insert_one({"_id": 1, "name": "dup"})
+    assert info.value.status == "CAIRN_CONSTRAINT"
+    with pytest.raises(cairn.ConstraintViolation):
+        users.insert_many([{"_id": 9}, {"_id": 2}])
+    assert users.count() == 3 and users.find_one({"_id": 9}) is None  # all or nothing
+
+
+def test_bad_operators_raise_invalid_argument_naming_the_path(users: cairn.Collection) -> None:
+    with pytest.raises(cairn.InvalidArgument) as info:
+        users.find({"age": {"$gtx": 1}})
+    assert "filter.age.$gtx" in info.value.message
+    with pytest.raises(cairn.InvalidArgument) as info:
+        users.count({"$xor": []})
+    assert "$xor" in info.value.message
+    with pytest.raises(cairn.InvalidArgument) as info:
+        users.update_one({"_id": 1}, {"$sett": {"a": 1}})
+    assert "$sett" in info.value.message
+    with pytest.raises(ValueError):  # InvalidArgument is a ValueError too
+        users.update_many({}, {"name": "replacement, not operators"})
+    with pytest.raises(cairn.InvalidArgument):
+        users.update_one({"_id": 1}, {"$inc": {"name": 1}})  # $inc on a string
+    with pytest.raises(cairn.InvalidArgument):
+        users.replace_one({"_id": 1}, {"_id": 99})  # _id is immutable
+    with pytest.raises(cairn.InvalidArgument):
+        users.find(sort={"age": 2})
+    with pytest.raises(cairn.InvalidArgument):
+        users.find(projection={"a": 1, "b": 0})
+    with pytest.raises(cairn.InvalidArgument):
+        users.insert_one({"$bad": 1})
+    assert users.find_one({"_id": 1}) == {"_id": 1, "name": "ann", "age": 31, "group": "a"}  # unchanged
+
+
+def test_values_a_document_cannot_hold(db: cairn.Database) -> None:
+    coll = db.collection("c")
+    with pytest.raises(TypeError, match="set"):
+        coll.insert_one({"s": {1, 2}})
+    with pytest.raises(TypeError):
+        coll.insert_one([("a", 1)])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        coll.insert_many([{"a": 1}, "b"])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        coll.insert_many({"a": 1})
+    with pytest.raises(TypeError):
+        coll.find("a")  # type: ignore[arg-type]
+    with pytest.raises(cairn.InvalidArgument):
+        coll.insert_one({"x": math.nan})  # JSON has no NaN
+    cyclic: dict[str, object] = {}
+    cyclic["self"] = cyclic
+    with pytest.raises(cairn.InvalidArgument):
+        coll.insert_one(cyclic)
+    assert coll.count() == 0
