@@ -2,9 +2,9 @@
 ** abi_test.c -- what include/cairn.h promises at the C level that the
 ** language-neutral conformance cases cannot express: NULL arguments, the
 ** errmsg convention, handle lifetimes (idempotent close, CAIRN_CLOSED after
-** close, handles never reused), borrowed iterator views, size limits,
-** versions and status names, the directory lock across processes, and use
-** from several threads.
+** close, handles never reused, a handle of one type where another belongs),
+** borrowed iterator and cursor views, size limits, versions and status
+** names, the directory lock across processes, and use from several threads.
 **
 **   cairn-abi-test
 **
@@ -745,6 +745,364 @@ static void test_iterators(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Documents                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A string literal as the (pointer, length) pair of text the document functions take. */
+#define T(s) (s), (sizeof(s) - 1)
+
+/* Inserts `doc` into `collection`, expecting CAIRN_CONSTRAINT with a message naming `id`. */
+static void check_duplicate_named(int line, cairn_db *db, const char *collection, const char *doc,
+                                  int many, const char *id)
+{
+    char *err = ERR_UNSET;
+    int rc = many ? cairn_insert_many(db, collection, strlen(collection), doc, strlen(doc), NULL,
+                                      NULL, &err)
+                  : cairn_insert_one(db, collection, strlen(collection), doc, strlen(doc), NULL,
+                                     NULL, &err);
+    int have_msg = err != ERR_UNSET && err != NULL;
+    check_at(rc == CAIRN_CONSTRAINT, line, "%s of %s: got %s (%s), want CAIRN_CONSTRAINT",
+             many ? "cairn_insert_many" : "cairn_insert_one", doc, cairn_status_name(rc),
+             have_msg ? err : "no errmsg");
+    check_at(have_msg && strstr(err, id) != NULL, line,
+             "the CAIRN_CONSTRAINT message does not name the duplicate _id %s: \"%s\"", id,
+             have_msg ? err : "(none)");
+    if (err != ERR_UNSET)
+        cairn_free(err);
+}
+
+struct cursor_args {
+    cairn_cursor *cursor;
+    int rc;
+    char doc[64];
+};
+
+static void *cursor_next_on_other_thread(void *p)
+{
+    struct cursor_args *a = p;
+    const char *doc = NULL;
+    size_t len = 0;
+    a->rc = cairn_cursor_next(a->cursor, &doc, &len, NULL);
+    if (a->rc == CAIRN_OK && doc != NULL && len < sizeof a->doc) {
+        memcpy(a->doc, doc, len);
+        a->doc[len] = '\0';
+    }
+    return NULL;
+}
+
+static void test_document_arguments(void)
+{
+    cairn_db *db = open_fresh("doc-args", NULL);
+    cairn_cursor *cursor = (cairn_cursor *)(void *)&not_a_handle;
+    char *json = NULL, *id = NULL;
+    const char *doc = NULL;
+    size_t len = 0;
+    uint64_t n = 99;
+    test_name = "document_arguments";
+
+    /* A NULL database. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_create(NULL, T("c"), NULL, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_drop(NULL, T("c"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_list(NULL, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one(NULL, T("c"), T("{}"), &id, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_many(NULL, T("c"), T("[{}]"), &id, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find(NULL, T("c"), NULL, 0, NULL, 0, &cursor, &err));
+    CHECK_MSG(cursor == NULL || cursor == (cairn_cursor *)(void *)&not_a_handle,
+              "a failed cairn_find set *out_cursor to a handle");
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_count(NULL, T("c"), NULL, 0, &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_update_one(NULL, T("c"), T("{}"), T("{\"$set\":{\"a\":1}}"), NULL, 0, &json,
+                            &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_update_many(NULL, T("c"), T("{}"), T("{\"$set\":{\"a\":1}}"), NULL, 0, &json,
+                             &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_replace_one(NULL, T("c"), T("{}"), T("{\"a\":1}"), NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_one(NULL, T("c"), T("{}"), &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_many(NULL, T("c"), T("{}"), &n, &err));
+
+    /* A NULL collection name: with a length it is a NULL pointer, without one an empty name. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_create(db, NULL, 1, NULL, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_create(db, NULL, 0, NULL, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_drop(db, NULL, 1, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one(db, NULL, 1, T("{}"), &id, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one(db, NULL, 0, T("{}"), &id, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_many(db, NULL, 1, T("[{}]"), &id, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find(db, NULL, 1, NULL, 0, NULL, 0, &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_count(db, NULL, 1, NULL, 0, &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_update_one(db, NULL, 1, T("{}"), T("{\"$set\":{\"a\":1}}"), NULL, 0, &json,
+                            &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_update_many(db, NULL, 1, T("{}"), T("{\"$set\":{\"a\":1}}"), NULL, 0, &json,
+                             &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_replace_one(db, NULL, 1, T("{}"), T("{\"a\":1}"), NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_one(db, NULL, 1, T("{}"), &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_many(db, NULL, 1, T("{}"), &n, &err));
+
+    /* NULL JSON text with a length. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_create(db, T("c"), NULL, 2, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one(db, T("c"), NULL, 2, &id, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_many(db, T("c"), NULL, 4, &id, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find(db, T("c"), NULL, 2, NULL, 0, &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find(db, T("c"), NULL, 0, NULL, 2, &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_count(db, T("c"), NULL, 2, &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_update_one(db, T("c"), T("{}"), NULL, 2, NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_delete_many(db, T("c"), NULL, 2, &n, &err));
+
+    /* NULL out pointers that are required. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_list(db, NULL, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find(db, T("c"), NULL, 0, NULL, 0, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_count(db, T("c"), NULL, 0, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_cursor_next(NULL, &doc, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(NULL));
+
+    /* Nothing was written by any of the calls above. */
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_collection_list(db, &json, &len, &err));
+    CHECK_MSG(json != NULL && json[0] == '[' && strchr(json, '"') == NULL,
+              "collections after failed calls: %s", json != NULL ? json : "(null)");
+    cairn_free(json);
+
+    /* Optional out pointers may be NULL. */
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("c"), T("{\"_id\":1}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("c"), T("[{\"_id\":2},{\"_id\":3}]"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_update_one(db, T("c"), T("{\"_id\":1}"), T("{\"$set\":{\"a\":1}}"),
+                                      NULL, 0, NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_update_many(db, T("c"), T("{}"), T("{\"$set\":{\"b\":1}}"), NULL, 0,
+                                       NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_replace_one(db, T("c"), T("{\"_id\":2}"), T("{\"r\":1}"), NULL, 0,
+                                       NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_delete_one(db, T("c"), T("{\"_id\":3}"), NULL, &err));
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_collection_list(db, &json, NULL, &err));
+    CHECK_MSG(json != NULL && json[0] == '[' && strstr(json, "\"c\"") != NULL &&
+                  strchr(strstr(json, "\"c\"") + 3, '"') == NULL,
+              "collections: %s, want [\"c\"]", json != NULL ? json : "(null)");
+    cairn_free(json);
+
+    /* An empty filter (NULL, 0) matches every document; text is pointer plus length. */
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(db, T("c"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 2, "count with a NULL filter: %llu, want 2", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_insert_one(db, "cX", 1, "{\"_id\":4}junk", 9, NULL, NULL, &err));
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(db, "cXYZ", 1, "{\"_id\":4}garbage", 9, &n, &err));
+    CHECK_MSG(n == 1, "count of the document inserted with trailing junk: %llu, want 1",
+              (unsigned long long)n);
+    n = 99;
+    STATUS(CAIRN_OK, cairn_delete_many(db, T("c"), "{}{", 2, &n, &err));
+    CHECK_MSG(n == 3, "delete_many with the filter {}: deleted %llu, want 3", (unsigned long long)n);
+
+    /* A generated _id: a 24-hex-digit string; later ones sort after earlier ones. */
+    {
+        char *first = NULL, *second = NULL;
+        size_t first_len = 0, second_len = 0, i;
+        int hex = 1;
+        STATUS(CAIRN_OK, cairn_insert_one(db, T("gen"), T("{\"a\":1}"), &first, &first_len, &err));
+        STATUS(CAIRN_OK, cairn_insert_one(db, T("gen"), T("{\"a\":2}"), &second, &second_len, &err));
+        CHECK_MSG(first != NULL && first_len == 26 && first[0] == '"' && first[25] == '"',
+                  "a generated _id is %.*s, not a quoted 24-hex-digit string",
+                  first != NULL ? (int)first_len : 6, first != NULL ? first : "(null)");
+        for (i = 1; first != NULL && first_len == 26 && i < 25; i++)
+            hex = hex && strchr("0123456789abcdefABCDEF", first[i]) != NULL && first[i] != '\0';
+        CHECK_MSG(hex, "a generated _id has a digit that is not hex: %.*s",
+                  first != NULL ? (int)first_len : 6, first != NULL ? first : "(null)");
+        CHECK_MSG(first != NULL && second != NULL && second_len == first_len &&
+                      memcmp(first, second, first_len) < 0,
+                  "generated _ids do not sort by creation: %.*s then %.*s",
+                  first != NULL ? (int)first_len : 6, first != NULL ? first : "(null)",
+                  second != NULL ? (int)second_len : 6, second != NULL ? second : "(null)");
+        cairn_free(first);
+        cairn_free(second);
+    }
+
+    /* Errors that name what is wrong: the duplicate _id of CAIRN_CONSTRAINT. */
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("dup"), T("{\"_id\":\"dup-42\"}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("dup"), T("{\"_id\":987654}"), NULL, NULL, &err));
+    check_duplicate_named(__LINE__, db, "dup", "{\"_id\":\"dup-42\",\"x\":1}", 0, "dup-42");
+    check_duplicate_named(__LINE__, db, "dup", "{\"_id\":987654}", 0, "987654");
+    check_duplicate_named(__LINE__, db, "dup", "[{\"_id\":\"fresh\"},{\"_id\":\"dup-42\"}]", 1,
+                          "dup-42");
+    check_duplicate_named(__LINE__, db, "dup", "[{\"_id\":\"twice\"},{\"_id\":\"twice\"}]", 1,
+                          "twice");
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(db, T("dup"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 2, "a failed insert_many wrote documents: %llu in the collection, want 2",
+              (unsigned long long)n);
+    /* A failed call leaves *id_json alone or NULL, never a buffer to leak. */
+    id = NULL;
+    STATUS(CAIRN_CONSTRAINT, cairn_insert_one(db, T("dup"), T("{\"_id\":987654}"), &id, &len, &err));
+    CHECK_MSG(id == NULL, "a failed cairn_insert_one returned an _id: %s", id);
+    cairn_free(id);
+
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+static void test_cursors(void)
+{
+    cairn_db *db = open_fresh("cursors", NULL), *db2;
+    cairn_cursor *cursor = NULL, *closed = NULL, *again = NULL, *orphan = NULL;
+    cairn_iter *it = NULL;
+    cairn_batch *batch = NULL;
+    const char *doc = NULL;
+    const uint8_t *key = NULL;
+    char copy[64];
+    size_t len = 0, count = 0;
+    uint8_t *value = NULL;
+    pthread_t thread;
+    struct cursor_args args;
+    int rc;
+    test_name = "cursors";
+
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("c"), T("[{\"_id\":1,\"n\":\"one\"},{\"_id\":2,"
+                                                     "\"n\":\"two\"},{\"_id\":3,\"n\":\"three\"}]"),
+                                       NULL, NULL, &err));
+
+    /* A missing collection gives an empty cursor. */
+    STATUS(CAIRN_OK, cairn_find(db, T("nothing"), NULL, 0, NULL, 0, &cursor, &err));
+    CHECK(cursor != NULL);
+    ANSWER(CAIRN_DONE, cairn_cursor_next(cursor, &doc, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cursor));
+
+    /* Documents are borrowed views, NUL-terminated; the cursor reads one snapshot. */
+    cursor = NULL;
+    STATUS(CAIRN_OK, cairn_find(db, T("c"), NULL, 0, NULL, 0, &cursor, &err));
+    CHECK(cursor != NULL);
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("c"), T("{\"_id\":4,\"n\":\"after find\"}"), NULL,
+                                      NULL, &err));
+    STATUS(CAIRN_OK, cairn_delete_one(db, T("c"), T("{\"_id\":3}"), NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_cursor_next(cursor, NULL, &len, &err));
+    doc = NULL;
+    STATUS(CAIRN_OK, cairn_cursor_next(cursor, &doc, &len, &err));
+    CHECK_MSG(doc != NULL && len > 0 && doc[len] == '\0' && strlen(doc) == len,
+              "cairn_cursor_next: the document is not NUL-terminated at its length %zu", len);
+    CHECK_MSG(doc != NULL && doc[0] == '{' && doc[len - 1] == '}' && strstr(doc, "\"one\"") != NULL,
+              "first document: %s", doc != NULL ? doc : "(null)");
+    memset(copy, 0, sizeof copy);
+    if (doc != NULL && len < sizeof copy)
+        memcpy(copy, doc, len);
+    STATUS(CAIRN_OK, cairn_cursor_next(cursor, &doc, &len, &err));
+    CHECK_MSG(doc != NULL && strlen(doc) == len && strstr(doc, "\"two\"") != NULL,
+              "second document: %s", doc != NULL ? doc : "(null)");
+    CHECK(strstr(copy, "\"one\"") != NULL);
+    STATUS(CAIRN_OK, cairn_cursor_next(cursor, &doc, &len, &err));
+    CHECK_MSG(doc != NULL && strstr(doc, "\"three\"") != NULL,
+              "a document deleted after cairn_find was not seen: %s", doc != NULL ? doc : "(null)");
+    ANSWER(CAIRN_DONE, cairn_cursor_next(cursor, &doc, &len, &err));
+    RC(CAIRN_DONE, cairn_cursor_next(cursor, &doc, &len, NULL));
+
+    /* A cursor where a database, an iterator or a batch belongs, and the
+       other way round: CAIRN_INVALID_ARGUMENT, and nothing is closed. */
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_put((cairn_db *)(void *)cursor, K("k"), K("v"), 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_get((cairn_db *)(void *)cursor, K("k"), &value, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find((cairn_db *)(void *)cursor, T("c"), NULL, 0, NULL, 0, &again, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_insert_one((cairn_db *)(void *)cursor, T("c"), T("{}"), NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_iter_next((cairn_iter *)(void *)cursor, &key, &len, NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_seek((cairn_iter *)(void *)cursor, K("a"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_batch_put((cairn_batch *)(void *)cursor, K("k"), K("v"), 0, &err));
+    RC(CAIRN_INVALID_ARGUMENT, cairn_batch_count((cairn_batch *)(void *)cursor, &count));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_write(db, (cairn_batch *)(void *)cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_cursor_next((cairn_cursor *)(void *)db, &doc, &len, &err));
+    STATUS(CAIRN_OK, cairn_iter_open(db, NULL, 0, NULL, 0, 0, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_cursor_next((cairn_cursor *)(void *)it, &doc, &len, &err));
+    STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_cursor_next((cairn_cursor *)(void *)batch, &doc, &len, &err));
+    /* Destructors of another handle type leave the handle open. */
+    cairn_cursor_close((cairn_cursor *)(void *)db);
+    cairn_cursor_close((cairn_cursor *)(void *)it);
+    cairn_cursor_close((cairn_cursor *)(void *)batch);
+    cairn_close((cairn_db *)(void *)cursor, NULL);
+    cairn_iter_close((cairn_iter *)(void *)cursor);
+    cairn_batch_free((cairn_batch *)(void *)cursor);
+    ANSWER(CAIRN_DONE, cairn_cursor_next(cursor, &doc, &len, &err));
+    STATUS(CAIRN_OK, cairn_put(db, K("still"), K("open"), 0, &err));
+    rc = cairn_iter_next(it, &key, &len, NULL, NULL, NULL);
+    CHECK_MSG(rc == CAIRN_OK || rc == CAIRN_DONE,
+              "an iterator given to cairn_cursor_close was closed: cairn_iter_next returned %s",
+              cairn_status_name(rc));
+    RC(CAIRN_OK, cairn_batch_count(batch, &count));
+    RC(CAIRN_OK, cairn_iter_close(it));
+    RC(CAIRN_OK, cairn_batch_free(batch));
+
+    /* A closed cursor returns CAIRN_CLOSED; close is idempotent; values are never reused. */
+    closed = cursor;
+    RC(CAIRN_OK, cairn_cursor_close(cursor));
+    RC(CAIRN_OK, cairn_cursor_close(cursor));
+    STATUS(CAIRN_CLOSED, cairn_cursor_next(closed, &doc, &len, &err));
+    RC(CAIRN_CLOSED, cairn_cursor_next(closed, &doc, &len, NULL));
+    STATUS(CAIRN_OK, cairn_find(db, T("c"), T("{\"_id\":{\"$gte\":4}}"), NULL, 0, &again, &err));
+    CHECK_MSG(again != closed, "a new cursor has the value of a closed one");
+    STATUS(CAIRN_CLOSED, cairn_cursor_next(closed, &doc, &len, &err));
+    STATUS(CAIRN_OK, cairn_cursor_next(again, &doc, &len, &err));
+    CHECK_MSG(doc != NULL && strstr(doc, "\"after find\"") != NULL, "document: %s",
+              doc != NULL ? doc : "(null)");
+    RC(CAIRN_OK, cairn_cursor_close(again));
+
+    /* A cursor is not tied to the thread that opened it. */
+    args.cursor = NULL;
+    args.rc = -1;
+    args.doc[0] = '\0';
+    STATUS(CAIRN_OK, cairn_find(db, T("c"), T("{\"_id\":2}"), NULL, 0, &args.cursor, &err));
+    if (pthread_create(&thread, NULL, cursor_next_on_other_thread, &args) == 0) {
+        pthread_join(thread, NULL);
+        CHECK_MSG(args.rc == CAIRN_OK && strstr(args.doc, "\"two\"") != NULL,
+                  "cairn_cursor_next on another thread: %s, document %s",
+                  cairn_status_name(args.rc), args.doc);
+    }
+    RC(CAIRN_OK, cairn_cursor_close(args.cursor));
+
+    /* A cursor whose database was closed returns CAIRN_CLOSED, with or without a sort. */
+    db2 = open_fresh("cursors-orphan", NULL);
+    STATUS(CAIRN_OK, cairn_insert_many(db2, T("c"), T("[{\"_id\":1},{\"_id\":2},{\"_id\":3}]"),
+                                       NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_find(db2, T("c"), NULL, 0, NULL, 0, &orphan, &err));
+    STATUS(CAIRN_OK, cairn_find(db2, T("c"), NULL, 0, T("{\"sort\":{\"_id\":-1}}"), &again, &err));
+    STATUS(CAIRN_OK, cairn_cursor_next(orphan, &doc, &len, &err));
+    STATUS(CAIRN_OK, cairn_cursor_next(again, &doc, &len, &err));
+    STATUS(CAIRN_OK, cairn_close(db2, &err));
+    STATUS(CAIRN_CLOSED, cairn_cursor_next(orphan, &doc, &len, &err));
+    STATUS(CAIRN_CLOSED, cairn_cursor_next(again, &doc, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(orphan));
+    RC(CAIRN_OK, cairn_cursor_close(again));
+    STATUS(CAIRN_CLOSED, cairn_cursor_next(orphan, &doc, &len, &err));
+
+    /* Every document function of a closed database returns CAIRN_CLOSED. */
+    {
+        char *json = NULL;
+        uint64_t n = 0;
+        STATUS(CAIRN_CLOSED, cairn_collection_create(db2, T("d"), NULL, 0, &err));
+        STATUS(CAIRN_CLOSED, cairn_collection_drop(db2, T("c"), &err));
+        STATUS(CAIRN_CLOSED, cairn_collection_list(db2, &json, &len, &err));
+        STATUS(CAIRN_CLOSED, cairn_insert_one(db2, T("c"), T("{}"), NULL, NULL, &err));
+        STATUS(CAIRN_CLOSED, cairn_insert_many(db2, T("c"), T("[{}]"), NULL, NULL, &err));
+        STATUS(CAIRN_CLOSED, cairn_find(db2, T("c"), NULL, 0, NULL, 0, &again, &err));
+        STATUS(CAIRN_CLOSED, cairn_count(db2, T("c"), NULL, 0, &n, &err));
+        STATUS(CAIRN_CLOSED, cairn_update_one(db2, T("c"), T("{}"), T("{\"$set\":{\"a\":1}}"),
+                                              NULL, 0, NULL, NULL, &err));
+        STATUS(CAIRN_CLOSED, cairn_update_many(db2, T("c"), T("{}"), T("{\"$set\":{\"a\":1}}"),
+                                               NULL, 0, NULL, NULL, &err));
+        STATUS(CAIRN_CLOSED, cairn_replace_one(db2, T("c"), T("{}"), T("{\"a\":1}"), NULL, 0,
+                                               NULL, NULL, &err));
+        STATUS(CAIRN_CLOSED, cairn_delete_one(db2, T("c"), T("{}"), NULL, &err));
+        STATUS(CAIRN_CLOSED, cairn_delete_many(db2, T("c"), T("{}"), NULL, &err));
+    }
+
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
 /* Threads                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -844,6 +1202,8 @@ int main(int argc, char **argv)
     test_limits();
     test_batches();
     test_iterators();
+    test_document_arguments();
+    test_cursors();
     test_threads();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -1,19 +1,22 @@
 /*
 ** example.c -- Cairn from C: open a database, write keys three ways (a plain
 ** put, a put with a TTL, an atomic batch), read them back, walk them with an
-** iterator, and print the statistics.
+** iterator, store two JSON documents and query them, and print the
+** statistics.
 **
 **   cairn-example-c DIR
 **
 ** Every key it writes starts with "c:", so the Python and Go examples can
-** find what C wrote when `make demo` runs them on the same directory.
+** find what C wrote when `make demo` runs them on the same directory. Its
+** documents go into the collection "notes" with "from": "C".
 **
 ** What good Cairn C code does, shown on every call below:
 **   - check the status of every call; CAIRN_OK is 0;
 **   - pass &err as the last argument: on failure it holds a message that the
 **     caller frees with cairn_free() (on success it is NULL);
 **   - free every buffer the library returns with cairn_free();
-**   - copy iterator items before the next call: they are borrowed views.
+**   - copy iterator items and cursor documents before the next call: they
+**     are borrowed views.
 **
 ** Build: cc -std=c99 example.c $(pkg-config --cflags --libs cairn)
 */
@@ -70,6 +73,7 @@ static int get(cairn_db *db, const char *key)
     char *err = NULL;
     int rc = cairn_get(db, BYTES(key), &value, &value_len, &err);
     if (rc == CAIRN_NOT_FOUND) {
+        cairn_free(err); /* "key not found": an answer, but still a message to free */
         printf("  get   %-12s -> (not found)\n", key);
         return 1;
     }
@@ -159,13 +163,80 @@ static long scan_prefix(cairn_db *db)
     return n;
 }
 
+/* Text is a pointer plus a length, as for keys. */
+#define TEXT(s) (s), strlen(s)
+
+/*
+** Documents: inserts two notes into the collection "notes" and finds them
+** again with a filter and a sort (filters, updates and options are
+** MongoDB's, as JSON text). The notes of an earlier run on the same
+** directory are deleted first. Returns the number of notes found, or -1.
+*/
+static long notes(cairn_db *db)
+{
+    static const char mine[] = "{\"from\": \"C\"}";
+    static const char two_notes[] =
+        "[{\"from\": \"C\", \"title\": \"write the docs\", \"priority\": 2, \"done\": false},"
+        " {\"from\": \"C\", \"title\": \"ship 0.1\", \"priority\": 1, \"done\": false}]";
+    static const char filter[] = "{\"from\": \"C\", \"done\": false}";
+    static const char options[] =
+        "{\"sort\": {\"priority\": 1}, \"projection\": {\"_id\": 0, \"title\": 1, \"priority\": 1}}";
+    cairn_cursor *cursor = NULL;
+    char *err = NULL, *ids = NULL;
+    uint64_t removed = 0;
+    long n = 0;
+    int rc;
+
+    rc = cairn_delete_many(db, TEXT("notes"), TEXT(mine), &removed, &err);
+    if (rc != CAIRN_OK) {
+        failed("delete_many", rc, err);
+        return -1;
+    }
+    if (removed > 0)
+        printf("  delete_many %s: %llu notes of an earlier run\n", mine,
+               (unsigned long long)removed);
+
+    /* All or nothing; *ids receives the generated _ids as a JSON array. */
+    rc = cairn_insert_many(db, TEXT("notes"), TEXT(two_notes), &ids, NULL, &err);
+    if (rc != CAIRN_OK) {
+        failed("insert_many", rc, err);
+        return -1;
+    }
+    printf("  insert_many: 2 notes, _ids %s\n", ids);
+    cairn_free(ids);
+
+    rc = cairn_find(db, TEXT("notes"), TEXT(filter), TEXT(options), &cursor, &err);
+    if (rc != CAIRN_OK) {
+        failed("find", rc, err);
+        return -1;
+    }
+    printf("  find %s sorted by priority:\n", filter);
+    for (;;) {
+        const char *json;
+        size_t json_len;
+        rc = cairn_cursor_next(cursor, &json, &json_len, &err);
+        if (rc == CAIRN_DONE)
+            break;
+        if (rc != CAIRN_OK) {
+            failed("cursor_next", rc, err);
+            n = -1;
+            break;
+        }
+        /* json is borrowed and NUL-terminated: valid until the next call on `cursor`. */
+        printf("    %s\n", json);
+        n++;
+    }
+    cairn_cursor_close(cursor);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     cairn_db *db = NULL;
     char *err = NULL;
     char *stats = NULL;
     int64_t hour_ms = 0;
-    long scanned;
+    long scanned, found;
     int rc;
     static const char options[] = "{\"create_if_missing\": true}";
 
@@ -208,6 +279,11 @@ int main(int argc, char **argv)
     printf("iterating over \"%s\":\n", PREFIX);
     scanned = scan_prefix(db);
     if (scanned < 0)
+        goto fail;
+
+    printf("documents in \"notes\":\n");
+    found = notes(db);
+    if (found < 0)
         goto fail;
 
     rc = cairn_stats(db, &stats, NULL, &err);

@@ -24,6 +24,13 @@
 ** created are released all the same. A step's expect_* results are compared
 ** only when its status is CAIRN_OK.
 **
+** Document steps (README, "Document steps") pass JSON-valued fields as the
+** text json_write() makes of them and "*_raw" fields verbatim. JSON that
+** the library returns (documents, _ids, names, update results) must parse,
+** with no trailing text and no key twice in an object, and is compared as
+** parsed JSON: numbers by value (1 equals 1.0), objects whatever the order of
+** their keys, arrays in order.
+**
 ** The database directory of a case is "db" inside its temporary directory,
 ** so it does not exist until the first open creates it. The "regular_file"
 ** of the open step's "at" is a file beside it.
@@ -492,31 +499,62 @@ static void json_write(strbuf *sb, const cJSON *v)
 }
 
 /*
+** The text of a JSON value from a case, NUL-terminated and freed when the
+** step ends. json_write() rather than cJSON_PrintUnformatted(): the case's
+** strings carry the NUL protection, which only json_write() undoes.
+*/
+static bytes json_text(runner *r, const cJSON *v)
+{
+    strbuf sb = {NULL, 0, 0};
+    char *copy;
+    bytes b;
+    json_write(&sb, v);
+    copy = step_alloc(r, sb.len + 1);
+    memcpy(copy, sb.p, sb.len + 1);
+    sb_release(&sb);
+    b.p = (const uint8_t *)copy;
+    b.len = strlen(copy);
+    return b;
+}
+
+/*
+** A JSON-valued field: `name` holds the JSON itself and is passed as its
+** text; `raw_name` (NULL when the op has no raw variant) holds a string
+** passed verbatim, for malformed input. The two exclude each other;
+** `required` asks for one of them. With neither, *out is NULL with length
+** 0, which the ABI reads as "{}".
+*/
+static int get_json(runner *r, const cJSON *step, const char *name, const char *raw_name,
+                    int required, bytes *out)
+{
+    const cJSON *v = field(step, name);
+    int have_raw = 0;
+    out->p = NULL;
+    out->len = 0;
+    if (raw_name != NULL && get_string(r, step, raw_name, 0, out, &have_raw) < 0)
+        return -1;
+    if (v != NULL && have_raw)
+        return fail(r, "fields \"%s\" and \"%s\" exclude each other", name, raw_name);
+    if (v == NULL && !have_raw) {
+        if (!required)
+            return 0;
+        if (raw_name != NULL)
+            return fail(r, "missing field \"%s\" (or \"%s\")", name, raw_name);
+        return fail(r, "missing field \"%s\"", name);
+    }
+    if (v != NULL)
+        *out = json_text(r, v);
+    return 0;
+}
+
+/*
 ** The options text of a step: "options" (a JSON value, passed as its text),
 ** "options_raw" (a string passed verbatim, when allowed), or neither (NULL
 ** with length 0, which the ABI reads as "{}").
 */
 static int get_options(runner *r, const cJSON *step, int allow_raw, bytes *out)
 {
-    const cJSON *options = field(step, "options");
-    int have_raw = 0;
-    out->p = NULL;
-    out->len = 0;
-    if (allow_raw && get_string(r, step, "options_raw", 0, out, &have_raw) < 0)
-        return -1;
-    if (options != NULL && have_raw)
-        return fail(r, "fields \"options\" and \"options_raw\" exclude each other");
-    if (options != NULL) {
-        strbuf sb = {NULL, 0, 0};
-        char *copy;
-        json_write(&sb, options);
-        copy = step_alloc(r, sb.len + 1);
-        memcpy(copy, sb.p, sb.len + 1);
-        sb_release(&sb);
-        out->p = (const uint8_t *)copy;
-        out->len = strlen(copy);
-    }
-    return 0;
+    return get_json(r, step, "options", allow_raw ? "options_raw" : NULL, 0, out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1118,11 +1156,452 @@ static int op_compact_range(runner *r, const cJSON *step)
     return check_status(r) < 0 ? -1 : 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Document steps                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* The (pointer, length) pair of text that the document functions take. */
+#define TEXT(b) (const char *)(b).p, (b).len
+
+/* A cursor that has not ended after this many documents is taken for stuck. */
+#define MAX_FIND_DOCUMENTS 100000
+
+static int get_bool(runner *r, const cJSON *obj, const char *name, int *out, int *present)
+{
+    const cJSON *v = field(obj, name);
+    *out = 0;
+    if (present != NULL)
+        *present = v != NULL;
+    if (v == NULL)
+        return 0;
+    if (!cJSON_IsBool(v))
+        return fail(r, "field \"%s\" must be a boolean", name);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+/* A non-negative integer field; *present tells whether it was given. */
+static int get_count(runner *r, const cJSON *obj, const char *name, int64_t *out, int *present)
+{
+    if (get_int(r, obj, name, 0, 0, out, present) < 0)
+        return -1;
+    if (*out < 0)
+        return fail(r, "field \"%s\" must not be negative", name);
+    return 0;
+}
+
+/* expect_* fields describe the results of a call, so they need the status OK. */
+static int results_need_ok(runner *r, const cJSON *step)
+{
+    const cJSON *f;
+    if (r->expect == CAIRN_OK)
+        return 0;
+    cJSON_ArrayForEach(f, step) {
+        if (strncmp(f->string, "expect_", 7) == 0)
+            return fail(r, "\"%s\" requires the status OK, but \"expect\" is %s", f->string,
+                        status_text(r->expect));
+    }
+    return 0;
+}
+
+/* A JSON value as text for messages (freed when the step ends). */
+static const char *json_str(runner *r, const cJSON *v)
+{
+    return (const char *)json_text(r, v).p;
+}
+
+/* The first key that appears twice in one object anywhere in `v`, or NULL. */
+static const char *duplicate_key(const cJSON *v)
+{
+    const cJSON *a, *b;
+    cJSON_ArrayForEach(a, v) {
+        const char *d;
+        if (cJSON_IsObject(v))
+            for (b = v->child; b != a; b = b->next)
+                if (strcmp(a->string, b->string) == 0)
+                    return a->string;
+        if ((d = duplicate_key(a)) != NULL)
+            return d;
+    }
+    return NULL;
+}
+
+/*
+** Equality of parsed JSON as the README defines it: numbers by value (1
+** equals 1.0), objects whatever the order of their keys, arrays in order.
+*/
+static int json_equal(const cJSON *a, const cJSON *b)
+{
+    const cJSON *x, *y;
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+        return a->valuedouble == b->valuedouble;
+    if (cJSON_IsString(a) && cJSON_IsString(b))
+        return strcmp(a->valuestring, b->valuestring) == 0;
+    if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
+        for (x = a->child, y = b->child; x != NULL && y != NULL; x = x->next, y = y->next)
+            if (!json_equal(x, y))
+                return 0;
+        return x == NULL && y == NULL;
+    }
+    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
+        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+            return 0;
+        cJSON_ArrayForEach(x, a) {
+            y = field(b, x->string);
+            if (y == NULL || !json_equal(x, y))
+                return 0;
+        }
+        return 1;
+    }
+    return (cJSON_IsTrue(a) && cJSON_IsTrue(b)) || (cJSON_IsFalse(a) && cJSON_IsFalse(b)) ||
+           (cJSON_IsNull(a) && cJSON_IsNull(b));
+}
+
+static int compare_json(runner *r, const char *what, const cJSON *got, const cJSON *want)
+{
+    if (json_equal(got, want))
+        return 0;
+    return fail(r, "%s: got %s, want %s", what, json_str(r, got), json_str(r, want));
+}
+
+/*
+** Parses JSON text that `call` returned in (text, len); `terminated` when
+** the header promises a NUL after it. Strings get the NUL protection of the
+** case files, so that they compare with the cases' strings byte for byte.
+** Returns the value, which the caller deletes, or NULL after fail().
+*/
+static cJSON *parse_returned(runner *r, const char *call, const char *what, const char *text,
+                             size_t len, int terminated)
+{
+    char *protected_text;
+    size_t protected_len;
+    cJSON *v;
+    const char *dup;
+    if (text == NULL) {
+        fail(r, "%s returned CAIRN_OK and a NULL %s", call, what);
+        return NULL;
+    }
+    if (memchr(text, '\0', len) != NULL) {
+        fail(r, "%s: the %s holds a NUL byte within its length %zu", call, what, len);
+        return NULL;
+    }
+    if (terminated && text[len] != '\0') {
+        fail(r, "%s: the %s is not NUL-terminated at its length %zu", call, what, len);
+        return NULL;
+    }
+    protected_text = protect_nuls(text, len, &protected_len);
+    /* The length counts the NUL, which cJSON needs to see to reject trailing text. */
+    v = cJSON_ParseWithLengthOpts(protected_text, protected_len + 1, NULL, 1);
+    free(protected_text);
+    if (v == NULL) {
+        fail(r, "%s returned a %s that is not valid JSON: %.*s", call, what,
+             (int)(len < 2000 ? len : 2000), text);
+        return NULL;
+    }
+    if ((dup = duplicate_key(v)) != NULL) {
+        fail(r, "%s returned a %s with the key \"%s\" twice: %s", call, what, dup, json_str(r, v));
+        cJSON_Delete(v);
+        return NULL;
+    }
+    return v;
+}
+
+static int op_create_collection(runner *r, const cJSON *step)
+{
+    bytes name, options;
+    if (get_string(r, step, "name", 1, &name, NULL) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0)
+        return -1;
+    track(r, "cairn_collection_create",
+          cairn_collection_create(r->db, TEXT(name), TEXT(options), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_drop_collection(runner *r, const cJSON *step)
+{
+    bytes name;
+    if (get_string(r, step, "name", 1, &name, NULL) < 0)
+        return -1;
+    track(r, "cairn_collection_drop", cairn_collection_drop(r->db, TEXT(name), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_list_collections(runner *r, const cJSON *step)
+{
+    const cJSON *want, *name;
+    char *json = NULL;
+    size_t json_len = 0;
+    cJSON *got = NULL;
+    int checked;
+    if (get_array(r, step, "expect_names", 0, cJSON_IsString, "strings", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_collection_list", cairn_collection_list(r->db, &json, &json_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        got = parse_returned(r, "cairn_collection_list", "*json", json, json_len, 1);
+        if (got == NULL)
+            checked = -1;
+        else if (!cJSON_IsArray(got))
+            checked = fail(r, "cairn_collection_list returned %s, not an array", json_str(r, got));
+        else {
+            cJSON_ArrayForEach(name, got) {
+                if (!cJSON_IsString(name)) {
+                    checked = fail(r, "cairn_collection_list returned %s, not an array of names",
+                                   json_str(r, got));
+                    break;
+                }
+            }
+            if (checked > 0 && want != NULL && compare_json(r, "names", got, want) < 0)
+                checked = -1;
+        }
+    }
+    cJSON_Delete(got);
+    cairn_free(json);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_insert_one(runner *r, const cJSON *step)
+{
+    bytes collection, document;
+    const cJSON *want = field(step, "expect_id");
+    char *id = NULL;
+    size_t id_len = 0;
+    cJSON *got = NULL;
+    int checked;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "document", "document_raw", 1, &document) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_insert_one",
+          cairn_insert_one(r->db, TEXT(collection), TEXT(document), &id, &id_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        got = parse_returned(r, "cairn_insert_one", "*id_json", id, id_len, 0);
+        if (got == NULL || (want != NULL && compare_json(r, "_id", got, want) < 0))
+            checked = -1;
+    }
+    cJSON_Delete(got);
+    cairn_free(id);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_insert_many(runner *r, const cJSON *step)
+{
+    bytes collection, documents;
+    const cJSON *list, *want;
+    char *ids = NULL;
+    size_t ids_len = 0;
+    cJSON *got = NULL;
+    int checked;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_array(r, step, "documents", 1, NULL, "documents", &list) < 0 ||
+        get_array(r, step, "expect_ids", 0, NULL, "_ids", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    documents = json_text(r, list);
+    track(r, "cairn_insert_many",
+          cairn_insert_many(r->db, TEXT(collection), TEXT(documents), &ids, &ids_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        got = parse_returned(r, "cairn_insert_many", "*ids_json", ids, ids_len, 0);
+        if (got == NULL)
+            checked = -1;
+        else if (!cJSON_IsArray(got) || cJSON_GetArraySize(got) != cJSON_GetArraySize(list))
+            checked = fail(r, "cairn_insert_many returned %s, not an array of %d _ids",
+                           json_str(r, got), cJSON_GetArraySize(list));
+        else if (want != NULL && compare_json(r, "_ids", got, want) < 0)
+            checked = -1;
+    }
+    cJSON_Delete(got);
+    cairn_free(ids);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_find(runner *r, const cJSON *step)
+{
+    bytes collection, filter, options;
+    const cJSON *want;
+    cairn_cursor *cursor = NULL;
+    cJSON *got;
+    int checked;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", "filter_raw", 0, &filter) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    got = cJSON_CreateArray();
+    if (got == NULL) {
+        fprintf(stderr, "cairn-conformance-c: out of memory\n");
+        exit(2);
+    }
+    if (track(r, "cairn_find",
+              cairn_find(r->db, TEXT(collection), TEXT(filter), TEXT(options), &cursor,
+                         &r->err))) {
+        for (;;) {
+            const char *doc = NULL;
+            size_t doc_len = 0;
+            cJSON *parsed;
+            int rc = cairn_cursor_next(cursor, &doc, &doc_len, &r->err);
+            if (rc == CAIRN_DONE) {
+                cairn_free(r->err);
+                r->err = NULL;
+                break;
+            }
+            if (!track(r, "cairn_cursor_next", rc))
+                break;
+            if (cJSON_GetArraySize(got) >= MAX_FIND_DOCUMENTS) {
+                fail(r, "the cursor did not end after %d documents", MAX_FIND_DOCUMENTS);
+                break;
+            }
+            /* A borrowed view: parsed before the next call on the cursor. */
+            parsed = parse_returned(r, "cairn_cursor_next", "document", doc, doc_len, 1);
+            if (parsed == NULL)
+                break;
+            if (!cJSON_IsObject(parsed)) {
+                fail(r, "cairn_cursor_next returned %s, not an object", json_str(r, parsed));
+                cJSON_Delete(parsed);
+                break;
+            }
+            cJSON_AddItemToArray(got, parsed);
+        }
+    }
+    /* Closed whatever happened; NULL is allowed. */
+    track(r, "cairn_cursor_close", cairn_cursor_close(cursor));
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_count(runner *r, const cJSON *step)
+{
+    bytes collection, filter;
+    int64_t want;
+    int have_want, checked;
+    uint64_t count = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 0, &filter) < 0 ||
+        get_count(r, step, "expect_count", &want, &have_want) < 0 || results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_count",
+          cairn_count(r->db, TEXT(collection), TEXT(filter), &count, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_want && count != (uint64_t)want)
+        return fail(r, "count: got %llu, want %lld", (unsigned long long)count, (long long)want);
+    return checked < 0 ? -1 : 0;
+}
+
+/* cairn_update_one, cairn_update_many and cairn_replace_one. */
+typedef int (*update_call)(cairn_db *, const char *, size_t, const char *, size_t, const char *,
+                           size_t, const char *, size_t, char **, size_t *, char **);
+
+static int run_update(runner *r, const cJSON *step, const char *call, update_call fn,
+                      const char *update_field, const char *update_raw_field)
+{
+    bytes collection, filter, update, options;
+    int64_t want_matched, want_modified, matched = 0, modified = 0;
+    int have_matched, have_modified, have_upserted, want_upserted, checked;
+    char *result = NULL;
+    size_t result_len = 0;
+    cJSON *got = NULL;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 1, &filter) < 0 ||
+        get_json(r, step, update_field, update_raw_field, 1, &update) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_count(r, step, "expect_matched", &want_matched, &have_matched) < 0 ||
+        get_count(r, step, "expect_modified", &want_modified, &have_modified) < 0 ||
+        get_bool(r, step, "expect_upserted", &want_upserted, &have_upserted) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, call,
+          fn(r->db, TEXT(collection), TEXT(filter), TEXT(update), TEXT(options), &result,
+             &result_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        const cJSON *upserted = NULL;
+        got = parse_returned(r, call, "*result_json", result, result_len, 0);
+        if (got == NULL)
+            checked = -1;
+        else if (!cJSON_IsObject(got) || as_int(field(got, "matched"), &matched) < 0 ||
+                 matched < 0 || as_int(field(got, "modified"), &modified) < 0 || modified < 0 ||
+                 (upserted = field(got, "upserted_id")) == NULL)
+            checked = fail(r,
+                           "%s returned %s, not {\"matched\": n, \"modified\": n, "
+                           "\"upserted_id\": <_id or null>}",
+                           call, json_str(r, got));
+        else if (have_matched && matched != want_matched)
+            checked = fail(r, "matched: got %lld, want %lld", (long long)matched,
+                           (long long)want_matched);
+        else if (have_modified && modified != want_modified)
+            checked = fail(r, "modified: got %lld, want %lld", (long long)modified,
+                           (long long)want_modified);
+        else if (have_upserted && (cJSON_IsNull(upserted) ? 0 : 1) != want_upserted)
+            checked = fail(r, "upserted_id: got %s, want %s", json_str(r, upserted),
+                           want_upserted ? "an _id" : "null");
+    }
+    cJSON_Delete(got);
+    cairn_free(result);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_update_one(runner *r, const cJSON *step)
+{
+    return run_update(r, step, "cairn_update_one", cairn_update_one, "update", "update_raw");
+}
+
+static int op_update_many(runner *r, const cJSON *step)
+{
+    return run_update(r, step, "cairn_update_many", cairn_update_many, "update", "update_raw");
+}
+
+static int op_replace_one(runner *r, const cJSON *step)
+{
+    return run_update(r, step, "cairn_replace_one", cairn_replace_one, "replacement", NULL);
+}
+
+/* cairn_delete_one and cairn_delete_many. */
+typedef int (*delete_call)(cairn_db *, const char *, size_t, const char *, size_t, uint64_t *,
+                           char **);
+
+static int run_delete(runner *r, const cJSON *step, const char *call, delete_call fn)
+{
+    bytes collection, filter;
+    int64_t want;
+    int have_want, checked;
+    uint64_t deleted = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 1, &filter) < 0 ||
+        get_count(r, step, "expect_deleted", &want, &have_want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, call, fn(r->db, TEXT(collection), TEXT(filter), &deleted, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_want && deleted != (uint64_t)want)
+        return fail(r, "deleted: got %llu, want %lld", (unsigned long long)deleted,
+                    (long long)want);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_delete_one(runner *r, const cJSON *step)
+{
+    return run_delete(r, step, "cairn_delete_one", cairn_delete_one);
+}
+
+static int op_delete_many(runner *r, const cJSON *step)
+{
+    return run_delete(r, step, "cairn_delete_many", cairn_delete_many);
+}
+
+#define MAX_FIELDS 9
+
 /* Every op, with the fields its steps may carry besides "op" and "expect". */
 static const struct op_spec {
     const char *op;
     int (*run)(runner *, const cJSON *);
-    const char *fields[8];
+    const char *fields[MAX_FIELDS + 1];
 } OPS[] = {
     {"open", op_open, {"options", "options_raw", "at", NULL}},
     {"close", op_close, {NULL}},
@@ -1140,6 +1619,25 @@ static const struct op_spec {
     {"sleep", op_sleep, {"ms", NULL}},
     {"flush", op_flush, {NULL}},
     {"compact_range", op_compact_range, {"start", "end", NULL}},
+    {"create_collection", op_create_collection, {"name", "options", NULL}},
+    {"drop_collection", op_drop_collection, {"name", NULL}},
+    {"list_collections", op_list_collections, {"expect_names", NULL}},
+    {"insert_one", op_insert_one, {"collection", "document", "document_raw", "expect_id", NULL}},
+    {"insert_many", op_insert_many, {"collection", "documents", "expect_ids", NULL}},
+    {"find", op_find,
+     {"collection", "filter", "filter_raw", "options", "expect_documents", NULL}},
+    {"count", op_count, {"collection", "filter", "expect_count", NULL}},
+    {"update_one", op_update_one,
+     {"collection", "filter", "update", "update_raw", "options", "expect_matched",
+      "expect_modified", "expect_upserted", NULL}},
+    {"update_many", op_update_many,
+     {"collection", "filter", "update", "update_raw", "options", "expect_matched",
+      "expect_modified", "expect_upserted", NULL}},
+    {"replace_one", op_replace_one,
+     {"collection", "filter", "replacement", "options", "expect_matched", "expect_modified",
+      "expect_upserted", NULL}},
+    {"delete_one", op_delete_one, {"collection", "filter", "expect_deleted", NULL}},
+    {"delete_many", op_delete_many, {"collection", "filter", "expect_deleted", NULL}},
 };
 
 static int name_in(const char *name, const char *const *list)
@@ -1168,7 +1666,7 @@ static int run_step(runner *r, const cJSON *step, const char **op_name)
 {
     const cJSON *op = field(step, "op"), *expect;
     const struct op_spec *spec = NULL;
-    const char *allowed[12];
+    const char *allowed[MAX_FIELDS + 3];
     size_t i, n = 0;
 
     *op_name = "?";
