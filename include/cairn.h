@@ -490,8 +490,10 @@ int cairn_iter_close(cairn_iter *iter);
 ** CAIRN_INVALID_ARGUMENT naming the problem, and nothing is written.
 **
 ** Filter operators: $eq $ne $gt $gte $lt $lte $in $nin $and $or $nor $not
-** $exists $type $size $all $elemMatch $mod, implicit equality, dotted paths
-** into objects and arrays. Update operators: $set $unset $inc $mul $min
+** $exists $type $size $all $elemMatch $mod $regex (PCRE2, with $options
+** i, m, s, x; a pattern that backtracks past a fixed limit fails with
+** CAIRN_INVALID_ARGUMENT instead of running on), implicit equality, dotted
+** paths into objects and arrays. Update operators: $set $unset $inc $mul $min
 ** $max $rename $currentDate $push (with $each $slice $sort $position) $pull
 ** $pullAll $addToSet (with $each) $pop, or a replacement document. An
 ** unknown operator or a malformed part is CAIRN_INVALID_ARGUMENT naming its

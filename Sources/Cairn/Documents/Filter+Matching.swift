@@ -138,6 +138,9 @@ extension Filter.Predicate {
                 return !any
             }
             return any
+        case .regex(let pattern):
+            guard case .string(let text) = try value.kind() else { return false }
+            return try pattern.matches(text)
         case .mod(let divisor, let remainder):
             let number: Int64
             switch try value.kind() {

@@ -26,6 +26,7 @@ indirect enum Filter {
         /// operator predicates over the elements themselves.
         case elementMatches(ElementMatch)
         case mod(divisor: Int64, remainder: Int64)
+        case regex(RegexPattern)
         case not(Predicate)
         case both([Predicate])
     }
@@ -102,7 +103,19 @@ extension Filter {
     static func parsePredicate(_ value: DocumentValue, path: String) throws -> Predicate {
         guard try isOperatorObject(value) else { return .equals(Operand(bytes: Array(value.bytes))) }
         var predicates: [Predicate] = []
-        for (op, operand) in try value.members() {
+        let members = try value.members()
+        // $options belongs to $regex, wherever it stands among the operators.
+        var regexOptions = ""
+        if let options = members.first(where: { $0.0 == "$options" }) {
+            guard case .string(let text) = try options.1.kind() else {
+                throw CairnError.invalidArgument("\(path).$options needs a string such as \"im\"")
+            }
+            guard members.contains(where: { $0.0 == "$regex" }) else {
+                throw CairnError.invalidArgument("\(path).$options needs a $regex beside it")
+            }
+            regexOptions = String(decoding: text, as: UTF8.self)
+        }
+        for (op, operand) in members {
             let here = path + "." + op
             let own = Operand(bytes: Array(operand.bytes))
             switch op {
@@ -144,6 +157,13 @@ extension Filter {
                 } else {
                     predicates.append(.elementMatches(.document(try parse(document: operand, path: here))))
                 }
+            case "$regex":
+                guard case .string(let text) = try operand.kind() else {
+                    throw CairnError.invalidArgument("\(here) needs a pattern string")
+                }
+                predicates.append(.regex(try RegexPattern(pattern: String(decoding: text, as: UTF8.self), options: regexOptions, path: here)))
+            case "$options":
+                continue
             case "$not":
                 guard try isOperatorObject(operand) else {
                     throw CairnError.invalidArgument("\(here) needs an operator expression such as {\"$gt\": 5}")
