@@ -339,15 +339,7 @@ extension MutableValue {
                 }
             } else {
                 guard create else { return }
-                var current: MutableValue? = nil
-                if rest.isEmpty {
-                    try change(&current)
-                } else {
-                    var child = MutableValue.object([])
-                    try modify(&child, path: rest, create: true, at: where_, change)
-                    current = child
-                }
-                if let current { members.append((component, current)) }
+                if let created = try created(rest, at: where_, change) { members.append((component, created)) }
             }
             value = .object(members)
         case .array(var elements):
@@ -358,15 +350,7 @@ extension MutableValue {
                 guard create else { return }
                 guard index < elements.count + 100_000 else { throw CairnError.invalidArgument("update.\(where_): array index too far past the end") }
                 while elements.count < index { elements.append(.null) }
-                var current: MutableValue? = nil
-                if rest.isEmpty {
-                    try change(&current)
-                } else {
-                    var child = MutableValue.object([])
-                    try modify(&child, path: rest, create: true, at: where_, change)
-                    current = child
-                }
-                elements.append(current ?? .null)
+                elements.append(try created(rest, at: where_, change) ?? .null)
             } else if rest.isEmpty {
                 var current: MutableValue? = elements[index]
                 try change(&current)
@@ -379,6 +363,20 @@ extension MutableValue {
             guard create else { return }
             throw CairnError.invalidArgument("update.\(where_): cannot create field '\(component)' in a \(value.typeName)")
         }
+    }
+
+    /// The value a missing field gets: what `change` makes of nothing, or
+    /// (when the path goes deeper) a new object holding it.
+    private static func created(_ rest: ArraySlice<String>, at where_: String,
+                                _ change: (inout MutableValue?) throws -> Void) throws -> MutableValue? {
+        if rest.isEmpty {
+            var current: MutableValue? = nil
+            try change(&current)
+            return current
+        }
+        var child = MutableValue.object([])
+        try modify(&child, path: rest, create: true, at: where_, change)
+        return child
     }
 
     /// Removes the value at `path` and returns it (nil when absent). In an
