@@ -40,8 +40,7 @@ extension Filter {
         case .array:
             var found: [DocumentValue] = []
             if let index = Int(component), index >= 0, let element = try value.value(atPath: component) {
-                _ = index
-                found += try values(at: rest, in: element)
+                found += try values(at: rest, in: element)  // the element at that index
             }
             // Non-numeric components (and numeric ones, as MongoDB does) also
             // reach into the elements that are objects.
