@@ -43,9 +43,7 @@ public func cairn_stats(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<Unsaf
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
         let database = try HandleTable.shared.object(db, as: Database.self, "database")
-        let text = try database.statsJSON()
-        out.pointee = strdup(text)
-        jsonLength?.pointee = text.utf8.count
+        giveString(try database.statsJSON(), out, jsonLength)
         return .ok
     }
 }
@@ -58,9 +56,7 @@ public func cairn_metrics(_ db: OpaquePointer!, _ text: UnsafeMutablePointer<Uns
     return reportingStatus(errmsg) {
         let out = try required(text, "text")
         let database = try HandleTable.shared.object(db, as: Database.self, "database")
-        let exposition = try database.prometheusMetrics()
-        out.pointee = strdup(exposition)
-        textLength?.pointee = exposition.utf8.count
+        giveString(try database.prometheusMetrics(), out, textLength)
         return .ok
     }
 }

@@ -15,27 +15,6 @@ private func collectionName(_ pointer: UnsafePointer<CChar>?, _ length: Int) thr
     return name
 }
 
-/// Hands `text` to the caller as a malloc()ed, NUL-terminated string.
-private func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?) {
-    out?.pointee = strdup(text)
-    length?.pointee = text.utf8.count
-}
-
-/// The `upsert` flag of update options (`{"upsert": true}`); anything else
-/// is INVALID_ARGUMENT naming it.
-private func upsertOption(_ options: UnsafeRawBufferPointer) throws -> Bool {
-    guard options.count > 0 else { return false }
-    guard case .object(let members) = try JSONValue.parse(options, what: "update options") else {
-        throw CairnError(.invalidArgument, "update options must be a JSON object")
-    }
-    var upsert = false
-    for (key, value) in members {
-        guard key == "upsert" else { throw CairnError(.invalidArgument, "update options.\(key): unknown option (known: upsert)") }
-        guard case .bool(let flag) = value else { throw CairnError(.invalidArgument, "update options.upsert must be true or false") }
-        upsert = flag
-    }
-    return upsert
-}
 
 @c @implementation
 public func cairn_collection_create(_ db: OpaquePointer!, _ name: UnsafePointer<CChar>!, _ nameLength: Int,
@@ -171,7 +150,7 @@ private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
         let outcome = try database.update(collection: try collectionName(collection, collectionLength),
                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                           updateJSON: try bytes(updateJSON, updateLength, "update_json"),
-                                          mode: mode, upsert: try upsertOption(try bytes(optionsJSON, optionsLength, "options_json")))
+                                          mode: mode, upsert: try Database.upsertOption(json: try bytes(optionsJSON, optionsLength, "options_json")))
         giveString(#"{"matched":\#(outcome.matched),"modified":\#(outcome.modified),"upserted_id":\#(outcome.upsertedID ?? "null")}"#,
                    result, resultLength)
         return .ok

@@ -38,6 +38,13 @@ func bytes(_ pointer: UnsafePointer<CChar>?, _ count: Int, _ what: String) throw
     try bytes(pointer.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }, count, what)
 }
 
+/// Hands `text` to the caller as a malloc()ed, NUL-terminated string, with
+/// its length when the caller asked for it.
+func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?) {
+    out?.pointee = strdup(text)
+    length?.pointee = text.utf8.count
+}
+
 /// Hands `source` to the caller as a malloc()ed buffer (NULL when empty).
 func mallocCopy(_ source: UnsafeRawBufferPointer) throws -> UnsafeMutablePointer<UInt8>? {
     guard source.count > 0 else { return nil }

@@ -275,13 +275,8 @@ final class CaseRunner {
             case "update_one", "update_many", "replace_one":
                 let filter = try jsonText(step, "filter")
                 let update = op == "replace_one" ? Array((step["replacement"] ?? .null).serialized.utf8) : try jsonText(step, "update")
-                var upsert = false
-                if case .object(let members)? = step["options"] {
-                    for (key, value) in members {
-                        guard key == "upsert", case .bool(let flag) = value else { throw CairnError(.invalidArgument, "update options.\(key): unknown option") }
-                        upsert = flag
-                    }
-                }
+                let options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                let upsert = try options.withUnsafeBytes { try Database.upsertOption(json: $0) }
                 let mode: Database.UpdateMode = op == "update_one" ? .one : op == "update_many" ? .many : .replaceOne
                 let result = try filter.withUnsafeBytes { f in try update.withUnsafeBytes { u in
                     try db().update(collection: try string(step, "collection"), filterJSON: f, updateJSON: u, mode: mode, upsert: upsert) } }

@@ -177,6 +177,22 @@ extension Database {
     /// with `upsert` and no match, inserts one built from the filter's
     /// equality fields and the update. Everything is one write batch: a
     /// failure on any document changes none.
+    /// The options of an update: `{"upsert": true}`; any other key is
+    /// INVALID_ARGUMENT naming it. Empty input means no upsert.
+    public static func upsertOption(json: UnsafeRawBufferPointer) throws -> Bool {
+        guard json.count > 0 else { return false }
+        guard case .object(let members) = try JSONValue.parse(json, what: "update options") else {
+            throw CairnError.invalidArgument("update options must be a JSON object")
+        }
+        var upsert = false
+        for (key, value) in members {
+            guard key == "upsert" else { throw CairnError.invalidArgument("update options.\(key): unknown option (known: upsert)") }
+            guard case .bool(let flag) = value else { throw CairnError.invalidArgument("update options.upsert must be true or false") }
+            upsert = flag
+        }
+        return upsert
+    }
+
     public enum UpdateMode: Sendable {
         /// update_one: operators, first match.
         case one

@@ -83,8 +83,15 @@ struct DocumentBuilder: JSONSink {
     // MARK: Extended JSON
 
     /// Turns the one-member object just closed at `start` into a date or a
-    /// binary value when it is `{"$date": ...}` or `{"$binary": ...}`.
+    /// binary value when it is `{"$date": ...}` or `{"$binary": ...}`. The
+    /// key is looked at in place first: ordinary one-member objects cost a
+    /// byte comparison, not a copy.
     private mutating func rewriteExtendedJSON(at start: Int) throws {
+        // Layout: tag | u32 length | u32 count | varint key length | key.
+        let keyLength = Int(bytes[start + 9])
+        guard keyLength == 5 || keyLength == 7, bytes[start + 10] == UInt8(ascii: "$") else { return }
+        let key = bytes[(start + 10)..<(start + 10 + keyLength)]
+        guard key.elementsEqual("$date".utf8) || key.elementsEqual("$binary".utf8) else { return }
         let object = Array(bytes[start...])
         try object.withUnsafeBytes { raw in
             let view = DocumentValue(raw)

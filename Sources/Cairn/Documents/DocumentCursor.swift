@@ -8,7 +8,8 @@ public final class DocumentCursor {
     private let filter: Filter
     private let options: FindOptions
     private var iterator: KeyValueIteratorCore?
-    private var sorted: [MutableValue]?
+    /// With a sort: the matches (binary) in order.
+    private var sorted: [[UInt8]]?
     private var sortedIndex = 0
     private var skipped = 0
     private var returned = 0
@@ -26,14 +27,14 @@ public final class DocumentCursor {
         }
         iterator = KeyValueIteratorCore(engineIterator)
         if !options.sort.isEmpty {
-            var matches: [MutableValue] = []
-            while let document = try nextMatch() { matches.append(try MutableValue(document)) }
-            var failure: Error?
-            matches.sort { a, b in
-                do { return try FindOptions.compare(a, b, by: options.sort) < 0 } catch { failure = error; return false }
+            // Each match's sort key is computed once, as order-preserving
+            // bytes, so sorting compares bytes instead of decoding values.
+            var matches: [(key: [UInt8], document: [UInt8])] = []
+            while let document = try nextMatch() {
+                matches.append((try FindOptions.sortKey(of: document, by: options.sort), Array(document.bytes)))
             }
-            if let failure { throw failure }
-            sorted = matches
+            matches.sort { $0.key.lexicographicallyPrecedes($1.key) }
+            sorted = matches.map(\.document)
             iterator = nil
         }
     }
@@ -53,27 +54,30 @@ public final class DocumentCursor {
         guard !database.isClosed else { throw CairnError.closed }
         while true {
             if let limit = options.limit, returned >= limit { return false }
-            let document: MutableValue
+            var sortedDocument: [UInt8]?
+            var match: DocumentValue?
             if let sorted {
                 guard sortedIndex < sorted.count else { return false }
-                document = sorted[sortedIndex]
+                sortedDocument = sorted[sortedIndex]
                 sortedIndex += 1
             } else {
-                guard let match = try nextMatch() else { return false }
-                if skipped < options.skip {
-                    skipped += 1
-                    continue
-                }
-                document = try MutableValue(match)
+                guard let next = try nextMatch() else { return false }
+                match = next
             }
-            if sorted != nil && skipped < options.skip {
+            if skipped < options.skip {
                 skipped += 1
                 continue
             }
-            let projected = try options.projection.map { try $0.apply(to: document) } ?? document
-            let bytes = projected.encoded()
             currentJSON.removeAll(keepingCapacity: true)
-            try bytes.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &currentJSON) }
+            try withDocument(match: match, sorted: sortedDocument) { document in
+                // Only a projection needs the document decoded into a tree.
+                if let projection = options.projection {
+                    let projected = try projection.apply(to: try MutableValue(document)).encoded()
+                    try projected.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &currentJSON) }
+                } else {
+                    try document.appendJSON(to: &currentJSON)
+                }
+            }
             currentJSON.withUnsafeBytes { current.set($0) }
             current.append(byte: 0)  // C callers get a NUL-terminated string
             returned += 1
@@ -82,6 +86,11 @@ public final class DocumentCursor {
     }
 
     /// The current document as JSON text, valid until the next call.
+    private func withDocument(match: DocumentValue?, sorted: [UInt8]?, _ body: (DocumentValue) throws -> Void) throws {
+        if let match { return try body(match) }
+        try sorted!.withUnsafeBytes { try body(DocumentValue($0)) }
+    }
+
     /// The current document as JSON text, valid until the next call; a NUL
     /// byte follows it in memory.
     public var json: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: current.bytes.dropLast()) }

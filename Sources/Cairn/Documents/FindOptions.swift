@@ -37,26 +37,35 @@ struct FindOptions {
         return options
     }
 
-    /// Orders two documents by the sort keys. An array sorts by its smallest
-    /// element ascending and its largest descending; a missing field as null.
-    static func compare(_ a: MutableValue, _ b: MutableValue, by keys: [(path: [String], direction: Int)]) throws -> Int {
+    /// A document's sort key as bytes: for each sort field, the IndexKey of
+    /// its value (complemented when descending), so comparing keys bytewise
+    /// orders documents. An array sorts by its smallest element ascending and
+    /// its largest descending; a missing field as null.
+    static func sortKey(of document: DocumentValue, by keys: [(path: [String], direction: Int)]) throws -> [UInt8] {
+        var out: [UInt8] = []
         for key in keys {
-            let x = try sortValue(a.value(at: key.path[...]), descending: key.direction < 0)
-            let y = try sortValue(b.value(at: key.path[...]), descending: key.direction < 0)
-            let c = try x.compare(y)
-            if c != 0 { return key.direction > 0 ? c : -c }
+            let descending = key.direction < 0
+            if let value = try document.value(atPath: key.path.joined(separator: ".")) {
+                try IndexKey.append(try sortValue(value, descending: descending), descending: descending, to: &out)
+            } else {
+                try [DocumentTag.null.rawValue].withUnsafeBytes { try IndexKey.append(DocumentValue($0), descending: descending, to: &out) }
+            }
         }
-        return 0
+        return out
     }
 
-    private static func sortValue(_ value: MutableValue?, descending: Bool) throws -> MutableValue {
-        guard let value else { return .null }
-        guard case .array(let elements) = value, var best = elements.first else { return value }
-        for element in elements.dropFirst() {
-            let c = try element.compare(best)
-            if descending ? c > 0 : c < 0 { best = element }
+    private static func sortValue(_ value: DocumentValue, descending: Bool) throws -> DocumentValue {
+        guard value.tag == .array else { return value }
+        var best: DocumentValue?
+        try value.forEachChild { _, element in
+            if let current = best {
+                let c = try ValueOrder.compare(element, current)
+                if descending ? c > 0 : c < 0 { best = element }
+            } else {
+                best = element
+            }
         }
-        return best
+        return best ?? value
     }
 }
 
