@@ -508,11 +508,25 @@ int cairn_iter_close(cairn_iter *iter);
 typedef struct cairn_cursor cairn_cursor;
 
 /*
-** Creates an empty collection. options_json is "{}" (or NULL with length
-** 0); collection options come in later versions. Inserting into a missing
-** collection creates it, so this call is optional.
-** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (bad name, unknown option, the
-** collection exists); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Creates an empty collection. options_json (may be empty) holds:
+**   "schema":      a JSON Schema every document must satisfy, in the
+**                  subset: type (one name or an array of names among
+**                  "object" "array" "string" "number" "integer" "boolean"
+**                  "null"), properties, required, additionalProperties
+**                  (a boolean), enum, minimum, maximum, minLength,
+**                  maxLength, pattern, items, minItems, maxItems. An insert
+**                  or update that breaks it fails with CAIRN_SCHEMA, naming
+**                  the path of the first failing field, and writes nothing.
+**   "primary_key": the field that identifies a document, "_id" by default.
+**                  With another field, documents are keyed by its value,
+**                  which every document must carry, which never changes,
+**                  and which cairn_find_by_id() looks up; no _id is
+**                  generated.
+** Inserting into a missing collection creates it with no options, so this
+** call is needed only for options.
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (bad name, unknown option, a
+** malformed schema, the collection exists); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE.
 */
 int cairn_collection_create(cairn_db *db, const char *name, size_t name_len,
                             const char *options_json, size_t options_len,
@@ -633,6 +647,209 @@ int cairn_delete_one(cairn_db *db, const char *collection, size_t collection_len
 int cairn_delete_many(cairn_db *db, const char *collection, size_t collection_len,
                       const char *filter_json, size_t filter_len,
                       uint64_t *deleted, char **errmsg);
+
+/*
+** Renames a collection; its documents and indexes follow. Returns
+** CAIRN_NOT_FOUND when `from` does not exist and CAIRN_INVALID_ARGUMENT when
+** `to` is a bad name or already exists.
+*/
+int cairn_collection_rename(cairn_db *db, const char *from, size_t from_len,
+                            const char *to, size_t to_len, char **errmsg);
+
+/*
+** Describes a collection as a JSON object in *json (freed with
+** cairn_free()): {"name", "documents": count, "bytes": total stored bytes of
+** the documents, "primary_key", "schema": the schema or null, "indexes":
+** [{"name", "keys", "unique", "sparse", "entries"}]}. Counting reads the
+** whole collection. CAIRN_NOT_FOUND for a missing collection.
+*/
+int cairn_collection_stats(cairn_db *db, const char *collection, size_t collection_len,
+                           char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns in *json (freed with cairn_free()) the first document that
+** cairn_find() with the same filter and options would return, or
+** CAIRN_NOT_FOUND when there is none.
+*/
+int cairn_find_one(cairn_db *db, const char *collection, size_t collection_len,
+                   const char *filter_json, size_t filter_len,
+                   const char *options_json, size_t options_len,
+                   char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns in *json (freed with cairn_free()) the document whose primary key
+** (normally _id) equals the JSON value `id_json` (for example "42" or
+** "\"ann\""), or CAIRN_NOT_FOUND. One point read.
+*/
+int cairn_find_by_id(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *id_json, size_t id_len,
+                     char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns in *json (freed with cairn_free()) a JSON array of the distinct
+** values of `field` (a dotted path) among the documents matching
+** `filter_json`, in MongoDB's sort order. An array field contributes each of
+** its elements; documents without the field contribute nothing.
+*/
+int cairn_distinct(cairn_db *db, const char *collection, size_t collection_len,
+                   const char *field, size_t field_len,
+                   const char *filter_json, size_t filter_len,
+                   char **json, size_t *json_len, char **errmsg);
+
+/*
+** Atomically finds the first document matching `filter_json` (in the order
+** of options "sort", else the primary key's), applies the update operators
+** of `update_json` and returns a document in *json (freed with
+** cairn_free()). options_json (may be empty):
+**   "sort":            as cairn_find()
+**   "projection":      as cairn_find(), applied to the returned document
+**   "upsert":          bool: with no match, insert as cairn_update_one()
+**   "return_document": "before" (default) or "after" the update
+** When no document matched and none was upserted, returns
+** CAIRN_NOT_FOUND. After an upsert with "before", *json is "null".
+*/
+int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t collection_len,
+                              const char *filter_json, size_t filter_len,
+                              const char *update_json, size_t update_len,
+                              const char *options_json, size_t options_len,
+                              char **json, size_t *json_len, char **errmsg);
+
+/*
+** Runs an aggregation pipeline (a JSON array of stages) over `collection`
+** and opens a cursor over its results, read with cairn_cursor_next().
+** Stages: $match $project $addFields $set $unset $group $sort $skip $limit
+** $unwind (a path, or {"path", "preserveNullAndEmptyArrays"}) $count
+** $lookup ({"from", "localField", "foreignField", "as"}) $sortByCount.
+** $group accumulators: $sum $avg $min $max $count $first $last $push
+** $addToSet; its _id is a field path, an expression object or null.
+** Expressions: "$field.path" references, literals, {"$literal": v}, and
+** the operators $add $subtract $multiply $divide $mod $abs $eq $ne $gt
+** $gte $lt $lte $cmp $and $or $not $cond (array or {"if","then","else"})
+** $ifNull $concat $toLower $toUpper $strLenCP $substrCP $size $arrayElemAt
+** $in $type. A leading $match (and a $sort right after it) is planned like
+** cairn_find() and uses indexes. Stages that stream ($match $project
+** $addFields $unset $skip $limit $unwind $lookup) hold one document at a
+** time; $group and $sort hold their groups or inputs.
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+*/
+int cairn_aggregate(cairn_db *db, const char *collection, size_t collection_len,
+                    const char *pipeline_json, size_t pipeline_len,
+                    cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Runs the query cairn_find() would run and describes in *json (freed with
+** cairn_free()) how: {"plan": "collection_scan" | "index_scan" |
+** "primary_key", "index": name or null, "bounds": the key ranges scanned,
+** "sort_from_index": bool, "keys_examined": n, "documents_examined": n,
+** "returned": n}.
+*/
+int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
+                  const char *filter_json, size_t filter_len,
+                  const char *options_json, size_t options_len,
+                  char **json, size_t *json_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Secondary indexes                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Index entries are key-value entries whose keys encode the indexed values
+** in MongoDB's sort order, so that equality, ranges, $in, prefixes of a
+** compound index and sorts become byte-range scans. Indexes are updated in
+** the same atomic write as their documents, so they always agree with
+** them, also across a crash.
+*/
+
+/*
+** Creates an index on `collection` (created when missing). spec_json:
+**   "keys":   {"field": 1 or -1, ...}, one or more dotted paths, in order
+**   "name":   optional; default the fields and directions joined by "_"
+**             ("age_1_name_-1")
+**   "unique": bool, default false: no two documents may have the same
+**             values for the keys (a missing field counts as null); a write
+**             that would break it fails with CAIRN_CONSTRAINT naming the
+**             index and changes nothing
+**   "sparse": bool, default false: documents missing every key field get no
+**             entry
+** A document whose field holds an array gets one entry per element
+** (multikey); two array fields in one compound index are
+** CAIRN_INVALID_ARGUMENT. Existing documents are indexed before the call
+** returns (CAIRN_CONSTRAINT if they break "unique"); readers continue
+** meanwhile, and writers wait. On CAIRN_OK, *name (optional) receives the
+** index name. An index with the same name and keys is CAIRN_OK; the same
+** name with other keys is CAIRN_INVALID_ARGUMENT.
+*/
+int cairn_index_create(cairn_db *db, const char *collection, size_t collection_len,
+                       const char *spec_json, size_t spec_len,
+                       char **name, size_t *name_len, char **errmsg);
+
+/* Drops an index by name. CAIRN_NOT_FOUND when there is none. */
+int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *name, size_t name_len, char **errmsg);
+
+/*
+** Lists the indexes of a collection as a JSON array in *json (freed with
+** cairn_free()): [{"name", "keys": {"field": 1, ...}, "unique", "sparse"}].
+** A missing collection gives "[]".
+*/
+int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len,
+                     char **json, size_t *json_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Transactions                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A transaction reads one snapshot of the whole database (documents of
+** every collection and key-value entries) and sees its own writes; its
+** writes become visible to others all at once when it commits, in one
+** write-ahead log record, so a crash keeps all or none of them.
+**
+** Isolation is snapshot isolation: if another writer committed a change to
+** a key or document this transaction also writes (or changed a
+** collection's definition this transaction used) after this transaction
+** began, cairn_txn_commit() fails with CAIRN_CONFLICT and nothing is
+** written; run the transaction again. Single operations outside a
+** transaction are transactions of their own and retry internally.
+**
+** A transaction handle has the type cairn_db *. Pass it as the `db` of
+** cairn_put, cairn_get, cairn_delete, cairn_get_many and of every document
+** function from cairn_collection_create to cairn_explain above (except
+** cairn_collection_drop, cairn_collection_rename and
+** cairn_collection_stats): they then run inside the transaction. Any other
+** function given a transaction handle returns CAIRN_INVALID_ARGUMENT.
+** Cursors opened in a transaction keep reading its snapshot and the writes
+** it had made when they were opened.
+**
+** A transaction is used by one caller at a time. Its handle is freed by
+** cairn_txn_commit() or cairn_txn_rollback(), whatever they return; later
+** calls with it return CAIRN_CLOSED. Closing the database ends (rolls
+** back) its open transactions.
+*/
+
+/* Flags of cairn_txn_begin(). */
+#define CAIRN_TXN_READ_ONLY 0x1  /* writes fail with CAIRN_INVALID_ARGUMENT */
+
+/*
+** Begins a transaction on `db` at a snapshot taken now.
+** Constructor of a transaction handle; pair with cairn_txn_commit() or
+** cairn_txn_rollback().
+*/
+int cairn_txn_begin(cairn_db *db, int flags, cairn_db **out_txn, char **errmsg);
+
+/*
+** Commits the transaction's writes atomically and durably (per the
+** database's sync mode). Returns CAIRN_OK; CAIRN_CONFLICT (nothing was
+** written; retry the whole transaction); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE. The handle is freed in every case.
+*/
+int cairn_txn_commit(cairn_db *txn, char **errmsg);
+
+/*
+** Discards the transaction's writes and frees its handle. Idempotent: NULL
+** or an ended transaction returns CAIRN_OK.
+*/
+int cairn_txn_rollback(cairn_db *txn);
 
 #ifdef __cplusplus
 }
