@@ -25,10 +25,10 @@
 #ifndef BENCH_ENGINE_H
 #define BENCH_ENGINE_H
 
+#include "util.h" /* BENCH_ERRLEN, bench_fail */
+
 #include <stddef.h>
 #include <stdio.h>
-
-#define BENCH_ERRLEN 512
 
 /* The block cache size RocksDB and LevelDB get: Cairn's default, the
 ** "block_cache_mb" open option of cairn.h (8). Keep the two equal. */
@@ -90,12 +90,5 @@ extern const engine engine_rocksdb;
 extern const engine engine_leveldb;
 extern const engine engine_lmdb;
 extern const engine engine_sqlite;
-
-/* Formats a message into err (BENCH_ERRLEN bytes) and returns -1. */
-int bench_fail(char *err, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 #endif /* BENCH_ENGINE_H */

@@ -1,171 +1,17 @@
 /*
 ** engine_cairn.c -- the Cairn adapter, through cairn.h.
 **
-** Options. Cairn takes its options as JSON at cairn_open(). The harness's
-** defaults are the strings below, in this one place; the environment
-** variable CAIRN_BENCH_OPTIONS (a JSON object) adds keys or overrides them,
-** so options the storage engine gains later (block_cache_mb, compression,
-** ...) can be measured without editing the harness:
-**
-**     CAIRN_BENCH_OPTIONS='{"checkpoint_mb":256}' make bench N=100000
-**
-** "sync" is the one key the environment may not set: it is what the
-** workload decides ("never" for every row but fillsync and fillsync8,
-** "always" for those). An option cairn_open() rejects stops the benchmark
-** with Cairn's message; it is never dropped silently.
-**
-** Every other Cairn setting is its default.
+** Cairn's open options are not written here: cairn_options.c holds them for
+** both harnesses (the defaults, and CAIRN_BENCH_OPTIONS from the
+** environment); this file asks it for the JSON of each open.
 */
+#include "cairn_options.h"
 #include "engine.h"
 
 #include <cairn.h>
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The harness's Cairn options, per durability mode: the only place they are
- * written. Keys the environment also names are taken from the environment. */
-static const char CAIRN_OPTIONS_NOSYNC[] = "{\"sync\": \"never\"}";
-static const char CAIRN_OPTIONS_SYNC[] = "{\"sync\": \"always\"}";
-static const char CAIRN_OPTIONS_ENV[] = "CAIRN_BENCH_OPTIONS";
-
-/* ---- A tiny scanner for the top level of a JSON object ------------------ */
-/* It finds member names and the extent of their values; Cairn parses the
- * values. Enough to merge two objects by key. */
-
-typedef struct json_member {
-    const char *name; /* inside the quotes, escapes left as written */
-    size_t name_len;
-    const char *text; /* the whole member: "name": value */
-    size_t text_len;
-} json_member;
-
-static const char *skip_space(const char *p, const char *end)
-{
-    while (p < end && isspace((unsigned char)*p)) p++;
-    return p;
-}
-
-static const char *skip_string(const char *p, const char *end)
-{
-    /* p is at the opening quote; returns just past the closing one. */
-    for (p++; p < end; p++) {
-        if (*p == '\\') p++;
-        else if (*p == '"') return p + 1;
-    }
-    return NULL;
-}
-
-static const char *skip_value(const char *p, const char *end)
-{
-    p = skip_space(p, end);
-    if (p >= end) return NULL;
-    if (*p == '"') return skip_string(p, end);
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        while (p < end) {
-            if (*p == '"') {
-                p = skip_string(p, end);
-                if (p == NULL) return NULL;
-                continue;
-            }
-            if (*p == '{' || *p == '[') depth++;
-            if (*p == '}' || *p == ']') {
-                if (--depth == 0) return p + 1;
-            }
-            p++;
-        }
-        return NULL;
-    }
-    const char *start = p;
-    while (p < end && *p != ',' && *p != '}' && !isspace((unsigned char)*p)) p++;
-    return p > start ? p : NULL;
-}
-
-/* Splits the object `text` into at most `cap` members; returns their number
- * or -1 when the text is not a JSON object. */
-static int json_members(const char *text, json_member *members, int cap)
-{
-    const char *p = text, *end = text + strlen(text);
-    p = skip_space(p, end);
-    if (p >= end || *p != '{') return -1;
-    p = skip_space(p + 1, end);
-    int n = 0;
-    if (p < end && *p == '}') return skip_space(p + 1, end) == end ? 0 : -1;
-    for (;;) {
-        if (p >= end || *p != '"' || n == cap) return -1;
-        const char *name_end = skip_string(p, end);
-        if (name_end == NULL) return -1;
-        json_member *m = &members[n++];
-        m->text = p;
-        m->name = p + 1;
-        m->name_len = (size_t)(name_end - 1 - (p + 1));
-        p = skip_space(name_end, end);
-        if (p >= end || *p != ':') return -1;
-        p = skip_value(p + 1, end);
-        if (p == NULL) return -1;
-        m->text_len = (size_t)(p - m->text);
-        p = skip_space(p, end);
-        if (p < end && *p == ',') {
-            p = skip_space(p + 1, end);
-            continue;
-        }
-        if (p < end && *p == '}') return skip_space(p + 1, end) == end ? n : -1;
-        return -1;
-    }
-}
-
-static int member_named(const json_member *members, int n, const char *name, size_t name_len)
-{
-    for (int i = 0; i < n; i++)
-        if (members[i].name_len == name_len && memcmp(members[i].name, name, name_len) == 0) return 1;
-    return 0;
-}
-
-/* The options JSON for one open: the harness's members that the environment
- * does not name, then the environment's. A malloc()ed string, or NULL with
- * err set. */
-static char *cairn_options_json(int sync, char *err)
-{
-    const char *base = sync ? CAIRN_OPTIONS_SYNC : CAIRN_OPTIONS_NOSYNC;
-    const char *env = getenv(CAIRN_OPTIONS_ENV);
-    json_member defaults[16], overrides[64];
-    int n_defaults = json_members(base, defaults, 16), n_overrides = 0;
-    if (n_defaults < 0) {
-        bench_fail(err, "the harness's Cairn options are not a JSON object: %s", base);
-        return NULL;
-    }
-    if (env != NULL && *env != '\0') {
-        n_overrides = json_members(env, overrides, 64);
-        if (n_overrides < 0) {
-            bench_fail(err, "%s is not a JSON object (of at most 64 members): %s", CAIRN_OPTIONS_ENV, env);
-            return NULL;
-        }
-        if (member_named(overrides, n_overrides, "sync", 4)) {
-            bench_fail(err, "%s may not set \"sync\": each workload chooses it", CAIRN_OPTIONS_ENV);
-            return NULL;
-        }
-    }
-    size_t cap = strlen(base) + (env ? strlen(env) : 0) + 8;
-    char *json = malloc(cap);
-    if (json == NULL) {
-        bench_fail(err, "out of memory");
-        return NULL;
-    }
-    size_t len = 0;
-    json[len++] = '{';
-    for (int i = 0; i < n_defaults + n_overrides; i++) {
-        const json_member *m = i < n_defaults ? &defaults[i] : &overrides[i - n_defaults];
-        if (i < n_defaults && member_named(overrides, n_overrides, m->name, m->name_len)) continue;
-        if (len > 1) json[len++] = ',';
-        memcpy(json + len, m->text, m->text_len);
-        len += m->text_len;
-    }
-    json[len++] = '}';
-    json[len] = '\0';
-    return json;
-}
 
 /* ---- The adapter --------------------------------------------------------- */
 
@@ -192,13 +38,14 @@ static const char *cairn_bench_version(void) { return cairn_version(); }
 static void cairn_bench_describe(FILE *out)
 {
     char err[BENCH_ERRLEN];
-    char *nosync = cairn_options_json(0, err);
-    char *sync = nosync ? cairn_options_json(1, err) : NULL;
+    char *nosync = bench_cairn_options(0, err);
+    char *sync = nosync ? bench_cairn_options(1, err) : NULL;
     if (sync == NULL) {
         fprintf(out, "options rejected: %s", err);
     } else {
         fprintf(out, "cairn_open options %s (fillsync rows: %s); %s=%s; every other option at its default",
-                nosync, sync, CAIRN_OPTIONS_ENV, getenv(CAIRN_OPTIONS_ENV) ? getenv(CAIRN_OPTIONS_ENV) : "(unset)");
+                nosync, sync, BENCH_CAIRN_OPTIONS_ENV,
+                getenv(BENCH_CAIRN_OPTIONS_ENV) ? getenv(BENCH_CAIRN_OPTIONS_ENV) : "(unset)");
     }
     free(nosync);
     free(sync);
@@ -208,7 +55,7 @@ static int cairn_bench_open(const char *dir, int sync, void **out, char *err)
 {
     if (cairn_abi_version() != CAIRN_ABI_VERSION)
         return bench_fail(err, "libcairn ABI %d, cairn.h ABI %d", cairn_abi_version(), CAIRN_ABI_VERSION);
-    char *json = cairn_options_json(sync, err);
+    char *json = bench_cairn_options(sync, err);
     if (json == NULL) return -1;
     cairn_handle *h = calloc(1, sizeof *h);
     if (h == NULL) {

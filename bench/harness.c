@@ -21,26 +21,19 @@
 ** Usage: cairn-bench [--engines=a,b] [--benchmarks=x,y] [--num=N] [--db=DIR]
 ** Output is Markdown: machine facts, configuration, per-run lines, tables.
 */
-#define _GNU_SOURCE /* nftw's FTW_PHYS/FTW_DEPTH, realpath */
+#define _GNU_SOURCE /* strtok_r, PATH_MAX */
 
 #include "engine.h"
+#include "util.h"
 #include "workload.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef BENCH_DEFAULT_DB
@@ -55,15 +48,6 @@
 #define SYNC_DIVISOR 100       /* fillsync, fillsync8: N / 100 writes */
 #define SYNC_THREADS 8         /* fillsync8: writer threads */
 #define SEEK_NEXTS 10          /* seekrandom: items read after the sought one */
-
-int bench_fail(char *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, BENCH_ERRLEN, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- Engines and workloads --------------------------------------------- */
 
@@ -118,71 +102,6 @@ static uint64_t workload_ops(workload_id w, uint64_t num)
     if (!WORKLOADS[w].sync) return num;
     uint64_t n = num / SYNC_DIVISOR;
     return n < SYNC_THREADS ? SYNC_THREADS : n;
-}
-
-/* ---- Small utilities ---------------------------------------------------- */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t du_total;
-static int du_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)path, (void)type, (void)ftw;
-    du_total += (uint64_t)st->st_blocks * 512u;
-    return 0;
-}
-
-/* Bytes allocated under `dir`, as du(1) counts them (sparse files count
- * only what is written). */
-static uint64_t disk_usage(const char *dir)
-{
-    du_total = 0;
-    nftw(dir, du_visit, 16, FTW_PHYS);
-    return du_total;
-}
-
-static int rm_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st, (void)ftw;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void remove_tree(const char *dir)
-{
-    struct stat st;
-    if (lstat(dir, &st) == 0) nftw(dir, rm_visit, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int make_dirs(const char *path)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* "1234567" -> "1,234,567" */
-static const char *thousands(char *out, size_t cap, double value)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%.0f", value);
-    size_t len = strlen(digits), o = 0;
-    for (size_t i = 0; i < len && o + 2 < cap; i++) {
-        if (i > 0 && (len - i) % 3 == 0) out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* ---- One run, in the child ---------------------------------------------- */
@@ -388,24 +307,24 @@ static int run_in_child(const engine *e, workload_id w, const char *dir, uint64_
     bench_values values;
     if (bench_values_init(&values, SEED_VALUES) != 0) return bench_fail(r->err, "out of memory");
     void *db = NULL;
-    double start = now_seconds();
+    double start = bench_now();
     if (e->open(dir, WORKLOADS[w].sync, &db, r->err) != 0) return -1;
-    r->open_seconds = now_seconds() - start;
-    start = now_seconds();
+    r->open_seconds = bench_now() - start;
+    start = bench_now();
     int rc = run_loop(e, db, w, num, &values, r);
-    r->seconds = now_seconds() - start;
+    r->seconds = bench_now() - start;
     if (rc == 0 && WORKLOADS[w].space && e->stats) {
         char *stats = e->stats(db);
         if (stats) snprintf(r->stats, sizeof r->stats, "%s", stats);
         free(stats);
     }
     char close_err[BENCH_ERRLEN];
-    start = now_seconds();
+    start = bench_now();
     int close_rc = e->close(db, close_err);
-    r->close_seconds = now_seconds() - start;
+    r->close_seconds = bench_now() - start;
     if (rc != 0) return -1;
     if (close_rc != 0) return bench_fail(r->err, "%s", close_err);
-    if (WORKLOADS[w].space) r->disk_bytes = disk_usage(dir);
+    if (WORKLOADS[w].space) r->disk_bytes = bench_disk_usage(dir);
     bench_values_free(&values);
     return 0;
 }
@@ -418,133 +337,39 @@ typedef struct measured {
     long peak_rss_kb;
 } measured;
 
+/* What the child of run_forked() needs. */
+typedef struct child_args {
+    const engine *e;
+    workload_id w;
+    const char *dir;
+    uint64_t num;
+} child_args;
+
+static int child_main(void *arg, void *result)
+{
+    const child_args *a = arg;
+    run_result *r = result;
+    r->ok = a->e == NULL || run_in_child(a->e, a->w, a->dir, a->num, r) == 0;
+    return r->ok ? 0 : -1;
+}
+
 /* Runs `w` for `e` in a child process; fills *m and returns 0, or prints
  * the failure and returns -1. With e == NULL the child does nothing (the
  * baseline RSS of a child). */
 static int run_forked(const engine *e, workload_id w, const char *dir, uint64_t num, measured *m)
 {
-    int fds[2];
     memset(m, 0, sizeof *m);
-    if (pipe(fds) != 0) {
-        perror("pipe");
-        return -1;
-    }
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        return -1;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        static run_result r;
-        memset(&r, 0, sizeof r);
-        r.ok = e == NULL || run_in_child(e, w, dir, num, &r) == 0;
-        const char *p = (const char *)&r;
-        size_t left = sizeof r;
-        while (left > 0) {
-            ssize_t n = write(fds[1], p, left);
-            if (n <= 0) _exit(3);
-            p += n;
-            left -= (size_t)n;
-        }
-        _exit(r.ok ? 0 : 1);
-    }
-    close(fds[1]);
-    char *p = (char *)&m->r;
-    size_t got = 0;
-    while (got < sizeof m->r) {
-        ssize_t n = read(fds[0], p + got, sizeof m->r - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += (size_t)n;
-    }
-    close(fds[0]);
-    int status = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
-    }
-    m->peak_rss_kb = ru.ru_maxrss;
-    if (got != sizeof m->r || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !m->r.ok) {
+    child_args args = {e, w, dir, num};
+    char how[256];
+    int rc = bench_run_forked(child_main, &args, &m->r, sizeof m->r, &m->peak_rss_kb, how, sizeof how);
+    if (rc != 0) {
         const char *name = e ? e->name : "baseline";
-        if (got == sizeof m->r && !m->r.ok)
-            fprintf(stderr, "%s %s failed: %s\n", name, WORKLOADS[w].name, m->r.err);
-        else if (WIFSIGNALED(status))
-            fprintf(stderr, "%s %s: the child died of signal %d\n", name, WORKLOADS[w].name, WTERMSIG(status));
-        else
-            fprintf(stderr, "%s %s: the child failed (exit status %d)\n", name, WORKLOADS[w].name,
-                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        if (rc == 1) fprintf(stderr, "%s %s failed: %s\n", name, WORKLOADS[w].name, m->r.err);
+        else fprintf(stderr, "%s %s: %s\n", name, WORKLOADS[w].name, how);
         return -1;
     }
     m->ran = 1;
     return 0;
-}
-
-/* ---- Machine facts ----------------------------------------------------- */
-
-static void read_proc_field(const char *file, const char *field, char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *f = fopen(file, "r");
-    if (f == NULL) return;
-    char line[512];
-    size_t len = strlen(field);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, field, len) != 0) continue;
-        char *colon = strchr(line, ':');
-        if (colon == NULL) continue;
-        colon++;
-        while (*colon == ' ' || *colon == '\t') colon++;
-        colon[strcspn(colon, "\n")] = '\0';
-        snprintf(out, cap, "%s", colon);
-        break;
-    }
-    fclose(f);
-}
-
-/* The mount (device, type, mount point) that holds `dir`. */
-static void filesystem_of(const char *dir, char *out, size_t cap)
-{
-    char real[PATH_MAX];
-    snprintf(out, cap, "unknown");
-    if (realpath(dir, real) == NULL) return;
-    FILE *f = fopen("/proc/self/mounts", "r");
-    if (f == NULL) return;
-    char line[1024];
-    size_t best = 0;
-    while (fgets(line, sizeof line, f)) {
-        char device[256], mount[512], type[64];
-        if (sscanf(line, "%255s %511s %63s", device, mount, type) != 3) continue;
-        size_t len = strlen(mount);
-        int inside = strncmp(real, mount, len) == 0 && (real[len] == '/' || real[len] == '\0' || len == 1);
-        if (inside && len >= best) {
-            best = len;
-            snprintf(out, cap, "%s on %s (%s)", type, mount, device);
-        }
-    }
-    fclose(f);
-}
-
-static void print_machine(const char *dir, long baseline_kb)
-{
-    char cpu[256], mem[64], fs[1024], date[64];
-    read_proc_field("/proc/cpuinfo", "model name", cpu, sizeof cpu);
-    read_proc_field("/proc/meminfo", "MemTotal", mem, sizeof mem);
-    filesystem_of(dir, fs, sizeof fs);
-    struct utsname u;
-    uname(&u);
-    time_t t = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-    printf("## Machine\n\n");
-    printf("- date: %s\n", date);
-    printf("- cpu: %s; %ld cores online\n", cpu, sysconf(_SC_NPROCESSORS_ONLN));
-    printf("- memory: %s\n", mem);
-    printf("- kernel: %s %s %s\n", u.sysname, u.release, u.machine);
-    printf("- bench directory: %s, filesystem %s\n", dir, fs);
-    printf("- harness: C, %s, compiled with %s\n", BENCH_CFLAGS, __VERSION__);
-    printf("- peak RSS of an idle harness child (all five libraries loaded): %.1f MiB\n\n", baseline_kb / 1024.0);
 }
 
 /* ---- Tables -------------------------------------------------------------- */
@@ -572,7 +397,7 @@ static double metric_value(metric m, const measured *x)
 
 static void format_metric(metric m, double v, char *out, size_t cap)
 {
-    if (m == M_OPS) thousands(out, cap, v);
+    if (m == M_OPS) bench_thousands(out, cap, v);
     else if (m == M_MICROS) snprintf(out, cap, v < 10 ? "%.3f" : v < 1000 ? "%.2f" : "%.0f", v);
     else if (m == M_CLOSE) snprintf(out, cap, "%.2f", v);
     else snprintf(out, cap, v < 10 ? "%.2f" : "%.1f", v);
@@ -603,7 +428,7 @@ static void print_table(metric m, uint64_t num, int with_ratio)
     for (int w = 0; w < W_COUNT; w++) {
         if (!workload_on[w] || !metric_applies(m, w)) continue;
         char cell[64];
-        printf("| %s | %s |", WORKLOADS[w].name, thousands(cell, sizeof cell, (double)workload_ops(w, num)));
+        printf("| %s | %s |", WORKLOADS[w].name, bench_thousands(cell, sizeof cell, (double)workload_ops(w, num)));
         int best = -1;
         double best_value = 0;
         for (int e = 0; e < ENGINE_COUNT; e++) {
@@ -669,7 +494,7 @@ static void print_run(const engine *e, workload_id w, const measured *m, int unt
     char ops[32], rate[32];
     printf("    %-8s %-12s %10.3f micros/op %12s ops/s  (%s ops in %.2f s; open %.2f s, close %.2f s",
            e->name, untimed ? "(base fill)" : WORKLOADS[w].name, ops_per_s > 0 ? 1e6 / ops_per_s : 0,
-           thousands(rate, sizeof rate, ops_per_s), thousands(ops, sizeof ops, (double)r->ops), r->seconds,
+           bench_thousands(rate, sizeof rate, ops_per_s), bench_thousands(ops, sizeof ops, (double)r->ops), r->seconds,
            r->open_seconds, r->close_seconds);
     if (WORKLOADS[w].space || untimed)
         printf("; disk %.1f MiB; peak RSS %.1f MiB", r->disk_bytes / 1048576.0, m->peak_rss_kb / 1024.0);
@@ -711,8 +536,8 @@ int main(int argc, char **argv)
 
     char run_dir[PATH_MAX];
     snprintf(run_dir, sizeof run_dir, "%s/run-%ld", db_parent, (long)getpid());
-    remove_tree(run_dir);
-    if (make_dirs(run_dir) != 0) {
+    bench_remove_tree(run_dir);
+    if (bench_make_dirs(run_dir) != 0) {
         fprintf(stderr, "cannot create %s: %s\n", run_dir, strerror(errno));
         return 1;
     }
@@ -721,7 +546,7 @@ int main(int argc, char **argv)
     if (run_forked(NULL, W_FILLSEQ, run_dir, num, &baseline) != 0) return 1;
 
     printf("# Cairn side-by-side benchmark\n\n");
-    print_machine(run_dir, baseline.peak_rss_kb);
+    bench_print_machine(run_dir, BENCH_CFLAGS, baseline.peak_rss_kb, "all five libraries loaded");
     printf("## Configuration\n\n");
     printf("- N = %" PRIu64 "; fillsync and fillsync8 write N/%d = %" PRIu64 " (as db_bench's fillsync)\n", num,
            SYNC_DIVISOR, workload_ops(W_FILLSYNC, num));
@@ -759,8 +584,8 @@ int main(int argc, char **argv)
             if (WORKLOADS[w].uses_base && needs_base && !have_base) {
                 /* No fillrandom row ran: build the base, untimed. */
                 measured prep;
-                remove_tree(base);
-                if (make_dirs(base) != 0 || run_forked(eng, W_FILLRANDOM, base, num, &prep) != 0) {
+                bench_remove_tree(base);
+                if (bench_make_dirs(base) != 0 || run_forked(eng, W_FILLRANDOM, base, num, &prep) != 0) {
                     failed = 1;
                     break;
                 }
@@ -776,8 +601,8 @@ int main(int argc, char **argv)
                 dir = fresh;
             }
             if (WORKLOADS[w].fresh) {
-                remove_tree(dir);
-                if (make_dirs(dir) != 0) {
+                bench_remove_tree(dir);
+                if (bench_make_dirs(dir) != 0) {
                     fprintf(stderr, "cannot create %s: %s\n", dir, strerror(errno));
                     failed = 1;
                     break;
@@ -789,11 +614,11 @@ int main(int argc, char **argv)
             }
             print_run(eng, w, &results[e][w], 0);
             if (keep) have_base = 1;
-            if (WORKLOADS[w].fresh && !keep) remove_tree(dir);
+            if (WORKLOADS[w].fresh && !keep) bench_remove_tree(dir);
         }
-        remove_tree(base);
+        bench_remove_tree(base);
     }
-    remove_tree(run_dir);
+    bench_remove_tree(run_dir);
     if (failed) {
         fprintf(stderr, "benchmark stopped: a run failed (see above)\n");
         return 1;

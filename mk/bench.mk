@@ -1,12 +1,16 @@
-# The side-by-side benchmark: Cairn against RocksDB, LevelDB, LMDB and SQLite,
-# each through its own C API (bench/, see bench/README.md). Included by the
-# top-level Makefile, which defines ROOT, BUILD, LIB, LIBDIR and HEADER and
-# builds $(LIB) with `lib`.
+# The side-by-side benchmarks (bench/, see bench/README.md): the key-value
+# bench, Cairn against RocksDB, LevelDB, LMDB and SQLite, and the document
+# bench, Cairn's document API against SQLite's JSON1, each engine through its
+# own C API. Included by the top-level Makefile, which defines ROOT, BUILD,
+# LIB, LIBDIR and HEADER and builds $(LIB) with `lib`.
 #
 #   make bench N=100000          install the peers, build, run with N keys
 #   make bench-build             install the peers and build, do not run
 #   make bench BENCH_ARGS='--engines=cairn,leveldb --benchmarks=fillseq,readrandom'
 #   make -o lib bench N=100000   the same without rebuilding libcairn.so
+#   make bench-docs N=100000     the document bench with N documents
+#   make bench-docs-build        build it only
+#   make bench-docs BENCH_ARGS='--sync --rows=insert,find_name'
 #
 # The peers are Debian's -dev packages, installed by
 # `scripts/install-deps.sh --bench` (never by `make test` or `make demo`).
@@ -20,15 +24,19 @@ BENCH_DIR := $(ROOT)/bench
 BENCH_BUILD := $(BUILD)/bench
 BENCH_BIN := $(BENCH_BUILD)/cairn-bench
 BENCH_DB := $(BUILD)/bench-db
-BENCH_SRCS := $(addprefix $(BENCH_DIR)/,harness.c workload.c engine_cairn.c engine_rocksdb.c \
-	engine_leveldb.c engine_lmdb.c engine_sqlite.c)
+BENCH_SRCS := $(addprefix $(BENCH_DIR)/,harness.c workload.c util.c cairn_options.c engine_cairn.c \
+	engine_rocksdb.c engine_leveldb.c engine_lmdb.c engine_sqlite.c)
+BENCH_DOCS_BIN := $(BENCH_BUILD)/cairn-docs-bench
+BENCH_DOCS_SRCS := $(addprefix $(BENCH_DIR)/,docs_harness.c docs_workload.c docs_engine_cairn.c \
+	docs_engine_sqlite.c workload.c util.c cairn_options.c)
 BENCH_OPT := -std=c11 -O2 -Wall -Wextra
 # Expanded when the recipe runs, after bench-deps has installed the packages.
 # Debian's librocksdb-dev and liblmdb-dev ship .pc files, libleveldb-dev does not.
 BENCH_PEER_LIBS = $(shell pkg-config --libs rocksdb lmdb sqlite3 2>/dev/null || echo -lrocksdb -llmdb -lsqlite3) -lleveldb
+BENCH_SQLITE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 BENCH_ROCKSDB_VERSION = $(shell dpkg-query -W -f='$${Version}' librocksdb-dev 2>/dev/null || echo unknown)
 
-.PHONY: bench bench-build bench-deps
+.PHONY: bench bench-build bench-deps bench-docs bench-docs-build
 
 bench-deps:
 	@bash scripts/install-deps.sh --bench
@@ -45,3 +53,15 @@ bench-build: lib bench-deps
 bench: bench-build
 	@mkdir -p $(BENCH_DB)
 	$(BENCH_BIN) --num=$(N) --db=$(BENCH_DB) $(BENCH_ARGS)
+
+bench-docs-build: lib bench-deps
+	@mkdir -p $(BENCH_BUILD)
+	$(BENCH_CC) $(BENCH_OPT) -I$(ROOT)/include \
+		-DBENCH_DEFAULT_DB='"$(BENCH_DB)"' -DBENCH_CFLAGS='"$(BENCH_OPT)"' \
+		-o $(BENCH_DOCS_BIN) $(BENCH_DOCS_SRCS) \
+		-L$(LIBDIR) -lcairn -Wl,-rpath,$(LIBDIR) $(BENCH_SQLITE_LIBS) -lm
+	@echo "built $(BENCH_DOCS_BIN)"
+
+bench-docs: bench-docs-build
+	@mkdir -p $(BENCH_DB)
+	$(BENCH_DOCS_BIN) --num=$(N) --db=$(BENCH_DB) $(BENCH_ARGS)

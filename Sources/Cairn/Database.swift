@@ -12,6 +12,9 @@ public final class Database: @unchecked Sendable {
     public let path: String
     /// Serializes the document layer's read-check-write sequences.
     let documentLock = Lock()
+    /// Decoded catalog entries, so a query does not parse its collection's
+    /// definition (schema, indexes) on every call.
+    let catalogCache = CatalogCache()
 
     private init(path: String, engine: StorageEngine) {
         self.path = path

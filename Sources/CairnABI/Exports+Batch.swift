@@ -75,7 +75,7 @@ public func cairn_batch_count(_ batch: OpaquePointer!, _ count: UnsafeMutablePoi
 public func cairn_write(_ db: OpaquePointer!, _ batch: OpaquePointer!,
                         _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         let box = try HandleTable.shared.object(batch, as: BatchBox.self, "batch")
         try database.write(box.batch)
         return .ok

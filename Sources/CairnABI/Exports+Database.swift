@@ -29,6 +29,9 @@ public func cairn_open(_ path: UnsafePointer<CChar>!, _ optionsJSON: UnsafePoint
 @c @implementation
 public func cairn_close(_ db: OpaquePointer!, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
+        if (try? HandleTable.shared.object(db, as: Transaction.self, "transaction")) != nil {
+            throw CairnError(.invalidArgument, "cairn_close does not take a transaction handle; use cairn_txn_commit or cairn_txn_rollback")
+        }
         guard let database = HandleTable.shared.remove(db, as: Database.self) else { return .ok }
         try database.close()
         return .ok
@@ -42,7 +45,7 @@ public func cairn_stats(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<Unsaf
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         giveString(try database.statsJSON(), out, jsonLength)
         return .ok
     }
@@ -55,7 +58,7 @@ public func cairn_metrics(_ db: OpaquePointer!, _ text: UnsafeMutablePointer<Uns
     text?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(text, "text")
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         giveString(try database.prometheusMetrics(), out, textLength)
         return .ok
     }
@@ -64,7 +67,7 @@ public func cairn_metrics(_ db: OpaquePointer!, _ text: UnsafeMutablePointer<Uns
 @c @implementation
 public func cairn_flush(_ db: OpaquePointer!, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         try database.flush()
         return .ok
     }
@@ -75,7 +78,7 @@ public func cairn_compact_range(_ db: OpaquePointer!, _ start: UnsafePointer<UIn
                                 _ end: UnsafePointer<UInt8>!, _ endLength: Int,
                                 _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         let lower = try bytes(start, startLength, "start")
         let upper = try bytes(end, endLength, "end")
         try database.compactRange(start: lower.count > 0 ? Array(lower) : nil, end: upper.count > 0 ? Array(upper) : nil)

@@ -21,7 +21,7 @@ public func cairn_collection_create(_ db: OpaquePointer!, _ name: UnsafePointer<
                                     _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                                     _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         try database.createCollection(try collectionName(name, nameLength), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         return .ok
     }
@@ -31,7 +31,7 @@ public func cairn_collection_create(_ db: OpaquePointer!, _ name: UnsafePointer<
 public func cairn_collection_drop(_ db: OpaquePointer!, _ name: UnsafePointer<CChar>!, _ nameLength: Int,
                                   _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         try database.dropCollection(try collectionName(name, nameLength))
         return .ok
     }
@@ -44,7 +44,7 @@ public func cairn_collection_list(_ db: OpaquePointer!, _ json: UnsafeMutablePoi
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         let names = try database.collectionNames()
         giveString(JSONValue.array(names.map { .string($0) }).serialized, out, jsonLength)
         return .ok
@@ -58,7 +58,7 @@ public func cairn_insert_one(_ db: OpaquePointer!, _ collection: UnsafePointer<C
                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     idJSON?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         let id = try database.insertOne(into: try collectionName(collection, collectionLength),
                                         json: try bytes(documentJSON, documentLength, "document_json"))
         giveString(id, idJSON, idLength)
@@ -73,7 +73,7 @@ public func cairn_insert_many(_ db: OpaquePointer!, _ collection: UnsafePointer<
                               _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     idsJSON?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         let ids = try database.insertMany(into: try collectionName(collection, collectionLength),
                                           arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"))
         giveString("[" + ids.joined(separator: ",") + "]", idsJSON, idsLength)
@@ -90,7 +90,7 @@ public func cairn_find(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!
     outCursor?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(outCursor, "out_cursor")
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         let cursor = try database.find(collection: try collectionName(collection, collectionLength),
                                        filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                        optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
@@ -130,7 +130,7 @@ public func cairn_count(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>
                         _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
         let out = try required(count, "count")
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         out.pointee = UInt64(try database.count(collection: try collectionName(collection, collectionLength),
                                                 filterJSON: try bytes(filterJSON, filterLength, "filter_json")))
         return .ok
@@ -141,12 +141,12 @@ public func cairn_count(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>
 private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?, _ collectionLength: Int,
                        _ filterJSON: UnsafePointer<CChar>?, _ filterLength: Int,
                        _ updateJSON: UnsafePointer<CChar>?, _ updateLength: Int,
-                       _ optionsJSON: UnsafePointer<CChar>?, _ optionsLength: Int, mode: Database.UpdateMode,
+                       _ optionsJSON: UnsafePointer<CChar>?, _ optionsLength: Int, mode: UpdateMode,
                        _ result: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ resultLength: UnsafeMutablePointer<Int>?,
                        _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     result?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         let outcome = try database.update(collection: try collectionName(collection, collectionLength),
                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                           updateJSON: try bytes(updateJSON, updateLength, "update_json"),
@@ -194,7 +194,7 @@ private func runDelete(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
                        _ filterJSON: UnsafePointer<CChar>?, _ filterLength: Int, many: Bool,
                        _ deleted: UnsafeMutablePointer<UInt64>?, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try documentStore(db)
         let count = try database.delete(collection: try collectionName(collection, collectionLength),
                                         filterJSON: try bytes(filterJSON, filterLength, "filter_json"), many: many)
         deleted?.pointee = UInt64(count)

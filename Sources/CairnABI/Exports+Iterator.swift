@@ -18,7 +18,7 @@ public func cairn_iter_open(_ db: OpaquePointer!, _ start: UnsafePointer<UInt8>!
     outIter?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(outIter, "out_iter")
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         let reverse = try iteratorFlags(flags)
         let lower = try bytes(start, startLength, "start")
         let upper = try bytes(end, endLength, "end")
@@ -36,7 +36,7 @@ public func cairn_iter_open_prefix(_ db: OpaquePointer!, _ prefix: UnsafePointer
     outIter?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(outIter, "out_iter")
-        let database = try HandleTable.shared.object(db, as: Database.self, "database")
+        let database = try databaseOnly(db)
         let reverse = try iteratorFlags(flags)
         let iterator = try database.makeIterator(prefix: try bytes(prefix, prefixLength, "prefix"), reverse: reverse)
         out.pointee = try HandleTable.shared.register(IteratorBox(iterator))

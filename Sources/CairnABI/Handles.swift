@@ -163,3 +163,25 @@ final class IteratorBox {
     let iterator: KeyValueIterator
     init(_ iterator: KeyValueIterator) { self.iterator = iterator }
 }
+
+/// The store behind a cairn_db handle, which may stand for a transaction
+/// (cairn_txn_begin hands out cairn_db handles).
+func documentStore(_ handle: OpaquePointer?) throws -> DocumentStore {
+    let object = try HandleTable.shared.object(handle, as: AnyObject.self, "database")
+    guard let store = object as? DocumentStore else { throw CairnError(.invalidArgument, "the handle is not a database handle") }
+    return store
+}
+
+func keyValueStore(_ handle: OpaquePointer?) throws -> KeyValueStore {
+    let object = try HandleTable.shared.object(handle, as: AnyObject.self, "database")
+    guard let store = object as? KeyValueStore else { throw CairnError(.invalidArgument, "the handle is not a database handle") }
+    return store
+}
+
+/// A database handle proper: a transaction handle here is INVALID_ARGUMENT.
+func databaseOnly(_ handle: OpaquePointer?) throws -> Database {
+    let object = try HandleTable.shared.object(handle, as: AnyObject.self, "database")
+    if object is Transaction { throw CairnError(.invalidArgument, "this function does not take a transaction handle") }
+    guard let database = object as? Database else { throw CairnError(.invalidArgument, "the handle is not a database handle") }
+    return database
+}

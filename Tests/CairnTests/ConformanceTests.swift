@@ -62,7 +62,7 @@ final class CaseRunner {
         }
     }
 
-    private static let commonFields: Set<String> = ["op", "expect"]
+    private static let commonFields: Set<String> = ["op", "expect", "txn"]
     private static let fields: [String: Set<String>] = [
         "open": ["options", "options_raw", "at"], "close": [], "reopen": ["options"],
         "put": ["key", "value", "ttl_ms"], "get": ["key", "expect_value"], "delete": ["key"],
@@ -79,7 +79,30 @@ final class CaseRunner {
         "update_many": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
         "replace_one": ["collection", "filter", "replacement", "options", "expect_matched", "expect_modified", "expect_upserted"],
         "delete_one": ["collection", "filter", "expect_deleted"], "delete_many": ["collection", "filter", "expect_deleted"],
+        "find_one": ["collection", "filter", "options", "expect_document"],
+        "find_by_id": ["collection", "id", "expect_document"],
+        "distinct": ["collection", "field", "filter", "expect_values"],
+        "find_one_and_update": ["collection", "filter", "update", "options", "expect_document"],
+        "aggregate": ["collection", "pipeline", "pipeline_raw", "expect_documents"],
+        "explain": ["collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined",
+                    "expect_documents_examined", "expect_returned"],
+        "create_index": ["collection", "spec", "spec_raw", "expect_name"], "drop_index": ["collection", "name"],
+        "list_indexes": ["collection", "expect_indexes"], "rename_collection": ["from", "to"],
+        "collection_stats": ["collection", "expect_count", "expect_index_names"],
+        "begin": ["read_only"], "commit": [], "rollback": [],
     ]
+    var transactions: [String: Transaction] = [:]
+
+    /// The store a step runs against: the named transaction, or the database.
+    private func docs(_ step: JSONValue) throws -> DocumentStore {
+        guard case .string(let name)? = step["txn"] else { return try db() }
+        guard let transaction = transactions[name] else { throw ConformanceFailure(description: "no transaction named \(name)") }
+        return transaction
+    }
+
+    private func kv(_ step: JSONValue) throws -> KeyValueStore {
+        try docs(step) as! KeyValueStore
+    }
 
     private func string(_ step: JSONValue, _ field: String) throws -> String {
         guard case .string(let text)? = step[field] else { throw ConformanceFailure(description: "field \(field) must be a string") }
@@ -127,6 +150,13 @@ final class CaseRunner {
 
         var checks: [() throws -> Void] = []
         let outcome = status {
+            // The C ABI refuses a transaction handle for these; the Swift
+            // Transaction has no such methods.
+            let databaseOnly: Set<String> = ["delete_range", "batch", "scan", "keys", "stats", "flush", "compact_range", "drop_collection",
+                                             "rename_collection", "collection_stats", "create_index", "drop_index", "list_indexes", "close", "reopen"]
+            if step["txn"] != nil && databaseOnly.contains(op) {
+                throw CairnError(.invalidArgument, "\(op) does not take a transaction")
+            }
             switch op {
             case "open":
                 try open(step)
@@ -138,18 +168,19 @@ final class CaseRunner {
                 try open(step)
             case "put":
                 let key = Array(try string(step, "key").utf8), value = Array(try string(step, "value").utf8)
-                try db().put(key, value, ttlMillis: try int(step, "ttl_ms"))
+                let ttl = try int(step, "ttl_ms")
+                try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try kv(step).put(key: k, value: v, ttlMillis: ttl) } }
             case "get":
                 let key = Array(try string(step, "key").utf8)
                 var found: [UInt8]?
-                let present = try key.withUnsafeBytes { k in try db().withValue(forKey: k) { found = Array($0) } }
+                let present = try key.withUnsafeBytes { k in try kv(step).withValue(forKey: k) { found = Array($0) } }
                 guard present else { throw CairnError(.notFound, "absent") }
                 if step["expect_value"] != nil {
                     let want = Array(try string(step, "expect_value").utf8)
                     checks.append { if found != want { throw ConformanceFailure(description: "got \(String(decoding: found ?? [], as: UTF8.self)), want \(String(decoding: want, as: UTF8.self))") } }
                 }
             case "delete":
-                try db().delete(Array(try string(step, "key").utf8))
+                try Array(try string(step, "key").utf8).withUnsafeBytes { try kv(step).delete(key: $0) }
             case "delete_range":
                 let start = Array(try string(step, "start").utf8), end = Array(try string(step, "end").utf8)
                 try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try db().deleteRange(start: s, end: e) } }
@@ -160,7 +191,7 @@ final class CaseRunner {
                     guard case .string(let text) = key else { throw ConformanceFailure(description: "keys must be strings") }
                     Array(text.utf8).withUnsafeBytes { PackedList.append($0, to: &packed) }
                 }
-                let result = try packed.withUnsafeBytes { try db().getMany(packedKeys: $0) }
+                let result = try packed.withUnsafeBytes { try kv(step).getMany(packedKeys: $0) }
                 if case .array(let wanted)? = step["expect_values"] {
                     let got = try CaseRunner.unpackResults(result)
                     checks.append {
@@ -240,34 +271,34 @@ final class CaseRunner {
                 usleep(useconds_t(try int(step, "ms") * 1000))
             case "create_collection":
                 let options = step["options"].map { Array($0.serialized.utf8) } ?? []
-                try options.withUnsafeBytes { try db().createCollection(try string(step, "name"), optionsJSON: $0) }
+                try options.withUnsafeBytes { try docs(step).createCollection(try string(step, "name"), optionsJSON: $0) }
             case "drop_collection":
                 try db().dropCollection(try string(step, "name"))
             case "list_collections":
-                let names = try db().collectionNames()
+                let names = try docs(step).collectionNames()
                 if case .array(let wanted)? = step["expect_names"] {
                     checks.append { if JSONValue.array(names.map { .string($0) }) != .array(wanted) { throw ConformanceFailure(description: "collections \(names)") } }
                 }
             case "insert_one":
                 let text = try jsonText(step, "document")
-                let id = try text.withUnsafeBytes { try db().insertOne(into: try string(step, "collection"), json: $0) }
+                let id = try text.withUnsafeBytes { try docs(step).insertOne(into: try string(step, "collection"), json: $0) }
                 if let wanted = step["expect_id"] { checks.append { try CaseRunner.expectSame(try JSONValue.parse(id), wanted, "insert_one _id") } }
             case "insert_many":
                 let text = Array((step["documents"] ?? .null).serialized.utf8)
-                let ids = try text.withUnsafeBytes { try db().insertMany(into: try string(step, "collection"), arrayJSON: $0) }
+                let ids = try text.withUnsafeBytes { try docs(step).insertMany(into: try string(step, "collection"), arrayJSON: $0) }
                 if let wanted = step["expect_ids"] {
                     checks.append { try CaseRunner.expectSame(try JSONValue.parse("[" + ids.joined(separator: ",") + "]"), wanted, "insert_many ids") }
                 }
             case "find":
                 let filter = try jsonText(step, "filter"), options = step["options"].map { Array($0.serialized.utf8) } ?? []
                 let cursor = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in
-                    try db().find(collection: try string(step, "collection"), filterJSON: f, optionsJSON: o) } }
+                    try docs(step).find(collection: try string(step, "collection"), filterJSON: f, optionsJSON: o) } }
                 var documents: [JSONValue] = []
                 while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
                 if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, "find") } }
             case "count":
                 let filter = try jsonText(step, "filter")
-                let count = try filter.withUnsafeBytes { try db().count(collection: try string(step, "collection"), filterJSON: $0) }
+                let count = try filter.withUnsafeBytes { try docs(step).count(collection: try string(step, "collection"), filterJSON: $0) }
                 if step["expect_count"] != nil {
                     let wanted = try int(step, "expect_count")
                     checks.append { if Int64(count) != wanted { throw ConformanceFailure(description: "count \(count), want \(wanted)") } }
@@ -279,7 +310,7 @@ final class CaseRunner {
                 let upsert = try options.withUnsafeBytes { try Database.upsertOption(json: $0) }
                 let mode: Database.UpdateMode = op == "update_one" ? .one : op == "update_many" ? .many : .replaceOne
                 let result = try filter.withUnsafeBytes { f in try update.withUnsafeBytes { u in
-                    try db().update(collection: try string(step, "collection"), filterJSON: f, updateJSON: u, mode: mode, upsert: upsert) } }
+                    try docs(step).update(collection: try string(step, "collection"), filterJSON: f, updateJSON: u, mode: mode, upsert: upsert) } }
                 let matched = step["expect_matched"] != nil ? try int(step, "expect_matched") : nil
                 let modified = step["expect_modified"] != nil ? try int(step, "expect_modified") : nil
                 var upserted: Bool?
@@ -291,11 +322,87 @@ final class CaseRunner {
                 }
             case "delete_one", "delete_many":
                 let filter = try jsonText(step, "filter")
-                let deleted = try filter.withUnsafeBytes { try db().delete(collection: try string(step, "collection"), filterJSON: $0, many: op == "delete_many") }
+                let deleted = try filter.withUnsafeBytes { try docs(step).delete(collection: try string(step, "collection"), filterJSON: $0, many: op == "delete_many") }
                 if step["expect_deleted"] != nil {
                     let wanted = try int(step, "expect_deleted")
                     checks.append { if Int64(deleted) != wanted { throw ConformanceFailure(description: "deleted \(deleted), want \(wanted)") } }
                 }
+            case "find_one", "find_by_id", "find_one_and_update":
+                let collection = try string(step, "collection")
+                let options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                var found: String?
+                if op == "find_one" {
+                    let filter = try jsonText(step, "filter")
+                    found = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in try docs(step).findOne(collection: collection, filterJSON: f, optionsJSON: o) } }
+                    if found == nil { throw CairnError(.notFound, "no match") }
+                } else if op == "find_by_id" {
+                    let id = Array((step["id"] ?? .null).serialized.utf8)
+                    found = try id.withUnsafeBytes { try docs(step).findByID(collection: collection, idJSON: $0) }
+                    if found == nil { throw CairnError(.notFound, "no match") }
+                } else {
+                    let filter = try jsonText(step, "filter"), update = try jsonText(step, "update")
+                    let result = try filter.withUnsafeBytes { f in try update.withUnsafeBytes { u in try options.withUnsafeBytes { o in
+                        try docs(step).findOneAndUpdate(collection: collection, filterJSON: f, updateJSON: u, optionsJSON: o) } } }
+                    if !result.found { throw CairnError(.notFound, "no match") }
+                    found = result.json ?? "null"
+                }
+                if let wanted = step["expect_document"] {
+                    let got = try JSONValue.parse(found!)
+                    checks.append { try CaseRunner.expectSame(got, wanted, op) }
+                }
+            case "distinct":
+                let filter = try jsonText(step, "filter")
+                let field = try string(step, "field")
+                let json = try filter.withUnsafeBytes { try docs(step).distinct(collection: try string(step, "collection"), field: field, filterJSON: $0) }
+                if let wanted = step["expect_values"] {
+                    let got = try JSONValue.parse(json)
+                    checks.append { try CaseRunner.expectSame(got, wanted, "distinct") }
+                }
+            case "aggregate":
+                let pipeline = try jsonText(step, "pipeline")
+                let cursor = try pipeline.withUnsafeBytes { try docs(step).aggregate(collection: try string(step, "collection"), pipelineJSON: $0) }
+                var documents: [JSONValue] = []
+                while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
+                if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, "aggregate") } }
+            case "explain":
+                let filter = try jsonText(step, "filter"), options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                let json = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in
+                    try docs(step).explain(collection: try string(step, "collection"), filterJSON: f, optionsJSON: o) } }
+                let got = try JSONValue.parse(json)
+                for (field, key) in [("expect_plan", "plan"), ("expect_index", "index"), ("expect_keys_examined", "keys_examined"),
+                                     ("expect_documents_examined", "documents_examined"), ("expect_returned", "returned")] {
+                    if let wanted = step[field] { checks.append { try CaseRunner.expectSame(got[key] ?? .null, wanted, "explain \(key) in \(json)") } }
+                }
+            case "create_index":
+                let spec = try jsonText(step, "spec")
+                let name = try spec.withUnsafeBytes { try db().createIndex(collection: try string(step, "collection"), specJSON: $0) }
+                if let wanted = step["expect_name"] { checks.append { try CaseRunner.expectSame(.string(name), wanted, "index name") } }
+            case "drop_index":
+                try db().dropIndex(collection: try string(step, "collection"), index: try string(step, "name"))
+            case "list_indexes":
+                let got = try JSONValue.parse(try db().listIndexes(collection: try string(step, "collection")))
+                if let wanted = step["expect_indexes"] { checks.append { try CaseRunner.expectSame(got, wanted, "indexes") } }
+            case "rename_collection":
+                try db().renameCollection(try string(step, "from"), to: try string(step, "to"))
+            case "collection_stats":
+                let got = try JSONValue.parse(try db().collectionStats(try string(step, "collection")))
+                if let wanted = step["expect_count"] { checks.append { try CaseRunner.expectSame(got["documents"] ?? .null, wanted, "documents") } }
+                if let wanted = step["expect_index_names"] {
+                    guard case .array(let indexes)? = got["indexes"] else { throw ConformanceFailure(description: "stats without indexes") }
+                    checks.append { try CaseRunner.expectSame(.array(indexes.map { $0["name"] ?? .null }), wanted, "index names") }
+                }
+                guard case .int? = got["bytes"] else { throw ConformanceFailure(description: "stats bytes is not a number") }
+            case "begin":
+                let name = try string(step, "txn")
+                var readOnly = false
+                if case .bool(let flag)? = step["read_only"] { readOnly = flag }
+                transactions[name] = try db().beginTransaction(readOnly: readOnly)
+            case "commit":
+                let name = try string(step, "txn")
+                guard let transaction = transactions[name] else { throw ConformanceFailure(description: "no transaction named \(name)") }
+                try transaction.commit()  // an ended transaction stays, so later use of it gives CLOSED
+            case "rollback":
+                transactions[try string(step, "txn")]?.rollback()
             default:
                 throw ConformanceFailure(description: "unknown op \(op)")
             }

@@ -1,10 +1,10 @@
 // Package cairn is the Go binding of Cairn, an embeddable multi-model
 // database. It wraps libcairn.so through the C interface in include/cairn.h
 // and adds Go idiom: errors are values that work with errors.Is, write
-// batches run in closures (DB.Update), iterators follow the
-// Next/Key/Value/Err/Close pattern, document collections take and return
-// encoding/json values (DB.Collection), and every byte slice the package
-// returns is a fresh copy owned by the caller.
+// batches and transactions run in closures (DB.Update, DB.Transaction),
+// iterators follow the Next/Key/Value/Err/Close pattern, document
+// collections take and return encoding/json values (DB.Collection), and
+// every byte slice the package returns is a fresh copy owned by the caller.
 //
 //	db, err := cairn.Open("/var/lib/app/db", nil)
 //	if err != nil {
@@ -21,7 +21,7 @@
 //
 // # Handles and lifetimes
 //
-// A DB, Batch, Iterator or Cursor owns a C handle. Close releases it; Close
+// A DB, Batch, Iterator, Cursor or Tx owns a C handle. Close releases it; Close
 // is idempotent, and any call after Close returns an error matching
 // ErrClosed rather than crashing. A finalizer closes a handle that became unreachable
 // without Close, but only as a backstop against leaks: the contract is that
@@ -29,9 +29,9 @@
 //
 // # Threads
 //
-// A *DB (and a *Collection) may be used from any number of goroutines at
-// once. A *Batch, an *Iterator or a *Cursor is used by one goroutine at a
-// time (it may move between goroutines, and the goroutine may move between
+// A *DB (and a *Collection of it) may be used from any number of goroutines
+// at once. A *Batch, an *Iterator, a *Cursor or a *Tx (with the
+// *Collections of a Tx) is used by one goroutine at a time (it may move between goroutines, and the goroutine may move between
 // OS threads).
 //
 // # Building
@@ -148,6 +148,10 @@ func (o *Options) marshal() ([]byte, error) {
 type DB struct {
 	h *C.cairn_db
 
+	// parent is set when h is a transaction's handle (see Tx): the
+	// database the transaction runs on, kept reachable while it is in use.
+	parent *DB
+
 	// closeMu serialises Close: the C library allows close to be called
 	// again, but not to race with another close of the same handle.
 	closeMu sync.Mutex
@@ -203,7 +207,8 @@ func (db *DB) handle(op string) (*C.cairn_db, error) {
 
 // Close stops background work, syncs the write-ahead log and releases the
 // directory and every resource. It is idempotent: closing again returns
-// nil. Iterators still open on the database report ErrClosed afterwards.
+// nil. Iterators and cursors still open on the database report ErrClosed
+// afterwards, and transactions still open are rolled back.
 // An error means the final sync failed; the database is closed all the
 // same.
 func (db *DB) Close() error {

@@ -5,8 +5,9 @@ package cairn
 // exactly as Tests/conformance/README.md describes. Steps go through the
 // idiomatic API where it has an equivalent and through small unexported
 // helpers (OpenJSON, keysJSON, parseDurationMS, createCollectionJSON,
-// Collection.find, Collection.update) where it has not, so the runner tests
-// the binding and the library together. An unknown op or an unknown field
+// Collection.find, Collection.update, Collection.findOne, ...) where it has
+// not, so the runner tests the binding and the library together. A step
+// with "txn" runs on that transaction's handle, through the same code. An unknown op or an unknown field
 // in a step fails the case; nothing is ever skipped.
 
 import (
@@ -59,6 +60,33 @@ var stepFields = map[string][]string{
 	"replace_one":       {"collection", "filter", "replacement", "options", "expect_matched", "expect_modified", "expect_upserted"},
 	"delete_one":        {"collection", "filter", "expect_deleted"},
 	"delete_many":       {"collection", "filter", "expect_deleted"},
+
+	// Queries, indexes and collection management.
+	"find_one":            {"collection", "filter", "options", "expect_document"},
+	"find_by_id":          {"collection", "id", "expect_document"},
+	"distinct":            {"collection", "field", "filter", "expect_values"},
+	"find_one_and_update": {"collection", "filter", "update", "options", "expect_document"},
+	"aggregate":           {"collection", "pipeline", "pipeline_raw", "expect_documents"},
+	"explain":             {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined", "expect_documents_examined", "expect_returned"},
+	"create_index":        {"collection", "spec", "spec_raw", "expect_name"},
+	"drop_index":          {"collection", "name"},
+	"list_indexes":        {"collection", "expect_indexes"},
+	"rename_collection":   {"from", "to"},
+	"collection_stats":    {"collection", "expect_count", "expect_index_names"},
+
+	// Transactions.
+	"begin":    {"txn", "read_only"},
+	"commit":   {"txn"},
+	"rollback": {"txn"},
+}
+
+// handleFreeOps lists the ops that cannot carry "txn": they open, close or
+// name no handle, or (begin, commit, rollback) use "txn" for themselves.
+// Every other step may carry "txn" and then runs with that transaction's
+// handle in place of the database's.
+var handleFreeOps = map[string]bool{
+	"open": true, "close": true, "reopen": true, "parse_duration": true, "sleep": true,
+	"begin": true, "commit": true, "rollback": true,
 }
 
 // batchOpFields lists the fields of each operation inside a batch step.
@@ -127,6 +155,8 @@ type caseRunner struct {
 	dir    string // the database directory inside tmp, not created up front
 	db     *DB
 	opened []*DB // every handle opened, closed when the case ends
+	txns   map[string]*Tx
+	begun  []*Tx // every transaction begun, rolled back when the case ends
 }
 
 func runCase(t *testing.T, c confCase) {
@@ -134,8 +164,11 @@ func runCase(t *testing.T, c confCase) {
 		t.Fatal("case has no steps")
 	}
 	tmp := t.TempDir()
-	r := &caseRunner{t: t, tmp: tmp, dir: filepath.Join(tmp, "db")}
+	r := &caseRunner{t: t, tmp: tmp, dir: filepath.Join(tmp, "db"), txns: map[string]*Tx{}}
 	defer func() {
+		for _, tx := range r.begun {
+			tx.Rollback()
+		}
 		for _, db := range r.opened {
 			db.Close()
 		}
@@ -151,14 +184,18 @@ func runCase(t *testing.T, c confCase) {
 		if !known {
 			t.Fatalf("%s: unknown op %q", where, op)
 		}
-		if err := s.onlyFields(append([]string{"op", "expect"}, allowed...)); err != nil {
+		fields := append([]string{"op", "expect"}, allowed...)
+		if !handleFreeOps[op] {
+			fields = append(fields, "txn")
+		}
+		if err := s.onlyFields(fields); err != nil {
 			t.Fatalf("%s: %v", where, err)
 		}
 		expect := "OK"
 		if s.has("expect") {
 			expect = s.str("expect")
 		}
-		callErr, checkErr := r.run(op, &s)
+		callErr, checkErr := r.runStep(op, &s)
 		if s.err != nil { // a malformed or missing field
 			t.Fatalf("%s: %v", where, s.err)
 		}
@@ -192,6 +229,32 @@ func first(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// runStep executes one step: with "txn", using that transaction's handle
+// as the database handle for the step.
+func (r *caseRunner) runStep(op string, s *step) (callErr, checkErr error) {
+	if handleFreeOps[op] || !s.has("txn") {
+		return r.run(op, s)
+	}
+	tx := r.txn(s)
+	if s.err != nil {
+		return nil, nil
+	}
+	db := r.db
+	r.db = tx.db
+	defer func() { r.db = db }()
+	return r.run(op, s)
+}
+
+// txn returns the transaction the step's "txn" field names.
+func (r *caseRunner) txn(s *step) *Tx {
+	name := s.str("txn")
+	tx, ok := r.txns[name]
+	if s.err == nil && !ok {
+		s.fail(fmt.Errorf("no transaction named %q was begun", name))
+	}
+	return tx
 }
 
 // run executes one step. callErr is the step's status; checkErr reports a
@@ -299,7 +362,12 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		return nil, compareLists(keys, want)
 
 	case "stats":
-		fields := s.strList("expect_fields")
+		// The README lists expect_fields without "(optional)", but steps
+		// that expect an error (a transaction handle) carry none.
+		var fields []string
+		if s.has("expect_fields") {
+			fields = s.strList("expect_fields")
+		}
 		if s.err != nil {
 			return nil, nil
 		}
@@ -360,6 +428,43 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		"insert_one", "insert_many", "find", "count",
 		"update_one", "update_many", "replace_one", "delete_one", "delete_many":
 		return r.document(op, s)
+
+	case "find_one", "find_by_id", "distinct", "find_one_and_update", "aggregate", "explain":
+		return r.query(op, s)
+
+	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
+		return r.manage(op, s)
+
+	case "begin":
+		name := s.str("txn")
+		var opts TxOptions
+		if s.has("read_only") {
+			s.decode("read_only", &opts.ReadOnly)
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		tx, err := r.db.BeginTx(opts)
+		if err != nil {
+			return err, nil
+		}
+		r.txns[name] = tx
+		r.begun = append(r.begun, tx)
+		return nil, nil
+
+	case "commit":
+		tx := r.txn(s)
+		if s.err != nil {
+			return nil, nil
+		}
+		return tx.Commit(), nil
+
+	case "rollback":
+		tx := r.txn(s)
+		if s.err != nil {
+			return nil, nil
+		}
+		return tx.Rollback(), nil
 	}
 	return nil, fmt.Errorf("op %q has no implementation in the Go runner", op)
 }
@@ -666,7 +771,7 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 		if s.has("options") {
 			return r.db.createCollectionJSON("CreateCollection", name, s.fields["options"]), nil
 		}
-		return r.db.CreateCollection(name), nil
+		return r.db.CreateCollection(name, nil), nil
 
 	case "drop_collection":
 		name := s.str("name")
@@ -753,18 +858,7 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 			return err, nil
 		}
 		defer cur.Close()
-		got := []any{}
-		for cur.Next() {
-			doc, err := decodeValue(cur.Raw())
-			if err != nil {
-				return nil, fmt.Errorf("document %d is malformed JSON %q: %v", len(got)+1, cur.Raw(), err)
-			}
-			got = append(got, doc)
-		}
-		if err := cur.Err(); err != nil || !s.has("expect_documents") {
-			return err, nil
-		}
-		return nil, sameJSON("documents", got, want)
+		return readCursor(cur, s.has("expect_documents"), want)
 
 	case "count":
 		coll := r.db.Collection(s.str("collection"))
@@ -808,6 +902,267 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 		}
 		if want := s.int("expect_deleted"); n != want {
 			return nil, fmt.Errorf("deleted %d, want %d", n, want)
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("op %q has no implementation in the Go runner", op)
+}
+
+// readCursor reads every document of cur (closing it) and, when check is
+// set, compares them with want.
+func readCursor(cur *Cursor, check bool, want any) (callErr, checkErr error) {
+	defer cur.Close()
+	got := []any{}
+	for cur.Next() {
+		doc, err := decodeValue(cur.Raw())
+		if err != nil {
+			return nil, fmt.Errorf("document %d is malformed JSON %q: %v", len(got)+1, cur.Raw(), err)
+		}
+		got = append(got, doc)
+	}
+	if err := cur.Err(); err != nil || !check {
+		return err, nil
+	}
+	return nil, sameJSON("documents", got, want)
+}
+
+// query runs find_one, find_by_id, distinct, find_one_and_update, aggregate
+// and explain. As in document, steps without options go through the public
+// methods and steps with options through the helpers taking option text.
+func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
+	coll := r.db.Collection(s.str("collection"))
+	var want any
+	for _, name := range []string{"expect_document", "expect_values", "expect_documents"} {
+		if s.has(name) {
+			want = s.jsonValue(name)
+		}
+	}
+	switch op {
+	case "find_one":
+		filter, _ := s.jsonText("filter", false)
+		if s.err != nil {
+			return nil, nil
+		}
+		var res *SingleResult
+		if s.has("options") {
+			res = coll.findOne("Collection.FindOne", filter, s.fields["options"])
+		} else {
+			res = coll.FindOne(filter, nil)
+		}
+		return compareSingle(res, s.has("expect_document"), want)
+
+	case "find_by_id":
+		id, _ := s.jsonText("id", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		return compareSingle(coll.FindByID(id), s.has("expect_document"), want)
+
+	case "distinct":
+		field := s.str("field")
+		filter, _ := s.jsonText("filter", false)
+		if s.err != nil {
+			return nil, nil
+		}
+		values, err := coll.Distinct(field, filter)
+		if err != nil || !s.has("expect_values") {
+			return err, nil
+		}
+		return nil, sameJSON("values", values, want)
+
+	case "find_one_and_update":
+		filter, _ := s.jsonText("filter", true)
+		update, _ := s.jsonText("update", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		var res *SingleResult
+		if s.has("options") {
+			res = coll.findOneAndUpdate("Collection.FindOneAndUpdate", filter, update, s.fields["options"])
+		} else {
+			res = coll.FindOneAndUpdate(filter, update, FindOneAndUpdateOptions{})
+		}
+		return compareSingle(res, s.has("expect_document"), want)
+
+	case "aggregate":
+		pipeline, _ := s.jsonText("pipeline", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		cur, err := coll.Aggregate(pipeline)
+		if err != nil {
+			return err, nil
+		}
+		return readCursor(cur, s.has("expect_documents"), want)
+
+	case "explain":
+		filter, _ := s.jsonText("filter", false)
+		var wantIndex *string
+		if s.has("expect_index") {
+			if err := json.Unmarshal(s.fields["expect_index"], &wantIndex); err != nil {
+				s.fail(fmt.Errorf("field \"expect_index\": %v", err))
+			}
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		var res *ExplainResult
+		var err error
+		if s.has("options") {
+			var text []byte
+			text, err = coll.explainJSON("Collection.Explain", filter, s.fields["options"])
+			if err == nil {
+				res, err = decodeExplain("Collection.Explain", text)
+			}
+		} else {
+			res, err = coll.Explain(filter, nil)
+		}
+		if err != nil {
+			return err, nil
+		}
+		if s.has("expect_plan") {
+			if want := s.str("expect_plan"); res.Plan != want {
+				return nil, fmt.Errorf("plan %q, want %q (%+v)", res.Plan, want, *res)
+			}
+		}
+		if s.has("expect_index") {
+			want := ""
+			if wantIndex != nil {
+				want = *wantIndex
+			}
+			if res.Index != want {
+				return nil, fmt.Errorf("index %q, want %q (%+v)", res.Index, want, *res)
+			}
+		}
+		for _, f := range []struct {
+			field string
+			got   int64
+		}{
+			{"expect_keys_examined", res.KeysExamined},
+			{"expect_documents_examined", res.DocumentsExamined},
+			{"expect_returned", res.Returned},
+		} {
+			if s.has(f.field) {
+				if want := s.int(f.field); f.got != want {
+					return nil, fmt.Errorf("%s: got %d, want %d (%+v)", f.field, f.got, want, *res)
+				}
+			}
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("op %q has no implementation in the Go runner", op)
+}
+
+// compareSingle checks a SingleResult against want when check is set.
+func compareSingle(res *SingleResult, check bool, want any) (callErr, checkErr error) {
+	raw, err := res.Raw()
+	if err != nil || !check {
+		return err, nil
+	}
+	got, err := decodeValue(raw)
+	if err != nil {
+		return nil, fmt.Errorf("document is malformed JSON %q: %v", raw, err)
+	}
+	return nil, sameJSON("document", got, want)
+}
+
+// manage runs the index and collection management steps.
+func (r *caseRunner) manage(op string, s *step) (callErr, checkErr error) {
+	switch op {
+	case "create_index":
+		coll := r.db.Collection(s.str("collection"))
+		spec, _ := s.jsonText("spec", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		name, err := coll.createIndexJSON("Collection.CreateIndex", spec)
+		if err != nil || !s.has("expect_name") {
+			return err, nil
+		}
+		if want := s.str("expect_name"); name != want {
+			return nil, fmt.Errorf("index name %q, want %q", name, want)
+		}
+		return nil, nil
+
+	case "drop_index":
+		coll := r.db.Collection(s.str("collection"))
+		name := s.str("name")
+		if s.err != nil {
+			return nil, nil
+		}
+		return coll.DropIndex(name), nil
+
+	case "list_indexes":
+		coll := r.db.Collection(s.str("collection"))
+		var want any
+		if s.has("expect_indexes") {
+			want = s.jsonValue("expect_indexes")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		// Compared as the library's JSON, as every runner does; the public
+		// decoding must accept it too.
+		text, err := coll.listIndexesJSON("Collection.ListIndexes")
+		if err != nil {
+			return err, nil
+		}
+		if _, err := decodeIndexList("Collection.ListIndexes", text); err != nil {
+			return err, nil
+		}
+		if !s.has("expect_indexes") {
+			return nil, nil
+		}
+		got, err := decodeValue(text)
+		if err != nil {
+			return nil, fmt.Errorf("indexes are malformed JSON %q: %v", text, err)
+		}
+		return nil, sameJSON("indexes", got, want)
+
+	case "rename_collection":
+		from, to := s.str("from"), s.str("to")
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.RenameCollection(from, to), nil
+
+	case "collection_stats":
+		coll := r.db.Collection(s.str("collection"))
+		count := s.optInt("expect_count", -1)
+		var names []string
+		if s.has("expect_index_names") {
+			names = s.strList("expect_index_names")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		text, err := coll.statsJSON("Collection.Stats")
+		if err != nil {
+			return err, nil
+		}
+		st, err := decodeCollectionStats("Collection.Stats", text)
+		if err != nil {
+			return err, nil
+		}
+		raw, err := decodeValue(text)
+		obj, isObject := raw.(map[string]any)
+		if err != nil || !isObject {
+			return nil, fmt.Errorf("stats are not a JSON object: %q", text)
+		}
+		if _, isNumber := obj["bytes"].(json.Number); !isNumber {
+			return nil, fmt.Errorf("stats field \"bytes\" is %T %v, not a number", obj["bytes"], obj["bytes"])
+		}
+		if count >= 0 && st.Documents != count {
+			return nil, fmt.Errorf("documents %d, want %d (%s)", st.Documents, count, text)
+		}
+		if s.has("expect_index_names") {
+			got := make([]string, len(st.Indexes))
+			for i, ix := range st.Indexes {
+				got[i] = ix.Name
+			}
+			if !equalStrings(got, names) {
+				return nil, fmt.Errorf("index names %q, want %q", got, names)
+			}
 		}
 		return nil, nil
 	}

@@ -13,7 +13,10 @@ package cairn
 */
 import "C"
 
-import "unsafe"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // bytesArg returns b as the (pointer, length) pair of the C interface.
 func bytesArg(b []byte) (*C.uint8_t, C.size_t) {
@@ -53,4 +56,35 @@ func copyOut(p unsafe.Pointer, n C.size_t) []byte {
 func takeBytes(p *C.uint8_t, n C.size_t) []byte {
 	defer C.cairn_free(unsafe.Pointer(p))
 	return copyOut(unsafe.Pointer(p), n)
+}
+
+// takeChars is takeBytes for text the library returns (JSON, names).
+func takeChars(p *C.char, n C.size_t) []byte {
+	return takeBytes((*C.uint8_t)(unsafe.Pointer(p)), n)
+}
+
+// jsonObject writes a JSON object field by field, in the order added, for
+// options whose key order matters or whose values are JSON text already.
+type jsonObject struct{ buf bytes.Buffer }
+
+// add appends "key": value, where key needs no escaping and value is JSON
+// text.
+func (o *jsonObject) add(key string, value []byte) {
+	if o.buf.Len() == 0 {
+		o.buf.WriteByte('{')
+	} else {
+		o.buf.WriteByte(',')
+	}
+	o.buf.WriteByte('"')
+	o.buf.WriteString(key)
+	o.buf.WriteString(`":`)
+	o.buf.Write(value)
+}
+
+// text returns the object, or nil (the library's "{}") when it is empty.
+func (o *jsonObject) text() []byte {
+	if o.buf.Len() == 0 {
+		return nil
+	}
+	return append(o.buf.Bytes(), '}')
 }

@@ -59,41 +59,28 @@ func (o *FindOptions) marshal() ([]byte, error) {
 	if o == nil {
 		return nil, nil
 	}
-	var buf bytes.Buffer
-	add := func(key string, js []byte) {
-		if buf.Len() == 0 {
-			buf.WriteByte('{')
-		} else {
-			buf.WriteByte(',')
-		}
-		fmt.Fprintf(&buf, "%q:", key)
-		buf.Write(js)
-	}
+	var obj jsonObject
 	if o.Sort != nil {
 		js, err := sortJSON(o.Sort)
 		if err != nil {
 			return nil, fmt.Errorf("sort: %v", err)
 		}
-		add("sort", js)
+		obj.add("sort", js)
 	}
 	if o.Skip != 0 {
-		add("skip", strconv.AppendInt(nil, o.Skip, 10))
+		obj.add("skip", strconv.AppendInt(nil, o.Skip, 10))
 	}
 	if o.Limit != 0 {
-		add("limit", strconv.AppendInt(nil, o.Limit, 10))
+		obj.add("limit", strconv.AppendInt(nil, o.Limit, 10))
 	}
 	if len(o.Projection) > 0 {
 		js, err := json.Marshal(o.Projection)
 		if err != nil {
 			return nil, fmt.Errorf("projection: %v", err)
 		}
-		add("projection", js)
+		obj.add("projection", js)
 	}
-	if buf.Len() == 0 {
-		return nil, nil
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return obj.text(), nil
 }
 
 // sortJSON writes a sort specification as a JSON object, keeping the order
@@ -108,6 +95,12 @@ func sortJSON(sort any) ([]byte, error) {
 	default:
 		return marshalJSON(sort)
 	}
+	return orderedKeysJSON(fields)
+}
+
+// orderedKeysJSON writes {"field": direction, ...} in the order given, for
+// sorts and index keys.
+func orderedKeysJSON(fields []SortField) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	for i, f := range fields {
@@ -144,38 +137,6 @@ func (c *Collection) Find(filter any, opts *FindOptions) (*Cursor, error) {
 	return c.find(op, fjs, ojs)
 }
 
-// FindOne decodes into out (as Cursor.Decode does) the first document that
-// Find(filter, opts) would return, or returns an error matching ErrNotFound
-// when there is none. opts.Limit is ignored.
-func (c *Collection) FindOne(filter any, opts *FindOptions, out any) error {
-	const op = "Collection.FindOne"
-	var o FindOptions
-	if opts != nil {
-		o = *opts
-	}
-	o.Limit = 1
-	fjs, err := filterArg(op, filter)
-	if err != nil {
-		return err
-	}
-	ojs, err := o.marshal()
-	if err != nil {
-		return argErr(op, "options: %v", err)
-	}
-	cur, err := c.find(op, fjs, ojs)
-	if err != nil {
-		return err
-	}
-	defer cur.Close()
-	if !cur.Next() {
-		if err := cur.Err(); err != nil {
-			return err
-		}
-		return notFoundErr(op, "no document matches the filter")
-	}
-	return cur.Decode(out)
-}
-
 // find calls cairn_find with JSON text (nil filter or options for "{}").
 func (c *Collection) find(op string, filterJSON, optionsJSON []byte) (*Cursor, error) {
 	h, err := c.handle(op)
@@ -192,13 +153,19 @@ func (c *Collection) find(op string, filterJSON, optionsJSON []byte) (*Cursor, e
 	if err := statusErr(op, rc, msg); err != nil {
 		return nil, err
 	}
-	cur := &Cursor{h: ch, db: c.db}
-	runtime.SetFinalizer(cur, func(cur *Cursor) { _ = cur.Close() })
-	return cur, nil
+	return newCursor(ch, c.db), nil
 }
 
-// Cursor walks the documents Find returned. Use it from one goroutine at a
-// time:
+// newCursor wraps a cursor handle that cairn_find or cairn_aggregate
+// opened on db (a database or a transaction).
+func newCursor(h *C.cairn_cursor, db *DB) *Cursor {
+	cur := &Cursor{h: h, db: db}
+	runtime.SetFinalizer(cur, func(cur *Cursor) { _ = cur.Close() })
+	return cur
+}
+
+// Cursor walks the documents Find or Aggregate returned. Use it from one
+// goroutine at a time:
 //
 //	cur, err := coll.Find(map[string]any{"age": map[string]any{"$gte": 30}}, nil)
 //	if err != nil {
@@ -230,7 +197,7 @@ type Cursor struct {
 func (cur *Cursor) Next() bool {
 	cur.doc = nil
 	if cur.err == nil && cur.h == nil {
-		cur.err = closedErr("Cursor.Next", "cursor was not opened with Collection.Find")
+		cur.err = closedErr("Cursor.Next", "cursor was not opened with Collection.Find or Aggregate")
 	}
 	if cur.err != nil {
 		return false
@@ -272,22 +239,22 @@ func (cur *Cursor) Decode(v any) error {
 		}
 		return argErr("Cursor.Decode", "no current document: call Next first")
 	}
-	return decodeDocument(cur.doc, v)
+	return decodeDocument("Cursor.Decode", cur.doc, v)
 }
 
 // decodeDocument is json.Unmarshal, with UseNumber for untyped targets.
-func decodeDocument(doc []byte, v any) error {
+func decodeDocument(op string, doc []byte, v any) error {
 	switch v.(type) {
 	case *map[string]any, *any:
 		dec := json.NewDecoder(bytes.NewReader(doc))
 		dec.UseNumber()
 		if err := dec.Decode(v); err != nil {
-			return fmt.Errorf("cairn: Cursor.Decode: %w", err)
+			return fmt.Errorf("cairn: %s: %w", op, err)
 		}
 		return nil
 	}
 	if err := json.Unmarshal(doc, v); err != nil {
-		return fmt.Errorf("cairn: Cursor.Decode: %w", err)
+		return fmt.Errorf("cairn: %s: %w", op, err)
 	}
 	return nil
 }

@@ -23,12 +23,14 @@ import (
 	"unsafe"
 )
 
-// Collection names a collection of documents in a DB. It is only a name:
-// DB.Collection makes no library call, and a collection that does not exist
-// yet reads as empty and is created by the first insert. A *Collection is
-// safe for concurrent use, as its DB is.
+// Collection names a collection of documents in a DB (or, from
+// Tx.Collection, in a transaction). It is only a name: DB.Collection makes
+// no library call, and a collection that does not exist yet reads as empty
+// and is created by the first insert. A *Collection from DB.Collection is
+// safe for concurrent use, as its DB is; one from Tx.Collection is used as
+// its Tx is.
 type Collection struct {
-	db   *DB
+	db   *DB // the database, or a transaction's handle (see Tx)
 	name string
 }
 
@@ -45,16 +47,73 @@ func (c *Collection) Name() string { return c.name }
 // handle returns the DB's C handle, as DB.handle does.
 func (c *Collection) handle(op string) (*C.cairn_db, error) {
 	if c == nil || c.db == nil {
-		return nil, closedErr(op, "collection was not made with DB.Collection")
+		return nil, closedErr(op, "collection was not made with DB.Collection or Tx.Collection")
 	}
 	return c.db.handle(op)
 }
 
-// CreateCollection creates an empty collection. It is optional, since an
-// insert creates a missing collection; an existing name fails with
-// ErrInvalidArgument.
-func (db *DB) CreateCollection(name string) error {
-	return db.createCollectionJSON("CreateCollection", name, nil)
+// CollectionOptions configure CreateCollection. The zero value (or a nil
+// *CollectionOptions) creates a collection without a schema, keyed by _id.
+type CollectionOptions struct {
+	// Schema is a JSON Schema every document must satisfy: a map, a struct
+	// or JSON text in a []byte or json.RawMessage. The library supports the
+	// subset type, properties, required, additionalProperties (a boolean),
+	// enum, minimum, maximum, minLength, maxLength, pattern, items,
+	// minItems and maxItems. An insert or update that breaks it fails with
+	// an error matching ErrSchema, naming the first failing field, and
+	// writes nothing. Nil means no schema.
+	Schema any
+	// PrimaryKey is the field that identifies a document; "" means "_id".
+	// With another field, every document must carry it, it never changes,
+	// FindByID looks it up, and no _id is generated.
+	PrimaryKey string
+}
+
+// marshal returns the options as JSON, or nil for the defaults.
+func (o *CollectionOptions) marshal() ([]byte, error) {
+	if o == nil {
+		return nil, nil
+	}
+	var obj jsonObject
+	if o.Schema != nil {
+		js, err := marshalJSON(o.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("schema: %v", err)
+		}
+		obj.add("schema", js)
+	}
+	if o.PrimaryKey != "" {
+		js, err := json.Marshal(o.PrimaryKey)
+		if err != nil {
+			return nil, fmt.Errorf("primary key: %v", err)
+		}
+		obj.add("primary_key", js)
+	}
+	return obj.text(), nil
+}
+
+// CreateCollection creates an empty collection, configured by opts (nil:
+// no schema, keyed by _id). It is needed only for options, since an insert
+// creates a missing collection without them. An existing name, a bad name
+// or a malformed schema fails with ErrInvalidArgument.
+//
+//	err := db.CreateCollection("users", &cairn.CollectionOptions{
+//		Schema: map[string]any{
+//			"type":     "object",
+//			"required": []string{"name"},
+//			"properties": map[string]any{
+//				"name": map[string]any{"type": "string"},
+//				"age":  map[string]any{"type": "integer", "minimum": 0},
+//			},
+//		},
+//	})
+func (db *DB) CreateCollection(name string, opts *CollectionOptions) error {
+	const op = "CreateCollection"
+	js, err := opts.marshal()
+	if err != nil {
+		return argErr(op, "options: %v", err)
+	}
+	return db.createCollectionJSON(op, name, js)
 }
 
 // createCollectionJSON calls cairn_collection_create with raw JSON options
@@ -81,7 +140,7 @@ func (db *DB) DropCollection(name string) error {
 // Drop is DB.DropCollection for this collection.
 func (c *Collection) Drop() error {
 	if c == nil || c.db == nil {
-		return closedErr("Collection.Drop", "collection was not made with DB.Collection")
+		return closedErr("Collection.Drop", "collection was not made with DB.Collection or Tx.Collection")
 	}
 	return c.db.dropCollection("Collection.Drop", c.name)
 }
@@ -98,10 +157,119 @@ func (db *DB) dropCollection(op, name string) error {
 	return statusErr(op, rc, msg)
 }
 
+// RenameCollection renames collection from to to; its documents and
+// indexes follow. A missing from fails with ErrNotFound, a bad or existing
+// to with ErrInvalidArgument.
+func (db *DB) RenameCollection(from, to string) error {
+	return db.renameCollection("RenameCollection", from, to)
+}
+
+// Rename is DB.RenameCollection for this collection. c keeps its old name
+// (a *Collection is only a name): use DB.Collection(to) afterwards.
+func (c *Collection) Rename(to string) error {
+	if c == nil || c.db == nil {
+		return closedErr("Collection.Rename", "collection was not made with DB.Collection or Tx.Collection")
+	}
+	return c.db.renameCollection("Collection.Rename", c.name, to)
+}
+
+func (db *DB) renameCollection(op, from, to string) error {
+	h, err := db.handle(op)
+	if err != nil {
+		return err
+	}
+	f, fn := charsArg([]byte(from))
+	t, tn := charsArg([]byte(to))
+	var msg *C.char
+	rc := C.cairn_collection_rename(h, f, fn, t, tn, &msg)
+	runtime.KeepAlive(db)
+	return statusErr(op, rc, msg)
+}
+
+// CollectionStats describe a collection, as Collection.Stats returns them.
+type CollectionStats struct {
+	Name       string
+	Documents  int64          // the number of documents
+	Bytes      int64          // the stored bytes of the documents
+	PrimaryKey string         // the primary key field, such as "_id"
+	Schema     map[string]any // the schema (numbers as json.Number), or nil
+	Indexes    []IndexStats   // the secondary indexes
+}
+
+// IndexStats describe one index in CollectionStats.
+type IndexStats struct {
+	IndexInfo
+	Entries int64 // the number of index entries
+}
+
+// Stats describes the collection. It reads the whole collection to count
+// it. A missing collection fails with ErrNotFound.
+func (c *Collection) Stats() (*CollectionStats, error) {
+	const op = "Collection.Stats"
+	text, err := c.statsJSON(op)
+	if err != nil {
+		return nil, err
+	}
+	return decodeCollectionStats(op, text)
+}
+
+// decodeCollectionStats decodes the JSON text cairn_collection_stats
+// returned.
+func decodeCollectionStats(op string, text []byte) (*CollectionStats, error) {
+	var r struct {
+		Name       string         `json:"name"`
+		Documents  int64          `json:"documents"`
+		Bytes      int64          `json:"bytes"`
+		PrimaryKey string         `json:"primary_key"`
+		Schema     map[string]any `json:"schema"`
+		Indexes    []struct {
+			indexJSON
+			Entries int64 `json:"entries"`
+		} `json:"indexes"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
+		return nil, internalErr(op, "library returned malformed stats %q: %v", text, err)
+	}
+	st := &CollectionStats{Name: r.Name, Documents: r.Documents, Bytes: r.Bytes,
+		PrimaryKey: r.PrimaryKey, Schema: r.Schema, Indexes: []IndexStats{}}
+	for _, ix := range r.Indexes {
+		info, err := ix.indexJSON.info()
+		if err != nil {
+			return nil, internalErr(op, "library returned malformed stats %q: %v", text, err)
+		}
+		st.Indexes = append(st.Indexes, IndexStats{IndexInfo: info, Entries: ix.Entries})
+	}
+	return st, nil
+}
+
+// statsJSON calls cairn_collection_stats and returns its JSON text.
+func (c *Collection) statsJSON(op string) ([]byte, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	var js *C.char
+	var jn C.size_t
+	var msg *C.char
+	rc := C.cairn_collection_stats(h, n, nn, &js, &jn, &msg)
+	runtime.KeepAlive(c.db)
+	if err := statusErr(op, rc, msg); err != nil {
+		C.cairn_free(unsafe.Pointer(js))
+		return nil, err
+	}
+	return takeChars(js, jn), nil
+}
+
 // ListCollections returns the names of the collections, sorted. The result
 // is empty (not nil) when there are none.
 func (db *DB) ListCollections() ([]string, error) {
-	const op = "ListCollections"
+	return db.listCollections("ListCollections")
+}
+
+func (db *DB) listCollections(op string) ([]string, error) {
 	h, err := db.handle(op)
 	if err != nil {
 		return nil, err

@@ -88,7 +88,7 @@ func TestDocumentsCRUD(t *testing.T) {
 	}
 
 	var ann person
-	if err := users.FindOne(M{"name": "ann"}, nil, &ann); err != nil {
+	if err := users.FindOne(M{"name": "ann"}, nil).Decode(&ann); err != nil {
 		t.Fatal(err)
 	}
 	if ann.ID != 1 || ann.Age != 31 || len(ann.Tags) != 1 || ann.Tags[0] != "red" {
@@ -117,7 +117,7 @@ func TestDocumentsCRUD(t *testing.T) {
 		t.Fatalf("upsert result %+v", *res)
 	}
 	var eve M
-	if err := users.FindOne(M{"_id": res.UpsertedID}, nil, &eve); err != nil {
+	if err := users.FindOne(M{"_id": res.UpsertedID}, nil).Decode(&eve); err != nil {
 		t.Fatalf("FindOne by the upserted _id %v: %v", res.UpsertedID, err)
 	}
 	if eve["name"] != "eve" || eve["age"] != json.Number("50") {
@@ -132,7 +132,7 @@ func TestDocumentsCRUD(t *testing.T) {
 		t.Fatalf("ReplaceOne result %+v", *res)
 	}
 	var bob M
-	if err := users.FindOne(M{"_id": 2}, nil, &bob); err != nil {
+	if err := users.FindOne(M{"_id": 2}, nil).Decode(&bob); err != nil {
 		t.Fatal(err)
 	}
 	if len(bob) != 2 || bob["name"] != "robert" || bob["_id"] != json.Number("2") {
@@ -166,11 +166,11 @@ func TestCollectionsCreateListDrop(t *testing.T) {
 	if l := list(); l == nil || len(l) != 0 {
 		t.Fatalf("ListCollections on a new database = %#v, want empty and non-nil", l)
 	}
-	if err := db.CreateCollection("b"); err != nil {
+	if err := db.CreateCollection("b", nil); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "CreateCollection of an existing name", db.CreateCollection("b"), ErrInvalidArgument)
-	wantErr(t, "CreateCollection(\"$x\")", db.CreateCollection("$x"), ErrInvalidArgument)
+	wantErr(t, "CreateCollection of an existing name", db.CreateCollection("b", nil), ErrInvalidArgument)
+	wantErr(t, "CreateCollection(\"$x\")", db.CreateCollection("$x", nil), ErrInvalidArgument)
 	if _, err := db.Collection("a").InsertOne(M{"x": 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestDecodeKeepsLargeIntegersExact(t *testing.T) {
 	}
 
 	var m map[string]any
-	if err := c.FindOne(nil, nil, &m); err != nil {
+	if err := c.FindOne(nil, nil).Decode(&m); err != nil {
 		t.Fatal(err)
 	}
 	for field, want := range map[string]int64{"big": big, "max": math.MaxInt64, "min": math.MinInt64} {
@@ -217,7 +217,7 @@ func TestDecodeKeepsLargeIntegersExact(t *testing.T) {
 	}
 
 	var a any
-	if err := c.FindOne(nil, nil, &a); err != nil {
+	if err := c.FindOne(nil, nil).Decode(&a); err != nil {
 		t.Fatal(err)
 	}
 	if got := a.(map[string]any)["big"]; got != json.Number("9007199254740993") {
@@ -230,7 +230,7 @@ func TestDecodeKeepsLargeIntegersExact(t *testing.T) {
 		Min  int64   `json:"min"`
 		Half float64 `json:"half"`
 	}
-	if err := c.FindOne(nil, nil, &s); err != nil {
+	if err := c.FindOne(nil, nil).Decode(&s); err != nil {
 		t.Fatal(err)
 	}
 	if s.Big != big || s.Max != math.MaxInt64 || s.Min != math.MinInt64 || s.Half != 0.5 {
@@ -250,11 +250,11 @@ func TestFindOneNotFound(t *testing.T) {
 	db, _ := openTest(t, nil)
 	c := db.Collection("c")
 	var v M
-	wantErr(t, "FindOne in a missing collection", c.FindOne(nil, nil, &v), ErrNotFound)
+	wantErr(t, "FindOne in a missing collection", c.FindOne(nil, nil).Decode(&v), ErrNotFound)
 	if _, err := c.InsertOne(M{"a": 1}); err != nil {
 		t.Fatal(err)
 	}
-	err := c.FindOne(M{"a": 2}, nil, &v)
+	err := c.FindOne(M{"a": 2}, nil).Decode(&v)
 	wantErr(t, "FindOne with no match", err, ErrNotFound)
 	var e *Error
 	if !errors.As(err, &e) || e.Op != "Collection.FindOne" {
@@ -388,7 +388,7 @@ func TestInsertDuplicateIDIsConstraint(t *testing.T) {
 		t.Fatalf("Count after failed inserts = %d, %v; want 1 (all or nothing)", n, err)
 	}
 	var doc M
-	if err := c.FindOne(M{"_id": "x"}, nil, &doc); err != nil || doc["v"] != json.Number("1") {
+	if err := c.FindOne(M{"_id": "x"}, nil).Decode(&doc); err != nil || doc["v"] != json.Number("1") {
 		t.Fatalf("the first document changed: %v, %v", doc, err)
 	}
 }
@@ -417,7 +417,7 @@ func TestBadOperatorIsInvalidArgument(t *testing.T) {
 	_, err = db.Collection("").InsertOne(M{"a": 1})
 	wantErr(t, "InsertOne into \"\"", err, ErrInvalidArgument)
 	var doc person
-	if err := c.FindOne(M{"_id": 1}, nil, &doc); err != nil || doc.Age != 3 {
+	if err := c.FindOne(M{"_id": 1}, nil).Decode(&doc); err != nil || doc.Age != 3 {
 		t.Fatalf("document after failed updates: %+v, %v", doc, err)
 	}
 }
@@ -541,7 +541,7 @@ func TestDateAndBinaryRoundTrip(t *testing.T) {
 		t.Fatalf("Count(at >= at-1h) = %d, %v; want 1", n, err)
 	}
 	var out event
-	if err := c.FindOne(M{"_id": "e1"}, nil, &out); err != nil {
+	if err := c.FindOne(M{"_id": "e1"}, nil).Decode(&out); err != nil {
 		t.Fatal(err)
 	}
 	if want := at.Truncate(time.Millisecond); !out.At.Equal(want) {
@@ -551,7 +551,7 @@ func TestDateAndBinaryRoundTrip(t *testing.T) {
 		t.Fatalf("binary came back as %+v", out.Blob)
 	}
 	var m M
-	if err := c.FindOne(M{"_id": "e0"}, nil, &m); err != nil {
+	if err := c.FindOne(M{"_id": "e0"}, nil).Decode(&m); err != nil {
 		t.Fatal(err)
 	}
 	if d, ok := m["at"].(map[string]any); !ok || d["$date"] != "2026-11-19T15:17:05.123Z" {

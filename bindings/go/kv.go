@@ -59,7 +59,11 @@ func (db *DB) put(op string, key, value []byte, ttlMS int64) error {
 // ErrNotFound when the key is absent or expired. An empty value is returned
 // as a non-nil empty slice.
 func (db *DB) Get(key []byte) ([]byte, error) {
-	h, err := db.handle("Get")
+	return db.get("Get", key)
+}
+
+func (db *DB) get(op string, key []byte) ([]byte, error) {
+	h, err := db.handle(op)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +73,7 @@ func (db *DB) Get(key []byte) ([]byte, error) {
 	var msg *C.char
 	rc := C.cairn_get(h, k, kn, &v, &vn, &msg)
 	runtime.KeepAlive(db)
-	if err := statusErr("Get", rc, msg); err != nil {
+	if err := statusErr(op, rc, msg); err != nil {
 		C.cairn_free(unsafe.Pointer(v))
 		return nil, err
 	}
@@ -78,7 +82,11 @@ func (db *DB) Get(key []byte) ([]byte, error) {
 
 // Delete removes key. Deleting an absent key is not an error.
 func (db *DB) Delete(key []byte) error {
-	h, err := db.handle("Delete")
+	return db.delete("Delete", key)
+}
+
+func (db *DB) delete(op string, key []byte) error {
+	h, err := db.handle(op)
 	if err != nil {
 		return err
 	}
@@ -86,7 +94,7 @@ func (db *DB) Delete(key []byte) error {
 	var msg *C.char
 	rc := C.cairn_delete(h, k, kn, &msg)
 	runtime.KeepAlive(db)
-	return statusErr("Delete", rc, msg)
+	return statusErr(op, rc, msg)
 }
 
 // DeleteRange removes every key k with start <= k < end, atomically. Both
@@ -109,13 +117,17 @@ func (db *DB) DeleteRange(start, end []byte) error {
 // absent or expired key (an empty value is a non-nil empty slice). At least
 // one key is required.
 func (db *DB) GetMany(keys [][]byte) ([][]byte, error) {
-	h, err := db.handle("GetMany")
+	return db.getMany("GetMany", keys)
+}
+
+func (db *DB) getMany(op string, keys [][]byte) ([][]byte, error) {
+	h, err := db.handle(op)
 	if err != nil {
 		return nil, err
 	}
 	packed, err := packList(keys)
 	if err != nil {
-		return nil, argErr("GetMany", "%v", err)
+		return nil, argErr(op, "%v", err)
 	}
 	k, kn := bytesArg(packed)
 	var v *C.uint8_t
@@ -124,15 +136,15 @@ func (db *DB) GetMany(keys [][]byte) ([][]byte, error) {
 	rc := C.cairn_get_many(h, k, kn, &v, &vn, &msg)
 	runtime.KeepAlive(db)
 	defer C.cairn_free(unsafe.Pointer(v))
-	if err := statusErr("GetMany", rc, msg); err != nil {
+	if err := statusErr(op, rc, msg); err != nil {
 		return nil, err
 	}
 	values, err := unpackList(cView(unsafe.Pointer(v), vn), true)
 	if err != nil {
-		return nil, internalErr("GetMany", "library result: %v", err)
+		return nil, internalErr(op, "library result: %v", err)
 	}
 	if len(values) != len(keys) {
-		return nil, internalErr("GetMany", "library returned %d values for %d keys", len(values), len(keys))
+		return nil, internalErr(op, "library returned %d values for %d keys", len(values), len(keys))
 	}
 	return values, nil
 }

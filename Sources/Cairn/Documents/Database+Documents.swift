@@ -1,102 +1,77 @@
-/// The document layer's operations on a database: collections of JSON
-/// documents queried with MongoDB's language. Every write (a document with
-/// its catalog entry, an update_many) is one write batch, so it is atomic
-/// and crash-consistent. Read-check-write sequences (the duplicate-_id check
-/// of an insert, the read of an update) run under `documentLock`, so
-/// concurrent writers in this process cannot interleave them.
-///
-/// Still to come (issue 4): secondary indexes and the planner, JSON Schema
-/// validation, transactions, aggregation, $regex, and the C ABI.
-extension Database {
-    // MARK: Catalog
+/// Something document operations run against: the database (each operation
+/// its own transaction) or an explicit transaction (operations join it).
+/// The operations themselves live in Transaction+Documents.swift; this
+/// layer parses the JSON arguments once and hands the work to a
+/// transaction.
+public protocol DocumentStore: AnyObject {
+    /// Runs `body` in a transaction: for a database, a new one (committed
+    /// when `writing`); for a transaction, itself.
+    func withTransaction<T>(writing: Bool, _ body: (Transaction) throws -> T) throws -> T
+}
 
-    func collectionInfo(_ name: String) throws -> CollectionInfo? {
-        try CollectionInfo.validate(name: name)
-        let view = try engine.readView()
-        var info: CollectionInfo?
-        let key = CollectionInfo.catalogKey(name)
-        _ = try key.withUnsafeBytes { k in
-            try engine.withValue(forKey: k, now: currentTimeMillis(), in: view) { raw in
-                let entry = DocumentValue(raw)
-                guard case .int(let id)? = try entry.field("id")?.kind(), let options = try entry.field("options") else {
-                    throw CairnError.corruption("catalog entry of collection '\(name)' is damaged")
+extension Database: DocumentStore {
+    /// Single operations run one at a time under `documentLock`, each as a
+    /// transaction committed at its end. Reads need no lock: they take a
+    /// snapshot. A write that conflicts with an explicit transaction
+    /// committed meanwhile is simply run again on a fresh snapshot.
+    public func withTransaction<T>(writing: Bool, _ body: (Transaction) throws -> T) throws -> T {
+        guard writing else { return try body(try Transaction(database: self, readOnly: true, explicit: false)) }
+        return try documentLock.withLock {
+            var attempt = 0
+            while true {
+                let transaction = try Transaction(database: self, readOnly: false, explicit: false)
+                let result = try body(transaction)
+                do {
+                    try transaction.commit()
+                    return result
+                } catch let error as CairnError where error.code == .conflict && attempt < 100 {
+                    attempt += 1
                 }
-                info = CollectionInfo(name: name, id: UInt32(truncatingIfNeeded: id), options: try MutableValue(options))
             }
         }
-        return info
     }
 
-    /// Adds the catalog entry for a new collection to `batch`.
-    private func newCollection(_ name: String, options: MutableValue, in batch: inout WriteBatch) throws -> CollectionInfo {
-        let view = try engine.readView()
-        var next: UInt32 = 1
-        _ = try CollectionInfo.nextIDKey.withUnsafeBytes { k in
-            try engine.withValue(forKey: k, now: 0, in: view) { raw in
-                guard raw.count == 4 else { throw CairnError.corruption("catalog: damaged collection counter") }
-                next = UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self))
-            }
-        }
-        let info = CollectionInfo(name: name, id: next, options: options)
-        let entry = MutableValue.object([("id", .int(Int64(next))), ("options", options)]).encoded()
-        var counter: [UInt8] = []
-        counter.appendUInt32BE(next + 1)
-        CollectionInfo.catalogKey(name).withUnsafeBytes { k in entry.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-        CollectionInfo.nextIDKey.withUnsafeBytes { k in counter.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-        return info
+    /// Begins an explicit transaction at a snapshot taken now.
+    public func beginTransaction(readOnly: Bool = false) throws -> Transaction {
+        guard !isClosed else { throw CairnError.closed }
+        return try Transaction(database: self, readOnly: readOnly, explicit: true)
     }
+}
 
-    /// Creates a collection. Options: `{}` for now (a schema and a primary
-    /// key field come with issue 4's later steps). An existing name is
-    /// INVALID_ARGUMENT.
+extension Transaction: DocumentStore {
+    public func withTransaction<T>(writing: Bool, _ body: (Transaction) throws -> T) throws -> T {
+        try runOperation { try body(self) }
+    }
+}
+
+extension DocumentStore {
+    // MARK: Collections
+
+    /// Creates a collection with options `{"schema": ..., "primary_key":
+    /// ...}`. An existing name is INVALID_ARGUMENT.
     public func createCollection(_ name: String, optionsJSON: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) throws {
-        try documentLock.withLock {
-            guard try collectionInfo(name) == nil else { throw CairnError.invalidArgument("collection '\(name)' already exists") }
-            var options = MutableValue.object([])
-            if optionsJSON.count > 0 {
-                let binary = try DocumentBuilder.document(fromJSON: optionsJSON, what: "collection options")
-                options = try binary.withUnsafeBytes { try MutableValue(DocumentValue($0)) }
-            }
-            if case .object(let members) = options, let unknown = members.first {
-                throw CairnError.invalidArgument("collection options.\(unknown.key): unknown option")
-            }
-            var batch = WriteBatch()
-            _ = try newCollection(name, options: options, in: &batch)
-            try engine.write(batch)
+        try CollectionInfo.validate(name: name)
+        var options = MutableValue.object([])
+        if optionsJSON.count > 0 {
+            let binary = try DocumentBuilder.document(fromJSON: optionsJSON, what: "collection options")
+            options = try binary.withUnsafeBytes { try MutableValue(DocumentValue($0)) }
         }
+        try withTransaction(writing: true) { try $0.createCollection(name, options: options) }
     }
 
     /// The names of all collections, sorted.
     public func collectionNames() throws -> [String] {
-        let lower: [UInt8] = [Namespace.catalog.rawValue, 1]
-        let upper = Namespace.catalog.upperBound
-        let iterator = try lower.withUnsafeBytes { l in try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: false) } }
-        var names: [String] = []
-        while try iterator.iterator.next() { names.append(String(decoding: iterator.iterator.key[1...], as: UTF8.self)) }
-        return names
-    }
-
-    /// Drops a collection and all its documents (one range tombstone).
-    /// Dropping a missing collection is not an error.
-    public func dropCollection(_ name: String) throws {
-        try documentLock.withLock {
-            guard let info = try collectionInfo(name) else { return }
-            var batch = WriteBatch()
-            let (lower, upper) = info.documentRange
-            lower.withUnsafeBytes { l in upper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
-            CollectionInfo.catalogKey(name).withUnsafeBytes { batch.delete($0) }
-            try engine.write(batch)
-        }
+        try withTransaction(writing: false) { try $0.collectionNames() }
     }
 
     // MARK: Writes
 
-    /// Inserts one document (JSON text) and returns its `_id` as JSON. A
-    /// missing `_id` is generated; a duplicate one is CONSTRAINT. The
+    /// Inserts one document (JSON text) and returns its primary key as
+    /// JSON. A missing `_id` is generated; a duplicate is CONSTRAINT. The
     /// collection is created on first insert.
     @discardableResult
     public func insertOne(into collection: String, json: UnsafeRawBufferPointer) throws -> String {
-        try insertMany(into: collection, documents: [Array(json)], ordered: true).first!
+        try insertMany(into: collection, documents: [Array(json)]).first!
     }
 
     /// Inserts the documents of a JSON array atomically. Each document is
@@ -122,12 +97,13 @@ extension Database {
             }
         }
         guard !binaries.isEmpty else { throw CairnError.invalidArgument("documents: the array is empty") }
-        return try documentLock.withLock { try insertLocked(into: collection, binaries: binaries) }
+        try CollectionInfo.validate(name: collection)
+        return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: binaries) }
     }
 
-    /// Inserts documents atomically: all of them or, on the first error,
-    /// none. Returns their `_id`s as JSON.
-    public func insertMany(into collection: String, documents: [[UInt8]], ordered: Bool = true) throws -> [String] {
+    /// Inserts documents (each JSON text) atomically: all of them or, on
+    /// the first error, none. Returns their primary keys as JSON.
+    public func insertMany(into collection: String, documents: [[UInt8]]) throws -> [String] {
         var binaries: [[UInt8]] = []
         for (index, text) in documents.enumerated() {
             let what = documents.count == 1 ? "document" : "document \(index)"
@@ -135,48 +111,142 @@ extension Database {
             try binary.withUnsafeBytes { try FieldNames.validate(DocumentValue($0), path: what) }
             binaries.append(binary)
         }
-        return try documentLock.withLock { try insertLocked(into: collection, binaries: binaries) }
+        try CollectionInfo.validate(name: collection)
+        return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: binaries) }
     }
 
-    /// Inserts validated binary documents as one batch, giving each a
-    /// generated `_id` when it has none. REQUIRES: documentLock held.
-    private func insertLocked(into collection: String, binaries: [[UInt8]]) throws -> [String] {
-        var batch = WriteBatch()
-        let info = try collectionInfo(collection) ?? newCollection(collection, options: .object([]), in: &batch)
-        let view = try engine.readView()
-        var ids: [String] = []
-        var seen = Set<[UInt8]>()
-        for (index, original) in binaries.enumerated() {
-            let what = binaries.count == 1 ? "document" : "document \(index)"
-            var binary = original
-            if try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
-                guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
-                members.insert(("_id", .string(Array(ObjectID.next().utf8))), at: 0)
-                binary = MutableValue.object(members).encoded()
-            }
-            guard binary.count <= DocumentLimits.maxDocumentBytes else {
-                throw CairnError.invalidArgument("\(what) is over \(DocumentLimits.maxDocumentBytes) bytes")
-            }
-            let (key, idJSON) = try binary.withUnsafeBytes { raw -> ([UInt8], String) in
-                let id = try DocumentValue(raw).field("_id")!
-                guard id.tag != .array else { throw CairnError.invalidArgument("\(what): _id may not be an array") }
-                return (try info.documentKey(for: id), try id.json())
-            }
-            let exists = try key.withUnsafeBytes { k in try engine.withValue(forKey: k, now: 0, in: view) { _ in } }
-            guard !exists, seen.insert(key).inserted else {
-                throw CairnError(.constraint, "duplicate _id \(idJSON) in collection '\(collection)'")
-            }
-            key.withUnsafeBytes { k in binary.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-            ids.append(idJSON)
+    /// The options of an update: `{"upsert": true}`; any other key is
+    /// INVALID_ARGUMENT naming it. Empty input means no upsert.
+    public static func upsertOption(json: UnsafeRawBufferPointer) throws -> Bool {
+        try Database.upsertOption(json: json)
+    }
+
+    public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
+                       many: Bool, upsert: Bool = false) throws -> (matched: Int, modified: Int, upsertedID: String?) {
+        try update(collection: collection, filterJSON: filterJSON, updateJSON: updateJSON, mode: many ? .many : .oneAnyForm, upsert: upsert)
+    }
+
+    /// Applies an update to the first (or every) match; with `upsert` and no
+    /// match, inserts one built from the filter's equality fields and the
+    /// update. A failure on any document changes none.
+    public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
+                       mode: UpdateMode, upsert: Bool) throws -> (matched: Int, modified: Int, upsertedID: String?) {
+        let filter = try Filter.parse(json: filterJSON)
+        let update = try Update.parse(json: updateJSON)
+        try Database.check(update, mode: mode)
+        try CollectionInfo.validate(name: collection)
+        let result = try withTransaction(writing: true) {
+            try $0.updateDocuments(in: collection, filter: filter, update: update, many: mode == .many, upsert: upsert)
         }
-        try engine.write(batch)
-        return ids
+        return (result.matched, result.modified, result.upsertedID)
     }
 
-    /// Applies `update` to the first (or every) document matching `filter`;
-    /// with `upsert` and no match, inserts one built from the filter's
-    /// equality fields and the update. Everything is one write batch: a
-    /// failure on any document changes none.
+    /// Finds the first match (in `options.sort` order), applies the update
+    /// operators and returns the document before or after it as JSON; nil
+    /// when nothing matched and nothing was upserted. Options: sort,
+    /// projection, upsert, return_document ("before" or "after").
+    public func findOneAndUpdate(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
+                                 optionsJSON: UnsafeRawBufferPointer) throws -> (found: Bool, json: String?) {
+        let filter = try Filter.parse(json: filterJSON)
+        let update = try Update.parse(json: updateJSON)
+        try Database.check(update, mode: .one)
+        let options = try FindAndModifyOptions.parse(json: optionsJSON)
+        try CollectionInfo.validate(name: collection)
+        let result = try withTransaction(writing: true) {
+            try $0.updateDocuments(in: collection, filter: filter, update: update, many: false, upsert: options.upsert, sort: options.sort)
+        }
+        guard result.matched > 0 || result.upsertedID != nil else { return (false, nil) }
+        guard let chosen = options.returnAfter ? result.after : result.before else { return (true, nil) }
+        var projected = chosen
+        if let projection = options.projection {
+            projected = try chosen.withUnsafeBytes { try projection.apply(to: try MutableValue(DocumentValue($0))).encoded() }
+        }
+        return (true, try projected.withUnsafeBytes { try DocumentValue($0).json() })
+    }
+
+    /// Deletes the first (or every) document matching `filter`; returns how many.
+    public func delete(collection: String, filterJSON: UnsafeRawBufferPointer, many: Bool) throws -> Int {
+        let filter = try Filter.parse(json: filterJSON)
+        try CollectionInfo.validate(name: collection)
+        return try withTransaction(writing: true) { try $0.deleteDocuments(in: collection, filter: filter, many: many) }
+    }
+
+    // MARK: Reads
+
+    /// A cursor over the documents matching `filter` (JSON; empty matches
+    /// all), with find options (sort, skip, limit, projection).
+    public func find(collection: String, filterJSON: UnsafeRawBufferPointer,
+                     optionsJSON: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) throws -> DocumentCursor {
+        let filter = try Filter.parse(json: filterJSON)
+        let options = try FindOptions.parse(json: optionsJSON)
+        try CollectionInfo.validate(name: collection)
+        return try withTransaction(writing: false) { try $0.openFind(in: collection, filter: filter, options: options) }
+    }
+
+    /// The first document find would return, as JSON; nil when none.
+    public func findOne(collection: String, filterJSON: UnsafeRawBufferPointer,
+                        optionsJSON: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) throws -> String? {
+        let filter = try Filter.parse(json: filterJSON)
+        let options = try FindOptions.parse(json: optionsJSON)
+        try CollectionInfo.validate(name: collection)
+        let found = try withTransaction(writing: false) { try $0.findFirst(in: collection, filter: filter, options: options) }
+        return found.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The document whose primary key equals the JSON value `idJSON`; nil when none.
+    public func findByID(collection: String, idJSON: UnsafeRawBufferPointer) throws -> String? {
+        try CollectionInfo.validate(name: collection)
+        let id = Array(idJSON)
+        let found = try withTransaction(writing: false) { try $0.findByPrimaryKey(in: collection, idJSON: id) }
+        return found.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The number of documents matching `filter`.
+    public func count(collection: String, filterJSON: UnsafeRawBufferPointer) throws -> Int {
+        let filter = try Filter.parse(json: filterJSON)
+        try CollectionInfo.validate(name: collection)
+        return try withTransaction(writing: false) { try $0.countDocuments(in: collection, filter: filter) }
+    }
+
+    /// The distinct values of `field` among the matches, as a JSON array.
+    public func distinct(collection: String, field: String, filterJSON: UnsafeRawBufferPointer) throws -> String {
+        let filter = try Filter.parse(json: filterJSON)
+        try CollectionInfo.validate(name: collection)
+        let json = try withTransaction(writing: false) { try $0.distinctValues(in: collection, field: field, filter: filter) }
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    /// Runs the find and describes its plan and work as JSON.
+    public func explain(collection: String, filterJSON: UnsafeRawBufferPointer, optionsJSON: UnsafeRawBufferPointer) throws -> String {
+        let filter = try Filter.parse(json: filterJSON)
+        let options = try FindOptions.parse(json: optionsJSON)
+        try CollectionInfo.validate(name: collection)
+        let json = try withTransaction(writing: false) { try $0.explainFind(in: collection, filter: filter, options: options) }
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    /// Runs an aggregation pipeline (a JSON array of stages).
+    public func aggregate(collection: String, pipelineJSON: UnsafeRawBufferPointer) throws -> DocumentCursor {
+        let pipeline = try Pipeline.parse(json: pipelineJSON)
+        try CollectionInfo.validate(name: collection)
+        return try withTransaction(writing: false) { try $0.openAggregate(in: collection, pipeline: pipeline) }
+    }
+}
+
+public enum UpdateMode: Sendable {
+    /// update_one: operators, first match.
+    case one
+    /// update_many: operators, every match.
+    case many
+    /// replace_one: a replacement document, first match.
+    case replaceOne
+    /// Either form, first match (the Swift API's convenience).
+    case oneAnyForm
+}
+
+extension Database {
+    public typealias UpdateMode = Cairn.UpdateMode
+
     /// The options of an update: `{"upsert": true}`; any other key is
     /// INVALID_ARGUMENT naming it. Empty input means no upsert.
     public static func upsertOption(json: UnsafeRawBufferPointer) throws -> Bool {
@@ -193,129 +263,50 @@ extension Database {
         return upsert
     }
 
-    public enum UpdateMode: Sendable {
-        /// update_one: operators, first match.
-        case one
-        /// update_many: operators, every match.
-        case many
-        /// replace_one: a replacement document, first match.
-        case replaceOne
-        /// Either form, first match (the Swift API's convenience).
-        case oneAnyForm
-    }
-
-    public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
-                       many: Bool, upsert: Bool = false) throws -> (matched: Int, modified: Int, upsertedID: String?) {
-        try update(collection: collection, filterJSON: filterJSON, updateJSON: updateJSON, mode: many ? .many : .oneAnyForm, upsert: upsert)
-    }
-
-    public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
-                       mode: UpdateMode, upsert: Bool) throws -> (matched: Int, modified: Int, upsertedID: String?) {
-        let filter = try Filter.parse(json: filterJSON)
-        let update = try Update.parse(json: updateJSON)
-        let many = mode == .many
+    /// Operators for update_one/update_many, a replacement for replace_one.
+    static func check(_ update: Update, mode: UpdateMode) throws {
         switch (update.kind, mode) {
         case (.replacement, .one), (.replacement, .many):
-            throw CairnError.invalidArgument("update: \(many ? "update_many" : "update_one") needs update operators; use replace_one to replace a document")
+            throw CairnError.invalidArgument("update: \(mode == .many ? "update_many" : "update_one") needs update operators; use replace_one to replace a document")
         case (.operators, .replaceOne):
             throw CairnError.invalidArgument("replacement: replace_one takes a document without update operators")
         default:
             break
         }
-        return try documentLock.withLock {
-            var batch = WriteBatch()
-            var matched = 0, modified = 0
-            let now = currentTimeMillis()
-            if let info = try collectionInfo(collection) {
-                let (lower, upper) = info.documentRange
-                let iterator = try lower.withUnsafeBytes { l in try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: false) } }
-                while try iterator.iterator.next() {
-                    let document = DocumentValue(iterator.iterator.value)
-                    guard try filter.matches(document) else { continue }
-                    matched += 1
-                    let before = try MutableValue(document)
-                    let after = try update.apply(to: before, now: now).encoded()
-                    if after != Array(iterator.iterator.value) {
-                        try after.withUnsafeBytes { try FieldNames.validate(DocumentValue($0)) }
-                        guard after.count <= DocumentLimits.maxDocumentBytes else {
-                            throw CairnError.invalidArgument("the updated document is over \(DocumentLimits.maxDocumentBytes) bytes")
-                        }
-                        let key = Array(iterator.iterator.key)
-                        key.withUnsafeBytes { k in after.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-                        modified += 1
+    }
+}
+
+/// Options of find_one_and_update.
+struct FindAndModifyOptions {
+    var sort: [(path: [String], direction: Int)] = []
+    var projection: Projection?
+    var upsert = false
+    var returnAfter = false
+
+    static func parse(json: UnsafeRawBufferPointer) throws -> FindAndModifyOptions {
+        var options = FindAndModifyOptions()
+        guard json.count > 0 else { return options }
+        let document = try DocumentBuilder.document(fromJSON: json, what: "options")
+        try document.withUnsafeBytes { raw in
+            for (key, value) in try DocumentValue(raw).members() {
+                switch key {
+                case "sort":
+                    options.sort = try FindOptions.parseSort(value, at: "options.sort")
+                case "projection":
+                    options.projection = try Projection.parse(value)
+                case "upsert":
+                    guard case .bool(let flag) = try value.kind() else { throw CairnError.invalidArgument("options.upsert must be true or false") }
+                    options.upsert = flag
+                case "return_document":
+                    guard case .string(let utf8) = try value.kind(), ["before", "after"].contains(String(decoding: utf8, as: UTF8.self)) else {
+                        throw CairnError.invalidArgument("options.return_document must be \"before\" or \"after\"")
                     }
-                    if !many { break }
+                    options.returnAfter = String(decoding: utf8, as: UTF8.self) == "after"
+                default:
+                    throw CairnError.invalidArgument("options.\(key): unknown option (known: sort, projection, upsert, return_document)")
                 }
             }
-            if matched == 0 && upsert {
-                let seed = try Database.upsertSeed(from: filter)
-                let document = try update.apply(to: seed, now: now).encoded()
-                try document.withUnsafeBytes { try FieldNames.validate(DocumentValue($0)) }
-                return (0, 0, try insertLocked(into: collection, binaries: [document]).first)
-            }
-            try engine.write(batch)
-            return (matched, modified, nil)
         }
-    }
-
-    /// The document an upsert starts from: the filter's top-level equality
-    /// fields (`{"name": "ann", "age": {"$gt": 3}}` gives `{"name": "ann"}`).
-    private static func upsertSeed(from filter: Filter) throws -> MutableValue {
-        var seed = MutableValue.object([])
-        func collect(_ filter: Filter) throws {
-            switch filter {
-            case .all(let parts): for part in parts { try collect(part) }
-            case .field(let path, .equals(let operand)):
-                let value = try operand.withValue { try MutableValue($0) }
-                try MutableValue.modify(&seed, path: path[...], create: true, at: "upsert") { $0 = value }
-            default: break
-            }
-        }
-        try collect(filter)
-        return seed
-    }
-
-    /// Deletes the first (or every) document matching `filter`; returns how many.
-    public func delete(collection: String, filterJSON: UnsafeRawBufferPointer, many: Bool) throws -> Int {
-        let filter = try Filter.parse(json: filterJSON)
-        return try documentLock.withLock {
-            guard let info = try collectionInfo(collection) else { return 0 }
-            var batch = WriteBatch()
-            var deleted = 0
-            let (lower, upper) = info.documentRange
-            let iterator = try lower.withUnsafeBytes { l in try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: false) } }
-            while try iterator.iterator.next() {
-                guard try filter.matches(DocumentValue(iterator.iterator.value)) else { continue }
-                Array(iterator.iterator.key).withUnsafeBytes { batch.delete($0) }
-                deleted += 1
-                if !many { break }
-            }
-            try engine.write(batch)
-            return deleted
-        }
-    }
-
-    // MARK: Reads
-
-    /// A cursor over the documents matching `filter` (JSON; empty matches
-    /// all), with find options (sort, skip, limit, projection).
-    public func find(collection: String, filterJSON: UnsafeRawBufferPointer,
-                     optionsJSON: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) throws -> DocumentCursor {
-        let filter = try Filter.parse(json: filterJSON)
-        let options = try FindOptions.parse(json: optionsJSON)
-        return try DocumentCursor(database: self, collection: try collectionInfo(collection), filter: filter, options: options)
-    }
-
-    /// The number of documents matching `filter`.
-    public func count(collection: String, filterJSON: UnsafeRawBufferPointer) throws -> Int {
-        let filter = try Filter.parse(json: filterJSON)
-        guard let info = try collectionInfo(collection) else { return 0 }
-        let (lower, upper) = info.documentRange
-        let iterator = try lower.withUnsafeBytes { l in try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: false) } }
-        var count = 0
-        while try iterator.iterator.next() {
-            if try filter.matches(DocumentValue(iterator.iterator.value)) { count += 1 }
-        }
-        return count
+        return options
     }
 }

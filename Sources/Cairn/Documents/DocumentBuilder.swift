@@ -157,4 +157,14 @@ extension DocumentBuilder {
         }
         return builder.bytes
     }
+
+    /// Parses any JSON value (not only an object) into its binary form.
+    static func value(fromJSON text: UnsafeRawBufferPointer, what: String) throws -> [UInt8] {
+        guard text.count <= DocumentLimits.maxDocumentBytes else {
+            throw CairnError.invalidArgument("\(what) is \(text.count) bytes; the limit is \(DocumentLimits.maxDocumentBytes)")
+        }
+        var builder = DocumentBuilder(reservingCapacity: text.count)
+        try JSONParser.parse(text, what: what, into: &builder)
+        return builder.bytes
+    }
 }

@@ -14,14 +14,7 @@ struct FindOptions {
             for (key, value) in try DocumentValue(raw).members() {
                 switch key {
                 case "sort":
-                    guard value.tag == .object else { throw CairnError.invalidArgument("find options.sort must be an object") }
-                    for (field, direction) in try value.members() {
-                        guard case .int(let d) = try direction.kind(), d == 1 || d == -1 else {
-                            throw CairnError.invalidArgument("find options.sort.\(field) must be 1 or -1")
-                        }
-                        try Filter.validateFieldPath(field, at: "find options.sort.\(field)")
-                        options.sort.append((field.split(separator: ".").map(String.init), Int(d)))
-                    }
+                    options.sort = try parseSort(value, at: "find options.sort")
                 case "skip", "limit":
                     guard case .int(let n) = try value.kind(), n >= 0 else {
                         throw CairnError.invalidArgument("find options.\(key) must be a non-negative integer")
@@ -35,6 +28,20 @@ struct FindOptions {
             }
         }
         return options
+    }
+
+    /// {"age": -1, "name": 1} as paths and directions.
+    static func parseSort(_ value: DocumentValue, at path: String) throws -> [(path: [String], direction: Int)] {
+        guard value.tag == .object else { throw CairnError.invalidArgument("\(path) must be an object") }
+        var sort: [(path: [String], direction: Int)] = []
+        for (field, direction) in try value.members() {
+            guard case .int(let d) = try direction.kind(), d == 1 || d == -1 else {
+                throw CairnError.invalidArgument("\(path).\(field) must be 1 or -1")
+            }
+            try Filter.validateFieldPath(field, at: "\(path).\(field)")
+            sort.append((field.split(separator: ".").map(String.init), Int(d)))
+        }
+        return sort
     }
 
     /// A document's sort key as bytes: for each sort field, the IndexKey of

@@ -66,6 +66,48 @@ extension StorageEngine {
         }
     }
 
+    /// The sequence of the newest version of `key` visible in `view`
+    /// (a value, a deletion or a covering range deletion), or 0.
+    func newestSequence(forKey key: UnsafeRawBufferPointer, in view: ReadView) throws -> UInt64 {
+        let snapshot = view.sequence
+        let rangeDeleted: UInt64 = view.rangeTombstones.isEmpty ? 0 : RangeTombstoneSet(view.rangeTombstones, visibleAt: snapshot).newestCovering(key)
+        var index = -1
+        while index < view.immutables.count {
+            let table = index < 0 ? view.memtable : view.immutables[index]
+            index += 1
+            if let node = table.seek(key: key, sequence: snapshot), node.compareKey(key) == 0 {
+                return max(node.sequence, rangeDeleted)
+            }
+        }
+        let hash = Hash64.hash(key)
+        return try withUnsafeTemporaryAllocation(byteCount: key.count + InternalKey.trailerSize, alignment: 8) { buffer in
+            if key.count > 0 { buffer.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: key.count) }
+            buffer.storeBytes(of: (snapshot << 8 | 0xFF).littleEndian, toByteOffset: key.count, as: UInt64.self)
+            let lookupKey = UnsafeRawBufferPointer(buffer)
+            let levels = view.version.levels
+            for level in 0..<Version.levelCount where !levels[level].isEmpty {
+                if level == 0 {
+                    for file in levels[0] where file.contains(key) {
+                        if let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
+                            return max(entry.sequence, rangeDeleted)
+                        }
+                    }
+                } else if let file = view.version.file(at: level, containing: key),
+                          let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
+                    return max(entry.sequence, rangeDeleted)
+                }
+            }
+            return rangeDeleted
+        }
+    }
+
+    /// Registers `view`'s snapshot so compactions keep what it sees, until
+    /// the returned pin dies.
+    func pin(_ view: ReadView) -> SnapshotPin {
+        stateLock.withLock { snapshots[view.sequence, default: 0] += 1 }
+        return SnapshotPin(engine: self, sequence: view.sequence)
+    }
+
     private func deliver(_ entry: TableEntry, rangeDeleted: UInt64, now: Int64,
                          _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         guard entry.sequence > rangeDeleted, !entry.isTombstone else { return false }
@@ -77,7 +119,12 @@ extension StorageEngine {
     /// An iterator over [lower, upper) at a snapshot taken now. The snapshot
     /// is registered so that compactions keep every version it can see.
     func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool) throws -> EngineIterator {
-        let view = try readView()
+        try makeIterator(lower: lower, upper: upper, reverse: reverse, view: try readView())
+    }
+
+    /// An iterator over [lower, upper) at the snapshot of `view`.
+    func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool, view: ReadView) throws -> EngineIterator {
+        guard !isClosed else { throw CairnError.closed }
         stateLock.withLock { snapshots[view.sequence, default: 0] += 1 }
         EngineStats.bump(stats.iterators)
         let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: currentTimeMillis())
@@ -107,6 +154,19 @@ final class EngineIterator {
         self.engine = engine
         self.sequence = sequence
         self.iterator = iterator
+    }
+
+    deinit { engine.releaseSnapshot(sequence) }
+}
+
+/// A registered snapshot, released when the pin dies (a transaction's).
+final class SnapshotPin {
+    let engine: StorageEngine
+    let sequence: UInt64
+
+    init(engine: StorageEngine, sequence: UInt64) {
+        self.engine = engine
+        self.sequence = sequence
     }
 
     deinit { engine.releaseSnapshot(sequence) }

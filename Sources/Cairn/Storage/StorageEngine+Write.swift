@@ -18,6 +18,7 @@ extension StorageEngine {
     /// Runs as the group-commit leader: one log record for the whole group.
     private func commit(_ group: [WriteQueue.Pending]) throws {
         guard !isClosed else { throw CairnError.closed }
+        if let check = group[0].batch!.conflictCheck { try verifyNoConflict(check) }
         let table = try makeRoomForWrite()
         let first = nextSequence
         let count = group.reduce(0) { $0 + $1.batch!.count }
@@ -44,10 +45,26 @@ extension StorageEngine {
         precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
         nextSequence = first + UInt64(count)
         stateLock.withLock { visibleSequence = last }
+        if group[0].batch!.conflictCheck?.explicit == true { lastTransactionCommit = last }
         EngineStats.bump(stats.writes, by: UInt64(group.count))
         EngineStats.bump(stats.writeGroups)
         EngineStats.bump(stats.bytesWritten, by: UInt64(group.reduce(0) { $0 + $1.batch!.payloadBytes }))
         EngineStats.bump(stats.walBytesWritten, by: UInt64(payloadBuffer.count + RecordFormat.headerSize))
+    }
+
+    /// Fails with CONFLICT when a key of `check` has a version newer than
+    /// the transaction's snapshot. REQUIRES: the caller is the group-commit
+    /// leader, so the check and the commit see the same state.
+    private func verifyNoConflict(_ check: ConflictCheck) throws {
+        if !check.explicit && lastTransactionCommit <= check.snapshot { return }
+        let view = try readView()
+        for key in check.keys {
+            let newest = try key.withUnsafeBytes { try newestSequence(forKey: $0, in: view) }
+            if newest > check.snapshot {
+                EngineStats.bump(stats.transactionConflicts)
+                throw CairnError(.conflict, "a concurrent transaction changed the same data first; retry the transaction")
+            }
+        }
     }
 
     /// Makes sure the memtable has room and returns it: slows writes down

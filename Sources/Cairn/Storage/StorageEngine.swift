@@ -66,6 +66,9 @@ final class StorageEngine: @unchecked Sendable {
     var immutables: [(table: MemTable, logNumber: UInt64)] = []
     var version = Version.empty
     var visibleSequence: UInt64 = 0
+    /// The sequence of the last commit of an explicit transaction (written
+    /// by the group-commit leader only).
+    var lastTransactionCommit: UInt64 = 0
     var nextFileNumber: UInt64 = 1
     /// Sequences of open iterators: compaction keeps what they can see.
     var snapshots: [UInt64: Int] = [:]

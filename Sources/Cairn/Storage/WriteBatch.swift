@@ -29,6 +29,9 @@ public struct WriteBatch: Sendable {
 
     private(set) var encoded: [UInt8] = []
     public private(set) var count: Int = 0
+    /// Set by transactions: the commit fails with CONFLICT when another
+    /// write changed one of these keys after the transaction's snapshot.
+    var conflictCheck: ConflictCheck?
     /// Bytes of keys and values, for statistics.
     private(set) var payloadBytes: Int = 0
 
@@ -98,6 +101,7 @@ public struct WriteBatch: Sendable {
     }
 
     public mutating func clear() {
+        conflictCheck = nil
         encoded.removeAll(keepingCapacity: true)
         expirySlots.removeAll(keepingCapacity: true)
         count = 0
@@ -172,4 +176,17 @@ enum WriteBatchDecoder {
         guard reader.isAtEnd else { throw CairnError.corruption("\(what): \(reader.remaining) stray bytes after the operations") }
         return (first, Int(count))
     }
+}
+
+/// What a transaction's commit must verify under the write queue's
+/// leadership, where no other write can slip in between check and commit.
+struct ConflictCheck: Sendable {
+    /// The sequence the transaction read at.
+    let snapshot: UInt64
+    /// Engine keys written by the transaction, and the catalog keys it read.
+    let keys: [[UInt8]]
+    /// False for the single operations of the document layer: they run one
+    /// at a time under the database's document lock, so only an explicit
+    /// transaction committed since their snapshot can conflict with them.
+    let explicit: Bool
 }

@@ -48,10 +48,13 @@ final class WriteQueue: @unchecked Sendable {
         }
         // Leader. Gather the batches queued behind, up to an exclusive request.
         var group = [me]
-        if me.exclusive == nil {
+        // A batch with a conflict check commits alone, so that it is checked
+        // against everything committed before it.
+        if me.exclusive == nil && me.batch!.conflictCheck == nil {
             var bytes = me.batch!.encodedSize
             for pending in queue.dropFirst() {
-                guard let batch = pending.batch, bytes + batch.encodedSize <= WriteQueue.maxGroupBytes else { break }
+                guard let batch = pending.batch, batch.conflictCheck == nil,
+                      bytes + batch.encodedSize <= WriteQueue.maxGroupBytes else { break }
                 group.append(pending)
                 bytes += batch.encodedSize
             }

@@ -31,6 +31,13 @@
 ** parsed JSON: numbers by value (1 equals 1.0), objects whatever the order of
 ** their keys, arrays in order.
 **
+** Transaction steps (README, "Transaction steps") keep each transaction's
+** handle under its name for the rest of the case, also after commit or
+** rollback, so that later steps can misuse it. A key-value or document step
+** with "txn" passes that handle (a cairn_db *) instead of the database's;
+** naming a transaction that was never begun fails the case. Every handle is
+** rolled back when the case ends.
+**
 ** The database directory of a case is "db" inside its temporary directory,
 ** so it does not exist until the first open creates it. The "regular_file"
 ** of the open step's "at" is a file beside it.
@@ -232,6 +239,23 @@ typedef struct {
     cairn_db *db;       /* the current handle, kept after close for misuse */
     cairn_db **retired; /* handles replaced by a later open, closed at the end */
     size_t n_retired;
+
+    /*
+    ** Transactions by name (README, "Transaction steps"). A handle stays
+    ** under its name after commit or rollback, so that later steps can
+    ** misuse it; a name begun again retires the old handle. Every handle is
+    ** rolled back at the end of the case (rollback of an ended transaction
+    ** is a no-op).
+    */
+    struct named_txn {
+        char *name;
+        cairn_db *txn;
+    } *txns;
+    size_t n_txns;
+    cairn_db **retired_txns;
+    size_t n_retired_txns;
+
+    cairn_db *h; /* the handle the step passes: db, or the txn it names */
 
     /* The step being run. */
     int expect;          /* the status it must return */
@@ -677,10 +701,25 @@ static int compare_items(runner *r, const char *name, const item *got, long n, c
 /* Steps                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* Closes every handle of the case, including retired ones (close is idempotent). */
+/*
+** Ends every transaction of the case (rollback is idempotent and frees the
+** handle), then closes every database handle, including retired ones
+** (close is idempotent).
+*/
 static void close_all(runner *r)
 {
     size_t i;
+    for (i = 0; i < r->n_txns; i++) {
+        cairn_txn_rollback(r->txns[i].txn);
+        free(r->txns[i].name);
+    }
+    for (i = 0; i < r->n_retired_txns; i++)
+        cairn_txn_rollback(r->retired_txns[i]);
+    free(r->txns);
+    free(r->retired_txns);
+    r->txns = NULL;
+    r->retired_txns = NULL;
+    r->n_txns = r->n_retired_txns = 0;
     for (i = 0; i < r->n_retired; i++)
         cairn_close(r->retired[i], NULL);
     free(r->retired);
@@ -758,7 +797,7 @@ static int op_put(runner *r, const cJSON *step)
         get_string(r, step, "value", 1, &value, NULL) < 0 ||
         get_int(r, step, "ttl_ms", 0, 0, &ttl, NULL) < 0)
         return -1;
-    track(r, "cairn_put", cairn_put(r->db, key.p, key.len, value.p, value.len, ttl, &r->err));
+    track(r, "cairn_put", cairn_put(r->h, key.p, key.len, value.p, value.len, ttl, &r->err));
     return check_status(r) < 0 ? -1 : 0;
 }
 
@@ -774,7 +813,7 @@ static int op_get(runner *r, const cJSON *step)
     if (have_want && r->expect != CAIRN_OK)
         return fail(r, "\"expect_value\" requires the status OK, but \"expect\" is %s",
                     status_text(r->expect));
-    track(r, "cairn_get", cairn_get(r->db, key.p, key.len, &value, &value_len, &r->err));
+    track(r, "cairn_get", cairn_get(r->h, key.p, key.len, &value, &value_len, &r->err));
     checked = check_status(r);
     if (checked > 0 && have_want) {
         got.p = value;
@@ -802,7 +841,7 @@ static int op_delete(runner *r, const cJSON *step)
     bytes key;
     if (get_string(r, step, "key", 1, &key, NULL) < 0)
         return -1;
-    track(r, "cairn_delete", cairn_delete(r->db, key.p, key.len, &r->err));
+    track(r, "cairn_delete", cairn_delete(r->h, key.p, key.len, &r->err));
     return check_status(r) < 0 ? -1 : 0;
 }
 
@@ -813,7 +852,7 @@ static int op_delete_range(runner *r, const cJSON *step)
         get_string(r, step, "end", 1, &end, NULL) < 0)
         return -1;
     track(r, "cairn_delete_range",
-          cairn_delete_range(r->db, start.p, start.len, end.p, end.len, &r->err));
+          cairn_delete_range(r->h, start.p, start.len, end.p, end.len, &r->err));
     return check_status(r) < 0 ? -1 : 0;
 }
 
@@ -828,7 +867,7 @@ static int op_get_many(runner *r, const cJSON *step)
         return -1;
     packed = pack(r, keys, &packed_len);
     track(r, "cairn_get_many",
-          cairn_get_many(r->db, packed, packed_len, &values, &values_len, &r->err));
+          cairn_get_many(r->h, packed, packed_len, &values, &values_len, &r->err));
     checked = check_status(r);
     if (checked > 0 && want != NULL) {
         item *items = NULL;
@@ -906,7 +945,7 @@ static int op_batch(runner *r, const cJSON *step)
                       cairn_batch_delete_range(batch, b->a.p, b->a.len, b->b.p, b->b.len, &r->err));
         }
         if (r->status == CAIRN_OK) {
-            track(r, "cairn_write", cairn_write(r->db, batch, &r->err));
+            track(r, "cairn_write", cairn_write(r->h, batch, &r->err));
         }
     }
     track(r, "cairn_batch_free", cairn_batch_free(batch));
@@ -941,11 +980,11 @@ static int op_scan(runner *r, const cJSON *step)
 
     if (have_prefix)
         track(r, "cairn_iter_open_prefix",
-              cairn_iter_open_prefix(r->db, prefix.p, prefix.len,
+              cairn_iter_open_prefix(r->h, prefix.p, prefix.len,
                                      reverse ? CAIRN_ITER_REVERSE : 0, &it, &r->err));
     else
         track(r, "cairn_iter_open",
-              cairn_iter_open(r->db, start.p, start.len, end.p, end.len,
+              cairn_iter_open(r->h, start.p, start.len, end.p, end.len,
                               reverse ? CAIRN_ITER_REVERSE : 0, &it, &r->err));
     if (r->status == CAIRN_OK && have_seek) {
         track(r, "cairn_iter_seek", cairn_iter_seek(it, seek.p, seek.len, &r->err));
@@ -1048,7 +1087,7 @@ static int op_keys(runner *r, const cJSON *step)
         get_array(r, step, "expect_keys", 0, cJSON_IsString, "strings", &want) < 0)
         return -1;
     track(r, "cairn_keys",
-          cairn_keys(r->db, (const char *)options.p, options.len, &keys, &keys_len, &count, &r->err));
+          cairn_keys(r->h, (const char *)options.p, options.len, &keys, &keys_len, &count, &r->err));
     checked = check_status(r);
     if (checked > 0 && want != NULL) {
         item *items = NULL;
@@ -1073,7 +1112,7 @@ static int op_stats(runner *r, const cJSON *step)
     int checked;
     if (get_array(r, step, "expect_fields", 0, cJSON_IsString, "strings", &want) < 0)
         return -1;
-    track(r, "cairn_stats", cairn_stats(r->db, &json, &json_len, &r->err));
+    track(r, "cairn_stats", cairn_stats(r->h, &json, &json_len, &r->err));
     checked = check_status(r);
     if (checked > 0) {
         cJSON *stats = NULL;
@@ -1139,7 +1178,7 @@ static int op_sleep(runner *r, const cJSON *step)
 static int op_flush(runner *r, const cJSON *step)
 {
     (void)step;
-    track(r, "cairn_flush", cairn_flush(r->db, &r->err));
+    track(r, "cairn_flush", cairn_flush(r->h, &r->err));
     return check_status(r) < 0 ? -1 : 0;
 }
 
@@ -1151,7 +1190,7 @@ static int op_compact_range(runner *r, const cJSON *step)
         get_string(r, step, "end", 0, &end, &have_end) < 0)
         return -1;
     track(r, "cairn_compact_range",
-          cairn_compact_range(r->db, have_start ? start.p : NULL, have_start ? start.len : 0,
+          cairn_compact_range(r->h, have_start ? start.p : NULL, have_start ? start.len : 0,
                               have_end ? end.p : NULL, have_end ? end.len : 0, &r->err));
     return check_status(r) < 0 ? -1 : 0;
 }
@@ -1313,7 +1352,7 @@ static int op_create_collection(runner *r, const cJSON *step)
         get_json(r, step, "options", NULL, 0, &options) < 0)
         return -1;
     track(r, "cairn_collection_create",
-          cairn_collection_create(r->db, TEXT(name), TEXT(options), &r->err));
+          cairn_collection_create(r->h, TEXT(name), TEXT(options), &r->err));
     return check_status(r) < 0 ? -1 : 0;
 }
 
@@ -1322,7 +1361,7 @@ static int op_drop_collection(runner *r, const cJSON *step)
     bytes name;
     if (get_string(r, step, "name", 1, &name, NULL) < 0)
         return -1;
-    track(r, "cairn_collection_drop", cairn_collection_drop(r->db, TEXT(name), &r->err));
+    track(r, "cairn_collection_drop", cairn_collection_drop(r->h, TEXT(name), &r->err));
     return check_status(r) < 0 ? -1 : 0;
 }
 
@@ -1336,7 +1375,7 @@ static int op_list_collections(runner *r, const cJSON *step)
     if (get_array(r, step, "expect_names", 0, cJSON_IsString, "strings", &want) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
-    track(r, "cairn_collection_list", cairn_collection_list(r->db, &json, &json_len, &r->err));
+    track(r, "cairn_collection_list", cairn_collection_list(r->h, &json, &json_len, &r->err));
     checked = check_status(r);
     if (checked > 0) {
         got = parse_returned(r, "cairn_collection_list", "*json", json, json_len, 1);
@@ -1374,7 +1413,7 @@ static int op_insert_one(runner *r, const cJSON *step)
         results_need_ok(r, step) < 0)
         return -1;
     track(r, "cairn_insert_one",
-          cairn_insert_one(r->db, TEXT(collection), TEXT(document), &id, &id_len, &r->err));
+          cairn_insert_one(r->h, TEXT(collection), TEXT(document), &id, &id_len, &r->err));
     checked = check_status(r);
     if (checked > 0) {
         got = parse_returned(r, "cairn_insert_one", "*id_json", id, id_len, 0);
@@ -1401,7 +1440,7 @@ static int op_insert_many(runner *r, const cJSON *step)
         return -1;
     documents = json_text(r, list);
     track(r, "cairn_insert_many",
-          cairn_insert_many(r->db, TEXT(collection), TEXT(documents), &ids, &ids_len, &r->err));
+          cairn_insert_many(r->h, TEXT(collection), TEXT(documents), &ids, &ids_len, &r->err));
     checked = check_status(r);
     if (checked > 0) {
         got = parse_returned(r, "cairn_insert_many", "*ids_json", ids, ids_len, 0);
@@ -1418,6 +1457,54 @@ static int op_insert_many(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+static cJSON *new_array(void)
+{
+    cJSON *a = cJSON_CreateArray();
+    if (a == NULL) {
+        fprintf(stderr, "cairn-conformance-c: out of memory\n");
+        exit(2);
+    }
+    return a;
+}
+
+/*
+** Reads `cursor` until CAIRN_DONE, appending each document to `got`, then
+** closes it (NULL is allowed). A failing call is tracked; a malformed
+** document fails the step.
+*/
+static void read_cursor(runner *r, cairn_cursor *cursor, cJSON *got)
+{
+    while (cursor != NULL) {
+        const char *doc = NULL;
+        size_t doc_len = 0;
+        cJSON *parsed;
+        int rc = cairn_cursor_next(cursor, &doc, &doc_len, &r->err);
+        if (rc == CAIRN_DONE) {
+            cairn_free(r->err);
+            r->err = NULL;
+            break;
+        }
+        if (!track(r, "cairn_cursor_next", rc))
+            break;
+        if (cJSON_GetArraySize(got) >= MAX_FIND_DOCUMENTS) {
+            fail(r, "the cursor did not end after %d documents", MAX_FIND_DOCUMENTS);
+            break;
+        }
+        /* A borrowed view: parsed before the next call on the cursor. */
+        parsed = parse_returned(r, "cairn_cursor_next", "document", doc, doc_len, 1);
+        if (parsed == NULL)
+            break;
+        if (!cJSON_IsObject(parsed)) {
+            fail(r, "cairn_cursor_next returned %s, not an object", json_str(r, parsed));
+            cJSON_Delete(parsed);
+            break;
+        }
+        cJSON_AddItemToArray(got, parsed);
+    }
+    /* Closed whatever happened; NULL is allowed. */
+    track(r, "cairn_cursor_close", cairn_cursor_close(cursor));
+}
+
 static int op_find(runner *r, const cJSON *step)
 {
     bytes collection, filter, options;
@@ -1431,44 +1518,13 @@ static int op_find(runner *r, const cJSON *step)
         get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
-    got = cJSON_CreateArray();
-    if (got == NULL) {
-        fprintf(stderr, "cairn-conformance-c: out of memory\n");
-        exit(2);
-    }
+    got = new_array();
     if (track(r, "cairn_find",
-              cairn_find(r->db, TEXT(collection), TEXT(filter), TEXT(options), &cursor,
-                         &r->err))) {
-        for (;;) {
-            const char *doc = NULL;
-            size_t doc_len = 0;
-            cJSON *parsed;
-            int rc = cairn_cursor_next(cursor, &doc, &doc_len, &r->err);
-            if (rc == CAIRN_DONE) {
-                cairn_free(r->err);
-                r->err = NULL;
-                break;
-            }
-            if (!track(r, "cairn_cursor_next", rc))
-                break;
-            if (cJSON_GetArraySize(got) >= MAX_FIND_DOCUMENTS) {
-                fail(r, "the cursor did not end after %d documents", MAX_FIND_DOCUMENTS);
-                break;
-            }
-            /* A borrowed view: parsed before the next call on the cursor. */
-            parsed = parse_returned(r, "cairn_cursor_next", "document", doc, doc_len, 1);
-            if (parsed == NULL)
-                break;
-            if (!cJSON_IsObject(parsed)) {
-                fail(r, "cairn_cursor_next returned %s, not an object", json_str(r, parsed));
-                cJSON_Delete(parsed);
-                break;
-            }
-            cJSON_AddItemToArray(got, parsed);
-        }
-    }
-    /* Closed whatever happened; NULL is allowed. */
-    track(r, "cairn_cursor_close", cairn_cursor_close(cursor));
+              cairn_find(r->h, TEXT(collection), TEXT(filter), TEXT(options), &cursor,
+                         &r->err)))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
     checked = r->why.len > 0 ? -1 : check_status(r);
     if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
         checked = -1;
@@ -1487,7 +1543,7 @@ static int op_count(runner *r, const cJSON *step)
         get_count(r, step, "expect_count", &want, &have_want) < 0 || results_need_ok(r, step) < 0)
         return -1;
     track(r, "cairn_count",
-          cairn_count(r->db, TEXT(collection), TEXT(filter), &count, &r->err));
+          cairn_count(r->h, TEXT(collection), TEXT(filter), &count, &r->err));
     checked = check_status(r);
     if (checked > 0 && have_want && count != (uint64_t)want)
         return fail(r, "count: got %llu, want %lld", (unsigned long long)count, (long long)want);
@@ -1517,7 +1573,7 @@ static int run_update(runner *r, const cJSON *step, const char *call, update_cal
         results_need_ok(r, step) < 0)
         return -1;
     track(r, call,
-          fn(r->db, TEXT(collection), TEXT(filter), TEXT(update), TEXT(options), &result,
+          fn(r->h, TEXT(collection), TEXT(filter), TEXT(update), TEXT(options), &result,
              &result_len, &r->err));
     checked = check_status(r);
     if (checked > 0) {
@@ -1577,7 +1633,7 @@ static int run_delete(runner *r, const cJSON *step, const char *call, delete_cal
         get_count(r, step, "expect_deleted", &want, &have_want) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
-    track(r, call, fn(r->db, TEXT(collection), TEXT(filter), &deleted, &r->err));
+    track(r, call, fn(r->h, TEXT(collection), TEXT(filter), &deleted, &r->err));
     checked = check_status(r);
     if (checked > 0 && have_want && deleted != (uint64_t)want)
         return fail(r, "deleted: got %llu, want %lld", (unsigned long long)deleted,
@@ -1595,49 +1651,566 @@ static int op_delete_many(runner *r, const cJSON *step)
     return run_delete(r, step, "cairn_delete_many", cairn_delete_many);
 }
 
-#define MAX_FIELDS 9
+/* ------------------------------------------------------------------------ */
+/* Queries, aggregation and indexes                                          */
+/* ------------------------------------------------------------------------ */
 
-/* Every op, with the fields its steps may carry besides "op" and "expect". */
+static cJSON_bool is_document(const cJSON *v)
+{
+    return cJSON_IsObject(v);
+}
+
+static cJSON_bool is_document_or_null(const cJSON *v)
+{
+    return cJSON_IsObject(v) || cJSON_IsNull(v);
+}
+
+/*
+** An expect_* field holding one JSON value that must pass `ok`: *out is the
+** value or NULL when the field is absent.
+*/
+static int get_value(runner *r, const cJSON *step, const char *name,
+                     cJSON_bool (*ok)(const cJSON *), const char *what, const cJSON **out)
+{
+    const cJSON *v = field(step, name);
+    *out = v;
+    if (v != NULL && ok != NULL && !ok(v))
+        return fail(r, "field \"%s\" must be %s", name, what);
+    return 0;
+}
+
+/*
+** After a call that returned JSON in (json, len): when the step's status is
+** OK, parses it, checks that it passes `shape` (described by `what`) and,
+** when `want` is not NULL, that it equals `want`. Returns the result of
+** check_status() (or -1 after fail()), and frees `json`.
+*/
+static int check_returned(runner *r, const char *call, char *json, size_t len,
+                          cJSON_bool (*shape)(const cJSON *), const char *what,
+                          const char *name, const cJSON *want)
+{
+    int checked = check_status(r);
+    cJSON *got = NULL;
+    if (checked > 0) {
+        got = parse_returned(r, call, "*json", json, len, 0);
+        if (got == NULL)
+            checked = -1;
+        else if (shape != NULL && !shape(got))
+            checked = fail(r, "%s returned %s, not %s", call, json_str(r, got), what);
+        else if (want != NULL && compare_json(r, name, got, want) < 0)
+            checked = -1;
+    }
+    cJSON_Delete(got);
+    cairn_free(json);
+    return checked;
+}
+
+static int op_find_one(runner *r, const cJSON *step)
+{
+    bytes collection, filter, options;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 0, &filter) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_value(r, step, "expect_document", is_document, "an object", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_find_one",
+          cairn_find_one(r->h, TEXT(collection), TEXT(filter), TEXT(options), &json, &len,
+                         &r->err));
+    return check_returned(r, "cairn_find_one", json, len, is_document, "a document", "document",
+                          want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_find_by_id(runner *r, const cJSON *step)
+{
+    bytes collection, id;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "id", NULL, 1, &id) < 0 ||
+        get_value(r, step, "expect_document", is_document, "an object", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_find_by_id",
+          cairn_find_by_id(r->h, TEXT(collection), TEXT(id), &json, &len, &r->err));
+    return check_returned(r, "cairn_find_by_id", json, len, is_document, "a document",
+                          "document", want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_distinct(runner *r, const cJSON *step)
+{
+    bytes collection, path, filter;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_string(r, step, "field", 1, &path, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 0, &filter) < 0 ||
+        get_array(r, step, "expect_values", 0, NULL, "values", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_distinct",
+          cairn_distinct(r->h, TEXT(collection), TEXT(path), TEXT(filter), &json, &len, &r->err));
+    return check_returned(r, "cairn_distinct", json, len, cJSON_IsArray, "an array", "values",
+                          want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_find_one_and_update(runner *r, const cJSON *step)
+{
+    bytes collection, filter, update, options;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 1, &filter) < 0 ||
+        get_json(r, step, "update", NULL, 1, &update) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_value(r, step, "expect_document", is_document_or_null, "an object or null",
+                  &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_find_one_and_update",
+          cairn_find_one_and_update(r->h, TEXT(collection), TEXT(filter), TEXT(update),
+                                    TEXT(options), &json, &len, &r->err));
+    return check_returned(r, "cairn_find_one_and_update", json, len, is_document_or_null,
+                          "a document or null", "document", want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_aggregate(runner *r, const cJSON *step)
+{
+    bytes collection, pipeline;
+    const cJSON *want;
+    cairn_cursor *cursor = NULL;
+    cJSON *got;
+    int checked;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "pipeline", "pipeline_raw", 1, &pipeline) < 0 ||
+        get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    got = new_array();
+    if (track(r, "cairn_aggregate",
+              cairn_aggregate(r->h, TEXT(collection), TEXT(pipeline), &cursor, &r->err)))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
+static int is_count(const cJSON *v)
+{
+    int64_t n;
+    return as_int(v, &n) == 0 && n >= 0;
+}
+
+/* The shape cairn_explain() promises. */
+static cJSON_bool is_plan(const cJSON *v)
+{
+    const cJSON *plan = field(v, "plan"), *index = field(v, "index");
+    return cJSON_IsObject(v) && cJSON_IsString(plan) &&
+           (strcmp(plan->valuestring, "collection_scan") == 0 ||
+            strcmp(plan->valuestring, "index_scan") == 0 ||
+            strcmp(plan->valuestring, "primary_key") == 0) &&
+           index != NULL && is_string_or_null(index) && field(v, "bounds") != NULL &&
+           cJSON_IsBool(field(v, "sort_from_index")) && is_count(field(v, "keys_examined")) &&
+           is_count(field(v, "documents_examined")) && is_count(field(v, "returned"));
+}
+
+static int op_explain(runner *r, const cJSON *step)
+{
+    static const char *const COUNTS[] = {"keys_examined", "documents_examined", "returned"};
+    bytes collection, filter, options;
+    const cJSON *want_plan, *want_index;
+    int64_t want[3];
+    int have[3], checked;
+    char *json = NULL;
+    size_t len = 0, i;
+    cJSON *got = NULL;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 0, &filter) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_value(r, step, "expect_plan", cJSON_IsString, "a string", &want_plan) < 0 ||
+        get_value(r, step, "expect_index", is_string_or_null, "a string or null", &want_index) <
+            0 ||
+        get_count(r, step, "expect_keys_examined", &want[0], &have[0]) < 0 ||
+        get_count(r, step, "expect_documents_examined", &want[1], &have[1]) < 0 ||
+        get_count(r, step, "expect_returned", &want[2], &have[2]) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_explain",
+          cairn_explain(r->h, TEXT(collection), TEXT(filter), TEXT(options), &json, &len,
+                        &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        got = parse_returned(r, "cairn_explain", "*json", json, len, 0);
+        if (got == NULL)
+            checked = -1;
+        else if (!is_plan(got))
+            checked = fail(r,
+                           "cairn_explain returned %s, not {\"plan\": \"collection_scan\" | "
+                           "\"index_scan\" | \"primary_key\", \"index\": name or null, "
+                           "\"bounds\", \"sort_from_index\": bool, \"keys_examined\": n, "
+                           "\"documents_examined\": n, \"returned\": n}",
+                           json_str(r, got));
+        else if (want_plan != NULL && compare_json(r, "plan", field(got, "plan"), want_plan) < 0)
+            checked = -1;
+        else if (want_index != NULL &&
+                 compare_json(r, "index", field(got, "index"), want_index) < 0)
+            checked = -1;
+        for (i = 0; checked > 0 && i < 3; i++) {
+            int64_t n = 0;
+            as_int(field(got, COUNTS[i]), &n);
+            if (have[i] && n != want[i])
+                checked = fail(r, "%s: got %lld, want %lld in %s", COUNTS[i], (long long)n,
+                               (long long)want[i], json_str(r, got));
+        }
+    }
+    cJSON_Delete(got);
+    cairn_free(json);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_create_index(runner *r, const cJSON *step)
+{
+    bytes collection, spec, want;
+    int have_want, checked;
+    char *name = NULL;
+    size_t name_len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "spec", "spec_raw", 1, &spec) < 0 ||
+        get_string(r, step, "expect_name", 0, &want, &have_want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_index_create",
+          cairn_index_create(r->h, TEXT(collection), TEXT(spec), &name, &name_len, &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        bytes got;
+        got.p = (const uint8_t *)name;
+        got.len = name_len;
+        if (name == NULL)
+            checked = fail(r, "cairn_index_create returned CAIRN_OK and a NULL *name");
+        else if (have_want && !bytes_eq(got, want)) {
+            strbuf sb = {NULL, 0, 0};
+            sb_printf(&sb, "index name: got ");
+            sb_quoted(&sb, got);
+            sb_printf(&sb, ", want ");
+            sb_quoted(&sb, want);
+            checked = fail(r, "%s", sb.p);
+            sb_release(&sb);
+        }
+    }
+    cairn_free(name);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_drop_index(runner *r, const cJSON *step)
+{
+    bytes collection, name;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_string(r, step, "name", 1, &name, NULL) < 0)
+        return -1;
+    track(r, "cairn_index_drop", cairn_index_drop(r->h, TEXT(collection), TEXT(name), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+/* The shape of cairn_index_list(): [{"name", "keys", "unique", "sparse"}]. */
+static cJSON_bool is_index_list(const cJSON *v)
+{
+    const cJSON *index;
+    if (!cJSON_IsArray(v))
+        return 0;
+    cJSON_ArrayForEach(index, v) {
+        if (!cJSON_IsObject(index) || !cJSON_IsString(field(index, "name")) ||
+            !cJSON_IsObject(field(index, "keys")) || !cJSON_IsBool(field(index, "unique")) ||
+            !cJSON_IsBool(field(index, "sparse")))
+            return 0;
+    }
+    return 1;
+}
+
+static int op_list_indexes(runner *r, const cJSON *step)
+{
+    bytes collection;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_array(r, step, "expect_indexes", 0, cJSON_IsObject, "objects", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_index_list", cairn_index_list(r->h, TEXT(collection), &json, &len, &r->err));
+    return check_returned(r, "cairn_index_list", json, len, is_index_list,
+                          "[{\"name\", \"keys\", \"unique\", \"sparse\"}, ...]", "indexes",
+                          want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_rename_collection(runner *r, const cJSON *step)
+{
+    bytes from, to;
+    if (get_string(r, step, "from", 1, &from, NULL) < 0 ||
+        get_string(r, step, "to", 1, &to, NULL) < 0)
+        return -1;
+    track(r, "cairn_collection_rename",
+          cairn_collection_rename(r->h, TEXT(from), TEXT(to), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+/* The shape of cairn_collection_stats(). */
+static cJSON_bool is_collection_stats(const cJSON *v)
+{
+    const cJSON *indexes = field(v, "indexes"), *index;
+    if (!cJSON_IsObject(v) || !cJSON_IsString(field(v, "name")) ||
+        !is_count(field(v, "documents")) || !cJSON_IsNumber(field(v, "bytes")) ||
+        !cJSON_IsString(field(v, "primary_key")) || field(v, "schema") == NULL ||
+        !cJSON_IsArray(indexes))
+        return 0;
+    cJSON_ArrayForEach(index, indexes) {
+        if (!cJSON_IsObject(index) || !cJSON_IsString(field(index, "name")) ||
+            !cJSON_IsObject(field(index, "keys")) || !cJSON_IsBool(field(index, "unique")) ||
+            !cJSON_IsBool(field(index, "sparse")) || !is_count(field(index, "entries")))
+            return 0;
+    }
+    return 1;
+}
+
+static int op_collection_stats(runner *r, const cJSON *step)
+{
+    bytes collection;
+    const cJSON *want_names;
+    int64_t want_count;
+    int have_count, checked;
+    char *json = NULL;
+    size_t len = 0;
+    cJSON *got = NULL;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_count(r, step, "expect_count", &want_count, &have_count) < 0 ||
+        get_array(r, step, "expect_index_names", 0, cJSON_IsString, "strings", &want_names) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_collection_stats",
+          cairn_collection_stats(r->h, TEXT(collection), &json, &len, &r->err));
+    checked = check_status(r);
+    if (checked > 0) {
+        got = parse_returned(r, "cairn_collection_stats", "*json", json, len, 0);
+        if (got == NULL)
+            checked = -1;
+        else if (!is_collection_stats(got))
+            checked = fail(r,
+                           "cairn_collection_stats returned %s, not {\"name\", \"documents\": n, "
+                           "\"bytes\": n, \"primary_key\", \"schema\", \"indexes\": [{\"name\", "
+                           "\"keys\", \"unique\", \"sparse\", \"entries\"}]}",
+                           json_str(r, got));
+        else if (!bytes_eq(string_bytes(r, field(got, "name")->valuestring), collection))
+            checked = fail(r, "name: got %s, want the collection's name",
+                           json_str(r, field(got, "name")));
+        else {
+            int64_t documents = 0;
+            as_int(field(got, "documents"), &documents);
+            if (have_count && documents != want_count)
+                checked = fail(r, "documents: got %lld, want %lld", (long long)documents,
+                               (long long)want_count);
+        }
+        if (checked > 0 && want_names != NULL) {
+            cJSON *names = new_array();
+            const cJSON *index;
+            cJSON_ArrayForEach(index, field(got, "indexes"))
+                cJSON_AddItemToArray(names, cJSON_Duplicate(field(index, "name"), 0));
+            if (compare_json(r, "index names", names, want_names) < 0)
+                checked = -1;
+            cJSON_Delete(names);
+        }
+    }
+    cJSON_Delete(got);
+    cairn_free(json);
+    return checked < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Transaction steps                                                         */
+/* ------------------------------------------------------------------------ */
+
+static struct named_txn *find_txn(runner *r, const char *name)
+{
+    size_t i;
+    for (i = 0; i < r->n_txns; i++)
+        if (strcmp(r->txns[i].name, name) == 0)
+            return &r->txns[i];
+    return NULL;
+}
+
+/* The transaction a step's "txn" field names; it must have been begun. */
+static int get_txn(runner *r, const cJSON *step, struct named_txn **out)
+{
+    const cJSON *v = field(step, "txn");
+    *out = NULL;
+    if (v == NULL)
+        return fail(r, "missing field \"txn\"");
+    if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+        return fail(r, "field \"txn\" must be a non-empty string");
+    *out = find_txn(r, v->valuestring);
+    if (*out == NULL)
+        return fail(r, "field \"txn\": no transaction \"%s\" was begun", v->valuestring);
+    return 0;
+}
+
+static int op_begin(runner *r, const cJSON *step)
+{
+    const cJSON *name = field(step, "txn");
+    struct named_txn *t;
+    cairn_db *txn = NULL;
+    int read_only, rc;
+    if (name == NULL)
+        return fail(r, "missing field \"txn\"");
+    if (!cJSON_IsString(name) || name->valuestring[0] == '\0')
+        return fail(r, "field \"txn\" must be a non-empty string");
+    if (get_bool(r, step, "read_only", &read_only, NULL) < 0)
+        return -1;
+    rc = cairn_txn_begin(r->db, read_only ? CAIRN_TXN_READ_ONLY : 0, &txn, &r->err);
+    track(r, "cairn_txn_begin", rc);
+    if (rc != CAIRN_OK && txn != NULL) {
+        fail(r, "cairn_txn_begin returned CAIRN_%s but set *out_txn", status_text(rc));
+        cairn_txn_rollback(txn);
+        txn = NULL;
+    }
+    t = find_txn(r, name->valuestring);
+    if (t != NULL) {
+        /* A name begun again: the old handle is ended at the end of the case. */
+        r->retired_txns =
+            realloc(r->retired_txns, (r->n_retired_txns + 1) * sizeof *r->retired_txns);
+        if (r->retired_txns == NULL) {
+            fprintf(stderr, "cairn-conformance-c: out of memory\n");
+            exit(2);
+        }
+        r->retired_txns[r->n_retired_txns++] = t->txn;
+    } else {
+        r->txns = realloc(r->txns, (r->n_txns + 1) * sizeof *r->txns);
+        if (r->txns == NULL) {
+            fprintf(stderr, "cairn-conformance-c: out of memory\n");
+            exit(2);
+        }
+        t = &r->txns[r->n_txns++];
+        t->name = xmalloc(strlen(name->valuestring) + 1);
+        strcpy(t->name, name->valuestring);
+    }
+    t->txn = txn;
+    if (r->why.len > 0)
+        return -1;
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_commit(runner *r, const cJSON *step)
+{
+    struct named_txn *t;
+    if (get_txn(r, step, &t) < 0)
+        return -1;
+    track(r, "cairn_txn_commit", cairn_txn_commit(t->txn, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_rollback(runner *r, const cJSON *step)
+{
+    struct named_txn *t;
+    if (get_txn(r, step, &t) < 0)
+        return -1;
+    track(r, "cairn_txn_rollback", cairn_txn_rollback(t->txn));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+#define MAX_FIELDS 10
+
+/* Whether a step may carry "txn" (README, "Transaction steps"). */
+enum { DB_ONLY, TXN_OK };
+
+/*
+** Every op, with the fields its steps may carry besides "op" and "expect"
+** (and "txn" where TXN_OK: any key-value or document step, which then runs
+** on the named transaction's handle).
+*/
 static const struct op_spec {
     const char *op;
     int (*run)(runner *, const cJSON *);
+    int txn;
     const char *fields[MAX_FIELDS + 1];
 } OPS[] = {
-    {"open", op_open, {"options", "options_raw", "at", NULL}},
-    {"close", op_close, {NULL}},
-    {"reopen", op_reopen, {"options", NULL}},
-    {"put", op_put, {"key", "value", "ttl_ms", NULL}},
-    {"get", op_get, {"key", "expect_value", NULL}},
-    {"delete", op_delete, {"key", NULL}},
-    {"delete_range", op_delete_range, {"start", "end", NULL}},
-    {"get_many", op_get_many, {"keys", "expect_values", NULL}},
-    {"batch", op_batch, {"ops", NULL}},
-    {"scan", op_scan, {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items", NULL}},
-    {"keys", op_keys, {"options", "options_raw", "expect_keys", NULL}},
-    {"stats", op_stats, {"expect_fields", NULL}},
-    {"parse_duration", op_parse_duration, {"text", "expect_ms", NULL}},
-    {"sleep", op_sleep, {"ms", NULL}},
-    {"flush", op_flush, {NULL}},
-    {"compact_range", op_compact_range, {"start", "end", NULL}},
-    {"create_collection", op_create_collection, {"name", "options", NULL}},
-    {"drop_collection", op_drop_collection, {"name", NULL}},
-    {"list_collections", op_list_collections, {"expect_names", NULL}},
-    {"insert_one", op_insert_one, {"collection", "document", "document_raw", "expect_id", NULL}},
-    {"insert_many", op_insert_many, {"collection", "documents", "expect_ids", NULL}},
-    {"find", op_find,
+    {"open", op_open, DB_ONLY, {"options", "options_raw", "at", NULL}},
+    {"close", op_close, DB_ONLY, {NULL}},
+    {"reopen", op_reopen, DB_ONLY, {"options", NULL}},
+    {"put", op_put, TXN_OK, {"key", "value", "ttl_ms", NULL}},
+    {"get", op_get, TXN_OK, {"key", "expect_value", NULL}},
+    {"delete", op_delete, TXN_OK, {"key", NULL}},
+    {"delete_range", op_delete_range, TXN_OK, {"start", "end", NULL}},
+    {"get_many", op_get_many, TXN_OK, {"keys", "expect_values", NULL}},
+    {"batch", op_batch, TXN_OK, {"ops", NULL}},
+    {"scan", op_scan, TXN_OK,
+     {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items", NULL}},
+    {"keys", op_keys, TXN_OK, {"options", "options_raw", "expect_keys", NULL}},
+    {"stats", op_stats, TXN_OK, {"expect_fields", NULL}},
+    {"parse_duration", op_parse_duration, DB_ONLY, {"text", "expect_ms", NULL}},
+    {"sleep", op_sleep, DB_ONLY, {"ms", NULL}},
+    {"flush", op_flush, TXN_OK, {NULL}},
+    {"compact_range", op_compact_range, TXN_OK, {"start", "end", NULL}},
+    {"create_collection", op_create_collection, TXN_OK, {"name", "options", NULL}},
+    {"drop_collection", op_drop_collection, TXN_OK, {"name", NULL}},
+    {"list_collections", op_list_collections, TXN_OK, {"expect_names", NULL}},
+    {"insert_one", op_insert_one, TXN_OK,
+     {"collection", "document", "document_raw", "expect_id", NULL}},
+    {"insert_many", op_insert_many, TXN_OK, {"collection", "documents", "expect_ids", NULL}},
+    {"find", op_find, TXN_OK,
      {"collection", "filter", "filter_raw", "options", "expect_documents", NULL}},
-    {"count", op_count, {"collection", "filter", "expect_count", NULL}},
-    {"update_one", op_update_one,
+    {"count", op_count, TXN_OK, {"collection", "filter", "expect_count", NULL}},
+    {"update_one", op_update_one, TXN_OK,
      {"collection", "filter", "update", "update_raw", "options", "expect_matched",
       "expect_modified", "expect_upserted", NULL}},
-    {"update_many", op_update_many,
+    {"update_many", op_update_many, TXN_OK,
      {"collection", "filter", "update", "update_raw", "options", "expect_matched",
       "expect_modified", "expect_upserted", NULL}},
-    {"replace_one", op_replace_one,
+    {"replace_one", op_replace_one, TXN_OK,
      {"collection", "filter", "replacement", "options", "expect_matched", "expect_modified",
       "expect_upserted", NULL}},
-    {"delete_one", op_delete_one, {"collection", "filter", "expect_deleted", NULL}},
-    {"delete_many", op_delete_many, {"collection", "filter", "expect_deleted", NULL}},
+    {"delete_one", op_delete_one, TXN_OK, {"collection", "filter", "expect_deleted", NULL}},
+    {"delete_many", op_delete_many, TXN_OK, {"collection", "filter", "expect_deleted", NULL}},
+    {"find_one", op_find_one, TXN_OK,
+     {"collection", "filter", "options", "expect_document", NULL}},
+    {"find_by_id", op_find_by_id, TXN_OK, {"collection", "id", "expect_document", NULL}},
+    {"distinct", op_distinct, TXN_OK,
+     {"collection", "field", "filter", "expect_values", NULL}},
+    {"find_one_and_update", op_find_one_and_update, TXN_OK,
+     {"collection", "filter", "update", "options", "expect_document", NULL}},
+    {"aggregate", op_aggregate, TXN_OK,
+     {"collection", "pipeline", "pipeline_raw", "expect_documents", NULL}},
+    {"explain", op_explain, TXN_OK,
+     {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined",
+      "expect_documents_examined", "expect_returned", NULL}},
+    {"create_index", op_create_index, TXN_OK,
+     {"collection", "spec", "spec_raw", "expect_name", NULL}},
+    {"drop_index", op_drop_index, TXN_OK, {"collection", "name", NULL}},
+    {"list_indexes", op_list_indexes, TXN_OK, {"collection", "expect_indexes", NULL}},
+    {"rename_collection", op_rename_collection, TXN_OK, {"from", "to", NULL}},
+    {"collection_stats", op_collection_stats, TXN_OK,
+     {"collection", "expect_count", "expect_index_names", NULL}},
+    /* "txn" names the transaction itself here, not the handle to pass. */
+    {"begin", op_begin, DB_ONLY, {"txn", "read_only", NULL}},
+    {"commit", op_commit, DB_ONLY, {"txn", NULL}},
+    {"rollback", op_rollback, DB_ONLY, {"txn", NULL}},
 };
 
 static int name_in(const char *name, const char *const *list)
@@ -1666,7 +2239,7 @@ static int run_step(runner *r, const cJSON *step, const char **op_name)
 {
     const cJSON *op = field(step, "op"), *expect;
     const struct op_spec *spec = NULL;
-    const char *allowed[MAX_FIELDS + 3];
+    const char *allowed[MAX_FIELDS + 4];
     size_t i, n = 0;
 
     *op_name = "?";
@@ -1683,11 +2256,21 @@ static int run_step(runner *r, const cJSON *step, const char **op_name)
 
     allowed[n++] = "op";
     allowed[n++] = "expect";
+    if (spec->txn == TXN_OK)
+        allowed[n++] = "txn";
     for (i = 0; spec->fields[i] != NULL; i++)
         allowed[n++] = spec->fields[i];
     allowed[n] = NULL;
     if (check_fields(r, step, allowed, "") < 0)
         return -1;
+
+    r->h = r->db;
+    if (spec->txn == TXN_OK && field(step, "txn") != NULL) {
+        struct named_txn *t;
+        if (get_txn(r, step, &t) < 0)
+            return -1;
+        r->h = t->txn;
+    }
 
     r->expect = CAIRN_OK;
     expect = field(step, "expect");

@@ -22,14 +22,20 @@
         for note in notes.find({"done": True}, sort=[("at", -1)], limit=10):
             print(note["title"])        # documents are dicts
         notes.count({"done": True})     # 1
+        notes.create_index("at")        # "at_1"; unique=True makes a constraint
         notes.delete_many({})           # 1
+
+        with db.transaction() as txn:   # one snapshot; commits at the end of the block
+            accounts = txn.collection("accounts")
+            accounts.update_one({"_id": "ann"}, {"$inc": {"balance": -5}})
+            accounts.update_one({"_id": "bob"}, {"$inc": {"balance": 5}})
 
 Keys and values are bytes; they may be given as bytes, bytearray, memoryview
 or str (encoded as UTF-8). Documents are dicts of JSON values, datetimes
 (stored in UTC to the millisecond, naive ones taken as UTC, read back as
 aware UTC datetimes) and bytes. Failures raise subclasses of cairn.Error
 that carry the library's status code and message (cairn.NotFound,
-cairn.Busy, cairn.InvalidArgument, ...).
+cairn.Busy, cairn.InvalidArgument, cairn.Conflict, ...).
 
 What `with` means:
     with cairn.open(path) as db:   closes the database on exit. Nothing is
@@ -38,6 +44,10 @@ What `with` means:
     with db.batch() as batch:      writes the batch atomically when the block
                                    ends normally, discards it when the block
                                    raises, and frees it either way.
+    with db.transaction() as txn:  commits when the block ends normally (a
+                                   concurrent write of the same data raises
+                                   cairn.Conflict: run it again), rolls back
+                                   when the block raises.
     with db.iterate() as it:       closes the iterator (releasing its snapshot).
     with coll.find() as cursor:    closes the cursor; a cursor also closes
                                    itself once exhausted.
@@ -46,7 +56,8 @@ raises cairn.Closed. Handles left open are closed when garbage-collected,
 but that is a backstop, not something to rely on.
 
 Threads: a Database (and its Collections) may be shared by any number of
-threads; a WriteBatch, an Iterator or a Cursor is used by one thread at a time.
+threads; a Transaction, a WriteBatch, an Iterator or a Cursor is used by one
+thread at a time.
 
 The native library libcairn.so ships inside this package; the environment
 variable CAIRN_LIBRARY, when set, names another copy to load instead.
@@ -75,6 +86,7 @@ from .errors import (
     SchemaViolation,
 )
 from .iterator import Iterator
+from .transaction import Transaction
 
 __version__ = "0.1.0"
 
@@ -108,6 +120,7 @@ __all__ = [
     "NoSpace",
     "NotFound",
     "SchemaViolation",
+    "Transaction",
     "UpdateResult",
     "WriteBatch",
     "library_version",

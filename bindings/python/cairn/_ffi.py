@@ -50,6 +50,9 @@ ABSENT = 0xFFFFFFFF
 #: CAIRN_ITER_REVERSE: flag for cairn_iter_open() and cairn_iter_open_prefix().
 ITER_REVERSE = 1
 
+#: CAIRN_TXN_READ_ONLY: flag for cairn_txn_begin().
+TXN_READ_ONLY = 0x1
+
 #: The file name of the shared library inside the package.
 LIBRARY_NAME = "libcairn.so"
 
@@ -100,7 +103,8 @@ char_pp = POINTER(c_char_p)
 size_p = POINTER(c_size_t)
 u64_p = POINTER(c_uint64)
 
-# The arguments shared by cairn_update_one, cairn_update_many and cairn_replace_one.
+# The arguments shared by cairn_update_one, cairn_update_many, cairn_replace_one
+# and cairn_find_one_and_update (whose last out-parameters are json, json_len).
 # fmt: off
 _UPDATE_ARGS = (
     db_p,
@@ -109,6 +113,16 @@ _UPDATE_ARGS = (
     c_char_p, c_size_t,  # update_json (replacement_json)
     c_char_p, c_size_t,  # options_json
     char_pp, size_p,     # result_json, result_len
+    char_pp,             # errmsg
+)
+
+# The arguments shared by cairn_find_one and cairn_explain.
+_FIND_JSON_ARGS = (
+    db_p,
+    c_char_p, c_size_t,  # collection
+    c_char_p, c_size_t,  # filter_json
+    c_char_p, c_size_t,  # options_json
+    char_pp, size_p,     # json, json_len
     char_pp,             # errmsg
 )
 # fmt: on
@@ -171,6 +185,26 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_replace_one", c_int, _UPDATE_ARGS),
     ("cairn_delete_one", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp)),
     ("cairn_delete_many", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp)),
+    ("cairn_collection_rename", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp)),
+    ("cairn_collection_stats", c_int, (db_p, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    ("cairn_find_one", c_int, _FIND_JSON_ARGS),
+    ("cairn_find_by_id", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    (
+        "cairn_distinct",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp),
+    ),
+    ("cairn_find_one_and_update", c_int, _UPDATE_ARGS),
+    ("cairn_aggregate", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
+    ("cairn_explain", c_int, _FIND_JSON_ARGS),
+    # Secondary indexes
+    ("cairn_index_create", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    ("cairn_index_drop", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp)),
+    ("cairn_index_list", c_int, (db_p, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    # Transactions (a transaction handle is a cairn_db *)
+    ("cairn_txn_begin", c_int, (db_p, c_int, POINTER(db_p), char_pp)),
+    ("cairn_txn_commit", c_int, (db_p, char_pp)),
+    ("cairn_txn_rollback", c_int, (db_p,)),
 )
 
 

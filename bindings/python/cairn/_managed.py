@@ -1,10 +1,11 @@
-"""The one base class of every handle (Database, WriteBatch, Iterator).
+"""The one base class of every handle (Database, Transaction, WriteBatch, Iterator, Cursor).
 
 A handle owns one opaque C pointer. close() releases it exactly once, even
 when several threads call close() at the same time; later calls are no-ops.
 Any other use after close raises cairn.Closed before reaching the library.
-`with handle:` closes on exit (WriteBatch refines that: see batch.py), and
-__del__ closes a handle that was never closed, as a backstop only.
+`with handle:` closes on exit (WriteBatch and Transaction refine that: see
+batch.py and transaction.py), and __del__ closes a handle that was never
+closed, as a backstop only.
 """
 
 from __future__ import annotations
@@ -47,10 +48,18 @@ class Managed(Generic[P]):
 
     def close(self) -> None:
         """Releases the handle. Idempotent and safe to call from any thread."""
-        with self._close_lock:
-            ptr, self._ptr = self._ptr, None
+        ptr = self._detach()
         if ptr is not None:
             self._release(ptr)
+
+    def _detach(self) -> P | None:
+        """Marks the handle closed without releasing it and returns the C
+        pointer (None if it was already closed), for a call that frees the
+        handle itself, such as cairn_txn_commit(). Exactly one caller gets
+        the pointer, even when several threads race."""
+        with self._close_lock:
+            ptr, self._ptr = self._ptr, None
+        return ptr
 
     def __enter__(self: H) -> H:
         self._handle()

@@ -1,9 +1,13 @@
 """Collection: a named set of JSON documents in a database, and UpdateResult.
 
-Filters, updates, projections and sorts are MongoDB's query language, passed
-to the library as JSON; the library does all matching, updating and sorting.
-Values cross as extended JSON (see _extended_json.py): datetime and bytes in
-documents and filters come back as datetime (UTC) and bytes.
+Filters, updates, projections, sorts, index keys and aggregation pipelines
+are MongoDB's language, passed to the library as JSON; the library does all
+matching, updating, sorting, indexing and aggregating. Values cross as
+extended JSON (see _extended_json.py): datetime and bytes in documents and
+filters come back as datetime (UTC) and bytes.
+
+A Collection calls the library with the handle of whatever made it: the
+database's, or a transaction's (both are a `cairn_db *`; see _db_handle.py).
 """
 
 from __future__ import annotations
@@ -16,16 +20,21 @@ from typing import TYPE_CHECKING, Any
 from . import _ffi, errors
 from ._convert import take_buffer
 from ._extended_json import dumps, loads
-from ._ffi import lib
+from ._ffi import Status, lib
 from .cursor import Cursor
 
 if TYPE_CHECKING:
+    from ._db_handle import DbHandle
     from .database import Database
+    from .transaction import Transaction
 
 __all__ = ["Collection", "UpdateResult"]
 
 #: A sort: {"field": 1 or -1, ...} or [("field", 1 or -1), ...], in priority order.
 Sort = Mapping[str, int] | Iterable[tuple[str, int]]
+
+#: Index keys: as a Sort, or one field name (ascending).
+IndexKeys = str | Sort
 
 
 @dataclass(frozen=True)
@@ -40,14 +49,15 @@ class UpdateResult:
     upserted_id: Any = None
 
 
-def name_arg(name: str) -> bytes:
-    """A collection name as UTF-8 for the library, which checks the rules."""
+def name_arg(name: str, what: str = "collection name") -> bytes:
+    """A name (of a collection, index or field) as UTF-8 for the library,
+    which checks the rules."""
     if not isinstance(name, str):
-        raise TypeError(f"a collection name must be a str, not {type(name).__name__}")
+        raise TypeError(f"a {what} must be a str, not {type(name).__name__}")
     try:
         return name.encode("utf-8")
     except UnicodeEncodeError as exc:
-        errors.invalid(f"collection name {name!r} is not valid Unicode: {exc}")
+        errors.invalid(f"{what} {name!r} is not valid Unicode: {exc}")
 
 
 def take_json(text: c_char_p, length: c_size_t) -> Any:
@@ -62,7 +72,7 @@ def _document(value: Any, what: str) -> bytes:
     return dumps(value, what)
 
 
-def _optional(value: Any, what: str) -> tuple[bytes | None, int]:
+def optional_json(value: Any, what: str) -> tuple[bytes | None, int]:
     """An optional JSON object argument: (NULL, 0) stands for {} in cairn.h."""
     if value is None:
         return None, 0
@@ -70,7 +80,7 @@ def _optional(value: Any, what: str) -> tuple[bytes | None, int]:
     return text, len(text)
 
 
-def _sort(sort: Sort) -> dict[str, int]:
+def _sort(sort: Sort, what: str = "sort") -> dict[str, int]:
     if isinstance(sort, Mapping):
         return dict(sort)
     if not isinstance(sort, (str, bytes)):
@@ -78,15 +88,48 @@ def _sort(sort: Sort) -> dict[str, int]:
             return dict(sort)
         except (TypeError, ValueError):
             pass
-    raise TypeError(f"sort must be a dict or a list of (field, direction) pairs, not {sort!r}")
+    raise TypeError(f"{what} must be a dict or a list of (field, direction) pairs, not {sort!r}")
+
+
+def _find_options(
+    sort: Sort | None, skip: int | None, limit: int | None, projection: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The options_json of cairn_find(), cairn_find_one() and cairn_explain():
+    the arguments given, or None for none."""
+    options: dict[str, Any] = {}
+    if sort is not None:
+        options["sort"] = _sort(sort)
+    if skip is not None:
+        options["skip"] = skip
+    if limit is not None:
+        options["limit"] = limit
+    if projection is not None:
+        options["projection"] = projection
+    return options or None
+
+
+def _json_out(fn: Any, *args: Any, not_found_is_none: bool = False) -> Any:
+    """Calls `fn` with `args`, then the out-parameters (char **json, size_t
+    *json_len, char **errmsg), and returns the JSON it filled in, decoded.
+    With not_found_is_none, CAIRN_NOT_FOUND returns None instead of raising."""
+    out, out_len, err = c_char_p(), c_size_t(), c_char_p()
+    status = fn(*args, byref(out), byref(out_len), byref(err))
+    if not_found_is_none and status == Status.NOT_FOUND:
+        errors.take_message(err)
+        take_buffer(out, out_len.value)
+        return None
+    errors.raise_for_status(status, err)
+    return take_json(out, out_len)
 
 
 class Collection:
-    """The documents of one named collection; from db.collection(name).
+    """The documents of one named collection; from db.collection(name), or
+    txn.collection(name) to read and write inside a Transaction.
 
     Making one calls nothing in the library: inserting into a missing
     collection creates it, and reading one finds nothing. A Collection is as
-    thread-safe as its Database, and fails with Closed once it is closed.
+    thread-safe as its Database (or its Transaction, used by one thread at a
+    time), and fails with Closed once that is closed or ended.
 
         users = db.collection("users")
         uid = users.insert_one({"name": "ann", "age": 31})
@@ -96,29 +139,36 @@ class Collection:
 
     Every method raises InvalidArgument naming the offending path (such as
     "filter.age.$gtx") for a malformed filter, update or option, and
-    TypeError for a value no document can hold.
+    TypeError for a value no document can hold. A write that breaks the
+    collection's schema raises SchemaViolation, and one that breaks a unique
+    index (or repeats an _id) ConstraintViolation; neither writes anything.
     """
 
-    def __init__(self, db: Database, name: str) -> None:
+    def __init__(self, owner: DbHandle, name: str) -> None:
         self._name = name_arg(name)
+        self._owner = owner  # the Database or Transaction whose handle the calls use
         #: The database holding the collection.
-        self.database = db
+        self.database: Database = owner._database
+        #: The transaction this collection reads and writes in, or None.
+        self.transaction: Transaction | None = owner._transaction
         #: The collection's name.
         self.name = name
 
     def __repr__(self) -> str:
-        return f"<cairn.Collection {self.name!r}>"
+        where = "" if self.transaction is None else " in a transaction"
+        return f"<cairn.Collection {self.name!r}{where}>"
 
     def _target(self) -> tuple[Any, bytes, int]:
         """The first three arguments of every document call."""
-        return self.database._handle(), self._name, len(self._name)
+        return self._owner._handle(), self._name, len(self._name)
 
     # -- Writes ---------------------------------------------------------------
 
     def insert_one(self, document: Mapping[str, Any]) -> Any:
-        """Inserts `document` and returns its _id: the document's own, or a
-        generated 24-hex-digit string (ordered by creation time) when it has
-        none. ConstraintViolation when a document with that _id exists."""
+        """Inserts `document` and returns its _id (its primary key): the
+        document's own, or a generated 24-hex-digit string (ordered by
+        creation time) when it has none. ConstraintViolation when a document
+        with that _id exists."""
         text = _document(document, "document")
         out, out_len = c_char_p(), c_size_t()
         errors.call(lib.cairn_insert_one, *self._target(), text, len(text), byref(out), byref(out_len))
@@ -161,7 +211,7 @@ class Collection:
 
     def _update(self, fn: Any, filter: Any, update: Any, what: str, upsert: bool) -> UpdateResult:
         filter_text, update_text = _document(filter, "filter"), _document(update, what)
-        options, options_len = _optional({"upsert": True} if upsert else None, "options")
+        options, options_len = optional_json({"upsert": True} if upsert else None, "options")
         out, out_len = c_char_p(), c_size_t()
         errors.call(
             fn,
@@ -193,9 +243,117 @@ class Collection:
         errors.call(fn, *self._target(), text, len(text), byref(deleted))
         return deleted.value
 
+    def find_one_and_update(
+        self,
+        filter: Mapping[str, Any],
+        update: Mapping[str, Any],
+        *,
+        sort: Sort | None = None,
+        projection: Mapping[str, Any] | None = None,
+        upsert: bool = False,
+        return_document: str = "before",
+    ) -> dict[str, Any] | None:
+        """Atomically finds the first document matching `filter` (in `sort`
+        order, else by primary key), applies the update operators of
+        `update`, and returns the document as it was "before" (the default)
+        or is "after" the update, projected by `projection`.
+
+        None when nothing matched (and nothing was upserted), and also after
+        an upsert with return_document="before".
+
+            job = jobs.find_one_and_update({"state": "queued"}, {"$set": {"state": "running"}},
+                                           sort={"priority": -1}, return_document="after")
+        """
+        filter_text, update_text = _document(filter, "filter"), _document(update, "update")
+        options: dict[str, Any] = {"return_document": return_document}
+        if sort is not None:
+            options["sort"] = _sort(sort)
+        if projection is not None:
+            options["projection"] = projection
+        if upsert:
+            options["upsert"] = True
+        options_text = dumps(options, "options")
+        document: dict[str, Any] | None = _json_out(
+            lib.cairn_find_one_and_update,
+            *self._target(),
+            filter_text,
+            len(filter_text),
+            update_text,
+            len(update_text),
+            options_text,
+            len(options_text),
+            not_found_is_none=True,
+        )
+        return document
+
+    # -- The collection itself --------------------------------------------------
+
     def drop(self) -> None:
         """Drops the collection and every document in it (no error if missing)."""
-        self.database.drop_collection(self.name)
+        errors.call(lib.cairn_collection_drop, *self._target())
+
+    def rename(self, new_name: str) -> Collection:
+        """Renames the collection to `new_name`; its documents and indexes
+        follow. Returns the Collection of the new name (this one keeps
+        naming the old, now missing, one). NotFound when the collection does
+        not exist, InvalidArgument when `new_name` is not allowed or exists."""
+        raw = name_arg(new_name)
+        errors.call(lib.cairn_collection_rename, *self._target(), raw, len(raw))
+        return Collection(self._owner, new_name)
+
+    def stats(self) -> dict[str, Any]:
+        """A description of the collection: {"name", "documents": count,
+        "bytes": stored bytes of the documents, "primary_key", "schema" (or
+        None), "indexes": [{"name", "keys", "unique", "sparse", "entries"}]}.
+        Reads the whole collection. NotFound when it does not exist."""
+        stats: dict[str, Any] = _json_out(lib.cairn_collection_stats, *self._target())
+        return stats
+
+    # -- Indexes --------------------------------------------------------------
+
+    def create_index(
+        self, keys: IndexKeys, *, name: str | None = None, unique: bool = False, sparse: bool = False
+    ) -> str:
+        """Creates a secondary index and returns its name; existing documents
+        are indexed before it returns.
+
+        keys: a field name ("age"), a dict {"age": 1, "name": -1} or a list
+        of (field, 1 or -1) pairs, dotted paths allowed, in order. name:
+        default the fields and directions joined by "_" ("age_1_name_-1").
+        unique: no two documents may have the same values for the keys (a
+        missing field counts as null); a write that would break it raises
+        ConstraintViolation naming the index, and so does creating the index
+        over documents that already break it. sparse: documents missing
+        every key field get no entry.
+
+        Creating an index that exists with the same keys does nothing; the
+        same name with other keys raises InvalidArgument.
+
+            users.create_index("email", unique=True)       # "email_1"
+            users.create_index([("age", 1), ("name", -1)])  # "age_1_name_-1"
+        """
+        spec: dict[str, Any] = {
+            "keys": {keys: 1} if isinstance(keys, str) else _sort(keys, "index keys"),
+            "unique": unique,
+            "sparse": sparse,
+        }
+        if name is not None:
+            spec["name"] = name
+        text = dumps(spec, "index spec")
+        out, out_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_index_create, *self._target(), text, len(text), byref(out), byref(out_len))
+        return take_buffer(out, out_len.value).decode("utf-8")
+
+    def drop_index(self, name: str) -> None:
+        """Drops the index `name`; NotFound when there is none."""
+        raw = name_arg(name, "index name")
+        errors.call(lib.cairn_index_drop, *self._target(), raw, len(raw))
+
+    def list_indexes(self) -> list[dict[str, Any]]:
+        """The collection's indexes: [{"name", "keys": {"field": 1, ...},
+        "unique", "sparse"}]; [] for a missing collection."""
+        indexes: list[dict[str, Any]] = _json_out(lib.cairn_index_list, *self._target())
+        return indexes
 
     # -- Reads ----------------------------------------------------------------
 
@@ -216,22 +374,11 @@ class Collection:
         limit); projection: {"field": 1, ...} keeps fields (and _id unless
         "_id": 0), {"field": 0, ...} drops them.
         """
-        options: dict[str, Any] = {}
-        if sort is not None:
-            options["sort"] = _sort(sort)
-        if skip is not None:
-            options["skip"] = skip
-        if limit is not None:
-            options["limit"] = limit
-        if projection is not None:
-            options["projection"] = projection
-        filter_text, filter_len = _optional(filter, "filter")
-        options_text, options_len = _optional(options or None, "options")
+        filter_text, filter_len = optional_json(filter, "filter")
+        options_text, options_len = optional_json(_find_options(sort, skip, limit, projection), "options")
         out = _ffi.cursor_p()
-        errors.call(
-            lib.cairn_find, *self._target(), filter_text, filter_len, options_text, options_len, byref(out)
-        )
-        return Cursor(self.database, out)
+        errors.call(lib.cairn_find, *self._target(), filter_text, filter_len, options_text, options_len, byref(out))
+        return Cursor(self._owner, out)
 
     def find_one(
         self,
@@ -242,12 +389,86 @@ class Collection:
         projection: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """The first document find() would return with these arguments, or None."""
-        with self.find(filter, sort=sort, skip=skip, limit=1, projection=projection) as cursor:
-            return next(cursor, None)
+        filter_text, filter_len = optional_json(filter, "filter")
+        options_text, options_len = optional_json(_find_options(sort, skip, None, projection), "options")
+        document: dict[str, Any] | None = _json_out(
+            lib.cairn_find_one,
+            *self._target(),
+            filter_text,
+            filter_len,
+            options_text,
+            options_len,
+            not_found_is_none=True,
+        )
+        return document
+
+    def find_by_id(self, id: Any) -> dict[str, Any] | None:
+        """The document whose primary key (normally _id) equals `id`, or None.
+        One point read."""
+        text = dumps(id, "id")
+        document: dict[str, Any] | None = _json_out(
+            lib.cairn_find_by_id, *self._target(), text, len(text), not_found_is_none=True
+        )
+        return document
+
+    def distinct(self, field: str, filter: Mapping[str, Any] | None = None) -> list[Any]:
+        """The distinct values of `field` (a dotted path) among the documents
+        matching `filter` (None: all), in MongoDB's sort order. An array
+        field contributes each of its elements; documents without the field
+        contribute nothing."""
+        raw = name_arg(field, "field")
+        filter_text, filter_len = optional_json(filter, "filter")
+        values: list[Any] = _json_out(lib.cairn_distinct, *self._target(), raw, len(raw), filter_text, filter_len)
+        return values
 
     def count(self, filter: Mapping[str, Any] | None = None) -> int:
         """How many documents match `filter` (None: all of them)."""
-        text, text_len = _optional(filter, "filter")
+        text, text_len = optional_json(filter, "filter")
         count = c_uint64()
         errors.call(lib.cairn_count, *self._target(), text, text_len, byref(count))
         return count.value
+
+    def aggregate(self, pipeline: Iterable[Mapping[str, Any]]) -> Cursor:
+        """A Cursor over the results of an aggregation pipeline: a list of
+        stages ({"$match": ...}, {"$group": ...}, {"$sort": ...}, ...; the
+        stages, accumulators and expressions are those include/cairn.h
+        lists for cairn_aggregate). A leading $match (and a $sort right
+        after it) uses indexes as find() does.
+
+            for row in orders.aggregate([
+                {"$match": {"state": "paid"}},
+                {"$group": {"_id": "$customer", "total": {"$sum": "$amount"}}},
+                {"$sort": {"total": -1}},
+            ]):
+                print(row["_id"], row["total"])
+        """
+        if isinstance(pipeline, (Mapping, str, bytes)):
+            raise TypeError(f"aggregate() takes a list of stages, not {type(pipeline).__name__}")
+        stages = list(pipeline)
+        for i, stage in enumerate(stages):
+            if not isinstance(stage, Mapping):
+                raise TypeError(f"pipeline[{i}] must be a dict, not {type(stage).__name__}")
+        text = dumps(stages, "pipeline")
+        out = _ffi.cursor_p()
+        errors.call(lib.cairn_aggregate, *self._target(), text, len(text), byref(out))
+        return Cursor(self._owner, out)
+
+    def explain(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        sort: Sort | None = None,
+        skip: int | None = None,
+        limit: int | None = None,
+        projection: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Runs the query find() would run with these arguments and describes
+        how: {"plan": "collection_scan", "index_scan" or "primary_key",
+        "index": name or None, "bounds", "sort_from_index",
+        "keys_examined", "documents_examined", "returned"}."""
+        filter_text, filter_len = optional_json(filter, "filter")
+        options_text, options_len = optional_json(_find_options(sort, skip, limit, projection), "options")
+        plan: dict[str, Any] = _json_out(
+            lib.cairn_explain, *self._target(), filter_text, filter_len, options_text, options_len
+        )
+        return plan

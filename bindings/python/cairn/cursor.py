@@ -1,4 +1,4 @@
-"""Cursor: the documents a find() matched, one dict at a time (wraps cairn_cursor)."""
+"""Cursor: the documents a find() or aggregate() returned, one dict at a time (wraps cairn_cursor)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ._ffi import Status, lib
 from ._managed import Managed
 
 if TYPE_CHECKING:
-    from .database import Database
+    from ._db_handle import DbHandle
 
 __all__ = ["Cursor"]
 
@@ -23,7 +23,9 @@ def _close_cursor(ptr: Any) -> None:
 class Cursor(Managed[Any]):
     """A Python iterator of documents (dicts) read at one snapshot.
 
-    Made by Collection.find(). It closes itself once exhausted, and then
+    Made by Collection.find() and aggregate(). A cursor opened in a
+    transaction reads its snapshot and the writes it had made when the
+    cursor was opened. It closes itself once exhausted, and then
     keeps raising StopIteration as iterators do; to stop early, close() it
     or use `with`, which closes it on exit. Any use after close() raises
     Closed, and so does next() once the database is closed. Used by one
@@ -36,9 +38,9 @@ class Cursor(Managed[Any]):
 
     _kind = "cursor"
 
-    def __init__(self, db: Database, ptr: Any) -> None:
+    def __init__(self, owner: DbHandle, ptr: Any) -> None:
         super().__init__(ptr, _close_cursor)
-        self._db = db  # keeps the database object alive while iterating
+        self._owner = owner  # keeps the database (or transaction) object alive while iterating
         self._exhausted = False
         # Out-parameters of cairn_cursor_next(), reused for every document.
         self._json, self._json_len, self._err = c_char_p(), c_size_t(), c_char_p()

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from ctypes import byref, c_char_p, c_size_t
 from typing import Any, cast
 
 from . import _ffi, errors
-from ._convert import TTL, BytesLike, pack, take_buffer, to_bytes, to_json_text, ttl_to_ms, unpack
-from ._ffi import Status, bytes_ptr, lib
-from ._managed import Managed
+from ._convert import BytesLike, take_buffer, to_bytes, to_json_text, unpack
+from ._db_handle import DbHandle
+from ._ffi import bytes_ptr, lib
 from .batch import WriteBatch
-from .collection import Collection, name_arg, take_json
+from .collection import name_arg
 from .iterator import Iterator
+from .transaction import Transaction
 
 __all__ = ["Database", "open"]
 
@@ -55,7 +55,7 @@ def open(path: str | os.PathLike[str], **options: Any) -> Database:
     return Database(out, os.fsdecode(raw_path))
 
 
-class Database(Managed[Any]):
+class Database(DbHandle):
     """An open database directory; create one with cairn.open().
 
     Safe to use from any number of threads at once. `with db:` closes the
@@ -64,7 +64,9 @@ class Database(Managed[Any]):
 
     Keys are 1 to 65536 bytes, values 0 to 256 MiB; both may be given as
     bytes, bytearray, memoryview or str (encoded as UTF-8), and are always
-    returned as bytes.
+    returned as bytes. put, get, delete, get_many, db[key], `key in db`,
+    collection(), create_collection() and list_collections() are shared with
+    Transaction (see _db_handle.py).
     """
 
     _kind = "database"
@@ -78,64 +80,20 @@ class Database(Managed[Any]):
         state = "closed" if self.closed else "open"
         return f"<cairn.Database {self.path!r} {state}>"
 
-    # -- Key-value ------------------------------------------------------------
+    @property
+    def _database(self) -> Database:
+        return self
 
-    def put(self, key: BytesLike, value: BytesLike, *, ttl: TTL | None = None, ttl_ms: int | None = None) -> None:
-        """Stores `value` under `key`, replacing any previous value.
+    @property
+    def _transaction(self) -> None:
+        return None
 
-        ttl: a duration string ("500ms", "30s", "5m", "1h", "2d", "1w") or a
-        timedelta after which the key reads as absent; ttl_ms: the same in
-        milliseconds (0 means no expiry). Without either the key never expires.
-        """
-        k, v = to_bytes(key), to_bytes(value, "value")
-        ms = ttl_to_ms(ttl, ttl_ms)
-        errors.call(lib.cairn_put, self._handle(), bytes_ptr(k), len(k), bytes_ptr(v), len(v), ms)
-
-    def get(self, key: BytesLike) -> bytes | None:
-        """The value stored under `key`, or None if it is absent or expired."""
-        k = to_bytes(key)
-        value, value_len, err = _ffi.u8_p(), c_size_t(), c_char_p()
-        status = lib.cairn_get(self._handle(), bytes_ptr(k), len(k), byref(value), byref(value_len), byref(err))
-        if status == Status.NOT_FOUND:
-            errors.take_message(err)
-            return None
-        errors.raise_for_status(status, err)
-        return take_buffer(value, value_len.value)
-
-    def __getitem__(self, key: BytesLike) -> bytes:
-        """db[key]: the value, or KeyError when absent."""
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __setitem__(self, key: BytesLike, value: BytesLike) -> None:
-        """db[key] = value: put() without a TTL."""
-        self.put(key, value)
-
-    def __contains__(self, key: BytesLike) -> bool:
-        """`key in db`: whether the key is present (and not expired)."""
-        return self.get(key) is not None
-
-    def delete(self, key: BytesLike) -> None:
-        """Deletes `key`; deleting an absent key is not an error."""
-        k = to_bytes(key)
-        errors.call(lib.cairn_delete, self._handle(), bytes_ptr(k), len(k))
+    # -- Key-value (put, get, delete, get_many: see DbHandle) ---------------------
 
     def delete_range(self, start: BytesLike, end: BytesLike) -> None:
         """Deletes every key k with start <= k < end, atomically."""
         s, e = to_bytes(start, "start"), to_bytes(end, "end")
         errors.call(lib.cairn_delete_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))
-
-    def get_many(self, keys: Iterable[BytesLike]) -> list[bytes | None]:
-        """The values of `keys` at one point in time, in request order; None
-        for an absent key. At least one key is required."""
-        packed = pack(keys)
-        values, values_len = _ffi.u8_p(), c_size_t()
-        errors.call(
-            lib.cairn_get_many, self._handle(), bytes_ptr(packed), len(packed), byref(values), byref(values_len)
-        )
-        return unpack(take_buffer(values, values_len.value))
 
     def keys(
         self,
@@ -211,37 +169,36 @@ class Database(Managed[Any]):
             errors.call(lib.cairn_iter_open, handle, bytes_ptr(s), len(s), bytes_ptr(e), len(e), flags, byref(out))
         return Iterator(self, out)
 
-    # -- Documents ------------------------------------------------------------
+    # -- Transactions -----------------------------------------------------------
 
-    def collection(self, name: str) -> Collection:
-        """The collection `name`, whether or not it exists yet: inserting
-        creates it. Nothing is checked until the collection is used.
+    def transaction(self, *, read_only: bool = False) -> Transaction:
+        """Begins a Transaction at a snapshot of the whole database taken now
+        (cairn_txn_begin). It sees its own writes, and its writes become
+        visible to others all at once when it commits. With read_only, its
+        writes raise InvalidArgument.
 
-            users = db.collection("users")
-            users.insert_one({"name": "ann"})
+        `with` commits when the block ends normally and rolls back when it
+        raises; a commit that meets a concurrent write of the same data
+        raises Conflict and writes nothing, and the whole transaction must
+        be run again:
+
+            with db.transaction() as txn:
+                accounts = txn.collection("accounts")
+                accounts.update_one({"_id": "ann"}, {"$inc": {"balance": -5}})
+                accounts.update_one({"_id": "bob"}, {"$inc": {"balance": 5}})
         """
-        return Collection(self, name)
+        flags = _ffi.TXN_READ_ONLY if read_only else 0
+        out = _ffi.db_p()
+        errors.call(lib.cairn_txn_begin, self._handle(), flags, byref(out))
+        return Transaction(self, out, read_only=read_only)
 
-    def create_collection(self, name: str) -> Collection:
-        """Creates the empty collection `name` and returns it. InvalidArgument
-        when it exists or the name is not allowed (empty, longer than 255
-        bytes, containing NUL or starting with '$')."""
-        raw = name_arg(name)
-        errors.call(lib.cairn_collection_create, self._handle(), raw, len(raw), None, 0)
-        return Collection(self, name)
+    # -- Documents (collection, create_collection, list_collections: see DbHandle)
 
     def drop_collection(self, name: str) -> None:
         """Drops the collection `name` and every document in it; dropping a
         missing collection is not an error."""
         raw = name_arg(name)
         errors.call(lib.cairn_collection_drop, self._handle(), raw, len(raw))
-
-    def list_collections(self) -> list[str]:
-        """The names of the collections, sorted."""
-        text, text_len = c_char_p(), c_size_t()
-        errors.call(lib.cairn_collection_list, self._handle(), byref(text), byref(text_len))
-        names: list[str] = take_json(text, text_len)
-        return names
 
     # -- Introspection ----------------------------------------------------------
 

@@ -466,6 +466,8 @@ CLOSED_DB_CALLS: list[tuple[str, Callable[[cairn.Database], Any]]] = [
     ("batch", lambda db: db.batch()),
     ("write", lambda db: db.write(cairn.WriteBatch())),
     ("stats", lambda db: db.stats()),
+    ("transaction", lambda db: db.transaction()),
+    ("collection", lambda db: db.collection("c").find_one()),
     ("with", lambda db: db.__enter__()),
 ]
 

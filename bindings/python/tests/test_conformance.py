@@ -7,6 +7,11 @@ An unknown op, an unknown field in a step, or an unknown status name fails
 the case: nothing is ever skipped. conftest.py prints
 `conformance: N cases passed`.
 
+A step that carries "txn" runs on the handle of the transaction begun under
+that name (a `cairn_db *` too) instead of the database's; a name begun again
+keeps its old handle aside, and every transaction still open when the case
+ends is rolled back before the databases are closed.
+
 The runner calls cairn_* directly rather than the Python API, because the
 cases exercise the ABI itself: misuse of a closed handle, raw option text,
 status codes that the Python API turns into None or exceptions. Only the
@@ -164,6 +169,13 @@ def take_json(text: c_char_p, length: c_size_t, what: str) -> Any:
 
 _UPDATE_FIELDS = {"collection", "filter", "options", "expect_matched", "expect_modified", "expect_upserted"}
 
+#: The field that runs a key-value or document step on a named transaction.
+_TXN = {"txn"}
+
+_EXPLAIN_FIELDS = {"collection", "filter", "options", "expect_plan", "expect_index"} | {
+    f"expect_{count}" for count in ("keys_examined", "documents_examined", "returned")
+}
+
 
 class Runner:
     """Runs one case's steps against one database directory."""
@@ -174,6 +186,20 @@ class Runner:
         self.db: Any = None  # the current handle; kept after close for misuse
         self.opened: list[Any] = []  # every handle ever opened, for cleanup
         self.closed: set[int] = set()
+        self.txns: dict[str, Any] = {}  # transaction handles by name; kept after they end, for misuse
+        self.open_txns: list[Any] = []  # handles neither committed nor rolled back, for cleanup
+        self.h: Any = None  # the handle the current step passes: self.db, or the transaction it names
+
+    def txn_name(self, step: dict[str, Any], *, begun: bool) -> str:
+        name = step.get("txn")
+        if not isinstance(name, str) or not name:
+            fail(f"field 'txn' must be a non-empty string, got {name!r}")
+        if begun and name not in self.txns:
+            fail(f"field 'txn': no transaction {name!r} was begun")
+        return name
+
+    def end_txn(self, handle: Any) -> None:
+        self.open_txns = [h for h in self.open_txns if h is not handle]
 
     # -- ops ----------------------------------------------------------------------
 
@@ -211,12 +237,12 @@ class Runner:
     def op_put(self, step: dict[str, Any]) -> Outcome:
         key, value = text_field(step, "key"), text_field(step, "value")
         ttl = int_field(step, "ttl_ms", 0)
-        return call(lib.cairn_put, self.db, ptr(key), len(key), ptr(value), len(value), ttl)
+        return call(lib.cairn_put, self.h, ptr(key), len(key), ptr(value), len(value), ttl)
 
     def op_get(self, step: dict[str, Any]) -> Outcome:
         key = text_field(step, "key")
         value, value_len = _ffi.u8_p(), c_size_t()
-        outcome = call(lib.cairn_get, self.db, ptr(key), len(key), byref(value), byref(value_len))
+        outcome = call(lib.cairn_get, self.h, ptr(key), len(key), byref(value), byref(value_len))
         got = take(value, value_len.value)
         if "expect_value" in step:
             if outcome[0] != Status.OK:
@@ -228,11 +254,11 @@ class Runner:
 
     def op_delete(self, step: dict[str, Any]) -> Outcome:
         key = text_field(step, "key")
-        return call(lib.cairn_delete, self.db, ptr(key), len(key))
+        return call(lib.cairn_delete, self.h, ptr(key), len(key))
 
     def op_delete_range(self, step: dict[str, Any]) -> Outcome:
         start, end = text_field(step, "start"), text_field(step, "end")
-        return call(lib.cairn_delete_range, self.db, ptr(start), len(start), ptr(end), len(end))
+        return call(lib.cairn_delete_range, self.h, ptr(start), len(start), ptr(end), len(end))
 
     def op_get_many(self, step: dict[str, Any]) -> Outcome:
         keys = step.get("keys")
@@ -241,7 +267,7 @@ class Runner:
         packed = pack(keys)
         values, values_len = _ffi.u8_p(), c_size_t()
         packed_ptr = ptr(packed) if packed else None
-        outcome = call(lib.cairn_get_many, self.db, packed_ptr, len(packed), byref(values), byref(values_len))
+        outcome = call(lib.cairn_get_many, self.h, packed_ptr, len(packed), byref(values), byref(values_len))
         got = unpack(take(values, values_len.value))
         if "expect_values" in step and outcome[0] == Status.OK:
             wants = step["expect_values"]
@@ -265,7 +291,7 @@ class Runner:
                 outcome = self.batch_op(batch, op)
                 if outcome[0] != Status.OK:
                     return outcome
-            return call(lib.cairn_write, self.db, batch)
+            return call(lib.cairn_write, self.h, batch)
         finally:
             status = lib.cairn_batch_free(batch)
             if status != Status.OK:
@@ -302,11 +328,11 @@ class Runner:
             if "start" in step or "end" in step:
                 fail("a scan takes prefix or start/end, not both")
             prefix = text_field(step, "prefix")
-            outcome = call(lib.cairn_iter_open_prefix, self.db, ptr(prefix), len(prefix), flags, byref(it))
+            outcome = call(lib.cairn_iter_open_prefix, self.h, ptr(prefix), len(prefix), flags, byref(it))
         else:
             start = text_field(step, "start", "")
             end = text_field(step, "end", "")
-            outcome = call(lib.cairn_iter_open, self.db, ptr(start), len(start), ptr(end), len(end), flags, byref(it))
+            outcome = call(lib.cairn_iter_open, self.h, ptr(start), len(start), ptr(end), len(end), flags, byref(it))
         if outcome[0] != Status.OK:
             return outcome
         items: list[list[bytes]] = []
@@ -339,7 +365,7 @@ class Runner:
     def op_keys(self, step: dict[str, Any]) -> Outcome:
         raw, raw_len = options_text(step)
         keys, keys_len, count = _ffi.u8_p(), c_size_t(), c_size_t()
-        outcome = call(lib.cairn_keys, self.db, raw, raw_len, byref(keys), byref(keys_len), byref(count))
+        outcome = call(lib.cairn_keys, self.h, raw, raw_len, byref(keys), byref(keys_len), byref(count))
         got = unpack(take(keys, keys_len.value))
         if outcome[0] == Status.OK:
             if count.value != len(got):
@@ -351,11 +377,11 @@ class Runner:
         return outcome
 
     def op_stats(self, step: dict[str, Any]) -> Outcome:
-        fields = step.get("expect_fields")
+        fields = step.get("expect_fields", [])
         if not isinstance(fields, list):
             fail(f"expect_fields must be an array, got {fields!r}")
         text, text_len = c_char_p(), c_size_t()
-        outcome = call(lib.cairn_stats, self.db, byref(text), byref(text_len))
+        outcome = call(lib.cairn_stats, self.h, byref(text), byref(text_len))
         raw = take(text, text_len.value)
         if outcome[0] == Status.OK:
             try:
@@ -381,12 +407,12 @@ class Runner:
         return outcome
 
     def op_flush(self, step: dict[str, Any]) -> Outcome:
-        return call(lib.cairn_flush, self.db)
+        return call(lib.cairn_flush, self.h)
 
     def op_compact_range(self, step: dict[str, Any]) -> Outcome:
         start = text_field(step, "start") if "start" in step else b""
         end = text_field(step, "end") if "end" in step else b""
-        return call(lib.cairn_compact_range, self.db, ptr(start), len(start), ptr(end), len(end))
+        return call(lib.cairn_compact_range, self.h, ptr(start), len(start), ptr(end), len(end))
 
     def op_sleep(self, step: dict[str, Any]) -> Outcome:
         time.sleep(int_field(step, "ms") / 1000)
@@ -397,15 +423,15 @@ class Runner:
     def op_create_collection(self, step: dict[str, Any]) -> Outcome:
         name = text_field(step, "name")
         options, options_len = json_text(step, "options", required=False)
-        return call(lib.cairn_collection_create, self.db, name, len(name), options, options_len)
+        return call(lib.cairn_collection_create, self.h, name, len(name), options, options_len)
 
     def op_drop_collection(self, step: dict[str, Any]) -> Outcome:
         name = text_field(step, "name")
-        return call(lib.cairn_collection_drop, self.db, name, len(name))
+        return call(lib.cairn_collection_drop, self.h, name, len(name))
 
     def op_list_collections(self, step: dict[str, Any]) -> Outcome:
         text, text_len = c_char_p(), c_size_t()
-        outcome = call(lib.cairn_collection_list, self.db, byref(text), byref(text_len))
+        outcome = call(lib.cairn_collection_list, self.h, byref(text), byref(text_len))
         if outcome[0] != Status.OK:
             take(text, text_len.value)
             return outcome
@@ -419,7 +445,7 @@ class Runner:
         coll = text_field(step, "collection")
         doc, doc_len = json_text(step, "document", required=True, kind=None)
         out, out_len = c_char_p(), c_size_t()
-        outcome = call(lib.cairn_insert_one, self.db, coll, len(coll), doc, doc_len, byref(out), byref(out_len))
+        outcome = call(lib.cairn_insert_one, self.h, coll, len(coll), doc, doc_len, byref(out), byref(out_len))
         if outcome[0] != Status.OK:
             take(out, out_len.value)
             return outcome
@@ -430,7 +456,7 @@ class Runner:
         coll = text_field(step, "collection")
         docs, docs_len = json_text(step, "documents", required=True, kind=list)
         out, out_len = c_char_p(), c_size_t()
-        outcome = call(lib.cairn_insert_many, self.db, coll, len(coll), docs, docs_len, byref(out), byref(out_len))
+        outcome = call(lib.cairn_insert_many, self.h, coll, len(coll), docs, docs_len, byref(out), byref(out_len))
         if outcome[0] != Status.OK:
             take(out, out_len.value)
             return outcome
@@ -440,15 +466,12 @@ class Runner:
         expect_json(step, "expect_ids", ids, "insert_many _ids")
         return outcome
 
-    def op_find(self, step: dict[str, Any]) -> Outcome:
-        coll = text_field(step, "collection")
-        filt, filt_len = json_text(step, "filter", required=False)
-        options, options_len = json_text(step, "options", required=False)
-        cursor = _ffi.cursor_p()
-        outcome = call(lib.cairn_find, self.db, coll, len(coll), filt, filt_len, options, options_len, byref(cursor))
-        if outcome[0] != Status.OK:
-            return outcome
+    def read_cursor(self, outcome: Outcome, cursor: Any, what: str) -> tuple[Outcome, list[Any]]:
+        """Reads a cursor that the call with `outcome` opened until DONE and
+        closes it; the outcome of the first call that failed, and the documents."""
         documents: list[Any] = []
+        if outcome[0] != Status.OK:
+            return outcome, documents
         try:
             while True:
                 text, text_len = c_char_p(), c_size_t()
@@ -459,23 +482,35 @@ class Runner:
                 if outcome[0] != Status.OK:
                     break
                 if not text:
-                    fail("find: cairn_cursor_next returned OK but no document")
-                documents.append(parse_json(string_at(text, text_len.value), "find"))  # borrowed: no free
+                    fail(f"{what}: cairn_cursor_next returned OK but no document")
+                documents.append(parse_json(string_at(text, text_len.value), what))  # borrowed: no free
         finally:
             status = lib.cairn_cursor_close(cursor)
         if outcome[0] == Status.OK and status != Status.OK:
             outcome = (status, "from cairn_cursor_close")
+        return outcome, documents
+
+    def expect_documents(self, step: dict[str, Any], documents: list[Any], what: str) -> None:
+        if "expect_documents" in step and not isinstance(step["expect_documents"], list):
+            fail(f"expect_documents must be an array, got {step['expect_documents']!r}")
+        expect_json(step, "expect_documents", documents, what)
+
+    def op_find(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=False)
+        options, options_len = json_text(step, "options", required=False)
+        cursor = _ffi.cursor_p()
+        args = (coll, len(coll), filt, filt_len, options, options_len, byref(cursor))
+        outcome, documents = self.read_cursor(call(lib.cairn_find, self.h, *args), cursor, "find")
         if outcome[0] == Status.OK:
-            if "expect_documents" in step and not isinstance(step["expect_documents"], list):
-                fail(f"expect_documents must be an array, got {step['expect_documents']!r}")
-            expect_json(step, "expect_documents", documents, "find")
+            self.expect_documents(step, documents, "find")
         return outcome
 
     def op_count(self, step: dict[str, Any]) -> Outcome:
         coll = text_field(step, "collection")
         filt, filt_len = json_text(step, "filter", required=False)
         count = c_uint64()
-        outcome = call(lib.cairn_count, self.db, coll, len(coll), filt, filt_len, byref(count))
+        outcome = call(lib.cairn_count, self.h, coll, len(coll), filt, filt_len, byref(count))
         if outcome[0] == Status.OK and "expect_count" in step:
             want = int_field(step, "expect_count")
             if count.value != want:
@@ -489,7 +524,7 @@ class Runner:
         options, options_len = json_text(step, "options", required=False)
         out, out_len = c_char_p(), c_size_t()
         args = (coll, len(coll), filt, filt_len, upd, upd_len, options, options_len, byref(out), byref(out_len))
-        outcome = call(fn, self.db, *args)
+        outcome = call(fn, self.h, *args)
         if outcome[0] != Status.OK:
             take(out, out_len.value)
             return outcome
@@ -523,7 +558,7 @@ class Runner:
         coll = text_field(step, "collection")
         filt, filt_len = json_text(step, "filter", required=True)
         deleted = c_uint64()
-        outcome = call(fn, self.db, coll, len(coll), filt, filt_len, byref(deleted))
+        outcome = call(fn, self.h, coll, len(coll), filt, filt_len, byref(deleted))
         if outcome[0] == Status.OK and "expect_deleted" in step:
             want = int_field(step, "expect_deleted")
             if deleted.value != want:
@@ -536,37 +571,248 @@ class Runner:
     def op_delete_many(self, step: dict[str, Any]) -> Outcome:
         return self.delete(lib.cairn_delete_many, step)
 
+    # -- document ops: one-shot reads, indexes, collections ---------------------------
+
+    def json_out(self, step: dict[str, Any], fn: Callable[..., int], *args: Any) -> tuple[Outcome, Any]:
+        """Calls `fn` with the step's handle, `args` and (char **json, size_t
+        *json_len); the outcome, and the returned JSON parsed (None unless OK)."""
+        out, out_len = c_char_p(), c_size_t()
+        outcome = call(fn, self.h, *args, byref(out), byref(out_len))
+        if outcome[0] != Status.OK:
+            take(out, out_len.value)
+            return outcome, None
+        return outcome, take_json(out, out_len, step["op"])
+
+    def expect_document(self, step: dict[str, Any], document: Any, *, null_ok: bool = False) -> None:
+        op = step["op"]
+        if not isinstance(document, dict) and not (null_ok and document is None):
+            fail(f"{op}: expected a document{' or null' if null_ok else ''}, got {json.dumps(document)}")
+        if "expect_document" in step:
+            want = step["expect_document"]
+            if not isinstance(want, dict) and not (null_ok and want is None):
+                fail(f"expect_document must be an object{' or null' if null_ok else ''}, got {want!r}")
+        expect_json(step, "expect_document", document, op)
+
+    def op_find_one(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=False)
+        options, options_len = json_text(step, "options", required=False)
+        outcome, document = self.json_out(
+            step, lib.cairn_find_one, coll, len(coll), filt, filt_len, options, options_len
+        )
+        if outcome[0] == Status.OK:
+            self.expect_document(step, document)
+        return outcome
+
+    def op_find_by_id(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        ident, ident_len = json_text(step, "id", required=True, kind=None)
+        outcome, document = self.json_out(step, lib.cairn_find_by_id, coll, len(coll), ident, ident_len)
+        if outcome[0] == Status.OK:
+            self.expect_document(step, document)
+        return outcome
+
+    def op_distinct(self, step: dict[str, Any]) -> Outcome:
+        coll, field = text_field(step, "collection"), text_field(step, "field")
+        filt, filt_len = json_text(step, "filter", required=False)
+        outcome, values = self.json_out(step, lib.cairn_distinct, coll, len(coll), field, len(field), filt, filt_len)
+        if outcome[0] == Status.OK:
+            if not isinstance(values, list):
+                fail(f"distinct: expected a JSON array, got {json.dumps(values)}")
+            if "expect_values" in step and not isinstance(step["expect_values"], list):
+                fail(f"expect_values must be an array, got {step['expect_values']!r}")
+            expect_json(step, "expect_values", values, "distinct")
+        return outcome
+
+    def op_find_one_and_update(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=True)
+        upd, upd_len = json_text(step, "update", required=True)
+        options, options_len = json_text(step, "options", required=False)
+        args = (coll, len(coll), filt, filt_len, upd, upd_len, options, options_len)
+        outcome, document = self.json_out(step, lib.cairn_find_one_and_update, *args)
+        if outcome[0] == Status.OK:
+            self.expect_document(step, document, null_ok=True)
+        return outcome
+
+    def op_aggregate(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        pipeline, pipeline_len = json_text(step, "pipeline", required=True, kind=None)
+        cursor = _ffi.cursor_p()
+        args = (coll, len(coll), pipeline, pipeline_len, byref(cursor))
+        outcome, documents = self.read_cursor(call(lib.cairn_aggregate, self.h, *args), cursor, "aggregate")
+        if outcome[0] == Status.OK:
+            self.expect_documents(step, documents, "aggregate")
+        return outcome
+
+    _PLAN_FIELDS: ClassVar[tuple[str, ...]] = (
+        "plan", "index", "bounds", "sort_from_index", "keys_examined", "documents_examined", "returned",
+    )  # fmt: skip
+
+    def op_explain(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=False)
+        options, options_len = json_text(step, "options", required=False)
+        outcome, plan = self.json_out(step, lib.cairn_explain, coll, len(coll), filt, filt_len, options, options_len)
+        if outcome[0] != Status.OK:
+            return outcome
+        if not isinstance(plan, dict) or not set(self._PLAN_FIELDS) <= plan.keys():
+            fail(f"explain: expected an object with {list(self._PLAN_FIELDS)}, got {json.dumps(plan)}")
+        if plan["plan"] not in ("collection_scan", "index_scan", "primary_key"):
+            fail(f"explain: unknown plan {json.dumps(plan['plan'])} in {json.dumps(plan)}")
+        if "expect_plan" in step:
+            text_field(step, "expect_plan")
+        if "expect_index" in step and step["expect_index"] is not None:
+            text_field(step, "expect_index")
+        for name in ("plan", "index"):
+            if f"expect_{name}" in step and not json_equal(plan[name], step[f"expect_{name}"]):
+                fail(f"explain: expected {name} {json.dumps(step[f'expect_{name}'])}, got {json.dumps(plan)}")
+        for name in ("keys_examined", "documents_examined", "returned"):
+            if f"expect_{name}" in step:
+                want = int_field(step, f"expect_{name}")
+                if not json_equal(plan[name], want):
+                    fail(f"explain: expected {name} {want}, got {json.dumps(plan)}")
+        return outcome
+
+    def op_create_index(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        spec, spec_len = json_text(step, "spec", required=True, kind=None)
+        name, name_len = c_char_p(), c_size_t()
+        outcome = call(lib.cairn_index_create, self.h, coll, len(coll), spec, spec_len, byref(name), byref(name_len))
+        if outcome[0] != Status.OK:
+            take(name, name_len.value)
+            return outcome
+        if not name:
+            fail("create_index: cairn_index_create returned OK and a NULL *name")
+        got = take(name, name_len.value)  # the name itself, not JSON
+        if "expect_name" in step:
+            want = text_field(step, "expect_name")
+            if got != want:
+                fail(f"create_index: expected the name {want!r}, got {got!r}")
+        return outcome
+
+    def op_drop_index(self, step: dict[str, Any]) -> Outcome:
+        coll, name = text_field(step, "collection"), text_field(step, "name")
+        return call(lib.cairn_index_drop, self.h, coll, len(coll), name, len(name))
+
+    def op_list_indexes(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        outcome, indexes = self.json_out(step, lib.cairn_index_list, coll, len(coll))
+        if outcome[0] != Status.OK:
+            return outcome
+        shape = {"name", "keys", "unique", "sparse"}
+        if not isinstance(indexes, list) or not all(isinstance(i, dict) and shape <= i.keys() for i in indexes):
+            fail(f"list_indexes: expected [{{name, keys, unique, sparse}}, ...], got {json.dumps(indexes)}")
+        if "expect_indexes" in step and not isinstance(step["expect_indexes"], list):
+            fail(f"expect_indexes must be an array, got {step['expect_indexes']!r}")
+        expect_json(step, "expect_indexes", indexes, "list_indexes")
+        return outcome
+
+    def op_rename_collection(self, step: dict[str, Any]) -> Outcome:
+        old, new = text_field(step, "from"), text_field(step, "to")
+        return call(lib.cairn_collection_rename, self.h, old, len(old), new, len(new))
+
+    def op_collection_stats(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        outcome, stats = self.json_out(step, lib.cairn_collection_stats, coll, len(coll))
+        if outcome[0] != Status.OK:
+            return outcome
+        shape = {"name", "documents", "bytes", "primary_key", "schema", "indexes"}
+        if not isinstance(stats, dict) or not shape <= stats.keys() or not isinstance(stats["indexes"], list):
+            fail(f"collection_stats: expected {{{', '.join(sorted(shape))}}}, got {json.dumps(stats)}")
+        size = stats["bytes"]
+        if isinstance(size, bool) or not isinstance(size, (int, float)):
+            fail(f"collection_stats: bytes is not a number in {json.dumps(stats)}")
+        if stats["name"] != coll.decode("utf-8"):
+            fail(f"collection_stats: name is {json.dumps(stats['name'])}, not the collection's")
+        if "expect_count" in step:
+            want = int_field(step, "expect_count")
+            if not json_equal(stats["documents"], want):
+                fail(f"collection_stats: expected {want} documents, got {json.dumps(stats)}")
+        if "expect_index_names" in step:
+            if not isinstance(step["expect_index_names"], list):
+                fail(f"expect_index_names must be an array, got {step['expect_index_names']!r}")
+            if not all(isinstance(i, dict) and "name" in i for i in stats["indexes"]):
+                fail(f"collection_stats: every index needs a name, got {json.dumps(stats)}")
+            names = [i["name"] for i in stats["indexes"]]
+            expect_json(step, "expect_index_names", names, "collection_stats index names")
+        return outcome
+
+    # -- transaction ops -----------------------------------------------------------
+
+    def op_begin(self, step: dict[str, Any]) -> Outcome:
+        name = self.txn_name(step, begun=False)
+        read_only = step.get("read_only", False)
+        if not isinstance(read_only, bool):
+            fail(f"read_only must be a bool, got {read_only!r}")
+        out = _ffi.db_p()
+        outcome = call(lib.cairn_txn_begin, self.db, _ffi.TXN_READ_ONLY if read_only else 0, byref(out))
+        if outcome[0] != Status.OK:
+            if out:
+                lib.cairn_txn_rollback(out)
+                fail(f"cairn_txn_begin returned {status_text(outcome[0])} but set *out_txn")
+            return outcome
+        self.txns[name] = out  # a name begun again: its old handle stays in open_txns until it ends
+        self.open_txns.append(out)
+        return outcome
+
+    def op_commit(self, step: dict[str, Any]) -> Outcome:
+        txn = self.txns[self.txn_name(step, begun=True)]
+        outcome = call(lib.cairn_txn_commit, txn)
+        self.end_txn(txn)  # freed whatever it returned
+        return outcome
+
+    def op_rollback(self, step: dict[str, Any]) -> Outcome:
+        txn = self.txns[self.txn_name(step, begun=True)]
+        status = lib.cairn_txn_rollback(txn)
+        self.end_txn(txn)
+        return status, ""
+
     # -- driver -------------------------------------------------------------------
 
     FIELDS: ClassVar[dict[str, set[str]]] = {
         "open": {"options", "options_raw", "at"},
         "close": set(),
         "reopen": {"options"},
-        "put": {"key", "value", "ttl_ms"},
-        "get": {"key", "expect_value"},
-        "delete": {"key"},
-        "delete_range": {"start", "end"},
-        "get_many": {"keys", "expect_values"},
-        "batch": {"ops"},
-        "scan": {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items"},
-        "keys": {"options", "options_raw", "expect_keys"},
-        "stats": {"expect_fields"},
+        "put": _TXN | {"key", "value", "ttl_ms"},
+        "get": _TXN | {"key", "expect_value"},
+        "delete": _TXN | {"key"},
+        "delete_range": _TXN | {"start", "end"},
+        "get_many": _TXN | {"keys", "expect_values"},
+        "batch": _TXN | {"ops"},
+        "scan": _TXN | {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items"},
+        "keys": _TXN | {"options", "options_raw", "expect_keys"},
+        "stats": _TXN | {"expect_fields"},
         "parse_duration": {"text", "expect_ms"},
         "sleep": {"ms"},
-        "flush": set(),
-        "compact_range": {"start", "end"},
-        "create_collection": {"name", "options"},
-        "drop_collection": {"name"},
-        "list_collections": {"expect_names"},
-        "insert_one": {"collection", "document", "document_raw", "expect_id"},
-        "insert_many": {"collection", "documents", "expect_ids"},
-        "find": {"collection", "filter", "filter_raw", "options", "expect_documents"},
-        "count": {"collection", "filter", "expect_count"},
-        "update_one": _UPDATE_FIELDS | {"update", "update_raw"},
-        "update_many": _UPDATE_FIELDS | {"update", "update_raw"},
-        "replace_one": _UPDATE_FIELDS | {"replacement"},
-        "delete_one": {"collection", "filter", "expect_deleted"},
-        "delete_many": {"collection", "filter", "expect_deleted"},
+        "flush": _TXN,
+        "compact_range": _TXN | {"start", "end"},
+        "create_collection": _TXN | {"name", "options"},
+        "drop_collection": _TXN | {"name"},
+        "list_collections": _TXN | {"expect_names"},
+        "insert_one": _TXN | {"collection", "document", "document_raw", "expect_id"},
+        "insert_many": _TXN | {"collection", "documents", "expect_ids"},
+        "find": _TXN | {"collection", "filter", "filter_raw", "options", "expect_documents"},
+        "count": _TXN | {"collection", "filter", "expect_count"},
+        "update_one": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},
+        "update_many": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},
+        "replace_one": _TXN | _UPDATE_FIELDS | {"replacement"},
+        "delete_one": _TXN | {"collection", "filter", "expect_deleted"},
+        "delete_many": _TXN | {"collection", "filter", "expect_deleted"},
+        "find_one": _TXN | {"collection", "filter", "options", "expect_document"},
+        "find_by_id": _TXN | {"collection", "id", "expect_document"},
+        "distinct": _TXN | {"collection", "field", "filter", "expect_values"},
+        "find_one_and_update": _TXN | {"collection", "filter", "update", "options", "expect_document"},
+        "aggregate": _TXN | {"collection", "pipeline", "pipeline_raw", "expect_documents"},
+        "explain": _TXN | _EXPLAIN_FIELDS,
+        "create_index": _TXN | {"collection", "spec", "spec_raw", "expect_name"},
+        "drop_index": _TXN | {"collection", "name"},
+        "list_indexes": _TXN | {"collection", "expect_indexes"},
+        "rename_collection": _TXN | {"from", "to"},
+        "collection_stats": _TXN | {"collection", "expect_count", "expect_index_names"},
+        "begin": {"txn", "read_only"},
+        "commit": {"txn"},
+        "rollback": {"txn"},
     }
 
     def run_step(self, step: Any) -> None:
@@ -581,6 +827,8 @@ class Runner:
         expect = step.get("expect", "OK")
         if expect not in Status.__members__:
             fail(f"unknown status name in expect: {expect!r}")
+        # A step naming a transaction passes its handle; begin's "txn" is the name it gives.
+        self.h = self.txns[self.txn_name(step, begun=True)] if "txn" in step and op != "begin" else self.db
         status, message = getattr(self, f"op_{op}")(step)
         if status != Status[expect]:
             fail(f"expected CAIRN_{expect}, got {status_text(status)}: {message or '(no message)'}")
@@ -596,6 +844,8 @@ class Runner:
                 except CaseFailed as exc:
                     raise CaseFailed(f"step {index} {json.dumps(step)}: {exc}") from None
         finally:
+            for txn in self.open_txns:
+                lib.cairn_txn_rollback(txn)
             for handle in self.opened:
                 if id(handle) not in self.closed:
                     call(lib.cairn_close, handle)

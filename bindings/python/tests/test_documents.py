@@ -343,3 +343,208 @@ def test_values_a_document_cannot_hold(db: cairn.Database) -> None:
     with pytest.raises(cairn.InvalidArgument):
         coll.insert_one(cyclic)
     assert coll.count() == 0
+
+
+def test_schema_violations_raise_schema_violation_and_write_nothing(db_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string", "minLength": 1}, "age": {"type": "integer", "minimum": 0}},
+    }
+    with cairn.open(db_path, sync="never") as db:
+        people = db.create_collection("people", schema=schema)
+        people.insert_one({"_id": 1, "name": "ann", "age": 31})
+        with pytest.raises(cairn.SchemaViolation) as info:
+            people.insert_one({"_id": 2, "age": 5})  # no name
+        assert info.value.status == "CAIRN_SCHEMA"
+        with pytest.raises(cairn.SchemaViolation) as info:
+            people.insert_one({"_id": 3, "name": "bob", "age": -1})
+        assert "age" in info.value.message  # names the failing path
+        with pytest.raises(cairn.SchemaViolation):
+            people.update_one({"_id": 1}, {"$set": {"age": "old"}})
+        with pytest.raises(cairn.SchemaViolation):
+            people.insert_many([{"_id": 4, "name": "cy"}, {"_id": 5, "name": ""}])
+        assert list(people.find()) == [{"_id": 1, "name": "ann", "age": 31}]  # nothing written
+        assert people.stats()["schema"] == schema
+    with cairn.open(db_path, sync="never") as db, pytest.raises(cairn.SchemaViolation):  # the schema is kept
+        db.collection("people").insert_one({"_id": 6})
+
+
+def test_a_malformed_schema_is_invalid_argument(db: cairn.Database) -> None:
+    with pytest.raises(cairn.InvalidArgument):
+        db.create_collection("bad", schema={"type": "integr"})
+    with pytest.raises(cairn.InvalidArgument):
+        db.create_collection("bad", schema=["not", "a", "schema"])  # type: ignore[arg-type]
+    assert db.list_collections() == []
+
+
+def test_primary_key_identifies_documents_instead_of_id(db: cairn.Database) -> None:
+    people = db.create_collection("people", primary_key="email")
+    people.insert_many([{"email": "cy@x", "name": "cy"}, {"email": "ann@x", "name": "ann"}])
+    assert people.find_by_id("ann@x") == {"email": "ann@x", "name": "ann"}  # no _id generated
+    assert names(people.find()) == ["ann", "cy"]  # in primary key order
+    with pytest.raises(cairn.ConstraintViolation):
+        people.insert_one({"email": "ann@x", "name": "another ann"})
+    with pytest.raises(cairn.Error):
+        people.insert_one({"name": "no email"})
+    with pytest.raises(cairn.Error):
+        people.update_one({"email": "cy@x"}, {"$set": {"email": "cy@y"}})  # it never changes
+    assert people.count() == 2 and people.find_by_id("cy@x") == {"email": "cy@x", "name": "cy"}
+    assert people.stats()["primary_key"] == "email"
+
+
+# -- one-document reads and updates ------------------------------------------------------
+
+
+def test_find_by_id_is_a_point_read_of_the_primary_key(users: cairn.Collection) -> None:
+    assert users.find_by_id(2) == {"_id": 2, "name": "bob", "age": 25, "group": "b"}
+    assert users.find_by_id(2.0) is not None  # numbers compare by value
+    assert users.find_by_id("2") is None
+    assert users.find_by_id(99) is None
+    blobs = users.database.collection("blobs")
+    blobs.insert_one({"_id": b"\x00\xff", "x": 1})
+    assert blobs.find_by_id(b"\x00\xff") == {"_id": b"\x00\xff", "x": 1}  # extended JSON ids
+    assert users.database.collection("missing").find_by_id(1) is None
+
+
+def test_distinct_values_in_sort_order(users: cairn.Collection) -> None:
+    users.insert_one({"_id": 4, "name": "dan", "group": "b", "tags": ["y", "x", "y"], "address": {"city": "Oslo"}})
+    assert users.distinct("group") == ["a", "b"]
+    assert users.distinct("age", {"group": "a"}) == [31, 40]
+    assert users.distinct("tags") == ["x", "y"]  # an array contributes each element
+    assert users.distinct("address.city") == ["Oslo"]
+    assert users.distinct("nothing") == []
+    with pytest.raises(TypeError):
+        users.distinct(1)  # type: ignore[arg-type]
+
+
+def test_find_one_and_update_returns_the_document_before_or_after(users: cairn.Collection) -> None:
+    before = users.find_one_and_update({"name": "ann"}, {"$inc": {"age": 1}})
+    assert before == {"_id": 1, "name": "ann", "age": 31, "group": "a"}
+    assert users.find_by_id(1)["age"] == 32  # type: ignore[index]
+    after = users.find_one_and_update(
+        {"group": "a"},
+        {"$set": {"seen": True}},
+        sort={"age": -1},
+        projection={"name": 1, "seen": 1, "_id": 0},
+        return_document="after",
+    )
+    assert after == {"name": "cy", "seen": True}
+    assert users.count({"seen": True}) == 1  # only the first in sort order
+    assert users.find_one_and_update({"name": "nobody"}, {"$set": {"x": 1}}) is None
+    assert users.count({"x": 1}) == 0
+    with pytest.raises(cairn.InvalidArgument):
+        users.find_one_and_update({"_id": 1}, {"$set": {"x": 1}}, return_document="later")
+
+
+def test_find_one_and_update_upserts(users: cairn.Collection) -> None:
+    assert users.find_one_and_update({"name": "eve"}, {"$set": {"age": 50}}, upsert=True) is None  # "before"
+    assert users.count({"name": "eve", "age": 50}) == 1
+    doc = users.find_one_and_update({"name": "fay"}, {"$set": {"age": 9}}, upsert=True, return_document="after")
+    assert doc is not None and (doc["name"], doc["age"]) == ("fay", 9) and "_id" in doc
+
+
+# -- aggregation and explain ----------------------------------------------------------
+
+
+@pytest.fixture
+def orders(db: cairn.Database) -> cairn.Collection:
+    coll = db.collection("orders")
+    coll.insert_many(
+        [
+            {"_id": 1, "customer": "ann", "amount": 10, "state": "paid", "items": ["pen", "ink"]},
+            {"_id": 2, "customer": "bob", "amount": 5, "state": "paid", "items": ["pen"]},
+            {"_id": 3, "customer": "ann", "amount": 7, "state": "paid", "items": []},
+            {"_id": 4, "customer": "bob", "amount": 100, "state": "open", "items": ["desk"]},
+        ]
+    )
+    return coll
+
+
+def test_aggregate_groups_sorts_and_counts(orders: cairn.Collection) -> None:
+    cursor = orders.aggregate(
+        [
+            {"$match": {"state": "paid"}},
+            {"$group": {"_id": "$customer", "total": {"$sum": "$amount"}, "n": {"$sum": 1}}},
+            {"$sort": {"total": -1}},
+        ]
+    )
+    assert isinstance(cursor, cairn.Cursor)  # the same cursor as find()
+    assert list(cursor) == [{"_id": "ann", "total": 17, "n": 2}, {"_id": "bob", "total": 5, "n": 1}]
+    assert cursor.closed
+    assert list(orders.aggregate([{"$match": {"state": "paid"}}, {"$count": "paid"}])) == [{"paid": 3}]
+    assert list(orders.aggregate([{"$unwind": "$items"}, {"$sortByCount": "$items"}, {"$limit": 1}])) == [
+        {"_id": "pen", "count": 2}
+    ]
+    projected = orders.aggregate(
+        [{"$match": {"_id": 4}}, {"$project": {"_id": 0, "double": {"$multiply": ["$amount", 2]}}}]
+    )
+    assert list(projected) == [{"double": 200}]
+    assert list(orders.aggregate([])) == list(orders.find())
+    with orders.aggregate([{"$sort": {"amount": 1}}]) as early:
+        assert next(early)["_id"] == 2
+    assert early.closed
+
+
+def test_aggregate_lookup_joins_another_collection(orders: cairn.Collection) -> None:
+    customers = orders.database.collection("customers")
+    customers.insert_many([{"_id": "ann", "city": "Oslo"}, {"_id": "bob", "city": "Rome"}])
+    rows = orders.aggregate(
+        [
+            {"$match": {"_id": 2}},
+            {"$lookup": {"from": "customers", "localField": "customer", "foreignField": "_id", "as": "who"}},
+            {"$project": {"_id": 0, "who": 1}},
+        ]
+    )
+    assert list(rows) == [{"who": [{"_id": "bob", "city": "Rome"}]}]
+
+
+def test_aggregate_errors(orders: cairn.Collection) -> None:
+    with pytest.raises(cairn.InvalidArgument):
+        orders.aggregate([{"$bogus": {}}])
+    with pytest.raises(TypeError):
+        orders.aggregate({"$match": {}})  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        orders.aggregate(["$match"])  # type: ignore[list-item]
+
+
+def test_explain_describes_the_plan(users: cairn.Collection) -> None:
+    scan = users.explain({"age": {"$gt": 30}})
+    assert (scan["plan"], scan["index"], scan["returned"]) == ("collection_scan", None, 2)
+    assert scan["documents_examined"] == 3
+    assert users.explain({"_id": 2})["plan"] == "primary_key"
+    users.create_index("age")
+    indexed = users.explain({"age": {"$gt": 30}}, sort={"age": 1}, limit=1, projection={"name": 1})
+    assert (indexed["plan"], indexed["index"], indexed["returned"]) == ("index_scan", "age_1", 1)
+    assert {"bounds", "sort_from_index", "keys_examined"} <= indexed.keys()
+
+
+# -- the collection itself ----------------------------------------------------------------
+
+
+def test_rename_moves_documents_and_indexes(users: cairn.Collection) -> None:
+    db = users.database
+    users.create_index("age")
+    people = users.rename("people")
+    assert isinstance(people, cairn.Collection) and people.name == "people"
+    assert db.list_collections() == ["people"]
+    assert people.count() == 3 and users.count() == 0
+    assert [i["name"] for i in people.list_indexes()] == ["age_1"]
+    with pytest.raises(cairn.NotFound):
+        users.rename("again")  # users no longer exists
+    db.collection("other").insert_one({"_id": 1})
+    with pytest.raises(cairn.InvalidArgument):
+        people.rename("other")  # exists
+    with pytest.raises(cairn.InvalidArgument):
+        people.rename("$bad")
+    assert sorted(db.list_collections()) == ["other", "people"]
+
+
+def test_collection_stats(users: cairn.Collection) -> None:
+    users.create_index("group", name="by_group")
+    stats = users.stats()
+    assert (stats["name"], stats["documents"], stats["primary_key"], stats["schema"]) == ("users", 3, "_id", None)
+    assert stats["bytes"] > 0
+    assert [(i["name"], i["keys"], i["entries"]) for i in stats["indexes"]] == [("by_group", {"group": 1}, 3)]
+    with pytest.raises(cairn.NotFound):
+        users.database.collection("missing").stats()

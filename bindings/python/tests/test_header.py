@@ -200,4 +200,5 @@ def test_constants_match(header: Header) -> None:
     assert _ffi.lib.cairn_abi_version() == _ffi.ABI_VERSION
     assert int(header.define("CAIRN_ABSENT").rstrip("uU"), 16) == _ffi.ABSENT
     assert int(header.define("CAIRN_ITER_REVERSE")) == _ffi.ITER_REVERSE
+    assert int(header.define("CAIRN_TXN_READ_ONLY"), 0) == _ffi.TXN_READ_ONLY
     assert header.define("CAIRN_VERSION_STRING") == f'"{cairn.library_version()}"'

@@ -1,0 +1,191 @@
+/// Operations on whole collections and their indexes. They change the
+/// catalog outside any explicit transaction, under the document lock;
+/// a transaction that read the entry they change fails its commit with
+/// CONFLICT, so it never writes documents computed from a stale definition.
+extension Database {
+    /// The collection's definition as committed now.
+    func committedCollection(_ name: String) throws -> CollectionInfo? {
+        try Transaction(database: self, readOnly: true, explicit: false).collection(name)
+    }
+
+    /// Drops a collection, its documents and index entries (range
+    /// tombstones). Dropping a missing collection is not an error.
+    public func dropCollection(_ name: String) throws {
+        try documentLock.withLock {
+            guard let info = try committedCollection(name) else { return }
+            var batch = WriteBatch()
+            let (lower, upper) = info.documentRange
+            lower.withUnsafeBytes { l in upper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
+            let (indexLower, indexUpper) = info.indexEntryRange
+            indexLower.withUnsafeBytes { l in indexUpper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
+            CollectionInfo.catalogKey(name).withUnsafeBytes { batch.delete($0) }
+            try engine.write(batch)
+        }
+    }
+
+    /// Renames a collection: its catalog entry moves, its id (and so its
+    /// documents and index entries) stays.
+    public func renameCollection(_ from: String, to: String) throws {
+        try CollectionInfo.validate(name: from)
+        try CollectionInfo.validate(name: to)
+        try documentLock.withLock {
+            guard var info = try committedCollection(from) else { throw CairnError(.notFound, "collection '\(from)' does not exist") }
+            guard from != to else { return }
+            guard try committedCollection(to) == nil else { throw CairnError.invalidArgument("collection '\(to)' already exists") }
+            var batch = WriteBatch()
+            CollectionInfo.catalogKey(from).withUnsafeBytes { batch.delete($0) }
+            info.name = to
+            CollectionInfo.catalogKey(to).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
+            try engine.write(batch)
+        }
+    }
+
+    /// {"name", "documents", "bytes", "primary_key", "schema", "indexes": [...]} as JSON.
+    public func collectionStats(_ name: String) throws -> String {
+        let transaction = try Transaction(database: self, readOnly: true, explicit: false)
+        guard let info = try transaction.collection(name) else { throw CairnError(.notFound, "collection '\(name)' does not exist") }
+        let (lower, upper) = info.documentRange
+        let scan = try transaction.scan(lower: lower, upper: upper)
+        var documents: Int64 = 0, bytes: Int64 = 0
+        while try scan.next() {
+            documents += 1
+            bytes += Int64(scan.value.count)
+        }
+        var indexes: [MutableValue] = []
+        for index in info.indexes {
+            let prefix = index.entryPrefix(collection: info.id)
+            let entries = try transaction.scan(lower: prefix, upper: prefixUpperBound(prefix))
+            var count: Int64 = 0
+            while try entries.next() { count += 1 }
+            guard case .object(var members) = index.publicDescription else { continue }
+            members.append(("entries", .int(count)))
+            indexes.append(.object(members))
+        }
+        let stats = MutableValue.object([
+            ("name", .string(Array(name.utf8))), ("documents", .int(documents)), ("bytes", .int(bytes)),
+            ("primary_key", .string(Array(info.primaryKey.utf8))), ("schema", info.schema?.definition ?? .null),
+            ("indexes", .array(indexes)),
+        ]).encoded()
+        return try stats.withUnsafeBytes { try DocumentValue($0).json() }
+    }
+
+    // MARK: Indexes
+
+    /// Creates an index from a spec ({"keys": {...}, "name", "unique",
+    /// "sparse"}) and indexes the existing documents before returning.
+    /// Returns the index name.
+    ///
+    /// The definition is first committed as "building", so writes of
+    /// explicit transactions begun after it maintain the index too; the
+    /// existing documents are then indexed in chunks under the document
+    /// lock (readers go on; writers wait); finally the index is marked
+    /// ready and queries start using it. A crash in between leaves a
+    /// building index that queries ignore and that create or drop finish.
+    public func createIndex(collection name: String, specJSON: UnsafeRawBufferPointer) throws -> String {
+        try CollectionInfo.validate(name: name)
+        let spec = try DocumentBuilder.document(fromJSON: specJSON, what: "index spec")
+        return try documentLock.withLock {
+            // 1. Define it.
+            let define = try Transaction(database: self, readOnly: false, explicit: false)
+            var info = try define.collectionOrCreate(name)
+            var index = try spec.withUnsafeBytes { try IndexDefinition.parse(spec: DocumentValue($0), id: info.nextIndexID) }
+            if let existing = info.index(named: index.name) {
+                guard existing.sameKeys(as: index) else {
+                    throw CairnError.invalidArgument("index '\(index.name)' already exists with other keys or options")
+                }
+                if !existing.building { return index.name }
+                index = existing  // finish an interrupted build
+            } else {
+                if let twin = info.indexes.first(where: { $0.sameKeys(as: index) }) {
+                    throw CairnError.invalidArgument("index '\(twin.name)' already has these keys")
+                }
+                index.building = true
+                info.indexes.append(index)
+                info.nextIndexID += 1
+                try define.save(info)
+                try define.commit()
+            }
+            // 2. Index the documents, in chunks.
+            do {
+                try backfill(index, of: name)
+            } catch {
+                try? removeIndex(index.name, of: name)
+                throw error
+            }
+            // 3. Mark it ready.
+            let finish = try Transaction(database: self, readOnly: false, explicit: false)
+            guard var ready = try finish.collection(name), let position = ready.indexes.firstIndex(where: { $0.id == index.id }) else {
+                throw CairnError(.internal, "index '\(index.name)' vanished while it was built")
+            }
+            ready.indexes[position].building = false
+            try finish.save(ready)
+            try finish.commit()
+            return index.name
+        }
+    }
+
+    /// Writes the entries of every document for `index`. REQUIRES: documentLock.
+    private func backfill(_ index: IndexDefinition, of name: String) throws {
+        let snapshot = try Transaction(database: self, readOnly: true, explicit: false)
+        guard let info = try snapshot.collection(name) else { return }
+        let (lower, upper) = info.documentRange
+        let scan = try snapshot.scan(lower: lower, upper: upper)
+        let prefixLength = lower.count
+        var chunk = try Transaction(database: self, readOnly: false, explicit: false)
+        var inChunk = 0
+        var multikey = index.multikey
+        while try scan.next() {
+            let primaryKey = Array(scan.key[prefixLength...])
+            let (keys, isArray) = try index.entryKeys(of: DocumentValue(scan.value), collection: info.id, primaryKey: primaryKey)
+            multikey = multikey || isArray
+            for key in keys {
+                if index.unique {
+                    var owner: [UInt8]?
+                    if try chunk.read(key, { owner = Array($0) }), owner != primaryKey {
+                        throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(name)': the existing documents break it")
+                    }
+                }
+                try chunk.put(key, primaryKey)
+            }
+            inChunk += 1
+            if inChunk == 4096 {
+                try chunk.commit()
+                chunk = try Transaction(database: self, readOnly: false, explicit: false)
+                inChunk = 0
+            }
+        }
+        if multikey && !index.multikey, var current = try chunk.collection(name),
+           let position = current.indexes.firstIndex(where: { $0.id == index.id }) {
+            current.indexes[position].multikey = true
+            try chunk.save(current)
+        }
+        try chunk.commit()
+    }
+
+    /// Drops an index by name; NOT_FOUND when there is none.
+    public func dropIndex(collection name: String, index indexName: String) throws {
+        try CollectionInfo.validate(name: name)
+        try documentLock.withLock { try removeIndex(indexName, of: name) }
+    }
+
+    /// Removes an index's definition and entries. REQUIRES: documentLock.
+    private func removeIndex(_ indexName: String, of name: String) throws {
+        guard var info = try committedCollection(name), let position = info.indexes.firstIndex(where: { $0.name == indexName }) else {
+            throw CairnError(.notFound, "collection '\(name)' has no index '\(indexName)'")
+        }
+        let prefix = info.indexes[position].entryPrefix(collection: info.id)
+        info.indexes.remove(at: position)
+        var batch = WriteBatch()
+        prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in batch.deleteRange(l, u) } }
+        CollectionInfo.catalogKey(name).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
+        try engine.write(batch)
+    }
+
+    /// The indexes of a collection as a JSON array.
+    public func listIndexes(collection name: String) throws -> String {
+        try CollectionInfo.validate(name: name)
+        let indexes = try committedCollection(name)?.indexes ?? []
+        let list = MutableValue.array(indexes.map(\.publicDescription)).encoded()
+        return try list.withUnsafeBytes { try DocumentValue($0).json() }
+    }
+}

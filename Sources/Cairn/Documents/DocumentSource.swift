@@ -1,0 +1,77 @@
+/// Executes a QueryPlan: yields the candidate documents (binary) of a
+/// collection one at a time, reading through a transaction's reader, and
+/// counts the index keys and documents it examined (for explain).
+final class DocumentSource {
+    private let reader: TransactionReader
+    private let collection: CollectionInfo
+    let plan: QueryPlan
+    private var scan: TransactionScan?
+    private var rangeIndex = 0
+    private var pointIndex = 0
+    /// Primary keys already returned by a multikey index scan, where one
+    /// document can have several entries in range.
+    private var seen: Set<[UInt8]>?
+    private let current = ByteBuffer()
+    private(set) var keysExamined = 0
+    private(set) var documentsExamined = 0
+
+    init(reader: TransactionReader, collection: CollectionInfo, plan: QueryPlan) throws {
+        self.reader = reader
+        self.collection = collection
+        self.plan = plan
+        switch plan.source {
+        case .collectionScan(let reverse):
+            let (lower, upper) = collection.documentRange
+            scan = try reader.scan(lower: lower, upper: upper, reverse: reverse)
+        case .indexScan(let index, _, _):
+            if index.multikey { seen = [] }
+        case .primaryKey:
+            break
+        }
+    }
+
+    /// The next candidate, valid until the next call; nil at the end.
+    func next() throws -> DocumentValue? {
+        switch plan.source {
+        case .collectionScan:
+            guard try scan!.next() else { return nil }
+            documentsExamined += 1
+            return DocumentValue(scan!.value)
+        case .primaryKey(let keys):
+            while pointIndex < keys.count {
+                let key = keys[pointIndex]
+                pointIndex += 1
+                keysExamined += 1
+                if try reader.read(key, { current.set($0) }) {
+                    documentsExamined += 1
+                    return DocumentValue(current.bytes)
+                }
+            }
+            return nil
+        case .indexScan(_, let ranges, let reverse):
+            while true {
+                if scan == nil {
+                    guard rangeIndex < ranges.count else { return nil }
+                    let range = ranges[reverse ? ranges.count - 1 - rangeIndex : rangeIndex]
+                    rangeIndex += 1
+                    scan = try reader.scan(lower: range.lower, upper: range.upper, reverse: reverse)
+                }
+                guard try scan!.next() else {
+                    scan = nil
+                    continue
+                }
+                keysExamined += 1
+                var documentKey = CollectionInfo.documentPrefix(collection.id)
+                documentKey.append(contentsOf: scan!.value)
+                if seen != nil, !seen!.insert(documentKey).inserted { continue }
+                if try reader.read(documentKey, { current.set($0) }) {
+                    documentsExamined += 1
+                    return DocumentValue(current.bytes)
+                }
+                // An entry without its document cannot happen: they are
+                // written together. Report it rather than hide it.
+                throw CairnError.corruption("index '\(plan.index!.name)' of collection '\(collection.name)' has an entry without a document")
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+/// A secondary index of a collection and the entries it keeps.
+///
+/// Entry layout (namespace 0x04; see docs/format/documents.md):
+///
+///     key    0x04 | collection id (u32 BE) | index id (u32 BE)
+///            | IndexKey of each field's value (complemented when descending)
+///            | IndexKey of the primary key   (non-unique indexes only)
+///     value  IndexKey of the primary key (the document key's suffix)
+///
+/// A unique index leaves the primary key out of the key, so two documents
+/// with equal values write the same engine key: the uniqueness check is a
+/// point read, and two concurrent transactions inserting the same value
+/// conflict on that key.
+struct IndexDefinition {
+    struct Field {
+        let path: String
+        let components: [String]
+        let descending: Bool
+    }
+
+    let name: String
+    let id: UInt32
+    let fields: [Field]
+    let unique: Bool
+    let sparse: Bool
+    /// Some document had an array in an indexed field. A multikey index
+    /// cannot bound one field from both sides (the two bounds may be met by
+    /// different elements) and cannot give a sort order.
+    var multikey = false
+    /// The backfill has not finished (a crash interrupted it): writes keep
+    /// the entries current, but queries do not use it.
+    var building = false
+
+    static let maxFields = 32
+
+    /// Parses a user's spec: {"keys": {"a": 1, "b": -1}, "name", "unique", "sparse"}.
+    static func parse(spec: DocumentValue, id: UInt32) throws -> IndexDefinition {
+        guard spec.tag == .object else { throw CairnError.invalidArgument("index spec must be a JSON object") }
+        var fields: [Field] = []
+        var name: String?
+        var unique = false, sparse = false
+        for (key, value) in try spec.members() {
+            switch key {
+            case "keys":
+                guard value.tag == .object else { throw CairnError.invalidArgument("index spec.keys must be an object like {\"age\": 1}") }
+                for (path, direction) in try value.members() {
+                    let d: Int64
+                    switch try direction.kind() {
+                    case .int(let n): d = n
+                    case .double(let x) where x == 1 || x == -1: d = Int64(x)
+                    default: d = 0
+                    }
+                    guard d == 1 || d == -1 else { throw CairnError.invalidArgument("index spec.keys.\(path) must be 1 or -1") }
+                    try Filter.validateFieldPath(path, at: "index spec.keys.\(path)")
+                    guard !fields.contains(where: { $0.path == path }) else {
+                        throw CairnError.invalidArgument("index spec.keys.\(path) appears twice")
+                    }
+                    fields.append(Field(path: path, components: path.split(separator: ".").map(String.init), descending: d < 0))
+                }
+            case "name":
+                guard case .string(let utf8) = try value.kind(), utf8.count > 0, utf8.count <= 255 else {
+                    throw CairnError.invalidArgument("index spec.name must be a string of 1 to 255 bytes")
+                }
+                name = String(decoding: utf8, as: UTF8.self)
+            case "unique", "sparse":
+                guard case .bool(let flag) = try value.kind() else { throw CairnError.invalidArgument("index spec.\(key) must be true or false") }
+                if key == "unique" { unique = flag } else { sparse = flag }
+            default:
+                throw CairnError.invalidArgument("index spec.\(key): unknown field (known: keys, name, unique, sparse)")
+            }
+        }
+        guard !fields.isEmpty else { throw CairnError.invalidArgument("index spec.keys must name at least one field") }
+        guard fields.count <= maxFields else { throw CairnError.invalidArgument("index spec.keys: at most \(maxFields) fields") }
+        let defaultName = fields.map { "\($0.path)_\($0.descending ? -1 : 1)" }.joined(separator: "_")
+        return IndexDefinition(name: name ?? defaultName, id: id, fields: fields, unique: unique, sparse: sparse)
+    }
+
+    /// {"age": 1, "name": -1}
+    var keysValue: MutableValue {
+        .object(fields.map { ($0.path, .int($0.descending ? -1 : 1)) })
+    }
+
+    /// What cairn_index_list shows.
+    var publicDescription: MutableValue {
+        .object([("name", .string(Array(name.utf8))), ("keys", keysValue), ("unique", .bool(unique)), ("sparse", .bool(sparse))])
+    }
+
+    var catalogValue: MutableValue {
+        .object([("name", .string(Array(name.utf8))), ("id", .int(Int64(id))), ("keys", keysValue), ("unique", .bool(unique)),
+                 ("sparse", .bool(sparse)), ("multikey", .bool(multikey)), ("building", .bool(building))])
+    }
+
+    init(name: String, id: UInt32, fields: [Field], unique: Bool, sparse: Bool) {
+        self.name = name
+        self.id = id
+        self.fields = fields
+        self.unique = unique
+        self.sparse = sparse
+    }
+
+    init(catalogValue: MutableValue) throws {
+        let damaged = CairnError.corruption("catalog: damaged index definition")
+        guard case .object(let members) = catalogValue else { throw damaged }
+        var name: String?, id: UInt32?, fields: [Field] = []
+        var unique = false, sparse = false, multikey = false, building = false
+        for (key, value) in members {
+            switch (key, value) {
+            case ("name", .string(let utf8)): name = String(decoding: utf8, as: UTF8.self)
+            case ("id", .int(let n)): id = UInt32(truncatingIfNeeded: n)
+            case ("keys", .object(let keys)):
+                fields = keys.map { Field(path: $0.key, components: $0.key.split(separator: ".").map(String.init),
+                                          descending: { if case .int(-1) = $0 { return true } else { return false } }($0.value)) }
+            case ("unique", .bool(let flag)): unique = flag
+            case ("sparse", .bool(let flag)): sparse = flag
+            case ("multikey", .bool(let flag)): multikey = flag
+            case ("building", .bool(let flag)): building = flag
+            default: throw damaged
+            }
+        }
+        guard let name, let id, !fields.isEmpty else { throw damaged }
+        self.init(name: name, id: id, fields: fields, unique: unique, sparse: sparse)
+        self.multikey = multikey
+        self.building = building
+    }
+
+    func sameKeys(as other: IndexDefinition) -> Bool {
+        fields.map(\.path) == other.fields.map(\.path) && fields.map(\.descending) == other.fields.map(\.descending)
+            && unique == other.unique && sparse == other.sparse
+    }
+
+    // MARK: Entries
+
+    /// 0x04 | collection id | index id: every entry of this index starts so.
+    func entryPrefix(collection: UInt32) -> [UInt8] {
+        var prefix = [Namespace.indexEntries.rawValue]
+        prefix.appendUInt32BE(collection)
+        prefix.appendUInt32BE(id)
+        return prefix
+    }
+
+    /// The entry keys of `document` (whose primary key encodes as
+    /// `primaryKey`), and whether an indexed field held an array.
+    /// Throws INVALID_ARGUMENT when two fields hold arrays (MongoDB's
+    /// "cannot index parallel arrays").
+    func entryKeys(of document: DocumentValue, collection: UInt32, primaryKey: [UInt8]) throws -> (keys: [[UInt8]], multikey: Bool) {
+        var perField: [[[UInt8]]] = []
+        var sawArray = false
+        var allMissing = true
+        var arrayFields = 0
+        for field in fields {
+            var values: [DocumentValue] = []
+            var isArray = false
+            try IndexDefinition.collectValues(at: field.components[...], in: document, into: &values, sawArray: &isArray)
+            if isArray {
+                sawArray = true
+                arrayFields += 1
+            }
+            var encoded: [[UInt8]] = []
+            if values.isEmpty {
+                var null: [UInt8] = []
+                try [DocumentTag.null.rawValue].withUnsafeBytes { try IndexKey.append(DocumentValue($0), descending: field.descending, to: &null) }
+                encoded.append(null)
+            } else {
+                allMissing = false
+                var seen = Set<[UInt8]>()
+                for value in values {
+                    var bytes: [UInt8] = []
+                    try IndexKey.append(value, descending: field.descending, to: &bytes)
+                    if seen.insert(bytes).inserted { encoded.append(bytes) }
+                }
+            }
+            perField.append(encoded)
+        }
+        if sparse && allMissing { return ([], false) }
+        if arrayFields > 1 {
+            throw CairnError.invalidArgument("index '\(name)': cannot index parallel arrays (\(fields.map(\.path).joined(separator: ", ")))")
+        }
+        var keys = [entryPrefix(collection: collection)]
+        for options in perField {
+            if options.count == 1 {
+                for i in keys.indices { keys[i].append(contentsOf: options[0]) }
+            } else {
+                keys = keys.flatMap { key in options.map { key + $0 } }
+            }
+        }
+        if !unique {
+            for i in keys.indices { keys[i].append(contentsOf: primaryKey) }
+        }
+        return (keys, sawArray)
+    }
+
+    /// The values an index holds for a path: the value itself, or each
+    /// element of an array (an empty array stands for itself), following
+    /// the path through arrays of objects ("items.sku").
+    static func collectValues(at components: ArraySlice<String>, in value: DocumentValue,
+                              into out: inout [DocumentValue], sawArray: inout Bool) throws {
+        guard let first = components.first else {
+            if value.tag == .array {
+                sawArray = true
+                let before = out.count
+                try value.forEachChild { _, element in out.append(element) }
+                if out.count == before { out.append(value) }
+            } else {
+                out.append(value)
+            }
+            return
+        }
+        switch value.tag {
+        case .object:
+            if let child = try value.field(first) {
+                try collectValues(at: components.dropFirst(), in: child, into: &out, sawArray: &sawArray)
+            }
+        case .array:
+            sawArray = true
+            if let position = Int(first), position >= 0 {
+                if let element = try value.value(atPath: first) {
+                    try collectValues(at: components.dropFirst(), in: element, into: &out, sawArray: &sawArray)
+                }
+            } else {
+                try value.forEachChild { _, element in
+                    if element.tag == .object { try collectValues(at: components, in: element, into: &out, sawArray: &sawArray) }
+                }
+            }
+        default:
+            break
+        }
+    }
+}

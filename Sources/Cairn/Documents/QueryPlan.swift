@@ -1,0 +1,236 @@
+/// How a find reads its candidates: the whole collection, point reads by
+/// primary key, or byte ranges of one index. The filter is always applied
+/// to every candidate afterwards, so a plan only has to return a superset
+/// of the matches; what it saves is reading everything else.
+///
+/// The planner looks at the filter's top-level conjunction: equality and
+/// $in on a field give points, $gt/$gte/$lt/$lte give a range. For each
+/// index it takes the longest run of leading fields with points, then at
+/// most one range, and scores 2 per point field and 1 for the range; the
+/// best score wins. An index (or the primary key order) that returns the
+/// documents in the requested sort order lets the cursor skip sorting and
+/// stop at the limit.
+struct QueryPlan {
+    enum Source {
+        case collectionScan(reverse: Bool)
+        case primaryKey([[UInt8]])
+        case indexScan(IndexDefinition, ranges: [(lower: [UInt8], upper: [UInt8])], reverse: Bool)
+    }
+
+    var source: Source
+    /// The candidates come in the order of the requested sort.
+    var sortFromIndex: Bool
+    /// For explain: the constraint used on each field, as text.
+    var bounds: [(field: String, text: String)]
+
+    var name: String {
+        switch source {
+        case .collectionScan: return "collection_scan"
+        case .primaryKey: return "primary_key"
+        case .indexScan: return "index_scan"
+        }
+    }
+
+    var index: IndexDefinition? {
+        if case .indexScan(let index, _, _) = source { return index }
+        return nil
+    }
+
+    /// What the filter says about one field, as far as an index can use it.
+    struct FieldConstraint {
+        /// Equality or $in operands (binary values), when usable as points.
+        var points: [Filter.Operand]?
+        var lower: (operand: Filter.Operand, inclusive: Bool)?
+        var upper: (operand: Filter.Operand, inclusive: Bool)?
+    }
+
+    static func choose(filter: Filter, sort: [(path: [String], direction: Int)], collection: CollectionInfo) throws -> QueryPlan {
+        var constraints: [String: FieldConstraint] = [:]
+        try gather(filter, into: &constraints)
+        let sortPaths = sort.map { ($0.path.joined(separator: "."), $0.direction) }
+
+        // A primary key equality is a point read: nothing beats it.
+        if let key = constraints[collection.primaryKey], let points = key.points {
+            var keys: [[UInt8]] = []
+            var seen = Set<[UInt8]>()
+            for point in points {
+                let documentKey = try point.withValue { try collection.documentKey(for: $0) }
+                if seen.insert(documentKey).inserted { keys.append(documentKey) }
+            }
+            keys.sort { $0.lexicographicallyPrecedes($1) }
+            let ordered = sortPaths.isEmpty || (sortPaths.count == 1 && sortPaths[0].0 == collection.primaryKey && sortPaths[0].1 == 1)
+            return QueryPlan(source: .primaryKey(keys), sortFromIndex: ordered,
+                             bounds: [(collection.primaryKey, try describe(points: points))])
+        }
+
+        var best: (plan: QueryPlan, score: Int)?
+        for index in collection.indexes where !index.building {
+            guard let candidate = try plan(index, constraints: constraints, sort: sortPaths, collection: collection) else { continue }
+            if best == nil || candidate.score > best!.score
+                || (candidate.score == best!.score && candidate.plan.sortFromIndex && !best!.plan.sortFromIndex) {
+                best = candidate
+            }
+        }
+        if let best, best.score > 0 { return best.plan }
+
+        // Documents are stored in primary key order.
+        if sortPaths.count == 1 && sortPaths[0].0 == collection.primaryKey {
+            return QueryPlan(source: .collectionScan(reverse: sortPaths[0].1 < 0), sortFromIndex: true, bounds: [])
+        }
+        if let best, best.plan.sortFromIndex { return best.plan }
+        return QueryPlan(source: .collectionScan(reverse: false), sortFromIndex: sortPaths.isEmpty, bounds: [])
+    }
+
+    /// The plan for one index and its score; nil when it can serve neither
+    /// the filter nor the sort.
+    private static func plan(_ index: IndexDefinition, constraints: [String: FieldConstraint],
+                             sort: [(String, Int)], collection: CollectionInfo) throws -> (plan: QueryPlan, score: Int)? {
+        var prefixes = [index.entryPrefix(collection: collection.id)]
+        var bounds: [(String, String)] = []
+        var pointFields = 0
+        var range: (start: [UInt8], end: [UInt8])?
+        for field in index.fields {
+            guard let constraint = constraints[field.path] else { break }
+            if let points = constraint.points {
+                // A sparse index has no entry for a missing field, which
+                // equality with null must find.
+                if index.sparse, try points.contains(where: { try $0.withValue { $0.tag == .null } }) { break }
+                var encoded: [[UInt8]] = []
+                for point in points {
+                    var bytes: [UInt8] = []
+                    try point.withValue { try IndexKey.append($0, descending: field.descending, to: &bytes) }
+                    encoded.append(bytes)
+                }
+                guard prefixes.count * encoded.count <= 4096 else { break }
+                prefixes = prefixes.flatMap { prefix in encoded.map { prefix + $0 } }
+                pointFields += 1
+                bounds.append((field.path, try describe(points: points)))
+                continue
+            }
+            let lower = constraint.lower
+            var upper = constraint.upper
+            if lower == nil && upper == nil { break }
+            // Bounds of different types select nothing anyway; and a
+            // multikey field may meet each bound with a different element.
+            if let l = lower, let u = upper {
+                let sameType = try l.operand.withValue { a in try u.operand.withValue { b in
+                    ValueOrder.typeRank(a.tag!) == ValueOrder.typeRank(b.tag!) } }
+                if !sameType || index.multikey { upper = nil }
+            }
+            range = try byteRange(lower: lower, upper: upper, descending: field.descending)
+            bounds.append((field.path, try describe(lower: lower, upper: upper)))
+            break
+        }
+        let usedFields = pointFields + (range == nil ? 0 : 1)
+        var ranges: [(lower: [UInt8], upper: [UInt8])]
+        if let range {
+            ranges = prefixes.map { ($0 + range.start, $0 + range.end) }
+        } else {
+            ranges = prefixes.map { ($0, prefixUpperBound($0)) }
+        }
+        ranges.sort { $0.lower.lexicographicallyPrecedes($1.lower) }
+
+        // Sort order: the sort fields must follow the point fields, all in
+        // the index's directions or all reversed, over one range.
+        var sortFromIndex = false, reverse = false
+        if !sort.isEmpty && !index.multikey && ranges.count == 1 && (usedFields > 0 || !index.sparse) {
+            let rest = index.fields.dropFirst(pointFields)
+            if sort.count <= rest.count {
+                let pairs = zip(sort, rest)
+                let same = pairs.allSatisfy { $0.0.0 == $0.1.path && ($0.0.1 < 0) == $0.1.descending }
+                let flipped = pairs.allSatisfy { $0.0.0 == $0.1.path && ($0.0.1 < 0) != $0.1.descending }
+                sortFromIndex = same || flipped
+                reverse = flipped && !same
+            }
+        } else if sort.isEmpty {
+            sortFromIndex = true
+        }
+        guard usedFields > 0 || (sortFromIndex && !sort.isEmpty) else { return nil }
+        var score = pointFields * 2 + (range == nil ? 0 : 1)
+        if index.unique && pointFields == index.fields.count { score += 1 }
+        return (QueryPlan(source: .indexScan(index, ranges: ranges, reverse: reverse), sortFromIndex: sortFromIndex, bounds: bounds), score)
+    }
+
+    /// Collects the index-usable constraints of the filter's top-level
+    /// conjunction.
+    private static func gather(_ filter: Filter, into constraints: inout [String: FieldConstraint]) throws {
+        switch filter {
+        case .all(let parts):
+            for part in parts { try gather(part, into: &constraints) }
+        case .field(let path, let predicate):
+            var constraint = constraints[path.joined(separator: "."), default: FieldConstraint()]
+            try gather(predicate, into: &constraint)
+            constraints[path.joined(separator: ".")] = constraint
+        default:
+            break
+        }
+    }
+
+    private static func gather(_ predicate: Filter.Predicate, into constraint: inout FieldConstraint) throws {
+        switch predicate {
+        case .both(let parts):
+            for part in parts { try gather(part, into: &constraint) }
+        case .equals(let operand):
+            // An array operand also matches the whole array, which has no entry.
+            if try operand.withValue({ $0.tag != .array }) { constraint.points = [operand] }
+        case .isIn(let operands):
+            if try operands.allSatisfy({ try $0.withValue { $0.tag != .array } }), constraint.points == nil {
+                constraint.points = operands
+            }
+        case .compare(let comparison, let operand):
+            guard try operand.withValue({ $0.tag != .array && $0.tag != .null }) else { return }
+            switch comparison {
+            case .greater, .greaterOrEqual:
+                if constraint.lower == nil { constraint.lower = (operand, comparison == .greaterOrEqual) }
+            case .less, .lessOrEqual:
+                if constraint.upper == nil { constraint.upper = (operand, comparison == .lessOrEqual) }
+            }
+        default:
+            break
+        }
+    }
+
+    /// The byte range, within one field's component, of the values between
+    /// the bounds; an open side ends at its operand's type (MongoDB's
+    /// comparisons do not cross types).
+    private static func byteRange(lower: (operand: Filter.Operand, inclusive: Bool)?, upper: (operand: Filter.Operand, inclusive: Bool)?,
+                                  descending: Bool) throws -> (start: [UInt8], end: [UInt8]) {
+        let rank = try (lower ?? upper)!.operand.withValue { ValueOrder.typeRank($0.tag!) }
+        func encode(_ operand: Filter.Operand) throws -> [UInt8] {
+            var bytes: [UInt8] = []
+            try operand.withValue { try IndexKey.append($0, descending: descending, to: &bytes) }
+            return bytes
+        }
+        // In a descending field the bytes run from the largest value down.
+        let (first, last) = descending ? (upper, lower) : (lower, upper)
+        let typeStart: [UInt8] = [descending ? ~rank : rank]
+        let start = try first.map { $0.inclusive ? try encode($0.operand) : prefixUpperBound(try encode($0.operand)) } ?? typeStart
+        let end = try last.map { $0.inclusive ? prefixUpperBound(try encode($0.operand)) : try encode($0.operand) } ?? prefixUpperBound(typeStart)
+        return (start, end)
+    }
+
+    private static func describe(points: [Filter.Operand]) throws -> String {
+        let texts = try points.map { try $0.withValue { try $0.json() } }
+        return texts.count == 1 ? texts[0] : "$in [" + texts.joined(separator: ", ") + "]"
+    }
+
+    private static func describe(lower: (operand: Filter.Operand, inclusive: Bool)?,
+                                 upper: (operand: Filter.Operand, inclusive: Bool)?) throws -> String {
+        let low = try lower.map { ($0.inclusive ? "[" : "(") + (try $0.operand.withValue { try $0.json() }) } ?? "(-inf"
+        let high = try upper.map { (try $0.operand.withValue { try $0.json() }) + ($0.inclusive ? "]" : ")") } ?? "+inf)"
+        return low + ", " + high
+    }
+}
+
+/// The first byte string after every string that starts with `prefix`.
+func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8] {
+    var bound = prefix
+    while let last = bound.last {
+        if last < 0xFF {
+            bound[bound.count - 1] = last + 1
+            return bound
+        }
+        bound.removeLast()
+    }
+    return [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]  // unreachable for namespaced keys
+}

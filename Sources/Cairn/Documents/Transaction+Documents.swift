@@ -1,0 +1,406 @@
+/// The document operations, written once against a transaction: reads see
+/// its snapshot and its own writes, and every document change writes the
+/// document and its index entries together. Database runs each of them as
+/// a transaction of its own (Database+Documents.swift); an explicit
+/// transaction runs many before one commit.
+extension Transaction {
+    // MARK: Catalog
+
+    /// The collection's catalog entry as this transaction sees it.
+    func collection(_ name: String) throws -> CollectionInfo? {
+        if let cached = collectionCache[name] { return cached }
+        try CollectionInfo.validate(name: name)
+        var info: CollectionInfo?
+        _ = try readCatalog(CollectionInfo.catalogKey(name)) { raw in info = try database.catalogCache.decode(name: name, entry: raw) }
+        collectionCache[name] = info
+        return info
+    }
+
+    /// Writes a collection's catalog entry.
+    func save(_ info: CollectionInfo) throws {
+        try put(CollectionInfo.catalogKey(info.name), info.encoded())
+        collectionCache[info.name] = info
+    }
+
+    /// Defines a new collection (the name must be free).
+    func defineCollection(_ name: String, primaryKey: String = "_id", schema: Schema? = nil) throws -> CollectionInfo {
+        var next: UInt32 = 1
+        _ = try readCatalog(CollectionInfo.nextIDKey) { raw in
+            guard raw.count == 4 else { throw CairnError.corruption("catalog: damaged collection counter") }
+            next = UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self))
+        }
+        var counter: [UInt8] = []
+        counter.appendUInt32BE(next + 1)
+        try put(CollectionInfo.nextIDKey, counter)
+        let info = CollectionInfo(name: name, id: next, primaryKey: primaryKey, schema: schema)
+        try save(info)
+        return info
+    }
+
+    func collectionOrCreate(_ name: String) throws -> CollectionInfo {
+        try collection(name) ?? defineCollection(name)
+    }
+
+    /// cairn_collection_create: options {"schema": ..., "primary_key": "..."}.
+    func createCollection(_ name: String, options: MutableValue) throws {
+        guard try collection(name) == nil else { throw CairnError.invalidArgument("collection '\(name)' already exists") }
+        guard case .object(let members) = options else { throw CairnError.invalidArgument("collection options must be a JSON object") }
+        var primaryKey = "_id"
+        var schema: Schema?
+        for (key, value) in members {
+            switch key {
+            case "schema":
+                schema = try Schema(value)
+            case "primary_key":
+                guard case .string(let utf8) = value else { throw CairnError.invalidArgument("collection options.primary_key must be a field path") }
+                primaryKey = String(decoding: utf8, as: UTF8.self)
+                try Filter.validateFieldPath(primaryKey, at: "collection options.primary_key")
+            default:
+                throw CairnError.invalidArgument("collection options.\(key): unknown option (known: schema, primary_key)")
+            }
+        }
+        _ = try defineCollection(name, primaryKey: primaryKey, schema: schema)
+    }
+
+    // MARK: Writing one document
+
+    /// Replaces the document at `key` (`old`, or none) with `new` (or
+    /// deletes it when nil): checks the schema, then updates every index,
+    /// checking unique ones. Nothing is written when a check fails, and
+    /// the caller discards the transaction's writes on any error (single
+    /// operations) or leaves that to the user (explicit transactions),
+    /// so a half-done change never commits.
+    func writeDocument(_ info: inout CollectionInfo, key: [UInt8], primaryKey: [UInt8],
+                       old: DocumentValue?, new: [UInt8]?) throws {
+        if let new, let schema = info.schema {
+            try new.withUnsafeBytes { try schema.validate(DocumentValue($0)) }
+        }
+        var catalogChanged = false
+        for position in info.indexes.indices {
+            let index = info.indexes[position]
+            let before = try old.map { try index.entryKeys(of: $0, collection: info.id, primaryKey: primaryKey).keys } ?? []
+            var after: [[UInt8]] = []
+            if let new {
+                let (keys, multikey) = try new.withUnsafeBytes { try index.entryKeys(of: DocumentValue($0), collection: info.id, primaryKey: primaryKey) }
+                after = keys
+                if multikey && !index.multikey {
+                    info.indexes[position].multikey = true
+                    catalogChanged = true
+                }
+            }
+            let kept = Set(before).intersection(after)
+            for entry in before where !kept.contains(entry) { try delete(entry) }
+            for entry in after where !kept.contains(entry) {
+                if index.unique {
+                    var owner: [UInt8]?
+                    if try read(entry, { owner = Array($0) }), owner != primaryKey {
+                        throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(info.name)'")
+                    }
+                }
+                try put(entry, primaryKey)
+            }
+        }
+        if let new { try put(key, new) } else { try delete(key) }
+        if catalogChanged { try save(info) }
+    }
+
+    /// The primary key value of `document`, or INVALID_ARGUMENT.
+    private func primaryKeyValue(_ document: DocumentValue, _ info: CollectionInfo, what: String) throws -> DocumentValue {
+        guard let value = try document.value(atPath: info.primaryKey) else {
+            throw CairnError.invalidArgument("\(what): the primary key field '\(info.primaryKey)' is missing")
+        }
+        guard value.tag != .array else { throw CairnError.invalidArgument("\(what): \(info.primaryKey) may not be an array") }
+        return value
+    }
+
+    // MARK: Inserts
+
+    /// Inserts validated binary documents, giving each a generated `_id`
+    /// when the collection keys by `_id` and it has none. Returns the
+    /// primary keys as JSON.
+    func insertDocuments(into name: String, binaries: [[UInt8]]) throws -> [String] {
+        var info = try collectionOrCreate(name)
+        var ids: [String] = []
+        ids.reserveCapacity(binaries.count)
+        for (position, original) in binaries.enumerated() {
+            let what = binaries.count == 1 ? "document" : "document \(position)"
+            var binary = original
+            if info.primaryKey == "_id", try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
+                guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
+                members.insert(("_id", .string(Array(ObjectID.next().utf8))), at: 0)
+                binary = MutableValue.object(members).encoded()
+            }
+            guard binary.count <= DocumentLimits.maxDocumentBytes else {
+                throw CairnError.invalidArgument("\(what) is over \(DocumentLimits.maxDocumentBytes) bytes")
+            }
+            let (key, primaryKey, idJSON) = try binary.withUnsafeBytes { raw -> ([UInt8], [UInt8], String) in
+                let id = try primaryKeyValue(DocumentValue(raw), info, what: what)
+                var encoded: [UInt8] = []
+                try IndexKey.append(id, to: &encoded)
+                return (CollectionInfo.documentPrefix(info.id) + encoded, encoded, try id.json())
+            }
+            guard try !read(key) else {
+                throw CairnError(.constraint, "duplicate \(info.primaryKey) \(idJSON) in collection '\(name)'")
+            }
+            try writeDocument(&info, key: key, primaryKey: primaryKey, old: nil, new: binary)
+            ids.append(idJSON)
+        }
+        return ids
+    }
+
+    // MARK: Updates
+
+    struct UpdateResult {
+        var matched = 0
+        var modified = 0
+        var upsertedID: String?
+        /// For find_one_and_update: the first match before and after.
+        var before: [UInt8]?
+        var after: [UInt8]?
+    }
+
+    /// Applies `update` to the first (sort order, else primary key order) or
+    /// every match; with `upsert` and no match, inserts the document built
+    /// from the filter's equality fields and the update.
+    func updateDocuments(in name: String, filter: Filter, update: Update, many: Bool, upsert: Bool,
+                         sort: [(path: [String], direction: Int)] = []) throws -> UpdateResult {
+        var result = UpdateResult()
+        let now = currentTimeMillis()
+        if var info = try collection(name) {
+            var options = FindOptions()
+            options.sort = sort
+            if !many { options.limit = 1 }
+            let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
+            let documentPrefix = CollectionInfo.documentPrefix(info.id)
+            while let document = try execution.next() {
+                result.matched += 1
+                let oldBytes = Array(document.bytes)
+                let before = try MutableValue(document)
+                var after = try update.apply(to: before, now: now)
+                let id = try primaryKeyValue(document, info, what: "document")
+                var primaryKey: [UInt8] = []
+                try IndexKey.append(id, to: &primaryKey)
+                if info.primaryKey != "_id" {
+                    var isReplacement = false
+                    if case .replacement = update.kind { isReplacement = true }
+                    try keepPrimaryKey(&after, old: try MutableValue(id), path: info.primaryKeyPath, replacement: isReplacement)
+                }
+                let newBytes = after.encoded()
+                if !many {
+                    result.before = oldBytes
+                    result.after = newBytes
+                }
+                guard newBytes != oldBytes else { continue }
+                try newBytes.withUnsafeBytes { try FieldNames.validate(DocumentValue($0)) }
+                guard newBytes.count <= DocumentLimits.maxDocumentBytes else {
+                    throw CairnError.invalidArgument("the updated document is over \(DocumentLimits.maxDocumentBytes) bytes")
+                }
+                try oldBytes.withUnsafeBytes { raw in
+                    try writeDocument(&info, key: documentPrefix + primaryKey, primaryKey: primaryKey, old: DocumentValue(raw), new: newBytes)
+                }
+                result.modified += 1
+            }
+        }
+        if result.matched == 0 && upsert {
+            let seed = try Transaction.upsertSeed(from: filter)
+            let document = try update.apply(to: seed, now: now).encoded()
+            try document.withUnsafeBytes { try FieldNames.validate(DocumentValue($0)) }
+            result.upsertedID = try insertDocuments(into: name, binaries: [document]).first
+            result.after = try storedDocument(in: name, idJSON: Array(result.upsertedID!.utf8))
+        }
+        return result
+    }
+
+    /// A collection keyed by another field than _id: updates may not change
+    /// that field, and a replacement without it keeps the old value.
+    private func keepPrimaryKey(_ document: inout MutableValue, old: MutableValue, path: [String], replacement: Bool) throws {
+        let immutable = CairnError.invalidArgument("update: the primary key field '\(path.joined(separator: "."))' is immutable")
+        if let current = document.value(at: path[...]) {
+            guard try current.compare(old) == 0 else { throw immutable }
+        } else {
+            guard replacement else { throw immutable }
+            try MutableValue.modify(&document, path: path[...], create: true, at: "update") { $0 = old }
+        }
+    }
+
+    /// The document an upsert starts from: the filter's top-level equality
+    /// fields (`{"name": "ann", "age": {"$gt": 3}}` gives `{"name": "ann"}`).
+    static func upsertSeed(from filter: Filter) throws -> MutableValue {
+        var seed = MutableValue.object([])
+        func collect(_ filter: Filter) throws {
+            switch filter {
+            case .all(let parts): for part in parts { try collect(part) }
+            case .field(let path, .equals(let operand)):
+                let value = try operand.withValue { try MutableValue($0) }
+                try MutableValue.modify(&seed, path: path[...], create: true, at: "upsert") { $0 = value }
+            default: break
+            }
+        }
+        try collect(filter)
+        return seed
+    }
+
+    // MARK: Deletes
+
+    func deleteDocuments(in name: String, filter: Filter, many: Bool) throws -> Int {
+        guard var info = try collection(name) else { return 0 }
+        var options = FindOptions()
+        if !many { options.limit = 1 }
+        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
+        let documentPrefix = CollectionInfo.documentPrefix(info.id)
+        var deleted = 0
+        while let document = try execution.next() {
+            var primaryKey: [UInt8] = []
+            try IndexKey.append(try primaryKeyValue(document, info, what: "document"), to: &primaryKey)
+            let old = Array(document.bytes)
+            try old.withUnsafeBytes { raw in
+                try writeDocument(&info, key: documentPrefix + primaryKey, primaryKey: primaryKey, old: DocumentValue(raw), new: nil)
+            }
+            deleted += 1
+        }
+        return deleted
+    }
+
+    // MARK: Reads
+
+    func openFind(in name: String, filter: Filter, options: FindOptions) throws -> DocumentCursor {
+        guard let info = try collection(name) else { return DocumentCursor.empty(database) }
+        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
+        return DocumentCursor(database: database) { try execution.nextJSON(into: &$0) }
+    }
+
+    /// The first result of the find as JSON, or nil.
+    func findFirst(in name: String, filter: Filter, options: FindOptions) throws -> [UInt8]? {
+        var options = options
+        options.limit = 1
+        guard let info = try collection(name) else { return nil }
+        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
+        var out: [UInt8] = []
+        return try execution.nextJSON(into: &out) ? out : nil
+    }
+
+    /// The document whose primary key is the JSON value `idJSON`, as JSON.
+    func findByPrimaryKey(in name: String, idJSON: [UInt8]) throws -> [UInt8]? {
+        guard let binary = try storedDocument(in: name, idJSON: idJSON) else { return nil }
+        var out: [UInt8] = []
+        try binary.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+        return out
+    }
+
+    /// The stored (binary) document whose primary key is the JSON value `idJSON`.
+    func storedDocument(in name: String, idJSON: [UInt8]) throws -> [UInt8]? {
+        guard let info = try collection(name) else { return nil }
+        let id = try idJSON.withUnsafeBytes { try DocumentBuilder.value(fromJSON: $0, what: "id") }
+        let key = try id.withUnsafeBytes { try info.documentKey(for: DocumentValue($0)) }
+        var out: [UInt8]?
+        _ = try read(key) { out = Array($0) }
+        return out
+    }
+
+    /// The names of the collections this transaction sees, sorted.
+    func collectionNames() throws -> [String] {
+        let scan = try self.scan(lower: [Namespace.catalog.rawValue, 1], upper: Namespace.catalog.upperBound)
+        var names: [String] = []
+        while try scan.next() { names.append(String(decoding: scan.key[1...], as: UTF8.self)) }
+        return names
+    }
+
+    func countDocuments(in name: String, filter: Filter) throws -> Int {
+        guard let info = try collection(name) else { return 0 }
+        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: FindOptions())
+        var count = 0
+        while try execution.next() != nil { count += 1 }
+        return count
+    }
+
+    /// The distinct values of `field` among the matches (array elements
+    /// count one by one), in MongoDB's sort order, as a JSON array.
+    func distinctValues(in name: String, field: String, filter: Filter) throws -> [UInt8] {
+        try Filter.validateFieldPath(field, at: "field")
+        var values: [(key: [UInt8], value: [UInt8])] = []
+        var seen = Set<[UInt8]>()
+        if let info = try collection(name) {
+            let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: FindOptions())
+            let components = field.split(separator: ".").map(String.init)
+            while let document = try execution.next() {
+                var found: [DocumentValue] = []
+                var sawArray = false
+                try IndexDefinition.collectValues(at: components[...], in: document, into: &found, sawArray: &sawArray)
+                for value in found {
+                    var key: [UInt8] = []
+                    try IndexKey.append(value, to: &key)
+                    if seen.insert(key).inserted { values.append((key, Array(value.bytes))) }
+                }
+            }
+        }
+        values.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (position, entry) in values.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            try entry.value.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    func explainFind(in name: String, filter: Filter, options: FindOptions) throws -> [UInt8] {
+        guard let info = try collection(name) else {
+            return Array(#"{"plan":"collection_scan","index":null,"bounds":{},"sort_from_index":false,"keys_examined":0,"documents_examined":0,"returned":0}"#.utf8)
+        }
+        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
+        let description = try execution.explanation().encoded()
+        var out: [UInt8] = []
+        try description.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+        return out
+    }
+
+    // MARK: Key-value entries
+
+    func putValue(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64) throws {
+        try Database.validateKey(key)
+        try Database.validateValue(value)
+        try put(Namespace.keyValue.prefixed(key), Array(value), ttlMillis: ttlMillis)
+    }
+
+    func deleteValue(key: UnsafeRawBufferPointer) throws {
+        try Database.validateKey(key)
+        try delete(Namespace.keyValue.prefixed(key))
+    }
+
+    func withValueInternal(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        try Database.validateKey(key)
+        return try read(Namespace.keyValue.prefixed(key), body)
+    }
+}
+
+// MARK: - Key-value entries in an explicit transaction
+
+extension Transaction {
+    /// Stores `value` under `key` when the transaction commits; a TTL counts
+    /// from the commit.
+    public func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64 = 0) throws {
+        try runOperation { try putValue(key: key, value: value, ttlMillis: ttlMillis) }
+    }
+
+    public func delete(key: UnsafeRawBufferPointer) throws {
+        try runOperation { try deleteValue(key: key) }
+    }
+
+    /// Calls `body` with the value of `key` as this transaction sees it.
+    public func withValue(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        try runOperation { try withValueInternal(forKey: key, body) }
+    }
+
+    /// The values of many keys as a packed list in request order.
+    public func getMany(packedKeys: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let keys = try PackedList.items(of: packedKeys)
+        guard !keys.isEmpty else { throw CairnError.invalidArgument("the key list is empty") }
+        return try runOperation {
+            var out: [UInt8] = []
+            for key in keys where try !withValueInternal(forKey: key, { PackedList.append($0, to: &out) }) {
+                PackedList.appendAbsent(to: &out)
+            }
+            return out
+        }
+    }
+}

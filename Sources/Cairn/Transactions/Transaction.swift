@@ -1,0 +1,249 @@
+/// A transaction: reads at one snapshot of the whole database, sees its own
+/// writes, and commits them as one write batch (one log record), so a crash
+/// keeps all or none of them.
+///
+/// Isolation is snapshot isolation. At commit, under the write queue's
+/// leadership, every key the transaction writes (and every catalog entry it
+/// read, so that a collection redefined meanwhile is noticed) is checked
+/// for a version newer than the snapshot; one is a CONFLICT and nothing is
+/// written.
+///
+/// The document layer runs every single operation as a short transaction of
+/// its own (Database.autocommit), so documents and their index entries are
+/// always written together.
+///
+/// Used by one caller at a time; `lock` turns accidental concurrent use
+/// into waiting instead of corruption.
+public final class Transaction: @unchecked Sendable {
+    let database: Database
+    let view: ReadView
+    private let pin: SnapshotPin
+    public let isReadOnly: Bool
+    /// False for the document layer's single operations, which retry on
+    /// conflict and run under the document lock.
+    let isExplicit: Bool
+    /// Writes not yet committed, by engine key (nil value: a deletion).
+    private(set) var writes: [[UInt8]: PendingWrite] = [:]
+    /// Catalog entries read: a change to one of them since the snapshot is
+    /// a conflict, because the writes were computed from it.
+    private var catalogReads: Set<[UInt8]> = []
+    /// Collections read so far, by name (the catalog cannot change under a
+    /// transaction without making it conflict, so caching is safe).
+    var collectionCache: [String: CollectionInfo?] = [:]
+    private(set) var isFinished = false
+    let lock = Lock()
+
+    struct PendingWrite {
+        var value: [UInt8]?
+        var ttlMillis: Int64
+    }
+
+    init(database: Database, readOnly: Bool, explicit: Bool) throws {
+        self.database = database
+        view = try database.engine.readView()
+        pin = database.engine.pin(view)
+        isReadOnly = readOnly
+        isExplicit = explicit
+    }
+
+    var engine: StorageEngine { database.engine }
+
+    func checkUsable() throws {
+        guard !isFinished else { throw CairnError(.closed, "the transaction has ended") }
+        guard !database.isClosed else { throw CairnError.closed }
+    }
+
+    private func checkWritable() throws {
+        try checkUsable()
+        guard !isReadOnly else { throw CairnError.invalidArgument("the transaction is read-only") }
+    }
+
+    // MARK: Engine keys
+
+    /// A reader of this transaction's snapshot and of its writes as they
+    /// are now (later writes do not show through it).
+    var reader: TransactionReader { TransactionReader(engine: engine, view: view, pin: pin, writes: writes) }
+
+    /// Calls `body` with the value of engine key `key` as this transaction
+    /// sees it; false when absent, deleted or expired.
+    @discardableResult
+    func read(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Bool {
+        try checkUsable()
+        return try reader.read(key, body)
+    }
+
+    /// Reads a catalog entry and remembers it for the commit's check.
+    func readCatalog(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        if isExplicit && writes[key] == nil { catalogReads.insert(key) }
+        return try read(key, body)
+    }
+
+    func put(_ key: [UInt8], _ value: [UInt8], ttlMillis: Int64 = 0) throws {
+        try checkWritable()
+        writes[key] = PendingWrite(value: value, ttlMillis: ttlMillis)
+    }
+
+    func delete(_ key: [UInt8]) throws {
+        try checkWritable()
+        writes[key] = PendingWrite(value: nil, ttlMillis: 0)
+    }
+
+    /// A scan of engine keys in [lower, upper) merging the snapshot with
+    /// this transaction's writes.
+    func scan(lower: [UInt8], upper: [UInt8], reverse: Bool = false) throws -> TransactionScan {
+        try checkUsable()
+        return try reader.scan(lower: lower, upper: upper, reverse: reverse)
+    }
+
+    // MARK: Ending
+
+    /// Commits the writes atomically. Ends the transaction whatever happens.
+    public func commit() throws {
+        try lock.withLock {
+            try checkUsable()
+            isFinished = true
+            guard !writes.isEmpty else { return }
+            var batch = WriteBatch()
+            for (key, write) in writes {
+                key.withUnsafeBytes { k in
+                    if let value = write.value {
+                        value.withUnsafeBytes { batch.put(k, $0, ttlMillis: write.ttlMillis) }
+                    } else {
+                        batch.delete(k)
+                    }
+                }
+            }
+            batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: Array(writes.keys) + Array(catalogReads),
+                                                explicit: isExplicit)
+            let stats = engine.stats
+            if isExplicit {
+                // Under the document lock, so an index build (which holds it)
+                // never interleaves with a commit.
+                try database.documentLock.withLock { try engine.write(batch) }
+                EngineStats.bump(stats.transactionCommits)
+            } else {
+                try engine.write(batch)
+            }
+            writes = [:]
+        }
+    }
+
+    /// Discards the writes. Idempotent.
+    public func rollback() {
+        lock.withLock {
+            if !isFinished && isExplicit { EngineStats.bump(engine.stats.transactionRollbacks) }
+            isFinished = true
+            writes = [:]
+        }
+    }
+
+    /// Runs one operation of an explicit transaction: locked against
+    /// concurrent use, and all or nothing (a failing insert_many leaves no
+    /// document of it behind in the transaction).
+    func runOperation<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock {
+            try checkUsable()
+            let savedWrites = writes, savedCache = collectionCache, savedReads = catalogReads
+            do {
+                return try body()
+            } catch {
+                writes = savedWrites
+                collectionCache = savedCache
+                catalogReads = savedReads
+                throw error
+            }
+        }
+    }
+}
+
+/// Reads at a transaction's snapshot, overlaid with a frozen copy of its
+/// pending writes. Cursors keep one, so they go on reading what their
+/// transaction saw when they were opened.
+struct TransactionReader {
+    let engine: StorageEngine
+    let view: ReadView
+    let pin: SnapshotPin
+    let writes: [[UInt8]: Transaction.PendingWrite]
+
+    func read(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Bool {
+        guard !engine.isClosed else { throw CairnError.closed }
+        if let pending = writes[key] {
+            guard let value = pending.value else { return false }
+            try value.withUnsafeBytes { try body($0) }
+            return true
+        }
+        return try key.withUnsafeBytes { try engine.withValue(forKey: $0, now: currentTimeMillis(), in: view, body) }
+    }
+
+    /// A forward (or reverse) scan of engine keys in [lower, upper).
+    func scan(lower: [UInt8], upper: [UInt8], reverse: Bool = false) throws -> TransactionScan {
+        let iterator = try lower.withUnsafeBytes { l in
+            try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: reverse, view: view) }
+        }
+        var pending: [(key: [UInt8], value: [UInt8]?)] = []
+        if !writes.isEmpty {
+            for (key, write) in writes where !key.lexicographicallyPrecedes(lower) && key.lexicographicallyPrecedes(upper) {
+                pending.append((key, write.value))
+            }
+            pending.sort { reverse ? $1.key.lexicographicallyPrecedes($0.key) : $0.key.lexicographicallyPrecedes($1.key) }
+        }
+        return TransactionScan(iterator: iterator, pending: pending, reverse: reverse)
+    }
+}
+
+/// A scan that merges a snapshot iterator with a transaction's pending
+/// writes (sorted in scan order); a pending write hides the snapshot's
+/// entry for the same key, and a pending deletion hides it entirely.
+final class TransactionScan {
+    private let iterator: EngineIterator
+    private let pending: [(key: [UInt8], value: [UInt8]?)]
+    private let reverse: Bool
+    private var pendingIndex = 0
+    private var engineValid = false
+    private var engineAdvanced = false
+    private let keyBuffer = ByteBuffer()
+    private let valueBuffer = ByteBuffer()
+    private(set) var key = UnsafeRawBufferPointer(start: nil, count: 0)
+    private(set) var value = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    init(iterator: EngineIterator, pending: [(key: [UInt8], value: [UInt8]?)], reverse: Bool) {
+        self.iterator = iterator
+        self.pending = pending
+        self.reverse = reverse
+    }
+
+    /// Moves to the next entry; false at the end.
+    func next() throws -> Bool {
+        while true {
+            if !engineAdvanced {
+                engineValid = try iterator.iterator.next()
+                engineAdvanced = true
+            }
+            let hasPending = pendingIndex < pending.count
+            if !engineValid && !hasPending { return false }
+            if hasPending {
+                let candidate = pending[pendingIndex]
+                var pendingFirst = true, sameKey = false
+                if engineValid {
+                    let order = candidate.key.withUnsafeBytes { compareBytes($0, iterator.iterator.key) }
+                    sameKey = order == 0
+                    pendingFirst = reverse ? order >= 0 : order <= 0
+                }
+                if pendingFirst {
+                    pendingIndex += 1
+                    if sameKey { engineAdvanced = false }  // the pending write hides this entry
+                    guard let value = candidate.value else { continue }
+                    candidate.key.withUnsafeBytes { keyBuffer.set($0) }
+                    value.withUnsafeBytes { valueBuffer.set($0) }
+                    key = keyBuffer.bytes
+                    self.value = valueBuffer.bytes
+                    return true
+                }
+            }
+            key = iterator.iterator.key
+            value = iterator.iterator.value
+            engineAdvanced = false
+            return true
+        }
+    }
+}

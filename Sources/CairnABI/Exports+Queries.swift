@@ -1,0 +1,204 @@
+import CCairn
+import Cairn
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Collection management, single-document queries, aggregation, explain,
+// indexes and transactions.
+
+public typealias TextOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+public typealias LengthOut = UnsafeMutablePointer<Int>
+
+/// UTF-8 text from C (a name or a field path).
+private func text(_ pointer: UnsafePointer<CChar>?, _ length: Int, _ what: String) throws -> String {
+    let view = try bytes(pointer, length, what)
+    guard let value = String(validating: view, as: UTF8.self) else { throw CairnError(.invalidArgument, "\(what) is not valid UTF-8") }
+    return value
+}
+
+@c @implementation
+public func cairn_collection_rename(_ db: OpaquePointer!, _ from: UnsafePointer<CChar>!, _ fromLength: Int,
+                                    _ to: UnsafePointer<CChar>!, _ toLength: Int, _ errmsg: TextOut!) -> Int32 {
+    reportingStatus(errmsg) {
+        try databaseOnly(db).renameCollection(try text(from, fromLength, "from"), to: try text(to, toLength, "to"))
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_collection_stats(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                                   _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        giveString(try databaseOnly(db).collectionStats(try text(collection, collectionLength, "collection name")), out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_find_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                           _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                           _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                           _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        guard let found = try documentStore(db).findOne(collection: try text(collection, collectionLength, "collection name"),
+                                                        filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                        optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
+            throw CairnError(.notFound, "no document matches the filter")
+        }
+        giveString(found, out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_find_by_id(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ idJSON: UnsafePointer<CChar>!, _ idLength: Int,
+                             _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        let id = try bytes(idJSON, idLength, "id_json")
+        guard id.count > 0 else { throw CairnError(.invalidArgument, "id_json is empty") }
+        guard let found = try documentStore(db).findByID(collection: try text(collection, collectionLength, "collection name"), idJSON: id) else {
+            throw CairnError(.notFound, "no document has this id")
+        }
+        giveString(found, out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_distinct(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                           _ field: UnsafePointer<CChar>!, _ fieldLength: Int,
+                           _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                           _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        giveString(try documentStore(db).distinct(collection: try text(collection, collectionLength, "collection name"),
+                                                  field: try text(field, fieldLength, "field"),
+                                                  filterJSON: try bytes(filterJSON, filterLength, "filter_json")), out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_find_one_and_update(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                                      _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                                      _ updateJSON: UnsafePointer<CChar>!, _ updateLength: Int,
+                                      _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                                      _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        let result = try documentStore(db).findOneAndUpdate(collection: try text(collection, collectionLength, "collection name"),
+                                                            filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                            updateJSON: try bytes(updateJSON, updateLength, "update_json"),
+                                                            optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        guard result.found else { throw CairnError(.notFound, "no document matches the filter") }
+        giveString(result.json ?? "null", out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_aggregate(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                            _ pipelineJSON: UnsafePointer<CChar>!, _ pipelineLength: Int,
+                            _ outCursor: UnsafeMutablePointer<OpaquePointer?>!, _ errmsg: TextOut!) -> Int32 {
+    outCursor?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(outCursor, "out_cursor")
+        let cursor = try documentStore(db).aggregate(collection: try text(collection, collectionLength, "collection name"),
+                                                     pipelineJSON: try bytes(pipelineJSON, pipelineLength, "pipeline_json"))
+        out.pointee = try HandleTable.shared.register(cursor)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_explain(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                          _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                          _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                          _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        giveString(try documentStore(db).explain(collection: try text(collection, collectionLength, "collection name"),
+                                                 filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                 optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")), out, jsonLength)
+        return .ok
+    }
+}
+
+// MARK: Indexes
+
+@c @implementation
+public func cairn_index_create(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                               _ specJSON: UnsafePointer<CChar>!, _ specLength: Int,
+                               _ name: TextOut!, _ nameLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    name?.pointee = nil
+    return reportingStatus(errmsg) {
+        let created = try databaseOnly(db).createIndex(collection: try text(collection, collectionLength, "collection name"),
+                                                       specJSON: try bytes(specJSON, specLength, "spec_json"))
+        giveString(created, name, nameLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_index_drop(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ name: UnsafePointer<CChar>!, _ nameLength: Int, _ errmsg: TextOut!) -> Int32 {
+    reportingStatus(errmsg) {
+        try databaseOnly(db).dropIndex(collection: try text(collection, collectionLength, "collection name"),
+                                       index: try text(name, nameLength, "index name"))
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_index_list(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        giveString(try databaseOnly(db).listIndexes(collection: try text(collection, collectionLength, "collection name")), out, jsonLength)
+        return .ok
+    }
+}
+
+// MARK: Transactions
+
+@c @implementation
+public func cairn_txn_begin(_ db: OpaquePointer!, _ flags: Int32, _ outTxn: UnsafeMutablePointer<OpaquePointer?>!, _ errmsg: TextOut!) -> Int32 {
+    outTxn?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(outTxn, "out_txn")
+        guard flags & ~Int32(CAIRN_TXN_READ_ONLY) == 0 else { throw CairnError(.invalidArgument, "unknown transaction flags \(flags)") }
+        let transaction = try databaseOnly(db).beginTransaction(readOnly: flags & Int32(CAIRN_TXN_READ_ONLY) != 0)
+        out.pointee = try HandleTable.shared.register(transaction)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_txn_commit(_ txn: OpaquePointer!, _ errmsg: TextOut!) -> Int32 {
+    reportingStatus(errmsg) {
+        _ = try HandleTable.shared.object(txn, as: Transaction.self, "transaction")
+        guard let transaction = HandleTable.shared.remove(txn, as: Transaction.self) else {
+            throw CairnError(.closed, "the transaction handle is closed")
+        }
+        try transaction.commit()
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_txn_rollback(_ txn: OpaquePointer!) -> Int32 {
+    HandleTable.shared.remove(txn, as: Transaction.self)?.rollback()
+    return StatusCode.ok.rawValue
+}
