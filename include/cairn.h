@@ -501,10 +501,15 @@ int cairn_iter_close(cairn_iter *iter);
 **
 ** Every write is atomic and durable per the database's sync mode: an
 ** insert of many documents, or an update of many, is applied entirely or
-** not at all.
+** not at all, together with every index entry it changes. Each call that
+** is not inside a transaction (see "Transactions" below) is a transaction
+** of its own.
 */
 
-/* A cursor over the results of cairn_find(). Used by one caller at a time. */
+/*
+** A cursor over the results of cairn_find() or cairn_aggregate(). Used by
+** one caller at a time.
+*/
 typedef struct cairn_cursor cairn_cursor;
 
 /*
@@ -577,9 +582,14 @@ int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_le
 **   "limit":      most documents to return (0: no limit)
 **   "projection": {"field": 1, ...} to keep fields (and _id unless
 **                 "_id": 0), or {"field": 0, ...} to drop them
-** Without a sort, documents stream as the cursor advances, in _id order;
-** with one, the matches are collected and sorted first. A missing
-** collection gives an empty cursor.
+** The planner reads the candidates through the best index for the
+** filter's top-level equalities, $in and ranges (or the primary key), and
+** every candidate is then checked against the whole filter; cairn_explain()
+** shows the plan. Documents stream as the cursor advances. Without a sort
+** they come in primary key order from a collection scan, in index order from
+** an index: ask for a sort when order matters. A sort that an index gives
+** costs nothing and stops at the limit; any other sort collects the matches
+** first. A missing collection gives an empty cursor.
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
 */
 int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
@@ -606,7 +616,8 @@ int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
 
 /*
 ** Updates documents matching `filter_json` with `update_json`:
-** cairn_update_one changes the first match (in _id order),
+** cairn_update_one changes the first match (in the plan's order, see
+** cairn_find()),
 ** cairn_update_many every match, cairn_replace_one replaces the first match
 ** with a document (its _id is kept; a different _id is
 ** CAIRN_INVALID_ARGUMENT). options_json may hold {"upsert": true}: with no
@@ -636,7 +647,7 @@ int cairn_replace_one(cairn_db *db, const char *collection, size_t collection_le
                       char **result_json, size_t *result_len, char **errmsg);
 
 /*
-** Deletes the first (cairn_delete_one, in _id order) or every
+** Deletes the first (cairn_delete_one, in the plan's order) or every
 ** (cairn_delete_many) document matching `filter_json`; *deleted
 ** (optional) receives how many.
 */
