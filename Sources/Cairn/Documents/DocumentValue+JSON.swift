@@ -8,7 +8,7 @@ extension DocumentValue {
         switch try kind() {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .int(let value): out.append(contentsOf: String(value).utf8)
+        case .int(let value): JSONValue.writeInteger(value, to: &out)
         case .double(let value):
             if !value.isFinite {
                 out.append(contentsOf: "null".utf8)
@@ -18,7 +18,7 @@ extension DocumentValue {
                 if !text.contains(".") && !text.contains("e") { out.append(contentsOf: ".0".utf8) }
             }
         case .string(let utf8):
-            JSONValue.writeString(String(decoding: utf8, as: UTF8.self), to: &out)
+            JSONValue.writeString(utf8: utf8, to: &out)
         case .binary(let data, let subtype):
             out.append(contentsOf: #"{"$binary":{"base64":""#.utf8)
             out.append(contentsOf: Base64.encode(data))
@@ -45,7 +45,7 @@ extension DocumentValue {
             try forEachChild { key, value in
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                JSONValue.writeString(String(decoding: key!, as: UTF8.self), to: &out)
+                JSONValue.writeString(utf8: key!, to: &out)
                 out.append(UInt8(ascii: ":"))
                 try value.appendJSON(to: &out)
             }

@@ -453,20 +453,49 @@ extension JSONValue {
     }
 
     static func writeString(_ s: String, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var text = s
+        text.withUTF8 { writeString(utf8: UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// Writes UTF-8 bytes as a JSON string. Runs without escapes are copied
+    /// whole: most strings have none.
+    static func writeString(utf8: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
+        var runStart = 0
+        for (position, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            if position > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<position])) }
+            runStart = position + 1
+            out.append(0x5C)
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            default:
+                let hex = UInt8(ascii: "0")
+                out.append(UInt8(ascii: "u"))
+                out.append(hex)
+                out.append(hex)
+                out.append(byte >> 4 < 10 ? hex + (byte >> 4) : UInt8(ascii: "a") + (byte >> 4) - 10)
+                out.append(byte & 0xF < 10 ? hex + (byte & 0xF) : UInt8(ascii: "a") + (byte & 0xF) - 10)
             }
         }
+        if utf8.count > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...])) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes a decimal integer without making a String.
+    static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            repeat {
+                digits[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(digits)[(20 - count)...]))
+        }
     }
 }
