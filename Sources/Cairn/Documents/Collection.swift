@@ -103,7 +103,30 @@ struct CollectionInfo {
 enum FieldNames {
     static let maxBytes = 1024
 
-    static func validate(_ value: DocumentValue, path: String = "document", topLevel: Bool = true) throws {
+    static func validate(_ value: DocumentValue, path: @autoclosure () -> String = "document", topLevel: Bool = true) throws {
+        // Almost every document is valid: check without building any path
+        // text, and build the message only for the rare bad one.
+        if try allValid(value, topLevel: topLevel) { return }
+        try describeFirstProblem(value, path: path(), topLevel: topLevel)
+    }
+
+    private static func allValid(_ value: DocumentValue, topLevel: Bool) throws -> Bool {
+        switch value.tag {
+        case .object:
+            return try value.forEachChildUntil { key, child in
+                let name = key!
+                guard !name.isEmpty, name.count <= maxBytes, !name.contains(0),
+                      !(topLevel && name.first == UInt8(ascii: "$")) else { return false }
+                return try allValid(child, topLevel: false)
+            }
+        case .array:
+            return try value.forEachChildUntil { _, child in try allValid(child, topLevel: false) }
+        default:
+            return true
+        }
+    }
+
+    private static func describeFirstProblem(_ value: DocumentValue, path: String, topLevel: Bool) throws {
         switch value.tag {
         case .object:
             try value.forEachChild { key, child in
@@ -113,12 +136,12 @@ enum FieldNames {
                 guard key!.count <= maxBytes else { throw CairnError.invalidArgument("\(here): field name longer than \(maxBytes) bytes") }
                 guard !key!.contains(0) else { throw CairnError.invalidArgument("\(path): field name contains a NUL byte") }
                 if topLevel && name.hasPrefix("$") { throw CairnError.invalidArgument("\(here): field names may not start with '$'") }
-                try validate(child, path: here, topLevel: false)
+                try describeFirstProblem(child, path: here, topLevel: false)
             }
         case .array:
             var index = 0
             try value.forEachChild { _, child in
-                try validate(child, path: "\(path).\(index)", topLevel: false)
+                try describeFirstProblem(child, path: "\(path).\(index)", topLevel: false)
                 index += 1
             }
         default:

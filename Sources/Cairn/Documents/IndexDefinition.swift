@@ -143,6 +143,7 @@ struct IndexDefinition {
     /// Throws INVALID_ARGUMENT when two fields hold arrays (MongoDB's
     /// "cannot index parallel arrays").
     func entryKeys(of document: DocumentValue, collection: UInt32, primaryKey: [UInt8]) throws -> (keys: [[UInt8]], multikey: Bool) {
+        if let single = try singleEntryKey(of: document, collection: collection, primaryKey: primaryKey) { return ([single], false) }
         var perField: [[[UInt8]]] = []
         var sawArray = false
         var allMissing = true
@@ -187,6 +188,41 @@ struct IndexDefinition {
             for i in keys.indices { keys[i].append(contentsOf: primaryKey) }
         }
         return (keys, sawArray)
+    }
+
+    /// The one entry of a document whose indexed fields hold no arrays (the
+    /// common case), built in one buffer; nil when a field holds an array
+    /// or (in a sparse index) every field is missing, which the general
+    /// path handles.
+    private func singleEntryKey(of document: DocumentValue, collection: UInt32, primaryKey: [UInt8]) throws -> [UInt8]? {
+        var key = entryPrefix(collection: collection)
+        var allMissing = true
+        for field in fields {
+            var current = document
+            var found = true
+            for component in field.components {
+                guard current.tag == .object else {
+                    if current.tag == .array { return nil }
+                    found = false
+                    break
+                }
+                guard let child = try current.field(component) else {
+                    found = false
+                    break
+                }
+                current = child
+            }
+            if found {
+                if current.tag == .array { return nil }
+                allMissing = false
+                try IndexKey.append(current, descending: field.descending, to: &key)
+            } else {
+                key.append(field.descending ? ~ValueOrder.typeRank(.null) : ValueOrder.typeRank(.null))
+            }
+        }
+        if sparse && allMissing { return nil }
+        if !unique { key.append(contentsOf: primaryKey) }
+        return key
     }
 
     /// The values an index holds for a path: the value itself, or each

@@ -88,9 +88,11 @@ extension Transaction {
                     catalogChanged = true
                 }
             }
-            let kept = Set(before).intersection(after)
-            for entry in before where !kept.contains(entry) { try delete(entry) }
-            for entry in after where !kept.contains(entry) {
+            // Entries in both stay as they are (most updates leave most
+            // indexed fields alone).
+            let kept = before.isEmpty || after.isEmpty ? [] : Set(before.map(EngineKey.init)).intersection(after.map(EngineKey.init))
+            for entry in before where kept.isEmpty || !kept.contains(EngineKey(entry)) { try delete(entry) }
+            for entry in after where kept.isEmpty || !kept.contains(EngineKey(entry)) {
                 if index.unique {
                     var owner: [UInt8]?
                     if try read(entry, { owner = Array($0) }), owner != primaryKey {
@@ -105,11 +107,11 @@ extension Transaction {
     }
 
     /// The primary key value of `document`, or INVALID_ARGUMENT.
-    private func primaryKeyValue(_ document: DocumentValue, _ info: CollectionInfo, what: String) throws -> DocumentValue {
+    private func primaryKeyValue(_ document: DocumentValue, _ info: CollectionInfo, what: @autoclosure () -> String) throws -> DocumentValue {
         guard let value = try document.value(atPath: info.primaryKey) else {
-            throw CairnError.invalidArgument("\(what): the primary key field '\(info.primaryKey)' is missing")
+            throw CairnError.invalidArgument("\(what()): the primary key field '\(info.primaryKey)' is missing")
         }
-        guard value.tag != .array else { throw CairnError.invalidArgument("\(what): \(info.primaryKey) may not be an array") }
+        guard value.tag != .array else { throw CairnError.invalidArgument("\(what()): \(info.primaryKey) may not be an array") }
         return value
     }
 
@@ -123,7 +125,7 @@ extension Transaction {
         var ids: [String] = []
         ids.reserveCapacity(binaries.count)
         for (position, original) in binaries.enumerated() {
-            let what = binaries.count == 1 ? "document" : "document \(position)"
+            func what() -> String { binaries.count == 1 ? "document" : "document \(position)" }
             var binary = original
             if info.primaryKey == "_id", try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
                 guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
@@ -131,10 +133,10 @@ extension Transaction {
                 binary = MutableValue.object(members).encoded()
             }
             guard binary.count <= DocumentLimits.maxDocumentBytes else {
-                throw CairnError.invalidArgument("\(what) is over \(DocumentLimits.maxDocumentBytes) bytes")
+                throw CairnError.invalidArgument("\(what()) is over \(DocumentLimits.maxDocumentBytes) bytes")
             }
             let (key, primaryKey, idJSON) = try binary.withUnsafeBytes { raw -> ([UInt8], [UInt8], String) in
-                let id = try primaryKeyValue(DocumentValue(raw), info, what: what)
+                let id = try primaryKeyValue(DocumentValue(raw), info, what: what())
                 var encoded: [UInt8] = []
                 try IndexKey.append(id, to: &encoded)
                 return (CollectionInfo.documentPrefix(info.id) + encoded, encoded, try id.json())

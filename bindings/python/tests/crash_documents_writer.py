@@ -7,9 +7,10 @@ It opens the database with sync="always" and a 1 MiB memtable (so that
 flushes and compactions run while the kills come), prints "ready" on stdout,
 then loops forever over a random mix (from SEED) of insert_many, an
 insert_many that breaks the unique index, update_many of indexed fields,
-delete_many, find_one_and_update, and transactions that move a balance from
-a document of one collection to a document of another and count the
-transfer in a key-value counter and a ledger collection.
+delete_many, find_one_and_update, transactions that move a balance from a
+document of one collection to a document of another and count the transfer
+in a key-value counter and a ledger collection, and now and then a flush or
+a compaction, so that some kills come in the middle of one.
 
 The log, one JSON object per line, tells the parent what must be true after
 the kill. Before each write:
@@ -17,7 +18,9 @@ the kill. Before each write:
     {"intent": seq, "kind": ..., "expect": [[collection, id, fields], ...]}
 
 names every document (or the key-value counter, collection "kv") the write
-will change and the fields each has afterwards (null: deleted). After it:
+will change and the fields each has afterwards (null: deleted; the counter:
+its text). An insert whose _ids the library generates has "docs", the
+documents without _id, instead of "expect". After the write:
 
     {"ok": seq, "after": [[collection, id, document or null], ...]}
 
@@ -39,6 +42,7 @@ import json
 import os
 import random
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import cairn
@@ -101,8 +105,12 @@ class Writer:
                 (self.delete_many, deletes),
                 (self.find_one_and_update, 2),
                 (self.transfer, 3),
+                (self.db.flush, 0.5),
+                (self.db.compact_range, 0.2),
             ]
-            operation = self.rng.choices([op for op, _ in choices], [weight for _, weight in choices])[0]
+            operation: Callable[[], None] = self.rng.choices(
+                [op for op, _ in choices], [weight for _, weight in choices]
+            )[0]
             operation()
 
     # -- The log ----------------------------------------------------------------
@@ -145,7 +153,7 @@ class Writer:
             "tags": rng.sample(TAGS, rng.randint(0, 3)),
             "n": rng.randrange(1000),
             "op": seq,
-            "pad": rng.randbytes(150).hex(),  # bulk, so that memtables fill
+            "pad": rng.randbytes(300).hex(),  # bulk, so that memtables fill
         }
         if with_id:
             doc = {"_id": f"i{seq}-{j}", **doc}

@@ -236,7 +236,7 @@ def assert_indexes_agree(db: cairn.Database, state: State, rng: random.Random, w
 def test_documents_indexes_and_transactions_survive_sigkill(tmp_path: Path) -> None:
     rounds = int(os.environ.get("CAIRN_CRASH_ROUNDS", "30"))
     seed = int(os.environ.get("CAIRN_SEED", "20261121"))
-    rng = random.Random(seed)
+    kills, checks = random.Random(seed), random.Random(seed + 1)
     path = str(tmp_path / "db")
     with cairn.open(path, memtable_size_mb=1) as db:
         w.create_schema(db)
@@ -257,17 +257,17 @@ def test_documents_indexes_and_transactions_survive_sigkill(tmp_path: Path) -> N
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
-        time.sleep(rng.uniform(0.02, 0.3))
+        time.sleep(kills.uniform(0.02, 0.3))
         child.send_signal(signal.SIGKILL)
-        _, errors = child.communicate()
-        assert child.returncode == -signal.SIGKILL, f"{where}: the writer failed: {errors}"
+        _, stderr = child.communicate()
+        assert child.returncode == -signal.SIGKILL, f"{where}: the writer failed: {stderr}"
 
         with cairn.open(path, memtable_size_mb=1) as db:
             actual = read_state(db)
             apply_log(read_log(log_path), model, actual, tally, where)
             assert_same_state(model, actual, where)
             assert_transfer_invariants(actual, where)
-            assert_indexes_agree(db, actual, rng, where)
+            assert_indexes_agree(db, actual, checks, where)
             tables = db.stats()["tables"]
         model = actual
     transfers = int(model[w.KV][w.COUNTER])

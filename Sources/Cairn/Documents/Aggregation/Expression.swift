@@ -79,9 +79,13 @@ indirect enum Expression {
     // MARK: Evaluation
 
     func evaluate(_ document: MutableValue) throws -> MutableValue? {
+        try evaluate(.tree(document))
+    }
+
+    func evaluate(_ document: PipelineRow) throws -> MutableValue? {
         switch self {
-        case .field(let path): return Expression.resolve(path[...], in: document)
-        case .root: return document
+        case .field(let path): return try document.resolve(path[...])
+        case .root: return try document.tree()
         case .literal(let value): return value
         case .object(let members):
             var out: [(key: String, value: MutableValue)] = []
@@ -164,7 +168,7 @@ indirect enum Expression {
         }
     }
 
-    private static func apply(_ op: Operator, _ arguments: [Expression], _ document: MutableValue) throws -> MutableValue? {
+    private static func apply(_ op: Operator, _ arguments: [Expression], _ document: PipelineRow) throws -> MutableValue? {
         let values = try arguments.map { try $0.evaluate(document) }
         switch op {
         case .add, .multiply:
@@ -289,6 +293,46 @@ indirect enum Expression {
             case .object: name = "object"
             }
             return .string(Array(name.utf8))
+        }
+    }
+}
+
+/// A document flowing through a pipeline: still the stored binary form
+/// (valid only until the stage above pulls again), or a decoded tree once a
+/// stage changed it. $match and $group read stored documents in place, so a
+/// pipeline that only filters and groups never decodes whole documents.
+enum PipelineRow {
+    case stored(DocumentValue)
+    case tree(MutableValue)
+
+    func tree() throws -> MutableValue {
+        switch self {
+        case .stored(let document): return try MutableValue(document)
+        case .tree(let value): return value
+        }
+    }
+
+    /// The value at `path` with MongoDB's array rules (see Expression.resolve).
+    func resolve(_ path: ArraySlice<String>) throws -> MutableValue? {
+        switch self {
+        case .tree(let value):
+            return Expression.resolve(path, in: value)
+        case .stored(let document):
+            var current = document
+            var rest = path
+            while let component = rest.first {
+                switch current.tag {
+                case .object:
+                    guard let child = try current.field(component) else { return nil }
+                    current = child
+                    rest = rest.dropFirst()
+                case .array:
+                    return Expression.resolve(rest, in: try MutableValue(current))
+                default:
+                    return nil
+                }
+            }
+            return try MutableValue(current)
         }
     }
 }

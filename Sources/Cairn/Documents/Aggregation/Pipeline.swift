@@ -177,7 +177,8 @@ struct ComputedProjection {
         including = mode ?? keepID
     }
 
-    func apply(to document: MutableValue) throws -> MutableValue {
+    func apply(to row: PipelineRow) throws -> MutableValue {
+        let document = try row.tree()
         if !including {
             var result = document
             for path in paths { _ = try MutableValue.remove(&result, path: path[...]) }
@@ -235,7 +236,7 @@ struct Accumulator {
         var itemKeys = Set<[UInt8]>()
     }
 
-    func add(_ document: MutableValue, to state: inout State) throws {
+    func add(_ document: PipelineRow, to state: inout State) throws {
         let value = try argument.evaluate(document)
         switch kind {
         case .sum, .avg, .count:

@@ -20,10 +20,10 @@ extension Transaction {
                 }
             }
         }
-        var pull: () throws -> MutableValue?
+        var pull: () throws -> PipelineRow?
         if let info = try collection(name) {
             let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
-            pull = { try execution.next().map { try MutableValue($0) } }
+            pull = { try execution.next().map { .stored($0) } }
         } else {
             pull = { nil }
         }
@@ -32,43 +32,55 @@ extension Transaction {
         }
         let source = pull
         return DocumentCursor(database: database) { out in
-            guard let document = try source() else { return false }
-            let encoded = document.encoded()
-            try encoded.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+            switch try source() {
+            case nil:
+                return false
+            case .stored(let document)?:
+                try document.appendJSON(to: &out)
+            case .tree(let document)?:
+                let encoded = document.encoded()
+                try encoded.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+            }
             return true
         }
     }
 
     /// The pull function of `stage` reading from `upstream`.
-    private static func chain(_ stage: Pipeline.Stage, after upstream: @escaping () throws -> MutableValue?,
-                              reader: TransactionReader, transaction: Transaction) throws -> () throws -> MutableValue? {
+    private static func chain(_ stage: Pipeline.Stage, after upstream: @escaping () throws -> PipelineRow?,
+                              reader: TransactionReader, transaction: Transaction) throws -> () throws -> PipelineRow? {
         switch stage {
         case .match(let filter):
             return {
-                while let document = try upstream() {
-                    let encoded = document.encoded()
-                    if try encoded.withUnsafeBytes({ try filter.matches(DocumentValue($0)) }) { return document }
+                while let row = try upstream() {
+                    switch row {
+                    case .stored(let document):
+                        if try filter.matches(document) { return row }
+                    case .tree(let document):
+                        let encoded = document.encoded()
+                        if try encoded.withUnsafeBytes({ try filter.matches(DocumentValue($0)) }) { return row }
+                    }
                 }
                 return nil
             }
         case .project(let projection):
-            return { try upstream().map { try projection.apply(to: $0) } }
+            return { try upstream().map { .tree(try projection.apply(to: $0)) } }
         case .addFields(let fields):
             return {
-                guard var document = try upstream() else { return nil }
-                let input = document
+                guard let row = try upstream() else { return nil }
+                let input = try row.tree()
+                var document = input
                 for (path, expression) in fields {
                     if let value = try expression.evaluate(input) {
                         try MutableValue.modify(&document, path: path[...], create: true, at: "$addFields") { $0 = value }
                     }
                 }
-                return document
+                return .tree(document)
             }
         case .unset(let paths):
             return {
-                guard var document = try upstream() else { return nil }
+                guard var document = try upstream()?.tree() else { return nil }
                 for path in paths { _ = try MutableValue.remove(&document, path: path[...]) }
-                return document
+                return .tree(document)
             }
         case .skip(let count):
             var skipped = 0
@@ -92,29 +104,35 @@ extension Transaction {
             return {
                 if sorted == nil {
                     var keyed: [(key: [UInt8], document: MutableValue)] = []
-                    while let document = try upstream() {
-                        let encoded = document.encoded()
-                        keyed.append((try encoded.withUnsafeBytes { try FindOptions.sortKey(of: DocumentValue($0), by: keys) }, document))
+                    while let row = try upstream() {
+                        let key: [UInt8]
+                        switch row {
+                        case .stored(let document): key = try FindOptions.sortKey(of: document, by: keys)
+                        case .tree(let document):
+                            let encoded = document.encoded()
+                            key = try encoded.withUnsafeBytes { try FindOptions.sortKey(of: DocumentValue($0), by: keys) }
+                        }
+                        keyed.append((key, try row.tree()))
                     }
                     keyed.sort { $0.key.lexicographicallyPrecedes($1.key) }  // stable: equal keys keep input order
                     sorted = keyed.map(\.document)
                 }
                 guard position < sorted!.count else { return nil }
                 position += 1
-                return sorted![position - 1]
+                return .tree(sorted![position - 1])
             }
         case .unwind(let path, let preserveEmpty):
             var pending: [MutableValue] = []
             return {
                 while pending.isEmpty {
-                    guard let document = try upstream() else { return nil }
+                    guard let document = try upstream()?.tree() else { return nil }
                     switch document.value(at: path[...]) {
                     case .array(let elements)?:
                         if elements.isEmpty {
                             if preserveEmpty {
                                 var copy = document
                                 _ = try MutableValue.remove(&copy, path: path[...])
-                                return copy
+                                return .tree(copy)
                             }
                             continue
                         }
@@ -124,12 +142,12 @@ extension Transaction {
                             pending.append(copy)
                         }
                     case nil, .null?:
-                        if preserveEmpty { return document }
+                        if preserveEmpty { return .tree(document) }
                     case _?:
-                        return document  // a non-array value unwinds to itself
+                        return .tree(document)  // a non-array value unwinds to itself
                     }
                 }
-                return pending.removeLast()
+                return .tree(pending.removeLast())
             }
         case .count(let field):
             var done = false
@@ -138,7 +156,7 @@ extension Transaction {
                 done = true
                 var count: Int64 = 0
                 while try upstream() != nil { count += 1 }
-                return count == 0 ? nil : .object([(field, .int(count))])
+                return count == 0 ? nil : .tree(.object([(field, .int(count))]))
             }
         case .group(let id, let accumulators):
             return try groupStage(id: id, accumulators: accumulators, upstream: upstream)
@@ -149,7 +167,7 @@ extension Transaction {
         case .lookup(let from, let localField, let foreignField, let target):
             let foreign = try transaction.collection(from)
             return {
-                guard var document = try upstream() else { return nil }
+                guard var document = try upstream()?.tree() else { return nil }
                 var matches: [MutableValue] = []
                 if let foreign {
                     let local = Expression.resolve(localField[...], in: document) ?? .null
@@ -164,7 +182,7 @@ extension Transaction {
                     while let match = try execution.next() { matches.append(try MutableValue(match)) }
                 }
                 try MutableValue.modify(&document, path: target[...], create: true, at: "$lookup") { $0 = .array(matches) }
-                return document
+                return .tree(document)
             }
         }
     }
@@ -173,7 +191,7 @@ extension Transaction {
     /// bytes of their _id (so 1 and 1.0 share a group), then emits them in
     /// the order the groups first appeared.
     private static func groupStage(id: Expression, accumulators: [(name: String, accumulator: Accumulator)],
-                                   upstream: @escaping () throws -> MutableValue?) throws -> () throws -> MutableValue? {
+                                   upstream: @escaping () throws -> PipelineRow?) throws -> () throws -> PipelineRow? {
         var output: [MutableValue]?
         var position = 0
         return {
@@ -203,7 +221,7 @@ extension Transaction {
             }
             guard position < output!.count else { return nil }
             position += 1
-            return output![position - 1]
+            return .tree(output![position - 1])
         }
     }
 }
