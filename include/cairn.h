@@ -192,7 +192,13 @@ typedef struct cairn_db cairn_db;
 **                          background while writes go on in a new one.
 **     "block_size":        integer 256..1048576, default 4096: uncompressed
 **                          bytes per table data block.
-**     "compression":       "zstd" (default), "lz4" or "none", per block.
+**     "compression":       "zstd" (default), "lz4" or "none", per block,
+**                          for levels 2 and below, where most of the data
+**                          settles.
+**     "upper_level_compression": the same choices for levels 0 and 1, which
+**                          are rewritten often and read most; default "lz4"
+**                          when "compression" is "zstd" (faster to read,
+**                          a little larger), else the same as "compression".
 **     "bloom_bits_per_key": integer 0..64, default 10 (about 1% false
 **                          positives); 0 turns bloom filters off.
 **     "block_cache_mb":    integer, default 8: the shared cache of
@@ -238,7 +244,8 @@ int cairn_close(cairn_db *db, char **errmsg);
 ** "level<N>_bytes", "write_amplification", ...) and latency percentiles
 ** ("write_p50_micros", "get_p99_micros", "flush_p90_micros",
 ** "compaction_p99_micros", ...) as numbers, and a few settings and states
-** ("sync", "compression", "stall_reason") as strings. "live_keys" is
+** ("sync", "compression", "upper_level_compression", "stall_reason") as
+** strings. "live_keys" is
 ** counted by a scan, so it costs time in proportion to the keys. New
 ** fields may be added; existing ones keep their meaning.
 **

@@ -15,7 +15,11 @@ public struct DatabaseOptions: Sendable {
     public var memtableSizeMB = 16
     /// Uncompressed bytes per table data block.
     public var blockSize = 4096
+    /// The compression of levels 2 and below, where most data settles.
     public var compression: CompressionKind = .zstd
+    /// The compression of levels 0 and 1; nil: lz4 under zstd, else the same
+    /// as `compression`.
+    public var upperLevelCompression: CompressionKind?
     /// Bloom filter bits per key (0: no filters).
     public var bloomBitsPerKey = 10
     /// The cache of uncompressed blocks, in MiB (0: none).
@@ -28,7 +32,7 @@ public struct DatabaseOptions: Sendable {
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -52,6 +56,11 @@ public struct DatabaseOptions: Sendable {
                     throw CairnError.invalidArgument("option 'compression' must be \"zstd\", \"lz4\" or \"none\"")
                 }
                 options.compression = kind
+            case "upper_level_compression":
+                guard case .string(let text) = value, let kind = CompressionKind(name: text) else {
+                    throw CairnError.invalidArgument("option 'upper_level_compression' must be \"zstd\", \"lz4\" or \"none\"")
+                }
+                options.upperLevelCompression = kind
             case "sync_interval_ms": options.syncIntervalMillis = try integer(value, key, 1...3_600_000)
             case "memtable_size_mb": options.memtableSizeMB = try integer(value, key, 1...4096)
             case "block_size": options.blockSize = try integer(value, key, 256...(1 << 20))
@@ -87,6 +96,7 @@ public struct DatabaseOptions: Sendable {
         engine.memtableBytes = memtableSizeMB << 20
         engine.table.blockSize = blockSize
         engine.table.compression = compression
+        engine.upperLevelCompression = upperLevelCompression ?? (compression == .zstd ? .lz4 : compression)
         engine.table.bloomBitsPerKey = bloomBitsPerKey
         engine.blockCacheBytes = blockCacheMB << 20
         engine.levelSizeRatio = levelSizeRatio

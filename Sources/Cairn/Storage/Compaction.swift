@@ -163,7 +163,7 @@ extension StorageEngine {
                 if drop {
                     dropped += 1
                 } else {
-                    if output == nil { output = try TableOutput(engine: self, number: allocateFileNumber()) }
+                    if output == nil { output = try TableOutput(engine: self, number: allocateFileNumber(), level: compaction.outputLevel) }
                     let empty = UnsafeRawBufferPointer(start: nil, count: 0)
                     try output!.add(userKey: key, sequence: sequence, kind: kind, expiresAt: top.expiresAt,
                                     value: kind == InternalKey.kindTombstone ? empty : top.value, scratch: &scratch)

@@ -102,7 +102,7 @@ extension StorageEngine {
         let number = allocateFileNumber()
         let iterator = MemTableIterator(table: table)
         iterator.seekToFirst()
-        let output = try TableOutput(engine: self, number: number)
+        let output = try TableOutput(engine: self, number: number, level: 0)
         let oldestSnapshot = smallestSnapshot()
         var previousKey = ByteBuffer()
         var hasPrevious = false
@@ -144,11 +144,13 @@ final class TableOutput {
     private var smallest: [UInt8]?
     private var largest: [UInt8] = []
 
-    init(engine: StorageEngine, number: UInt64) throws {
+    init(engine: StorageEngine, number: UInt64, level: Int) throws {
         self.engine = engine
         self.number = number
         path = engine.path(TableFormat.fileName(number))
-        builder = TableBuilder(file: try engine.fileSystem.create(path), options: engine.options.table)
+        var options = engine.options.table
+        if level <= 1 { options.compression = engine.options.upperLevelCompression }
+        builder = TableBuilder(file: try engine.fileSystem.create(path), options: options)
     }
 
     var entryCount: UInt64 { builder.entryCount }

@@ -112,6 +112,7 @@ extension Database {
         members.insert(("live_keys", .int(liveKeys)), at: 0)
         members.append(("sync", .string(engine.options.sync.rawValue)))
         members.append(("compression", .string(engine.options.table.compression.name)))
+        members.append(("upper_level_compression", .string(engine.options.upperLevelCompression.name)))
         members.append(("stall_reason", .string(engine.currentStallReason)))
         return JSONValue.object(members).serialized
     }

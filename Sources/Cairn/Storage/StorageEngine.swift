@@ -38,6 +38,10 @@ final class StorageEngine: @unchecked Sendable {
         var syncIntervalMillis = 100
         var memtableBytes = 16 << 20
         var table = TableBuilder.Options()
+        /// The compression of levels 0 and 1, which are rewritten often and
+        /// read most; `table.compression` applies from level 2 down, where
+        /// most of the data settles (RocksDB's bottommost compression).
+        var upperLevelCompression: CompressionKind = .lz4
         var blockCacheBytes = 8 << 20
         var maxOpenTables = 1000
         var levelSizeRatio = 10

@@ -38,7 +38,8 @@ def open(path: str | os.PathLike[str], **options: Any) -> Database:
     create_if_missing (bool, default True), error_if_exists (bool, default
     False), sync ("always", the default, "interval" or "never"),
     sync_interval_ms, memtable_size_mb, block_size, compression ("zstd",
-    "lz4" or "none"), bloom_bits_per_key, block_cache_mb, level_size_ratio;
+    "lz4" or "none"), upper_level_compression, bloom_bits_per_key,
+    block_cache_mb, level_size_ratio, max_open_tables;
     include/cairn.h documents each one and its default.
     An unknown option raises InvalidArgument; another process holding the
     directory raises Busy.
