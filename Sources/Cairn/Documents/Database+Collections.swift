@@ -19,7 +19,7 @@ extension Database {
             let (indexLower, indexUpper) = info.indexEntryRange
             indexLower.withUnsafeBytes { l in indexUpper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
             CollectionInfo.catalogKey(name).withUnsafeBytes { batch.delete($0) }
-            try engine.write(batch)
+            try catalogCache.changing { try engine.write(batch) }
         }
     }
 
@@ -36,7 +36,7 @@ extension Database {
             CollectionInfo.catalogKey(from).withUnsafeBytes { batch.delete($0) }
             info.name = to
             CollectionInfo.catalogKey(to).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-            try engine.write(batch)
+            try catalogCache.changing { try engine.write(batch) }
         }
     }
 
@@ -178,7 +178,7 @@ extension Database {
         var batch = WriteBatch()
         prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in batch.deleteRange(l, u) } }
         CollectionInfo.catalogKey(name).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-        try engine.write(batch)
+        try catalogCache.changing { try engine.write(batch) }
     }
 
     /// The indexes of a collection as a JSON array.

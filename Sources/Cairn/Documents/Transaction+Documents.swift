@@ -10,8 +10,17 @@ extension Transaction {
     func collection(_ name: String) throws -> CollectionInfo? {
         if let cached = collectionCache[name] { return cached }
         try CollectionInfo.validate(name: name)
-        var info: CollectionInfo?
-        _ = try readCatalog(CollectionInfo.catalogKey(name)) { raw in info = try database.catalogCache.decode(name: name, entry: raw) }
+        let key = CollectionInfo.catalogKey(name)
+        if writes.isEmpty, let generation = catalogGeneration, let known = database.catalogCache.cached(name, generation: generation) {
+            noteCatalogRead(key)
+            collectionCache[name] = known
+            return known
+        }
+        var stored: [UInt8]?
+        _ = try readCatalog(key) { stored = Array($0) }
+        let info = try stored.withUnsafeBufferPointerIfPresent { raw in
+            try database.catalogCache.decode(name: name, entry: raw, generation: writes.isEmpty ? catalogGeneration : nil)
+        }
         collectionCache[name] = info
         return info
     }
@@ -404,5 +413,13 @@ extension Transaction {
             }
             return out
         }
+    }
+}
+
+extension Optional where Wrapped == [UInt8] {
+    /// Calls `body` with the bytes, or with nil when there are none.
+    func withUnsafeBufferPointerIfPresent<T>(_ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
+        guard let self else { return try body(nil) }
+        return try self.withUnsafeBytes { try body($0) }
     }
 }

@@ -38,9 +38,16 @@ public final class Transaction: @unchecked Sendable {
         var ttlMillis: Int64
     }
 
+    /// The catalog generation this snapshot holds, when no catalog write
+    /// was under way while it was taken (see CatalogCache).
+    let catalogGeneration: UInt64?
+
     init(database: Database, readOnly: Bool, explicit: Bool) throws {
         self.database = database
+        let before = database.catalogCache.generation.load(ordering: .sequentiallyConsistent)
         view = try database.engine.readView()
+        let after = database.catalogCache.generation.load(ordering: .sequentiallyConsistent)
+        catalogGeneration = before == after && before % 2 == 0 ? before : nil
         pin = database.engine.pin(view)
         isReadOnly = readOnly
         isExplicit = explicit
@@ -74,8 +81,14 @@ public final class Transaction: @unchecked Sendable {
 
     /// Reads a catalog entry and remembers it for the commit's check.
     func readCatalog(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        if isExplicit && writes[EngineKey(key)] == nil { catalogReads.insert(key) }
+        noteCatalogRead(key)
         return try read(key, body)
+    }
+
+    /// A change to this catalog entry by another writer since the snapshot
+    /// will make the commit fail with CONFLICT.
+    func noteCatalogRead(_ key: [UInt8]) {
+        if isExplicit && writes[EngineKey(key)] == nil { catalogReads.insert(key) }
     }
 
     func put(_ key: [UInt8], _ value: [UInt8], ttlMillis: Int64 = 0) throws {
@@ -116,13 +129,17 @@ public final class Transaction: @unchecked Sendable {
             batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: writes.keys.map(\.bytes) + Array(catalogReads),
                                                 explicit: isExplicit)
             let stats = engine.stats
+            let touchesCatalog = writes.keys.contains { $0.bytes.first == Namespace.catalog.rawValue }
+            let write = { [engine, database] in
+                if touchesCatalog { try database.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
+            }
             if isExplicit {
                 // Under the document lock, so an index build (which holds it)
                 // never interleaves with a commit.
-                try database.documentLock.withLock { try engine.write(batch) }
+                try database.documentLock.withLock { try write() }
                 EngineStats.bump(stats.transactionCommits)
             } else {
-                try engine.write(batch)
+                try write()
             }
             writes = [:]
         }
