@@ -145,7 +145,7 @@ extension Database {
                         throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(name)': the existing documents break it")
                     }
                 }
-                try chunk.put(key, primaryKey)
+                try chunk.put(key, index.entryValue(primaryKey: primaryKey))
             }
             inChunk += 1
             if inChunk == 4096 {

@@ -62,7 +62,7 @@ final class DocumentSource {
                 }
                 keysExamined += 1
                 var documentKey = CollectionInfo.documentPrefix(collection.id)
-                documentKey.append(contentsOf: scan!.value)
+                documentKey.append(contentsOf: try plan.index!.primaryKey(entryKey: scan!.key, value: scan!.value))
                 if seen != nil, !seen!.insert(documentKey).inserted { continue }
                 if try reader.read(documentKey, { current.set($0) }) {
                     documentsExamined += 1

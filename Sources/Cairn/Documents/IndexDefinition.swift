@@ -5,7 +5,9 @@
 ///     key    0x04 | collection id (u32 BE) | index id (u32 BE)
 ///            | IndexKey of each field's value (complemented when descending)
 ///            | IndexKey of the primary key   (non-unique indexes only)
-///     value  IndexKey of the primary key (the document key's suffix)
+///     value  unique: IndexKey of the primary key (the document key's
+///            suffix); non-unique: the length of that IndexKey (varint),
+///            which ends the entry key already
 ///
 /// A unique index leaves the primary key out of the key, so two documents
 /// with equal values write the same engine key: the uniqueness check is a
@@ -129,6 +131,23 @@ struct IndexDefinition {
     }
 
     // MARK: Entries
+
+    /// The value stored with an entry (see the layout above).
+    func entryValue(primaryKey: [UInt8]) -> [UInt8] {
+        if unique { return primaryKey }
+        var value: [UInt8] = []
+        Varint.append(UInt64(primaryKey.count), to: &value)
+        return value
+    }
+
+    /// The primary key suffix of a document key, from an entry.
+    func primaryKey(entryKey: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer {
+        if unique { return value }
+        var reader = ByteReader(value, what: "index '\(name)'")
+        let length = try reader.readVarint()
+        guard length <= UInt64(entryKey.count) else { throw CairnError.corruption("index '\(name)': damaged entry") }
+        return UnsafeRawBufferPointer(rebasing: entryKey[(entryKey.count - Int(length))...])
+    }
 
     /// 0x04 | collection id | index id: every entry of this index starts so.
     func entryPrefix(collection: UInt32) -> [UInt8] {

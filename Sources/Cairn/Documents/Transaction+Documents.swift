@@ -108,7 +108,7 @@ extension Transaction {
                         throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(info.name)'")
                     }
                 }
-                try put(entry, primaryKey)
+                try put(entry, index.entryValue(primaryKey: primaryKey))
             }
         }
         if let new { try put(key, new) } else { try delete(key) }
@@ -131,6 +131,7 @@ extension Transaction {
     /// primary keys as JSON.
     func insertDocuments(into name: String, binaries: [[UInt8]]) throws -> [String] {
         var info = try collectionOrCreate(name)
+        reserveWrites(binaries.count * (1 + info.indexes.count))
         var ids: [String] = []
         ids.reserveCapacity(binaries.count)
         for (position, original) in binaries.enumerated() {

@@ -96,6 +96,11 @@ public final class Transaction: @unchecked Sendable {
         writes[EngineKey(key)] = PendingWrite(value: value, ttlMillis: ttlMillis)
     }
 
+    /// Makes room for `count` more writes at once (a large insert).
+    func reserveWrites(_ count: Int) {
+        writes.reserveCapacity(writes.count + count)
+    }
+
     func delete(_ key: [UInt8]) throws {
         try checkWritable()
         writes[EngineKey(key)] = PendingWrite(value: nil, ttlMillis: 0)
