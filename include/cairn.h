@@ -245,9 +245,11 @@ int cairn_close(cairn_db *db, char **errmsg);
 ** ("write_p50_micros", "get_p99_micros", "flush_p90_micros",
 ** "compaction_p99_micros", ...) as numbers, and a few settings and states
 ** ("sync", "compression", "upper_level_compression", "stall_reason") as
-** strings. "live_keys" is
-** counted by a scan, so it costs time in proportion to the keys. New
-** fields may be added; existing ones keep their meaning.
+** strings, and the counts "transaction_commits", "transaction_rollbacks"
+** and "transaction_conflicts". "live_keys" counts key-value entries only
+** (see cairn_collection_stats() for documents) by a scan, so it costs time
+** in proportion to the keys. New fields may be added; existing ones keep
+** their meaning.
 **
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
 */

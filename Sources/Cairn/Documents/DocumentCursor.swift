@@ -116,7 +116,7 @@ final class FindExecution {
         return .object([
             ("plan", .string(Array(plan.name.utf8))),
             ("index", plan.index.map { .string(Array($0.name.utf8)) } ?? .null),
-            ("bounds", .object(plan.bounds.map { ($0.field, .string(Array($0.text.utf8))) })),
+            ("bounds", .object(try plan.describedBounds().map { ($0.field, .string(Array($0.text.utf8))) })),
             ("sort_from_index", .bool(plan.sortFromIndex && !options.sort.isEmpty)),
             ("keys_examined", .int(Int64(source.keysExamined))),
             ("documents_examined", .int(Int64(source.documentsExamined))),

@@ -20,8 +20,16 @@ struct QueryPlan {
     var source: Source
     /// The candidates come in the order of the requested sort.
     var sortFromIndex: Bool
-    /// For explain: the constraint used on each field, as text.
-    var bounds: [(field: String, text: String)]
+    /// For explain: the constraint used on each field.
+    var bounds: [(field: String, constraint: FieldConstraint)]
+
+    /// The bounds as text, for explain (built only when asked for).
+    func describedBounds() throws -> [(field: String, text: String)] {
+        try bounds.map { bound in
+            if let points = bound.constraint.points { return (bound.field, try QueryPlan.describe(points: points)) }
+            return (bound.field, try QueryPlan.describe(lower: bound.constraint.lower, upper: bound.constraint.upper))
+        }
+    }
 
     var name: String {
         switch source {
@@ -60,7 +68,7 @@ struct QueryPlan {
             keys.sort { $0.lexicographicallyPrecedes($1) }
             let ordered = sortPaths.isEmpty || (sortPaths.count == 1 && sortPaths[0].0 == collection.primaryKey && sortPaths[0].1 == 1)
             return QueryPlan(source: .primaryKey(keys), sortFromIndex: ordered,
-                             bounds: [(collection.primaryKey, try describe(points: points))])
+                             bounds: [(collection.primaryKey, FieldConstraint(points: points))])
         }
 
         var best: (plan: QueryPlan, score: Int)?
@@ -86,7 +94,7 @@ struct QueryPlan {
     private static func plan(_ index: IndexDefinition, constraints: [String: FieldConstraint],
                              sort: [(String, Int)], collection: CollectionInfo) throws -> (plan: QueryPlan, score: Int)? {
         var prefixes = [index.entryPrefix(collection: collection.id)]
-        var bounds: [(String, String)] = []
+        var bounds: [(String, FieldConstraint)] = []
         var pointFields = 0
         var range: (start: [UInt8], end: [UInt8])?
         for field in index.fields {
@@ -104,7 +112,7 @@ struct QueryPlan {
                 guard prefixes.count * encoded.count <= 4096 else { break }
                 prefixes = prefixes.flatMap { prefix in encoded.map { prefix + $0 } }
                 pointFields += 1
-                bounds.append((field.path, try describe(points: points)))
+                bounds.append((field.path, FieldConstraint(points: points)))
                 continue
             }
             let lower = constraint.lower
@@ -118,7 +126,7 @@ struct QueryPlan {
                 if !sameType || index.multikey { upper = nil }
             }
             range = try byteRange(lower: lower, upper: upper, descending: field.descending)
-            bounds.append((field.path, try describe(lower: lower, upper: upper)))
+            bounds.append((field.path, FieldConstraint(points: nil, lower: lower, upper: upper)))
             break
         }
         let usedFields = pointFields + (range == nil ? 0 : 1)
@@ -209,12 +217,12 @@ struct QueryPlan {
         return (start, end)
     }
 
-    private static func describe(points: [Filter.Operand]) throws -> String {
+    static func describe(points: [Filter.Operand]) throws -> String {
         let texts = try points.map { try $0.withValue { try $0.json() } }
         return texts.count == 1 ? texts[0] : "$in [" + texts.joined(separator: ", ") + "]"
     }
 
-    private static func describe(lower: (operand: Filter.Operand, inclusive: Bool)?,
+    static func describe(lower: (operand: Filter.Operand, inclusive: Bool)?,
                                  upper: (operand: Filter.Operand, inclusive: Bool)?) throws -> String {
         let low = try lower.map { ($0.inclusive ? "[" : "(") + (try $0.operand.withValue { try $0.json() }) } ?? "(-inf"
         let high = try upper.map { (try $0.operand.withValue { try $0.json() }) + ($0.inclusive ? "]" : ")") } ?? "+inf)"
