@@ -1,17 +1,20 @@
 /// A growable byte buffer at a stable address, for keys and values that an
 /// iterator copies and then lends out as views: unlike an Array, handing
-/// out `bytes` does not escape a closure-scoped pointer.
+/// out `bytes` does not escape a closure-scoped pointer. Memory is taken on
+/// first use: many iterators own buffers they never fill (reverse scans
+/// only, pending writes only), and a query opens several iterators.
 final class ByteBuffer {
-    private var storage: UnsafeMutableRawPointer
+    private var storage: UnsafeMutableRawPointer?
     private var capacity: Int
+    private let initialCapacity: Int
     private(set) var count = 0
 
     init(capacity: Int = 64) {
-        self.capacity = max(capacity, 16)
-        storage = .allocate(byteCount: self.capacity, alignment: 8)
+        initialCapacity = max(capacity, 16)
+        self.capacity = 0
     }
 
-    deinit { storage.deallocate() }
+    deinit { storage?.deallocate() }
 
     /// A view of the contents, valid until the next `set` or `append`.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
@@ -23,13 +26,13 @@ final class ByteBuffer {
 
     func append(_ source: UnsafeRawBufferPointer) {
         reserve(count + source.count)
-        if source.count > 0 { (storage + count).copyMemory(from: source.baseAddress!, byteCount: source.count) }
+        if source.count > 0 { (storage! + count).copyMemory(from: source.baseAddress!, byteCount: source.count) }
         count += source.count
     }
 
     func append(byte: UInt8) {
         reserve(count + 1)
-        storage.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        storage!.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
         count += 1
     }
 
@@ -40,11 +43,11 @@ final class ByteBuffer {
 
     private func reserve(_ needed: Int) {
         guard needed > capacity else { return }
-        var newCapacity = capacity * 2
+        var newCapacity = max(capacity * 2, initialCapacity)
         while newCapacity < needed { newCapacity *= 2 }
         let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
-        if count > 0 { grown.copyMemory(from: storage, byteCount: count) }
-        storage.deallocate()
+        if count > 0 { grown.copyMemory(from: storage!, byteCount: count) }
+        storage?.deallocate()
         storage = grown
         capacity = newCapacity
     }
