@@ -1,7 +1,9 @@
 // Command go-example shows Cairn from Go: it reads what the C and Python
 // examples wrote, adds its own keys in one atomic batch (one with a TTL),
 // lists every key in the database, then adds documents to the "notes"
-// collection (each with "author": "go") and queries them.
+// collection (each with "author": "go"), queries them, finishes one in a
+// transaction together with a key-value counter, and lists the distinct
+// authors of the notes.
 //
 //	go-example DATABASE_DIR
 //
@@ -140,6 +142,10 @@ func run(path string) error {
 	if err := notes(db); err != nil {
 		return err
 	}
+	// The transaction in notes() added a key under go:.
+	if goKeys, err = db.Keys(cairn.KeysOptions{Prefix: "go:"}); err != nil {
+		return err
+	}
 
 	stats, err := db.Stats()
 	if err != nil {
@@ -193,12 +199,56 @@ func notes(db *cairn.DB) error {
 	if err := cur.Err(); err != nil {
 		return err
 	}
+
+	// Finish the most urgent open note and count it, atomically: Transaction
+	// commits when the function returns nil and rolls back otherwise.
+	var finished note
+	var count int
+	err = db.Transaction(func(tx *cairn.Tx) error {
+		err := tx.Collection("notes").FindOneAndUpdate(
+			map[string]any{"author": "go", "done": false},
+			map[string]any{"$set": map[string]any{"done": true}},
+			cairn.FindOneAndUpdateOptions{
+				Sort:           []cairn.SortField{{Field: "priority", Direction: cairn.Ascending}},
+				ReturnDocument: cairn.ReturnAfter, // the note as the update left it
+			}).Decode(&finished)
+		if err != nil {
+			return err
+		}
+		if count, err = counter(tx, "go:notes_done"); err != nil {
+			return err
+		}
+		count++
+		return tx.Put([]byte("go:notes_done"), []byte(strconv.Itoa(count)))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("one transaction: %q now has done=%v, and go:notes_done = %d\n", finished.Title, finished.Done, count)
+
+	authors, err := coll.Distinct("author", nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("distinct authors of notes: %v\n", authors)
 	total, err := coll.Count(nil)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("notes holds %d note(s) from every example\n", total)
 	return nil
+}
+
+// counter reads a decimal counter in the transaction; an absent key is 0.
+func counter(tx *cairn.Tx, key string) (int, error) {
+	v, err := tx.Get([]byte(key))
+	if errors.Is(err, cairn.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(string(v))
 }
 
 // readPrefix walks the keys under prefix with an iterator.

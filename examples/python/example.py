@@ -5,7 +5,9 @@
 `make demo` runs the C example, then this one, then the Go example, all on
 the same directory: each reads what the ones before it wrote. Every key this
 example writes starts with "python:", and every document it adds to the
-"notes" collection has "author": "python".
+"notes" collection has "author": "python". It also shows a transaction that
+changes a document and a key together, and an aggregation over the notes of
+every example so far.
 """
 
 from __future__ import annotations
@@ -51,14 +53,7 @@ def main(path: str) -> None:
         for key in mine:
             print(f"  {show(key):<20} = {show(db[key])}")
 
-        # 4. A short summary, partly from the database's own counters.
-        stats = db.stats()
-        print(
-            f"summary: {len(from_c)} key(s) from C, {len(mine)} from Python, "
-            f"{stats['live_keys']} live in total; python:session expires in 1h"
-        )
-
-        # 5. Documents: JSON objects in a collection, queried with MongoDB's filters.
+        # 4. Documents: JSON objects in a collection, queried with MongoDB's filters.
         notes = db.collection("notes")  # the first insert creates the collection
         notes.delete_many({"author": "python"})  # whatever an earlier run left
         ids = notes.insert_many(
@@ -73,6 +68,33 @@ def main(path: str) -> None:
         with notes.find(query, sort=[("priority", 1)], projection={"_id": 0, "title": 1, "priority": 1}) as cursor:
             for note in cursor:
                 print(f"  {note['priority']}. {note['title']}")
+
+        # 5. A transaction: one snapshot, committed when the block ends (rolled
+        # back if it raises), so the note and the counter change together.
+        with db.transaction() as txn:
+            result = txn.collection("notes").update_one(
+                {"author": "python", "title": "buy milk"}, {"$set": {"done": True}}
+            )
+            finished = int(txn.get("python:notes_done") or b"0") + result.modified
+            txn.put("python:notes_done", str(finished))
+        print(f"one transaction: 'buy milk' is done and python:notes_done = {finished}")
+
+        # 6. An aggregation pipeline over the notes of every example so far.
+        print("notes by author:")
+        print(f"  {'author':<8} {'notes':>5} {'open':>5}")
+        pipeline = [
+            {"$group": {"_id": "$author", "notes": {"$sum": 1}, "open": {"$sum": {"$cond": ["$done", 0, 1]}}}},
+            {"$sort": {"notes": -1, "_id": 1}},
+        ]
+        for row in notes.aggregate(pipeline):
+            print(f"  {row['_id']:<8} {row['notes']:>5} {row['open']:>5}")
+
+        # 7. A short summary, partly from the database's own counters.
+        stats = db.stats()
+        print(
+            f"summary: {len(from_c)} key(s) from C, {len(db.keys(prefix='python:'))} from Python, "
+            f"{stats['live_keys']} live in total; python:session expires in 1h"
+        )
 
 
 if __name__ == "__main__":
