@@ -584,6 +584,31 @@ int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_le
                       char **ids_json, size_t *ids_len, char **errmsg);
 
 /*
+** Inserts the documents of a JSON array the way MongoDB's insertMany does.
+** options_json (may be empty):
+**   "ordered": bool, default true: insert in order and stop at the first
+**              document that fails (a duplicate _id, a unique index, the
+**              schema, a malformed document); the documents before it stay
+**              inserted. false: insert every document that can be and skip
+**              the ones that fail.
+**   "atomic":  bool, default false: true makes it cairn_insert_many(), all
+**              or nothing.
+** The documents that are inserted are written in one atomic write.
+** Once the documents were tried, *result_json (optional) receives
+** {"inserted_ids": [...], "errors": [{"index": n, "code": 8, "status":
+** "CAIRN_CONSTRAINT", "message": "..."}, ...]}, freed with cairn_free(),
+** and the call returns CAIRN_OK when every document was inserted, else the
+** status of the first error (its message in *errmsg). A call refused as a
+** whole leaves *result_json NULL: CAIRN_INVALID_ARGUMENT for malformed
+** options, a documents_json that is not an array, a bad name or a
+** read-only transaction; CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+*/
+int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t collection_len,
+                                   const char *documents_json, size_t documents_len,
+                                   const char *options_json, size_t options_len,
+                                   char **result_json, size_t *result_len, char **errmsg);
+
+/*
 ** Opens a cursor over the documents of `collection` that match
 ** `filter_json`, read at one snapshot. options_json (may be empty):
 **   "sort":       {"field": 1 or -1, ...}; dotted paths allowed

@@ -72,7 +72,7 @@ final class CaseRunner {
         "parse_duration": ["text", "expect_ms"], "sleep": ["ms"], "flush": [], "compact_range": ["start", "end"],
         "create_collection": ["name", "options"], "drop_collection": ["name"], "list_collections": ["expect_names"],
         "insert_one": ["collection", "document", "document_raw", "expect_id"],
-        "insert_many": ["collection", "documents", "expect_ids"],
+        "insert_many": ["collection", "documents", "options", "expect_ids", "expect_errors"],
         "find": ["collection", "filter", "filter_raw", "options", "expect_documents"],
         "count": ["collection", "filter", "expect_count"],
         "update_one": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
@@ -283,6 +283,31 @@ final class CaseRunner {
                 let text = try jsonText(step, "document")
                 let id = try text.withUnsafeBytes { try docs(step).insertOne(into: try string(step, "collection"), json: $0) }
                 if let wanted = step["expect_id"] { checks.append { try CaseRunner.expectSame(try JSONValue.parse(id), wanted, "insert_one _id") } }
+            case "insert_many" where step["options"] != nil:
+                let text = Array((step["documents"] ?? .null).serialized.utf8)
+                let options = Array(step["options"]!.serialized.utf8)
+                let result: InsertManyResult
+                do {
+                    result = try text.withUnsafeBytes { d in try options.withUnsafeBytes { o in
+                        try docs(step).insertMany(into: try string(step, "collection"), arrayJSON: d, optionsJSON: o) } }
+                } catch {
+                    if step["expect_ids"] != nil || step["expect_errors"] != nil {
+                        throw ConformanceFailure(description: "insert_many was refused as a whole (\(error)), but the step expects results")
+                    }
+                    throw error
+                }
+                let got = try JSONValue.parse(result.json)
+                if let wanted = step["expect_ids"] { try CaseRunner.expectSame(got["inserted_ids"] ?? .null, wanted, "inserted_ids") }
+                if case .array(let wanted)? = step["expect_errors"] {
+                    guard case .array(let errors)? = got["errors"] else { throw ConformanceFailure(description: "no errors array") }
+                    let reduced = errors.map { error -> JSONValue in
+                        var status = ""
+                        if case .string(let name)? = error["status"] { status = String(name.dropFirst("CAIRN_".count)) }
+                        return .object([("index", error["index"] ?? .null), ("status", .string(status))])
+                    }
+                    try CaseRunner.expectSame(.array(reduced), .array(wanted), "insert_many errors")
+                }
+                if let first = result.errors.first { throw first.error }
             case "insert_many":
                 let text = Array((step["documents"] ?? .null).serialized.utf8)
                 let ids = try text.withUnsafeBytes { try docs(step).insertMany(into: try string(step, "collection"), arrayJSON: $0) }

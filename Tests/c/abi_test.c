@@ -943,6 +943,156 @@ static void test_document_arguments(void)
     STATUS(CAIRN_OK, cairn_close(db, &err));
 }
 
+/* A value no library writes into *result_json: shows whether the call set it. */
+static char unset_result;
+
+/*
+** Calls cairn_insert_many_with_options(db, collection, documents, options)
+** (options NULL: none) and checks its status, the errmsg convention and the
+** result's promises: *result_json is set whatever the status, to NULL or to
+** NUL-terminated JSON text of the stated length, {"inserted_ids": [...],
+** "errors": [...]}, whose first error has the status returned (no error
+** with CAIRN_OK), with the message that *errmsg received. Returns the
+** result text (NULL or freed with cairn_free()).
+*/
+static char *insert_many_at(int line, int want, cairn_db *db, const char *collection,
+                            size_t collection_len, const char *documents, const char *options)
+{
+    char *err = ERR_UNSET, *result = &unset_result, message[256] = "";
+    size_t len = 12345;
+    int rc = cairn_insert_many_with_options(db, collection, collection_len, documents,
+                                            documents != NULL ? strlen(documents) : 0, options,
+                                            options != NULL ? strlen(options) : 0, &result,
+                                            &len, &err);
+    if (err != ERR_UNSET && err != NULL)
+        snprintf(message, sizeof message, "%s", err);
+    check_status_at(line, "cairn_insert_many_with_options", rc, want, err, 1, 0);
+    if (result == &unset_result) {
+        check_at(0, line, "cairn_insert_many_with_options returned %s without setting *result_json",
+                 cairn_status_name(rc));
+        return NULL;
+    }
+    if (result == NULL) {
+        check_at(rc != CAIRN_OK, line, "cairn_insert_many_with_options returned CAIRN_OK and a "
+                                       "NULL *result_json");
+        return NULL;
+    }
+    check_at(len == strlen(result) && strncmp(result, "{\"inserted_ids\":[", 17) == 0 &&
+                 strstr(result, "],\"errors\":[") != NULL && result[len - 1] == '}',
+             line, "cairn_insert_many_with_options returned %s (length %zu), not "
+                   "{\"inserted_ids\":[...],\"errors\":[...]}", result, len);
+    if (rc == CAIRN_OK) {
+        check_at(strstr(result, "\"errors\":[]}") != NULL, line,
+                 "cairn_insert_many_with_options returned CAIRN_OK with errors: %s", result);
+    } else {
+        const char *first = strstr(result, "\"errors\":[{");
+        const char *status = first != NULL ? strstr(first, "\"status\":\"") : NULL;
+        const char *name = cairn_status_name(rc);
+        check_at(status != NULL && strncmp(status + 10, name, strlen(name)) == 0 &&
+                     status[10 + strlen(name)] == '"',
+                 line, "cairn_insert_many_with_options returned %s, but the first error of %s "
+                       "is not that", name, result);
+        /* Messages with nothing to escape appear verbatim in the JSON. */
+        if (message[0] != '\0' && strpbrk(message, "\"\\") == NULL)
+            check_at(strstr(result, message) != NULL, line,
+                     "*errmsg \"%s\" is not the first error's message in %s", message, result);
+    }
+    return result;
+}
+#define INSERT_MANY(want, db, documents, options) \
+    insert_many_at(__LINE__, (want), (db), T("c"), (documents), (options))
+
+/* Checks that the result of INSERT_MANY holds `text` (and frees it). */
+static void result_holds_at(int line, char *result, const char *text)
+{
+    check_at(result != NULL && strstr(result, text) != NULL, line,
+             "cairn_insert_many_with_options returned %s, which does not hold %s",
+             result != NULL ? result : "(null)", text);
+    cairn_free(result);
+}
+#define RESULT_HOLDS(result, text) result_holds_at(__LINE__, (result), (text))
+
+static void test_insert_many_with_options(void)
+{
+    cairn_db *db = open_fresh("insert-many-options", NULL), *txn = NULL, *ended;
+    char *result;
+    uint64_t n = 99;
+    test_name = "insert_many_with_options";
+
+    /* Arguments: no database, no collection name, NULL text with a length. */
+    cairn_free(insert_many_at(__LINE__, CAIRN_INVALID_ARGUMENT, NULL, T("c"), "[{}]", NULL));
+    cairn_free(insert_many_at(__LINE__, CAIRN_INVALID_ARGUMENT, db, NULL, 1, "[{}]", NULL));
+    cairn_free(insert_many_at(__LINE__, CAIRN_INVALID_ARGUMENT, db, NULL, 0, "[{}]", NULL));
+    cairn_free(insert_many_at(__LINE__, CAIRN_INVALID_ARGUMENT, db, T("$c"), "[{}]", NULL));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_insert_many_with_options(db, T("c"), NULL, 4, NULL, 0, NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_insert_many_with_options(db, T("c"), T("[{}]"), NULL, 2, NULL, NULL, &err));
+
+    /* Malformed options and documents that are not an array. */
+    cairn_free(INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "[{\"_id\":1}]", "{"));
+    cairn_free(INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "[{\"_id\":1}]", "[]"));
+    cairn_free(INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "[{\"_id\":1}]", "{\"ordered\":1}"));
+    cairn_free(INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "[{\"_id\":1}]", "{\"atomic\":null}"));
+    cairn_free(INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "[{\"_id\":1}]", "{\"unordered\":true}"));
+    cairn_free(INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "{\"_id\":1}", NULL));
+    cairn_free(INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "[{\"_id\":1}", NULL));
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(db, T("c"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 0, "refused calls inserted %llu documents", (unsigned long long)n);
+
+    /* Options may be empty; the out pointers are optional. */
+    RESULT_HOLDS(INSERT_MANY(CAIRN_OK, db, "[]", NULL), "{\"inserted_ids\":[],\"errors\":[]}");
+    RESULT_HOLDS(INSERT_MANY(CAIRN_OK, db, "[{\"_id\":1},{\"_id\":2}]", NULL),
+                 "{\"inserted_ids\":[1,2],\"errors\":[]}");
+    STATUS(CAIRN_OK, cairn_insert_many_with_options(db, T("c"), T("[{\"_id\":3}]"), NULL, 0, NULL,
+                                                    NULL, &err));
+    RC(CAIRN_CONSTRAINT, cairn_insert_many_with_options(db, T("c"), T("[{\"_id\":3}]"), NULL, 0,
+                                                        NULL, NULL, NULL));
+
+    /* A failing document: the status and message of the first error. */
+    result = INSERT_MANY(CAIRN_CONSTRAINT, db, "[{\"_id\":4},{\"_id\":1},{\"_id\":5}]", "{}");
+    RESULT_HOLDS(result, "\"inserted_ids\":[4],\"errors\":[{\"index\":1,");
+    result = INSERT_MANY(CAIRN_INVALID_ARGUMENT, db, "[7,{\"_id\":6},{\"_id\":2}]",
+                         "{\"ordered\":false}");
+    RESULT_HOLDS(result, "\"inserted_ids\":[6],\"errors\":[{\"index\":0,");
+    result = INSERT_MANY(CAIRN_CONSTRAINT, db, "[{\"_id\":8},{\"_id\":2}]", "{\"atomic\":true}");
+    RESULT_HOLDS(result, "\"inserted_ids\":[],\"errors\":[{\"index\":1,");
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(db, T("c"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 5, "documents after the failed calls: %llu, want 5 (_id 1 to 6 but 5)",
+              (unsigned long long)n);
+
+    /* A transaction handle is accepted; the documents are its writes until it commits. */
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    result = insert_many_at(__LINE__, CAIRN_CONSTRAINT, txn, T("c"),
+                            "[{\"_id\":10},{\"_id\":1},{\"_id\":11}]", "{\"ordered\":false}");
+    RESULT_HOLDS(result, "\"inserted_ids\":[10,11],\"errors\":[{\"index\":1,");
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(txn, T("c"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 7, "documents inside the transaction: %llu, want 7", (unsigned long long)n);
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(db, T("c"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 5, "documents outside the transaction: %llu, want 5", (unsigned long long)n);
+    ended = txn;
+    STATUS(CAIRN_OK, cairn_txn_commit(txn, &err));
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count(db, T("c"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 7, "documents after the commit: %llu, want 7", (unsigned long long)n);
+    cairn_free(insert_many_at(__LINE__, CAIRN_CLOSED, ended, T("c"), "[{\"_id\":12}]", NULL));
+    /* A read-only transaction refuses, as cairn_insert_one does. */
+    txn = NULL;
+    STATUS(CAIRN_OK, cairn_txn_begin(db, CAIRN_TXN_READ_ONLY, &txn, &err));
+    cairn_free(insert_many_at(__LINE__, CAIRN_INVALID_ARGUMENT, txn, T("c"), "[{\"_id\":12}]",
+                              "{\"ordered\":false}"));
+    STATUS(CAIRN_OK, cairn_txn_commit(txn, &err));
+
+    /* A closed database. */
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    cairn_free(INSERT_MANY(CAIRN_CLOSED, db, "[{\"_id\":12}]", NULL));
+    cairn_free(INSERT_MANY(CAIRN_CLOSED, db, "[{\"_id\":12}]", "{\"ordered\":false}"));
+}
+
 static void test_cursors(void)
 {
     cairn_db *db = open_fresh("cursors", NULL), *db2;
@@ -1603,6 +1753,7 @@ int main(int argc, char **argv)
     test_batches();
     test_iterators();
     test_document_arguments();
+    test_insert_many_with_options();
     test_cursors();
     test_query_arguments();
     test_transactions();

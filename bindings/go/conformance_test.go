@@ -52,7 +52,7 @@ var stepFields = map[string][]string{
 	"drop_collection":   {"name"},
 	"list_collections":  {"expect_names"},
 	"insert_one":        {"collection", "document", "document_raw", "expect_id"},
-	"insert_many":       {"collection", "documents", "expect_ids"},
+	"insert_many":       {"collection", "documents", "options", "expect_ids", "expect_errors"},
 	"find":              {"collection", "filter", "filter_raw", "options", "expect_documents"},
 	"count":             {"collection", "filter", "expect_count"},
 	"update_one":        {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
@@ -755,6 +755,81 @@ func (s *step) nullableByteList(name string) [][]byte {
 	return out
 }
 
+// insertManyWithOptions runs an insert_many step with options through
+// Collection.insertManyWithOptions, with the documents (any JSON value, so
+// that a case can pass one that is not an array) and the options as the
+// case's text. inserted_ids and the errors' index and status are compared
+// whatever the status; a call refused as a whole has none to compare.
+func (r *caseRunner) insertManyWithOptions(s *step) (callErr, checkErr error) {
+	coll := r.db.Collection(s.str("collection"))
+	docs, _ := s.jsonText("documents", true)
+	options, _ := s.jsonText("options", true)
+	var wantIDs any
+	if s.has("expect_ids") {
+		wantIDs = s.jsonValue("expect_ids")
+	}
+	var wantErrors []struct {
+		Index  *int    `json:"index"`
+		Status *string `json:"status"`
+	}
+	if s.has("expect_errors") {
+		s.decode("expect_errors", &wantErrors)
+		var strict []map[string]json.RawMessage
+		s.decode("expect_errors", &strict)
+		for i, e := range strict {
+			for field := range e {
+				if field != "index" && field != "status" {
+					s.fail(fmt.Errorf("expect_errors[%d]: unknown field %q", i, field))
+				}
+			}
+		}
+		for i, e := range wantErrors {
+			if e.Index == nil || e.Status == nil {
+				s.fail(fmt.Errorf("expect_errors[%d] needs index and status", i))
+			} else if _, known := statusCodes["CAIRN_"+*e.Status]; !known {
+				s.fail(fmt.Errorf("expect_errors[%d]: unknown status %q", i, *e.Status))
+			}
+		}
+	}
+	if s.err != nil {
+		return nil, nil
+	}
+	ids, err := coll.insertManyWithOptions("Collection.InsertManyWithOptions", docs, options)
+	var writeErrors []WriteError
+	var bulk *BulkWriteError
+	switch {
+	case errors.As(err, &bulk):
+		ids, writeErrors = bulk.InsertedIDs, bulk.Errors
+	case err != nil:
+		if s.has("expect_ids") || s.has("expect_errors") {
+			return err, fmt.Errorf("the call was refused as a whole (%v): no inserted_ids or errors to compare", err)
+		}
+		return err, nil
+	}
+	if s.has("expect_ids") {
+		if ids == nil {
+			ids = []any{}
+		}
+		if checkErr := sameJSON("inserted_ids", ids, wantIDs); checkErr != nil {
+			return err, checkErr
+		}
+	}
+	if s.has("expect_errors") {
+		got := make([]string, len(writeErrors))
+		for i, w := range writeErrors {
+			got[i] = fmt.Sprintf("%d:%s", w.Index, statusOf(w.Err))
+		}
+		want := make([]string, len(wantErrors))
+		for i, e := range wantErrors {
+			want[i] = fmt.Sprintf("%d:%s", *e.Index, *e.Status)
+		}
+		if !equalStrings(got, want) {
+			return err, fmt.Errorf("insert_many errors (index:status) %q, want %q", got, want)
+		}
+	}
+	return err, nil
+}
+
 // document runs a document step. JSON-valued fields reach the library as
 // the text the case holds (so that key order, as in a sort, is kept), *_raw
 // fields as their string verbatim; documents, _ids and names that come
@@ -814,6 +889,12 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 		return nil, sameJSON("_id", id, want)
 
 	case "insert_many":
+		if s.has("options") {
+			return r.insertManyWithOptions(s)
+		}
+		if s.has("expect_errors") {
+			s.fail(errors.New("expect_errors needs options"))
+		}
 		coll := r.db.Collection(s.str("collection"))
 		var raw []json.RawMessage
 		s.decode("documents", &raw)

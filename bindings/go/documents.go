@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"runtime"
 	"unsafe"
 )
@@ -331,30 +332,20 @@ func (c *Collection) InsertOne(doc any) (id any, err error) {
 
 // InsertMany inserts documents (each as for InsertOne) all or nothing: if
 // any of them fails (a duplicate _id, a malformed document), none is
-// inserted. It returns their _ids in order.
+// inserted. It returns their _ids in order. InsertManyWithOptions keeps
+// the documents that go in and reports the others.
 func (c *Collection) InsertMany(docs []any) ([]any, error) {
 	const op = "Collection.InsertMany"
 	h, err := c.handle(op)
 	if err != nil {
 		return nil, err
 	}
-	// Build the array by hand, so that a []byte element is JSON text (as
-	// in InsertOne) rather than a base64 string.
-	var buf bytes.Buffer
-	buf.WriteByte('[')
-	for i, doc := range docs {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		js, err := marshalJSON(doc)
-		if err != nil {
-			return nil, argErr(op, "document %d: %v", i, err)
-		}
-		buf.Write(js)
+	js, err := documentsArg(op, docs)
+	if err != nil {
+		return nil, err
 	}
-	buf.WriteByte(']')
 	n, nn := charsArg([]byte(c.name))
-	d, dn := charsArg(buf.Bytes())
+	d, dn := charsArg(js)
 	var idsJS *C.char
 	var idsLen C.size_t
 	var msg *C.char
@@ -374,6 +365,150 @@ func (c *Collection) InsertMany(docs []any) ([]any, error) {
 		return nil, internalErr(op, "library returned %d _ids for %d documents", len(ids), len(docs))
 	}
 	return ids, nil
+}
+
+// documentsArg returns documents as a JSON array: docs is a slice or array
+// of documents, each as for InsertOne, or a []byte or json.RawMessage that
+// holds the array's text. The array is built by hand, so that a []byte
+// element is JSON text (as in InsertOne) rather than a base64 string.
+func documentsArg(op string, docs any) ([]byte, error) {
+	switch docs.(type) {
+	case json.RawMessage, []byte:
+		return marshalJSON(docs)
+	}
+	v := reflect.ValueOf(docs)
+	if v.Kind() != reflect.Slice && v.Kind() != reflect.Array {
+		return nil, argErr(op, "documents: a slice or array of documents, not %T", docs)
+	}
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i := 0; i < v.Len(); i++ {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		js, err := marshalJSON(v.Index(i).Interface())
+		if err != nil {
+			return nil, argErr(op, "document %d: %v", i, err)
+		}
+		buf.Write(js)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
+// InsertManyOptions are the options of InsertManyWithOptions. The zero
+// value inserts in order and stops at the first failure.
+type InsertManyOptions struct {
+	// Ordered inserts the documents in order and stops at the first one
+	// that fails, keeping those before it; false inserts every document
+	// that can be and skips the others. nil means true.
+	Ordered *bool
+	// Atomic inserts all the documents or, if any of them fails, none
+	// (as InsertMany).
+	Atomic bool
+}
+
+// marshal returns the options as JSON, or nil for the defaults.
+func (o InsertManyOptions) marshal() []byte {
+	var obj jsonObject
+	if o.Ordered != nil {
+		obj.add("ordered", []byte(fmt.Sprint(*o.Ordered)))
+	}
+	if o.Atomic {
+		obj.add("atomic", []byte("true"))
+	}
+	return obj.text()
+}
+
+// InsertManyWithOptions inserts documents the way MongoDB's insertMany
+// does (cairn_insert_many_with_options) and returns the _ids of those
+// inserted, in order, decoded as InsertOne's. docs is a slice or array of
+// documents, each as for InsertOne ([]any, []M, []MyStruct, ...), or a
+// []byte or json.RawMessage holding a JSON array. The documents inserted
+// are written in one atomic write.
+//
+// When documents fail (a duplicate _id, a unique index, the schema, an
+// element that is not an object), the error is a *BulkWriteError holding
+// the _ids inserted and, per failed document, its index and error; it
+// matches the first failure's status with errors.Is:
+//
+//	ids, err := users.InsertManyWithOptions(docs, cairn.InsertManyOptions{Ordered: cairn.Bool(false)})
+//	var bulk *cairn.BulkWriteError
+//	if errors.As(err, &bulk) {
+//		ids = bulk.InsertedIDs // the others went in
+//	}
+//
+// Malformed options, docs that is not an array and a closed handle return
+// an *Error (ErrInvalidArgument, ErrClosed) and insert nothing.
+func (c *Collection) InsertManyWithOptions(docs any, opts InsertManyOptions) ([]any, error) {
+	const op = "Collection.InsertManyWithOptions"
+	js, err := documentsArg(op, docs)
+	if err != nil {
+		return nil, err
+	}
+	return c.insertManyWithOptions(op, js, opts.marshal())
+}
+
+// insertManyWithOptions is InsertManyWithOptions with the documents and the
+// options as JSON text (nil options: the defaults), for the conformance
+// runner's raw options.
+func (c *Collection) insertManyWithOptions(op string, docsJSON, optionsJSON []byte) ([]any, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	d, dn := charsArg(docsJSON)
+	o, on := charsArg(optionsJSON)
+	var resultJS *C.char
+	var resultLen C.size_t
+	var msg *C.char
+	rc := C.cairn_insert_many_with_options(h, n, nn, d, dn, o, on, &resultJS, &resultLen, &msg)
+	runtime.KeepAlive(c.db)
+	defer C.cairn_free(unsafe.Pointer(resultJS))
+	callErr := statusErr(op, rc, msg)
+	if resultJS == nil { // refused as a whole: nothing was inserted
+		if callErr == nil {
+			return nil, internalErr(op, "library returned CAIRN_OK and no result")
+		}
+		return nil, callErr
+	}
+	text := cView(unsafe.Pointer(resultJS), resultLen)
+	var result struct {
+		InsertedIDs json.RawMessage `json:"inserted_ids"`
+		Errors      []struct {
+			Index   int    `json:"index"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	var v any
+	err = json.Unmarshal(text, &result)
+	if err == nil {
+		v, err = decodeValue(result.InsertedIDs)
+	}
+	ids, isArray := v.([]any)
+	if err != nil || !isArray {
+		return nil, internalErr(op, "library returned a malformed result %q (%v)", text, err)
+	}
+	if callErr == nil {
+		if len(result.Errors) > 0 {
+			return nil, internalErr(op, "library returned CAIRN_OK and errors: %s", text)
+		}
+		return ids, nil
+	}
+	bulk := &BulkWriteError{InsertedIDs: ids, Errors: make([]WriteError, len(result.Errors))}
+	for i, e := range result.Errors {
+		code, known := statusCodes[e.Status]
+		if !known {
+			code = -1
+		}
+		bulk.Errors[i] = WriteError{Index: e.Index, Err: &Error{Op: op, Code: code, Status: e.Status, Message: e.Message}}
+	}
+	if len(result.Errors) == 0 || result.Errors[0].Status != callErr.(*Error).Status {
+		return nil, internalErr(op, "library returned %v but the first error of %s is not that", callErr, text)
+	}
+	return nil, bulk
 }
 
 // Count returns the number of documents matching filter (nil: every

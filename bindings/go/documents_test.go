@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"regexp"
 	"strings"
@@ -390,6 +391,212 @@ func TestInsertDuplicateIDIsConstraint(t *testing.T) {
 	var doc M
 	if err := c.FindOne(M{"_id": "x"}, nil).Decode(&doc); err != nil || doc["v"] != json.Number("1") {
 		t.Fatalf("the first document changed: %v, %v", doc, err)
+	}
+}
+
+// bulkOf returns err as a *BulkWriteError, failing the test when it is not one.
+func bulkOf(t *testing.T, what string, err error) *BulkWriteError {
+	t.Helper()
+	var bulk *BulkWriteError
+	if !errors.As(err, &bulk) {
+		t.Fatalf("%s: error %v (%T), want a *BulkWriteError", what, err, err)
+	}
+	return bulk
+}
+
+// indexStatus lists the index and status of each WriteError, as "1:CAIRN_SCHEMA".
+func indexStatus(errs []WriteError) []string {
+	out := make([]string, len(errs))
+	for i, w := range errs {
+		var e *Error
+		if errors.As(w.Err, &e) {
+			out[i] = fmt.Sprintf("%d:%s", w.Index, e.Status)
+		} else {
+			out[i] = fmt.Sprintf("%d:%v", w.Index, w.Err)
+		}
+	}
+	return out
+}
+
+func TestInsertManyWithOptionsOrderedStopsAtTheFirstFailure(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("c")
+	if _, err := c.InsertOne(M{"_id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := c.InsertManyWithOptions([]M{{"_id": 2}, {"_id": 1}, {"_id": 3}}, InsertManyOptions{})
+	wantErr(t, "an ordered insert with a duplicate", err, ErrConstraint)
+	if ids != nil {
+		t.Fatalf("_ids returned with the error: %v", ids)
+	}
+	bulk := bulkOf(t, "an ordered insert with a duplicate", err)
+	if fmt.Sprint(bulk.InsertedIDs) != "[2]" || !equalStrings(indexStatus(bulk.Errors), []string{"1:CAIRN_CONSTRAINT"}) {
+		t.Fatalf("InsertedIDs %v, Errors %q; want [2], [1:CAIRN_CONSTRAINT]", bulk.InsertedIDs, indexStatus(bulk.Errors))
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Code != statusConstraint || !strings.Contains(e.Message, "duplicate _id 1") {
+		t.Fatalf("errors.As *Error = %#v, want the duplicate's error", e)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "CAIRN_CONSTRAINT") || !strings.Contains(msg, "document 1") {
+		t.Fatalf("Error() = %q, want the status and the document's index", msg)
+	}
+	if !errors.Is(bulk.Errors[0], ErrConstraint) || bulk.Errors[0].Error() == "" {
+		t.Fatalf("a WriteError does not unwrap to its *Error: %v", bulk.Errors[0])
+	}
+	if n, _ := c.Count(nil); n != 2 {
+		t.Fatalf("Count = %d, want 2 (_id 2 stays, _id 3 was not tried)", n)
+	}
+}
+
+func TestInsertManyWithOptionsUnorderedSkipsFailures(t *testing.T) {
+	db, _ := openTest(t, nil)
+	schema := M{"type": "object", "required": []string{"name"}}
+	if err := db.CreateCollection("people", &CollectionOptions{Schema: schema}); err != nil {
+		t.Fatal(err)
+	}
+	people := db.Collection("people")
+	if _, err := people.CreateIndex([]IndexKey{{"email", Ascending}}, IndexOptions{Unique: true, Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := people.InsertOne(M{"_id": 1, "name": "ann", "email": "ann@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	docs := []any{
+		M{"_id": 2, "name": "bob"},
+		M{"_id": 3},                                           // the schema
+		json.RawMessage(`"not a document"`),                   // not an object
+		M{"_id": 4, "name": "cy", "email": "ann@example.com"}, // the unique index
+		[]byte(`{"_id": 5, "name": "dee"}`),
+		M{"_id": 2, "name": "bob again"}, // a duplicate of one inserted just before
+	}
+	_, err := people.InsertManyWithOptions(docs, InsertManyOptions{Ordered: Bool(false)})
+	wantErr(t, "an unordered insert", err, ErrSchema)
+	bulk := bulkOf(t, "an unordered insert", err)
+	want := []string{"1:CAIRN_SCHEMA", "2:CAIRN_INVALID_ARGUMENT", "3:CAIRN_CONSTRAINT", "5:CAIRN_CONSTRAINT"}
+	if fmt.Sprint(bulk.InsertedIDs) != "[2 5]" || !equalStrings(indexStatus(bulk.Errors), want) {
+		t.Fatalf("InsertedIDs %v, Errors %q; want [2 5], %q", bulk.InsertedIDs, indexStatus(bulk.Errors), want)
+	}
+	if errors.Is(err, ErrConstraint) {
+		t.Fatal("errors.Is matches a later failure's status, not only the first's")
+	}
+	if n, _ := people.Count(nil); n != 3 {
+		t.Fatalf("Count = %d, want 3", n)
+	}
+}
+
+func TestInsertManyWithOptionsAtomicIsAllOrNothing(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("c")
+	if _, err := c.InsertOne(M{"_id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.InsertManyWithOptions([]M{{"_id": 2}, {"_id": 1}, {"_id": 3}},
+		InsertManyOptions{Ordered: Bool(false), Atomic: true})
+	bulk := bulkOf(t, "an atomic insert with a duplicate", err)
+	if len(bulk.InsertedIDs) != 0 || !equalStrings(indexStatus(bulk.Errors), []string{"1:CAIRN_CONSTRAINT"}) {
+		t.Fatalf("InsertedIDs %v, Errors %q; want none, [1:CAIRN_CONSTRAINT]", bulk.InsertedIDs, indexStatus(bulk.Errors))
+	}
+	if n, _ := c.Count(nil); n != 1 {
+		t.Fatalf("Count = %d, want 1", n)
+	}
+	ids, err := c.InsertManyWithOptions([]M{{"_id": 2}, {"_id": 3}}, InsertManyOptions{Atomic: true})
+	if err != nil || fmt.Sprint(ids) != "[2 3]" {
+		t.Fatalf("InsertManyWithOptions = %v, %v; want [2 3]", ids, err)
+	}
+}
+
+func TestInsertManyWithOptionsDocumentForms(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("c")
+	ids, err := c.InsertManyWithOptions([]person{{ID: 1, Name: "ann"}, {ID: 2, Name: "bob"}}, InsertManyOptions{})
+	if err != nil || fmt.Sprint(ids) != "[1 2]" {
+		t.Fatalf("a slice of structs: %v, %v", ids, err)
+	}
+	ids, err = c.InsertManyWithOptions([1]M{{"name": "generated"}}, InsertManyOptions{Ordered: Bool(true)})
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("an array: %v, %v", ids, err)
+	}
+	if gen, ok := ids[0].(string); !ok || !regexp.MustCompile(`^[0-9a-f]{24}$`).MatchString(gen) {
+		t.Fatalf("generated _id = %#v, want 24 hex digits", ids[0])
+	}
+	ids, err = c.InsertManyWithOptions(json.RawMessage(`[{"_id": 3}, {"_id": 4}]`), InsertManyOptions{})
+	if err != nil || fmt.Sprint(ids) != "[3 4]" {
+		t.Fatalf("a JSON array as text: %v, %v", ids, err)
+	}
+	ids, err = c.InsertManyWithOptions([]any{}, InsertManyOptions{})
+	if err != nil || ids == nil || len(ids) != 0 {
+		t.Fatalf("no documents: %#v, %v; want an empty slice", ids, err)
+	}
+
+	// Refused as a whole: an *Error, not a *BulkWriteError, and nothing inserted.
+	for what, docs := range map[string]any{
+		"nil":                       nil,
+		"a map":                     M{"_id": 9},
+		"a JSON object as text":     []byte(`{"_id": 9}`),
+		"an unmarshalable document": []any{M{"_id": 9, "c": make(chan int)}},
+	} {
+		_, err := c.InsertManyWithOptions(docs, InsertManyOptions{})
+		wantErr(t, "documents that are "+what, err, ErrInvalidArgument)
+		var bulk *BulkWriteError
+		if errors.As(err, &bulk) {
+			t.Fatalf("documents that are %s: a *BulkWriteError, want an *Error", what)
+		}
+	}
+	if n, _ := c.Count(nil); n != 5 {
+		t.Fatalf("Count = %d, want 5", n)
+	}
+}
+
+func TestInsertManyWithOptionsInTransactions(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("c")
+	if _, err := c.InsertOne(M{"_id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.Collection("c").InsertManyWithOptions([]M{{"_id": 2}, {"_id": 1}, {"_id": 3}},
+		InsertManyOptions{Ordered: Bool(false)})
+	if bulk := bulkOf(t, "an unordered insert in a transaction", err); fmt.Sprint(bulk.InsertedIDs) != "[2 3]" {
+		t.Fatalf("InsertedIDs %v, want [2 3]", bulk.InsertedIDs)
+	}
+	if n, _ := tx.Collection("c").Count(nil); n != 3 {
+		t.Fatalf("Count in the transaction = %d, want 3", n)
+	}
+	if n, _ := c.Count(nil); n != 1 {
+		t.Fatalf("Count outside the transaction = %d, want 1", n)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Count(nil); n != 3 {
+		t.Fatalf("Count after the commit = %d, want 3", n)
+	}
+	_, err = tx.Collection("c").InsertManyWithOptions([]M{{"_id": 4}}, InsertManyOptions{})
+	wantErr(t, "an insert in a committed transaction", err, ErrClosed)
+
+	ro, err := db.BeginTx(TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Rollback()
+	_, err = ro.Collection("c").InsertManyWithOptions([]M{{"_id": 4}}, InsertManyOptions{})
+	wantErr(t, "an insert in a read-only transaction", err, ErrInvalidArgument)
+}
+
+func TestInsertManyWithOptionsAfterDBClose(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("c")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.InsertManyWithOptions([]M{{"_id": 1}}, InsertManyOptions{Ordered: Bool(false)})
+	wantErr(t, "InsertManyWithOptions after DB.Close", err, ErrClosed)
+	var bulk *BulkWriteError
+	if errors.As(err, &bulk) {
+		t.Fatal("a closed handle gave a *BulkWriteError")
 	}
 }
 

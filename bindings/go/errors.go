@@ -121,3 +121,57 @@ func closedErr(op, what string) error {
 func notFoundErr(op, what string) error {
 	return &Error{Op: op, Code: statusNotFound, Status: statusName(statusNotFound), Message: what}
 }
+
+// statusCodes maps the names of the statuses this binding knows
+// ("CAIRN_CONSTRAINT") to their codes, for errors the library reports by
+// name (the per-document errors of InsertManyWithOptions).
+var statusCodes = func() map[string]int {
+	m := map[string]int{}
+	for _, e := range []*Error{ErrNotFound, ErrInvalidArgument, ErrIO, ErrCorruption, ErrBusy,
+		ErrClosed, ErrConflict, ErrConstraint, ErrSchema, ErrNoSpace, ErrInternal} {
+		m[e.Status] = e.Code
+	}
+	return m
+}()
+
+// BulkWriteError is the error of Collection.InsertManyWithOptions when
+// documents failed. The documents in InsertedIDs stay inserted (none with
+// Atomic). It unwraps to the first failure's *Error, so errors.Is and
+// errors.As see that failure's status:
+//
+//	var bulk *cairn.BulkWriteError
+//	if errors.As(err, &bulk) {
+//		fmt.Println(bulk.InsertedIDs, bulk.Errors[0].Index)
+//	}
+//	if errors.Is(err, cairn.ErrConstraint) { ... } // the first failure is a duplicate
+type BulkWriteError struct {
+	InsertedIDs []any        // the _ids of the documents inserted, in order (decoded as InsertOne's)
+	Errors      []WriteError // one per failed document, in order; never empty
+}
+
+// WriteError is one document that InsertManyWithOptions could not insert.
+type WriteError struct {
+	Index int   // its position in the documents given
+	Err   error // an *Error with its status and message; a status this binding does not know has Code -1
+}
+
+func (w WriteError) Error() string { return fmt.Sprintf("document %d: %v", w.Index, w.Err) }
+
+// Unwrap returns the document's *Error.
+func (w WriteError) Unwrap() error { return w.Err }
+
+func (e *BulkWriteError) Error() string {
+	if len(e.Errors) == 0 {
+		return "cairn: bulk write failed"
+	}
+	return fmt.Sprintf("%v (at document %d; %d failed, %d inserted)",
+		e.Errors[0].Err, e.Errors[0].Index, len(e.Errors), len(e.InsertedIDs))
+}
+
+// Unwrap returns the first failure's *Error.
+func (e *BulkWriteError) Unwrap() error {
+	if len(e.Errors) == 0 {
+		return nil
+	}
+	return e.Errors[0].Err
+}

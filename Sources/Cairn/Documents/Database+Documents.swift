@@ -101,6 +101,51 @@ extension DocumentStore {
         return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: binaries) }
     }
 
+    /// MongoDB's insertMany over a JSON array, with options `{"ordered":
+    /// true|false, "atomic": true|false}` (see cairn_insert_many_with_options).
+    /// A document that fails is reported, not thrown; the call throws only
+    /// for bad options, a non-array, or a failure of the database itself.
+    public func insertMany(into collection: String, arrayJSON: UnsafeRawBufferPointer,
+                           optionsJSON: UnsafeRawBufferPointer) throws -> InsertManyResult {
+        let options = try InsertManyOptions.parse(json: optionsJSON)
+        guard arrayJSON.count <= 256 << 20 else { throw CairnError.invalidArgument("documents: the array is over 256 MiB") }
+        var builder = DocumentBuilder(reservingCapacity: arrayJSON.count)
+        try JSONParser.parse(arrayJSON, what: "documents", into: &builder)
+        let array = builder.bytes
+        var binaries: [(position: Int, binary: [UInt8])] = []
+        var failures: [(position: Int, error: CairnError)] = []
+        try array.withUnsafeBytes { raw in
+            let value = DocumentValue(raw)
+            guard value.tag == .array else { throw CairnError.invalidArgument("documents must be a JSON array of objects") }
+            var index = 0
+            try value.forEachChild { _, element in
+                do {
+                    guard element.tag == .object else { throw CairnError.invalidArgument("document \(index) must be a JSON object") }
+                    guard element.bytes.count <= DocumentLimits.maxDocumentBytes else {
+                        throw CairnError.invalidArgument("document \(index) is over \(DocumentLimits.maxDocumentBytes) bytes")
+                    }
+                    try FieldNames.validate(element, path: "document \(index)")
+                    binaries.append((index, Array(element.bytes)))
+                } catch let error as CairnError {
+                    failures.append((index, error))
+                }
+                index += 1
+            }
+        }
+        try CollectionInfo.validate(name: collection)
+        do {
+            let outcome = try withTransaction(writing: true) { transaction in
+                let outcome = try transaction.insertDocumentsSkippingFailures(into: collection, binaries: binaries, failures: failures,
+                                                                              ordered: options.ordered || options.atomic)
+                if options.atomic && !outcome.errors.isEmpty { throw AllOrNothing(errors: outcome.errors) }
+                return outcome
+            }
+            return InsertManyResult(insertedIDs: outcome.ids, errors: outcome.errors.map { ($0.position, $0.error) })
+        } catch let failure as AllOrNothing {
+            return InsertManyResult(insertedIDs: [], errors: failure.errors.map { ($0.position, $0.error) })
+        }
+    }
+
     /// Inserts documents (each JSON text) atomically: all of them or, on
     /// the first error, none. Returns their primary keys as JSON.
     public func insertMany(into collection: String, documents: [[UInt8]]) throws -> [String] {
@@ -305,6 +350,51 @@ struct FindAndModifyOptions {
                 default:
                     throw CairnError.invalidArgument("options.\(key): unknown option (known: sort, projection, upsert, return_document)")
                 }
+            }
+        }
+        return options
+    }
+}
+
+/// An atomic insert_many that met a failing document: nothing is written.
+private struct AllOrNothing: Error {
+    let errors: [(position: Int, error: CairnError)]
+}
+
+/// What insert_many with options did.
+public struct InsertManyResult: Sendable {
+    /// The primary keys (JSON) of the documents inserted, in order.
+    public var insertedIDs: [String]
+    /// The documents that failed: their position in the array and why.
+    public var errors: [(index: Int, error: CairnError)]
+
+    /// {"inserted_ids": [...], "errors": [{"index", "status", "message"}]}
+    public var json: String {
+        let errorList = errors.map { entry -> JSONValue in
+            .object([("index", .int(Int64(entry.index))), ("code", .int(Int64(entry.error.code.rawValue))),
+                     ("status", .string(entry.error.code.name)), ("message", .string(entry.error.message))])
+        }
+        return "{\"inserted_ids\":[" + insertedIDs.joined(separator: ",") + "],\"errors\":" + JSONValue.array(errorList).serialized + "}"
+    }
+}
+
+/// Options of insert_many: {"ordered": true, "atomic": false}.
+struct InsertManyOptions {
+    var ordered = true
+    var atomic = false
+
+    static func parse(json: UnsafeRawBufferPointer) throws -> InsertManyOptions {
+        var options = InsertManyOptions()
+        guard json.count > 0 else { return options }
+        guard case .object(let members) = try JSONValue.parse(json, what: "insert options") else {
+            throw CairnError.invalidArgument("insert options must be a JSON object")
+        }
+        for (key, value) in members {
+            guard case .bool(let flag) = value else { throw CairnError.invalidArgument("insert options.\(key) must be true or false") }
+            switch key {
+            case "ordered": options.ordered = flag
+            case "atomic": options.atomic = flag
+            default: throw CairnError.invalidArgument("insert options.\(key): unknown option (known: ordered, atomic)")
             }
         }
         return options

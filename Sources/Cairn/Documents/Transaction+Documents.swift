@@ -129,13 +129,13 @@ extension Transaction {
     /// Inserts validated binary documents, giving each a generated `_id`
     /// when the collection keys by `_id` and it has none. Returns the
     /// primary keys as JSON.
-    func insertDocuments(into name: String, binaries: [[UInt8]]) throws -> [String] {
+    func insertDocuments(into name: String, binaries: [[UInt8]], label: String? = nil) throws -> [String] {
         var info = try collectionOrCreate(name)
         reserveWrites(binaries.count * (1 + info.indexes.count))
         var ids: [String] = []
         ids.reserveCapacity(binaries.count)
         for (position, original) in binaries.enumerated() {
-            func what() -> String { binaries.count == 1 ? "document" : "document \(position)" }
+            func what() -> String { label ?? (binaries.count == 1 ? "document" : "document \(position)") }
             var binary = original
             if info.primaryKey == "_id", try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
                 guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
@@ -158,6 +158,36 @@ extension Transaction {
             ids.append(idJSON)
         }
         return ids
+    }
+
+    /// MongoDB's insertMany: in order, stopping at the first failure
+    /// (`ordered`) or skipping failures; the documents that go in stay in.
+    /// Returns the inserted primary keys (JSON) and, per failed document,
+    /// its position and error.
+    func insertDocumentsSkippingFailures(into name: String, binaries: [(position: Int, binary: [UInt8])],
+                                         failures parseFailures: [(position: Int, error: CairnError)],
+                                         ordered: Bool) throws -> (ids: [String], errors: [(position: Int, error: CairnError)]) {
+        guard !isReadOnly else { throw CairnError.invalidArgument("the transaction is read-only") }
+        var ids: [String] = []
+        var errors: [(position: Int, error: CairnError)] = []
+        var pendingFailures = parseFailures[...]
+        for (position, binary) in binaries {
+            // A document that failed to parse stops an ordered insert where it stands.
+            while let failure = pendingFailures.first, failure.position < position {
+                errors.append(failure)
+                pendingFailures = pendingFailures.dropFirst()
+                if ordered { return (ids, errors) }
+            }
+            do {
+                let inserted = try savepoint { try insertDocuments(into: name, binaries: [binary], label: "document \(position)") }
+                ids.append(contentsOf: inserted)
+            } catch let error as CairnError where error.code != .closed && error.code != .ioError && error.code != .corruption {
+                errors.append((position, error))
+                if ordered { return (ids, errors) }
+            }
+        }
+        errors.append(contentsOf: ordered ? Array(pendingFailures.prefix(1)) : Array(pendingFailures))
+        return (ids, errors)
     }
 
     // MARK: Updates

@@ -93,7 +93,8 @@ public final class Transaction: @unchecked Sendable {
 
     func put(_ key: [UInt8], _ value: [UInt8], ttlMillis: Int64 = 0) throws {
         try checkWritable()
-        writes[EngineKey(key)] = PendingWrite(value: value, ttlMillis: ttlMillis)
+        let previous = writes.updateValue(PendingWrite(value: value, ttlMillis: ttlMillis), forKey: EngineKey(key))
+        if undoLog != nil { undoLog!.append((EngineKey(key), previous)) }
     }
 
     /// Makes room for `count` more writes at once (a large insert).
@@ -103,7 +104,31 @@ public final class Transaction: @unchecked Sendable {
 
     func delete(_ key: [UInt8]) throws {
         try checkWritable()
-        writes[EngineKey(key)] = PendingWrite(value: nil, ttlMillis: 0)
+        let previous = writes.updateValue(PendingWrite(value: nil, ttlMillis: 0), forKey: EngineKey(key))
+        if undoLog != nil { undoLog!.append((EngineKey(key), previous)) }
+    }
+
+    /// While set, every pending write records what it replaced, so a
+    /// part of an operation can be undone without copying all the writes.
+    private var undoLog: [(key: EngineKey, previous: PendingWrite?)]?
+
+    /// Runs `body`; when it throws, undoes the writes it made (and the
+    /// collection definitions it cached) and rethrows. For the documents of
+    /// an insert_many that are skipped while the others go in.
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        let outer = undoLog
+        undoLog = []
+        let savedCache = collectionCache
+        do {
+            let result = try body()
+            if outer != nil { undoLog = outer! + undoLog! } else { undoLog = nil }
+            return result
+        } catch {
+            for (key, previous) in undoLog!.reversed() { writes[key] = previous }
+            undoLog = outer
+            collectionCache = savedCache
+            throw error
+        }
     }
 
     /// A scan of engine keys in [lower, upper) merging the snapshot with

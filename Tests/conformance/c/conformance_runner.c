@@ -22,7 +22,8 @@
 ** calls, they are made in order and the first one that does not return
 ** CAIRN_OK ends the calls and gives the step its status; handles the step
 ** created are released all the same. A step's expect_* results are compared
-** only when its status is CAIRN_OK.
+** only when its status is CAIRN_OK, except those of insert_many with
+** options, which describe a partial failure too.
 **
 ** Document steps (README, "Document steps") pass JSON-valued fields as the
 ** text json_write() makes of them and "*_raw" fields verbatim. JSON that
@@ -1425,6 +1426,139 @@ static int op_insert_one(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+static cJSON *new_array(void)
+{
+    cJSON *a = cJSON_CreateArray();
+    if (a == NULL) {
+        fprintf(stderr, "cairn-conformance-c: out of memory\n");
+        exit(2);
+    }
+    return a;
+}
+
+static const char *const INSERT_ERROR_FIELDS[] = {"index", "status", NULL};
+
+/* The code of a status name without the CAIRN_ prefix, or -1. */
+static int status_code(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof STATUSES / sizeof STATUSES[0]; i++)
+        if (strcmp(STATUSES[i].name, name) == 0)
+            return STATUSES[i].code;
+    return -1;
+}
+
+/*
+** Checks that `got` is {"inserted_ids": [...], "errors": [{"index": n,
+** "status": "CAIRN_...", "message": "..."}, ...]} and agrees with the
+** status `rc` of the call (CAIRN_OK exactly when there is no error, else
+** the first error's status), then compares inserted_ids with `want_ids` and
+** the errors' index and status, without the prefix, with `want_errors`
+** (either may be NULL).
+*/
+static int check_insert_many_result(runner *r, const cJSON *got, int rc, const cJSON *want_ids,
+                                    const cJSON *want_errors)
+{
+    const char *call = "cairn_insert_many_with_options";
+    const cJSON *ids = field(got, "inserted_ids"), *errors = field(got, "errors"), *e;
+    cJSON *reduced;
+    int first = -1, i = 0, same;
+    if (!cJSON_IsObject(got) || !cJSON_IsArray(ids) || !cJSON_IsArray(errors))
+        return fail(r, "%s returned %s, not {\"inserted_ids\": [...], \"errors\": [...]}",
+                    call, json_str(r, got));
+    reduced = new_array();
+    cJSON_ArrayForEach(e, errors) {
+        const cJSON *status = field(e, "status"), *message = field(e, "message");
+        int64_t index;
+        int code = -1;
+        cJSON *entry;
+        if (cJSON_IsString(status) && strncmp(status->valuestring, "CAIRN_", 6) == 0)
+            code = status_code(status->valuestring + 6);
+        if (!cJSON_IsObject(e) || as_int(field(e, "index"), &index) < 0 || index < 0 || code < 0 ||
+            code == CAIRN_OK || code == CAIRN_DONE || !cJSON_IsString(message)) {
+            cJSON_Delete(reduced);
+            return fail(r,
+                        "%s returned errors[%d] %s, not {\"index\": n, \"status\": "
+                        "\"CAIRN_<error>\", \"message\": \"...\"}",
+                        call, i, json_str(r, e));
+        }
+        if (first < 0)
+            first = code;
+        entry = cJSON_CreateObject();
+        if (entry == NULL || cJSON_AddNumberToObject(entry, "index", (double)index) == NULL ||
+            cJSON_AddStringToObject(entry, "status", status->valuestring + 6) == NULL) {
+            fprintf(stderr, "cairn-conformance-c: out of memory\n");
+            exit(2);
+        }
+        cJSON_AddItemToArray(reduced, entry);
+        i++;
+    }
+    if (rc != (first < 0 ? CAIRN_OK : first)) {
+        cJSON_Delete(reduced);
+        return fail(r, "%s returned CAIRN_%s, but its first error is %s", call, status_text(rc),
+                    first < 0 ? "none" : status_text(first));
+    }
+    same = (want_ids == NULL || compare_json(r, "inserted_ids", ids, want_ids) == 0) &&
+           (want_errors == NULL || compare_json(r, "errors", reduced, want_errors) == 0);
+    cJSON_Delete(reduced);
+    return same ? 0 : -1;
+}
+
+/*
+** insert_many with "options": cairn_insert_many_with_options. Its result is
+** compared with expect_ids and expect_errors whatever the status, then the
+** status with "expect". "documents" may be any JSON value here, so that a
+** case can pass one that is not an array.
+*/
+static int op_insert_many_with_options(runner *r, const cJSON *step)
+{
+    bytes collection, documents, options;
+    const cJSON *want_ids, *want_errors, *e;
+    char *result = NULL;
+    size_t result_len = 0;
+    cJSON *got = NULL;
+    int rc, checked = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "documents", NULL, 1, &documents) < 0 ||
+        get_json(r, step, "options", NULL, 1, &options) < 0 ||
+        get_array(r, step, "expect_ids", 0, NULL, "_ids", &want_ids) < 0 ||
+        get_array(r, step, "expect_errors", 0, cJSON_IsObject, "objects", &want_errors) < 0)
+        return -1;
+    if (want_errors != NULL) {
+        int i = 0;
+        cJSON_ArrayForEach(e, want_errors) {
+            const cJSON *status = field(e, "status");
+            int64_t index;
+            char where[64];
+            snprintf(where, sizeof where, "expect_errors[%d]: ", i++);
+            if (check_fields(r, e, INSERT_ERROR_FIELDS, where) < 0)
+                return -1;
+            if (as_int(field(e, "index"), &index) < 0 || index < 0)
+                return fail(r, "%sfield \"index\" must be a non-negative integer", where);
+            if (!cJSON_IsString(status) || status_code(status->valuestring) < 0)
+                return fail(r, "%sfield \"status\" must name a status", where);
+        }
+    }
+    rc = cairn_insert_many_with_options(r->h, TEXT(collection), TEXT(documents), TEXT(options),
+                                        &result, &result_len, &r->err);
+    track(r, "cairn_insert_many_with_options", rc);
+    if (result != NULL) {
+        got = parse_returned(r, "cairn_insert_many_with_options", "*result_json", result,
+                             result_len, 0);
+        if (got == NULL || check_insert_many_result(r, got, rc, want_ids, want_errors) < 0)
+            checked = -1;
+    } else if (rc == CAIRN_OK || want_ids != NULL || want_errors != NULL) {
+        checked = fail(r, "cairn_insert_many_with_options returned CAIRN_%s and a NULL "
+                          "*result_json",
+                       status_text(rc));
+    }
+    if (checked == 0)
+        checked = check_status(r);
+    cJSON_Delete(got);
+    cairn_free(result);
+    return checked < 0 ? -1 : 0;
+}
+
 static int op_insert_many(runner *r, const cJSON *step)
 {
     bytes collection, documents;
@@ -1433,6 +1567,10 @@ static int op_insert_many(runner *r, const cJSON *step)
     size_t ids_len = 0;
     cJSON *got = NULL;
     int checked;
+    if (field(step, "options") != NULL)
+        return op_insert_many_with_options(r, step);
+    if (field(step, "expect_errors") != NULL)
+        return fail(r, "field \"expect_errors\" needs \"options\"");
     if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
         get_array(r, step, "documents", 1, NULL, "documents", &list) < 0 ||
         get_array(r, step, "expect_ids", 0, NULL, "_ids", &want) < 0 ||
@@ -1455,16 +1593,6 @@ static int op_insert_many(runner *r, const cJSON *step)
     cJSON_Delete(got);
     cairn_free(ids);
     return checked < 0 ? -1 : 0;
-}
-
-static cJSON *new_array(void)
-{
-    cJSON *a = cJSON_CreateArray();
-    if (a == NULL) {
-        fprintf(stderr, "cairn-conformance-c: out of memory\n");
-        exit(2);
-    }
-    return a;
 }
 
 /*
@@ -2173,7 +2301,8 @@ static const struct op_spec {
     {"list_collections", op_list_collections, TXN_OK, {"expect_names", NULL}},
     {"insert_one", op_insert_one, TXN_OK,
      {"collection", "document", "document_raw", "expect_id", NULL}},
-    {"insert_many", op_insert_many, TXN_OK, {"collection", "documents", "expect_ids", NULL}},
+    {"insert_many", op_insert_many, TXN_OK,
+     {"collection", "documents", "options", "expect_ids", "expect_errors", NULL}},
     {"find", op_find, TXN_OK,
      {"collection", "filter", "filter_raw", "options", "expect_documents", NULL}},
     {"count", op_count, TXN_OK, {"collection", "filter", "expect_count", NULL}},

@@ -72,6 +72,7 @@ from .collection import Collection, UpdateResult
 from .cursor import Cursor
 from .database import Database, open
 from .errors import (
+    BulkWriteError,
     Busy,
     Closed,
     Conflict,
@@ -103,6 +104,7 @@ def library_version() -> str:
 __all__ = [
     "ABI_VERSION",
     "TTL",
+    "BulkWriteError",
     "Busy",
     "BytesLike",
     "Closed",

@@ -173,6 +173,11 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_insert_one", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
     ("cairn_insert_many", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
     (
+        "cairn_insert_many_with_options",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp),
+    ),
+    (
         "cairn_find",
         c_int,
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp),

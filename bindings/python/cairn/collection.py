@@ -141,7 +141,9 @@ class Collection:
     "filter.age.$gtx") for a malformed filter, update or option, and
     TypeError for a value no document can hold. A write that breaks the
     collection's schema raises SchemaViolation, and one that breaks a unique
-    index (or repeats an _id) ConstraintViolation; neither writes anything.
+    index (or repeats an _id) ConstraintViolation; neither writes anything
+    (except insert_many() with ordered= or atomic=, which keeps the documents
+    that went in and raises a BulkWriteError).
     """
 
     def __init__(self, owner: DbHandle, name: str) -> None:
@@ -174,9 +176,24 @@ class Collection:
         errors.call(lib.cairn_insert_one, *self._target(), text, len(text), byref(out), byref(out_len))
         return take_json(out, out_len)
 
-    def insert_many(self, documents: Iterable[Mapping[str, Any]]) -> list[Any]:
-        """Inserts `documents` all or nothing, and returns their _ids in order.
-        ConstraintViolation (and nothing inserted) on any duplicate _id."""
+    def insert_many(
+        self, documents: Iterable[Mapping[str, Any]], *, ordered: bool | None = None, atomic: bool | None = None
+    ) -> list[Any]:
+        """Inserts `documents` and returns the _ids of those inserted, in order.
+
+        Without ordered or atomic: all or nothing (cairn_insert_many). Any
+        failure (a duplicate _id raises ConstraintViolation, a document
+        against the schema SchemaViolation) inserts nothing.
+
+        With either (cairn_insert_many_with_options), as MongoDB's
+        insertMany: ordered=True (the default) inserts in order and stops at
+        the first document that fails, keeping those before it;
+        ordered=False inserts every document that can be and skips the
+        others; atomic=True is all or nothing again. Documents that fail
+        raise a BulkWriteError that is also the class of the first failure
+        (ConstraintViolation, ...), carrying .inserted_ids and .errors (see
+        BulkWriteError). Bad options raise InvalidArgument.
+        """
         if isinstance(documents, Mapping):
             raise TypeError("insert_many() takes a list of documents; use insert_one() for one")
         docs = list(documents)
@@ -185,9 +202,24 @@ class Collection:
                 raise TypeError(f"documents[{i}] must be a dict, not {type(doc).__name__}")
         text = dumps(docs, "documents")
         out, out_len = c_char_p(), c_size_t()
-        errors.call(lib.cairn_insert_many, *self._target(), text, len(text), byref(out), byref(out_len))
-        ids: list[Any] = take_json(out, out_len)
-        return ids
+        if ordered is None and atomic is None:
+            errors.call(lib.cairn_insert_many, *self._target(), text, len(text), byref(out), byref(out_len))
+            ids: list[Any] = take_json(out, out_len)
+            return ids
+        given = {"ordered": ordered, "atomic": atomic}
+        options = dumps({name: value for name, value in given.items() if value is not None}, "options")
+        err = c_char_p()
+        status = lib.cairn_insert_many_with_options(
+            *self._target(), text, len(text), options, len(options), byref(out), byref(out_len), byref(err)
+        )
+        # *result_json is set whatever the status: NULL for a call refused as a whole.
+        result = take_json(out, out_len) if out else None
+        if status != Status.OK and result is not None:
+            message = errors.take_message(err)
+            raise errors.bulk_write_error(status, message, result["inserted_ids"], result["errors"])
+        errors.raise_for_status(status, err)
+        inserted: list[Any] = result["inserted_ids"]
+        return inserted
 
     def update_one(self, filter: Mapping[str, Any], update: Mapping[str, Any], *, upsert: bool = False) -> UpdateResult:
         """Applies the update operators in `update` ({"$set": {...}}, ...) to

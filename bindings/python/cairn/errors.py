@@ -4,6 +4,11 @@ Every failing call into the library returns a status and a message; the one
 function raise_for_status() turns the pair into the matching exception (and
 frees the message with cairn_free). A status this version does not know
 becomes a plain cairn.Error, as the header asks.
+
+An insert_many() with ordered= or atomic= that fails on some documents raises
+a BulkWriteError that is also the class of its first failure's status
+(bulk_write_error()), so both `except cairn.ConstraintViolation` and
+`except cairn.BulkWriteError` catch it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from . import _ffi
 from ._ffi import Status
 
 __all__ = [
+    "BulkWriteError",
     "Busy",
     "Closed",
     "Conflict",
@@ -116,9 +122,66 @@ _CLASSES: dict[int, type[Error]] = {
 }
 
 
+class BulkWriteError(Error):
+    """Documents of Collection.insert_many(..., ordered=..., atomic=...) failed.
+
+    Raised as a subclass of both BulkWriteError and the class of the first
+    failure's status (ConstraintViolation, SchemaViolation, InvalidArgument,
+    ...); code, status and message are that failure's. The documents that
+    were inserted stay inserted (none with atomic=True).
+
+        try:
+            people.insert_many(docs, ordered=False)
+        except cairn.BulkWriteError as exc:
+            exc.inserted_ids  # [2, 3]: the _ids that went in, in order
+            exc.errors        # [{"index": 1, "status": "CAIRN_CONSTRAINT", "message": "..."}]
+
+    Attributes (besides code, status and message):
+        inserted_ids: the _ids of the documents inserted, in order.
+        errors: one dict per failed document, in order: "index" (its
+            position in the list given), "status" (a name such as
+            "CAIRN_SCHEMA") and "message".
+    """
+
+    inserted_ids: list[Any]
+    errors: list[dict[str, Any]]
+
+    def __init__(
+        self,
+        code: int,
+        status: str,
+        message: str,
+        inserted_ids: list[Any] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(code, status, message)
+        self.inserted_ids = [] if inserted_ids is None else inserted_ids
+        self.errors = [] if errors is None else errors
+
+
 def error_for(code: int, message: str) -> Error:
     """The exception for status `code` (an unknown code gives a plain Error)."""
     return _CLASSES.get(code, Error)(code, _ffi.status_name(code), message)
+
+
+def _bulk_class(base: type[Error]) -> type[BulkWriteError]:
+    """BulkWriteError mixed into `base`, named "Bulk" + its name and kept in
+    this module so that pickle finds it."""
+    name = f"Bulk{base.__name__}"
+    namespace = {"__doc__": f"A BulkWriteError that is also a {base.__name__}.", "__module__": __name__}
+    cls = type(name, (BulkWriteError, base), namespace)
+    globals()[name] = cls
+    return cls
+
+
+_BULK_CLASSES: dict[int, type[BulkWriteError]] = {code: _bulk_class(cls) for code, cls in _CLASSES.items()}
+
+
+def bulk_write_error(code: int, message: str, inserted_ids: list[Any], errors: list[dict[str, Any]]) -> BulkWriteError:
+    """The BulkWriteError for an insert_many whose first failure has status
+    `code` (an unknown code gives a plain BulkWriteError)."""
+    cls = _BULK_CLASSES.get(code, BulkWriteError)
+    return cls(code, _ffi.status_name(code), message, inserted_ids, errors)
 
 
 def take_message(errmsg: ctypes.c_char_p | None) -> str:

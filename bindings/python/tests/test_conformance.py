@@ -453,6 +453,10 @@ class Runner:
         return outcome
 
     def op_insert_many(self, step: dict[str, Any]) -> Outcome:
+        if "options" in step:
+            return self.insert_many_with_options(step)
+        if "expect_errors" in step:
+            fail("expect_errors needs options")
         coll = text_field(step, "collection")
         docs, docs_len = json_text(step, "documents", required=True, kind=list)
         out, out_len = c_char_p(), c_size_t()
@@ -464,6 +468,68 @@ class Runner:
         if not isinstance(ids, list) or len(ids) != len(step["documents"]):
             fail(f"insert_many: expected an array of {len(step['documents'])} _ids, got {json.dumps(ids)}")
         expect_json(step, "expect_ids", ids, "insert_many _ids")
+        return outcome
+
+    def insert_many_with_options(self, step: dict[str, Any]) -> Outcome:
+        """cairn_insert_many_with_options: inserted_ids and the errors' index
+        and status are compared whatever the status; "documents" may be any
+        JSON value, so that a case can pass one that is not an array."""
+        coll = text_field(step, "collection")
+        docs, docs_len = json_text(step, "documents", required=True, kind=None)
+        options, options_len = json_text(step, "options", required=True)
+        want_errors = step.get("expect_errors")
+        if want_errors is not None and not (
+            isinstance(want_errors, list)
+            and all(
+                isinstance(e, dict)
+                and set(e) == {"index", "status"}
+                and isinstance(e["index"], int)
+                and not isinstance(e["index"], bool)
+                and e["status"] in Status.__members__
+                for e in want_errors
+            )
+        ):
+            fail(f'expect_errors must be an array of {{"index": n, "status": name}}, got {want_errors!r}')
+        out, out_len = c_char_p(), c_size_t()
+        outcome = call(
+            lib.cairn_insert_many_with_options,
+            self.h,
+            coll,
+            len(coll),
+            docs,
+            docs_len,
+            options,
+            options_len,
+            byref(out),
+            byref(out_len),
+        )
+        if not out:
+            if outcome[0] == Status.OK or "expect_ids" in step or "expect_errors" in step:
+                fail(f"insert_many: the library returned {status_text(outcome[0])} and no result_json")
+            return outcome
+        result = parse_json(take(out, out_len.value), "insert_many result")
+        if not (
+            isinstance(result, dict)
+            and {"inserted_ids", "errors"} <= set(result)
+            and isinstance(result["inserted_ids"], list)
+            and isinstance(result["errors"], list)
+            and all(
+                isinstance(e, dict)
+                and {"index", "status", "message"} <= set(e)
+                and isinstance(e["index"], int)
+                and isinstance(e["status"], str)
+                and e["status"].startswith("CAIRN_")
+                and isinstance(e["message"], str)
+                for e in result["errors"]
+            )
+        ):
+            fail(f"insert_many: not {{inserted_ids, errors: [{{index, status, message}}]}}: {json.dumps(result)}")
+        first = result["errors"][0]["status"] if result["errors"] else "CAIRN_OK"
+        if first != status_text(outcome[0]):
+            fail(f"insert_many: returned {status_text(outcome[0])}, but the first error is {first}")
+        expect_json(step, "expect_ids", result["inserted_ids"], "insert_many inserted_ids")
+        reduced = [{"index": e["index"], "status": e["status"].removeprefix("CAIRN_")} for e in result["errors"]]
+        expect_json(step, "expect_errors", reduced, "insert_many errors")
         return outcome
 
     def read_cursor(self, outcome: Outcome, cursor: Any, what: str) -> tuple[Outcome, list[Any]]:
@@ -791,7 +857,7 @@ class Runner:
         "drop_collection": _TXN | {"name"},
         "list_collections": _TXN | {"expect_names"},
         "insert_one": _TXN | {"collection", "document", "document_raw", "expect_id"},
-        "insert_many": _TXN | {"collection", "documents", "expect_ids"},
+        "insert_many": _TXN | {"collection", "documents", "options", "expect_ids", "expect_errors"},
         "find": _TXN | {"collection", "filter", "filter_raw", "options", "expect_documents"},
         "count": _TXN | {"collection", "filter", "expect_count"},
         "update_one": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},

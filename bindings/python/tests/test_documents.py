@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import pickle
 import re
 from pathlib import Path
 
@@ -141,6 +142,120 @@ def test_insert_many_accepts_any_iterable_and_returns_ids_in_order(db: cairn.Dat
     coll = db.collection("c")
     assert coll.insert_many({"_id": i} for i in (3, 1, 2)) == [3, 1, 2]
     assert [doc["_id"] for doc in coll.find()] == [1, 2, 3]
+
+
+def test_insert_many_ordered_stops_at_the_first_failure_and_keeps_what_went_before(users: cairn.Collection) -> None:
+    with pytest.raises(cairn.BulkWriteError) as info:
+        users.insert_many([{"_id": 4, "name": "dee"}, {"_id": 1, "name": "dup"}, {"_id": 5}], ordered=True)
+    exc = info.value
+    assert isinstance(exc, cairn.ConstraintViolation)  # the class of the first failure
+    assert (exc.code, exc.status) == (8, "CAIRN_CONSTRAINT")
+    assert "duplicate _id 1" in exc.message
+    assert exc.inserted_ids == [4]
+    assert [(e["index"], e["status"]) for e in exc.errors] == [(1, "CAIRN_CONSTRAINT")]
+    assert exc.errors[0]["message"] == exc.message
+    assert sorted(doc["_id"] for doc in users.find()) == [1, 2, 3, 4]  # _id 5 was not tried
+
+
+def test_insert_many_unordered_skips_the_failures(db: cairn.Database) -> None:
+    people = db.create_collection("people", schema={"type": "object", "required": ["name"]})
+    people.create_index("email", unique=True, sparse=True)
+    people.insert_one({"_id": 1, "name": "ann", "email": "ann@example.com"})
+    docs = [
+        {"_id": 2, "name": "bob"},
+        {"_id": 3},  # no name: the schema
+        {"_id": 4, "name": "cy", "email": "ann@example.com"},  # the unique index
+        {"_id": 5, "name": "dee"},
+        {"_id": 2, "name": "bob again"},  # a duplicate of one inserted just before
+    ]
+    with pytest.raises(cairn.SchemaViolation) as info:
+        people.insert_many(docs, ordered=False)
+    exc = info.value
+    assert isinstance(exc, cairn.BulkWriteError) and exc.status == "CAIRN_SCHEMA"
+    assert exc.inserted_ids == [2, 5]
+    assert [(e["index"], e["status"]) for e in exc.errors] == [
+        (1, "CAIRN_SCHEMA"),
+        (2, "CAIRN_CONSTRAINT"),
+        (4, "CAIRN_CONSTRAINT"),
+    ]
+    assert all(isinstance(e["message"], str) and e["message"] for e in exc.errors)
+    assert [doc["_id"] for doc in people.find()] == [1, 2, 5]
+
+
+def test_insert_many_atomic_is_all_or_nothing(users: cairn.Collection) -> None:
+    with pytest.raises(cairn.ConstraintViolation) as info:
+        users.insert_many([{"_id": 7}, {"_id": 2}, {"_id": 8}], ordered=False, atomic=True)
+    assert isinstance(info.value, cairn.BulkWriteError)
+    assert info.value.inserted_ids == []
+    assert [e["index"] for e in info.value.errors] == [1]
+    assert users.count() == 3
+    assert users.insert_many([{"_id": 7}, {"_id": 8}], atomic=True) == [7, 8]
+
+
+def test_insert_many_with_options_returns_the_ids_generated_or_given(db: cairn.Database) -> None:
+    coll = db.collection("c")
+    ids = coll.insert_many([{"_id": 1}, {"name": "no id"}, {"_id": {"k": 2}}], ordered=False)
+    assert ids[0] == 1 and ids[2] == {"k": 2}
+    assert isinstance(ids[1], str) and re.fullmatch(r"[0-9a-f]{24}", ids[1])
+    assert coll.insert_many([], ordered=True) == []
+    stamp = datetime.datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+    assert coll.insert_many([{"_id": stamp}], ordered=True) == [stamp]  # _ids as extended JSON
+
+
+def test_insert_many_without_options_stays_all_or_nothing(users: cairn.Collection) -> None:
+    with pytest.raises(cairn.ConstraintViolation) as info:
+        users.insert_many([{"_id": 9}, {"_id": 2}])
+    assert not isinstance(info.value, cairn.BulkWriteError)
+    assert users.count() == 3
+
+
+def test_insert_many_options_are_checked_by_the_library(db: cairn.Database) -> None:
+    coll = db.collection("c")
+    with pytest.raises(cairn.InvalidArgument) as info:
+        coll.insert_many([{"_id": 1}], ordered=1)  # type: ignore[arg-type]
+    assert not isinstance(info.value, cairn.BulkWriteError)  # refused as a whole
+    assert "ordered" in info.value.message
+    with pytest.raises(cairn.InvalidArgument):
+        coll.insert_many([{"_id": 1}], atomic="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        coll.insert_many([{"_id": 1}, "not a document"], ordered=False)  # type: ignore[list-item]
+    assert coll.count() == 0
+
+
+def test_insert_many_with_options_in_a_transaction(db: cairn.Database) -> None:
+    coll = db.collection("c")
+    coll.insert_one({"_id": 1})
+    with db.transaction() as txn:
+        inside = txn.collection("c")
+        with pytest.raises(cairn.BulkWriteError) as info:
+            inside.insert_many([{"_id": 2}, {"_id": 1}, {"_id": 3}], ordered=False)
+        assert info.value.inserted_ids == [2, 3]
+        assert inside.count() == 3 and coll.count() == 1
+    assert coll.count() == 3  # committed with the transaction
+    with db.transaction(read_only=True) as txn, pytest.raises(cairn.InvalidArgument):
+        txn.collection("c").insert_many([{"_id": 4}], ordered=False)
+
+
+def test_insert_many_with_options_on_a_closed_database(db_path: Path) -> None:
+    db = cairn.open(db_path, sync="never")
+    coll = db.collection("c")
+    db.close()
+    with pytest.raises(cairn.Closed) as info:
+        coll.insert_many([{"_id": 1}], ordered=False)
+    assert not isinstance(info.value, cairn.BulkWriteError)
+
+
+def test_bulk_write_errors_pickle_with_their_details(users: cairn.Collection) -> None:
+    with pytest.raises(cairn.BulkWriteError) as info:
+        users.insert_many([{"_id": 1}], ordered=True)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is type(info.value) and isinstance(copy, cairn.ConstraintViolation)
+    assert (copy.code, copy.message, copy.inserted_ids, copy.errors) == (
+        info.value.code,
+        info.value.message,
+        [],
+        info.value.errors,
+    )
 
 
 # -- find ------------------------------------------------------------------------------
