@@ -39,6 +39,11 @@ final class TransactionTests: XCTestCase {
 
         let threads = 4, transfersPerThread = 150
         let failures = Atomic<Int>(0), conflicts = Atomic<Int>(0)
+        let firstFailure = Mutex<String?>(nil)
+        @Sendable func fail(_ what: String) {
+            failures.add(1, ordering: .relaxed)
+            firstFailure.withLock { if $0 == nil { $0 = what } }
+        }
         DispatchQueue.concurrentPerform(iterations: threads + 1) { thread in
             if thread == threads {
                 // A reader: every snapshot sums to the same total.
@@ -47,12 +52,12 @@ final class TransactionTests: XCTestCase {
                         let snapshot = try db.beginTransaction(readOnly: true)
                         var total: Int64 = 0
                         for name in ["a", "b"] { for id in 0..<accounts { total += try TransactionTests.balance(snapshot, name, id) } }
-                        if total != Int64(2 * accounts * 1000) { failures.add(1, ordering: .relaxed) }
-                        let rich = try json(#"{"balance": {"$gte": 0}}"#).withUnsafeBytes { try snapshot.count(collection: "a", filterJSON: $0) }
-                        if rich != accounts { failures.add(1, ordering: .relaxed) }
+                        if total != Int64(2 * accounts * 1000) { fail("a snapshot sums to \(total)") }
+                        let rich = try json(#"{"balance": {"$gte": -1000000000}}"#).withUnsafeBytes { try snapshot.count(collection: "a", filterJSON: $0) }
+                        if rich != accounts { fail("an index count in a snapshot is \(rich)") }
                         snapshot.rollback()
                     } catch {
-                        failures.add(1, ordering: .relaxed)
+                        fail("reader: \(error)")
                     }
                 }
                 return
@@ -79,7 +84,7 @@ final class TransactionTests: XCTestCase {
                     } catch let error as CairnError where error.code == .conflict {
                         conflicts.add(1, ordering: .relaxed)
                     } catch {
-                        failures.add(1, ordering: .relaxed)
+                        fail("transfer: \(error)")
                         break
                     }
                 }
@@ -89,11 +94,11 @@ final class TransactionTests: XCTestCase {
                         try json(#"{"$set": {"touched": true}}"#).withUnsafeBytes { u in try db.update(collection: "b", filterJSON: f, updateJSON: u, many: false) }
                     }
                 } catch {
-                    failures.add(1, ordering: .relaxed)
+                    fail("single update: \(error)")
                 }
             }
         }
-        XCTAssertEqual(failures.load(ordering: .relaxed), 0)
+        XCTAssertEqual(failures.load(ordering: .relaxed), 0, firstFailure.withLock { $0 } ?? "")
         var total: Int64 = 0, moves: Int64 = 0
         for name in ["a", "b"] {
             for id in 0..<accounts {

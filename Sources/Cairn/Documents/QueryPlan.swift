@@ -102,7 +102,7 @@ struct QueryPlan {
             if let points = constraint.points {
                 // A sparse index has no entry for a missing field, which
                 // equality with null must find.
-                if index.sparse, try points.contains(where: { try $0.withValue { $0.tag == .null } }) { break }
+                if index.sparse, points.contains(where: { $0.withValue { $0.tag == .null } }) { break }
                 var encoded: [[UInt8]] = []
                 for point in points {
                     var bytes: [UInt8] = []
@@ -121,7 +121,7 @@ struct QueryPlan {
             // Bounds of different types select nothing anyway; and a
             // multikey field may meet each bound with a different element.
             if let l = lower, let u = upper {
-                let sameType = try l.operand.withValue { a in try u.operand.withValue { b in
+                let sameType = l.operand.withValue { a in u.operand.withValue { b in
                     ValueOrder.typeRank(a.tag!) == ValueOrder.typeRank(b.tag!) } }
                 if !sameType || index.multikey { upper = nil }
             }
@@ -180,13 +180,13 @@ struct QueryPlan {
             for part in parts { try gather(part, into: &constraint) }
         case .equals(let operand):
             // An array operand also matches the whole array, which has no entry.
-            if try operand.withValue({ $0.tag != .array }) { constraint.points = [operand] }
+            if operand.withValue({ $0.tag != .array }) { constraint.points = [operand] }
         case .isIn(let operands):
-            if try operands.allSatisfy({ try $0.withValue { $0.tag != .array } }), constraint.points == nil {
+            if operands.allSatisfy({ $0.withValue { $0.tag != .array } }), constraint.points == nil {
                 constraint.points = operands
             }
         case .compare(let comparison, let operand):
-            guard try operand.withValue({ $0.tag != .array && $0.tag != .null }) else { return }
+            guard operand.withValue({ $0.tag != .array && $0.tag != .null }) else { return }
             switch comparison {
             case .greater, .greaterOrEqual:
                 if constraint.lower == nil { constraint.lower = (operand, comparison == .greaterOrEqual) }
@@ -203,7 +203,7 @@ struct QueryPlan {
     /// comparisons do not cross types).
     private static func byteRange(lower: (operand: Filter.Operand, inclusive: Bool)?, upper: (operand: Filter.Operand, inclusive: Bool)?,
                                   descending: Bool) throws -> (start: [UInt8], end: [UInt8]) {
-        let rank = try (lower ?? upper)!.operand.withValue { ValueOrder.typeRank($0.tag!) }
+        let rank = (lower ?? upper)!.operand.withValue { ValueOrder.typeRank($0.tag!) }
         func encode(_ operand: Filter.Operand) throws -> [UInt8] {
             var bytes: [UInt8] = []
             try operand.withValue { try IndexKey.append($0, descending: descending, to: &bytes) }
