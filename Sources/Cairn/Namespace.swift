@@ -12,6 +12,19 @@ enum Namespace: UInt8 {
     /// Secondary index entries: 0x04 | collection id | index id | key | _id.
     case indexEntries = 0x04
 
+    /// The part of an engine key that table bloom filters also index, so a
+    /// scan of every key with that prefix can skip tables without it:
+    /// entries of non-unique indexes (marked by the top bit of their index
+    /// id) end with the primary key and its length (u16 BE), and their
+    /// prefix is everything before the primary key. Nil for other keys.
+    /// Part of the on-disk format.
+    static func bloomPrefixLength(of key: UnsafeRawBufferPointer) -> Int? {
+        guard key.count >= 11, key[0] == Namespace.indexEntries.rawValue, key[5] & 0x80 != 0 else { return nil }
+        let primaryKeyLength = Int(key[key.count - 2]) << 8 | Int(key[key.count - 1])
+        let prefixLength = key.count - 2 - primaryKeyLength
+        return prefixLength >= 9 ? prefixLength : nil
+    }
+
     /// The first key after the namespace.
     var upperBound: [UInt8] { [rawValue + 1] }
 

@@ -88,6 +88,7 @@ extension Database {
             // 1. Define it.
             let define = try Transaction(database: self, readOnly: false, explicit: false)
             var info = try define.collectionOrCreate(name)
+            guard info.nextIndexID < 0x8000_0000 else { throw CairnError.invalidArgument("collection '\(name)': too many indexes were created") }
             var index = try spec.withUnsafeBytes { try IndexDefinition.parse(spec: DocumentValue($0), id: info.nextIndexID) }
             if let existing = info.index(named: index.name) {
                 guard existing.sameKeys(as: index) else {

@@ -23,11 +23,31 @@ final class DocumentSource {
         case .collectionScan(let reverse):
             let (lower, upper) = collection.documentRange
             scan = try reader.scan(lower: lower, upper: upper, reverse: reverse)
-        case .indexScan(let index, _, _):
+        case .indexScan(let index, _, _, _):
             if index.multikey { seen = [] }
         case .primaryKey:
             break
         }
+    }
+
+    /// A unique index bound on every field: each range's start is the whole
+    /// entry key, so a point read (with bloom filters) replaces a scan.
+    private func nextByUniqueEntry(_ index: IndexDefinition, _ ranges: [(lower: [UInt8], upper: [UInt8])]) throws -> DocumentValue? {
+        while rangeIndex < ranges.count {
+            let entryKey = ranges[rangeIndex].lower
+            rangeIndex += 1
+            keysExamined += 1
+            var documentKey: [UInt8]?
+            _ = try reader.read(entryKey) { value in documentKey = CollectionInfo.documentPrefix(collection.id) + Array(value) }
+            guard let documentKey else { continue }
+            if seen != nil, !seen!.insert(documentKey).inserted { continue }
+            if try reader.read(documentKey, { current.set($0) }) {
+                documentsExamined += 1
+                return DocumentValue(current.bytes)
+            }
+            throw CairnError.corruption("index '\(index.name)' of collection '\(collection.name)' has an entry without a document")
+        }
+        return nil
     }
 
     /// The next candidate, valid until the next call; nil at the end.
@@ -48,13 +68,14 @@ final class DocumentSource {
                 }
             }
             return nil
-        case .indexScan(_, let ranges, let reverse):
+        case .indexScan(let index, let ranges, let reverse, let exact):
+            if exact && index.unique { return try nextByUniqueEntry(index, ranges) }
             while true {
                 if scan == nil {
                     guard rangeIndex < ranges.count else { return nil }
                     let range = ranges[reverse ? ranges.count - 1 - rangeIndex : rangeIndex]
                     rangeIndex += 1
-                    scan = try reader.scan(lower: range.lower, upper: range.upper, reverse: reverse)
+                    scan = try reader.scan(lower: range.lower, upper: range.upper, reverse: reverse, bloomPrefix: exact ? range.lower : nil)
                 }
                 guard try scan!.next() else {
                     scan = nil

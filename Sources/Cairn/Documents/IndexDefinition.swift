@@ -2,12 +2,20 @@
 ///
 /// Entry layout (namespace 0x04; see docs/format/documents.md):
 ///
-///     key    0x04 | collection id (u32 BE) | index id (u32 BE)
-///            | IndexKey of each field's value (complemented when descending)
-///            | IndexKey of the primary key   (non-unique indexes only)
-///     value  unique: IndexKey of the primary key (the document key's
-///            suffix); non-unique: the length of that IndexKey (varint),
-///            which ends the entry key already
+///     unique      0x04 | collection id (u32 BE) | index id (u32 BE)
+///                 | IndexKey of each field's value (complemented when
+///                 descending)
+///                 value: IndexKey of the primary key (the document key's
+///                 suffix)
+///     non-unique  0x04 | collection id | index id with its top bit set
+///                 | IndexKey of each field's value
+///                 | IndexKey of the primary key | its length (u16 BE)
+///                 value: empty
+///
+/// The length at the end lets the storage engine find the part before the
+/// primary key and put it in table bloom filters, so an equality lookup on
+/// every field of a non-unique index skips the tables that cannot hold it
+/// (Namespace.bloomPrefixLength).
 ///
 /// A unique index leaves the primary key out of the key, so two documents
 /// with equal values write the same engine key: the uniqueness check is a
@@ -134,26 +142,31 @@ struct IndexDefinition {
 
     /// The value stored with an entry (see the layout above).
     func entryValue(primaryKey: [UInt8]) -> [UInt8] {
-        if unique { return primaryKey }
-        var value: [UInt8] = []
-        Varint.append(UInt64(primaryKey.count), to: &value)
-        return value
+        unique ? primaryKey : []
     }
 
     /// The primary key suffix of a document key, from an entry.
     func primaryKey(entryKey: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer {
         if unique { return value }
-        var reader = ByteReader(value, what: "index '\(name)'")
-        let length = try reader.readVarint()
-        guard length <= UInt64(entryKey.count) else { throw CairnError.corruption("index '\(name)': damaged entry") }
-        return UnsafeRawBufferPointer(rebasing: entryKey[(entryKey.count - Int(length))...])
+        guard entryKey.count >= 11 else { throw CairnError.corruption("index '\(name)': damaged entry") }
+        let length = Int(entryKey[entryKey.count - 2]) << 8 | Int(entryKey[entryKey.count - 1])
+        guard length + 11 <= entryKey.count else { throw CairnError.corruption("index '\(name)': damaged entry") }
+        return UnsafeRawBufferPointer(rebasing: entryKey[(entryKey.count - 2 - length)..<(entryKey.count - 2)])
+    }
+
+    /// Ends a non-unique entry key: the primary key and its length.
+    private func appendPrimaryKey(_ primaryKey: [UInt8], to key: inout [UInt8]) throws {
+        guard primaryKey.count <= 0xFFFF else { throw CairnError.invalidArgument("index '\(name)': the primary key is too long to index") }
+        key.append(contentsOf: primaryKey)
+        key.append(UInt8(primaryKey.count >> 8))
+        key.append(UInt8(primaryKey.count & 0xFF))
     }
 
     /// 0x04 | collection id | index id: every entry of this index starts so.
     func entryPrefix(collection: UInt32) -> [UInt8] {
         var prefix = [Namespace.indexEntries.rawValue]
         prefix.appendUInt32BE(collection)
-        prefix.appendUInt32BE(id)
+        prefix.appendUInt32BE(unique ? id : id | 0x8000_0000)
         return prefix
     }
 
@@ -204,7 +217,7 @@ struct IndexDefinition {
             }
         }
         if !unique {
-            for i in keys.indices { keys[i].append(contentsOf: primaryKey) }
+            for i in keys.indices { try appendPrimaryKey(primaryKey, to: &keys[i]) }
         }
         return (keys, sawArray)
     }
@@ -240,7 +253,7 @@ struct IndexDefinition {
             }
         }
         if sparse && allMissing { return nil }
-        if !unique { key.append(contentsOf: primaryKey) }
+        if !unique { try appendPrimaryKey(primaryKey, to: &key) }
         return key
     }
 

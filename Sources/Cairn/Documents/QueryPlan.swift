@@ -14,7 +14,11 @@ struct QueryPlan {
     enum Source {
         case collectionScan(reverse: Bool)
         case primaryKey([[UInt8]])
-        case indexScan(IndexDefinition, ranges: [(lower: [UInt8], upper: [UInt8])], reverse: Bool)
+        /// `exact`: every field of the index is bound by points, so each
+        /// range holds the entries of one value. A unique index then has
+        /// at most one entry per range (a point read); a non-unique one has
+        /// the range's start as its bloom prefix.
+        case indexScan(IndexDefinition, ranges: [(lower: [UInt8], upper: [UInt8])], reverse: Bool, exact: Bool)
     }
 
     var source: Source
@@ -40,7 +44,7 @@ struct QueryPlan {
     }
 
     var index: IndexDefinition? {
-        if case .indexScan(let index, _, _) = source { return index }
+        if case .indexScan(let index, _, _, _) = source { return index }
         return nil
     }
 
@@ -156,7 +160,8 @@ struct QueryPlan {
         guard usedFields > 0 || (sortFromIndex && !sort.isEmpty) else { return nil }
         var score = pointFields * 2 + (range == nil ? 0 : 1)
         if index.unique && pointFields == index.fields.count { score += 1 }
-        return (QueryPlan(source: .indexScan(index, ranges: ranges, reverse: reverse), sortFromIndex: sortFromIndex, bounds: bounds), score)
+        let exact = range == nil && pointFields == index.fields.count
+        return (QueryPlan(source: .indexScan(index, ranges: ranges, reverse: reverse, exact: exact), sortFromIndex: sortFromIndex, bounds: bounds), score)
     }
 
     /// Collects the index-usable constraints of the filter's top-level

@@ -26,13 +26,14 @@ final class DatabaseIterator {
     private(set) var value = UnsafeRawBufferPointer(start: nil, count: 0)
     private var positioned = false
 
-    init(view: ReadView, lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool, now: Int64) {
+    init(view: ReadView, lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool, now: Int64,
+         bloomPrefix: [UInt8]? = nil) {
         self.view = view
         self.now = now
         self.lower = lower.map { Array($0) }
         self.upper = upper.map { Array($0) }
         tombstones = RangeTombstoneSet(view.rangeTombstones, visibleAt: view.sequence)
-        merged = MergingIterator(sources: view.sources(), reverse: reverse)
+        merged = MergingIterator(sources: view.sources(prefix: bloomPrefix), reverse: reverse)
     }
 
     var reverse: Bool { merged.reverse }

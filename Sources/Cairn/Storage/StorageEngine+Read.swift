@@ -122,12 +122,15 @@ extension StorageEngine {
         try makeIterator(lower: lower, upper: upper, reverse: reverse, view: try readView())
     }
 
-    /// An iterator over [lower, upper) at the snapshot of `view`.
-    func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool, view: ReadView) throws -> EngineIterator {
+    /// An iterator over [lower, upper) at the snapshot of `view`. With
+    /// `bloomPrefix`, every key in the range has that bloom prefix, and
+    /// tables without it are skipped.
+    func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool, view: ReadView,
+                      bloomPrefix: [UInt8]? = nil) throws -> EngineIterator {
         guard !isClosed else { throw CairnError.closed }
         stateLock.withLock { snapshots[view.sequence, default: 0] += 1 }
         EngineStats.bump(stats.iterators)
-        let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: currentTimeMillis())
+        let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: currentTimeMillis(), bloomPrefix: bloomPrefix)
         return EngineIterator(engine: self, sequence: view.sequence, iterator: iterator)
     }
 

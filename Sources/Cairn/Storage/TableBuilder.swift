@@ -15,6 +15,7 @@ final class TableBuilder {
     private let indexBlock = BlockBuilder(restartInterval: 1)
     private var keyHashes: [UInt64] = []
     private var lastUserKeyHash: UInt64?
+    private var lastPrefixHash: UInt64?
     private var pendingIndexKey: [UInt8]?
     private var pendingHandle = TableFormat.BlockHandle(offset: 0, size: 0)
     private var stored: [UInt8] = []
@@ -54,6 +55,17 @@ final class TableBuilder {
         if hash != lastUserKeyHash {
             keyHashes.append(hash)
             lastUserKeyHash = hash
+            // Index entries also put their prefix in the filter (see
+            // Namespace.bloomPrefixLength), tombstones included, so a
+            // prefix scan may skip this table only when no version of any
+            // key with that prefix is in it.
+            if let length = Namespace.bloomPrefixLength(of: userKey) {
+                let prefixHash = Hash64.hash(UnsafeRawBufferPointer(rebasing: userKey[0..<length]))
+                if prefixHash != lastPrefixHash {
+                    keyHashes.append(prefixHash)
+                    lastPrefixHash = prefixHash
+                }
+            }
         }
         let sequence = InternalKey.trailer(internalKey) >> 8
         smallestSequence = min(smallestSequence, sequence)

@@ -61,17 +61,34 @@ final class ReadState: @unchecked Sendable {
         rangeTombstones = tombstones
     }
 
-    /// Iterators over every source, newest first.
-    func sources() -> [EntryIterator] {
+    /// Iterators over every source, newest first. With `prefix` (a scan of
+    /// keys that all start with it and share it as their bloom prefix, see
+    /// Namespace.bloomPrefixLength), tables whose bloom filter rules the
+    /// prefix out are left out.
+    func sources(prefix: [UInt8]? = nil) -> [EntryIterator] {
         var sources: [EntryIterator] = [MemTableIterator(table: memtable)]
         for table in immutables { sources.append(MemTableIterator(table: table)) }
+        let prefixHash = prefix.map { $0.withUnsafeBytes { Hash64.hash($0) } }
         for file in version.levels[0] {
-            if let reader = try? file.reader() { sources.append(TableIterator(reader: reader)) } else {
+            if let reader = try? file.reader() {
+                if let prefixHash, !reader.mayContain(userKeyHash: prefixHash) { continue }
+                sources.append(TableIterator(reader: reader))
+            } else {
                 sources.append(LevelIterator(files: [file]))  // reports its open error when used
             }
         }
         for level in 1..<Version.levelCount where !version.levels[level].isEmpty {
-            sources.append(LevelIterator(files: version.levels[level]))
+            var files = version.levels[level]
+            if let prefix, let prefixHash {
+                let end = prefixUpperBound(prefix)
+                files = files.filter { file in
+                    guard file.smallestUserKey.lexicographicallyPrecedes(end), !file.largestUserKey.lexicographicallyPrecedes(prefix) else { return false }
+                    guard let reader = try? file.reader() else { return true }  // its open error shows when read
+                    return reader.mayContain(userKeyHash: prefixHash)
+                }
+                if files.isEmpty { continue }
+            }
+            sources.append(LevelIterator(files: files))
         }
         return sources
     }
@@ -86,5 +103,5 @@ struct ReadView {
     var immutables: [MemTable] { state.immutables }
     var version: Version { state.version }
     var rangeTombstones: [RangeTombstone] { state.rangeTombstones }
-    func sources() -> [EntryIterator] { state.sources() }
+    func sources(prefix: [UInt8]? = nil) -> [EntryIterator] { state.sources(prefix: prefix) }
 }

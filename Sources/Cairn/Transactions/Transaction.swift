@@ -222,10 +222,11 @@ struct TransactionReader {
         return try key.withUnsafeBytes { try engine.withValue(forKey: $0, now: currentTimeMillis(), in: view, body) }
     }
 
-    /// A forward (or reverse) scan of engine keys in [lower, upper).
-    func scan(lower: [UInt8], upper: [UInt8], reverse: Bool = false) throws -> TransactionScan {
+    /// A forward (or reverse) scan of engine keys in [lower, upper); see
+    /// StorageEngine.makeIterator for `bloomPrefix`.
+    func scan(lower: [UInt8], upper: [UInt8], reverse: Bool = false, bloomPrefix: [UInt8]? = nil) throws -> TransactionScan {
         let iterator = try lower.withUnsafeBytes { l in
-            try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: reverse, view: view) }
+            try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: reverse, view: view, bloomPrefix: bloomPrefix) }
         }
         var pending: [(key: [UInt8], value: [UInt8]?)] = []
         if !writes.isEmpty {
