@@ -623,7 +623,9 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
 ** they come in primary key order from a collection scan, in index order from
 ** an index: ask for a sort when order matters. A sort that an index gives
 ** costs nothing and stops at the limit; any other sort collects the matches
-** first. A missing collection gives an empty cursor.
+** first, and fails with CAIRN_INVALID_ARGUMENT when they would take more
+** than 256 MiB (as MongoDB limits a stage's memory). A missing collection
+** gives an empty cursor.
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
 */
 int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
@@ -774,7 +776,8 @@ int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t colle
 ** $in $type. A leading $match (and a $sort right after it) is planned like
 ** cairn_find() and uses indexes. Stages that stream ($match $project
 ** $addFields $unset $skip $limit $unwind $lookup) hold one document at a
-** time; $group and $sort hold their groups or inputs.
+** time; $group and $sort hold their groups or inputs, up to 256 MiB each
+** (beyond it the cursor fails with CAIRN_INVALID_ARGUMENT).
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
 */
 int cairn_aggregate(cairn_db *db, const char *collection, size_t collection_len,

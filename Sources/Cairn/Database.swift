@@ -1,7 +1,8 @@
 /// An open Cairn database: one directory on disk, owned by this process.
 ///
-/// The facade hands out the feature layers (key-value today) over one
-/// storage engine. Safe to use from any number of threads.
+/// The facade hands out the feature layers (key-value, documents,
+/// transactions) over one storage engine. Safe to use from any number of
+/// threads.
 ///
 ///     let db = try Database.open(path: "/tmp/app.cairn")
 ///     try db.put(Array("greeting".utf8), Array("hello".utf8))
@@ -10,11 +11,15 @@
 public final class Database: @unchecked Sendable {
     let engine: StorageEngine
     public let path: String
-    /// Serializes the document layer's read-check-write sequences.
+    /// Serializes the document layer's writers: single operations (each a
+    /// transaction), explicit transactions' commits, and index builds.
     let documentLock = Lock()
     /// Decoded catalog entries, so a query does not parse its collection's
     /// definition (schema, indexes) on every call.
     let catalogCache = CatalogCache()
+    /// The most memory one blocking query stage may hold (MemoryBudget);
+    /// lowered by tests.
+    var queryMemoryLimit = MemoryBudget.defaultLimit
 
     private init(path: String, engine: StorageEngine) {
         self.path = path

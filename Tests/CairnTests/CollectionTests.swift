@@ -119,4 +119,32 @@ final class CollectionTests: XCTestCase {
         while try cursor.next() { seen += 1 }
         XCTAssertEqual(seen, 10)
     }
+
+    /// A sort or $group that would hold more than the query memory limit
+    /// fails with INVALID_ARGUMENT instead of exhausting memory; the same
+    /// query through an index, or grouping few keys, still works.
+    func testBlockingStagesStopAtTheMemoryLimit() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let documents = (0..<2000).map { #"{"_id": \#($0), "n": \#(($0 * 7919) % 2000), "g": \#($0 % 3), "pad": "\#(String(repeating: "x", count: 100))"}"# }
+        _ = try bytes("[" + documents.joined(separator: ",") + "]").withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: $0) }
+        db.queryMemoryLimit = 64 << 10
+
+        XCTAssertEqual(status { _ = try find(db, "c", "{}", #"{"sort": {"n": 1}, "limit": 3}"#) }, .invalidArgument)
+        func aggregate(_ pipeline: String) throws -> [String] {
+            let cursor = try bytes(pipeline).withUnsafeBytes { try db.aggregate(collection: "c", pipelineJSON: $0) }
+            var out: [String] = []
+            while try cursor.next() { out.append(cursor.jsonString) }
+            return out
+        }
+        XCTAssertEqual(status { _ = try aggregate(#"[{"$group": {"_id": "$n", "all": {"$push": "$$ROOT"}}}]"#) }, .invalidArgument)
+        XCTAssertEqual(status { _ = try aggregate(#"[{"$sort": {"n": -1}}]"#) }, .invalidArgument)
+
+        XCTAssertEqual(try aggregate(#"[{"$group": {"_id": "$g", "count": {"$sum": 1}}}, {"$sort": {"_id": 1}}]"#),
+                       [#"{"_id":0,"count":667}"#, #"{"_id":1,"count":667}"#, #"{"_id":2,"count":666}"#])
+        _ = try bytes(#"{"keys": {"n": 1}}"#).withUnsafeBytes { try db.createIndex(collection: "c", specJSON: $0) }
+        XCTAssertEqual(try find(db, "c", "{}", #"{"sort": {"n": 1}, "limit": 2, "projection": {"n": 1, "_id": 0}}"#),
+                       [#"{"n":0}"#, #"{"n":1}"#])
+    }
 }

@@ -58,8 +58,11 @@ final class FindExecution {
             // Each match's sort key is computed once, as order-preserving
             // bytes, so sorting compares bytes instead of decoding values.
             var matches: [(key: [UInt8], document: [UInt8])] = []
+            var budget = MemoryBudget(stage: "the sort of find", limit: reader.memoryLimit)
             while let document = try nextFiltered() {
-                matches.append((try FindOptions.sortKey(of: document, by: options.sort), Array(document.bytes)))
+                let key = try FindOptions.sortKey(of: document, by: options.sort)
+                try budget.charge(key.count + document.bytes.count + 64)
+                matches.append((key, Array(document.bytes)))
             }
             matches.sort { $0.key.lexicographicallyPrecedes($1.key) }
             sorted = matches.map(\.document)

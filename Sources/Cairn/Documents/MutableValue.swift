@@ -61,6 +61,19 @@ indirect enum MutableValue {
         }
     }
 
+    /// About the size of the binary form, without building it (for
+    /// memory budgets).
+    var encodedSize: Int {
+        switch self {
+        case .null, .bool: return 1
+        case .int, .double, .date: return 9
+        case .string(let utf8): return utf8.count + 3
+        case .binary(let data, _): return data.count + 4
+        case .array(let elements): return elements.reduce(9) { $0 + $1.encodedSize }
+        case .object(let members): return members.reduce(9) { $0 + $1.key.utf8.count + 2 + $1.value.encodedSize }
+        }
+    }
+
     /// ValueOrder.compare on the binary forms.
     func compare(_ other: MutableValue) throws -> Int {
         let a = encoded(), b = other.encoded()

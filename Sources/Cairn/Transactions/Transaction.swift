@@ -69,7 +69,9 @@ public final class Transaction: @unchecked Sendable {
 
     /// A reader of this transaction's snapshot and of its writes as they
     /// are now (later writes do not show through it).
-    var reader: TransactionReader { TransactionReader(engine: engine, view: view, pin: pin, writes: writes) }
+    var reader: TransactionReader {
+        TransactionReader(engine: engine, view: view, pin: pin, writes: writes, memoryLimit: database.queryMemoryLimit)
+    }
 
     /// Calls `body` with the value of engine key `key` as this transaction
     /// sees it; false when absent, deleted or expired.
@@ -211,6 +213,8 @@ struct TransactionReader {
     let view: ReadView
     let pin: SnapshotPin
     let writes: [EngineKey: Transaction.PendingWrite]
+    /// The memory a blocking stage of a query may hold.
+    let memoryLimit: Int
 
     func read(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Bool {
         guard !engine.isClosed else { throw CairnError.closed }

@@ -236,7 +236,12 @@ struct Accumulator {
         var itemKeys = Set<[UInt8]>()
     }
 
-    func add(_ document: PipelineRow, to state: inout State) throws {
+    /// Adds one input to a group's state; returns the bytes the state grew
+    /// by ($push and $addToSet keep values), for the stage's memory budget.
+    @discardableResult
+    func add(_ document: PipelineRow, to state: inout State) throws -> Int {
+        var grown = 0
+        defer { state.seen = true }
         let value = try argument.evaluate(document)
         switch kind {
         case .sum, .avg, .count:
@@ -253,7 +258,7 @@ struct Accumulator {
                 break  // non-numbers are ignored, as in MongoDB
             }
         case .min, .max:
-            guard let value, !{ if case .null = value { return true } else { return false } }() else { return }
+            guard let value, !{ if case .null = value { return true } else { return false } }() else { return 0 }
             if let current = state.value {
                 let c = try value.compare(current)
                 if kind == .min ? c < 0 : c > 0 { state.value = value }
@@ -265,16 +270,22 @@ struct Accumulator {
         case .last:
             state.value = value ?? .null
         case .push:
-            if let value { state.items.append(value) }
+            if let value {
+                state.items.append(value)
+                grown = value.encodedSize + 16
+            }
         case .addToSet:
             if let value {
                 var key: [UInt8] = []
                 let encoded = value.encoded()
                 try encoded.withUnsafeBytes { try IndexKey.append(DocumentValue($0), to: &key) }
-                if state.itemKeys.insert(key).inserted { state.items.append(value) }
+                if state.itemKeys.insert(key).inserted {
+                    state.items.append(value)
+                    grown = 2 * encoded.count + 32
+                }
             }
         }
-        state.seen = true
+        return grown
     }
 
     func result(_ state: State) -> MutableValue {

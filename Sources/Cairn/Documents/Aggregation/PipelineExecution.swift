@@ -104,6 +104,7 @@ extension Transaction {
             return {
                 if sorted == nil {
                     var keyed: [(key: [UInt8], document: MutableValue)] = []
+                    var budget = MemoryBudget(stage: "$sort", limit: reader.memoryLimit)
                     while let row = try upstream() {
                         let key: [UInt8]
                         switch row {
@@ -112,7 +113,9 @@ extension Transaction {
                             let encoded = document.encoded()
                             key = try encoded.withUnsafeBytes { try FindOptions.sortKey(of: DocumentValue($0), by: keys) }
                         }
-                        keyed.append((key, try row.tree()))
+                        let document = try row.tree()
+                        try budget.charge(key.count + document.encodedSize + 64)
+                        keyed.append((key, document))
                     }
                     keyed.sort { $0.key.lexicographicallyPrecedes($1.key) }  // stable: equal keys keep input order
                     sorted = keyed.map(\.document)
@@ -159,10 +162,10 @@ extension Transaction {
                 return count == 0 ? nil : .tree(.object([(field, .int(count))]))
             }
         case .group(let id, let accumulators):
-            return try groupStage(id: id, accumulators: accumulators, upstream: upstream)
+            return try groupStage(id: id, accumulators: accumulators, upstream: upstream, memoryLimit: reader.memoryLimit)
         case .sortByCount(let expression):
             let group = try groupStage(id: expression, accumulators: [("count", try Accumulator(.object([("$sum", .int(1))]), at: "$sortByCount"))],
-                                       upstream: upstream)
+                                       upstream: upstream, memoryLimit: reader.memoryLimit)
             return try chain(.sort([(["count"], -1), (["_id"], 1)]), after: group, reader: reader, transaction: transaction)
         case .lookup(let from, let localField, let foreignField, let target):
             let foreign = try transaction.collection(from)
@@ -191,7 +194,7 @@ extension Transaction {
     /// bytes of their _id (so 1 and 1.0 share a group), then emits them in
     /// the order the groups first appeared.
     private static func groupStage(id: Expression, accumulators: [(name: String, accumulator: Accumulator)],
-                                   upstream: @escaping () throws -> PipelineRow?) throws -> () throws -> PipelineRow? {
+                                   upstream: @escaping () throws -> PipelineRow?, memoryLimit: Int) throws -> () throws -> PipelineRow? {
         var output: [MutableValue]?
         var position = 0
         return {
@@ -199,6 +202,7 @@ extension Transaction {
                 var groups: [[UInt8]: Int] = [:]
                 var keys: [MutableValue] = []
                 var states: [[Accumulator.State]] = []
+                var budget = MemoryBudget(stage: "$group", limit: memoryLimit)
                 while let document = try upstream() {
                     let key = try id.evaluate(document) ?? .null
                     var keyBytes: [UInt8] = []
@@ -212,8 +216,11 @@ extension Transaction {
                         groups[keyBytes] = slot
                         keys.append(key)
                         states.append(Array(repeating: Accumulator.State(), count: accumulators.count))
+                        try budget.charge(2 * keyBytes.count + 64 * (1 + accumulators.count))
                     }
-                    for (index, entry) in accumulators.enumerated() { try entry.accumulator.add(document, to: &states[slot][index]) }
+                    for (index, entry) in accumulators.enumerated() {
+                        try budget.charge(try entry.accumulator.add(document, to: &states[slot][index]))
+                    }
                 }
                 output = keys.indices.map { slot in
                     .object([("_id", keys[slot])] + accumulators.enumerated().map { ($0.element.name, $0.element.accumulator.result(states[slot][$0.offset])) })
