@@ -6,23 +6,13 @@ import Glibc
 
 // The document functions on cairn_db, and cairn_cursor handles.
 
-/// A collection name from C: UTF-8 text of the given length.
-private func collectionName(_ pointer: UnsafePointer<CChar>?, _ length: Int) throws -> String {
-    let view = try bytes(pointer, length, "collection name")
-    guard let name = String(validating: view, as: UTF8.self) else {
-        throw CairnError(.invalidArgument, "collection name is not valid UTF-8")
-    }
-    return name
-}
-
-
 @c @implementation
 public func cairn_collection_create(_ db: OpaquePointer!, _ name: UnsafePointer<CChar>!, _ nameLength: Int,
                                     _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                                     _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
         let database = try documentStore(db)
-        try database.createCollection(try collectionName(name, nameLength), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        try database.createCollection(try text(name, nameLength, "collection name"), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         return .ok
     }
 }
@@ -32,7 +22,7 @@ public func cairn_collection_drop(_ db: OpaquePointer!, _ name: UnsafePointer<CC
                                   _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
         let database = try databaseOnly(db)
-        try database.dropCollection(try collectionName(name, nameLength))
+        try database.dropCollection(try text(name, nameLength, "collection name"))
         return .ok
     }
 }
@@ -59,7 +49,7 @@ public func cairn_insert_one(_ db: OpaquePointer!, _ collection: UnsafePointer<C
     idJSON?.pointee = nil
     return reportingStatus(errmsg) {
         let database = try documentStore(db)
-        let id = try database.insertOne(into: try collectionName(collection, collectionLength),
+        let id = try database.insertOne(into: try text(collection, collectionLength, "collection name"),
                                         json: try bytes(documentJSON, documentLength, "document_json"))
         giveString(id, idJSON, idLength)
         return .ok
@@ -74,7 +64,7 @@ public func cairn_insert_many(_ db: OpaquePointer!, _ collection: UnsafePointer<
     idsJSON?.pointee = nil
     return reportingStatus(errmsg) {
         let database = try documentStore(db)
-        let ids = try database.insertMany(into: try collectionName(collection, collectionLength),
+        let ids = try database.insertMany(into: try text(collection, collectionLength, "collection name"),
                                           arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"))
         giveString("[" + ids.joined(separator: ",") + "]", idsJSON, idsLength)
         return .ok
@@ -91,7 +81,7 @@ public func cairn_find(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!
     return reportingStatus(errmsg) {
         let out = try required(outCursor, "out_cursor")
         let database = try documentStore(db)
-        let cursor = try database.find(collection: try collectionName(collection, collectionLength),
+        let cursor = try database.find(collection: try text(collection, collectionLength, "collection name"),
                                        filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                        optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         out.pointee = try HandleTable.shared.register(cursor)
@@ -131,7 +121,7 @@ public func cairn_count(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>
     reportingStatus(errmsg) {
         let out = try required(count, "count")
         let database = try documentStore(db)
-        out.pointee = UInt64(try database.count(collection: try collectionName(collection, collectionLength),
+        out.pointee = UInt64(try database.count(collection: try text(collection, collectionLength, "collection name"),
                                                 filterJSON: try bytes(filterJSON, filterLength, "filter_json")))
         return .ok
     }
@@ -147,7 +137,7 @@ private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
     result?.pointee = nil
     return reportingStatus(errmsg) {
         let database = try documentStore(db)
-        let outcome = try database.update(collection: try collectionName(collection, collectionLength),
+        let outcome = try database.update(collection: try text(collection, collectionLength, "collection name"),
                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                           updateJSON: try bytes(updateJSON, updateLength, "update_json"),
                                           mode: mode, upsert: try Database.upsertOption(json: try bytes(optionsJSON, optionsLength, "options_json")))
@@ -195,7 +185,7 @@ private func runDelete(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
                        _ deleted: UnsafeMutablePointer<UInt64>?, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     reportingStatus(errmsg) {
         let database = try documentStore(db)
-        let count = try database.delete(collection: try collectionName(collection, collectionLength),
+        let count = try database.delete(collection: try text(collection, collectionLength, "collection name"),
                                         filterJSON: try bytes(filterJSON, filterLength, "filter_json"), many: many)
         deleted?.pointee = UInt64(count)
         return .ok

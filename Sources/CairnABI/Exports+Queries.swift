@@ -7,16 +7,6 @@ import Glibc
 // Collection management, single-document queries, aggregation, explain,
 // indexes and transactions.
 
-public typealias TextOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
-public typealias LengthOut = UnsafeMutablePointer<Int>
-
-/// UTF-8 text from C (a name or a field path).
-private func text(_ pointer: UnsafePointer<CChar>?, _ length: Int, _ what: String) throws -> String {
-    let view = try bytes(pointer, length, what)
-    guard let value = String(validating: view, as: UTF8.self) else { throw CairnError(.invalidArgument, "\(what) is not valid UTF-8") }
-    return value
-}
-
 @c @implementation
 public func cairn_collection_rename(_ db: OpaquePointer!, _ from: UnsafePointer<CChar>!, _ fromLength: Int,
                                     _ to: UnsafePointer<CChar>!, _ toLength: Int, _ errmsg: TextOut!) -> Int32 {

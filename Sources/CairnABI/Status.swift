@@ -38,6 +38,18 @@ func bytes(_ pointer: UnsafePointer<CChar>?, _ count: Int, _ what: String) throw
     try bytes(pointer.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }, count, what)
 }
 
+/// UTF-8 text from C (a collection, index or field name): INVALID_ARGUMENT
+/// when it is not valid UTF-8.
+func text(_ pointer: UnsafePointer<CChar>?, _ length: Int, _ what: String) throws -> String {
+    let view = try bytes(pointer, length, what)
+    guard let value = String(validating: view, as: UTF8.self) else { throw CairnError(.invalidArgument, "\(what) is not valid UTF-8") }
+    return value
+}
+
+/// The out-parameters of a returned string and its length.
+public typealias TextOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+public typealias LengthOut = UnsafeMutablePointer<Int>
+
 /// Hands `text` to the caller as a malloc()ed, NUL-terminated string, with
 /// its length when the caller asked for it.
 func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?) {

@@ -77,27 +77,11 @@ extension DocumentStore {
     /// Inserts the documents of a JSON array atomically. Each document is
     /// limited to 16 MiB; the array as a whole to 256 MiB.
     public func insertMany(into collection: String, arrayJSON: UnsafeRawBufferPointer) throws -> [String] {
-        guard arrayJSON.count <= 256 << 20 else { throw CairnError.invalidArgument("documents: the array is over 256 MiB") }
-        var builder = DocumentBuilder(reservingCapacity: arrayJSON.count)
-        try JSONParser.parse(arrayJSON, what: "documents", into: &builder)
-        let array = builder.bytes
-        var binaries: [[UInt8]] = []
-        try array.withUnsafeBytes { raw in
-            let value = DocumentValue(raw)
-            guard value.tag == .array else { throw CairnError.invalidArgument("documents must be a JSON array of objects") }
-            var index = 0
-            try value.forEachChild { _, element in
-                guard element.tag == .object else { throw CairnError.invalidArgument("document \(index) must be a JSON object") }
-                guard element.bytes.count <= DocumentLimits.maxDocumentBytes else {
-                    throw CairnError.invalidArgument("document \(index) is over \(DocumentLimits.maxDocumentBytes) bytes")
-                }
-                try FieldNames.validate(element, path: "document \(index)")
-                binaries.append(Array(element.bytes))
-                index += 1
-            }
-        }
-        guard !binaries.isEmpty else { throw CairnError.invalidArgument("documents: the array is empty") }
+        let parsed = try documents(ofArray: arrayJSON)
+        if let failure = parsed.failures.first { throw failure.error }
+        guard !parsed.binaries.isEmpty else { throw CairnError.invalidArgument("documents: the array is empty") }
         try CollectionInfo.validate(name: collection)
+        let binaries = parsed.binaries.map(\.binary)
         return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: binaries) }
     }
 
@@ -108,30 +92,7 @@ extension DocumentStore {
     public func insertMany(into collection: String, arrayJSON: UnsafeRawBufferPointer,
                            optionsJSON: UnsafeRawBufferPointer) throws -> InsertManyResult {
         let options = try InsertManyOptions.parse(json: optionsJSON)
-        guard arrayJSON.count <= 256 << 20 else { throw CairnError.invalidArgument("documents: the array is over 256 MiB") }
-        var builder = DocumentBuilder(reservingCapacity: arrayJSON.count)
-        try JSONParser.parse(arrayJSON, what: "documents", into: &builder)
-        let array = builder.bytes
-        var binaries: [(position: Int, binary: [UInt8])] = []
-        var failures: [(position: Int, error: CairnError)] = []
-        try array.withUnsafeBytes { raw in
-            let value = DocumentValue(raw)
-            guard value.tag == .array else { throw CairnError.invalidArgument("documents must be a JSON array of objects") }
-            var index = 0
-            try value.forEachChild { _, element in
-                do {
-                    guard element.tag == .object else { throw CairnError.invalidArgument("document \(index) must be a JSON object") }
-                    guard element.bytes.count <= DocumentLimits.maxDocumentBytes else {
-                        throw CairnError.invalidArgument("document \(index) is over \(DocumentLimits.maxDocumentBytes) bytes")
-                    }
-                    try FieldNames.validate(element, path: "document \(index)")
-                    binaries.append((index, Array(element.bytes)))
-                } catch let error as CairnError {
-                    failures.append((index, error))
-                }
-                index += 1
-            }
-        }
+        let (binaries, failures) = try documents(ofArray: arrayJSON)
         try CollectionInfo.validate(name: collection)
         do {
             let outcome = try withTransaction(writing: true) { transaction in
@@ -158,12 +119,6 @@ extension DocumentStore {
         }
         try CollectionInfo.validate(name: collection)
         return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: binaries) }
-    }
-
-    /// The options of an update: `{"upsert": true}`; any other key is
-    /// INVALID_ARGUMENT naming it. Empty input means no upsert.
-    public static func upsertOption(json: UnsafeRawBufferPointer) throws -> Bool {
-        try Database.upsertOption(json: json)
     }
 
     public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
@@ -354,6 +309,38 @@ struct FindAndModifyOptions {
         }
         return options
     }
+}
+
+/// The documents of a JSON array (at most 256 MiB), each checked on its own
+/// (an object, at most 16 MiB, valid field names): those that pass as
+/// binary documents and those that fail with their error, both with their
+/// position. A text that is not a JSON array is INVALID_ARGUMENT.
+private func documents(ofArray arrayJSON: UnsafeRawBufferPointer) throws
+    -> (binaries: [(position: Int, binary: [UInt8])], failures: [(position: Int, error: CairnError)]) {
+    guard arrayJSON.count <= 256 << 20 else { throw CairnError.invalidArgument("documents: the array is over 256 MiB") }
+    var builder = DocumentBuilder(reservingCapacity: arrayJSON.count)
+    try JSONParser.parse(arrayJSON, what: "documents", into: &builder)
+    var binaries: [(position: Int, binary: [UInt8])] = []
+    var failures: [(position: Int, error: CairnError)] = []
+    try builder.bytes.withUnsafeBytes { raw in
+        let value = DocumentValue(raw)
+        guard value.tag == .array else { throw CairnError.invalidArgument("documents must be a JSON array of objects") }
+        var index = 0
+        try value.forEachChild { _, element in
+            do {
+                guard element.tag == .object else { throw CairnError.invalidArgument("document \(index) must be a JSON object") }
+                guard element.bytes.count <= DocumentLimits.maxDocumentBytes else {
+                    throw CairnError.invalidArgument("document \(index) is over \(DocumentLimits.maxDocumentBytes) bytes")
+                }
+                try FieldNames.validate(element, path: "document \(index)")
+                binaries.append((index, Array(element.bytes)))
+            } catch let error as CairnError {
+                failures.append((index, error))
+            }
+            index += 1
+        }
+    }
+    return (binaries, failures)
 }
 
 /// An atomic insert_many that met a failing document: nothing is written.

@@ -12,6 +12,8 @@ final class DocumentSource {
     /// document can have several entries in range.
     private var seen: Set<[UInt8]>?
     private let current = ByteBuffer()
+    /// 0x03 | collection id: index entries hold only the rest of a document key.
+    private let documentPrefix: [UInt8]
     private(set) var keysExamined = 0
     private(set) var documentsExamined = 0
 
@@ -19,6 +21,7 @@ final class DocumentSource {
         self.reader = reader
         self.collection = collection
         self.plan = plan
+        documentPrefix = CollectionInfo.documentPrefix(collection.id)
         switch plan.source {
         case .collectionScan(let reverse):
             let (lower, upper) = collection.documentRange
@@ -38,7 +41,7 @@ final class DocumentSource {
             rangeIndex += 1
             keysExamined += 1
             var documentKey: [UInt8]?
-            _ = try reader.read(entryKey) { value in documentKey = CollectionInfo.documentPrefix(collection.id) + Array(value) }
+            _ = try reader.read(entryKey) { value in documentKey = documentPrefix + Array(value) }
             guard let documentKey else { continue }
             if seen != nil, !seen!.insert(documentKey).inserted { continue }
             if try reader.read(documentKey, { current.set($0) }) {
@@ -82,7 +85,7 @@ final class DocumentSource {
                     continue
                 }
                 keysExamined += 1
-                var documentKey = CollectionInfo.documentPrefix(collection.id)
+                var documentKey = documentPrefix
                 documentKey.append(contentsOf: try plan.index!.primaryKey(entryKey: scan!.key, value: scan!.value))
                 if seen != nil, !seen!.insert(documentKey).inserted { continue }
                 if try reader.read(documentKey, { current.set($0) }) {

@@ -24,63 +24,50 @@ extension StorageEngine {
                    _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         let start = monotonicNanoseconds()
         defer { stats.getLatency.record(since: start) }
-        let snapshot = view.sequence
-        let rangeDeleted: UInt64 = view.rangeTombstones.isEmpty ? 0 : RangeTombstoneSet(view.rangeTombstones, visibleAt: snapshot).newestCovering(key)
-
-        // Memtables, newest first.
-        var index = -1
-        while index < view.immutables.count {
-            let table = index < 0 ? view.memtable : view.immutables[index]
-            index += 1
-            if let node = table.seek(key: key, sequence: snapshot), node.compareKey(key) == 0 {
-                guard node.sequence > rangeDeleted, node.kind == .value, !node.isExpired(at: now) else { return false }
-                try body(node.value)
-                return true
-            }
-        }
-        // Tables: level 0 newest first, then one candidate per sorted level.
-        let hash = Hash64.hash(key)
-        let lookupLength = key.count + InternalKey.trailerSize
-        return try withUnsafeTemporaryAllocation(byteCount: lookupLength, alignment: 8) { buffer in
-            // The lookup key: (key, snapshot), so a seek lands on the newest
-            // version the snapshot may see.
-            if key.count > 0 { buffer.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: key.count) }
-            buffer.storeBytes(of: (snapshot << 8 | 0xFF).littleEndian, toByteOffset: key.count, as: UInt64.self)
-            let lookupKey = UnsafeRawBufferPointer(buffer)
-            let levels = view.version.levels
-            for level in 0..<Version.levelCount {
-                let files = levels[level]
-                if files.isEmpty { continue }
-                if level == 0 {
-                    for file in files where file.contains(key) {
-                        if let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
-                            return try deliver(entry, rangeDeleted: rangeDeleted, now: now, body)
-                        }
-                    }
-                } else if let file = view.version.file(at: level, containing: key),
-                          let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
-                    return try deliver(entry, rangeDeleted: rangeDeleted, now: now, body)
-                }
-            }
-            return false
-        }
+        return try withNewestVersion(of: key, in: view, memtable: { node, rangeDeleted in
+            guard node.sequence > rangeDeleted, node.kind == .value, !node.isExpired(at: now) else { return false }
+            try body(node.value)
+            return true
+        }, table: { entry, rangeDeleted in
+            guard entry.sequence > rangeDeleted, !entry.isTombstone else { return false }
+            if entry.kind == InternalKey.kindValueWithExpiry && entry.expiresAt <= now { return false }
+            try body(entry.value)
+            return true
+        }, absent: { _ in false })
     }
 
     /// The sequence of the newest version of `key` visible in `view`
     /// (a value, a deletion or a covering range deletion), or 0.
     func newestSequence(forKey key: UnsafeRawBufferPointer, in view: ReadView) throws -> UInt64 {
+        try withNewestVersion(of: key, in: view, memtable: { node, rangeDeleted in max(node.sequence, rangeDeleted) },
+                              table: { entry, rangeDeleted in max(entry.sequence, rangeDeleted) },
+                              absent: { rangeDeleted in rangeDeleted })
+    }
+
+    /// Finds the newest version of `key` that `view` can see (memtables
+    /// newest first, then level 0 newest first, then one candidate table per
+    /// sorted level, bloom filters skipping most) and hands it to `memtable`
+    /// or `table` (or calls `absent`), with the sequence of the newest range
+    /// deletion covering the key. The version is borrowed for the call.
+    @inline(__always)
+    private func withNewestVersion<T>(of key: UnsafeRawBufferPointer, in view: ReadView,
+                                      memtable: (MemNode, _ rangeDeleted: UInt64) throws -> T,
+                                      table: (TableEntry, _ rangeDeleted: UInt64) throws -> T,
+                                      absent: (_ rangeDeleted: UInt64) -> T) throws -> T {
         let snapshot = view.sequence
         let rangeDeleted: UInt64 = view.rangeTombstones.isEmpty ? 0 : RangeTombstoneSet(view.rangeTombstones, visibleAt: snapshot).newestCovering(key)
         var index = -1
         while index < view.immutables.count {
-            let table = index < 0 ? view.memtable : view.immutables[index]
+            let source = index < 0 ? view.memtable : view.immutables[index]
             index += 1
-            if let node = table.seek(key: key, sequence: snapshot), node.compareKey(key) == 0 {
-                return max(node.sequence, rangeDeleted)
+            if let node = source.seek(key: key, sequence: snapshot), node.compareKey(key) == 0 {
+                return try memtable(node, rangeDeleted)
             }
         }
         let hash = Hash64.hash(key)
         return try withUnsafeTemporaryAllocation(byteCount: key.count + InternalKey.trailerSize, alignment: 8) { buffer in
+            // The lookup key: (key, snapshot), so a seek lands on the newest
+            // version the snapshot may see.
             if key.count > 0 { buffer.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: key.count) }
             buffer.storeBytes(of: (snapshot << 8 | 0xFF).littleEndian, toByteOffset: key.count, as: UInt64.self)
             let lookupKey = UnsafeRawBufferPointer(buffer)
@@ -89,15 +76,15 @@ extension StorageEngine {
                 if level == 0 {
                     for file in levels[0] where file.contains(key) {
                         if let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
-                            return max(entry.sequence, rangeDeleted)
+                            return try table(entry, rangeDeleted)
                         }
                     }
                 } else if let file = view.version.file(at: level, containing: key),
                           let entry = try file.reader().get(userKey: key, hash: hash, lookupKey: lookupKey) {
-                    return max(entry.sequence, rangeDeleted)
+                    return try table(entry, rangeDeleted)
                 }
             }
-            return rangeDeleted
+            return absent(rangeDeleted)
         }
     }
 
@@ -106,14 +93,6 @@ extension StorageEngine {
     func pin(_ view: ReadView) -> SnapshotPin {
         stateLock.withLock { snapshots[view.sequence, default: 0] += 1 }
         return SnapshotPin(engine: self, sequence: view.sequence)
-    }
-
-    private func deliver(_ entry: TableEntry, rangeDeleted: UInt64, now: Int64,
-                         _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        guard entry.sequence > rangeDeleted, !entry.isTombstone else { return false }
-        if entry.kind == InternalKey.kindValueWithExpiry && entry.expiresAt <= now { return false }
-        try body(entry.value)
-        return true
     }
 
     /// An iterator over [lower, upper) at a snapshot taken now. The snapshot

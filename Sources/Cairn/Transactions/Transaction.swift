@@ -78,7 +78,7 @@ public final class Transaction: @unchecked Sendable {
     @discardableResult
     func read(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Bool {
         try checkUsable()
-        return try reader.read(key, body)
+        return try TransactionReader.read(key, writes: writes, engine: engine, view: view, body)
     }
 
     /// Reads a catalog entry and remembers it for the commit's check.
@@ -217,6 +217,13 @@ struct TransactionReader {
     let memoryLimit: Int
 
     func read(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Bool {
+        try TransactionReader.read(key, writes: writes, engine: engine, view: view, body)
+    }
+
+    /// A point read at `view` overlaid with `writes`; shared with
+    /// Transaction.read, which need not build a reader for each key.
+    static func read(_ key: [UInt8], writes: [EngineKey: Transaction.PendingWrite], engine: StorageEngine, view: ReadView,
+                     _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         guard !engine.isClosed else { throw CairnError.closed }
         if !writes.isEmpty, let pending = writes[EngineKey(key)] {
             guard let value = pending.value else { return false }
