@@ -5,7 +5,10 @@
 #include "cairn_options.h"
 #include "util.h"
 
+#include <cairn.h>
+
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,3 +154,27 @@ char *bench_cairn_options(int sync, char *err)
     return json;
 }
 
+int bench_cairn_fail(char *err, const char *what, int status, char *msg)
+{
+    bench_fail(err, "%s: %s: %s", what, cairn_status_name(status), msg ? msg : "(no message)");
+    cairn_free(msg);
+    return -1;
+}
+
+int bench_cairn_open(const char *dir, int sync, cairn_db **out, char *err)
+{
+    if (cairn_abi_version() != CAIRN_ABI_VERSION)
+        return bench_fail(err, "libcairn ABI %d, cairn.h ABI %d", cairn_abi_version(), CAIRN_ABI_VERSION);
+    char *json = bench_cairn_options(sync, err);
+    if (json == NULL) return -1;
+    char *msg = NULL;
+    int rc = cairn_open(dir, json, strlen(json), out, &msg);
+    if (rc != CAIRN_OK) {
+        char what[BENCH_ERRLEN / 2];
+        snprintf(what, sizeof what, "cairn_open with options %s", json);
+        free(json);
+        return bench_cairn_fail(err, what, rc, msg);
+    }
+    free(json);
+    return 0;
+}

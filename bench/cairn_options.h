@@ -18,6 +18,8 @@
 #ifndef BENCH_CAIRN_OPTIONS_H
 #define BENCH_CAIRN_OPTIONS_H
 
+#include <cairn.h>
+
 #define BENCH_CAIRN_OPTIONS_ENV "CAIRN_BENCH_OPTIONS"
 
 /* The options JSON for one open: {"sync": "never"} (or "always" when `sync`
@@ -25,5 +27,13 @@
 ** string (free()), or NULL with a message in err (BENCH_ERRLEN bytes) when
 ** the environment's text is not a JSON object or names "sync". */
 char *bench_cairn_options(int sync, char *err);
+
+/* Opens the database in `dir` with bench_cairn_options(sync) after checking
+** that the library's ABI is the header's. 0, or -1 with a message in err. */
+int bench_cairn_open(const char *dir, int sync, cairn_db **out, char *err);
+
+/* Puts "<what>: <status name>: <Cairn's message>" in err, frees the
+** message, and returns -1. */
+int bench_cairn_fail(char *err, const char *what, int status, char *msg);
 
 #endif /* BENCH_CAIRN_OPTIONS_H */

@@ -38,14 +38,6 @@ typedef struct cairn_docs {
 static const char COLLECTION[] = DOCS_COLLECTION;
 #define COLLECTION_LEN (sizeof COLLECTION - 1)
 
-/* Copies a Cairn errmsg into err and frees it. */
-static int cairn_fail(char *err, const char *what, int status, char *msg)
-{
-    bench_fail(err, "%s: %s: %s", what, cairn_status_name(status), msg ? msg : "(no message)");
-    cairn_free(msg);
-    return -1;
-}
-
 static const char *cairn_docs_version(void) { return cairn_version(); }
 
 static void cairn_docs_describe(FILE *out, int sync)
@@ -68,25 +60,12 @@ static void cairn_docs_describe(FILE *out, int sync)
 
 static int cairn_docs_open(const char *dir, int sync, void **out, char *err)
 {
-    if (cairn_abi_version() != CAIRN_ABI_VERSION)
-        return bench_fail(err, "libcairn ABI %d, cairn.h ABI %d", cairn_abi_version(), CAIRN_ABI_VERSION);
-    char *json = bench_cairn_options(sync, err);
-    if (json == NULL) return -1;
     cairn_docs *h = calloc(1, sizeof *h);
-    if (h == NULL) {
-        free(json);
-        return bench_fail(err, "out of memory");
-    }
-    char *msg = NULL;
-    int rc = cairn_open(dir, json, strlen(json), &h->db, &msg);
-    if (rc != CAIRN_OK) {
-        char what[BENCH_ERRLEN / 2];
-        snprintf(what, sizeof what, "cairn_open with options %s", json);
-        free(json);
+    if (h == NULL) return bench_fail(err, "out of memory");
+    if (bench_cairn_open(dir, sync, &h->db, err) != 0) {
         free(h);
-        return cairn_fail(err, what, rc, msg);
+        return -1;
     }
-    free(json);
     *out = h;
     return 0;
 }
@@ -97,7 +76,7 @@ static int cairn_docs_close(void *db, char *err)
     char *msg = NULL;
     int rc = cairn_close(h->db, &msg);
     free(h);
-    return rc == CAIRN_OK ? 0 : cairn_fail(err, "cairn_close", rc, msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_close", rc, msg);
 }
 
 static int cairn_docs_create_indexes(void *db, const char *const *fields, size_t n, char *err)
@@ -110,7 +89,7 @@ static int cairn_docs_create_indexes(void *db, const char *const *fields, size_t
         if (rc != CAIRN_OK) {
             char what[256];
             snprintf(what, sizeof what, "cairn_index_create %.200s", h->filter);
-            return cairn_fail(err, what, rc, msg);
+            return bench_cairn_fail(err, what, rc, msg);
         }
     }
     return 0;
@@ -121,7 +100,7 @@ static int cairn_docs_insert_batch(void *db, const docs_batch *batch, char *err)
     cairn_docs *h = db;
     char *msg = NULL;
     int rc = cairn_insert_many(h->db, COLLECTION, COLLECTION_LEN, batch->text, batch->text_len, NULL, NULL, &msg);
-    return rc == CAIRN_OK ? 0 : cairn_fail(err, "cairn_insert_many", rc, msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_insert_many", rc, msg);
 }
 
 /* Runs cairn_find with h->filter (filter_len bytes) and the options given,
@@ -137,7 +116,7 @@ static int64_t find_all(cairn_docs *h, size_t filter_len, const char *options, s
         char what[BENCH_ERRLEN / 2];
         snprintf(what, sizeof what, "cairn_find %.150s %.*s", h->filter, (int)(options_len < 80 ? options_len : 80),
                  options ? options : "");
-        return cairn_fail(err, what, rc, msg);
+        return bench_cairn_fail(err, what, rc, msg);
     }
     int64_t n = 0;
     for (;;) {
@@ -149,7 +128,7 @@ static int64_t find_all(cairn_docs *h, size_t filter_len, const char *options, s
             cairn_cursor_close(cursor);
             char what[BENCH_ERRLEN / 2];
             snprintf(what, sizeof what, "cairn_cursor_next after %" PRId64 " documents of %.150s", n, h->filter);
-            return cairn_fail(err, what, rc, msg);
+            return bench_cairn_fail(err, what, rc, msg);
         }
         visit(arg, json, len);
         n++;
@@ -212,7 +191,7 @@ static int cairn_docs_update_inc_in(void *db, const char *field, const char *con
     if (rc != CAIRN_OK) {
         char what[BENCH_ERRLEN / 2];
         snprintf(what, sizeof what, "cairn_update_many %.150s %.60s", h->filter, h->options);
-        return cairn_fail(err, what, rc, msg);
+        return bench_cairn_fail(err, what, rc, msg);
     }
     int bad = result == NULL || read_count(result, result_len, "matched", matched) != 0 ||
               read_count(result, result_len, "modified", modified) != 0;
@@ -228,7 +207,7 @@ static int cairn_docs_count_equal(void *db, const char *field, int64_t value, ui
     int len = snprintf(h->filter, sizeof h->filter, "{\"%s\": %" PRId64 "}", field, value);
     char *msg = NULL;
     int rc = cairn_count(h->db, COLLECTION, COLLECTION_LEN, h->filter, (size_t)len, count, &msg);
-    return rc == CAIRN_OK ? 0 : cairn_fail(err, "cairn_count", rc, msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_count", rc, msg);
 }
 
 static int cairn_docs_group_count_avg(void *db, const char *group_field, const char *avg_field,
@@ -244,7 +223,7 @@ static int cairn_docs_group_count_avg(void *db, const char *group_field, const c
     if (rc != CAIRN_OK) {
         char what[BENCH_ERRLEN / 2];
         snprintf(what, sizeof what, "cairn_aggregate %.200s", h->filter);
-        return cairn_fail(err, what, rc, msg);
+        return bench_cairn_fail(err, what, rc, msg);
     }
     for (;;) {
         const char *json;
@@ -253,7 +232,7 @@ static int cairn_docs_group_count_avg(void *db, const char *group_field, const c
         if (rc == CAIRN_DONE) break;
         if (rc != CAIRN_OK) {
             cairn_cursor_close(cursor);
-            return cairn_fail(err, "cairn_cursor_next of cairn_aggregate", rc, msg);
+            return bench_cairn_fail(err, "cairn_cursor_next of cairn_aggregate", rc, msg);
         }
         /* {"_id": "<key>", "n": <count>, "avg_<avg_field>": <average>} */
         char avg_name[128];

@@ -632,23 +632,6 @@ static void usage(FILE *out)
             LOOKUP_DIVISOR, RANGE_DIVISOR, MIN_QUERIES, BENCH_DEFAULT_DB);
 }
 
-static int select_names(const char *list, int *on, int count, const char *(*name_of)(int), const char *what)
-{
-    memset(on, 0, sizeof(int) * (size_t)count);
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        int found = 0;
-        for (int i = 0; i < count; i++)
-            if (strcmp(tok, name_of(i)) == 0) on[i] = found = 1;
-        if (!found) {
-            fprintf(stderr, "unknown %s: %s\n", what, tok);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static const char *engine_name(int i) { return ENGINES[i]->name; }
 static const char *row_name(int i) { return ROWS[i].name; }
 
@@ -722,9 +705,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--engines=", 10) == 0) {
-            if (select_names(a + 10, engine_on, ENGINE_COUNT, engine_name, "engine") != 0) return 2;
+            if (bench_select_names(a + 10, engine_on, ENGINE_COUNT, engine_name, "engine") != 0) return 2;
         } else if (strncmp(a, "--rows=", 7) == 0) {
-            if (select_names(a + 7, row_on, R_COUNT, row_name, "row") != 0) return 2;
+            if (bench_select_names(a + 7, row_on, R_COUNT, row_name, "row") != 0) return 2;
         } else if (strncmp(a, "--num=", 6) == 0) {
             if (parse_count(a + 6, &cfg.num, "--num") != 0) return 2;
         } else if (strncmp(a, "--lookups=", 10) == 0) {

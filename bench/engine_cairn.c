@@ -25,14 +25,6 @@ struct engine_iter {
     cairn_iter *iter;
 };
 
-/* Copies a Cairn errmsg into err and frees it. */
-static int cairn_fail(char *err, const char *what, int status, char *msg)
-{
-    bench_fail(err, "%s: %s: %s", what, cairn_status_name(status), msg ? msg : "(no message)");
-    cairn_free(msg);
-    return -1;
-}
-
 static const char *cairn_bench_version(void) { return cairn_version(); }
 
 static void cairn_bench_describe(FILE *out)
@@ -53,25 +45,12 @@ static void cairn_bench_describe(FILE *out)
 
 static int cairn_bench_open(const char *dir, int sync, void **out, char *err)
 {
-    if (cairn_abi_version() != CAIRN_ABI_VERSION)
-        return bench_fail(err, "libcairn ABI %d, cairn.h ABI %d", cairn_abi_version(), CAIRN_ABI_VERSION);
-    char *json = bench_cairn_options(sync, err);
-    if (json == NULL) return -1;
     cairn_handle *h = calloc(1, sizeof *h);
-    if (h == NULL) {
-        free(json);
-        return bench_fail(err, "out of memory");
-    }
-    char *msg = NULL;
-    int rc = cairn_open(dir, json, strlen(json), &h->db, &msg);
-    if (rc != CAIRN_OK) {
-        char what[BENCH_ERRLEN / 2];
-        snprintf(what, sizeof what, "cairn_open with options %s", json);
-        free(json);
+    if (h == NULL) return bench_fail(err, "out of memory");
+    if (bench_cairn_open(dir, sync, &h->db, err) != 0) {
         free(h);
-        return cairn_fail(err, what, rc, msg);
+        return -1;
     }
-    free(json);
     h->sync = sync;
     *out = h;
     return 0;
@@ -84,7 +63,7 @@ static int cairn_bench_close(void *db, char *err)
     char *msg = NULL;
     int rc = cairn_close(h->db, &msg);
     free(h);
-    return rc == CAIRN_OK ? 0 : cairn_fail(err, "cairn_close", rc, msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_close", rc, msg);
 }
 
 static int cairn_bench_put(void *db, const char *key, size_t key_len, const char *value, size_t value_len,
@@ -93,7 +72,7 @@ static int cairn_bench_put(void *db, const char *key, size_t key_len, const char
     cairn_handle *h = db;
     char *msg = NULL;
     int rc = cairn_put(h->db, (const uint8_t *)key, key_len, (const uint8_t *)value, value_len, 0, &msg);
-    return rc == CAIRN_OK ? 0 : cairn_fail(err, "cairn_put", rc, msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_put", rc, msg);
 }
 
 /* Durability is the handle's: opened with "sync":"always" by the harness. */
@@ -112,15 +91,15 @@ static int cairn_bench_write_batch(void *db, const char *const *keys, const size
     char *msg = NULL;
     int rc;
     if (h->batch == NULL && (rc = cairn_batch_new(&h->batch, &msg)) != CAIRN_OK)
-        return cairn_fail(err, "cairn_batch_new", rc, msg);
+        return bench_cairn_fail(err, "cairn_batch_new", rc, msg);
     cairn_batch_clear(h->batch);
     for (size_t i = 0; i < n; i++) {
         rc = cairn_batch_put(h->batch, (const uint8_t *)keys[i], key_lens[i], (const uint8_t *)values[i],
                              value_lens[i], 0, &msg);
-        if (rc != CAIRN_OK) return cairn_fail(err, "cairn_batch_put", rc, msg);
+        if (rc != CAIRN_OK) return bench_cairn_fail(err, "cairn_batch_put", rc, msg);
     }
     rc = cairn_write(h->db, h->batch, &msg);
-    return rc == CAIRN_OK ? 0 : cairn_fail(err, "cairn_write", rc, msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_write", rc, msg);
 }
 
 static int cairn_bench_get(void *db, const char *key, size_t key_len, char *value, size_t cap,
@@ -137,7 +116,7 @@ static int cairn_bench_get(void *db, const char *key, size_t key_len, char *valu
     if (rc != CAIRN_OK) {
         char *msg = NULL;
         rc = cairn_get(h->db, (const uint8_t *)key, key_len, &v, &len, &msg);
-        if (rc != CAIRN_OK) return cairn_fail(err, "cairn_get", rc, msg);
+        if (rc != CAIRN_OK) return bench_cairn_fail(err, "cairn_get", rc, msg);
     }
     memcpy(value, v, len < cap ? len : cap);
     *value_len = len;
@@ -157,7 +136,7 @@ static engine_iter *cairn_bench_iter_open(void *db, char *err)
     int rc = cairn_iter_open(h->db, NULL, 0, NULL, 0, 0, &it->iter, &msg);
     if (rc != CAIRN_OK) {
         free(it);
-        cairn_fail(err, "cairn_iter_open", rc, msg);
+        bench_cairn_fail(err, "cairn_iter_open", rc, msg);
         return NULL;
     }
     return it;
@@ -167,7 +146,7 @@ static int cairn_bench_iter_seek(engine_iter *it, const char *key, size_t key_le
 {
     char *msg = NULL;
     int rc = cairn_iter_seek(it->iter, (const uint8_t *)key, key_len, &msg);
-    return rc == CAIRN_OK ? 0 : cairn_fail(err, "cairn_iter_seek", rc, msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_iter_seek", rc, msg);
 }
 
 static int cairn_bench_iter_next(engine_iter *it, const char **key, size_t *key_len, const char **value,
@@ -180,7 +159,7 @@ static int cairn_bench_iter_next(engine_iter *it, const char **key, size_t *key_
         cairn_free(msg);
         return 0;
     }
-    return cairn_fail(err, "cairn_iter_next", rc, msg);
+    return bench_cairn_fail(err, "cairn_iter_next", rc, msg);
 }
 
 static void cairn_bench_iter_close(engine_iter *it)

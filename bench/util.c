@@ -212,3 +212,20 @@ int bench_run_forked(int (*child)(void *arg, void *result), void *arg, void *res
         snprintf(how, how_cap, "the child failed (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return -1;
 }
+
+int bench_select_names(const char *list, int *on, int count, const char *(*name_of)(int), const char *what)
+{
+    memset(on, 0, sizeof(int) * (size_t)count);
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        for (int i = 0; i < count; i++)
+            if (strcmp(tok, name_of(i)) == 0) on[i] = found = 1;
+        if (!found) {
+            fprintf(stderr, "unknown %s: %s\n", what, tok);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -54,4 +54,11 @@ void bench_print_machine(const char *dir, const char *cflags, long baseline_kb, 
 int bench_run_forked(int (*child)(void *arg, void *result), void *arg, void *result, size_t size,
                      long *peak_rss_kb, char *how, size_t how_cap);
 
+/*
+** Turns a comma-separated list of names ("cairn,sqlite") into flags: on[i]
+** is set for every i whose name_of(i) is in the list. Returns 0, or -1
+** after printing "unknown <what>: <name>" for a name that matches none.
+*/
+int bench_select_names(const char *list, int *on, int count, const char *(*name_of)(int), const char *what);
+
 #endif /* BENCH_UTIL_H */
