@@ -28,11 +28,14 @@ public struct DatabaseOptions: Sendable {
     public var levelSizeRatio = 10
     /// The most tables with open files at once.
     public var maxOpenTables = 1000
+    /// Refuse to open when the last log record fails its checksum, instead
+    /// of cutting it off and reporting it in stats' `recovery_notes`.
+    public var paranoidRecovery = false
 
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -46,6 +49,7 @@ public struct DatabaseOptions: Sendable {
             switch key {
             case "create_if_missing": options.createIfMissing = try boolean(value, key)
             case "error_if_exists": options.errorIfExists = try boolean(value, key)
+            case "paranoid_recovery": options.paranoidRecovery = try boolean(value, key)
             case "sync":
                 guard case .string(let text) = value, let mode = SyncMode(rawValue: text) else {
                     throw CairnError.invalidArgument("option 'sync' must be \"always\", \"interval\" or \"never\"")
@@ -101,6 +105,7 @@ public struct DatabaseOptions: Sendable {
         engine.blockCacheBytes = blockCacheMB << 20
         engine.levelSizeRatio = levelSizeRatio
         engine.maxOpenTables = maxOpenTables
+        engine.paranoidRecovery = paranoidRecovery
         return engine
     }
 }

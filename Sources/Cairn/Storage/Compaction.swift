@@ -231,8 +231,7 @@ extension StorageEngine {
     /// replaced tables obsolete (deleted once no reader holds them).
     /// REQUIRES: versionEditLock held.
     func install(_ edited: Version, removing removed: [TableFile]) throws {
-        let logNumber = stateLock.withLock { immutables.last?.logNumber ?? memtableLogNumber }
-        try manifestFor(edited, logNumber: logNumber).write(directory: directory, fileSystem: fileSystem)
+        try writeManifest(manifestFor(edited))
         stateLock.withLock {
             version = edited
             cachedReadState = nil

@@ -15,6 +15,7 @@ final class EngineStats: Sendable {
     let iterators = Atomic<UInt64>(0)
     let recoveredRecords = Atomic<UInt64>(0)
     let tornTails = Atomic<UInt64>(0)
+    let damagedTails = Atomic<UInt64>(0)
     let writeGroups = Atomic<UInt64>(0)
     let flushes = Atomic<UInt64>(0)
     let flushBytes = Atomic<UInt64>(0)

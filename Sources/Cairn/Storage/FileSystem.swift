@@ -9,6 +9,8 @@ import Musl
 /// disasters. `POSIXFileSystem` is the real implementation.
 protocol FileSystem: Sendable {
     func kind(of path: String) -> FileKind
+    /// The size of the file at `path`, or nil when it cannot be read.
+    func size(of path: String) -> UInt64?
     func createDirectory(_ path: String) throws
     func listDirectory(_ path: String) throws -> [String]
     func openForReading(_ path: String) throws -> FileHandle
@@ -168,6 +170,12 @@ struct POSIXFileSystem: FileSystem {
         case S_IFREG: return .regularFile
         default: return .other
         }
+    }
+
+    func size(of path: String) -> UInt64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return UInt64(exactly: info.st_size)
     }
 
     func createDirectory(_ path: String) throws {

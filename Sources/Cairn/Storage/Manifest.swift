@@ -6,17 +6,32 @@
 /// One framed record (RecordFormat) whose payload is (part of the on-disk
 /// format; never change):
 ///
-///     "CAIRNMF1" | varint next file number | varint last sequence | varint log number
+///     "CAIRNMF2" | database id (16 bytes) | varint generation
+///     | varint next file number | varint last sequence | varint log number
+///     | varint flushed sequence | varint durable sequence | varint identity-from file number
 ///     | varint level count | per level: varint table count | per table:
 ///         varint number | varint size | lp smallest user key | lp largest user key
 ///         | varint smallest sequence | varint largest sequence | varint entry count
 ///     | varint range tombstone count | per tombstone: lp start | lp end | varint sequence
 ///
 /// (lp: varint length then bytes.) "log number" is the oldest write-ahead
-/// log segment still needed: older ones are covered by tables.
+/// log segment still needed: older ones are covered by tables. Version 1
+/// ("CAIRNMF1", written before table identities) lacks the fields from the
+/// database id to the identity-from number and is still read.
+///
+/// What recovery proves with these fields (StorageEngine+Recovery.swift):
+///  - the generation grows with every manifest written, and every table and
+///    log segment records the generation current when it was made, so a
+///    file newer than the manifest shows the manifest is stale;
+///  - every sequence up to "flushed sequence" is in tables, and every one up
+///    to "durable sequence" was in tables or synced in the log, so the log
+///    segments from "log number" on must hold every sequence in between;
+///  - tables numbered from "identity-from" on carry an identity footer
+///    (older tables were written before identities existed).
 struct Manifest {
     static let fileName = "MANIFEST"
-    static let magic: [UInt8] = Array("CAIRNMF1".utf8)
+    static let magic: [UInt8] = Array("CAIRNMF2".utf8)
+    static let legacyMagic: [UInt8] = Array("CAIRNMF1".utf8)
 
     struct Table {
         var number: UInt64
@@ -28,17 +43,31 @@ struct Manifest {
         var entryCount: UInt64
     }
 
+    /// nil only in a version 1 manifest.
+    var databaseID: DatabaseID?
+    var generation: UInt64 = 0
     var nextFileNumber: UInt64 = 1
     var lastSequence: UInt64 = 0
     var logNumber: UInt64 = 0
+    /// nil only in a version 1 manifest (which did not record them).
+    var flushedSequence: UInt64?
+    var durableSequence: UInt64?
+    var identityFromFile: UInt64 = .max
     var levels: [[Table]] = Array(repeating: [], count: Version.levelCount)
     var rangeTombstones: [RangeTombstone] = []
 
+    /// Encodes version 2. REQUIRES: a database id (every manifest written
+    /// since version 2 has one).
     func encode() -> [UInt8] {
         var out = Manifest.magic
+        out.append(contentsOf: databaseID!.bytes)
+        Varint.append(generation, to: &out)
         Varint.append(nextFileNumber, to: &out)
         Varint.append(lastSequence, to: &out)
         Varint.append(logNumber, to: &out)
+        Varint.append(flushedSequence ?? 0, to: &out)
+        Varint.append(durableSequence ?? 0, to: &out)
+        Varint.append(identityFromFile, to: &out)
         Varint.append(UInt64(levels.count), to: &out)
         for level in levels {
             Varint.append(UInt64(level.count), to: &out)
@@ -63,13 +92,23 @@ struct Manifest {
 
     static func decode(_ payload: UnsafeRawBufferPointer, path: String) throws -> Manifest {
         var reader = ByteReader(payload, what: path)
-        guard payload.count >= 8, try reader.readBytes(8).elementsEqual(magic) else {
-            throw CairnError.corruption("\(path): not a Cairn manifest")
-        }
+        guard payload.count >= 8 else { throw CairnError.corruption("\(path): not a Cairn manifest") }
+        let head = try reader.readBytes(8)
+        let version2 = head.elementsEqual(magic)
+        guard version2 || head.elementsEqual(legacyMagic) else { throw CairnError.corruption("\(path): not a Cairn manifest") }
         var manifest = Manifest()
+        if version2 {
+            manifest.databaseID = try DatabaseID(from: &reader)
+            manifest.generation = try reader.readVarint()
+        }
         manifest.nextFileNumber = try reader.readVarint()
         manifest.lastSequence = try reader.readVarint()
         manifest.logNumber = try reader.readVarint()
+        if version2 {
+            manifest.flushedSequence = try reader.readVarint()
+            manifest.durableSequence = try reader.readVarint()
+            manifest.identityFromFile = try reader.readVarint()
+        }
         let levelCount = try reader.readVarint()
         guard levelCount == UInt64(Version.levelCount) else { throw CairnError.corruption("\(path): \(levelCount) levels") }
         for level in 0..<Version.levelCount {

@@ -9,6 +9,9 @@ struct RecordReader {
         var validLength: Int
         /// True when bytes after `validLength` were discarded as a torn tail.
         var hadTornTail: Bool
+        /// True when that tail was a whole record whose checksum failed
+        /// (damage, or a write the OS lost part of), not a write cut short.
+        var tailFailedChecksum = false
     }
 
     func forEachRecord(in file: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Outcome {
@@ -24,7 +27,7 @@ struct RecordReader {
             if intactRecordExists(after: offset, in: file) {
                 throw CairnError.corruption("\(path): damaged record at byte \(offset)")
             }
-            return Outcome(validLength: offset, hadTornTail: true)
+            return Outcome(validLength: offset, hadTornTail: true, tailFailedChecksum: isWholeRecord(at: offset, in: file))
         }
         return Outcome(validLength: offset, hadTornTail: false)
     }
@@ -41,6 +44,15 @@ struct RecordReader {
         // zero-filled tail, not a record.
         if length == 0 && stored == 0 { return nil }
         return payload
+    }
+
+    /// True when the bytes at `offset` frame a whole, non-empty record (so
+    /// it was its checksum that failed, not its length).
+    private func isWholeRecord(at offset: Int, in file: UnsafeRawBufferPointer) -> Bool {
+        guard file.count - offset >= RecordFormat.headerSize else { return false }
+        let length = Int(UInt32(littleEndian: file.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        let stored = UInt32(littleEndian: file.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+        return !(length == 0 && stored == 0) && length <= file.count - offset - RecordFormat.headerSize
     }
 
     /// Scans forward byte by byte for a record whose checksum verifies.

@@ -71,22 +71,21 @@ extension StorageEngine {
             guard let oldest = stateLock.withLock({ immutables.last }) else { return false }
             let start = monotonicNanoseconds()
             let table = try writeLevel0Table(from: oldest.table)
-            let (edited, logNumber) = stateLock.withLock { () -> (Version, UInt64) in
+            let edited = stateLock.withLock { () -> Version in
                 var levels = version.levels
                 if let table { levels[0].insert(table, at: 0) }
-                let next = Version(levels: levels, rangeTombstones: version.rangeTombstones + oldest.table.rangeTombstones)
-                // The oldest log still needed belongs to the oldest memtable left.
-                let remaining = immutables.dropLast()
-                return (next, remaining.last?.logNumber ?? memtableLogNumber)
+                return Version(levels: levels, rangeTombstones: version.rangeTombstones + oldest.table.rangeTombstones)
             }
-            try manifestFor(edited, logNumber: logNumber).write(directory: directory, fileSystem: fileSystem)
+            let manifest = manifestFor(edited, flushingOldest: true)
+            try writeManifest(manifest)
             stateLock.withLock {
                 version = edited
                 immutables.removeLast()
                 cachedReadState = nil
             }
+            // Segments older than the manifest's log number are in tables.
             for name in try fileSystem.listDirectory(directory) {
-                if let number = StorageEngine.walNumber(fromFileName: name), number < logNumber { try fileSystem.remove(path(name)) }
+                if let number = StorageEngine.walNumber(fromFileName: name), number < manifest.logNumber { try fileSystem.remove(path(name)) }
             }
             EngineStats.bump(stats.flushes)
             EngineStats.bump(stats.flushBytes, by: table?.size ?? 0)
@@ -150,7 +149,9 @@ final class TableOutput {
         path = engine.path(TableFormat.fileName(number))
         var options = engine.options.table
         if level <= 1 { options.compression = engine.options.upperLevelCompression }
-        builder = TableBuilder(file: try engine.fileSystem.create(path), options: options)
+        let owner = TableBuilder.Owner(number: number, databaseID: engine.databaseID,
+                                       generation: engine.stateLock.withLock { engine.manifestGeneration })
+        builder = TableBuilder(file: try engine.fileSystem.create(path), options: options, owner: owner)
     }
 
     var entryCount: UInt64 { builder.entryCount }
@@ -183,7 +184,8 @@ final class TableOutput {
         }
         return TableFile(number: number, size: builder.offset, smallestUserKey: smallest, largestUserKey: largest,
                          smallestSequence: builder.smallestSequence, largestSequence: builder.largestSequence,
-                         entryCount: builder.entryCount, context: engine.context)
+                         entryCount: builder.entryCount, databaseID: engine.databaseID, requiresIdentity: true,
+                         context: engine.context)
     }
 
     func abandon() { try? engine.fileSystem.remove(path) }

@@ -62,6 +62,7 @@ extension StorageEngine {
             ("background_errors", c(s.backgroundErrors), "failed flushes or compactions", true),
             ("recovered_records", c(s.recoveredRecords), "log records replayed at open", true),
             ("torn_tails_recovered", c(s.tornTails), "torn log tails cut off at open", true),
+            ("damaged_tails_recovered", c(s.damagedTails), "last log records cut off at open because their checksum failed", true),
             ("sequence", Double(sequence), "last sequence number", false),
             ("memtable_bytes", Double(memtableBytes), "memory of the active memtable", false),
             ("immutable_memtables", Double(frozen), "memtables waiting for their flush", false),
@@ -114,6 +115,9 @@ extension Database {
         members.append(("compression", .string(engine.options.table.compression.name)))
         members.append(("upper_level_compression", .string(engine.options.upperLevelCompression.name)))
         members.append(("stall_reason", .string(engine.currentStallReason)))
+        // What the last open found and did: files deleted as provably
+        // obsolete, log tails cut off. Empty after a clean open.
+        members.append(("recovery_notes", .array(engine.recoveryNotes.map { .string($0) })))
         return JSONValue.object(members).serialized
     }
 

@@ -33,7 +33,9 @@ extension StorageEngine {
                 sync = monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000
             }
             try payloadBuffer.withUnsafeBytes { try wal.append($0, sync: sync) }
+            appendedSequence = first + UInt64(count) - 1
             if sync {
+                syncedSequence = appendedSequence
                 lastSyncNanoseconds = monotonicNanoseconds()
                 walDirty = false
                 EngineStats.bump(stats.walSyncs)
@@ -41,7 +43,7 @@ extension StorageEngine {
                 walDirty = true
             }
         }
-        let last = try payloadBuffer.withUnsafeBytes { try apply(payload: $0, to: table, what: "batch", lockState: true) }
+        let (_, last) = try payloadBuffer.withUnsafeBytes { try apply(payload: $0, to: table, what: "batch", lockState: true) }
         precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
         nextSequence = first + UInt64(count)
         stateLock.withLock { visibleSequence = last }
@@ -108,20 +110,31 @@ extension StorageEngine {
     }
 
     /// Freezes the memtable and starts a new one with its own log segment.
+    /// The old segment ends with a record naming the new one (WALFormat),
+    /// written only once the new one exists, so recovery can tell a
+    /// segment deleted after it from one never made.
     /// REQUIRES: the caller is the group-commit leader.
     func switchMemtable() throws {
         let number = allocateFileNumber()
         let segment = try openSegment(number)
-        try walLock.withLock {
-            if walDirty { try wal?.sync() }
-            walDirty = false
-            wal?.close()
-            wal = segment
+        do {
+            try walLock.withLock {
+                try wal?.appendNextSegment(number)
+                walDirty = false
+                syncedSequence = appendedSequence
+                wal?.close()
+                wal = segment
+            }
+        } catch {
+            segment.close()
+            try? fileSystem.remove(path(StorageEngine.walName(number)))
+            throw error
         }
         stateLock.withLock {
-            immutables.insert((memtable, memtableLogNumber), at: 0)
+            immutables.insert((memtable, memtableLogNumber, memtableStartSequence), at: 0)
             memtable = MemTable()
             memtableLogNumber = number
+            memtableStartSequence = nextSequence
             cachedReadState = nil
         }
         wakeWorker()
@@ -135,6 +148,7 @@ extension StorageEngine {
             guard walDirty, monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000 else { return }
             if (try? wal?.sync()) != nil {
                 walDirty = false
+                syncedSequence = appendedSequence
                 lastSyncNanoseconds = monotonicNanoseconds()
                 EngineStats.bump(stats.walSyncs)
             }

@@ -28,6 +28,10 @@ public enum SyncMode: String, Sendable {
 ///   <n>.sst          tables (docs/format/sstable.md)
 ///   wal-<n>.log      write-ahead log segments not yet covered by tables
 ///
+/// Recovery (StorageEngine+Recovery.swift) never deletes a file it cannot
+/// prove obsolete, and every file carries the database's id, so damage,
+/// missing files and files from elsewhere are CORRUPTION naming the file.
+///
 /// Thread safety: any number of threads may call any method. The group
 /// commit leader alone appends to the log and inserts into the memtable;
 /// `stateLock` guards the memtables, version and visible sequence that
@@ -51,6 +55,9 @@ final class StorageEngine: @unchecked Sendable {
         var level0SlowdownTrigger = 8
         var level0StopTrigger = 12
         var maxImmutableMemtables = 2
+        /// Refuse to open (CORRUPTION) when the last log record fails its
+        /// checksum, instead of cutting it off (RocksDB's kAbsoluteConsistency).
+        var paranoidRecovery = false
     }
 
     let directory: String
@@ -65,15 +72,28 @@ final class StorageEngine: @unchecked Sendable {
     let stateLock = Lock()
     var memtable = MemTable()
     var memtableLogNumber: UInt64 = 0
+    /// The first sequence the active memtable may hold: every older one is
+    /// in an older memtable or a table.
+    var memtableStartSequence: UInt64 = 1
     /// Frozen memtables waiting for their flush, newest first, with the log
-    /// segment that holds their writes.
-    var immutables: [(table: MemTable, logNumber: UInt64)] = []
+    /// segment that holds their writes and their first sequence.
+    var immutables: [(table: MemTable, logNumber: UInt64, startSequence: UInt64)] = []
     var version = Version.empty
     var visibleSequence: UInt64 = 0
     /// The sequence of the last commit of an explicit transaction (written
     /// by the group-commit leader only).
     var lastTransactionCommit: UInt64 = 0
     var nextFileNumber: UInt64 = 1
+    /// The database's identity (DatabaseID), set by recovery.
+    var databaseID = DatabaseID(bytes: Array(repeating: 0, count: DatabaseID.byteCount))
+    /// Tables numbered from here on carry an identity footer.
+    var identityFromFile: UInt64 = 1
+    /// The generation of the last manifest written; new tables and log
+    /// segments record it, so recovery can tell a stale manifest.
+    var manifestGeneration: UInt64 = 0
+    /// What recovery found and did (files deleted as obsolete, a damaged
+    /// log tail cut off), for stats.
+    var recoveryNotes: [String] = []
     /// Sequences of open iterators: compaction keeps what they can see.
     var snapshots: [UInt64: Int] = [:]
     /// Set when background work failed; writes then fail with it.
@@ -93,6 +113,11 @@ final class StorageEngine: @unchecked Sendable {
     var payloadBuffer: [UInt8] = []
     var lastSyncNanoseconds: UInt64 = 0
     var walDirty = false
+    /// The last sequence appended to the log, and the last one known to be
+    /// on stable storage there (guarded by walLock). A manifest records the
+    /// latter, so recovery knows which records the log must still hold.
+    var appendedSequence: UInt64 = 0
+    var syncedSequence: UInt64 = 0
 
     // MARK: Background work
 
@@ -129,10 +154,8 @@ final class StorageEngine: @unchecked Sendable {
         lockFile = try fileSystem.lockFile(directory + "/LOCK")
         do {
             let names = try fileSystem.listDirectory(directory)
-            let hasData = names.contains { $0 == Manifest.fileName || $0.hasSuffix(".log") }
-            if hasData && errorIfExists { throw CairnError.invalidArgument("database \(directory) already exists") }
-            if !hasData && !createIfMissing { throw CairnError(.notFound, "database \(directory) does not exist") }
-            try recover(names: names)
+            if names.contains(Manifest.fileName) && errorIfExists { throw CairnError.invalidArgument("database \(directory) already exists") }
+            try recover(names: names, createIfMissing: createIfMissing)
         } catch {
             lockFile.close()
             throw error
@@ -152,70 +175,6 @@ final class StorageEngine: @unchecked Sendable {
         return UInt64(name.dropFirst(4).dropLast(4))
     }
 
-    /// Loads the manifest, replays the log segments it does not cover into a
-    /// memtable, flushes that to a table, and starts a fresh segment. Never
-    /// needs a repair step: a torn log tail is the expected result of a
-    /// crash and is cut off.
-    private func recover(names: [String]) throws {
-        for name in names where name.hasSuffix(".tmp") { try fileSystem.remove(path(name)) }
-        let manifest = try Manifest.read(directory: directory, fileSystem: fileSystem) ?? Manifest()
-        var levels: [[TableFile]] = Array(repeating: [], count: Version.levelCount)
-        var sequence = manifest.lastSequence
-        var live = Set<UInt64>()
-        for (level, tables) in manifest.levels.enumerated() {
-            for table in tables {
-                guard fileSystem.kind(of: path(TableFormat.fileName(table.number))) == .regularFile else {
-                    throw CairnError.corruption("\(path(TableFormat.fileName(table.number))): table listed in the manifest is missing")
-                }
-                levels[level].append(TableFile(
-                    number: table.number, size: table.size, smallestUserKey: table.smallestUserKey,
-                    largestUserKey: table.largestUserKey, smallestSequence: table.smallestSequence,
-                    largestSequence: table.largestSequence, entryCount: table.entryCount, context: context))
-                sequence = max(sequence, table.largestSequence)
-                live.insert(table.number)
-            }
-        }
-        // Tables a crash left behind before their manifest was written.
-        for name in names {
-            if let number = TableFormat.number(fromFileName: name), !live.contains(number) { try fileSystem.remove(path(name)) }
-        }
-        version = Version(levels: levels, rangeTombstones: manifest.rangeTombstones)
-        nextFileNumber = manifest.nextFileNumber
-
-        let replay = MemTable()
-        let segments = names.compactMap { StorageEngine.walNumber(fromFileName: $0) }.sorted()
-        var replayed = false
-        for number in segments where number >= manifest.logNumber {
-            let name = StorageEngine.walName(number)
-            let bytes = try fileSystem.openForReading(path(name)).readAll()
-            let outcome = try bytes.withUnsafeBytes { raw in
-                try RecordReader(path: path(name)).forEachRecord(in: raw) { payload in
-                    sequence = max(sequence, try apply(payload: payload, to: replay, what: path(name), lockState: false))
-                    replayed = true
-                    EngineStats.bump(stats.recoveredRecords)
-                }
-            }
-            if outcome.hadTornTail { EngineStats.bump(stats.tornTails) }
-            nextFileNumber = max(nextFileNumber, number + 1)
-        }
-        visibleSequence = sequence
-        nextSequence = sequence + 1
-
-        var edited = manifest
-        edited.lastSequence = sequence
-        if replayed {
-            let table = try writeLevel0Table(from: replay)
-            var newLevels = version.levels
-            if let table { newLevels[0].insert(table, at: 0) }
-            version = Version(levels: newLevels, rangeTombstones: version.rangeTombstones + replay.rangeTombstones)
-        }
-        memtableLogNumber = allocateFileNumber()
-        wal = try openSegment(memtableLogNumber)
-        edited = manifestFor(version, logNumber: memtableLogNumber)
-        try edited.write(directory: directory, fileSystem: fileSystem)
-        for number in segments { try fileSystem.remove(path(StorageEngine.walName(number))) }
-    }
-
     func allocateFileNumber() -> UInt64 {
         stateLock.withLock {
             defer { nextFileNumber += 1 }
@@ -223,17 +182,43 @@ final class StorageEngine: @unchecked Sendable {
         }
     }
 
+    /// Creates log segment `number` with its header (WALFormat), durably
+    /// in the directory.
     func openSegment(_ number: UInt64) throws -> WALWriter {
-        let file = try fileSystem.create(path(StorageEngine.walName(number)))
-        try fileSystem.syncDirectory(directory)
-        return try WALWriter(file: file, number: number)
+        let name = path(StorageEngine.walName(number))
+        let file = try fileSystem.create(name)
+        do {
+            try fileSystem.syncDirectory(directory)
+            let header = WALFormat.Header(databaseID: databaseID, number: number,
+                                          generation: stateLock.withLock { manifestGeneration })
+            return try WALWriter(file: file, number: number, header: header)
+        } catch {
+            file.close()
+            try? fileSystem.remove(name)
+            throw error
+        }
     }
 
-    func manifestFor(_ version: Version, logNumber: UInt64) -> Manifest {
+    /// The manifest describing `version` and the current memtables; with
+    /// `flushingOldest`, as it will be once the oldest frozen memtable is in
+    /// `version` (a flush installing it). The generation is the next one.
+    func manifestFor(_ version: Version, flushingOldest: Bool = false) -> Manifest {
         var manifest = Manifest()
-        manifest.nextFileNumber = stateLock.withLock { nextFileNumber }
-        manifest.lastSequence = stateLock.withLock { visibleSequence }
-        manifest.logNumber = logNumber
+        manifest.databaseID = databaseID
+        manifest.identityFromFile = identityFromFile
+        let durable = walLock.withLock { syncedSequence }
+        stateLock.withLock {
+            manifest.generation = manifestGeneration + 1
+            manifest.nextFileNumber = nextFileNumber
+            manifest.lastSequence = visibleSequence
+            // The oldest memtable not in tables: its log segment is the
+            // oldest still needed, and every sequence before its first is
+            // in tables.
+            let pending = flushingOldest ? immutables.dropLast() : immutables[...]
+            manifest.logNumber = pending.last?.logNumber ?? memtableLogNumber
+            manifest.flushedSequence = (pending.last?.startSequence ?? memtableStartSequence) - 1
+        }
+        manifest.durableSequence = max(durable, manifest.flushedSequence ?? 0)
         manifest.rangeTombstones = version.rangeTombstones
         for (level, files) in version.levels.enumerated() {
             manifest.levels[level] = files.map {
@@ -244,9 +229,19 @@ final class StorageEngine: @unchecked Sendable {
         return manifest
     }
 
-    /// Applies one WAL payload to `table`; returns the last sequence used.
+    /// Writes `manifest` (made by manifestFor) and makes its generation
+    /// current. REQUIRES: versionEditLock held, or recovery.
+    func writeManifest(_ manifest: Manifest) throws {
+        try manifest.write(directory: directory, fileSystem: fileSystem)
+        stateLock.withLock { manifestGeneration = manifest.generation }
+    }
+
+    /// Applies one WAL batch payload to `table`; returns its first and last
+    /// sequence. With `lockState`, range tombstones go in under stateLock
+    /// (the table is live); recovery's table is its own.
     @discardableResult
-    func apply(payload: UnsafeRawBufferPointer, to table: MemTable, what: String, lockState: Bool) throws -> UInt64 {
+    func apply(payload: UnsafeRawBufferPointer, to table: MemTable, what: String,
+               lockState: Bool = false) throws -> (first: UInt64, last: UInt64) {
         var last: UInt64 = 0
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         let header = try WriteBatchDecoder.forEachOperation(in: payload, what: what) { sequence, op in
@@ -269,7 +264,7 @@ final class StorageEngine: @unchecked Sendable {
                 }
             }
         }
-        return header.count == 0 ? header.firstSequence &- 1 : last
+        return (header.firstSequence, header.count == 0 ? header.firstSequence &- 1 : last)
     }
 
     // MARK: Closing

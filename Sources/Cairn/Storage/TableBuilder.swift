@@ -9,8 +9,16 @@ final class TableBuilder {
         var bloomBitsPerKey = 10
     }
 
+    /// Who the table is, for its footer (TableFormat.Identity).
+    struct Owner {
+        var number: UInt64
+        var databaseID: DatabaseID
+        var generation: UInt64
+    }
+
     private let file: FileHandle
     private let options: Options
+    private let owner: Owner
     private let dataBlock = BlockBuilder()
     private let indexBlock = BlockBuilder(restartInterval: 1)
     private var keyHashes: [UInt64] = []
@@ -27,9 +35,10 @@ final class TableBuilder {
     private(set) var smallestKey: [UInt8] = []
     private(set) var largestKey: [UInt8] = []
 
-    init(file: FileHandle, options: Options) {
+    init(file: FileHandle, options: Options, owner: Owner) {
         self.file = file
         self.options = options
+        self.owner = owner
     }
 
     /// Bytes written so far plus the block being built.
@@ -104,6 +113,23 @@ final class TableBuilder {
         return handle
     }
 
+    /// The identity the footer records; its checksum covers the same
+    /// properties the manifest keeps (TableFormat.propertiesChecksum).
+    var identity: TableFormat.Identity {
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        let checksum = smallestKey.withUnsafeBytes { smallest in
+            largestKey.withUnsafeBytes { largest in
+                TableFormat.propertiesChecksum(
+                    number: owner.number, databaseID: owner.databaseID, entryCount: entryCount,
+                    smallestSequence: entryCount == 0 ? 0 : smallestSequence, largestSequence: largestSequence,
+                    smallestUserKey: entryCount == 0 ? empty : InternalKey.userKey(smallest),
+                    largestUserKey: entryCount == 0 ? empty : InternalKey.userKey(largest))
+            }
+        }
+        return TableFormat.Identity(number: owner.number, databaseID: owner.databaseID, generation: owner.generation,
+                                    propertiesChecksum: checksum)
+    }
+
     func finish() throws {
         try flushDataBlock()
         indexPendingBlock()
@@ -118,7 +144,8 @@ final class TableBuilder {
         let indexHandle = try index.withUnsafeBytes { try writeBlock($0, compression: .none) }
         var footer: [UInt8] = []
         TableFormat.Footer(index: indexHandle, filter: filterHandle, entryCount: entryCount,
-                           smallestSequence: entryCount == 0 ? 0 : smallestSequence).encode(into: &footer)
+                           smallestSequence: entryCount == 0 ? 0 : smallestSequence,
+                           identity: identity).encode(into: &footer)
         try footer.withUnsafeBytes { try file.append($0) }
         offset += UInt64(footer.count)
         try file.sync()

@@ -14,6 +14,10 @@ final class TableFile: @unchecked Sendable {
     let largestSequence: UInt64
     let entryCount: UInt64
     let path: String
+    /// The database the table must belong to, and whether its footer must
+    /// say so (false for tables written before identities existed).
+    let databaseID: DatabaseID
+    let requiresIdentity: Bool
     private let context: TableContext
     private let lock = Lock()
     private var opened: TableReader?
@@ -22,7 +26,10 @@ final class TableFile: @unchecked Sendable {
     private let recentlyUsed = Atomic<Bool>(false)
 
     init(number: UInt64, size: UInt64, smallestUserKey: [UInt8], largestUserKey: [UInt8],
-         smallestSequence: UInt64, largestSequence: UInt64, entryCount: UInt64, context: TableContext) {
+         smallestSequence: UInt64, largestSequence: UInt64, entryCount: UInt64,
+         databaseID: DatabaseID, requiresIdentity: Bool, context: TableContext) {
+        self.databaseID = databaseID
+        self.requiresIdentity = requiresIdentity
         self.number = number
         self.size = size
         self.smallestUserKey = smallestUserKey
@@ -51,12 +58,25 @@ final class TableFile: @unchecked Sendable {
         let reader = try lock.withLock { () -> TableReader in
             if let opened { return opened }
             let reader = try TableReader(path: path, number: number, fileSystem: context.fileSystem,
-                                         cache: context.cache, stats: context.stats)
+                                         cache: context.cache, stats: context.stats, expected: expectation)
             opened = reader
             return reader
         }
         for victim in context.tables.opened(self) { victim.closeReader() }
         return reader
+    }
+
+    /// What the file must be: the manifest's record of this table.
+    private var expectation: TableReader.Expectation {
+        let checksum = smallestUserKey.withUnsafeBytes { smallest in
+            largestUserKey.withUnsafeBytes { largest in
+                TableFormat.propertiesChecksum(number: number, databaseID: databaseID, entryCount: entryCount,
+                                               smallestSequence: smallestSequence, largestSequence: largestSequence,
+                                               smallestUserKey: smallest, largestUserKey: largest)
+            }
+        }
+        return TableReader.Expectation(size: size, databaseID: databaseID, propertiesChecksum: checksum,
+                                       requiresIdentity: requiresIdentity)
     }
 
     /// Drops the reader; readers in use keep it alive until they finish.

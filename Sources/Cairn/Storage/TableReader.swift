@@ -12,33 +12,89 @@ final class TableReader: @unchecked Sendable {
     private let cache: BlockCache?
     let stats: EngineStats?
 
-    init(path: String, number: UInt64, fileSystem: FileSystem, cache: BlockCache?, stats: EngineStats?) throws {
+    /// What the manifest says the table is; the reader refuses a file that
+    /// is not it (TableFormat, "properties checksum").
+    struct Expectation {
+        var size: UInt64
+        var databaseID: DatabaseID
+        var propertiesChecksum: UInt32
+        /// False for tables written before identities existed.
+        var requiresIdentity: Bool
+    }
+
+    /// Opens the table at `path`. With `expected`, checks that the file is
+    /// the one the manifest recorded; without (repair), reads any table.
+    init(path: String, number: UInt64, fileSystem: FileSystem, cache: BlockCache?, stats: EngineStats?,
+         expected: Expectation?) throws {
         self.path = path
         self.number = number
         self.cache = cache
         self.stats = stats
         file = try fileSystem.openForReading(path)
         fileSize = try file.size
-        guard fileSize >= TableFormat.footerSize else { throw CairnError.corruption("\(path): too short to be a table") }
-        let footerBytes = UnsafeMutableRawBufferPointer.allocate(byteCount: TableFormat.footerSize, alignment: 8)
-        defer { footerBytes.deallocate() }
-        try file.read(at: fileSize - TableFormat.footerSize, count: TableFormat.footerSize, into: footerBytes.baseAddress!)
-        let footer = try TableFormat.Footer.decode(UnsafeRawBufferPointer(footerBytes), what: path)
+        guard fileSize >= TableFormat.legacyFooterSize else { throw CairnError.corruption("\(path): too short to be a table") }
+        let tailSize = min(fileSize, TableFormat.footerSize)
+        let tail = UnsafeMutableRawBufferPointer.allocate(byteCount: tailSize, alignment: 8)
+        defer { tail.deallocate() }
+        try file.read(at: fileSize - tailSize, count: tailSize, into: tail.baseAddress!)
+        let footer = try TableFormat.Footer.decode(tail: UnsafeRawBufferPointer(tail), what: path)
+        self.footer = footer
+        if let expected { try TableReader.verify(footer, fileSize: fileSize, number: number, expected: expected, path: path) }
         entryCount = footer.entryCount
-        index = try Block(storage: try TableReader.readStored(file: file, handle: footer.index, fileSize: fileSize, path: path), what: path)
-        filter = try TableReader.readStored(file: file, handle: footer.filter, fileSize: fileSize, path: path)
+        let dataEnd = fileSize - footer.size
+        index = try Block(storage: try TableReader.readStored(file: file, handle: footer.index, dataEnd: dataEnd, path: path), what: path)
+        filter = try TableReader.readStored(file: file, handle: footer.filter, dataEnd: dataEnd, path: path)
+    }
+
+    /// The footer of the table at `path`, or nil when the file has none
+    /// (a table whose write never finished). Reads only the file's end.
+    static func footer(at path: String, fileSystem: FileSystem) throws -> TableFormat.Footer? {
+        let file = try fileSystem.openForReading(path)
+        let size = try file.size
+        guard size >= TableFormat.legacyFooterSize else { return nil }
+        let tailSize = min(size, TableFormat.footerSize)
+        var tail = [UInt8](repeating: 0, count: tailSize)
+        try tail.withUnsafeMutableBytes { try file.read(at: size - tailSize, count: tailSize, into: $0.baseAddress!) }
+        return tail.withUnsafeBytes { try? TableFormat.Footer.decode(tail: $0, what: path) }
+    }
+
+    /// The footer, whose identity recovery and repair read.
+    let footer: TableFormat.Footer
+
+    private static func verify(_ footer: TableFormat.Footer, fileSize: Int, number: UInt64, expected: Expectation,
+                               path: String) throws {
+        guard UInt64(fileSize) == expected.size else {
+            throw CairnError.corruption("\(path): the file is \(fileSize) bytes, the manifest recorded \(expected.size) (truncated or replaced table)")
+        }
+        guard let identity = footer.identity else {
+            guard !expected.requiresIdentity else {
+                throw CairnError.corruption("\(path): the table has no identity footer, but the manifest recorded one (replaced table)")
+            }
+            return
+        }
+        guard identity.databaseID == expected.databaseID else {
+            throw CairnError.corruption("\(path): the table belongs to another database (id \(identity.databaseID), this one is \(expected.databaseID))")
+        }
+        guard identity.number == number else {
+            throw CairnError.corruption("\(path): the file holds table \(identity.number), not \(number) (tables exchanged or renamed)")
+        }
+        guard identity.propertiesChecksum == expected.propertiesChecksum else {
+            throw CairnError.corruption("\(path): the table's properties do not match the manifest (stale or replaced table)")
+        }
     }
 
     deinit { filter.deallocate() }
 
     /// Reads, verifies and decompresses the block at `handle` into a new
     /// buffer the caller owns.
-    private static func readStored(file: FileHandle, handle: TableFormat.BlockHandle, fileSize: Int,
+    private static func readStored(file: FileHandle, handle: TableFormat.BlockHandle, dataEnd: Int,
                                    path: String) throws -> UnsafeMutableRawBufferPointer {
-        let total = Int(clamping: handle.size) &+ TableFormat.trailerSize
-        guard handle.offset <= UInt64(fileSize), handle.size <= UInt64(fileSize), Int(handle.offset) + total <= fileSize - TableFormat.footerSize else {
+        // Safe: both bounds are checked against the file size before the sum.
+        guard handle.offset <= UInt64(dataEnd), handle.size <= UInt64(dataEnd),
+              Int(handle.offset) + Int(handle.size) + TableFormat.trailerSize <= dataEnd else {
             throw CairnError.corruption("\(path): block handle \(handle.offset)+\(handle.size) is outside the file")
         }
+        let total = Int(handle.size) + TableFormat.trailerSize
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 8)
         do {
             try file.read(at: Int(handle.offset), count: total, into: raw.baseAddress!)
@@ -67,7 +123,7 @@ final class TableReader: @unchecked Sendable {
             return block
         }
         if let stats { EngineStats.bump(stats.blockCacheMisses) }
-        let block = try Block(storage: try TableReader.readStored(file: file, handle: handle, fileSize: fileSize, path: path), what: path)
+        let block = try Block(storage: try TableReader.readStored(file: file, handle: handle, dataEnd: fileSize - footer.size, path: path), what: path)
         if fillCache { cache?.insert(table: number, offset: handle.offset, block: block) }
         return block
     }

@@ -9,10 +9,20 @@ final class WALWriter {
     private(set) var size: Int
     private var framed: [UInt8] = []
 
-    init(file: FileHandle, number: UInt64) throws {
+    /// Opens a new, empty segment and writes its header record (synced
+    /// with the first synced write; a segment whose header was lost holds
+    /// no records either).
+    init(file: FileHandle, number: UInt64, header: WALFormat.Header) throws {
         self.file = file
         self.number = number
         self.size = try file.size
+        if size == 0 { try header.encode().withUnsafeBytes { try append($0, sync: false) } }
+    }
+
+    /// Ends the segment with a record naming the one that follows, synced
+    /// together with everything before it.
+    func appendNextSegment(_ next: UInt64) throws {
+        try WALFormat.nextSegmentRecord(next).withUnsafeBytes { try append($0, sync: true) }
     }
 
     /// Appends one record; with `sync`, returns only once it is on stable storage.
