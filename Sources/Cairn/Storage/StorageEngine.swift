@@ -286,6 +286,15 @@ final class StorageEngine: @unchecked Sendable {
             failure = error
         }
         stopWorker()
+        // A last manifest records every write as durable, so a log segment
+        // truncated or deleted after a clean close is CORRUPTION at open.
+        if failure == nil && stateLock.withLock({ backgroundError }) == nil {
+            do {
+                try versionEditLock.withLock { try writeManifest(manifestFor(stateLock.withLock { version })) }
+            } catch {
+                failure = error
+            }
+        }
         lockFile.close()
         if let failure { throw failure }
     }
