@@ -63,6 +63,24 @@
 ** that the kernel releases when the process dies; a second opener, in
 ** another process or in the same one, receives CAIRN_BUSY. No stale lock
 ** ever blocks a reopen.
+**
+** FORK
+**   A handle does not cross fork(). In the child, every call on a handle the
+**   parent opened (database, transaction, iterator, cursor) fails at once
+**   with CAIRN_INVALID_ARGUMENT ("... used after fork(); open the database
+**   again in the child") and touches no file, lock or thread; closing it in
+**   the child only forgets it. The parent is not affected. SQLite states the
+**   same rule. A child that needs the database opens it anew once the parent
+**   has closed it (the directory lock allows one owner).
+**
+** INTEGRITY
+**   Open never deletes a file it cannot prove obsolete and never opens damage
+**   as an empty or smaller database: a missing or stale MANIFEST, a missing
+**   or emptied log segment, and a table that is not the one the manifest
+**   recorded (exchanged, truncated, from another database) are
+**   CAIRN_CORRUPTION naming the file. cairn_repair() rebuilds what it can.
+**   Each database has a random id that its manifest, tables and log
+**   segments carry (docs/format/sstable.md).
 */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -208,13 +226,27 @@ typedef struct cairn_db cairn_db;
 **     "max_open_tables":   integer 16..1000000, default 1000: the most
 **                          tables with open files (descriptors) at once;
 **                          the least recently read are closed beyond it.
+**     "paranoid_recovery": bool, default false. At open, a last log record
+**                          that fails its checksum (damage, or a write the
+**                          OS lost part of in a power loss) is cut off and
+**                          reported in cairn_stats()'s "recovery_notes";
+**                          with true it is CAIRN_CORRUPTION instead (as
+**                          RocksDB's kAbsoluteConsistency). A write cut
+**                          short by a crash is cut off either way.
 **   out_db        out: the new handle; set to NULL on failure.
 **   errmsg        out, optional: see CONVENTIONS.
 **
+** A database is created only in a new or empty directory: a directory that
+** holds other files but no MANIFEST is CAIRN_INVALID_ARGUMENT, and one that
+** holds tables or log segments but no MANIFEST is CAIRN_CORRUPTION; neither
+** is touched.
+**
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL path, bad options, path is
-** not a directory); CAIRN_NOT_FOUND; CAIRN_BUSY (another process has it
-** open); CAIRN_CORRUPTION (a file failed its checks; the message names it);
-** CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** not a directory, a non-empty directory without a database);
+** CAIRN_NOT_FOUND; CAIRN_BUSY (another process has it open);
+** CAIRN_CORRUPTION (a file failed its checks, or one the manifest needs is
+** missing; the message names it, and nothing was changed); CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE.
 */
 int cairn_open(const char *path, const char *options_json, size_t options_len,
                cairn_db **out_db, char **errmsg);
@@ -236,6 +268,39 @@ int cairn_open(const char *path, const char *options_json, size_t options_len,
 int cairn_close(cairn_db *db, char **errmsg);
 
 /*
+** Rebuilds the manifest of a damaged database from the tables and log
+** segments its directory still holds, as LevelDB's RepairDB does, then
+** compacts it. Use it when cairn_open() reports CAIRN_CORRUPTION and the
+** data matters more than an exact copy: it never runs by itself.
+**
+** Every table is read whole. One that fails to read, belongs to another
+** database, or that a readable manifest had dropped as obsolete is moved to
+** the subdirectory "lost" (never deleted). The log segments are replayed up
+** to any damage. What cannot come back: writes in a missing or damaged part
+** of the log, set-aside tables, and, when the manifest itself is lost, range
+** deletions (only the manifest holds them).
+**
+** Not a method of a handle: the database must not be open (CAIRN_BUSY).
+**
+** Parameters:
+**   path          in: NUL-terminated directory path. Must not be NULL.
+**   options_json  in: the options of cairn_open() (compression and so on),
+**                 or NULL with length 0 for the defaults.
+**   report        out, optional: a NUL-terminated JSON object freed with
+**                 cairn_free(): "tables", "entries", "log_segments",
+**                 "log_records", "set_aside" (a list of {"file", "reason"}),
+**                 "old_manifest" ("readable", "missing" or "unreadable:
+**                 ..."), "range_deletions_lost" (bool) and "notes".
+**   report_len    out, optional: the length of *report.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT; CAIRN_NOT_FOUND (no such
+** directory); CAIRN_BUSY; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+*/
+int cairn_repair(const char *path, const char *options_json, size_t options_len,
+                 char **report, size_t *report_len, char **errmsg);
+
+/*
 ** Returns statistics as a NUL-terminated JSON object in *json (length in
 ** *json_len, which may be NULL), freed with cairn_free(). The object holds
 ** counters ("puts", "gets", "writes", "bytes_written", "flushes",
@@ -245,8 +310,10 @@ int cairn_close(cairn_db *db, char **errmsg);
 ** ("write_p50_micros", "get_p99_micros", "flush_p90_micros",
 ** "compaction_p99_micros", ...) as numbers, and a few settings and states
 ** ("sync", "compression", "upper_level_compression", "stall_reason") as
-** strings, and the counts "transaction_commits", "transaction_rollbacks"
-** and "transaction_conflicts". "live_keys" counts key-value entries only
+** strings, the counts "transaction_commits", "transaction_rollbacks"
+** and "transaction_conflicts", and "recovery_notes": a list of what the
+** last open found and did (a file deleted as provably obsolete, a damaged
+** last log record cut off; "damaged_tails_recovered" counts the latter). "live_keys" counts key-value entries only
 ** (see cairn_collection_stats() for documents) by a scan, so it costs time
 ** in proportion to the keys. New fields may be added; existing ones keep
 ** their meaning.

@@ -46,6 +46,19 @@ public final class Database: @unchecked Sendable {
         try open(path: path, options: DatabaseOptions.parse(json: optionsJSON))
     }
 
+    /// Rebuilds the manifest of a damaged database from the tables and log
+    /// segments its directory still holds, then compacts; returns a JSON
+    /// report of what was recovered and what was set aside in `lost/`.
+    /// Never deletes a file. The database must not be open.
+    ///
+    /// - Throws: `CairnError` with BUSY when it is open, NOT_FOUND, IO_ERROR
+    ///   or NO_SPACE.
+    public static func repair(path: String, optionsJSON: UnsafeRawBufferPointer) throws -> String {
+        guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
+        let options = try DatabaseOptions.parse(json: optionsJSON)
+        return try StorageEngine.repair(directory: path, options: options.engineOptions)
+    }
+
     /// Stops background work, syncs the log and releases the directory.
     /// Idempotent; afterwards every call throws CLOSED.
     public func close() throws { try engine.close() }

@@ -27,6 +27,19 @@ public func cairn_open(_ path: UnsafePointer<CChar>!, _ optionsJSON: UnsafePoint
 }
 
 @c @implementation
+public func cairn_repair(_ path: UnsafePointer<CChar>!, _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                         _ report: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ reportLength: UnsafeMutablePointer<Int>!,
+                         _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    report?.pointee = nil
+    return reportingStatus(errmsg) {
+        guard let path else { throw CairnError(.invalidArgument, "the database path is NULL") }
+        let text = try Database.repair(path: String(cString: path), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        giveString(text, report, reportLength)
+        return .ok
+    }
+}
+
+@c @implementation
 public func cairn_close(_ db: OpaquePointer!, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
         if (try? HandleTable.shared.object(db, as: Transaction.self, "transaction")) != nil {

@@ -28,6 +28,14 @@ final class HandleTable: @unchecked Sendable {
     /// ones, so a stale handle can meet a new object only after every other
     /// slot has been used since.
     private var nextSlot: UInt = 1
+    /// In a child made by fork(): the slots that were live in the parent.
+    /// Their objects hold the parent's threads, locks and files, so every
+    /// call on them fails at once, and closing one only forgets it (the
+    /// object is kept, never torn down: its teardown would sync, flush or
+    /// delete files the parent owns, or wait on threads the child lacks).
+    /// SQLite documents the same rule: a connection does not cross fork().
+    private var inherited = Set<UInt>()
+    private var forgotten: [AnyObject] = []
 
     private init() {
         var reserved: (UInt, Int)?
@@ -44,6 +52,22 @@ final class HandleTable: @unchecked Sendable {
         base = address
         slotCount = UInt(size / 8)
         pthread_mutex_init(&mutex, nil)
+        // The table's mutex must be free in the child even when another
+        // thread held it at the moment of fork(): take it around the fork.
+        pthread_atfork({ HandleTable.shared.prepareForFork() },
+                       { HandleTable.shared.resumeInParent() },
+                       { HandleTable.shared.resumeInChild() })
+    }
+
+    private func prepareForFork() { pthread_mutex_lock(&mutex) }
+    private func resumeInParent() { pthread_mutex_unlock(&mutex) }
+    private func resumeInChild() {
+        pthread_mutex_init(&mutex, nil)
+        inherited.formUnion(objects.liveKeys)
+    }
+
+    private static func inheritedError(_ what: String) -> CairnError {
+        CairnError(.invalidArgument, "the \(what) handle was opened by the parent process and used after fork(); open the database again in the child")
     }
 
     private func withLock<T>(_ body: () throws -> T) rethrows -> T {
@@ -76,18 +100,27 @@ final class HandleTable: @unchecked Sendable {
     /// existed, INVALID_ARGUMENT when NULL or of another handle type.
     func object<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws -> T {
         guard let handle else { throw CairnError(.invalidArgument, "the \(what) handle is NULL") }
-        let found: AnyObject? = withLock { slot(of: handle).flatMap { objects.get($0) } }
+        let (found, fromParent): (AnyObject?, Bool) = withLock {
+            guard let slot = slot(of: handle) else { return (nil, false) }
+            return (objects.get(slot), !inherited.isEmpty && inherited.contains(slot))
+        }
         guard let found else { throw CairnError(.closed, "the \(what) handle is closed") }
+        guard !fromParent else { throw HandleTable.inheritedError(what) }
         guard let typed = found as? T else { throw CairnError(.invalidArgument, "the handle is not a \(what) handle") }
         return typed
     }
 
-    /// Removes `handle` and returns its object, or nil when already removed.
+    /// Removes `handle` and returns its object, or nil when already removed
+    /// (or inherited through fork(): then it is only forgotten).
     func remove<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type) -> T? {
         guard let handle else { return nil }
         return withLock {
             guard let slot = slot(of: handle), let typed = objects.get(slot) as? T else { return nil }
             objects.remove(slot)
+            if !inherited.isEmpty, inherited.remove(slot) != nil {
+                forgotten.append(typed)
+                return nil
+            }
             return typed
         }
     }
@@ -128,6 +161,9 @@ struct SlotMap {
         keys[index] = key
         values[index] = value
     }
+
+    /// Every live key.
+    var liveKeys: [UInt] { keys.filter { $0 != 0 && $0 != UInt.max } }
 
     mutating func remove(_ key: UInt) {
         let mask = keys.count - 1

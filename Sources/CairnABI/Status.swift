@@ -38,10 +38,17 @@ func bytes(_ pointer: UnsafePointer<CChar>?, _ count: Int, _ what: String) throw
     try bytes(pointer.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }, count, what)
 }
 
-/// UTF-8 text from C (a collection, index or field name): INVALID_ARGUMENT
-/// when it is not valid UTF-8.
+/// The longest name (collection, index, field) the ABI takes.
+let maxNameBytes = 1 << 16
+
+/// A name from C (a collection, index or field name): INVALID_ARGUMENT
+/// naming the argument when it is not valid UTF-8, holds a NUL byte (which
+/// would cut it short in every C caller's hands) or is over 64 KiB. The core
+/// adds each kind's own rules (a collection name's 255 bytes, for one).
 func text(_ pointer: UnsafePointer<CChar>?, _ length: Int, _ what: String) throws -> String {
     let view = try bytes(pointer, length, what)
+    guard view.count <= maxNameBytes else { throw CairnError(.invalidArgument, "\(what) is \(view.count) bytes; the limit is \(maxNameBytes)") }
+    guard !view.contains(0) else { throw CairnError(.invalidArgument, "\(what) contains a NUL byte") }
     guard let value = String(validating: view, as: UTF8.self) else { throw CairnError(.invalidArgument, "\(what) is not valid UTF-8") }
     return value
 }
@@ -51,10 +58,20 @@ public typealias TextOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
 public typealias LengthOut = UnsafeMutablePointer<Int>
 
 /// Hands `text` to the caller as a malloc()ed, NUL-terminated string, with
-/// its length when the caller asked for it.
+/// its length when the caller asked for it. Every byte of the text is
+/// copied (strdup would stop at an embedded NUL and leave the length
+/// pointing past what it copied), so the buffer holds exactly `length`
+/// initialised bytes and the terminator.
 func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?) {
-    out?.pointee = strdup(text)
-    length?.pointee = text.utf8.count
+    var text = text
+    let copy: UnsafeMutablePointer<CChar>? = text.withUTF8 { utf8 in
+        guard let memory = malloc(utf8.count + 1) else { return nil }
+        if utf8.count > 0 { memory.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count) }
+        memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
+        return memory.assumingMemoryBound(to: CChar.self)
+    }
+    out?.pointee = copy
+    length?.pointee = copy == nil ? 0 : text.utf8.count
 }
 
 /// Hands `source` to the caller as a malloc()ed buffer (NULL when empty).

@@ -221,4 +221,45 @@ final class IntegrityTests: XCTestCase {
         defer { try? again.close() }
         XCTAssertEqual(try again.get([UInt8]("a")), [UInt8]("1"))
     }
+
+    func testRepairRebuildsALostManifestAndKeepsDeletions() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        try write(dir, 0..<30_000, flush: true)
+        let db = try Database.open(path: dir.path, options: options())
+        for i in stride(from: 0, to: 30_000, by: 10) { try db.delete(key(i)) }
+        try db.flush()
+        for i in 30_000..<31_000 { try db.put(key(i), value(i)) }  // in the log only
+        try db.close()
+        try FileManager.default.removeItem(atPath: dir.path + "/MANIFEST")
+        XCTAssertEqual(status { _ = try Database.open(path: dir.path, options: self.options()) }, .corruption)
+        let report = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) }
+        let parsed = try JSONValue.parse(report)
+        guard case .object(let members) = parsed else { return XCTFail(report) }
+        XCTAssertEqual(members.first { $0.key == "old_manifest" }?.value, .string("missing"), report)
+        XCTAssertEqual(members.first { $0.key == "range_deletions_lost" }?.value, .bool(true), report)
+        let repaired = try Database.open(path: dir.path, options: options())
+        defer { try? repaired.close() }
+        for i in stride(from: 0, to: 31_000, by: 7) {
+            XCTAssertEqual(try repaired.get(key(i)), i % 10 == 0 && i < 30_000 ? nil : value(i), "key \(i)")
+        }
+    }
+
+    func testRepairSetsAsideWhatItCannotReadAndDeletesNothing() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let other = TemporaryDirectory(); defer { other.remove() }
+        try write(dir, 0..<10_000, flush: true)
+        try write(other, 0..<100, flush: true)
+        let theirs = try XCTUnwrap(names(other).first { $0.hasSuffix(".sst") })
+        try read(other.path + "/" + theirs).write(to: URL(fileURLWithPath: dir.path + "/888888888888.sst"))
+        try Data(repeating: 1, count: 300).write(to: URL(fileURLWithPath: dir.path + "/777777777777.sst"))
+        XCTAssertEqual(status { _ = try Database.open(path: dir.path, options: self.options()) }, .corruption)
+        let report = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) }
+        XCTAssertTrue(report.contains("another database"), report)
+        let lost = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path + "/lost")) ?? []).sorted()
+        XCTAssertEqual(lost, ["777777777777.sst", "888888888888.sst"])
+        let repaired = try Database.open(path: dir.path, options: options())
+        defer { try? repaired.close() }
+        for i in stride(from: 0, to: 10_000, by: 11) { XCTAssertEqual(try repaired.get(key(i)), value(i)) }
+        XCTAssertEqual(status { _ = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) } }, .busy)
+    }
 }

@@ -25,6 +25,27 @@ final class JSONTests: XCTestCase {
         }
     }
 
+    func testRejectsDuplicateKeysWithTheKeyAndOffset() throws {
+        let bad: [(String, String)] = [
+            (#"{"g": 1, "g": 2}"#, "byte 9"), (#"{"a": {"x": 1, "\u0078": 2}}"#, "\"x\""),
+            (#"[{"a": 1}, {"b": 1, "b": 1}]"#, "\"b\""),
+        ]
+        for (text, fragment) in bad {
+            XCTAssertThrowsError(try JSONValue.parse(text), text) { error in
+                let cairn = error as? CairnError
+                XCTAssertEqual(cairn?.code, .invalidArgument)
+                XCTAssertTrue(cairn?.message.contains("duplicate key") ?? false, "\(text): \(String(describing: cairn?.message))")
+                XCTAssertTrue(cairn?.message.contains(fragment) ?? false, "\(text): \(String(describing: cairn?.message))")
+            }
+        }
+        // The same key in sibling or nested objects is no duplicate, and a
+        // large object is checked through its set of hashes.
+        XCTAssertNoThrow(try JSONValue.parse(#"{"a": {"a": {"a": 1}}, "b": [{"a": 1}, {"a": 2}]}"#))
+        let many = (0..<100).map { "\"k\($0)\": \($0)" }
+        XCTAssertNoThrow(try JSONValue.parse("{" + many.joined(separator: ",") + "}"))
+        XCTAssertThrowsError(try JSONValue.parse("{" + (many + ["\"k57\": 0"]).joined(separator: ",") + "}"))
+    }
+
     func testRejectsInvalidUTF8AndDeepNesting() {
         let invalid: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
         XCTAssertThrowsError(try invalid.withUnsafeBytes { try JSONValue.parse($0) })

@@ -71,6 +71,8 @@ struct IndexDefinition {
                 guard case .string(let utf8) = try value.kind(), utf8.count > 0, utf8.count <= 255 else {
                     throw CairnError.invalidArgument("index spec.name must be a string of 1 to 255 bytes")
                 }
+                // A NUL would cut the name short in every C caller's hands.
+                guard !utf8.contains(0) else { throw CairnError.invalidArgument("index spec.name contains a NUL byte") }
                 name = String(decoding: utf8, as: UTF8.self)
             case "unique", "sparse":
                 guard case .bool(let flag) = try value.kind() else { throw CairnError.invalidArgument("index spec.\(key) must be true or false") }

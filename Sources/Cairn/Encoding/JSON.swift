@@ -140,6 +140,11 @@ struct JSONParser<Sink: JSONSink> {
     var offset = 0
     /// Decoded string bytes, reused for every string and key.
     private var scratch: [UInt8] = []
+    /// The keys of the objects being parsed (innermost last), to refuse a
+    /// duplicate: `keyBytes` holds them back to back, `keys` their ends and
+    /// hashes. An object's keys start at the `keys` count it saw on entry.
+    private var keyBytes: [UInt8] = []
+    private var keys: [(end: Int, hash: UInt64)] = []
 
     init(bytes: UnsafeRawBufferPointer, what: String) {
         self.bytes = bytes
@@ -206,10 +211,18 @@ struct JSONParser<Sink: JSONSink> {
             try sink.endObject(count: 0)
             return
         }
+        let firstKey = keys.count
+        defer {
+            keyBytes.removeSubrange((firstKey == 0 ? 0 : keys[firstKey - 1].end)...)
+            keys.removeSubrange(firstKey...)
+        }
+        var seen: Set<UInt64>?
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyOffset = offset
             try parseString()
+            try checkDuplicate(firstKey: firstKey, seen: &seen, at: keyOffset)
             try scratch.withUnsafeBytes { try sink.key($0) }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
@@ -228,6 +241,34 @@ struct JSONParser<Sink: JSONSink> {
             default: throw error("expected ',' or '}'")
             }
         }
+    }
+
+    /// Refuses the key in `scratch` when the object (whose keys start at
+    /// `firstKey`) already has it: one JSON text has one meaning, so the
+    /// stored document, its index entries and every filter agree. Objects
+    /// of up to 16 keys compare hashes in a scan; larger ones keep a set.
+    private mutating func checkDuplicate(firstKey: Int, seen: inout Set<UInt64>?, at keyOffset: Int) throws {
+        let hash = scratch.withUnsafeBytes { Hash64.hash($0) }
+        let count = keys.count - firstKey
+        var candidate = false
+        if let set = seen {
+            candidate = set.contains(hash)
+        } else {
+            for i in firstKey..<keys.count where keys[i].hash == hash { candidate = true }
+            if count >= 16 { seen = Set(keys[firstKey...].map(\.hash)) }
+        }
+        if candidate {
+            for i in firstKey..<keys.count where keys[i].hash == hash {
+                let start = i == 0 ? 0 : keys[i - 1].end
+                if keyBytes[start..<keys[i].end].elementsEqual(scratch) {
+                    offset = keyOffset
+                    throw error("duplicate key \"\(String(decoding: scratch, as: UTF8.self))\" in an object")
+                }
+            }
+        }
+        keyBytes.append(contentsOf: scratch)
+        keys.append((keyBytes.count, hash))
+        seen?.insert(hash)
     }
 
     mutating func parseArray(depth: Int, into sink: inout Sink) throws {

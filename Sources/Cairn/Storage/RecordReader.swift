@@ -12,9 +12,16 @@ struct RecordReader {
         /// True when that tail was a whole record whose checksum failed
         /// (damage, or a write the OS lost part of), not a write cut short.
         var tailFailedChecksum = false
+        /// Set only with `salvage`: the damage had intact records after it,
+        /// which were not read.
+        var damagedInTheMiddle = false
     }
 
-    func forEachRecord(in file: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Outcome {
+    /// Calls `body` with each record's payload, in order. With `salvage`
+    /// (repair), damage followed by intact records ends the reading there
+    /// instead of throwing.
+    func forEachRecord(in file: UnsafeRawBufferPointer, salvage: Bool = false,
+                       _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Outcome {
         var offset = 0
         while offset < file.count {
             if let payload = record(at: offset, in: file) {
@@ -25,6 +32,7 @@ struct RecordReader {
             // A bad record. If any intact record follows it, the damage is in
             // the middle of the file: corruption. Otherwise a torn tail.
             if intactRecordExists(after: offset, in: file) {
+                if salvage { return Outcome(validLength: offset, hadTornTail: true, damagedInTheMiddle: true) }
                 throw CairnError.corruption("\(path): damaged record at byte \(offset)")
             }
             return Outcome(validLength: offset, hadTornTail: true, tailFailedChecksum: isWholeRecord(at: offset, in: file))

@@ -73,7 +73,9 @@ extension StorageEngine {
                 live.insert(table.number)
             }
         }
-        try removeUnlistedTables(names: names, live: live, manifest: manifest)
+        // Deleted only once every check has passed: a later check may show
+        // the manifest is stale, and then nothing may have been touched.
+        let obsolete = try obsoleteTables(names: names, live: live, manifest: manifest)
         version = Version(levels: levels, rangeTombstones: manifest.rangeTombstones)
 
         let segments = names.compactMap { StorageEngine.walNumber(fromFileName: $0) }.sorted()
@@ -96,6 +98,10 @@ extension StorageEngine {
         try writeManifest(manifestFor(version))
         for number in segments {
             try fileSystem.remove(path(StorageEngine.walName(number)))
+        }
+        for (name, why) in obsolete {
+            try fileSystem.remove(path(name))
+            recoveryNotes.append("deleted \(name), \(why)")
         }
     }
 
@@ -125,30 +131,28 @@ extension StorageEngine {
         return manifest
     }
 
-    /// Deletes the tables the manifest proves obsolete (rule 3 above) and
-    /// refuses to open beside a table that shows the manifest is stale.
-    private func removeUnlistedTables(names: [String], live: Set<UInt64>, manifest: Manifest) throws {
+    /// The tables the manifest proves obsolete (rule 3 above), with why;
+    /// CORRUPTION for a table that shows the manifest is stale or foreign.
+    private func obsoleteTables(names: [String], live: Set<UInt64>, manifest: Manifest) throws -> [(String, String)] {
+        var obsolete: [(String, String)] = []
         for name in names {
             guard let number = TableFormat.number(fromFileName: name), !live.contains(number) else { continue }
             let file = path(name)
             if number < manifest.nextFileNumber {
-                try fileSystem.remove(file)
-                recoveryNotes.append("deleted \(name), a table the manifest no longer lists")
+                obsolete.append((name, "a table the manifest no longer lists"))
                 continue
             }
             guard let footer = try TableReader.footer(at: file, fileSystem: fileSystem) else {
                 // Never finished, so never installed: a flush or compaction
                 // the crash cut short. Its data is still in logs or tables.
-                try fileSystem.remove(file)
-                recoveryNotes.append("deleted \(name), an unfinished table")
+                obsolete.append((name, "an unfinished table"))
                 continue
             }
             guard let identity = footer.identity else {
                 if manifest.databaseID == nil {
                     // Version 1 kept no generations; its recovery deleted
                     // every unlisted table, and so does this one.
-                    try fileSystem.remove(file)
-                    recoveryNotes.append("deleted \(name), a table the manifest does not list")
+                    obsolete.append((name, "a table the manifest does not list"))
                     continue
                 }
                 throw CairnError.corruption("\(file): a table without an identity footer, newer than the manifest; nothing was changed")
@@ -159,9 +163,9 @@ extension StorageEngine {
             guard identity.generation <= manifest.generation else {
                 throw CairnError.corruption("\(path(Manifest.fileName)): the manifest is stale: \(name) was written after it (generation \(identity.generation) > \(manifest.generation)); nothing was changed")
             }
-            try fileSystem.remove(file)
-            recoveryNotes.append("deleted \(name), a table finished but never installed (a flush or compaction cut short)")
+            obsolete.append((name, "a table finished but never installed (a flush or compaction cut short)"))
         }
+        return obsolete
     }
 
     /// Replays every segment from the manifest's log number into `table`
@@ -169,7 +173,8 @@ extension StorageEngine {
     private func replayLog(segments: [UInt64], manifest: Manifest, into table: MemTable,
                            sequence: inout UInt64) throws -> Bool {
         let needed = segments.filter { $0 >= manifest.logNumber }
-        if manifest.logNumber != 0 && needed.first != manifest.logNumber {
+        let salvage = options.salvageLog
+        if !salvage && manifest.logNumber != 0 && needed.first != manifest.logNumber {
             throw CairnError.corruption("\(path(StorageEngine.walName(manifest.logNumber))): the log segment the manifest needs is missing; nothing was changed")
         }
         // The next sequence the log must hold, when the manifest says.
@@ -178,25 +183,25 @@ extension StorageEngine {
         var namedNext: (by: UInt64, number: UInt64)?
         for number in needed {
             let name = path(StorageEngine.walName(number))
-            if let named = namedNext, named.number != number {
+            if !salvage, let named = namedNext, named.number != number {
                 throw CairnError.corruption("\(path(StorageEngine.walName(named.number))): the log segment that \(StorageEngine.walName(named.by)) continues in is missing; nothing was changed")
             }
             namedNext = nil
             let bytes = try fileSystem.openForReading(name).readAll()
             var first = true
             let outcome = try bytes.withUnsafeBytes { raw in
-                try RecordReader(path: name).forEachRecord(in: raw) { payload in
+                try RecordReader(path: name).forEachRecord(in: raw, salvage: salvage) { payload in
                     defer { first = false }
                     switch try WALFormat.classify(payload, what: name) {
                     case .header(let header):
                         guard first else { throw CairnError.corruption("\(name): a segment header in the middle of the segment") }
-                        try check(header, of: number, in: name, manifest: manifest)
+                        if !salvage { try check(header, of: number, in: name, manifest: manifest) }
                     case .nextSegment(let next):
                         namedNext = (number, next)
                     case .batch:
                         guard namedNext == nil else { throw CairnError.corruption("\(name): records after the segment's closing record") }
                         let (firstSequence, last) = try apply(payload: payload, to: table, what: name)
-                        if let wanted = expected, firstSequence > wanted {
+                        if !salvage, let wanted = expected, firstSequence > wanted {
                             throw CairnError.corruption("\(name): the log has no records for sequences \(wanted) to \(firstSequence - 1) (a log segment was deleted or emptied); nothing was changed")
                         }
                         expected = last &+ 1
@@ -206,10 +211,12 @@ extension StorageEngine {
                     }
                 }
             }
-            if outcome.hadTornTail {
+            if outcome.damagedInTheMiddle {
+                recoveryNotes.append("salvaged \(StorageEngine.walName(number)) up to damage at byte \(outcome.validLength); the records after it were not replayed")
+            } else if outcome.hadTornTail {
                 EngineStats.bump(stats.tornTails)
                 if outcome.tailFailedChecksum {
-                    if options.paranoidRecovery {
+                    if options.paranoidRecovery && !salvage {
                         throw CairnError.corruption("\(name): the last record at byte \(outcome.validLength) fails its checksum (paranoid_recovery refuses to cut it off)")
                     }
                     EngineStats.bump(stats.damagedTails)
@@ -220,12 +227,12 @@ extension StorageEngine {
             }
             nextFileNumber = max(nextFileNumber, number + 1)
         }
-        if let named = namedNext {
+        if !salvage, let named = namedNext {
             throw CairnError.corruption("\(path(StorageEngine.walName(named.number))): the log segment that \(StorageEngine.walName(named.by)) continues in is missing; nothing was changed")
         }
         let durable = max(manifest.durableSequence ?? 0, manifest.flushedSequence ?? 0)
         let reached = (expected ?? 1) - 1
-        if manifest.durableSequence != nil && reached < durable {
+        if !salvage && manifest.durableSequence != nil && reached < durable {
             throw CairnError.corruption("\(path(StorageEngine.walName(needed.last ?? manifest.logNumber))): the log ends at sequence \(reached), but the manifest recorded sequence \(durable) as durable (a log segment was deleted or truncated); nothing was changed")
         }
         return replayed

@@ -58,6 +58,9 @@ final class StorageEngine: @unchecked Sendable {
         /// Refuse to open (CORRUPTION) when the last log record fails its
         /// checksum, instead of cutting it off (RocksDB's kAbsoluteConsistency).
         var paranoidRecovery = false
+        /// Repair's open: replay whatever log records survive, reading past
+        /// missing segments and stopping at damage, instead of refusing.
+        var salvageLog = false
     }
 
     let directory: String
@@ -131,6 +134,10 @@ final class StorageEngine: @unchecked Sendable {
 
     private let closed = Atomic<Bool>(false)
     var isClosed: Bool { closed.load(ordering: .acquiring) }
+    /// The process that opened the database. After fork() the child has
+    /// none of its threads and shares its files, so close there only
+    /// forgets the handle (see close()).
+    let ownerProcess = getpid()
 
     // MARK: Opening
 
@@ -273,6 +280,10 @@ final class StorageEngine: @unchecked Sendable {
     /// Idempotent. Unflushed memtables need no flush: the log holds them.
     func close() throws {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // In a child of fork(): the worker thread does not exist there (so
+        // waiting for it would hang), and the log, manifest and lock belong
+        // to the parent, which goes on using them. Touch nothing.
+        guard getpid() == ownerProcess else { return }
         var failure: Error?
         do {
             try writeQueue.exclusive { [self] in
