@@ -1717,6 +1717,148 @@ static void test_threads(void)
 
 /* ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------ */
+/* One meaning for every JSON text; names without NUL bytes; fork()          */
+/* ------------------------------------------------------------------------ */
+
+/* Checks that `call` (passing &err) is INVALID_ARGUMENT naming a duplicate key. */
+#define DUPLICATE(call)                                                          \
+    do {                                                                         \
+        char *err = ERR_UNSET;                                                   \
+        int rc_ = (call);                                                        \
+        check_at(rc_ == CAIRN_INVALID_ARGUMENT && err != ERR_UNSET && err != NULL \
+                     && strstr(err, "duplicate key") != NULL,                    \
+                 __LINE__, "%s: got %s (%s), want CAIRN_INVALID_ARGUMENT naming a duplicate key", \
+                 #call, cairn_status_name(rc_), err != ERR_UNSET && err ? err : "no errmsg"); \
+        if (err != ERR_UNSET) cairn_free(err);                                   \
+    } while (0)
+
+static void test_duplicate_keys(void)
+{
+    char path[PATH_MAX];
+    cairn_db *db = open_fresh("duplicates", NULL), *other = NULL, *txn = NULL;
+    cairn_cursor *cursor = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    uint64_t n = 0;
+    const char *dup = "{\"g\": 1, \"g\": 2}";
+    const char *nested = "{\"a\": {\"g\": 1, \"g\": 2}}";
+    size_t dl = strlen(dup), nl = strlen(nested);
+    test_name = "duplicate_keys";
+
+    /* The case: a unique index would see one value, the document another. */
+    STATUS(CAIRN_OK, cairn_index_create(db, T("c"), T("{\"keys\": {\"g\": 1}, \"unique\": true}"), &out, &out_len, &err));
+    cairn_free(out);
+    DUPLICATE(cairn_insert_one(db, T("c"), dup, dl, &out, &out_len, &err));
+    DUPLICATE(cairn_insert_one(db, T("c"), nested, nl, &out, &out_len, &err));
+    DUPLICATE(cairn_insert_many(db, T("c"), T("[{\"x\": 1}, {\"g\": 1, \"g\": 2}]"), &out, &out_len, &err));
+    DUPLICATE(cairn_insert_many_with_options(db, T("c"), T("[{\"g\": 1, \"g\": 2}]"), T("{\"ordered\": false}"), &out, &out_len, &err));
+    DUPLICATE(cairn_insert_many_with_options(db, T("c"), T("[{}]"), T("{\"ordered\": false, \"ordered\": true}"), &out, &out_len, &err));
+    DUPLICATE(cairn_find(db, T("c"), dup, dl, NULL, 0, &cursor, &err));
+    DUPLICATE(cairn_find(db, T("c"), NULL, 0, T("{\"limit\": 1, \"limit\": 2}"), &cursor, &err));
+    DUPLICATE(cairn_count(db, T("c"), dup, dl, &n, &err));
+    DUPLICATE(cairn_update_one(db, T("c"), dup, dl, T("{\"$set\": {\"a\": 1}}"), NULL, 0, &out, &out_len, &err));
+    DUPLICATE(cairn_update_one(db, T("c"), NULL, 0, T("{\"$set\": {\"g\": 1, \"g\": 2}}"), NULL, 0, &out, &out_len, &err));
+    DUPLICATE(cairn_update_many(db, T("c"), NULL, 0, T("{\"$set\": {\"a\": 1}, \"$set\": {\"b\": 1}}"), NULL, 0, &out, &out_len, &err));
+    DUPLICATE(cairn_replace_one(db, T("c"), NULL, 0, dup, dl, NULL, 0, &out, &out_len, &err));
+    DUPLICATE(cairn_replace_one(db, T("c"), NULL, 0, T("{}"), T("{\"upsert\": true, \"upsert\": false}"), &out, &out_len, &err));
+    DUPLICATE(cairn_delete_one(db, T("c"), dup, dl, &n, &err));
+    DUPLICATE(cairn_delete_many(db, T("c"), nested, nl, &n, &err));
+    DUPLICATE(cairn_find_one(db, T("c"), dup, dl, NULL, 0, &out, &out_len, &err));
+    DUPLICATE(cairn_find_by_id(db, T("c"), dup, dl, &out, &out_len, &err));
+    DUPLICATE(cairn_distinct(db, T("c"), T("g"), dup, dl, &out, &out_len, &err));
+    DUPLICATE(cairn_find_one_and_update(db, T("c"), dup, dl, T("{\"$set\": {\"a\": 1}}"), NULL, 0, &out, &out_len, &err));
+    DUPLICATE(cairn_aggregate(db, T("c"), T("[{\"$match\": {\"g\": 1, \"g\": 2}}]"), &cursor, &err));
+    DUPLICATE(cairn_explain(db, T("c"), dup, dl, NULL, 0, &out, &out_len, &err));
+    DUPLICATE(cairn_index_create(db, T("c"), T("{\"keys\": {\"a\": 1, \"a\": -1}}"), &out, &out_len, &err));
+    DUPLICATE(cairn_collection_create(db, T("d"), T("{\"schema\": {\"type\": \"object\", \"type\": \"array\"}}"), &err));
+    DUPLICATE(cairn_keys(db, T("{\"limit\": 1, \"limit\": 2}"), (uint8_t **)&out, &out_len, &out_len, &err));
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    DUPLICATE(cairn_insert_one(txn, T("c"), dup, dl, &out, &out_len, &err));
+    RC(CAIRN_OK, cairn_txn_rollback(txn));
+    db_dir(path, sizeof path, "duplicates-open");
+    DUPLICATE(cairn_open(path, T("{\"sync\": \"never\", \"sync\": \"always\"}"), &other, &err));
+    CHECK(other == NULL);
+    STATUS(CAIRN_OK, cairn_count(db, T("c"), NULL, 0, &n, &err));
+    CHECK_MSG(n == 0, "nothing was written, found %llu documents", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+static void test_names(void)
+{
+    cairn_db *db = open_fresh("names", NULL);
+    char *out = ERR_UNSET;
+    size_t out_len = 12345;
+    test_name = "names";
+    /* A NUL inside a name would cut it short in every C caller's hands. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_create(db, "a\0b", 3, NULL, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one(db, "a\0b", 3, T("{}"), &out, &out_len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_index_drop(db, T("c"), "i\0x", 3, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_index_create(db, T("c"), T("{\"keys\": {\"a\": 1}, \"name\": \"i\\u0000x\"}"), &out, &out_len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_distinct(db, T("c"), "a\0b", 3, NULL, 0, &out, &out_len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_rename(db, T("c"), "d\0", 2, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_collection_create(db, "\xff", 1, NULL, 0, &err));
+    /* What comes back has exactly the bytes it says it has. */
+    out = NULL;
+    STATUS(CAIRN_OK, cairn_index_create(db, T("c"), T("{\"keys\": {\"a\": 1}, \"name\": \"by_a\"}"), &out, &out_len, &err));
+    CHECK(out != NULL && out_len == 4 && strlen(out) == 4 && memcmp(out, "by_a", 4) == 0);
+    cairn_free(out);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* A handle inherited through fork() fails at once in the child, touches
+   nothing there (close included), and the parent loses nothing. */
+static void test_fork(void)
+{
+    char path[PATH_MAX];
+    cairn_db *db = open_fresh("fork", "{\"sync\": \"always\"}");
+    int status = 0, i;
+    pid_t pid;
+    test_name = "fork";
+    db_dir(path, sizeof path, "fork");
+    STATUS(CAIRN_OK, cairn_put(db, K("before"), K("fork"), 0, &err));
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        char *e = NULL;
+        int bad = 0;
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        if (cairn_put(db, K("child"), K("x"), 0, &e) != CAIRN_INVALID_ARGUMENT || e == NULL || strstr(e, "fork") == NULL)
+            bad |= 1;
+        cairn_free(e);
+        if (cairn_flush(db, NULL) != CAIRN_INVALID_ARGUMENT) bad |= 2;
+        if (cairn_get(db, K("before"), &v, &vl, NULL) != CAIRN_INVALID_ARGUMENT) bad |= 4;
+        if (cairn_close(db, NULL) != CAIRN_OK) bad |= 8;
+        if (cairn_put(db, K("child"), K("x"), 0, NULL) != CAIRN_CLOSED) bad |= 16;
+        _exit(bad);
+    }
+    CHECK(pid > 0);
+    if (pid > 0) {
+        alarm(30); /* the child must not hang */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        alarm(0);
+        CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    }
+    for (i = 0; i < 1000; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "parent-%04d", i);
+        RC(CAIRN_OK, cairn_put(db, (const uint8_t *)key, strlen(key), K("v"), 0, NULL));
+    }
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    RC(CAIRN_OK, cairn_open(path, NULL, 0, &db, NULL));
+    for (i = 0; i < 1000; i++) {
+        char key[32];
+        uint8_t *v = NULL;
+        size_t vl = 0;
+        snprintf(key, sizeof key, "parent-%04d", i);
+        check_at(cairn_get(db, (const uint8_t *)key, strlen(key), &v, &vl, NULL) == CAIRN_OK, __LINE__,
+                 "%s acknowledged in the parent after the fork is missing", key);
+        cairn_free(v);
+    }
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     (void)st;
@@ -1758,6 +1900,9 @@ int main(int argc, char **argv)
     test_query_arguments();
     test_transactions();
     test_threads();
+    test_duplicate_keys();
+    test_names();
+    test_fork();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("abi: %d passed, %d failed\n", n_passed, n_failed);

@@ -34,6 +34,20 @@
 // *Collections of a Tx) is used by one goroutine at a time (it may move between goroutines, and the goroutine may move between
 // OS threads).
 //
+// # Processes
+//
+// A Go program cannot fork() and keep running Go code in the child, so a
+// *DB never crosses into another process. (Through the C interface, a handle
+// used after fork() fails in the child with an error matching
+// ErrInvalidArgument and touches nothing; see include/cairn.h, FORK.)
+//
+// # Damage
+//
+// Open never opens a damaged database as an empty or smaller one: a missing
+// or stale manifest, a missing log segment or a replaced table fails with an
+// error matching ErrCorruption that names the file. Repair rebuilds what
+// survives.
+//
 // # Building
 //
 // The package needs libcairn.so at link time and at run time. Inside the

@@ -109,6 +109,12 @@ struct Manifest {
             manifest.durableSequence = try reader.readVarint()
             manifest.identityFromFile = try reader.readVarint()
         }
+        // Numbers that never occur (file names have at most 16 digits, and
+        // sequences 56 bits), refused so no arithmetic on them can overflow.
+        guard manifest.nextFileNumber < 10_000_000_000_000_000, manifest.lastSequence < 1 << 56,
+              (manifest.flushedSequence ?? 0) < 1 << 56, (manifest.durableSequence ?? 0) < 1 << 56 else {
+            throw CairnError.corruption("\(path): impossible file number or sequence")
+        }
         let levelCount = try reader.readVarint()
         guard levelCount == UInt64(Version.levelCount) else { throw CairnError.corruption("\(path): \(levelCount) levels") }
         for level in 0..<Version.levelCount {
@@ -121,6 +127,9 @@ struct Manifest {
                     smallestSequence: try reader.readVarint(), largestSequence: try reader.readVarint(),
                     entryCount: try reader.readVarint()))
             }
+        }
+        for table in manifest.levels.joined() where table.largestSequence >= 1 << 56 || table.number >= manifest.nextFileNumber {
+            throw CairnError.corruption("\(path): table \(table.number) has an impossible number or sequence")
         }
         let tombstones = try reader.readVarint()
         guard tombstones <= UInt64(payload.count) else { throw CairnError.corruption("\(path): impossible tombstone count") }

@@ -49,7 +49,12 @@ extension StorageEngine {
             recoveryNotes.append("upgraded the manifest to version 2 (database id \(databaseID))")
         }
         manifestGeneration = manifest.generation
-        nextFileNumber = manifest.nextFileNumber
+        // New files are numbered above every file present, so none of them
+        // can take the name of a leftover this open deletes at its end.
+        nextFileNumber = names.reduce(manifest.nextFileNumber) { next, name in
+            let number = TableFormat.number(fromFileName: name) ?? StorageEngine.walNumber(fromFileName: name) ?? 0
+            return max(next, number + 1)  // Safe: names have at most 16 digits
+        }
 
         var levels: [[TableFile]] = Array(repeating: [], count: Version.levelCount)
         var sequence = manifest.lastSequence
@@ -225,7 +230,6 @@ extension StorageEngine {
                     recoveryNotes.append("cut off a write cut short at byte \(outcome.validLength) of \(StorageEngine.walName(number))")
                 }
             }
-            nextFileNumber = max(nextFileNumber, number + 1)
         }
         if !salvage, let named = namedNext {
             throw CairnError.corruption("\(path(StorageEngine.walName(named.number))): the log segment that \(StorageEngine.walName(named.by)) continues in is missing; nothing was changed")

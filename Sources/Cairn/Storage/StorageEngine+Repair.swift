@@ -93,7 +93,7 @@ extension StorageEngine {
         let oldLive = Set(old?.levels.joined().map(\.number) ?? [])
         var databaseID = old?.databaseID
         var generation = old?.generation ?? 0
-        var largestNumber = (old?.nextFileNumber ?? 1) - 1
+        var largestNumber = max(old?.nextFileNumber ?? 1, 1) - 1  // Safe: at least 1
         var lastSequence = old?.lastSequence ?? 0
         var firstIdentified: UInt64 = 1
         var tables: [Manifest.Table] = []
@@ -120,7 +120,7 @@ extension StorageEngine {
                     }
                     generation = max(generation, identity.generation)
                 } else {
-                    firstIdentified = max(firstIdentified, number + 1)
+                    firstIdentified = max(firstIdentified, number + 1)  // Safe: a 12-digit number
                 }
                 let table = try describe(reader, number: number)
                 tables.append(table)
@@ -154,7 +154,7 @@ extension StorageEngine {
         var manifest = Manifest()
         manifest.databaseID = databaseID ?? DatabaseID.random()
         manifest.generation = generation + 1
-        manifest.nextFileNumber = largestNumber + 1
+        manifest.nextFileNumber = largestNumber + 1  // Safe: file names and manifests hold numbers below 10^16
         manifest.lastSequence = lastSequence
         manifest.logNumber = 0
         manifest.identityFromFile = firstIdentified

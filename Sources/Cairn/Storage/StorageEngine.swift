@@ -177,8 +177,11 @@ final class StorageEngine: @unchecked Sendable {
         return "wal-" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits + ".log"
     }
 
+    /// The number of a log segment name: exactly the 16 digits `walName`
+    /// writes.
     static func walNumber(fromFileName name: String) -> UInt64? {
-        guard name.hasPrefix("wal-"), name.hasSuffix(".log") else { return nil }
+        guard name.utf8.count == 24, name.hasPrefix("wal-"), name.hasSuffix(".log"),
+              name.utf8.dropFirst(4).prefix(16).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return UInt64(name.dropFirst(4).dropLast(4))
     }
 

@@ -38,8 +38,11 @@ enum TableFormat {
         return String(repeating: "0", count: max(0, 12 - digits.count)) + digits + ".sst"
     }
 
+    /// The number of a table file name: exactly the 12 digits `fileName`
+    /// writes (so a user's "1.sst" is not taken for a table, and no number
+    /// is near the top of UInt64).
     static func number(fromFileName name: String) -> UInt64? {
-        guard name.hasSuffix(".sst") else { return nil }
+        guard name.utf8.count == 16, name.hasSuffix(".sst"), name.utf8.prefix(12).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return UInt64(name.dropLast(4))
     }
 

@@ -59,6 +59,13 @@ Threads: a Database (and its Collections) may be shared by any number of
 threads; a Transaction, a WriteBatch, an Iterator or a Cursor is used by one
 thread at a time.
 
+Processes: a database handle does not cross fork(). In a child, every call
+on a Database (or its transactions, iterators and cursors) opened by the
+parent raises cairn.InvalidArgument and touches nothing; closing it there
+only forgets it. Open the database anew in the child (after the parent has
+closed it), as with sqlite3. A damaged database raises cairn.Corruption at
+open; cairn.repair(path) rebuilds what survives.
+
 The native library libcairn.so ships inside this package; the environment
 variable CAIRN_LIBRARY, when set, names another copy to load instead.
 """
@@ -70,7 +77,7 @@ from ._convert import TTL, BytesLike, parse_duration
 from .batch import WriteBatch
 from .collection import Collection, UpdateResult
 from .cursor import Cursor
-from .database import Database, open
+from .database import Database, open, repair
 from .errors import (
     BulkWriteError,
     Busy,
@@ -128,4 +135,5 @@ __all__ = [
     "library_version",
     "open",
     "parse_duration",
+    "repair",
 ]

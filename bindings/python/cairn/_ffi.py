@@ -140,6 +140,7 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     # Opening and closing a database
     ("cairn_open", c_int, (c_char_p, c_char_p, c_size_t, POINTER(db_p), char_pp)),
     ("cairn_close", c_int, (db_p, char_pp)),
+    ("cairn_repair", c_int, (c_char_p, c_char_p, c_size_t, char_pp, size_p, char_pp)),
     ("cairn_stats", c_int, (db_p, char_pp, size_p, char_pp)),
     ("cairn_metrics", c_int, (db_p, char_pp, size_p, char_pp)),
     ("cairn_flush", c_int, (db_p, char_pp)),

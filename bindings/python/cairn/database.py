@@ -16,7 +16,7 @@ from .collection import name_arg
 from .iterator import Iterator
 from .transaction import Transaction
 
-__all__ = ["Database", "open"]
+__all__ = ["Database", "open", "repair"]
 
 
 def _json_arg(obj: dict[str, Any]) -> tuple[bytes | None, int]:
@@ -39,7 +39,7 @@ def open(path: str | os.PathLike[str], **options: Any) -> Database:
     False), sync ("always", the default, "interval" or "never"),
     sync_interval_ms, memtable_size_mb, block_size, compression ("zstd",
     "lz4" or "none"), upper_level_compression, bloom_bits_per_key,
-    block_cache_mb, level_size_ratio, max_open_tables;
+    block_cache_mb, level_size_ratio, max_open_tables, paranoid_recovery;
     include/cairn.h documents each one and its default.
     An unknown option raises InvalidArgument; another process holding the
     directory raises Busy.
@@ -54,6 +54,25 @@ def open(path: str | os.PathLike[str], **options: Any) -> Database:
     out = _ffi.db_p()
     errors.call(lib.cairn_open, raw_path, text, text_len, byref(out))
     return Database(out, os.fsdecode(raw_path))
+
+
+def repair(path: str | os.PathLike[str], **options: Any) -> dict[str, Any]:
+    """Rebuilds the manifest of a damaged database from the tables and log
+    segments its directory still holds (cairn_repair), and returns the
+    report: "tables", "entries", "log_records", "set_aside" (files moved to
+    the "lost" subdirectory, never deleted, with the reason), "old_manifest",
+    "range_deletions_lost" and "notes". Run it when open() raises
+    cairn.Corruption; it never runs by itself, and the database must not be
+    open (cairn.Busy). Keyword arguments are open()'s options.
+    """
+    raw_path = os.fsencode(path)
+    if b"\0" in raw_path:
+        errors.invalid("path contains a NUL byte")
+    text, text_len = _json_arg(options)
+    report, report_len = c_char_p(), c_size_t()
+    errors.call(lib.cairn_repair, raw_path, text, text_len, byref(report), byref(report_len))
+    result: dict[str, Any] = json.loads(take_buffer(report, report_len.value))
+    return result
 
 
 class Database(DbHandle):
