@@ -893,6 +893,17 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 ** meanwhile, and writers wait. On CAIRN_OK, *name (optional) receives the
 ** index name. An index with the same name and keys is CAIRN_OK; the same
 ** name with other keys is CAIRN_INVALID_ARGUMENT.
+**
+** While it is built, the index is "building" (cairn_index_list()) and
+** invisible to every read path (find, count, distinct, sorts, aggregation,
+** find-and-modify, explain). A build that a crash or cairn_close() stops
+** stays "building" and is finished by the next cairn_open() in the
+** background; queries use other plans until it is "ready". A unique index
+** is checked on every write from its creation against the entries present,
+** and its build checks every document: documents that break it make the
+** build fail and the index go away. A build that fails (a full disk, a
+** duplicate) removes the index, or leaves it "building" when even that
+** fails: never "ready" with entries missing.
 */
 int cairn_index_create(cairn_db *db, const char *collection, size_t collection_len,
                        const char *spec_json, size_t spec_len,
@@ -904,8 +915,9 @@ int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len
 
 /*
 ** Lists the indexes of a collection as a JSON array in *json (freed with
-** cairn_free()): [{"name", "keys": {"field": 1, ...}, "unique", "sparse"}].
-** A missing collection gives "[]".
+** cairn_free()): [{"name", "keys": {"field": 1, ...}, "unique", "sparse",
+** "state"}], where "state" is "building" (with "documents_indexed" while a
+** build runs) or "ready". A missing collection gives "[]".
 */
 int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len,
                      char **json, size_t *json_len, char **errmsg);

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An open Cairn database: one directory on disk, owned by this process.
 ///
 /// The facade hands out the feature layers (key-value, documents,
@@ -17,6 +21,8 @@ public final class Database: @unchecked Sendable {
     /// Decoded catalog entries, so a query does not parse its collection's
     /// definition (schema, indexes) on every call.
     let catalogCache = CatalogCache()
+    /// Index builds in progress, and the thread that resumes interrupted ones.
+    let indexBuilds = IndexBuilds()
     /// The most memory one blocking query stage may hold (MemoryBudget);
     /// lowered by tests.
     var queryMemoryLimit = MemoryBudget.defaultLimit
@@ -38,7 +44,14 @@ public final class Database: @unchecked Sendable {
         guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
                                        errorIfExists: options.errorIfExists, fileSystem: fileSystem)
-        return Database(path: path, engine: engine)
+        let database = Database(path: path, engine: engine)
+        do {
+            try database.resumeIndexBuilds()
+        } catch {
+            try? database.close()
+            throw error
+        }
+        return database
     }
 
     /// Opens with options given as a JSON object (the form every binding uses).
@@ -61,7 +74,12 @@ public final class Database: @unchecked Sendable {
 
     /// Stops background work, syncs the log and releases the directory.
     /// Idempotent; afterwards every call throws CLOSED.
-    public func close() throws { try engine.close() }
+    public func close() throws {
+        // Builds stop at their next chunk, leaving their indexes "building"
+        // for the next open to resume; then nothing writes any more.
+        if getpid() == engine.ownerProcess { indexBuilds.stop() }
+        try engine.close()
+    }
 
     public var isClosed: Bool { engine.isClosed }
 

@@ -147,4 +147,36 @@ final class CollectionTests: XCTestCase {
         XCTAssertEqual(try find(db, "c", "{}", #"{"sort": {"n": 1}, "limit": 2, "projection": {"n": 1, "_id": 0}}"#),
                        [#"{"n":0}"#, #"{"n":1}"#])
     }
+
+    func testAnInterruptedIndexBuildIsInvisibleAndResumesAtTheNextOpen() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        var db = try Database.open(path: dir.path)
+        let documents = (0..<20_000).map { #"{"_id": \#($0), "n": \#(($0 * 7919) % 20_000), "g": \#($0 % 7)}"# }
+        _ = try bytes("[" + documents.joined(separator: ",") + "]").withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: $0) }
+        // Closing stops a build at its next chunk of 4096 documents, as a
+        // crash would, with some entries written.
+        db.indexBuilds.stop()
+        XCTAssertEqual(status { _ = try self.bytes(#"{"keys": {"n": 1}, "unique": true}"#).withUnsafeBytes { try db.createIndex(collection: "c", specJSON: $0) } }, .closed)
+        XCTAssertTrue(try db.listIndexes(collection: "c").contains(#""state":"building""#))
+        // Invisible to every read path: the plan is a collection scan and
+        // the results are complete.
+        XCTAssertTrue(try bytes(#"{"n": {"$gte": 19990}}"#).withUnsafeBytes { f in try [UInt8]().withUnsafeBytes { try db.explain(collection: "c", filterJSON: f, optionsJSON: $0) } }.contains("collection_scan"))
+        XCTAssertEqual(try find(db, "c", #"{"n": {"$gte": 19990}}"#).count, 10)
+        // A unique index is enforced while it is building, on entries present.
+        XCTAssertEqual(status { _ = try self.insert(db, "c", #"{"_id": "dup", "n": 0}"#) }, .constraint)
+        try db.close()
+
+        db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        var state = ""
+        for _ in 0..<500 where !state.contains(#""state":"ready""#) {
+            state = try db.listIndexes(collection: "c")
+            usleep(10_000)
+        }
+        XCTAssertTrue(state.contains(#""state":"ready""#), state)
+        XCTAssertTrue(try bytes(#"{"n": {"$gte": 19990}}"#).withUnsafeBytes { f in try [UInt8]().withUnsafeBytes { try db.explain(collection: "c", filterJSON: f, optionsJSON: $0) } }.contains("n_1"))
+        XCTAssertEqual(try find(db, "c", #"{"n": {"$gte": 19990}}"#, #"{"sort": {"n": 1}, "projection": {"_id": 0, "g": 0}}"#),
+                       (19990..<20_000).map { #"{"n":\#($0)}"# })
+        XCTAssertEqual(status { _ = try self.insert(db, "c", #"{"_id": "dup", "n": 19999}"#) }, .constraint)
+    }
 }

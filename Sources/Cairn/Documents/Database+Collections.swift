@@ -80,7 +80,8 @@ extension Database {
     /// existing documents are then indexed in chunks under the document
     /// lock (readers go on; writers wait); finally the index is marked
     /// ready and queries start using it. A crash in between leaves a
-    /// building index that queries ignore and that create or drop finish.
+    /// building index that queries ignore and that the next open finishes
+    /// in the background (resumeIndexBuilds); create or drop also do.
     public func createIndex(collection name: String, specJSON: UnsafeRawBufferPointer) throws -> String {
         try CollectionInfo.validate(name: name)
         let spec = try DocumentBuilder.document(fromJSON: specJSON, what: "index spec")
@@ -106,22 +107,56 @@ extension Database {
                 try define.save(info)
                 try define.commit()
             }
-            // 2. Index the documents, in chunks.
-            do {
-                try backfill(index, of: name)
-            } catch {
-                try? removeIndex(index.name, of: name)
-                throw error
-            }
-            // 3. Mark it ready.
-            let finish = try Transaction(database: self, readOnly: false, explicit: false)
-            guard var ready = try finish.collection(name), let position = ready.indexes.firstIndex(where: { $0.id == index.id }) else {
-                throw CairnError(.internal, "index '\(index.name)' vanished while it was built")
-            }
-            ready.indexes[position].building = false
-            try finish.save(ready)
-            try finish.commit()
+            try build(index, of: name)
             return index.name
+        }
+    }
+
+    /// Indexes the existing documents for a "building" index, then marks
+    /// it ready. On failure the index is removed (a unique index the
+    /// documents break, a full disk), except when the database is closing:
+    /// then it stays "building" and the next open resumes the build. A
+    /// removal that fails too (the disk still full) also leaves it
+    /// "building": never listed as ready. REQUIRES: documentLock.
+    private func build(_ index: IndexDefinition, of name: String) throws {
+        indexBuilds.started(name, index.name)
+        defer { indexBuilds.ended(name, index.name) }
+        do {
+            try backfill(index, of: name)
+        } catch {
+            if !indexBuilds.isStopping && !isClosed { try? removeIndex(index.name, of: name) }
+            throw error
+        }
+        let finish = try Transaction(database: self, readOnly: false, explicit: false)
+        guard var ready = try finish.collection(name), let position = ready.indexes.firstIndex(where: { $0.id == index.id }) else {
+            throw CairnError(.internal, "index '\(index.name)' vanished while it was built")
+        }
+        ready.indexes[position].building = false
+        try finish.save(ready)
+        try finish.commit()
+    }
+
+    /// Finishes, on a background thread, the builds that a crash or a close
+    /// interrupted, so that no index stays "building" until someone calls
+    /// create again. Queries use other plans until each is ready; a unique
+    /// index's constraint is checked on every write meanwhile against the
+    /// entries present, and the build checks every document, so documents
+    /// that break it make the build fail and the index go away.
+    func resumeIndexBuilds() throws {
+        var pending: [(collection: String, index: IndexDefinition)] = []
+        for name in try collectionNames() {
+            for index in try committedCollection(name)?.indexes ?? [] where index.building { pending.append((name, index)) }
+        }
+        guard !pending.isEmpty else { return }
+        try indexBuilds.startThread { [self, pending] in
+            for (name, index) in pending where !indexBuilds.isStopping {
+                try? documentLock.withLock {
+                    // Still there and still building (not dropped meanwhile)?
+                    guard let current = try committedCollection(name)?.indexes.first(where: { $0.id == index.id }),
+                          current.building else { return }
+                    try build(current, of: name)
+                }
+            }
         }
     }
 
@@ -151,6 +186,8 @@ extension Database {
             inChunk += 1
             if inChunk == 4096 {
                 try chunk.commit()
+                indexBuilds.advanced(name, index.name, by: inChunk)
+                if indexBuilds.isStopping { throw CairnError.closed }
                 chunk = try Transaction(database: self, readOnly: false, explicit: false)
                 inChunk = 0
             }
@@ -186,7 +223,12 @@ extension Database {
     public func listIndexes(collection name: String) throws -> String {
         try CollectionInfo.validate(name: name)
         let indexes = try committedCollection(name)?.indexes ?? []
-        let list = MutableValue.array(indexes.map(\.publicDescription)).encoded()
+        let list = MutableValue.array(indexes.map { index in
+            guard index.building, let done = indexBuilds.progress(name, index.name),
+                  case .object(var members) = index.publicDescription else { return index.publicDescription }
+            members.append(("documents_indexed", .int(Int64(done))))
+            return .object(members)
+        }).encoded()
         return try list.withUnsafeBytes { try DocumentValue($0).json() }
     }
 }

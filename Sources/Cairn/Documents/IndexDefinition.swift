@@ -92,9 +92,12 @@ struct IndexDefinition {
         .object(fields.map { ($0.path, .int($0.descending ? -1 : 1)) })
     }
 
-    /// What cairn_index_list shows.
+    /// What cairn_index_list shows: "state" is "building" until every
+    /// existing document is indexed (queries ignore the index until then),
+    /// then "ready".
     var publicDescription: MutableValue {
-        .object([("name", .string(Array(name.utf8))), ("keys", keysValue), ("unique", .bool(unique)), ("sparse", .bool(sparse))])
+        .object([("name", .string(Array(name.utf8))), ("keys", keysValue), ("unique", .bool(unique)), ("sparse", .bool(sparse)),
+                 ("state", .string(Array((building ? "building" : "ready").utf8)))])
     }
 
     var catalogValue: MutableValue {

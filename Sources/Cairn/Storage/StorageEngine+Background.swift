@@ -8,9 +8,14 @@ import Glibc
 /// its error (reads go on); nothing acknowledged is lost, since the log
 /// keeps every write that is not yet in a table.
 extension StorageEngine {
-    func startWorker() {
+    func startWorker() throws {
         background.withLock { workerRunning = true }
-        startThread { [self] in workerLoop() }
+        do {
+            try startThread { [self] in workerLoop() }
+        } catch {
+            background.withLock { workerRunning = false }
+            throw error
+        }
     }
 
     func stopWorker() {

@@ -163,11 +163,15 @@ final class StorageEngine: @unchecked Sendable {
             let names = try fileSystem.listDirectory(directory)
             if names.contains(Manifest.fileName) && errorIfExists { throw CairnError.invalidArgument("database \(directory) already exists") }
             try recover(names: names, createIfMissing: createIfMissing)
+            try startWorker()
         } catch {
+            walLock.withLock {
+                wal?.close()
+                wal = nil
+            }
             lockFile.close()
             throw error
         }
-        startWorker()
     }
 
     func path(_ name: String) -> String { directory + "/" + name }

@@ -383,7 +383,10 @@ class Collection:
 
     def list_indexes(self) -> list[dict[str, Any]]:
         """The collection's indexes: [{"name", "keys": {"field": 1, ...},
-        "unique", "sparse"}]; [] for a missing collection."""
+        "unique", "sparse", "state"}]; [] for a missing collection. "state"
+        is "building" (queries ignore the index; "documents_indexed" tells
+        how far a running build got) or "ready". A build a crash or close()
+        interrupted is finished by the next open(), in the background."""
         indexes: list[dict[str, Any]] = _json_out(lib.cairn_index_list, *self._target())
         return indexes
 

@@ -766,9 +766,9 @@ class Runner:
         outcome, indexes = self.json_out(step, lib.cairn_index_list, coll, len(coll))
         if outcome[0] != Status.OK:
             return outcome
-        shape = {"name", "keys", "unique", "sparse"}
+        shape = {"name", "keys", "unique", "sparse", "state"}
         if not isinstance(indexes, list) or not all(isinstance(i, dict) and shape <= i.keys() for i in indexes):
-            fail(f"list_indexes: expected [{{name, keys, unique, sparse}}, ...], got {json.dumps(indexes)}")
+            fail(f"list_indexes: expected [{{name, keys, unique, sparse, state}}, ...], got {json.dumps(indexes)}")
         if "expect_indexes" in step and not isinstance(step["expect_indexes"], list):
             fail(f"expect_indexes must be an array, got {step['expect_indexes']!r}")
         expect_json(step, "expect_indexes", indexes, "list_indexes")
