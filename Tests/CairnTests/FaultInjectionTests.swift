@@ -52,6 +52,43 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(try reopened.get([UInt8]("after")), value)
     }
 
+    func testWritesResumeWithoutAReopenOnceSpaceIsFreed() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let faults = FaultInjection()
+        var opts = options()
+        opts.sync = .never
+        let db = try Database.open(path: dir.path, options: opts, fileSystem: POSIXFileSystem(faults: faults))
+        defer { try? db.close() }
+        let value = [UInt8](repeating: 0x76, count: 500)
+        var acknowledged: [[UInt8]] = []
+        faults.setDiskSpace(0, forFilesEndingIn: ".sst")  // the log takes writes, a flush fails
+        var failure: CairnError?
+        for i in 0..<50_000 where failure == nil {
+            let key = [UInt8](String(format: "k%06d", i))
+            do {
+                try db.put(key, value)
+                acknowledged.append(key)
+            } catch let error as CairnError {
+                failure = error
+            }
+        }
+        XCTAssertEqual(failure?.code, .noSpace, String(describing: failure))
+        XCTAssertTrue(failure?.message.contains("background work failed") ?? false, String(describing: failure))
+        XCTAssertEqual(try db.get(acknowledged[0]), value, "reads go on")
+        faults.setDiskSpace(nil)
+        // The worker retries the failed flush at most a second later.
+        var resumed = false
+        for _ in 0..<100 where !resumed {
+            resumed = status { try db.put([UInt8]("after"), value) } == .ok
+            if !resumed { usleep(50_000) }
+        }
+        XCTAssertTrue(resumed, "writes resume once space is back, without a reopen")
+        for key in acknowledged.suffix(100) { XCTAssertEqual(try db.get(key), value) }
+        try db.flush()
+        XCTAssertEqual(try db.get([UInt8]("after")), value)
+        XCTAssertGreaterThan(db.engine.stats.backgroundRecoveries.load(ordering: .relaxed), 0)
+    }
+
     func testFailingSyncFailsTheWriteAndTheDatabaseStaysUsableAfterReopen() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let faults = FaultInjection()

@@ -189,7 +189,12 @@ extension StorageEngine {
         let keptTombstones = current.rangeTombstones.filter {
             !isObsolete($0, levels: levels, cleaned: outputs, oldestSnapshot: oldestSnapshot)
         }
-        try install(Version(levels: levels, rangeTombstones: keptTombstones), removing: removed)
+        do {
+            try install(Version(levels: levels, rangeTombstones: keptTombstones), removing: removed)
+        } catch {
+            for file in outputs { file.markObsolete() }  // never installed: their files go with them
+            throw error
+        }
         if compaction.level > 0, let last = compaction.inputs.last { compactPointers[compaction.level] = last.largestUserKey }
 
         let written = outputs.reduce(0) { $0 + $1.size }

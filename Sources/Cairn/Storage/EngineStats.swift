@@ -29,6 +29,7 @@ final class EngineStats: Sendable {
     let stalls = Atomic<UInt64>(0)
     let stallMicros = Atomic<UInt64>(0)
     let backgroundErrors = Atomic<UInt64>(0)
+    let backgroundRecoveries = Atomic<UInt64>(0)
     let transactionCommits = Atomic<UInt64>(0)
     let transactionRollbacks = Atomic<UInt64>(0)
     let transactionConflicts = Atomic<UInt64>(0)

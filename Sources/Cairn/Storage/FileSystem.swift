@@ -138,15 +138,24 @@ final class FaultInjection: @unchecked Sendable {
 
     init() {}
 
+    /// Only writes to files whose name ends so count (nil: every file).
+    private var suffix: String?
+
     /// From now on, writes fail with ENOSPC once `bytes` more were written
-    /// (nil: unlimited again).
-    func setDiskSpace(_ bytes: Int?) { lock.withLock { remainingBytes = bytes } }
+    /// (nil: unlimited again), to every file or to those ending in `suffix`
+    /// (".sst": a flush fails while the log still takes writes).
+    func setDiskSpace(_ bytes: Int?, forFilesEndingIn suffix: String? = nil) {
+        lock.withLock {
+            remainingBytes = bytes
+            self.suffix = suffix
+        }
+    }
 
     func setSyncFailures(_ fail: Bool) { lock.withLock { failSyncs = fail } }
 
     func beforeWrite(_ count: Int, path: String) throws {
         try lock.withLock {
-            guard let remaining = remainingBytes else { return }
+            guard let remaining = remainingBytes, suffix.map({ path.hasSuffix($0) }) ?? true else { return }
             guard count <= remaining else { throw ioError("write", path, errno: ENOSPC) }
             remainingBytes = remaining - count
         }

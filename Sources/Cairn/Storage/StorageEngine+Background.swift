@@ -43,18 +43,29 @@ extension StorageEngine {
             }
             if stopping { break }
             var worked = false
-            do {
-                if stateLock.withLock({ backgroundError }) == nil {
+            // A full disk is the one failure retried: once space is freed,
+            // the next attempt (at most every second) succeeds and writes
+            // resume without a reopen, as RocksDB's error handler does.
+            // Other failures stop background work until the next open.
+            let failure = stateLock.withLock { backgroundError }
+            if failure == nil || (failure?.code == .noSpace && monotonicNanoseconds() &- lastBackgroundFailure >= 1_000_000_000) {
+                do {
                     if try flushOldestImmutable() {
                         worked = true
                     } else if try compactOnce() {
                         worked = true
                     }
+                    if failure != nil {
+                        stateLock.withLock { backgroundError = nil }
+                        EngineStats.bump(stats.backgroundRecoveries)
+                    }
+                } catch {
+                    let failure = (error as? CairnError) ?? CairnError(.internal, "\(error)")
+                    let retry = failure.code == .noSpace ? " (retried once space is freed)" : ""
+                    stateLock.withLock { backgroundError = CairnError(failure.code, "background work failed: \(failure.message)\(retry)") }
+                    lastBackgroundFailure = monotonicNanoseconds()
+                    EngineStats.bump(stats.backgroundErrors)
                 }
-            } catch {
-                let failure = (error as? CairnError) ?? CairnError(.internal, "\(error)")
-                stateLock.withLock { backgroundError = CairnError(failure.code, "background work failed: \(failure.message)") }
-                EngineStats.bump(stats.backgroundErrors)
             }
             syncIntervalIfDue()
             background.withLock {
@@ -82,7 +93,12 @@ extension StorageEngine {
                 return Version(levels: levels, rangeTombstones: version.rangeTombstones + oldest.table.rangeTombstones)
             }
             let manifest = manifestFor(edited, flushingOldest: true)
-            try writeManifest(manifest)
+            do {
+                try writeManifest(manifest)
+            } catch {
+                table?.markObsolete()  // never installed: its file goes with it
+                throw error
+            }
             stateLock.withLock {
                 version = edited
                 immutables.removeLast()

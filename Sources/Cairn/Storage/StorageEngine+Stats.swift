@@ -60,6 +60,7 @@ extension StorageEngine {
             ("stalls", c(s.stalls), "times writes waited for flushes or compactions", true),
             ("stall_micros", c(s.stallMicros), "microseconds writes spent stalled", true),
             ("background_errors", c(s.backgroundErrors), "failed flushes or compactions", true),
+            ("background_recoveries", c(s.backgroundRecoveries), "times background work resumed after a full disk", true),
             ("recovered_records", c(s.recoveredRecords), "log records replayed at open", true),
             ("torn_tails_recovered", c(s.tornTails), "torn log tails cut off at open", true),
             ("damaged_tails_recovered", c(s.damagedTails), "last log records cut off at open because their checksum failed", true),

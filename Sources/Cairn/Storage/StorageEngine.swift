@@ -99,8 +99,11 @@ final class StorageEngine: @unchecked Sendable {
     var recoveryNotes: [String] = []
     /// Sequences of open iterators: compaction keeps what they can see.
     var snapshots: [UInt64: Int] = [:]
-    /// Set when background work failed; writes then fail with it.
+    /// Set when background work failed; writes then fail with it (a full
+    /// disk is retried, see the worker).
     var backgroundError: CairnError?
+    /// When background work last failed (monotonic ns; the worker's own).
+    var lastBackgroundFailure: UInt64 = 0
     /// The sources readers share; nil after any change to them, rebuilt by
     /// the next read (see ReadState).
     var cachedReadState: ReadState?
