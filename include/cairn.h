@@ -43,6 +43,18 @@
 **   CAIRN_MAX_VALUE_SIZE bytes. Larger input fails with
 **   CAIRN_INVALID_ARGUMENT and writes nothing.
 **
+** MEMORY
+**   Allocations whose size the input decides are checked first and fail
+**   with CAIRN_NO_MEMORY, writing nothing, when memory (an address-space
+**   limit, a container's cap) runs out: key-value puts and batches, document
+**   inserts and replacements given as JSON, every committed write, log
+**   segments and manifests read at open, blocks read from tables, and every
+**   buffer returned to the caller. The many small allocations of ordinary
+**   work are not checked: the Swift runtime aborts the process when one of
+**   those fails, as most C libraries' callers do on a NULL from malloc().
+**   Blocking query stages (an unindexed sort, $group, $sort) stop at 256 MiB
+**   with CAIRN_INVALID_ARGUMENT.
+**
 ** PACKED LISTS
 **   Functions that take or return many keys or values use one buffer holding
 **   a packed list: for each item, a 4-byte little-endian unsigned length
@@ -138,6 +150,7 @@ enum cairn_status {
     CAIRN_SCHEMA = 9,           /* a document does not satisfy its collection's schema */
     CAIRN_NO_SPACE = 10,        /* the disk or file system is full */
     CAIRN_INTERNAL = 11,        /* a bug in Cairn: please report it */
+    CAIRN_NO_MEMORY = 12,       /* an allocation the input asked for failed; nothing was written */
     CAIRN_DONE = 100            /* not an error: an iterator has no more items */
 };
 

@@ -14,6 +14,7 @@ public enum StatusCode: Int32, Sendable {
     case schema = 9
     case noSpace = 10
     case `internal` = 11
+    case noMemory = 12
     case done = 100
 
     /// The C name, as `cairn_status_name` returns it.
@@ -31,6 +32,7 @@ public enum StatusCode: Int32, Sendable {
         case .schema: return "CAIRN_SCHEMA"
         case .noSpace: return "CAIRN_NO_SPACE"
         case .internal: return "CAIRN_INTERNAL"
+        case .noMemory: return "CAIRN_NO_MEMORY"
         case .done: return "CAIRN_DONE"
         }
     }

@@ -77,7 +77,7 @@ func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer
 /// Hands `source` to the caller as a malloc()ed buffer (NULL when empty).
 func mallocCopy(_ source: UnsafeRawBufferPointer) throws -> UnsafeMutablePointer<UInt8>? {
     guard source.count > 0 else { return nil }
-    guard let memory = malloc(source.count) else { throw CairnError(.internal, "out of memory (\(source.count) bytes)") }
+    guard let memory = malloc(source.count) else { throw CairnError(.noMemory, "out of memory: the result needs \(source.count) bytes") }
     memory.copyMemory(from: source.baseAddress!, byteCount: source.count)
     return memory.assumingMemoryBound(to: UInt8.self)
 }

@@ -228,16 +228,18 @@ static void test_status_names(void)
         {CAIRN_SCHEMA, "CAIRN_SCHEMA"},
         {CAIRN_NO_SPACE, "CAIRN_NO_SPACE"},
         {CAIRN_INTERNAL, "CAIRN_INTERNAL"},
+        {CAIRN_NO_MEMORY, "CAIRN_NO_MEMORY"},
         {CAIRN_DONE, "CAIRN_DONE"},
     };
-    static const int unknown[] = {-1, 12, 13, 99, 101, 1000, INT_MAX, INT_MIN};
+    static const int unknown[] = {-1, 13, 14, 99, 101, 1000, INT_MAX, INT_MIN};
     size_t i;
     test_name = "status_names";
     /* The numbers are part of the ABI: never change. */
     CHECK(CAIRN_OK == 0 && CAIRN_NOT_FOUND == 1 && CAIRN_INVALID_ARGUMENT == 2 &&
           CAIRN_IO_ERROR == 3 && CAIRN_CORRUPTION == 4 && CAIRN_BUSY == 5 && CAIRN_CLOSED == 6 &&
           CAIRN_CONFLICT == 7 && CAIRN_CONSTRAINT == 8 && CAIRN_SCHEMA == 9 &&
-          CAIRN_NO_SPACE == 10 && CAIRN_INTERNAL == 11 && CAIRN_DONE == 100);
+          CAIRN_NO_SPACE == 10 && CAIRN_INTERNAL == 11 && CAIRN_NO_MEMORY == 12 &&
+          CAIRN_DONE == 100);
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *got = cairn_status_name(names[i].code);
         CHECK_MSG(got != NULL && strcmp(got, names[i].name) == 0,

@@ -26,6 +26,7 @@ const (
 	statusSchema          = int(C.CAIRN_SCHEMA)
 	statusNoSpace         = int(C.CAIRN_NO_SPACE)
 	statusInternal        = int(C.CAIRN_INTERNAL)
+	statusNoMemory        = int(C.CAIRN_NO_MEMORY)
 	statusDone            = int(C.CAIRN_DONE) // not an error: an iterator is exhausted
 )
 
@@ -77,6 +78,7 @@ var (
 	ErrSchema          = sentinel(statusSchema, "CAIRN_SCHEMA")                    // a document does not satisfy its schema
 	ErrNoSpace         = sentinel(statusNoSpace, "CAIRN_NO_SPACE")                 // the disk or file system is full
 	ErrInternal        = sentinel(statusInternal, "CAIRN_INTERNAL")                // a bug in Cairn: please report it
+	ErrNoMemory        = sentinel(statusNoMemory, "CAIRN_NO_MEMORY")               // an allocation the input asked for failed
 )
 
 func sentinel(code int, name string) *Error { return &Error{Code: code, Status: name} }
@@ -128,7 +130,7 @@ func notFoundErr(op, what string) error {
 var statusCodes = func() map[string]int {
 	m := map[string]int{}
 	for _, e := range []*Error{ErrNotFound, ErrInvalidArgument, ErrIO, ErrCorruption, ErrBusy,
-		ErrClosed, ErrConflict, ErrConstraint, ErrSchema, ErrNoSpace, ErrInternal} {
+		ErrClosed, ErrConflict, ErrConstraint, ErrSchema, ErrNoSpace, ErrInternal, ErrNoMemory} {
 		m[e.Status] = e.Code
 	}
 	return m

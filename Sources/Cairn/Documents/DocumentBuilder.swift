@@ -147,6 +147,8 @@ extension DocumentBuilder {
         guard text.count <= DocumentLimits.maxDocumentBytes else {
             throw CairnError.invalidArgument("\(what) is \(text.count) bytes; the limit is \(DocumentLimits.maxDocumentBytes)")
         }
+        // The binary form, the write batch, the log record and the memtable.
+        try Allocation.reserve(4 * text.count, for: "a \(text.count)-byte \(what)")
         var builder = DocumentBuilder(reservingCapacity: text.count)
         try JSONParser.parse(text, what: what, into: &builder)
         guard builder.bytes.first == DocumentTag.object.rawValue else {

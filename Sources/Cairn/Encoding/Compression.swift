@@ -73,7 +73,8 @@ enum Compression {
         let size = try reader.readVarint()
         guard size <= UInt64(RecordFormat.maxPayload) else { throw CairnError.corruption("\(what): impossible block size \(size)") }
         let payload = try reader.readBytes(reader.remaining)
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 8)
+        // Safe: size <= 1 GiB was checked above.
+        let output = try Allocation.buffer(Int(size), for: "\(what) (a block of \(size) bytes)")
         let produced: Int
         switch kind {
         case .zstd:

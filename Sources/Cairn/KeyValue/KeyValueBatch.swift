@@ -19,6 +19,7 @@ public struct KeyValueBatch: Sendable {
         try Database.validateKey(key)
         try Database.validateValue(value)
         guard ttlMillis >= 0 else { throw CairnError.invalidArgument("TTL must not be negative (got \(ttlMillis) ms)") }
+        try Allocation.reserve(2 * (storage.encodedSize + value.count), for: "a batch of \(storage.encodedSize + value.count) bytes")
         storage.put(key, value, ttlMillis: ttlMillis, namespace: .keyValue)
         puts += 1
     }

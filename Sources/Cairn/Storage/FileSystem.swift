@@ -100,6 +100,7 @@ final class FileHandle: @unchecked Sendable {
     /// Reads the whole file into memory.
     func readAll() throws -> [UInt8] {
         let count = try size
+        try Allocation.reserve(count, for: "reading \(path)")
         var buffer = [UInt8](repeating: 0, count: count)
         var done = 0
         try buffer.withUnsafeMutableBytes { raw in

@@ -10,6 +10,8 @@ extension StorageEngine {
     func write(_ batch: WriteBatch) throws {
         guard !isClosed else { throw CairnError.closed }
         guard !batch.isEmpty else { return }
+        // The log record, its frame and the memtable each copy the batch.
+        try Allocation.reserve(3 * batch.encodedSize, for: "a write of \(batch.encodedSize) bytes")
         let start = monotonicNanoseconds()
         try writeQueue.submit(batch) { group in try commit(group) }
         stats.writeLatency.record(since: start)

@@ -95,7 +95,7 @@ final class TableReader: @unchecked Sendable {
             throw CairnError.corruption("\(path): block handle \(handle.offset)+\(handle.size) is outside the file")
         }
         let total = Int(handle.size) + TableFormat.trailerSize
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 8)
+        let raw = try Allocation.buffer(total, for: "\(path) (a block of \(total) bytes)")
         do {
             try file.read(at: Int(handle.offset), count: total, into: raw.baseAddress!)
             let size = Int(handle.size)

@@ -72,6 +72,7 @@ class Status(enum.IntEnum):
     SCHEMA = 9
     NO_SPACE = 10
     INTERNAL = 11
+    NO_MEMORY = 12
     DONE = 100
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "IOFailure",
     "InternalError",
     "InvalidArgument",
+    "NoMemory",
     "NoSpace",
     "NotFound",
     "SchemaViolation",
@@ -107,6 +108,11 @@ class InternalError(Error):
     """CAIRN_INTERNAL: a bug in Cairn; please report it."""
 
 
+class NoMemory(Error):
+    """CAIRN_NO_MEMORY: an allocation the input asked for (a large value,
+    document or batch) failed; nothing was written."""
+
+
 _CLASSES: dict[int, type[Error]] = {
     Status.NOT_FOUND: NotFound,
     Status.INVALID_ARGUMENT: InvalidArgument,
@@ -119,6 +125,7 @@ _CLASSES: dict[int, type[Error]] = {
     Status.SCHEMA: SchemaViolation,
     Status.NO_SPACE: NoSpace,
     Status.INTERNAL: InternalError,
+    Status.NO_MEMORY: NoMemory,
 }
 
 

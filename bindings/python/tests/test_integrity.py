@@ -214,3 +214,48 @@ def test_sigkill_during_an_index_build_leaves_no_half_visible_index(db_path: Pat
             check(db, field)
     print(f"crash-index: {rounds} rounds of 150000-document builds, {kills} killed mid-build; "
           "every read path agreed with the documents, before and after the resumed build")
+
+
+NO_MEMORY = textwrap.dedent(
+    """
+    import resource, sys
+    import cairn
+
+    db = cairn.open(sys.argv[1], sync="never")
+    notes = db.collection("notes")
+    value = b"v" * (200 << 20)
+    document = "t" * (15 << 20)
+    # Room for what is mapped now and 150 MiB more: a put of 200 MiB needs
+    # several copies on its way, so it cannot be had.
+    with open("/proc/self/status") as status:
+        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    resource.setrlimit(resource.RLIMIT_AS, (size + (150 << 20), resource.RLIM_INFINITY))
+    def batch():
+        with db.batch() as b:
+            b.put("big", value)
+
+    for name, call in (("put", lambda: db.put("big", value)), ("batch", batch),
+                       ("insert", lambda: notes.insert_one({"_id": 1, "text": document}))):
+        try:
+            call()
+            print(name, "stored", flush=True)
+        except cairn.NoMemory as error:
+            print(name, "no-memory", "nothing was written" in str(error), flush=True)
+    db.put("small", "still works")
+    print("small", db.get("small").decode())
+    db.close()
+    """
+)
+
+
+def test_an_allocation_the_input_asks_for_fails_with_no_memory_not_an_abort(db_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", NO_MEMORY, str(db_path)], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=120, check=False)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert "put no-memory True" in result.stdout, result.stdout
+    assert "batch no-memory True" in result.stdout, result.stdout
+    assert "small still works" in result.stdout, result.stdout
+    with cairn.open(db_path) as db:
+        assert db.get("big") is None
+        assert db.get("small") == b"still works"
+        assert db.collection("notes").count() in (0, 1)  # the 15 MiB document fits or is refused whole
