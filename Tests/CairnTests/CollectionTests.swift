@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import XCTest
 @testable import Cairn
 
@@ -178,5 +180,48 @@ final class CollectionTests: XCTestCase {
         XCTAssertEqual(try find(db, "c", #"{"n": {"$gte": 19990}}"#, #"{"sort": {"n": 1}, "projection": {"_id": 0, "g": 0}}"#),
                        (19990..<20_000).map { #"{"n":\#($0)}"# })
         XCTAssertEqual(status { _ = try self.insert(db, "c", #"{"_id": "dup", "n": 19999}"#) }, .constraint)
+    }
+
+    /// Resident memory, in bytes (Linux /proc/self/statm).
+    @_silgen_name("malloc_trim") private static func trim(_ pad: Int) -> Int32
+    private static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+
+    func testTheGroupBudgetBoundsWhatTheStageHolds() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let documents = (0..<150_000).map { #"{"_id": \#($0)}"# }
+        _ = try bytes("[" + documents.joined(separator: ",") + "]").withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: $0) }
+        let limit = 24 << 20
+        db.queryMemoryLimit = limit
+        // Group keys of a few members, each group with two accumulators:
+        // 150,000 groups hold far more than the limit.
+        let pipeline = #"[{"$group": {"_id": {"a": "$_id", "b": "$_id", "c": "$_id"}, "n": {"$sum": 1}, "m": {"$max": "$_id"}}}]"#
+        _ = Self.trim(0)  // hand freed memory back, so that growth is the stage's
+        let baseline = Self.residentBytes()
+        let peak = Atomic<Int>(baseline)
+        let done = Atomic<Bool>(false)
+        let sampler = Thread {
+            while !done.load(ordering: .relaxed) {
+                let now = Self.residentBytes()
+                if now > peak.load(ordering: .relaxed) { peak.store(now, ordering: .relaxed) }
+                usleep(500)
+            }
+        }
+        sampler.start()
+        let outcome = status {
+            let cursor = try self.bytes(pipeline).withUnsafeBytes { try db.aggregate(collection: "c", pipelineJSON: $0) }
+            while try cursor.next() {}
+        }
+        done.store(true, ordering: .relaxed)
+        usleep(5000)
+        XCTAssertEqual(outcome, .invalidArgument, "the stage stops at its limit")
+        let grown = peak.load(ordering: .relaxed) - baseline
+        print("group budget: \(grown >> 20) MiB held under a \(limit >> 20) MiB limit")
+        XCTAssertLessThan(grown, limit + limit / 4 + (8 << 20), "the stage held \(grown >> 20) MiB under a \(limit >> 20) MiB limit")
     }
 }

@@ -61,7 +61,7 @@ final class FindExecution {
             var budget = MemoryBudget(stage: "the sort of find", limit: reader.memoryLimit)
             while let document = try nextFiltered() {
                 let key = try FindOptions.sortKey(of: document, by: options.sort)
-                try budget.charge(key.count + document.bytes.count + 64)
+                try budget.charge(2 * 48 + key.count + document.bytes.count + 64)  // two arrays' storage, the entry
                 matches.append((key, Array(document.bytes)))
             }
             matches.sort { $0.key.lexicographicallyPrecedes($1.key) }

@@ -74,6 +74,29 @@ indirect enum MutableValue {
         }
     }
 
+    /// About the memory the value holds in this tree form, for memory
+    /// budgets: its reference, the heap box of each indirect case, and
+    /// each array's storage, with object headers and malloc's rounding.
+    var memorySize: Int {
+        let reference = MemoryLayout<MutableValue>.stride
+        let box = 32  // an indirect case's box: object header and malloc overhead
+        let storage = 48  // an array's heap storage: header and malloc overhead
+        switch self {
+        case .null: return reference
+        case .bool, .int, .double, .date: return reference + box + 8
+        case .string(let utf8): return reference + box + 8 + storage + utf8.count
+        case .binary(let data, _): return reference + box + 16 + storage + data.count
+        case .array(let elements): return reference + box + 8 + storage + elements.reduce(0) { $0 + $1.memorySize }
+        case .object(let members):
+            return reference + box + 8 + storage + members.reduce(0) { total, member in
+                // A String of more than 15 UTF-8 bytes keeps them on the heap.
+                let key = member.key.utf8.count > 15 ? storage + member.key.utf8.count : 0
+                return total + MemoryLayout<(key: String, value: MutableValue)>.stride - MemoryLayout<MutableValue>.stride
+                    + key + member.value.memorySize
+            }
+        }
+    }
+
     /// ValueOrder.compare on the binary forms.
     func compare(_ other: MutableValue) throws -> Int {
         let a = encoded(), b = other.encoded()

@@ -272,7 +272,7 @@ struct Accumulator {
         case .push:
             if let value {
                 state.items.append(value)
-                grown = value.encodedSize + 16
+                grown = value.memorySize
             }
         case .addToSet:
             if let value {
@@ -281,7 +281,7 @@ struct Accumulator {
                 try encoded.withUnsafeBytes { try IndexKey.append(DocumentValue($0), to: &key) }
                 if state.itemKeys.insert(key).inserted {
                     state.items.append(value)
-                    grown = 2 * encoded.count + 32
+                    grown = value.memorySize + 48 + key.count + 2 * MemoryLayout<[UInt8]>.stride
                 }
             }
         }

@@ -114,7 +114,7 @@ extension Transaction {
                             key = try encoded.withUnsafeBytes { try FindOptions.sortKey(of: DocumentValue($0), by: keys) }
                         }
                         let document = try row.tree()
-                        try budget.charge(key.count + document.encodedSize + 64)
+                        try budget.charge(48 + key.count + document.memorySize + 64)  // the key's storage, the tree, the entry
                         keyed.append((key, document))
                     }
                     keyed.sort { $0.key.lexicographicallyPrecedes($1.key) }  // stable: equal keys keep input order
@@ -190,6 +190,20 @@ extension Transaction {
         }
     }
 
+    /// What one new group holds, as counted against the stage's budget:
+    /// the dictionary's copy of the key's bytes and its slot (with the
+    /// slack a growing table keeps), the key value, the accumulators'
+    /// states, and the output row built from them at the end (while the
+    /// groups still exist). Checked against measured memory by
+    /// CollectionTests.testTheGroupBudgetBoundsWhatTheStageHolds.
+    static func groupBytes(key: MutableValue, keyBytes: Int, accumulators: Int) -> Int {
+        let storage = 48
+        let slot = 2 * (MemoryLayout<[UInt8]>.stride + MemoryLayout<Int>.stride)
+        let states = storage + accumulators * MemoryLayout<Accumulator.State>.stride
+        let row = 32 + 8 + storage + (1 + accumulators) * MemoryLayout<(key: String, value: MutableValue)>.stride
+        return storage + keyBytes + slot + key.memorySize + states + row + accumulators * 48
+    }
+
     /// $group: gathers every input into groups keyed by the order-preserving
     /// bytes of their _id (so 1 and 1.0 share a group), then emits them in
     /// the order the groups first appeared.
@@ -216,7 +230,7 @@ extension Transaction {
                         groups[keyBytes] = slot
                         keys.append(key)
                         states.append(Array(repeating: Accumulator.State(), count: accumulators.count))
-                        try budget.charge(2 * keyBytes.count + 64 * (1 + accumulators.count))
+                        try budget.charge(Transaction.groupBytes(key: key, keyBytes: keyBytes.count, accumulators: accumulators.count))
                     }
                     for (index, entry) in accumulators.enumerated() {
                         try budget.charge(try entry.accumulator.add(document, to: &states[slot][index]))
