@@ -41,6 +41,7 @@ include mk/c.mk
 include mk/python.mk
 include mk/go.mk
 include mk/bench.mk
+include mk/asan.mk
 
 demo: lib demo-c-build python-env go-check
 	@rm -rf $(DEMO_DB)
