@@ -259,3 +259,40 @@ def test_an_allocation_the_input_asks_for_fails_with_no_memory_not_an_abort(db_p
         assert db.get("big") is None
         assert db.get("small") == b"still works"
         assert db.collection("notes").count() in (0, 1)  # the 15 MiB document fits or is refused whole
+
+
+FEW_DESCRIPTORS = textwrap.dedent(
+    """
+    import random, resource, sys
+    import cairn
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    path = sys.argv[1]
+    value = b"v" * 1000
+    # Sequential keys and a 1 MiB memtable: every flush is a table that moves
+    # down without a merge, so the database ends with many small tables.
+    with cairn.open(path, sync="never", memtable_size_mb=1, max_open_tables=16) as db:
+        for i in range(120_000):
+            db.put(f"k{i:07}", value)
+        db.flush()
+        tables = db.stats()["tables"]
+    for round in range(2):
+        with cairn.open(path, max_open_tables=16) as db:
+            rng = random.Random(round)
+            for i in rng.sample(range(120_000), 4000):
+                assert db.get(f"k{i:07}") == value, i
+            assert sum(1 for _ in db.iterate()) == 120_000
+            opened = db.stats()["open_tables"]
+    print("tables", tables, "open", opened, flush=True)
+    """
+)
+
+
+def test_a_low_descriptor_limit_with_many_tables(db_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-c", FEW_DESCRIPTORS, str(db_path)], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=300, check=False)
+    assert result.returncode == 0, (result.returncode, result.stderr[-3000:])
+    _, tables, _, opened = result.stdout.split()
+    assert int(tables) > 48, "more tables than the process may open files"
+    assert int(opened) <= 16, "max_open_tables is respected"
+    print(f"descriptors: ulimit -n 64, {tables} tables, at most {opened} open, every key read back")
