@@ -147,7 +147,9 @@ extension Filter.Predicate {
             case .double(let d) where d.isFinite && abs(d) < 9.2e18: number = Int64(d.rounded(.towardZero))
             default: return false
             }
-            return number % divisor == remainder
+            // Int64.min % -1 overflows (and traps) in Swift; its remainder is 0.
+            let (result, overflow) = number.remainderReportingOverflow(dividingBy: divisor)
+            return (overflow ? 0 : result) == remainder
         case .notEquals, .notIn, .exists, .not, .both:
             return try matches([value])
         }

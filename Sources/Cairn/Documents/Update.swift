@@ -238,7 +238,8 @@ extension Update {
         }
         if let sort { try sortElements(&elements, by: sort, at: where_) }
         if let slice {
-            if slice >= 0 { elements = Array(elements.prefix(Int(slice))) } else { elements = Array(elements.suffix(Int(-slice))) }
+            // magnitude, not negation: -Int64.min overflows (and traps).
+            if slice >= 0 { elements = Array(elements.prefix(Int(slice))) } else { elements = Array(elements.suffix(Int(clamping: slice.magnitude))) }
         }
     }
 

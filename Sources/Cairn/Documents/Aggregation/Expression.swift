@@ -196,7 +196,9 @@ indirect enum Expression {
             guard let a = try number(values[0], op), let b = try number(values[1], op) else { return .null }
             if case .int(let x) = a, case .int(let y) = b {
                 guard y != 0 else { throw CairnError.invalidArgument("$mod by zero") }
-                return .int(x % y)
+                // Int64.min % -1 overflows (and traps) in Swift; its remainder is 0.
+                let (result, overflow) = x.remainderReportingOverflow(dividingBy: y)
+                return .int(overflow ? 0 : result)
             }
             guard double(b) != 0 else { throw CairnError.invalidArgument("$mod by zero") }
             return .double(double(a).truncatingRemainder(dividingBy: double(b)))
@@ -256,7 +258,9 @@ indirect enum Expression {
                 throw CairnError.invalidArgument("$substrCP needs a string, a non-negative start and a non-negative count")
             }
             let scalars = Array(String(decoding: text, as: UTF8.self).unicodeScalars)
-            let from = min(Int(start), scalars.count), to = min(from + Int(count), scalars.count)
+            // Safe: start and count are non-negative; the end is clamped
+            // before it is added, so start + count cannot overflow.
+            let from = min(Int(start), scalars.count), to = from + min(Int(count), scalars.count - from)
             var result = String.UnicodeScalarView()
             result.append(contentsOf: scalars[from..<to])
             return .string(Array(String(result).utf8))
