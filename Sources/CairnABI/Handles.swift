@@ -62,8 +62,10 @@ final class HandleTable: @unchecked Sendable {
     private func prepareForFork() { pthread_mutex_lock(&mutex) }
     private func resumeInParent() { pthread_mutex_unlock(&mutex) }
     private func resumeInChild() {
-        pthread_mutex_init(&mutex, nil)
+        // The forking thread took the mutex in prepareForFork, and is the
+        // child's only thread: it may unlock it.
         inherited.formUnion(objects.liveKeys)
+        pthread_mutex_unlock(&mutex)
     }
 
     private static func inheritedError(_ what: String) -> CairnError {

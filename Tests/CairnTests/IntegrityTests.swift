@@ -283,4 +283,52 @@ final class IntegrityTests: XCTestCase {
         XCTAssertTrue(notes.contains("unfinished manifest write") && notes.contains("never installed"), notes)
         for i in stride(from: 0, to: 20_000, by: 17) { XCTAssertEqual(try db.get(key(i)), value(i)) }
     }
+
+    func testALogTruncatedAfterACleanCloseIsCorruptionWhateverTheSyncMode() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path, options: options())  // sync "never"
+        for i in 0..<200 { try db.put(key(i), value(i)) }
+        try db.close()
+        let log = try XCTUnwrap(names(dir).first { $0.hasSuffix(".log") })
+        let bytes = try read(dir.path + "/" + log)
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dir.path + "/" + log))
+        assertCorruption(dir, naming: log)
+    }
+
+    func testALogRecordWithImpossibleSequencesIsCorruptionNotATrap() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path, options: options())
+        try db.put(key(1), value(1))
+        db.engine.abandonForCrashTest()
+        let log = try XCTUnwrap(names(dir).last { $0.hasSuffix(".log") })
+        for (first, count) in [(UInt64.max - 1, UInt64(5)), (UInt64(0), UInt64(0))] {
+            var batch: [UInt8] = []
+            batch.appendUInt64LE(first)
+            Varint.append(count, to: &batch)
+            for _ in 0..<count { batch.append(contentsOf: [2, 2, Namespace.keyValue.rawValue, 0x61]) }  // deletes
+            var record: [UInt8] = []
+            batch.withUnsafeBytes { RecordFormat.frame($0, into: &record) }
+            let original = try read(dir.path + "/" + log)
+            try (original + Data(record)).write(to: URL(fileURLWithPath: dir.path + "/" + log))
+            assertCorruption(dir, naming: log)
+            try original.write(to: URL(fileURLWithPath: dir.path + "/" + log))
+        }
+    }
+
+    func testRepairSetsAsideLogSegmentsTheManifestHadCoveredSoDeletionsStay() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path, options: options())
+        try db.put([UInt8]("gone"), [UInt8]("old value"))
+        let segment = try XCTUnwrap(names(dir).last { $0.hasSuffix(".log") })
+        let saved = try read(dir.path + "/" + segment)
+        try db.delete([UInt8]("gone"))
+        try db.compactRange()  // the tombstone is dropped at the bottom level
+        try db.close()
+        try saved.write(to: URL(fileURLWithPath: dir.path + "/" + segment))  // a leftover, as a kill leaves it
+        let report = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) }
+        XCTAssertTrue(report.contains("covered by tables"), report)
+        let repaired = try Database.open(path: dir.path, options: options())
+        defer { try? repaired.close() }
+        XCTAssertNil(try repaired.get([UInt8]("gone")), "a deleted key stays deleted")
+    }
 }

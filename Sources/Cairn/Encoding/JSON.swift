@@ -144,7 +144,7 @@ struct JSONParser<Sink: JSONSink> {
     /// duplicate: `keyBytes` holds them back to back, `keys` their ends and
     /// hashes. An object's keys start at the `keys` count it saw on entry.
     private var keyBytes: [UInt8] = []
-    private var keys: [(end: Int, hash: UInt64)] = []
+    private var keys: [(end: Int, hash: Int)] = []
 
     init(bytes: UnsafeRawBufferPointer, what: String) {
         self.bytes = bytes
@@ -216,7 +216,7 @@ struct JSONParser<Sink: JSONSink> {
             keyBytes.removeSubrange((firstKey == 0 ? 0 : keys[firstKey - 1].end)...)
             keys.removeSubrange(firstKey...)
         }
-        var seen: Set<UInt64>?
+        var seen: Set<Int>?
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -247,8 +247,12 @@ struct JSONParser<Sink: JSONSink> {
     /// `firstKey`) already has it: one JSON text has one meaning, so the
     /// stored document, its index entries and every filter agree. Objects
     /// of up to 16 keys compare hashes in a scan; larger ones keep a set.
-    private mutating func checkDuplicate(firstKey: Int, seen: inout Set<UInt64>?, at keyOffset: Int) throws {
-        let hash = scratch.withUnsafeBytes { Hash64.hash($0) }
+    private mutating func checkDuplicate(firstKey: Int, seen: inout Set<Int>?, at keyOffset: Int) throws {
+        // Hasher, not Hash64: its seed is random per process, so no crafted
+        // set of keys can make them all collide and the check quadratic.
+        var hasher = Hasher()
+        scratch.withUnsafeBytes { hasher.combine(bytes: $0) }
+        let hash = hasher.finalize()
         let count = keys.count - firstKey
         var candidate = false
         if let set = seen {

@@ -72,6 +72,7 @@ extension StorageEngine {
     /// Runs one due compaction. Returns whether it did anything.
     func compactOnce() throws -> Bool {
         try versionEditLock.withLock {
+            guard !isClosed else { throw CairnError.closed }
             let current = stateLock.withLock { version }
             guard let compaction = pickCompaction(current) else { return false }
             try run(compaction)
@@ -189,12 +190,7 @@ extension StorageEngine {
         let keptTombstones = current.rangeTombstones.filter {
             !isObsolete($0, levels: levels, cleaned: outputs, oldestSnapshot: oldestSnapshot)
         }
-        do {
-            try install(Version(levels: levels, rangeTombstones: keptTombstones), removing: removed)
-        } catch {
-            for file in outputs { file.markObsolete() }  // never installed: their files go with them
-            throw error
-        }
+        try install(Version(levels: levels, rangeTombstones: keptTombstones), removing: removed, adding: outputs)
         if compaction.level > 0, let last = compaction.inputs.last { compactPointers[compaction.level] = last.largestUserKey }
 
         let written = outputs.reduce(0) { $0 + $1.size }
@@ -235,8 +231,8 @@ extension StorageEngine {
     /// Writes the manifest for `edited`, makes it current, and marks the
     /// replaced tables obsolete (deleted once no reader holds them).
     /// REQUIRES: versionEditLock held.
-    func install(_ edited: Version, removing removed: [TableFile]) throws {
-        try writeManifest(manifestFor(edited))
+    func install(_ edited: Version, removing removed: [TableFile], adding added: [TableFile] = []) throws {
+        try writeManifest(manifestFor(edited), newTables: added)
         stateLock.withLock {
             version = edited
             cachedReadState = nil
@@ -267,6 +263,7 @@ extension StorageEngine {
             let initial = stateLock.withLock { version }
             let deepest = max(1, (0..<Version.levelCount).last { !initial.levels[$0].isEmpty } ?? 1)
             for level in 0..<deepest {
+                guard !isClosed else { throw CairnError.closed }
                 let current = stateLock.withLock { version }
                 let candidates = current.levels[level].filter { file in
                     (start.map { !file.largestUserKey.lexicographicallyPrecedes($0) } ?? true)

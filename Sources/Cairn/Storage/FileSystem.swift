@@ -124,6 +124,13 @@ final class FileHandle: @unchecked Sendable {
         guard fdatasync(descriptor) == 0 else { throw ioError("fsync", path) }
     }
 
+    /// Releases a lock taken by `lockFile`, for every descriptor of the open
+    /// file (a child of fork() shares it, and closing ours alone would leave
+    /// the lock held until the child exits).
+    func unlock() {
+        if descriptor >= 0 { _ = flock(descriptor, LOCK_UN) }
+    }
+
     func truncate(to length: Int) throws {
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw ioError("truncate", path) }
         guard lseek(descriptor, off_t(length), SEEK_SET) >= 0 else { throw ioError("seek", path) }

@@ -49,9 +49,11 @@ struct Manifest {
     var nextFileNumber: UInt64 = 1
     var lastSequence: UInt64 = 0
     var logNumber: UInt64 = 0
-    /// nil only in a version 1 manifest (which did not record them).
+    /// nil in a version 1 manifest (which did not record them) and in one
+    /// repair wrote (which cannot know them); written as `unknown`.
     var flushedSequence: UInt64?
     var durableSequence: UInt64?
+    static let unknown = UInt64.max
     var identityFromFile: UInt64 = .max
     var levels: [[Table]] = Array(repeating: [], count: Version.levelCount)
     var rangeTombstones: [RangeTombstone] = []
@@ -65,8 +67,8 @@ struct Manifest {
         Varint.append(nextFileNumber, to: &out)
         Varint.append(lastSequence, to: &out)
         Varint.append(logNumber, to: &out)
-        Varint.append(flushedSequence ?? 0, to: &out)
-        Varint.append(durableSequence ?? 0, to: &out)
+        Varint.append(flushedSequence ?? Manifest.unknown, to: &out)
+        Varint.append(durableSequence ?? Manifest.unknown, to: &out)
         Varint.append(identityFromFile, to: &out)
         Varint.append(UInt64(levels.count), to: &out)
         for level in levels {
@@ -105,13 +107,14 @@ struct Manifest {
         manifest.lastSequence = try reader.readVarint()
         manifest.logNumber = try reader.readVarint()
         if version2 {
-            manifest.flushedSequence = try reader.readVarint()
-            manifest.durableSequence = try reader.readVarint()
+            let flushed = try reader.readVarint(), durable = try reader.readVarint()
+            manifest.flushedSequence = flushed == unknown ? nil : flushed
+            manifest.durableSequence = durable == unknown ? nil : durable
             manifest.identityFromFile = try reader.readVarint()
         }
         // Numbers that never occur (file names have at most 16 digits, and
         // sequences 56 bits), refused so no arithmetic on them can overflow.
-        guard manifest.nextFileNumber < 10_000_000_000_000_000, manifest.lastSequence < 1 << 56,
+        guard manifest.nextFileNumber < 10_000_000_000_000_000, manifest.lastSequence < 1 << 56, manifest.generation < 1 << 56,
               (manifest.flushedSequence ?? 0) < 1 << 56, (manifest.durableSequence ?? 0) < 1 << 56 else {
             throw CairnError.corruption("\(path): impossible file number or sequence")
         }
@@ -158,21 +161,32 @@ struct Manifest {
         return manifest
     }
 
-    /// Replaces the manifest of `directory` atomically and durably.
-    func write(directory: String, fileSystem: FileSystem) throws {
+    /// Why a manifest write failed: before the rename (the old manifest
+    /// is current) or after it (the new one may be current: every file it
+    /// lists must be kept).
+    struct WriteFailure: Error {
+        let error: CairnError
+        let mayBeInstalled: Bool
+    }
+
+    /// Replaces the manifest of `directory` atomically and durably; throws
+    /// a WriteFailure.
+    func write(directory: String, fileSystem: FileSystem) throws(WriteFailure) {
         let temporary = directory + "/" + Manifest.fileName + ".tmp"
         var framed: [UInt8] = []
         encode().withUnsafeBytes { RecordFormat.frame($0, into: &framed) }
+        var renamed = false
         do {
             let file = try fileSystem.create(temporary)
             try framed.withUnsafeBytes { try file.append($0) }
             try file.sync()
             file.close()
             try fileSystem.rename(temporary, to: directory + "/" + Manifest.fileName)
+            renamed = true
             try fileSystem.syncDirectory(directory)
         } catch {
-            try? fileSystem.remove(temporary)
-            throw error
+            if !renamed { try? fileSystem.remove(temporary) }
+            throw WriteFailure(error: (error as? CairnError) ?? CairnError(.ioError, "\(error)"), mayBeInstalled: renamed)
         }
     }
 }

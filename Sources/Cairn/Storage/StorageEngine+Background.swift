@@ -59,6 +59,8 @@ extension StorageEngine {
                         stateLock.withLock { backgroundError = nil }
                         EngineStats.bump(stats.backgroundRecoveries)
                     }
+                } catch let error as CairnError where error.code == .closed {
+                    // Closing: not a failure (close writes the last manifest).
                 } catch {
                     let failure = (error as? CairnError) ?? CairnError(.internal, "\(error)")
                     let retry = failure.code == .noSpace ? " (retried once space is freed)" : ""
@@ -84,6 +86,9 @@ extension StorageEngine {
     /// Flushes the oldest frozen memtable, if any. Returns whether it did.
     func flushOldestImmutable() throws -> Bool {
         try versionEditLock.withLock {
+            // After close's last manifest nothing may write one: the
+            // directory may belong to another handle by now.
+            guard !isClosed else { throw CairnError.closed }
             guard let oldest = stateLock.withLock({ immutables.last }) else { return false }
             let start = monotonicNanoseconds()
             let table = try writeLevel0Table(from: oldest.table)
@@ -93,12 +98,7 @@ extension StorageEngine {
                 return Version(levels: levels, rangeTombstones: version.rangeTombstones + oldest.table.rangeTombstones)
             }
             let manifest = manifestFor(edited, flushingOldest: true)
-            do {
-                try writeManifest(manifest)
-            } catch {
-                table?.markObsolete()  // never installed: its file goes with it
-                throw error
-            }
+            try writeManifest(manifest, newTables: table.map { [$0] } ?? [])
             stateLock.withLock {
                 version = edited
                 immutables.removeLast()

@@ -85,28 +85,51 @@ extension StorageEngine {
 
         let segments = names.compactMap { StorageEngine.walNumber(fromFileName: $0) }.sorted()
         let replay = MemTable()
-        let replayed = try replayLog(segments: segments, manifest: manifest, into: replay, sequence: &sequence)
+        let firstReplayed = try replayLog(segments: segments, manifest: manifest, into: replay, sequence: &sequence)
         visibleSequence = sequence
         nextSequence = sequence + 1
         appendedSequence = sequence
         syncedSequence = sequence
-
-        if replayed {
-            let table = try writeLevel0Table(from: replay)
-            var newLevels = version.levels
-            if let table { newLevels[0].insert(table, at: 0) }
-            version = Version(levels: newLevels, rangeTombstones: version.rangeTombstones + replay.rangeTombstones)
-        }
-        memtableLogNumber = allocateFileNumber()
-        memtableStartSequence = nextSequence
-        wal = try openSegment(memtableLogNumber)
-        try writeManifest(manifestFor(version))
-        for number in segments {
-            try fileSystem.remove(path(StorageEngine.walName(number)))
-        }
+        // Every check has passed. The leftovers go first: they may be what
+        // makes room for the rest.
         for (name, why) in obsolete {
             try fileSystem.remove(path(name))
             recoveryNotes.append("deleted \(name), \(why)")
+        }
+        memtableLogNumber = allocateFileNumber()
+        memtableStartSequence = nextSequence
+
+        // Normally the replayed writes become a level-0 table, a fresh log
+        // segment starts and the replayed segments go.
+        let tablesOnly = version
+        var table: TableFile?
+        do {
+            if firstReplayed != nil {
+                table = try writeLevel0Table(from: replay)
+                var newLevels = version.levels
+                if let table { newLevels[0].insert(table, at: 0) }
+                version = Version(levels: newLevels, rangeTombstones: version.rangeTombstones + replay.rangeTombstones)
+            }
+            wal = try openSegment(memtableLogNumber)
+            try writeManifest(manifestFor(version), newTables: table.map { [$0] } ?? [])
+        } catch let error as CairnError where error.code == .noSpace {
+            // No room to flush: open all the same, so that reads are served.
+            // The replayed writes stay a frozen memtable, their segments
+            // stay on disk and the manifest as it was, until the worker's
+            // flush succeeds (it retries once space is freed). A log segment
+            // the disk has no room for is made by the first write.
+            table?.markObsolete()
+            version = tablesOnly
+            if let firstReplayed {
+                let oldest = segments.first { $0 >= manifest.logNumber } ?? manifest.logNumber
+                immutables = [(replay, oldest, firstReplayed)]
+            }
+            if wal == nil { wal = try? openSegment(memtableLogNumber) }
+            recoveryNotes.append("opened without room to flush the log (\(error.message)); its writes are served from memory and flushed once space is freed")
+            return
+        }
+        for number in segments {
+            try fileSystem.remove(path(StorageEngine.walName(number)))
         }
     }
 
@@ -132,7 +155,11 @@ extension StorageEngine {
         manifest.flushedSequence = 0
         manifest.durableSequence = 0
         manifest.identityFromFile = 1
-        try manifest.write(directory: directory, fileSystem: fileSystem)
+        do {
+            try manifest.write(directory: directory, fileSystem: fileSystem)
+        } catch {
+            throw error.error
+        }
         return manifest
     }
 
@@ -174,9 +201,10 @@ extension StorageEngine {
     }
 
     /// Replays every segment from the manifest's log number into `table`
-    /// (rules 4 and 5 above). Returns whether any batch was replayed.
+    /// (rules 4 and 5 above). Returns the first sequence replayed, or nil
+    /// when no batch was.
     private func replayLog(segments: [UInt64], manifest: Manifest, into table: MemTable,
-                           sequence: inout UInt64) throws -> Bool {
+                           sequence: inout UInt64) throws -> UInt64? {
         let needed = segments.filter { $0 >= manifest.logNumber }
         let salvage = options.salvageLog
         if !salvage && manifest.logNumber != 0 && needed.first != manifest.logNumber {
@@ -184,14 +212,19 @@ extension StorageEngine {
         }
         // The next sequence the log must hold, when the manifest says.
         var expected: UInt64? = manifest.flushedSequence.map { $0 + 1 }
-        var replayed = false
+        var firstReplayed: UInt64?
         var namedNext: (by: UInt64, number: UInt64)?
         for number in needed {
             let name = path(StorageEngine.walName(number))
             if !salvage, let named = namedNext, named.number != number {
-                throw CairnError.corruption("\(path(StorageEngine.walName(named.number))): the log segment that \(StorageEngine.walName(named.by)) continues in is missing; nothing was changed")
+                // A segment between the two can only be an empty one whose
+                // creation failed (its removal too); the named one must exist.
+                guard named.number > number, needed.contains(named.number) else {
+                    throw CairnError.corruption("\(path(StorageEngine.walName(named.number))): the log segment that \(StorageEngine.walName(named.by)) continues in is missing; nothing was changed")
+                }
+            } else {
+                namedNext = nil
             }
-            namedNext = nil
             let bytes = try fileSystem.openForReading(name).readAll()
             var first = true
             let outcome = try bytes.withUnsafeBytes { raw in
@@ -199,6 +232,7 @@ extension StorageEngine {
                     defer { first = false }
                     switch try WALFormat.classify(payload, what: name) {
                     case .header(let header):
+                        guard header.generation < 1 << 56 else { throw CairnError.corruption("\(name): impossible generation") }
                         guard first else { throw CairnError.corruption("\(name): a segment header in the middle of the segment") }
                         if !salvage { try check(header, of: number, in: name, manifest: manifest) }
                     case .nextSegment(let next):
@@ -206,12 +240,18 @@ extension StorageEngine {
                     case .batch:
                         guard namedNext == nil else { throw CairnError.corruption("\(name): records after the segment's closing record") }
                         let (firstSequence, last) = try apply(payload: payload, to: table, what: name)
+                        // Sequences are 56 bits and every batch has at least
+                        // one operation: anything else is damage, refused
+                        // before any arithmetic on it.
+                        guard firstSequence >= 1, last >= firstSequence, last < 1 << 56 else {
+                            throw CairnError.corruption("\(name): a log record with impossible sequences \(firstSequence) to \(last)")
+                        }
                         if !salvage, let wanted = expected, firstSequence > wanted {
                             throw CairnError.corruption("\(name): the log has no records for sequences \(wanted) to \(firstSequence - 1) (a log segment was deleted or emptied); nothing was changed")
                         }
                         expected = last &+ 1
                         sequence = max(sequence, last)
-                        replayed = true
+                        if firstReplayed == nil { firstReplayed = firstSequence }
                         EngineStats.bump(stats.recoveredRecords)
                     }
                 }
@@ -239,7 +279,7 @@ extension StorageEngine {
         if !salvage && manifest.durableSequence != nil && reached < durable {
             throw CairnError.corruption("\(path(StorageEngine.walName(needed.last ?? manifest.logNumber))): the log ends at sequence \(reached), but the manifest recorded sequence \(durable) as durable (a log segment was deleted or truncated); nothing was changed")
         }
-        return replayed
+        return firstReplayed
     }
 
     /// A segment header must name this database, the segment's own number

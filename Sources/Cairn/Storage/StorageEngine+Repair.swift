@@ -91,7 +91,7 @@ extension StorageEngine {
         }
         report.rangeDeletionsLost = old == nil
         let oldLive = Set(old?.levels.joined().map(\.number) ?? [])
-        var databaseID = old?.databaseID
+        var databaseID = old?.databaseID ?? majorityID(names: names, directory: directory, fileSystem: fileSystem)
         var generation = old?.generation ?? 0
         var largestNumber = max(old?.nextFileNumber ?? 1, 1) - 1  // Safe: at least 1
         var lastSequence = old?.lastSequence ?? 0
@@ -110,6 +110,10 @@ extension StorageEngine {
                                              stats: nil, expected: nil)
                 if let identity = reader.footer.identity {
                     if databaseID == nil { databaseID = identity.databaseID }
+                    guard identity.generation < 1 << 56 else {
+                        try setAside(name, "its footer holds an impossible generation")
+                        continue
+                    }
                     guard identity.databaseID == databaseID else {
                         try setAside(name, "it belongs to another database (id \(identity.databaseID))")
                         continue
@@ -132,6 +136,12 @@ extension StorageEngine {
         for name in names {
             guard let number = walNumber(fromFileName: name) else { continue }
             largestNumber = max(largestNumber, number)
+            if let old, number < old.logNumber {
+                // Covered by tables: replaying it could bring back what
+                // later deletions removed once compaction dropped them.
+                try setAside(name, "the manifest had it covered by tables")
+                continue
+            }
             let bytes = try fileSystem.openForReading(path(name)).readAll()
             var header: WALFormat.Header?
             _ = try? bytes.withUnsafeBytes { raw in
@@ -142,7 +152,7 @@ extension StorageEngine {
             }
             if let header {
                 if databaseID == nil { databaseID = header.databaseID }
-                if header.databaseID != databaseID {
+                if header.databaseID != databaseID || header.generation >= 1 << 56 {
                     try setAside(name, "it belongs to another database (id \(header.databaseID))")
                     continue
                 }
@@ -162,9 +172,26 @@ extension StorageEngine {
         // Level 0 reads newest first; the compaction after the open merges
         // whatever order this leaves.
         manifest.levels[0] = tables.sorted { $0.largestSequence > $1.largestSequence }
-        try manifest.write(directory: directory, fileSystem: fileSystem)
+        do {
+            try manifest.write(directory: directory, fileSystem: fileSystem)
+        } catch {
+            throw error.error
+        }
         report.tables = tables.count
         report.entries = tables.reduce(0) { $0 + $1.entryCount }
+    }
+
+    /// The database id most tables of the directory carry, when the manifest
+    /// that names it is lost (a foreign file first in order must not decide).
+    private static func majorityID(names: [String], directory: String, fileSystem: FileSystem) -> DatabaseID? {
+        var counts: [[UInt8]: Int] = [:]
+        for name in names where TableFormat.number(fromFileName: name) != nil {
+            if let footer = try? TableReader.footer(at: directory + "/" + name, fileSystem: fileSystem),
+               let identity = footer.identity {
+                counts[identity.databaseID.bytes, default: 0] += 1
+            }
+        }
+        return counts.max { $0.value < $1.value }.map { DatabaseID(bytes: $0.key) }
     }
 
     /// Reads every entry of a table for what the manifest records of it.

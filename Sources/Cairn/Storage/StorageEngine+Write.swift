@@ -26,6 +26,11 @@ extension StorageEngine {
         let count = group.reduce(0) { $0 + $1.batch!.count }
         WriteBatch.walPayload(of: group, firstSequence: first, now: currentTimeMillis(), into: &payloadBuffer)
         try walLock.withLock {
+            if wal == nil {
+                // Opened on a full disk (recovery), or closed.
+                guard !isClosed else { throw CairnError.closed }
+                wal = try openSegment(memtableLogNumber)
+            }
             guard let wal else { throw CairnError.closed }
             let sync: Bool
             switch options.sync {

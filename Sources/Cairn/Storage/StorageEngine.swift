@@ -247,9 +247,23 @@ final class StorageEngine: @unchecked Sendable {
     }
 
     /// Writes `manifest` (made by manifestFor) and makes its generation
-    /// current. REQUIRES: versionEditLock held, or recovery.
-    func writeManifest(_ manifest: Manifest) throws {
-        try manifest.write(directory: directory, fileSystem: fileSystem)
+    /// current. `newTables` are the tables it installs: when the write fails
+    /// before the new manifest is in place they are deleted (never
+    /// installed); when it fails after (the directory sync), they are kept,
+    /// since the manifest on disk may list them, and the error is an
+    /// IO_ERROR that background work does not retry.
+    /// REQUIRES: versionEditLock held, or recovery.
+    func writeManifest(_ manifest: Manifest, newTables: [TableFile] = []) throws {
+        do {
+            try manifest.write(directory: directory, fileSystem: fileSystem)
+        } catch {
+            guard error.mayBeInstalled else {
+                for table in newTables { table.markObsolete() }
+                throw error.error
+            }
+            stateLock.withLock { manifestGeneration = max(manifestGeneration, manifest.generation) }
+            throw CairnError(.ioError, "the manifest was replaced, but making it durable failed: \(error.error.message)")
+        }
         stateLock.withLock { manifestGeneration = manifest.generation }
     }
 
@@ -299,6 +313,7 @@ final class StorageEngine: @unchecked Sendable {
             try writeQueue.exclusive { [self] in
                 try walLock.withLock {
                     if walDirty { try wal?.sync() }
+                    syncedSequence = appendedSequence
                     wal?.close()
                     wal = nil
                 }
@@ -316,6 +331,7 @@ final class StorageEngine: @unchecked Sendable {
                 failure = error
             }
         }
+        lockFile.unlock()
         lockFile.close()
         if let failure { throw failure }
     }

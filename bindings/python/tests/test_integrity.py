@@ -38,6 +38,7 @@ def test_a_handle_used_after_fork_fails_in_the_child_and_the_parent_loses_nothin
     db.put("before", "fork")
     notes = db.collection("notes")
     notes.insert_one({"_id": 1})
+    release_child, child_waits = os.pipe()[::-1]
     pid = os.fork()
     if pid == 0:  # the child: every call fails at once, close frees only memory
         code = 0
@@ -55,16 +56,22 @@ def test_a_handle_used_after_fork_fails_in_the_child_and_the_parent_loses_nothin
             db.close()
         except BaseException:  # noqa: BLE001
             code = 4
+        os.read(child_waits, 1)  # stay alive (holding the inherited descriptors) until the parent has reopened
         os._exit(code)
-    assert _wait(pid, 30) == 0
-    for i in range(1000):
-        db.put(f"parent-{i}", str(i))
-    db.close()
-    with cairn.open(db_path) as again:
-        assert again.get("before") == b"fork"
-        assert again.get("child") is None
-        assert [again.get(f"parent-{i}") for i in range(1000)] == [str(i).encode() for i in range(1000)]
-        assert again.collection("notes").count() == 1
+    try:
+        for i in range(1000):
+            db.put(f"parent-{i}", str(i))
+        db.close()
+        # The child still lives and shares the lock file's descriptor: the
+        # parent's close must have released the lock all the same.
+        with cairn.open(db_path) as again:
+            assert again.get("before") == b"fork"
+            assert again.get("child") is None
+            assert [again.get(f"parent-{i}") for i in range(1000)] == [str(i).encode() for i in range(1000)]
+            assert again.collection("notes").count() == 1
+    finally:
+        os.write(release_child, b"x")
+        assert _wait(pid, 30) == 0
 
 
 def test_a_lost_manifest_is_corruption_and_repair_brings_the_data_back(db_path: Path) -> None:
@@ -185,6 +192,12 @@ def test_sigkill_during_an_index_build_leaves_no_half_visible_index(db_path: Pat
         found = people.find_one_and_update({field: low}, {"$inc": {"touched": 1}})
         assert found is not None and found[field] == low
 
+    # How long one build takes here, so that the kills land inside builds.
+    with cairn.open(db_path) as db:
+        started = time.monotonic()
+        db.collection("people").create_index("g")
+        build_seconds = time.monotonic() - started
+        db.collection("people").drop_index("g_1")
     kills = 0
     for round_number in range(rounds):
         field = "n" if round_number % 2 == 0 else "u"
@@ -196,7 +209,7 @@ def test_sigkill_during_an_index_build_leaves_no_half_visible_index(db_path: Pat
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.05, 1.5))
+        time.sleep(rng.uniform(0.1, 0.9) * build_seconds)
         child.send_signal(signal.SIGKILL)
         output, _ = child.communicate()
         kills += "built" not in output
@@ -212,7 +225,8 @@ def test_sigkill_during_an_index_build_leaves_no_half_visible_index(db_path: Pat
             if people.list_indexes():
                 assert people.explain({field: {"$gte": 5, "$lt": 9}})["index"] == f"{field}_1"
             check(db, field)
-    print(f"crash-index: {rounds} rounds of 150000-document builds, {kills} killed mid-build; "
+    assert kills > 0, "no kill landed inside a build"
+    print(f"crash-index: {rounds} rounds of 150000-document builds ({build_seconds:.2f} s each), {kills} killed mid-build; "
           "every read path agreed with the documents, before and after the resumed build")
 
 
