@@ -71,6 +71,12 @@
 **   stable storage and survives a crash or power loss. A write batch is
 **   applied entirely or not at all, also across a crash.
 **
+**   A full disk fails writes with CAIRN_NO_SPACE while reads go on; once
+**   space is freed, writes resume without a reopen (the engine retries the
+**   background work that failed, at most once a second). A database also
+**   opens on a full disk: the writes its log holds are served from memory
+**   until there is room to flush them.
+**
 ** One handle owns a database directory at a time, through an OS file lock
 ** that the kernel releases when the process dies; a second opener, in
 ** another process or in the same one, receives CAIRN_BUSY. No stale lock
