@@ -918,9 +918,12 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 ** find-and-modify, explain). A build that a crash or cairn_close() stops
 ** stays "building" and is finished by the next cairn_open() in the
 ** background; queries use other plans until it is "ready". A unique index
-** is checked on every write from its creation against the entries present,
-** and its build checks every document: documents that break it make the
-** build fail and the index go away. A build that fails (a full disk, a
+** is enforced on every write from its creation: while its build runs,
+** writers wait (explicit transactions that raced it fail with
+** CAIRN_CONFLICT); while an interrupted build waits to be resumed, each
+** write is checked against every document (slowly, in that window only).
+** Documents that already break it make the build fail and the index go
+** away. A build that fails (a full disk, a
 ** duplicate) removes the index, or leaves it "building" when even that
 ** fails: never "ready" with entries missing.
 */

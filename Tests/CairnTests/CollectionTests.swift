@@ -166,6 +166,10 @@ final class CollectionTests: XCTestCase {
         XCTAssertEqual(try find(db, "c", #"{"n": {"$gte": 19990}}"#).count, 10)
         // A unique index is enforced while it is building, on entries present.
         XCTAssertEqual(status { _ = try self.insert(db, "c", #"{"_id": "dup", "n": 0}"#) }, .constraint)
+        // ... and against the documents not indexed yet (n = 19999 belongs
+        // to a document past the first chunk).
+        XCTAssertEqual(status { _ = try self.insert(db, "c", #"{"_id": "dup", "n": 19999}"#) }, .constraint)
+        XCTAssertNoThrow(try self.insert(db, "c", #"{"_id": "new", "n": -1}"#))
         try db.close()
 
         db = try Database.open(path: dir.path)
@@ -179,6 +183,7 @@ final class CollectionTests: XCTestCase {
         XCTAssertTrue(try bytes(#"{"n": {"$gte": 19990}}"#).withUnsafeBytes { f in try [UInt8]().withUnsafeBytes { try db.explain(collection: "c", filterJSON: f, optionsJSON: $0) } }.contains("n_1"))
         XCTAssertEqual(try find(db, "c", #"{"n": {"$gte": 19990}}"#, #"{"sort": {"n": 1}, "projection": {"_id": 0, "g": 0}}"#),
                        (19990..<20_000).map { #"{"n":\#($0)}"# })
+        XCTAssertEqual(try find(db, "c", #"{"n": -1}"#, #"{"projection": {"_id": 1}}"#), [#"{"_id":"new"}"#])
         XCTAssertEqual(status { _ = try self.insert(db, "c", #"{"_id": "dup", "n": 19999}"#) }, .constraint)
     }
 

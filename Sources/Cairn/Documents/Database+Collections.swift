@@ -139,9 +139,9 @@ extension Database {
     /// Finishes, on a background thread, the builds that a crash or a close
     /// interrupted, so that no index stays "building" until someone calls
     /// create again. Queries use other plans until each is ready; a unique
-    /// index's constraint is checked on every write meanwhile against the
-    /// entries present, and the build checks every document, so documents
-    /// that break it make the build fail and the index go away.
+    /// index's constraint holds for every write meanwhile (checked against
+    /// every document until the build holds the document lock; see
+    /// Transaction.checkUniqueByScan), and the build checks every document.
     func resumeIndexBuilds() throws {
         var pending: [(collection: String, index: IndexDefinition)] = []
         for name in try collectionNames() {

@@ -107,12 +107,34 @@ extension Transaction {
                     if try read(entry, { owner = Array($0) }), owner != primaryKey {
                         throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(info.name)'")
                     }
+                    if index.building && database.indexBuilds.progress(info.name, index.name) == nil {
+                        try checkUniqueByScan(entry, of: index, in: info, primaryKey: primaryKey)
+                    }
                 }
                 try put(entry, index.entryValue(primaryKey: primaryKey))
             }
         }
         if let new { try put(key, new) } else { try delete(key) }
         if catalogChanged { try save(info) }
+    }
+
+    /// A unique index whose build a crash interrupted has entries for only
+    /// some documents until the next open's background build reaches it, so
+    /// its constraint is checked here against every document: slow, but
+    /// only in that window (while a build runs it holds the document lock,
+    /// and explicit transactions that race it conflict on the entry key).
+    private func checkUniqueByScan(_ entry: [UInt8], of index: IndexDefinition, in info: CollectionInfo,
+                                   primaryKey: [UInt8]) throws {
+        let (lower, upper) = info.documentRange
+        let scan = try self.scan(lower: lower, upper: upper)
+        while try scan.next() {
+            let other = Array(scan.key[lower.count...])
+            guard other != primaryKey else { continue }
+            let (keys, _) = try index.entryKeys(of: DocumentValue(scan.value), collection: info.id, primaryKey: other)
+            if keys.contains(entry) {
+                throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(info.name)'")
+            }
+        }
     }
 
     /// The primary key value of `document`, or INVALID_ARGUMENT.
