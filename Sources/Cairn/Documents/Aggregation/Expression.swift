@@ -145,16 +145,32 @@ indirect enum Expression {
         }
     }
 
+    /// A date moved by `milliseconds`, or INVALID_ARGUMENT naming `op` when
+    /// the result leaves the range of dates (never a wrap to a wrong date,
+    /// never a trap on a huge or non-finite double).
+    private static func shifted(_ ms: Int64, by milliseconds: Double, _ op: Operator) throws -> MutableValue {
+        guard let delta = Int64(exactly: milliseconds.rounded()) else {
+            throw CairnError.invalidArgument("\(op.rawValue): the date would be out of range")
+        }
+        return try shifted(ms, by: delta, op)
+    }
+
+    private static func shifted(_ ms: Int64, by delta: Int64, _ op: Operator) throws -> MutableValue {
+        let (result, overflow) = ms.addingReportingOverflow(delta)
+        guard !overflow else { throw CairnError.invalidArgument("\(op.rawValue): the date would be out of range") }
+        return .date(result)
+    }
+
     /// a + b or a * b with int64 arithmetic while exact, else double.
-    private static func combine(_ a: MutableValue, _ b: MutableValue, multiply: Bool) -> MutableValue {
+    private static func combine(_ a: MutableValue, _ b: MutableValue, multiply: Bool) throws -> MutableValue {
         switch (a, b) {
         case (.int(let x), .int(let y)):
             let (result, overflow) = multiply ? x.multipliedReportingOverflow(by: y) : x.addingReportingOverflow(y)
             return overflow ? .double(multiply ? Double(x) * Double(y) : Double(x) + Double(y)) : .int(result)
         case (.date(let ms), .int(let n)), (.int(let n), .date(let ms)):
-            return multiply ? .double(Double(ms) * Double(n)) : .date(ms &+ n)
+            return multiply ? .double(Double(ms) * Double(n)) : try shifted(ms, by: n, .add)
         case (.date(let ms), .double(let d)), (.double(let d), .date(let ms)):
-            return multiply ? .double(Double(ms) * d) : .date(ms &+ Int64(d.rounded()))
+            return multiply ? .double(Double(ms) * d) : try shifted(ms, by: d, .add)
         default:
             return multiply ? .double(double(a) * double(b)) : .double(double(a) + double(b))
         }
@@ -175,7 +191,7 @@ indirect enum Expression {
             var total: MutableValue = .int(op == .add ? 0 : 1)
             for value in values {
                 guard let number = try number(value, op) else { return .null }
-                total = combine(total, number, multiply: op == .multiply)
+                total = try combine(total, number, multiply: op == .multiply)
             }
             return total
         case .subtract:
@@ -184,8 +200,14 @@ indirect enum Expression {
             case (.int(let x), .int(let y)):
                 let (result, overflow) = x.subtractingReportingOverflow(y)
                 return overflow ? .double(Double(x) - Double(y)) : .int(result)
-            case (.date(let x), .date(let y)): return .int(x &- y)
-            case (.date(let x), _): return .date(x &- Int64(double(b).rounded()))
+            case (.date(let x), .date(let y)):
+                let (difference, overflow) = x.subtractingReportingOverflow(y)
+                guard !overflow else { throw CairnError.invalidArgument("$subtract: the difference of the dates is out of range") }
+                return .int(difference)
+            case (.date(let x), .int(let y)):
+                guard y != .min else { throw CairnError.invalidArgument("$subtract: the date would be out of range") }
+                return try shifted(x, by: -y, .subtract)
+            case (.date(let x), _): return try shifted(x, by: -double(b), .subtract)
             default: return .double(double(a) - double(b))
             }
         case .divide:
