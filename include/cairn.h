@@ -576,7 +576,16 @@ int cairn_iter_close(cairn_iter *iter);
 ** length; an empty filter matches every document). Extended JSON
 ** {"$date": "2026-11-21T16:17:05.123Z"} and {"$binary": {"base64": "...",
 ** "subType": "00"}} stand for dates and bytes, in and out. Integers stay
-** 64-bit integers and doubles stay doubles.
+** 64-bit integers and doubles stay doubles. An integer written without a
+** fraction or exponent that does not fit in 64 bits is
+** CAIRN_INVALID_ARGUMENT wherever JSON enters (documents, filters, updates,
+** pipelines, options), never rounded to a double (which would make
+** 2^63 + 1 equal 2^63); write 9.3e18 for a double. Arithmetic that leaves
+** the int64 range ($inc, $mul, $add, ...) gives a double, as MongoDB does,
+** and date arithmetic that leaves the range of dates is
+** CAIRN_INVALID_ARGUMENT naming the operator. A JSON object with a
+** duplicate key is CAIRN_INVALID_ARGUMENT naming the key and the byte
+** offset.
 **
 ** Names: a collection name is 1 to 255 bytes of UTF-8, without NUL and not
 ** starting with '$'; field names are 1 to 1024 bytes without NUL, and a

@@ -24,7 +24,14 @@ final class DocumentEncodingTests: XCTestCase {
             XCTAssertEqual(try JSONValue.parse(once), try JSONValue.parse(text), text)
         }
         XCTAssertEqual(try roundTrip(#"{"i":1,"d":1.0}"#), #"{"i":1,"d":1.0}"#, "ints stay ints, doubles stay doubles")
-        XCTAssertEqual(try roundTrip(#"{"beyond":18446744073709551616}"#), #"{"beyond":1.8446744073709552e+19}"#)
+        for special in ["Infinity", "-Infinity", "NaN"] {
+            let text = #"{"x":{"$numberDouble":""# + special + #""}}"#
+            XCTAssertEqual(try roundTrip(text), text, "non-finite doubles round-trip as extended JSON")
+        }
+        XCTAssertEqual(try roundTrip(#"{"x":{"$numberDouble":"2.5"}}"#), #"{"x":2.5}"#)
+        XCTAssertEqual(try roundTrip(#"{"beyond":1.8446744073709552e19}"#), #"{"beyond":1.8446744073709552e+19}"#)
+        XCTAssertEqual(status { _ = try self.roundTrip(#"{"beyond":18446744073709551616}"#) }, .invalidArgument,
+                       "an integer beyond 64 bits is refused, not rounded")
     }
 
     func testExtendedJSONDatesAndBinary() throws {
@@ -137,7 +144,11 @@ final class DocumentEncodingTests: XCTestCase {
 
     func testJSONNumberEdges() throws {
         XCTAssertEqual(try JSONValue.parse("-9223372036854775808"), .int(Int64.min))
-        XCTAssertEqual(try JSONValue.parse("9223372036854775808"), .double(9_223_372_036_854_775_808))
+        // Integers are 64-bit: one past the limit is refused, not rounded.
+        XCTAssertEqual(status { _ = try JSONValue.parse("9223372036854775808") }, .invalidArgument)
+        XCTAssertEqual(status { _ = try JSONValue.parse("-9223372036854775809") }, .invalidArgument)
+        XCTAssertEqual(try JSONValue.parse("9223372036854775808.0"), .double(9_223_372_036_854_775_808))
+        XCTAssertEqual(try JSONValue.parse("1e19"), .double(1e19))
         XCTAssertEqual(try JSONValue.parse("-0"), .int(0))
         XCTAssertEqual(status { _ = try JSONValue.parse("1e999") }, .invalidArgument)
     }

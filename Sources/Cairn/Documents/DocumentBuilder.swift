@@ -89,9 +89,9 @@ struct DocumentBuilder: JSONSink {
     private mutating func rewriteExtendedJSON(at start: Int) throws {
         // Layout: tag | u32 length | u32 count | varint key length | key.
         let keyLength = Int(bytes[start + 9])
-        guard keyLength == 5 || keyLength == 7, bytes[start + 10] == UInt8(ascii: "$") else { return }
+        guard keyLength == 5 || keyLength == 7 || keyLength == 13, bytes[start + 10] == UInt8(ascii: "$") else { return }
         let key = bytes[(start + 10)..<(start + 10 + keyLength)]
-        guard key.elementsEqual("$date".utf8) || key.elementsEqual("$binary".utf8) else { return }
+        guard key.elementsEqual("$date".utf8) || key.elementsEqual("$binary".utf8) || key.elementsEqual("$numberDouble".utf8) else { return }
         let object = Array(bytes[start...])
         try object.withUnsafeBytes { raw in
             let view = DocumentValue(raw)
@@ -117,6 +117,25 @@ struct DocumentBuilder: JSONSink {
                 }
                 bytes.removeSubrange(start...)
                 date(millisecondsSinceEpoch: millis)
+            case "$numberDouble":
+                // Canonical extended JSON's double, the only way JSON text
+                // can carry Infinity, -Infinity and NaN.
+                guard case .string(let text) = try value.kind() else {
+                    throw CairnError.invalidArgument("$numberDouble must be a string such as \"Infinity\" or \"1.5\"")
+                }
+                let number: Double
+                switch String(decoding: text, as: UTF8.self) {
+                case "Infinity": number = .infinity
+                case "-Infinity": number = -.infinity
+                case "NaN": number = .nan
+                case let other:
+                    guard let parsed = Double(other), parsed.isFinite else {
+                        throw CairnError.invalidArgument("$numberDouble: '\(other)' is not a number")
+                    }
+                    number = parsed
+                }
+                bytes.removeSubrange(start...)
+                double(number)
             case "$binary":
                 guard let base64Field = try value.field("base64"), case .string(let text) = try base64Field.kind() else {
                     throw CairnError.invalidArgument("$binary must be {\"base64\": \"...\", \"subType\": \"..\"}")

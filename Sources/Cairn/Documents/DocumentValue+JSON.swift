@@ -2,7 +2,8 @@
 /// canonical extended JSON ({"$date": "...Z"}, {"$binary": {"base64": ...,
 /// "subType": ".."}}), so the text parses back to the same binary. Doubles
 /// are written in Swift's shortest round-trip form, always with a '.' or an
-/// exponent so they read back as doubles, not integers.
+/// exponent so they read back as doubles, not integers; Infinity, -Infinity
+/// and NaN as {"$numberDouble": "Infinity"} and so on.
 extension DocumentValue {
     func appendJSON(to out: inout [UInt8]) throws {
         switch try kind() {
@@ -11,7 +12,12 @@ extension DocumentValue {
         case .int(let value): JSONValue.writeInteger(value, to: &out)
         case .double(let value):
             if !value.isFinite {
-                out.append(contentsOf: "null".utf8)
+                // Plain JSON has no Infinity or NaN: canonical extended
+                // JSON, which reads back as the same double.
+                let name = value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity")
+                out.append(contentsOf: #"{"$numberDouble":""#.utf8)
+                out.append(contentsOf: name.utf8)
+                out.append(contentsOf: #""}"#.utf8)
             } else {
                 let text = value.description
                 out.append(contentsOf: text.utf8)

@@ -340,17 +340,23 @@ struct JSONParser<Sink: JSONSink> {
             guard let c = current, c >= 0x30, c <= 0x39 else { throw error("expected a digit in the exponent") }
             while let c = current, c >= 0x30, c <= 0x39 { offset += 1 }
         }
-        if isInteger && !overflow {
-            if negative {
+        if isInteger {
+            if !overflow && negative {
                 try sink.int(magnitude)
                 return
             }
-            if magnitude != Int64.min {
+            if !overflow && magnitude != Int64.min {
                 try sink.int(-magnitude)
                 return
             }
+            // One rule wherever JSON enters (documents, filters, updates,
+            // pipelines, options): an integer is a 64-bit integer. Rounding
+            // one beyond that to a double would make 2^63 + 1 match 2^63.
+            let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+            offset = start
+            throw error("the integer \(text) does not fit in 64 bits (write it with a fraction or an exponent for a double)")
         }
-        // A fraction, an exponent, or an integer beyond 64 bits: a double.
+        // A fraction or an exponent: a double.
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             offset = start

@@ -10,6 +10,8 @@ module maps them, and nothing else, through the json module's hooks:
     {"$date": "...Z"}           ->  datetime.datetime, aware, in UTC
     bytes, bytearray, memoryview -> {"$binary": {"base64": "...", "subType": "00"}}
     {"$binary": {... "00"}}     ->  bytes (other subtypes stay dicts, unchanged)
+    float("inf"), float("nan")  ->  {"$numberDouble": "Infinity"} ("-Infinity",
+                                    "NaN"), and back
     int, float, str, bool, None, dict, list, tuple: as the json module does.
 
 An extended JSON object this module cannot turn into a Python value (another
@@ -23,6 +25,7 @@ import base64
 import binascii
 import datetime
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,6 +67,12 @@ def _object_hook(obj: dict[str, Any]) -> Any:
             except ValueError:
                 pass
         return obj
+    special = obj.get("$numberDouble")
+    if isinstance(special, str):
+        try:
+            return float(special)  # "Infinity", "-Infinity", "NaN" and decimals
+        except ValueError:
+            return obj
     binary = obj.get("$binary")
     if isinstance(binary, dict) and binary.keys() == {"base64", "subType"} and binary["subType"] == _GENERIC_SUBTYPE:
         try:
@@ -79,11 +88,29 @@ def dumps(value: Any, what: str) -> bytes:
     JSON cannot hold, InvalidArgument for one it cannot hold as given (a NaN,
     a circular reference, a lone surrogate)."""
     try:
-        return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        try:
+            return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except ValueError as exc:
+            if "float" not in str(exc):
+                raise
+            # Infinity or NaN somewhere: plain JSON cannot hold them.
+            return json.dumps(_non_finite_as_extended(value), default=_default, ensure_ascii=False,
+                              allow_nan=False).encode("utf-8")
     except TypeError as exc:
         raise TypeError(f"{what}: {exc}") from None
     except ValueError as exc:  # UnicodeEncodeError is a ValueError too
         errors.invalid(f"{what}: {exc}")
+
+
+def _non_finite_as_extended(value: Any) -> Any:
+    """`value` with every infinite or NaN float as {"$numberDouble": ...}."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$numberDouble": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
+    if isinstance(value, Mapping):
+        return {key: _non_finite_as_extended(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_non_finite_as_extended(item) for item in value]
+    return value
 
 
 def loads(text: bytes) -> Any:
