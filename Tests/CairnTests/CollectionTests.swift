@@ -229,4 +229,30 @@ final class CollectionTests: XCTestCase {
         print("group budget: \(grown >> 20) MiB held under a \(limit >> 20) MiB limit")
         XCTAssertLessThan(grown, limit + limit / 4 + (8 << 20), "the stage held \(grown >> 20) MiB under a \(limit >> 20) MiB limit")
     }
+
+    func testLimitsHoldForDocumentsThatUpdatesAndLookupsBuild() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        _ = try insert(db, "c", #"{"_id": 1, "k": 1}"#)
+        func set(_ depth: Int) -> StatusCode {
+            let path = Array(repeating: "a", count: depth).joined(separator: ".")
+            return status {
+                _ = try self.bytes(#"{"_id": 1}"#).withUnsafeBytes { f in
+                    try self.bytes(#"{"$set": {""# + path + #"": 1}}"#).withUnsafeBytes { u in
+                        try db.update(collection: "c", filterJSON: f, updateJSON: u, many: false)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(set(99), .ok, "the top level and 99 nested objects: 100 levels")
+        XCTAssertEqual(set(100), .invalidArgument, "101 levels, as an inserted document could not have")
+        let big = String(repeating: "x", count: 1 << 20)
+        for i in 0..<20 { _ = try insert(db, "f", #"{"_id": \#(i), "k": 1, "pad": "\#(big)"}"#) }
+        let pipeline = #"[{"$lookup": {"from": "f", "localField": "k", "foreignField": "k", "as": "all"}}]"#
+        XCTAssertEqual(status {
+            let cursor = try self.bytes(pipeline).withUnsafeBytes { try db.aggregate(collection: "c", pipelineJSON: $0) }
+            while try cursor.next() {}
+        }, .invalidArgument, "a joined document over 16 MiB")
+    }
 }

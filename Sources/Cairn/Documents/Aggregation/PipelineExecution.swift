@@ -172,6 +172,8 @@ extension Transaction {
             return {
                 guard var document = try upstream()?.tree() else { return nil }
                 var matches: [MutableValue] = []
+                // The joined document obeys the 16 MiB limit of every document.
+                var size = document.encodedSize
                 if let foreign {
                     let local = Expression.resolve(localField[...], in: document) ?? .null
                     let predicate: Filter.Predicate
@@ -182,7 +184,13 @@ extension Transaction {
                     }
                     let execution = try FindExecution(reader: reader, collection: foreign, filter: .field(path: foreignField, predicate: predicate),
                                                       options: FindOptions())
-                    while let match = try execution.next() { matches.append(try MutableValue(match)) }
+                    while let match = try execution.next() {
+                        size += match.bytes.count
+                        guard size <= DocumentLimits.maxDocumentBytes else {
+                            throw CairnError.invalidArgument("$lookup: a joined document would be over \(DocumentLimits.maxDocumentBytes >> 20) MiB")
+                        }
+                        matches.append(try MutableValue(match))
+                    }
                 }
                 try MutableValue.modify(&document, path: target[...], create: true, at: "$lookup") { $0 = .array(matches) }
                 return .tree(document)
