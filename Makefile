@@ -42,6 +42,7 @@ include mk/python.mk
 include mk/go.mk
 include mk/bench.mk
 include mk/asan.mk
+include mk/fuzz.mk
 
 demo: lib demo-c-build python-env go-check
 	@rm -rf $(DEMO_DB)
@@ -52,7 +53,7 @@ demo: lib demo-c-build python-env go-check
 	@echo "== Go reads what C and Python wrote, then writes =="
 	@$(GO_EXAMPLE) $(DEMO_DB)
 
-test: lib test-exports test-swift test-c test-python test-go
+test: lib test-exports test-swift test-c test-python test-go test-fuzz
 	@echo "all test suites passed"
 
 clean:

@@ -12,6 +12,9 @@ let package = Package(
     name: "cairn",
     products: [
         .library(name: "cairn", type: .dynamic, targets: ["CairnABI"]),
+        // The Swift core itself, for the fuzz targets in Fuzz/ (their own
+        // package, built with -sanitize=fuzzer by `make fuzz`).
+        .library(name: "CairnCore", targets: ["Cairn"]),
     ],
     targets: [
         // The public C header, imported so the compiler checks every

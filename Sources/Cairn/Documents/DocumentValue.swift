@@ -39,7 +39,11 @@ struct DocumentValue {
             var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[1...]), what: "document")
             let length = try reader.readVarint()
             let extra = tag == .binary ? 1 : 0
-            guard length <= UInt64(reader.remaining - extra) else { throw Self.corrupt("truncated string or binary") }
+            // A binary value's subtype byte must be there before its data
+            // (found by FuzzDocument: a lone binary tag trapped here).
+            guard reader.remaining >= extra, length <= UInt64(reader.remaining - extra) else {
+                throw Self.corrupt("truncated string or binary")
+            }
             return 1 + reader.offset + extra + Int(length)
         case .array, .object:
             guard bytes.count >= 9 else { throw Self.corrupt("truncated container") }

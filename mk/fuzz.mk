@@ -1,0 +1,46 @@
+# Fuzzing what parses untrusted bytes: the JSON parser, the binary document
+# reader, filter and update compile-and-apply, pipelines on a small
+# collection, and the storage readers (log records, batches, blocks,
+# footers, manifests). The targets live in Fuzz/ (a package of their own)
+# and are built with libFuzzer and AddressSanitizer.
+#
+#   make fuzz               each target for FUZZ_SECONDS (default 1800)
+#   make fuzz FUZZ_SECONDS=60
+#   make test-fuzz          each target for 10 s over its seeds (part of make test)
+#
+# Seeds are in Fuzz/corpus/<target> (committed, read-only here); what the
+# fuzzer learns goes to build/fuzz/<target>, and a crashing input to
+# build/fuzz/crash-<target>-*, with the sanitizer's report on stderr.
+
+FUZZ_SCRATCH := $(ROOT)/.build-fuzz
+FUZZ_BIN := $(FUZZ_SCRATCH)/release
+FUZZ_TARGETS := FuzzJSON FuzzDocument FuzzFilter FuzzUpdate FuzzPipeline FuzzStorage
+FUZZ_SECONDS ?= 1800
+FUZZ_SHORT_SECONDS ?= 10
+
+.PHONY: fuzz fuzz-build test-fuzz
+
+fuzz-build: deps
+	@swift build -c release --package-path $(ROOT)/Fuzz --scratch-path $(FUZZ_SCRATCH) \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing 2>&1 \
+		| grep -vE "^\[|^Building|^Build complete|Planning build|warning: Cannot export local symbol" || true
+	@for t in $(FUZZ_TARGETS); do test -x $(FUZZ_BIN)/$$t || { echo "fuzz: $$t did not build" >&2; exit 1; }; done
+
+# Runs every target for $(1) seconds; fails on the first finding.
+define run_fuzzers
+	@mkdir -p $(BUILD)/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/$$t; \
+		ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t -max_total_time=$(1) -timeout=20 -rss_limit_mb=4096 \
+			-artifact_prefix=$(BUILD)/fuzz/crash-$$t- $(BUILD)/fuzz/$$t $(ROOT)/Fuzz/corpus/$$t \
+			> $(BUILD)/fuzz/$$t.log 2>&1 \
+			|| { echo "fuzz: $$t found a problem (see $(BUILD)/fuzz/$$t.log)" >&2; tail -40 $(BUILD)/fuzz/$$t.log >&2; exit 1; }; \
+		echo "fuzz: $$t $$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' $(BUILD)/fuzz/$$t.log | tail -1), cov $$(grep -oE 'cov: [0-9]+' $(BUILD)/fuzz/$$t.log | tail -1 | cut -d' ' -f2), no finding"; \
+	done
+endef
+
+fuzz: fuzz-build
+	$(call run_fuzzers,$(FUZZ_SECONDS))
+
+test-fuzz: fuzz-build
+	$(call run_fuzzers,$(FUZZ_SHORT_SECONDS))
