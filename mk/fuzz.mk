@@ -6,7 +6,10 @@
 #
 #   make fuzz               each target for FUZZ_SECONDS (default 1800)
 #   make fuzz FUZZ_SECONDS=60
-#   make test-fuzz          each target for 10 s over its seeds (part of make test)
+#   make test-fuzz          each target for FUZZ_SHORT_RUNS inputs from its
+#                           seeds, with a fixed seed and a fresh work corpus,
+#                           so that the run is the same on every machine
+#                           (part of make test)
 #
 # Seeds are in Fuzz/corpus/<target> (committed, read-only here); what the
 # fuzzer learns goes to build/fuzz/<target>, and a crashing input to
@@ -16,7 +19,7 @@ FUZZ_SCRATCH := $(ROOT)/.build-fuzz
 FUZZ_BIN := $(FUZZ_SCRATCH)/release
 FUZZ_TARGETS := FuzzJSON FuzzDocument FuzzFilter FuzzUpdate FuzzPipeline FuzzStorage
 FUZZ_SECONDS ?= 1800
-FUZZ_SHORT_SECONDS ?= 10
+FUZZ_SHORT_RUNS ?= 200000
 
 .PHONY: fuzz fuzz-build test-fuzz
 
@@ -26,13 +29,14 @@ fuzz-build: deps
 		| grep -vE "^\[|^Building|^Build complete|Planning build|warning: Cannot export local symbol" || true
 	@for t in $(FUZZ_TARGETS); do test -x $(FUZZ_BIN)/$$t || { echo "fuzz: $$t did not build" >&2; exit 1; }; done
 
-# Runs every target for $(1) seconds; fails on the first finding.
+# Runs every target with the libFuzzer options $(1), in work corpora under
+# $(2); fails on the first finding.
 define run_fuzzers
-	@mkdir -p $(BUILD)/fuzz
+	@mkdir -p $(2)
 	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(BUILD)/fuzz/$$t; \
-		ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t -max_total_time=$(1) -timeout=20 -rss_limit_mb=4096 \
-			-artifact_prefix=$(BUILD)/fuzz/crash-$$t- $(BUILD)/fuzz/$$t $(ROOT)/Fuzz/corpus/$$t \
+		mkdir -p $(2)/$$t; \
+		ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t $(1) -timeout=20 -rss_limit_mb=4096 \
+			-artifact_prefix=$(BUILD)/fuzz/crash-$$t- $(2)/$$t $(ROOT)/Fuzz/corpus/$$t \
 			> $(BUILD)/fuzz/$$t.log 2>&1 \
 			|| { echo "fuzz: $$t found a problem (see $(BUILD)/fuzz/$$t.log)" >&2; tail -40 $(BUILD)/fuzz/$$t.log >&2; exit 1; }; \
 		echo "fuzz: $$t $$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' $(BUILD)/fuzz/$$t.log | tail -1), cov $$(grep -oE 'cov: [0-9]+' $(BUILD)/fuzz/$$t.log | tail -1 | cut -d' ' -f2), no finding"; \
@@ -40,7 +44,8 @@ define run_fuzzers
 endef
 
 fuzz: fuzz-build
-	$(call run_fuzzers,$(FUZZ_SECONDS))
+	$(call run_fuzzers,-max_total_time=$(FUZZ_SECONDS),$(BUILD)/fuzz)
 
 test-fuzz: fuzz-build
-	$(call run_fuzzers,$(FUZZ_SHORT_SECONDS))
+	@rm -rf $(BUILD)/fuzz-short
+	$(call run_fuzzers,-seed=1 -runs=$(FUZZ_SHORT_RUNS),$(BUILD)/fuzz-short)

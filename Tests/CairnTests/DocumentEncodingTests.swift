@@ -48,6 +48,14 @@ final class DocumentEncodingTests: XCTestCase {
         }
         XCTAssertEqual(ISO8601.milliseconds("1969-12-31T23:59:59.999Z"), -1)
         XCTAssertEqual(ISO8601.string(milliseconds: -1), "1969-12-31T23:59:59.999Z")
+        XCTAssertNil(ISO8601.string(milliseconds: Int64.min), "outside years 0 to 9999")
+        XCTAssertNil(ISO8601.string(milliseconds: Int64.max))
+        // Every date reads back as itself, the extreme ones as milliseconds.
+        for millis in [Int64.min, Int64.max, -62_167_219_200_001, 253_402_300_800_000] {
+            let text = #"{"d":{"$date":"# + String(millis) + "}}"
+            XCTAssertEqual(try roundTrip(text), #"{"d":{"$date":{"$numberLong":""# + String(millis) + #""}}}"#)
+            XCTAssertEqual(try roundTrip(try roundTrip(text)), try roundTrip(text))
+        }
         XCTAssertEqual(ISO8601.milliseconds("2026-11-21T18:17:05+02:00"), 1_795_277_825_000)
         for bad in [#"{"d":{"$date":"yesterday"}}"#, #"{"b":{"$binary":{"base64":"!!"}}}"#, #"{"d":{"$date":true}}"#] {
             XCTAssertEqual(status { _ = try binary(bad) }, .invalidArgument, bad)

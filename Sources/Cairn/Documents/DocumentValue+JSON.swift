@@ -33,9 +33,17 @@ extension DocumentValue {
             out.append(contentsOf: (hex.count == 1 ? "0" + hex : hex).utf8)
             out.append(contentsOf: #""}}"#.utf8)
         case .date(let millis):
-            out.append(contentsOf: #"{"$date":""#.utf8)
-            out.append(contentsOf: ISO8601.string(milliseconds: millis).utf8)
-            out.append(contentsOf: #""}"#.utf8)
+            if let text = ISO8601.string(milliseconds: millis) {
+                out.append(contentsOf: #"{"$date":""#.utf8)
+                out.append(contentsOf: text.utf8)
+                out.append(contentsOf: #""}"#.utf8)
+            } else {
+                // Outside years 0 to 9999, canonical extended JSON gives the
+                // milliseconds, which read back as the same date.
+                out.append(contentsOf: #"{"$date":{"$numberLong":""#.utf8)
+                out.append(contentsOf: String(millis).utf8)
+                out.append(contentsOf: #""}}"#.utf8)
+            }
         case .array:
             out.append(UInt8(ascii: "["))
             var first = true

@@ -57,12 +57,18 @@ enum ISO8601 {
         return Int64(seconds) * 1000 + Int64(millis)
     }
 
-    /// "YYYY-MM-DDTHH:MM:SS.mmmZ" for milliseconds since the epoch.
-    static func string(milliseconds: Int64) -> String {
-        var seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
-        let millis = Int(milliseconds - seconds * 1000)
-        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        seconds -= days * 86_400
+    /// "YYYY-MM-DDTHH:MM:SS.mmmZ" for milliseconds since the epoch, or nil
+    /// outside years 0 to 9999 (which the form cannot write). Every Int64
+    /// is accepted: floor divisions by quotient and remainder, which cannot
+    /// overflow (FuzzDocument found `milliseconds - 999` trapping at the
+    /// bottom of the range).
+    static func string(milliseconds: Int64) -> String? {
+        let (q, r) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        var seconds = r < 0 ? q - 1 : q  // Safe: |q| <= Int64.max / 1000
+        let millis = Int(r < 0 ? r + 1000 : r)
+        let (dq, dr) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        var days = dr < 0 ? dq - 1 : dq
+        seconds -= days * 86_400  // Safe: the floor remainder, 0 ..< 86,400
         let hour = Int(seconds / 3600), minute = Int(seconds % 3600 / 60), second = Int(seconds % 60)
         days += 719_468
         let era = (days >= 0 ? days : days - 146_096) / 146_097
@@ -73,6 +79,7 @@ enum ISO8601 {
         let day = Int(doy - (153 * mp + 2) / 5 + 1)
         let month = Int(mp < 10 ? mp + 3 : mp - 9)
         let year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
+        guard (0...9999).contains(year) else { return nil }
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
