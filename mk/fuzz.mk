@@ -12,8 +12,9 @@
 #                           (part of make test)
 #
 # Seeds are in Fuzz/corpus/<target> (committed, read-only here); what the
-# fuzzer learns goes to build/fuzz/<target>, and a crashing input to
-# build/fuzz/crash-<target>-*, with the sanitizer's report on stderr.
+# fuzzer learns goes to build/fuzz/<target> (build/fuzz-short for
+# test-fuzz), a crashing input to crash-<target>-* beside it, and the
+# fuzzer's output, with any sanitizer report, to <target>.log there.
 
 FUZZ_SCRATCH := $(ROOT)/.build-fuzz
 FUZZ_BIN := $(FUZZ_SCRATCH)/release
@@ -36,10 +37,10 @@ define run_fuzzers
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(2)/$$t; \
 		ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t $(1) -timeout=20 -rss_limit_mb=4096 \
-			-artifact_prefix=$(BUILD)/fuzz/crash-$$t- $(2)/$$t $(ROOT)/Fuzz/corpus/$$t \
-			> $(BUILD)/fuzz/$$t.log 2>&1 \
-			|| { echo "fuzz: $$t found a problem (see $(BUILD)/fuzz/$$t.log)" >&2; tail -40 $(BUILD)/fuzz/$$t.log >&2; exit 1; }; \
-		echo "fuzz: $$t $$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' $(BUILD)/fuzz/$$t.log | tail -1), cov $$(grep -oE 'cov: [0-9]+' $(BUILD)/fuzz/$$t.log | tail -1 | cut -d' ' -f2), no finding"; \
+			-artifact_prefix=$(2)/crash-$$t- $(2)/$$t $(ROOT)/Fuzz/corpus/$$t \
+			> $(2)/$$t.log 2>&1 \
+			|| { echo "fuzz: $$t found a problem (see $(2)/$$t.log)" >&2; tail -40 $(2)/$$t.log >&2; exit 1; }; \
+		echo "fuzz: $$t $$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' $(2)/$$t.log | tail -1), cov $$(grep -oE 'cov: [0-9]+' $(2)/$$t.log | tail -1 | cut -d' ' -f2), no finding"; \
 	done
 endef
 
