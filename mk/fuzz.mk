@@ -6,23 +6,23 @@
 #
 #   make fuzz               each target for FUZZ_SECONDS (default 1800)
 #   make fuzz FUZZ_SECONDS=60
-#   make test-fuzz          each target for FUZZ_SHORT_RUNS inputs from its
-#                           seeds, with a fixed seed and a fresh work corpus,
-#                           so that the run is the same on every machine
-#                           (part of make test)
+#   make test-fuzz          replays every committed input of every target
+#                           once (part of make test: deterministic, so a
+#                           run can never fail CI by chance)
+#   make fuzz-merge         adds what a `make fuzz` campaign learned to the
+#                           committed corpora (minimized), to commit
 #
-# Seeds are in Fuzz/corpus/<target> (committed, read-only here); what the
-# fuzzer learns goes to build/fuzz/<target> (build/fuzz-short for
-# test-fuzz), a crashing input to crash-<target>-* beside it, and the
-# fuzzer's output, with any sanitizer report, to <target>.log there.
+# Seeds are in Fuzz/corpus/<target> (committed, read-only here). What the
+# fuzzer learns goes to build/fuzz/<target>; a crashing input to
+# build/fuzz/crash-<target>-*; its output, with any sanitizer report, to
+# build/fuzz/<target>.log (build/fuzz-replay/ for test-fuzz).
 
 FUZZ_SCRATCH := $(ROOT)/.build-fuzz
 FUZZ_BIN := $(FUZZ_SCRATCH)/release
 FUZZ_TARGETS := FuzzJSON FuzzDocument FuzzFilter FuzzUpdate FuzzPipeline FuzzStorage
 FUZZ_SECONDS ?= 1800
-FUZZ_SHORT_RUNS ?= 200000
 
-.PHONY: fuzz fuzz-build test-fuzz
+.PHONY: fuzz fuzz-build test-fuzz fuzz-merge
 
 fuzz-build: deps
 	@swift build -c release --package-path $(ROOT)/Fuzz --scratch-path $(FUZZ_SCRATCH) \
@@ -36,7 +36,7 @@ define run_fuzzers
 	@mkdir -p $(2)
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(2)/$$t; \
-		ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t $(1) -timeout=20 -rss_limit_mb=4096 \
+		SWIFT_DETERMINISTIC_HASHING=1 ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t $(1) -timeout=20 -rss_limit_mb=4096 \
 			-artifact_prefix=$(2)/crash-$$t- $(2)/$$t $(ROOT)/Fuzz/corpus/$$t \
 			> $(2)/$$t.log 2>&1 \
 			|| { echo "fuzz: $$t found a problem (see $(2)/$$t.log)" >&2; tail -40 $(2)/$$t.log >&2; exit 1; }; \
@@ -48,5 +48,18 @@ fuzz: fuzz-build
 	$(call run_fuzzers,-max_total_time=$(FUZZ_SECONDS),$(BUILD)/fuzz)
 
 test-fuzz: fuzz-build
-	@rm -rf $(BUILD)/fuzz-short
-	$(call run_fuzzers,-seed=1 -runs=$(FUZZ_SHORT_RUNS),$(BUILD)/fuzz-short)
+	@mkdir -p $(BUILD)/fuzz-replay
+	@for t in $(FUZZ_TARGETS); do \
+		SWIFT_DETERMINISTIC_HASHING=1 ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t $(ROOT)/Fuzz/corpus/$$t/* \
+			> $(BUILD)/fuzz-replay/$$t.log 2>&1 \
+			|| { echo "fuzz: $$t failed on a committed input (see $(BUILD)/fuzz-replay/$$t.log)" >&2; tail -40 $(BUILD)/fuzz-replay/$$t.log >&2; exit 1; }; \
+		echo "fuzz: $$t replayed $$(ls $(ROOT)/Fuzz/corpus/$$t | wc -l) committed inputs, no finding"; \
+	done
+
+fuzz-merge: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		test -d $(BUILD)/fuzz/$$t || continue; \
+		SWIFT_DETERMINISTIC_HASHING=1 ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN)/$$t -merge=1 \
+			$(ROOT)/Fuzz/corpus/$$t $(BUILD)/fuzz/$$t > $(BUILD)/fuzz/merge-$$t.log 2>&1 || exit 1; \
+		echo "fuzz: $$t corpus now $$(ls $(ROOT)/Fuzz/corpus/$$t | wc -l) inputs"; \
+	done
