@@ -58,11 +58,11 @@ struct Manifest {
     var levels: [[Table]] = Array(repeating: [], count: Version.levelCount)
     var rangeTombstones: [RangeTombstone] = []
 
-    /// Encodes version 2. REQUIRES: a database id (every manifest written
-    /// since version 2 has one).
+    /// Encodes version 2. Every manifest written has a database id (only
+    /// a decoded version 1 manifest lacks one, and none is written back).
     func encode() -> [UInt8] {
         var out = Manifest.magic
-        out.append(contentsOf: databaseID!.bytes)
+        out.append(contentsOf: (databaseID ?? DatabaseID(bytes: Array(repeating: 0, count: DatabaseID.byteCount))).bytes)
         Varint.append(generation, to: &out)
         Varint.append(nextFileNumber, to: &out)
         Varint.append(lastSequence, to: &out)

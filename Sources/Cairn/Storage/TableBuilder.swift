@@ -143,9 +143,9 @@ final class TableBuilder {
         let index = indexBlock.finish()
         let indexHandle = try index.withUnsafeBytes { try writeBlock($0, compression: .none) }
         var footer: [UInt8] = []
-        TableFormat.Footer(index: indexHandle, filter: filterHandle, entryCount: entryCount,
-                           smallestSequence: entryCount == 0 ? 0 : smallestSequence,
-                           identity: identity).encode(into: &footer)
+        TableFormat.Footer.encode(index: indexHandle, filter: filterHandle, entryCount: entryCount,
+                                  smallestSequence: entryCount == 0 ? 0 : smallestSequence,
+                                  identity: identity, into: &footer)
         try footer.withUnsafeBytes { try file.append($0) }
         offset += UInt64(footer.count)
         try file.sync()

@@ -80,19 +80,21 @@ enum TableFormat {
         /// The footer's size in the file (96, or 64 in version 1).
         var size: Int { identity == nil ? TableFormat.legacyFooterSize : TableFormat.footerSize }
 
-        /// Encodes a version 2 footer. REQUIRES: an identity.
-        func encode(into out: inout [UInt8]) {
+        /// Encodes a version 2 footer (tables are only ever written with
+        /// their identity; `identity` here is the one that was decoded).
+        static func encode(index: BlockHandle, filter: BlockHandle, entryCount: UInt64, smallestSequence: UInt64,
+                           identity: Identity, into out: inout [UInt8]) {
             out.appendUInt64LE(index.offset)
             out.appendUInt64LE(index.size)
             out.appendUInt64LE(filter.offset)
             out.appendUInt64LE(filter.size)
             out.appendUInt64LE(entryCount)
             out.appendUInt64LE(smallestSequence)
-            out.appendUInt64LE(identity!.number)
-            out.append(contentsOf: identity!.databaseID.bytes)
-            out.appendUInt64LE(identity!.generation)
+            out.appendUInt64LE(identity.number)
+            out.append(contentsOf: identity.databaseID.bytes)
+            out.appendUInt64LE(identity.generation)
             out.appendUInt32LE(TableFormat.version)
-            out.appendUInt32LE(identity!.propertiesChecksum)
+            out.appendUInt32LE(identity.propertiesChecksum)
             out.appendUInt64LE(TableFormat.magic)
         }
 
