@@ -10,7 +10,7 @@ import PackageDescription
 // A path dependency is identified by its directory's name, which is
 // whatever the checkout is called.
 let root = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().standardized
-let core = Target.Dependency.product(name: "CairnCore", package: root.lastPathComponent)
+let core = Target.Dependency.product(name: "CairnCore", package: root.lastPathComponent.lowercased())
 
 // SwiftPM renames an executable's entry point to <Target>_main and links
 // it with --defsym main=...; each target defines that symbol and hands
