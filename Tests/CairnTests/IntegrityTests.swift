@@ -11,20 +11,12 @@ final class IntegrityTests: XCTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
     }
 
-    private func options() -> DatabaseOptions {
-        var options = DatabaseOptions()
-        options.sync = .never
-        options.memtableSizeMB = 1
-        options.blockSize = 1024
-        return options
-    }
-
     private func key(_ i: Int) -> [UInt8] { [UInt8](String(format: "key%06d", i)) }
     private func value(_ i: Int) -> [UInt8] { [UInt8](repeating: UInt8(i & 0x7F), count: 90) + [UInt8]("\(i)") }
 
     /// Writes keys [from, to) and closes.
     private func write(_ dir: TemporaryDirectory, _ range: Range<Int>, flush: Bool) throws {
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         for i in range { try db.put(key(i), value(i)) }
         if flush { try db.flush() }
         try db.close()
@@ -32,7 +24,7 @@ final class IntegrityTests: XCTestCase {
 
     private func assertCorruption(_ dir: TemporaryDirectory, naming name: String, file: StaticString = #filePath, line: UInt = #line) {
         let before = names(dir)
-        XCTAssertThrowsError(try Database.open(path: dir.path, options: options()), file: file, line: line) { error in
+        XCTAssertThrowsError(try Database.open(path: dir.path, options: DatabaseOptions.smallTables), file: file, line: line) { error in
             let cairn = error as? CairnError
             XCTAssertEqual(cairn?.code, .corruption, "\(error)", file: file, line: line)
             XCTAssertTrue(cairn?.message.contains(name) ?? false, "the message names \(name): \(error)", file: file, line: line)
@@ -64,7 +56,7 @@ final class IntegrityTests: XCTestCase {
         try write(dir, 0..<1000, flush: true)
         // Two segments not yet in tables: the worker is stopped, so the
         // frozen memtable stays unflushed, as a crash can leave it.
-        var opts = options()
+        var opts = DatabaseOptions.smallTables
         opts.memtableSizeMB = 64
         let db = try Database.open(path: dir.path, options: opts)
         db.engine.stopWorker()
@@ -80,14 +72,14 @@ final class IntegrityTests: XCTestCase {
             assertCorruption(dir, naming: victim)
             try saved.write(to: URL(fileURLWithPath: dir.path + "/" + victim))
         }
-        let reopened = try Database.open(path: dir.path, options: options())
+        let reopened = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? reopened.close() }
         for i in stride(from: 0, to: 21_000, by: 97) { XCTAssertEqual(try reopened.get(key(i)), value(i)) }
     }
 
     func testEmptiedLogSegmentIsCorruption() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        var opts = options()
+        var opts = DatabaseOptions.smallTables
         opts.sync = .always
         let db = try Database.open(path: dir.path, options: opts)
         for i in 0..<200 { try db.put(key(i), value(i)) }
@@ -122,7 +114,7 @@ final class IntegrityTests: XCTestCase {
         try bytesB.write(to: URL(fileURLWithPath: a))
         try bytesA.write(to: URL(fileURLWithPath: b))
         // Same size or not, no read may return a wrong value.
-        var opts = options()
+        var opts = DatabaseOptions.smallTables
         opts.blockCacheMB = 0
         guard let db = try? Database.open(path: dir.path, options: opts) else { return }  // refused at open: fine
         defer { try? db.close() }
@@ -147,7 +139,7 @@ final class IntegrityTests: XCTestCase {
         let mine = try XCTUnwrap(names(dir).first { $0.hasSuffix(".sst") })
         let theirs = try XCTUnwrap(names(other).first { $0.hasSuffix(".sst") })
         try read(other.path + "/" + theirs).write(to: URL(fileURLWithPath: dir.path + "/" + mine))
-        var opts = options()
+        var opts = DatabaseOptions.smallTables
         opts.blockCacheMB = 0
         do {
             let db = try Database.open(path: dir.path, options: opts)
@@ -160,17 +152,17 @@ final class IntegrityTests: XCTestCase {
 
     func testDamagedLastRecordIsCutAndReportedOrRefusedWhenParanoid() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         for i in 0..<10 { try db.put(key(i), value(i)) }
         db.engine.abandonForCrashTest()
         let log = dir.path + "/" + (try XCTUnwrap(names(dir).last { $0.hasSuffix(".log") }))
         var bytes = try read(log)
         bytes[bytes.count - 3] ^= 0x40  // inside the last record's payload
         try bytes.write(to: URL(fileURLWithPath: log))
-        var paranoid = options()
+        var paranoid = DatabaseOptions.smallTables
         paranoid.paranoidRecovery = true
         XCTAssertEqual(status { _ = try Database.open(path: dir.path, options: paranoid) }, .corruption)
-        let reopened = try Database.open(path: dir.path, options: options())
+        let reopened = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? reopened.close() }
         XCTAssertEqual(try reopened.get(key(8)), value(8))
         XCTAssertNil(try reopened.get(key(9)), "the damaged last write is cut off")
@@ -184,7 +176,7 @@ final class IntegrityTests: XCTestCase {
         try write(dir, 0..<5000, flush: true)
         // An unfinished table from a flush the crash cut short.
         try Data(repeating: 7, count: 5000).write(to: URL(fileURLWithPath: dir.path + "/999999999999.sst"))
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         XCTAssertFalse(names(dir).contains("999999999999.sst"))
         XCTAssertTrue(try db.statsJSON().contains("unfinished table"))
         XCTAssertEqual(try db.get(key(4999)), value(4999))
@@ -214,10 +206,10 @@ final class IntegrityTests: XCTestCase {
         var log: [UInt8] = []
         batch.withUnsafeBytes { RecordFormat.frame($0, into: &log) }
         try Data(log).write(to: URL(fileURLWithPath: dir.path + "/" + StorageEngine.walName(2)))
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         XCTAssertEqual(try db.get([UInt8]("a")), [UInt8]("1"))
         try db.close()
-        let again = try Database.open(path: dir.path, options: options())
+        let again = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? again.close() }
         XCTAssertEqual(try again.get([UInt8]("a")), [UInt8]("1"))
     }
@@ -225,19 +217,19 @@ final class IntegrityTests: XCTestCase {
     func testRepairRebuildsALostManifestAndKeepsDeletions() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         try write(dir, 0..<30_000, flush: true)
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         for i in stride(from: 0, to: 30_000, by: 10) { try db.delete(key(i)) }
         try db.flush()
         for i in 30_000..<31_000 { try db.put(key(i), value(i)) }  // in the log only
         try db.close()
         try FileManager.default.removeItem(atPath: dir.path + "/MANIFEST")
-        XCTAssertEqual(status { _ = try Database.open(path: dir.path, options: self.options()) }, .corruption)
+        XCTAssertEqual(status { _ = try Database.open(path: dir.path, options: DatabaseOptions.smallTables) }, .corruption)
         let report = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) }
         let parsed = try JSONValue.parse(report)
         guard case .object(let members) = parsed else { return XCTFail(report) }
         XCTAssertEqual(members.first { $0.key == "old_manifest" }?.value, .string("missing"), report)
         XCTAssertEqual(members.first { $0.key == "range_deletions_lost" }?.value, .bool(true), report)
-        let repaired = try Database.open(path: dir.path, options: options())
+        let repaired = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? repaired.close() }
         for i in stride(from: 0, to: 31_000, by: 7) {
             XCTAssertEqual(try repaired.get(key(i)), i % 10 == 0 && i < 30_000 ? nil : value(i), "key \(i)")
@@ -252,12 +244,12 @@ final class IntegrityTests: XCTestCase {
         let theirs = try XCTUnwrap(names(other).first { $0.hasSuffix(".sst") })
         try read(other.path + "/" + theirs).write(to: URL(fileURLWithPath: dir.path + "/888888888888.sst"))
         try Data(repeating: 1, count: 300).write(to: URL(fileURLWithPath: dir.path + "/777777777777.sst"))
-        XCTAssertEqual(status { _ = try Database.open(path: dir.path, options: self.options()) }, .corruption)
+        XCTAssertEqual(status { _ = try Database.open(path: dir.path, options: DatabaseOptions.smallTables) }, .corruption)
         let report = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) }
         XCTAssertTrue(report.contains("another database"), report)
         let lost = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path + "/lost")) ?? []).sorted()
         XCTAssertEqual(lost, ["777777777777.sst", "888888888888.sst"])
-        let repaired = try Database.open(path: dir.path, options: options())
+        let repaired = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? repaired.close() }
         for i in stride(from: 0, to: 10_000, by: 11) { XCTAssertEqual(try repaired.get(key(i)), value(i)) }
         XCTAssertEqual(status { _ = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) } }, .busy)
@@ -275,7 +267,7 @@ final class IntegrityTests: XCTestCase {
         // An output the crash kept from being installed: a finished table of
         // this database, numbered after everything the manifest knows.
         try read(dir.path + "/" + table).write(to: URL(fileURLWithPath: dir.path + "/" + TableFormat.fileName(900_000)))
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? db.close() }
         XCTAssertFalse(names(dir).contains("MANIFEST.tmp"))
         XCTAssertFalse(names(dir).contains(TableFormat.fileName(900_000)))
@@ -286,7 +278,7 @@ final class IntegrityTests: XCTestCase {
 
     func testALogTruncatedAfterACleanCloseIsCorruptionWhateverTheSyncMode() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let db = try Database.open(path: dir.path, options: options())  // sync "never"
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)  // sync "never"
         for i in 0..<200 { try db.put(key(i), value(i)) }
         try db.close()
         let log = try XCTUnwrap(names(dir).first { $0.hasSuffix(".log") })
@@ -297,7 +289,7 @@ final class IntegrityTests: XCTestCase {
 
     func testALogRecordWithImpossibleSequencesIsCorruptionNotATrap() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         try db.put(key(1), value(1))
         db.engine.abandonForCrashTest()
         let log = try XCTUnwrap(names(dir).last { $0.hasSuffix(".log") })
@@ -317,7 +309,7 @@ final class IntegrityTests: XCTestCase {
 
     func testRepairSetsAsideLogSegmentsTheManifestHadCoveredSoDeletionsStay() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let db = try Database.open(path: dir.path, options: options())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         try db.put([UInt8]("gone"), [UInt8]("old value"))
         let segment = try XCTUnwrap(names(dir).last { $0.hasSuffix(".log") })
         let saved = try read(dir.path + "/" + segment)
@@ -327,7 +319,7 @@ final class IntegrityTests: XCTestCase {
         try saved.write(to: URL(fileURLWithPath: dir.path + "/" + segment))  // a leftover, as a kill leaves it
         let report = try [UInt8]().withUnsafeBytes { try Database.repair(path: dir.path, optionsJSON: $0) }
         XCTAssertTrue(report.contains("covered by tables"), report)
-        let repaired = try Database.open(path: dir.path, options: options())
+        let repaired = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? repaired.close() }
         XCTAssertNil(try repaired.get([UInt8]("gone")), "a deleted key stays deleted")
     }

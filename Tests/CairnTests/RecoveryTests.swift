@@ -8,14 +8,6 @@ final class RecoveryTests: XCTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
     }
 
-    private func smallTables() -> DatabaseOptions {
-        var options = DatabaseOptions()
-        options.sync = .never
-        options.memtableSizeMB = 1
-        options.blockSize = 1024
-        return options
-    }
-
     func testWritesSurviveAnAbandonedHandle() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         var options = DatabaseOptions()
@@ -33,7 +25,7 @@ final class RecoveryTests: XCTestCase {
 
     func testFlushedAndCompactedDataSurvivesReopen() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let db = try Database.open(path: dir.path, options: smallTables())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         let value = [UInt8](repeating: 0x61, count: 300)
         for i in 0..<20_000 { try db.put([UInt8](String(format: "k%06d", i % 7000)), value + [UInt8]("\(i)")) }
         try db.flush()
@@ -44,7 +36,7 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(summaries[0].tables, 0, "a full compaction empties level 0")
         XCTAssertEqual(summaries.reduce(0) { $0 + $1.entries }, 7000, "only the newest version of each key is left")
         try db.close()
-        let reopened = try Database.open(path: dir.path, options: smallTables())
+        let reopened = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? reopened.close() }
         for i in 13_000..<20_000 {
             XCTAssertEqual(try reopened.get([UInt8](String(format: "k%06d", i % 7000))), value + [UInt8]("\(i)"))
@@ -90,7 +82,7 @@ final class RecoveryTests: XCTestCase {
 
     func testDamagedTableIsCorruptionNamingTheFileAndNeverACrash() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        var options = smallTables()
+        var options = DatabaseOptions.smallTables
         options.blockCacheMB = 0
         let db = try Database.open(path: dir.path, options: options)
         for i in 0..<3000 { try db.put([UInt8](String(format: "key%05d", i)), [UInt8](repeating: UInt8(i & 0xFF), count: 100)) }
@@ -148,7 +140,7 @@ final class RecoveryTests: XCTestCase {
 
     func testCompactionPurgesExpiredAndDeletedEntries() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let db = try Database.open(path: dir.path, options: smallTables())
+        let db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         defer { try? db.close() }
         for i in 0..<100 { try db.put([UInt8]("short\(i)"), [UInt8]("x"), ttlMillis: 1) }
         for i in 0..<100 { try db.put([UInt8]("kept\(i)"), [UInt8]("y")) }
@@ -162,7 +154,7 @@ final class RecoveryTests: XCTestCase {
 
     func testRangeTombstonesSurviveFlushReopenAndCompaction() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        var db = try Database.open(path: dir.path, options: smallTables())
+        var db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         for i in 0..<500 { try db.put([UInt8](String(format: "r%04d", i)), [UInt8]("old")) }
         try db.flush()
         let start = [UInt8]("r0100"), end = [UInt8]("r0400")
@@ -171,7 +163,7 @@ final class RecoveryTests: XCTestCase {
         XCTAssertNil(try db.get([UInt8]("r0150")))
         try db.flush()
         try db.close()
-        db = try Database.open(path: dir.path, options: smallTables())
+        db = try Database.open(path: dir.path, options: DatabaseOptions.smallTables)
         XCTAssertNil(try db.get([UInt8]("r0399")))
         XCTAssertEqual(try db.get([UInt8]("r0400")), [UInt8]("old"))
         XCTAssertEqual(try db.get([UInt8]("r0200")), [UInt8]("new"))

@@ -14,6 +14,18 @@ struct TemporaryDirectory {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
+extension DatabaseOptions {
+    /// 1 MiB memtables, 1 KiB blocks and sync "never": flushes, compactions
+    /// and many tables from little data, as the storage tests need.
+    static var smallTables: DatabaseOptions {
+        var options = DatabaseOptions()
+        options.sync = .never
+        options.memtableSizeMB = 1
+        options.blockSize = 1024
+        return options
+    }
+}
+
 extension Array where Element == UInt8 {
     init(_ text: String) { self = Array(text.utf8) }
 }
