@@ -857,6 +857,46 @@ int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t colle
                               char **json, size_t *json_len, char **errmsg);
 
 /*
+** As cairn_find_one_and_update(), with a replacement document (no
+** operators) in `replacement_json`: the first match (in the order of
+** options "sort") is replaced, keeping its primary key; a replacement
+** naming a different _id is CAIRN_INVALID_ARGUMENT. The same options:
+** "sort", "projection", "upsert" (with no match, inserts the replacement,
+** taking its _id from the filter's _id equality when it has none) and
+** "return_document". CAIRN_NOT_FOUND when nothing matched and nothing was
+** upserted.
+*/
+int cairn_find_one_and_replace(cairn_db *db, const char *collection, size_t collection_len,
+                               const char *filter_json, size_t filter_len,
+                               const char *replacement_json, size_t replacement_len,
+                               const char *options_json, size_t options_len,
+                               char **json, size_t *json_len, char **errmsg);
+
+/*
+** Atomically finds the first document matching `filter_json` (in the order
+** of options "sort", else the primary key's), deletes it and returns it in
+** *json (freed with cairn_free()), through options "projection" when
+** given. options_json (may be empty) holds only "sort" and "projection".
+** CAIRN_NOT_FOUND when no document matched (nothing is deleted).
+*/
+int cairn_find_one_and_delete(cairn_db *db, const char *collection, size_t collection_len,
+                              const char *filter_json, size_t filter_len,
+                              const char *options_json, size_t options_len,
+                              char **json, size_t *json_len, char **errmsg);
+
+/*
+** Stores in *count the number of documents matching `filter_json`, as
+** MongoDB's countDocuments does with its options: options_json (may be
+** empty) holds "skip" (matches passed over first) and "limit" (the most
+** counted; 0 means no limit), both non-negative integers. Any other option
+** is CAIRN_INVALID_ARGUMENT naming it.
+*/
+int cairn_count_with_options(cairn_db *db, const char *collection, size_t collection_len,
+                             const char *filter_json, size_t filter_len,
+                             const char *options_json, size_t options_len,
+                             uint64_t *count, char **errmsg);
+
+/*
 ** Runs an aggregation pipeline (a JSON array of stages) over `collection`
 ** and opens a cursor over its results, read with cairn_cursor_next().
 ** Stages: $match $project $addFields $set $unset $group $sort $skip $limit

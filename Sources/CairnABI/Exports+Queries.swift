@@ -97,6 +97,57 @@ public func cairn_find_one_and_update(_ db: OpaquePointer!, _ collection: Unsafe
 }
 
 @c @implementation
+public func cairn_find_one_and_replace(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                                       _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                                       _ replacementJSON: UnsafePointer<CChar>!, _ replacementLength: Int,
+                                       _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                                       _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        let result = try documentStore(db).findOneAndReplace(collection: try text(collection, collectionLength, "collection name"),
+                                                             filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                             replacementJSON: try bytes(replacementJSON, replacementLength, "replacement_json"),
+                                                             optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        guard result.found else { throw CairnError(.notFound, "no document matches the filter") }
+        giveString(result.json ?? "null", out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_find_one_and_delete(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                                      _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                                      _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                                      _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    json?.pointee = nil
+    return reportingStatus(errmsg) {
+        let out = try required(json, "json")
+        guard let deleted = try documentStore(db).findOneAndDelete(collection: try text(collection, collectionLength, "collection name"),
+                                                                   filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                                   optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
+            throw CairnError(.notFound, "no document matches the filter")
+        }
+        giveString(deleted, out, jsonLength)
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_count_with_options(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                                     _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
+                                     _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                                     _ count: UnsafeMutablePointer<UInt64>!, _ errmsg: TextOut!) -> Int32 {
+    reportingStatus(errmsg) {
+        let out = try required(count, "count")
+        out.pointee = UInt64(try documentStore(db).count(collection: try text(collection, collectionLength, "collection name"),
+                                                         filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                         optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")))
+        return .ok
+    }
+}
+
+@c @implementation
 public func cairn_aggregate(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
                             _ pipelineJSON: UnsafePointer<CChar>!, _ pipelineLength: Int,
                             _ outCursor: UnsafeMutablePointer<OpaquePointer?>!, _ errmsg: TextOut!) -> Int32 {

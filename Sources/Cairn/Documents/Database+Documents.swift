@@ -156,19 +156,48 @@ extension DocumentStore {
             try $0.updateDocuments(in: collection, filter: filter, update: update, many: false, upsert: options.upsert, sort: options.sort)
         }
         guard result.matched > 0 || result.upsertedID != nil else { return (false, nil) }
-        guard let chosen = options.returnAfter ? result.after : result.before else { return (true, nil) }
-        var projected = chosen
-        if let projection = options.projection {
-            projected = try chosen.withUnsafeBytes { try projection.apply(to: try MutableValue(DocumentValue($0))).encoded() }
+        return (true, try options.present(options.returnAfter ? result.after : result.before))
+    }
+
+    /// Finds the first match (in `options.sort` order) and replaces it with
+    /// `replacementJSON` (a document without operators; its primary key
+    /// stays), returning the document before or after as JSON; nil when
+    /// nothing matched and nothing was upserted. Options as
+    /// findOneAndUpdate.
+    public func findOneAndReplace(collection: String, filterJSON: UnsafeRawBufferPointer, replacementJSON: UnsafeRawBufferPointer,
+                                  optionsJSON: UnsafeRawBufferPointer) throws -> (found: Bool, json: String?) {
+        let filter = try Filter.parse(json: filterJSON)
+        let update = try Update.parse(json: replacementJSON)
+        try Database.check(update, mode: .replaceOne)
+        let options = try FindAndModifyOptions.parse(json: optionsJSON)
+        try CollectionInfo.validate(name: collection)
+        let result = try withTransaction(writing: true) {
+            try $0.updateDocuments(in: collection, filter: filter, update: update, many: false, upsert: options.upsert, sort: options.sort)
         }
-        return (true, try projected.withUnsafeBytes { try DocumentValue($0).json() })
+        guard result.matched > 0 || result.upsertedID != nil else { return (false, nil) }
+        return (true, try options.present(options.returnAfter ? result.after : result.before))
+    }
+
+    /// Finds the first match (in `options.sort` order), deletes it and
+    /// returns it as JSON (through `options.projection`); nil when nothing
+    /// matched. Options: sort, projection.
+    public func findOneAndDelete(collection: String, filterJSON: UnsafeRawBufferPointer,
+                                 optionsJSON: UnsafeRawBufferPointer) throws -> String? {
+        let filter = try Filter.parse(json: filterJSON)
+        let options = try FindAndModifyOptions.parse(json: optionsJSON, allowing: ["sort", "projection"])
+        try CollectionInfo.validate(name: collection)
+        let deleted = try withTransaction(writing: true) {
+            try $0.deleteDocuments(in: collection, filter: filter, many: false, sort: options.sort).first
+        }
+        guard let deleted else { return nil }
+        return try options.present(deleted)
     }
 
     /// Deletes the first (or every) document matching `filter`; returns how many.
     public func delete(collection: String, filterJSON: UnsafeRawBufferPointer, many: Bool) throws -> Int {
         let filter = try Filter.parse(json: filterJSON)
         try CollectionInfo.validate(name: collection)
-        return try withTransaction(writing: true) { try $0.deleteDocuments(in: collection, filter: filter, many: many) }
+        return try withTransaction(writing: true) { try $0.deleteDocuments(in: collection, filter: filter, many: many).count }
     }
 
     // MARK: Reads
@@ -201,11 +230,15 @@ extension DocumentStore {
         return found.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The number of documents matching `filter`.
-    public func count(collection: String, filterJSON: UnsafeRawBufferPointer) throws -> Int {
+    /// The number of documents matching `filter`; `optionsJSON` may hold
+    /// MongoDB's countDocuments options `{"skip": n, "limit": n}` (the
+    /// count of the matches after skipping `skip`, at most `limit`).
+    public func count(collection: String, filterJSON: UnsafeRawBufferPointer,
+                      optionsJSON: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) throws -> Int {
         let filter = try Filter.parse(json: filterJSON)
+        let options = try FindOptions.parse(json: optionsJSON, allowing: ["skip", "limit"], what: "count options")
         try CollectionInfo.validate(name: collection)
-        return try withTransaction(writing: false) { try $0.countDocuments(in: collection, filter: filter) }
+        return try withTransaction(writing: false) { try $0.countDocuments(in: collection, filter: filter, options: options) }
     }
 
     /// The distinct values of `field` among the matches, as a JSON array.
@@ -283,12 +316,17 @@ struct FindAndModifyOptions {
     var upsert = false
     var returnAfter = false
 
-    static func parse(json: UnsafeRawBufferPointer) throws -> FindAndModifyOptions {
+    static let known = ["sort", "projection", "upsert", "return_document"]
+
+    static func parse(json: UnsafeRawBufferPointer, allowing allowed: [String] = known) throws -> FindAndModifyOptions {
         var options = FindAndModifyOptions()
         guard json.count > 0 else { return options }
         let document = try DocumentBuilder.document(fromJSON: json, what: "options")
         try document.withUnsafeBytes { raw in
             for (key, value) in try DocumentValue(raw).members() {
+                guard allowed.contains(key) else {
+                    throw CairnError.invalidArgument("options.\(key): unknown option (known: \(allowed.joined(separator: ", ")))")
+                }
                 switch key {
                 case "sort":
                     options.sort = try FindOptions.parseSort(value, at: "options.sort")
@@ -303,11 +341,21 @@ struct FindAndModifyOptions {
                     }
                     options.returnAfter = String(decoding: utf8, as: UTF8.self) == "after"
                 default:
-                    throw CairnError.invalidArgument("options.\(key): unknown option (known: sort, projection, upsert, return_document)")
+                    break  // refused above
                 }
             }
         }
         return options
+    }
+
+    /// A stored document as the caller gets it: through the projection,
+    /// as JSON; nil stays nil (an upsert asked for "before").
+    func present(_ binary: [UInt8]?) throws -> String? {
+        guard var chosen = binary else { return nil }
+        if let projection {
+            chosen = try chosen.withUnsafeBytes { try projection.apply(to: try MutableValue(DocumentValue($0))).encoded() }
+        }
+        return try chosen.withUnsafeBytes { try DocumentValue($0).json() }
     }
 }
 

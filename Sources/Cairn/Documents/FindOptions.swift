@@ -6,24 +6,28 @@ struct FindOptions {
     var limit: Int?
     var projection: Projection?
 
-    static func parse(json: UnsafeRawBufferPointer) throws -> FindOptions {
+    static func parse(json: UnsafeRawBufferPointer, allowing allowed: [String] = ["sort", "skip", "limit", "projection"],
+                      what: String = "find options") throws -> FindOptions {
         var options = FindOptions()
         guard json.count > 0 else { return options }
-        let document = try DocumentBuilder.document(fromJSON: json, what: "find options")
+        let document = try DocumentBuilder.document(fromJSON: json, what: what)
         try document.withUnsafeBytes { raw in
             for (key, value) in try DocumentValue(raw).members() {
+                guard allowed.contains(key) else {
+                    throw CairnError.invalidArgument("\(what).\(key): unknown option (known: \(allowed.joined(separator: ", ")))")
+                }
                 switch key {
                 case "sort":
                     options.sort = try parseSort(value, at: "find options.sort")
                 case "skip", "limit":
                     guard case .int(let n) = try value.kind(), n >= 0 else {
-                        throw CairnError.invalidArgument("find options.\(key) must be a non-negative integer")
+                        throw CairnError.invalidArgument("\(what).\(key) must be a non-negative integer")
                     }
                     if key == "skip" { options.skip = Int(n) } else { options.limit = n == 0 ? nil : Int(n) }
                 case "projection":
                     options.projection = try Projection.parse(value)
                 default:
-                    throw CairnError.invalidArgument("find options.\(key): unknown option (known: sort, skip, limit, projection)")
+                    break  // refused above
                 }
             }
         }

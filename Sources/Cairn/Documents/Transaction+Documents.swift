@@ -306,13 +306,18 @@ extension Transaction {
 
     // MARK: Deletes
 
-    func deleteDocuments(in name: String, filter: Filter, many: Bool) throws -> Int {
-        guard var info = try collection(name) else { return 0 }
+    /// Deletes the first (in `sort` order, else the plan's) or every match;
+    /// returns the deleted documents (binary).
+    @discardableResult
+    func deleteDocuments(in name: String, filter: Filter, many: Bool,
+                         sort: [(path: [String], direction: Int)] = []) throws -> [[UInt8]] {
+        guard var info = try collection(name) else { return [] }
         var options = FindOptions()
+        options.sort = sort
         if !many { options.limit = 1 }
         let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
         let documentPrefix = CollectionInfo.documentPrefix(info.id)
-        var deleted = 0
+        var deleted: [[UInt8]] = []
         while let document = try execution.next() {
             var primaryKey: [UInt8] = []
             try IndexKey.append(try primaryKeyValue(document, info, what: "document"), to: &primaryKey)
@@ -320,7 +325,7 @@ extension Transaction {
             try old.withUnsafeBytes { raw in
                 try writeDocument(&info, key: documentPrefix + primaryKey, primaryKey: primaryKey, old: DocumentValue(raw), new: nil)
             }
-            deleted += 1
+            deleted.append(old)
         }
         return deleted
     }
@@ -369,9 +374,9 @@ extension Transaction {
         return names
     }
 
-    func countDocuments(in name: String, filter: Filter) throws -> Int {
+    func countDocuments(in name: String, filter: Filter, options: FindOptions = FindOptions()) throws -> Int {
         guard let info = try collection(name) else { return 0 }
-        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: FindOptions())
+        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
         var count = 0
         while try execution.next() != nil { count += 1 }
         return count
