@@ -140,7 +140,7 @@ private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
         let outcome = try database.update(collection: try text(collection, collectionLength, "collection name"),
                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                           updateJSON: try bytes(updateJSON, updateLength, "update_json"),
-                                          mode: mode, upsert: try Database.upsertOption(json: try bytes(optionsJSON, optionsLength, "options_json")))
+                                          mode: mode, optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         giveString(#"{"matched":\#(outcome.matched),"modified":\#(outcome.modified),"upserted_id":\#(outcome.upsertedID ?? "null")}"#,
                    result, resultLength)
         return .ok

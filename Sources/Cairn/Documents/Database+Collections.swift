@@ -178,7 +178,8 @@ extension Database {
                 if index.unique {
                     var owner: [UInt8]?
                     if try chunk.read(key, { owner = Array($0) }), owner != primaryKey {
-                        throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(name)': the existing documents break it")
+                        let value = try index.describe(entry: key, of: DocumentValue(scan.value), collection: info.id)
+                        throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(name)': the existing documents break it (\(value) is held by more than one)")
                     }
                 }
                 try chunk.put(key, index.entryValue(primaryKey: primaryKey))

@@ -131,12 +131,26 @@ extension DocumentStore {
     /// update. A failure on any document changes none.
     public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
                        mode: UpdateMode, upsert: Bool) throws -> (matched: Int, modified: Int, upsertedID: String?) {
+        try update(collection: collection, filterJSON: filterJSON, updateJSON: updateJSON, mode: mode,
+                   options: UpdateOptions(upsert: upsert))
+    }
+
+    /// As above, with the update options as JSON: `{"upsert": true,
+    /// "array_filters": [...]}`.
+    public func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
+                       mode: UpdateMode, optionsJSON: UnsafeRawBufferPointer) throws -> (matched: Int, modified: Int, upsertedID: String?) {
+        try update(collection: collection, filterJSON: filterJSON, updateJSON: updateJSON, mode: mode,
+                   options: try UpdateOptions.parse(json: optionsJSON))
+    }
+
+    private func update(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
+                        mode: UpdateMode, options: UpdateOptions) throws -> (matched: Int, modified: Int, upsertedID: String?) {
         let filter = try Filter.parse(json: filterJSON)
-        let update = try Update.parse(json: updateJSON)
+        let update = try Update.parse(json: updateJSON, arrayFilters: options.arrayFilters)
         try Database.check(update, mode: mode)
         try CollectionInfo.validate(name: collection)
         let result = try withTransaction(writing: true) {
-            try $0.updateDocuments(in: collection, filter: filter, update: update, many: mode == .many, upsert: upsert)
+            try $0.updateDocuments(in: collection, filter: filter, update: update, many: mode == .many, upsert: options.upsert)
         }
         return (result.matched, result.modified, result.upsertedID)
     }
@@ -148,9 +162,9 @@ extension DocumentStore {
     public func findOneAndUpdate(collection: String, filterJSON: UnsafeRawBufferPointer, updateJSON: UnsafeRawBufferPointer,
                                  optionsJSON: UnsafeRawBufferPointer) throws -> (found: Bool, json: String?) {
         let filter = try Filter.parse(json: filterJSON)
-        let update = try Update.parse(json: updateJSON)
+        let options = try FindAndModifyOptions.parse(json: optionsJSON, allowing: FindAndModifyOptions.known + ["array_filters"])
+        let update = try Update.parse(json: updateJSON, arrayFilters: options.arrayFilters)
         try Database.check(update, mode: .one)
-        let options = try FindAndModifyOptions.parse(json: optionsJSON)
         try CollectionInfo.validate(name: collection)
         let result = try withTransaction(writing: true) {
             try $0.updateDocuments(in: collection, filter: filter, update: update, many: false, upsert: options.upsert, sort: options.sort)
@@ -280,20 +294,9 @@ public enum UpdateMode: Sendable {
 extension Database {
     public typealias UpdateMode = Cairn.UpdateMode
 
-    /// The options of an update: `{"upsert": true}`; any other key is
-    /// INVALID_ARGUMENT naming it. Empty input means no upsert.
+    /// Whether update options (JSON) ask for an upsert; see UpdateOptions.
     public static func upsertOption(json: UnsafeRawBufferPointer) throws -> Bool {
-        guard json.count > 0 else { return false }
-        guard case .object(let members) = try JSONValue.parse(json, what: "update options") else {
-            throw CairnError.invalidArgument("update options must be a JSON object")
-        }
-        var upsert = false
-        for (key, value) in members {
-            guard key == "upsert" else { throw CairnError.invalidArgument("update options.\(key): unknown option (known: upsert)") }
-            guard case .bool(let flag) = value else { throw CairnError.invalidArgument("update options.upsert must be true or false") }
-            upsert = flag
-        }
-        return upsert
+        try UpdateOptions.parse(json: json).upsert
     }
 
     /// Operators for update_one/update_many, a replacement for replace_one.
@@ -309,12 +312,44 @@ extension Database {
     }
 }
 
-/// Options of find_one_and_update.
+/// The options of update_one and update_many: `{"upsert": true,
+/// "array_filters": [{"x.grade": {"$gte": 85}}]}`; any other key is
+/// INVALID_ARGUMENT naming it. Empty input means none.
+struct UpdateOptions {
+    var upsert = false
+    var arrayFilters: [(id: String, filter: Filter)] = []
+
+    static func parse(json: UnsafeRawBufferPointer) throws -> UpdateOptions {
+        var options = UpdateOptions()
+        guard json.count > 0 else { return options }
+        let document = try DocumentBuilder.value(fromJSON: json, what: "update options")
+        try document.withUnsafeBytes { raw in
+            let value = DocumentValue(raw)
+            guard value.tag == .object else { throw CairnError.invalidArgument("update options must be a JSON object") }
+            for (key, member) in try value.members() {
+                switch key {
+                case "upsert":
+                    guard case .bool(let flag) = try member.kind() else { throw CairnError.invalidArgument("update options.upsert must be true or false") }
+                    options.upsert = flag
+                case "array_filters":
+                    options.arrayFilters = try Update.parseArrayFilters(member, at: "update options.array_filters")
+                default:
+                    throw CairnError.invalidArgument("update options.\(key): unknown option (known: upsert, array_filters)")
+                }
+            }
+        }
+        return options
+    }
+}
+
+/// Options of find_one_and_update, find_one_and_replace and
+/// find_one_and_delete.
 struct FindAndModifyOptions {
     var sort: [(path: [String], direction: Int)] = []
     var projection: Projection?
     var upsert = false
     var returnAfter = false
+    var arrayFilters: [(id: String, filter: Filter)] = []
 
     static let known = ["sort", "projection", "upsert", "return_document"]
 
@@ -331,7 +366,7 @@ struct FindAndModifyOptions {
                 case "sort":
                     options.sort = try FindOptions.parseSort(value, at: "options.sort")
                 case "projection":
-                    options.projection = try Projection.parse(value)
+                    options.projection = try Projection.parse(value, what: "options.projection")
                 case "upsert":
                     guard case .bool(let flag) = try value.kind() else { throw CairnError.invalidArgument("options.upsert must be true or false") }
                     options.upsert = flag
@@ -340,6 +375,8 @@ struct FindAndModifyOptions {
                         throw CairnError.invalidArgument("options.return_document must be \"before\" or \"after\"")
                     }
                     options.returnAfter = String(decoding: utf8, as: UTF8.self) == "after"
+                case "array_filters":
+                    options.arrayFilters = try Update.parseArrayFilters(value, at: "options.array_filters")
                 default:
                     break  // refused above
                 }

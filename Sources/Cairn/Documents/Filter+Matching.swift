@@ -1,14 +1,22 @@
 /// Matching a document against a Filter, with MongoDB's semantics:
 ///
 ///  - a path reaches into nested objects and through arrays ("items.sku"
-///    looks at the sku of every element of items); a numeric component
-///    also indexes an array ("tags.0");
+///    looks at the sku of every element of items that is a document); a
+///    numeric component also indexes an array ("tags.0");
 ///  - a predicate on a path that holds an array matches when the array as a
-///    whole matches, or any element does;
+///    whole matches, or any element does, except for a value reached by
+///    an array index ("a.0"), which is compared as it is;
+///  - a path is *missing* when an object on the way lacks the field, or a
+///    scalar stands where an object should. `{path: null}` (and `$in` with
+///    null) matches a missing path, including one missing in some
+///    document element of an array ("a.b" on `[{"c": 1}]`); scalar
+///    elements and an index past the end of an array are not "missing";
 ///  - comparisons ($gt, ...) only compare values of the same type class
 ///    (numbers with numbers, strings with strings); there is no coercion,
 ///    and 1 equals 1.0;
-///  - $ne and $nin match documents that lack the field.
+///  - $ne and $nin are the negations of $eq and $in, so they match
+///    documents that lack the field; $exists only asks whether some value
+///    is there.
 extension Filter {
     func matches(_ document: DocumentValue) throws -> Bool {
         switch self {
@@ -22,69 +30,130 @@ extension Filter {
             for part in parts where try part.matches(document) { return false }
             return true
         case .field(let path, let predicate):
-            let values = try Filter.values(at: path[...], in: document)
-            return try predicate.matches(values)
+            return try predicate.matches(try Filter.reach(path[...], in: document))
+        case .expression(let expression):
+            return Expression.isTrue(try expression.evaluate(try MutableValue(document)))
+        case .schema(let schema):
+            return try schema.accepts(document)
         }
     }
 
-    /// Every value a path reaches, following MongoDB's array traversal.
-    /// Arrays met at the end of the path are returned whole (the predicate
-    /// looks inside them).
-    static func values(at path: ArraySlice<String>, in value: DocumentValue) throws -> [DocumentValue] {
-        guard let component = path.first else { return [value] }
+    /// What a path reaches in a document (see the rules above).
+    struct Reached {
+        /// The values found; `byIndex` marks one reached by an array index
+        /// as the last step, which predicates do not look inside.
+        var values: [(value: DocumentValue, byIndex: Bool)] = []
+        /// Whether some branch of the path found nothing.
+        var missing = false
+
+        init(values: [(value: DocumentValue, byIndex: Bool)] = [], missing: Bool = false) {
+            self.values = values
+            self.missing = missing
+        }
+
+        /// A value on its own (an $elemMatch element, an update's $pull).
+        init(_ value: DocumentValue) { values = [(value, false)] }
+    }
+
+    static func reach(_ path: ArraySlice<String>, in value: DocumentValue) throws -> Reached {
+        var reached = Reached()
+        try reach(path, in: value, byIndex: false, into: &reached)
+        return reached
+    }
+
+    private static func reach(_ path: ArraySlice<String>, in value: DocumentValue, byIndex: Bool, into reached: inout Reached) throws {
+        guard let component = path.first else {
+            reached.values.append((value, byIndex))
+            return
+        }
         let rest = path.dropFirst()
         switch value.tag {
         case .object:
-            guard let child = try value.field(component) else { return [] }
-            return try values(at: rest, in: child)
+            guard let child = try value.field(component) else {
+                reached.missing = true
+                return
+            }
+            try reach(rest, in: child, byIndex: false, into: &reached)
         case .array:
-            var found: [DocumentValue] = []
-            if let index = Int(component), index >= 0, let element = try value.value(atPath: component) {
-                found += try values(at: rest, in: element)  // the element at that index
+            let index = arrayIndex(component)
+            if let index {
+                var position = 0
+                _ = try value.forEachChildUntil { _, element in
+                    if position == index {
+                        try reach(rest, in: element, byIndex: true, into: &reached)
+                        return false
+                    }
+                    position += 1
+                    return true
+                }
             }
-            // Non-numeric components (and numeric ones, as MongoDB does) also
-            // reach into the elements that are objects.
+            // Elements that are documents are looked into with the same
+            // component (a numeric one names a field there too, but a
+            // document without it does not make the path missing).
+            // Scalars and nested arrays are passed over.
             try value.forEachChild { _, element in
-                if element.tag == .object { found += try values(at: path, in: element) }
+                guard element.tag == .object else { return }
+                if index != nil, try element.field(component) == nil { return }
+                try reach(path, in: element, byIndex: false, into: &reached)
             }
-            return found
         default:
-            return []
+            reached.missing = true
         }
+    }
+
+    /// A path component as an array index: decimal digits only, as MongoDB
+    /// reads them ("01" and "-1" are field names).
+    static func arrayIndex(_ component: String) -> Int? {
+        guard let first = component.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9"),
+              component.utf8.count == 1 || first != UInt8(ascii: "0") else { return nil }
+        return Int(component)
     }
 }
 
 extension Filter.Predicate {
-    /// Whether the values a path reached satisfy the predicate.
-    func matches(_ values: [DocumentValue]) throws -> Bool {
+    /// Whether what a path reached satisfies the predicate.
+    func matches(_ reached: Filter.Reached) throws -> Bool {
         switch self {
         case .notEquals(let operand):
-            return try !Filter.Predicate.equals(operand).matches(values)
+            return try !Filter.Predicate.equals(operand).matches(reached)
         case .notIn(let operands):
-            return try !Filter.Predicate.isIn(operands).matches(values)
+            return try !Filter.Predicate.isIn(operands).matches(reached)
         case .exists(let wanted):
-            return values.isEmpty != wanted
+            return reached.values.isEmpty != wanted
         case .not(let inner):
-            return try !inner.matches(values)
+            return try !inner.matches(reached)
         case .both(let parts):
-            for part in parts where try !part.matches(values) { return false }
+            for part in parts where try !part.matches(reached) { return false }
             return true
-        case .equals(let operand):
-            // {field: null} also matches documents without the field.
-            if values.isEmpty { return operand.withValue { $0.tag == .null } }
-            return try values.contains { try matchesOne($0) }
+        case .containsAll(let operands):
+            // $all is the $and of one equality per item; an empty list
+            // matches nothing.
+            guard !operands.isEmpty else { return false }
+            for operand in operands where try !Filter.Predicate.equals(operand).matches(reached) { return false }
+            return true
+        case .matchesEach(let matches):
+            for match in matches where try !Filter.Predicate.elementMatches(match).matches(reached) { return false }
+            return true
+        case .equals(let operand) where operand.withValue({ $0.tag == .null }):
+            if reached.missing { return true }
+        case .isIn(let operands) where operands.contains(where: { $0.withValue { $0.tag == .null } }):
+            if reached.missing { return true }
+        case .compare(let comparison, let operand) where comparison == .greaterOrEqual || comparison == .lessOrEqual:
+            // null <= null: a missing path compares as null.
+            if reached.missing, operand.withValue({ $0.tag == .null }) { return true }
         default:
-            return try values.contains { try matchesOne($0) }
+            break
         }
+        return try reached.values.contains { try matchesOne($0.value, expand: !$0.byIndex) }
     }
 
     /// Whether one reached value satisfies a positive predicate: the value
-    /// itself, or (for arrays) any of its elements.
-    private func matchesOne(_ value: DocumentValue) throws -> Bool {
+    /// itself, or (for an array, unless reached by index) any element.
+    private func matchesOne(_ value: DocumentValue, expand: Bool) throws -> Bool {
         if try matchesExactly(value) { return true }
-        guard value.tag == .array else { return false }
+        guard expand, value.tag == .array else { return false }
         switch self {
-        case .size, .containsAll, .elementMatches:
+        case .size, .elementMatches:
             return false  // these are about the array itself
         case .type(let sets) where sets.contains(where: \.matchesArray):
             return false
@@ -117,22 +186,18 @@ extension Filter.Predicate {
             for operand in operands where try operand.withValue({ try ValueOrder.compare(value, $0) == 0 }) { return true }
             return false
         case .type(let sets):
-            guard let tag = value.tag else { return false }
-            return sets.contains { $0.tags.contains(tag.rawValue) || ($0.matchesArray && tag == .array) }
+            for set in sets where try set.contains(value) { return true }
+            return false
         case .size(let wanted):
             guard case .array(let count) = try value.kind() else { return false }
             return count == wanted
-        case .containsAll(let operands):
-            guard value.tag == .array, !operands.isEmpty else { return false }
-            for operand in operands where try !Filter.Predicate.equals(operand).matches([value]) { return false }
-            return true
         case .elementMatches(let match):
             guard value.tag == .array else { return false }
             var any = false
             _ = try value.forEachChildUntil { _, element in
                 switch match {
                 case .document(let filter): any = element.tag == .object ? try filter.matches(element) : false
-                case .value(let predicate): any = try predicate.matches([element])
+                case .value(let predicate): any = try predicate.matches(Filter.Reached(element))
                 }
                 return !any
             }
@@ -150,8 +215,8 @@ extension Filter.Predicate {
             // Int64.min % -1 overflows (and traps) in Swift; its remainder is 0.
             let (result, overflow) = number.remainderReportingOverflow(dividingBy: divisor)
             return (overflow ? 0 : result) == remainder
-        case .notEquals, .notIn, .exists, .not, .both:
-            return try matches([value])
+        case .notEquals, .notIn, .exists, .not, .both, .containsAll, .matchesEach:
+            return try matches(Filter.Reached(value))
         }
     }
 }

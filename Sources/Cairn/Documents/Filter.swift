@@ -10,6 +10,10 @@ indirect enum Filter {
     case any([Filter])
     case none([Filter])
     case field(path: [String], predicate: Predicate)
+    /// `$expr`: an aggregation expression, true for the documents it keeps.
+    case expression(Expression)
+    /// `$jsonSchema`: the documents a collection schema would accept.
+    case schema(Schema)
 
     /// What a field's values must satisfy.
     indirect enum Predicate {
@@ -22,6 +26,8 @@ indirect enum Filter {
         case type([TypeSet])
         case size(Int)
         case containsAll([Operand])
+        /// `$all` of `$elemMatch` items: each matches some element.
+        case matchesEach([ElementMatch])
         /// Some array element matches: a filter over element objects, or
         /// operator predicates over the elements themselves.
         case elementMatches(ElementMatch)
@@ -39,9 +45,24 @@ indirect enum Filter {
     enum Comparison { case greater, greaterOrEqual, less, lessOrEqual }
 
     /// A MongoDB $type alias or number, as the set of tags it stands for.
+    /// JSON has one kind of integer; Cairn stores every integer as int64
+    /// and calls those that fit in 32 bits "int" (BSON type 16) and the
+    /// others "long" (18), as a driver encoding the same JSON would (the
+    /// aggregation $type answers the same way). Types JSON cannot hold
+    /// (objectId, decimal, timestamp, ...) are accepted and match nothing.
     struct TypeSet {
+        enum Integers { case any, int32, beyondInt32 }
         let tags: Set<UInt8>
         let matchesArray: Bool
+        var integers = Integers.any
+
+        func contains(_ value: DocumentValue) throws -> Bool {
+            guard let tag = value.tag else { return false }
+            if tag == .array && matchesArray { return true }
+            guard tags.contains(tag.rawValue) else { return false }
+            guard tag == .int, integers != .any, case .int(let n) = try value.kind() else { return true }
+            return (Int32(exactly: n) != nil) == (integers == .int32)
+        }
     }
 
     /// A binary value owned by the filter.
@@ -74,6 +95,13 @@ extension Filter {
                 let clauses = try value.elements().enumerated().map { try parse(document: $0.element, path: "\(here).\($0.offset)") }
                 guard !clauses.isEmpty else { throw CairnError.invalidArgument("\(here) must not be empty") }
                 parts.append(key == "$and" ? .all(clauses) : key == "$or" ? .any(clauses) : .none(clauses))
+            case "$expr":
+                parts.append(.expression(try Expression.parse(try MutableValue(value), at: here)))
+            case "$jsonSchema":
+                guard value.tag == .object else { throw CairnError.invalidArgument("\(here) must be a schema object") }
+                parts.append(.schema(try Schema(try MutableValue(value), at: here)))
+            case "$comment":
+                continue
             case _ where key.hasPrefix("$"):
                 throw CairnError.invalidArgument("\(here): unknown top-level operator")
             default:
@@ -127,7 +155,15 @@ extension Filter {
             case "$lte": predicates.append(.compare(.lessOrEqual, own))
             case "$in", "$nin", "$all":
                 guard operand.tag == .array else { throw CairnError.invalidArgument("\(here) needs an array") }
-                let list = try operand.elements().map { Operand(bytes: Array($0.bytes)) }
+                let elements = try operand.elements()
+                if op == "$all", let matches = try elementMatches(elements, path: here) {
+                    predicates.append(.matchesEach(matches))
+                    continue
+                }
+                for (position, element) in elements.enumerated() where try isOperatorObject(element) {
+                    throw CairnError.invalidArgument("\(here).\(position): operators are not allowed in \(op) (except $elemMatch in $all)")
+                }
+                let list = elements.map { Operand(bytes: Array($0.bytes)) }
                 predicates.append(op == "$in" ? .isIn(list) : op == "$nin" ? .notIn(list) : .containsAll(list))
             case "$exists":
                 switch try operand.kind() {
@@ -151,12 +187,7 @@ extension Filter {
                 }
                 predicates.append(.mod(divisor: divisor, remainder: remainder))
             case "$elemMatch":
-                guard operand.tag == .object else { throw CairnError.invalidArgument("\(here) needs an object") }
-                if try isOperatorObject(operand) {
-                    predicates.append(.elementMatches(.value(try parsePredicate(operand, path: here))))
-                } else {
-                    predicates.append(.elementMatches(.document(try parse(document: operand, path: here))))
-                }
+                predicates.append(.elementMatches(try elementMatch(operand, path: here)))
             case "$regex":
                 guard case .string(let text) = try operand.kind() else {
                     throw CairnError.invalidArgument("\(here) needs a pattern string")
@@ -176,6 +207,36 @@ extension Filter {
         return predicates.count == 1 ? predicates[0] : .both(predicates)
     }
 
+    /// The query of an `$elemMatch`: operators on the elements themselves
+    /// (`{"$gte": 80, "$lt": 85}`), or a filter over element documents
+    /// (`{"product": "xyz", "$or": [...]}`), which is what any field name or
+    /// logical operator ($and, $or, $nor, $expr) makes it.
+    static func elementMatch(_ operand: DocumentValue, path: String) throws -> ElementMatch {
+        guard operand.tag == .object else { throw CairnError.invalidArgument("\(path) needs an object") }
+        let logical: Set<String> = ["$and", "$or", "$nor", "$expr", "$jsonSchema", "$comment"]
+        let keys = try operand.members().map(\.0)
+        if try isOperatorObject(operand), !keys.contains(where: logical.contains) {
+            return .value(try parsePredicate(operand, path: path))
+        }
+        return .document(try parse(document: operand, path: path))
+    }
+
+    /// `$all` items that are all `{"$elemMatch": ...}`, parsed; nil when
+    /// none is (a plain `$all`). Mixing the two forms is refused, as
+    /// MongoDB refuses it.
+    private static func elementMatches(_ items: [DocumentValue], path: String) throws -> [ElementMatch]? {
+        var matches: [ElementMatch] = []
+        for (position, item) in items.enumerated() {
+            guard item.tag == .object, let members = try? item.members(), members.count == 1, members[0].0 == "$elemMatch" else { continue }
+            matches.append(try elementMatch(members[0].1, path: "\(path).\(position).$elemMatch"))
+        }
+        guard !matches.isEmpty else { return nil }
+        guard matches.count == items.count else {
+            throw CairnError.invalidArgument("\(path): $all cannot mix $elemMatch items with values")
+        }
+        return matches
+    }
+
     private static func integer(_ value: DocumentValue) throws -> Int64? {
         switch try value.kind() {
         case .int(let n): return n
@@ -184,36 +245,38 @@ extension Filter {
         }
     }
 
+    /// The BSON type names and numbers MongoDB's $type accepts, with the
+    /// stored tags each stands for (none for the types JSON cannot hold).
+    private static let typeNames: [(name: String, code: Int64, set: TypeSet)] = {
+        func tags(_ list: [DocumentTag], array: Bool = false, integers: TypeSet.Integers = .any) -> TypeSet {
+            TypeSet(tags: Set(list.map(\.rawValue)), matchesArray: array, integers: integers)
+        }
+        let nothing = tags([])
+        return [
+            ("double", 1, tags([.double])), ("string", 2, tags([.string])), ("object", 3, tags([.object])),
+            ("array", 4, tags([], array: true)), ("binData", 5, tags([.binary])), ("undefined", 6, nothing),
+            ("objectId", 7, nothing), ("bool", 8, tags([.false, .true])), ("date", 9, tags([.date])),
+            ("null", 10, tags([.null])), ("regex", 11, nothing), ("dbPointer", 12, nothing), ("javascript", 13, nothing),
+            ("symbol", 14, nothing), ("javascriptWithScope", 15, nothing), ("int", 16, tags([.int], integers: .int32)),
+            ("timestamp", 17, nothing), ("long", 18, tags([.int], integers: .beyondInt32)), ("decimal", 19, nothing),
+            ("minKey", -1, nothing), ("maxKey", 127, nothing),
+        ]
+    }()
+
     private static func typeSet(_ value: DocumentValue, path: String) throws -> TypeSet {
-        func tags(_ list: [DocumentTag], array: Bool = false) -> TypeSet { TypeSet(tags: Set(list.map(\.rawValue)), matchesArray: array) }
         switch try value.kind() {
         case .string(let utf8):
-            switch String(decoding: utf8, as: UTF8.self) {
-            case "double": return tags([.double])
-            case "string": return tags([.string])
-            case "object": return tags([.object])
-            case "array": return tags([], array: true)
-            case "binData": return tags([.binary])
-            case "bool": return tags([.false, .true])
-            case "date": return tags([.date])
-            case "null": return tags([.null])
-            case "int", "long": return tags([.int])
-            case "number": return tags([.int, .double])
-            case let other: throw CairnError.invalidArgument("\(path): unknown type name '\(other)'")
+            let name = String(decoding: utf8, as: UTF8.self)
+            if name == "number" { return TypeSet(tags: [DocumentTag.int.rawValue, DocumentTag.double.rawValue], matchesArray: false) }
+            guard let entry = typeNames.first(where: { $0.name == name }) else {
+                throw CairnError.invalidArgument("\(path): unknown type name '\(name)'")
             }
-        case .int(let code):
-            switch code {
-            case 1: return tags([.double])
-            case 2: return tags([.string])
-            case 3: return tags([.object])
-            case 4: return tags([], array: true)
-            case 5: return tags([.binary])
-            case 8: return tags([.false, .true])
-            case 9: return tags([.date])
-            case 10: return tags([.null])
-            case 16, 18: return tags([.int])
-            default: throw CairnError.invalidArgument("\(path): unknown type number \(code)")
+            return entry.set
+        case .int, .double:
+            guard let code = try integer(value), let entry = typeNames.first(where: { $0.code == code }) else {
+                throw CairnError.invalidArgument("\(path): unknown type number \(try value.json())")
             }
+            return entry.set
         default:
             throw CairnError.invalidArgument("\(path) needs a type name or number")
         }

@@ -227,6 +227,33 @@ struct IndexDefinition {
         return (keys, sawArray)
     }
 
+    /// The indexed values behind `entry`, one of `document`'s entry keys,
+    /// as a JSON object (`{"email": "a@x.org"}`), for the message of a
+    /// unique index violation. Each field's part of the key is the
+    /// encoding of one of its values, so the values are found by matching
+    /// the encodings in turn.
+    func describe(entry: [UInt8], of document: DocumentValue, collection: UInt32) throws -> String {
+        var offset = entryPrefix(collection: collection).count
+        var parts: [String] = []
+        for field in fields {
+            var values: [DocumentValue] = []
+            var isArray = false
+            try IndexDefinition.collectValues(at: field.components[...], in: document, into: &values, sawArray: &isArray)
+            var text = "null"
+            for value in values {
+                var bytes: [UInt8] = []
+                try IndexKey.append(value, descending: field.descending, to: &bytes)
+                if entry.count - offset >= bytes.count, entry[offset..<(offset + bytes.count)].elementsEqual(bytes) {
+                    text = try value.json()
+                    offset += bytes.count
+                    break
+                }
+            }
+            parts.append(JSONValue.string(field.path).serialized + ": " + text)
+        }
+        return "{" + parts.joined(separator: ", ") + "}"
+    }
+
     /// The one entry of a document whose indexed fields hold no arrays (the
     /// common case), built in one buffer; nil when a field holds an array
     /// or (in a sparse index) every field is missing, which the general

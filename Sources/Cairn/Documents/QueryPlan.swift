@@ -171,6 +171,11 @@ struct QueryPlan {
         case .all(let parts):
             for part in parts { try gather(part, into: &constraints) }
         case .field(let path, let predicate):
+            // null on a dotted path also matches a document where some
+            // element of an array lacks the field, which the index keeps
+            // under that element's other values, not under null: such a
+            // filter is answered by a scan.
+            if path.count > 1, predicate.mentionsNull { return }
             var constraint = constraints[path.joined(separator: "."), default: FieldConstraint()]
             try gather(predicate, into: &constraint)
             constraints[path.joined(separator: ".")] = constraint
@@ -246,4 +251,17 @@ func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8] {
         bound.removeLast()
     }
     return [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]  // unreachable for namespaced keys
+}
+
+extension Filter.Predicate {
+    /// Whether an equality, $in or bound of the predicate is null.
+    var mentionsNull: Bool {
+        func isNull(_ operand: Filter.Operand) -> Bool { operand.withValue { $0.tag == .null } }
+        switch self {
+        case .equals(let operand), .compare(_, let operand): return isNull(operand)
+        case .isIn(let operands): return operands.contains(where: isNull)
+        case .both(let parts): return parts.contains { $0.mentionsNull }
+        default: return false
+        }
+    }
 }

@@ -10,9 +10,21 @@ struct Schema {
     let definition: MutableValue
     private let root: Node
 
-    init(_ definition: MutableValue) throws {
+    /// `at` names the schema in errors: "schema" for a collection's, the
+    /// filter path for a `$jsonSchema` query.
+    init(_ definition: MutableValue, at path: String = "schema") throws {
         self.definition = definition
-        root = try Node(definition, at: "schema")
+        root = try Node(definition, at: path)
+    }
+
+    /// Whether `document` passes: the query operator `$jsonSchema`.
+    func accepts(_ document: DocumentValue) throws -> Bool {
+        do {
+            try validate(document)
+            return true
+        } catch let error as CairnError where error.code == .schema {
+            return false
+        }
     }
 
     func validate(_ document: DocumentValue) throws {

@@ -105,10 +105,10 @@ extension Transaction {
                 if index.unique {
                     var owner: [UInt8]?
                     if try read(entry, { owner = Array($0) }), owner != primaryKey {
-                        throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(info.name)'")
+                        throw duplicate(entry, of: index, in: info, document: new)
                     }
                     if index.building && database.indexBuilds.progress(info.name, index.name) == nil {
-                        try checkUniqueByScan(entry, of: index, in: info, primaryKey: primaryKey)
+                        try checkUniqueByScan(entry, of: index, in: info, primaryKey: primaryKey, document: new)
                     }
                 }
                 try put(entry, index.entryValue(primaryKey: primaryKey))
@@ -124,17 +124,25 @@ extension Transaction {
     /// only in that window (while a build runs it holds the document lock,
     /// and explicit transactions that race it conflict on the entry key).
     private func checkUniqueByScan(_ entry: [UInt8], of index: IndexDefinition, in info: CollectionInfo,
-                                   primaryKey: [UInt8]) throws {
+                                   primaryKey: [UInt8], document: [UInt8]?) throws {
         let (lower, upper) = info.documentRange
         let scan = try self.scan(lower: lower, upper: upper)
         while try scan.next() {
             let other = Array(scan.key[lower.count...])
             guard other != primaryKey else { continue }
             let (keys, _) = try index.entryKeys(of: DocumentValue(scan.value), collection: info.id, primaryKey: other)
-            if keys.contains(entry) {
-                throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(info.name)'")
-            }
+            if keys.contains(entry) { throw duplicate(entry, of: index, in: info, document: document) }
         }
+    }
+
+    /// CONSTRAINT for a unique index violation, naming the index, the
+    /// collection and the duplicate value.
+    private func duplicate(_ entry: [UInt8], of index: IndexDefinition, in info: CollectionInfo, document: [UInt8]?) -> CairnError {
+        let value = document.flatMap { bytes in
+            try? bytes.withUnsafeBytes { try index.describe(entry: entry, of: DocumentValue($0), collection: info.id) }
+        }
+        return CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(info.name)'"
+                          + (value.map { ": \($0)" } ?? ""))
     }
 
     /// The primary key value of `document`, or INVALID_ARGUMENT.
@@ -240,7 +248,7 @@ extension Transaction {
                 result.matched += 1
                 let oldBytes = Array(document.bytes)
                 let before = try MutableValue(document)
-                var after = try update.apply(to: before, now: now)
+                var after = try update.apply(to: before, now: now, query: filter)
                 let id = try primaryKeyValue(document, info, what: "document")
                 var primaryKey: [UInt8] = []
                 try IndexKey.append(id, to: &primaryKey)
@@ -267,7 +275,7 @@ extension Transaction {
         }
         if result.matched == 0 && upsert {
             let seed = try Transaction.upsertSeed(from: filter)
-            let document = try update.apply(to: seed, now: now).encoded()
+            let document = try update.apply(to: seed, now: now, query: filter, inserting: true).encoded()
             try document.withUnsafeBytes { try FieldNames.validate(DocumentValue($0)) }
             result.upsertedID = try insertDocuments(into: name, binaries: [document]).first
             result.after = try storedDocument(in: name, idJSON: Array(result.upsertedID!.utf8))

@@ -5,6 +5,14 @@
 /// path, before any document is touched. Applying to a document that makes
 /// an operator fail (`$inc` on a string) throws and leaves the document as
 /// it was: the caller writes the result only when everything succeeded.
+///
+/// A path component that starts with '$' is one of the array update
+/// operators, never a field name:
+///  - `$`: the element of the array that the query matched (the filter
+///    must have a condition on that array);
+///  - `$[]`: every element;
+///  - `$[id]`: the elements that the array filter for `id` matches
+///    (`array_filters` in the update options).
 struct Update {
     enum Kind {
         case operators([Operation])
@@ -20,25 +28,32 @@ struct Update {
     enum Operator: String {
         case set = "$set", unset = "$unset", inc = "$inc", mul = "$mul", min = "$min", max = "$max"
         case rename = "$rename", currentDate = "$currentDate", push = "$push", pull = "$pull"
-        case pullAll = "$pullAll", addToSet = "$addToSet", pop = "$pop"
+        case pullAll = "$pullAll", addToSet = "$addToSet", pop = "$pop", setOnInsert = "$setOnInsert", bit = "$bit"
     }
 
     let kind: Kind
+    /// The array filters by identifier, each over documents `{id: element}`.
+    var arrayFilters: [String: Filter] = [:]
 
-    static func parse(json: UnsafeRawBufferPointer) throws -> Update {
-        let document = try DocumentBuilder.document(fromJSON: json, what: "update")
-        return try document.withUnsafeBytes { try parse(document: DocumentValue($0)) }
+    static func parse(json: UnsafeRawBufferPointer, arrayFilters: [(id: String, filter: Filter)] = []) throws -> Update {
+        let document = try DocumentBuilder.value(fromJSON: json, what: "update")
+        return try document.withUnsafeBytes { try parse(document: DocumentValue($0), arrayFilters: arrayFilters) }
     }
 
-    static func parse(document: DocumentValue) throws -> Update {
+    static func parse(document: DocumentValue, arrayFilters: [(id: String, filter: Filter)] = []) throws -> Update {
+        guard document.tag == .object else { throw CairnError.invalidArgument("update must be a JSON object") }
         let members = try document.members()
         let operatorCount = members.filter { $0.0.hasPrefix("$") }.count
-        if operatorCount == 0 { return Update(kind: .replacement(try MutableValue(document))) }
+        if operatorCount == 0 {
+            guard arrayFilters.isEmpty else { throw CairnError.invalidArgument("update options.array_filters: a replacement takes no array filters") }
+            return Update(kind: .replacement(try MutableValue(document)))
+        }
         guard operatorCount == members.count else {
             throw CairnError.invalidArgument("update: mixes operators and plain fields; use $set or a replacement document")
         }
         var operations: [Operation] = []
         var claimed: [[String]] = []
+        var usedIdentifiers = Set<String>()
         func claim(_ path: [String], _ where_: String) throws {
             for other in claimed where other.starts(with: path) || path.starts(with: other) {
                 throw CairnError.invalidArgument("update.\(where_): conflicts with another operator on '\(other.joined(separator: "."))'")
@@ -53,6 +68,9 @@ struct Update {
                 try Filter.validateFieldPath(field, at: "update.\(here)")
                 let path = field.split(separator: ".").map(String.init)
                 guard path.first != "_id" else { throw CairnError.invalidArgument("update.\(here): _id is immutable") }
+                for component in path {
+                    if let id = try arrayOperator(component, at: "update.\(here)", allowed: op != .rename) { usedIdentifiers.insert(id) }
+                }
                 let operand = try MutableValue(operandValue)
                 try validate(op, operand, at: here)
                 try claim(path, here)
@@ -62,12 +80,76 @@ struct Update {
                     try Filter.validateFieldPath(targetName, at: "update.\(here)")
                     let targetPath = targetName.split(separator: ".").map(String.init)
                     guard targetPath.first != "_id" else { throw CairnError.invalidArgument("update.\(here): _id is immutable") }
+                    for component in targetPath { _ = try arrayOperator(component, at: "update.\(here)", allowed: false) }
                     try claim(targetPath, here)
                 }
                 operations.append(Operation(op: op, path: path, operand: operand))
             }
         }
-        return Update(kind: .operators(operations))
+        var filters: [String: Filter] = [:]
+        for (id, filter) in arrayFilters {
+            guard filters.updateValue(filter, forKey: id) == nil else {
+                throw CairnError.invalidArgument("update options.array_filters: more than one filter for identifier '\(id)'")
+            }
+            guard usedIdentifiers.contains(id) else {
+                throw CairnError.invalidArgument("update options.array_filters: the filter for identifier '\(id)' is not used by the update")
+            }
+        }
+        for id in usedIdentifiers where filters[id] == nil && !id.isEmpty {
+            throw CairnError.invalidArgument("update: no array filter for identifier '\(id)' (give it in options.array_filters)")
+        }
+        return Update(kind: .operators(operations), arrayFilters: filters)
+    }
+
+    /// Checks a path component that starts with '$': `$`, `$[]` or
+    /// `$[id]` (returns "" for the first two, the id for the last), where
+    /// the operator allows them; anything else is refused, never stored as
+    /// a field name.
+    private static func arrayOperator(_ component: String, at here: String, allowed: Bool) throws -> String? {
+        guard component.hasPrefix("$") else { return nil }
+        guard allowed else { throw CairnError.invalidArgument("\(here): $rename cannot use the array operator '\(component)'") }
+        if component == "$" || component == "$[]" { return "" }
+        if component.hasPrefix("$["), component.hasSuffix("]"), component.count > 3 {
+            let id = String(component.dropFirst(2).dropLast())
+            try checkIdentifier(id, at: here)
+            return id
+        }
+        throw CairnError.invalidArgument("\(here): '\(component)' is not a field name (a field name cannot start with '$') nor an array operator ($, $[], $[id])")
+    }
+
+    /// MongoDB's rule for array filter identifiers: a lowercase letter,
+    /// then letters and digits.
+    static func checkIdentifier(_ id: String, at here: String) throws {
+        let bytes = Array(id.utf8)
+        guard let first = bytes.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z"),
+              bytes.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z"))
+                                  || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) }) else {
+            throw CairnError.invalidArgument("\(here): '\(id)' is not an array filter identifier (a lowercase letter, then letters and digits)")
+        }
+    }
+
+    /// Parses `array_filters`: each a filter whose fields all start with
+    /// one identifier (`{"x.grade": {"$gte": 85}}` is the filter for `x`).
+    static func parseArrayFilters(_ value: DocumentValue, at here: String) throws -> [(id: String, filter: Filter)] {
+        guard value.tag == .array else { throw CairnError.invalidArgument("\(here) must be an array of filters") }
+        return try value.elements().enumerated().map { position, element in
+            let path = "\(here).\(position)"
+            let filter = try Filter.parse(document: element, path: path)
+            var ids = Set<String>()
+            func collect(_ filter: Filter) {
+                switch filter {
+                case .all(let parts), .any(let parts), .none(let parts): parts.forEach(collect)
+                case .field(let fieldPath, _): ids.insert(fieldPath[0])
+                case .expression, .schema: ids.insert("")
+                }
+            }
+            collect(filter)
+            guard ids.count == 1, let id = ids.first, !id.isEmpty else {
+                throw CairnError.invalidArgument("\(path) must name exactly one identifier (as in {\"x.grade\": {\"$gte\": 85}})")
+            }
+            try checkIdentifier(id, at: path)
+            return (id, filter)
+        }
     }
 
     private static func validate(_ op: Operator, _ operand: MutableValue, at here: String) throws {
@@ -81,6 +163,14 @@ struct Update {
             guard case .int(let n) = operand, n == 1 || n == -1 else { throw CairnError.invalidArgument("update.\(here) needs 1 or -1") }
         case .pullAll:
             guard case .array = operand else { throw CairnError.invalidArgument("update.\(here) needs an array") }
+        case .bit:
+            guard case .object(let members) = operand, !members.isEmpty else {
+                throw CairnError.invalidArgument("update.\(here) needs {\"and\" | \"or\" | \"xor\": integer}")
+            }
+            for member in members {
+                guard ["and", "or", "xor"].contains(member.key) else { throw CairnError.invalidArgument("update.\(here).\(member.key): unknown bitwise operation (known: and, or, xor)") }
+                guard case .int = member.value else { throw CairnError.invalidArgument("update.\(here).\(member.key) needs an integer") }
+            }
         case .currentDate:
             switch operand {
             case .bool(true): break
@@ -103,7 +193,7 @@ struct Update {
                     guard case .int = member.value else { throw CairnError.invalidArgument("update.\(here).\(member.key) needs an integer") }
                 }
             }
-        case .set, .unset, .min, .max, .rename, .pull:
+        case .set, .unset, .min, .max, .rename, .pull, .setOnInsert:
             break
         }
     }
@@ -113,8 +203,10 @@ struct Update {
 
 extension Update {
     /// Applies the update to `document` (an object) and returns the new
-    /// document. `now` is the time $currentDate writes.
-    func apply(to document: MutableValue, now: Int64) throws -> MutableValue {
+    /// document. `now` is the time $currentDate writes; `query` is the
+    /// filter that matched it (for `$`), and `inserting` says whether this
+    /// builds an upsert's document (for $setOnInsert).
+    func apply(to document: MutableValue, now: Int64, query: Filter = .all([]), inserting: Bool = false) throws -> MutableValue {
         switch kind {
         case .replacement(let replacement):
             guard case .object(var members) = replacement, case .object(let original) = document else {
@@ -131,20 +223,103 @@ extension Update {
             return .object(members)
         case .operators(let operations):
             var result = document
-            for operation in operations { try Update.apply(operation, to: &result, now: now) }
+            var matchedDocument: [UInt8]?  // for `$`, encoded once
+            for operation in operations {
+                if operation.op == .setOnInsert && !inserting { continue }
+                let where_ = "\(operation.op.rawValue).\(operation.path.joined(separator: "."))"
+                let paths: [[String]]
+                if operation.path.contains(where: { $0.hasPrefix("$") }) {
+                    if matchedDocument == nil { matchedDocument = document.encoded() }
+                    paths = try expand(operation.path[...], prefix: [], in: result, query: query, matched: matchedDocument!, at: where_)
+                } else {
+                    paths = [operation.path]
+                }
+                for path in paths { try Update.apply(operation, at: path, to: &result, now: now, where_: where_) }
+            }
             return result
         }
     }
 
-    private static func apply(_ operation: Operation, to document: inout MutableValue, now: Int64) throws {
-        let where_ = "\(operation.op.rawValue).\(operation.path.joined(separator: "."))"
+    /// The concrete paths an update path stands for in `value`: `$`
+    /// becomes the index the query matched, `$[]` every index, `$[id]` the
+    /// indexes whose elements the array filter matches.
+    private func expand(_ path: ArraySlice<String>, prefix: [String], in value: MutableValue?, query: Filter,
+                        matched: [UInt8], at where_: String) throws -> [[String]] {
+        guard let component = path.first else { return [prefix] }
+        let rest = path.dropFirst()
+        guard component.hasPrefix("$") else {
+            return try expand(rest, prefix: prefix + [component], in: value?.value(at: [component]), query: query, matched: matched, at: where_)
+        }
+        let here = prefix.joined(separator: ".")
+        guard case .array(let elements)? = value else {
+            let what = value.map { "is a \($0.typeName), not an array" } ?? "must exist in the document"
+            throw CairnError.invalidArgument("update.\(where_): the path '\(here)' \(what) to apply the array operator \(component)")
+        }
+        if component == "$" {
+            let index = try matched.withUnsafeBytes { try Update.positionalIndex(of: prefix, query: query, in: DocumentValue($0), at: where_) }
+            let element = elements.indices.contains(index) ? elements[index] : nil
+            return try expand(rest, prefix: prefix + [String(index)], in: element, query: query, matched: matched, at: where_)
+        }
+        var paths: [[String]] = []
+        let id = component == "$[]" ? nil : String(component.dropFirst(2).dropLast())
+        for (index, element) in elements.enumerated() {
+            if let id, let filter = arrayFilters[id] {
+                let wrapped = MutableValue.object([(id, element)]).encoded()
+                guard try wrapped.withUnsafeBytes({ try filter.matches(DocumentValue($0)) }) else { continue }
+            }
+            paths += try expand(rest, prefix: prefix + [String(index)], in: element, query: query, matched: matched, at: where_)
+        }
+        return paths
+    }
+
+    /// The index, in the array at `prefix`, of the first element that
+    /// satisfies every condition of the query on that array (MongoDB's `$`).
+    static func positionalIndex(of prefix: [String], query: Filter, in document: DocumentValue, at where_: String) throws -> Int {
+        var conditions: [(rest: ArraySlice<String>, predicate: Filter.Predicate)] = []
+        func collect(_ filter: Filter) {
+            switch filter {
+            case .all(let parts): parts.forEach(collect)
+            case .field(let path, let predicate) where path.starts(with: prefix):
+                conditions.append((path.dropFirst(prefix.count), predicate))
+            default: break
+            }
+        }
+        collect(query)
+        let failure = CairnError.invalidArgument("update.\(where_): the positional operator $ needs the filter to match an element of '\(prefix.joined(separator: "."))'")
+        guard !conditions.isEmpty, let array = try document.value(atPath: prefix.joined(separator: ".")), array.tag == .array else { throw failure }
+        var index = 0
+        var found: Int?
+        _ = try array.forEachChildUntil { _, element in
+            var all = true
+            for condition in conditions {
+                let satisfied: Bool
+                if condition.rest.isEmpty, case .elementMatches(let match) = condition.predicate {
+                    switch match {
+                    case .document(let filter): satisfied = element.tag == .object ? try filter.matches(element) : false
+                    case .value(let predicate): satisfied = try predicate.matches(Filter.Reached(element))
+                    }
+                } else {
+                    satisfied = try condition.predicate.matches(try Filter.reach(condition.rest, in: element))
+                }
+                if !satisfied { all = false; break }
+            }
+            if all { found = index; return false }
+            index += 1
+            return true
+        }
+        guard let found else { throw failure }
+        return found
+    }
+
+    private static func apply(_ operation: Operation, at path: [String], to document: inout MutableValue, now: Int64, where_: String) throws {
+        let path = path[...]
         switch operation.op {
-        case .set:
-            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { $0 = operation.operand }
+        case .set, .setOnInsert:
+            try MutableValue.modify(&document, path: path, create: true, at: where_) { $0 = operation.operand }
         case .unset:
-            try MutableValue.remove(&document, path: operation.path[...])
+            try MutableValue.remove(&document, path: path)
         case .inc, .mul:
-            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
                 let isInc = operation.op == .inc
                 guard let existing = current else {
                     current = isInc ? operation.operand : (operation.operand.isDouble ? .double(0) : .int(0))
@@ -152,21 +327,43 @@ extension Update {
                 }
                 current = try arithmetic(existing, operation.operand, add: isInc, at: where_)
             }
+        case .bit:
+            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
+                var value: Int64
+                switch current {
+                case nil: value = 0
+                case .int(let n)?: value = n
+                case let other?: throw CairnError.invalidArgument("update.\(where_): the field is a \(other.typeName), not an integer")
+                }
+                guard case .object(let members) = operation.operand else { return }
+                for member in members {
+                    guard case .int(let n) = member.value else { continue }
+                    switch member.key {
+                    case "and": value &= n
+                    case "or": value |= n
+                    default: value ^= n
+                    }
+                }
+                current = .int(value)
+            }
         case .min, .max:
-            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
                 guard let existing = current else { current = operation.operand; return }
                 let c = try operation.operand.compare(existing)
                 if (operation.op == .min && c < 0) || (operation.op == .max && c > 0) { current = operation.operand }
             }
         case .currentDate:
-            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { $0 = .date(now) }
+            try MutableValue.modify(&document, path: path, create: true, at: where_) { $0 = .date(now) }
         case .rename:
             guard case .string(let target) = operation.operand else { return }
-            guard let moved = try MutableValue.remove(&document, path: operation.path[...]) else { return }
             let targetPath = String(decoding: target, as: UTF8.self).split(separator: ".").map(String.init)
+            // As MongoDB: neither end may pass through an array element.
+            try refuseArrays(on: path, in: document, at: where_, what: "source")
+            try refuseArrays(on: targetPath[...], in: document, at: where_, what: "target")
+            guard let moved = try MutableValue.remove(&document, path: path) else { return }
             try MutableValue.modify(&document, path: targetPath[...], create: true, at: where_) { $0 = moved }
         case .push, .addToSet:
-            try MutableValue.modify(&document, path: operation.path[...], create: true, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
                 var elements: [MutableValue]
                 switch current {
                 case nil: elements = []
@@ -177,7 +374,7 @@ extension Update {
                 current = .array(elements)
             }
         case .pull, .pullAll:
-            try MutableValue.modify(&document, path: operation.path[...], create: false, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: false, at: where_) { current in
                 guard let existing = current else { return }
                 guard case .array(let elements) = existing else {
                     throw CairnError.invalidArgument("update.\(where_): the field is a \(existing.typeName), not an array")
@@ -185,7 +382,7 @@ extension Update {
                 current = .array(try elements.filter { try !shouldPull($0, operation) })
             }
         case .pop:
-            try MutableValue.modify(&document, path: operation.path[...], create: false, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: false, at: where_) { current in
                 guard let existing = current else { return }
                 guard case .array(var elements) = existing else {
                     throw CairnError.invalidArgument("update.\(where_): the field is a \(existing.typeName), not an array")
@@ -195,6 +392,20 @@ extension Update {
                 }
                 current = .array(elements)
             }
+        }
+    }
+
+    /// $rename's rule: a path whose parent chain holds an array fails.
+    private static func refuseArrays(on path: ArraySlice<String>, in document: MutableValue, at where_: String, what: String) throws {
+        var current: MutableValue? = document
+        for component in path.dropLast() {
+            if case .array? = current {
+                throw CairnError.invalidArgument("update.\(where_): the \(what) field cannot be inside an array")
+            }
+            current = current?.value(at: [component])
+        }
+        if case .array? = current {
+            throw CairnError.invalidArgument("update.\(where_): the \(what) field cannot be inside an array")
         }
     }
 
@@ -285,7 +496,7 @@ extension Update {
                 if operand.tag == .object {
                     let keys = try operand.members().map(\.0)
                     if !keys.isEmpty && keys.allSatisfy({ $0.hasPrefix("$") }) {
-                        return try Filter.parsePredicate(operand, path: "update").matches([value])
+                        return try Filter.parsePredicate(operand, path: "update").matches(Filter.Reached(value))
                     }
                     if value.tag == .object, !keys.isEmpty {
                         return try Filter.parse(document: operand, path: "update").matches(value)
