@@ -580,10 +580,13 @@ int cairn_iter_close(cairn_iter *iter);
 ** fraction or exponent that does not fit in 64 bits is
 ** CAIRN_INVALID_ARGUMENT wherever JSON enters (documents, filters, updates,
 ** pipelines, options), never rounded to a double (which would make
-** 2^63 + 1 equal 2^63); write 9.3e18 for a double. Arithmetic that leaves
-** the int64 range ($inc, $mul, $add, ...) gives a double, as MongoDB does,
-** and date arithmetic that leaves the range of dates is
-** CAIRN_INVALID_ARGUMENT naming the operator. A JSON object with a
+** 2^63 + 1 equal 2^63); write 9.3e18 for a double. Integers that fit in
+** 32 bits are "int" to $type, the others "long" (as a driver would encode
+** the same JSON). Expression arithmetic that leaves the int64 range ($add,
+** $subtract, $multiply, $abs) gives a double, as MongoDB does; $inc and
+** $mul that would leave it are CAIRN_INVALID_ARGUMENT naming the operator
+** (MongoDB refuses them too); date arithmetic that leaves the range of
+** dates is CAIRN_INVALID_ARGUMENT naming the operator. A JSON object with a
 ** duplicate key is CAIRN_INVALID_ARGUMENT naming the key and the byte
 ** offset.
 **
@@ -594,14 +597,33 @@ int cairn_iter_close(cairn_iter *iter);
 ** CAIRN_INVALID_ARGUMENT naming the problem, and nothing is written.
 **
 ** Filter operators: $eq $ne $gt $gte $lt $lte $in $nin $and $or $nor $not
-** $exists $type $size $all $elemMatch $mod $regex (PCRE2, with $options
-** i, m, s, x; a pattern that backtracks past a fixed limit fails with
-** CAIRN_INVALID_ARGUMENT instead of running on), implicit equality, dotted
-** paths into objects and arrays. Update operators: $set $unset $inc $mul $min
-** $max $rename $currentDate $push (with $each $slice $sort $position) $pull
-** $pullAll $addToSet (with $each) $pop, or a replacement document. An
-** unknown operator or a malformed part is CAIRN_INVALID_ARGUMENT naming its
-** path (for example "filter.age.$gtx").
+** $exists $type (every BSON alias and number; types JSON cannot hold match
+** nothing) $size $all (of values, or of $elemMatch items) $elemMatch (with
+** operators, or a filter over element documents, $and $or $nor included)
+** $mod $regex (PCRE2, with $options i, m, s, x; a pattern that backtracks
+** past a fixed limit fails with CAIRN_INVALID_ARGUMENT instead of running
+** on) $expr (an aggregation expression, see cairn_aggregate()) $jsonSchema
+** (the schema subset of cairn_collection_create()) $comment, implicit
+** equality, dotted paths into objects and arrays.
+** Paths follow MongoDB: "items.sku" looks at the sku of every document
+** element of items; "tags.0" is the element at index 0, compared as it is
+** (a nested array there is not looked into). {path: null} matches where
+** the path is missing, also in a document element of an array that lacks
+** it, but not because of scalar elements or an index past the end; $ne,
+** $in and $nin with null follow the same rule, and $exists only asks
+** whether a value is there.
+** Update operators: $set $unset $inc $mul $min $max $rename (refused
+** through array elements) $currentDate $push (with $each $slice $sort
+** $position) $pull $pullAll $addToSet (with $each) $pop $setOnInsert (only
+** when an upsert inserts) $bit (and, or, xor), or a replacement document.
+** In update paths, "$" is the array element the filter matched (the
+** filter needs a condition on that array), "$[]" every element, and
+** "$[id]" the elements that the array filter for id matches (options
+** "array_filters", for example [{"x.grade": {"$gte": 85}}] for
+** "grades.$[x].score"); any other component that starts with '$' is
+** CAIRN_INVALID_ARGUMENT, never a field name. An unknown operator or a
+** malformed part is CAIRN_INVALID_ARGUMENT naming its path (for example
+** "filter.age.$gtx").
 **
 ** Every write is atomic and durable per the database's sync mode: an
 ** insert of many documents, or an update of many, is applied entirely or
@@ -710,7 +732,13 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
 **   "skip":       documents to skip
 **   "limit":      most documents to return (0: no limit)
 **   "projection": {"field": 1, ...} to keep fields (and _id unless
-**                 "_id": 0), or {"field": 0, ...} to drop them
+**                 "_id": 0), or {"field": 0, ...} to drop them; a dotted
+**                 path reaches into each document of an array
+**                 ({"items.sku": 1}), and {"items": {"sku": 1}} is the
+**                 same; {"tags": {"$slice": n or [skip, limit]}} keeps
+**                 part of an array and {"items": {"$elemMatch": filter}}
+**                 its first matching element. Fields keep the document's
+**                 order.
 ** The planner reads the candidates through the best index for the
 ** filter's top-level equalities, $in and ranges (or the primary key), and
 ** every candidate is then checked against the whole filter; cairn_explain()
@@ -753,8 +781,9 @@ int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
 ** with a document (its _id is kept; a different _id is
 ** CAIRN_INVALID_ARGUMENT). options_json may hold {"upsert": true}: with no
 ** match, a document is inserted, built from the filter's equality fields
-** and the update. A failure on any document (for example $inc on a string)
-** changes nothing. On CAIRN_OK, *result_json (optional) receives
+** and the update. options_json may also hold "array_filters", the array
+** filters of "$[id]" paths (see "Update operators" above). A failure on any
+** document (for example $inc on a string) changes nothing. On CAIRN_OK, *result_json (optional) receives
 ** {"matched": n, "modified": n, "upserted_id": <_id or null>}.
 */
 int cairn_update_one(cairn_db *db, const char *collection, size_t collection_len,
@@ -847,6 +876,7 @@ int cairn_distinct(cairn_db *db, const char *collection, size_t collection_len,
 **   "projection":      as cairn_find(), applied to the returned document
 **   "upsert":          bool: with no match, insert as cairn_update_one()
 **   "return_document": "before" (default) or "after" the update
+**   "array_filters":   as cairn_update_one()
 ** When no document matched and none was upserted, returns
 ** CAIRN_NOT_FOUND. After an upsert with "before", *json is "null".
 */
@@ -951,7 +981,8 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 **   "unique": bool, default false: no two documents may have the same
 **             values for the keys (a missing field counts as null); a write
 **             that would break it fails with CAIRN_CONSTRAINT naming the
-**             index and changes nothing
+**             index and the duplicate value ({"email": "a@x.org"}) and
+**             changes nothing
 **   "sparse": bool, default false: documents missing every key field get no
 **             entry
 ** A document whose field holds an array gets one entry per element
