@@ -315,11 +315,11 @@ extension Update {
         let path = path[...]
         switch operation.op {
         case .set, .setOnInsert:
-            try MutableValue.modify(&document, path: path, create: true, at: where_) { $0 = operation.operand }
+            try MutableValue.modify(&document, path: path, create: true, at: "update." + where_) { $0 = operation.operand }
         case .unset:
             try MutableValue.remove(&document, path: path)
         case .inc, .mul:
-            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: true, at: "update." + where_) { current in
                 let isInc = operation.op == .inc
                 guard let existing = current else {
                     current = isInc ? operation.operand : (operation.operand.isDouble ? .double(0) : .int(0))
@@ -328,7 +328,7 @@ extension Update {
                 current = try arithmetic(existing, operation.operand, add: isInc, at: where_)
             }
         case .bit:
-            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: true, at: "update." + where_) { current in
                 var value: Int64
                 switch current {
                 case nil: value = 0
@@ -347,13 +347,13 @@ extension Update {
                 current = .int(value)
             }
         case .min, .max:
-            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: true, at: "update." + where_) { current in
                 guard let existing = current else { current = operation.operand; return }
                 let c = try operation.operand.compare(existing)
                 if (operation.op == .min && c < 0) || (operation.op == .max && c > 0) { current = operation.operand }
             }
         case .currentDate:
-            try MutableValue.modify(&document, path: path, create: true, at: where_) { $0 = .date(now) }
+            try MutableValue.modify(&document, path: path, create: true, at: "update." + where_) { $0 = .date(now) }
         case .rename:
             guard case .string(let target) = operation.operand else { return }
             let targetPath = String(decoding: target, as: UTF8.self).split(separator: ".").map(String.init)
@@ -361,9 +361,9 @@ extension Update {
             try refuseArrays(on: path, in: document, at: where_, what: "source")
             try refuseArrays(on: targetPath[...], in: document, at: where_, what: "target")
             guard let moved = try MutableValue.remove(&document, path: path) else { return }
-            try MutableValue.modify(&document, path: targetPath[...], create: true, at: where_) { $0 = moved }
+            try MutableValue.modify(&document, path: targetPath[...], create: true, at: "update." + where_) { $0 = moved }
         case .push, .addToSet:
-            try MutableValue.modify(&document, path: path, create: true, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: true, at: "update." + where_) { current in
                 var elements: [MutableValue]
                 switch current {
                 case nil: elements = []
@@ -374,7 +374,7 @@ extension Update {
                 current = .array(elements)
             }
         case .pull, .pullAll:
-            try MutableValue.modify(&document, path: path, create: false, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: false, at: "update." + where_) { current in
                 guard let existing = current else { return }
                 guard case .array(let elements) = existing else {
                     throw CairnError.invalidArgument("update.\(where_): the field is a \(existing.typeName), not an array")
@@ -382,7 +382,7 @@ extension Update {
                 current = .array(try elements.filter { try !shouldPull($0, operation) })
             }
         case .pop:
-            try MutableValue.modify(&document, path: path, create: false, at: where_) { current in
+            try MutableValue.modify(&document, path: path, create: false, at: "update." + where_) { current in
                 guard let existing = current else { return }
                 guard case .array(var elements) = existing else {
                     throw CairnError.invalidArgument("update.\(where_): the field is a \(existing.typeName), not an array")
@@ -556,11 +556,11 @@ extension MutableValue {
             value = .object(members)
         case .array(var elements):
             guard let index = Int(component), index >= 0 else {
-                throw CairnError.invalidArgument("update.\(where_): cannot create field '\(component)' in an array")
+                throw CairnError.invalidArgument("\(where_): cannot create field '\(component)' in an array")
             }
             if index >= elements.count {
                 guard create else { return }
-                guard index < elements.count + 100_000 else { throw CairnError.invalidArgument("update.\(where_): array index too far past the end") }
+                guard index < elements.count + 100_000 else { throw CairnError.invalidArgument("\(where_): array index too far past the end") }
                 while elements.count < index { elements.append(.null) }
                 elements.append(try created(rest, at: where_, change) ?? .null)
             } else if rest.isEmpty {
@@ -573,7 +573,7 @@ extension MutableValue {
             value = .array(elements)
         default:
             guard create else { return }
-            throw CairnError.invalidArgument("update.\(where_): cannot create field '\(component)' in a \(value.typeName)")
+            throw CairnError.invalidArgument("\(where_): cannot create field '\(component)' in a \(value.typeName)")
         }
     }
 
