@@ -332,10 +332,9 @@ final class CaseRunner {
                 let filter = try jsonText(step, "filter")
                 let update = op == "replace_one" ? Array((step["replacement"] ?? .null).serialized.utf8) : try jsonText(step, "update")
                 let options = step["options"].map { Array($0.serialized.utf8) } ?? []
-                let upsert = try options.withUnsafeBytes { try Database.upsertOption(json: $0) }
                 let mode: Database.UpdateMode = op == "update_one" ? .one : op == "update_many" ? .many : .replaceOne
-                let result = try filter.withUnsafeBytes { f in try update.withUnsafeBytes { u in
-                    try docs(step).update(collection: try string(step, "collection"), filterJSON: f, updateJSON: u, mode: mode, upsert: upsert) } }
+                let result = try filter.withUnsafeBytes { f in try update.withUnsafeBytes { u in try options.withUnsafeBytes { o in
+                    try docs(step).update(collection: try string(step, "collection"), filterJSON: f, updateJSON: u, mode: mode, optionsJSON: o) } } }
                 let matched = step["expect_matched"] != nil ? try int(step, "expect_matched") : nil
                 let modified = step["expect_modified"] != nil ? try int(step, "expect_modified") : nil
                 var upserted: Bool?

@@ -294,11 +294,6 @@ public enum UpdateMode: Sendable {
 extension Database {
     public typealias UpdateMode = Cairn.UpdateMode
 
-    /// Whether update options (JSON) ask for an upsert; see UpdateOptions.
-    public static func upsertOption(json: UnsafeRawBufferPointer) throws -> Bool {
-        try UpdateOptions.parse(json: json).upsert
-    }
-
     /// Operators for update_one/update_many, a replacement for replace_one.
     static func check(_ update: Update, mode: UpdateMode) throws {
         switch (update.kind, mode) {
