@@ -11,7 +11,7 @@ public func cairn_collection_create(_ db: OpaquePointer!, _ name: UnsafePointer<
                                     _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                                     _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try documentStore(db)
+        let database = try scope(db)
         try database.createCollection(try text(name, nameLength, "collection name"), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         return .ok
     }
@@ -34,7 +34,7 @@ public func cairn_collection_list(_ db: OpaquePointer!, _ json: UnsafeMutablePoi
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        let database = try documentStore(db)
+        let database = try scope(db)
         let names = try database.collectionNames()
         giveString(JSONValue.array(names.map { .string($0) }).serialized, out, jsonLength)
         return .ok
@@ -48,7 +48,7 @@ public func cairn_insert_one(_ db: OpaquePointer!, _ collection: UnsafePointer<C
                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     idJSON?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try documentStore(db)
+        let database = try scope(db)
         let id = try database.insertOne(into: try text(collection, collectionLength, "collection name"),
                                         json: try bytes(documentJSON, documentLength, "document_json"))
         giveString(id, idJSON, idLength)
@@ -63,7 +63,7 @@ public func cairn_insert_many(_ db: OpaquePointer!, _ collection: UnsafePointer<
                               _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     idsJSON?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try documentStore(db)
+        let database = try scope(db)
         let ids = try database.insertMany(into: try text(collection, collectionLength, "collection name"),
                                           arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"))
         giveString("[" + ids.joined(separator: ",") + "]", idsJSON, idsLength)
@@ -80,7 +80,7 @@ public func cairn_find(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!
     outCursor?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(outCursor, "out_cursor")
-        let database = try documentStore(db)
+        let database = try scope(db)
         let cursor = try database.find(collection: try text(collection, collectionLength, "collection name"),
                                        filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                        optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
@@ -120,7 +120,7 @@ public func cairn_count(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>
                         _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
         let out = try required(count, "count")
-        let database = try documentStore(db)
+        let database = try scope(db)
         out.pointee = UInt64(try database.count(collection: try text(collection, collectionLength, "collection name"),
                                                 filterJSON: try bytes(filterJSON, filterLength, "filter_json")))
         return .ok
@@ -136,7 +136,7 @@ private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
                        _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     result?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try documentStore(db)
+        let database = try scope(db)
         let outcome = try database.update(collection: try text(collection, collectionLength, "collection name"),
                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                           updateJSON: try bytes(updateJSON, updateLength, "update_json"),
@@ -184,7 +184,7 @@ private func runDelete(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
                        _ filterJSON: UnsafePointer<CChar>?, _ filterLength: Int, many: Bool,
                        _ deleted: UnsafeMutablePointer<UInt64>?, _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try documentStore(db)
+        let database = try scope(db)
         let count = try database.delete(collection: try text(collection, collectionLength, "collection name"),
                                         filterJSON: try bytes(filterJSON, filterLength, "filter_json"), many: many)
         deleted?.pointee = UInt64(count)

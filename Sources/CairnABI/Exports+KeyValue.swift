@@ -11,7 +11,7 @@ public func cairn_put(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyL
                       _ value: UnsafePointer<UInt8>!, _ valueLength: Int, _ ttlMs: Int64,
                       _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try keyValueStore(db)
+        let database = try scope(db)
         try database.put(key: try bytes(key, keyLength, "key"), value: try bytes(value, valueLength, "value"), ttlMillis: ttlMs)
         return .ok
     }
@@ -26,7 +26,7 @@ public func cairn_get(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyL
     return reportingStatus(errmsg) {
         let outValue = try required(value, "value")
         let outLength = try required(valueLength, "value_len")
-        let database = try keyValueStore(db)
+        let database = try scope(db)
         var failure: Error?
         let found = try database.withValue(forKey: try bytes(key, keyLength, "key")) { stored in
             do {
@@ -44,7 +44,7 @@ public func cairn_get(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyL
 public func cairn_delete(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int,
                          _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     reportingStatus(errmsg) {
-        let database = try keyValueStore(db)
+        let database = try scope(db)
         try database.delete(key: try bytes(key, keyLength, "key"))
         return .ok
     }
@@ -70,7 +70,7 @@ public func cairn_get_many(_ db: OpaquePointer!, _ keys: UnsafePointer<UInt8>!, 
     return reportingStatus(errmsg) {
         let outValues = try required(values, "values")
         let outLength = try required(valuesLength, "values_len")
-        let database = try keyValueStore(db)
+        let database = try scope(db)
         let packed = try database.getMany(packedKeys: try bytes(keys, keysLength, "keys"))
         outValues.pointee = try packed.withUnsafeBytes { try mallocCopy($0) }
         outLength.pointee = packed.count

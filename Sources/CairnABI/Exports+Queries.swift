@@ -4,8 +4,8 @@ import Cairn
 import Glibc
 #endif
 
-// Collection management, single-document queries, aggregation, explain,
-// indexes and transactions.
+// Collection management, single-document queries, find-and-modify,
+// aggregation, explain and indexes.
 
 @c @implementation
 public func cairn_collection_rename(_ db: OpaquePointer!, _ from: UnsafePointer<CChar>!, _ fromLength: Int,
@@ -35,7 +35,7 @@ public func cairn_find_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CCh
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        guard let found = try documentStore(db).findOne(collection: try text(collection, collectionLength, "collection name"),
+        guard let found = try scope(db).findOne(collection: try text(collection, collectionLength, "collection name"),
                                                         filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                                         optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
             throw CairnError(.notFound, "no document matches the filter")
@@ -54,7 +54,7 @@ public func cairn_find_by_id(_ db: OpaquePointer!, _ collection: UnsafePointer<C
         let out = try required(json, "json")
         let id = try bytes(idJSON, idLength, "id_json")
         guard id.count > 0 else { throw CairnError(.invalidArgument, "id_json is empty") }
-        guard let found = try documentStore(db).findByID(collection: try text(collection, collectionLength, "collection name"), idJSON: id) else {
+        guard let found = try scope(db).findByID(collection: try text(collection, collectionLength, "collection name"), idJSON: id) else {
             throw CairnError(.notFound, "no document has this id")
         }
         giveString(found, out, jsonLength)
@@ -70,7 +70,7 @@ public func cairn_distinct(_ db: OpaquePointer!, _ collection: UnsafePointer<CCh
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        giveString(try documentStore(db).distinct(collection: try text(collection, collectionLength, "collection name"),
+        giveString(try scope(db).distinct(collection: try text(collection, collectionLength, "collection name"),
                                                   field: try text(field, fieldLength, "field"),
                                                   filterJSON: try bytes(filterJSON, filterLength, "filter_json")), out, jsonLength)
         return .ok
@@ -86,7 +86,7 @@ public func cairn_find_one_and_update(_ db: OpaquePointer!, _ collection: Unsafe
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        let result = try documentStore(db).findOneAndUpdate(collection: try text(collection, collectionLength, "collection name"),
+        let result = try scope(db).findOneAndUpdate(collection: try text(collection, collectionLength, "collection name"),
                                                             filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                                             updateJSON: try bytes(updateJSON, updateLength, "update_json"),
                                                             optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
@@ -105,7 +105,7 @@ public func cairn_find_one_and_replace(_ db: OpaquePointer!, _ collection: Unsaf
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        let result = try documentStore(db).findOneAndReplace(collection: try text(collection, collectionLength, "collection name"),
+        let result = try scope(db).findOneAndReplace(collection: try text(collection, collectionLength, "collection name"),
                                                              filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                                              replacementJSON: try bytes(replacementJSON, replacementLength, "replacement_json"),
                                                              optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
@@ -123,7 +123,7 @@ public func cairn_find_one_and_delete(_ db: OpaquePointer!, _ collection: Unsafe
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        guard let deleted = try documentStore(db).findOneAndDelete(collection: try text(collection, collectionLength, "collection name"),
+        guard let deleted = try scope(db).findOneAndDelete(collection: try text(collection, collectionLength, "collection name"),
                                                                    filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                                                    optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
             throw CairnError(.notFound, "no document matches the filter")
@@ -140,7 +140,7 @@ public func cairn_count_with_options(_ db: OpaquePointer!, _ collection: UnsafeP
                                      _ count: UnsafeMutablePointer<UInt64>!, _ errmsg: TextOut!) -> Int32 {
     reportingStatus(errmsg) {
         let out = try required(count, "count")
-        out.pointee = UInt64(try documentStore(db).count(collection: try text(collection, collectionLength, "collection name"),
+        out.pointee = UInt64(try scope(db).count(collection: try text(collection, collectionLength, "collection name"),
                                                          filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                                          optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")))
         return .ok
@@ -154,7 +154,7 @@ public func cairn_aggregate(_ db: OpaquePointer!, _ collection: UnsafePointer<CC
     outCursor?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(outCursor, "out_cursor")
-        let cursor = try documentStore(db).aggregate(collection: try text(collection, collectionLength, "collection name"),
+        let cursor = try scope(db).aggregate(collection: try text(collection, collectionLength, "collection name"),
                                                      pipelineJSON: try bytes(pipelineJSON, pipelineLength, "pipeline_json"))
         out.pointee = try HandleTable.shared.register(cursor)
         return .ok
@@ -169,7 +169,7 @@ public func cairn_explain(_ db: OpaquePointer!, _ collection: UnsafePointer<CCha
     json?.pointee = nil
     return reportingStatus(errmsg) {
         let out = try required(json, "json")
-        giveString(try documentStore(db).explain(collection: try text(collection, collectionLength, "collection name"),
+        giveString(try scope(db).explain(collection: try text(collection, collectionLength, "collection name"),
                                                  filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
                                                  optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")), out, jsonLength)
         return .ok
@@ -183,7 +183,7 @@ public func cairn_insert_many_with_options(_ db: OpaquePointer!, _ collection: U
                                            _ resultJSON: TextOut!, _ resultLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
     resultJSON?.pointee = nil
     return reportingStatus(errmsg) {
-        let result = try documentStore(db).insertMany(into: try text(collection, collectionLength, "collection name"),
+        let result = try scope(db).insertMany(into: try text(collection, collectionLength, "collection name"),
                                                       arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"),
                                                       optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         giveString(result.json, resultJSON, resultLength)
@@ -226,36 +226,4 @@ public func cairn_index_list(_ db: OpaquePointer!, _ collection: UnsafePointer<C
         giveString(try databaseOnly(db).listIndexes(collection: try text(collection, collectionLength, "collection name")), out, jsonLength)
         return .ok
     }
-}
-
-// MARK: Transactions
-
-@c @implementation
-public func cairn_txn_begin(_ db: OpaquePointer!, _ flags: Int32, _ outTxn: UnsafeMutablePointer<OpaquePointer?>!, _ errmsg: TextOut!) -> Int32 {
-    outTxn?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(outTxn, "out_txn")
-        guard flags & ~Int32(CAIRN_TXN_READ_ONLY) == 0 else { throw CairnError(.invalidArgument, "unknown transaction flags \(flags)") }
-        let transaction = try databaseOnly(db).beginTransaction(readOnly: flags & Int32(CAIRN_TXN_READ_ONLY) != 0)
-        out.pointee = try HandleTable.shared.register(transaction)
-        return .ok
-    }
-}
-
-@c @implementation
-public func cairn_txn_commit(_ txn: OpaquePointer!, _ errmsg: TextOut!) -> Int32 {
-    reportingStatus(errmsg) {
-        _ = try HandleTable.shared.object(txn, as: Transaction.self, "transaction")
-        guard let transaction = HandleTable.shared.remove(txn, as: Transaction.self) else {
-            throw CairnError(.closed, "the transaction handle is closed")
-        }
-        try transaction.commit()
-        return .ok
-    }
-}
-
-@c @implementation
-public func cairn_txn_rollback(_ txn: OpaquePointer!) -> Int32 {
-    HandleTable.shared.remove(txn, as: Transaction.self)?.rollback()
-    return StatusCode.ok.rawValue
 }

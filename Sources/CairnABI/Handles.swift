@@ -204,16 +204,12 @@ final class IteratorBox {
 
 /// The store behind a cairn_db handle, which may stand for a transaction
 /// (cairn_txn_begin hands out cairn_db handles).
-func documentStore(_ handle: OpaquePointer?) throws -> DocumentStore {
+/// The scope a handle stands for: a database or a transaction (both are a
+/// `cairn_db *` in the header).
+func scope(_ handle: OpaquePointer?) throws -> Scope {
     let object = try HandleTable.shared.object(handle, as: AnyObject.self, "database")
-    guard let store = object as? DocumentStore else { throw CairnError(.invalidArgument, "the handle is not a database handle") }
-    return store
-}
-
-func keyValueStore(_ handle: OpaquePointer?) throws -> KeyValueStore {
-    let object = try HandleTable.shared.object(handle, as: AnyObject.self, "database")
-    guard let store = object as? KeyValueStore else { throw CairnError(.invalidArgument, "the handle is not a database handle") }
-    return store
+    guard let scope = object as? Scope else { throw CairnError(.invalidArgument, "the handle is not a database handle") }
+    return scope
 }
 
 /// A database handle proper: a transaction handle here is INVALID_ARGUMENT.

@@ -94,14 +94,14 @@ final class CaseRunner {
     var transactions: [String: Transaction] = [:]
 
     /// The store a step runs against: the named transaction, or the database.
-    private func docs(_ step: JSONValue) throws -> DocumentStore {
+    private func docs(_ step: JSONValue) throws -> Scope {
         guard case .string(let name)? = step["txn"] else { return try db() }
         guard let transaction = transactions[name] else { throw ConformanceFailure(description: "no transaction named \(name)") }
         return transaction
     }
 
-    private func kv(_ step: JSONValue) throws -> KeyValueStore {
-        try docs(step) as! KeyValueStore
+    private func kv(_ step: JSONValue) throws -> Scope {
+        try docs(step) as! Scope
     }
 
     private func string(_ step: JSONValue, _ field: String) throws -> String {

@@ -8,7 +8,7 @@ import XCTest
 private func json(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 final class TransactionTests: XCTestCase {
-    private static func balance(_ store: DocumentStore, _ collection: String, _ id: Int) throws -> Int64 {
+    private static func balance(_ store: Scope, _ collection: String, _ id: Int) throws -> Int64 {
         let found = try json(String(id)).withUnsafeBytes { try store.findByID(collection: collection, idJSON: $0) }
         guard case .object(let members)? = try found.map({ try JSONValue.parse($0) }),
               case .int(let value)? = members.first(where: { $0.key == "balance" })?.value else {

@@ -239,20 +239,6 @@ struct QueryPlan {
         return low + ", " + high
     }
 }
-
-/// The first byte string after every string that starts with `prefix`.
-func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8] {
-    var bound = prefix
-    while let last = bound.last {
-        if last < 0xFF {
-            bound[bound.count - 1] = last + 1
-            return bound
-        }
-        bound.removeLast()
-    }
-    return [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]  // unreachable for namespaced keys
-}
-
 extension Filter.Predicate {
     /// Whether an equality, $in or bound of the predicate is null.
     var mentionsNull: Bool {

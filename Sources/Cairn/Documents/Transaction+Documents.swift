@@ -1,7 +1,7 @@
 /// The document operations, written once against a transaction: reads see
 /// its snapshot and its own writes, and every document change writes the
 /// document and its index entries together. Database runs each of them as
-/// a transaction of its own (Database+Documents.swift); an explicit
+/// a transaction of its own (Scope.swift, Scope+Documents.swift); an explicit
 /// transaction runs many before one commit.
 extension Transaction {
     // MARK: Catalog
@@ -429,63 +429,5 @@ extension Transaction {
         var out: [UInt8] = []
         try description.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
         return out
-    }
-
-    // MARK: Key-value entries
-
-    func putValue(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64) throws {
-        try Database.validateKey(key)
-        try Database.validateValue(value)
-        try put(Namespace.keyValue.prefixed(key), Array(value), ttlMillis: ttlMillis)
-    }
-
-    func deleteValue(key: UnsafeRawBufferPointer) throws {
-        try Database.validateKey(key)
-        try delete(Namespace.keyValue.prefixed(key))
-    }
-
-    func withValueInternal(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        try Database.validateKey(key)
-        return try read(Namespace.keyValue.prefixed(key), body)
-    }
-}
-
-// MARK: - Key-value entries in an explicit transaction
-
-extension Transaction {
-    /// Stores `value` under `key` when the transaction commits; a TTL counts
-    /// from the commit.
-    public func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64 = 0) throws {
-        try runOperation { try putValue(key: key, value: value, ttlMillis: ttlMillis) }
-    }
-
-    public func delete(key: UnsafeRawBufferPointer) throws {
-        try runOperation { try deleteValue(key: key) }
-    }
-
-    /// Calls `body` with the value of `key` as this transaction sees it.
-    public func withValue(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        try runOperation { try withValueInternal(forKey: key, body) }
-    }
-
-    /// The values of many keys as a packed list in request order.
-    public func getMany(packedKeys: UnsafeRawBufferPointer) throws -> [UInt8] {
-        let keys = try PackedList.items(of: packedKeys)
-        guard !keys.isEmpty else { throw CairnError.invalidArgument("the key list is empty") }
-        return try runOperation {
-            var out: [UInt8] = []
-            for key in keys where try !withValueInternal(forKey: key, { PackedList.append($0, to: &out) }) {
-                PackedList.appendAbsent(to: &out)
-            }
-            return out
-        }
-    }
-}
-
-extension Optional where Wrapped == [UInt8] {
-    /// Calls `body` with the bytes, or with nil when there are none.
-    func withUnsafeBufferPointerIfPresent<T>(_ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
-        guard let self else { return try body(nil) }
-        return try self.withUnsafeBytes { try body($0) }
     }
 }

@@ -15,7 +15,7 @@
 /// Used by one caller at a time; `lock` turns accidental concurrent use
 /// into waiting instead of corruption.
 public final class Transaction: @unchecked Sendable {
-    let database: Database
+    public let database: Database
     let view: ReadView
     private let pin: SnapshotPin
     public let isReadOnly: Bool

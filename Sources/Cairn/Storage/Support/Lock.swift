@@ -26,10 +26,3 @@ final class Lock: @unchecked Sendable {
         return try body()
     }
 }
-
-/// Milliseconds since the Unix epoch, the clock of TTLs.
-func currentTimeMillis() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-}

@@ -53,30 +53,3 @@ final class Condition: @unchecked Sendable {
 
     func broadcast() { pthread_cond_broadcast(condition) }
 }
-
-/// Monotonic nanoseconds, for latencies.
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-}
-
-/// Runs `body` on a new OS thread (the engine's background worker, index
-/// builds). No Foundation: a plain pthread, detached. A thread the system
-/// refuses (out of threads or memory) is IO_ERROR, not a crash.
-func startThread(_ body: @escaping @Sendable () -> Void) throws {
-    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { raw in
-        guard let raw else { return nil }
-        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-        box.body()
-        return nil
-    }, context)
-    guard result == 0 else {
-        Unmanaged<Box>.fromOpaque(context).release()
-        throw CairnError(.ioError, "cannot start a thread: \(String(cString: strerror(result)))")
-    }
-    pthread_detach(thread)
-}

@@ -256,14 +256,3 @@ struct MemNode {
         return mine > sequence ? -1 : (mine < sequence ? 1 : 0)
     }
 }
-
-/// Lexicographic comparison of byte strings, shorter first on a tie.
-@inline(__always)
-func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-    let n = min(a.count, b.count)
-    if n > 0 {
-        let c = memcmp(a.baseAddress!, b.baseAddress!, n)
-        if c != 0 { return Int(c) }
-    }
-    return a.count - b.count
-}

@@ -1,0 +1,91 @@
+/// A find in progress: candidates from the plan, filtered, sorted when the
+/// plan does not already give the order, then skipped and limited.
+final class FindExecution {
+    let source: DocumentSource
+    private let filter: Filter
+    private let options: FindOptions
+    /// With a sort the plan cannot give: the matches (binary) in order.
+    private var sorted: [[UInt8]]?
+    private var sortedIndex = 0
+    private var skipped = 0
+    private(set) var returned = 0
+    private let current = ByteBuffer()
+
+    init(reader: TransactionReader, collection: CollectionInfo, filter: Filter, options: FindOptions) throws {
+        self.filter = filter
+        self.options = options
+        let plan = try QueryPlan.choose(filter: filter, sort: options.sort, collection: collection)
+        source = try DocumentSource(reader: reader, collection: collection, plan: plan)
+        if !options.sort.isEmpty && !plan.sortFromIndex {
+            // Each match's sort key is computed once, as order-preserving
+            // bytes, so sorting compares bytes instead of decoding values.
+            var matches: [(key: [UInt8], document: [UInt8])] = []
+            var budget = MemoryBudget(stage: "the sort of find", limit: reader.memoryLimit)
+            while let document = try nextFiltered() {
+                let key = try FindOptions.sortKey(of: document, by: options.sort)
+                try budget.charge(2 * 48 + key.count + document.bytes.count + 64)  // two arrays' storage, the entry
+                matches.append((key, Array(document.bytes)))
+            }
+            matches.sort { $0.key.lexicographicallyPrecedes($1.key) }
+            sorted = matches.map(\.document)
+        }
+    }
+
+    private func nextFiltered() throws -> DocumentValue? {
+        while let document = try source.next() {
+            if try filter.matches(document) { return document }
+        }
+        return nil
+    }
+
+    /// The next result before projection, valid until the next call.
+    func next() throws -> DocumentValue? {
+        while true {
+            if let limit = options.limit, returned >= limit { return nil }
+            let document: DocumentValue
+            if let sorted {
+                guard sortedIndex < sorted.count else { return nil }
+                sorted[sortedIndex].withUnsafeBytes { current.set($0) }
+                sortedIndex += 1
+                document = DocumentValue(current.bytes)
+            } else {
+                guard let match = try nextFiltered() else { return nil }
+                document = match
+            }
+            if skipped < options.skip {
+                skipped += 1
+                continue
+            }
+            returned += 1
+            return document
+        }
+    }
+
+    /// Appends the next result as JSON (projected); false at the end.
+    func nextJSON(into out: inout [UInt8]) throws -> Bool {
+        guard let document = try next() else { return false }
+        // Only a projection needs the document decoded into a tree.
+        if let projection = options.projection {
+            let projected = try projection.apply(to: try MutableValue(document)).encoded()
+            try projected.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+        } else {
+            try document.appendJSON(to: &out)
+        }
+        return true
+    }
+
+    /// What explain reports, after running the query to its end.
+    func explanation() throws -> MutableValue {
+        while try next() != nil {}
+        let plan = source.plan
+        return .object([
+            ("plan", .string(Array(plan.name.utf8))),
+            ("index", plan.index.map { .string(Array($0.name.utf8)) } ?? .null),
+            ("bounds", .object(try plan.describedBounds().map { ($0.field, .string(Array($0.text.utf8))) })),
+            ("sort_from_index", .bool(plan.sortFromIndex && !options.sort.isEmpty)),
+            ("keys_examined", .int(Int64(source.keysExamined))),
+            ("documents_examined", .int(Int64(source.documentsExamined))),
+            ("returned", .int(Int64(returned))),
+        ])
+    }
+}
