@@ -109,9 +109,7 @@ def _update_options(upsert: bool, array_filters: Iterable[Mapping[str, Any]] | N
     return options or None
 
 
-def _find_and_modify_options(
-    sort: Sort | None, projection: Mapping[str, Any] | None, **given: Any
-) -> bytes:
+def _find_and_modify_options(sort: Sort | None, projection: Mapping[str, Any] | None, **given: Any) -> bytes:
     """The options_json of cairn_find_one_and_update, _replace and _delete:
     sort and projection when given, then the other options (those that are
     None left out)."""
@@ -318,9 +316,7 @@ class Collection:
         filter_text, replacement_text = _document(filter, "filter"), _document(replacement, "replacement")
         return self._update(lib.cairn_replace_one, filter_text, replacement_text, _update_options(upsert, None))
 
-    def _update(
-        self, fn: Any, filter_text: bytes, update_text: bytes, options: dict[str, Any] | None
-    ) -> UpdateResult:
+    def _update(self, fn: Any, filter_text: bytes, update_text: bytes, options: dict[str, Any] | None) -> UpdateResult:
         options_text, options_len = optional_json(options, "options")
         out, out_len = c_char_p(), c_size_t()
         errors.call(
