@@ -40,8 +40,8 @@ func (r *SingleResult) Err() error { return r.err }
 // Decode decodes the document into v as Cursor.Decode does (numbers become
 // json.Number in a *map[string]any or an *any), or returns the call's error
 // and leaves v unchanged. JSON null (FindOneAndUpdate or
-// FindOneAndReplace with ReturnBefore after an upsert) sets a map, slice or pointer to nil and leaves a struct
-// unchanged.
+// FindOneAndReplace with ReturnBefore after an upsert) sets a map, slice
+// or pointer to nil and leaves a struct unchanged.
 func (r *SingleResult) Decode(v any) error {
 	if r.err != nil {
 		return r.err
