@@ -74,7 +74,7 @@ final class CaseRunner {
         "insert_one": ["collection", "document", "document_raw", "expect_id"],
         "insert_many": ["collection", "documents", "options", "expect_ids", "expect_errors"],
         "find": ["collection", "filter", "filter_raw", "options", "expect_documents"],
-        "count": ["collection", "filter", "expect_count"],
+        "count": ["collection", "filter", "options", "expect_count"],
         "update_one": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
         "update_many": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
         "replace_one": ["collection", "filter", "replacement", "options", "expect_matched", "expect_modified", "expect_upserted"],
@@ -83,6 +83,8 @@ final class CaseRunner {
         "find_by_id": ["collection", "id", "expect_document"],
         "distinct": ["collection", "field", "filter", "expect_values"],
         "find_one_and_update": ["collection", "filter", "update", "options", "expect_document"],
+        "find_one_and_replace": ["collection", "filter", "replacement", "options", "expect_document"],
+        "find_one_and_delete": ["collection", "filter", "options", "expect_document"],
         "aggregate": ["collection", "pipeline", "pipeline_raw", "expect_documents"],
         "explain": ["collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined",
                     "expect_documents_examined", "expect_returned"],
@@ -323,7 +325,14 @@ final class CaseRunner {
                 if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, "find") } }
             case "count":
                 let filter = try jsonText(step, "filter")
-                let count = try filter.withUnsafeBytes { try docs(step).count(collection: try string(step, "collection"), filterJSON: $0) }
+                let count: Int
+                if let options = step["options"].map({ Array($0.serialized.utf8) }) {
+                    // cairn_count_with_options
+                    count = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in
+                        try docs(step).count(collection: try string(step, "collection"), filterJSON: f, optionsJSON: o) } }
+                } else {
+                    count = try filter.withUnsafeBytes { try docs(step).count(collection: try string(step, "collection"), filterJSON: $0) }
+                }
                 if step["expect_count"] != nil {
                     let wanted = try int(step, "expect_count")
                     checks.append { if Int64(count) != wanted { throw ConformanceFailure(description: "count \(count), want \(wanted)") } }
@@ -351,7 +360,7 @@ final class CaseRunner {
                     let wanted = try int(step, "expect_deleted")
                     checks.append { if Int64(deleted) != wanted { throw ConformanceFailure(description: "deleted \(deleted), want \(wanted)") } }
                 }
-            case "find_one", "find_by_id", "find_one_and_update":
+            case "find_one", "find_by_id", "find_one_and_update", "find_one_and_replace", "find_one_and_delete":
                 let collection = try string(step, "collection")
                 let options = step["options"].map { Array($0.serialized.utf8) } ?? []
                 var found: String?
@@ -363,6 +372,17 @@ final class CaseRunner {
                     let id = Array((step["id"] ?? .null).serialized.utf8)
                     found = try id.withUnsafeBytes { try docs(step).findByID(collection: collection, idJSON: $0) }
                     if found == nil { throw CairnError(.notFound, "no match") }
+                } else if op == "find_one_and_delete" {
+                    let filter = try jsonText(step, "filter")
+                    found = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in
+                        try docs(step).findOneAndDelete(collection: collection, filterJSON: f, optionsJSON: o) } }
+                    if found == nil { throw CairnError(.notFound, "no match") }
+                } else if op == "find_one_and_replace" {
+                    let filter = try jsonText(step, "filter"), replacement = try jsonText(step, "replacement")
+                    let result = try filter.withUnsafeBytes { f in try replacement.withUnsafeBytes { r in try options.withUnsafeBytes { o in
+                        try docs(step).findOneAndReplace(collection: collection, filterJSON: f, replacementJSON: r, optionsJSON: o) } } }
+                    if !result.found { throw CairnError(.notFound, "no match") }
+                    found = result.json ?? "null"
                 } else {
                     let filter = try jsonText(step, "filter"), update = try jsonText(step, "update")
                     let result = try filter.withUnsafeBytes { f in try update.withUnsafeBytes { u in try options.withUnsafeBytes { o in

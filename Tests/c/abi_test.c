@@ -1487,6 +1487,267 @@ static void test_query_arguments(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Find-and-modify and counting with options                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Checks that `json` (length `len`) is exactly `want`, then frees it. */
+static void json_is_at(int line, const char *call, char *json, size_t len, const char *want)
+{
+    check_at(json != NULL && len == strlen(want) && memcmp(json, want, len) == 0 &&
+                 json[len] == '\0',
+             line, "%s returned %.*s (length %zu), want %s", call,
+             json != NULL ? (int)len : 6, json != NULL ? json : "(null)", len, want);
+    cairn_free(json);
+}
+#define JSON_IS(call, json, len, want) json_is_at(__LINE__, call, json, len, want)
+
+/* The number of documents of `collection` matching `filter`, or -1 after a failed check. */
+static long long count_of(cairn_db *db, const char *collection, const char *filter)
+{
+    uint64_t n = 0;
+    char *err = NULL;
+    int rc = cairn_count(db, collection, strlen(collection), filter, strlen(filter), &n, &err);
+    CHECK_MSG(rc == CAIRN_OK, "cairn_count(%s, %s): %s", collection, filter,
+              err != NULL ? err : cairn_status_name(rc));
+    cairn_free(err);
+    return rc == CAIRN_OK ? (long long)n : -1;
+}
+
+static void test_find_and_modify(void)
+{
+    cairn_db *db = open_fresh("find-and-modify", NULL), *db2, *txn = NULL, *ro = NULL;
+    cairn_cursor *cursor = NULL;
+    char *json = NULL;
+    size_t len = 0;
+    uint64_t n = 0;
+    test_name = "find_and_modify";
+
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("c"), T("[{\"_id\":1,\"a\":3},{\"_id\":2,\"a\":1},"
+                                                     "{\"_id\":3,\"a\":2}]"),
+                                       NULL, NULL, &err));
+
+    /* A NULL database. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(NULL, T("c"), T("{}"), T("{\"b\":1}"),
+                                                              NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(NULL, T("c"), T("{}"), NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(NULL, T("c"), NULL, 0, NULL, 0, &n, &err));
+    /* A NULL collection name with a length, and an empty one. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, NULL, 1, T("{}"), T("{\"b\":1}"),
+                                                              NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, NULL, 0, T("{}"), T("{\"b\":1}"),
+                                                              NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(db, NULL, 1, T("{}"), NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(db, NULL, 0, T("{}"), NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(db, NULL, 1, NULL, 0, NULL, 0, &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(db, NULL, 0, NULL, 0, NULL, 0, &n, &err));
+    /* NULL text with a length. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, T("c"), NULL, 2, T("{\"b\":1}"),
+                                                              NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_replace(db, T("c"), T("{}"), NULL, 2, NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, T("c"), T("{}"), T("{\"b\":1}"),
+                                                              NULL, 2, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(db, T("c"), NULL, 2, NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(db, T("c"), T("{}"), NULL, 2, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(db, T("c"), NULL, 2, NULL, 0, &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(db, T("c"), NULL, 0, NULL, 2, &n, &err));
+    /* The replacement is required: NULL with length 0 stands for "{}" only in
+       options and filters, and is refused here as by cairn_replace_one. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, T("c"), T("{\"_id\":9}"), NULL, 0,
+                                                              NULL, 0, &json, &len, &err));
+    CHECK(json == NULL);
+    /* NULL out pointers that are required. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, T("c"), T("{}"), T("{\"b\":1}"),
+                                                              NULL, 0, NULL, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(db, T("c"), T("{}"), NULL, 0, NULL, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(db, T("c"), NULL, 0, NULL, 0, NULL, &err));
+    /* Malformed input: nothing is written and *json stays NULL. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, T("c"), T("{\"_id\":1}"),
+                                                              T("{\"_id\":7,\"b\":1}"), NULL, 0,
+                                                              &json, &len, &err));
+    CHECK(json == NULL);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, T("c"), T("{\"_id\":1}"),
+                                                              T("{\"$set\":{\"b\":1}}"), NULL, 0,
+                                                              &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(db, T("c"), T("{\"_id\":1}"),
+                                                              T("{\"b\":"), NULL, 0, &json, &len,
+                                                              &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_replace(db, T("c"), T("{\"_id\":1}"), T("{\"b\":1}"),
+                                      T("{\"return_document\":\"never\"}"), &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(db, T("c"), T("{}"), T("{\"upsert\":true}"), &json, &len, &err));
+    CHECK(json == NULL);
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_find_one_and_delete(db, T("c"), T("{\"a\":{\"$nope\":1}}"), NULL, 0, &json, &len,
+                                     &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(db, T("c"), NULL, 0, T("{\"skip\":-1}"), &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_count_with_options(db, T("c"), NULL, 0, T("{\"limit\":1.5}"), &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_count_with_options(db, T("c"), NULL, 0, T("[]"), &n, &err));
+    {
+        /* An unknown option is named in the message. */
+        char *err = NULL;
+        int rc = cairn_count_with_options(db, T("c"), NULL, 0, T("{\"maxTimeMS\":5}"), &n, &err);
+        CHECK_MSG(rc == CAIRN_INVALID_ARGUMENT && err != NULL && strstr(err, "maxTimeMS") != NULL,
+                  "cairn_count_with_options with maxTimeMS: %s (%s)", cairn_status_name(rc),
+                  err != NULL ? err : "no errmsg");
+        cairn_free(err);
+    }
+    CHECK_MSG(count_of(db, "c", "{\"b\":{\"$exists\":true}}") == 0 && count_of(db, "c", "{}") == 3,
+              "failed calls wrote");
+
+    /* Results: malloc()ed JSON, NUL-terminated; json_len may be NULL. */
+    STATUS(CAIRN_OK, cairn_find_one_and_replace(db, T("c"), T("{\"_id\":1}"), T("{\"b\":1}"), NULL, 0,
+                                                &json, &len, &err));
+    JSON_IS("cairn_find_one_and_replace", json, len, "{\"_id\":1,\"a\":3}");
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_find_one_and_replace(db, T("c"), T("{\"a\":{\"$gte\":1}}"),
+                                                T("{\"a\":0}"),
+                                                T("{\"sort\":{\"a\":-1},\"return_document\":\"after\"}"),
+                                                &json, &len, &err));
+    JSON_IS("cairn_find_one_and_replace with sort, after", json, len, "{\"_id\":3,\"a\":0}");
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_find_one_and_replace(db, T("c"), T("{\"_id\":2}"), T("{\"a\":5}"),
+                                                T("{\"projection\":{\"_id\":0}}"), &json, NULL, &err));
+    CHECK_MSG(json != NULL && strcmp(json, "{\"a\":1}") == 0, "projected before: %s",
+              json != NULL ? json : "(null)");
+    cairn_free(json);
+    json = NULL;
+    /* An upsert with "before" returns the text null; the _id comes from the filter. */
+    STATUS(CAIRN_OK, cairn_find_one_and_replace(db, T("c"), T("{\"_id\":8}"), T("{\"a\":8}"),
+                                                T("{\"upsert\":true}"), &json, &len, &err));
+    JSON_IS("cairn_find_one_and_replace upserting, before", json, len, "null");
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_find_by_id(db, T("c"), T("8"), &json, &len, &err));
+    JSON_IS("cairn_find_by_id of the upserted document", json, len, "{\"_id\":8,\"a\":8}");
+    json = NULL;
+    /* Text is pointer plus length: what follows is not read. */
+    STATUS(CAIRN_OK, cairn_find_one_and_delete(db, T("c"), "{\"_id\":8}junk", 9,
+                                               "{\"projection\":{\"a\":1,\"_id\":0}}junk", 30,
+                                               &json, &len, &err));
+    JSON_IS("cairn_find_one_and_delete with projection", json, len, "{\"a\":8}");
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_find_one_and_delete(db, T("c"), NULL, 0, T("{\"sort\":{\"a\":-1}}"),
+                                               &json, &len, &err));
+    JSON_IS("cairn_find_one_and_delete with sort", json, len, "{\"_id\":2,\"a\":5}");
+    json = NULL;
+    /* No match is an answer: *json is left NULL and nothing is deleted. */
+    ANSWER(CAIRN_NOT_FOUND, cairn_find_one_and_delete(db, T("c"), T("{\"a\":42}"), NULL, 0, &json,
+                                                      &len, &err));
+    CHECK_MSG(json == NULL, "cairn_find_one_and_delete with no match returned %s", json);
+    ANSWER(CAIRN_NOT_FOUND, cairn_find_one_and_delete(db, T("missing"), NULL, 0, NULL, 0, &json,
+                                                      &len, &err));
+    ANSWER(CAIRN_NOT_FOUND, cairn_find_one_and_replace(db, T("c"), T("{\"a\":42}"), T("{\"a\":1}"),
+                                                       T("{\"return_document\":\"after\"}"), &json,
+                                                       &len, &err));
+    CHECK_MSG(json == NULL, "cairn_find_one_and_replace with no match returned %s", json);
+    CHECK_MSG(count_of(db, "c", "{}") == 2, "documents after the deletes: %lld, want 2",
+              count_of(db, "c", "{}"));
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("c"), T("[{\"_id\":4},{\"_id\":5},{\"_id\":6}]"), NULL,
+                                       NULL, &err));
+    /* Counting: options NULL is "{}"; skip and limit as countDocuments. */
+    n = 99;
+    STATUS(CAIRN_OK, cairn_count_with_options(db, T("c"), NULL, 0, NULL, 0, &n, &err));
+    CHECK_MSG(n == 5, "count with no options: %llu, want 5", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_count_with_options(db, T("c"), T("{\"_id\":{\"$gt\":1}}"), T("{\"skip\":1}"),
+                                              &n, &err));
+    CHECK_MSG(n == 3, "count with skip 1: %llu, want 3", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_count_with_options(db, T("c"), NULL, 0, T("{\"skip\":1,\"limit\":2}"), &n,
+                                              &err));
+    CHECK_MSG(n == 2, "count with skip 1, limit 2: %llu, want 2", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_count_with_options(db, T("c"), NULL, 0, T("{\"skip\":10}"), &n, &err));
+    CHECK_MSG(n == 0, "count with skip 10: %llu, want 0", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_count_with_options(db, T("c"), NULL, 0, T("{\"limit\":0}"), &n, &err));
+    CHECK_MSG(n == 5, "count with limit 0: %llu, want 5", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_count_with_options(db, T("missing"), NULL, 0, T("{\"limit\":1}"), &n, &err));
+    CHECK_MSG(n == 0, "count of a missing collection: %llu, want 0", (unsigned long long)n);
+
+    /* Inside a transaction: its snapshot and its own writes, visible outside at commit. */
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    STATUS(CAIRN_OK, cairn_find_one_and_delete(txn, T("c"), T("{\"_id\":4}"), NULL, 0, &json, &len,
+                                               &err));
+    JSON_IS("cairn_find_one_and_delete in a transaction", json, len, "{\"_id\":4}");
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_find_one_and_replace(txn, T("c"), T("{\"_id\":5}"), T("{\"t\":1}"),
+                                                T("{\"return_document\":\"after\"}"), &json, &len,
+                                                &err));
+    JSON_IS("cairn_find_one_and_replace in a transaction", json, len, "{\"_id\":5,\"t\":1}");
+    json = NULL;
+    STATUS(CAIRN_OK, cairn_count_with_options(txn, T("c"), NULL, 0, T("{\"skip\":1}"), &n, &err));
+    CHECK_MSG(n == 3, "count with skip 1 in the transaction: %llu, want 3", (unsigned long long)n);
+    STATUS(CAIRN_OK, cairn_count_with_options(db, T("c"), NULL, 0, T("{\"skip\":1}"), &n, &err));
+    CHECK_MSG(n == 4, "count with skip 1 outside the transaction: %llu, want 4",
+              (unsigned long long)n);
+    ANSWER(CAIRN_NOT_FOUND, cairn_find_one_and_delete(txn, T("c"), T("{\"_id\":4}"), NULL, 0, &json,
+                                                      &len, &err));
+    STATUS(CAIRN_OK, cairn_txn_commit(txn, &err));
+    CHECK_MSG(count_of(db, "c", "{\"_id\":4}") == 0 && count_of(db, "c", "{\"t\":1}") == 1,
+              "the transaction's writes are not visible after its commit");
+    /* An ended transaction. */
+    STATUS(CAIRN_CLOSED, cairn_find_one_and_replace(txn, T("c"), T("{}"), T("{\"b\":1}"), NULL, 0,
+                                                    &json, &len, &err));
+    STATUS(CAIRN_CLOSED,
+           cairn_find_one_and_delete(txn, T("c"), T("{}"), NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_CLOSED, cairn_count_with_options(txn, T("c"), NULL, 0, NULL, 0, &n, &err));
+    /* A rolled-back transaction writes nothing; a read-only one refuses the writes. */
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    STATUS(CAIRN_OK,
+           cairn_find_one_and_delete(txn, T("c"), T("{\"_id\":6}"), NULL, 0, &json, NULL, &err));
+    cairn_free(json);
+    json = NULL;
+    RC(CAIRN_OK, cairn_txn_rollback(txn));
+    CHECK_MSG(count_of(db, "c", "{\"_id\":6}") == 1, "a rolled-back find_one_and_delete deleted");
+    STATUS(CAIRN_OK, cairn_txn_begin(db, CAIRN_TXN_READ_ONLY, &ro, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_delete(ro, T("c"), T("{\"_id\":6}"), NULL, 0,
+                                                             &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_replace(ro, T("c"), T("{\"_id\":6}"),
+                                                              T("{\"b\":1}"), NULL, 0, &json, &len,
+                                                              &err));
+    CHECK(json == NULL);
+    STATUS(CAIRN_OK, cairn_count_with_options(ro, T("c"), NULL, 0, T("{\"limit\":2}"), &n, &err));
+    CHECK_MSG(n == 2, "count with limit 2 in a read-only transaction: %llu, want 2",
+              (unsigned long long)n);
+    RC(CAIRN_OK, cairn_txn_rollback(ro));
+    CHECK_MSG(count_of(db, "c", "{}") == 4, "documents after the read-only transaction: %lld, want 4",
+              count_of(db, "c", "{}"));
+
+    /* A cursor where a database belongs. */
+    STATUS(CAIRN_OK, cairn_find(db, T("c"), NULL, 0, NULL, 0, &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_find_one_and_delete((cairn_db *)(void *)cursor, T("c"), NULL,
+                                                             0, NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_count_with_options((cairn_db *)(void *)cursor, T("c"), NULL,
+                                                            0, NULL, 0, &n, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cursor));
+
+    /* Every one of them on a closed database returns CAIRN_CLOSED. */
+    db2 = open_fresh("find-and-modify-closed", NULL);
+    STATUS(CAIRN_OK, cairn_insert_one(db2, T("c"), T("{\"_id\":1}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_close(db2, &err));
+    STATUS(CAIRN_CLOSED, cairn_find_one_and_replace(db2, T("c"), T("{}"), T("{\"b\":1}"), NULL, 0,
+                                                    &json, &len, &err));
+    STATUS(CAIRN_CLOSED,
+           cairn_find_one_and_delete(db2, T("c"), T("{}"), NULL, 0, &json, &len, &err));
+    STATUS(CAIRN_CLOSED, cairn_count_with_options(db2, T("c"), NULL, 0, NULL, 0, &n, &err));
+    CHECK(json == NULL);
+
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
 /* Transactions                                                              */
 /* ------------------------------------------------------------------------ */
 
@@ -1900,6 +2161,7 @@ int main(int argc, char **argv)
     test_insert_many_with_options();
     test_cursors();
     test_query_arguments();
+    test_find_and_modify();
     test_transactions();
     test_threads();
     test_duplicate_keys();

@@ -54,7 +54,7 @@ var stepFields = map[string][]string{
 	"insert_one":        {"collection", "document", "document_raw", "expect_id"},
 	"insert_many":       {"collection", "documents", "options", "expect_ids", "expect_errors"},
 	"find":              {"collection", "filter", "filter_raw", "options", "expect_documents"},
-	"count":             {"collection", "filter", "expect_count"},
+	"count":             {"collection", "filter", "options", "expect_count"},
 	"update_one":        {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
 	"update_many":       {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
 	"replace_one":       {"collection", "filter", "replacement", "options", "expect_matched", "expect_modified", "expect_upserted"},
@@ -62,17 +62,19 @@ var stepFields = map[string][]string{
 	"delete_many":       {"collection", "filter", "expect_deleted"},
 
 	// Queries, indexes and collection management.
-	"find_one":            {"collection", "filter", "options", "expect_document"},
-	"find_by_id":          {"collection", "id", "expect_document"},
-	"distinct":            {"collection", "field", "filter", "expect_values"},
-	"find_one_and_update": {"collection", "filter", "update", "options", "expect_document"},
-	"aggregate":           {"collection", "pipeline", "pipeline_raw", "expect_documents"},
-	"explain":             {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined", "expect_documents_examined", "expect_returned"},
-	"create_index":        {"collection", "spec", "spec_raw", "expect_name"},
-	"drop_index":          {"collection", "name"},
-	"list_indexes":        {"collection", "expect_indexes"},
-	"rename_collection":   {"from", "to"},
-	"collection_stats":    {"collection", "expect_count", "expect_index_names"},
+	"find_one":             {"collection", "filter", "options", "expect_document"},
+	"find_by_id":           {"collection", "id", "expect_document"},
+	"distinct":             {"collection", "field", "filter", "expect_values"},
+	"find_one_and_update":  {"collection", "filter", "update", "options", "expect_document"},
+	"find_one_and_replace": {"collection", "filter", "replacement", "options", "expect_document"},
+	"find_one_and_delete":  {"collection", "filter", "options", "expect_document"},
+	"aggregate":            {"collection", "pipeline", "pipeline_raw", "expect_documents"},
+	"explain":              {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined", "expect_documents_examined", "expect_returned"},
+	"create_index":         {"collection", "spec", "spec_raw", "expect_name"},
+	"drop_index":           {"collection", "name"},
+	"list_indexes":         {"collection", "expect_indexes"},
+	"rename_collection":    {"from", "to"},
+	"collection_stats":     {"collection", "expect_count", "expect_index_names"},
 
 	// Transactions.
 	"begin":    {"txn", "read_only"},
@@ -429,7 +431,8 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		"update_one", "update_many", "replace_one", "delete_one", "delete_many":
 		return r.document(op, s)
 
-	case "find_one", "find_by_id", "distinct", "find_one_and_update", "aggregate", "explain":
+	case "find_one", "find_by_id", "distinct", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
+		"aggregate", "explain":
 		return r.query(op, s)
 
 	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
@@ -944,7 +947,8 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 	case "count":
 		coll := r.db.Collection(s.str("collection"))
 		var filter any
-		if raw, ok := s.jsonText("filter", false); ok {
+		raw, ok := s.jsonText("filter", false)
+		if ok {
 			filter = raw
 		}
 		// The README lists expect_count without "(optional)", but steps
@@ -953,7 +957,13 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 		if s.err != nil {
 			return nil, nil
 		}
-		n, err := coll.Count(filter)
+		var n int64
+		var err error
+		if s.has("options") {
+			n, err = coll.countDocuments("Collection.CountDocuments", raw, s.fields["options"])
+		} else {
+			n, err = coll.Count(filter)
+		}
 		if err != nil || want < 0 {
 			return err, nil
 		}
@@ -1007,8 +1017,8 @@ func readCursor(cur *Cursor, check bool, want any) (callErr, checkErr error) {
 	return nil, sameJSON("documents", got, want)
 }
 
-// query runs find_one, find_by_id, distinct, find_one_and_update, aggregate
-// and explain. As in document, steps without options go through the public
+// query runs find_one, find_by_id, distinct, find_one_and_update,
+// find_one_and_replace, find_one_and_delete, aggregate and explain. As in document, steps without options go through the public
 // methods and steps with options through the helpers taking option text.
 func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
 	coll := r.db.Collection(s.str("collection"))
@@ -1062,6 +1072,33 @@ func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
 			res = coll.findOneAndUpdate("Collection.FindOneAndUpdate", filter, update, s.fields["options"])
 		} else {
 			res = coll.FindOneAndUpdate(filter, update, FindOneAndUpdateOptions{})
+		}
+		return compareSingle(res, s.has("expect_document"), want)
+
+	case "find_one_and_replace":
+		filter, _ := s.jsonText("filter", true)
+		replacement, _ := s.jsonText("replacement", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		var res *SingleResult
+		if s.has("options") {
+			res = coll.findOneAndReplace("Collection.FindOneAndReplace", filter, replacement, s.fields["options"])
+		} else {
+			res = coll.FindOneAndReplace(filter, replacement, nil)
+		}
+		return compareSingle(res, s.has("expect_document"), want)
+
+	case "find_one_and_delete":
+		filter, _ := s.jsonText("filter", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		var res *SingleResult
+		if s.has("options") {
+			res = coll.findOneAndDelete("Collection.FindOneAndDelete", filter, s.fields["options"])
+		} else {
+			res = coll.FindOneAndDelete(filter, nil)
 		}
 		return compareSingle(res, s.has("expect_document"), want)
 

@@ -21,6 +21,7 @@ import (
 	"io"
 	"reflect"
 	"runtime"
+	"strconv"
 	"unsafe"
 )
 
@@ -512,7 +513,8 @@ func (c *Collection) insertManyWithOptions(op string, docsJSON, optionsJSON []by
 }
 
 // Count returns the number of documents matching filter (nil: every
-// document). A missing collection counts 0.
+// document). A missing collection counts 0. CountDocuments counts with a
+// skip and a limit.
 func (c *Collection) Count(filter any) (int64, error) {
 	const op = "Collection.Count"
 	h, err := c.handle(op)
@@ -535,19 +537,97 @@ func (c *Collection) Count(filter any) (int64, error) {
 	return int64(count), nil
 }
 
+// CountOptions configure CountDocuments. The zero value (or a nil
+// *CountOptions) counts every match.
+type CountOptions struct {
+	// Skip is the number of matches passed over before counting.
+	Skip int64
+	// Limit is the most matches counted; 0 means no limit.
+	Limit int64
+}
+
+// marshal returns the options as JSON, or nil for the defaults. Negative
+// values go to the library, which refuses them.
+func (o *CountOptions) marshal() []byte {
+	if o == nil {
+		return nil
+	}
+	var obj jsonObject
+	if o.Skip != 0 {
+		obj.add("skip", strconv.AppendInt(nil, o.Skip, 10))
+	}
+	if o.Limit != 0 {
+		obj.add("limit", strconv.AppendInt(nil, o.Limit, 10))
+	}
+	return obj.text()
+}
+
+// CountDocuments returns the number of documents matching filter (nil:
+// every document) as MongoDB's countDocuments does: the matches after the
+// first opts.Skip, at most opts.Limit of them. A negative Skip or Limit
+// fails with ErrInvalidArgument.
+//
+//	n, err := users.CountDocuments(map[string]any{"age": map[string]any{"$gte": 18}},
+//		&cairn.CountOptions{Limit: 100}) // at most 100
+func (c *Collection) CountDocuments(filter any, opts *CountOptions) (int64, error) {
+	const op = "Collection.CountDocuments"
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return 0, err
+	}
+	return c.countDocuments(op, fjs, opts.marshal())
+}
+
+// countDocuments calls cairn_count_with_options with JSON text (nil filter
+// or options for "{}").
+func (c *Collection) countDocuments(op string, filterJSON, optionsJSON []byte) (int64, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return 0, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	f, fn := charsArg(filterJSON)
+	o, on := charsArg(optionsJSON)
+	var count C.uint64_t
+	var msg *C.char
+	rc := C.cairn_count_with_options(h, n, nn, f, fn, o, on, &count, &msg)
+	runtime.KeepAlive(c.db)
+	if err := statusErr(op, rc, msg); err != nil {
+		return 0, err
+	}
+	return int64(count), nil
+}
+
 // UpdateOptions configure the update calls. A nil *UpdateOptions means the
 // zero value.
 type UpdateOptions struct {
 	// Upsert inserts a document when nothing matches the filter, built from
 	// the filter's equality fields and the update (or the replacement).
 	Upsert bool
+	// ArrayFilters are MongoDB's arrayFilters for UpdateOne and
+	// UpdateMany: one filter per identifier that the update uses in
+	// "$[<identifier>]", each a map, a struct or JSON text, such as
+	// map[string]any{"c.votes": map[string]any{"$lt": 0}} for
+	// "comments.$[c].hidden". Nil sends none.
+	ArrayFilters []any
 }
 
-func (o *UpdateOptions) marshal() []byte {
-	if o == nil || !o.Upsert {
-		return nil
+func (o *UpdateOptions) marshal() ([]byte, error) {
+	if o == nil {
+		return nil, nil
 	}
-	return []byte(`{"upsert":true}`)
+	var obj jsonObject
+	if o.Upsert {
+		obj.add("upsert", []byte("true"))
+	}
+	if o.ArrayFilters != nil {
+		js, err := arrayJSON(o.ArrayFilters)
+		if err != nil {
+			return nil, fmt.Errorf("array filters: %v", err)
+		}
+		obj.add("array_filters", js)
+	}
+	return obj.text(), nil
 }
 
 // UpdateResult says what an update did.
@@ -570,9 +650,12 @@ const (
 
 // UpdateOne applies update, a document of update operators such as
 // {"$set": {...}, "$inc": {...}}, to the first document (in _id order)
-// matching filter (nil: every document). A failure (an unknown operator,
-// $inc on a string, a change to _id) fails with ErrInvalidArgument and
-// changes nothing.
+// matching filter (nil: every document). update may also be an
+// aggregation pipeline, a slice of stages whose expressions read the
+// document ($set, $unset, ... as in MongoDB 4.2), such as
+// []any{map[string]any{"$set": map[string]any{"total": map[string]any{"$add": []any{"$a", "$b"}}}}}.
+// A failure (an unknown operator, $inc on a string, a change to _id)
+// fails with ErrInvalidArgument and changes nothing.
 func (c *Collection) UpdateOne(filter, update any, opts *UpdateOptions) (*UpdateResult, error) {
 	return c.updateArgs("Collection.UpdateOne", updateOne, filter, update, opts)
 }
@@ -602,7 +685,11 @@ func (c *Collection) updateArgs(op string, kind updateKind, filter, update any, 
 		}
 		return nil, argErr(op, "update: %v", err)
 	}
-	return c.update(op, kind, fjs, ujs, opts.marshal())
+	ojs, err := opts.marshal()
+	if err != nil {
+		return nil, argErr(op, "options: %v", err)
+	}
+	return c.update(op, kind, fjs, ujs, ojs)
 }
 
 // update calls cairn_update_one, cairn_update_many or cairn_replace_one
@@ -696,6 +783,25 @@ func marshalJSON(v any) ([]byte, error) {
 		return v, nil
 	}
 	return json.Marshal(v)
+}
+
+// arrayJSON writes items as a JSON array, each as marshalJSON writes it (so
+// that a []byte or json.RawMessage item is JSON text, not base64).
+func arrayJSON(items []any) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, item := range items {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		js, err := marshalJSON(item)
+		if err != nil {
+			return nil, fmt.Errorf("%d: %v", i, err)
+		}
+		buf.Write(js)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
 }
 
 // filterArg returns a filter as JSON text, or nil (the library's "{}") for

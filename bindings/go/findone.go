@@ -1,7 +1,8 @@
 package cairn
 
-// Single-document reads and the atomic find-and-update: FindOne, FindByID
-// and FindOneAndUpdate return a *SingleResult, which holds one document
+// Single-document reads and the atomic find-and-modify calls: FindOne,
+// FindByID, FindOneAndUpdate, FindOneAndReplace and FindOneAndDelete
+// return a *SingleResult, which holds one document
 // (copied out of the library) or the error that prevented reading it, so
 // that a call and its decoding chain:
 //
@@ -23,9 +24,9 @@ import (
 	"unsafe"
 )
 
-// SingleResult is the document FindOne, FindByID or FindOneAndUpdate
-// returned, or the error that prevented it (an error matching ErrNotFound
-// when no document matched).
+// SingleResult is the document FindOne, FindByID, FindOneAndUpdate,
+// FindOneAndReplace or FindOneAndDelete returned, or the error that
+// prevented it (an error matching ErrNotFound when no document matched).
 type SingleResult struct {
 	op  string
 	doc []byte // JSON text owned by Go; nil after an error
@@ -38,9 +39,9 @@ func (r *SingleResult) Err() error { return r.err }
 
 // Decode decodes the document into v as Cursor.Decode does (numbers become
 // json.Number in a *map[string]any or an *any), or returns the call's error
-// and leaves v unchanged. JSON null (FindOneAndUpdate with ReturnBefore
-// after an upsert) sets a map, slice or pointer to nil and leaves a struct
-// unchanged.
+// and leaves v unchanged. JSON null (FindOneAndUpdate or
+// FindOneAndReplace with ReturnBefore after an upsert) sets a map, slice
+// or pointer to nil and leaves a struct unchanged.
 func (r *SingleResult) Decode(v any) error {
 	if r.err != nil {
 		return r.err
@@ -119,7 +120,8 @@ func (c *Collection) findByID(op string, idJSON []byte) *SingleResult {
 	return singleResult(op, rc, js, jn, msg)
 }
 
-// ReturnDocument selects the document FindOneAndUpdate returns.
+// ReturnDocument selects the document FindOneAndUpdate and
+// FindOneAndReplace return.
 type ReturnDocument int
 
 const (
@@ -141,41 +143,61 @@ type FindOneAndUpdateOptions struct {
 	Upsert bool
 	// ReturnDocument is ReturnBefore or ReturnAfter.
 	ReturnDocument ReturnDocument
+	// ArrayFilters select the array elements that the update changes
+	// through "$[<identifier>]", as UpdateOptions.ArrayFilters do.
+	ArrayFilters []any
 }
 
 // marshal returns the options as JSON, or nil for the defaults.
 func (o FindOneAndUpdateOptions) marshal() ([]byte, error) {
 	var obj jsonObject
-	if o.Sort != nil {
-		js, err := sortJSON(o.Sort)
+	if err := addFindAndModify(&obj, o.Sort, o.Projection, o.Upsert, o.ReturnDocument); err != nil {
+		return nil, err
+	}
+	if o.ArrayFilters != nil {
+		js, err := arrayJSON(o.ArrayFilters)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("array filters: %v", err)
 		}
-		obj.add("sort", js)
-	}
-	if len(o.Projection) > 0 {
-		js, err := json.Marshal(o.Projection)
-		if err != nil {
-			return nil, err
-		}
-		obj.add("projection", js)
-	}
-	if o.Upsert {
-		obj.add("upsert", []byte("true"))
-	}
-	switch o.ReturnDocument {
-	case ReturnBefore:
-	case ReturnAfter:
-		obj.add("return_document", []byte(`"after"`))
-	default:
-		return nil, fmt.Errorf("ReturnDocument %d is neither ReturnBefore nor ReturnAfter", int(o.ReturnDocument))
+		obj.add("array_filters", js)
 	}
 	return obj.text(), nil
 }
 
+// addFindAndModify adds the options that FindOneAndUpdate,
+// FindOneAndReplace and (without upsert and ReturnDocument)
+// FindOneAndDelete share, leaving out those at their defaults.
+func addFindAndModify(obj *jsonObject, sort any, projection map[string]int, upsert bool, ret ReturnDocument) error {
+	if sort != nil {
+		js, err := sortJSON(sort)
+		if err != nil {
+			return err
+		}
+		obj.add("sort", js)
+	}
+	if len(projection) > 0 {
+		js, err := json.Marshal(projection)
+		if err != nil {
+			return err
+		}
+		obj.add("projection", js)
+	}
+	if upsert {
+		obj.add("upsert", []byte("true"))
+	}
+	switch ret {
+	case ReturnBefore:
+	case ReturnAfter:
+		obj.add("return_document", []byte(`"after"`))
+	default:
+		return fmt.Errorf("ReturnDocument %d is neither ReturnBefore nor ReturnAfter", int(ret))
+	}
+	return nil
+}
+
 // FindOneAndUpdate atomically finds the first document matching filter
-// (nil: every document), applies update (operators such as {"$inc": ...})
-// and returns the document as it was before the update or, with
+// (nil: every document), applies update (operators such as {"$inc": ...},
+// or a pipeline as UpdateOne takes it) and returns the document as it was before the update or, with
 // ReturnAfter, as the update left it. When nothing matches and nothing is
 // upserted, the result's error matches ErrNotFound. After an upsert with
 // ReturnBefore there was no document before: the result is JSON null (see
@@ -217,6 +239,142 @@ func (c *Collection) findOneAndUpdate(op string, filterJSON, updateJSON, options
 	var jn C.size_t
 	var msg *C.char
 	rc := C.cairn_find_one_and_update(h, n, nn, f, fn, u, un, o, on, &js, &jn, &msg)
+	runtime.KeepAlive(c.db)
+	return singleResult(op, rc, js, jn, msg)
+}
+
+// FindOneAndReplaceOptions configure FindOneAndReplace. The zero value (or
+// a nil *FindOneAndReplaceOptions) replaces the first match in primary key
+// order and returns it as it was before.
+type FindOneAndReplaceOptions struct {
+	// Sort picks the first match, as FindOptions.Sort does.
+	Sort any
+	// Projection shapes the returned document, as FindOptions.Projection
+	// does.
+	Projection map[string]int
+	// Upsert inserts the replacement when nothing matches, with the
+	// filter's _id when it has none.
+	Upsert bool
+	// ReturnDocument is ReturnBefore or ReturnAfter.
+	ReturnDocument ReturnDocument
+}
+
+// marshal returns the options as JSON, or nil for the defaults.
+func (o *FindOneAndReplaceOptions) marshal() ([]byte, error) {
+	if o == nil {
+		return nil, nil
+	}
+	var obj jsonObject
+	if err := addFindAndModify(&obj, o.Sort, o.Projection, o.Upsert, o.ReturnDocument); err != nil {
+		return nil, err
+	}
+	return obj.text(), nil
+}
+
+// FindOneAndReplace atomically finds the first document matching filter
+// (nil: every document), replaces it with replacement (a document without
+// operators; the _id is kept, and a different one fails with
+// ErrInvalidArgument) and returns the document as it was before or, with
+// ReturnAfter, as it is now. When nothing matches and nothing is upserted,
+// the result's error matches ErrNotFound; after an upsert with
+// ReturnBefore the result is JSON null (see SingleResult.Decode).
+//
+//	var old Settings
+//	err := settings.FindOneAndReplace(map[string]any{"_id": "theme"}, Settings{Name: "dark"},
+//		&cairn.FindOneAndReplaceOptions{Upsert: true}).Decode(&old)
+func (c *Collection) FindOneAndReplace(filter, replacement any, opts *FindOneAndReplaceOptions) *SingleResult {
+	const op = "Collection.FindOneAndReplace"
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return &SingleResult{op: op, err: err}
+	}
+	rjs, err := marshalJSON(replacement)
+	if err != nil {
+		return &SingleResult{op: op, err: argErr(op, "replacement: %v", err)}
+	}
+	ojs, err := opts.marshal()
+	if err != nil {
+		return &SingleResult{op: op, err: argErr(op, "options: %v", err)}
+	}
+	return c.findOneAndReplace(op, fjs, rjs, ojs)
+}
+
+// findOneAndReplace calls cairn_find_one_and_replace with JSON text (nil
+// filter or options for "{}").
+func (c *Collection) findOneAndReplace(op string, filterJSON, replacementJSON, optionsJSON []byte) *SingleResult {
+	h, err := c.handle(op)
+	if err != nil {
+		return &SingleResult{op: op, err: err}
+	}
+	n, nn := charsArg([]byte(c.name))
+	f, fn := charsArg(filterJSON)
+	r, rn := charsArg(replacementJSON)
+	o, on := charsArg(optionsJSON)
+	var js *C.char
+	var jn C.size_t
+	var msg *C.char
+	rc := C.cairn_find_one_and_replace(h, n, nn, f, fn, r, rn, o, on, &js, &jn, &msg)
+	runtime.KeepAlive(c.db)
+	return singleResult(op, rc, js, jn, msg)
+}
+
+// FindOneAndDeleteOptions configure FindOneAndDelete. The zero value (or a
+// nil *FindOneAndDeleteOptions) deletes the first match in primary key
+// order and returns it whole.
+type FindOneAndDeleteOptions struct {
+	// Sort picks the first match, as FindOptions.Sort does.
+	Sort any
+	// Projection shapes the returned document, as FindOptions.Projection
+	// does.
+	Projection map[string]int
+}
+
+// marshal returns the options as JSON, or nil for the defaults.
+func (o *FindOneAndDeleteOptions) marshal() ([]byte, error) {
+	if o == nil {
+		return nil, nil
+	}
+	var obj jsonObject
+	if err := addFindAndModify(&obj, o.Sort, o.Projection, false, ReturnBefore); err != nil {
+		return nil, err
+	}
+	return obj.text(), nil
+}
+
+// FindOneAndDelete atomically finds the first document matching filter
+// (nil: every document), deletes it and returns it. When nothing matches,
+// nothing is deleted and the result's error matches ErrNotFound.
+//
+//	var job Job
+//	err := jobs.FindOneAndDelete(map[string]any{"state": "done"},
+//		&cairn.FindOneAndDeleteOptions{Sort: cairn.SortField{"finished", cairn.Ascending}}).Decode(&job)
+func (c *Collection) FindOneAndDelete(filter any, opts *FindOneAndDeleteOptions) *SingleResult {
+	const op = "Collection.FindOneAndDelete"
+	fjs, err := filterArg(op, filter)
+	if err != nil {
+		return &SingleResult{op: op, err: err}
+	}
+	ojs, err := opts.marshal()
+	if err != nil {
+		return &SingleResult{op: op, err: argErr(op, "options: %v", err)}
+	}
+	return c.findOneAndDelete(op, fjs, ojs)
+}
+
+// findOneAndDelete calls cairn_find_one_and_delete with JSON text (nil
+// filter or options for "{}").
+func (c *Collection) findOneAndDelete(op string, filterJSON, optionsJSON []byte) *SingleResult {
+	h, err := c.handle(op)
+	if err != nil {
+		return &SingleResult{op: op, err: err}
+	}
+	n, nn := charsArg([]byte(c.name))
+	f, fn := charsArg(filterJSON)
+	o, on := charsArg(optionsJSON)
+	var js *C.char
+	var jn C.size_t
+	var msg *C.char
+	rc := C.cairn_find_one_and_delete(h, n, nn, f, fn, o, on, &js, &jn, &msg)
 	runtime.KeepAlive(c.db)
 	return singleResult(op, rc, js, jn, msg)
 }

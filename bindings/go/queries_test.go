@@ -3,6 +3,7 @@ package cairn
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -347,4 +348,341 @@ func TestRenameCollection(t *testing.T) {
 	}
 	wantErr(t, "RenameCollection onto an existing name", db.RenameCollection("new", "taken"), ErrInvalidArgument)
 	wantErr(t, "RenameCollection to a bad name", db.RenameCollection("new", "$bad"), ErrInvalidArgument)
+}
+
+// mustDoc decodes a *SingleResult into a map (numbers as json.Number) and
+// compares it with want as the conformance runner compares documents.
+func mustDoc(t *testing.T, what string, res *SingleResult, want any) {
+	t.Helper()
+	raw, err := res.Raw()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	got, err := decodeValue(raw)
+	if err != nil {
+		t.Fatalf("%s: malformed JSON %q: %v", what, raw, err)
+	}
+	if err := sameJSON(what, got, want); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustCount(t *testing.T, what string, c *Collection, filter any, opts *CountOptions, want int64) {
+	t.Helper()
+	n, err := c.CountDocuments(filter, opts)
+	if err != nil || n != want {
+		t.Fatalf("%s: CountDocuments = %d, %v; want %d", what, n, err, want)
+	}
+}
+
+func threeUsers(t *testing.T, c *Collection) {
+	t.Helper()
+	if _, err := c.InsertMany([]any{
+		M{"_id": 1, "name": "ann", "age": 31, "group": "a"},
+		M{"_id": 2, "name": "bob", "age": 25, "group": "b"},
+		M{"_id": 3, "name": "cy", "age": 40, "group": "a"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFindOneAndReplaceReturnsBeforeOrAfter(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("users")
+	threeUsers(t, c)
+
+	mustDoc(t, "ReturnBefore", c.FindOneAndReplace(M{"name": "ann"}, M{"name": "ann", "age": 32}, nil),
+		M{"_id": json.Number("1"), "name": "ann", "age": json.Number("31"), "group": "a"})
+	mustDoc(t, "the replaced document", c.FindByID(1), M{"_id": json.Number("1"), "name": "ann", "age": json.Number("32")})
+
+	// Sort picks the oldest; Projection shapes what comes back.
+	mustDoc(t, "sorted, projected ReturnAfter", c.FindOneAndReplace(M{"group": M{"$exists": true}},
+		json.RawMessage(`{"name": "first", "group": "z"}`), &FindOneAndReplaceOptions{
+			Sort:           []SortField{{"age", Descending}},
+			Projection:     map[string]int{"name": 1, "_id": 0},
+			ReturnDocument: ReturnAfter,
+		}), M{"name": "first"})
+	mustDoc(t, "the oldest, replaced", c.FindByID(3), M{"_id": json.Number("3"), "name": "first", "group": "z"})
+
+	var doc struct{ Name string }
+	err := c.FindOneAndReplace(M{"name": "nobody"}, M{"name": "x"}, nil).Decode(&doc)
+	wantErr(t, "FindOneAndReplace with no match", err, ErrNotFound)
+	var e *Error
+	if !errors.As(err, &e) || e.Op != "Collection.FindOneAndReplace" {
+		t.Fatalf("error %#v, want Op Collection.FindOneAndReplace", err)
+	}
+	mustCount(t, "no document named x", c, M{"name": "x"}, nil, 0)
+}
+
+func TestFindOneAndReplaceUpsertsAndRefusesAnotherID(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("users")
+	threeUsers(t, c)
+
+	res := c.FindOneAndReplace(M{"_id": 9}, M{"name": "ivy"}, &FindOneAndReplaceOptions{Upsert: true})
+	if raw, err := res.Raw(); err != nil || string(raw) != "null" {
+		t.Fatalf("upsert with ReturnBefore: Raw = %s, %v; want null", raw, err)
+	}
+	mustDoc(t, "the upserted document", c.FindByID(9), M{"_id": json.Number("9"), "name": "ivy"})
+	mustDoc(t, "upsert with ReturnAfter", c.FindOneAndReplace(M{"_id": 10}, M{"name": "jo"},
+		&FindOneAndReplaceOptions{Upsert: true, ReturnDocument: ReturnAfter}), M{"_id": json.Number("10"), "name": "jo"})
+
+	wantErr(t, "a replacement with another _id",
+		c.FindOneAndReplace(M{"_id": 1}, M{"_id": 99, "name": "ann"}, nil).Err(), ErrInvalidArgument)
+	wantErr(t, "a replacement with operators",
+		c.FindOneAndReplace(M{"_id": 1}, M{"$set": M{"age": 1}}, nil).Err(), ErrInvalidArgument)
+	wantErr(t, "a bad ReturnDocument",
+		c.FindOneAndReplace(M{"_id": 1}, M{"name": "x"}, &FindOneAndReplaceOptions{ReturnDocument: 7}).Err(), ErrInvalidArgument)
+	wantErr(t, "a replacement encoding/json cannot write",
+		c.FindOneAndReplace(M{"_id": 1}, M{"f": func() {}}, nil).Err(), ErrInvalidArgument)
+	mustDoc(t, "the document after refused replacements", c.FindByID(1),
+		M{"_id": json.Number("1"), "name": "ann", "age": json.Number("31"), "group": "a"})
+	mustCount(t, "after the upserts", c, nil, nil, 5)
+}
+
+func TestFindOneAndDelete(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("users")
+	threeUsers(t, c)
+
+	var bob struct {
+		ID   int64 `json:"_id"`
+		Name string
+		Age  int
+	}
+	if err := c.FindOneAndDelete(M{"name": "bob"}, nil).Decode(&bob); err != nil || bob.ID != 2 || bob.Age != 25 {
+		t.Fatalf("FindOneAndDelete = %+v, %v; want bob", bob, err)
+	}
+	wantErr(t, "FindByID of the deleted document", c.FindByID(2).Err(), ErrNotFound)
+
+	mustDoc(t, "sorted, projected", c.FindOneAndDelete(M{"group": "a"}, &FindOneAndDeleteOptions{
+		Sort:       SortField{"age", Ascending},
+		Projection: map[string]int{"name": 1, "_id": 0},
+	}), M{"name": "ann"})
+
+	wantErr(t, "FindOneAndDelete with no match", c.FindOneAndDelete(M{"name": "nobody"}, nil).Err(), ErrNotFound)
+	wantErr(t, "FindOneAndDelete with a bad filter", c.FindOneAndDelete(M{"age": M{"$nope": 1}}, nil).Err(), ErrInvalidArgument)
+	wantErr(t, "FindOneAndDelete with a bad sort",
+		c.FindOneAndDelete(nil, &FindOneAndDeleteOptions{Sort: M{"age": 2}}).Err(), ErrInvalidArgument)
+	mustCount(t, "after refused deletes", c, nil, nil, 1)
+	mustDoc(t, "the last one, with a nil filter", c.FindOneAndDelete(nil, nil),
+		M{"_id": json.Number("3"), "name": "cy", "age": json.Number("40"), "group": "a"})
+	mustCount(t, "after every delete", c, nil, nil, 0)
+}
+
+func TestCountDocumentsSkipsAndLimits(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("users")
+	threeUsers(t, c)
+
+	if n, err := c.Count(M{"group": "a"}); err != nil || n != 2 {
+		t.Fatalf("Count = %d, %v; want 2", n, err)
+	}
+	mustCount(t, "nil options", c, M{"group": "a"}, nil, 2)
+	mustCount(t, "zero options", c, nil, &CountOptions{}, 3)
+	mustCount(t, "skip 1", c, nil, &CountOptions{Skip: 1}, 2)
+	mustCount(t, "limit 2", c, nil, &CountOptions{Limit: 2}, 2)
+	mustCount(t, "skip 1, limit 1", c, nil, &CountOptions{Skip: 1, Limit: 1}, 1)
+	mustCount(t, "skip beyond the matches", c, nil, &CountOptions{Skip: 5}, 0)
+	mustCount(t, "filter, skip, limit", c, json.RawMessage(`{"group": "a"}`), &CountOptions{Skip: 1, Limit: 5}, 1)
+	mustCount(t, "a missing collection", db.Collection("missing"), nil, &CountOptions{Skip: 1}, 0)
+
+	_, err := c.CountDocuments(nil, &CountOptions{Skip: -1})
+	wantErr(t, "a negative Skip", err, ErrInvalidArgument)
+	if !strings.Contains(err.Error(), "skip") {
+		t.Fatalf("a negative Skip: %v does not name skip", err)
+	}
+	_, err = c.CountDocuments(nil, &CountOptions{Limit: -1})
+	wantErr(t, "a negative Limit", err, ErrInvalidArgument)
+	_, err = c.CountDocuments(M{"age": M{"$nope": 1}}, nil)
+	wantErr(t, "a bad filter", err, ErrInvalidArgument)
+	_, err = c.countDocuments("Collection.CountDocuments", nil, []byte(`{"sort": {"age": 1}}`))
+	wantErr(t, "an option countDocuments does not have", err, ErrInvalidArgument)
+}
+
+func TestFindAndModifyInTransactions(t *testing.T) {
+	db, _ := openTest(t, nil)
+	outside := db.Collection("jobs")
+	for i := 1; i <= 4; i++ {
+		if _, err := outside.InsertOne(M{"_id": i, "state": "queued", "priority": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.Transaction(func(tx *Tx) error {
+		jobs := tx.Collection("jobs")
+		mustDoc(t, "FindOneAndDelete in a transaction",
+			jobs.FindOneAndDelete(M{"state": "queued"}, &FindOneAndDeleteOptions{Sort: SortField{"priority", Descending}}),
+			M{"_id": json.Number("4"), "state": "queued", "priority": json.Number("4")})
+		mustDoc(t, "FindOneAndReplace in a transaction",
+			jobs.FindOneAndReplace(M{"_id": 3}, M{"state": "done"}, &FindOneAndReplaceOptions{ReturnDocument: ReturnAfter}),
+			M{"_id": json.Number("3"), "state": "done"})
+		mustCount(t, "CountDocuments in the transaction", jobs, M{"state": "queued"}, nil, 2)
+		mustCount(t, "CountDocuments with a limit in the transaction", jobs, nil, &CountOptions{Skip: 1, Limit: 5}, 2)
+		mustCount(t, "CountDocuments outside before the commit", outside, M{"state": "queued"}, nil, 4)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCount(t, "after the commit", outside, M{"state": "queued"}, nil, 2)
+	mustCount(t, "every job after the commit", outside, nil, nil, 3)
+
+	tx := mustBegin(t, db)
+	jobs := tx.Collection("jobs")
+	if err := jobs.FindOneAndDelete(M{"_id": 1}, nil).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	mustCount(t, "after a rollback", outside, M{"_id": 1}, nil, 1)
+	wantErr(t, "FindOneAndDelete in an ended transaction", jobs.FindOneAndDelete(nil, nil).Err(), ErrClosed)
+	wantErr(t, "FindOneAndReplace in an ended transaction", jobs.FindOneAndReplace(nil, M{}, nil).Err(), ErrClosed)
+	_, err = jobs.CountDocuments(nil, nil)
+	wantErr(t, "CountDocuments in an ended transaction", err, ErrClosed)
+
+	ro, err := db.BeginTx(TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Rollback()
+	mustCount(t, "CountDocuments in a read-only transaction", ro.Collection("jobs"), nil, &CountOptions{Limit: 1}, 1)
+	wantErr(t, "FindOneAndDelete in a read-only transaction",
+		ro.Collection("jobs").FindOneAndDelete(nil, nil).Err(), ErrInvalidArgument)
+	wantErr(t, "FindOneAndReplace in a read-only transaction",
+		ro.Collection("jobs").FindOneAndReplace(M{"_id": 1}, M{}, nil).Err(), ErrInvalidArgument)
+	mustCount(t, "after refused writes", outside, nil, nil, 3)
+}
+
+func TestFindAndModifyAfterDBClose(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("c")
+	if _, err := c.InsertOne(M{"_id": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "FindOneAndReplace after Close", c.FindOneAndReplace(M{"_id": 1}, M{"a": 1}, nil).Err(), ErrClosed)
+	wantErr(t, "FindOneAndDelete after Close", c.FindOneAndDelete(M{"_id": 1}, nil).Err(), ErrClosed)
+	_, err := c.CountDocuments(nil, nil)
+	wantErr(t, "CountDocuments after Close", err, ErrClosed)
+}
+
+func TestUpdateOptionsMarshal(t *testing.T) {
+	for _, tc := range []struct {
+		opts *UpdateOptions
+		want string
+	}{
+		{nil, ""},
+		{&UpdateOptions{}, ""},
+		{&UpdateOptions{Upsert: true}, `{"upsert":true}`},
+		{&UpdateOptions{ArrayFilters: []any{}}, `{"array_filters":[]}`},
+		{&UpdateOptions{Upsert: true, ArrayFilters: []any{M{"x": 1}, json.RawMessage(`{"y.a": {"$gt": 2}}`), []byte(`{"z": 3}`)}},
+			`{"upsert":true,"array_filters":[{"x":1},{"y.a": {"$gt": 2}},{"z": 3}]}`},
+	} {
+		js, err := tc.opts.marshal()
+		if err != nil || string(js) != tc.want {
+			t.Fatalf("%+v marshals to %s, %v; want %s", tc.opts, js, err, tc.want)
+		}
+	}
+	if _, err := (&UpdateOptions{ArrayFilters: []any{func() {}}}).marshal(); err == nil {
+		t.Fatal("an array filter encoding/json cannot write marshalled")
+	}
+	js, err := FindOneAndUpdateOptions{ArrayFilters: []any{M{"x": 1}}, ReturnDocument: ReturnAfter}.marshal()
+	if err != nil || string(js) != `{"return_document":"after","array_filters":[{"x":1}]}` {
+		t.Fatalf("FindOneAndUpdateOptions marshal to %s, %v", js, err)
+	}
+	if js := (*CountOptions)(nil).marshal(); js != nil {
+		t.Fatalf("nil CountOptions marshal to %s", js)
+	}
+	if js := (&CountOptions{Skip: 2, Limit: 3}).marshal(); string(js) != `{"skip":2,"limit":3}` {
+		t.Fatalf("CountOptions marshal to %s", js)
+	}
+}
+
+// skipUnlessCoreHas skips a test of an update feature the core is gaining
+// (array filters, pipeline updates) when the core still refuses it with
+// ErrInvalidArgument and a message holding refusal, which shows that the
+// binding passed the argument on.
+func skipUnlessCoreHas(t *testing.T, feature, refusal string, err error) {
+	t.Helper()
+	if errors.Is(err, ErrInvalidArgument) && strings.Contains(err.Error(), refusal) {
+		t.Skipf("the core does not support %s yet (%v)", feature, err)
+	}
+}
+
+func TestUpdatesPassArrayFiltersOn(t *testing.T) {
+	db, _ := openTest(t, nil)
+	posts := db.Collection("posts")
+	if _, err := posts.InsertMany([]any{M{"_id": 1, "votes": []int{3, -1, 5, -2}}, M{"_id": 2, "votes": []int{-4}}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := posts.UpdateOne(M{"_id": 1}, M{"$set": M{"votes.$[v]": 0}},
+		&UpdateOptions{ArrayFilters: []any{M{"v": M{"$lt": 0}}}})
+	skipUnlessCoreHas(t, "array filters", "array_filters: unknown option", err)
+	if err != nil || res.Matched != 1 || res.Modified != 1 {
+		t.Fatalf("UpdateOne with ArrayFilters = %+v, %v", res, err)
+	}
+	mustDoc(t, "after UpdateOne", posts.FindByID(1), M{"_id": json.Number("1"), "votes": []any{json.Number("3"), json.Number("0"), json.Number("5"), json.Number("0")}})
+	res, err = posts.UpdateMany(nil, M{"$inc": M{"votes.$[big]": 10}},
+		&UpdateOptions{ArrayFilters: []any{json.RawMessage(`{"big": {"$gte": 5}}`)}})
+	if err != nil || res.Matched != 2 || res.Modified != 1 {
+		t.Fatalf("UpdateMany with ArrayFilters = %+v, %v", res, err)
+	}
+	mustDoc(t, "FindOneAndUpdate with ArrayFilters", posts.FindOneAndUpdate(M{"_id": 2}, M{"$set": M{"votes.$[v]": 1}},
+		FindOneAndUpdateOptions{ArrayFilters: []any{M{"v": -4}}, ReturnDocument: ReturnAfter}),
+		M{"_id": json.Number("2"), "votes": []any{json.Number("1")}})
+	mustDoc(t, "after UpdateMany", posts.FindByID(1), M{"_id": json.Number("1"), "votes": []any{json.Number("3"), json.Number("0"), json.Number("15"), json.Number("0")}})
+}
+
+func TestArrayFiltersAreCheckedByTheLibrary(t *testing.T) {
+	db, _ := openTest(t, nil)
+	posts := db.Collection("posts")
+	if _, err := posts.InsertOne(M{"_id": 1, "votes": []int{1}}); err != nil {
+		t.Fatal(err)
+	}
+	// An identifier no filter defines (or, before the core has them, array filters at all).
+	_, err := posts.UpdateOne(M{"_id": 1}, M{"$set": M{"votes.$[w]": 0}}, &UpdateOptions{ArrayFilters: []any{M{"v": 1}}})
+	wantErr(t, "an undefined identifier", err, ErrInvalidArgument)
+	_, err = posts.UpdateOne(M{"_id": 1}, M{"$set": M{"votes.$[v]": 0}}, &UpdateOptions{ArrayFilters: []any{func() {}}})
+	wantErr(t, "an array filter encoding/json cannot write", err, ErrInvalidArgument)
+	mustDoc(t, "after refused updates", posts.FindByID(1), M{"_id": json.Number("1"), "votes": []any{json.Number("1")}})
+}
+
+func TestUpdatesTakeAPipeline(t *testing.T) {
+	db, _ := openTest(t, nil)
+	items := db.Collection("items")
+	if _, err := items.InsertMany([]any{M{"_id": 1, "a": 2, "b": 3}, M{"_id": 2, "a": 10, "b": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	total := []any{M{"$set": M{"total": M{"$add": []any{"$a", "$b"}}}}}
+	res, err := items.UpdateOne(M{"_id": 1}, total, nil)
+	skipUnlessCoreHas(t, "pipeline updates", "update must be a JSON object", err)
+	if err != nil || res.Matched != 1 || res.Modified != 1 {
+		t.Fatalf("UpdateOne with a pipeline = %+v, %v", res, err)
+	}
+	mustDoc(t, "after UpdateOne", items.FindByID(1), M{"_id": json.Number("1"), "a": json.Number("2"), "b": json.Number("3"), "total": json.Number("5")})
+	res, err = items.UpdateMany(nil, json.RawMessage(`[{"$unset": "b"}]`), nil)
+	if err != nil || res.Matched != 2 || res.Modified != 2 {
+		t.Fatalf("UpdateMany with a pipeline = %+v, %v", res, err)
+	}
+	mustDoc(t, "FindOneAndUpdate with a pipeline",
+		items.FindOneAndUpdate(M{"_id": 2}, []M{{"$set": M{"total": M{"$add": []any{"$a", "$b"}}}}}, FindOneAndUpdateOptions{ReturnDocument: ReturnAfter}),
+		M{"_id": json.Number("2"), "a": json.Number("10"), "total": json.Number("10")})
+	mustDoc(t, "after UpdateMany", items.FindByID(1), M{"_id": json.Number("1"), "a": json.Number("2"), "total": json.Number("5")})
+}
+
+func TestAPipelineUpdateIsCheckedByTheLibrary(t *testing.T) {
+	db, _ := openTest(t, nil)
+	items := db.Collection("items")
+	if _, err := items.InsertOne(M{"_id": 1, "a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	// A stage an update pipeline cannot hold (or, before the core has them, a pipeline at all).
+	_, err := items.UpdateOne(M{"_id": 1}, []any{M{"$group": M{"_id": nil}}}, nil)
+	wantErr(t, "a $group stage", err, ErrInvalidArgument)
+	_, err = items.ReplaceOne(M{"_id": 1}, []any{M{"$set": M{"b": 1}}}, nil)
+	wantErr(t, "ReplaceOne with a pipeline", err, ErrInvalidArgument)
+	mustDoc(t, "after refused updates", items.FindByID(1), M{"_id": json.Number("1"), "a": json.Number("1")})
 }

@@ -1660,18 +1660,25 @@ static int op_find(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+/* cairn_count, or cairn_count_with_options when the step has "options". */
 static int op_count(runner *r, const cJSON *step)
 {
-    bytes collection, filter;
+    bytes collection, filter, options;
     int64_t want;
     int have_want, checked;
     uint64_t count = 0;
     if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
         get_json(r, step, "filter", NULL, 0, &filter) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
         get_count(r, step, "expect_count", &want, &have_want) < 0 || results_need_ok(r, step) < 0)
         return -1;
-    track(r, "cairn_count",
-          cairn_count(r->h, TEXT(collection), TEXT(filter), &count, &r->err));
+    if (field(step, "options") != NULL)
+        track(r, "cairn_count_with_options",
+              cairn_count_with_options(r->h, TEXT(collection), TEXT(filter), TEXT(options), &count,
+                                       &r->err));
+    else
+        track(r, "cairn_count",
+              cairn_count(r->h, TEXT(collection), TEXT(filter), &count, &r->err));
     checked = check_status(r);
     if (checked > 0 && have_want && count != (uint64_t)want)
         return fail(r, "count: got %llu, want %lld", (unsigned long long)count, (long long)want);
@@ -1912,6 +1919,50 @@ static int op_find_one_and_update(runner *r, const cJSON *step)
                                     TEXT(options), &json, &len, &r->err));
     return check_returned(r, "cairn_find_one_and_update", json, len, is_document_or_null,
                           "a document or null", "document", want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_find_one_and_replace(runner *r, const cJSON *step)
+{
+    bytes collection, filter, replacement, options;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 1, &filter) < 0 ||
+        get_json(r, step, "replacement", NULL, 1, &replacement) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_value(r, step, "expect_document", is_document_or_null, "an object or null",
+                  &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_find_one_and_replace",
+          cairn_find_one_and_replace(r->h, TEXT(collection), TEXT(filter), TEXT(replacement),
+                                     TEXT(options), &json, &len, &r->err));
+    return check_returned(r, "cairn_find_one_and_replace", json, len, is_document_or_null,
+                          "a document or null", "document", want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_find_one_and_delete(runner *r, const cJSON *step)
+{
+    bytes collection, filter, options;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "filter", NULL, 1, &filter) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_value(r, step, "expect_document", is_document, "an object", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_find_one_and_delete",
+          cairn_find_one_and_delete(r->h, TEXT(collection), TEXT(filter), TEXT(options), &json,
+                                    &len, &r->err));
+    return check_returned(r, "cairn_find_one_and_delete", json, len, is_document, "a document",
+                          "document", want) < 0
                ? -1
                : 0;
 }
@@ -2305,7 +2356,7 @@ static const struct op_spec {
      {"collection", "documents", "options", "expect_ids", "expect_errors", NULL}},
     {"find", op_find, TXN_OK,
      {"collection", "filter", "filter_raw", "options", "expect_documents", NULL}},
-    {"count", op_count, TXN_OK, {"collection", "filter", "expect_count", NULL}},
+    {"count", op_count, TXN_OK, {"collection", "filter", "options", "expect_count", NULL}},
     {"update_one", op_update_one, TXN_OK,
      {"collection", "filter", "update", "update_raw", "options", "expect_matched",
       "expect_modified", "expect_upserted", NULL}},
@@ -2324,6 +2375,10 @@ static const struct op_spec {
      {"collection", "field", "filter", "expect_values", NULL}},
     {"find_one_and_update", op_find_one_and_update, TXN_OK,
      {"collection", "filter", "update", "options", "expect_document", NULL}},
+    {"find_one_and_replace", op_find_one_and_replace, TXN_OK,
+     {"collection", "filter", "replacement", "options", "expect_document", NULL}},
+    {"find_one_and_delete", op_find_one_and_delete, TXN_OK,
+     {"collection", "filter", "options", "expect_document", NULL}},
     {"aggregate", op_aggregate, TXN_OK,
      {"collection", "pipeline", "pipeline_raw", "expect_documents", NULL}},
     {"explain", op_explain, TXN_OK,

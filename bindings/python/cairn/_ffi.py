@@ -104,8 +104,9 @@ char_pp = POINTER(c_char_p)
 size_p = POINTER(c_size_t)
 u64_p = POINTER(c_uint64)
 
-# The arguments shared by cairn_update_one, cairn_update_many, cairn_replace_one
-# and cairn_find_one_and_update (whose last out-parameters are json, json_len).
+# The arguments shared by cairn_update_one, cairn_update_many, cairn_replace_one,
+# cairn_find_one_and_update and cairn_find_one_and_replace (whose last
+# out-parameters are json, json_len).
 # fmt: off
 _UPDATE_ARGS = (
     db_p,
@@ -117,7 +118,7 @@ _UPDATE_ARGS = (
     char_pp,             # errmsg
 )
 
-# The arguments shared by cairn_find_one and cairn_explain.
+# The arguments shared by cairn_find_one, cairn_find_one_and_delete and cairn_explain.
 _FIND_JSON_ARGS = (
     db_p,
     c_char_p, c_size_t,  # collection
@@ -202,6 +203,13 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp),
     ),
     ("cairn_find_one_and_update", c_int, _UPDATE_ARGS),
+    ("cairn_find_one_and_replace", c_int, _UPDATE_ARGS),
+    ("cairn_find_one_and_delete", c_int, _FIND_JSON_ARGS),
+    (
+        "cairn_count_with_options",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp),
+    ),
     ("cairn_aggregate", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
     ("cairn_explain", c_int, _FIND_JSON_ARGS),
     # Secondary indexes

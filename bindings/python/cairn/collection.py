@@ -12,7 +12,7 @@ database's, or a transaction's (both are a `cairn_db *`; see _db_handle.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from ctypes import byref, c_char_p, c_size_t, c_uint64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,10 @@ Sort = Mapping[str, int] | Iterable[tuple[str, int]]
 
 #: Index keys: as a Sort, or one field name (ascending).
 IndexKeys = str | Sort
+
+#: An update: a dict of update operators ({"$set": {...}, ...}), or an
+#: aggregation pipeline, a list of stages ([{"$set": {...}}, ...]).
+Update = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,52 @@ def _document(value: Any, what: str) -> bytes:
     if not isinstance(value, Mapping):
         raise TypeError(f"{what} must be a dict, not {type(value).__name__}")
     return dumps(value, what)
+
+
+def _update_document(value: Any) -> bytes:
+    """An update as JSON text: a dict of operators, or a pipeline (a list
+    of stage dicts) passed on as a JSON array. The library checks the
+    operators and stages."""
+    if isinstance(value, (list, tuple)):
+        return dumps(_stages(value, "update"), "update")
+    if not isinstance(value, Mapping):
+        raise TypeError(f"update must be a dict or a list of stages, not {type(value).__name__}")
+    return dumps(value, "update")
+
+
+def _stages(value: Iterable[Any], what: str) -> list[Any]:
+    """A list of dicts (pipeline stages, array filters): TypeError otherwise."""
+    if isinstance(value, (Mapping, str, bytes)):
+        raise TypeError(f"{what} must be a list of dicts, not {type(value).__name__}")
+    items = list(value)
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise TypeError(f"{what}[{i}] must be a dict, not {type(item).__name__}")
+    return items
+
+
+def _update_options(upsert: bool, array_filters: Iterable[Mapping[str, Any]] | None) -> dict[str, Any] | None:
+    """The options_json of cairn_update_one and cairn_update_many, or None
+    for none."""
+    options: dict[str, Any] = {}
+    if upsert:
+        options["upsert"] = True
+    if array_filters is not None:
+        options["array_filters"] = _stages(array_filters, "array_filters")
+    return options or None
+
+
+def _find_and_modify_options(sort: Sort | None, projection: Mapping[str, Any] | None, **given: Any) -> bytes:
+    """The options_json of cairn_find_one_and_update, _replace and _delete:
+    sort and projection when given, then the other options (those that are
+    None left out)."""
+    options: dict[str, Any] = {}
+    if sort is not None:
+        options["sort"] = _sort(sort)
+    if projection is not None:
+        options["projection"] = projection
+    options.update((name, value) for name, value in given.items() if value is not None)
+    return dumps(options, "options")
 
 
 def optional_json(value: Any, what: str) -> tuple[bytes | None, int]:
@@ -221,29 +271,53 @@ class Collection:
         inserted: list[Any] = result["inserted_ids"]
         return inserted
 
-    def update_one(self, filter: Mapping[str, Any], update: Mapping[str, Any], *, upsert: bool = False) -> UpdateResult:
-        """Applies the update operators in `update` ({"$set": {...}}, ...) to
-        the first document (in _id order) matching `filter`. With upsert and
-        no match, inserts a document built from the filter and the update.
-        Changes nothing when the update fails on the document."""
-        return self._update(lib.cairn_update_one, filter, update, "update", upsert)
+    def update_one(
+        self,
+        filter: Mapping[str, Any],
+        update: Update,
+        *,
+        upsert: bool = False,
+        array_filters: Iterable[Mapping[str, Any]] | None = None,
+    ) -> UpdateResult:
+        """Applies `update` to the first document (in _id order) matching
+        `filter`. With upsert and no match, inserts a document built from
+        the filter and the update. Changes nothing when the update fails on
+        the document.
+
+        update: update operators ({"$set": {...}, "$inc": {...}}), or an
+        aggregation pipeline, a list of stages ([{"$set": {"total": {"$add":
+        ["$a", "$b"]}}}]) whose expressions may read the document's fields.
+        array_filters: a list of filters, one per identifier that the update
+        uses in "$[<identifier>]" (MongoDB's arrayFilters):
+
+            posts.update_one({"_id": 1}, {"$set": {"comments.$[c].hidden": True}},
+                             array_filters=[{"c.votes": {"$lt": 0}}])
+        """
+        filter_text, update_text = _document(filter, "filter"), _update_document(update)
+        return self._update(lib.cairn_update_one, filter_text, update_text, _update_options(upsert, array_filters))
 
     def update_many(
-        self, filter: Mapping[str, Any], update: Mapping[str, Any], *, upsert: bool = False
+        self,
+        filter: Mapping[str, Any],
+        update: Update,
+        *,
+        upsert: bool = False,
+        array_filters: Iterable[Mapping[str, Any]] | None = None,
     ) -> UpdateResult:
         """As update_one(), for every matching document, all or nothing."""
-        return self._update(lib.cairn_update_many, filter, update, "update", upsert)
+        filter_text, update_text = _document(filter, "filter"), _update_document(update)
+        return self._update(lib.cairn_update_many, filter_text, update_text, _update_options(upsert, array_filters))
 
     def replace_one(
         self, filter: Mapping[str, Any], replacement: Mapping[str, Any], *, upsert: bool = False
     ) -> UpdateResult:
         """Replaces the first document matching `filter` with `replacement`
         (no operators), keeping its _id; a different _id is InvalidArgument."""
-        return self._update(lib.cairn_replace_one, filter, replacement, "replacement", upsert)
+        filter_text, replacement_text = _document(filter, "filter"), _document(replacement, "replacement")
+        return self._update(lib.cairn_replace_one, filter_text, replacement_text, _update_options(upsert, None))
 
-    def _update(self, fn: Any, filter: Any, update: Any, what: str, upsert: bool) -> UpdateResult:
-        filter_text, update_text = _document(filter, "filter"), _document(update, what)
-        options, options_len = optional_json({"upsert": True} if upsert else None, "options")
+    def _update(self, fn: Any, filter_text: bytes, update_text: bytes, options: dict[str, Any] | None) -> UpdateResult:
+        options_text, options_len = optional_json(options, "options")
         out, out_len = c_char_p(), c_size_t()
         errors.call(
             fn,
@@ -252,7 +326,7 @@ class Collection:
             len(filter_text),
             update_text,
             len(update_text),
-            options,
+            options_text,
             options_len,
             byref(out),
             byref(out_len),
@@ -278,17 +352,19 @@ class Collection:
     def find_one_and_update(
         self,
         filter: Mapping[str, Any],
-        update: Mapping[str, Any],
+        update: Update,
         *,
         sort: Sort | None = None,
         projection: Mapping[str, Any] | None = None,
         upsert: bool = False,
         return_document: str = "before",
+        array_filters: Iterable[Mapping[str, Any]] | None = None,
     ) -> dict[str, Any] | None:
         """Atomically finds the first document matching `filter` (in `sort`
-        order, else by primary key), applies the update operators of
-        `update`, and returns the document as it was "before" (the default)
-        or is "after" the update, projected by `projection`.
+        order, else by primary key), applies `update` (operators or a
+        pipeline, with `array_filters`, as update_one() takes them), and
+        returns the document as it was "before" (the default) or is "after"
+        the update, projected by `projection`.
 
         None when nothing matched (and nothing was upserted), and also after
         an upsert with return_document="before".
@@ -296,15 +372,14 @@ class Collection:
             job = jobs.find_one_and_update({"state": "queued"}, {"$set": {"state": "running"}},
                                            sort={"priority": -1}, return_document="after")
         """
-        filter_text, update_text = _document(filter, "filter"), _document(update, "update")
-        options: dict[str, Any] = {"return_document": return_document}
-        if sort is not None:
-            options["sort"] = _sort(sort)
-        if projection is not None:
-            options["projection"] = projection
-        if upsert:
-            options["upsert"] = True
-        options_text = dumps(options, "options")
+        filter_text, update_text = _document(filter, "filter"), _update_document(update)
+        options_text = _find_and_modify_options(
+            sort,
+            projection,
+            upsert=True if upsert else None,
+            return_document=return_document,
+            array_filters=None if array_filters is None else _stages(array_filters, "array_filters"),
+        )
         document: dict[str, Any] | None = _json_out(
             lib.cairn_find_one_and_update,
             *self._target(),
@@ -312,6 +387,71 @@ class Collection:
             len(filter_text),
             update_text,
             len(update_text),
+            options_text,
+            len(options_text),
+            not_found_is_none=True,
+        )
+        return document
+
+    def find_one_and_replace(
+        self,
+        filter: Mapping[str, Any],
+        replacement: Mapping[str, Any],
+        *,
+        sort: Sort | None = None,
+        projection: Mapping[str, Any] | None = None,
+        upsert: bool = False,
+        return_document: str = "before",
+    ) -> dict[str, Any] | None:
+        """Atomically finds the first document matching `filter` (in `sort`
+        order, else by primary key), replaces it with `replacement` (a
+        document without operators; the _id is kept, and a different one
+        raises InvalidArgument), and returns the document as it was
+        "before" (the default) or is "after", projected by `projection`.
+
+        With upsert and no match, inserts `replacement` (taking the filter's
+        _id when it has none). None when nothing matched (and nothing was
+        upserted), and also after an upsert with return_document="before".
+
+            old = settings.find_one_and_replace({"_id": "theme"}, {"name": "dark"}, upsert=True)
+        """
+        filter_text, replacement_text = _document(filter, "filter"), _document(replacement, "replacement")
+        options_text = _find_and_modify_options(
+            sort, projection, upsert=True if upsert else None, return_document=return_document
+        )
+        document: dict[str, Any] | None = _json_out(
+            lib.cairn_find_one_and_replace,
+            *self._target(),
+            filter_text,
+            len(filter_text),
+            replacement_text,
+            len(replacement_text),
+            options_text,
+            len(options_text),
+            not_found_is_none=True,
+        )
+        return document
+
+    def find_one_and_delete(
+        self,
+        filter: Mapping[str, Any],
+        *,
+        sort: Sort | None = None,
+        projection: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Atomically finds the first document matching `filter` (in `sort`
+        order, else by primary key), deletes it and returns it, projected
+        by `projection`; None (and nothing deleted) when none matched.
+
+            job = jobs.find_one_and_delete({"state": "done"}, sort={"finished": 1})
+        """
+        filter_text = _document(filter, "filter")
+        options_text = _find_and_modify_options(sort, projection)
+        document: dict[str, Any] | None = _json_out(
+            lib.cairn_find_one_and_delete,
+            *self._target(),
+            filter_text,
+            len(filter_text),
             options_text,
             len(options_text),
             not_found_is_none=True,
@@ -457,10 +597,27 @@ class Collection:
         return values
 
     def count(self, filter: Mapping[str, Any] | None = None) -> int:
-        """How many documents match `filter` (None: all of them)."""
+        """How many documents match `filter` (None: all of them). The same
+        as count_documents(filter)."""
         text, text_len = optional_json(filter, "filter")
         count = c_uint64()
         errors.call(lib.cairn_count, *self._target(), text, text_len, byref(count))
+        return count.value
+
+    def count_documents(self, filter: Mapping[str, Any] | None = None, *, skip: int = 0, limit: int = 0) -> int:
+        """How many documents match `filter` (None: all of them), as
+        pymongo's count_documents(): the matches after the first `skip`,
+        at most `limit` of them (0: no limit). A negative skip or limit
+        raises InvalidArgument.
+
+            users.count_documents({"age": {"$gte": 18}}, limit=100)  # at most 100
+        """
+        text, text_len = optional_json(filter, "filter")
+        options = dumps({"skip": skip, "limit": limit}, "options")
+        count = c_uint64()
+        errors.call(
+            lib.cairn_count_with_options, *self._target(), text, text_len, options, len(options), byref(count)
+        )
         return count.value
 
     def aggregate(self, pipeline: Iterable[Mapping[str, Any]]) -> Cursor:

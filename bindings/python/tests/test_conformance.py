@@ -104,10 +104,12 @@ def options_text(step: dict[str, Any]) -> tuple[bytes | None, int]:
     return None, 0
 
 
-def json_text(step: dict[str, Any], name: str, *, required: bool, kind: type | None = dict) -> tuple[bytes | None, int]:
+def json_text(
+    step: dict[str, Any], name: str, *, required: bool, kind: type | tuple[type, ...] | None = dict
+) -> tuple[bytes | None, int]:
     """The JSON text of field `name`, or of `name`_raw verbatim; (NULL, 0) when
-    neither is present and the field is optional. `kind` is the JSON type the
-    field must hold (None: any)."""
+    neither is present and the field is optional. `kind` is the JSON type
+    (or types) the field must hold (None: any)."""
     raw_name = f"{name}_raw"
     if name in step and raw_name in step:
         fail(f"a step takes {name} or {raw_name}, not both")
@@ -119,7 +121,9 @@ def json_text(step: dict[str, Any], name: str, *, required: bool, kind: type | N
             fail(f"field {name!r} is required")
         return None, 0
     if kind is not None and not isinstance(step[name], kind):
-        fail(f"field {name!r} must be a JSON {'object' if kind is dict else 'array'}, got {step[name]!r}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join("an object" if k is dict else "an array" for k in kinds)
+        fail(f"field {name!r} must be {wanted}, got {step[name]!r}")
     raw = json.dumps(step[name]).encode("utf-8")
     return raw, len(raw)
 
@@ -168,6 +172,9 @@ def take_json(text: c_char_p, length: c_size_t, what: str) -> Any:
 
 
 _UPDATE_FIELDS = {"collection", "filter", "options", "expect_matched", "expect_modified", "expect_upserted"}
+
+#: What an update field may hold: update operators, or a pipeline of stages.
+_UPDATE_KINDS = (dict, list)
 
 #: The field that runs a key-value or document step on a named transaction.
 _TXN = {"txn"}
@@ -576,7 +583,12 @@ class Runner:
         coll = text_field(step, "collection")
         filt, filt_len = json_text(step, "filter", required=False)
         count = c_uint64()
-        outcome = call(lib.cairn_count, self.h, coll, len(coll), filt, filt_len, byref(count))
+        if "options" in step:
+            options, options_len = json_text(step, "options", required=True)
+            args = (coll, len(coll), filt, filt_len, options, options_len, byref(count))
+            outcome = call(lib.cairn_count_with_options, self.h, *args)
+        else:
+            outcome = call(lib.cairn_count, self.h, coll, len(coll), filt, filt_len, byref(count))
         if outcome[0] == Status.OK and "expect_count" in step:
             want = int_field(step, "expect_count")
             if count.value != want:
@@ -586,7 +598,8 @@ class Runner:
     def update(self, fn: Callable[..., int], step: dict[str, Any], update_field: str) -> Outcome:
         coll = text_field(step, "collection")
         filt, filt_len = json_text(step, "filter", required=True)
-        upd, upd_len = json_text(step, update_field, required=True)
+        kind = dict if update_field == "replacement" else _UPDATE_KINDS
+        upd, upd_len = json_text(step, update_field, required=True, kind=kind)
         options, options_len = json_text(step, "options", required=False)
         out, out_len = c_char_p(), c_size_t()
         args = (coll, len(coll), filt, filt_len, upd, upd_len, options, options_len, byref(out), byref(out_len))
@@ -693,12 +706,33 @@ class Runner:
     def op_find_one_and_update(self, step: dict[str, Any]) -> Outcome:
         coll = text_field(step, "collection")
         filt, filt_len = json_text(step, "filter", required=True)
-        upd, upd_len = json_text(step, "update", required=True)
+        upd, upd_len = json_text(step, "update", required=True, kind=_UPDATE_KINDS)
         options, options_len = json_text(step, "options", required=False)
         args = (coll, len(coll), filt, filt_len, upd, upd_len, options, options_len)
         outcome, document = self.json_out(step, lib.cairn_find_one_and_update, *args)
         if outcome[0] == Status.OK:
             self.expect_document(step, document, null_ok=True)
+        return outcome
+
+    def op_find_one_and_replace(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=True)
+        repl, repl_len = json_text(step, "replacement", required=True)
+        options, options_len = json_text(step, "options", required=False)
+        args = (coll, len(coll), filt, filt_len, repl, repl_len, options, options_len)
+        outcome, document = self.json_out(step, lib.cairn_find_one_and_replace, *args)
+        if outcome[0] == Status.OK:
+            self.expect_document(step, document, null_ok=True)
+        return outcome
+
+    def op_find_one_and_delete(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        filt, filt_len = json_text(step, "filter", required=True)
+        options, options_len = json_text(step, "options", required=False)
+        args = (coll, len(coll), filt, filt_len, options, options_len)
+        outcome, document = self.json_out(step, lib.cairn_find_one_and_delete, *args)
+        if outcome[0] == Status.OK:
+            self.expect_document(step, document)
         return outcome
 
     def op_aggregate(self, step: dict[str, Any]) -> Outcome:
@@ -859,7 +893,7 @@ class Runner:
         "insert_one": _TXN | {"collection", "document", "document_raw", "expect_id"},
         "insert_many": _TXN | {"collection", "documents", "options", "expect_ids", "expect_errors"},
         "find": _TXN | {"collection", "filter", "filter_raw", "options", "expect_documents"},
-        "count": _TXN | {"collection", "filter", "expect_count"},
+        "count": _TXN | {"collection", "filter", "options", "expect_count"},
         "update_one": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},
         "update_many": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},
         "replace_one": _TXN | _UPDATE_FIELDS | {"replacement"},
@@ -869,6 +903,8 @@ class Runner:
         "find_by_id": _TXN | {"collection", "id", "expect_document"},
         "distinct": _TXN | {"collection", "field", "filter", "expect_values"},
         "find_one_and_update": _TXN | {"collection", "filter", "update", "options", "expect_document"},
+        "find_one_and_replace": _TXN | {"collection", "filter", "replacement", "options", "expect_document"},
+        "find_one_and_delete": _TXN | {"collection", "filter", "options", "expect_document"},
         "aggregate": _TXN | {"collection", "pipeline", "pipeline_raw", "expect_documents"},
         "explain": _TXN | _EXPLAIN_FIELDS,
         "create_index": _TXN | {"collection", "spec", "spec_raw", "expect_name"},
