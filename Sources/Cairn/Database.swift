@@ -37,13 +37,13 @@ public final class Database: @unchecked Sendable {
     /// - Throws: `CairnError` with BUSY when another handle has it open,
     ///   NOT_FOUND, INVALID_ARGUMENT, CORRUPTION, IO_ERROR or NO_SPACE.
     public static func open(path: String, options: DatabaseOptions = DatabaseOptions()) throws -> Database {
-        try open(path: path, options: options, fileSystem: POSIXFileSystem())
+        try open(path: path, options: options, env: PosixEnv())
     }
 
-    static func open(path: String, options: DatabaseOptions, fileSystem: FileSystem) throws -> Database {
+    static func open(path: String, options: DatabaseOptions, env: Env) throws -> Database {
         guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
-                                       errorIfExists: options.errorIfExists, fileSystem: fileSystem)
+                                       errorIfExists: options.errorIfExists, env: env)
         let database = Database(path: path, engine: engine)
         do {
             try database.resumeIndexBuilds()

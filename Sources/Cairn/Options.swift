@@ -102,6 +102,8 @@ public struct DatabaseOptions: Sendable {
         engine.table.compression = compression
         engine.upperLevelCompression = upperLevelCompression ?? (compression == .zstd ? .lz4 : compression)
         engine.table.bloomBitsPerKey = bloomBitsPerKey
+        // The document layer scans non-unique index entries by prefix.
+        engine.table.prefixLength = { Namespace.bloomPrefixLength(of: $0) }
         engine.blockCacheBytes = blockCacheMB << 20
         engine.levelSizeRatio = levelSizeRatio
         engine.maxOpenTables = maxOpenTables

@@ -16,7 +16,7 @@ final class FaultInjectionTests: XCTestCase {
     func testDiskFullFailsWritesWithNoSpaceAndLosesNothingAcknowledged() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let faults = FaultInjection()
-        let db = try Database.open(path: dir.path, options: options(), fileSystem: POSIXFileSystem(faults: faults))
+        let db = try Database.open(path: dir.path, options: options(), env: FaultInjectionEnv(faults: faults))
         var acknowledged: [[UInt8]] = []
         let value = [UInt8](repeating: 0x76, count: 200)
         for i in 0..<2000 {
@@ -45,7 +45,7 @@ final class FaultInjectionTests: XCTestCase {
         try? db.close()
 
         faults.setDiskSpace(nil)
-        let reopened = try Database.open(path: dir.path, options: options(), fileSystem: POSIXFileSystem(faults: faults))
+        let reopened = try Database.open(path: dir.path, options: options(), env: FaultInjectionEnv(faults: faults))
         defer { try? reopened.close() }
         for key in acknowledged { XCTAssertEqual(try reopened.get(key), value, String(decoding: key, as: UTF8.self)) }
         try reopened.put([UInt8]("after"), value)
@@ -57,7 +57,7 @@ final class FaultInjectionTests: XCTestCase {
         let faults = FaultInjection()
         var opts = options()
         opts.sync = .never
-        let db = try Database.open(path: dir.path, options: opts, fileSystem: POSIXFileSystem(faults: faults))
+        let db = try Database.open(path: dir.path, options: opts, env: FaultInjectionEnv(faults: faults))
         defer { try? db.close() }
         let value = [UInt8](repeating: 0x76, count: 500)
         var acknowledged: [[UInt8]] = []
@@ -92,13 +92,13 @@ final class FaultInjectionTests: XCTestCase {
     func testFailingSyncFailsTheWriteAndTheDatabaseStaysUsableAfterReopen() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let faults = FaultInjection()
-        let db = try Database.open(path: dir.path, options: options(), fileSystem: POSIXFileSystem(faults: faults))
+        let db = try Database.open(path: dir.path, options: options(), env: FaultInjectionEnv(faults: faults))
         try db.put([UInt8]("kept"), [UInt8]("1"))
         faults.setSyncFailures(true)
         XCTAssertEqual(status { try db.put([UInt8]("lost"), [UInt8]("2")) }, .ioError)
         faults.setSyncFailures(false)
         try? db.close()
-        let reopened = try Database.open(path: dir.path, options: options(), fileSystem: POSIXFileSystem(faults: faults))
+        let reopened = try Database.open(path: dir.path, options: options(), env: FaultInjectionEnv(faults: faults))
         defer { try? reopened.close() }
         XCTAssertEqual(try reopened.get([UInt8]("kept")), [UInt8]("1"))
     }

@@ -148,7 +148,7 @@ extension Database {
             for index in try committedCollection(name)?.indexes ?? [] where index.building { pending.append((name, index)) }
         }
         guard !pending.isEmpty else { return }
-        try indexBuilds.startThread { [self, pending] in
+        try indexBuilds.startThread(env: engine.env) { [self, pending] in
             for (name, index) in pending where !indexBuilds.isStopping {
                 try? documentLock.withLock {
                     // Still there and still building (not dropped meanwhile)?

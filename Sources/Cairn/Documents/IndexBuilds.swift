@@ -33,10 +33,10 @@ final class IndexBuilds: @unchecked Sendable {
     }
 
     /// Runs `body` on a background thread that `stop()` waits for.
-    func startThread(_ body: @escaping @Sendable () -> Void) throws {
+    func startThread(env: Env, _ body: @escaping @Sendable () -> Void) throws {
         state.withLock { threads += 1 }
         do {
-            try Cairn.startThread { [self] in
+            try env.startThread { [self] in
                 body()
                 state.withLock {
                     threads -= 1

@@ -237,7 +237,7 @@ extension Transaction {
     func updateDocuments(in name: String, filter: Filter, update: Update, many: Bool, upsert: Bool,
                          sort: [(path: [String], direction: Int)] = []) throws -> UpdateResult {
         var result = UpdateResult()
-        let now = currentTimeMillis()
+        let now = engine.env.nowMillis()
         if var info = try collection(name) {
             var options = FindOptions()
             options.sort = sort

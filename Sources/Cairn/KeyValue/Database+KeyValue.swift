@@ -65,7 +65,7 @@ extension Database {
     public func withValue(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         try Database.validateKey(key)
         let view = try engine.readView()
-        let found = try Namespace.keyValue.withKey(key) { try engine.withValue(forKey: $0, now: currentTimeMillis(), in: view, body) }
+        let found = try Namespace.keyValue.withKey(key) { try engine.withValue(forKey: $0, now: engine.env.nowMillis(), in: view, body) }
         let stats = engine.stats
         EngineStats.bump(stats.gets)
         if found { EngineStats.bump(stats.getHits) } else { EngineStats.bump(stats.getMisses) }
@@ -79,7 +79,7 @@ extension Database {
         guard !keys.isEmpty else { throw CairnError.invalidArgument("the key list is empty") }
         for key in keys { try Database.validateKey(key) }
         let view = try engine.readView()
-        let now = currentTimeMillis()
+        let now = engine.env.nowMillis()
         var out: [UInt8] = []
         var hits: UInt64 = 0
         for key in keys {

@@ -230,7 +230,7 @@ struct TransactionReader {
             try value.withUnsafeBytes { try body($0) }
             return true
         }
-        return try key.withUnsafeBytes { try engine.withValue(forKey: $0, now: currentTimeMillis(), in: view, body) }
+        return try key.withUnsafeBytes { try engine.withValue(forKey: $0, now: engine.env.nowMillis(), in: view, body) }
     }
 
     /// A forward (or reverse) scan of engine keys in [lower, upper); see

@@ -11,7 +11,7 @@ extension StorageEngine {
     func startWorker() throws {
         background.withLock { workerRunning = true }
         do {
-            try startThread { [self] in workerLoop() }
+            try env.startThread { [self] in workerLoop() }
         } catch {
             background.withLock { workerRunning = false }
             throw error
@@ -48,7 +48,7 @@ extension StorageEngine {
             // resume without a reopen, as RocksDB's error handler does.
             // Other failures stop background work until the next open.
             let failure = stateLock.withLock { backgroundError }
-            if failure == nil || (failure?.code == .noSpace && monotonicNanoseconds() &- lastBackgroundFailure >= 1_000_000_000) {
+            if failure == nil || (failure?.code == .noSpace && env.monotonicNanoseconds() &- lastBackgroundFailure >= 1_000_000_000) {
                 do {
                     if try flushOldestImmutable() {
                         worked = true
@@ -65,7 +65,7 @@ extension StorageEngine {
                     let failure = (error as? CairnError) ?? CairnError(.internal, "\(error)")
                     let retry = failure.code == .noSpace ? " (retried once space is freed)" : ""
                     stateLock.withLock { backgroundError = CairnError(failure.code, "background work failed: \(failure.message)\(retry)") }
-                    lastBackgroundFailure = monotonicNanoseconds()
+                    lastBackgroundFailure = env.monotonicNanoseconds()
                     EngineStats.bump(stats.backgroundErrors)
                 }
             }
@@ -90,7 +90,7 @@ extension StorageEngine {
             // directory may belong to another handle by now.
             guard !isClosed else { throw CairnError.closed }
             guard let oldest = stateLock.withLock({ immutables.last }) else { return false }
-            let start = monotonicNanoseconds()
+            let start = env.monotonicNanoseconds()
             let table = try writeLevel0Table(from: oldest.table)
             let edited = stateLock.withLock { () -> Version in
                 var levels = version.levels
@@ -105,8 +105,8 @@ extension StorageEngine {
                 cachedReadState = nil
             }
             // Segments older than the manifest's log number are in tables.
-            for name in try fileSystem.listDirectory(directory) {
-                if let number = StorageEngine.walNumber(fromFileName: name), number < manifest.logNumber { try fileSystem.remove(path(name)) }
+            for name in try env.listDirectory(directory) {
+                if let number = StorageEngine.walNumber(fromFileName: name), number < manifest.logNumber { try env.remove(path(name)) }
             }
             EngineStats.bump(stats.flushes)
             EngineStats.bump(stats.flushBytes, by: table?.size ?? 0)
@@ -172,7 +172,7 @@ final class TableOutput {
         if level <= 1 { options.compression = engine.options.upperLevelCompression }
         let owner = TableBuilder.Owner(number: number, databaseID: engine.databaseID,
                                        generation: engine.stateLock.withLock { engine.manifestGeneration })
-        builder = TableBuilder(file: try engine.fileSystem.create(path), options: options, owner: owner)
+        builder = TableBuilder(file: try engine.env.create(path), options: options, owner: owner)
     }
 
     var entryCount: UInt64 { builder.entryCount }
@@ -200,7 +200,7 @@ final class TableOutput {
     func finish() throws -> TableFile? {
         try builder.finish()
         guard let smallest, builder.entryCount > 0 else {
-            try engine.fileSystem.remove(path)
+            try engine.env.remove(path)
             return nil
         }
         return TableFile(number: number, size: builder.offset, smallestUserKey: smallest, largestUserKey: largest,
@@ -209,5 +209,5 @@ final class TableOutput {
                          context: engine.context)
     }
 
-    func abandon() { try? engine.fileSystem.remove(path) }
+    func abandon() { try? engine.env.remove(path) }
 }

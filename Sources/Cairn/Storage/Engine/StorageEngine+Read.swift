@@ -22,7 +22,7 @@ extension StorageEngine {
     /// expired. The value is borrowed for `body` only.
     func withValue(forKey key: UnsafeRawBufferPointer, now: Int64, in view: ReadView,
                    _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        let start = monotonicNanoseconds()
+        let start = env.monotonicNanoseconds()
         defer { stats.getLatency.record(since: start) }
         return try withNewestVersion(of: key, in: view, memtable: { node, rangeDeleted in
             guard node.sequence > rangeDeleted, node.kind == .value, !node.isExpired(at: now) else { return false }
@@ -109,7 +109,7 @@ extension StorageEngine {
         guard !isClosed else { throw CairnError.closed }
         stateLock.withLock { snapshots[view.sequence, default: 0] += 1 }
         EngineStats.bump(stats.iterators)
-        let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: currentTimeMillis(), bloomPrefix: bloomPrefix)
+        let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: env.nowMillis(), bloomPrefix: bloomPrefix)
         return EngineIterator(engine: self, sequence: view.sequence, iterator: iterator)
     }
 

@@ -30,11 +30,11 @@ extension StorageEngine {
         let manifestTemporary = Manifest.fileName + ".tmp"
         if names.contains(manifestTemporary) {
             // A manifest write the crash cut short: never renamed into place.
-            try fileSystem.remove(path(manifestTemporary))
+            try env.remove(path(manifestTemporary))
             recoveryNotes.append("deleted \(manifestTemporary), an unfinished manifest write")
         }
         var manifest: Manifest
-        if let existing = try Manifest.read(directory: directory, fileSystem: fileSystem) {
+        if let existing = try Manifest.read(directory: directory, env: env) {
             manifest = existing
         } else {
             manifest = try createManifest(names: names, createIfMissing: createIfMissing)
@@ -62,10 +62,10 @@ extension StorageEngine {
         for (level, tables) in manifest.levels.enumerated() {
             for table in tables {
                 let name = path(TableFormat.fileName(table.number))
-                guard fileSystem.kind(of: name) == .regularFile else {
+                guard env.kind(of: name) == .regularFile else {
                     throw CairnError.corruption("\(name): table listed in the manifest is missing")
                 }
-                let size = fileSystem.size(of: name)
+                let size = env.size(of: name)
                 guard size == table.size else {
                     throw CairnError.corruption("\(name): the file is \(size.map(String.init) ?? "unreadable") bytes, the manifest recorded \(table.size) (truncated or replaced table)")
                 }
@@ -93,7 +93,7 @@ extension StorageEngine {
         // Every check has passed. The leftovers go first: they may be what
         // makes room for the rest.
         for (name, why) in obsolete {
-            try fileSystem.remove(path(name))
+            try env.remove(path(name))
             recoveryNotes.append("deleted \(name), \(why)")
         }
         memtableLogNumber = allocateFileNumber()
@@ -129,7 +129,7 @@ extension StorageEngine {
             return
         }
         for number in segments {
-            try fileSystem.remove(path(StorageEngine.walName(number)))
+            try env.remove(path(StorageEngine.walName(number)))
         }
     }
 
@@ -156,7 +156,7 @@ extension StorageEngine {
         manifest.durableSequence = 0
         manifest.identityFromFile = 1
         do {
-            try manifest.write(directory: directory, fileSystem: fileSystem)
+            try manifest.write(directory: directory, env: env)
         } catch {
             throw error.error
         }
@@ -174,7 +174,7 @@ extension StorageEngine {
                 obsolete.append((name, "a table the manifest no longer lists"))
                 continue
             }
-            guard let footer = try TableReader.footer(at: file, fileSystem: fileSystem) else {
+            guard let footer = try TableReader.footer(at: file, env: env) else {
                 // Never finished, so never installed: a flush or compaction
                 // the crash cut short. Its data is still in logs or tables.
                 obsolete.append((name, "an unfinished table"))
@@ -225,7 +225,7 @@ extension StorageEngine {
             } else {
                 namedNext = nil
             }
-            let bytes = try fileSystem.openForReading(name).readAll()
+            let bytes = try env.openForReading(name).readAll()
             var first = true
             let outcome = try bytes.withUnsafeBytes { raw in
                 try RecordReader(path: name).forEachRecord(in: raw, salvage: salvage) { payload in

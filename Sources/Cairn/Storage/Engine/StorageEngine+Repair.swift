@@ -22,14 +22,14 @@ extension StorageEngine {
     static let lostDirectory = "lost"
 
     /// Repairs the database in `directory` and returns the report as JSON.
-    static func repair(directory: String, options: Options, fileSystem: FileSystem = POSIXFileSystem()) throws -> String {
-        guard fileSystem.kind(of: directory) == .directory else {
+    static func repair(directory: String, options: Options, env: Env = PosixEnv()) throws -> String {
+        guard env.kind(of: directory) == .directory else {
             throw CairnError(.notFound, "database \(directory) does not exist")
         }
         var report = RepairReport()
-        let lock = try fileSystem.lockFile(directory + "/LOCK")
+        let lock = try env.lockFile(directory + "/LOCK")
         do {
-            try rebuildManifest(directory: directory, fileSystem: fileSystem, report: &report)
+            try rebuildManifest(directory: directory, env: env, report: &report)
             lock.close()
         } catch {
             lock.close()
@@ -38,7 +38,7 @@ extension StorageEngine {
         var opening = options
         opening.salvageLog = true
         let engine = try StorageEngine(directory: directory, options: opening, createIfMissing: false,
-                                       errorIfExists: false, fileSystem: fileSystem)
+                                       errorIfExists: false, env: env)
         do {
             report.logRecords = engine.stats.recoveredRecords.load(ordering: .relaxed)
             report.notes.append(contentsOf: engine.recoveryNotes)
@@ -73,25 +73,25 @@ extension StorageEngine {
     }
 
     /// Steps 1 and 2: reads every file and writes the new manifest.
-    private static func rebuildManifest(directory: String, fileSystem: FileSystem, report: inout RepairReport) throws {
-        let names = try fileSystem.listDirectory(directory)
+    private static func rebuildManifest(directory: String, env: Env, report: inout RepairReport) throws {
+        let names = try env.listDirectory(directory)
         func path(_ name: String) -> String { directory + "/" + name }
         func setAside(_ name: String, _ reason: String) throws {
             let lost = path(lostDirectory)
-            try fileSystem.createDirectory(lost)
-            try fileSystem.rename(path(name), to: lost + "/" + name)
+            try env.createDirectory(lost)
+            try env.rename(path(name), to: lost + "/" + name)
             report.setAside.append((name, reason))
         }
         var old: Manifest?
         do {
-            old = try Manifest.read(directory: directory, fileSystem: fileSystem)
+            old = try Manifest.read(directory: directory, env: env)
             report.manifest = old == nil ? "missing" : "readable"
         } catch let error as CairnError {
             report.manifest = "unreadable: \(error.message)"
         }
         report.rangeDeletionsLost = old == nil
         let oldLive = Set(old?.levels.joined().map(\.number) ?? [])
-        var databaseID = old?.databaseID ?? majorityID(names: names, directory: directory, fileSystem: fileSystem)
+        var databaseID = old?.databaseID ?? majorityID(names: names, directory: directory, env: env)
         var generation = old?.generation ?? 0
         var largestNumber = max(old?.nextFileNumber ?? 1, 1) - 1  // Safe: at least 1
         var lastSequence = old?.lastSequence ?? 0
@@ -106,7 +106,7 @@ extension StorageEngine {
                 continue
             }
             do {
-                let reader = try TableReader(path: path(name), number: number, fileSystem: fileSystem, cache: nil,
+                let reader = try TableReader(path: path(name), number: number, env: env, cache: nil,
                                              stats: nil, expected: nil)
                 if let identity = reader.footer.identity {
                     if databaseID == nil { databaseID = identity.databaseID }
@@ -142,7 +142,7 @@ extension StorageEngine {
                 try setAside(name, "the manifest had it covered by tables")
                 continue
             }
-            let bytes = try fileSystem.openForReading(path(name)).readAll()
+            let bytes = try env.openForReading(path(name)).readAll()
             var header: WALFormat.Header?
             _ = try? bytes.withUnsafeBytes { raw in
                 try RecordReader(path: path(name)).forEachRecord(in: raw, salvage: true) { payload in
@@ -173,7 +173,7 @@ extension StorageEngine {
         // whatever order this leaves.
         manifest.levels[0] = tables.sorted { $0.largestSequence > $1.largestSequence }
         do {
-            try manifest.write(directory: directory, fileSystem: fileSystem)
+            try manifest.write(directory: directory, env: env)
         } catch {
             throw error.error
         }
@@ -183,10 +183,10 @@ extension StorageEngine {
 
     /// The database id most tables of the directory carry, when the manifest
     /// that names it is lost (a foreign file first in order must not decide).
-    private static func majorityID(names: [String], directory: String, fileSystem: FileSystem) -> DatabaseID? {
+    private static func majorityID(names: [String], directory: String, env: Env) -> DatabaseID? {
         var counts: [[UInt8]: Int] = [:]
         for name in names where TableFormat.number(fromFileName: name) != nil {
-            if let footer = try? TableReader.footer(at: directory + "/" + name, fileSystem: fileSystem),
+            if let footer = try? TableReader.footer(at: directory + "/" + name, env: env),
                let identity = footer.identity {
                 counts[identity.databaseID.bytes, default: 0] += 1
             }

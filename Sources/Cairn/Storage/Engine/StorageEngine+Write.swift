@@ -12,7 +12,7 @@ extension StorageEngine {
         guard !batch.isEmpty else { return }
         // The log record, its frame and the memtable each copy the batch.
         try Allocation.reserve(3 * batch.encodedSize, for: "a write of \(batch.encodedSize) bytes")
-        let start = monotonicNanoseconds()
+        let start = env.monotonicNanoseconds()
         try writeQueue.submit(batch) { group in try commit(group) }
         stats.writeLatency.record(since: start)
     }
@@ -24,7 +24,7 @@ extension StorageEngine {
         let table = try makeRoomForWrite()
         let first = nextSequence
         let count = group.reduce(0) { $0 + $1.batch!.count }
-        WriteBatch.walPayload(of: group, firstSequence: first, now: currentTimeMillis(), into: &payloadBuffer)
+        WriteBatch.walPayload(of: group, firstSequence: first, now: env.nowMillis(), into: &payloadBuffer)
         try walLock.withLock {
             if wal == nil {
                 // Opened on a full disk (recovery), or closed.
@@ -37,13 +37,13 @@ extension StorageEngine {
             case .always: sync = true
             case .never: sync = false
             case .interval:
-                sync = monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000
+                sync = env.monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000
             }
             try payloadBuffer.withUnsafeBytes { try wal.append($0, sync: sync) }
             appendedSequence = first + UInt64(count) - 1
             if sync {
                 syncedSequence = appendedSequence
-                lastSyncNanoseconds = monotonicNanoseconds()
+                lastSyncNanoseconds = env.monotonicNanoseconds()
                 walDirty = false
                 EngineStats.bump(stats.walSyncs)
             } else {
@@ -98,7 +98,7 @@ extension StorageEngine {
             if frozen >= options.maxImmutableMemtables || level0 >= options.level0StopTrigger {
                 let reason = frozen >= options.maxImmutableMemtables
                     ? "\(frozen) memtables waiting for their flush" : "level 0 has \(level0) tables (stop at \(options.level0StopTrigger))"
-                let start = monotonicNanoseconds()
+                let start = env.monotonicNanoseconds()
                 EngineStats.bump(stats.stalls)
                 stateLock.withLock { stallReason = reason }
                 background.withLock {
@@ -106,7 +106,7 @@ extension StorageEngine {
                     background.broadcast()
                     background.wait(milliseconds: 100)
                 }
-                EngineStats.bump(stats.stallMicros, by: (monotonicNanoseconds() &- start) / 1000)
+                EngineStats.bump(stats.stallMicros, by: (env.monotonicNanoseconds() &- start) / 1000)
                 if let error = stateLock.withLock({ backgroundError }) { throw error }
                 if isClosed { throw CairnError.closed }
                 continue
@@ -134,7 +134,7 @@ extension StorageEngine {
             }
         } catch {
             segment.close()
-            try? fileSystem.remove(path(StorageEngine.walName(number)))
+            try? env.remove(path(StorageEngine.walName(number)))
             throw error
         }
         stateLock.withLock {
@@ -152,11 +152,11 @@ extension StorageEngine {
     func syncIntervalIfDue() {
         guard options.sync == .interval else { return }
         walLock.withLock {
-            guard walDirty, monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000 else { return }
+            guard walDirty, env.monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000 else { return }
             if (try? wal?.sync()) != nil {
                 walDirty = false
                 syncedSequence = appendedSequence
-                lastSyncNanoseconds = monotonicNanoseconds()
+                lastSyncNanoseconds = env.monotonicNanoseconds()
                 EngineStats.bump(stats.walSyncs)
             }
         }

@@ -66,7 +66,7 @@ final class StorageEngine: @unchecked Sendable {
     let directory: String
     let options: Options
     let stats = EngineStats()
-    let fileSystem: FileSystem
+    let env: Env
     let context: TableContext
     private let lockFile: FileHandle
 
@@ -145,25 +145,25 @@ final class StorageEngine: @unchecked Sendable {
     // MARK: Opening
 
     init(directory: String, options: Options, createIfMissing: Bool, errorIfExists: Bool,
-         fileSystem: FileSystem = POSIXFileSystem()) throws {
+         env: Env = PosixEnv()) throws {
         self.directory = directory
         self.options = options
-        self.fileSystem = fileSystem
-        context = TableContext(directory: directory, fileSystem: fileSystem,
+        self.env = env
+        context = TableContext(directory: directory, env: env,
                                cache: options.blockCacheBytes > 0 ? BlockCache(capacityBytes: options.blockCacheBytes) : nil,
                                maxOpenTables: options.maxOpenTables, stats: stats)
-        switch fileSystem.kind(of: directory) {
+        switch env.kind(of: directory) {
         case .missing:
             guard createIfMissing else { throw CairnError(.notFound, "database \(directory) does not exist") }
-            try fileSystem.createDirectory(directory)
+            try env.createDirectory(directory)
         case .directory:
             break
         case .regularFile, .other:
             throw CairnError.invalidArgument("\(directory) exists and is not a directory")
         }
-        lockFile = try fileSystem.lockFile(directory + "/LOCK")
+        lockFile = try env.lockFile(directory + "/LOCK")
         do {
-            let names = try fileSystem.listDirectory(directory)
+            let names = try env.listDirectory(directory)
             if names.contains(Manifest.fileName) && errorIfExists { throw CairnError.invalidArgument("database \(directory) already exists") }
             try recover(names: names, createIfMissing: createIfMissing)
             try startWorker()
@@ -203,15 +203,15 @@ final class StorageEngine: @unchecked Sendable {
     /// in the directory.
     func openSegment(_ number: UInt64) throws -> WALWriter {
         let name = path(StorageEngine.walName(number))
-        let file = try fileSystem.create(name)
+        let file = try env.create(name)
         do {
-            try fileSystem.syncDirectory(directory)
+            try env.syncDirectory(directory)
             let header = WALFormat.Header(databaseID: databaseID, number: number,
                                           generation: stateLock.withLock { manifestGeneration })
             return try WALWriter(file: file, number: number, header: header)
         } catch {
             file.close()
-            try? fileSystem.remove(name)
+            try? env.remove(name)
             throw error
         }
     }
@@ -255,7 +255,7 @@ final class StorageEngine: @unchecked Sendable {
     /// REQUIRES: versionEditLock held, or recovery.
     func writeManifest(_ manifest: Manifest, newTables: [TableFile] = []) throws {
         do {
-            try manifest.write(directory: directory, fileSystem: fileSystem)
+            try manifest.write(directory: directory, env: env)
         } catch {
             guard error.mayBeInstalled else {
                 for table in newTables { table.markObsolete() }

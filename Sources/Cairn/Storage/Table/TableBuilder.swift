@@ -7,6 +7,13 @@ final class TableBuilder {
         var blockSize = 4096
         var compression: CompressionKind = .zstd
         var bloomBitsPerKey = 10
+        /// The length of a key's filter prefix, or nil when it has none
+        /// (RocksDB's prefix_extractor). The layers above decide which keys
+        /// are scanned by prefix and install this; the engine only puts the
+        /// prefix in each table's bloom filter, so that `sources(prefix:)`
+        /// can skip tables without it. The answer for a key must never
+        /// change: it is part of the tables already written.
+        var prefixLength: (@Sendable (UnsafeRawBufferPointer) -> Int?)?
     }
 
     /// Who the table is, for its footer (TableFormat.Identity).
@@ -64,11 +71,11 @@ final class TableBuilder {
         if hash != lastUserKeyHash {
             keyHashes.append(hash)
             lastUserKeyHash = hash
-            // Index entries also put their prefix in the filter (see
-            // Namespace.bloomPrefixLength), tombstones included, so a
-            // prefix scan may skip this table only when no version of any
-            // key with that prefix is in it.
-            if let length = Namespace.bloomPrefixLength(of: userKey) {
+            // Keys that have a filter prefix (Options.prefixLength) also
+            // put it in the filter, tombstones included, so a prefix scan
+            // may skip this table only when no version of any key with
+            // that prefix is in it.
+            if let length = options.prefixLength?(userKey), length > 0, length <= userKey.count {
                 let prefixHash = Hash64.hash(UnsafeRawBufferPointer(rebasing: userKey[0..<length]))
                 if prefixHash != lastPrefixHash {
                     keyHashes.append(prefixHash)

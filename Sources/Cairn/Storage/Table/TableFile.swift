@@ -45,7 +45,7 @@ final class TableFile: @unchecked Sendable {
         context.tables.closed(self)
         if obsolete.load(ordering: .acquiring) {
             opened = nil
-            try? context.fileSystem.remove(path)
+            try? context.env.remove(path)
             context.cache?.evict(table: number)
         }
     }
@@ -57,7 +57,7 @@ final class TableFile: @unchecked Sendable {
         if let reader = lock.withLock({ opened }) { return reader }
         let reader = try lock.withLock { () -> TableReader in
             if let opened { return opened }
-            let reader = try TableReader(path: path, number: number, fileSystem: context.fileSystem,
+            let reader = try TableReader(path: path, number: number, env: context.env,
                                          cache: context.cache, stats: context.stats, expected: expectation)
             opened = reader
             return reader
@@ -102,14 +102,14 @@ final class TableFile: @unchecked Sendable {
 /// What every table of one database shares.
 final class TableContext: Sendable {
     let directory: String
-    let fileSystem: FileSystem
+    let env: Env
     let cache: BlockCache?
     let tables: TableCache
     let stats: EngineStats
 
-    init(directory: String, fileSystem: FileSystem, cache: BlockCache?, maxOpenTables: Int, stats: EngineStats) {
+    init(directory: String, env: Env, cache: BlockCache?, maxOpenTables: Int, stats: EngineStats) {
         self.directory = directory
-        self.fileSystem = fileSystem
+        self.env = env
         self.cache = cache
         self.tables = TableCache(capacity: maxOpenTables)
         self.stats = stats

@@ -24,13 +24,13 @@ final class TableReader: @unchecked Sendable {
 
     /// Opens the table at `path`. With `expected`, checks that the file is
     /// the one the manifest recorded; without (repair), reads any table.
-    init(path: String, number: UInt64, fileSystem: FileSystem, cache: BlockCache?, stats: EngineStats?,
+    init(path: String, number: UInt64, env: Env, cache: BlockCache?, stats: EngineStats?,
          expected: Expectation?) throws {
         self.path = path
         self.number = number
         self.cache = cache
         self.stats = stats
-        file = try fileSystem.openForReading(path)
+        file = try env.openForReading(path)
         fileSize = try file.size
         guard fileSize >= TableFormat.legacyFooterSize else { throw CairnError.corruption("\(path): too short to be a table") }
         let tailSize = min(fileSize, TableFormat.footerSize)
@@ -48,8 +48,8 @@ final class TableReader: @unchecked Sendable {
 
     /// The footer of the table at `path`, or nil when the file has none
     /// (a table whose write never finished). Reads only the file's end.
-    static func footer(at path: String, fileSystem: FileSystem) throws -> TableFormat.Footer? {
-        let file = try fileSystem.openForReading(path)
+    static func footer(at path: String, env: Env) throws -> TableFormat.Footer? {
+        let file = try env.openForReading(path)
         let size = try file.size
         guard size >= TableFormat.legacyFooterSize else { return nil }
         let tailSize = min(size, TableFormat.footerSize)

@@ -83,7 +83,7 @@ extension StorageEngine {
     /// Merges the compaction's inputs into new tables of the output level
     /// and installs the result. REQUIRES: versionEditLock held.
     func run(_ compaction: Compaction, allowTrivialMove: Bool = true) throws {
-        let start = monotonicNanoseconds()
+        let start = env.monotonicNanoseconds()
         let current = stateLock.withLock { version }
         // Level-0 tables that overlap neither each other nor level 1 (as
         // sequential inserts make them) move down without a rewrite.
@@ -123,7 +123,7 @@ extension StorageEngine {
 
         let oldestSnapshot = smallestSnapshot()
         let tombstones = RangeTombstoneSet(current.rangeTombstones, visibleAt: oldestSnapshot)
-        let now = currentTimeMillis()
+        let now = env.nowMillis()
         var outputs: [TableFile] = []
         var output: TableOutput?
         let previousKey = ByteBuffer()

@@ -146,10 +146,10 @@ struct Manifest {
     }
 
     /// Reads the manifest of `directory`, or nil when there is none yet.
-    static func read(directory: String, fileSystem: FileSystem) throws -> Manifest? {
+    static func read(directory: String, env: Env) throws -> Manifest? {
         let path = directory + "/" + fileName
-        guard fileSystem.kind(of: path) == .regularFile else { return nil }
-        let bytes = try fileSystem.openForReading(path).readAll()
+        guard env.kind(of: path) == .regularFile else { return nil }
+        let bytes = try env.openForReading(path).readAll()
         var manifest: Manifest?
         let outcome = try bytes.withUnsafeBytes { raw in
             try RecordReader(path: path).forEachRecord(in: raw) { payload in
@@ -171,21 +171,21 @@ struct Manifest {
 
     /// Replaces the manifest of `directory` atomically and durably; throws
     /// a WriteFailure.
-    func write(directory: String, fileSystem: FileSystem) throws(WriteFailure) {
+    func write(directory: String, env: Env) throws(WriteFailure) {
         let temporary = directory + "/" + Manifest.fileName + ".tmp"
         var framed: [UInt8] = []
         encode().withUnsafeBytes { RecordFormat.frame($0, into: &framed) }
         var renamed = false
         do {
-            let file = try fileSystem.create(temporary)
+            let file = try env.create(temporary)
             try framed.withUnsafeBytes { try file.append($0) }
             try file.sync()
             file.close()
-            try fileSystem.rename(temporary, to: directory + "/" + Manifest.fileName)
+            try env.rename(temporary, to: directory + "/" + Manifest.fileName)
             renamed = true
-            try fileSystem.syncDirectory(directory)
+            try env.syncDirectory(directory)
         } catch {
-            if !renamed { try? fileSystem.remove(temporary) }
+            if !renamed { try? env.remove(temporary) }
             throw WriteFailure(error: (error as? CairnError) ?? CairnError(.ioError, "\(error)"), mayBeInstalled: renamed)
         }
     }

@@ -62,9 +62,9 @@ final class ReadState: @unchecked Sendable {
     }
 
     /// Iterators over every source, newest first. With `prefix` (a scan of
-    /// keys that all start with it and share it as their bloom prefix, see
-    /// Namespace.bloomPrefixLength), tables whose bloom filter rules the
-    /// prefix out are left out.
+    /// keys that all start with it and share it as their filter prefix, see
+    /// TableBuilder.Options.prefixLength), tables whose bloom filter rules
+    /// the prefix out are left out.
     func sources(prefix: [UInt8]? = nil) -> [EntryIterator] {
         var sources: [EntryIterator] = [MemTableIterator(table: memtable)]
         for table in immutables { sources.append(MemTableIterator(table: table)) }

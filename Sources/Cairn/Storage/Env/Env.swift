@@ -4,10 +4,12 @@ import Glibc
 import Musl
 #endif
 
-/// Every operating-system call the engine makes goes through this seam, so
-/// that tests can inject faults (a full disk, a failing fsync) without real
-/// disasters. `POSIXFileSystem` is the real implementation.
-protocol FileSystem: Sendable {
+/// The engine's only door to the operating system, as LevelDB's Env: every
+/// file and directory call, the clocks and thread creation go through it.
+/// `PosixEnv` is the real one; tests substitute their own to make the disk
+/// full or failing, to cut the power (dropping what was not synced), or to
+/// move the clock without sleeping.
+protocol Env: Sendable {
     func kind(of path: String) -> FileKind
     /// The size of the file at `path`, or nil when it cannot be read.
     func size(of path: String) -> UInt64?
@@ -23,6 +25,14 @@ protocol FileSystem: Sendable {
     /// Takes an exclusive, non-blocking OS lock that the kernel releases when
     /// the process dies. Throws BUSY when another holder has it.
     func lockFile(_ path: String) throws -> FileHandle
+
+    /// Milliseconds since the Unix epoch: the clock of TTLs.
+    func nowMillis() -> Int64
+    /// Monotonic nanoseconds, for latencies.
+    func monotonicNanoseconds() -> UInt64
+    /// Runs `body` on a new thread; a thread the system refuses is an
+    /// error, never a crash.
+    func startThread(_ body: @escaping @Sendable () -> Void) throws
 }
 
 enum FileKind { case missing, regularFile, directory, other }
@@ -36,18 +46,15 @@ func ioError(_ operation: String, _ path: String, errno code: Int32 = errno) -> 
 }
 
 /// An open file descriptor. Not thread-safe by itself: its owner serializes
-/// writes; positional reads may run concurrently.
-final class FileHandle: @unchecked Sendable {
+/// writes; positional reads may run concurrently. Not final: a test Env
+/// hands out subclasses that watch writes and syncs.
+class FileHandle: @unchecked Sendable {
     let path: String
     private(set) var descriptor: Int32
-    /// Consulted before every write and sync; tests use it to make the disk
-    /// full or failing without a real disaster (see FaultInjection).
-    let faults: FaultInjection?
 
-    init(path: String, descriptor: Int32, faults: FaultInjection? = nil) {
+    init(path: String, descriptor: Int32) {
         self.path = path
         self.descriptor = descriptor
-        self.faults = faults
     }
 
     deinit { close() }
@@ -69,7 +76,6 @@ final class FileHandle: @unchecked Sendable {
 
     /// Appends all of `bytes` at the end of the file, retrying short writes.
     func append(_ bytes: UnsafeRawBufferPointer) throws {
-        if let faults { try faults.beforeWrite(bytes.count, path: path) }
         var done = 0
         while done < bytes.count {
             let n = Glibc.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
@@ -120,7 +126,6 @@ final class FileHandle: @unchecked Sendable {
 
     /// Flushes the file's data to stable storage.
     func sync() throws {
-        if let faults { try faults.beforeSync(path: path) }
         guard fdatasync(descriptor) == 0 else { throw ioError("fsync", path) }
     }
 
@@ -137,47 +142,8 @@ final class FileHandle: @unchecked Sendable {
     }
 }
 
-/// Decides whether a write or sync fails. The engine never makes one; tests
-/// pass one to `POSIXFileSystem(faults:)`.
-final class FaultInjection: @unchecked Sendable {
-    private let lock = Lock()
-    private var remainingBytes: Int?
-    private var failSyncs = false
-
-    init() {}
-
-    /// Only writes to files whose name ends so count (nil: every file).
-    private var suffix: String?
-
-    /// From now on, writes fail with ENOSPC once `bytes` more were written
-    /// (nil: unlimited again), to every file or to those ending in `suffix`
-    /// (".sst": a flush fails while the log still takes writes).
-    func setDiskSpace(_ bytes: Int?, forFilesEndingIn suffix: String? = nil) {
-        lock.withLock {
-            remainingBytes = bytes
-            self.suffix = suffix
-        }
-    }
-
-    func setSyncFailures(_ fail: Bool) { lock.withLock { failSyncs = fail } }
-
-    func beforeWrite(_ count: Int, path: String) throws {
-        try lock.withLock {
-            guard let remaining = remainingBytes, suffix.map({ path.hasSuffix($0) }) ?? true else { return }
-            guard count <= remaining else { throw ioError("write", path, errno: ENOSPC) }
-            remainingBytes = remaining - count
-        }
-    }
-
-    func beforeSync(path: String) throws {
-        try lock.withLock { if failSyncs { throw ioError("fsync", path, errno: EIO) } }
-    }
-}
-
-struct POSIXFileSystem: FileSystem {
-    var faults: FaultInjection?
-
-    init(faults: FaultInjection? = nil) { self.faults = faults }
+/// The real Env: POSIX calls, retried on EINTR.
+struct PosixEnv: Env {
 
     func kind(of path: String) -> FileKind {
         var info = stat()
@@ -221,7 +187,7 @@ struct POSIXFileSystem: FileSystem {
     func create(_ path: String) throws -> FileHandle {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ioError("create", path) }
-        return FileHandle(path: path, descriptor: fd, faults: faults)
+        return FileHandle(path: path, descriptor: fd)
     }
 
     func rename(_ from: String, to: String) throws {
@@ -254,4 +220,10 @@ struct POSIXFileSystem: FileSystem {
         }
         return FileHandle(path: path, descriptor: fd)
     }
+
+    func nowMillis() -> Int64 { currentTimeMillis() }
+
+    func monotonicNanoseconds() -> UInt64 { Cairn.monotonicNanoseconds() }
+
+    func startThread(_ body: @escaping @Sendable () -> Void) throws { try Cairn.startThread(body) }
 }
