@@ -28,11 +28,19 @@ lib: deps
 
 # The Swift tests run optimized (in their own build folder, so they do not
 # rebuild the library's): the storage tests push real amounts of data.
+# CAIRN_INVARIANTS compiles the invariant walks (MemTable+Invariants.swift,
+# Block+Invariants.swift, Version+Invariants.swift) into the engine the
+# tests run. Every build of .build-test must use exactly these flags, or
+# SwiftPM rebuilds everything: build by hand with
+#   swift build $(SWIFT_TEST_FLAGS) --build-tests
+#   swift test $(SWIFT_TEST_FLAGS) --skip-build --filter ...
 # XCTest's per-case lines are dropped; failures, the conformance count and the
 # closing summary stay. The full log is kept in build/swift-test.log.
+SWIFT_TEST_FLAGS := -c release -Xswiftc -enable-testing -Xswiftc -DCAIRN_INVARIANTS --scratch-path .build-test
+
 test-swift: deps
 	@mkdir -p $(BUILD)
-	@set -o pipefail; swift test -c release -Xswiftc -enable-testing --scratch-path .build-test 2>&1 | tee $(BUILD)/swift-test.log | grep -vE "^Test (Case|Suite) .* (started|passed)" | grep -vE "^\[|^Building|^Build complete|Planning build|^\s+Executed .* 0\.0"
+	@set -o pipefail; swift test $(SWIFT_TEST_FLAGS) 2>&1 | tee $(BUILD)/swift-test.log | grep -vE "^Test (Case|Suite) .* (started|passed)" | grep -vE "^\[|^Building|^Build complete|Planning build|^\s+Executed .* 0\.0"
 
 test-exports: lib
 	@bash scripts/check-exports.sh $(LIB) $(HEADER)

@@ -35,7 +35,7 @@ final class ModelTests: XCTestCase {
                 model[key] = nil
             case 500..<520:
                 var start = randomKey(), end = randomKey()
-                if start > end { swap(&start, &end) }
+                if end.lexicographicallyPrecedes(start) { swap(&start, &end) }
                 try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try db.deleteRange(start: s, end: e) } }
                 for key in model.keys where key.lexicographicallyPrecedes(end) && !key.lexicographicallyPrecedes(start) { model[key] = nil }
             case 520..<570:
@@ -59,7 +59,7 @@ final class ModelTests: XCTestCase {
                 XCTAssertEqual(try db.get(key), model[key], context)
             case 880..<990:
                 var start = randomKey(), end = randomKey()
-                if start > end { swap(&start, &end) }
+                if end.lexicographicallyPrecedes(start) { swap(&start, &end) }
                 let reverse = random.next() % 2 == 0
                 let iterator = try start.withUnsafeBytes { s in try end.withUnsafeBytes { e in try db.makeIterator(start: s, end: e, reverse: reverse) } }
                 var got: [[UInt8]] = []
@@ -92,8 +92,4 @@ final class ModelTests: XCTestCase {
         }
         XCTAssertEqual(count, model.count, "seed \(seed)")
     }
-}
-
-extension Array: @retroactive Comparable where Element == UInt8 {
-    public static func < (lhs: [UInt8], rhs: [UInt8]) -> Bool { lhs.lexicographicallyPrecedes(rhs) }
 }

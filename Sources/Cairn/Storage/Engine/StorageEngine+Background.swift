@@ -119,6 +119,7 @@ extension StorageEngine {
     /// newest version and the older ones an open snapshot may still see.
     /// Returns nil when nothing was left to write.
     func writeLevel0Table(from table: MemTable) throws -> TableFile? {
+        table.checkInvariants()  // MemTable+Invariants.swift; empty unless CAIRN_INVARIANTS
         let number = allocateFileNumber()
         let iterator = MemTableIterator(table: table)
         iterator.seekToFirst()

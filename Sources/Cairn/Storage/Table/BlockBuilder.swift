@@ -57,6 +57,7 @@ final class BlockBuilder {
     func finish() -> [UInt8] {
         for restart in restarts { buffer.appendUInt32LE(restart) }
         buffer.appendUInt32LE(UInt32(restarts.count))
+        Block.checkRestartArray(buffer)  // Block+Invariants.swift; empty unless CAIRN_INVARIANTS
         return buffer
     }
 

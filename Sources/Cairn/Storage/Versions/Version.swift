@@ -15,6 +15,7 @@ final class Version: Sendable {
         precondition(levels.count == Version.levelCount)
         self.levels = levels
         self.rangeTombstones = rangeTombstones
+        checkInvariants()  // Version+Invariants.swift; empty unless CAIRN_INVARIANTS
     }
 
     static let empty = Version(levels: Array(repeating: [], count: levelCount), rangeTombstones: [])

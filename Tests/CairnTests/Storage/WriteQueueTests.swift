@@ -1,0 +1,250 @@
+import Foundation
+import XCTest
+@testable import Cairn
+
+/// Group commit: concurrent writers are grouped behind one leader (fewer
+/// commits than writes), every write is committed and acknowledged exactly
+/// once, commits never overlap, a failed commit fails exactly its group,
+/// and batches with a conflict check, exclusive work and the byte limit
+/// bound what a group may hold.
+final class WriteQueueTests: XCTestCase {
+    /// What the commits saw, shared by the writer threads.
+    private final class Recorder: @unchecked Sendable {
+        private let lock = Lock()
+        private var inside = 0
+        private(set) var overlapped = false
+        private(set) var groups: [[String]] = []
+        private(set) var acknowledged: [String] = []
+        private(set) var failed: [String] = []
+
+        func enter() { lock.withLock { inside += 1; if inside > 1 { overlapped = true } } }
+        func leave() { lock.withLock { inside -= 1 } }
+        var isInside: Bool { lock.withLock { inside > 0 } }
+        func committed(_ keys: [String]) { lock.withLock { groups.append(keys) } }
+        func acknowledge(_ key: String) { lock.withLock { acknowledged.append(key) } }
+        func fail(_ key: String) { lock.withLock { failed.append(key) } }
+        func markOverlap() { lock.withLock { overlapped = true } }
+    }
+
+    private func batch(_ key: String, valueBytes: Int = 8, conflictCheck: Bool = false) -> WriteBatch {
+        var batch = WriteBatch()
+        withBytes(key) { k in
+            Array(repeating: UInt8(0x76), count: valueBytes).withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) }
+        }
+        if conflictCheck { batch.conflictCheck = ConflictCheck(snapshot: 0, keys: [], explicit: true) }
+        return batch
+    }
+
+    /// The keys of a group, decoded from the log record the engine would write for it.
+    private static func keys(of group: [WriteQueue.Pending]) throws -> [String] {
+        var payload: [UInt8] = []
+        WriteBatch.walPayload(of: group, firstSequence: 1, now: 0, into: &payload)
+        var keys: [String] = []
+        _ = try payload.withUnsafeBytes { raw in
+            try WriteBatchDecoder.forEachOperation(in: raw, what: "group") { _, op in keys.append(String(decoding: op.key, as: UTF8.self)) }
+        }
+        return keys
+    }
+
+    /// Runs `body(thread)` on `threads` threads at once and waits for all.
+    private func onThreads(_ threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let done = DispatchGroup()
+        for t in 0..<threads {
+            done.enter()
+            Thread {
+                body(t)
+                done.leave()
+            }.start()
+        }
+        done.wait()
+    }
+
+    func testConcurrentWritersAreGroupedAndEachWriteIsAcknowledgedOnce() {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let threads = 8, perThread = 250
+        let batches = (0..<threads).map { t in (0..<perThread).map { i in batch("t\(t)-\(i)") } }
+        onThreads(threads) { t in
+            for (i, batch) in batches[t].enumerated() {
+                do {
+                    try queue.submit(batch) { group in
+                        recorder.enter()
+                        defer { recorder.leave() }
+                        recorder.committed(try WriteQueueTests.keys(of: group))
+                        usleep(200)  // an fsync's worth of time for others to queue up
+                    }
+                    recorder.acknowledge("t\(t)-\(i)")
+                } catch {
+                    recorder.fail("t\(t)-\(i)")
+                }
+            }
+        }
+        let writes = threads * perThread
+        let committed = recorder.groups.joined()
+        XCTAssertEqual(recorder.failed, [])
+        XCTAssertEqual(recorder.acknowledged.count, writes, "every submit returned")
+        XCTAssertEqual(Set(recorder.acknowledged).count, writes, "once each")
+        XCTAssertEqual(committed.count, writes, "every write was committed once")
+        XCTAssertEqual(Set(committed), Set(recorder.acknowledged))
+        XCTAssertLessThan(recorder.groups.count, writes, "writes were grouped: \(recorder.groups.count) commits for \(writes) writes")
+        XCTAssertGreaterThan(recorder.groups.map(\.count).max() ?? 0, 1)
+        XCTAssertFalse(recorder.overlapped, "one leader commits at a time")
+        // Each writer's batches commit in the order it submitted them.
+        for t in 0..<threads {
+            let mine = committed.filter { $0.hasPrefix("t\(t)-") }
+            XCTAssertEqual(mine, (0..<perThread).map { "t\(t)-\($0)" })
+        }
+    }
+
+    func testAFailedCommitFailsEveryWriterOfItsGroupAndNoOther() throws {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let leaderInside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let failure = CairnError(.ioError, "the disk said no")
+        // A first writer leads and holds its commit open while six others queue behind it.
+        let firstBatch = batch("first")
+        let first = Thread {
+            do {
+                try queue.submit(firstBatch) { _ in
+                    leaderInside.signal()
+                    release.wait()
+                }
+                recorder.acknowledge("first")
+            } catch {
+                recorder.fail("first")
+            }
+        }
+        first.start()
+        leaderInside.wait()
+        let followers = DispatchGroup()
+        for t in 0..<6 {
+            followers.enter()
+            let batch = batch("w\(t)")
+            Thread {
+                do {
+                    try queue.submit(batch) { group in
+                        recorder.committed(try WriteQueueTests.keys(of: group))
+                        throw failure
+                    }
+                    recorder.acknowledge("w\(t)")
+                } catch let error as CairnError {
+                    if error.message == failure.message { recorder.fail("w\(t)") }
+                } catch {}
+                followers.leave()
+            }.start()
+        }
+        usleep(200_000)  // the six are queued by now, normally as one group
+        release.signal()
+        followers.wait()
+        while !first.isFinished { usleep(1000) }
+        XCTAssertEqual(recorder.acknowledged, ["first"], "the first group committed")
+        XCTAssertLessThan(recorder.groups.count, 6, "followers were grouped: \(recorder.groups)")
+        XCTAssertEqual(recorder.groups.joined().count, 6, "each write was in one failed group")
+        XCTAssertEqual(Set(recorder.failed), Set(recorder.groups.joined()),
+                       "every writer of a failed group sees its error, including those whose commit closure never ran")
+        XCTAssertEqual(recorder.failed.count, 6)
+        // The queue goes on after a failure.
+        XCTAssertNoThrow(try queue.submit(batch("after")) { _ in })
+    }
+
+    func testABatchWithAConflictCheckCommitsAlone() {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let threads = 6, perThread = 100
+        let batches = (0..<threads).map { t in (0..<perThread).map { i in batch("t\(t)-\(i)", conflictCheck: t % 2 == 0) } }
+        onThreads(threads) { t in
+            for batch in batches[t] {
+                try? queue.submit(batch) { group in
+                    recorder.committed(try WriteQueueTests.keys(of: group))
+                    if group.contains(where: { $0.batch?.conflictCheck != nil }) && group.count > 1 { recorder.markOverlap() }
+                    usleep(100)
+                }
+            }
+        }
+        XCTAssertEqual(recorder.groups.joined().count, threads * perThread)
+        XCTAssertFalse(recorder.overlapped, "a batch with a conflict check never shares its group")
+    }
+
+    func testAConflictCheckEndsTheGroupBeforeItAndTheNextGroupStartsAfterIt() {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let leaderInside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let firstBatch = batch("first")
+        let first = Thread {
+            try? queue.submit(firstBatch) { group in
+                recorder.committed(try WriteQueueTests.keys(of: group))
+                leaderInside.signal()
+                release.wait()
+            }
+        }
+        first.start()
+        leaderInside.wait()
+        // Queue up a, b, c (with a conflict check), d, e behind the held leader, in that order.
+        let writers = DispatchGroup()
+        for name in ["a", "b", "c", "d", "e"] {
+            writers.enter()
+            let batch = batch(name, conflictCheck: name == "c")
+            Thread {
+                try? queue.submit(batch) { group in recorder.committed(try WriteQueueTests.keys(of: group)) }
+                writers.leave()
+            }.start()
+            usleep(50_000)
+        }
+        release.signal()
+        writers.wait()
+        while !first.isFinished { usleep(1000) }
+        XCTAssertEqual(recorder.groups, [["first"], ["a", "b"], ["c"], ["d", "e"]])
+    }
+
+    func testExclusiveWorkRunsWithNoCommitAlongside() {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let exclusiveRuns = Recorder()
+        let batches = (0..<5).map { t in (0..<100).map { i in batch("t\(t)-\(i)") } }
+        onThreads(5) { t in
+            for i in 0..<100 {
+                if t == 0 && i % 10 == 0 {
+                    try? queue.exclusive {
+                        exclusiveRuns.enter()
+                        if recorder.isInside { recorder.markOverlap() }
+                        usleep(500)
+                        if recorder.isInside { recorder.markOverlap() }
+                        exclusiveRuns.leave()
+                    }
+                } else {
+                    try? queue.submit(batches[t][i]) { group in
+                        recorder.enter()
+                        if exclusiveRuns.isInside { recorder.markOverlap() }
+                        recorder.committed(try WriteQueueTests.keys(of: group))
+                        recorder.leave()
+                    }
+                }
+            }
+        }
+        XCTAssertFalse(recorder.overlapped, "no commit ran during exclusive work")
+        XCTAssertEqual(recorder.groups.joined().count, 490)
+    }
+
+    func testAGroupStaysUnderTheByteLimitUnlessOneBatchExceedsIt() {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let sizes = Recorder()
+        // 300 KB batches, and one larger than the limit.
+        let batches = (0..<4).map { t in
+            (0..<12).map { i in batch("t\(t)-\(i)", valueBytes: i == 5 && t == 0 ? WriteQueue.maxGroupBytes + 10 : 300_000) }
+        }
+        onThreads(4) { t in
+            for i in 0..<12 {
+                try? queue.submit(batches[t][i]) { group in
+                    let bytes = group.reduce(0) { $0 + $1.batch!.encodedSize }
+                    if bytes > WriteQueue.maxGroupBytes && group.count > 1 { sizes.markOverlap() }
+                    recorder.committed(try WriteQueueTests.keys(of: group))
+                    usleep(2000)
+                }
+            }
+        }
+        XCTAssertFalse(sizes.overlapped, "no group of several batches is over \(WriteQueue.maxGroupBytes) bytes")
+        XCTAssertEqual(recorder.groups.joined().count, 48, "the oversized batch commits too, alone")
+        XCTAssertTrue(recorder.groups.contains { $0.count > 1 }, "batches of 300 KB still group, three at most")
+    }
+}
