@@ -31,8 +31,8 @@ final class LogTests: XCTestCase {
 
     /// Writes a segment holding the header and `payloads`; returns the offset where each record ends.
     @discardableResult
-    private func writeSegment(_ payloads: [[UInt8]], fileSystem: POSIXFileSystem = POSIXFileSystem()) throws -> [Int] {
-        let writer = try WALWriter(file: try fileSystem.create(path), number: 7, header: header())
+    private func writeSegment(_ payloads: [[UInt8]], env: PosixEnv = PosixEnv()) throws -> [Int] {
+        let writer = try WALWriter(file: try env.create(path), number: 7, header: header())
         defer { writer.close() }
         var ends = [writer.size]
         for payload in payloads {
@@ -125,8 +125,8 @@ final class LogTests: XCTestCase {
 
     func testAFailedAppendLeavesTheSegmentAsItWas() throws {
         let faults = FaultInjection()
-        let fileSystem = POSIXFileSystem(faults: faults)
-        let writer = try WALWriter(file: try fileSystem.create(path), number: 7, header: header())
+        let env = FaultInjectionEnv(faults: faults)
+        let writer = try WALWriter(file: try env.create(path), number: 7, header: header())
         defer { writer.close() }
         try payload(0, size: 100).withUnsafeBytes { try writer.append($0, sync: true) }
         let before = try contents(path)
@@ -149,7 +149,7 @@ final class LogTests: XCTestCase {
     }
 
     func testSegmentHeaderAndNextSegmentRecordsAreToldFromBatches() throws {
-        let writer = try WALWriter(file: try POSIXFileSystem().create(path), number: 7, header: header())
+        let writer = try WALWriter(file: try PosixEnv().create(path), number: 7, header: header())
         var batch: [UInt8] = []
         batch.appendUInt64LE(1)  // first sequence: its last byte is 0, no magic ends so
         Varint.append(0, to: &batch)

@@ -53,13 +53,13 @@ final class ManifestTests: XCTestCase {
 
     private func write(_ manifest: Manifest) throws {
         do {
-            try manifest.write(directory: dir.path, fileSystem: POSIXFileSystem())
+            try manifest.write(directory: dir.path, env: PosixEnv())
         } catch {
             throw error.error
         }
     }
 
-    private func read() throws -> Manifest? { try Manifest.read(directory: dir.path, fileSystem: POSIXFileSystem()) }
+    private func read() throws -> Manifest? { try Manifest.read(directory: dir.path, env: PosixEnv()) }
 
     func testEveryFieldRoundTrips() throws {
         let manifest = sample()

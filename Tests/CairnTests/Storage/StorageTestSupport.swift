@@ -81,7 +81,7 @@ struct BuiltTable {
     }
 
     func open(expected: TableReader.Expectation? = nil, cache: BlockCache? = nil) throws -> TableReader {
-        try TableReader(path: path, number: number, fileSystem: POSIXFileSystem(), cache: cache, stats: nil,
+        try TableReader(path: path, number: number, env: PosixEnv(), cache: cache, stats: nil,
                         expected: expected ?? expectation)
     }
 
@@ -98,14 +98,14 @@ struct BuiltTable {
 func buildTable(_ entries: [TestEntry], in directory: String, number: UInt64, databaseID: DatabaseID = DatabaseID.random(),
                 options: TableBuilder.Options = TableBuilder.Options()) throws -> BuiltTable {
     let path = directory + "/" + TableFormat.fileName(number)
-    let builder = TableBuilder(file: try POSIXFileSystem().create(path), options: options,
+    let builder = TableBuilder(file: try PosixEnv().create(path), options: options,
                                owner: TableBuilder.Owner(number: number, databaseID: databaseID, generation: 1))
     let sorted = entries.sorted(by: TestEntry.ordered)
     for entry in sorted {
         try entry.internalKey.withUnsafeBytes { key in try withBytes(entry.value) { try builder.add(internalKey: key, value: $0) } }
     }
     try builder.finish()
-    let size = try XCTUnwrap(POSIXFileSystem().size(of: path))
+    let size = try XCTUnwrap(PosixEnv().size(of: path))
     XCTAssertEqual(size, builder.offset, "finish reports the bytes it wrote")
     return BuiltTable(path: path, number: number, databaseID: databaseID, size: size, entryCount: builder.entryCount,
                       smallestUserKey: sorted.first.map { Array($0.key.utf8) } ?? [],
@@ -115,7 +115,7 @@ func buildTable(_ entries: [TestEntry], in directory: String, number: UInt64, da
 
 /// A table context over `directory`, as an engine makes for its tables.
 func makeTableContext(_ directory: String) -> TableContext {
-    TableContext(directory: directory, fileSystem: POSIXFileSystem(), cache: BlockCache(capacityBytes: 1 << 20),
+    TableContext(directory: directory, env: PosixEnv(), cache: BlockCache(capacityBytes: 1 << 20),
                  maxOpenTables: 100, stats: EngineStats())
 }
 

@@ -60,8 +60,8 @@ final class TableTests: XCTestCase {
             XCTAssertEqual(try all(TableIterator(reader: reader)), expected, "\(compression)")
             XCTAssertEqual(try all(TableIterator(reader: reader), reverse: true), expected.reversed(), "\(compression)")
         }
-        let plain = try XCTUnwrap(POSIXFileSystem().size(of: dir.path + "/" + TableFormat.fileName(1)))
-        let zstd = try XCTUnwrap(POSIXFileSystem().size(of: dir.path + "/" + TableFormat.fileName(2)))
+        let plain = try XCTUnwrap(PosixEnv().size(of: dir.path + "/" + TableFormat.fileName(1)))
+        let zstd = try XCTUnwrap(PosixEnv().size(of: dir.path + "/" + TableFormat.fileName(2)))
         XCTAssertLessThan(zstd, plain, "compression shrinks these repetitive blocks")
     }
 
@@ -155,7 +155,7 @@ final class TableTests: XCTestCase {
     func testTheFooterCarriesTheIdentityAndCountsTheManifestChecks() throws {
         let entries = sampleEntries()
         let table = try buildTable(entries, in: dir.path, number: 42, options: smallBlocks())
-        let footer = try XCTUnwrap(try TableReader.footer(at: table.path, fileSystem: POSIXFileSystem()))
+        let footer = try XCTUnwrap(try TableReader.footer(at: table.path, env: PosixEnv()))
         XCTAssertEqual(footer.size, TableFormat.footerSize)
         XCTAssertEqual(footer.entryCount, UInt64(entries.count))
         XCTAssertEqual(footer.smallestSequence, 1)
@@ -185,12 +185,12 @@ final class TableTests: XCTestCase {
         let bytes = try contents(table.path)
         try rewrite(table.path, Array(bytes.dropLast(1)))
         XCTAssertCorruption(try table.open(), naming: table.path, "one byte short of what the manifest recorded")
-        XCTAssertCorruption(try TableReader(path: table.path, number: 1, fileSystem: POSIXFileSystem(), cache: nil, stats: nil, expected: nil),
+        XCTAssertCorruption(try TableReader(path: table.path, number: 1, env: PosixEnv(), cache: nil, stats: nil, expected: nil),
                             naming: table.path, "without the manifest's size: the footer's magic is gone")
         try rewrite(table.path, Array(bytes.prefix(40)))
-        XCTAssertCorruption(try TableReader(path: table.path, number: 1, fileSystem: POSIXFileSystem(), cache: nil, stats: nil, expected: nil),
+        XCTAssertCorruption(try TableReader(path: table.path, number: 1, env: PosixEnv(), cache: nil, stats: nil, expected: nil),
                             naming: table.path, "too short to be a table")
-        XCTAssertNil(try TableReader.footer(at: table.path, fileSystem: POSIXFileSystem()), "an unfinished table has no footer")
+        XCTAssertNil(try TableReader.footer(at: table.path, env: PosixEnv()), "an unfinished table has no footer")
     }
 
     func testADamagedDataBlockFailsItsChecksumNamingTheFile() throws {
@@ -229,7 +229,7 @@ final class TableTests: XCTestCase {
         foreign = TableReader.Expectation(size: foreign.size, databaseID: DatabaseID.random(),
                                           propertiesChecksum: foreign.propertiesChecksum, requiresIdentity: true)
         XCTAssertCorruption(try table.open(expected: foreign), naming: table.path, "another database's table")
-        XCTAssertCorruption(try TableReader(path: table.path, number: 8, fileSystem: POSIXFileSystem(), cache: nil, stats: nil,
+        XCTAssertCorruption(try TableReader(path: table.path, number: 8, env: PosixEnv(), cache: nil, stats: nil,
                                             expected: table.expectation), naming: table.path, "table 7 under the name of 8")
         var stale = table.expectation
         stale.propertiesChecksum ^= 1

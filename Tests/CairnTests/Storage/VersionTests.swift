@@ -110,7 +110,7 @@ final class VersionTests: XCTestCase {
         for version in [two, compacted] { XCTAssertEqual(version.invariantViolations(), []) }
         #endif
         // The manifest on disk lists exactly the current version's tables.
-        let manifest = try XCTUnwrap(try Manifest.read(directory: dir.path, fileSystem: POSIXFileSystem()))
+        let manifest = try XCTUnwrap(try Manifest.read(directory: dir.path, env: PosixEnv()))
         XCTAssertEqual(manifest.levels.map { $0.map(\.number) }, compacted.levels.map(numbers))
         try engine.close()
 
