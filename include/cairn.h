@@ -283,6 +283,8 @@ int cairn_open(const char *path, const char *options_json, size_t options_len,
 **
 ** Returns CAIRN_OK, or CAIRN_IO_ERROR / CAIRN_NO_SPACE if the final sync
 ** failed (the handle is closed all the same).
+** Scope: database only (a transaction ends with cairn_txn_commit() or
+** cairn_txn_rollback()).
 */
 int cairn_close(cairn_db *db, char **errmsg);
 
@@ -338,6 +340,7 @@ int cairn_repair(const char *path, const char *options_json, size_t options_len,
 ** their meaning.
 **
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
 
@@ -348,6 +351,7 @@ int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
 ** *text (length in *text_len, which may be NULL), freed with cairn_free().
 **
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_metrics(cairn_db *db, char **text, size_t *text_len, char **errmsg);
 
@@ -357,6 +361,7 @@ int cairn_metrics(cairn_db *db, char **text, size_t *text_len, char **errmsg);
 **
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
 ** CAIRN_NO_SPACE.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_flush(cairn_db *db, char **errmsg);
 
@@ -369,6 +374,7 @@ int cairn_flush(cairn_db *db, char **errmsg);
 **
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
 ** CAIRN_NO_SPACE, CAIRN_CORRUPTION.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_compact_range(cairn_db *db, const uint8_t *start, size_t start_len,
                         const uint8_t *end, size_t end_len, char **errmsg);
@@ -387,6 +393,7 @@ int cairn_compact_range(cairn_db *db, const uint8_t *start, size_t start_len,
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL key, empty or oversize
 ** key or value, negative TTL); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database or transaction.
 */
 int cairn_put(cairn_db *db, const uint8_t *key, size_t key_len,
               const uint8_t *value, size_t value_len, int64_t ttl_ms,
@@ -399,6 +406,7 @@ int cairn_put(cairn_db *db, const uint8_t *key, size_t key_len,
 ** value (freed with cairn_free(); NULL for an empty value) and *value_len
 ** its length. An absent or expired key returns CAIRN_NOT_FOUND (with the
 ** message "key not found") and sets *value to NULL. Returns CAIRN_INVALID_ARGUMENT, CAIRN_CLOSED as usual.
+** Scope: database or transaction.
 */
 int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
               uint8_t **value, size_t *value_len, char **errmsg);
@@ -407,6 +415,7 @@ int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
 ** Deletes `key`. Deleting an absent key is not an error (CAIRN_OK).
 ** Method of cairn_db. Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT,
 ** CAIRN_CLOSED, CAIRN_IO_ERROR, CAIRN_NO_SPACE.
+** Scope: database or transaction.
 */
 int cairn_delete(cairn_db *db, const uint8_t *key, size_t key_len,
                  char **errmsg);
@@ -415,6 +424,7 @@ int cairn_delete(cairn_db *db, const uint8_t *key, size_t key_len,
 ** Deletes every key k with start <= k < end, atomically. An empty range
 ** (start >= end) deletes nothing and returns CAIRN_OK.
 ** Method of cairn_db. Both bounds are required keys.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_delete_range(cairn_db *db, const uint8_t *start, size_t start_len,
                        const uint8_t *end, size_t end_len, char **errmsg);
@@ -432,6 +442,7 @@ int cairn_delete_range(cairn_db *db, const uint8_t *start, size_t start_len,
 **
 ** Returns CAIRN_OK (even when some keys are absent),
 ** CAIRN_INVALID_ARGUMENT (malformed list, bad key), CAIRN_CLOSED.
+** Scope: database or transaction.
 */
 int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
                    uint8_t **values, size_t *values_len, char **errmsg);
@@ -453,6 +464,7 @@ int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
 **   count          out, optional: number of keys in the list.
 **
 ** Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT (bad options), CAIRN_CLOSED.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_keys(cairn_db *db, const char *options_json, size_t options_len,
                uint8_t **keys, size_t *keys_len, size_t *count,
@@ -504,6 +516,7 @@ int cairn_batch_count(cairn_batch *batch, size_t *count);
 ** Applies `batch` to `db` atomically and durably (per the sync option).
 ** The batch is left unchanged and may be written again or freed.
 ** Method of cairn_db. An empty batch is a no-op returning CAIRN_OK.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_write(cairn_db *db, cairn_batch *batch, char **errmsg);
 
@@ -528,6 +541,7 @@ typedef struct cairn_iter cairn_iter;
 ** Constructor of cairn_iter. A zero start_len means no lower bound, a zero
 ** end_len no upper bound. `flags` is 0 or CAIRN_ITER_REVERSE; other bits
 ** fail with CAIRN_INVALID_ARGUMENT.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_iter_open(cairn_db *db, const uint8_t *start, size_t start_len,
                     const uint8_t *end, size_t end_len, int flags,
@@ -536,6 +550,7 @@ int cairn_iter_open(cairn_db *db, const uint8_t *start, size_t start_len,
 /*
 ** Opens an iterator over the keys that begin with `prefix` (all keys when
 ** prefix_len is 0). Otherwise as cairn_iter_open().
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_iter_open_prefix(cairn_db *db, const uint8_t *prefix,
                            size_t prefix_len, int flags,
@@ -658,6 +673,7 @@ typedef struct cairn_cursor cairn_cursor;
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (bad name, unknown option, a
 ** malformed schema, the collection exists); CAIRN_CLOSED; CAIRN_IO_ERROR;
 ** CAIRN_NO_SPACE.
+** Scope: database or transaction.
 */
 int cairn_collection_create(cairn_db *db, const char *name, size_t name_len,
                             const char *options_json, size_t options_len,
@@ -666,6 +682,7 @@ int cairn_collection_create(cairn_db *db, const char *name, size_t name_len,
 /*
 ** Drops a collection and every document in it. Dropping a missing
 ** collection returns CAIRN_OK.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_collection_drop(cairn_db *db, const char *name, size_t name_len,
                           char **errmsg);
@@ -674,6 +691,7 @@ int cairn_collection_drop(cairn_db *db, const char *name, size_t name_len,
 ** Lists the collections as a JSON array of names, sorted, in *json
 ** (NUL-terminated, length in *json_len which may be NULL), freed with
 ** cairn_free().
+** Scope: database or transaction.
 */
 int cairn_collection_list(cairn_db *db, char **json, size_t *json_len,
                           char **errmsg);
@@ -686,6 +704,7 @@ int cairn_collection_list(cairn_db *db, char **json, size_t *json_len,
 ** be NULL). Returns CAIRN_CONSTRAINT when a document with the same _id
 ** exists, CAIRN_INVALID_ARGUMENT for malformed JSON (with the byte offset),
 ** a bad name or a limit broken.
+** Scope: database or transaction.
 */
 int cairn_insert_one(cairn_db *db, const char *collection, size_t collection_len,
                      const char *document_json, size_t document_len,
@@ -695,6 +714,7 @@ int cairn_insert_one(cairn_db *db, const char *collection, size_t collection_len
 ** Inserts the documents of a JSON array, all or nothing: on any error
 ** (a duplicate _id, a malformed document) none is inserted. On CAIRN_OK,
 ** *ids_json (optional) receives a JSON array of their _ids, in order.
+** Scope: database or transaction.
 */
 int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_len,
                       const char *documents_json, size_t documents_len,
@@ -719,6 +739,7 @@ int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_le
 ** whole leaves *result_json NULL: CAIRN_INVALID_ARGUMENT for malformed
 ** options, a documents_json that is not an array, a bad name or a
 ** read-only transaction; CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database or transaction.
 */
 int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t collection_len,
                                    const char *documents_json, size_t documents_len,
@@ -750,6 +771,7 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
 ** than 256 MiB (as MongoDB limits a stage's memory). A missing collection
 ** gives an empty cursor.
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
+** Scope: database or transaction.
 */
 int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
                const char *filter_json, size_t filter_len,
@@ -768,7 +790,10 @@ int cairn_cursor_next(cairn_cursor *cursor, const char **json, size_t *json_len,
 /* Destructor of cairn_cursor. Idempotent; NULL is allowed. */
 int cairn_cursor_close(cairn_cursor *cursor);
 
-/* Stores in *count the number of documents matching `filter_json`. */
+/*
+** Stores in *count the number of documents matching `filter_json`.
+** Scope: database or transaction.
+*/
 int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
                 const char *filter_json, size_t filter_len, uint64_t *count,
                 char **errmsg);
@@ -785,6 +810,7 @@ int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
 ** filters of "$[id]" paths (see "Update operators" above). A failure on any
 ** document (for example $inc on a string) changes nothing. On CAIRN_OK, *result_json (optional) receives
 ** {"matched": n, "modified": n, "upserted_id": <_id or null>}.
+** Scope: database or transaction.
 */
 int cairn_update_one(cairn_db *db, const char *collection, size_t collection_len,
                      const char *filter_json, size_t filter_len,
@@ -792,14 +818,20 @@ int cairn_update_one(cairn_db *db, const char *collection, size_t collection_len
                      const char *options_json, size_t options_len,
                      char **result_json, size_t *result_len, char **errmsg);
 
-/* As cairn_update_one(), for every matching document (operators only). */
+/*
+** As cairn_update_one(), for every matching document (operators only).
+** Scope: database or transaction.
+*/
 int cairn_update_many(cairn_db *db, const char *collection, size_t collection_len,
                       const char *filter_json, size_t filter_len,
                       const char *update_json, size_t update_len,
                       const char *options_json, size_t options_len,
                       char **result_json, size_t *result_len, char **errmsg);
 
-/* As cairn_update_one(), with a replacement document (no operators). */
+/*
+** As cairn_update_one(), with a replacement document (no operators).
+** Scope: database or transaction.
+*/
 int cairn_replace_one(cairn_db *db, const char *collection, size_t collection_len,
                       const char *filter_json, size_t filter_len,
                       const char *replacement_json, size_t replacement_len,
@@ -810,6 +842,7 @@ int cairn_replace_one(cairn_db *db, const char *collection, size_t collection_le
 ** Deletes the first (cairn_delete_one, in the plan's order) or every
 ** (cairn_delete_many) document matching `filter_json`; *deleted
 ** (optional) receives how many.
+** Scope: database or transaction.
 */
 int cairn_delete_one(cairn_db *db, const char *collection, size_t collection_len,
                      const char *filter_json, size_t filter_len,
@@ -823,6 +856,7 @@ int cairn_delete_many(cairn_db *db, const char *collection, size_t collection_le
 ** Renames a collection; its documents and indexes follow. Returns
 ** CAIRN_NOT_FOUND when `from` does not exist and CAIRN_INVALID_ARGUMENT when
 ** `to` is a bad name or already exists.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_collection_rename(cairn_db *db, const char *from, size_t from_len,
                             const char *to, size_t to_len, char **errmsg);
@@ -833,6 +867,7 @@ int cairn_collection_rename(cairn_db *db, const char *from, size_t from_len,
 ** the documents, "primary_key", "schema": the schema or null, "indexes":
 ** [{"name", "keys", "unique", "sparse", "entries"}]}. Counting reads the
 ** whole collection. CAIRN_NOT_FOUND for a missing collection.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_collection_stats(cairn_db *db, const char *collection, size_t collection_len,
                            char **json, size_t *json_len, char **errmsg);
@@ -841,6 +876,7 @@ int cairn_collection_stats(cairn_db *db, const char *collection, size_t collecti
 ** Returns in *json (freed with cairn_free()) the first document that
 ** cairn_find() with the same filter and options would return, or
 ** CAIRN_NOT_FOUND when there is none.
+** Scope: database or transaction.
 */
 int cairn_find_one(cairn_db *db, const char *collection, size_t collection_len,
                    const char *filter_json, size_t filter_len,
@@ -851,6 +887,7 @@ int cairn_find_one(cairn_db *db, const char *collection, size_t collection_len,
 ** Returns in *json (freed with cairn_free()) the document whose primary key
 ** (normally _id) equals the JSON value `id_json` (for example "42" or
 ** "\"ann\""), or CAIRN_NOT_FOUND. One point read.
+** Scope: database or transaction.
 */
 int cairn_find_by_id(cairn_db *db, const char *collection, size_t collection_len,
                      const char *id_json, size_t id_len,
@@ -861,6 +898,7 @@ int cairn_find_by_id(cairn_db *db, const char *collection, size_t collection_len
 ** values of `field` (a dotted path) among the documents matching
 ** `filter_json`, in MongoDB's sort order. An array field contributes each of
 ** its elements; documents without the field contribute nothing.
+** Scope: database or transaction.
 */
 int cairn_distinct(cairn_db *db, const char *collection, size_t collection_len,
                    const char *field, size_t field_len,
@@ -879,6 +917,7 @@ int cairn_distinct(cairn_db *db, const char *collection, size_t collection_len,
 **   "array_filters":   as cairn_update_one()
 ** When no document matched and none was upserted, returns
 ** CAIRN_NOT_FOUND. After an upsert with "before", *json is "null".
+** Scope: database or transaction.
 */
 int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t collection_len,
                               const char *filter_json, size_t filter_len,
@@ -895,6 +934,7 @@ int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t colle
 ** taking its _id from the filter's _id equality when it has none) and
 ** "return_document". CAIRN_NOT_FOUND when nothing matched and nothing was
 ** upserted.
+** Scope: database or transaction.
 */
 int cairn_find_one_and_replace(cairn_db *db, const char *collection, size_t collection_len,
                                const char *filter_json, size_t filter_len,
@@ -908,6 +948,7 @@ int cairn_find_one_and_replace(cairn_db *db, const char *collection, size_t coll
 ** *json (freed with cairn_free()), through options "projection" when
 ** given. options_json (may be empty) holds only "sort" and "projection".
 ** CAIRN_NOT_FOUND when no document matched (nothing is deleted).
+** Scope: database or transaction.
 */
 int cairn_find_one_and_delete(cairn_db *db, const char *collection, size_t collection_len,
                               const char *filter_json, size_t filter_len,
@@ -920,6 +961,7 @@ int cairn_find_one_and_delete(cairn_db *db, const char *collection, size_t colle
 ** empty) holds "skip" (matches passed over first) and "limit" (the most
 ** counted; 0 means no limit), both non-negative integers. Any other option
 ** is CAIRN_INVALID_ARGUMENT naming it.
+** Scope: database or transaction.
 */
 int cairn_count_with_options(cairn_db *db, const char *collection, size_t collection_len,
                              const char *filter_json, size_t filter_len,
@@ -955,6 +997,7 @@ int cairn_aggregate(cairn_db *db, const char *collection, size_t collection_len,
 ** "primary_key", "index": name or null, "bounds": the key ranges scanned,
 ** "sort_from_index": bool, "keys_examined": n, "documents_examined": n,
 ** "returned": n}.
+** Scope: database or transaction.
 */
 int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
                   const char *filter_json, size_t filter_len,
@@ -1006,12 +1049,16 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 ** away. A build that fails (a full disk, a
 ** duplicate) removes the index, or leaves it "building" when even that
 ** fails: never "ready" with entries missing.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_index_create(cairn_db *db, const char *collection, size_t collection_len,
                        const char *spec_json, size_t spec_len,
                        char **name, size_t *name_len, char **errmsg);
 
-/* Drops an index by name. CAIRN_NOT_FOUND when there is none. */
+/*
+** Drops an index by name. CAIRN_NOT_FOUND when there is none.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
 int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len,
                      const char *name, size_t name_len, char **errmsg);
 
@@ -1020,6 +1067,7 @@ int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len
 ** cairn_free()): [{"name", "keys": {"field": 1, ...}, "unique", "sparse",
 ** "state"}], where "state" is "building" (with "documents_indexed" while a
 ** build runs) or "ready". A missing collection gives "[]".
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len,
                      char **json, size_t *json_len, char **errmsg);
@@ -1041,12 +1089,10 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 ** written; run the transaction again. Single operations outside a
 ** transaction are transactions of their own and retry internally.
 **
-** A transaction handle has the type cairn_db *. Pass it as the `db` of
-** cairn_put, cairn_get, cairn_delete, cairn_get_many and of every document
-** function from cairn_collection_create to cairn_explain above (except
-** cairn_collection_drop, cairn_collection_rename and
-** cairn_collection_stats): they then run inside the transaction. Any other
-** function given a transaction handle returns CAIRN_INVALID_ARGUMENT.
+** A transaction handle has the type cairn_db *. Pass it as the `db` of a
+** function whose comment says "Scope: database or transaction": the call
+** then runs inside the transaction. A function whose scope is the
+** database only returns CAIRN_INVALID_ARGUMENT for a transaction handle.
 ** Cursors opened in a transaction keep reading its snapshot and the writes
 ** it had made when they were opened.
 **
@@ -1063,6 +1109,7 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 ** Begins a transaction on `db` at a snapshot taken now.
 ** Constructor of a transaction handle; pair with cairn_txn_commit() or
 ** cairn_txn_rollback().
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_txn_begin(cairn_db *db, int flags, cairn_db **out_txn, char **errmsg);
 

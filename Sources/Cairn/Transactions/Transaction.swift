@@ -118,16 +118,20 @@ public final class Transaction: @unchecked Sendable {
     /// collection definitions it cached) and rethrows. For the documents of
     /// an insert_many that are skipped while the others go in.
     func savepoint<T>(_ body: () throws -> T) throws -> T {
-        let outer = undoLog
-        undoLog = []
+        // One log for nested savepoints: each remembers where its part
+        // starts, and the outermost drops the log when it ends.
+        let outermost = undoLog == nil
+        if outermost { undoLog = [] }
+        let mark = undoLog?.count ?? 0
         let savedCache = collectionCache
+        defer { if outermost { undoLog = nil } }
         do {
-            let result = try body()
-            if outer != nil { undoLog = outer! + undoLog! } else { undoLog = nil }
-            return result
+            return try body()
         } catch {
-            for (key, previous) in undoLog!.reversed() { writes[key] = previous }
-            undoLog = outer
+            if let log = undoLog {
+                for entry in log[mark...].reversed() { writes[entry.key] = entry.previous }
+                undoLog?.removeSubrange(mark...)
+            }
             collectionCache = savedCache
             throw error
         }
@@ -189,15 +193,17 @@ public final class Transaction: @unchecked Sendable {
     /// Runs one operation of an explicit transaction: locked against
     /// concurrent use, and all or nothing (a failing insert_many leaves no
     /// document of it behind in the transaction).
+    ///
+    /// The undo log of `savepoint` restores what a failed operation wrote,
+    /// so an operation costs what it writes, not a copy of every write the
+    /// transaction holds (which made a long transaction quadratic).
     func runOperation<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock {
             try checkUsable()
-            let savedWrites = writes, savedCache = collectionCache, savedReads = catalogReads
+            let savedReads = catalogReads  // catalog keys only: small
             do {
-                return try body()
+                return try savepoint(body)
             } catch {
-                writes = savedWrites
-                collectionCache = savedCache
                 catalogReads = savedReads
                 throw error
             }
