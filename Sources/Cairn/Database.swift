@@ -15,17 +15,9 @@ import Glibc
 public final class Database: @unchecked Sendable {
     let engine: StorageEngine
     public let path: String
-    /// Serializes the document layer's writers: single operations (each a
-    /// transaction), explicit transactions' commits, and index builds.
-    let documentLock = Lock()
-    /// Decoded catalog entries, so a query does not parse its collection's
-    /// definition (schema, indexes) on every call.
-    let catalogCache = CatalogCache()
-    /// Index builds in progress, and the thread that resumes interrupted ones.
-    let indexBuilds = IndexBuilds()
-    /// The most memory one blocking query stage may hold (MemoryBudget);
-    /// lowered by tests.
-    var queryMemoryLimit = MemoryBudget.defaultLimit
+    /// The state each layer keeps for this database (the key-value layer
+    /// keeps none beyond the engine).
+    let documents = DocumentLayer()
 
     private init(path: String, engine: StorageEngine) {
         self.path = path
@@ -77,7 +69,7 @@ public final class Database: @unchecked Sendable {
     public func close() throws {
         // Builds stop at their next chunk, leaving their indexes "building"
         // for the next open to resume; then nothing writes any more.
-        if getpid() == engine.ownerProcess { indexBuilds.stop() }
+        if getpid() == engine.ownerProcess { documents.indexBuilds.stop() }
         try engine.close()
     }
 

@@ -38,7 +38,7 @@ extension Scope {
         if let transaction { return try transaction.runOperation { try body(transaction) } }
         let database = self.database
         guard writing else { return try body(try Transaction(database: database, readOnly: true, explicit: false)) }
-        return try database.documentLock.withLock {
+        return try database.documents.lock.withLock {
             var attempt = 0
             while true {
                 let transaction = try Transaction(database: database, readOnly: false, explicit: false)

@@ -131,7 +131,7 @@ final class CollectionTests: XCTestCase {
         defer { try? db.close() }
         let documents = (0..<2000).map { #"{"_id": \#($0), "n": \#(($0 * 7919) % 2000), "g": \#($0 % 3), "pad": "\#(String(repeating: "x", count: 100))"}"# }
         _ = try bytes("[" + documents.joined(separator: ",") + "]").withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: $0) }
-        db.queryMemoryLimit = 64 << 10
+        db.documents.queryMemoryLimit = 64 << 10
 
         XCTAssertEqual(status { _ = try find(db, "c", "{}", #"{"sort": {"n": 1}, "limit": 3}"#) }, .invalidArgument)
         func aggregate(_ pipeline: String) throws -> [String] {
@@ -157,7 +157,7 @@ final class CollectionTests: XCTestCase {
         _ = try bytes("[" + documents.joined(separator: ",") + "]").withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: $0) }
         // Closing stops a build at its next chunk of 4096 documents, as a
         // crash would, with some entries written.
-        db.indexBuilds.stop()
+        db.documents.indexBuilds.stop()
         XCTAssertEqual(status { _ = try self.bytes(#"{"keys": {"n": 1}, "unique": true}"#).withUnsafeBytes { try db.createIndex(collection: "c", specJSON: $0) } }, .closed)
         XCTAssertTrue(try db.listIndexes(collection: "c").contains(#""state":"building""#))
         // Invisible to every read path: the plan is a collection scan and
@@ -202,7 +202,7 @@ final class CollectionTests: XCTestCase {
         let documents = (0..<150_000).map { #"{"_id": \#($0)}"# }
         _ = try bytes("[" + documents.joined(separator: ",") + "]").withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: $0) }
         let limit = 24 << 20
-        db.queryMemoryLimit = limit
+        db.documents.queryMemoryLimit = limit
         // Group keys of a few members, each group with two accumulators:
         // 150,000 groups hold far more than the limit.
         let pipeline = #"[{"$group": {"_id": {"a": "$_id", "b": "$_id", "c": "$_id"}, "n": {"$sum": 1}, "m": {"$max": "$_id"}}}]"#

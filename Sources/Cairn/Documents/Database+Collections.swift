@@ -11,7 +11,7 @@ extension Database {
     /// Drops a collection, its documents and index entries (range
     /// tombstones). Dropping a missing collection is not an error.
     public func dropCollection(_ name: String) throws {
-        try documentLock.withLock {
+        try documents.lock.withLock {
             guard let info = try committedCollection(name) else { return }
             var batch = WriteBatch()
             let (lower, upper) = info.documentRange
@@ -19,7 +19,7 @@ extension Database {
             let (indexLower, indexUpper) = info.indexEntryRange
             indexLower.withUnsafeBytes { l in indexUpper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
             CollectionInfo.catalogKey(name).withUnsafeBytes { batch.delete($0) }
-            try catalogCache.changing { try engine.write(batch) }
+            try documents.catalogCache.changing { try engine.write(batch) }
         }
     }
 
@@ -28,7 +28,7 @@ extension Database {
     public func renameCollection(_ from: String, to: String) throws {
         try CollectionInfo.validate(name: from)
         try CollectionInfo.validate(name: to)
-        try documentLock.withLock {
+        try documents.lock.withLock {
             guard var info = try committedCollection(from) else { throw CairnError(.notFound, "collection '\(from)' does not exist") }
             guard from != to else { return }
             guard try committedCollection(to) == nil else { throw CairnError.invalidArgument("collection '\(to)' already exists") }
@@ -36,7 +36,7 @@ extension Database {
             CollectionInfo.catalogKey(from).withUnsafeBytes { batch.delete($0) }
             info.name = to
             CollectionInfo.catalogKey(to).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-            try catalogCache.changing { try engine.write(batch) }
+            try documents.catalogCache.changing { try engine.write(batch) }
         }
     }
 
@@ -85,7 +85,7 @@ extension Database {
     public func createIndex(collection name: String, specJSON: UnsafeRawBufferPointer) throws -> String {
         try CollectionInfo.validate(name: name)
         let spec = try DocumentBuilder.document(fromJSON: specJSON, what: "index spec")
-        return try documentLock.withLock {
+        return try documents.lock.withLock {
             // 1. Define it.
             let define = try Transaction(database: self, readOnly: false, explicit: false)
             var info = try define.collectionOrCreate(name)
@@ -117,14 +117,14 @@ extension Database {
     /// documents break, a full disk), except when the database is closing:
     /// then it stays "building" and the next open resumes the build. A
     /// removal that fails too (the disk still full) also leaves it
-    /// "building": never listed as ready. REQUIRES: documentLock.
+    /// "building": never listed as ready. REQUIRES: documents.lock.
     private func build(_ index: IndexDefinition, of name: String) throws {
-        indexBuilds.started(name, index.name)
-        defer { indexBuilds.ended(name, index.name) }
+        documents.indexBuilds.started(name, index.name)
+        defer { documents.indexBuilds.ended(name, index.name) }
         do {
             try backfill(index, of: name)
         } catch {
-            if !indexBuilds.isStopping && !isClosed { try? removeIndex(index.name, of: name) }
+            if !documents.indexBuilds.isStopping && !isClosed { try? removeIndex(index.name, of: name) }
             throw error
         }
         let finish = try Transaction(database: self, readOnly: false, explicit: false)
@@ -148,9 +148,9 @@ extension Database {
             for index in try committedCollection(name)?.indexes ?? [] where index.building { pending.append((name, index)) }
         }
         guard !pending.isEmpty else { return }
-        try indexBuilds.startThread(env: engine.env) { [self, pending] in
-            for (name, index) in pending where !indexBuilds.isStopping {
-                try? documentLock.withLock {
+        try documents.indexBuilds.startThread(env: engine.env) { [self, pending] in
+            for (name, index) in pending where !documents.indexBuilds.isStopping {
+                try? documents.lock.withLock {
                     // Still there and still building (not dropped meanwhile)?
                     guard let current = try committedCollection(name)?.indexes.first(where: { $0.id == index.id }),
                           current.building else { return }
@@ -160,7 +160,7 @@ extension Database {
         }
     }
 
-    /// Writes the entries of every document for `index`. REQUIRES: documentLock.
+    /// Writes the entries of every document for `index`. REQUIRES: documents.lock.
     private func backfill(_ index: IndexDefinition, of name: String) throws {
         let snapshot = try Transaction(database: self, readOnly: true, explicit: false)
         guard let info = try snapshot.collection(name) else { return }
@@ -187,8 +187,8 @@ extension Database {
             inChunk += 1
             if inChunk == 4096 {
                 try chunk.commit()
-                indexBuilds.advanced(name, index.name, by: inChunk)
-                if indexBuilds.isStopping { throw CairnError.closed }
+                documents.indexBuilds.advanced(name, index.name, by: inChunk)
+                if documents.indexBuilds.isStopping { throw CairnError.closed }
                 chunk = try Transaction(database: self, readOnly: false, explicit: false)
                 inChunk = 0
             }
@@ -204,10 +204,10 @@ extension Database {
     /// Drops an index by name; NOT_FOUND when there is none.
     public func dropIndex(collection name: String, index indexName: String) throws {
         try CollectionInfo.validate(name: name)
-        try documentLock.withLock { try removeIndex(indexName, of: name) }
+        try documents.lock.withLock { try removeIndex(indexName, of: name) }
     }
 
-    /// Removes an index's definition and entries. REQUIRES: documentLock.
+    /// Removes an index's definition and entries. REQUIRES: documents.lock.
     private func removeIndex(_ indexName: String, of name: String) throws {
         guard var info = try committedCollection(name), let position = info.indexes.firstIndex(where: { $0.name == indexName }) else {
             throw CairnError(.notFound, "collection '\(name)' has no index '\(indexName)'")
@@ -217,7 +217,7 @@ extension Database {
         var batch = WriteBatch()
         prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in batch.deleteRange(l, u) } }
         CollectionInfo.catalogKey(name).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
-        try catalogCache.changing { try engine.write(batch) }
+        try documents.catalogCache.changing { try engine.write(batch) }
     }
 
     /// The indexes of a collection as a JSON array.
@@ -225,7 +225,7 @@ extension Database {
         try CollectionInfo.validate(name: name)
         let indexes = try committedCollection(name)?.indexes ?? []
         let list = MutableValue.array(indexes.map { index in
-            guard index.building, let done = indexBuilds.progress(name, index.name),
+            guard index.building, let done = documents.indexBuilds.progress(name, index.name),
                   case .object(var members) = index.publicDescription else { return index.publicDescription }
             members.append(("documents_indexed", .int(Int64(done))))
             return .object(members)

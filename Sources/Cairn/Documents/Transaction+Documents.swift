@@ -8,27 +8,27 @@ extension Transaction {
 
     /// The collection's catalog entry as this transaction sees it.
     func collection(_ name: String) throws -> CollectionInfo? {
-        if let cached = collectionCache[name] { return cached }
+        if let cached = documents.collections[name] { return cached }
         try CollectionInfo.validate(name: name)
         let key = CollectionInfo.catalogKey(name)
-        if writes.isEmpty, let generation = catalogGeneration, let known = database.catalogCache.cached(name, generation: generation) {
+        if writes.isEmpty, let generation = documents.catalogGeneration, let known = database.documents.catalogCache.cached(name, generation: generation) {
             noteCatalogRead(key)
-            collectionCache[name] = known
+            documents.collections[name] = known
             return known
         }
         var stored: [UInt8]?
         _ = try readCatalog(key) { stored = Array($0) }
         let info = try stored.withUnsafeBufferPointerIfPresent { raw in
-            try database.catalogCache.decode(name: name, entry: raw, generation: writes.isEmpty ? catalogGeneration : nil)
+            try database.documents.catalogCache.decode(name: name, entry: raw, generation: writes.isEmpty ? documents.catalogGeneration : nil)
         }
-        collectionCache[name] = info
+        documents.collections[name] = info
         return info
     }
 
     /// Writes a collection's catalog entry.
     func save(_ info: CollectionInfo) throws {
         try put(CollectionInfo.catalogKey(info.name), info.encoded())
-        collectionCache[info.name] = info
+        documents.collections[info.name] = info
     }
 
     /// Defines a new collection (the name must be free).
@@ -107,7 +107,7 @@ extension Transaction {
                     if try read(entry, { owner = Array($0) }), owner != primaryKey {
                         throw duplicate(entry, of: index, in: info, document: new)
                     }
-                    if index.building && database.indexBuilds.progress(info.name, index.name) == nil {
+                    if index.building && database.documents.indexBuilds.progress(info.name, index.name) == nil {
                         try checkUniqueByScan(entry, of: index, in: info, primaryKey: primaryKey, document: new)
                     }
                 }

@@ -27,9 +27,8 @@ public final class Transaction: @unchecked Sendable {
     /// Catalog entries read: a change to one of them since the snapshot is
     /// a conflict, because the writes were computed from it.
     private var catalogReads: Set<[UInt8]> = []
-    /// Collections read so far, by name (the catalog cannot change under a
-    /// transaction without making it conflict, so caching is safe).
-    var collectionCache: [String: CollectionInfo?] = [:]
+    /// What the documents layer keeps for this transaction.
+    var documents: DocumentTransactionState
     private(set) var isFinished = false
     let lock = Lock()
 
@@ -38,16 +37,11 @@ public final class Transaction: @unchecked Sendable {
         var ttlMillis: Int64
     }
 
-    /// The catalog generation this snapshot holds, when no catalog write
-    /// was under way while it was taken (see CatalogCache).
-    let catalogGeneration: UInt64?
-
     init(database: Database, readOnly: Bool, explicit: Bool) throws {
         self.database = database
-        let before = database.catalogCache.generation.load(ordering: .sequentiallyConsistent)
-        view = try database.engine.readView()
-        let after = database.catalogCache.generation.load(ordering: .sequentiallyConsistent)
-        catalogGeneration = before == after && before % 2 == 0 ? before : nil
+        // The documents layer notes the catalog's generation around the
+        // snapshot (see CatalogCache).
+        (view, documents) = try DocumentTransactionState.taking(database.documents) { try database.engine.readView() }
         pin = database.engine.pin(view)
         isReadOnly = readOnly
         isExplicit = explicit
@@ -70,7 +64,7 @@ public final class Transaction: @unchecked Sendable {
     /// A reader of this transaction's snapshot and of its writes as they
     /// are now (later writes do not show through it).
     var reader: TransactionReader {
-        TransactionReader(engine: engine, view: view, pin: pin, writes: writes, memoryLimit: database.queryMemoryLimit)
+        TransactionReader(engine: engine, view: view, pin: pin, writes: writes, memoryLimit: database.documents.queryMemoryLimit)
     }
 
     /// Calls `body` with the value of engine key `key` as this transaction
@@ -123,7 +117,7 @@ public final class Transaction: @unchecked Sendable {
         let outermost = undoLog == nil
         if outermost { undoLog = [] }
         let mark = undoLog?.count ?? 0
-        let savedCache = collectionCache
+        let savedCache = documents.collections
         defer { if outermost { undoLog = nil } }
         do {
             return try body()
@@ -132,7 +126,7 @@ public final class Transaction: @unchecked Sendable {
                 for entry in log[mark...].reversed() { writes[entry.key] = entry.previous }
                 undoLog?.removeSubrange(mark...)
             }
-            collectionCache = savedCache
+            documents.collections = savedCache
             throw error
         }
     }
@@ -167,12 +161,12 @@ public final class Transaction: @unchecked Sendable {
             let stats = engine.stats
             let touchesCatalog = writes.keys.contains { $0.bytes.first == Namespace.catalog.rawValue }
             let write = { [engine, database] in
-                if touchesCatalog { try database.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
+                if touchesCatalog { try database.documents.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
             }
             if isExplicit {
                 // Under the document lock, so an index build (which holds it)
                 // never interleaves with a commit.
-                try database.documentLock.withLock { try write() }
+                try database.documents.lock.withLock { try write() }
                 EngineStats.bump(stats.transactionCommits)
             } else {
                 try write()

@@ -1,0 +1,37 @@
+/// What the documents layer keeps for an open database: its writers' lock,
+/// the decoded catalog, index builds, and the memory bound of query
+/// stages. `Database.documents` holds it; nothing else in Database knows
+/// of documents.
+final class DocumentLayer: @unchecked Sendable {
+    /// Serializes the document layer's writers: single operations (each a
+    /// transaction), explicit transactions' commits, and index builds.
+    let lock = Lock()
+    /// Decoded catalog entries, so a query does not parse its collection's
+    /// definition (schema, indexes) on every call.
+    let catalogCache = CatalogCache()
+    /// Index builds in progress, and the thread that resumes interrupted ones.
+    let indexBuilds = IndexBuilds()
+    /// The most memory one blocking query stage may hold (MemoryBudget);
+    /// lowered by tests.
+    var queryMemoryLimit = MemoryBudget.defaultLimit
+}
+
+/// What the documents layer keeps for one transaction.
+struct DocumentTransactionState {
+    /// Collections read so far, by name (the catalog cannot change under a
+    /// transaction without making it conflict, so caching is safe).
+    var collections: [String: CollectionInfo?] = [:]
+    /// The catalog generation the snapshot holds, when no catalog write was
+    /// under way while it was taken (see CatalogCache).
+    let catalogGeneration: UInt64?
+
+    /// Takes a snapshot with `takeSnapshot` between two reads of the
+    /// catalog's generation.
+    static func taking<Snapshot>(_ layer: DocumentLayer, _ takeSnapshot: () throws -> Snapshot) rethrows
+        -> (Snapshot, DocumentTransactionState) {
+        let before = layer.catalogCache.generation.load(ordering: .sequentiallyConsistent)
+        let snapshot = try takeSnapshot()
+        let after = layer.catalogCache.generation.load(ordering: .sequentiallyConsistent)
+        return (snapshot, DocumentTransactionState(catalogGeneration: before == after && before % 2 == 0 ? before : nil))
+    }
+}
