@@ -157,6 +157,7 @@ enum cairn_status {
     CAIRN_NO_SPACE = 10,        /* the disk or file system is full */
     CAIRN_INTERNAL = 11,        /* a bug in Cairn: please report it */
     CAIRN_NO_MEMORY = 12,       /* an allocation the input asked for failed; nothing was written */
+    CAIRN_INTERRUPTED = 13,     /* cairn_interrupt() stopped the operation; nothing was damaged */
     CAIRN_DONE = 100            /* not an error: an iterator has no more items */
 };
 
@@ -354,6 +355,27 @@ int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_metrics(cairn_db *db, char **text, size_t *text_len, char **errmsg);
+
+/*
+** Stops every operation running on `db` now, as sqlite3_interrupt() does:
+** queries and the cursors open on it (cairn_find, cairn_aggregate,
+** cairn_count, cairn_distinct, ...), key-value iterators and listings, an
+** index build that a cairn_index_create() call waits for (the index is
+** then removed), and manual compactions (between two compactions, each
+** installed whole). Each returns CAIRN_INTERRUPTED from its next check,
+** having written nothing half-way; a cursor or iterator that was
+** interrupted returns CAIRN_INTERRUPTED from every later call until it is
+** closed. Operations that start after this call are not affected, and
+** single writes are too short to be stopped. Safe to call from any
+** thread, including while other calls run on the handle (that is its
+** purpose), and from a signal handler's thread. Writes nothing.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED,
+** CAIRN_INVALID_ARGUMENT (not a database handle).
+** Scope: database or transaction (a transaction handle interrupts its
+** database).
+*/
+int cairn_interrupt(cairn_db *db);
 
 /*
 ** Freezes the memtable and waits until it is written to a level-0 table,

@@ -75,6 +75,14 @@ public final class Database: @unchecked Sendable {
 
     public var isClosed: Bool { engine.isClosed }
 
+    /// Stops every operation running on this database now, from any thread
+    /// (sqlite3_interrupt): queries and open cursors, aggregations,
+    /// iterators, index builds that a caller waits for, manual
+    /// compactions. Each fails with INTERRUPTED at its next check, having
+    /// written nothing half-way; operations started afterwards are not
+    /// affected.
+    public func interrupt() { engine.interrupts.interrupt() }
+
     /// Writes the memtable to a level-0 table now and waits for it.
     public func flush() throws { try engine.flush() }
 

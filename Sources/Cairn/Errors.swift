@@ -15,6 +15,7 @@ public enum StatusCode: Int32, Sendable {
     case noSpace = 10
     case `internal` = 11
     case noMemory = 12
+    case interrupted = 13
     case done = 100
 
     /// The C name, as `cairn_status_name` returns it.
@@ -33,6 +34,7 @@ public enum StatusCode: Int32, Sendable {
         case .noSpace: return "CAIRN_NO_SPACE"
         case .internal: return "CAIRN_INTERNAL"
         case .noMemory: return "CAIRN_NO_MEMORY"
+        case .interrupted: return "CAIRN_INTERRUPTED"
         case .done: return "CAIRN_DONE"
         }
     }

@@ -52,6 +52,14 @@ public func cairn_close(_ db: OpaquePointer!, _ errmsg: UnsafeMutablePointer<Uns
 }
 
 @c @implementation
+public func cairn_interrupt(_ db: OpaquePointer!) -> Int32 {
+    reportingStatus(nil) {
+        try scope(db).database.interrupt()
+        return .ok
+    }
+}
+
+@c @implementation
 public func cairn_stats(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
                         _ jsonLength: UnsafeMutablePointer<Int>!,
                         _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {

@@ -12,6 +12,7 @@ import "C"
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -190,6 +191,10 @@ type Cursor struct {
 	doc    []byte // the current document, copied out of the library
 	err    error
 	closed bool
+	// Set by FindContext and AggregateContext: the context that stops the
+	// cursor, and the end of its watch.
+	ctx       context.Context
+	stopWatch func()
 }
 
 // Next advances to the next document and reports whether there is one. It
@@ -212,6 +217,9 @@ func (cur *Cursor) Next() bool {
 		return false
 	}
 	if err := statusErr("Cursor.Next", rc, msg); err != nil {
+		if cur.ctx != nil {
+			err = withContext(cur.ctx, err)
+		}
 		cur.err = err
 		runtime.KeepAlive(cur)
 		return false
@@ -280,6 +288,10 @@ func (cur *Cursor) Close() error {
 		return nil
 	}
 	runtime.SetFinalizer(cur, nil)
+	if cur.stopWatch != nil {
+		cur.stopWatch()
+		cur.stopWatch = nil
+	}
 	cur.doc = nil
 	cur.closed = true
 	rc := C.cairn_cursor_close(cur.h)

@@ -27,6 +27,7 @@ const (
 	statusNoSpace         = int(C.CAIRN_NO_SPACE)
 	statusInternal        = int(C.CAIRN_INTERNAL)
 	statusNoMemory        = int(C.CAIRN_NO_MEMORY)
+	statusInterrupted     = int(C.CAIRN_INTERRUPTED)
 	statusDone            = int(C.CAIRN_DONE) // not an error: an iterator is exhausted
 )
 
@@ -79,6 +80,7 @@ var (
 	ErrNoSpace         = sentinel(statusNoSpace, "CAIRN_NO_SPACE")                 // the disk or file system is full
 	ErrInternal        = sentinel(statusInternal, "CAIRN_INTERNAL")                // a bug in Cairn: please report it
 	ErrNoMemory        = sentinel(statusNoMemory, "CAIRN_NO_MEMORY")               // an allocation the input asked for failed
+	ErrInterrupted     = sentinel(statusInterrupted, "CAIRN_INTERRUPTED")          // DB.Interrupt (or a context) stopped the call
 )
 
 func sentinel(code int, name string) *Error { return &Error{Code: code, Status: name} }
@@ -130,7 +132,7 @@ func notFoundErr(op, what string) error {
 var statusCodes = func() map[string]int {
 	m := map[string]int{}
 	for _, e := range []*Error{ErrNotFound, ErrInvalidArgument, ErrIO, ErrCorruption, ErrBusy,
-		ErrClosed, ErrConflict, ErrConstraint, ErrSchema, ErrNoSpace, ErrInternal, ErrNoMemory} {
+		ErrClosed, ErrConflict, ErrConstraint, ErrSchema, ErrNoSpace, ErrInternal, ErrNoMemory, ErrInterrupted} {
 		m[e.Status] = e.Code
 	}
 	return m

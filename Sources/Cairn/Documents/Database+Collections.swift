@@ -85,6 +85,7 @@ extension Database {
     public func createIndex(collection name: String, specJSON: UnsafeRawBufferPointer) throws -> String {
         try CollectionInfo.validate(name: name)
         let spec = try DocumentBuilder.document(fromJSON: specJSON, what: "index spec")
+        let ticket = engine.interrupts.ticket
         return try documents.lock.withLock {
             // 1. Define it.
             let define = try Transaction(database: self, readOnly: false, explicit: false)
@@ -107,7 +108,7 @@ extension Database {
                 try define.save(info)
                 try define.commit()
             }
-            try build(index, of: name)
+            try build(index, of: name, interruptible: ticket)
             return index.name
         }
     }
@@ -117,12 +118,16 @@ extension Database {
     /// documents break, a full disk), except when the database is closing:
     /// then it stays "building" and the next open resumes the build. A
     /// removal that fails too (the disk still full) also leaves it
-    /// "building": never listed as ready. REQUIRES: documents.lock.
-    private func build(_ index: IndexDefinition, of name: String) throws {
+    /// "building": never listed as ready. A build that a caller waits for
+    /// (`interruptible`: its Interrupts ticket) stops when the database is
+    /// interrupted, and the index is removed as on any failure; a resumed
+    /// build runs for no caller and is not interrupted. REQUIRES:
+    /// documents.lock.
+    private func build(_ index: IndexDefinition, of name: String, interruptible ticket: UInt64? = nil) throws {
         documents.indexBuilds.started(name, index.name)
         defer { documents.indexBuilds.ended(name, index.name) }
         do {
-            try backfill(index, of: name)
+            try backfill(index, of: name, interruptible: ticket)
         } catch {
             if !documents.indexBuilds.isStopping && !isClosed { try? removeIndex(index.name, of: name) }
             throw error
@@ -161,7 +166,7 @@ extension Database {
     }
 
     /// Writes the entries of every document for `index`. REQUIRES: documents.lock.
-    private func backfill(_ index: IndexDefinition, of name: String) throws {
+    private func backfill(_ index: IndexDefinition, of name: String, interruptible ticket: UInt64?) throws {
         let snapshot = try Transaction(database: self, readOnly: true, explicit: false)
         guard let info = try snapshot.collection(name) else { return }
         let (lower, upper) = info.documentRange
@@ -171,6 +176,7 @@ extension Database {
         var inChunk = 0
         var multikey = index.multikey
         while try scan.next() {
+            if let ticket { try engine.interrupts.check(ticket) }
             let primaryKey = Array(scan.key[prefixLength...])
             let (keys, isArray) = try index.entryKeys(of: DocumentValue(scan.value), collection: info.id, primaryKey: primaryKey)
             multikey = multikey || isArray

@@ -10,8 +10,12 @@ final class FindExecution {
     private var skipped = 0
     private(set) var returned = 0
     private let current = ByteBuffer()
+    private let interrupts: Interrupts
+    private let ticket: UInt64
 
     init(reader: TransactionReader, collection: CollectionInfo, filter: Filter, options: FindOptions) throws {
+        interrupts = reader.engine.interrupts
+        ticket = interrupts.ticket
         self.filter = filter
         self.options = options
         let plan = try QueryPlan.choose(filter: filter, sort: options.sort, collection: collection)
@@ -33,6 +37,7 @@ final class FindExecution {
 
     private func nextFiltered() throws -> DocumentValue? {
         while let document = try source.next() {
+            try interrupts.check(ticket)
             if try filter.matches(document) { return document }
         }
         return nil
@@ -40,6 +45,7 @@ final class FindExecution {
 
     /// The next result before projection, valid until the next call.
     func next() throws -> DocumentValue? {
+        try interrupts.check(ticket)
         while true {
             if let limit = options.limit, returned >= limit { return nil }
             let document: DocumentValue

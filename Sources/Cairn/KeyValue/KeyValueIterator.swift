@@ -8,9 +8,12 @@ public final class KeyValueIterator {
     private let engineIterator: EngineIterator
     private let namespace: Namespace
     private var positioned = false
+    /// Interrupting the database stops this iterator (Interrupts).
+    private let ticket: UInt64
 
     init(database: Database, iterator: EngineIterator, namespace: Namespace) {
         self.database = database
+        ticket = database.engine.interrupts.ticket
         self.engineIterator = iterator
         self.namespace = namespace
     }
@@ -19,6 +22,7 @@ public final class KeyValueIterator {
     /// the database was closed, CORRUPTION when a table fails its checks.
     public func next() throws -> Bool {
         guard !database.isClosed else { throw CairnError.closed }
+        try database.engine.interrupts.check(ticket)
         positioned = try engineIterator.iterator.next()
         return positioned
     }

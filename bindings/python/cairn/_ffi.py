@@ -73,6 +73,7 @@ class Status(enum.IntEnum):
     NO_SPACE = 10
     INTERNAL = 11
     NO_MEMORY = 12
+    INTERRUPTED = 13
     DONE = 100
 
 
@@ -145,6 +146,7 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_repair", c_int, (c_char_p, c_char_p, c_size_t, char_pp, size_p, char_pp)),
     ("cairn_stats", c_int, (db_p, char_pp, size_p, char_pp)),
     ("cairn_metrics", c_int, (db_p, char_pp, size_p, char_pp)),
+    ("cairn_interrupt", c_int, (db_p,)),
     ("cairn_flush", c_int, (db_p, char_pp)),
     ("cairn_compact_range", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, char_pp)),
     # Key-value

@@ -7,7 +7,7 @@ import os
 from ctypes import byref, c_char_p, c_size_t
 from typing import Any, cast
 
-from . import _ffi, errors
+from . import _ffi, _interrupt, errors
 from ._convert import BytesLike, take_buffer, to_bytes, to_json_text, unpack
 from ._db_handle import DbHandle
 from ._ffi import bytes_ptr, lib
@@ -95,6 +95,7 @@ class Database(DbHandle):
         super().__init__(ptr, _close_db)
         #: The directory this database was opened from.
         self.path = path
+        _interrupt.watch(self)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -235,6 +236,19 @@ class Database(DbHandle):
         text, text_len = c_char_p(), c_size_t()
         errors.call(lib.cairn_metrics, self._handle(), byref(text), byref(text_len))
         return take_buffer(text, text_len.value).decode("utf-8")
+
+    def interrupt(self) -> None:
+        """Stops every call running on this database now, from any thread
+        (sqlite3_interrupt): queries and open cursors, aggregations,
+        iterators, index builds being waited for, manual compactions. Each
+        raises Interrupted; calls started afterwards are not affected.
+        Ctrl-C in the main thread does this by itself, so a long query
+        raises KeyboardInterrupt promptly. A closed database is left alone."""
+        ptr = self._ptr
+        if ptr is not None:
+            # A close racing with this is harmless: the library recognizes
+            # a closed handle and returns CAIRN_CLOSED.
+            lib.cairn_interrupt(ptr)
 
     def flush(self) -> None:
         """Writes the memtable to a table now and waits for it."""

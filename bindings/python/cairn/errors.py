@@ -30,6 +30,7 @@ __all__ = [
     "Error",
     "IOFailure",
     "InternalError",
+    "Interrupted",
     "InvalidArgument",
     "NoMemory",
     "NoSpace",
@@ -108,6 +109,11 @@ class InternalError(Error):
     """CAIRN_INTERNAL: a bug in Cairn; please report it."""
 
 
+class Interrupted(Error):
+    """CAIRN_INTERRUPTED: Database.interrupt() (or Ctrl-C in the main
+    thread) stopped the operation; nothing was damaged."""
+
+
 class NoMemory(Error):
     """CAIRN_NO_MEMORY: an allocation the input asked for (a large value,
     document or batch) failed; nothing was written."""
@@ -126,6 +132,7 @@ _CLASSES: dict[int, type[Error]] = {
     Status.NO_SPACE: NoSpace,
     Status.INTERNAL: InternalError,
     Status.NO_MEMORY: NoMemory,
+    Status.INTERRUPTED: Interrupted,
 }
 
 

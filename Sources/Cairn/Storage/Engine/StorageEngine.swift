@@ -66,6 +66,8 @@ final class StorageEngine: @unchecked Sendable {
     let directory: String
     let options: Options
     let stats = EngineStats()
+    /// Operations running on this database stop when interrupted.
+    let interrupts = Interrupts()
     let env: Env
     let context: TableContext
     private let lockFile: FileHandle

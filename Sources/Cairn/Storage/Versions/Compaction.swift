@@ -258,12 +258,15 @@ extension StorageEngine {
     /// unbounded) down to the deepest level that holds data, rewriting it,
     /// so that everything obsolete in the range is dropped.
     func compactRange(start: [UInt8]?, end: [UInt8]?) throws {
+        let ticket = interrupts.ticket
         try flush()
         try versionEditLock.withLock {
             let initial = stateLock.withLock { version }
             let deepest = max(1, (0..<Version.levelCount).last { !initial.levels[$0].isEmpty } ?? 1)
             for level in 0..<deepest {
                 guard !isClosed else { throw CairnError.closed }
+                // Between compactions: each one installed is whole.
+                try interrupts.check(ticket)
                 let current = stateLock.withLock { version }
                 let candidates = current.levels[level].filter { file in
                     (start.map { !file.largestUserKey.lexicographicallyPrecedes($0) } ?? true)
