@@ -31,14 +31,16 @@ extension Scope {
     /// as one operation (a failure undoes what the operation wrote and
     /// leaves the transaction usable). On the database: a new transaction,
     /// committed at the end when `writing`. Writers on the database run
-    /// one at a time under the document lock; a write that conflicts with
-    /// an explicit transaction committed meanwhile is simply run again on
-    /// a fresh snapshot. Readers take a snapshot and need no lock.
+    /// side by side (holding the document lock shared, so that no index
+    /// build interleaves), and their commits share group commits; one that
+    /// conflicts with a write committed since its snapshot (the same
+    /// document, the same unique value, a catalog entry it read) is run
+    /// again on a fresh snapshot. Readers take a snapshot and need no lock.
     public func withTransaction<T>(writing: Bool, _ body: (Transaction) throws -> T) throws -> T {
         if let transaction { return try transaction.runOperation { try body(transaction) } }
         let database = self.database
         guard writing else { return try body(try Transaction(database: database, readOnly: true, explicit: false)) }
-        return try database.documents.lock.withLock {
+        return try database.documents.lock.withSharedLock {
             var attempt = 0
             while true {
                 let transaction = try Transaction(database: database, readOnly: false, explicit: false)
@@ -46,7 +48,7 @@ extension Scope {
                 do {
                     try transaction.commit()
                     return result
-                } catch let error as CairnError where error.code == .conflict && attempt < 100 {
+                } catch let error as CairnError where error.code == .conflict && attempt < 1000 {
                     attempt += 1
                 }
             }

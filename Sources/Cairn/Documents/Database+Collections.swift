@@ -1,5 +1,6 @@
 /// Operations on whole collections and their indexes. They change the
-/// catalog outside any explicit transaction, under the document lock;
+/// catalog outside any explicit transaction, holding the document lock
+/// exclusively (no document write runs meanwhile);
 /// a transaction that read the entry they change fails its commit with
 /// CONFLICT, so it never writes documents computed from a stale definition.
 extension Database {
@@ -11,7 +12,7 @@ extension Database {
     /// Drops a collection, its documents and index entries (range
     /// tombstones). Dropping a missing collection is not an error.
     public func dropCollection(_ name: String) throws {
-        try documents.lock.withLock {
+        try documents.lock.withExclusiveLock {
             guard let info = try committedCollection(name) else { return }
             var batch = WriteBatch()
             let (lower, upper) = info.documentRange
@@ -28,7 +29,7 @@ extension Database {
     public func renameCollection(_ from: String, to: String) throws {
         try CollectionInfo.validate(name: from)
         try CollectionInfo.validate(name: to)
-        try documents.lock.withLock {
+        try documents.lock.withExclusiveLock {
             guard var info = try committedCollection(from) else { throw CairnError(.notFound, "collection '\(from)' does not exist") }
             guard from != to else { return }
             guard try committedCollection(to) == nil else { throw CairnError.invalidArgument("collection '\(to)' already exists") }
@@ -86,7 +87,7 @@ extension Database {
         try CollectionInfo.validate(name: name)
         let spec = try DocumentBuilder.document(fromJSON: specJSON, what: "index spec")
         let ticket = engine.interrupts.ticket
-        return try documents.lock.withLock {
+        return try documents.lock.withExclusiveLock {
             // 1. Define it.
             let define = try Transaction(database: self, readOnly: false, explicit: false)
             var info = try define.collectionOrCreate(name)
@@ -155,7 +156,7 @@ extension Database {
         guard !pending.isEmpty else { return }
         try documents.indexBuilds.startThread(env: engine.env) { [self, pending] in
             for (name, index) in pending where !documents.indexBuilds.isStopping {
-                try? documents.lock.withLock {
+                try? documents.lock.withExclusiveLock {
                     // Still there and still building (not dropped meanwhile)?
                     guard let current = try committedCollection(name)?.indexes.first(where: { $0.id == index.id }),
                           current.building else { return }
@@ -165,7 +166,7 @@ extension Database {
         }
     }
 
-    /// Writes the entries of every document for `index`. REQUIRES: documents.lock.
+    /// Writes the entries of every document for `index`. REQUIRES: documents.lock, exclusively.
     private func backfill(_ index: IndexDefinition, of name: String, interruptible ticket: UInt64?) throws {
         let snapshot = try Transaction(database: self, readOnly: true, explicit: false)
         guard let info = try snapshot.collection(name) else { return }
@@ -210,10 +211,10 @@ extension Database {
     /// Drops an index by name; NOT_FOUND when there is none.
     public func dropIndex(collection name: String, index indexName: String) throws {
         try CollectionInfo.validate(name: name)
-        try documents.lock.withLock { try removeIndex(indexName, of: name) }
+        try documents.lock.withExclusiveLock { try removeIndex(indexName, of: name) }
     }
 
-    /// Removes an index's definition and entries. REQUIRES: documents.lock.
+    /// Removes an index's definition and entries. REQUIRES: documents.lock, exclusively.
     private func removeIndex(_ indexName: String, of name: String) throws {
         guard var info = try committedCollection(name), let position = info.indexes.firstIndex(where: { $0.name == indexName }) else {
             throw CairnError(.notFound, "collection '\(name)' has no index '\(indexName)'")

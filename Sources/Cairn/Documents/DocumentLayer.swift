@@ -3,9 +3,13 @@
 /// stages. `Database.documents` holds it; nothing else in Database knows
 /// of documents.
 final class DocumentLayer: @unchecked Sendable {
-    /// Serializes the document layer's writers: single operations (each a
-    /// transaction), explicit transactions' commits, and index builds.
-    let lock = Lock()
+    /// Held shared by the document layer's writers (single operations,
+    /// explicit transactions' commits), which then run side by side and
+    /// share group commits, their conflicts caught at commit; held
+    /// exclusively by what rewrites the catalog wholesale or backfills
+    /// from a snapshot (index builds and drops, collection drops and
+    /// renames), which no document write may interleave with.
+    let lock = ReadWriteLock()
     /// Decoded catalog entries, so a query does not parse its collection's
     /// definition (schema, indexes) on every call.
     let catalogCache = CatalogCache()

@@ -84,7 +84,7 @@ public final class Transaction: @unchecked Sendable {
     /// A change to this catalog entry by another writer since the snapshot
     /// will make the commit fail with CONFLICT.
     func noteCatalogRead(_ key: [UInt8]) {
-        if isExplicit && writes[EngineKey(key)] == nil { catalogReads.insert(key) }
+        if !isReadOnly && writes[EngineKey(key)] == nil { catalogReads.insert(key) }
     }
 
     func put(_ key: [UInt8], _ value: [UInt8], ttlMillis: Int64 = 0) throws {
@@ -157,16 +157,16 @@ public final class Transaction: @unchecked Sendable {
                 }
             }
             batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: writes.keys.map(\.bytes) + Array(catalogReads),
-                                                explicit: isExplicit)
+                                                written: writes.count, explicit: isExplicit)
             let stats = engine.stats
             let touchesCatalog = writes.keys.contains { $0.bytes.first == Namespace.catalog.rawValue }
             let write = { [engine, database] in
                 if touchesCatalog { try database.documents.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
             }
             if isExplicit {
-                // Under the document lock, so an index build (which holds it)
-                // never interleaves with a commit.
-                try database.documents.lock.withLock { try write() }
+                // Under the document lock (shared), so an index build (which
+                // holds it exclusively) never interleaves with a commit.
+                try database.documents.lock.withSharedLock { try write() }
                 EngineStats.bump(stats.transactionCommits)
             } else {
                 try write()

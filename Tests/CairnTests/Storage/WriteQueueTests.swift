@@ -4,9 +4,10 @@ import XCTest
 
 /// Group commit: concurrent writers are grouped behind one leader (fewer
 /// commits than writes), every write is committed and acknowledged exactly
-/// once, commits never overlap, a failed commit fails exactly its group,
-/// and batches with a conflict check, exclusive work and the byte limit
-/// bound what a group may hold.
+/// once, commits never overlap, a failed commit fails exactly its group
+/// (and a member refused alone, exactly itself), batches with a conflict
+/// check share groups, and exclusive work and the byte limit bound what a
+/// group may hold.
 final class WriteQueueTests: XCTestCase {
     /// What the commits saw, shared by the writer threads.
     private final class Recorder: @unchecked Sendable {
@@ -31,7 +32,7 @@ final class WriteQueueTests: XCTestCase {
         withBytes(key) { k in
             Array(repeating: UInt8(0x76), count: valueBytes).withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) }
         }
-        if conflictCheck { batch.conflictCheck = ConflictCheck(snapshot: 0, keys: [], explicit: true) }
+        if conflictCheck { batch.conflictCheck = ConflictCheck(snapshot: 0, keys: [], written: 0, explicit: true) }
         return batch
     }
 
@@ -147,25 +148,7 @@ final class WriteQueueTests: XCTestCase {
         XCTAssertNoThrow(try queue.submit(batch("after")) { _ in })
     }
 
-    func testABatchWithAConflictCheckCommitsAlone() {
-        let queue = WriteQueue()
-        let recorder = Recorder()
-        let threads = 6, perThread = 100
-        let batches = (0..<threads).map { t in (0..<perThread).map { i in batch("t\(t)-\(i)", conflictCheck: t % 2 == 0) } }
-        onThreads(threads) { t in
-            for batch in batches[t] {
-                try? queue.submit(batch) { group in
-                    recorder.committed(try WriteQueueTests.keys(of: group))
-                    if group.contains(where: { $0.batch?.conflictCheck != nil }) && group.count > 1 { recorder.markOverlap() }
-                    usleep(100)
-                }
-            }
-        }
-        XCTAssertEqual(recorder.groups.joined().count, threads * perThread)
-        XCTAssertFalse(recorder.overlapped, "a batch with a conflict check never shares its group")
-    }
-
-    func testAConflictCheckEndsTheGroupBeforeItAndTheNextGroupStartsAfterIt() {
+    func testBatchesWithAConflictCheckShareGroupsAndAMemberRefusedAloneKeepsItsError() {
         let queue = WriteQueue()
         let recorder = Recorder()
         let leaderInside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
@@ -179,13 +162,26 @@ final class WriteQueueTests: XCTestCase {
         }
         first.start()
         leaderInside.wait()
-        // Queue up a, b, c (with a conflict check), d, e behind the held leader, in that order.
+        // Queue up a, b, c (with a conflict check), d, e behind the held
+        // leader, in that order; the next leader's commit refuses c alone,
+        // as the engine does a conflicting transaction.
         let writers = DispatchGroup()
+        let outcomes = Recorder()
         for name in ["a", "b", "c", "d", "e"] {
             writers.enter()
             let batch = batch(name, conflictCheck: name == "c")
             Thread {
-                try? queue.submit(batch) { group in recorder.committed(try WriteQueueTests.keys(of: group)) }
+                do {
+                    try queue.submit(batch) { group in
+                        recorder.committed(try WriteQueueTests.keys(of: group))
+                        for pending in group where pending.batch?.conflictCheck != nil {
+                            pending.error = CairnError(.conflict, "refused")
+                        }
+                    }
+                    outcomes.acknowledge(name)
+                } catch {
+                    outcomes.fail(name)
+                }
                 writers.leave()
             }.start()
             usleep(50_000)
@@ -193,7 +189,9 @@ final class WriteQueueTests: XCTestCase {
         release.signal()
         writers.wait()
         while !first.isFinished { usleep(1000) }
-        XCTAssertEqual(recorder.groups, [["first"], ["a", "b"], ["c"], ["d", "e"]])
+        XCTAssertEqual(recorder.groups, [["first"], ["a", "b", "c", "d", "e"]], "a checked batch joins the group")
+        XCTAssertEqual(Set(outcomes.acknowledged), ["a", "b", "d", "e"])
+        XCTAssertEqual(outcomes.failed, ["c"], "only the refused member sees an error")
     }
 
     func testExclusiveWorkRunsWithNoCommitAlongside() {

@@ -17,10 +17,12 @@ extension StorageEngine {
         stats.writeLatency.record(since: start)
     }
 
-    /// Runs as the group-commit leader: one log record for the whole group.
-    private func commit(_ group: [WriteQueue.Pending]) throws {
+    /// Runs as the group-commit leader: one log record for the whole group,
+    /// less the members that conflict (each gets its own CONFLICT).
+    private func commit(_ all: [WriteQueue.Pending]) throws {
         guard !isClosed else { throw CairnError.closed }
-        if let check = group[0].batch!.conflictCheck { try verifyNoConflict(check) }
+        let group = try withoutConflicts(all)
+        guard !group.isEmpty else { return }
         let table = try makeRoomForWrite()
         let first = nextSequence
         let count = group.reduce(0) { $0 + $1.batch!.count }
@@ -54,26 +56,58 @@ extension StorageEngine {
         precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
         nextSequence = first + UInt64(count)
         stateLock.withLock { visibleSequence = last }
-        if group[0].batch!.conflictCheck?.explicit == true { lastTransactionCommit = last }
+        if group.contains(where: { $0.batch!.conflictCheck != nil }) { lastCheckedCommit = last }
         EngineStats.bump(stats.writes, by: UInt64(group.count))
         EngineStats.bump(stats.writeGroups)
         EngineStats.bump(stats.bytesWritten, by: UInt64(group.reduce(0) { $0 + $1.batch!.payloadBytes }))
         EngineStats.bump(stats.walBytesWritten, by: UInt64(payloadBuffer.count + RecordFormat.headerSize))
     }
 
-    /// Fails with CONFLICT when a key of `check` has a version newer than
-    /// the transaction's snapshot. REQUIRES: the caller is the group-commit
-    /// leader, so the check and the commit see the same state.
-    private func verifyNoConflict(_ check: ConflictCheck) throws {
-        if !check.explicit && lastTransactionCommit <= check.snapshot { return }
-        let view = try readView()
-        for key in check.keys {
-            let newest = try key.withUnsafeBytes { try newestSequence(forKey: $0, in: view) }
-            if newest > check.snapshot {
-                EngineStats.bump(stats.transactionConflicts)
-                throw CairnError(.conflict, "a concurrent transaction changed the same data first; retry the transaction")
+    /// The members of a group that may commit: each batch with a conflict
+    /// check is checked against what was committed before its group (the
+    /// engine) and against the keys that earlier members of the group
+    /// write, in queue order; one that conflicts gets CONFLICT as its own
+    /// error and is left out. (Batches without a check write only keys that
+    /// checked batches never touch: the key-value namespace.) REQUIRES: the
+    /// caller is the group-commit leader, so the checks and the commit see
+    /// the same state.
+    private func withoutConflicts(_ group: [WriteQueue.Pending]) throws -> [WriteQueue.Pending] {
+        guard group.contains(where: { $0.batch!.conflictCheck != nil }) else { return group }
+        var members: [WriteQueue.Pending] = []
+        var writtenInGroup = Set<[UInt8]>()
+        var view: ReadView?
+        for pending in group {
+            guard let check = pending.batch!.conflictCheck else {
+                members.append(pending)
+                continue
             }
+            if try conflicts(check, writtenInGroup: writtenInGroup, view: &view) {
+                EngineStats.bump(stats.transactionConflicts)
+                pending.error = CairnError(.conflict, "a concurrent transaction changed the same data first; retry the transaction")
+                continue
+            }
+            for key in check.keys.prefix(check.written) { writtenInGroup.insert(key) }
+            members.append(pending)
         }
+        return members
+    }
+
+    /// Whether a key of `check` has a version newer than its snapshot, or
+    /// is written by an earlier member of the group. A single operation
+    /// (not explicit) skips the engine when no checked batch committed
+    /// since its snapshot: it held the document lock shared from its
+    /// snapshot on, so nothing unchecked (a collection drop or rename) can
+    /// have changed what it read. An explicit transaction's snapshot may
+    /// be older than such a change, so it always looks.
+    private func conflicts(_ check: ConflictCheck, writtenInGroup: Set<[UInt8]>, view: inout ReadView?) throws -> Bool {
+        if !writtenInGroup.isEmpty && check.keys.contains(where: { writtenInGroup.contains($0) }) { return true }
+        if !check.explicit && lastCheckedCommit <= check.snapshot { return false }
+        if view == nil { view = try readView() }
+        for key in check.keys {
+            let newest = try key.withUnsafeBytes { try newestSequence(forKey: $0, in: view!) }
+            if newest > check.snapshot { return true }
+        }
+        return false
     }
 
     /// Makes sure the memtable has room and returns it: slows writes down

@@ -85,9 +85,10 @@ final class StorageEngine: @unchecked Sendable {
     var immutables: [(table: MemTable, logNumber: UInt64, startSequence: UInt64)] = []
     var version = Version.empty
     var visibleSequence: UInt64 = 0
-    /// The sequence of the last commit of an explicit transaction (written
-    /// by the group-commit leader only).
-    var lastTransactionCommit: UInt64 = 0
+    /// The sequence of the last commit of a batch with a conflict check
+    /// (written by the group-commit leader only): a transaction whose
+    /// snapshot is at or after it cannot conflict.
+    var lastCheckedCommit: UInt64 = 0
     var nextFileNumber: UInt64 = 1
     /// The database's identity (DatabaseID), set by recovery.
     var databaseID = DatabaseID(bytes: Array(repeating: 0, count: DatabaseID.byteCount))

@@ -183,10 +183,11 @@ enum WriteBatchDecoder {
 struct ConflictCheck: Sendable {
     /// The sequence the transaction read at.
     let snapshot: UInt64
-    /// Engine keys written by the transaction, and the catalog keys it read.
+    /// Engine keys written by the transaction (the first `written`), then
+    /// the keys it read and relied on (catalog entries).
     let keys: [[UInt8]]
-    /// False for the single operations of the document layer: they run one
-    /// at a time under the database's document lock, so only an explicit
-    /// transaction committed since their snapshot can conflict with them.
+    let written: Int
+    /// False for the single operations of the document layer, true for an
+    /// explicit transaction's commit (counted in the stats).
     let explicit: Bool
 }

@@ -47,14 +47,14 @@ final class WriteQueue: @unchecked Sendable {
             return
         }
         // Leader. Gather the batches queued behind, up to an exclusive request.
+        // Batches with a conflict check group too: the commit checks each
+        // against what was committed before it, the earlier members of the
+        // group included, and fails only the ones that conflict.
         var group = [me]
-        // A batch with a conflict check commits alone, so that it is checked
-        // against everything committed before it.
-        if me.exclusive == nil && me.batch!.conflictCheck == nil {
+        if me.exclusive == nil {
             var bytes = me.batch!.encodedSize
             for pending in queue.dropFirst() {
-                guard let batch = pending.batch, batch.conflictCheck == nil,
-                      bytes + batch.encodedSize <= WriteQueue.maxGroupBytes else { break }
+                guard let batch = pending.batch, bytes + batch.encodedSize <= WriteQueue.maxGroupBytes else { break }
                 group.append(pending)
                 bytes += batch.encodedSize
             }
@@ -71,11 +71,12 @@ final class WriteQueue: @unchecked Sendable {
         condition.lock()
         for pending in group {
             pending.done = true
-            pending.error = failure
+            // A member the commit refused alone (a conflict) keeps its error.
+            if let failure { pending.error = failure }
         }
         queue.removeFirst(group.count)
         condition.broadcast()
         condition.unlock()
-        if let failure { throw failure }
+        if let error = me.error { throw error }
     }
 }
