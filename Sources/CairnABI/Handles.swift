@@ -1,3 +1,4 @@
+import Synchronization
 import Cairn
 #if canImport(Glibc)
 import Glibc
@@ -22,20 +23,43 @@ final class HandleTable: @unchecked Sendable {
     private static let regionSizes = [1 << 32, 1 << 30, 1 << 26, 1 << 20]
     private let base: UInt
     private let slotCount: UInt
-    private var mutex = pthread_mutex_t()
-    private var objects = SlotMap()
+
+    /// The slots live in shards, each with its own mutex, so that calls on
+    /// different handles from different threads never wait for one
+    /// process-wide lock (a handle's shard is its slot modulo the count).
+    private final class Shard {
+        let mutex: UnsafeMutablePointer<pthread_mutex_t>
+        var objects = SlotMap()
+        /// In a child made by fork(): the slots that were live in the
+        /// parent. Their objects hold the parent's threads, locks and
+        /// files, so every call on them fails at once, and closing one only
+        /// forgets it (the object is kept, never torn down: its teardown
+        /// would sync, flush or delete files the parent owns, or wait on
+        /// threads the child lacks). SQLite documents the same rule: a
+        /// connection does not cross fork().
+        var inherited = Set<UInt>()
+        var forgotten: [AnyObject] = []
+
+        init() {
+            mutex = .allocate(capacity: 1)
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+        }
+
+        func withLock<T>(_ body: () throws -> T) rethrows -> T {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return try body()
+        }
+    }
+
+    private static let shardCount: UInt = 64
+    private let shards = (0..<HandleTable.shardCount).map { _ in Shard() }
     /// Slots are handed out in a cycle over the whole region, skipping live
     /// ones, so a stale handle can meet a new object only after every other
     /// slot has been used since.
-    private var nextSlot: UInt = 1
-    /// In a child made by fork(): the slots that were live in the parent.
-    /// Their objects hold the parent's threads, locks and files, so every
-    /// call on them fails at once, and closing one only forgets it (the
-    /// object is kept, never torn down: its teardown would sync, flush or
-    /// delete files the parent owns, or wait on threads the child lacks).
-    /// SQLite documents the same rule: a connection does not cross fork().
-    private var inherited = Set<UInt>()
-    private var forgotten: [AnyObject] = []
+    private let nextSlot = Atomic<UInt>(1)
+    private let liveCount = Atomic<Int>(0)
 
     private init() {
         var reserved: (UInt, Int)?
@@ -51,44 +75,46 @@ final class HandleTable: @unchecked Sendable {
         let (address, size) = reserved ?? (UInt(1) << 46, 1 << 32)
         base = address
         slotCount = UInt(size / 8)
-        pthread_mutex_init(&mutex, nil)
-        // The table's mutex must be free in the child even when another
-        // thread held it at the moment of fork(): take it around the fork.
+        // The shards' mutexes must be free in the child even when another
+        // thread held one at the moment of fork(): take them all around it.
         pthread_atfork({ HandleTable.shared.prepareForFork() },
                        { HandleTable.shared.resumeInParent() },
                        { HandleTable.shared.resumeInChild() })
     }
 
-    private func prepareForFork() { pthread_mutex_lock(&mutex) }
-    private func resumeInParent() { pthread_mutex_unlock(&mutex) }
+    private func prepareForFork() { for shard in shards { pthread_mutex_lock(shard.mutex) } }
+    private func resumeInParent() { for shard in shards.reversed() { pthread_mutex_unlock(shard.mutex) } }
     private func resumeInChild() {
-        // The forking thread took the mutex in prepareForFork, and is the
-        // child's only thread: it may unlock it.
-        inherited.formUnion(objects.liveKeys)
-        pthread_mutex_unlock(&mutex)
+        // The forking thread took the mutexes in prepareForFork, and is the
+        // child's only thread: it may unlock them.
+        for shard in shards.reversed() {
+            shard.inherited.formUnion(shard.objects.liveKeys)
+            pthread_mutex_unlock(shard.mutex)
+        }
     }
 
     private static func inheritedError(_ what: String) -> CairnError {
         CairnError(.invalidArgument, "the \(what) handle was opened by the parent process and used after fork(); open the database again in the child")
     }
 
-    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+    @inline(__always)
+    private func shard(_ slot: UInt) -> Shard { shards[Int(slot % HandleTable.shardCount)] }
 
     /// Registers `object` and returns its new handle.
     func register(_ object: AnyObject) throws -> OpaquePointer {
-        try withLock {
-            guard UInt(objects.count) < slotCount - 1 else {
-                throw CairnError(.internal, "too many open handles (\(objects.count))")
+        guard liveCount.add(1, ordering: .relaxed).newValue < Int(slotCount) - 1 else {
+            liveCount.subtract(1, ordering: .relaxed)
+            throw CairnError(.internal, "too many open handles (\(liveCount.load(ordering: .relaxed)))")
+        }
+        while true {
+            let slot = nextSlot.add(1, ordering: .relaxed).oldValue % slotCount
+            guard slot != 0 else { continue }
+            let claimed = shard(slot).withLock { () -> Bool in
+                guard shard(slot).objects.get(slot) == nil else { return false }
+                shard(slot).objects.set(slot, object)
+                return true
             }
-            var slot = nextSlot
-            while objects.get(slot) != nil { slot = slot + 1 < slotCount ? slot + 1 : 1 }
-            nextSlot = slot + 1 < slotCount ? slot + 1 : 1
-            objects.set(slot, object)
-            return OpaquePointer(bitPattern: base + slot * 8)!
+            if claimed { return OpaquePointer(bitPattern: base + slot * 8)! }
         }
     }
 
@@ -102,9 +128,10 @@ final class HandleTable: @unchecked Sendable {
     /// existed, INVALID_ARGUMENT when NULL or of another handle type.
     func object<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws -> T {
         guard let handle else { throw CairnError(.invalidArgument, "the \(what) handle is NULL") }
-        let (found, fromParent): (AnyObject?, Bool) = withLock {
-            guard let slot = slot(of: handle) else { return (nil, false) }
-            return (objects.get(slot), !inherited.isEmpty && inherited.contains(slot))
+        guard let slot = slot(of: handle) else { throw CairnError(.closed, "the \(what) handle is closed") }
+        let home = shard(slot)
+        let (found, fromParent): (AnyObject?, Bool) = home.withLock {
+            (home.objects.get(slot), !home.inherited.isEmpty && home.inherited.contains(slot))
         }
         guard let found else { throw CairnError(.closed, "the \(what) handle is closed") }
         guard !fromParent else { throw HandleTable.inheritedError(what) }
@@ -115,12 +142,14 @@ final class HandleTable: @unchecked Sendable {
     /// Removes `handle` and returns its object, or nil when already removed
     /// (or inherited through fork(): then it is only forgotten).
     func remove<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type) -> T? {
-        guard let handle else { return nil }
-        return withLock {
-            guard let slot = slot(of: handle), let typed = objects.get(slot) as? T else { return nil }
-            objects.remove(slot)
-            if !inherited.isEmpty, inherited.remove(slot) != nil {
-                forgotten.append(typed)
+        guard let handle, let slot = slot(of: handle) else { return nil }
+        let home = shard(slot)
+        return home.withLock {
+            guard let typed = home.objects.get(slot) as? T else { return nil }
+            home.objects.remove(slot)
+            liveCount.subtract(1, ordering: .relaxed)
+            if !home.inherited.isEmpty, home.inherited.remove(slot) != nil {
+                home.forgotten.append(typed)
                 return nil
             }
             return typed
