@@ -6,13 +6,24 @@ import XCTest
 final class KeyValueTests: XCTestCase {
     func testBatchTTLCountsFromTheWriteNotFromTheAdd() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
-        let db = try Database.open(path: dir.path)
+        // The Env's fake clock moves time without sleeping.
+        let env = FaultInjectionEnv()
+        env.setClock(1_700_000_000_000)
+        let db = try Database.open(path: dir.path, options: DatabaseOptions(), env: env)
         defer { try? db.close() }
         var batch = KeyValueBatch()
         try [UInt8]("k").withUnsafeBytes { k in try [UInt8]("v").withUnsafeBytes { v in try batch.put(key: k, value: v, ttlMillis: 200) } }
-        usleep(300_000)
+        env.advanceClock(by: 300)
         try db.write(batch)
         XCTAssertEqual(try db.get([UInt8]("k")), [UInt8]("v"), "the TTL starts at the write")
+        env.advanceClock(by: 199)
+        XCTAssertEqual(try db.get([UInt8]("k")), [UInt8]("v"), "alive until its TTL has passed")
+        env.advanceClock(by: 1)
+        XCTAssertNil(try db.get([UInt8]("k")), "expired once 200 ms have passed")
+        // Compaction drops it for good, by the same clock.
+        try db.compactRange()
+        env.setClock(0)
+        XCTAssertNil(try db.get([UInt8]("k")), "dropped by compaction, not only hidden")
     }
 
     func testKeyAndValueLimits() throws {
