@@ -31,3 +31,28 @@ test-asan: deps
 	$(ASAN_ENV) $(ASAN_C_BUILD)/cairn-abi-test
 	$(ASAN_ENV) $(ASAN_C_BUILD)/cairn-conformance-c $(ROOT)/Tests/conformance/cases
 	@echo "asan: the ABI tests and the C conformance runner ran under AddressSanitizer with no report"
+
+# ThreadSanitizer: the Swift tests that run threads against one database
+# (group commit, concurrent document writers and transactions, the power
+# cut's writers, the handle table through the interrupt test), built with
+# -sanitize=thread in their own folder. Not part of `make test` (a
+# separate build of a few minutes); run it after touching locks or
+# threads. Any report fails the target.
+#
+#   make test-tsan
+
+TSAN_SCRATCH := $(ROOT)/.build-tsan
+# (CollectionTests' memory-bound tests measure the allocator, which TSan
+# replaces, so they stay out.)
+TSAN_TESTS := ConcurrencyTests|TransactionTests|WriteQueueTests|PowerLossTests|IntegrityTests|PlannerPropertyTests
+
+.PHONY: test-tsan
+
+test-tsan: deps
+	@mkdir -p $(BUILD)
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		swift test -c release --sanitize=thread -Xswiftc -enable-testing --scratch-path $(TSAN_SCRATCH) \
+		--filter '$(TSAN_TESTS)' > $(BUILD)/tsan.log 2>&1; status=$$?; \
+		grep -E "WARNING: ThreadSanitizer|Executed .* tests|error:" $(BUILD)/tsan.log | tail -5; \
+		if grep -q "WARNING: ThreadSanitizer" $(BUILD)/tsan.log; then echo "tsan: a report (see $(BUILD)/tsan.log)" >&2; exit 1; fi; \
+		exit $$status
