@@ -46,11 +46,11 @@ extension Expression {
 
     /// {"$reduce": {"input", "initialValue", "in"}}, with $$value and $$this.
     static func parseReduce(_ operand: MutableValue, at here: String, scope: Scope) throws -> Expression {
-        let parts = try parseNamed(operand, names: ["input", "initialValue", "in"], required: 2, at: here, scope: scope)
-        guard case .object(let members) = operand, let body = members.first(where: { $0.key == "in" })?.value else {
-            throw CairnError.invalidArgument("\(here) needs in")
-        }
-        return .reduce(parts[0], initial: parts[1], body: try parse(body, at: "\(here).in", scope: scope.adding(["value", "this"])))
+        guard case .object(let members) = operand else { throw CairnError.invalidArgument("\(here) takes {input, initialValue, in}") }
+        // "in" is parsed apart: it sees $$value and $$this, the others do not.
+        let outer = try parseNamed(.object(members.filter { $0.key != "in" }), names: ["input", "initialValue"], required: 2, at: here, scope: scope)
+        guard let body = members.first(where: { $0.key == "in" })?.value else { throw CairnError.invalidArgument("\(here) needs in") }
+        return .reduce(outer[0], initial: outer[1], body: try parse(body, at: "\(here).in", scope: scope.adding(["value", "this"])))
     }
 
     /// The parts common to $map and $filter: input (parsed), the variable
