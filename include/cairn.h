@@ -926,14 +926,16 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 ** variable is CAIRN_INVALID_ARGUMENT before any document is read), and
 ** the operators:
 **   arithmetic  $add $subtract $multiply $divide $mod $abs $floor $ceil $trunc
+**               $sum $avg $min $max (over one array, or over the arguments)
 **   comparison  $eq $ne $gt $gte $lt $lte $cmp $and $or $not $cond (array or
 **               {"if","then","else"}) $ifNull $switch {"branches", "default"}
 **               (no branch matching and no default is CAIRN_INVALID_ARGUMENT)
 **   strings     $concat $toLower $toUpper $strLenCP $substrCP $indexOfCP $split
-**               $trim $ltrim $rtrim ({"input", "chars"}) $regexMatch $regexFind
+**               $trim $ltrim $rtrim ({"input", "chars"}) $replaceOne $replaceAll
+**               ({"input", "find", "replacement"}) $regexMatch $regexFind
 **               $regexFindAll ({"input", "regex", "options"}; PCRE2 with the
 **               limits of the $regex filter)
-**   arrays      $size $arrayElemAt $in $isArray $reverseArray $concatArrays
+**   arrays      $size $arrayElemAt $first $last $in $isArray $reverseArray $concatArrays
 **               $slice $indexOfArray $range (at most 1,000,000 elements) $map
 **               $filter ({"input", "as", "cond", "limit"}) $reduce
 **   objects     $mergeObjects $objectToArray $arrayToObject ([[k, v]] or [{k, v}])
@@ -958,7 +960,9 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 ** "+hh:mm" (or "-"); named zones such as "Europe/Paris" are
 ** CAIRN_INVALID_ARGUMENT naming the zone. Any arithmetic that leaves the
 ** int64 range or the range of dates is CAIRN_INVALID_ARGUMENT naming the
-** operator (or a double, where MongoDB gives one), never a crash.
+** operator (or a double, where MongoDB gives one), never a crash, and
+** so is an expression that would build more than 64 MiB of values for one
+** document (a $reduce that doubles an array, a $map of $ranges).
 ** A leading $match (and a $sort right after it) is planned like
 ** cairn_find() and uses indexes, and so is a $lookup pipeline's. Stages
 ** that stream ($match $project $addFields $unset $replaceRoot $skip $limit

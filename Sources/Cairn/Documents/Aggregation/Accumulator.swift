@@ -17,6 +17,13 @@ struct Accumulator {
         try self.init(kind, members[0].value, at: "\(here).\(kind.rawValue)", scope: scope)
     }
 
+    /// An accumulator fed with values directly (add(value:to:)), for the
+    /// expression forms of $sum $avg $min $max.
+    init(_ kind: Kind) {
+        self.kind = kind
+        argument = .literal(.null)
+    }
+
     init(_ kind: Kind, _ operand: MutableValue, at here: String, scope: Expression.Scope) throws {
         self.kind = kind
         if kind == .count {

@@ -60,6 +60,19 @@ extension Expression {
         }
     }
 
+    /// The expression forms of $sum $avg $min $max: over the elements of
+    /// one array argument, or over the arguments. Non-numbers are ignored
+    /// by $sum and $avg, null and missing by $min and $max, as in MongoDB.
+    static func summary(_ op: Operator, _ values: [MutableValue?]) throws -> MutableValue? {
+        let kind: Accumulator.Kind = op == .sum ? .sum : op == .avg ? .avg : op == .min ? .min : .max
+        let accumulator = Accumulator(kind)
+        var state = Accumulator.State()
+        var inputs = values
+        if values.count == 1, case .array(let elements)? = values[0] { inputs = elements }
+        for value in inputs { try accumulator.add(value: value, to: &state) }
+        return accumulator.result(state)
+    }
+
     static func number(_ value: MutableValue?, _ op: Operator) throws -> MutableValue? {
         switch value {
         case nil, .null?: return nil

@@ -8,7 +8,7 @@ extension Expression {
     /// allocation without limit.
     static let maxRangeElements = 1_000_000
 
-    static func arrays(_ op: Operator, _ values: [MutableValue?]) throws -> MutableValue? {
+    static func arrays(_ op: Operator, _ values: [MutableValue?], _ meter: Meter) throws -> MutableValue? {
         switch op {
         case .size:
             guard case .array(let elements)? = values[0] else {
@@ -20,7 +20,13 @@ extension Expression {
             return .bool(false)
         case .reverseArray:
             guard let elements = try array(values[0], op) else { return .null }
+            try meter.charge(elements.count * 16, op.rawValue)
             return .array(elements.reversed())
+        case .first, .last:
+            // The array forms of $first and $last (not the accumulators).
+            // Null or missing gives null; an empty array gives missing.
+            guard let elements = try array(values[0], op) else { return .null }
+            return op == .first ? elements.first : elements.last
         case .arrayElemAt:
             guard let elements = try array(values[0], op) else { return values[0] == nil ? nil : .null }
             guard let index = try integer(values[1], op, "the index") else { return .null }
@@ -37,6 +43,7 @@ extension Expression {
             var out: [MutableValue] = []
             for value in values {
                 guard let elements = try array(value, op) else { return .null }
+                try meter.charge(elements.count * 16, op.rawValue)
                 out.append(contentsOf: elements)
             }
             return .array(out)
@@ -78,6 +85,7 @@ extension Expression {
             guard estimate <= Double(maxRangeElements) else {
                 throw CairnError.invalidArgument("$range would make more than \(maxRangeElements) elements")
             }
+            try meter.charge(Swift.max(0, Int(estimate.rounded(.up))) * elementCost, op.rawValue)
             var out: [MutableValue] = []
             var current = start
             while step > 0 ? current < end : current > end {

@@ -2,17 +2,15 @@
 /// keeps the place where it first appeared and takes the last value, as
 /// MongoDB's documents do.
 extension Expression {
-    static func objects(_ op: Operator, _ values: [MutableValue?]) throws -> MutableValue? {
+    static func objects(_ op: Operator, _ values: [MutableValue?], _ meter: Meter) throws -> MutableValue? {
         switch op {
         case .mergeObjects:
             var out: [(key: String, value: MutableValue)] = []
-            // {"$mergeObjects": "$arrayOfObjects"} merges the elements.
-            var inputs = values
-            if values.count == 1, case .array(let elements)? = values[0] { inputs = elements }
-            for value in inputs {
+            for value in values {
                 switch value {
                 case nil, .null?: continue
                 case .object(let members)?:
+                    try meter.charge(members.count * elementCost, op.rawValue)
                     for member in members { set(member.key, member.value, in: &out) }
                 case let other?:
                     throw CairnError.invalidArgument("$mergeObjects needs objects, not \(other.typeName)")
@@ -23,12 +21,14 @@ extension Expression {
             switch values[0] {
             case nil, .null?: return .null
             case .object(let members)?:
+                try meter.charge(members.count * 4 * elementCost, op.rawValue)
                 return .array(members.map { .object([("k", string($0.key)), ("v", $0.value)]) })
             case let other?:
                 throw CairnError.invalidArgument("$objectToArray needs an object, not \(other.typeName)")
             }
         case .arrayToObject:
             guard let elements = try array(values[0], op) else { return .null }
+            try meter.charge(elements.count * elementCost, op.rawValue)
             var out: [(key: String, value: MutableValue)] = []
             for (index, element) in elements.enumerated() {
                 let key: MutableValue, value: MutableValue

@@ -1,16 +1,52 @@
 /// Strings: $concat $toLower $toUpper $strLenCP $substrCP $indexOfCP
-/// $split $trim $ltrim $rtrim. Positions and lengths count Unicode code
+/// $split $trim $ltrim $rtrim $replaceOne $replaceAll. Positions and lengths count Unicode code
 /// points, as MongoDB's *CP operators do; every index given by the user is
 /// clamped before it is used, so no value of int64 can trap.
 extension Expression {
-    static func strings(_ op: Operator, _ values: [MutableValue?]) throws -> MutableValue? {
+    static func strings(_ op: Operator, _ values: [MutableValue?], _ meter: Meter) throws -> MutableValue? {
         switch op {
         case .concat:
             var out: [UInt8] = []
             for value in values {
                 guard let text = try string(value, op) else { return .null }
+                try meter.charge(text.count, op.rawValue)
                 out.append(contentsOf: text)
             }
+            return .string(out)
+        case .replaceOne, .replaceAll:
+            guard let text = try string(values[0], op), let find = try string(values[1], op), let replacement = try string(values[2], op) else {
+                return .null
+            }
+            var out: [UInt8] = []
+            var index = 0, replaced = false
+            // Byte search is exact for UTF-8 (a match starts at a code point
+            // boundary); an empty find matches once, at the start.
+            while index <= text.count {
+                let fits = index + find.count <= text.count
+                if fits, !(replaced && op == .replaceOne), text[index..<(index + find.count)].elementsEqual(find) {
+                    try meter.charge(replacement.count, op.rawValue)
+                    out.append(contentsOf: replacement)
+                    replaced = true
+                    if find.isEmpty {
+                        // Step over one whole code point, never into one.
+                        if index < text.count { out.append(text[index]) }
+                        index += 1
+                        while index < text.count, text[index] & 0xC0 == 0x80 {
+                            out.append(text[index])
+                            index += 1
+                        }
+                        if op == .replaceOne { break }
+                    } else {
+                        index += find.count
+                    }
+                    continue
+                }
+                guard index < text.count else { break }
+                out.append(text[index])
+                index += 1
+            }
+            if index < text.count { out.append(contentsOf: text[index...]) }
+            try meter.charge(out.count, op.rawValue)
             return .string(out)
         case .toLower, .toUpper:
             guard let text = try string(values[0], op) else { return .string([]) }
@@ -62,6 +98,7 @@ extension Expression {
                 }
             }
             parts.append(.string(Array(text[start...])))
+            try meter.charge(parts.count * elementCost + text.count, op.rawValue)
             return .array(parts)
         case .trim, .ltrim, .rtrim:
             guard let text = try string(values[0], op) else { return .null }

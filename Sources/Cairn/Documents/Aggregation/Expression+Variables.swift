@@ -100,6 +100,7 @@ extension Expression {
             inner.variables.append(nil)
             var out: [MutableValue] = []
             out.reserveCapacity(elements.count)
+            try context.meter.charge(elements.count * 16, "$map")
             for element in elements {
                 inner.variables[slot] = element
                 out.append(try body.evaluate(in: inner) ?? .null)

@@ -57,6 +57,9 @@ indirect enum Expression {
         var root: PipelineRow
         var variables: [MutableValue?]
         let now: Int64
+        /// Shared by every context derived from this one (a $map's body
+        /// sees the same meter), so it bounds the whole evaluation.
+        let meter = Meter()
 
         init(root: PipelineRow, variables: [MutableValue?] = [], now: Int64) {
             self.root = root
@@ -64,6 +67,28 @@ indirect enum Expression {
             self.now = now
         }
     }
+
+    /// What one evaluation (one expression on one document) may build.
+    /// Each operator that makes values bigger than its inputs ($range,
+    /// $concat, $concatArrays, $map, $replaceAll, ...) charges what it
+    /// builds, so that an expression that doubles a value in a $reduce,
+    /// or maps a $range into $ranges, ends in INVALID_ARGUMENT instead of
+    /// exhausting memory (which would abort the process).
+    final class Meter {
+        static let limit = 64 << 20
+        private(set) var bytes = 0
+
+        func charge(_ amount: Int, _ op: String) throws {
+            bytes += amount  // Safe: each amount is bounded by memory already held or just checked
+            guard bytes <= Meter.limit else {
+                throw CairnError.invalidArgument("\(op): the expression would build more than \(Meter.limit >> 20) MiB for one document")
+            }
+        }
+    }
+
+    /// The memory one element of a built array is charged: its reference,
+    /// its box and some payload (see MutableValue.memorySize).
+    static let elementCost = 64
 
     /// The names bound at a point of parsing, innermost last.
     struct Scope {
@@ -86,16 +111,19 @@ indirect enum Expression {
         // Arithmetic
         case add = "$add", subtract = "$subtract", multiply = "$multiply", divide = "$divide", mod = "$mod", abs = "$abs"
         case floor = "$floor", ceil = "$ceil", trunc = "$trunc"
+        case sum = "$sum", avg = "$avg", min = "$min", max = "$max"
         // Comparison and logic
         case eq = "$eq", ne = "$ne", gt = "$gt", gte = "$gte", lt = "$lt", lte = "$lte", cmp = "$cmp"
         case and = "$and", or = "$or", not = "$not", cond = "$cond", ifNull = "$ifNull"
         // Strings
         case concat = "$concat", toLower = "$toLower", toUpper = "$toUpper", strLenCP = "$strLenCP", substrCP = "$substrCP"
         case split = "$split", trim = "$trim", ltrim = "$ltrim", rtrim = "$rtrim", indexOfCP = "$indexOfCP"
+        case replaceOne = "$replaceOne", replaceAll = "$replaceAll"
         case regexMatch = "$regexMatch", regexFind = "$regexFind", regexFindAll = "$regexFindAll"
         // Arrays and objects
         case size = "$size", arrayElemAt = "$arrayElemAt", isIn = "$in", isArray = "$isArray", reverseArray = "$reverseArray"
         case concatArrays = "$concatArrays", slice = "$slice", indexOfArray = "$indexOfArray", range = "$range"
+        case first = "$first", last = "$last"
         case mergeObjects = "$mergeObjects", objectToArray = "$objectToArray", arrayToObject = "$arrayToObject"
         // Types and conversion
         case type = "$type", toString = "$toString", toInt = "$toInt", toLong = "$toLong", toDouble = "$toDouble"
@@ -110,16 +138,16 @@ indirect enum Expression {
         /// Fixed argument counts of the positional operators; nil for variadic.
         var arity: ClosedRange<Int>? {
             switch self {
-            case .add, .multiply, .and, .or, .concat, .concatArrays, .mergeObjects: return nil
+            case .add, .multiply, .and, .or, .concat, .concatArrays, .mergeObjects, .sum, .avg, .min, .max: return nil
             case .abs, .floor, .ceil, .trunc, .not, .toLower, .toUpper, .strLenCP, .size, .type, .isArray, .reverseArray,
-                 .objectToArray, .arrayToObject, .toString, .toInt, .toLong, .toDouble, .toBool, .toDate:
+                 .objectToArray, .arrayToObject, .toString, .toInt, .toLong, .toDouble, .toBool, .toDate, .first, .last:
                 return 1...1
             case .subtract, .divide, .mod, .eq, .ne, .gt, .gte, .lt, .lte, .cmp, .arrayElemAt, .isIn, .split: return 2...2
             case .cond, .substrCP: return 3...3
             case .ifNull: return 2...16
             case .slice, .range: return 2...3
             case .indexOfArray, .indexOfCP: return 2...4
-            case .trim, .ltrim, .rtrim, .regexMatch, .regexFind, .regexFindAll, .convert, .dateToString, .dateFromString,
+            case .trim, .ltrim, .rtrim, .regexMatch, .regexFind, .regexFindAll, .convert, .dateToString, .dateFromString, .replaceOne, .replaceAll,
                  .dateTrunc, .dateAdd, .dateSubtract, .dateDiff:
                 return 1...1  // one object of named arguments
             case .year, .month, .dayOfMonth, .hour, .minute, .second, .millisecond, .dayOfWeek, .dayOfYear, .week,
@@ -134,6 +162,7 @@ indirect enum Expression {
         var namedArguments: (names: [String], required: Int)? {
             switch self {
             case .trim, .ltrim, .rtrim: return (["input", "chars"], 1)
+            case .replaceOne, .replaceAll: return (["input", "find", "replacement"], 3)
             case .regexMatch, .regexFind, .regexFindAll: return (["input", "regex", "options"], 2)
             case .convert: return (["input", "to", "onError", "onNull"], 2)
             case .dateToString: return (["date", "format", "timezone", "onNull"], 1)
@@ -384,17 +413,20 @@ indirect enum Expression {
             break
         }
         let values = try arguments.map { try $0.evaluate(in: context) }
+        let meter = context.meter
         switch op {
         case .add, .subtract, .multiply, .divide, .mod, .abs, .floor, .ceil, .trunc:
             return try arithmetic(op, values)
+        case .sum, .avg, .min, .max:
+            return try summary(op, values)
         case .eq, .ne, .gt, .gte, .lt, .lte, .cmp, .not:
             return try comparison(op, values)
-        case .concat, .toLower, .toUpper, .strLenCP, .substrCP, .split, .trim, .ltrim, .rtrim, .indexOfCP:
-            return try strings(op, values)
-        case .size, .arrayElemAt, .isIn, .isArray, .reverseArray, .concatArrays, .slice, .indexOfArray, .range:
-            return try arrays(op, values)
+        case .concat, .toLower, .toUpper, .strLenCP, .substrCP, .split, .trim, .ltrim, .rtrim, .indexOfCP, .replaceOne, .replaceAll:
+            return try strings(op, values, meter)
+        case .size, .arrayElemAt, .isIn, .isArray, .reverseArray, .concatArrays, .slice, .indexOfArray, .range, .first, .last:
+            return try arrays(op, values, meter)
         case .mergeObjects, .objectToArray, .arrayToObject:
-            return try objects(op, values)
+            return try objects(op, values, meter)
         case .type, .toString, .toInt, .toLong, .toDouble, .toBool, .toDate:
             return try conversion(op, values)
         case .year, .month, .dayOfMonth, .hour, .minute, .second, .millisecond, .dayOfWeek, .dayOfYear, .week,

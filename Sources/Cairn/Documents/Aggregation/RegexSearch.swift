@@ -157,6 +157,7 @@ extension Expression {
             while offset <= subject.count, let match = try search.firstMatch(in: subject, from: offset) {
                 let described = describe(match)
                 size += described.encodedSize
+                try context.meter.charge(4 * elementCost + match.range.count, op.rawValue)
                 guard size <= DocumentLimits.maxDocumentBytes else {
                     throw CairnError.invalidArgument("$regexFindAll: the matches would be over \(DocumentLimits.maxDocumentBytes >> 20) MiB")
                 }

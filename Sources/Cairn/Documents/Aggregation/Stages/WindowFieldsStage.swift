@@ -95,7 +95,13 @@ struct WindowFields {
                 function = key == "$rank" ? .rank : key == "$denseRank" ? .denseRank : .documentNumber
             case "$shift":
                 let parts = try Expression.parseNamed(operand, names: ["output", "by", "default"], required: 2, at: at, scope: scope)
-                guard case .literal(let byValue) = parts[1], let by = try Expression.integer(byValue, .slice, "by") else {
+                guard case .literal(let byValue) = parts[1], let by: Int64 = {
+                    switch byValue {
+                    case .int(let n): return n
+                    case .double(let d): return Int64(exactly: d)
+                    default: return nil
+                    }
+                }() else {
                     throw CairnError.invalidArgument("\(at).by must be an integer")
                 }
                 function = .shift(output: parts[0], by: by, otherwise: parts[2])
