@@ -254,6 +254,72 @@ final class AggregationExpressionTests: XCTestCase {
         }
     }
 
+    /// Every committed input of the FuzzPipeline corpus, on the fuzz
+    /// target's collections, plus random pipelines of the new stages and
+    /// operators with hostile arguments: each ends in rows or an error
+    /// status, never a trap (a trap would abort the test process).
+    func testFuzzCorpusAndRandomPipelinesNeverTrap() throws {
+        try withDatabase { db in
+            try insert(db, "people", [
+                #"{"_id": 1, "name": "ann", "age": 30, "tags": ["a", "b"], "city": "Oslo"}"#,
+                #"{"_id": 2, "name": "bob", "age": -9223372036854775808, "tags": [], "when": {"$date": 0}}"#,
+                #"{"_id": 3, "name": "cy", "age": 1.5, "tags": [[1, 2], {"x": null}], "city": null}"#,
+                #"{"_id": 4, "s": "héllo", "n": 9223372036854775807}"#,
+            ])
+            try insert(db, "cities", [#"{"_id": "Oslo", "country": "NO"}"#, #"{"_id": "Rome", "country": "IT"}"#])
+            var succeeded = 0
+            func run(_ bytes: [UInt8]) {
+                let code = status {
+                    let cursor = try bytes.withUnsafeBytes { try db.aggregate(collection: "people", pipelineJSON: $0) }
+                    var rows = 0
+                    while rows < 1000, try cursor.next() { rows += 1 }
+                }
+                if code == .ok { succeeded += 1 }
+            }
+            let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/corpus/FuzzPipeline").standardized.path
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: corpus)) ?? []
+            XCTAssertGreaterThan(files.count, 100, "the FuzzPipeline corpus at \(corpus)")
+            for file in files {
+                if let data = FileManager.default.contents(atPath: corpus + "/" + file) { run(Array(data)) }
+            }
+            succeeded = 0
+            var random = SeededRandom(seed: 0xF0_22)
+            let values = ["-9223372036854775808", "9223372036854775807", "0", "-1", "2", "1e300", "null", "\"$age\"", "\"$tags\"",
+                          "\"$when\"", "\"$s\"", "\"$$ROOT\"", "[]", "{}", "\"day\"", "\"+99:00\""]
+            let templates = [
+                #"[{"$project": {"v": {"$dateAdd": {"startDate": "$when", "unit": %S, "amount": %1}}}}]"#,
+                #"[{"$project": {"v": {"$dateTrunc": {"date": %1, "unit": %S, "binSize": %2}}}}]"#,
+                #"[{"$project": {"v": {"$dateDiff": {"startDate": {"$toDate": %1}, "endDate": {"$toDate": %2}, "unit": %S}}}}]"#,
+                #"[{"$project": {"v": {"$dateToString": {"date": {"$toDate": %1}, "format": "%G-%V-%u %j %U", "timezone": %2}}}}]"#,
+                #"[{"$project": {"v": {"$slice": [%1, %2, %3]}}}]"#,
+                #"[{"$project": {"v": {"$range": [%1, %2, %3]}}}]"#,
+                #"[{"$project": {"v": {"$map": {"input": %1, "in": {"$range": [0, %2]}}}}}]"#,
+                #"[{"$project": {"v": {"$reduce": {"input": {"$range": [0, 30]}, "initialValue": %1, "in": {"$concatArrays": [["$$this"], "$$value", "$$value"]}}}}}]"#,
+                #"[{"$project": {"v": {"$convert": {"input": %1, "to": %S, "onError": %2}}}}]"#,
+                #"[{"$bucket": {"groupBy": %1, "boundaries": [%2, %3], "default": "x"}}]"#,
+                #"[{"$bucketAuto": {"groupBy": %1, "buckets": %2}}]"#,
+                #"[{"$setWindowFields": {"sortBy": {"age": 1}, "output": {"v": {"$sum": %1, "window": {"documents": [%2, %3]}}}}}]"#,
+                #"[{"$setWindowFields": {"sortBy": {"age": -1}, "output": {"v": {"$push": %1, "window": {"range": [%2, %3]}}}}}]"#,
+                #"[{"$setWindowFields": {"partitionBy": %1, "sortBy": {"_id": 1}, "output": {"v": {"$shift": {"output": %2, "by": %3}}}}}]"#,
+                #"[{"$facet": {"a": [{"$sample": {"size": 2}}], "b": [{"$replaceWith": {"$mergeObjects": [%1, {"k": %2}]}}]}}]"#,
+                #"[{"$lookup": {"from": "cities", "let": {"c": %1}, "pipeline": [{"$match": {"$expr": {"$eq": ["$_id", "$$c"]}}}, {"$unionWith": "people"}], "as": "x"}}]"#,
+                #"[{"$project": {"v": {"$regexFindAll": {"input": %1, "regex": "(a|aa)*b?"}}}}]"#,
+                #"[{"$project": {"v": {"$replaceAll": {"input": {"$toString": %1}, "find": "", "replacement": {"$toString": %2}}}}}]"#,
+            ]
+            let units = ["\"year\"", "\"quarter\"", "\"month\"", "\"week\"", "\"day\"", "\"hour\"", "\"millisecond\"", "\"long\"", "\"int\"", "\"date\"", "\"string\""]
+            for _ in 0..<3_000 {
+                var text = templates[Int.random(in: 0..<templates.count, using: &random)]
+                text = text.replacingOccurrences(of: "%S", with: units[Int.random(in: 0..<units.count, using: &random)])
+                for slot in ["%1", "%2", "%3"] {
+                    text = text.replacingOccurrences(of: slot, with: values[Int.random(in: 0..<values.count, using: &random)])
+                }
+                run(Array(text.utf8))
+            }
+            // The templates are valid: a good share of the runs give rows.
+            XCTAssertGreaterThan(succeeded, 500)
+        }
+    }
+
     /// A debugging aid kept as a test: each failing pipeline's message
     /// names the stage or operator.
     func testErrorsNameTheOperator() throws {
