@@ -5,12 +5,39 @@
 /// equal foreign values when localField/foreignField are given, planned as
 /// one find with the pipeline's leading $match). The joined document obeys
 /// the 16 MiB document limit.
+///
+/// The usual join, {"$match": {"$expr": {"$eq": ["$field", "$$name"]}}}
+/// first in the pipeline, is also planned as a find: each such equality of
+/// a top-level field and a variable becomes a filter {field: value} (the
+/// primary key or an index serves it), and the $expr still runs after it.
+/// The filter can only match more ({field: v} also matches an array
+/// holding v, and null matches missing), never less, so the result is the
+/// $expr's.
 struct LookupPipeline {
     var from: String
     var equality: (local: [String], foreign: [String])?
     var variables: [Expression]
     var pipeline: Pipeline
     var target: [String]
+    /// Top-level fields the leading $expr requires equal to a variable (by slot).
+    var keys: [(field: String, slot: Int)] = []
+
+    static func equalities(_ expression: Expression) -> [(field: String, slot: Int)] {
+        switch expression {
+        case .call(.eq, let arguments) where arguments.count == 2:
+            switch (arguments[0], arguments[1]) {
+            case (.field(let path), .variable(.bound(let slot), let rest)) where path.count == 1 && rest.isEmpty,
+                 (.variable(.bound(let slot), let rest), .field(let path)) where path.count == 1 && rest.isEmpty:
+                return [(path[0], slot)]
+            default:
+                return []
+            }
+        case .call(.and, let arguments):
+            return arguments.flatMap(equalities)
+        default:
+            return []
+        }
+    }
 }
 
 extension Pipeline {
@@ -51,7 +78,9 @@ extension Pipeline {
         }
         let pipeline = try parse(pipelineValue, at: "\(here).pipeline", place: Place(scope: place.scope.adding(names)))
         let equality = local.flatMap { l in foreign.map { (l, $0) } }
-        return .lookupPipeline(LookupPipeline(from: from, equality: equality, variables: values, pipeline: pipeline, target: targetPath))
+        var lookup = LookupPipeline(from: from, equality: equality, variables: values, pipeline: pipeline, target: targetPath)
+        if case .matchExpression(let expression)? = pipeline.stages.first { lookup.keys = LookupPipeline.equalities(expression) }
+        return .lookupPipeline(lookup)
     }
 }
 
@@ -63,7 +92,12 @@ extension PipelineEnvironment {
             let context = environment.bindings.context(.tree(document))
             var inner = environment
             for value in lookup.variables { inner.bindings.variables.append(try value.evaluate(in: context)) }
-            let restrict = lookup.equality.map { PipelineEnvironment.equality($0.local, in: document, foreignField: $0.foreign) }
+            var filters = lookup.equality.map { [PipelineEnvironment.equality($0.local, in: document, foreignField: $0.foreign)] } ?? []
+            for key in lookup.keys where inner.bindings.variables.indices.contains(key.slot) {
+                let value = inner.bindings.variables[key.slot] ?? .null
+                filters.append(.field(path: [key.field], predicate: .equals(Filter.Operand(bytes: value.encoded()))))
+            }
+            let restrict: Filter? = filters.isEmpty ? nil : filters.count == 1 ? filters[0] : .all(filters)
             let pull = try inner.open(collection: lookup.from, stages: lookup.pipeline.stages[...], restrict: restrict)
             var matches: [MutableValue] = []
             var size = document.encodedSize
