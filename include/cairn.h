@@ -927,6 +927,7 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 ** the operators:
 **   arithmetic  $add $subtract $multiply $divide $mod $abs $floor $ceil $trunc
 **               $sum $avg $min $max (over one array, or over the arguments)
+**               $round (half to even, [n, place]) $sqrt $pow $exp $ln $log $log10
 **   comparison  $eq $ne $gt $gte $lt $lte $cmp $and $or $not $cond (array or
 **               {"if","then","else"}) $ifNull $switch {"branches", "default"}
 **               (no branch matching and no default is CAIRN_INVALID_ARGUMENT)

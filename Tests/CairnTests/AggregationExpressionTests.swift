@@ -165,6 +165,7 @@ final class AggregationExpressionTests: XCTestCase {
             #"{"$toString": {"$toDate": %1}}"#, #"{"$add": [%1, %2]}"#, #"{"$subtract": [%1, %2]}"#, #"{"$multiply": [%1, %2]}"#,
             #"{"$mod": [%1, %2]}"#, #"{"$abs": %1}"#, #"{"$dateAdd": {"startDate": {"$toDate": 0}, "unit": "day", "amount": %1}}"#,
             #"{"$filter": {"input": "$a", "cond": true, "limit": %1}}"#,
+            #"{"$round": [%1, %2]}"#, #"{"$pow": [%1, %2]}"#, #"{"$sum": [%1, %2, "$a"]}"#, #"{"$log": [%1, %2]}"#,
         ]
         for _ in 0..<5_000 {
             var text = operators[Int.random(in: 0..<operators.count, using: &random)]

@@ -12,7 +12,7 @@
 /// names is evaluated with exactly those n values bound, in that order.
 ///
 /// The operators live in one file per family (Expression+Arithmetic,
-/// +Logic, +Strings, +Regex, +Arrays, +Objects, +Variables, +Conversion,
+/// +Math, +Logic, +Strings, +Regex, +Arrays, +Objects, +Variables, +Conversion,
 /// +Dates); this file holds the grammar, the dispatch and shared helpers.
 indirect enum Expression {
     case field([String])
@@ -112,6 +112,7 @@ indirect enum Expression {
         case add = "$add", subtract = "$subtract", multiply = "$multiply", divide = "$divide", mod = "$mod", abs = "$abs"
         case floor = "$floor", ceil = "$ceil", trunc = "$trunc"
         case sum = "$sum", avg = "$avg", min = "$min", max = "$max"
+        case round = "$round", sqrt = "$sqrt", pow = "$pow", exp = "$exp", ln = "$ln", log = "$log", log10 = "$log10"
         // Comparison and logic
         case eq = "$eq", ne = "$ne", gt = "$gt", gte = "$gte", lt = "$lt", lte = "$lte", cmp = "$cmp"
         case and = "$and", or = "$or", not = "$not", cond = "$cond", ifNull = "$ifNull"
@@ -139,13 +140,15 @@ indirect enum Expression {
         var arity: ClosedRange<Int>? {
             switch self {
             case .add, .multiply, .and, .or, .concat, .concatArrays, .mergeObjects, .sum, .avg, .min, .max: return nil
-            case .abs, .floor, .ceil, .trunc, .not, .toLower, .toUpper, .strLenCP, .size, .type, .isArray, .reverseArray,
+            case .abs, .floor, .ceil, .trunc, .sqrt, .exp, .ln, .log10, .not, .toLower, .toUpper, .strLenCP, .size, .type, .isArray, .reverseArray,
                  .objectToArray, .arrayToObject, .toString, .toInt, .toLong, .toDouble, .toBool, .toDate, .first, .last:
                 return 1...1
             case .subtract, .divide, .mod, .eq, .ne, .gt, .gte, .lt, .lte, .cmp, .arrayElemAt, .isIn, .split: return 2...2
             case .cond, .substrCP: return 3...3
             case .ifNull: return 2...16
             case .slice, .range: return 2...3
+            case .round: return 1...2
+            case .pow, .log: return 2...2
             case .indexOfArray, .indexOfCP: return 2...4
             case .trim, .ltrim, .rtrim, .regexMatch, .regexFind, .regexFindAll, .convert, .dateToString, .dateFromString, .replaceOne, .replaceAll,
                  .dateTrunc, .dateAdd, .dateSubtract, .dateDiff:
@@ -419,6 +422,8 @@ indirect enum Expression {
             return try arithmetic(op, values)
         case .sum, .avg, .min, .max:
             return try summary(op, values)
+        case .round, .sqrt, .pow, .exp, .ln, .log, .log10:
+            return try math(op, values)
         case .eq, .ne, .gt, .gte, .lt, .lte, .cmp, .not:
             return try comparison(op, values)
         case .concat, .toLower, .toUpper, .strLenCP, .substrCP, .split, .trim, .ltrim, .rtrim, .indexOfCP, .replaceOne, .replaceAll:
