@@ -85,7 +85,9 @@ extension Expression {
             guard estimate <= Double(maxRangeElements) else {
                 throw CairnError.invalidArgument("$range would make more than \(maxRangeElements) elements")
             }
-            try meter.charge(Swift.max(0, Int(estimate.rounded(.up))) * elementCost, op.rawValue)
+            // Safe: the estimate is at most maxRangeElements here; a negative
+            // one (an empty range, possibly far below Int.min) charges nothing.
+            try meter.charge(estimate > 0 ? Int(estimate.rounded(.up)) * elementCost : 0, op.rawValue)
             var out: [MutableValue] = []
             var current = start
             while step > 0 ? current < end : current > end {
