@@ -215,7 +215,8 @@ struct ComputedProjection {
     var computed: [(path: [String], value: Expression)] = []
 
     init(_ spec: MutableValue, at here: String, scope: Expression.Scope = Expression.Scope()) throws {
-        guard case .object(let members) = spec, !members.isEmpty else { throw CairnError.invalidArgument("\(here) must be a non-empty object") }
+        guard case .object(let specMembers) = spec, !specMembers.isEmpty else { throw CairnError.invalidArgument("\(here) must be a non-empty object") }
+        let members = try ComputedProjection.flattened(specMembers, prefix: "", at: here)
         var mode: Bool?
         for (field, value) in members {
             try Filter.validateFieldPath(field, at: "\(here).\(field)")
@@ -243,6 +244,24 @@ struct ComputedProjection {
         }
         // Only _id mentioned: {_id: 1} keeps just it, {_id: 0} drops it.
         including = mode ?? keepID
+    }
+
+    /// A nested specification, {"a": {"b": 1, "c": "$x"}}, is the dotted
+    /// one, {"a.b": 1, "a.c": "$x"}, as in MongoDB; an object whose key
+    /// starts with '$' is an expression instead.
+    private static func flattened(_ members: [(key: String, value: MutableValue)], prefix: String, at here: String)
+        throws -> [(key: String, value: MutableValue)] {
+        var out: [(key: String, value: MutableValue)] = []
+        for (key, value) in members {
+            let field = prefix + key
+            if case .object(let inner) = value, !inner.contains(where: { $0.key.hasPrefix("$") }) {
+                guard !inner.isEmpty else { throw CairnError.invalidArgument("\(here).\(field): an empty object is not a valid projection") }
+                out.append(contentsOf: try flattened(inner, prefix: field + ".", at: here))
+            } else {
+                out.append((field, value))
+            }
+        }
+        return out
     }
 
     func apply(to row: PipelineRow) throws -> MutableValue {
