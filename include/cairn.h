@@ -955,7 +955,11 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 **               a format) $dateTrunc ({"date", "unit", "binSize",
 **               "timezone", "startOfWeek"}) $dateAdd $dateSubtract ({"startDate",
 **               "unit", "amount", "timezone"}) $dateDiff ({"startDate",
-**               "endDate", "unit", "timezone", "startOfWeek"}); units year
+**               "endDate", "unit", "timezone", "startOfWeek"}) $dateFromParts
+**               ({"year", "month", "day", "hour", "minute", "second",
+**               "millisecond", "timezone"} or {"isoWeekYear", "isoWeek",
+**               "isoDayOfWeek", ...}; parts carry over) $dateToParts ({"date",
+**               "timezone", "iso8601"}); units year
 **               quarter month week day hour minute second millisecond.
 ** Time zones are fixed offsets: "UTC", "GMT", "Z", "+hh", "+hhmm" or
 ** "+hh:mm" (or "-"); named zones such as "Europe/Paris" are

@@ -176,6 +176,8 @@ final class AggregationExpressionTests: XCTestCase {
             #"{"$split": [%1, %2]}"#, #"{"$trim": {"input": %1, "chars": %2}}"#, #"{"$replaceAll": {"input": %1, "find": %2, "replacement": %3}}"#,
             #"{"$regexFind": {"input": %1, "regex": %2, "options": %3}}"#, #"{"$mergeObjects": [%1, %2]}"#, #"{"$arrayToObject": [[[%1, %2]]]}"#,
             #"{"$objectToArray": %1}"#, #"{"$toString": %1}"#, #"{"$toBool": %1}"#, #"{"$toDouble": %1}"#, #"{"$first": %1}"#,
+            #"{"$dateFromParts": {"year": %1, "month": %2, "day": %3, "millisecond": %2}}"#, #"{"$dateFromParts": {"isoWeekYear": %1, "isoWeek": %2, "timezone": %3}}"#,
+            #"{"$dateToParts": {"date": %1, "timezone": %2, "iso8601": true}}"#,
         ]
         // CAIRN_RANDOM_ROUNDS runs a longer campaign.
         let rounds = Int(ProcessInfo.processInfo.environment["CAIRN_RANDOM_ROUNDS"] ?? "") ?? 5_000

@@ -135,6 +135,7 @@ indirect enum Expression {
         case week = "$week", isoWeek = "$isoWeek", isoWeekYear = "$isoWeekYear", isoDayOfWeek = "$isoDayOfWeek"
         case dateToString = "$dateToString", dateFromString = "$dateFromString", dateTrunc = "$dateTrunc"
         case dateAdd = "$dateAdd", dateSubtract = "$dateSubtract", dateDiff = "$dateDiff"
+        case dateFromParts = "$dateFromParts", dateToParts = "$dateToParts"
 
         /// Fixed argument counts of the positional operators; nil for variadic.
         var arity: ClosedRange<Int>? {
@@ -151,7 +152,7 @@ indirect enum Expression {
             case .pow, .log: return 2...2
             case .indexOfArray, .indexOfCP: return 2...4
             case .trim, .ltrim, .rtrim, .regexMatch, .regexFind, .regexFindAll, .convert, .dateToString, .dateFromString, .replaceOne, .replaceAll,
-                 .dateTrunc, .dateAdd, .dateSubtract, .dateDiff:
+                 .dateTrunc, .dateAdd, .dateSubtract, .dateDiff, .dateFromParts, .dateToParts:
                 return 1...1  // one object of named arguments
             case .year, .month, .dayOfMonth, .hour, .minute, .second, .millisecond, .dayOfWeek, .dayOfYear, .week,
                  .isoWeek, .isoWeekYear, .isoDayOfWeek:
@@ -173,6 +174,9 @@ indirect enum Expression {
             case .dateTrunc: return (["date", "unit", "binSize", "timezone", "startOfWeek"], 2)
             case .dateAdd, .dateSubtract: return (["startDate", "unit", "amount", "timezone"], 3)
             case .dateDiff: return (["startDate", "endDate", "unit", "timezone", "startOfWeek"], 3)
+            case .dateFromParts:
+                return (["year", "month", "day", "hour", "minute", "second", "millisecond", "isoWeekYear", "isoWeek", "isoDayOfWeek", "timezone"], 0)
+            case .dateToParts: return (["date", "timezone", "iso8601"], 1)
             default: return nil
             }
         }
@@ -437,6 +441,8 @@ indirect enum Expression {
         case .year, .month, .dayOfMonth, .hour, .minute, .second, .millisecond, .dayOfWeek, .dayOfYear, .week,
              .isoWeek, .isoWeekYear, .isoDayOfWeek, .dateToString, .dateTrunc, .dateAdd, .dateSubtract, .dateDiff:
             return try dates(op, values)
+        case .dateFromParts, .dateToParts:
+            return try dateParts(op, values)
         case .and, .or, .cond, .ifNull, .convert, .dateFromString, .regexMatch, .regexFind, .regexFindAll:
             throw CairnError(.internal, "\(op.rawValue) is not dispatched here")
         }
