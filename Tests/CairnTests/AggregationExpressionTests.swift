@@ -247,6 +247,27 @@ final class AggregationExpressionTests: XCTestCase {
         }
     }
 
+    /// Reservoir sampling: no document twice in one sample, and every
+    /// document about equally often over many samples (300 samples of 3
+    /// out of 10: each is expected 90 times; 40...140 is six standard
+    /// deviations either way).
+    func testSampleIsUniformWithoutRepeats() throws {
+        try withDatabase { db in
+            try insert(db, "c", (0..<10).map { #"{"_id": \#($0)}"# })
+            var counts = Array(repeating: 0, count: 10)
+            for _ in 0..<300 {
+                let rows = try aggregate(db, "c", #"[{"$sample": {"size": 3}}]"#)
+                XCTAssertEqual(rows.count, 3)
+                XCTAssertEqual(Set(rows).count, 3, "\(rows)")
+                for row in rows {
+                    guard let id = Int(row.filter(\.isNumber)) else { return XCTFail(row) }
+                    counts[id] += 1
+                }
+            }
+            XCTAssertTrue(counts.allSatisfy { (40...140).contains($0) }, "\(counts)")
+        }
+    }
+
     func testFacetOutputObeysTheDocumentLimit() throws {
         try withDatabase { db in
             let big = String(repeating: "y", count: 1 << 20)
