@@ -901,8 +901,8 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 ** and opens a cursor over its results, read with cairn_cursor_next().
 ** Stages: $match (with {"$expr": expression} too) $project $addFields $set
 ** $unset $group $sort $skip $limit $unwind (a path, or {"path",
-** "preserveNullAndEmptyArrays"}) $count $sortByCount $replaceRoot
-** ({"newRoot"}) $replaceWith (a result that is not an object is
+** "preserveNullAndEmptyArrays", "includeArrayIndex"}) $count $sortByCount
+** $replaceRoot ({"newRoot"}) $replaceWith (a result that is not an object is
 ** CAIRN_INVALID_ARGUMENT) $lookup ({"from", "localField", "foreignField",
 ** "as"}, or {"from", "let", "pipeline", "as"} with optional
 ** localField/foreignField; the pipeline sees the let values as $$name)

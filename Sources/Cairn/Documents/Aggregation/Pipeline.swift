@@ -23,7 +23,9 @@ struct Pipeline {
         case sort([(path: [String], direction: Int)])
         case skip(Int)
         case limit(Int)
-        case unwind(path: [String], preserveEmpty: Bool)
+        /// indexField: includeArrayIndex, where each output gets its
+        /// element's position (null when the value was not an array).
+        case unwind(path: [String], preserveEmpty: Bool, indexField: [String]?)
         case count(String)
         case lookup(from: String, localField: [String], foreignField: [String], as: [String])
         case lookupPipeline(LookupPipeline)
@@ -159,17 +161,21 @@ struct Pipeline {
             if case .object(let members) = spec {
                 var fieldPath: [String]?
                 var preserve = false
+                var indexField: [String]?
                 for (key, value) in members {
                     switch (key, value) {
                     case ("path", _): fieldPath = try fieldReference(value, at: "\(here).path")
                     case ("preserveNullAndEmptyArrays", .bool(let flag)): preserve = flag
-                    default: throw CairnError.invalidArgument("\(here).\(key): unknown or malformed option (known: path, preserveNullAndEmptyArrays)")
+                    case ("includeArrayIndex", .string(let utf8)) where utf8.first != UInt8(ascii: "$"):
+                        indexField = try path(String(decoding: utf8, as: UTF8.self), at: "\(here).includeArrayIndex")
+                    default:
+                        throw CairnError.invalidArgument("\(here).\(key): unknown or malformed option (known: path, preserveNullAndEmptyArrays, includeArrayIndex)")
                     }
                 }
                 guard let fieldPath else { throw CairnError.invalidArgument("\(here) needs a path") }
-                return [.unwind(path: fieldPath, preserveEmpty: preserve)]
+                return [.unwind(path: fieldPath, preserveEmpty: preserve, indexField: indexField)]
             }
-            return [.unwind(path: try fieldReference(spec, at: here), preserveEmpty: false)]
+            return [.unwind(path: try fieldReference(spec, at: here), preserveEmpty: false, indexField: nil)]
         case "$count":
             guard case .string(let utf8) = spec, !utf8.isEmpty, utf8.first != UInt8(ascii: "$"), !utf8.contains(UInt8(ascii: ".")) else {
                 throw CairnError.invalidArgument("\(here) must be a field name")

@@ -115,8 +115,16 @@ struct PipelineEnvironment {
             }
         case .sort(let keys):
             return sortStage(keys, after: upstream)
-        case .unwind(let path, let preserveEmpty):
+        case .unwind(let path, let preserveEmpty, let indexField):
             var pending: [MutableValue] = []
+            // includeArrayIndex: the element's position, or null for a
+            // document passed through whole.
+            func indexed(_ document: MutableValue, _ index: MutableValue) throws -> MutableValue {
+                guard let indexField else { return document }
+                var copy = document
+                try MutableValue.modify(&copy, path: indexField[...], create: true, at: "$unwind") { $0 = index }
+                return copy
+            }
             return {
                 while pending.isEmpty {
                     guard let document = try upstream()?.tree() else { return nil }
@@ -126,19 +134,19 @@ struct PipelineEnvironment {
                             if preserveEmpty {
                                 var copy = document
                                 _ = try MutableValue.remove(&copy, path: path[...])
-                                return .tree(copy)
+                                return .tree(try indexed(copy, .null))
                             }
                             continue
                         }
-                        for element in elements.reversed() {
+                        for (index, element) in elements.enumerated().reversed() {
                             var copy = document
                             try MutableValue.modify(&copy, path: path[...], create: true, at: "$unwind") { $0 = element }
-                            pending.append(copy)
+                            pending.append(try indexed(copy, .int(Int64(index))))
                         }
                     case nil, .null?:
-                        if preserveEmpty { return .tree(document) }
+                        if preserveEmpty { return .tree(try indexed(document, .null)) }
                     case _?:
-                        return .tree(document)  // a non-array value unwinds to itself
+                        return .tree(try indexed(document, .null))  // a non-array value unwinds to itself
                     }
                 }
                 return .tree(pending.removeLast())
