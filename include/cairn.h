@@ -936,11 +936,12 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 **               ({"input", "find", "replacement"}) $regexMatch $regexFind
 **               $regexFindAll ({"input", "regex", "options"}; PCRE2 with the
 **               limits of the $regex filter)
-**   arrays      $size $arrayElemAt $first $last $in $isArray $reverseArray $concatArrays
-**               $slice $indexOfArray $range (at most 1,000,000 elements) $map
-**               $filter ({"input", "as", "cond", "limit"}) $reduce
-**   objects     $mergeObjects $objectToArray $arrayToObject ([[k, v]] or [{k, v}])
-**               $let
+**   arrays      $size $arrayElemAt $first $last $in $isArray $reverseArray
+**               $concatArrays $slice $indexOfArray $range (at most 1,000,000
+**               elements) $map $filter ({"input", "as", "cond", "limit"})
+**               $reduce
+**   objects     $mergeObjects $objectToArray $arrayToObject ([[k, v]] or
+**               [{k, v}]) $let
 **   types       $type $convert ({"input", "to", "onError", "onNull"}; to is
 **               double, string, bool, date, int or long) $toString $toInt
 **               $toLong $toDouble $toBool $toDate; a value that does not fit
