@@ -933,16 +933,18 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 **               (no branch matching and no default is CAIRN_INVALID_ARGUMENT)
 **   strings     $concat $toLower $toUpper $strLenCP $substrCP $indexOfCP $split
 **               $trim $ltrim $rtrim ({"input", "chars"}) $replaceOne $replaceAll
-**               ({"input", "find", "replacement"}) $regexMatch $regexFind
+**               ({"input", "find", "replacement"}) $strcasecmp $regexMatch $regexFind
 **               $regexFindAll ({"input", "regex", "options"}; PCRE2 with the
 **               limits of the $regex filter)
 **   arrays      $size $arrayElemAt $first $last $in $isArray $reverseArray
 **               $concatArrays $slice $indexOfArray $range (at most 1,000,000
 **               elements) $map $filter ({"input", "as", "cond", "limit"})
 **               $reduce
+**   sets        $setUnion $setIntersection $setDifference $setEquals
+**               $setIsSubset $anyElementTrue $allElementsTrue
 **   objects     $mergeObjects $objectToArray $arrayToObject ([[k, v]] or
 **               [{k, v}]) $let
-**   types       $type $convert ({"input", "to", "onError", "onNull"}; to is
+**   types       $type $isNumber $convert ({"input", "to", "onError", "onNull"}; to is
 **               double, string, bool, date, int or long) $toString $toInt
 **               $toLong $toDouble $toBool $toDate; a value that does not fit
 **               (1e30 to an int) fails, or gives onError

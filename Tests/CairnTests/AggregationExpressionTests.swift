@@ -178,6 +178,8 @@ final class AggregationExpressionTests: XCTestCase {
             #"{"$objectToArray": %1}"#, #"{"$toString": %1}"#, #"{"$toBool": %1}"#, #"{"$toDouble": %1}"#, #"{"$first": %1}"#,
             #"{"$dateFromParts": {"year": %1, "month": %2, "day": %3, "millisecond": %2}}"#, #"{"$dateFromParts": {"isoWeekYear": %1, "isoWeek": %2, "timezone": %3}}"#,
             #"{"$dateToParts": {"date": %1, "timezone": %2, "iso8601": true}}"#,
+            #"{"$setUnion": [%1, %2, "$a"]}"#, #"{"$setIntersection": ["$a", %1]}"#, #"{"$setDifference": [%1, %2]}"#,
+            #"{"$setEquals": [%1, %2]}"#, #"{"$setIsSubset": ["$a", %1]}"#, #"{"$allElementsTrue": [%1]}"#, #"{"$strcasecmp": [%1, %2]}"#,
         ]
         // CAIRN_RANDOM_ROUNDS runs a longer campaign.
         let rounds = Int(ProcessInfo.processInfo.environment["CAIRN_RANDOM_ROUNDS"] ?? "") ?? 5_000

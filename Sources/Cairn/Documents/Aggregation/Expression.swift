@@ -125,6 +125,9 @@ indirect enum Expression {
         case size = "$size", arrayElemAt = "$arrayElemAt", isIn = "$in", isArray = "$isArray", reverseArray = "$reverseArray"
         case concatArrays = "$concatArrays", slice = "$slice", indexOfArray = "$indexOfArray", range = "$range"
         case first = "$first", last = "$last"
+        case setUnion = "$setUnion", setIntersection = "$setIntersection", setDifference = "$setDifference"
+        case setEquals = "$setEquals", setIsSubset = "$setIsSubset", anyElementTrue = "$anyElementTrue", allElementsTrue = "$allElementsTrue"
+        case isNumber = "$isNumber", strcasecmp = "$strcasecmp"
         case mergeObjects = "$mergeObjects", objectToArray = "$objectToArray", arrayToObject = "$arrayToObject"
         // Types and conversion
         case type = "$type", toString = "$toString", toInt = "$toInt", toLong = "$toLong", toDouble = "$toDouble"
@@ -140,7 +143,10 @@ indirect enum Expression {
         /// Fixed argument counts of the positional operators; nil for variadic.
         var arity: ClosedRange<Int>? {
             switch self {
-            case .add, .multiply, .and, .or, .concat, .concatArrays, .mergeObjects, .sum, .avg, .min, .max: return nil
+            case .add, .multiply, .and, .or, .concat, .concatArrays, .mergeObjects, .sum, .avg, .min, .max, .setUnion, .setIntersection: return nil
+            case .setEquals: return 2...64
+            case .setDifference, .setIsSubset, .strcasecmp: return 2...2
+            case .anyElementTrue, .allElementsTrue, .isNumber: return 1...1
             case .abs, .floor, .ceil, .trunc, .sqrt, .exp, .ln, .log10, .not, .toLower, .toUpper, .strLenCP, .size, .type, .isArray, .reverseArray,
                  .objectToArray, .arrayToObject, .toString, .toInt, .toLong, .toDouble, .toBool, .toDate, .first, .last:
                 return 1...1
@@ -436,6 +442,20 @@ indirect enum Expression {
             return try arrays(op, values, meter)
         case .mergeObjects, .objectToArray, .arrayToObject:
             return try objects(op, values, meter)
+        case .setUnion, .setIntersection, .setDifference, .setEquals, .setIsSubset, .anyElementTrue, .allElementsTrue:
+            return try sets(op, values, meter)
+        case .isNumber:
+            switch values[0] {
+            case .int?, .double?: return .bool(true)
+            default: return .bool(false)
+            }
+        case .strcasecmp:
+            // ASCII case folding, as MongoDB's $strcasecmp; null and missing are "".
+            func folded(_ value: MutableValue?) throws -> [UInt8] {
+                (try string(value, op) ?? []).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }  // Safe: 'A'...'Z' + 32 is 'a'...'z'
+            }
+            let a = try folded(values[0]), b = try folded(values[1])
+            return .int(a == b ? 0 : a.lexicographicallyPrecedes(b) ? -1 : 1)
         case .type, .toString, .toInt, .toLong, .toDouble, .toBool, .toDate:
             return try conversion(op, values)
         case .year, .month, .dayOfMonth, .hour, .minute, .second, .millisecond, .dayOfWeek, .dayOfYear, .week,
