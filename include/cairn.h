@@ -993,20 +993,87 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 /*
 ** Runs an aggregation pipeline (a JSON array of stages) over `collection`
 ** and opens a cursor over its results, read with cairn_cursor_next().
-** Stages: $match $project $addFields $set $unset $group $sort $skip $limit
-** $unwind (a path, or {"path", "preserveNullAndEmptyArrays"}) $count
-** $lookup ({"from", "localField", "foreignField", "as"}) $sortByCount.
-** $group accumulators: $sum $avg $min $max $count $first $last $push
-** $addToSet; its _id is a field path, an expression object or null.
-** Expressions: "$field.path" references, literals, {"$literal": v}, and
-** the operators $add $subtract $multiply $divide $mod $abs $eq $ne $gt
-** $gte $lt $lte $cmp $and $or $not $cond (array or {"if","then","else"})
-** $ifNull $concat $toLower $toUpper $strLenCP $substrCP $size $arrayElemAt
-** $in $type. A leading $match (and a $sort right after it) is planned like
-** cairn_find() and uses indexes. Stages that stream ($match $project
-** $addFields $unset $skip $limit $unwind $lookup) hold one document at a
-** time; $group and $sort hold their groups or inputs, up to 256 MiB each
-** (beyond it the cursor fails with CAIRN_INVALID_ARGUMENT).
+** Stages: $match (with {"$expr": expression} too) $project $addFields $set
+** $unset $group $sort $skip $limit $unwind (a path, or {"path",
+** "preserveNullAndEmptyArrays", "includeArrayIndex"}) $count $sortByCount
+** $replaceRoot ({"newRoot"}) $replaceWith (a result that is not an object is
+** CAIRN_INVALID_ARGUMENT) $lookup ({"from", "localField", "foreignField",
+** "as"}, or {"from", "let", "pipeline", "as"} with optional
+** localField/foreignField; the pipeline sees the let values as $$name)
+** $unionWith (a collection name, or {"coll", "pipeline"}) $facet (named
+** sub-pipelines over the same input; no $facet inside) $bucket
+** ({"groupBy", "boundaries" sorted and of one type, "default", "output"};
+** a value outside the boundaries without a default is
+** CAIRN_INVALID_ARGUMENT) $bucketAuto ({"groupBy", "buckets", "output"})
+** $sample ({"size"}, uniformly random) $setWindowFields ({"partitionBy",
+** "sortBy", "output": {field: {<function>: argument, "window":
+** {"documents": [lo, hi]} or {"range": [lo, hi], "unit"}}}}, bounds
+** "unbounded", "current" or numbers; functions: the accumulators below,
+** $rank $denseRank $documentNumber $shift {"output", "by", "default"}).
+** Accumulators ($group, $bucket, $bucketAuto, windows): $sum $avg $min
+** $max $count $first $last $push $addToSet; $first, $last and $push keep
+** input order; $group's _id is a field path, an expression object or null.
+** Expressions: "$field.path" references, literals, {"$literal": v},
+** variables $$ROOT $$CURRENT $$REMOVE (missing: the field is left out)
+** $$NOW (one date per run) and $$name / $$name.path bound by $let $map
+** $filter $reduce ($$value, $$this) and a $lookup's let (an unknown
+** variable is CAIRN_INVALID_ARGUMENT before any document is read), and
+** the operators:
+**   arithmetic  $add $subtract $multiply $divide $mod $abs $floor $ceil $trunc
+**               $sum $avg $min $max (over one array, or over the arguments)
+**               $round (half to even, [n, place]) $sqrt $pow $exp $ln $log $log10
+**   comparison  $eq $ne $gt $gte $lt $lte $cmp $and $or $not $cond (array or
+**               {"if","then","else"}) $ifNull $switch {"branches", "default"}
+**               (no branch matching and no default is CAIRN_INVALID_ARGUMENT)
+**   strings     $concat $toLower $toUpper $strLenCP $substrCP $indexOfCP $split
+**               $trim $ltrim $rtrim ({"input", "chars"}) $replaceOne $replaceAll
+**               ({"input", "find", "replacement"}) $strcasecmp $regexMatch $regexFind
+**               $regexFindAll ({"input", "regex", "options"}; PCRE2 with the
+**               limits of the $regex filter)
+**   arrays      $size $arrayElemAt $first $last $in $isArray $reverseArray
+**               $concatArrays $slice $indexOfArray $range (at most 1,000,000
+**               elements) $map $filter ({"input", "as", "cond", "limit"})
+**               $reduce
+**   sets        $setUnion $setIntersection $setDifference $setEquals
+**               $setIsSubset $anyElementTrue $allElementsTrue
+**   objects     $mergeObjects $objectToArray $arrayToObject ([[k, v]] or
+**               [{k, v}]) $let
+**   types       $type $isNumber $convert ({"input", "to", "onError", "onNull"}; to is
+**               double, string, bool, date, int or long) $toString $toInt
+**               $toLong $toDouble $toBool $toDate; a value that does not fit
+**               (1e30 to an int) fails, or gives onError
+**   dates       $year $month $dayOfMonth $hour $minute $second $millisecond
+**               $dayOfWeek $dayOfYear $week $isoWeek $isoWeekYear
+**               $isoDayOfWeek (each a date or {"date", "timezone"})
+**               $dateToString ({"date", "format", "timezone", "onNull"};
+**               %Y %m %d %H %M %S %L %j %w %u %U %V %G %z %Z %%, by default
+**               "%Y-%m-%dT%H:%M:%S.%LZ") $dateFromString ({"dateString",
+**               "format", "timezone", "onError", "onNull"}; ISO 8601 without
+**               a format) $dateTrunc ({"date", "unit", "binSize",
+**               "timezone", "startOfWeek"}) $dateAdd $dateSubtract ({"startDate",
+**               "unit", "amount", "timezone"}) $dateDiff ({"startDate",
+**               "endDate", "unit", "timezone", "startOfWeek"}) $dateFromParts
+**               ({"year", "month", "day", "hour", "minute", "second",
+**               "millisecond", "timezone"} or {"isoWeekYear", "isoWeek",
+**               "isoDayOfWeek", ...}; parts carry over) $dateToParts ({"date",
+**               "timezone", "iso8601"}); units year
+**               quarter month week day hour minute second millisecond.
+** Time zones are fixed offsets: "UTC", "GMT", "Z", "+hh", "+hhmm" or
+** "+hh:mm" (or "-"); named zones such as "Europe/Paris" are
+** CAIRN_INVALID_ARGUMENT naming the zone. Any arithmetic that leaves the
+** int64 range or the range of dates is CAIRN_INVALID_ARGUMENT naming the
+** operator (or a double, where MongoDB gives one), never a crash, and
+** so is an expression that would build more than 64 MiB of values for one
+** document (a $reduce that doubles an array, a $map of $ranges).
+** A leading $match (and a $sort right after it) is planned like
+** cairn_find() and uses indexes, and so is a $lookup pipeline's. Stages
+** that stream ($match $project $addFields $unset $replaceRoot $skip $limit
+** $unwind $lookup $unionWith) hold one document at a time; $group $sort
+** $facet $bucket $bucketAuto $sample and $setWindowFields hold their
+** inputs or groups, up to 256 MiB each (beyond it the cursor fails with
+** CAIRN_INVALID_ARGUMENT), and sliding windows stop at 50 million
+** accumulator steps. A document a stage builds ($lookup, $facet) is at
+** most 16 MiB.
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
 */
 int cairn_aggregate(cairn_db *db, const char *collection, size_t collection_len,

@@ -1,36 +1,13 @@
 /// Runs a pipeline inside a transaction's snapshot. A leading $match, and
 /// a $sort right after it, become the find of the first stage, so they are
 /// planned like any find and use indexes; every other stage pulls from the
-/// one before it.
+/// one before it. The same opening serves the sub-pipelines of $lookup and
+/// $unionWith on their collections; $facet chains its sub-pipelines onto
+/// the input it gathered.
 extension Transaction {
     func openAggregate(in name: String, pipeline: Pipeline) throws -> DocumentCursor {
-        let reader = self.reader
-        var stages = pipeline.stages[...]
-        var filter = Filter.all([])
-        var options = FindOptions()
-        if case .match(let first)? = stages.first {
-            filter = first
-            stages = stages.dropFirst()
-            if case .sort(let sort)? = stages.first {
-                options.sort = sort
-                stages = stages.dropFirst()
-                if case .limit(let n)? = stages.first {
-                    options.limit = n
-                    stages = stages.dropFirst()
-                }
-            }
-        }
-        var pull: () throws -> PipelineRow?
-        if let info = try collection(name) {
-            let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
-            pull = { try execution.next().map { .stored($0) } }
-        } else {
-            pull = { nil }
-        }
-        for stage in stages {
-            pull = try Transaction.chain(stage, after: pull, reader: reader, transaction: self)
-        }
-        let source = pull
+        let environment = PipelineEnvironment(transaction: self, reader: reader, bindings: Bindings(now: currentTimeMillis()))
+        let source = try environment.open(collection: name, stages: pipeline.stages[...], restrict: nil)
         return DocumentCursor(database: database) { out in
             switch try source() {
             case nil:
@@ -44,10 +21,59 @@ extension Transaction {
             return true
         }
     }
+}
+
+/// A stage's source of rows: the next row, or nil at the end.
+typealias PipelinePull = () throws -> PipelineRow?
+
+/// What the stages of one run of a pipeline share: the transaction (for
+/// the collections of $lookup and $unionWith), its reader, and the
+/// variables' values.
+struct PipelineEnvironment {
+    let transaction: Transaction
+    let reader: TransactionReader
+    var bindings: Bindings
+
+    var memoryLimit: Int { reader.memoryLimit }
+
+    /// The rows of `stages` run over collection `name`, with `restrict`
+    /// (a $lookup's equality) and a leading $match ($sort, $limit) planned
+    /// as one find. A collection that does not exist has no documents.
+    func open(collection name: String, stages: ArraySlice<Pipeline.Stage>, restrict: Filter?) throws -> PipelinePull {
+        var stages = stages
+        var filter = restrict ?? Filter.all([])
+        var options = FindOptions()
+        if case .match(let first)? = stages.first {
+            filter = restrict.map { .all([$0, first]) } ?? first
+            stages = stages.dropFirst()
+            if case .sort(let sort)? = stages.first {
+                options.sort = sort
+                stages = stages.dropFirst()
+                if case .limit(let n)? = stages.first {
+                    options.limit = n
+                    stages = stages.dropFirst()
+                }
+            }
+        }
+        var pull: PipelinePull
+        if let info = try transaction.collection(name) {
+            let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
+            pull = { try execution.next().map { .stored($0) } }
+        } else {
+            pull = { nil }
+        }
+        return try chain(stages, after: pull)
+    }
+
+    func chain(_ stages: ArraySlice<Pipeline.Stage>, after upstream: @escaping PipelinePull) throws -> PipelinePull {
+        var pull = upstream
+        for stage in stages { pull = try chain(stage, after: pull) }
+        return pull
+    }
 
     /// The pull function of `stage` reading from `upstream`.
-    private static func chain(_ stage: Pipeline.Stage, after upstream: @escaping () throws -> PipelineRow?,
-                              reader: TransactionReader, transaction: Transaction) throws -> () throws -> PipelineRow? {
+    func chain(_ stage: Pipeline.Stage, after upstream: @escaping PipelinePull) throws -> PipelinePull {
+        let bindings = self.bindings
         switch stage {
         case .match(let filter):
             return {
@@ -62,26 +88,15 @@ extension Transaction {
                 }
                 return nil
             }
-        case .project(let projection):
-            return { try upstream().map { .tree(try projection.apply(to: $0)) } }
-        case .addFields(let fields):
+        case .matchExpression(let expression):
             return {
-                guard let row = try upstream() else { return nil }
-                let input = try row.tree()
-                var document = input
-                for (path, expression) in fields {
-                    if let value = try expression.evaluate(input) {
-                        try MutableValue.modify(&document, path: path[...], create: true, at: "$addFields") { $0 = value }
-                    }
+                while let row = try upstream() {
+                    if Expression.isTrue(try expression.evaluate(in: bindings.context(row))) { return row }
                 }
-                return .tree(document)
+                return nil
             }
-        case .unset(let paths):
-            return {
-                guard var document = try upstream()?.tree() else { return nil }
-                for path in paths { _ = try MutableValue.remove(&document, path: path[...]) }
-                return .tree(document)
-            }
+        case .project, .addFields, .unset, .replaceRoot:
+            return { try upstream().map { .tree(try Pipeline.reshape(stage, $0, bindings: bindings)) } }
         case .skip(let count):
             var skipped = 0
             return {
@@ -99,33 +114,17 @@ extension Transaction {
                 return document
             }
         case .sort(let keys):
-            var sorted: [MutableValue]?
-            var position = 0
-            return {
-                if sorted == nil {
-                    var keyed: [(key: [UInt8], document: MutableValue)] = []
-                    var budget = MemoryBudget(stage: "$sort", limit: reader.memoryLimit)
-                    while let row = try upstream() {
-                        let key: [UInt8]
-                        switch row {
-                        case .stored(let document): key = try FindOptions.sortKey(of: document, by: keys)
-                        case .tree(let document):
-                            let encoded = document.encoded()
-                            key = try encoded.withUnsafeBytes { try FindOptions.sortKey(of: DocumentValue($0), by: keys) }
-                        }
-                        let document = try row.tree()
-                        try budget.charge(48 + key.count + document.memorySize + 64)  // the key's storage, the tree, the entry
-                        keyed.append((key, document))
-                    }
-                    keyed.sort { $0.key.lexicographicallyPrecedes($1.key) }  // stable: equal keys keep input order
-                    sorted = keyed.map(\.document)
-                }
-                guard position < sorted!.count else { return nil }
-                position += 1
-                return .tree(sorted![position - 1])
-            }
-        case .unwind(let path, let preserveEmpty):
+            return sortStage(keys, after: upstream)
+        case .unwind(let path, let preserveEmpty, let indexField):
             var pending: [MutableValue] = []
+            // includeArrayIndex: the element's position, or null for a
+            // document passed through whole.
+            func indexed(_ document: MutableValue, _ index: MutableValue) throws -> MutableValue {
+                guard let indexField else { return document }
+                var copy = document
+                try MutableValue.modify(&copy, path: indexField[...], create: true, at: "$unwind") { $0 = index }
+                return copy
+            }
             return {
                 while pending.isEmpty {
                     guard let document = try upstream()?.tree() else { return nil }
@@ -135,19 +134,19 @@ extension Transaction {
                             if preserveEmpty {
                                 var copy = document
                                 _ = try MutableValue.remove(&copy, path: path[...])
-                                return .tree(copy)
+                                return .tree(try indexed(copy, .null))
                             }
                             continue
                         }
-                        for element in elements.reversed() {
+                        for (index, element) in elements.enumerated().reversed() {
                             var copy = document
                             try MutableValue.modify(&copy, path: path[...], create: true, at: "$unwind") { $0 = element }
-                            pending.append(copy)
+                            pending.append(try indexed(copy, .int(Int64(index))))
                         }
                     case nil, .null?:
-                        if preserveEmpty { return .tree(document) }
+                        if preserveEmpty { return .tree(try indexed(document, .null)) }
                     case _?:
-                        return .tree(document)  // a non-array value unwinds to itself
+                        return .tree(try indexed(document, .null))  // a non-array value unwinds to itself
                     }
                 }
                 return .tree(pending.removeLast())
@@ -162,40 +161,116 @@ extension Transaction {
                 return count == 0 ? nil : .tree(.object([(field, .int(count))]))
             }
         case .group(let id, let accumulators):
-            return try groupStage(id: id, accumulators: accumulators, upstream: upstream, memoryLimit: reader.memoryLimit)
+            return groupStage(id: id, accumulators: accumulators, upstream: upstream)
         case .sortByCount(let expression):
-            let group = try groupStage(id: expression, accumulators: [("count", try Accumulator(.object([("$sum", .int(1))]), at: "$sortByCount"))],
-                                       upstream: upstream, memoryLimit: reader.memoryLimit)
-            return try chain(.sort([(["count"], -1), (["_id"], 1)]), after: group, reader: reader, transaction: transaction)
+            let group = groupStage(id: expression, accumulators: [("count", try Accumulator(.object([("$sum", .int(1))]), at: "$sortByCount"))],
+                                   upstream: upstream)
+            return sortStage([(["count"], -1), (["_id"], 1)], after: group)
         case .lookup(let from, let localField, let foreignField, let target):
-            let foreign = try transaction.collection(from)
-            return {
-                guard var document = try upstream()?.tree() else { return nil }
-                var matches: [MutableValue] = []
-                // The joined document obeys the 16 MiB limit of every document.
-                var size = document.encodedSize
-                if let foreign {
-                    let local = Expression.resolve(localField[...], in: document) ?? .null
-                    let predicate: Filter.Predicate
-                    if case .array(let elements) = local {
-                        predicate = .isIn(elements.map { Filter.Operand(bytes: $0.encoded()) })
-                    } else {
-                        predicate = .equals(Filter.Operand(bytes: local.encoded()))
-                    }
-                    let execution = try FindExecution(reader: reader, collection: foreign, filter: .field(path: foreignField, predicate: predicate),
-                                                      options: FindOptions())
-                    while let match = try execution.next() {
-                        size += match.bytes.count
-                        guard size <= DocumentLimits.maxDocumentBytes else {
-                            throw CairnError.invalidArgument("$lookup: a joined document would be over \(DocumentLimits.maxDocumentBytes >> 20) MiB")
-                        }
-                        matches.append(try MutableValue(match))
-                    }
-                }
-                try MutableValue.modify(&document, path: target[...], create: true, at: "$lookup") { $0 = .array(matches) }
-                return .tree(document)
-            }
+            return try lookupStage(from: from, localField: localField, foreignField: foreignField, as: target, after: upstream)
+        case .lookupPipeline(let lookup):
+            return try lookupStage(lookup, after: upstream)
+        case .facet(let facets):
+            return facetStage(facets, after: upstream)
+        case .bucket(let bucket):
+            return bucketStage(bucket, after: upstream)
+        case .bucketAuto(let bucket):
+            return bucketAutoStage(bucket, after: upstream)
+        case .unionWith(let collection, let pipeline):
+            return unionWithStage(collection: collection, pipeline: pipeline, after: upstream)
+        case .sample(let size):
+            return sampleStage(size, after: upstream)
+        case .setWindowFields(let fields):
+            return windowFieldsStage(fields, after: upstream)
         }
+    }
+
+    /// Rows gathered by a blocking stage, handed out one by one.
+    static func emitting(_ gather: @escaping () throws -> [MutableValue]) -> PipelinePull {
+        var output: [MutableValue]?
+        var position = 0
+        return {
+            if output == nil { output = try gather() }
+            guard let rows = output, position < rows.count else { return nil }
+            position += 1
+            return .tree(rows[position - 1])
+        }
+    }
+
+    /// The bytes a gathered row holds: its tree and the array slot.
+    static func rowBytes(_ value: MutableValue) -> Int { value.memorySize + 16 }
+
+    private func sortStage(_ keys: [(path: [String], direction: Int)], after upstream: @escaping PipelinePull) -> PipelinePull {
+        let memoryLimit = self.memoryLimit
+        return PipelineEnvironment.emitting {
+            var keyed: [(key: [UInt8], document: MutableValue)] = []
+            var budget = MemoryBudget(stage: "$sort", limit: memoryLimit)
+            while let row = try upstream() {
+                let key = try PipelineEnvironment.sortKey(of: row, by: keys)
+                let document = try row.tree()
+                try budget.charge(48 + key.count + document.memorySize + 64)  // the key's storage, the tree, the entry
+                keyed.append((key, document))
+            }
+            keyed.sort { $0.key.lexicographicallyPrecedes($1.key) }  // stable: equal keys keep input order
+            return keyed.map(\.document)
+        }
+    }
+
+    static func sortKey(of row: PipelineRow, by keys: [(path: [String], direction: Int)]) throws -> [UInt8] {
+        switch row {
+        case .stored(let document): return try FindOptions.sortKey(of: document, by: keys)
+        case .tree(let document):
+            let encoded = document.encoded()
+            return try encoded.withUnsafeBytes { try FindOptions.sortKey(of: DocumentValue($0), by: keys) }
+        }
+    }
+
+    /// The order-preserving bytes of a value, as a group or partition key
+    /// (so 1 and 1.0 are the same key).
+    static func key(of value: MutableValue) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        let encoded = value.encoded()
+        try encoded.withUnsafeBytes { try IndexKey.append(DocumentValue($0), to: &bytes) }
+        return bytes
+    }
+
+    private func lookupStage(from: String, localField: [String], foreignField: [String], as target: [String],
+                             after upstream: @escaping PipelinePull) throws -> PipelinePull {
+        let foreign = try transaction.collection(from)
+        let reader = self.reader
+        return {
+            guard var document = try upstream()?.tree() else { return nil }
+            var matches: [MutableValue] = []
+            // The joined document obeys the 16 MiB limit of every document.
+            var size = document.encodedSize
+            if let foreign {
+                let execution = try FindExecution(reader: reader, collection: foreign,
+                                                  filter: PipelineEnvironment.equality(localField, in: document, foreignField: foreignField),
+                                                  options: FindOptions())
+                while let match = try execution.next() {
+                    size += match.bytes.count
+                    guard size <= DocumentLimits.maxDocumentBytes else {
+                        throw CairnError.invalidArgument("$lookup: a joined document would be over \(DocumentLimits.maxDocumentBytes >> 20) MiB")
+                    }
+                    matches.append(try MutableValue(match))
+                }
+            }
+            try MutableValue.modify(&document, path: target[...], create: true, at: "$lookup") { $0 = .array(matches) }
+            return .tree(document)
+        }
+    }
+
+    /// The filter of a $lookup's localField/foreignField: the foreign field
+    /// equals the local value, or any of its elements when it is an array.
+    static func equality(_ localField: [String], in document: MutableValue, foreignField: [String]) -> Filter {
+        let local = Expression.resolve(localField[...], in: document) ?? .null
+        let predicate: Filter.Predicate
+        if case .array(let elements) = local {
+            predicate = .isIn(elements.map { Filter.Operand(bytes: $0.encoded()) })
+        } else {
+            predicate = .equals(Filter.Operand(bytes: local.encoded()))
+        }
+        return .field(path: foreignField, predicate: predicate)
     }
 
     /// What one new group holds, as counted against the stage's budget:
@@ -215,42 +290,35 @@ extension Transaction {
     /// $group: gathers every input into groups keyed by the order-preserving
     /// bytes of their _id (so 1 and 1.0 share a group), then emits them in
     /// the order the groups first appeared.
-    private static func groupStage(id: Expression, accumulators: [(name: String, accumulator: Accumulator)],
-                                   upstream: @escaping () throws -> PipelineRow?, memoryLimit: Int) throws -> () throws -> PipelineRow? {
-        var output: [MutableValue]?
-        var position = 0
-        return {
-            if output == nil {
-                var groups: [[UInt8]: Int] = [:]
-                var keys: [MutableValue] = []
-                var states: [[Accumulator.State]] = []
-                var budget = MemoryBudget(stage: "$group", limit: memoryLimit)
-                while let document = try upstream() {
-                    let key = try id.evaluate(document) ?? .null
-                    var keyBytes: [UInt8] = []
-                    let encoded = key.encoded()
-                    try encoded.withUnsafeBytes { try IndexKey.append(DocumentValue($0), to: &keyBytes) }
-                    let slot: Int
-                    if let existing = groups[keyBytes] {
-                        slot = existing
-                    } else {
-                        slot = keys.count
-                        groups[keyBytes] = slot
-                        keys.append(key)
-                        states.append(Array(repeating: Accumulator.State(), count: accumulators.count))
-                        try budget.charge(Transaction.groupBytes(key: key, keyBytes: keyBytes.count, accumulators: accumulators.count))
-                    }
-                    for (index, entry) in accumulators.enumerated() {
-                        try budget.charge(try entry.accumulator.add(document, to: &states[slot][index]))
-                    }
+    private func groupStage(id: Expression, accumulators: [(name: String, accumulator: Accumulator)],
+                            upstream: @escaping PipelinePull) -> PipelinePull {
+        let memoryLimit = self.memoryLimit, bindings = self.bindings
+        return PipelineEnvironment.emitting {
+            var groups: [[UInt8]: Int] = [:]
+            var keys: [MutableValue] = []
+            var states: [[Accumulator.State]] = []
+            var budget = MemoryBudget(stage: "$group", limit: memoryLimit)
+            while let document = try upstream() {
+                let context = bindings.context(document)
+                let key = try id.evaluate(in: context) ?? .null
+                let keyBytes = try PipelineEnvironment.key(of: key)
+                let slot: Int
+                if let existing = groups[keyBytes] {
+                    slot = existing
+                } else {
+                    slot = keys.count
+                    groups[keyBytes] = slot
+                    keys.append(key)
+                    states.append(Array(repeating: Accumulator.State(), count: accumulators.count))
+                    try budget.charge(PipelineEnvironment.groupBytes(key: key, keyBytes: keyBytes.count, accumulators: accumulators.count))
                 }
-                output = keys.indices.map { slot in
-                    .object([("_id", keys[slot])] + accumulators.enumerated().map { ($0.element.name, $0.element.accumulator.result(states[slot][$0.offset])) })
+                for (index, entry) in accumulators.enumerated() {
+                    try budget.charge(try entry.accumulator.add(context, to: &states[slot][index]))
                 }
             }
-            guard position < output!.count else { return nil }
-            position += 1
-            return .tree(output![position - 1])
+            return keys.indices.map { slot in
+                .object([("_id", keys[slot])] + accumulators.enumerated().map { ($0.element.name, $0.element.accumulator.result(states[slot][$0.offset])) })
+            }
         }
     }
 }
