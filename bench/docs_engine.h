@@ -20,7 +20,13 @@
 **     (fsynced) before it returns, sync = 0 leaves flushing to the OS.
 **
 ** THREADS
-**   One thread at a time per handle.
+**   One thread at a time per handle: the handle open() returns and every
+**   connection connect() returns. Threads that write at the same time each
+**   work through a connection of their own (the insert_one_sync row), which
+**   each adapter makes the way its users would: SQLite opens another
+**   connection to the same file, as a SQLite connection serves one thread at
+**   a time; Cairn hands out a view of the same cairn_db *, which is
+**   thread-safe, so every thread shares the one handle.
 */
 #ifndef BENCH_DOCS_ENGINE_H
 #define BENCH_DOCS_ENGINE_H
@@ -85,6 +91,19 @@ typedef struct docs_engine {
      * documents and the average of the number `avg_field`. */
     int (*group_count_avg)(void *db, const char *group_field, const char *avg_field, docs_group_visit visit,
                            void *arg, char *err);
+
+    /* Inserts one document, its JSON text json[0..len) whose _id is the
+     * DOCS_ID_LEN bytes at `id`, as a write of its own: durable before it
+     * returns when the database was opened with sync. `db` is the handle
+     * open() returned or a connection from connect(). */
+    int (*insert_one)(void *db, const char *id, const char *json, size_t len, char *err);
+
+    /* Opens a connection to the database open as `db`, for one more thread
+     * (see THREADS); it takes every call that `db` takes, with the
+     * durability `db` was opened with. disconnect() closes it; every
+     * connection is closed before `db` is. */
+    int (*connect)(void *db, void **out, char *err);
+    int (*disconnect)(void *conn, char *err);
 
     /* Optional (may be NULL): a malloc()ed description of the engine's
      * internal state (Cairn: cairn_stats), for the report. */

@@ -7,6 +7,7 @@
 **
 **   indexes          cairn_index_create  {"keys": {"<field>": 1}}, one per field
 **   insert a batch   cairn_insert_many   [doc, doc, ...]
+**   insert one       cairn_insert_one    doc
 **   find by value    cairn_find          {"<field>": "<value>"}
 **   range, sorted    cairn_find          {"<field>": {"$gte": lo, "$lt": hi}}
 **                                        {"sort": {"<field>": 1}, "limit": n}
@@ -19,6 +20,10 @@
 **
 ** and every cursor is read to its end with cairn_cursor_next(). The open
 ** options come from cairn_options.c, as for the key-value bench.
+**
+** A cairn_db is thread-safe, so a connection (connect()) is only a view of
+** the opener's cairn_db with buffers of its own: every thread shares the one
+** handle, as a Cairn user would.
 */
 #include "cairn_options.h"
 #include "docs_engine.h"
@@ -30,7 +35,8 @@
 #include <string.h>
 
 typedef struct cairn_docs {
-    cairn_db *db;
+    cairn_db *db;       /* the opener's, shared by its connections */
+    int connection;     /* 1: a view from connect(), which closes no cairn_db */
     char filter[1024];  /* the JSON of the current call, reused */
     char options[256];
 } cairn_docs;
@@ -50,7 +56,8 @@ static void cairn_docs_describe(FILE *out, int sync)
     }
     fprintf(out, "cairn_open options %s (%s=%s), every other option at its default; collection \"%s\"; "
                  "cairn_index_create({\"keys\": {field: 1}}) per indexed field before the inserts; "
-                 "cairn_insert_many per batch; cairn_find with MongoDB filters (sort and limit as find options), "
+                 "cairn_insert_many per batch; cairn_insert_one per document in insert_one_sync, its threads "
+                 "sharing one cairn_db; cairn_find with MongoDB filters (sort and limit as find options), "
                  "read to the end with cairn_cursor_next; cairn_update_many with $in and $inc; cairn_aggregate "
                  "with one $group stage",
             options, BENCH_CAIRN_OPTIONS_ENV,
@@ -79,6 +86,24 @@ static int cairn_docs_close(void *db, char *err)
     return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_close", rc, msg);
 }
 
+static int cairn_docs_connect(void *db, void **out, char *err)
+{
+    cairn_docs *h = db, *c = calloc(1, sizeof *c);
+    if (c == NULL) return bench_fail(err, "out of memory");
+    c->db = h->db;
+    c->connection = 1;
+    *out = c;
+    return 0;
+}
+
+static int cairn_docs_disconnect(void *conn, char *err)
+{
+    cairn_docs *c = conn;
+    if (!c->connection) return bench_fail(err, "disconnect of a handle that open() returned");
+    free(c);
+    return 0;
+}
+
 static int cairn_docs_create_indexes(void *db, const char *const *fields, size_t n, char *err)
 {
     cairn_docs *h = db;
@@ -101,6 +126,15 @@ static int cairn_docs_insert_batch(void *db, const docs_batch *batch, char *err)
     char *msg = NULL;
     int rc = cairn_insert_many(h->db, COLLECTION, COLLECTION_LEN, batch->text, batch->text_len, NULL, NULL, &msg);
     return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_insert_many", rc, msg);
+}
+
+static int cairn_docs_insert_one(void *db, const char *id, const char *json, size_t len, char *err)
+{
+    (void)id; /* the document holds its _id */
+    cairn_docs *h = db;
+    char *msg = NULL;
+    int rc = cairn_insert_one(h->db, COLLECTION, COLLECTION_LEN, json, len, NULL, NULL, &msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_insert_one", rc, msg);
 }
 
 /* Runs cairn_find with h->filter (filter_len bytes) and the options given,
@@ -281,5 +315,8 @@ const docs_engine docs_engine_cairn = {
     .update_inc_in = cairn_docs_update_inc_in,
     .count_equal = cairn_docs_count_equal,
     .group_count_avg = cairn_docs_group_count_avg,
+    .insert_one = cairn_docs_insert_one,
+    .connect = cairn_docs_connect,
+    .disconnect = cairn_docs_disconnect,
     .stats = cairn_docs_stats,
 };

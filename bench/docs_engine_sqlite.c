@@ -27,6 +27,16 @@
 ** as the key-value bench pairs them with Cairn's "sync" option. Statements
 ** are prepared once and reset for each use. Every other setting (page
 ** size, the 2 MiB page cache, wal_autocheckpoint) is SQLite's default.
+**
+**   insert one       INSERT INTO docs(id, body) VALUES(?1, ?2), autocommitted:
+**                    one transaction per document
+**
+** A SQLite connection serves one thread at a time, so a thread that writes
+** beside others gets a connection of its own (connect()): another
+** sqlite3_open of the same file, with the opener's synchronous setting and
+** a busy timeout of BUSY_TIMEOUT_MS, so that a writer waits for the write
+** lock (SQLite admits one writer at a time) instead of failing with
+** SQLITE_BUSY.
 */
 #include "docs_engine.h"
 
@@ -46,9 +56,12 @@ enum { S_INSERT, S_BEGIN, S_COMMIT, S_EQUAL, S_RANGE, S_BETWEEN, S_COUNT, S_GROU
 typedef struct sqlite_docs {
     sqlite3 *db;
     cached_stmt stmts[S_COUNT_OF];
+    char path[4096]; /* the database file */
+    int sync;
 } sqlite_docs;
 
 static const char SQLITE_FILE[] = "docs.sqlite";
+#define BUSY_TIMEOUT_MS 60000
 
 static int sqlite_fail(char *err, sqlite_docs *h, const char *what)
 {
@@ -108,8 +121,9 @@ static void sqlite_docs_describe(FILE *out, int sync)
     fprintf(out, "table docs(id TEXT PRIMARY KEY, body TEXT) of JSON text; an expression index "
                  "json_extract(body, '$.field') per indexed field, created before the inserts; journal_mode=WAL, "
                  "synchronous=%s; one transaction per batch; JSON1 functions in the queries, prepared statements; "
-                 "other settings default",
-            sync ? "FULL" : "OFF");
+                 "other settings default; insert_one_sync: one autocommitted INSERT per document, "
+                 "synchronous=FULL, a connection per thread with busy_timeout %d ms",
+            sync ? "FULL" : "OFF", BUSY_TIMEOUT_MS);
 }
 
 static void sqlite_docs_free(sqlite_docs *h)
@@ -119,28 +133,47 @@ static void sqlite_docs_free(sqlite_docs *h)
     free(h);
 }
 
-static int sqlite_docs_open(const char *dir, int sync, void **out, char *err)
+/* Opens h->path with h->sync: the table is created when `create`. */
+static int sqlite_docs_connect_file(sqlite_docs *h, int create, char *err)
 {
-    sqlite_docs *h = calloc(1, sizeof *h);
-    if (h == NULL) return bench_fail(err, "out of memory");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, SQLITE_FILE);
     const char *what = "sqlite3_open";
-    if (sqlite3_open(path, &h->db) != SQLITE_OK) goto fail;
+    if (sqlite3_open(h->path, &h->db) != SQLITE_OK) goto fail;
     what = "configuring";
+    if (sqlite3_busy_timeout(h->db, BUSY_TIMEOUT_MS) != SQLITE_OK) goto fail;
     if (sqlite3_exec(h->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) goto fail;
-    if (sqlite3_exec(h->db, sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", NULL, NULL, NULL) !=
+    if (sqlite3_exec(h->db, h->sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF", NULL, NULL, NULL) !=
         SQLITE_OK)
         goto fail;
-    if (sqlite3_exec(h->db, "CREATE TABLE IF NOT EXISTS " DOCS_COLLECTION "(id TEXT PRIMARY KEY, body TEXT)", NULL,
-                     NULL, NULL) != SQLITE_OK)
+    if (create && sqlite3_exec(h->db, "CREATE TABLE IF NOT EXISTS " DOCS_COLLECTION "(id TEXT PRIMARY KEY, body TEXT)",
+                               NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
-    *out = h;
     return 0;
 fail:
     sqlite_fail(err, h, what);
     sqlite_docs_free(h);
     return -1;
+}
+
+static int sqlite_docs_open(const char *dir, int sync, void **out, char *err)
+{
+    sqlite_docs *h = calloc(1, sizeof *h);
+    if (h == NULL) return bench_fail(err, "out of memory");
+    snprintf(h->path, sizeof h->path, "%s/%s", dir, SQLITE_FILE);
+    h->sync = sync;
+    if (sqlite_docs_connect_file(h, 1, err) != 0) return -1;
+    *out = h;
+    return 0;
+}
+
+static int sqlite_docs_connect(void *db, void **out, char *err)
+{
+    sqlite_docs *h = db, *c = calloc(1, sizeof *c);
+    if (c == NULL) return bench_fail(err, "out of memory");
+    memcpy(c->path, h->path, sizeof c->path);
+    c->sync = h->sync;
+    if (sqlite_docs_connect_file(c, 0, err) != 0) return -1;
+    *out = c;
+    return 0;
 }
 
 static int sqlite_docs_close(void *db, char *err)
@@ -155,6 +188,9 @@ static int sqlite_docs_close(void *db, char *err)
     free(h);
     return 0;
 }
+
+/* A connection closes as the opener's handle does. */
+static int sqlite_docs_disconnect(void *conn, char *err) { return sqlite_docs_close(conn, err); }
 
 static int sqlite_docs_create_indexes(void *db, const char *const *fields, size_t n, char *err)
 {
@@ -188,6 +224,18 @@ static int sqlite_docs_insert_batch(void *db, const docs_batch *batch, char *err
     if (rc == 0) return step_done(h, commit, "COMMIT", err);
     sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+static int sqlite_docs_insert_one(void *db, const char *id, const char *json, size_t len, char *err)
+{
+    sqlite_docs *h = db;
+    sqlite3_stmt *insert = statement(h, S_INSERT, "INSERT INTO " DOCS_COLLECTION "(id, body) VALUES(?1, ?2)", err);
+    if (insert == NULL) return -1;
+    sqlite3_bind_text(insert, 1, id, DOCS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(insert, 2, json, (int)len, SQLITE_STATIC);
+    int rc = step_done(h, insert, "INSERT", err);
+    sqlite3_clear_bindings(insert);
+    return rc;
 }
 
 static int64_t sqlite_docs_find_equal(void *db, const char *field, const char *value, docs_visit visit, void *arg,
@@ -309,5 +357,8 @@ const docs_engine docs_engine_sqlite = {
     .update_inc_in = sqlite_docs_update_inc_in,
     .count_equal = sqlite_docs_count_equal,
     .group_count_avg = sqlite_docs_group_count_avg,
+    .insert_one = sqlite_docs_insert_one,
+    .connect = sqlite_docs_connect,
+    .disconnect = sqlite_docs_disconnect,
     .stats = NULL,
 };

@@ -19,10 +19,20 @@
 **   update_many  one call: {"city": {"$in": [5 cities]}} (about 10%),
 **                {"$inc": {"visits": 1}};
 **   aggregate    AGGREGATE_RUNS times: group all documents by city with a
-**                count and the average age.
+**                count and the average age;
+**   insert_one_sync
+**                single-document inserts, each call its own durable write
+**                (the database opened with sync whatever --sync says), by
+**                1 thread and then by ONE_THREADS threads, each inserting
+**                `per_thread` documents of its own through its own
+**                connection (connect() in docs_engine.h), into a fresh
+**                database with the same indexes (created untimed). Two
+**                entries of ROWS, one per thread count, selected together
+**                by the one name.
 **
-** The rows after insert run on the database insert built; when insert is
-** not among the selected rows an untimed insert builds it first.
+** The rows from find_name to aggregate run on the database insert built;
+** when insert is not among the selected rows but one of them is, an untimed
+** insert builds it first.
 **
 ** Every query's answer is known in advance (docs_model): a row whose
 ** results differ from it, or from the other engine's, stops the benchmark
@@ -31,7 +41,7 @@
 ** the reading of what they return.
 **
 ** Usage: cairn-docs-bench [--engines=cairn,sqlite] [--rows=a,b] [--num=N]
-**        [--lookups=K] [--ranges=K] [--sync] [--db=DIR]
+**        [--lookups=K] [--ranges=K] [--per-thread=K] [--sync] [--db=DIR]
 */
 #define _GNU_SOURCE /* strtok_r, PATH_MAX */
 
@@ -43,6 +53,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +72,8 @@
 #define MIN_QUERIES 100
 #define SCAN_QUERIES 5
 #define AGGREGATE_RUNS 3
+#define DEFAULT_PER_THREAD 2000 /* insert_one_sync: documents per writer thread */
+#define ONE_THREADS 8           /* insert_one_sync: the concurrent writers */
 
 /* The fields, as the adapters receive them. */
 static const char *const INDEXED_FIELDS[] = {"name", "city", "age"};
@@ -75,28 +88,37 @@ static const char *const INDEXED_FIELDS[] = {"name", "city", "age"};
 static const docs_engine *const ENGINES[] = {&docs_engine_cairn, &docs_engine_sqlite};
 enum { ENGINE_COUNT = sizeof ENGINES / sizeof ENGINES[0], CAIRN = 0, SQLITE = 1 };
 
-typedef enum row_id { R_INSERT, R_FIND, R_RANGE, R_SCAN, R_UPDATE, R_AGGREGATE, R_COUNT } row_id;
+typedef enum row_id {
+    R_INSERT, R_FIND, R_RANGE, R_SCAN, R_UPDATE, R_AGGREGATE, R_ONE, R_ONE_THREADS, R_COUNT
+} row_id;
 
 typedef struct row_def {
-    const char *name;
+    const char *name;  /* as in --rows= (R_ONE and R_ONE_THREADS share theirs) */
+    const char *label; /* in the report */
     const char *unit;  /* what the row's ops count */
     const char *call;  /* what one timed call is */
     int writes;        /* report the size on disk and cairn_stats */
+    int threads;       /* 0: a row on the insert database; else insert_one_sync's writer threads */
 } row_def;
 
 static const row_def ROWS[R_COUNT] = {
-    [R_INSERT] = {"insert", "docs", "insert of a 1000-document batch", 1},
-    [R_FIND] = {"find_name", "queries", "find by name, read the result", 0},
-    [R_RANGE] = {"range_sort", "queries", "find age range, sort, limit 20, read", 0},
-    [R_SCAN] = {"scan_filter", "docs scanned", "find on unindexed score, read ~3%", 0},
-    [R_UPDATE] = {"update_many", "docs updated", "update_many of ~10%", 1},
-    [R_AGGREGATE] = {"aggregate", "docs grouped", "$group by city: count, avg age", 0},
+    [R_INSERT] = {"insert", "insert", "docs", "insert of a 1000-document batch", 1, 0},
+    [R_FIND] = {"find_name", "find_name", "queries", "find by name, read the result", 0, 0},
+    [R_RANGE] = {"range_sort", "range_sort", "queries", "find age range, sort, limit 20, read", 0, 0},
+    [R_SCAN] = {"scan_filter", "scan_filter", "docs scanned", "find on unindexed score, read ~3%", 0, 0},
+    [R_UPDATE] = {"update_many", "update_many", "docs updated", "update_many of ~10%", 1, 0},
+    [R_AGGREGATE] = {"aggregate", "aggregate", "docs grouped", "$group by city: count, avg age", 0, 0},
+    [R_ONE] = {"insert_one_sync", "insert_one_sync x1", "docs", "durable insert of one document, 1 thread", 1, 1},
+    /* The label and call say 8: ONE_THREADS. */
+    [R_ONE_THREADS] = {"insert_one_sync", "insert_one_sync x8", "docs",
+                       "durable insert of one document, mean of 8 threads", 1, ONE_THREADS},
 };
 
 typedef struct config {
     uint64_t num;
     uint64_t lookups;
     uint64_t ranges;
+    uint64_t per_thread; /* insert_one_sync */
     int sync;
 } config;
 
@@ -111,6 +133,7 @@ typedef struct row_result {
     uint64_t calls;        /* timed engine calls */
     uint64_t ops;          /* in the row's unit */
     double seconds;        /* the timed calls only */
+    double call_seconds;   /* threaded rows: the sum of every call's own time (0: seconds) */
     double open_seconds;   /* not in `seconds` */
     double setup_seconds;  /* index creation before insert; not in `seconds` */
     double close_seconds;  /* not in `seconds` */
@@ -436,6 +459,128 @@ static int run_aggregate(const docs_engine *e, void *db, row_result *r)
     return 0;
 }
 
+/* -- insert_one_sync -- */
+
+typedef struct one_writer {
+    const docs_engine *e;
+    void *conn;                 /* its own connection */
+    pthread_barrier_t *start;   /* every writer and the timer leave it together */
+    uint64_t first, n;          /* documents first .. first+n-1 */
+    char *json;                 /* document i's text at json + i * DOCS_MAX_JSON, built untimed */
+    size_t *lens;
+    double call_seconds;        /* the sum of its calls' times */
+    int failed;
+    char err[BENCH_ERRLEN];
+} one_writer;
+
+static void *one_writer_main(void *arg)
+{
+    one_writer *w = arg;
+    pthread_barrier_wait(w->start);
+    for (uint64_t i = 0; i < w->n; i++) {
+        const char *json = w->json + i * DOCS_MAX_JSON;
+        double start = bench_now();
+        int rc = w->e->insert_one(w->conn, json + DOCS_ID_OFFSET, json, w->lens[i], w->err);
+        w->call_seconds += bench_now() - start;
+        if (rc != 0) {
+            w->failed = 1;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static int run_insert_one(const docs_engine *e, void *db, row_result *r, int threads)
+{
+    uint64_t per = cfg.per_thread; /* at most N / ONE_THREADS (main), so the documents exist */
+    if (per == 0) return bench_fail(r->err, "insert_one_sync needs --num of at least %d", ONE_THREADS);
+    double start = bench_now();
+    if (e->create_indexes(db, INDEXED_FIELDS, sizeof INDEXED_FIELDS / sizeof INDEXED_FIELDS[0], r->err) != 0)
+        return -1;
+    r->setup_seconds = bench_now() - start;
+
+    one_writer *writers = calloc((size_t)threads, sizeof *writers);
+    pthread_t *ids = calloc((size_t)threads, sizeof *ids);
+    pthread_barrier_t barrier;
+    int rc = 0, started = 0, connected = 0, barrier_made = 0;
+    uint64_t bytes = 0;
+    if (writers == NULL || ids == NULL) {
+        rc = bench_fail(r->err, "out of memory");
+        goto done;
+    }
+    /* Untimed: every document's text, and a connection per thread. */
+    for (int t = 0; t < threads && rc == 0; t++) {
+        one_writer *w = &writers[t];
+        w->e = e;
+        w->first = (uint64_t)t * per;
+        w->n = per;
+        w->json = malloc(per * DOCS_MAX_JSON);
+        w->lens = malloc(per * sizeof *w->lens);
+        if (w->json == NULL || w->lens == NULL) {
+            rc = bench_fail(r->err, "out of memory");
+            break;
+        }
+        for (uint64_t i = 0; i < per; i++) {
+            docs_doc doc;
+            docs_doc_make(w->first + i, &names, 1, &doc);
+            w->lens[i] = docs_doc_json(&doc, w->json + i * DOCS_MAX_JSON);
+            bytes += w->lens[i];
+        }
+    }
+    for (int t = 0; t < threads && rc == 0; t++, connected++)
+        if (e->connect(db, &writers[t].conn, r->err) != 0) rc = -1;
+    if (rc != 0) goto done;
+    if (pthread_barrier_init(&barrier, NULL, (unsigned)threads + 1) != 0) {
+        rc = bench_fail(r->err, "pthread_barrier_init failed");
+        goto done;
+    }
+    barrier_made = 1;
+    for (int t = 0; t < threads; t++) {
+        writers[t].start = &barrier;
+        if (pthread_create(&ids[t], NULL, one_writer_main, &writers[t]) != 0) {
+            /* The barrier would never open: give up at once. */
+            fprintf(stderr, "pthread_create failed for writer %d of %d\n", t, threads);
+            exit(1);
+        }
+        started++;
+    }
+    pthread_barrier_wait(&barrier);
+    start = bench_now();
+    for (int t = 0; t < started; t++) pthread_join(ids[t], NULL);
+    r->seconds = bench_now() - start;
+    for (int t = 0; t < started; t++) {
+        r->call_seconds += writers[t].call_seconds;
+        if (writers[t].failed && rc == 0) rc = bench_fail(r->err, "writer %d of %d: %s", t, threads, writers[t].err);
+    }
+done:
+    for (int t = 0; t < connected; t++) {
+        char err[BENCH_ERRLEN];
+        if (writers[t].conn && e->disconnect(writers[t].conn, err) != 0 && rc == 0) rc = bench_fail(r->err, "%s", err);
+    }
+    if (barrier_made) pthread_barrier_destroy(&barrier);
+    for (int t = 0; writers && t < threads; t++) {
+        free(writers[t].json);
+        free(writers[t].lens);
+    }
+    free(writers);
+    free(ids);
+    if (rc != 0) return -1;
+    /* Untimed: every document is there ("visits" is 0 in each). */
+    uint64_t total = (uint64_t)threads * per, counted = 0;
+    if (e->count_equal(db, VISITS_FIELD, 0, &counted, r->err) != 0) return -1;
+    if (counted != total)
+        return bench_fail(r->err,
+                          "verification failed: after %" PRIu64 " inserts, %" PRIu64 " documents have {\"visits\": 0}",
+                          total, counted);
+    r->calls = r->ops = total;
+    r->digest[0] = total;
+    r->digest[1] = (uint64_t)threads;
+    snprintf(r->note, sizeof r->note,
+             "%d thread%s x %" PRIu64 " documents, %.1f bytes of JSON each; %" PRIu64 " then counted",
+             threads, threads == 1 ? "" : "s", per, (double)bytes / (double)total, counted);
+    return 0;
+}
+
 typedef struct child_args {
     const docs_engine *e;
     row_id row;
@@ -451,7 +596,8 @@ static int child_main(void *arg, void *result)
     row_result *r = result;
     void *db = NULL;
     double start = bench_now();
-    if (e->open(a->dir, cfg.sync, &db, r->err) != 0) return -1;
+    /* insert_one_sync's writes are durable whatever --sync says. */
+    if (e->open(a->dir, ROWS[a->row].threads ? 1 : cfg.sync, &db, r->err) != 0) return -1;
     r->open_seconds = bench_now() - start;
     int rc;
     switch (a->row) {
@@ -461,6 +607,8 @@ static int child_main(void *arg, void *result)
     case R_SCAN: rc = run_scan(e, db, r); break;
     case R_UPDATE: rc = run_update(e, db, r); break;
     case R_AGGREGATE: rc = run_aggregate(e, db, r); break;
+    case R_ONE:
+    case R_ONE_THREADS: rc = run_insert_one(e, db, r, ROWS[a->row].threads); break;
     default: rc = bench_fail(r->err, "unknown row");
     }
     if (rc == 0 && ROWS[a->row].writes && e->stats) {
@@ -504,7 +652,7 @@ static int run_row(const docs_engine *e, row_id row, const char *dir, int timed,
     char how[256];
     int rc = bench_run_forked(child_main, &args, &m->r, sizeof m->r, &m->peak_rss_kb, how, sizeof how);
     if (rc != 0) {
-        fprintf(stderr, "%s %s failed: %s\n", e->name, ROWS[row].name, rc == 1 ? m->r.err : how);
+        fprintf(stderr, "%s %s failed: %s\n", e->name, ROWS[row].label, rc == 1 ? m->r.err : how);
         return -1;
     }
     m->ran = 1;
@@ -515,10 +663,11 @@ static void print_run(const docs_engine *e, row_id row, const measured *m, int u
 {
     const row_result *r = &m->r;
     double per_s = r->seconds > 0 ? (double)r->ops / r->seconds : 0;
-    double micros_per_call = r->calls ? r->seconds * 1e6 / (double)r->calls : 0;
+    double call_seconds = r->call_seconds > 0 ? r->call_seconds : r->seconds;
+    double micros_per_call = r->calls ? call_seconds * 1e6 / (double)r->calls : 0;
     char ops[32], rate[32], calls[32];
     printf("    %-7s %-14s %12.1f micros/call %12s %s/s  (%s %s in %.2f s, %s call%s; open %.2f s",
-           e->name, untimed ? "(base insert)" : ROWS[row].name, micros_per_call,
+           e->name, untimed ? "(base insert)" : ROWS[row].label, micros_per_call,
            bench_thousands(rate, sizeof rate, per_s), ROWS[row].unit, bench_thousands(ops, sizeof ops, (double)r->ops),
            ROWS[row].unit, r->seconds, bench_thousands(calls, sizeof calls, (double)r->calls),
            r->calls == 1 ? "" : "s", r->open_seconds);
@@ -540,7 +689,7 @@ static int compare_engines(row_id row)
     fprintf(stderr,
             "RESULTS DIFFER on %s: cairn %" PRIu64 " ops, digest %" PRIu64 "/%" PRIu64 "; sqlite %" PRIu64
             " ops, digest %" PRIu64 "/%" PRIu64 "\n",
-            ROWS[row].name, a->r.ops, a->r.digest[0], a->r.digest[1], b->r.ops, b->r.digest[0], b->r.digest[1]);
+            ROWS[row].label, a->r.ops, a->r.digest[0], a->r.digest[1], b->r.ops, b->r.digest[0], b->r.digest[1]);
     return -1;
 }
 
@@ -552,7 +701,8 @@ static double metric_value(metric m, const measured *x)
 {
     switch (m) {
     case M_RATE: return x->r.seconds > 0 ? (double)x->r.ops / x->r.seconds : 0;
-    case M_MICROS: return x->r.calls ? x->r.seconds * 1e6 / (double)x->r.calls : 0;
+    case M_MICROS: /* per call as its thread saw it */
+        return x->r.calls ? (x->r.call_seconds > 0 ? x->r.call_seconds : x->r.seconds) * 1e6 / (double)x->r.calls : 0;
     case M_DISK: return (double)x->r.disk_bytes / 1048576.0;
     case M_RSS: return (double)x->peak_rss_kb / 1024.0;
     }
@@ -595,10 +745,10 @@ static void print_table(metric m)
         const measured *any_run = results[CAIRN][w].ran ? &results[CAIRN][w] : &results[SQLITE][w];
         char cell[64];
         if (m == M_MICROS)
-            printf("| %s | %s | %s |", ROWS[w].name, bench_thousands(cell, sizeof cell, (double)any_run->r.calls),
+            printf("| %s | %s | %s |", ROWS[w].label, bench_thousands(cell, sizeof cell, (double)any_run->r.calls),
                    ROWS[w].call);
         else
-            printf("| %s | %s %s |", ROWS[w].name, bench_thousands(cell, sizeof cell, (double)any_run->r.ops),
+            printf("| %s | %s %s |", ROWS[w].label, bench_thousands(cell, sizeof cell, (double)any_run->r.ops),
                    ROWS[w].unit);
         for (int e = 0; e < ENGINE_COUNT; e++) {
             if (!engine_on[e]) continue;
@@ -619,17 +769,51 @@ static void print_table(metric m)
     printf("\n");
 }
 
+/* insert_one_sync by 1 and by ONE_THREADS threads, side by side. */
+static void print_scaling(void)
+{
+    if (!row_on[R_ONE]) return;
+    int ratio = engine_on[CAIRN] && engine_on[SQLITE];
+    char a[32], b[32];
+    printf("### insert_one_sync: durable single-document inserts by 1 and %d threads, docs/s (higher is better)\n\n",
+           ONE_THREADS);
+    printf("| engine | 1 thread | %d threads | %d threads / 1 thread |\n|---|---:|---:|---:|\n", ONE_THREADS,
+           ONE_THREADS);
+    double rate[ENGINE_COUNT][2];
+    for (int e = 0; e < ENGINE_COUNT; e++) {
+        if (!engine_on[e]) continue;
+        const measured *one = &results[e][R_ONE], *many = &results[e][R_ONE_THREADS];
+        rate[e][0] = one->ran ? metric_value(M_RATE, one) : 0;
+        rate[e][1] = many->ran ? metric_value(M_RATE, many) : 0;
+        printf("| %s | %s | %s |", ENGINES[e]->name, one->ran ? bench_thousands(a, sizeof a, rate[e][0]) : "failed",
+               many->ran ? bench_thousands(b, sizeof b, rate[e][1]) : "failed");
+        if (rate[e][0] > 0 && rate[e][1] > 0) printf(" %.2f |\n", rate[e][1] / rate[e][0]);
+        else printf(" n/a |\n");
+    }
+    if (ratio) {
+        printf("| cairn/sqlite |");
+        for (int k = 0; k < 2; k++)
+            if (rate[SQLITE][k] > 0 && rate[CAIRN][k] > 0) printf(" %.2f |", rate[CAIRN][k] / rate[SQLITE][k]);
+            else printf(" n/a |");
+        printf(" |\n");
+    }
+    printf("\n");
+}
+
 /* ---- Main ------------------------------------------------------------------ */
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: cairn-docs-bench [--engines=cairn,sqlite] [--rows=NAMES] [--num=N] [--lookups=K] "
-                 "[--ranges=K] [--sync] [--db=DIR]\n  rows:");
-    for (int w = 0; w < R_COUNT; w++) fprintf(out, " %s", ROWS[w].name);
+                 "[--ranges=K] [--per-thread=K] [--sync] [--db=DIR]\n  rows:");
+    for (int w = 0; w < R_COUNT; w++)
+        if (w == 0 || strcmp(ROWS[w].name, ROWS[w - 1].name) != 0) fprintf(out, " %s", ROWS[w].name);
     fprintf(out, "\n  --lookups: find_name queries (default N/%d), --ranges: range_sort queries (default N/%d), "
-                 "at least %d\n  --sync: every write durable (Cairn \"sync\": \"always\", SQLite synchronous=FULL)\n"
+                 "at least %d\n  --per-thread: insert_one_sync's documents per writer thread (default %d, at most "
+                 "N/%d)\n  --sync: every write durable (Cairn \"sync\": \"always\", SQLite synchronous=FULL); "
+                 "insert_one_sync is durable always\n"
                  "  --db: a fresh docs-<pid> directory is made under DIR and deleted afterwards (default %s)\n",
-            LOOKUP_DIVISOR, RANGE_DIVISOR, MIN_QUERIES, BENCH_DEFAULT_DB);
+            LOOKUP_DIVISOR, RANGE_DIVISOR, MIN_QUERIES, DEFAULT_PER_THREAD, ONE_THREADS, BENCH_DEFAULT_DB);
 }
 
 static const char *engine_name(int i) { return ENGINES[i]->name; }
@@ -677,13 +861,21 @@ static void print_configuration(void)
     printf("- aggregate: %d x [{\"$group\": {\"_id\": \"$city\", \"n\": {\"$sum\": 1}, \"avg_age\": {\"$avg\": "
            "\"$age\"}}}] / SELECT ... GROUP BY json_extract(body, '$.city'); ops = %d x N documents grouped\n",
            AGGREGATE_RUNS, AGGREGATE_RUNS);
+    printf("- insert_one_sync: single-document inserts, each call its own durable write whatever --sync says "
+           "(Cairn: cairn_insert_one, \"sync\": \"always\"; SQLite: one autocommitted INSERT per document, "
+           "synchronous=FULL in WAL mode), into a fresh database with the same indexes (created untimed), by 1 "
+           "thread, then by %d threads in another fresh database; each thread inserts %" PRIu64 " documents of its "
+           "own through its own connection (Cairn: the one cairn_db shared by every thread; SQLite: a connection "
+           "per thread, with a busy timeout); docs/s = every thread's documents / wall time from a barrier to the "
+           "last thread's end; latency = the mean time of one call as its thread saw it\n",
+           ONE_THREADS, cfg.per_thread);
     printf("- durability: %s\n",
            cfg.sync ? "every write call durable before it returns (Cairn \"sync\": \"always\", SQLite "
                       "synchronous=FULL in WAL mode: an fsync per batch, per update)"
                     : "writes not durable, flushing left to the OS (Cairn \"sync\": \"never\", SQLite "
                       "synchronous=OFF), as in the key-value bench's non-sync rows; --sync for durable writes");
-    printf("- every (engine, row) runs in its own process on the database insert built, opened and closed "
-           "untimed; peak RSS is that process's ru_maxrss; the OS page cache is not dropped between rows\n");
+    printf("- every (engine, row) runs in its own process on the database insert built (insert_one_sync: a fresh "
+           "one), opened and closed untimed; peak RSS is that process's ru_maxrss; the OS page cache is not dropped between rows\n");
     printf("- every query's result is checked against a model of the documents and between the engines; a "
            "difference stops the run\n");
     for (int e = 0; e < ENGINE_COUNT; e++) {
@@ -700,6 +892,7 @@ int main(int argc, char **argv)
     const char *db_parent = BENCH_DEFAULT_DB;
     uint64_t lookups = 0, ranges = 0;
     cfg.num = DEFAULT_NUM;
+    cfg.per_thread = DEFAULT_PER_THREAD;
     for (int e = 0; e < ENGINE_COUNT; e++) engine_on[e] = 1;
     for (int w = 0; w < R_COUNT; w++) row_on[w] = 1;
     for (int i = 1; i < argc; i++) {
@@ -714,6 +907,8 @@ int main(int argc, char **argv)
             if (parse_count(a + 10, &lookups, "--lookups") != 0) return 2;
         } else if (strncmp(a, "--ranges=", 9) == 0) {
             if (parse_count(a + 9, &ranges, "--ranges") != 0) return 2;
+        } else if (strncmp(a, "--per-thread=", 13) == 0) {
+            if (parse_count(a + 13, &cfg.per_thread, "--per-thread") != 0) return 2;
         } else if (strcmp(a, "--sync") == 0) {
             cfg.sync = 1;
         } else if (strncmp(a, "--db=", 5) == 0) {
@@ -729,6 +924,8 @@ int main(int argc, char **argv)
     }
     cfg.lookups = lookups ? lookups : cfg.num / LOOKUP_DIVISOR < MIN_QUERIES ? MIN_QUERIES : cfg.num / LOOKUP_DIVISOR;
     cfg.ranges = ranges ? ranges : cfg.num / RANGE_DIVISOR < MIN_QUERIES ? MIN_QUERIES : cfg.num / RANGE_DIVISOR;
+    /* Document numbers stay below N (the names' permutation covers 0..N-1). */
+    if (cfg.per_thread > cfg.num / ONE_THREADS) cfg.per_thread = cfg.num / ONE_THREADS;
 
     char run_dir[PATH_MAX];
     snprintf(run_dir, sizeof run_dir, "%s/docs-%ld", db_parent, (long)getpid());
@@ -768,12 +965,22 @@ int main(int argc, char **argv)
             failed = 1;
             break;
         }
+        int needs_insert = 0; /* a row on the database insert builds */
+        for (int w = R_INSERT + 1; w < R_COUNT; w++) needs_insert |= row_on[w] && !ROWS[w].threads;
         for (int w = 0; w < R_COUNT && !failed; w++) {
-            int base = w == R_INSERT && !row_on[R_INSERT];
+            int base = w == R_INSERT && !row_on[R_INSERT] && needs_insert;
             if (!row_on[w] && !base) continue;
             measured base_run;
             measured *m = base ? &base_run : &results[e][w];
-            if (run_row(eng, (row_id)w, dir, !base, m) != 0) {
+            /* insert_one_sync: a fresh database per thread count. */
+            char row_dir[PATH_MAX + 128];
+            snprintf(row_dir, sizeof row_dir, "%s/insert_one-%d", dir, ROWS[w].threads);
+            if (ROWS[w].threads && bench_make_dirs(row_dir) != 0) {
+                fprintf(stderr, "cannot create %s: %s\n", row_dir, strerror(errno));
+                failed = 1;
+                break;
+            }
+            if (run_row(eng, (row_id)w, ROWS[w].threads ? row_dir : dir, !base, m) != 0) {
                 failed = 1;
                 break;
             }
@@ -793,6 +1000,7 @@ int main(int argc, char **argv)
     printf("cairn/sqlite is Cairn's figure divided by SQLite's: for throughput above 1 Cairn is faster; for "
            "latency, size and RSS above 1 Cairn takes more.\n\n");
     print_table(M_RATE);
+    print_scaling();
     print_table(M_MICROS);
     print_table(M_DISK);
     print_table(M_RSS);

@@ -11,6 +11,7 @@
 #   make bench-docs N=100000     the document bench with N documents
 #   make bench-docs-build        build it only
 #   make bench-docs BENCH_ARGS='--sync --rows=insert,find_name'
+#   make bench-docs N=20000 BENCH_ARGS='--rows=insert_one_sync'   1 vs 8 writer threads
 #
 # The peers are Debian's -dev packages, installed by
 # `scripts/install-deps.sh --bench` (never by `make test` or `make demo`).
@@ -56,7 +57,7 @@ bench: bench-build
 
 bench-docs-build: lib bench-deps
 	@mkdir -p $(BENCH_BUILD)
-	$(BENCH_CC) $(BENCH_OPT) -I$(ROOT)/include \
+	$(BENCH_CC) $(BENCH_OPT) -pthread -I$(ROOT)/include \
 		-DBENCH_DEFAULT_DB='"$(BENCH_DB)"' -DBENCH_CFLAGS='"$(BENCH_OPT)"' \
 		-o $(BENCH_DOCS_BIN) $(BENCH_DOCS_SRCS) \
 		-L$(LIBDIR) -lcairn -Wl,-rpath,$(LIBDIR) $(BENCH_SQLITE_LIBS) -lm
