@@ -658,7 +658,11 @@ int cairn_iter_close(cairn_iter *iter);
 ** "$[id]" the elements that the array filter for id matches (options
 ** "array_filters", for example [{"x.grade": {"$gte": 85}}] for
 ** "grades.$[x].score"); any other component that starts with '$' is
-** CAIRN_INVALID_ARGUMENT, never a field name. An unknown operator or a
+** CAIRN_INVALID_ARGUMENT, never a field name. An update may also be an
+** aggregation pipeline, a JSON array of $set (or $addFields), $unset,
+** $project, $replaceRoot and $replaceWith stages with the expressions of
+** cairn_aggregate() (cairn_update_one, cairn_update_many,
+** cairn_find_one_and_update; _id stays as it was). An unknown operator or a
 ** malformed part is CAIRN_INVALID_ARGUMENT naming its path (for example
 ** "filter.age.$gtx").
 **
@@ -1075,6 +1079,7 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 ** accumulator steps. A document a stage builds ($lookup, $facet) is at
 ** most 16 MiB.
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
+** Scope: database or transaction.
 */
 int cairn_aggregate(cairn_db *db, const char *collection, size_t collection_len,
                     const char *pipeline_json, size_t pipeline_len,

@@ -219,13 +219,13 @@ final class AggregationExpressionTests: XCTestCase {
              {"$replaceWith": {"$mergeObjects": ["$$ROOT", {"seen": true}]}},
              {"$project": {"tags": 0}}]
             """#), at: "update")
-        let result = try pipeline.applyToDocument(try value(#"{"_id": 7, "qty": 3, "price": 2.5, "tags": ["a"]}"#))
+        let result = try pipeline.applyToDocument(try value(#"{"_id": 7, "qty": 3, "price": 2.5, "tags": ["a"]}"#), now: 0)
         XCTAssertEqual(try json(result), #"{"_id":7,"total":7.5,"seen":true}"#)
         let refused = message { _ = try Pipeline.parseUpdate(try self.value(#"[{"$set": {"a": 1}}, {"$group": {"_id": null}}]"#), at: "update") }
         XCTAssertTrue(refused.contains("update.1.$group") && refused.contains("update pipeline supports"), refused)
         XCTAssertEqual(status { _ = try Pipeline.parseUpdate(try self.value(#"{"$set": {"a": 1}}"#), at: "update") }, .invalidArgument)
         let replaced = try Pipeline.parseUpdate(try value(#"[{"$replaceRoot": {"newRoot": "$inner"}}]"#), at: "update")
-        XCTAssertEqual(status { _ = try replaced.applyToDocument(try self.value(#"{"inner": 5}"#)) }, .invalidArgument)
+        XCTAssertEqual(status { _ = try replaced.applyToDocument(try self.value(#"{"inner": 5}"#), now: 0) }, .invalidArgument)
     }
 
     // MARK: Limits of the gathering stages
@@ -233,7 +233,7 @@ final class AggregationExpressionTests: XCTestCase {
     func testGatheringStagesStopAtTheMemoryLimit() throws {
         try withDatabase { db in
             try insert(db, "c", (0..<2000).map { #"{"_id": \#($0), "g": \#($0 % 3), "pad": "\#(String(repeating: "x", count: 100))"}"# })
-            db.queryMemoryLimit = 64 << 10
+            db.documents.queryMemoryLimit = 64 << 10
             for pipeline in [
                 #"[{"$facet": {"a": []}}]"#,
                 #"[{"$bucketAuto": {"groupBy": "$_id", "buckets": 4}}]"#,

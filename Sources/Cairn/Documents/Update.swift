@@ -17,6 +17,9 @@ struct Update {
     enum Kind {
         case operators([Operation])
         case replacement(MutableValue)
+        /// An aggregation pipeline of $set/$addFields, $unset, $project,
+        /// $replaceRoot and $replaceWith (MongoDB 4.2+ updates).
+        case pipeline(Pipeline)
     }
 
     struct Operation {
@@ -37,11 +40,20 @@ struct Update {
 
     static func parse(json: UnsafeRawBufferPointer, arrayFilters: [(id: String, filter: Filter)] = []) throws -> Update {
         let document = try DocumentBuilder.value(fromJSON: json, what: "update")
-        return try document.withUnsafeBytes { try parse(document: DocumentValue($0), arrayFilters: arrayFilters) }
+        return try document.withUnsafeBytes { raw in
+            let value = DocumentValue(raw)
+            if value.tag == .array {
+                guard arrayFilters.isEmpty else {
+                    throw CairnError.invalidArgument("update options.array_filters: a pipeline update takes no array filters")
+                }
+                return Update(kind: .pipeline(try Pipeline.parseUpdate(try MutableValue(value), at: "update")))
+            }
+            return try parse(document: value, arrayFilters: arrayFilters)
+        }
     }
 
     static func parse(document: DocumentValue, arrayFilters: [(id: String, filter: Filter)] = []) throws -> Update {
-        guard document.tag == .object else { throw CairnError.invalidArgument("update must be a JSON object") }
+        guard document.tag == .object else { throw CairnError.invalidArgument("update must be a JSON object or an array of pipeline stages") }
         let members = try document.members()
         let operatorCount = members.filter { $0.0.hasPrefix("$") }.count
         if operatorCount == 0 {
@@ -219,6 +231,20 @@ extension Update {
                 }
             } else if let originalID {
                 members.insert(originalID, at: 0)
+            }
+            return .object(members)
+        case .pipeline(let pipeline):
+            // The stages may not change _id (a missing one is put back,
+            // first, as MongoDB does).
+            guard case .object(let result) = try pipeline.applyToDocument(document, now: now) else {
+                throw CairnError.invalidArgument("update: the pipeline must leave a document")
+            }
+            var members = result
+            let originalID = document.value(at: ["_id"])
+            if let newID = members.first(where: { $0.key == "_id" })?.value {
+                if let originalID, try newID.compare(originalID) != 0 { throw CairnError.invalidArgument("update: _id is immutable") }
+            } else if let originalID {
+                members.insert(("_id", originalID), at: 0)
             }
             return .object(members)
         case .operators(let operations):

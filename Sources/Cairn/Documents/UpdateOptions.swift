@@ -19,8 +19,8 @@ extension Database {
     static func check(_ update: Update, mode: UpdateMode) throws {
         switch (update.kind, mode) {
         case (.replacement, .one), (.replacement, .many):
-            throw CairnError.invalidArgument("update: \(mode == .many ? "update_many" : "update_one") needs update operators; use replace_one to replace a document")
-        case (.operators, .replaceOne):
+            throw CairnError.invalidArgument("update: \(mode == .many ? "update_many" : "update_one") needs update operators or a pipeline; use replace_one to replace a document")
+        case (.operators, .replaceOne), (.pipeline, .replaceOne):
             throw CairnError.invalidArgument("replacement: replace_one takes a document without update operators")
         default:
             break

@@ -27,8 +27,8 @@ extension Pipeline {
 
     /// The document after every stage; $$NOW is the time of the call.
     /// REQUIRES: a pipeline from parseUpdate (other stages throw).
-    func applyToDocument(_ document: MutableValue) throws -> MutableValue {
-        let bindings = Bindings(now: currentTimeMillis())
+    func applyToDocument(_ document: MutableValue, now: Int64) throws -> MutableValue {
+        let bindings = Bindings(now: now)
         var current = document
         for stage in stages { current = try Pipeline.reshape(stage, .tree(current), bindings: bindings) }
         return current

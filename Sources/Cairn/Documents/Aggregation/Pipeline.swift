@@ -217,7 +217,9 @@ struct Pipeline {
 struct ComputedProjection {
     var including: Bool
     var keepID = true
-    var paths: [[String]] = []
+    /// The fields kept (1) or dropped (0), which reach through arrays as
+    /// in find (Projection).
+    var tree = ProjectionTree()
     var computed: [(path: [String], value: Expression)] = []
 
     init(_ spec: MutableValue, at here: String, scope: Expression.Scope = Expression.Scope()) throws {
@@ -241,7 +243,7 @@ struct ComputedProjection {
             if let flag {
                 if let mode, mode != flag { throw CairnError.invalidArgument("\(here) mixes inclusion and exclusion (only _id may differ)") }
                 mode = flag
-                paths.append(components)
+                try tree.insert(components[...], flag ? .include : .exclude, at: "\(here).\(field)")
             } else {
                 if mode == false { throw CairnError.invalidArgument("\(here): computed fields cannot be mixed with exclusion") }
                 mode = true
@@ -276,21 +278,10 @@ struct ComputedProjection {
 
     func apply(to row: PipelineRow, bindings: Bindings) throws -> MutableValue {
         let document = try row.tree()
-        if !including {
-            var result = document
-            for path in paths { _ = try MutableValue.remove(&result, path: path[...]) }
-            if !keepID { _ = try MutableValue.remove(&result, path: ["_id"]) }
-            return result
-        }
-        var result = MutableValue.object([])
-        if keepID, let id = document.value(at: ["_id"]) {
-            try MutableValue.modify(&result, path: ["_id"], create: true, at: "$project") { $0 = id }
-        }
-        for path in paths {
-            if let value = Expression.resolve(path[...], in: document) {
-                try MutableValue.modify(&result, path: path[...], create: true, at: "$project") { $0 = value }
-            }
-        }
+        // Kept and dropped fields: through arrays of documents, in the
+        // document's order ({"items.sku": 1} keeps each element's sku).
+        var result = try Projection(tree: tree, including: including, keepID: keepID).apply(to: document)
+        guard including else { return result }
         let context = bindings.context(.tree(document))
         for (path, expression) in computed {
             if let value = try expression.evaluate(in: context) {
