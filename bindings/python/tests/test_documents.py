@@ -760,8 +760,9 @@ def test_updates_take_a_pipeline(db: cairn.Database) -> None:
         assert items.find_by_id(1) == {"_id": 1, "a": 2, "b": 3, "total": 5}
         result = items.update_many({}, ({"$unset": "b"},))  # a tuple of stages too
         assert (result.matched, result.modified) == (2, 2)
+        # b is gone: $add of a missing field is null, as in MongoDB.
         doc = items.find_one_and_update({"_id": 2}, total, return_document="after")
-        assert doc == {"_id": 2, "a": 10, "total": 10}
+        assert doc == {"_id": 2, "a": 10, "total": None}
         assert items.find_by_id(1) == {"_id": 1, "a": 2, "total": 5}
 
 
