@@ -31,13 +31,9 @@ public func cairn_collection_drop(_ db: OpaquePointer!, _ name: UnsafePointer<CC
 public func cairn_collection_list(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
                                   _ jsonLength: UnsafeMutablePointer<Int>!,
                                   _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
-        let database = try scope(db)
-        let names = try database.collectionNames()
-        giveString(JSONValue.array(names.map { .string($0) }).serialized, out, jsonLength)
-        return .ok
+    returningText(json, jsonLength, errmsg) {
+        let names = try scope(db).collectionNames()
+        return JSONValue.array(names.map { .string($0) }).serialized
     }
 }
 
@@ -46,13 +42,9 @@ public func cairn_insert_one(_ db: OpaquePointer!, _ collection: UnsafePointer<C
                              _ documentJSON: UnsafePointer<CChar>!, _ documentLength: Int,
                              _ idJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ idLength: UnsafeMutablePointer<Int>!,
                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    idJSON?.pointee = nil
-    return reportingStatus(errmsg) {
-        let database = try scope(db)
-        let id = try database.insertOne(into: try text(collection, collectionLength, "collection name"),
-                                        json: try bytes(documentJSON, documentLength, "document_json"))
-        giveString(id, idJSON, idLength)
-        return .ok
+    returningText(idJSON, idLength, required: nil, errmsg) {
+        try scope(db).insertOne(into: try text(collection, collectionLength, "collection name"),
+                                json: try bytes(documentJSON, documentLength, "document_json"))
     }
 }
 
@@ -134,16 +126,12 @@ private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
                        _ optionsJSON: UnsafePointer<CChar>?, _ optionsLength: Int, mode: UpdateMode,
                        _ result: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ resultLength: UnsafeMutablePointer<Int>?,
                        _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    result?.pointee = nil
-    return reportingStatus(errmsg) {
-        let database = try scope(db)
-        let outcome = try database.update(collection: try text(collection, collectionLength, "collection name"),
-                                          filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
-                                          updateJSON: try bytes(updateJSON, updateLength, "update_json"),
-                                          mode: mode, optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
-        giveString(#"{"matched":\#(outcome.matched),"modified":\#(outcome.modified),"upserted_id":\#(outcome.upsertedID ?? "null")}"#,
-                   result, resultLength)
-        return .ok
+    returningText(result, resultLength, required: nil, errmsg) {
+        let outcome = try scope(db).update(collection: try text(collection, collectionLength, "collection name"),
+                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                           updateJSON: try bytes(updateJSON, updateLength, "update_json"),
+                                           mode: mode, optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        return #"{"matched":\#(outcome.matched),"modified":\#(outcome.modified),"upserted_id":\#(outcome.upsertedID ?? "null")}"#
     }
 }
 
