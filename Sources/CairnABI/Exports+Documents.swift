@@ -53,12 +53,42 @@ public func cairn_insert_many(_ db: OpaquePointer!, _ collection: UnsafePointer<
                               _ documentsJSON: UnsafePointer<CChar>!, _ documentsLength: Int,
                               _ idsJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ idsLength: UnsafeMutablePointer<Int>!,
                               _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    idsJSON?.pointee = nil
+    runInsertMany(db, collection, collectionLength, documentsJSON, documentsLength, options: nil, idsJSON, idsLength, errmsg)
+}
+
+@c @implementation
+public func cairn_insert_many_with_options(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                                           _ documentsJSON: UnsafePointer<CChar>!, _ documentsLength: Int,
+                                           _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                                           _ resultJSON: TextOut!, _ resultLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    runInsertMany(db, collection, collectionLength, documentsJSON, documentsLength, options: (optionsJSON, optionsLength),
+                  resultJSON, resultLength, errmsg)
+}
+
+/// The one body of cairn_insert_many_with_options and of its alias
+/// cairn_insert_many (`options` nil): the all-or-nothing form, which
+/// returns only the array of ids and reports its first failure as the
+/// call's status (the header lists how it differs from {"atomic": true}).
+/// *result is NULL after every failure of the alias, and after a call
+/// with options that was refused as a whole.
+private func runInsertMany(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?, _ collectionLength: Int,
+                           _ documentsJSON: UnsafePointer<CChar>?, _ documentsLength: Int,
+                           options: (json: UnsafePointer<CChar>?, length: Int)?,
+                           _ result: TextOut?, _ resultLength: LengthOut?, _ errmsg: ErrorMessageOut) -> Int32 {
+    result?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try scope(db)
-        let ids = try database.insertMany(into: try text(collection, collectionLength, "collection name"),
-                                          arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"))
-        giveString("[" + ids.joined(separator: ",") + "]", idsJSON, idsLength)
+        let target = try scope(db)
+        let name = try text(collection, collectionLength, "collection name")
+        let documents = try bytes(documentsJSON, documentsLength, "documents_json")
+        guard let options else {
+            let ids = try target.insertMany(into: name, arrayJSON: documents)
+            giveString("[" + ids.joined(separator: ",") + "]", result, resultLength)
+            return .ok
+        }
+        let outcome = try target.insertMany(into: name, arrayJSON: documents,
+                                            optionsJSON: try bytes(options.json, options.length, "options_json"))
+        giveString(outcome.json, result, resultLength)
+        if let first = outcome.errors.first { throw first.error }
         return .ok
     }
 }

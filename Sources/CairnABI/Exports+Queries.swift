@@ -152,22 +152,6 @@ public func cairn_explain(_ db: OpaquePointer!, _ collection: UnsafePointer<CCha
     }
 }
 
-@c @implementation
-public func cairn_insert_many_with_options(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
-                                           _ documentsJSON: UnsafePointer<CChar>!, _ documentsLength: Int,
-                                           _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
-                                           _ resultJSON: TextOut!, _ resultLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    resultJSON?.pointee = nil
-    return reportingStatus(errmsg) {
-        let result = try scope(db).insertMany(into: try text(collection, collectionLength, "collection name"),
-                                                      arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"),
-                                                      optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
-        giveString(result.json, resultJSON, resultLength)
-        if let first = result.errors.first { throw first.error }
-        return .ok
-    }
-}
-
 // MARK: Indexes
 
 @c @implementation
