@@ -30,12 +30,9 @@ public func cairn_open(_ path: UnsafePointer<CChar>!, _ optionsJSON: UnsafePoint
 public func cairn_repair(_ path: UnsafePointer<CChar>!, _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                          _ report: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ reportLength: UnsafeMutablePointer<Int>!,
                          _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    report?.pointee = nil
-    return reportingStatus(errmsg) {
+    returningText(report, reportLength, required: nil, errmsg) {
         guard let path else { throw CairnError(.invalidArgument, "the database path is NULL") }
-        let text = try Database.repair(path: String(cString: path), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
-        giveString(text, report, reportLength)
-        return .ok
+        return try Database.repair(path: String(cString: path), optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
     }
 }
 
@@ -63,12 +60,8 @@ public func cairn_interrupt(_ db: OpaquePointer!) -> Int32 {
 public func cairn_stats(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
                         _ jsonLength: UnsafeMutablePointer<Int>!,
                         _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
-        let database = try databaseOnly(db)
-        giveString(try database.statsJSON(), out, jsonLength)
-        return .ok
+    returningText(json, jsonLength, errmsg) {
+        try databaseOnly(db).statsJSON()
     }
 }
 
@@ -76,12 +69,8 @@ public func cairn_stats(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<Unsaf
 public func cairn_metrics(_ db: OpaquePointer!, _ text: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
                           _ textLength: UnsafeMutablePointer<Int>!,
                           _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    text?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(text, "text")
-        let database = try databaseOnly(db)
-        giveString(try database.prometheusMetrics(), out, textLength)
-        return .ok
+    returningText(text, textLength, required: "text", errmsg) {
+        try databaseOnly(db).prometheusMetrics()
     }
 }
 

@@ -31,13 +31,9 @@ public func cairn_collection_drop(_ db: OpaquePointer!, _ name: UnsafePointer<CC
 public func cairn_collection_list(_ db: OpaquePointer!, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!,
                                   _ jsonLength: UnsafeMutablePointer<Int>!,
                                   _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
-        let database = try scope(db)
-        let names = try database.collectionNames()
-        giveString(JSONValue.array(names.map { .string($0) }).serialized, out, jsonLength)
-        return .ok
+    returningText(json, jsonLength, errmsg) {
+        let names = try scope(db).collectionNames()
+        return JSONValue.array(names.map { .string($0) }).serialized
     }
 }
 
@@ -46,13 +42,9 @@ public func cairn_insert_one(_ db: OpaquePointer!, _ collection: UnsafePointer<C
                              _ documentJSON: UnsafePointer<CChar>!, _ documentLength: Int,
                              _ idJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ idLength: UnsafeMutablePointer<Int>!,
                              _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    idJSON?.pointee = nil
-    return reportingStatus(errmsg) {
-        let database = try scope(db)
-        let id = try database.insertOne(into: try text(collection, collectionLength, "collection name"),
-                                        json: try bytes(documentJSON, documentLength, "document_json"))
-        giveString(id, idJSON, idLength)
-        return .ok
+    returningText(idJSON, idLength, required: nil, errmsg) {
+        try scope(db).insertOne(into: try text(collection, collectionLength, "collection name"),
+                                json: try bytes(documentJSON, documentLength, "document_json"))
     }
 }
 
@@ -61,12 +53,42 @@ public func cairn_insert_many(_ db: OpaquePointer!, _ collection: UnsafePointer<
                               _ documentsJSON: UnsafePointer<CChar>!, _ documentsLength: Int,
                               _ idsJSON: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!, _ idsLength: UnsafeMutablePointer<Int>!,
                               _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
-    idsJSON?.pointee = nil
+    runInsertMany(db, collection, collectionLength, documentsJSON, documentsLength, options: nil, idsJSON, idsLength, errmsg)
+}
+
+@c @implementation
+public func cairn_insert_many_with_options(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                                           _ documentsJSON: UnsafePointer<CChar>!, _ documentsLength: Int,
+                                           _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                                           _ resultJSON: TextOut!, _ resultLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    runInsertMany(db, collection, collectionLength, documentsJSON, documentsLength, options: (optionsJSON, optionsLength),
+                  resultJSON, resultLength, errmsg)
+}
+
+/// The one body of cairn_insert_many_with_options and of its alias
+/// cairn_insert_many (`options` nil): the all-or-nothing form, which
+/// returns only the array of ids and reports its first failure as the
+/// call's status (the header lists how it differs from {"atomic": true}).
+/// *result is NULL after every failure of the alias, and after a call
+/// with options that was refused as a whole.
+private func runInsertMany(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?, _ collectionLength: Int,
+                           _ documentsJSON: UnsafePointer<CChar>?, _ documentsLength: Int,
+                           options: (json: UnsafePointer<CChar>?, length: Int)?,
+                           _ result: TextOut?, _ resultLength: LengthOut?, _ errmsg: ErrorMessageOut) -> Int32 {
+    result?.pointee = nil
     return reportingStatus(errmsg) {
-        let database = try scope(db)
-        let ids = try database.insertMany(into: try text(collection, collectionLength, "collection name"),
-                                          arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"))
-        giveString("[" + ids.joined(separator: ",") + "]", idsJSON, idsLength)
+        let target = try scope(db)
+        let name = try text(collection, collectionLength, "collection name")
+        let documents = try bytes(documentsJSON, documentsLength, "documents_json")
+        guard let options else {
+            let ids = try target.insertMany(into: name, arrayJSON: documents)
+            giveString("[" + ids.joined(separator: ",") + "]", result, resultLength)
+            return .ok
+        }
+        let outcome = try target.insertMany(into: name, arrayJSON: documents,
+                                            optionsJSON: try bytes(options.json, options.length, "options_json"))
+        giveString(outcome.json, result, resultLength)
+        if let first = outcome.errors.first { throw first.error }
         return .ok
     }
 }
@@ -134,16 +156,12 @@ private func runUpdate(_ db: OpaquePointer?, _ collection: UnsafePointer<CChar>?
                        _ optionsJSON: UnsafePointer<CChar>?, _ optionsLength: Int, mode: UpdateMode,
                        _ result: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ resultLength: UnsafeMutablePointer<Int>?,
                        _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    result?.pointee = nil
-    return reportingStatus(errmsg) {
-        let database = try scope(db)
-        let outcome = try database.update(collection: try text(collection, collectionLength, "collection name"),
-                                          filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
-                                          updateJSON: try bytes(updateJSON, updateLength, "update_json"),
-                                          mode: mode, optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
-        giveString(#"{"matched":\#(outcome.matched),"modified":\#(outcome.modified),"upserted_id":\#(outcome.upsertedID ?? "null")}"#,
-                   result, resultLength)
-        return .ok
+    returningText(result, resultLength, required: nil, errmsg) {
+        let outcome = try scope(db).update(collection: try text(collection, collectionLength, "collection name"),
+                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                           updateJSON: try bytes(updateJSON, updateLength, "update_json"),
+                                           mode: mode, optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        return #"{"matched":\#(outcome.matched),"modified":\#(outcome.modified),"upserted_id":\#(outcome.upsertedID ?? "null")}"#
     }
 }
 

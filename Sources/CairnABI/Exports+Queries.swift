@@ -19,11 +19,8 @@ public func cairn_collection_rename(_ db: OpaquePointer!, _ from: UnsafePointer<
 @c @implementation
 public func cairn_collection_stats(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
                                    _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
-        giveString(try databaseOnly(db).collectionStats(try text(collection, collectionLength, "collection name")), out, jsonLength)
-        return .ok
+    returningText(json, jsonLength, errmsg) {
+        try databaseOnly(db).collectionStats(try text(collection, collectionLength, "collection name"))
     }
 }
 
@@ -32,16 +29,13 @@ public func cairn_find_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CCh
                            _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
                            _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                            _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
+    returningText(json, jsonLength, errmsg) {
         guard let found = try scope(db).findOne(collection: try text(collection, collectionLength, "collection name"),
-                                                        filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
-                                                        optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
+                                                filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
             throw CairnError(.notFound, "no document matches the filter")
         }
-        giveString(found, out, jsonLength)
-        return .ok
+        return found
     }
 }
 
@@ -49,16 +43,13 @@ public func cairn_find_one(_ db: OpaquePointer!, _ collection: UnsafePointer<CCh
 public func cairn_find_by_id(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
                              _ idJSON: UnsafePointer<CChar>!, _ idLength: Int,
                              _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
+    returningText(json, jsonLength, errmsg) {
         let id = try bytes(idJSON, idLength, "id_json")
         guard id.count > 0 else { throw CairnError(.invalidArgument, "id_json is empty") }
         guard let found = try scope(db).findByID(collection: try text(collection, collectionLength, "collection name"), idJSON: id) else {
             throw CairnError(.notFound, "no document has this id")
         }
-        giveString(found, out, jsonLength)
-        return .ok
+        return found
     }
 }
 
@@ -67,13 +58,10 @@ public func cairn_distinct(_ db: OpaquePointer!, _ collection: UnsafePointer<CCh
                            _ field: UnsafePointer<CChar>!, _ fieldLength: Int,
                            _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
                            _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
-        giveString(try scope(db).distinct(collection: try text(collection, collectionLength, "collection name"),
-                                                  field: try text(field, fieldLength, "field"),
-                                                  filterJSON: try bytes(filterJSON, filterLength, "filter_json")), out, jsonLength)
-        return .ok
+    returningText(json, jsonLength, errmsg) {
+        try scope(db).distinct(collection: try text(collection, collectionLength, "collection name"),
+                               field: try text(field, fieldLength, "field"),
+                               filterJSON: try bytes(filterJSON, filterLength, "filter_json"))
     }
 }
 
@@ -83,16 +71,13 @@ public func cairn_find_one_and_update(_ db: OpaquePointer!, _ collection: Unsafe
                                       _ updateJSON: UnsafePointer<CChar>!, _ updateLength: Int,
                                       _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                                       _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
+    returningText(json, jsonLength, errmsg) {
         let result = try scope(db).findOneAndUpdate(collection: try text(collection, collectionLength, "collection name"),
-                                                            filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
-                                                            updateJSON: try bytes(updateJSON, updateLength, "update_json"),
-                                                            optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+                                                    filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                    updateJSON: try bytes(updateJSON, updateLength, "update_json"),
+                                                    optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         guard result.found else { throw CairnError(.notFound, "no document matches the filter") }
-        giveString(result.json ?? "null", out, jsonLength)
-        return .ok
+        return result.json ?? "null"
     }
 }
 
@@ -102,16 +87,13 @@ public func cairn_find_one_and_replace(_ db: OpaquePointer!, _ collection: Unsaf
                                        _ replacementJSON: UnsafePointer<CChar>!, _ replacementLength: Int,
                                        _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                                        _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
+    returningText(json, jsonLength, errmsg) {
         let result = try scope(db).findOneAndReplace(collection: try text(collection, collectionLength, "collection name"),
-                                                             filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
-                                                             replacementJSON: try bytes(replacementJSON, replacementLength, "replacement_json"),
-                                                             optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+                                                     filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                     replacementJSON: try bytes(replacementJSON, replacementLength, "replacement_json"),
+                                                     optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
         guard result.found else { throw CairnError(.notFound, "no document matches the filter") }
-        giveString(result.json ?? "null", out, jsonLength)
-        return .ok
+        return result.json ?? "null"
     }
 }
 
@@ -120,16 +102,13 @@ public func cairn_find_one_and_delete(_ db: OpaquePointer!, _ collection: Unsafe
                                       _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
                                       _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                                       _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
+    returningText(json, jsonLength, errmsg) {
         guard let deleted = try scope(db).findOneAndDelete(collection: try text(collection, collectionLength, "collection name"),
-                                                                   filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
-                                                                   optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
+                                                           filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                                                           optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")) else {
             throw CairnError(.notFound, "no document matches the filter")
         }
-        giveString(deleted, out, jsonLength)
-        return .ok
+        return deleted
     }
 }
 
@@ -166,29 +145,10 @@ public func cairn_explain(_ db: OpaquePointer!, _ collection: UnsafePointer<CCha
                           _ filterJSON: UnsafePointer<CChar>!, _ filterLength: Int,
                           _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
                           _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
-        giveString(try scope(db).explain(collection: try text(collection, collectionLength, "collection name"),
-                                                 filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
-                                                 optionsJSON: try bytes(optionsJSON, optionsLength, "options_json")), out, jsonLength)
-        return .ok
-    }
-}
-
-@c @implementation
-public func cairn_insert_many_with_options(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
-                                           _ documentsJSON: UnsafePointer<CChar>!, _ documentsLength: Int,
-                                           _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
-                                           _ resultJSON: TextOut!, _ resultLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    resultJSON?.pointee = nil
-    return reportingStatus(errmsg) {
-        let result = try scope(db).insertMany(into: try text(collection, collectionLength, "collection name"),
-                                                      arrayJSON: try bytes(documentsJSON, documentsLength, "documents_json"),
-                                                      optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
-        giveString(result.json, resultJSON, resultLength)
-        if let first = result.errors.first { throw first.error }
-        return .ok
+    returningText(json, jsonLength, errmsg) {
+        try scope(db).explain(collection: try text(collection, collectionLength, "collection name"),
+                              filterJSON: try bytes(filterJSON, filterLength, "filter_json"),
+                              optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
     }
 }
 
@@ -198,12 +158,9 @@ public func cairn_insert_many_with_options(_ db: OpaquePointer!, _ collection: U
 public func cairn_index_create(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
                                _ specJSON: UnsafePointer<CChar>!, _ specLength: Int,
                                _ name: TextOut!, _ nameLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    name?.pointee = nil
-    return reportingStatus(errmsg) {
-        let created = try databaseOnly(db).createIndex(collection: try text(collection, collectionLength, "collection name"),
-                                                       specJSON: try bytes(specJSON, specLength, "spec_json"))
-        giveString(created, name, nameLength)
-        return .ok
+    returningText(name, nameLength, required: nil, errmsg) {
+        try databaseOnly(db).createIndex(collection: try text(collection, collectionLength, "collection name"),
+                                         specJSON: try bytes(specJSON, specLength, "spec_json"))
     }
 }
 
@@ -220,10 +177,7 @@ public func cairn_index_drop(_ db: OpaquePointer!, _ collection: UnsafePointer<C
 @c @implementation
 public func cairn_index_list(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
                              _ json: TextOut!, _ jsonLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
-    json?.pointee = nil
-    return reportingStatus(errmsg) {
-        let out = try required(json, "json")
-        giveString(try databaseOnly(db).listIndexes(collection: try text(collection, collectionLength, "collection name")), out, jsonLength)
-        return .ok
+    returningText(json, jsonLength, errmsg) {
+        try databaseOnly(db).listIndexes(collection: try text(collection, collectionLength, "collection name"))
     }
 }

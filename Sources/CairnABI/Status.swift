@@ -88,3 +88,22 @@ func required<T>(_ pointer: UnsafeMutablePointer<T>?, _ what: String) throws -> 
     guard let pointer else { throw CairnError(.invalidArgument, "the out-parameter \(what) is NULL") }
     return pointer
 }
+
+/// Runs one ABI call that returns text (JSON, or Prometheus text) to the
+/// caller: *out is set to NULL first, so it is NULL whenever the call
+/// fails; `body` computes the text, which is handed over as a malloc()ed,
+/// NUL-terminated string with its length in *length (when `length` is not
+/// NULL; untouched on failure). With `required` set, a NULL `out` is
+/// INVALID_ARGUMENT naming it, checked before `body` runs; without it, a
+/// NULL `out` means the caller does not want the text, and `body` still
+/// runs. Errors map to status codes as in reportingStatus.
+@inline(__always)
+func returningText(_ out: TextOut?, _ length: LengthOut?, required name: String? = "json",
+                   _ errmsg: ErrorMessageOut, _ body: () throws -> String) -> Int32 {
+    out?.pointee = nil
+    return reportingStatus(errmsg) {
+        if let name { _ = try required(out, name) }
+        giveString(try body(), out, length)
+        return .ok
+    }
+}

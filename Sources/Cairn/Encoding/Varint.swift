@@ -1,7 +1,7 @@
 /// LEB128 variable-length unsigned integers, as LevelDB and protobuf use
 /// them: 7 bits a byte, low bits first, the high bit set on every byte but
-/// the last. Part of the on-disk format of the write-ahead log and
-/// checkpoints; never change.
+/// the last. Part of the on-disk format of the write-ahead log, the
+/// manifest and the tables; never change.
 enum Varint {
     /// The most bytes a 64-bit varint can take.
     static let maxLength = 10

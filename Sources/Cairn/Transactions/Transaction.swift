@@ -9,7 +9,7 @@
 /// written.
 ///
 /// The document layer runs every single operation as a short transaction of
-/// its own (Database.autocommit), so documents and their index entries are
+/// its own (Scope.withTransaction), so documents and their index entries are
 /// always written together.
 ///
 /// Used by one caller at a time; `lock` turns accidental concurrent use

@@ -2,8 +2,10 @@
 /// batch becomes one write-ahead log record, so after a crash either all of
 /// it is there or none of it.
 ///
-/// Encoded as it is built, so committing it is a single copy. The layout of
-/// one operation (part of the WAL format, see docs/format/records.md):
+/// Encoded as it is built, so committing it copies the encoded bytes three
+/// times and re-encodes nothing: into the log record's payload, into that
+/// record's frame, and into the memtable (StorageEngine.write reserves
+/// memory for all three). The layout of one operation (part of the WAL format, see docs/format/records.md):
 ///
 ///     put:          0x01 | varint key length | key | varint value length | value
 ///     delete:       0x02 | varint key length | key
@@ -48,8 +50,6 @@ public struct WriteBatch: Sendable {
     /// Bytes of the encoded operations.
     var encodedSize: Int { encoded.count }
 
-    /// Adds a put; a positive `ttlMillis` makes the key expire that long
-    /// after the batch is committed.
     /// Appends `key` length-prefixed, behind its namespace byte if any.
     private mutating func appendKey(_ key: UnsafeRawBufferPointer, _ namespace: Namespace?) {
         guard let namespace else {
@@ -61,6 +61,8 @@ public struct WriteBatch: Sendable {
         encoded.append(contentsOf: key)
     }
 
+    /// Adds a put; a positive `ttlMillis` makes the key expire that long
+    /// after the batch is committed.
     public mutating func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, ttlMillis: Int64) {
         put(key, value, ttlMillis: ttlMillis, namespace: nil)
     }

@@ -1,5 +1,5 @@
-/// The framing of every record in a write-ahead log segment and a
-/// checkpoint file (see docs/format/records.md):
+/// The framing of every record in a write-ahead log segment and the
+/// manifest (see docs/format/records.md):
 ///
 ///     +----------------+----------------+-------------------+
 ///     | length: u32 LE | masked CRC32C  | payload           |

@@ -1,6 +1,7 @@
 /// Appends framed records to one write-ahead log segment.
 ///
-/// REQUIRES: the caller serializes calls (the engine's write lock).
+/// REQUIRES: the caller holds the engine's walLock (appends come from the
+/// group-commit leader).
 /// A failed append leaves the segment exactly as it was before the call, so a
 /// half-written record never sits in front of later, acknowledged ones.
 final class WALWriter {

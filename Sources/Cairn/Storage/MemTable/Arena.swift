@@ -4,7 +4,7 @@ import Synchronization
 /// of large chunks and freed all at once when the memtable dies. No
 /// per-entry object, no reference counting on the hot path.
 ///
-/// REQUIRES: one allocating thread at a time (the engine's write lock).
+/// REQUIRES: one allocating thread at a time (the group-commit leader).
 /// Memory handed out is never moved or reused while the arena lives, so
 /// readers may hold raw pointers into it for as long as they retain the
 /// owning memtable.

@@ -3,7 +3,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// The kinds of entry a memtable holds. Part of the checkpoint format.
+/// The kinds of entry a memtable holds, in each node's kind byte. Memory
+/// only: tables record kinds of their own (InternalKey).
 enum EntryKind: UInt8 {
     case value = 1
     case tombstone = 2
@@ -14,7 +15,7 @@ enum EntryKind: UInt8 {
 /// number descending, so the newest version of a key comes first.
 ///
 /// Thread safety:
-///  1. One writer at a time inserts (the engine's write lock).
+///  1. One writer at a time inserts (the group-commit leader).
 ///  2. Any number of readers run concurrently with that writer, without
 ///     locks: a node is fully written before it is linked, and each link is
 ///     published with a releasing store that readers load acquiring.
@@ -72,7 +73,8 @@ final class MemTable: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Inserts one version. REQUIRES: the caller holds the write lock and
+    /// Inserts one version. REQUIRES: the caller is the group-commit leader
+    /// (or recovery, before any writer runs) and
     /// `sequence` is larger than every sequence inserted before.
     func insert(sequence: UInt64, kind: EntryKind, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, expiresAt: Int64) {
         let previous = splice
