@@ -35,7 +35,7 @@ indirect enum Expression {
     case branches([(test: Expression, then: Expression)], otherwise: Expression?)
     /// $regexMatch, $regexFind, $regexFindAll: input, pattern, options, and
     /// the pattern compiled at parse time when it and the options are literals.
-    case regex(Operator, [Expression], RegexSearch?)
+    case regex(Operator, [Expression], RegexPattern?)
 
     /// The variables an expression can name.
     enum Variable {
@@ -259,7 +259,7 @@ indirect enum Expression {
             throw CairnError.invalidArgument("\(here) takes \(arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity.lowerBound) to \(arity.upperBound)") argument(s), not \(arguments.count)")
         }
         if op == .regexMatch || op == .regexFind || op == .regexFindAll {
-            return .regex(op, arguments, try RegexSearch.compileIfLiteral(pattern: arguments[1], options: arguments[2], at: here))
+            return .regex(op, arguments, try RegexPattern.compileIfLiteral(pattern: arguments[1], options: arguments[2], at: here))
         }
         return .call(op, arguments)
     }
