@@ -94,8 +94,8 @@ func main() {
 		os.Exit(1)
 	}
 	var doc struct {
-		Name string    ` + "`json:\"name\"`" + `
-		At   time.Time ` + "`json:\"at\"`" + `
+		Name string    `+"`json:\"name\"`"+`
+		At   time.Time `+"`json:\"at\"`"+`
 	}
 	if err := users.FindOne(map[string]any{"at": at}, nil).Decode(&doc); err != nil {
 		fmt.Println(err)
