@@ -268,6 +268,8 @@ class Collection:
             message = errors.take_message(err)
             raise errors.bulk_write_error(status, message, result["inserted_ids"], result["errors"])
         errors.raise_for_status(status, err)
+        if result is None:
+            raise errors.error_for(Status.INTERNAL, "the library returned CAIRN_OK and no result")
         inserted: list[Any] = result["inserted_ids"]
         return inserted
 
