@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strconv"
 	"unsafe"
@@ -265,4 +266,29 @@ func (cur *Cursor) Close() error {
 	rc := C.cairn_cursor_close(cur.h)
 	runtime.KeepAlive(cur)
 	return statusErr("Cursor.Close", rc, nil)
+}
+
+// All decodes every remaining document into out, a pointer to a slice
+// (*[]User, *[]map[string]any, *[]cairn.D, ...), each as Decode decodes,
+// appending to what the slice holds, and then closes the cursor. It returns
+// the cursor's error, if any, or the first decoding error.
+//
+//	var users []User
+//	err := cur.All(&users)
+func (cur *Cursor) All(out any) error {
+	defer cur.Close()
+	rv := reflect.ValueOf(out)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Slice {
+		return argErr("Cursor.All", "want a non-nil pointer to a slice, not %T", out)
+	}
+	slice := rv.Elem()
+	elemType := slice.Type().Elem()
+	for cur.Next() {
+		elem := reflect.New(elemType)
+		if err := decodeDocument("Cursor.All", cur.doc, elem.Interface()); err != nil {
+			return err
+		}
+		slice.Set(reflect.Append(slice, elem.Elem()))
+	}
+	return cur.Err()
 }

@@ -145,3 +145,57 @@ func TestTimeBytesAndIntegersRoundTrip(t *testing.T) {
 		t.Fatalf("InsertOne with a time.Time _id returned %#v, %v", id, err)
 	}
 }
+
+func TestCursorAllDecodesIntoAnySlice(t *testing.T) {
+	db, _ := openTest(t, nil)
+	c := db.Collection("all")
+	type person struct {
+		ID   int    `json:"_id"`
+		Name string `json:"name"`
+	}
+	if _, err := c.InsertMany([]person{{1, "ann"}, {2, "bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	var people []person
+	if err := mustFind(t, c, nil, &FindOptions{Sort: Desc("_id")}).All(&people); err != nil {
+		t.Fatal(err)
+	}
+	if len(people) != 2 || people[0] != (person{2, "bob"}) || people[1] != (person{1, "ann"}) {
+		t.Fatalf("All(&[]person) = %+v", people)
+	}
+	var ds []D
+	if err := mustFind(t, c, nil, nil).All(&ds); err != nil || len(ds) != 2 || ds[0][1].Key != "name" {
+		t.Fatalf("All(&[]D) = %v, %v", ds, err)
+	}
+	var notSlice int
+	wantErr(t, "All(&int)", mustFind(t, c, nil, nil).All(&notSlice), ErrInvalidArgument)
+}
+
+func TestRunTransactionRetriesOnConflict(t *testing.T) {
+	db, _ := openTest(t, nil)
+	mustPut(t, db, "counter", "0")
+	attempts := 0
+	err := db.RunTransaction(func(tx *Tx) error {
+		attempts++
+		if _, err := tx.Get([]byte("counter")); err != nil {
+			return err
+		}
+		if err := tx.Put([]byte("counter"), []byte("mine")); err != nil {
+			return err
+		}
+		if attempts == 1 { // a concurrent write: this attempt's commit conflicts
+			return db.Put([]byte("counter"), []byte("theirs"))
+		}
+		return nil
+	}, 3)
+	if err != nil || attempts != 2 {
+		t.Fatalf("RunTransaction = %v after %d attempts; want nil after 2", err, attempts)
+	}
+	err = db.RunTransaction(func(tx *Tx) error {
+		if err := tx.Put([]byte("k"), []byte("mine")); err != nil {
+			return err
+		}
+		return db.Put([]byte("k"), []byte("theirs"))
+	}, 1)
+	wantErr(t, "RunTransaction that always conflicts", err, ErrConflict)
+}
