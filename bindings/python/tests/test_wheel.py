@@ -12,6 +12,7 @@ from a directory outside the repository.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -43,6 +44,12 @@ print("wheel:", cairn.__name__, "from", here)
 """
 
 
+def _remove_build_leftovers() -> None:
+    shutil.rmtree(BINDING / "build", ignore_errors=True)
+    for info in BINDING.glob("*.egg-info"):
+        shutil.rmtree(info, ignore_errors=True)
+
+
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("LD_LIBRARY_PATH", "CAIRN_LIBRARY", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
@@ -64,8 +71,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("no build/lib/libcairn.so (run make lib)")
     out = tmp_path_factory.mktemp("wheelhouse")
     # The venv running the tests has the build tools; no network, no isolation.
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-build-isolation", "--no-deps",
-         "--wheel-dir", str(out), str(BINDING)], cwd=out, env=clean_env())
+    # The build runs in the source tree: start and end without its leftovers.
+    _remove_build_leftovers()
+    try:
+        run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-build-isolation", "--no-deps",
+             "--wheel-dir", str(out), str(BINDING)], cwd=out, env=clean_env())
+    finally:
+        _remove_build_leftovers()
     wheels = list(out.glob("*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
@@ -134,7 +146,7 @@ def test_wheel_installs_and_runs_in_a_fresh_venv_outside_the_repository(
 def test_building_without_the_library_fails_loudly(tmp_path: Path) -> None:
     # A copy of the package away from the repository, with no library anywhere.
     copy = tmp_path / "python"
-    subprocess.run(["cp", "-r", str(BINDING), str(copy)], check=True)
+    shutil.copytree(BINDING, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     (copy / "cairn" / "libcairn.so").unlink(missing_ok=True)
     env = clean_env()
     env.pop("CAIRN_BUILD_LIBRARY", None)
