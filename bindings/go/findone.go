@@ -338,7 +338,7 @@ func (o *FindOneAndDeleteOptions) marshal() ([]byte, error) {
 //
 //	var job Job
 //	err := jobs.FindOneAndDelete(map[string]any{"state": "done"},
-//		&cairn.FindOneAndDeleteOptions{Sort: cairn.SortField{"finished", cairn.Ascending}}).Decode(&job)
+//		&cairn.FindOneAndDeleteOptions{Sort: cairn.Asc("finished")}).Decode(&job)
 func (c *Collection) FindOneAndDelete(filter any, opts *FindOneAndDeleteOptions) *SingleResult {
 	const op = "Collection.FindOneAndDelete"
 	fjs, err := filterArg(op, filter)
