@@ -9,6 +9,14 @@ BUILD := $(ROOT)/build
 LIBDIR := $(BUILD)/lib
 LIB := $(LIBDIR)/libcairn.so
 HEADER := $(ROOT)/include/cairn.h
+# The library's file names come from the header's version: the real file is
+# libcairn.so.MAJOR.MINOR.PATCH, its SONAME (set in Package.swift) is
+# libcairn.so.MAJOR, and libcairn.so (what -lcairn finds) links to that.
+CAIRN_VERSION_OF = $(shell sed -n 's/^\#define CAIRN_VERSION_$(1) *\([0-9][0-9]*\) *$$/\1/p' $(HEADER))
+LIB_MAJOR := $(call CAIRN_VERSION_OF,MAJOR)
+LIB_VERSION := $(LIB_MAJOR).$(call CAIRN_VERSION_OF,MINOR).$(call CAIRN_VERSION_OF,PATCH)
+LIB_SONAME := libcairn.so.$(LIB_MAJOR)
+LIB_REAL := libcairn.so.$(LIB_VERSION)
 # The Swift runtime is linked into libcairn.so statically, so users need no Swift toolchain.
 SWIFT_RELEASE := swift build -c release -Xswiftc -static-stdlib
 DEMO_DB := $(BUILD)/demo-db
@@ -23,8 +31,11 @@ deps:
 lib: deps
 	$(SWIFT_RELEASE) --product cairn
 	@mkdir -p $(LIBDIR)
-	@cp -f .build/release/libcairn.so $(LIB)
-	@echo "built $(LIB)"
+	@rm -f $(LIBDIR)/libcairn.so*
+	@cp -f .build/release/libcairn.so $(LIBDIR)/$(LIB_REAL)
+	@ln -s $(LIB_REAL) $(LIBDIR)/$(LIB_SONAME)
+	@ln -s $(LIB_SONAME) $(LIB)
+	@echo "built $(LIB) -> $(LIB_SONAME) -> $(LIB_REAL)"
 
 # The Swift tests run optimized (in their own build folder, so they do not
 # rebuild the library's): the storage tests push real amounts of data.

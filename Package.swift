@@ -48,6 +48,11 @@ let package = Package(
             linkerSettings: [
                 // Export only the cairn_* functions of include/cairn.h.
                 .unsafeFlags(["-Xlinker", "--version-script=\(exportsMap)"]),
+                // The SONAME: libcairn.so.<CAIRN_VERSION_MAJOR>. Programs record
+                // it in DT_NEEDED; `make lib` and `cmake --install` install
+                // libcairn.so.0.x.y with the libcairn.so.0 and libcairn.so
+                // links. scripts/check-exports.sh checks it against the header.
+                .unsafeFlags(["-Xlinker", "-soname=libcairn.so.0"]),
             ]
         ),
         .testTarget(

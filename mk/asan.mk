@@ -24,6 +24,7 @@ ASAN_ENV := LD_LIBRARY_PATH=$(ASAN_LIB_DIR):$(ASAN_RUNTIME_DIRS) ASAN_OPTIONS=de
 
 test-asan: deps
 	swift build -c release --sanitize=address --product cairn --scratch-path $(ASAN_SCRATCH)
+	@ln -sf libcairn.so $(ASAN_LIB_DIR)/$(LIB_SONAME)   # what programs linked with -lcairn look for
 	@$(CMAKE) -S $(ROOT) -B $(ASAN_C_BUILD) -G "Unix Makefiles" -DCMAKE_C_COMPILER=$(ASAN_CC) \
 		-DCMAKE_C_FLAGS="-fsanitize=address -shared-libasan -fno-omit-frame-pointer -g" \
 		-DCAIRN_LIBRARY=$(ASAN_LIB_DIR)/libcairn.so -DCAIRN_BUILD_EXAMPLES=OFF >/dev/null

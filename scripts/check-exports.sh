@@ -6,7 +6,8 @@
 #      (both ways: nothing missing, nothing extra);
 #   2. it exports no symbol of any kind that does not start with cairn_;
 #   3. it needs no Swift runtime or Foundation library at run time (the
-#      Swift standard library is linked in statically).
+#      Swift standard library is linked in statically);
+#   4. its SONAME is libcairn.so.MAJOR, MAJOR being HEADER's CAIRN_VERSION_MAJOR.
 # Prints every difference and exits non-zero on any; on success prints e.g.
 #   exports: 27 functions match include/cairn.h
 set -euo pipefail
@@ -93,6 +94,16 @@ else
     deps=${deps% }
     echo "exports: ldd: no libswift*/libFoundation* needed (needs: ${deps:-nothing})"
   fi
+fi
+
+# The SONAME: libcairn.so.MAJOR, MAJOR from the header's CAIRN_VERSION_MAJOR.
+major=$(sed -n 's/^#define CAIRN_VERSION_MAJOR *\([0-9][0-9]*\) *$/\1/p' "$header")
+soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+if [ "$soname" != "libcairn.so.$major" ]; then
+  echo "exports: $lib has SONAME '${soname:-none}', want libcairn.so.$major (CAIRN_VERSION_MAJOR of $shown_header)"
+  status=1
+else
+  echo "exports: SONAME $soname"
 fi
 
 if [ "$status" -eq 0 ]; then

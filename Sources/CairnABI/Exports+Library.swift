@@ -6,7 +6,9 @@ import Glibc
 
 // Library-wide functions of include/cairn.h: versions, status names, freeing.
 
-nonisolated(unsafe) private let versionString: UnsafeMutablePointer<CChar> = strdup("0.1.0")!
+// The numbers come from the header's macros (CCairn imports include/cairn.h),
+// so the library can never report a version its header does not say.
+nonisolated(unsafe) private let versionString: UnsafeMutablePointer<CChar> = strdup(CAIRN_VERSION_STRING)!
 
 @c @implementation
 public func cairn_version() -> UnsafePointer<CChar>! {
@@ -14,7 +16,7 @@ public func cairn_version() -> UnsafePointer<CChar>! {
 }
 
 @c @implementation
-public func cairn_abi_version() -> Int32 { 1 }
+public func cairn_abi_version() -> Int32 { Int32(CAIRN_ABI_VERSION) }
 
 /// Static C strings for every status name, made once.
 nonisolated(unsafe) private let statusNames: [Int32: UnsafeMutablePointer<CChar>] = {

@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"runtime"
-	"unsafe"
 )
 
 // Aggregate runs pipeline, an array of stages, over the collection and
@@ -32,6 +31,9 @@ import (
 //	})
 func (c *Collection) Aggregate(pipeline any) (*Cursor, error) {
 	const op = "Collection.Aggregate"
+	if err := checkPipelineOrder(pipeline); err != nil {
+		return nil, argErr(op, "pipeline: %v", err)
+	}
 	pjs, err := marshalJSON(pipeline)
 	if err != nil {
 		return nil, argErr(op, "pipeline: %v", err)
@@ -129,14 +131,8 @@ func (c *Collection) explainJSON(op string, filterJSON, optionsJSON []byte) ([]b
 	n, nn := charsArg([]byte(c.name))
 	f, fn := charsArg(filterJSON)
 	o, on := charsArg(optionsJSON)
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_explain(h, n, nn, f, fn, o, on, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	if err := statusErr(op, rc, msg); err != nil {
-		C.cairn_free(unsafe.Pointer(js))
-		return nil, err
-	}
-	return takeChars(js, jn), nil
+	return callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_explain(h, n, nn, f, fn, o, on, out, outLen, msg)
+	})
 }

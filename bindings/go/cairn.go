@@ -50,18 +50,21 @@
 //
 // # Building
 //
-// The package needs libcairn.so at link time and at run time. Inside the
-// Cairn repository `make test-go` sets everything up; elsewhere point cgo at
-// an installed library, for example
+// The package needs libcairn.so at link time and at run time; cairn.h
+// travels inside the module (a copy of the repository's include/cairn.h).
+// Inside the Cairn repository, plain `go build` and `go test ./...` link
+// the repository's build/lib (cgo_repo.go; `make lib` builds it), with an
+// rpath to it. Against an installed library (`cmake --install`), build with
+// the tag cairn_pkgconfig, which links through `#cgo pkg-config: cairn`
+// (cgo_pkgconfig.go); cairn.pc carries an rpath, so the program runs
+// without LD_LIBRARY_PATH:
 //
-//	CGO_CFLAGS="$(pkg-config --cflags cairn)" CGO_LDFLAGS="$(pkg-config --libs cairn)" go build
+//	go build -tags cairn_pkgconfig
 //
 // See README.md in this directory.
 package cairn
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -lcairn
 #include <stdlib.h>
 #include "cairn.h"
 */

@@ -63,6 +63,28 @@ func takeChars(p *C.char, n C.size_t) []byte {
 	return takeBytes((*C.uint8_t)(unsafe.Pointer(p)), n)
 }
 
+// callJSON runs one C call that hands back text (JSON, a name, metrics)
+// through an out-pointer and a length: it turns the call's status into an
+// error, copies the text into Go memory and frees the library's buffer, on
+// every path. The result is never nil on success. call passes its three
+// arguments through to the C function and keeps its handle alive:
+//
+//	text, err := callJSON(op, func(out **C.char, n *C.size_t, msg **C.char) C.int {
+//		defer runtime.KeepAlive(db)
+//		return C.cairn_stats(h, out, n, msg)
+//	})
+func callJSON(op string, call func(out **C.char, n *C.size_t, msg **C.char) C.int) ([]byte, error) {
+	var out *C.char
+	var n C.size_t
+	var msg *C.char
+	rc := call(&out, &n, &msg)
+	if err := statusErr(op, rc, msg); err != nil {
+		C.cairn_free(unsafe.Pointer(out))
+		return nil, err
+	}
+	return takeChars(out, n), nil
+}
+
 // jsonObject writes a JSON object field by field, in the order added, for
 // options whose key order matters or whose values are JSON text already.
 type jsonObject struct{ buf bytes.Buffer }

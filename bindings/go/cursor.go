@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strconv"
 	"unsafe"
@@ -36,22 +37,24 @@ type SortField struct {
 // FindOptions shape the results of Find. The zero value (or a nil
 // *FindOptions) returns every matching document in _id order.
 type FindOptions struct {
-	// Sort orders the results. Use a []SortField, which keeps its order:
+	// Sort orders the results. Use a D of Asc and Desc pairs, which keeps
+	// its order (a []SortField does too):
 	//
-	//	Sort: []cairn.SortField{{"score", cairn.Descending}, {"name", cairn.Ascending}}
+	//	Sort: cairn.D{cairn.Desc("score"), cairn.Asc("name")}
 	//
-	// A map such as map[string]int{"age": -1} works for one key, but Go
-	// maps are unordered and encoding/json writes their keys sorted by name,
-	// so with several keys the sort is by field name, not as written. A
-	// []byte or json.RawMessage is sent as the JSON object it holds.
+	// A single pair (cairn.Asc("age")) or a map of one key works. A map of
+	// several keys is an error (ErrInvalidArgument): Go maps are unordered.
+	// A []byte or json.RawMessage is sent as the JSON object it holds.
 	Sort any
 	// Skip is the number of matching documents to skip.
 	Skip int64
 	// Limit is the most documents to return; 0 means no limit.
 	Limit int64
 	// Projection keeps fields ({"name": 1}, plus _id unless "_id": 0) or
-	// drops them ({"tags": 0}). Nil or empty returns whole documents.
-	Projection map[string]int
+	// drops them ({"tags": 0}): a map, a D, a struct or JSON text. The
+	// fields come back in the stored document's order, so a map of several
+	// keys is fine here. Nil returns whole documents.
+	Projection any
 }
 
 // marshal returns the options as JSON, or nil for the defaults. The keys
@@ -62,9 +65,9 @@ func (o *FindOptions) marshal() ([]byte, error) {
 	}
 	var obj jsonObject
 	if o.Sort != nil {
-		js, err := sortJSON(o.Sort)
+		js, err := orderedJSON("sort", o.Sort)
 		if err != nil {
-			return nil, fmt.Errorf("sort: %v", err)
+			return nil, err
 		}
 		obj.add("sort", js)
 	}
@@ -74,29 +77,14 @@ func (o *FindOptions) marshal() ([]byte, error) {
 	if o.Limit != 0 {
 		obj.add("limit", strconv.AppendInt(nil, o.Limit, 10))
 	}
-	if len(o.Projection) > 0 {
-		js, err := json.Marshal(o.Projection)
+	if o.Projection != nil {
+		js, err := projectionJSON(o.Projection)
 		if err != nil {
-			return nil, fmt.Errorf("projection: %v", err)
+			return nil, err
 		}
 		obj.add("projection", js)
 	}
 	return obj.text(), nil
-}
-
-// sortJSON writes a sort specification as a JSON object, keeping the order
-// of a []SortField.
-func sortJSON(sort any) ([]byte, error) {
-	var fields []SortField
-	switch s := sort.(type) {
-	case []SortField:
-		fields = s
-	case SortField:
-		fields = []SortField{s}
-	default:
-		return marshalJSON(sort)
-	}
-	return orderedKeysJSON(fields)
 }
 
 // orderedKeysJSON writes {"field": direction, ...} in the order given, for
@@ -232,11 +220,12 @@ func (cur *Cursor) Next() bool {
 }
 
 // Decode decodes the current document into v with encoding/json, as
-// json.Unmarshal would. For a *map[string]any or an *any, numbers become
-// json.Number, so that 64-bit integers keep every digit (use their Int64 or
-// Float64 methods); dates and binary data arrive as Extended JSON objects
-// ({"$date": ...}), which the DateTime and BinaryData types decode. A
-// decoding failure is returned as encoding/json reports it.
+// json.Unmarshal would, with the conversions of values.go: for a
+// *map[string]any, an *any or a *D, numbers become json.Number (64-bit
+// integers keep every digit), dates time.Time and binary data []byte; in a
+// struct, time.Time and []byte fields take dates and binary data (as do
+// DateTime and BinaryData fields). A decoding failure is returned as
+// encoding/json reports it.
 func (cur *Cursor) Decode(v any) error {
 	if cur.closed {
 		return closedErr("Cursor.Decode", "cursor is closed")
@@ -250,18 +239,10 @@ func (cur *Cursor) Decode(v any) error {
 	return decodeDocument("Cursor.Decode", cur.doc, v)
 }
 
-// decodeDocument is json.Unmarshal, with UseNumber for untyped targets.
+// decodeDocument decodes with encoding/json and the conversions of
+// values.go (dates, binary data, numbers as json.Number).
 func decodeDocument(op string, doc []byte, v any) error {
-	switch v.(type) {
-	case *map[string]any, *any:
-		dec := json.NewDecoder(bytes.NewReader(doc))
-		dec.UseNumber()
-		if err := dec.Decode(v); err != nil {
-			return fmt.Errorf("cairn: %s: %w", op, err)
-		}
-		return nil
-	}
-	if err := json.Unmarshal(doc, v); err != nil {
+	if err := decodeInto(doc, v); err != nil {
 		return fmt.Errorf("cairn: %s: %w", op, err)
 	}
 	return nil
@@ -297,4 +278,29 @@ func (cur *Cursor) Close() error {
 	rc := C.cairn_cursor_close(cur.h)
 	runtime.KeepAlive(cur)
 	return statusErr("Cursor.Close", rc, nil)
+}
+
+// All decodes every remaining document into out, a pointer to a slice
+// (*[]User, *[]map[string]any, *[]cairn.D, ...), each as Decode decodes,
+// appending to what the slice holds, and then closes the cursor. It returns
+// the cursor's error, if any, or the first decoding error.
+//
+//	var users []User
+//	err := cur.All(&users)
+func (cur *Cursor) All(out any) error {
+	defer cur.Close()
+	rv := reflect.ValueOf(out)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Slice {
+		return argErr("Cursor.All", "want a non-nil pointer to a slice, not %T", out)
+	}
+	slice := rv.Elem()
+	elemType := slice.Type().Elem()
+	for cur.Next() {
+		elem := reflect.New(elemType)
+		if err := decodeDocument("Cursor.All", cur.doc, elem.Interface()); err != nil {
+			return err
+		}
+		slice.Set(reflect.Append(slice, elem.Elem()))
+	}
+	return cur.Err()
 }

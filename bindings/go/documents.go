@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -253,16 +252,10 @@ func (c *Collection) statsJSON(op string) ([]byte, error) {
 		return nil, err
 	}
 	n, nn := charsArg([]byte(c.name))
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_collection_stats(h, n, nn, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	if err := statusErr(op, rc, msg); err != nil {
-		C.cairn_free(unsafe.Pointer(js))
-		return nil, err
-	}
-	return takeChars(js, jn), nil
+	return callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_collection_stats(h, n, nn, out, outLen, msg)
+	})
 }
 
 // ListCollections returns the names of the collections, sorted. The result
@@ -276,17 +269,15 @@ func (db *DB) listCollections(op string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var js *C.char
-	var n C.size_t
-	var msg *C.char
-	rc := C.cairn_collection_list(h, &js, &n, &msg)
-	runtime.KeepAlive(db)
-	defer C.cairn_free(unsafe.Pointer(js))
-	if err := statusErr(op, rc, msg); err != nil {
+	text, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(db)
+		return C.cairn_collection_list(h, out, outLen, msg)
+	})
+	if err != nil {
 		return nil, err
 	}
 	var names []string
-	if err := json.Unmarshal(cView(unsafe.Pointer(js), n), &names); err != nil {
+	if err := json.Unmarshal(text, &names); err != nil {
 		return nil, internalErr(op, "library returned malformed JSON: %v", err)
 	}
 	if names == nil {
@@ -315,27 +306,27 @@ func (c *Collection) InsertOne(doc any) (id any, err error) {
 	}
 	n, nn := charsArg([]byte(c.name))
 	d, dn := charsArg(js)
-	var idJS *C.char
-	var idLen C.size_t
-	var msg *C.char
-	rc := C.cairn_insert_one(h, n, nn, d, dn, &idJS, &idLen, &msg)
-	runtime.KeepAlive(c.db)
-	defer C.cairn_free(unsafe.Pointer(idJS))
-	if err := statusErr(op, rc, msg); err != nil {
+	idJS, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_insert_one(h, n, nn, d, dn, out, outLen, msg)
+	})
+	if err != nil {
 		return nil, err
 	}
-	id, err = decodeValue(cView(unsafe.Pointer(idJS), idLen))
+	id, err = decodeValue(idJS)
 	if err != nil {
 		return nil, internalErr(op, "library returned a malformed _id: %v", err)
 	}
 	return id, nil
 }
 
-// InsertMany inserts documents (each as for InsertOne) all or nothing: if
-// any of them fails (a duplicate _id, a malformed document), none is
-// inserted. It returns their _ids in order. InsertManyWithOptions keeps
-// the documents that go in and reports the others.
-func (c *Collection) InsertMany(docs []any) ([]any, error) {
+// InsertMany inserts documents all or nothing: if any of them fails (a
+// duplicate _id, a malformed document), none is inserted. docs is any slice
+// or array of documents (each as for InsertOne: []User, []cairn.D, []any,
+// ...), or the JSON text of an array. It returns their _ids in order.
+// InsertManyWithOptions keeps the documents that go in and reports the
+// others.
+func (c *Collection) InsertMany(docs any) ([]any, error) {
 	const op = "Collection.InsertMany"
 	h, err := c.handle(op)
 	if err != nil {
@@ -347,25 +338,32 @@ func (c *Collection) InsertMany(docs []any) ([]any, error) {
 	}
 	n, nn := charsArg([]byte(c.name))
 	d, dn := charsArg(js)
-	var idsJS *C.char
-	var idsLen C.size_t
-	var msg *C.char
-	rc := C.cairn_insert_many(h, n, nn, d, dn, &idsJS, &idsLen, &msg)
-	runtime.KeepAlive(c.db)
-	defer C.cairn_free(unsafe.Pointer(idsJS))
-	if err := statusErr(op, rc, msg); err != nil {
+	idsJS, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_insert_many(h, n, nn, d, dn, out, outLen, msg)
+	})
+	if err != nil {
 		return nil, err
 	}
-	v, err := decodeValue(cView(unsafe.Pointer(idsJS), idsLen))
+	v, err := decodeValue(idsJS)
 	ids, isArray := v.([]any)
 	if err != nil || !isArray {
-		return nil, internalErr(op, "library returned malformed _ids %q (%v)",
-			cView(unsafe.Pointer(idsJS), idsLen), err)
+		return nil, internalErr(op, "library returned malformed _ids %q (%v)", idsJS, err)
 	}
-	if len(ids) != len(docs) {
-		return nil, internalErr(op, "library returned %d _ids for %d documents", len(ids), len(docs))
+	if rv := reflect.ValueOf(docs); (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && len(js) > 0 &&
+		!isJSONText(docs) && len(ids) != rv.Len() {
+		return nil, internalErr(op, "library returned %d _ids for %d documents", len(ids), rv.Len())
 	}
 	return ids, nil
+}
+
+// isJSONText reports whether v is JSON text that marshalJSON sends as it is.
+func isJSONText(v any) bool {
+	switch v.(type) {
+	case json.RawMessage, []byte:
+		return true
+	}
+	return false
 }
 
 // documentsArg returns documents as a JSON array: docs is a slice or array
@@ -703,24 +701,20 @@ func (c *Collection) update(op string, kind updateKind, filterJSON, updateJSON, 
 	f, fn := charsArg(filterJSON)
 	u, un := charsArg(updateJSON)
 	o, on := charsArg(optionsJSON)
-	var res *C.char
-	var resLen C.size_t
-	var msg *C.char
-	var rc C.int
-	switch kind {
-	case updateOne:
-		rc = C.cairn_update_one(h, n, nn, f, fn, u, un, o, on, &res, &resLen, &msg)
-	case updateMany:
-		rc = C.cairn_update_many(h, n, nn, f, fn, u, un, o, on, &res, &resLen, &msg)
-	default:
-		rc = C.cairn_replace_one(h, n, nn, f, fn, u, un, o, on, &res, &resLen, &msg)
-	}
-	runtime.KeepAlive(c.db)
-	defer C.cairn_free(unsafe.Pointer(res))
-	if err := statusErr(op, rc, msg); err != nil {
+	text, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		switch kind {
+		case updateOne:
+			return C.cairn_update_one(h, n, nn, f, fn, u, un, o, on, out, outLen, msg)
+		case updateMany:
+			return C.cairn_update_many(h, n, nn, f, fn, u, un, o, on, out, outLen, msg)
+		default:
+			return C.cairn_replace_one(h, n, nn, f, fn, u, un, o, on, out, outLen, msg)
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
-	text := cView(unsafe.Pointer(res), resLen)
 	var r struct {
 		Matched    *int64 `json:"matched"`
 		Modified   *int64 `json:"modified"`
@@ -782,7 +776,7 @@ func marshalJSON(v any) ([]byte, error) {
 	case []byte:
 		return v, nil
 	}
-	return json.Marshal(v)
+	return encodeValue(v)
 }
 
 // arrayJSON writes items as a JSON array, each as marshalJSON writes it (so
@@ -813,7 +807,7 @@ func filterArg(op string, filter any) ([]byte, error) {
 	case json.RawMessage, []byte:
 		return marshalJSON(filter)
 	}
-	js, err := json.Marshal(filter)
+	js, err := encodeValue(filter)
 	if err != nil {
 		return nil, argErr(op, "filter: %v", err)
 	}
@@ -826,14 +820,9 @@ func filterArg(op string, filter any) ([]byte, error) {
 // decodeValue decodes one JSON value the library returned into Go values,
 // with numbers as json.Number. Trailing data is an error.
 func decodeValue(text []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeOrdered(text)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("data after the JSON value")
-	}
-	return v, nil
+	return convertGeneric(v), nil
 }

@@ -287,11 +287,14 @@ func TestFindSortSkipLimitProjection(t *testing.T) {
 	if got := names(t, mustFind(t, c, nil, &FindOptions{Sort: bySlice})); !equalStrings(got, []string{"b", "d", "c", "a"}) {
 		t.Fatalf("sort score desc, name asc = %q, want [b d c a]", got)
 	}
-	// A map sorts by its keys' names: here "name" before "score".
-	byMap := map[string]int{"score": Descending, "name": Ascending}
-	if got := names(t, mustFind(t, c, nil, &FindOptions{Sort: byMap})); !equalStrings(got, []string{"a", "b", "c", "d"}) {
-		t.Fatalf("map sort = %q, want [a b c d]", got)
+	// A D keeps its order; a map of two keys has none, and is refused.
+	byD := D{Desc("score"), Asc("name")}
+	if got := names(t, mustFind(t, c, nil, &FindOptions{Sort: byD})); !equalStrings(got, []string{"b", "d", "c", "a"}) {
+		t.Fatalf("D sort = %q, want [b d c a]", got)
 	}
+	byMap := map[string]int{"score": Descending, "name": Ascending}
+	_, err = c.Find(nil, &FindOptions{Sort: byMap})
+	wantErr(t, "Find with a two-key map sort", err, ErrInvalidArgument)
 	raw := json.RawMessage(`{"score": 1, "name": -1}`)
 	if got := names(t, mustFind(t, c, nil, &FindOptions{Sort: raw})); !equalStrings(got, []string{"a", "c", "d", "b"}) {
 		t.Fatalf("raw sort = %q, want [a c d b]", got)
@@ -330,6 +333,14 @@ func TestFindOptionsMarshalKeepsSortOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"sort":{"z":-1,"a.b":1,"q\"uote":1},"skip":5,"limit":10,"projection":{"x":1,"y":1}}`
+	if string(js) != want {
+		t.Fatalf("options %s\nwant    %s", js, want)
+	}
+	o.Sort, o.Projection = D{Desc("z"), Asc("a.b"), Asc(`q"uote`)}, D{{Key: "y", Value: 1}, {Key: "x", Value: 1}}
+	if js, err = o.marshal(); err != nil {
+		t.Fatal(err)
+	}
+	want = `{"sort":{"z":-1,"a.b":1,"q\"uote":1},"skip":5,"limit":10,"projection":{"y":1,"x":1}}`
 	if string(js) != want {
 		t.Fatalf("options %s\nwant    %s", js, want)
 	}
@@ -761,11 +772,13 @@ func TestDateAndBinaryRoundTrip(t *testing.T) {
 	if err := c.FindOne(M{"_id": "e0"}, nil).Decode(&m); err != nil {
 		t.Fatal(err)
 	}
-	if d, ok := m["at"].(map[string]any); !ok || d["$date"] != "2026-11-19T15:17:05.123Z" {
-		t.Fatalf("date as a map: %#v", m["at"])
+	// Untyped, a date decodes to a time.Time, and binary data of a
+	// non-generic subtype to a BinaryData.
+	if d, ok := m["at"].(time.Time); !ok || !d.Equal(time.Date(2026, 11, 19, 15, 17, 5, 123_000_000, time.UTC)) {
+		t.Fatalf("date in a map: %#v", m["at"])
 	}
-	if b, ok := m["blob"].(map[string]any)["$binary"].(map[string]any); !ok || b["base64"] != "eA==" || b["subType"] != "05" {
-		t.Fatalf("binary as a map: %#v", m["blob"])
+	if b, ok := m["blob"].(BinaryData); !ok || string(b.Data) != "x" || b.Subtype != 5 {
+		t.Fatalf("binary in a map: %#v", m["blob"])
 	}
 }
 

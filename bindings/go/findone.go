@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"unsafe"
 )
 
 // SingleResult is the document FindOne, FindByID, FindOneAndUpdate,
@@ -83,12 +82,10 @@ func (c *Collection) findOne(op string, filterJSON, optionsJSON []byte) *SingleR
 	n, nn := charsArg([]byte(c.name))
 	f, fn := charsArg(filterJSON)
 	o, on := charsArg(optionsJSON)
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_find_one(h, n, nn, f, fn, o, on, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	return singleResult(op, rc, js, jn, msg)
+	return singleResult(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_find_one(h, n, nn, f, fn, o, on, out, outLen, msg)
+	})
 }
 
 // FindByID returns the document whose primary key (normally _id) equals
@@ -112,12 +109,10 @@ func (c *Collection) findByID(op string, idJSON []byte) *SingleResult {
 	}
 	n, nn := charsArg([]byte(c.name))
 	i, in := charsArg(idJSON)
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_find_by_id(h, n, nn, i, in, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	return singleResult(op, rc, js, jn, msg)
+	return singleResult(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_find_by_id(h, n, nn, i, in, out, outLen, msg)
+	})
 }
 
 // ReturnDocument selects the document FindOneAndUpdate and
@@ -137,7 +132,7 @@ type FindOneAndUpdateOptions struct {
 	Sort any
 	// Projection shapes the returned document, as FindOptions.Projection
 	// does.
-	Projection map[string]int
+	Projection any
 	// Upsert inserts a document when nothing matches, as
 	// UpdateOptions.Upsert does.
 	Upsert bool
@@ -167,16 +162,16 @@ func (o FindOneAndUpdateOptions) marshal() ([]byte, error) {
 // addFindAndModify adds the options that FindOneAndUpdate,
 // FindOneAndReplace and (without upsert and ReturnDocument)
 // FindOneAndDelete share, leaving out those at their defaults.
-func addFindAndModify(obj *jsonObject, sort any, projection map[string]int, upsert bool, ret ReturnDocument) error {
+func addFindAndModify(obj *jsonObject, sort any, projection any, upsert bool, ret ReturnDocument) error {
 	if sort != nil {
-		js, err := sortJSON(sort)
+		js, err := orderedJSON("sort", sort)
 		if err != nil {
 			return err
 		}
 		obj.add("sort", js)
 	}
-	if len(projection) > 0 {
-		js, err := json.Marshal(projection)
+	if projection != nil {
+		js, err := projectionJSON(projection)
 		if err != nil {
 			return err
 		}
@@ -235,12 +230,10 @@ func (c *Collection) findOneAndUpdate(op string, filterJSON, updateJSON, options
 	f, fn := charsArg(filterJSON)
 	u, un := charsArg(updateJSON)
 	o, on := charsArg(optionsJSON)
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_find_one_and_update(h, n, nn, f, fn, u, un, o, on, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	return singleResult(op, rc, js, jn, msg)
+	return singleResult(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_find_one_and_update(h, n, nn, f, fn, u, un, o, on, out, outLen, msg)
+	})
 }
 
 // FindOneAndReplaceOptions configure FindOneAndReplace. The zero value (or
@@ -251,7 +244,7 @@ type FindOneAndReplaceOptions struct {
 	Sort any
 	// Projection shapes the returned document, as FindOptions.Projection
 	// does.
-	Projection map[string]int
+	Projection any
 	// Upsert inserts the replacement when nothing matches, with the
 	// filter's _id when it has none.
 	Upsert bool
@@ -310,12 +303,10 @@ func (c *Collection) findOneAndReplace(op string, filterJSON, replacementJSON, o
 	f, fn := charsArg(filterJSON)
 	r, rn := charsArg(replacementJSON)
 	o, on := charsArg(optionsJSON)
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_find_one_and_replace(h, n, nn, f, fn, r, rn, o, on, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	return singleResult(op, rc, js, jn, msg)
+	return singleResult(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_find_one_and_replace(h, n, nn, f, fn, r, rn, o, on, out, outLen, msg)
+	})
 }
 
 // FindOneAndDeleteOptions configure FindOneAndDelete. The zero value (or a
@@ -326,7 +317,7 @@ type FindOneAndDeleteOptions struct {
 	Sort any
 	// Projection shapes the returned document, as FindOptions.Projection
 	// does.
-	Projection map[string]int
+	Projection any
 }
 
 // marshal returns the options as JSON, or nil for the defaults.
@@ -347,7 +338,7 @@ func (o *FindOneAndDeleteOptions) marshal() ([]byte, error) {
 //
 //	var job Job
 //	err := jobs.FindOneAndDelete(map[string]any{"state": "done"},
-//		&cairn.FindOneAndDeleteOptions{Sort: cairn.SortField{"finished", cairn.Ascending}}).Decode(&job)
+//		&cairn.FindOneAndDeleteOptions{Sort: cairn.Asc("finished")}).Decode(&job)
 func (c *Collection) FindOneAndDelete(filter any, opts *FindOneAndDeleteOptions) *SingleResult {
 	const op = "Collection.FindOneAndDelete"
 	fjs, err := filterArg(op, filter)
@@ -371,25 +362,23 @@ func (c *Collection) findOneAndDelete(op string, filterJSON, optionsJSON []byte)
 	n, nn := charsArg([]byte(c.name))
 	f, fn := charsArg(filterJSON)
 	o, on := charsArg(optionsJSON)
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_find_one_and_delete(h, n, nn, f, fn, o, on, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	return singleResult(op, rc, js, jn, msg)
+	return singleResult(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_find_one_and_delete(h, n, nn, f, fn, o, on, out, outLen, msg)
+	})
 }
 
-// singleResult turns the outcome of a call returning one document into a
-// *SingleResult, freeing the library's buffers.
-func singleResult(op string, rc C.int, js *C.char, jn C.size_t, msg *C.char) *SingleResult {
-	if err := statusErr(op, rc, msg); err != nil {
-		C.cairn_free(unsafe.Pointer(js))
+// singleResult runs a call returning one document through callJSON and
+// makes its outcome a *SingleResult.
+func singleResult(op string, call func(out **C.char, n *C.size_t, msg **C.char) C.int) *SingleResult {
+	doc, err := callJSON(op, call)
+	if err != nil {
 		return &SingleResult{op: op, err: err}
 	}
-	if js == nil {
+	if len(doc) == 0 {
 		return &SingleResult{op: op, err: internalErr(op, "library returned no document")}
 	}
-	return &SingleResult{op: op, doc: takeChars(js, jn)}
+	return &SingleResult{op: op, doc: doc}
 }
 
 // Distinct returns the distinct values of field (a dotted path) among the
@@ -415,16 +404,13 @@ func (c *Collection) distinct(op, field string, filterJSON []byte) ([]any, error
 	n, nn := charsArg([]byte(c.name))
 	fd, fdn := charsArg([]byte(field))
 	f, fn := charsArg(filterJSON)
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_distinct(h, n, nn, fd, fdn, f, fn, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	defer C.cairn_free(unsafe.Pointer(js))
-	if err := statusErr(op, rc, msg); err != nil {
+	text, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_distinct(h, n, nn, fd, fdn, f, fn, out, outLen, msg)
+	})
+	if err != nil {
 		return nil, err
 	}
-	text := cView(unsafe.Pointer(js), jn)
 	v, err := decodeValue(text)
 	values, isArray := v.([]any)
 	if err != nil || !isArray {

@@ -16,14 +16,13 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"unsafe"
 )
 
 // IndexKey is one key of an index: a field name (dotted paths allowed) and
-// Ascending or Descending. A compound index takes a []IndexKey, which
-// keeps its order:
+// Ascending or Descending. A compound index takes a []IndexKey or a D of
+// Asc and Desc pairs, which keep their order:
 //
-//	name, err := users.CreateIndex([]cairn.IndexKey{{"age", cairn.Ascending}, {"name", cairn.Descending}}, cairn.IndexOptions{})
+//	name, err := users.CreateIndex(cairn.D{cairn.Asc("age"), cairn.Desc("name")}, cairn.IndexOptions{})
 type IndexKey struct {
 	Field     string
 	Direction int
@@ -59,17 +58,17 @@ type IndexInfo struct {
 // fail with ErrInvalidArgument. Creating an index again with the same name
 // and keys succeeds; the same name with other keys fails with
 // ErrInvalidArgument.
-func (c *Collection) CreateIndex(keys []IndexKey, opts IndexOptions) (string, error) {
+//
+// keys is a D (cairn.D{cairn.Asc("age"), cairn.Desc("name")}), a
+// []IndexKey, one IndexKey or E, or a map of one key; a map of several keys
+// is an error (ErrInvalidArgument), since a Go map has no order.
+func (c *Collection) CreateIndex(keys any, opts IndexOptions) (string, error) {
 	const op = "Collection.CreateIndex"
 	var buf bytes.Buffer
 	buf.WriteString(`{"keys":`)
-	fields := make([]SortField, len(keys))
-	for i, k := range keys {
-		fields[i] = SortField(k)
-	}
-	js, err := orderedKeysJSON(fields)
+	js, err := orderedJSON("keys", keys)
 	if err != nil {
-		return "", argErr(op, "keys: %v", err)
+		return "", argErr(op, "%v", err)
 	}
 	buf.Write(js)
 	if opts.Name != "" {
@@ -98,16 +97,14 @@ func (c *Collection) createIndexJSON(op string, specJSON []byte) (string, error)
 	}
 	n, nn := charsArg([]byte(c.name))
 	s, sn := charsArg(specJSON)
-	var name *C.char
-	var nameLen C.size_t
-	var msg *C.char
-	rc := C.cairn_index_create(h, n, nn, s, sn, &name, &nameLen, &msg)
-	runtime.KeepAlive(c.db)
-	if err := statusErr(op, rc, msg); err != nil {
-		C.cairn_free(unsafe.Pointer(name))
+	name, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_index_create(h, n, nn, s, sn, out, outLen, msg)
+	})
+	if err != nil {
 		return "", err
 	}
-	return string(takeChars(name, nameLen)), nil
+	return string(name), nil
 }
 
 // DropIndex drops the index called name. A missing index fails with
@@ -161,16 +158,10 @@ func (c *Collection) listIndexesJSON(op string) ([]byte, error) {
 		return nil, err
 	}
 	n, nn := charsArg([]byte(c.name))
-	var js *C.char
-	var jn C.size_t
-	var msg *C.char
-	rc := C.cairn_index_list(h, n, nn, &js, &jn, &msg)
-	runtime.KeepAlive(c.db)
-	if err := statusErr(op, rc, msg); err != nil {
-		C.cairn_free(unsafe.Pointer(js))
-		return nil, err
-	}
-	return takeChars(js, jn), nil
+	return callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(c.db)
+		return C.cairn_index_list(h, n, nn, out, outLen, msg)
+	})
 }
 
 // indexJSON is an index as the library describes it; its keys stay JSON

@@ -50,16 +50,14 @@ func Repair(path string, opts *Options) (*RepairReport, error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	opt, optLen := charsArg(js)
-	var report *C.char
-	var n C.size_t
-	var msg *C.char
-	rc := C.cairn_repair(cpath, opt, optLen, &report, &n, &msg)
-	defer C.cairn_free(unsafe.Pointer(report))
-	if err := statusErr("Repair", rc, msg); err != nil {
+	report, err := callJSON("Repair", func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		return C.cairn_repair(cpath, opt, optLen, out, outLen, msg)
+	})
+	if err != nil {
 		return nil, err
 	}
 	var result RepairReport
-	if err := json.Unmarshal(cView(unsafe.Pointer(report), n), &result); err != nil {
+	if err := json.Unmarshal(report, &result); err != nil {
 		return nil, internalErr("Repair", "library returned malformed JSON: %v", err)
 	}
 	return &result, nil

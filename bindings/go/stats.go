@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"runtime"
-	"unsafe"
 )
 
 // Stats returns the database's statistics: counters such as "puts", "gets",
@@ -23,16 +22,14 @@ func (db *DB) Stats() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var js *C.char
-	var n C.size_t
-	var msg *C.char
-	rc := C.cairn_stats(h, &js, &n, &msg)
-	runtime.KeepAlive(db)
-	defer C.cairn_free(unsafe.Pointer(js))
-	if err := statusErr("Stats", rc, msg); err != nil {
+	js, err := callJSON("Stats", func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(db)
+		return C.cairn_stats(h, out, outLen, msg)
+	})
+	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(cView(unsafe.Pointer(js), n)))
+	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.UseNumber()
 	var stats map[string]any
 	if err := dec.Decode(&stats); err != nil {
@@ -48,16 +45,14 @@ func (db *DB) Metrics() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var text *C.char
-	var n C.size_t
-	var msg *C.char
-	rc := C.cairn_metrics(h, &text, &n, &msg)
-	runtime.KeepAlive(db)
-	defer C.cairn_free(unsafe.Pointer(text))
-	if err := statusErr("Metrics", rc, msg); err != nil {
+	text, err := callJSON("Metrics", func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		defer runtime.KeepAlive(db)
+		return C.cairn_metrics(h, out, outLen, msg)
+	})
+	if err != nil {
 		return "", err
 	}
-	return string(cView(unsafe.Pointer(text), n)), nil
+	return string(text), nil
 }
 
 // Flush writes the memtable to a table now and waits for it, so that a

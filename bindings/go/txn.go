@@ -18,6 +18,8 @@ package cairn
 import "C"
 
 import (
+	"errors"
+	"math/rand"
 	"runtime"
 	"time"
 )
@@ -101,14 +103,7 @@ func (db *DB) begin(op string, opts TxOptions) (*Tx, error) {
 // or its collections after it returns.
 //
 // A commit that fails with an error matching ErrConflict wrote nothing;
-// Transaction does not retry, so run it again if that is what you want:
-//
-//	for {
-//		err = db.Transaction(func(tx *cairn.Tx) error { ... })
-//		if !errors.Is(err, cairn.ErrConflict) {
-//			break
-//		}
-//	}
+// Transaction does not retry. RunTransaction does.
 func (db *DB) Transaction(fn func(tx *Tx) error) error {
 	tx, err := db.begin("Transaction", TxOptions{})
 	if err != nil {
@@ -245,4 +240,33 @@ func (tx *Tx) ListCollections() ([]string, error) {
 		return nil, err
 	}
 	return db.listCollections("Tx.ListCollections")
+}
+
+// RunTransaction runs fn in a transaction as Transaction does, and runs it
+// again from the start, up to maxRetries more times, while it fails with an
+// error matching ErrConflict (a concurrent write of the same data), as
+// MongoDB drivers' WithTransaction does. Between attempts it sleeps 1ms,
+// doubling each time up to 250ms, times a random factor in [0.5, 1) so
+// that contending writers spread out. It returns nil once a commit
+// succeeds, the last conflict after maxRetries retries, and any other error
+// at once. fn may run several times: keep effects outside the database out
+// of it.
+//
+//	err := db.RunTransaction(func(tx *cairn.Tx) error {
+//		_, err := tx.Collection("accounts").UpdateOne(cairn.D{{Key: "_id", Value: "ann"}},
+//			map[string]any{"$inc": map[string]any{"balance": -5}}, nil)
+//		return err
+//	}, 10)
+func (db *DB) RunTransaction(fn func(tx *Tx) error, maxRetries int) error {
+	delay := time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := db.Transaction(fn)
+		if err == nil || !errors.Is(err, ErrConflict) || attempt >= maxRetries {
+			return err
+		}
+		time.Sleep(time.Duration(float64(delay) * (0.5 + rand.Float64()/2)))
+		if delay *= 2; delay > 250*time.Millisecond {
+			delay = 250 * time.Millisecond
+		}
+	}
 }

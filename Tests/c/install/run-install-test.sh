@@ -28,6 +28,19 @@ for f in lib/libcairn.so include/cairn.h lib/pkgconfig/cairn.pc \
          lib/cmake/Cairn/CairnConfig.cmake lib/cmake/Cairn/CairnConfigVersion.cmake; do
   [ -f "$stage/$f" ] || die "$stage/$f was not installed"
 done
+# The versioned names: libcairn.so -> libcairn.so.MAJOR -> libcairn.so.X.Y.Z
+# (a file), and the SONAME is libcairn.so.MAJOR.
+version=$(sed -n 's/^#define CAIRN_VERSION_STRING "\(.*\)"$/\1/p' "$stage/include/cairn.h")
+major=${version%%.*}
+[ "$(readlink "$stage/lib/libcairn.so")" = "libcairn.so.$major" ] ||
+  die "lib/libcairn.so is not a link to libcairn.so.$major"
+[ "$(readlink "$stage/lib/libcairn.so.$major")" = "libcairn.so.$version" ] ||
+  die "lib/libcairn.so.$major is not a link to libcairn.so.$version"
+[ -f "$stage/lib/libcairn.so.$version" ] && [ ! -L "$stage/lib/libcairn.so.$version" ] ||
+  die "lib/libcairn.so.$version is not a file"
+soname=$(readelf -d "$stage/lib/libcairn.so.$version" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ "$soname" = "libcairn.so.$major" ] || die "SONAME is '$soname', want libcairn.so.$major"
+echo "install: lib/libcairn.so -> libcairn.so.$major -> libcairn.so.$version, SONAME $soname"
 cmp -s "$here/../../../include/cairn.h" "$stage/include/cairn.h" ||
   die "the installed cairn.h differs from include/cairn.h"
 
@@ -47,7 +60,14 @@ echo "pkg-config --cflags --libs cairn: $flags"
 # shellcheck disable=SC2086 # $flags holds several words
 "$cc" -std=c99 -pedantic -Wall -Wextra -Werror -o "$work/consumer-pkg-config" \
   "$here/consumer.c" $flags || die "the pkg-config consumer does not compile"
-LD_LIBRARY_PATH=$stage/lib "$work/consumer-pkg-config" "$work/db-pkg-config" pkg-config ||
+# No LD_LIBRARY_PATH: cairn.pc's Libs carry an rpath to the staged lib.
+case " $flags " in
+  *" -Wl,-rpath,$stage/lib "*) ;;
+  *) die "pkg-config --libs cairn carries no rpath to $stage/lib: $flags" ;;
+esac
+readelf -d "$work/consumer-pkg-config" | grep -q "NEEDED.*\[libcairn.so.$major\]" ||
+  die "the pkg-config consumer does not need libcairn.so.$major"
+env -u LD_LIBRARY_PATH "$work/consumer-pkg-config" "$work/db-pkg-config" pkg-config ||
   die "the pkg-config consumer failed"
 
 # 3. A consumer built with CMake: find_package(Cairn) and Cairn::cairn.
@@ -60,7 +80,7 @@ grep "Found Cairn" "$work/cmake-consumer.log" | sed 's/^-- //'
 "$cmake" --build "$work/cmake-consumer" >>"$work/cmake-consumer.log" 2>&1 ||
   { cat "$work/cmake-consumer.log"; die "building the find_package(Cairn) consumer failed"; }
 # No LD_LIBRARY_PATH: CMake gives the build-tree binary an RPATH to the staged lib.
-"$work/cmake-consumer/cairn-consumer" "$work/db-cmake" find_package ||
+env -u LD_LIBRARY_PATH "$work/cmake-consumer/cairn-consumer" "$work/db-cmake" find_package ||
   die "the find_package(Cairn) consumer failed"
 
 rm -rf "$work/db-pkg-config" "$work/db-cmake"

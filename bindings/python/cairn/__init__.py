@@ -75,9 +75,10 @@ from __future__ import annotations
 from . import _ffi
 from ._convert import TTL, BytesLike, parse_duration
 from .batch import WriteBatch
-from .collection import Collection, UpdateResult
+from ._db_handle import Collections
+from .collection import Collection
 from .cursor import Cursor
-from .database import Database, open, repair
+from .database import Database, OpenOptions, open, repair
 from .errors import (
     BulkWriteError,
     Busy,
@@ -96,6 +97,7 @@ from .errors import (
     SchemaViolation,
 )
 from .iterator import Iterator
+from .results import DeleteResult, InsertManyResult, UpdateResult
 from .transaction import Transaction
 
 __version__ = "0.1.0"
@@ -118,13 +120,16 @@ __all__ = [
     "BytesLike",
     "Closed",
     "Collection",
+    "Collections",
     "Conflict",
     "ConstraintViolation",
     "Corruption",
     "Cursor",
     "Database",
+    "DeleteResult",
     "Error",
     "IOFailure",
+    "InsertManyResult",
     "InternalError",
     "Interrupted",
     "InvalidArgument",
@@ -132,6 +137,7 @@ __all__ = [
     "NoMemory",
     "NoSpace",
     "NotFound",
+    "OpenOptions",
     "SchemaViolation",
     "Transaction",
     "UpdateResult",

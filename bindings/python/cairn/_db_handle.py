@@ -14,6 +14,7 @@ answers InvalidArgument if one is reached with a transaction handle anyway
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Iterator as PyIterator
 from ctypes import byref, c_char_p, c_size_t
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,28 @@ if TYPE_CHECKING:
     from .database import Database
     from .transaction import Transaction
 
-__all__ = ["DbHandle"]
+__all__ = ["Collections", "DbHandle"]
+
+
+class Collections(Mapping[str, Collection]):
+    """The collections of a database or transaction, by name (see
+    DbHandle.collections). Indexing never raises: a missing collection reads
+    as empty and the first insert creates it, as in pymongo."""
+
+    def __init__(self, owner: DbHandle) -> None:
+        self._owner = owner
+
+    def __getitem__(self, name: str) -> Collection:
+        return self._owner.collection(name)
+
+    def __iter__(self) -> PyIterator[str]:
+        return iter(self._owner.list_collections())
+
+    def __len__(self) -> int:
+        return len(self._owner.list_collections())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._owner.list_collections()
 
 
 class DbHandle(Managed[Any]):
@@ -82,6 +104,18 @@ class DbHandle(Managed[Any]):
         """`key in db`: whether the key is present (and not expired)."""
         return self.get(key) is not None
 
+    def __delitem__(self, key: BytesLike) -> None:
+        """del db[key]: deletes the key, or KeyError when it is absent (as a
+        dict does; delete() does not mind)."""
+        if key not in self:
+            raise KeyError(key)
+        self.delete(key)
+
+    def __bool__(self) -> bool:
+        """A handle is always true, even over an empty database (a Database
+        has __len__, which would otherwise make an empty one false)."""
+        return True
+
     def delete(self, key: BytesLike) -> None:
         """Deletes `key`; deleting an absent key is not an error."""
         k = to_bytes(key)
@@ -98,6 +132,15 @@ class DbHandle(Managed[Any]):
         return unpack(take_buffer(values, values_len.value))
 
     # -- Documents ------------------------------------------------------------
+
+    @property
+    def collections(self) -> Collections:
+        """The collections as a mapping, pymongo's db["users"]:
+        `db.collections["users"]` is db.collection("users"), `"users" in
+        db.collections` and `len()` and iteration follow list_collections().
+        (`db[key]` itself is the key-value store's, so it cannot also be
+        the collection's.)"""
+        return Collections(self)
 
     def collection(self, name: str) -> Collection:
         """The collection `name`, whether or not it exists yet: inserting

@@ -86,7 +86,11 @@ def dumps(value: Any, what: str) -> bytes:
     """`value` as UTF-8 JSON text for the library. `what` names the argument
     ("document", "filter", ...) in errors: TypeError for a value of a type
     JSON cannot hold, InvalidArgument for one it cannot hold as given (a NaN,
-    a circular reference, a lone surrogate)."""
+    a circular reference, a lone surrogate, nesting deeper than Python's
+    json module can recurse). A key that is not a str raises TypeError, where
+    the json module would silently turn 1, None or True into "1", "null" or
+    "true"."""
+    _check_keys(value, what)
     try:
         try:
             return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -100,6 +104,35 @@ def dumps(value: Any, what: str) -> bytes:
         raise TypeError(f"{what}: {exc}") from None
     except ValueError as exc:  # UnicodeEncodeError is a ValueError too
         errors.invalid(f"{what}: {exc}")
+    except RecursionError:
+        # The library refuses such documents too (more than 100 deep); say
+        # so as it would, not with Python's RecursionError.
+        errors.invalid(f"{what}: nested too deeply")
+
+
+#: How deep _check_keys looks. Deeper (or circular) values are left to
+#: json.dumps, which refuses them.
+_KEY_CHECK_DEPTH = 2000
+
+
+def _check_keys(value: Any, what: str) -> None:
+    """TypeError for a mapping key anywhere in `value` that is not a str.
+    Iterative, so that deep values cannot overflow the stack here."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _KEY_CHECK_DEPTH:
+            continue
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"{what}: document keys must be str, not {type(key).__name__} ({key!r})"
+                    )
+                if isinstance(child, (Mapping, list, tuple)):
+                    stack.append((child, depth + 1))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, depth + 1) for child in item if isinstance(child, (Mapping, list, tuple)))
 
 
 def _non_finite_as_extended(value: Any) -> Any:

@@ -252,8 +252,8 @@ def _load() -> ctypes.CDLL:
         else:
             hint = (
                 f"{LIBRARY_NAME} should be installed inside the cairn package. Build it with "
-                "`make lib`, then reinstall the package with `make python-env` "
-                "(or set CAIRN_LIBRARY to the library's path)"
+                "`make lib`, then reinstall the package (`pip install ./bindings/python`, or "
+                "`make python-env`), or set CAIRN_LIBRARY to the library's path"
             )
         raise ImportError(f"cairn: native library not found at {path}: {hint}")
     try:

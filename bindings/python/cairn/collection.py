@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from ctypes import byref, c_char_p, c_size_t, c_uint64
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _ffi, errors
@@ -22,6 +21,7 @@ from ._convert import take_buffer
 from ._extended_json import dumps, loads
 from ._ffi import Status, lib
 from .cursor import Cursor
+from .results import DeleteResult, InsertManyResult, UpdateResult, inserted_id_result
 
 if TYPE_CHECKING:
     from ._db_handle import DbHandle
@@ -39,18 +39,6 @@ IndexKeys = str | Sort
 #: An update: a dict of update operators ({"$set": {...}, ...}), or an
 #: aggregation pipeline, a list of stages ([{"$set": {...}}, ...]).
 Update = Mapping[str, Any] | Sequence[Mapping[str, Any]]
-
-
-@dataclass(frozen=True)
-class UpdateResult:
-    """What update_one(), update_many() and replace_one() did."""
-
-    #: How many documents matched the filter.
-    matched: int
-    #: How many of them changed (a $set to the same value changes nothing).
-    modified: int
-    #: The _id of the document inserted by an upsert, else None.
-    upserted_id: Any = None
 
 
 def name_arg(name: str, what: str = "collection name") -> bytes:
@@ -220,16 +208,18 @@ class Collection:
         """Inserts `document` and returns its _id (its primary key): the
         document's own, or a generated 24-hex-digit string (ordered by
         creation time) when it has none. ConstraintViolation when a document
-        with that _id exists."""
+        with that _id exists. The _id returned also has pymongo's
+        .inserted_id (see results.py)."""
         text = _document(document, "document")
         out, out_len = c_char_p(), c_size_t()
         errors.call(lib.cairn_insert_one, *self._target(), text, len(text), byref(out), byref(out_len))
-        return take_json(out, out_len)
+        return inserted_id_result(take_json(out, out_len))
 
     def insert_many(
         self, documents: Iterable[Mapping[str, Any]], *, ordered: bool | None = None, atomic: bool | None = None
-    ) -> list[Any]:
-        """Inserts `documents` and returns the _ids of those inserted, in order.
+    ) -> InsertManyResult:
+        """Inserts `documents` and returns the _ids of those inserted, in order
+        (a list with pymongo's .inserted_ids).
 
         Without ordered or atomic: all or nothing (cairn_insert_many). Any
         failure (a duplicate _id raises ConstraintViolation, a document
@@ -254,8 +244,7 @@ class Collection:
         out, out_len = c_char_p(), c_size_t()
         if ordered is None and atomic is None:
             errors.call(lib.cairn_insert_many, *self._target(), text, len(text), byref(out), byref(out_len))
-            ids: list[Any] = take_json(out, out_len)
-            return ids
+            return InsertManyResult(take_json(out, out_len))
         given = {"ordered": ordered, "atomic": atomic}
         options = dumps({name: value for name, value in given.items() if value is not None}, "options")
         err = c_char_p()
@@ -268,8 +257,9 @@ class Collection:
             message = errors.take_message(err)
             raise errors.bulk_write_error(status, message, result["inserted_ids"], result["errors"])
         errors.raise_for_status(status, err)
-        inserted: list[Any] = result["inserted_ids"]
-        return inserted
+        if result is None:
+            raise errors.error_for(Status.INTERNAL, "the library returned CAIRN_OK and no result")
+        return InsertManyResult(result["inserted_ids"])
 
     def update_one(
         self,
@@ -334,20 +324,22 @@ class Collection:
         result = take_json(out, out_len)
         return UpdateResult(result["matched"], result["modified"], result["upserted_id"])
 
-    def delete_one(self, filter: Mapping[str, Any]) -> int:
+    def delete_one(self, filter: Mapping[str, Any]) -> DeleteResult:
         """Deletes the first document (in _id order) matching `filter`;
-        returns how many were deleted (0 or 1)."""
+        returns how many were deleted (0 or 1), an int with pymongo's
+        .deleted_count."""
         return self._delete(lib.cairn_delete_one, filter)
 
-    def delete_many(self, filter: Mapping[str, Any]) -> int:
-        """Deletes every document matching `filter` ({} for all); returns how many."""
+    def delete_many(self, filter: Mapping[str, Any]) -> DeleteResult:
+        """Deletes every document matching `filter` ({} for all); returns how
+        many, an int with pymongo's .deleted_count."""
         return self._delete(lib.cairn_delete_many, filter)
 
-    def _delete(self, fn: Any, filter: Any) -> int:
+    def _delete(self, fn: Any, filter: Any) -> DeleteResult:
         text = _document(filter, "filter")
         deleted = c_uint64()
         errors.call(fn, *self._target(), text, len(text), byref(deleted))
-        return deleted.value
+        return DeleteResult(deleted.value)
 
     def find_one_and_update(
         self,
@@ -535,25 +527,36 @@ class Collection:
     def find(
         self,
         filter: Mapping[str, Any] | None = None,
+        projection: Mapping[str, Any] | None = None,
         *,
         sort: Sort | None = None,
         skip: int | None = None,
         limit: int | None = None,
-        projection: Mapping[str, Any] | None = None,
     ) -> Cursor:
         """A Cursor over the documents matching `filter` (None: all), read at
         one snapshot, in _id order unless sorted.
 
-        sort: {"field": 1 or -1} or [("field", 1), ("other", -1)], dotted
-        paths allowed; skip: documents to skip; limit: most to return (0: no
-        limit); projection: {"field": 1, ...} keeps fields (and _id unless
-        "_id": 0), {"field": 0, ...} drops them.
+        projection (also the second positional argument, as in pymongo):
+        {"field": 1, ...} keeps fields (and _id unless "_id": 0),
+        {"field": 0, ...} drops them; sort: {"field": 1 or -1} or
+        [("field", 1), ("other", -1)], dotted paths allowed; skip: documents
+        to skip; limit: most to return (0: no limit). The cursor's sort(),
+        skip() and limit() set the same before iteration:
+
+            for user in users.find({"age": {"$gte": 18}}, {"name": 1}).sort("age", -1).skip(10).limit(10):
+                ...
         """
         filter_text, filter_len = optional_json(filter, "filter")
-        options_text, options_len = optional_json(_find_options(sort, skip, limit, projection), "options")
-        out = _ffi.cursor_p()
-        errors.call(lib.cairn_find, *self._target(), filter_text, filter_len, options_text, options_len, byref(out))
-        return Cursor(self._owner, out)
+
+        def open_cursor(sort: Sort | None, skip: int | None, limit: int | None) -> Any:
+            options_text, options_len = optional_json(_find_options(sort, skip, limit, projection), "options")
+            out = _ffi.cursor_p()
+            errors.call(
+                lib.cairn_find, *self._target(), filter_text, filter_len, options_text, options_len, byref(out)
+            )
+            return out
+
+        return Cursor(self._owner, open_cursor(sort, skip, limit), reopen=open_cursor, options=(sort, skip, limit))
 
     def find_one(
         self,

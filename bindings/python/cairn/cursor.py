@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from ctypes import byref, c_char_p, c_size_t, string_at
 from typing import TYPE_CHECKING, Any
 
@@ -38,10 +39,24 @@ class Cursor(Managed[Any]):
 
     _kind = "cursor"
 
-    def __init__(self, owner: DbHandle, ptr: Any) -> None:
+    def __init__(
+        self,
+        owner: DbHandle,
+        ptr: Any,
+        *,
+        reopen: Callable[[Any, int | None, int | None], Any] | None = None,
+        options: tuple[Any, int | None, int | None] = (None, None, None),
+    ) -> None:
         super().__init__(ptr, _close_cursor)
         self._owner = owner  # keeps the database (or transaction) object alive while iterating
         self._exhausted = False
+        # find()'s cursors can be reshaped before iteration: sort(), skip()
+        # and limit() record the options, and the first next() runs the
+        # query again with them (_reopen opens a cairn_cursor).
+        self._reopen = reopen
+        self._sort, self._skip, self._limit = options
+        self._started = False
+        self._stale = False
         # Out-parameters of cairn_cursor_next(), reused for every document.
         self._json, self._json_len, self._err = c_char_p(), c_size_t(), c_char_p()
         self._out = (byref(self._json), byref(self._json_len), byref(self._err))
@@ -49,9 +64,56 @@ class Cursor(Managed[Any]):
     def __iter__(self) -> Cursor:
         return self
 
+    # -- pymongo's chaining, before iteration ------------------------------------
+
+    def sort(self, key_or_list: str | Mapping[str, int] | Iterable[tuple[str, int]], direction: int = 1) -> Cursor:
+        """Sorts the results: sort("age", -1), sort([("age", -1), ("name", 1)])
+        or sort({"age": -1}). Only before iteration; returns the cursor."""
+        self._reshape("sort")
+        self._sort = [(key_or_list, direction)] if isinstance(key_or_list, str) else key_or_list
+        return self
+
+    def skip(self, count: int) -> Cursor:
+        """Skips the first `count` results. Only before iteration; returns the cursor."""
+        self._reshape("skip")
+        self._skip = count
+        return self
+
+    def limit(self, count: int) -> Cursor:
+        """Returns at most `count` results (0: no limit). Only before
+        iteration; returns the cursor."""
+        self._reshape("limit")
+        self._limit = count
+        return self
+
+    def _reshape(self, what: str) -> None:
+        self._handle()
+        if self._reopen is None:
+            raise TypeError(f"{what}() works on a cursor from find(), not from aggregate()")
+        if self._started:
+            errors.invalid(f"{what}() after iteration began; call it before the first document")
+        self._stale = True
+
+    def _run_again(self) -> None:
+        """Opens the query with the options sort(), skip() and limit() set,
+        in place of the cursor find() opened."""
+        assert self._reopen is not None
+        new = self._reopen(self._sort, self._skip, self._limit)
+        with self._close_lock:
+            old, self._ptr = self._ptr, new
+        if old is None:  # closed meanwhile
+            self._ptr = None
+            _close_cursor(new)
+            errors.closed(self._kind)
+        _close_cursor(old)
+        self._stale = False
+
     def __next__(self) -> dict[str, Any]:
         if self._exhausted:
             raise StopIteration
+        if self._stale:
+            self._run_again()
+        self._started = True
         status = lib.cairn_cursor_next(self._handle(), *self._out)
         if status == Status.DONE:
             errors.take_message(self._err)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from collections.abc import Iterator as PyIterator
 from ctypes import byref, c_char_p, c_size_t
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, cast
 
 from . import _ffi, _interrupt, errors
 from ._convert import BytesLike, take_buffer, to_bytes, to_json_text, unpack
@@ -13,13 +18,43 @@ from ._db_handle import DbHandle
 from ._ffi import bytes_ptr, lib
 from .batch import WriteBatch
 from .collection import name_arg
-from .iterator import Iterator
+from .errors import Conflict
+from .iterator import Iterator, _KeyIterator
 from .transaction import Transaction
 
-__all__ = ["Database", "open", "repair"]
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+__all__ = ["Database", "OpenOptions", "open", "repair"]
+
+T = TypeVar("T")
 
 
-def _json_arg(obj: dict[str, Any]) -> tuple[bytes | None, int]:
+class OpenOptions(TypedDict, total=False):
+    """The options of cairn.open() and cairn.repair(), as keyword arguments;
+    include/cairn.h documents each and its default. A type checker catches
+    a misspelt option; the library refuses an unknown one at run time
+    (InvalidArgument naming it)."""
+
+    create_if_missing: bool
+    error_if_exists: bool
+    sync: Literal["always", "interval", "never"]
+    sync_interval_ms: int
+    memtable_size_mb: int
+    block_size: int
+    compression: Literal["zstd", "lz4", "none"]
+    upper_level_compression: Literal["zstd", "lz4", "none"]
+    bloom_bits_per_key: int
+    block_cache_mb: int
+    level_size_ratio: int
+    max_open_tables: int
+    paranoid_recovery: bool
+
+
+def _json_arg(obj: Any) -> tuple[bytes | None, int]:
     """A JSON options argument: (NULL, 0) means "{}" per the header."""
     if not obj:
         return None, 0
@@ -31,7 +66,7 @@ def _close_db(ptr: Any) -> None:
     errors.call(lib.cairn_close, ptr)
 
 
-def open(path: str | os.PathLike[str], **options: Any) -> Database:
+def open(path: str | os.PathLike[str], **options: Unpack[OpenOptions]) -> Database:
     """Opens (by default creates) the database in directory `path`.
 
     Keyword arguments become the JSON options object of cairn_open():
@@ -56,7 +91,7 @@ def open(path: str | os.PathLike[str], **options: Any) -> Database:
     return Database(out, os.fsdecode(raw_path))
 
 
-def repair(path: str | os.PathLike[str], **options: Any) -> dict[str, Any]:
+def repair(path: str | os.PathLike[str], **options: Unpack[OpenOptions]) -> dict[str, Any]:
     """Rebuilds the manifest of a damaged database from the tables and log
     segments its directory still holds (cairn_repair), and returns the
     report: "tables", "entries", "log_records", "set_aside" (files moved to
@@ -116,6 +151,52 @@ class Database(DbHandle):
         s, e = to_bytes(start, "start"), to_bytes(end, "end")
         errors.call(lib.cairn_delete_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))
 
+    # -- The key-value store as a mapping (as rocksdict and sqlitedict) --------
+    #
+    # db[key], db[key] = value, del db[key] and `key in db` (DbHandle), and
+    # here iteration over keys, len(), keys(), values() and items(). Each
+    # reads one snapshot taken when it starts.
+
+    def __iter__(self) -> PyIterator[bytes]:
+        """`for key in db`: every key in ascending order, over a snapshot;
+        values are not read."""
+        with self._key_iterator(None, None, None, False) as it:
+            while True:
+                try:
+                    key = it.next_key()
+                except StopIteration:
+                    return
+                yield key
+
+    def __len__(self) -> int:
+        """len(db): the number of live keys. A scan of every key (values are
+        not read), so it takes time in proportion to the database's size."""
+        count = 0
+        with self._key_iterator(None, None, None, False) as it:
+            while True:
+                try:
+                    it.next_key()
+                except StopIteration:
+                    return count
+                count += 1
+
+    def _key_iterator(
+        self, prefix: BytesLike | None, start: BytesLike | None, end: BytesLike | None, reverse: bool
+    ) -> _KeyIterator:
+        flags = _ffi.ITER_REVERSE if reverse else 0
+        out = _ffi.iter_p()
+        handle = self._handle()
+        if prefix is not None:
+            if start is not None or end is not None:
+                raise TypeError("takes start/end or prefix, not both")
+            p = to_bytes(prefix, "prefix")
+            errors.call(lib.cairn_iter_open_prefix, handle, bytes_ptr(p), len(p), flags, byref(out))
+        else:
+            s = b"" if start is None else to_bytes(start, "start")
+            e = b"" if end is None else to_bytes(end, "end")
+            errors.call(lib.cairn_iter_open, handle, bytes_ptr(s), len(s), bytes_ptr(e), len(e), flags, byref(out))
+        return _KeyIterator(self, out)
+
     def keys(
         self,
         prefix: BytesLike | None = None,
@@ -123,10 +204,55 @@ class Database(DbHandle):
         contains: BytesLike | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        *,
+        start: BytesLike | None = None,
+        end: BytesLike | None = None,
+        reverse: bool = False,
     ) -> list[bytes]:
-        """Keys in ascending order that start with `prefix`, end with `suffix`
-        and contain `contains` (each optional, given as text or UTF-8 bytes),
-        then skipping `offset` and returning at most `limit` of them."""
+        """Keys in ascending order (descending with `reverse`) that start with
+        `prefix`, or lie in start <= k < end, and end with `suffix` and
+        contain `contains` (each optional), then skipping `offset` and
+        returning at most `limit` of them. Values are not read.
+
+        prefix, start and end may be any bytes; suffix and contains (which
+        the library matches, cairn_keys) are text or UTF-8 bytes."""
+        if suffix is not None or contains is not None:
+            if start is not None or end is not None or reverse:
+                raise TypeError("keys(): suffix and contains do not combine with start, end or reverse")
+            return self._keys_matching(prefix, suffix, contains, limit, offset)
+        return self._walk_keys(prefix, start, end, reverse, limit, offset)
+
+    def _walk_keys(
+        self,
+        prefix: BytesLike | None,
+        start: BytesLike | None,
+        end: BytesLike | None,
+        reverse: bool,
+        limit: int | None,
+        offset: int | None,
+    ) -> list[bytes]:
+        skip, wanted = _paging(limit, offset)
+        keys: list[bytes] = []
+        with self._key_iterator(prefix, start, end, reverse) as it:
+            while wanted is None or len(keys) < wanted:
+                try:
+                    key = it.next_key()
+                except StopIteration:
+                    break
+                if skip:
+                    skip -= 1
+                    continue
+                keys.append(key)
+        return keys
+
+    def _keys_matching(
+        self,
+        prefix: BytesLike | None,
+        suffix: BytesLike | None,
+        contains: BytesLike | None,
+        limit: int | None,
+        offset: int | None,
+    ) -> list[bytes]:
         options: dict[str, Any] = {}
         for name, text in (("prefix", prefix), ("suffix", suffix), ("contains", contains)):
             if text is not None:
@@ -138,6 +264,49 @@ class Database(DbHandle):
         keys, keys_len = _ffi.u8_p(), c_size_t()
         errors.call(lib.cairn_keys, self._handle(), raw, raw_len, byref(keys), byref(keys_len), None)
         return cast("list[bytes]", unpack(take_buffer(keys, keys_len.value)))
+
+    def items(
+        self,
+        prefix: BytesLike | None = None,
+        *,
+        start: BytesLike | None = None,
+        end: BytesLike | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[tuple[bytes, bytes]]:
+        """(key, value) pairs in key order (descending with `reverse`), of the
+        keys starting with `prefix` (any bytes) or in start <= k < end, after
+        skipping `offset`, at most `limit`; over one snapshot."""
+        skip, wanted = _paging(limit, offset)
+        pairs: list[tuple[bytes, bytes]] = []
+        iterator = (
+            self.iterate(prefix=prefix, reverse=reverse) if prefix is not None
+            else self.iterate(start, end, reverse=reverse)
+        )
+        with iterator as it:
+            for pair in it:
+                if wanted is not None and len(pairs) >= wanted:
+                    break
+                if skip:
+                    skip -= 1
+                    continue
+                pairs.append(pair)
+        return pairs
+
+    def values(
+        self,
+        prefix: BytesLike | None = None,
+        *,
+        start: BytesLike | None = None,
+        end: BytesLike | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[bytes]:
+        """The values of items() with the same arguments, in key order."""
+        return [value for _, value in self.items(prefix, start=start, end=end, reverse=reverse,
+                                                 limit=limit, offset=offset)]
 
     # -- Batches and iterators ----------------------------------------------
 
@@ -213,6 +382,47 @@ class Database(DbHandle):
         errors.call(lib.cairn_txn_begin, self._handle(), flags, byref(out))
         return Transaction(self, out, read_only=read_only)
 
+    def run_transaction(
+        self,
+        fn: Callable[[Transaction], T],
+        *,
+        max_retries: int = 10,
+        read_only: bool = False,
+        initial_backoff: float = 0.001,
+        max_backoff: float = 0.25,
+    ) -> T:
+        """Runs fn(txn) in a transaction and commits it, running it again
+        from the start when it meets a concurrent write (Conflict), as
+        pymongo's with_transaction does; returns what fn returned.
+
+        Between attempts it sleeps initial_backoff seconds, doubling each
+        time up to max_backoff, times a random factor in [0.5, 1) so that
+        contending writers spread out. After max_retries retries the last
+        Conflict is raised. Any other exception rolls back and propagates at
+        once. fn may run several times: keep side effects outside the
+        database out of it.
+
+            def transfer(txn):
+                accounts = txn.collection("accounts")
+                accounts.update_one({"_id": "ann"}, {"$inc": {"balance": -5}})
+                accounts.update_one({"_id": "bob"}, {"$inc": {"balance": 5}})
+            db.run_transaction(transfer, max_retries=5)
+        """
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        attempt = 0
+        while True:
+            try:
+                with self.transaction(read_only=read_only) as txn:
+                    result = fn(txn)
+                return result
+            except Conflict:
+                if attempt >= max_retries:
+                    raise
+            delay = min(max_backoff, initial_backoff * (2**attempt))
+            time.sleep(delay * random.uniform(0.5, 1.0))
+            attempt += 1
+
     # -- Documents (collection, create_collection, list_collections: see DbHandle)
 
     def drop_collection(self, name: str) -> None:
@@ -260,3 +470,12 @@ class Database(DbHandle):
         s = to_bytes(start, "start") if start is not None else b""
         e = to_bytes(end, "end") if end is not None else b""
         errors.call(lib.cairn_compact_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))
+
+
+def _paging(limit: int | None, offset: int | None) -> tuple[int, int | None]:
+    """(how many to skip, how many to return or None for all) from the
+    limit and offset arguments; a negative one is InvalidArgument."""
+    for name, number in (("limit", limit), ("offset", offset)):
+        if number is not None and (not isinstance(number, int) or number < 0):
+            errors.invalid(f"{name} must be an int >= 0, not {number!r}")
+    return (offset or 0), (limit or None)

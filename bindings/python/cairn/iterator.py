@@ -38,7 +38,7 @@ class Iterator(Managed[Any]):
         self._key, self._key_len = _ffi.u8_p(), c_size_t()
         self._value, self._value_len = _ffi.u8_p(), c_size_t()
         self._err = c_char_p()
-        self._out = (
+        self._out: tuple[Any, ...] = (
             byref(self._key),
             byref(self._key_len),
             byref(self._value),
@@ -67,3 +67,20 @@ class Iterator(Managed[Any]):
         k = to_bytes(key)
         errors.call(lib.cairn_iter_seek, self._handle(), bytes_ptr(k), len(k))
         return self
+
+
+class _KeyIterator(Iterator):
+    """An Iterator that reads keys only: cairn_iter_next() is given NULL for
+    the value, so values are neither copied by the library nor by Python."""
+
+    def __init__(self, db: Database, ptr: Any) -> None:
+        super().__init__(db, ptr)
+        self._out = (byref(self._key), byref(self._key_len), None, None, byref(self._err))
+
+    def next_key(self) -> bytes:
+        status = lib.cairn_iter_next(self._handle(), *self._out)
+        if status == Status.DONE:
+            errors.take_message(self._err)
+            raise StopIteration
+        errors.raise_for_status(status, self._err)
+        return string_at(self._key, self._key_len.value)

@@ -404,8 +404,9 @@ def test_keys_filters_and_pages(db: cairn.Database) -> None:
     assert db.keys(prefix="zzz") == []
     with pytest.raises(cairn.InvalidArgument):
         db.keys(limit=-1)
+    assert db.keys(prefix=b"\xff") == []  # any bytes: a binary prefix walks the keys
     with pytest.raises(cairn.InvalidArgument):
-        db.keys(prefix=b"\xff")  # not UTF-8: cannot cross as JSON text
+        db.keys(prefix=b"\xff", suffix="x")  # suffix matching crosses as JSON text: UTF-8 only
 
 
 def test_keys_with_non_ascii_prefix(db: cairn.Database) -> None:

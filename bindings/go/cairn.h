@@ -1,0 +1,1134 @@
+/*
+** cairn.h -- the C interface of Cairn, an embeddable multi-model database.
+**
+** This header is the source of truth for the library's ABI. The Swift core
+** implements every function declared here with `@c @implementation`, so the
+** compiler rejects any implementation whose signature drifts from this file.
+** The Python binding's ctypes declarations are checked against it by a test,
+** and the Go binding #includes it.
+**
+** ABI PROMISE
+**   Within one CAIRN_ABI_VERSION, functions are only ever added, never changed
+**   or removed, and status codes keep their numbers forever. A new behaviour
+**   gets a new function name. Bindings call cairn_abi_version() at load time
+**   and refuse a library whose ABI version differs from the one they were
+**   written for.
+**
+** CONVENTIONS (they hold for every function unless its comment says otherwise)
+**   1. Handles (cairn_db, cairn_batch, cairn_iter) are opaque. Closing a handle
+**      is idempotent, and any call on a closed handle returns CAIRN_CLOSED:
+**      never undefined behaviour. A handle value is never reused after close.
+**   2. Fallible functions return an int status from the cairn_status enum
+**      (CAIRN_OK is 0). Their last parameter is `char **errmsg`: when it is
+**      not NULL and the call fails, *errmsg receives a NUL-terminated message
+**      naming the problem, which the caller frees with cairn_free(). On
+**      success *errmsg is set to NULL. CAIRN_DONE is not a failure and sets
+**      no message. There is no thread-local "last error".
+**   3. Binary data crosses as a pointer plus a length (`const uint8_t *key,
+**      size_t key_len`). Keys and values are binary-safe. A pointer may be
+**      NULL only when its length is 0.
+**   4. Structured input (options, filters) crosses as JSON text, again as a
+**      pointer plus a length; a NULL pointer with length 0 means "{}".
+**   5. Every buffer the library hands to the caller is allocated with
+**      malloc() and freed with cairn_free(), unless the function says it
+**      returns a borrowed view. A borrowed view points into memory owned by
+**      a handle and stays valid only until the next call on that handle.
+**   6. Booleans are int: 0 is false, anything else true.
+**   7. Every function copies what it needs from its input buffers before it
+**      returns, so the caller may reuse or free them at once (a batch
+**      copies each key and value as it is added; an iterator its bounds).
+**
+** LIMITS
+**   Keys are 1 to CAIRN_MAX_KEY_SIZE bytes. Values are 0 to
+**   CAIRN_MAX_VALUE_SIZE bytes. Larger input fails with
+**   CAIRN_INVALID_ARGUMENT and writes nothing.
+**
+** MEMORY
+**   Allocations whose size the input decides are checked first and fail
+**   with CAIRN_NO_MEMORY, writing nothing, when memory (an address-space
+**   limit, a container's cap) runs out: key-value puts and batches, document
+**   inserts and replacements given as JSON, every committed write, log
+**   segments and manifests read at open, blocks read from tables, and every
+**   buffer returned to the caller. The many small allocations of ordinary
+**   work are not checked: the Swift runtime aborts the process when one of
+**   those fails, as most C libraries' callers do on a NULL from malloc().
+**   Blocking query stages (an unindexed sort, $group, $sort) stop at 256 MiB
+**   with CAIRN_INVALID_ARGUMENT.
+**
+** PACKED LISTS
+**   Functions that take or return many keys or values use one buffer holding
+**   a packed list: for each item, a 4-byte little-endian unsigned length
+**   followed by that many bytes. In a result, the length 0xFFFFFFFF
+**   (CAIRN_ABSENT) marks an item that does not exist and has no bytes.
+**
+** THREADING
+**   A cairn_db may be used from any number of threads at once. A cairn_batch
+**   or cairn_iter is used by one caller at a time, but is not tied to the OS
+**   thread that created it (Go may move a goroutine between threads).
+**
+** DURABILITY
+**   With the default sync mode "always", a write that returned CAIRN_OK is on
+**   stable storage and survives a crash or power loss. A write batch is
+**   applied entirely or not at all, also across a crash.
+**
+**   A full disk fails writes with CAIRN_NO_SPACE while reads go on; once
+**   space is freed, writes resume without a reopen (the engine retries the
+**   background work that failed, at most once a second). A database also
+**   opens on a full disk: the writes its log holds are served from memory
+**   until there is room to flush them.
+**
+** One handle owns a database directory at a time, through an OS file lock
+** that the kernel releases when the process dies; a second opener, in
+** another process or in the same one, receives CAIRN_BUSY. No stale lock
+** ever blocks a reopen.
+**
+** FORK
+**   A handle does not cross fork(). In the child, every call on a handle the
+**   parent opened (database, transaction, iterator, cursor) fails at once
+**   with CAIRN_INVALID_ARGUMENT ("... used after fork(); open the database
+**   again in the child") and touches no file, lock or thread; closing it in
+**   the child only forgets it. The parent is not affected. SQLite states the
+**   same rule. A child that needs the database opens it anew once the parent
+**   has closed it (the directory lock allows one owner).
+**
+** INTEGRITY
+**   Open never deletes a file it cannot prove obsolete and never opens damage
+**   as an empty or smaller database: a missing or stale MANIFEST, a missing
+**   or emptied log segment, and a table that is not the one the manifest
+**   recorded (exchanged, truncated, from another database) are
+**   CAIRN_CORRUPTION naming the file. cairn_repair() rebuilds what it can.
+**   Each database has a random id that its manifest, tables and log
+**   segments carry (docs/format/sstable.md).
+*/
+#ifndef CAIRN_H
+#define CAIRN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define CAIRN_VERSION_MAJOR 0
+#define CAIRN_VERSION_MINOR 1
+#define CAIRN_VERSION_PATCH 0
+#define CAIRN_VERSION_STRING "0.1.0"
+
+/* The ABI version this header describes. See the ABI PROMISE above. */
+#define CAIRN_ABI_VERSION 1
+
+/*
+** Returns the library's version as a static string such as "0.1.0".
+** Never fails; the string is owned by the library and never freed.
+*/
+const char *cairn_version(void);
+
+/*
+** Returns the ABI version the loaded library implements. A program compiled
+** against this header should check that it equals CAIRN_ABI_VERSION.
+*/
+int cairn_abi_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Every fallible function returns one of these. The numbers are stable and
+** never reused; new codes may be added in later versions, so treat an
+** unknown code as a generic failure.
+*/
+enum cairn_status {
+    CAIRN_OK = 0,               /* success */
+    CAIRN_NOT_FOUND = 1,        /* the key, document or object does not exist */
+    CAIRN_INVALID_ARGUMENT = 2, /* bad input: NULL, bad JSON, unknown option, size limit */
+    CAIRN_IO_ERROR = 3,         /* the operating system reported an I/O failure */
+    CAIRN_CORRUPTION = 4,       /* a file's contents failed a checksum or format check */
+    CAIRN_BUSY = 5,             /* the database is locked by another process */
+    CAIRN_CLOSED = 6,           /* the handle (or its database) was closed */
+    CAIRN_CONFLICT = 7,         /* a concurrent transaction wrote the same data */
+    CAIRN_CONSTRAINT = 8,       /* a unique constraint would be violated */
+    CAIRN_SCHEMA = 9,           /* a document does not satisfy its collection's schema */
+    CAIRN_NO_SPACE = 10,        /* the disk or file system is full */
+    CAIRN_INTERNAL = 11,        /* a bug in Cairn: please report it */
+    CAIRN_NO_MEMORY = 12,       /* an allocation the input asked for failed; nothing was written */
+    CAIRN_DONE = 100            /* not an error: an iterator has no more items */
+};
+
+/*
+** Returns the symbolic name of a status code ("CAIRN_NOT_FOUND"), or
+** "CAIRN_UNKNOWN" for a number this version does not know. The string is
+** static and never freed.
+*/
+const char *cairn_status_name(int status);
+
+/*
+** Frees a buffer that the library returned (an errmsg, a value, a list).
+** cairn_free(NULL) does nothing. Never pass a handle here: handles have
+** their own close functions.
+*/
+void cairn_free(void *ptr);
+
+/*
+** Parses a duration such as "500ms", "30s", "5m", "1h", "2d" or "1w" (a
+** positive whole number and one unit; a bare number means milliseconds)
+** into milliseconds, so that every binding accepts the same TTL strings.
+**
+** Returns CAIRN_OK with *ms set, or CAIRN_INVALID_ARGUMENT naming the
+** problem (empty text, unknown unit, zero, negative, overflow).
+*/
+int cairn_parse_duration(const char *text, size_t text_len, int64_t *ms,
+                         char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Limits                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define CAIRN_MAX_KEY_SIZE 65536
+#define CAIRN_MAX_VALUE_SIZE (256u * 1024u * 1024u)
+#define CAIRN_ABSENT 0xFFFFFFFFu
+
+/* ------------------------------------------------------------------------ */
+/* Opening and closing a database                                            */
+/* ------------------------------------------------------------------------ */
+
+/* An open database directory. Safe to use from any number of threads. */
+typedef struct cairn_db cairn_db;
+
+/*
+** Opens (and by default creates) the database in directory `path`.
+**
+** Constructor of cairn_db; pair with cairn_close().
+**
+** Parameters:
+**   path          in: NUL-terminated directory path. Must not be NULL.
+**   options_json  in: a JSON object of options, or NULL with length 0 for
+**                 the defaults. Unknown keys fail with
+**                 CAIRN_INVALID_ARGUMENT naming the key. The options are:
+**     "create_if_missing": bool, default true. Create the directory and
+**                          database when absent; when false, a missing
+**                          database fails with CAIRN_NOT_FOUND.
+**     "error_if_exists":   bool, default false. Fail with
+**                          CAIRN_INVALID_ARGUMENT if a database exists.
+**     "sync":              "always" (default) fsyncs the write-ahead log
+**                          before a write returns, so an acknowledged write
+**                          survives power loss (concurrent writers share one
+**                          fsync: group commit); "interval" fsyncs at most
+**                          every "sync_interval_ms" (a power loss loses at
+**                          most that much); "never" leaves flushing to the
+**                          OS (a process crash loses nothing, a power loss
+**                          may lose recent writes).
+**     "sync_interval_ms":  integer 1..3600000, default 100.
+**     "memtable_size_mb":  integer 1..4096, default 16. A memtable this
+**                          large is frozen and flushed to a table in the
+**                          background while writes go on in a new one.
+**     "block_size":        integer 256..1048576, default 4096: uncompressed
+**                          bytes per table data block.
+**     "compression":       "zstd" (default), "lz4" or "none", per block,
+**                          for levels 2 and below, where most of the data
+**                          settles.
+**     "upper_level_compression": the same choices for levels 0 and 1, which
+**                          are rewritten often and read most; default "lz4"
+**                          when "compression" is "zstd" (faster to read,
+**                          a little larger), else the same as "compression".
+**     "bloom_bits_per_key": integer 0..64, default 10 (about 1% false
+**                          positives); 0 turns bloom filters off.
+**     "block_cache_mb":    integer, default 8: the shared cache of
+**                          uncompressed blocks; 0 turns it off.
+**     "level_size_ratio":  integer 2..100, default 10: each level holds
+**                          this many times the bytes of the one above.
+**     "max_open_tables":   integer 16..1000000, default 1000: the most
+**                          tables with open files (descriptors) at once;
+**                          the least recently read are closed beyond it.
+**     "paranoid_recovery": bool, default false. At open, a last log record
+**                          that fails its checksum (damage, or a write the
+**                          OS lost part of in a power loss) is cut off and
+**                          reported in cairn_stats()'s "recovery_notes";
+**                          with true it is CAIRN_CORRUPTION instead (as
+**                          RocksDB's kAbsoluteConsistency). A write cut
+**                          short by a crash is cut off either way.
+**   out_db        out: the new handle; set to NULL on failure.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** A database is created only in a new or empty directory: a directory that
+** holds other files but no MANIFEST is CAIRN_INVALID_ARGUMENT, and one that
+** holds tables or log segments but no MANIFEST is CAIRN_CORRUPTION; neither
+** is touched.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL path, bad options, path is
+** not a directory, a non-empty directory without a database);
+** CAIRN_NOT_FOUND; CAIRN_BUSY (another process has it open);
+** CAIRN_CORRUPTION (a file failed its checks, or one the manifest needs is
+** missing; the message names it, and nothing was changed); CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE.
+*/
+int cairn_open(const char *path, const char *options_json, size_t options_len,
+               cairn_db **out_db, char **errmsg);
+
+/*
+** Closes the database: stops background work, syncs the write-ahead log,
+** releases the directory lock and every resource. Memtables need no flush
+** (the log holds them; the next open replays it). Iterators still open on
+** it return CAIRN_CLOSED afterwards.
+**
+** Destructor of cairn_db. Idempotent: closing NULL or an already closed
+** handle returns CAIRN_OK. Must not race with another call that closes the
+** same handle; other calls racing with close either finish normally or
+** return CAIRN_CLOSED.
+**
+** Returns CAIRN_OK, or CAIRN_IO_ERROR / CAIRN_NO_SPACE if the final sync
+** failed (the handle is closed all the same).
+** Scope: database only (a transaction ends with cairn_txn_commit() or
+** cairn_txn_rollback()).
+*/
+int cairn_close(cairn_db *db, char **errmsg);
+
+/*
+** Rebuilds the manifest of a damaged database from the tables and log
+** segments its directory still holds, as LevelDB's RepairDB does, then
+** compacts it. Use it when cairn_open() reports CAIRN_CORRUPTION and the
+** data matters more than an exact copy: it never runs by itself.
+**
+** Every table is read whole. One that fails to read, belongs to another
+** database, or that a readable manifest had dropped as obsolete is moved to
+** the subdirectory "lost" (never deleted). The log segments are replayed up
+** to any damage. What cannot come back: writes in a missing or damaged part
+** of the log, set-aside tables, and, when the manifest itself is lost, range
+** deletions (only the manifest holds them).
+**
+** Not a method of a handle: the database must not be open (CAIRN_BUSY).
+**
+** Parameters:
+**   path          in: NUL-terminated directory path. Must not be NULL.
+**   options_json  in: the options of cairn_open() (compression and so on),
+**                 or NULL with length 0 for the defaults.
+**   report        out, optional: a NUL-terminated JSON object freed with
+**                 cairn_free(): "tables", "entries", "log_segments",
+**                 "log_records", "set_aside" (a list of {"file", "reason"}),
+**                 "old_manifest" ("readable", "missing" or "unreadable:
+**                 ..."), "range_deletions_lost" (bool) and "notes".
+**   report_len    out, optional: the length of *report.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT; CAIRN_NOT_FOUND (no such
+** directory); CAIRN_BUSY; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+*/
+int cairn_repair(const char *path, const char *options_json, size_t options_len,
+                 char **report, size_t *report_len, char **errmsg);
+
+/*
+** Returns statistics as a NUL-terminated JSON object in *json (length in
+** *json_len, which may be NULL), freed with cairn_free(). The object holds
+** counters ("puts", "gets", "writes", "bytes_written", "flushes",
+** "compactions", "block_cache_hits", "bloom_useful", "stalls", ...), sizes
+** ("live_keys", "wal_bytes", "table_bytes", "level<N>_tables",
+** "level<N>_bytes", "write_amplification", ...) and latency percentiles
+** ("write_p50_micros", "get_p99_micros", "flush_p90_micros",
+** "compaction_p99_micros", ...) as numbers, and a few settings and states
+** ("sync", "compression", "upper_level_compression", "stall_reason") as
+** strings, the counts "transaction_commits", "transaction_rollbacks"
+** and "transaction_conflicts", and "recovery_notes": a list of what the
+** last open found and did (a file deleted as provably obsolete, a damaged
+** last log record cut off; "damaged_tails_recovered" counts the latter). "live_keys" counts key-value entries only
+** (see cairn_collection_stats() for documents) by a scan, so it costs time
+** in proportion to the keys. New fields may be added; existing ones keep
+** their meaning.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns the statistics of cairn_stats() (except "live_keys" and the
+** string fields) as Prometheus text exposition format, one metric per
+** figure named cairn_<name>, counters suffixed _total. NUL-terminated in
+** *text (length in *text_len, which may be NULL), freed with cairn_free().
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_metrics(cairn_db *db, char **text, size_t *text_len, char **errmsg);
+
+/*
+** Freezes the memtable and waits until it is written to a level-0 table,
+** so that recovery needs no log replay. Writes may go on meanwhile.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
+** CAIRN_NO_SPACE.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_flush(cairn_db *db, char **errmsg);
+
+/*
+** Flushes, then compacts every table whose keys overlap [start, end] down
+** to the deepest level holding data, dropping overwritten, deleted and
+** expired entries that no open iterator can see. A zero start_len means
+** from the first key, a zero end_len to the last. Background compaction
+** does this on its own; call it to reclaim space at once.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
+** CAIRN_NO_SPACE, CAIRN_CORRUPTION.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_compact_range(cairn_db *db, const uint8_t *start, size_t start_len,
+                        const uint8_t *end, size_t end_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Key-value                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Stores `value` under `key`, replacing any previous value.
+**
+** Method of cairn_db.
+**   ttl_ms   0 for no expiry, or a positive number of milliseconds after
+**            which the key reads as absent (and is eventually purged).
+**            Negative values fail with CAIRN_INVALID_ARGUMENT.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL key, empty or oversize
+** key or value, negative TTL); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database or transaction.
+*/
+int cairn_put(cairn_db *db, const uint8_t *key, size_t key_len,
+              const uint8_t *value, size_t value_len, int64_t ttl_ms,
+              char **errmsg);
+
+/*
+** Reads the value stored under `key`.
+**
+** Method of cairn_db. On CAIRN_OK, *value receives a malloc()ed copy of the
+** value (freed with cairn_free(); NULL for an empty value) and *value_len
+** its length. An absent or expired key returns CAIRN_NOT_FOUND (with the
+** message "key not found") and sets *value to NULL. Returns CAIRN_INVALID_ARGUMENT, CAIRN_CLOSED as usual.
+** Scope: database or transaction.
+*/
+int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
+              uint8_t **value, size_t *value_len, char **errmsg);
+
+/*
+** Deletes `key`. Deleting an absent key is not an error (CAIRN_OK).
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT,
+** CAIRN_CLOSED, CAIRN_IO_ERROR, CAIRN_NO_SPACE.
+** Scope: database or transaction.
+*/
+int cairn_delete(cairn_db *db, const uint8_t *key, size_t key_len,
+                 char **errmsg);
+
+/*
+** Deletes every key k with start <= k < end, atomically. An empty range
+** (start >= end) deletes nothing and returns CAIRN_OK.
+** Method of cairn_db. Both bounds are required keys.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_delete_range(cairn_db *db, const uint8_t *start, size_t start_len,
+                       const uint8_t *end, size_t end_len, char **errmsg);
+
+/*
+** Reads many keys at one consistent point in time.
+**
+** Method of cairn_db.
+**   keys, keys_len   in: a packed list of keys (see PACKED LISTS); it must
+**                    hold at least one key.
+**   values           out: a malloc()ed packed list with one item per key,
+**                    in request order; absent or expired keys have the
+**                    length CAIRN_ABSENT. Freed with cairn_free().
+**   values_len       out: the byte length of *values.
+**
+** Returns CAIRN_OK (even when some keys are absent),
+** CAIRN_INVALID_ARGUMENT (malformed list, bad key), CAIRN_CLOSED.
+** Scope: database or transaction.
+*/
+int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
+                   uint8_t **values, size_t *values_len, char **errmsg);
+
+/*
+** Lists keys in ascending order, filtered and paged.
+**
+** Method of cairn_db.
+**   options_json   in: JSON object, every field optional:
+**                  "prefix", "suffix", "contains": strings the key must
+**                  start with, end with, contain (compared as UTF-8 bytes;
+**                  for a binary prefix that is not UTF-8, iterate with
+**                  cairn_iter_open_prefix() instead);
+**                  "offset": keys to skip after filtering (default 0);
+**                  "limit": most keys to return (default: no limit).
+**   keys           out: malloc()ed packed list of keys, freed with
+**                  cairn_free(); NULL when no key matched.
+**   keys_len       out: byte length of *keys.
+**   count          out, optional: number of keys in the list.
+**
+** Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT (bad options), CAIRN_CLOSED.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_keys(cairn_db *db, const char *options_json, size_t options_len,
+               uint8_t **keys, size_t *keys_len, size_t *count,
+               char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Write batches                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A write batch collects puts, deletes and range deletes that cairn_write()
+** applies atomically: after it returns, and after any crash, either every
+** operation in the batch is applied or none is. Operations apply in the
+** order they were added. Used by one caller at a time.
+*/
+typedef struct cairn_batch cairn_batch;
+
+/* Constructor of cairn_batch; pair with cairn_batch_free(). */
+int cairn_batch_new(cairn_batch **out_batch, char **errmsg);
+
+/* Destructor of cairn_batch. Idempotent; NULL is allowed. */
+int cairn_batch_free(cairn_batch *batch);
+
+/*
+** Adds a put; arguments and limits as cairn_put(). A TTL counts from the
+** moment the batch is written by cairn_write(), not from this call; a
+** batch written twice gives each write its own expiry.
+*/
+int cairn_batch_put(cairn_batch *batch, const uint8_t *key, size_t key_len,
+                    const uint8_t *value, size_t value_len, int64_t ttl_ms,
+                    char **errmsg);
+
+/* Adds a delete; arguments as cairn_delete(). */
+int cairn_batch_delete(cairn_batch *batch, const uint8_t *key, size_t key_len,
+                       char **errmsg);
+
+/* Adds a range delete; arguments as cairn_delete_range(). */
+int cairn_batch_delete_range(cairn_batch *batch, const uint8_t *start,
+                             size_t start_len, const uint8_t *end,
+                             size_t end_len, char **errmsg);
+
+/* Removes every operation, so the batch can be reused. */
+int cairn_batch_clear(cairn_batch *batch);
+
+/* Stores in *count the number of operations in the batch. */
+int cairn_batch_count(cairn_batch *batch, size_t *count);
+
+/*
+** Applies `batch` to `db` atomically and durably (per the sync option).
+** The batch is left unchanged and may be written again or freed.
+** Method of cairn_db. An empty batch is a no-op returning CAIRN_OK.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_write(cairn_db *db, cairn_batch *batch, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Iterators                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+** An iterator walks keys in order over a consistent snapshot: writes made
+** after it was opened are not seen. Expired and deleted keys are skipped.
+** Used by one caller at a time. Close it with cairn_iter_close(); it holds
+** its snapshot (memory) until then.
+*/
+typedef struct cairn_iter cairn_iter;
+
+/* Flags for cairn_iter_open() and cairn_iter_open_prefix(). */
+#define CAIRN_ITER_REVERSE 1 /* walk from the largest key to the smallest */
+
+/*
+** Opens an iterator over the keys k with start <= k < end.
+**
+** Constructor of cairn_iter. A zero start_len means no lower bound, a zero
+** end_len no upper bound. `flags` is 0 or CAIRN_ITER_REVERSE; other bits
+** fail with CAIRN_INVALID_ARGUMENT.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_iter_open(cairn_db *db, const uint8_t *start, size_t start_len,
+                    const uint8_t *end, size_t end_len, int flags,
+                    cairn_iter **out_iter, char **errmsg);
+
+/*
+** Opens an iterator over the keys that begin with `prefix` (all keys when
+** prefix_len is 0). Otherwise as cairn_iter_open().
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_iter_open_prefix(cairn_db *db, const uint8_t *prefix,
+                           size_t prefix_len, int flags,
+                           cairn_iter **out_iter, char **errmsg);
+
+/*
+** Repositions the iterator. Going forward, the next item is the first key
+** >= `key`; in reverse, the last key <= `key`. Bounds still apply. An
+** empty key is allowed: forward it seeks to the first key, in reverse past
+** the end (no key is <= the empty key). Method of cairn_iter.
+*/
+int cairn_iter_seek(cairn_iter *iter, const uint8_t *key, size_t key_len,
+                    char **errmsg);
+
+/*
+** Advances to the next item.
+**
+** Method of cairn_iter. Returns CAIRN_OK with the item in (*key, *key_len)
+** and (*value, *value_len), CAIRN_DONE when there are no more items, or
+** CAIRN_CLOSED when the iterator or its database was closed.
+** The key and value are BORROWED views, valid only until the next call on
+** this iterator; copy them to keep them. *value may be NULL when the value
+** is empty. value and value_len may be NULL when only keys are wanted.
+*/
+int cairn_iter_next(cairn_iter *iter, const uint8_t **key, size_t *key_len,
+                    const uint8_t **value, size_t *value_len, char **errmsg);
+
+/* Destructor of cairn_iter. Idempotent; NULL is allowed. */
+int cairn_iter_close(cairn_iter *iter);
+
+/* ------------------------------------------------------------------------ */
+/* Documents: collections of JSON documents (MongoDB's query language)       */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Documents are JSON objects stored in named collections. Filters, updates
+** and options use MongoDB's language and cross as JSON text (pointer plus
+** length; an empty filter matches every document). Extended JSON
+** {"$date": "2026-11-21T16:17:05.123Z"} and {"$binary": {"base64": "...",
+** "subType": "00"}} stand for dates and bytes, in and out. Integers stay
+** 64-bit integers and doubles stay doubles. An integer written without a
+** fraction or exponent that does not fit in 64 bits is
+** CAIRN_INVALID_ARGUMENT wherever JSON enters (documents, filters, updates,
+** pipelines, options), never rounded to a double (which would make
+** 2^63 + 1 equal 2^63); write 9.3e18 for a double. Integers that fit in
+** 32 bits are "int" to $type, the others "long" (as a driver would encode
+** the same JSON). Expression arithmetic that leaves the int64 range ($add,
+** $subtract, $multiply, $abs) gives a double, as MongoDB does; $inc and
+** $mul that would leave it are CAIRN_INVALID_ARGUMENT naming the operator
+** (MongoDB refuses them too); date arithmetic that leaves the range of
+** dates is CAIRN_INVALID_ARGUMENT naming the operator. A JSON object with a
+** duplicate key is CAIRN_INVALID_ARGUMENT naming the key and the byte
+** offset.
+**
+** Names: a collection name is 1 to 255 bytes of UTF-8, without NUL and not
+** starting with '$'; field names are 1 to 1024 bytes without NUL, and a
+** top-level field name may not start with '$'. A document is at most
+** 16 MiB and nested at most 100 deep. Breaking any of these is
+** CAIRN_INVALID_ARGUMENT naming the problem, and nothing is written.
+**
+** Filter operators: $eq $ne $gt $gte $lt $lte $in $nin $and $or $nor $not
+** $exists $type (every BSON alias and number; types JSON cannot hold match
+** nothing) $size $all (of values, or of $elemMatch items) $elemMatch (with
+** operators, or a filter over element documents, $and $or $nor included)
+** $mod $regex (PCRE2, with $options i, m, s, x; a pattern that backtracks
+** past a fixed limit fails with CAIRN_INVALID_ARGUMENT instead of running
+** on) $expr (an aggregation expression, see cairn_aggregate()) $jsonSchema
+** (the schema subset of cairn_collection_create()) $comment, implicit
+** equality, dotted paths into objects and arrays.
+** Paths follow MongoDB: "items.sku" looks at the sku of every document
+** element of items; "tags.0" is the element at index 0, compared as it is
+** (a nested array there is not looked into). {path: null} matches where
+** the path is missing, also in a document element of an array that lacks
+** it, but not because of scalar elements or an index past the end; $ne,
+** $in and $nin with null follow the same rule, and $exists only asks
+** whether a value is there.
+** Update operators: $set $unset $inc $mul $min $max $rename (refused
+** through array elements) $currentDate $push (with $each $slice $sort
+** $position) $pull $pullAll $addToSet (with $each) $pop $setOnInsert (only
+** when an upsert inserts) $bit (and, or, xor), or a replacement document.
+** In update paths, "$" is the array element the filter matched (the
+** filter needs a condition on that array), "$[]" every element, and
+** "$[id]" the elements that the array filter for id matches (options
+** "array_filters", for example [{"x.grade": {"$gte": 85}}] for
+** "grades.$[x].score"); any other component that starts with '$' is
+** CAIRN_INVALID_ARGUMENT, never a field name. An unknown operator or a
+** malformed part is CAIRN_INVALID_ARGUMENT naming its path (for example
+** "filter.age.$gtx").
+**
+** Every write is atomic and durable per the database's sync mode: an
+** insert of many documents, or an update of many, is applied entirely or
+** not at all, together with every index entry it changes. Each call that
+** is not inside a transaction (see "Transactions" below) is a transaction
+** of its own.
+*/
+
+/*
+** A cursor over the results of cairn_find() or cairn_aggregate(). Used by
+** one caller at a time.
+*/
+typedef struct cairn_cursor cairn_cursor;
+
+/*
+** Creates an empty collection. options_json (may be empty) holds:
+**   "schema":      a JSON Schema every document must satisfy, in the
+**                  subset: type (one name or an array of names among
+**                  "object" "array" "string" "number" "integer" "boolean"
+**                  "null"), properties, required, additionalProperties
+**                  (a boolean), enum, minimum, maximum, minLength,
+**                  maxLength, pattern, items, minItems, maxItems. An insert
+**                  or update that breaks it fails with CAIRN_SCHEMA, naming
+**                  the path of the first failing field, and writes nothing.
+**   "primary_key": the field that identifies a document, "_id" by default.
+**                  With another field, documents are keyed by its value,
+**                  which every document must carry, which never changes,
+**                  and which cairn_find_by_id() looks up; no _id is
+**                  generated.
+** Inserting into a missing collection creates it with no options, so this
+** call is needed only for options.
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (bad name, unknown option, a
+** malformed schema, the collection exists); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE.
+** Scope: database or transaction.
+*/
+int cairn_collection_create(cairn_db *db, const char *name, size_t name_len,
+                            const char *options_json, size_t options_len,
+                            char **errmsg);
+
+/*
+** Drops a collection and every document in it. Dropping a missing
+** collection returns CAIRN_OK.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_collection_drop(cairn_db *db, const char *name, size_t name_len,
+                          char **errmsg);
+
+/*
+** Lists the collections as a JSON array of names, sorted, in *json
+** (NUL-terminated, length in *json_len which may be NULL), freed with
+** cairn_free().
+** Scope: database or transaction.
+*/
+int cairn_collection_list(cairn_db *db, char **json, size_t *json_len,
+                          char **errmsg);
+
+/*
+** Inserts one document (a JSON object). A document without "_id" gets a
+** generated one: a 24-hex-digit string that sorts by creation time.
+** On CAIRN_OK, *id_json (optional, may be NULL) receives the _id as JSON
+** text (malloc()ed, freed with cairn_free(); length in *id_len, which may
+** be NULL). Returns CAIRN_CONSTRAINT when a document with the same _id
+** exists, CAIRN_INVALID_ARGUMENT for malformed JSON (with the byte offset),
+** a bad name or a limit broken.
+** Scope: database or transaction.
+*/
+int cairn_insert_one(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *document_json, size_t document_len,
+                     char **id_json, size_t *id_len, char **errmsg);
+
+/*
+** Inserts the documents of a JSON array, all or nothing: on any error
+** (a duplicate _id, a malformed document) none is inserted. On CAIRN_OK,
+** *ids_json (optional) receives a JSON array of their _ids, in order.
+** Scope: database or transaction.
+*/
+int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *documents_json, size_t documents_len,
+                      char **ids_json, size_t *ids_len, char **errmsg);
+
+/*
+** Inserts the documents of a JSON array the way MongoDB's insertMany does.
+** options_json (may be empty):
+**   "ordered": bool, default true: insert in order and stop at the first
+**              document that fails (a duplicate _id, a unique index, the
+**              schema, a malformed document); the documents before it stay
+**              inserted. false: insert every document that can be and skip
+**              the ones that fail.
+**   "atomic":  bool, default false: true makes it cairn_insert_many(), all
+**              or nothing.
+** The documents that are inserted are written in one atomic write.
+** Once the documents were tried, *result_json (optional) receives
+** {"inserted_ids": [...], "errors": [{"index": n, "code": 8, "status":
+** "CAIRN_CONSTRAINT", "message": "..."}, ...]}, freed with cairn_free(),
+** and the call returns CAIRN_OK when every document was inserted, else the
+** status of the first error (its message in *errmsg). A call refused as a
+** whole leaves *result_json NULL: CAIRN_INVALID_ARGUMENT for malformed
+** options, a documents_json that is not an array, a bad name or a
+** read-only transaction; CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database or transaction.
+*/
+int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t collection_len,
+                                   const char *documents_json, size_t documents_len,
+                                   const char *options_json, size_t options_len,
+                                   char **result_json, size_t *result_len, char **errmsg);
+
+/*
+** Opens a cursor over the documents of `collection` that match
+** `filter_json`, read at one snapshot. options_json (may be empty):
+**   "sort":       {"field": 1 or -1, ...}; dotted paths allowed
+**   "skip":       documents to skip
+**   "limit":      most documents to return (0: no limit)
+**   "projection": {"field": 1, ...} to keep fields (and _id unless
+**                 "_id": 0), or {"field": 0, ...} to drop them; a dotted
+**                 path reaches into each document of an array
+**                 ({"items.sku": 1}), and {"items": {"sku": 1}} is the
+**                 same; {"tags": {"$slice": n or [skip, limit]}} keeps
+**                 part of an array and {"items": {"$elemMatch": filter}}
+**                 its first matching element. Fields keep the document's
+**                 order.
+** The planner reads the candidates through the best index for the
+** filter's top-level equalities, $in and ranges (or the primary key), and
+** every candidate is then checked against the whole filter; cairn_explain()
+** shows the plan. Documents stream as the cursor advances. Without a sort
+** they come in primary key order from a collection scan, in index order from
+** an index: ask for a sort when order matters. A sort that an index gives
+** costs nothing and stops at the limit; any other sort collects the matches
+** first, and fails with CAIRN_INVALID_ARGUMENT when they would take more
+** than 256 MiB (as MongoDB limits a stage's memory). A missing collection
+** gives an empty cursor.
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+** Scope: database or transaction.
+*/
+int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
+               const char *filter_json, size_t filter_len,
+               const char *options_json, size_t options_len,
+               cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Advances to the next document. Returns CAIRN_OK with the document as JSON
+** text in (*json, *json_len), CAIRN_DONE at the end, or CAIRN_CLOSED. The
+** text is a BORROWED view, NUL-terminated, valid until the next call on
+** this cursor. Method of cairn_cursor.
+*/
+int cairn_cursor_next(cairn_cursor *cursor, const char **json, size_t *json_len,
+                      char **errmsg);
+
+/* Destructor of cairn_cursor. Idempotent; NULL is allowed. */
+int cairn_cursor_close(cairn_cursor *cursor);
+
+/*
+** Stores in *count the number of documents matching `filter_json`.
+** Scope: database or transaction.
+*/
+int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
+                const char *filter_json, size_t filter_len, uint64_t *count,
+                char **errmsg);
+
+/*
+** Updates documents matching `filter_json` with `update_json`:
+** cairn_update_one changes the first match (in the plan's order, see
+** cairn_find()),
+** cairn_update_many every match, cairn_replace_one replaces the first match
+** with a document (its _id is kept; a different _id is
+** CAIRN_INVALID_ARGUMENT). options_json may hold {"upsert": true}: with no
+** match, a document is inserted, built from the filter's equality fields
+** and the update. options_json may also hold "array_filters", the array
+** filters of "$[id]" paths (see "Update operators" above). A failure on any
+** document (for example $inc on a string) changes nothing. On CAIRN_OK, *result_json (optional) receives
+** {"matched": n, "modified": n, "upserted_id": <_id or null>}.
+** Scope: database or transaction.
+*/
+int cairn_update_one(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *filter_json, size_t filter_len,
+                     const char *update_json, size_t update_len,
+                     const char *options_json, size_t options_len,
+                     char **result_json, size_t *result_len, char **errmsg);
+
+/*
+** As cairn_update_one(), for every matching document (operators only).
+** Scope: database or transaction.
+*/
+int cairn_update_many(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *filter_json, size_t filter_len,
+                      const char *update_json, size_t update_len,
+                      const char *options_json, size_t options_len,
+                      char **result_json, size_t *result_len, char **errmsg);
+
+/*
+** As cairn_update_one(), with a replacement document (no operators).
+** Scope: database or transaction.
+*/
+int cairn_replace_one(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *filter_json, size_t filter_len,
+                      const char *replacement_json, size_t replacement_len,
+                      const char *options_json, size_t options_len,
+                      char **result_json, size_t *result_len, char **errmsg);
+
+/*
+** Deletes the first (cairn_delete_one, in the plan's order) or every
+** (cairn_delete_many) document matching `filter_json`; *deleted
+** (optional) receives how many.
+** Scope: database or transaction.
+*/
+int cairn_delete_one(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *filter_json, size_t filter_len,
+                     uint64_t *deleted, char **errmsg);
+
+int cairn_delete_many(cairn_db *db, const char *collection, size_t collection_len,
+                      const char *filter_json, size_t filter_len,
+                      uint64_t *deleted, char **errmsg);
+
+/*
+** Renames a collection; its documents and indexes follow. Returns
+** CAIRN_NOT_FOUND when `from` does not exist and CAIRN_INVALID_ARGUMENT when
+** `to` is a bad name or already exists.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_collection_rename(cairn_db *db, const char *from, size_t from_len,
+                            const char *to, size_t to_len, char **errmsg);
+
+/*
+** Describes a collection as a JSON object in *json (freed with
+** cairn_free()): {"name", "documents": count, "bytes": total stored bytes of
+** the documents, "primary_key", "schema": the schema or null, "indexes":
+** [{"name", "keys", "unique", "sparse", "entries"}]}. Counting reads the
+** whole collection. CAIRN_NOT_FOUND for a missing collection.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_collection_stats(cairn_db *db, const char *collection, size_t collection_len,
+                           char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns in *json (freed with cairn_free()) the first document that
+** cairn_find() with the same filter and options would return, or
+** CAIRN_NOT_FOUND when there is none.
+** Scope: database or transaction.
+*/
+int cairn_find_one(cairn_db *db, const char *collection, size_t collection_len,
+                   const char *filter_json, size_t filter_len,
+                   const char *options_json, size_t options_len,
+                   char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns in *json (freed with cairn_free()) the document whose primary key
+** (normally _id) equals the JSON value `id_json` (for example "42" or
+** "\"ann\""), or CAIRN_NOT_FOUND. One point read.
+** Scope: database or transaction.
+*/
+int cairn_find_by_id(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *id_json, size_t id_len,
+                     char **json, size_t *json_len, char **errmsg);
+
+/*
+** Returns in *json (freed with cairn_free()) a JSON array of the distinct
+** values of `field` (a dotted path) among the documents matching
+** `filter_json`, in MongoDB's sort order. An array field contributes each of
+** its elements; documents without the field contribute nothing.
+** Scope: database or transaction.
+*/
+int cairn_distinct(cairn_db *db, const char *collection, size_t collection_len,
+                   const char *field, size_t field_len,
+                   const char *filter_json, size_t filter_len,
+                   char **json, size_t *json_len, char **errmsg);
+
+/*
+** Atomically finds the first document matching `filter_json` (in the order
+** of options "sort", else the primary key's), applies the update operators
+** of `update_json` and returns a document in *json (freed with
+** cairn_free()). options_json (may be empty):
+**   "sort":            as cairn_find()
+**   "projection":      as cairn_find(), applied to the returned document
+**   "upsert":          bool: with no match, insert as cairn_update_one()
+**   "return_document": "before" (default) or "after" the update
+**   "array_filters":   as cairn_update_one()
+** When no document matched and none was upserted, returns
+** CAIRN_NOT_FOUND. After an upsert with "before", *json is "null".
+** Scope: database or transaction.
+*/
+int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t collection_len,
+                              const char *filter_json, size_t filter_len,
+                              const char *update_json, size_t update_len,
+                              const char *options_json, size_t options_len,
+                              char **json, size_t *json_len, char **errmsg);
+
+/*
+** As cairn_find_one_and_update(), with a replacement document (no
+** operators) in `replacement_json`: the first match (in the order of
+** options "sort") is replaced, keeping its primary key; a replacement
+** naming a different _id is CAIRN_INVALID_ARGUMENT. The same options:
+** "sort", "projection", "upsert" (with no match, inserts the replacement,
+** taking its _id from the filter's _id equality when it has none) and
+** "return_document". CAIRN_NOT_FOUND when nothing matched and nothing was
+** upserted.
+** Scope: database or transaction.
+*/
+int cairn_find_one_and_replace(cairn_db *db, const char *collection, size_t collection_len,
+                               const char *filter_json, size_t filter_len,
+                               const char *replacement_json, size_t replacement_len,
+                               const char *options_json, size_t options_len,
+                               char **json, size_t *json_len, char **errmsg);
+
+/*
+** Atomically finds the first document matching `filter_json` (in the order
+** of options "sort", else the primary key's), deletes it and returns it in
+** *json (freed with cairn_free()), through options "projection" when
+** given. options_json (may be empty) holds only "sort" and "projection".
+** CAIRN_NOT_FOUND when no document matched (nothing is deleted).
+** Scope: database or transaction.
+*/
+int cairn_find_one_and_delete(cairn_db *db, const char *collection, size_t collection_len,
+                              const char *filter_json, size_t filter_len,
+                              const char *options_json, size_t options_len,
+                              char **json, size_t *json_len, char **errmsg);
+
+/*
+** Stores in *count the number of documents matching `filter_json`, as
+** MongoDB's countDocuments does with its options: options_json (may be
+** empty) holds "skip" (matches passed over first) and "limit" (the most
+** counted; 0 means no limit), both non-negative integers. Any other option
+** is CAIRN_INVALID_ARGUMENT naming it.
+** Scope: database or transaction.
+*/
+int cairn_count_with_options(cairn_db *db, const char *collection, size_t collection_len,
+                             const char *filter_json, size_t filter_len,
+                             const char *options_json, size_t options_len,
+                             uint64_t *count, char **errmsg);
+
+/*
+** Runs an aggregation pipeline (a JSON array of stages) over `collection`
+** and opens a cursor over its results, read with cairn_cursor_next().
+** Stages: $match $project $addFields $set $unset $group $sort $skip $limit
+** $unwind (a path, or {"path", "preserveNullAndEmptyArrays"}) $count
+** $lookup ({"from", "localField", "foreignField", "as"}) $sortByCount.
+** $group accumulators: $sum $avg $min $max $count $first $last $push
+** $addToSet; its _id is a field path, an expression object or null.
+** Expressions: "$field.path" references, literals, {"$literal": v}, and
+** the operators $add $subtract $multiply $divide $mod $abs $eq $ne $gt
+** $gte $lt $lte $cmp $and $or $not $cond (array or {"if","then","else"})
+** $ifNull $concat $toLower $toUpper $strLenCP $substrCP $size $arrayElemAt
+** $in $type. A leading $match (and a $sort right after it) is planned like
+** cairn_find() and uses indexes. Stages that stream ($match $project
+** $addFields $unset $skip $limit $unwind $lookup) hold one document at a
+** time; $group and $sort hold their groups or inputs, up to 256 MiB each
+** (beyond it the cursor fails with CAIRN_INVALID_ARGUMENT).
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+*/
+int cairn_aggregate(cairn_db *db, const char *collection, size_t collection_len,
+                    const char *pipeline_json, size_t pipeline_len,
+                    cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Runs the query cairn_find() would run and describes in *json (freed with
+** cairn_free()) how: {"plan": "collection_scan" | "index_scan" |
+** "primary_key", "index": name or null, "bounds": the key ranges scanned,
+** "sort_from_index": bool, "keys_examined": n, "documents_examined": n,
+** "returned": n}.
+** Scope: database or transaction.
+*/
+int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
+                  const char *filter_json, size_t filter_len,
+                  const char *options_json, size_t options_len,
+                  char **json, size_t *json_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Secondary indexes                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Index entries are key-value entries whose keys encode the indexed values
+** in MongoDB's sort order, so that equality, ranges, $in, prefixes of a
+** compound index and sorts become byte-range scans. Indexes are updated in
+** the same atomic write as their documents, so they always agree with
+** them, also across a crash.
+*/
+
+/*
+** Creates an index on `collection` (created when missing). spec_json:
+**   "keys":   {"field": 1 or -1, ...}, one or more dotted paths, in order
+**   "name":   optional; default the fields and directions joined by "_"
+**             ("age_1_name_-1")
+**   "unique": bool, default false: no two documents may have the same
+**             values for the keys (a missing field counts as null); a write
+**             that would break it fails with CAIRN_CONSTRAINT naming the
+**             index and the duplicate value ({"email": "a@x.org"}) and
+**             changes nothing
+**   "sparse": bool, default false: documents missing every key field get no
+**             entry
+** A document whose field holds an array gets one entry per element
+** (multikey); two array fields in one compound index are
+** CAIRN_INVALID_ARGUMENT. Existing documents are indexed before the call
+** returns (CAIRN_CONSTRAINT if they break "unique"); readers continue
+** meanwhile, and writers wait. On CAIRN_OK, *name (optional) receives the
+** index name. An index with the same name and keys is CAIRN_OK; the same
+** name with other keys is CAIRN_INVALID_ARGUMENT.
+**
+** While it is built, the index is "building" (cairn_index_list()) and
+** invisible to every read path (find, count, distinct, sorts, aggregation,
+** find-and-modify, explain). A build that a crash or cairn_close() stops
+** stays "building" and is finished by the next cairn_open() in the
+** background; queries use other plans until it is "ready". A unique index
+** is enforced on every write from its creation: while its build runs,
+** writers wait (explicit transactions that raced it fail with
+** CAIRN_CONFLICT); while an interrupted build waits to be resumed, each
+** write is checked against every document (slowly, in that window only).
+** Documents that already break it make the build fail and the index go
+** away. A build that fails (a full disk, a
+** duplicate) removes the index, or leaves it "building" when even that
+** fails: never "ready" with entries missing.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_index_create(cairn_db *db, const char *collection, size_t collection_len,
+                       const char *spec_json, size_t spec_len,
+                       char **name, size_t *name_len, char **errmsg);
+
+/*
+** Drops an index by name. CAIRN_NOT_FOUND when there is none.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *name, size_t name_len, char **errmsg);
+
+/*
+** Lists the indexes of a collection as a JSON array in *json (freed with
+** cairn_free()): [{"name", "keys": {"field": 1, ...}, "unique", "sparse",
+** "state"}], where "state" is "building" (with "documents_indexed" while a
+** build runs) or "ready". A missing collection gives "[]".
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len,
+                     char **json, size_t *json_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Transactions                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A transaction reads one snapshot of the whole database (documents of
+** every collection and key-value entries) and sees its own writes; its
+** writes become visible to others all at once when it commits, in one
+** write-ahead log record, so a crash keeps all or none of them.
+**
+** Isolation is snapshot isolation: if another writer committed a change to
+** a key or document this transaction also writes (or changed a
+** collection's definition this transaction used) after this transaction
+** began, cairn_txn_commit() fails with CAIRN_CONFLICT and nothing is
+** written; run the transaction again. Single operations outside a
+** transaction are transactions of their own and retry internally.
+**
+** A transaction handle has the type cairn_db *. Pass it as the `db` of a
+** function whose comment says "Scope: database or transaction": the call
+** then runs inside the transaction. A function whose scope is the
+** database only returns CAIRN_INVALID_ARGUMENT for a transaction handle.
+** Cursors opened in a transaction keep reading its snapshot and the writes
+** it had made when they were opened.
+**
+** A transaction is used by one caller at a time. Its handle is freed by
+** cairn_txn_commit() or cairn_txn_rollback(), whatever they return; later
+** calls with it return CAIRN_CLOSED. Closing the database ends (rolls
+** back) its open transactions.
+*/
+
+/* Flags of cairn_txn_begin(). */
+#define CAIRN_TXN_READ_ONLY 0x1  /* writes fail with CAIRN_INVALID_ARGUMENT */
+
+/*
+** Begins a transaction on `db` at a snapshot taken now.
+** Constructor of a transaction handle; pair with cairn_txn_commit() or
+** cairn_txn_rollback().
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_txn_begin(cairn_db *db, int flags, cairn_db **out_txn, char **errmsg);
+
+/*
+** Commits the transaction's writes atomically and durably (per the
+** database's sync mode). Returns CAIRN_OK; CAIRN_CONFLICT (nothing was
+** written; retry the whole transaction); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE. The handle is freed in every case.
+*/
+int cairn_txn_commit(cairn_db *txn, char **errmsg);
+
+/*
+** Discards the transaction's writes and frees its handle. Idempotent: NULL
+** or an ended transaction returns CAIRN_OK.
+*/
+int cairn_txn_rollback(cairn_db *txn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAIRN_H */
