@@ -124,13 +124,17 @@ extern "C" {
 
 /*
 ** Returns the library's version as a static string such as "0.1.0".
-** Never fails; the string is owned by the library and never freed.
+**
+** Not a method of a handle. Never fails; thread-safe. The string is owned
+** by the library and never freed.
 */
 const char *cairn_version(void);
 
 /*
 ** Returns the ABI version the loaded library implements. A program compiled
 ** against this header should check that it equals CAIRN_ABI_VERSION.
+**
+** Not a method of a handle. Never fails; thread-safe.
 */
 int cairn_abi_version(void);
 
@@ -157,20 +161,25 @@ enum cairn_status {
     CAIRN_NO_SPACE = 10,        /* the disk or file system is full */
     CAIRN_INTERNAL = 11,        /* a bug in Cairn: please report it */
     CAIRN_NO_MEMORY = 12,       /* an allocation the input asked for failed; nothing was written */
+    CAIRN_INTERRUPTED = 13,     /* cairn_interrupt() stopped the operation; nothing was damaged */
     CAIRN_DONE = 100            /* not an error: an iterator has no more items */
 };
 
 /*
 ** Returns the symbolic name of a status code ("CAIRN_NOT_FOUND"), or
-** "CAIRN_UNKNOWN" for a number this version does not know. The string is
-** static and never freed.
+** "CAIRN_UNKNOWN" for a number this version does not know.
+**
+** Not a method of a handle. Never fails and never returns NULL; the string
+** is static and never freed.
 */
 const char *cairn_status_name(int status);
 
 /*
 ** Frees a buffer that the library returned (an errmsg, a value, a list).
-** cairn_free(NULL) does nothing. Never pass a handle here: handles have
-** their own close functions.
+**
+** Destructor of every malloc()ed buffer the library hands to the caller
+** (CONVENTIONS 5), never of a borrowed view. cairn_free(NULL) does nothing.
+** Never pass a handle here: handles have their own close functions.
 */
 void cairn_free(void *ptr);
 
@@ -179,8 +188,16 @@ void cairn_free(void *ptr);
 ** positive whole number and one unit; a bare number means milliseconds)
 ** into milliseconds, so that every binding accepts the same TTL strings.
 **
-** Returns CAIRN_OK with *ms set, or CAIRN_INVALID_ARGUMENT naming the
-** problem (empty text, unknown unit, zero, negative, overflow).
+** Not a method of a handle.
+**
+** Parameters:
+**   text     in: the text (text_len bytes, no NUL needed); NULL only with
+**            text_len 0, which is empty text.
+**   ms       out: the milliseconds, set on CAIRN_OK. Must not be NULL.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK, or CAIRN_INVALID_ARGUMENT naming the problem (empty
+** text, unknown unit, zero, negative, overflow, a NULL ms).
 */
 int cairn_parse_duration(const char *text, size_t text_len, int64_t *ms,
                          char **errmsg);
@@ -314,16 +331,17 @@ int cairn_close(cairn_db *db, char **errmsg);
 **                 ..."), "range_deletions_lost" (bool) and "notes".
 **   report_len    out, optional: the length of *report.
 **   errmsg        out, optional: see CONVENTIONS.
+** On failure *report is NULL.
 **
-** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT; CAIRN_NOT_FOUND (no such
-** directory); CAIRN_BUSY; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL path, bad options);
+** CAIRN_NOT_FOUND (no such directory); CAIRN_BUSY; CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 */
 int cairn_repair(const char *path, const char *options_json, size_t options_len,
                  char **report, size_t *report_len, char **errmsg);
 
 /*
-** Returns statistics as a NUL-terminated JSON object in *json (length in
-** *json_len, which may be NULL), freed with cairn_free(). The object holds
+** Returns statistics as a NUL-terminated JSON object. The object holds
 ** counters ("puts", "gets", "writes", "bytes_written", "flushes",
 ** "compactions", "block_cache_hits", "bloom_useful", "stalls", ...), sizes
 ** ("live_keys", "wal_bytes", "table_bytes", "level<N>_tables",
@@ -334,12 +352,23 @@ int cairn_repair(const char *path, const char *options_json, size_t options_len,
 ** strings, the counts "transaction_commits", "transaction_rollbacks"
 ** and "transaction_conflicts", and "recovery_notes": a list of what the
 ** last open found and did (a file deleted as provably obsolete, a damaged
-** last log record cut off; "damaged_tails_recovered" counts the latter). "live_keys" counts key-value entries only
-** (see cairn_collection_stats() for documents) by a scan, so it costs time
-** in proportion to the keys. New fields may be added; existing ones keep
-** their meaning.
+** last log record cut off; "damaged_tails_recovered" counts the latter).
+** "live_keys" counts key-value entries only (see cairn_collection_stats()
+** for documents) by a scan, so it costs time in proportion to the keys.
+** New fields may be added; existing ones keep their meaning.
 **
-** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+** Method of cairn_db.
+**
+** Parameters:
+**   db        in: the database.
+**   json      out: the object, malloc()ed and freed with cairn_free(). Must
+**             not be NULL; set to NULL first, so it is NULL on failure.
+**   json_len  out, optional: the length of *json.
+**   errmsg    out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL json, NULL db or not a
+** database handle); CAIRN_CLOSED; CAIRN_IO_ERROR, CAIRN_CORRUPTION and
+** CAIRN_NO_MEMORY (reading the tables for "live_keys").
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
@@ -347,20 +376,57 @@ int cairn_stats(cairn_db *db, char **json, size_t *json_len, char **errmsg);
 /*
 ** Returns the statistics of cairn_stats() (except "live_keys" and the
 ** string fields) as Prometheus text exposition format, one metric per
-** figure named cairn_<name>, counters suffixed _total. NUL-terminated in
-** *text (length in *text_len, which may be NULL), freed with cairn_free().
+** figure named cairn_<name>, counters suffixed _total.
 **
-** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_INVALID_ARGUMENT.
+** Method of cairn_db.
+**
+** Parameters:
+**   db        in: the database.
+**   text      out: the NUL-terminated text, malloc()ed and freed with
+**             cairn_free(). Must not be NULL; set to NULL first, so it is
+**             NULL on failure.
+**   text_len  out, optional: the length of *text.
+**   errmsg    out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL text, NULL db or not a
+** database handle); CAIRN_CLOSED.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_metrics(cairn_db *db, char **text, size_t *text_len, char **errmsg);
 
 /*
+** Stops every operation running on `db` now, as sqlite3_interrupt() does:
+** queries and the cursors open on it (cairn_find, cairn_aggregate,
+** cairn_count, cairn_distinct, ...), key-value iterators and listings, an
+** index build that a cairn_index_create() call waits for (the index is
+** then removed), and manual compactions (between two compactions, each
+** installed whole). Each returns CAIRN_INTERRUPTED from its next check,
+** having written nothing half-way; a cursor or iterator that was
+** interrupted returns CAIRN_INTERRUPTED from every later call until it is
+** closed. Operations that start after this call are not affected, and
+** single writes are too short to be stopped. Safe to call from any
+** thread, including while other calls run on the handle (that is its
+** purpose), and from a signal handler's thread. Writes nothing.
+**
+** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED,
+** CAIRN_INVALID_ARGUMENT (not a database handle).
+** Scope: database or transaction (a transaction handle interrupts its
+** database).
+*/
+int cairn_interrupt(cairn_db *db);
+
+/*
 ** Freezes the memtable and waits until it is written to a level-0 table,
 ** so that recovery needs no log replay. Writes may go on meanwhile.
 **
-** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
-** CAIRN_NO_SPACE.
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or not a database
+** handle); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_flush(cairn_db *db, char **errmsg);
@@ -368,12 +434,22 @@ int cairn_flush(cairn_db *db, char **errmsg);
 /*
 ** Flushes, then compacts every table whose keys overlap [start, end] down
 ** to the deepest level holding data, dropping overwritten, deleted and
-** expired entries that no open iterator can see. A zero start_len means
-** from the first key, a zero end_len to the last. Background compaction
+** expired entries that no open iterator can see. Background compaction
 ** does this on its own; call it to reclaim space at once.
 **
-** Method of cairn_db. Returns CAIRN_OK, CAIRN_CLOSED, CAIRN_IO_ERROR,
-** CAIRN_NO_SPACE, CAIRN_CORRUPTION.
+** Method of cairn_db.
+**
+** Parameters:
+**   db            in: the database.
+**   start, end    in: the bounds (engine keys, any bytes). A zero start_len
+**                 means from the first key, a zero end_len to the last; the
+**                 pointers may then be NULL.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or not a database
+** handle, a NULL bound with a length); CAIRN_CLOSED; CAIRN_INTERRUPTED
+** (cairn_interrupt(); the compactions finished before it stay installed);
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE; CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_compact_range(cairn_db *db, const uint8_t *start, size_t start_len,
@@ -387,12 +463,21 @@ int cairn_compact_range(cairn_db *db, const uint8_t *start, size_t start_len,
 ** Stores `value` under `key`, replacing any previous value.
 **
 ** Method of cairn_db.
-**   ttl_ms   0 for no expiry, or a positive number of milliseconds after
-**            which the key reads as absent (and is eventually purged).
-**            Negative values fail with CAIRN_INVALID_ARGUMENT.
 **
-** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL key, empty or oversize
-** key or value, negative TTL); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Parameters:
+**   db       in: the database, or a transaction (the put is then one of
+**            its writes).
+**   key      in: 1 to CAIRN_MAX_KEY_SIZE bytes.
+**   value    in: 0 to CAIRN_MAX_VALUE_SIZE bytes; NULL only with
+**            value_len 0.
+**   ttl_ms   in: 0 for no expiry, or a positive number of milliseconds
+**            after which the key reads as absent (and is eventually
+**            purged). Negative values fail with CAIRN_INVALID_ARGUMENT.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or key, empty or
+** oversize key or value, negative TTL, a read-only transaction); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_put(cairn_db *db, const uint8_t *key, size_t key_len,
@@ -402,10 +487,23 @@ int cairn_put(cairn_db *db, const uint8_t *key, size_t key_len,
 /*
 ** Reads the value stored under `key`.
 **
-** Method of cairn_db. On CAIRN_OK, *value receives a malloc()ed copy of the
-** value (freed with cairn_free(); NULL for an empty value) and *value_len
-** its length. An absent or expired key returns CAIRN_NOT_FOUND (with the
-** message "key not found") and sets *value to NULL. Returns CAIRN_INVALID_ARGUMENT, CAIRN_CLOSED as usual.
+** Method of cairn_db.
+**
+** Parameters:
+**   db          in: the database, or a transaction (which sees its own
+**               writes).
+**   key         in: the key; NULL only with key_len 0, which is
+**               CAIRN_INVALID_ARGUMENT.
+**   value       out: on CAIRN_OK a malloc()ed copy of the value, freed with
+**               cairn_free() (NULL for an empty value). Must not be NULL;
+**               set to NULL first, so it is NULL on failure.
+**   value_len   out: the length of *value (0 on failure). Must not be NULL.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND for an absent or expired key (with the
+** message "key not found"); CAIRN_INVALID_ARGUMENT (NULL db, key, value or
+** value_len; an empty or oversize key); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
@@ -413,8 +511,17 @@ int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
 
 /*
 ** Deletes `key`. Deleting an absent key is not an error (CAIRN_OK).
-** Method of cairn_db. Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT,
-** CAIRN_CLOSED, CAIRN_IO_ERROR, CAIRN_NO_SPACE.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database, or a transaction.
+**   key      in: 1 to CAIRN_MAX_KEY_SIZE bytes.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or key, an empty or
+** oversize key, a read-only transaction); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_delete(cairn_db *db, const uint8_t *key, size_t key_len,
@@ -423,7 +530,18 @@ int cairn_delete(cairn_db *db, const uint8_t *key, size_t key_len,
 /*
 ** Deletes every key k with start <= k < end, atomically. An empty range
 ** (start >= end) deletes nothing and returns CAIRN_OK.
-** Method of cairn_db. Both bounds are required keys.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db           in: the database.
+**   start, end   in: the bounds, both required keys (1 to
+**                CAIRN_MAX_KEY_SIZE bytes).
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db, an empty, NULL or
+** oversize bound); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE;
+** CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_delete_range(cairn_db *db, const uint8_t *start, size_t start_len,
@@ -433,15 +551,22 @@ int cairn_delete_range(cairn_db *db, const uint8_t *start, size_t start_len,
 ** Reads many keys at one consistent point in time.
 **
 ** Method of cairn_db.
+**
+** Parameters:
+**   db               in: the database, or a transaction.
 **   keys, keys_len   in: a packed list of keys (see PACKED LISTS); it must
 **                    hold at least one key.
 **   values           out: a malloc()ed packed list with one item per key,
 **                    in request order; absent or expired keys have the
-**                    length CAIRN_ABSENT. Freed with cairn_free().
-**   values_len       out: the byte length of *values.
+**                    length CAIRN_ABSENT. Freed with cairn_free(). Must not
+**                    be NULL; set to NULL first, so it is NULL on failure.
+**   values_len       out: the byte length of *values (0 on failure). Must
+**                    not be NULL.
+**   errmsg           out, optional: see CONVENTIONS.
 **
-** Returns CAIRN_OK (even when some keys are absent),
-** CAIRN_INVALID_ARGUMENT (malformed list, bad key), CAIRN_CLOSED.
+** Returns CAIRN_OK (even when some keys are absent); CAIRN_INVALID_ARGUMENT
+** (malformed list, bad key, NULL db, values or values_len); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
@@ -451,6 +576,9 @@ int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
 ** Lists keys in ascending order, filtered and paged.
 **
 ** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database.
 **   options_json   in: JSON object, every field optional:
 **                  "prefix", "suffix", "contains": strings the key must
 **                  start with, end with, contain (compared as UTF-8 bytes;
@@ -459,11 +587,16 @@ int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
 **                  "offset": keys to skip after filtering (default 0);
 **                  "limit": most keys to return (default: no limit).
 **   keys           out: malloc()ed packed list of keys, freed with
-**                  cairn_free(); NULL when no key matched.
-**   keys_len       out: byte length of *keys.
+**                  cairn_free(); NULL when no key matched, and on failure.
+**                  Must not be NULL.
+**   keys_len       out: byte length of *keys (0 on failure). Must not be
+**                  NULL.
 **   count          out, optional: number of keys in the list.
+**   errmsg         out, optional: see CONVENTIONS.
 **
-** Returns CAIRN_OK, CAIRN_INVALID_ARGUMENT (bad options), CAIRN_CLOSED.
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (bad options, NULL db, keys or
+** keys_len); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_keys(cairn_db *db, const char *options_json, size_t options_len,
@@ -482,40 +615,102 @@ int cairn_keys(cairn_db *db, const char *options_json, size_t options_len,
 */
 typedef struct cairn_batch cairn_batch;
 
-/* Constructor of cairn_batch; pair with cairn_batch_free(). */
+/*
+** Creates an empty write batch.
+**
+** Constructor of cairn_batch; pair with cairn_batch_free().
+**
+** Parameters:
+**   out_batch   out: the new handle; set to NULL on failure. Must not be
+**               NULL.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK, or CAIRN_INVALID_ARGUMENT (NULL out_batch).
+*/
 int cairn_batch_new(cairn_batch **out_batch, char **errmsg);
 
-/* Destructor of cairn_batch. Idempotent; NULL is allowed. */
+/*
+** Frees a batch and every operation in it.
+**
+** Destructor of cairn_batch. Idempotent: NULL or an already freed batch is
+** allowed. Always returns CAIRN_OK.
+*/
 int cairn_batch_free(cairn_batch *batch);
 
 /*
 ** Adds a put; arguments and limits as cairn_put(). A TTL counts from the
 ** moment the batch is written by cairn_write(), not from this call; a
-** batch written twice gives each write its own expiry.
+** batch written twice gives each write its own expiry. The key and value
+** are copied.
+**
+** Method of cairn_batch.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL batch or not a batch
+** handle, NULL key, empty or oversize key or value, negative TTL);
+** CAIRN_CLOSED (a freed batch); CAIRN_NO_MEMORY (the batch would not fit in
+** memory; it is left as it was).
 */
 int cairn_batch_put(cairn_batch *batch, const uint8_t *key, size_t key_len,
                     const uint8_t *value, size_t value_len, int64_t ttl_ms,
                     char **errmsg);
 
-/* Adds a delete; arguments as cairn_delete(). */
+/*
+** Adds a delete; arguments as cairn_delete(). The key is copied.
+**
+** Method of cairn_batch.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL batch or not a batch
+** handle, NULL, empty or oversize key); CAIRN_CLOSED (a freed batch).
+*/
 int cairn_batch_delete(cairn_batch *batch, const uint8_t *key, size_t key_len,
                        char **errmsg);
 
-/* Adds a range delete; arguments as cairn_delete_range(). */
+/*
+** Adds a range delete; arguments as cairn_delete_range(). The bounds are
+** copied.
+**
+** Method of cairn_batch.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL batch or not a batch
+** handle, NULL, empty or oversize bound); CAIRN_CLOSED (a freed batch).
+*/
 int cairn_batch_delete_range(cairn_batch *batch, const uint8_t *start,
                              size_t start_len, const uint8_t *end,
                              size_t end_len, char **errmsg);
 
-/* Removes every operation, so the batch can be reused. */
+/*
+** Removes every operation, so the batch can be reused.
+**
+** Method of cairn_batch. Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL
+** batch or not a batch handle); CAIRN_CLOSED (a freed batch). No errmsg.
+*/
 int cairn_batch_clear(cairn_batch *batch);
 
-/* Stores in *count the number of operations in the batch. */
+/*
+** Stores in *count (out, must not be NULL) the number of operations in the
+** batch.
+**
+** Method of cairn_batch. Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL
+** batch or count, not a batch handle); CAIRN_CLOSED (a freed batch). No
+** errmsg.
+*/
 int cairn_batch_count(cairn_batch *batch, size_t *count);
 
 /*
 ** Applies `batch` to `db` atomically and durably (per the sync option).
-** The batch is left unchanged and may be written again or freed.
-** Method of cairn_db. An empty batch is a no-op returning CAIRN_OK.
+** The batch is left unchanged and may be written again or freed. An empty
+** batch is a no-op returning CAIRN_OK.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database.
+**   batch    in: the batch; it is not consumed.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or batch, a handle of
+** another kind); CAIRN_CLOSED (the database, or a freed batch);
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_write(cairn_db *db, cairn_batch *batch, char **errmsg);
@@ -536,11 +731,25 @@ typedef struct cairn_iter cairn_iter;
 #define CAIRN_ITER_REVERSE 1 /* walk from the largest key to the smallest */
 
 /*
-** Opens an iterator over the keys k with start <= k < end.
+** Opens an iterator over the keys k with start <= k < end, at a snapshot
+** taken now.
 **
-** Constructor of cairn_iter. A zero start_len means no lower bound, a zero
-** end_len no upper bound. `flags` is 0 or CAIRN_ITER_REVERSE; other bits
-** fail with CAIRN_INVALID_ARGUMENT.
+** Constructor of cairn_iter; pair with cairn_iter_close().
+**
+** Parameters:
+**   db           in: the database.
+**   start, end   in: the bounds, copied. A zero start_len means no lower
+**                bound, a zero end_len no upper bound (the pointer may then
+**                be NULL).
+**   flags        in: 0 or CAIRN_ITER_REVERSE; other bits fail with
+**                CAIRN_INVALID_ARGUMENT.
+**   out_iter     out: the new handle; set to NULL on failure. Must not be
+**                NULL.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_iter, unknown
+** flags, a NULL bound with a length); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_iter_open(cairn_db *db, const uint8_t *start, size_t start_len,
@@ -549,7 +758,9 @@ int cairn_iter_open(cairn_db *db, const uint8_t *start, size_t start_len,
 
 /*
 ** Opens an iterator over the keys that begin with `prefix` (all keys when
-** prefix_len is 0). Otherwise as cairn_iter_open().
+** prefix_len is 0). Otherwise as cairn_iter_open(): constructor of
+** cairn_iter, paired with cairn_iter_close(); the same flags, out_iter and
+** status codes.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_iter_open_prefix(cairn_db *db, const uint8_t *prefix,
@@ -560,7 +771,14 @@ int cairn_iter_open_prefix(cairn_db *db, const uint8_t *prefix,
 ** Repositions the iterator. Going forward, the next item is the first key
 ** >= `key`; in reverse, the last key <= `key`. Bounds still apply. An
 ** empty key is allowed: forward it seeks to the first key, in reverse past
-** the end (no key is <= the empty key). Method of cairn_iter.
+** the end (no key is <= the empty key). The views of the last
+** cairn_iter_next() become invalid.
+**
+** Method of cairn_iter.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL iter or not an iterator
+** handle, a NULL key with a length); CAIRN_CLOSED (the iterator or its
+** database was closed).
 */
 int cairn_iter_seek(cairn_iter *iter, const uint8_t *key, size_t key_len,
                     char **errmsg);
@@ -568,17 +786,34 @@ int cairn_iter_seek(cairn_iter *iter, const uint8_t *key, size_t key_len,
 /*
 ** Advances to the next item.
 **
-** Method of cairn_iter. Returns CAIRN_OK with the item in (*key, *key_len)
-** and (*value, *value_len), CAIRN_DONE when there are no more items, or
-** CAIRN_CLOSED when the iterator or its database was closed.
-** The key and value are BORROWED views, valid only until the next call on
-** this iterator; copy them to keep them. *value may be NULL when the value
-** is empty. value and value_len may be NULL when only keys are wanted.
+** Method of cairn_iter.
+**
+** Parameters:
+**   iter               in: the iterator.
+**   key, key_len       out: the key, a BORROWED view; must not be NULL.
+**                      Set to NULL and 0 at CAIRN_DONE.
+**   value, value_len   out, optional: the value, a BORROWED view (NULL
+**                      when the value is empty). NULL when only keys are
+**                      wanted.
+**   errmsg             out, optional: see CONVENTIONS.
+** The views stay valid only until the next call on this iterator; copy
+** them to keep them.
+**
+** Returns CAIRN_OK with the item; CAIRN_DONE when there are no more items;
+** CAIRN_INVALID_ARGUMENT (NULL iter, key or key_len, not an iterator
+** handle); CAIRN_CLOSED when the iterator or its database was closed;
+** CAIRN_INTERRUPTED (then on every later call); CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION.
 */
 int cairn_iter_next(cairn_iter *iter, const uint8_t **key, size_t *key_len,
                     const uint8_t **value, size_t *value_len, char **errmsg);
 
-/* Destructor of cairn_iter. Idempotent; NULL is allowed. */
+/*
+** Closes an iterator and releases its snapshot.
+**
+** Destructor of cairn_iter. Idempotent; NULL is allowed. Always returns
+** CAIRN_OK.
+*/
 int cairn_iter_close(cairn_iter *iter);
 
 /* ------------------------------------------------------------------------ */
@@ -636,7 +871,11 @@ int cairn_iter_close(cairn_iter *iter);
 ** "$[id]" the elements that the array filter for id matches (options
 ** "array_filters", for example [{"x.grade": {"$gte": 85}}] for
 ** "grades.$[x].score"); any other component that starts with '$' is
-** CAIRN_INVALID_ARGUMENT, never a field name. An unknown operator or a
+** CAIRN_INVALID_ARGUMENT, never a field name. An update may also be an
+** aggregation pipeline, a JSON array of $set (or $addFields), $unset,
+** $project, $replaceRoot and $replaceWith stages with the expressions of
+** cairn_aggregate() (cairn_update_one, cairn_update_many,
+** cairn_find_one_and_update; _id stays as it was). An unknown operator or a
 ** malformed part is CAIRN_INVALID_ARGUMENT naming its path (for example
 ** "filter.age.$gtx").
 **
@@ -654,25 +893,34 @@ int cairn_iter_close(cairn_iter *iter);
 typedef struct cairn_cursor cairn_cursor;
 
 /*
-** Creates an empty collection. options_json (may be empty) holds:
-**   "schema":      a JSON Schema every document must satisfy, in the
-**                  subset: type (one name or an array of names among
-**                  "object" "array" "string" "number" "integer" "boolean"
-**                  "null"), properties, required, additionalProperties
-**                  (a boolean), enum, minimum, maximum, minLength,
-**                  maxLength, pattern, items, minItems, maxItems. An insert
-**                  or update that breaks it fails with CAIRN_SCHEMA, naming
-**                  the path of the first failing field, and writes nothing.
-**   "primary_key": the field that identifies a document, "_id" by default.
-**                  With another field, documents are keyed by its value,
-**                  which every document must carry, which never changes,
-**                  and which cairn_find_by_id() looks up; no _id is
-**                  generated.
-** Inserting into a missing collection creates it with no options, so this
-** call is needed only for options.
-** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (bad name, unknown option, a
-** malformed schema, the collection exists); CAIRN_CLOSED; CAIRN_IO_ERROR;
-** CAIRN_NO_SPACE.
+** Creates an empty collection. Inserting into a missing collection creates
+** it with no options, so this call is needed only for options.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database, or a transaction.
+**   name           in: the collection name (see "Names" above).
+**   options_json   in (may be empty): a JSON object holding
+**     "schema":      a JSON Schema every document must satisfy, in the
+**                    subset: type (one name or an array of names among
+**                    "object" "array" "string" "number" "integer" "boolean"
+**                    "null"), properties, required, additionalProperties
+**                    (a boolean), enum, minimum, maximum, minLength,
+**                    maxLength, pattern, items, minItems, maxItems. An insert
+**                    or update that breaks it fails with CAIRN_SCHEMA, naming
+**                    the path of the first failing field, and writes nothing.
+**     "primary_key": the field that identifies a document, "_id" by default.
+**                    With another field, documents are keyed by its value,
+**                    which every document must carry, which never changes,
+**                    and which cairn_find_by_id() looks up; no _id is
+**                    generated.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db, bad name, unknown
+** option, a malformed schema, the collection exists, a read-only
+** transaction); CAIRN_CLOSED; CAIRN_CONFLICT (see "Transactions");
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE.
 ** Scope: database or transaction.
 */
 int cairn_collection_create(cairn_db *db, const char *name, size_t name_len,
@@ -680,17 +928,41 @@ int cairn_collection_create(cairn_db *db, const char *name, size_t name_len,
                             char **errmsg);
 
 /*
-** Drops a collection and every document in it. Dropping a missing
-** collection returns CAIRN_OK.
+** Drops a collection, every document in it and its indexes. Dropping a
+** missing collection returns CAIRN_OK. Waits for running document writes
+** to finish, and holds off new ones until done.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database.
+**   name     in: the collection name.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db, bad name);
+** CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE;
+** CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_collection_drop(cairn_db *db, const char *name, size_t name_len,
                           char **errmsg);
 
 /*
-** Lists the collections as a JSON array of names, sorted, in *json
-** (NUL-terminated, length in *json_len which may be NULL), freed with
-** cairn_free().
+** Lists the collections as a JSON array of names, sorted.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db         in: the database, or a transaction (which sees the
+**              collections it created).
+**   json       out: the NUL-terminated array, malloc()ed and freed with
+**              cairn_free(). Must not be NULL; set to NULL first, so it is
+**              NULL on failure.
+**   json_len   out, optional: the length of *json.
+**   errmsg     out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
 ** Scope: database or transaction.
 */
 int cairn_collection_list(cairn_db *db, char **json, size_t *json_len,
@@ -698,12 +970,27 @@ int cairn_collection_list(cairn_db *db, char **json, size_t *json_len,
 
 /*
 ** Inserts one document (a JSON object). A document without "_id" gets a
-** generated one: a 24-hex-digit string that sorts by creation time.
-** On CAIRN_OK, *id_json (optional, may be NULL) receives the _id as JSON
-** text (malloc()ed, freed with cairn_free(); length in *id_len, which may
-** be NULL). Returns CAIRN_CONSTRAINT when a document with the same _id
-** exists, CAIRN_INVALID_ARGUMENT for malformed JSON (with the byte offset),
-** a bad name or a limit broken.
+** generated one: a 24-hex-digit string that sorts by creation time. The
+** collection is created when missing.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db              in: the database, or a transaction.
+**   collection      in: the collection name.
+**   document_json   in: the document.
+**   id_json         out, optional: on CAIRN_OK the _id (or primary key) as
+**                   JSON text, malloc()ed and freed with cairn_free(); NULL
+**                   on failure.
+**   id_len          out, optional: the length of *id_json.
+**   errmsg          out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_CONSTRAINT (a document with the same _id exists,
+** or a unique index would be broken); CAIRN_SCHEMA; CAIRN_INVALID_ARGUMENT
+** (NULL db, malformed JSON with the byte offset, a bad name, a limit
+** broken, a read-only transaction); CAIRN_CLOSED; CAIRN_CONFLICT (see
+** "Transactions"); CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE;
+** CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_insert_one(cairn_db *db, const char *collection, size_t collection_len,
@@ -711,9 +998,28 @@ int cairn_insert_one(cairn_db *db, const char *collection, size_t collection_len
                      char **id_json, size_t *id_len, char **errmsg);
 
 /*
-** Inserts the documents of a JSON array, all or nothing: on any error
-** (a duplicate _id, a malformed document) none is inserted. On CAIRN_OK,
-** *ids_json (optional) receives a JSON array of their _ids, in order.
+** Inserts the documents of a JSON array, all or nothing. The all-or-nothing
+** form of cairn_insert_many_with_options(), kept under its first name: the
+** same as that call with options {"atomic": true}, except that
+**   - on CAIRN_OK, *ids_json (optional, malloc()ed, freed with
+**     cairn_free()) receives only the JSON array of the _ids, in order; on
+**     failure it is NULL, and no per-document report is made: the first
+**     failure is the call's status and message;
+**   - an empty array is CAIRN_INVALID_ARGUMENT;
+**   - every document is parsed and checked (an object, its size, its field
+**     names) before any is inserted, so a malformed document is the error
+**     even when an earlier one is a duplicate; and the collection name is
+**     checked after that;
+**   - some messages about the only document of a one-element array name
+**     it "document" rather than "document 0".
+**
+** Method of cairn_db.
+**
+** Returns CAIRN_OK; CAIRN_CONSTRAINT; CAIRN_SCHEMA; CAIRN_INVALID_ARGUMENT
+** (NULL db, malformed JSON, an empty or non-array documents_json, a bad
+** name, a read-only transaction); CAIRN_CLOSED; CAIRN_CONFLICT (see
+** "Transactions"); CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE;
+** CAIRN_NO_MEMORY. Nothing is inserted unless it returns CAIRN_OK.
 ** Scope: database or transaction.
 */
 int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_len,
@@ -722,23 +1028,42 @@ int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_le
 
 /*
 ** Inserts the documents of a JSON array the way MongoDB's insertMany does.
-** options_json (may be empty):
-**   "ordered": bool, default true: insert in order and stop at the first
-**              document that fails (a duplicate _id, a unique index, the
-**              schema, a malformed document); the documents before it stay
-**              inserted. false: insert every document that can be and skip
-**              the ones that fail.
-**   "atomic":  bool, default false: true makes it cairn_insert_many(), all
-**              or nothing.
+** The one insert of many documents: cairn_insert_many() is its
+** all-or-nothing form.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db               in: the database, or a transaction.
+**   collection       in: the collection name; created when missing.
+**   documents_json   in: a JSON array of documents (may be empty).
+**   options_json     in (may be empty):
+**     "ordered": bool, default true: insert in order and stop at the first
+**                document that fails (a duplicate _id, a unique index, the
+**                schema, a malformed document); the documents before it stay
+**                inserted. false: insert every document that can be and skip
+**                the ones that fail.
+**     "atomic":  bool, default false: true makes it all or nothing (ordered,
+**                and on any failure "inserted_ids" is empty and nothing is
+**                written).
+**   result_json      out, optional: once the documents were tried,
+**                    {"inserted_ids": [...], "errors": [{"index": n, "code":
+**                    8, "status": "CAIRN_CONSTRAINT", "message": "..."},
+**                    ...]}, malloc()ed and freed with cairn_free(), also when
+**                    the status is a document's failure. NULL when the call
+**                    is refused as a whole.
+**   result_len       out, optional: the length of *result_json.
+**   errmsg           out, optional: see CONVENTIONS.
 ** The documents that are inserted are written in one atomic write.
-** Once the documents were tried, *result_json (optional) receives
-** {"inserted_ids": [...], "errors": [{"index": n, "code": 8, "status":
-** "CAIRN_CONSTRAINT", "message": "..."}, ...]}, freed with cairn_free(),
-** and the call returns CAIRN_OK when every document was inserted, else the
-** status of the first error (its message in *errmsg). A call refused as a
-** whole leaves *result_json NULL: CAIRN_INVALID_ARGUMENT for malformed
-** options, a documents_json that is not an array, a bad name or a
-** read-only transaction; CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+**
+** Returns CAIRN_OK when every document was inserted, else the status of the
+** first document's error (CAIRN_CONSTRAINT, CAIRN_SCHEMA,
+** CAIRN_INVALID_ARGUMENT, ...; its message in *errmsg, the report in
+** *result_json). A call refused as a whole leaves *result_json NULL:
+** CAIRN_INVALID_ARGUMENT for NULL db, malformed options, a documents_json
+** that is not an array, a bad name or a read-only transaction;
+** CAIRN_CLOSED; CAIRN_CONFLICT (see "Transactions"); CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t collection_len,
@@ -748,18 +1073,31 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
 
 /*
 ** Opens a cursor over the documents of `collection` that match
-** `filter_json`, read at one snapshot. options_json (may be empty):
-**   "sort":       {"field": 1 or -1, ...}; dotted paths allowed
-**   "skip":       documents to skip
-**   "limit":      most documents to return (0: no limit)
-**   "projection": {"field": 1, ...} to keep fields (and _id unless
-**                 "_id": 0), or {"field": 0, ...} to drop them; a dotted
-**                 path reaches into each document of an array
-**                 ({"items.sku": 1}), and {"items": {"sku": 1}} is the
-**                 same; {"tags": {"$slice": n or [skip, limit]}} keeps
-**                 part of an array and {"items": {"$elemMatch": filter}}
-**                 its first matching element. Fields keep the document's
-**                 order.
+** `filter_json`, read at one snapshot.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db             in: the database, or a transaction (the cursor then
+**                  reads its snapshot and the writes it had made).
+**   collection     in: the collection name.
+**   filter_json    in: the filter; empty matches every document.
+**   options_json   in (may be empty):
+**     "sort":       {"field": 1 or -1, ...}; dotted paths allowed
+**     "skip":       documents to skip
+**     "limit":      most documents to return (0: no limit)
+**     "projection": {"field": 1, ...} to keep fields (and _id unless
+**                   "_id": 0), or {"field": 0, ...} to drop them; a dotted
+**                   path reaches into each document of an array
+**                   ({"items.sku": 1}), and {"items": {"sku": 1}} is the
+**                   same; {"tags": {"$slice": n or [skip, limit]}} keeps
+**                   part of an array and {"items": {"$elemMatch": filter}}
+**                   its first matching element. Fields keep the document's
+**                   order.
+**   out_cursor     out: the new handle; set to NULL on failure. Must not
+**                  be NULL.
+**   errmsg         out, optional: see CONVENTIONS.
+**
 ** The planner reads the candidates through the best index for the
 ** filter's top-level equalities, $in and ranges (or the primary key), and
 ** every candidate is then checked against the whole filter; cairn_explain()
@@ -767,10 +1105,13 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
 ** they come in primary key order from a collection scan, in index order from
 ** an index: ask for a sort when order matters. A sort that an index gives
 ** costs nothing and stops at the limit; any other sort collects the matches
-** first, and fails with CAIRN_INVALID_ARGUMENT when they would take more
-** than 256 MiB (as MongoDB limits a stage's memory). A missing collection
-** gives an empty cursor.
-** Constructor of cairn_cursor; pair with cairn_cursor_close().
+** first (in this call), and fails with CAIRN_INVALID_ARGUMENT when they
+** would take more than 256 MiB (as MongoDB limits a stage's memory). A
+** missing collection gives an empty cursor.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
+** name, filter or option, the sort's memory limit); CAIRN_CLOSED;
+** CAIRN_INTERRUPTED; CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
@@ -779,19 +1120,45 @@ int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
                cairn_cursor **out_cursor, char **errmsg);
 
 /*
-** Advances to the next document. Returns CAIRN_OK with the document as JSON
-** text in (*json, *json_len), CAIRN_DONE at the end, or CAIRN_CLOSED. The
-** text is a BORROWED view, NUL-terminated, valid until the next call on
-** this cursor. Method of cairn_cursor.
+** Advances to the next document.
+**
+** Method of cairn_cursor.
+**
+** Parameters:
+**   cursor     in: the cursor.
+**   json       out: the document as JSON text, a BORROWED view,
+**              NUL-terminated, valid until the next call on this cursor;
+**              NULL at CAIRN_DONE. Must not be NULL.
+**   json_len   out, optional: its length (0 at CAIRN_DONE).
+**   errmsg     out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK with a document; CAIRN_DONE at the end;
+** CAIRN_INVALID_ARGUMENT (NULL cursor or json, not a cursor handle, a
+** pipeline stage's memory limit); CAIRN_CLOSED (the cursor or its database
+** was closed); CAIRN_INTERRUPTED (then on every later call);
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
 */
 int cairn_cursor_next(cairn_cursor *cursor, const char **json, size_t *json_len,
                       char **errmsg);
 
-/* Destructor of cairn_cursor. Idempotent; NULL is allowed. */
+/*
+** Closes a cursor and releases its snapshot.
+**
+** Destructor of cairn_cursor. Idempotent; NULL is allowed. Always returns
+** CAIRN_OK.
+*/
 int cairn_cursor_close(cairn_cursor *cursor);
 
 /*
-** Stores in *count the number of documents matching `filter_json`.
+** Stores in *count (out, must not be NULL) the number of documents matching
+** `filter_json` (empty: every document) in `collection`; a missing
+** collection counts 0. cairn_count_with_options() adds skip and limit.
+**
+** Method of cairn_db.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or count, a bad name or
+** filter); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION.
 ** Scope: database or transaction.
 */
 int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
@@ -801,15 +1168,33 @@ int cairn_count(cairn_db *db, const char *collection, size_t collection_len,
 /*
 ** Updates documents matching `filter_json` with `update_json`:
 ** cairn_update_one changes the first match (in the plan's order, see
-** cairn_find()),
-** cairn_update_many every match, cairn_replace_one replaces the first match
-** with a document (its _id is kept; a different _id is
-** CAIRN_INVALID_ARGUMENT). options_json may hold {"upsert": true}: with no
-** match, a document is inserted, built from the filter's equality fields
-** and the update. options_json may also hold "array_filters", the array
-** filters of "$[id]" paths (see "Update operators" above). A failure on any
-** document (for example $inc on a string) changes nothing. On CAIRN_OK, *result_json (optional) receives
-** {"matched": n, "modified": n, "upserted_id": <_id or null>}.
+** cairn_find()), cairn_update_many every match, cairn_replace_one replaces
+** the first match with a document (its _id is kept; a different _id is
+** CAIRN_INVALID_ARGUMENT). A failure on any document (for example $inc on a
+** string) changes nothing.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database, or a transaction.
+**   collection     in: the collection name.
+**   filter_json    in: the filter; empty matches every document.
+**   update_json    in: update operators (see "Update operators" above).
+**   options_json   in (may be empty): {"upsert": true}: with no match, a
+**                  document is inserted, built from the filter's equality
+**                  fields and the update; "array_filters": the array
+**                  filters of "$[id]" paths.
+**   result_json    out, optional: on CAIRN_OK {"matched": n, "modified": n,
+**                  "upserted_id": <_id or null>}, malloc()ed and freed with
+**                  cairn_free(); NULL on failure.
+**   result_len     out, optional: the length of *result_json.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK (also when nothing matched); CAIRN_INVALID_ARGUMENT (NULL
+** db, a bad name, filter, update or option, a read-only transaction);
+** CAIRN_CONSTRAINT; CAIRN_SCHEMA; CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_CONFLICT (see "Transactions"); CAIRN_IO_ERROR; CAIRN_CORRUPTION;
+** CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_update_one(cairn_db *db, const char *collection, size_t collection_len,
@@ -819,7 +1204,10 @@ int cairn_update_one(cairn_db *db, const char *collection, size_t collection_len
                      char **result_json, size_t *result_len, char **errmsg);
 
 /*
-** As cairn_update_one(), for every matching document (operators only).
+** As cairn_update_one(), for every matching document (operators only):
+** the same parameters, result, lifetime and status codes.
+**
+** Method of cairn_db.
 ** Scope: database or transaction.
 */
 int cairn_update_many(cairn_db *db, const char *collection, size_t collection_len,
@@ -829,7 +1217,11 @@ int cairn_update_many(cairn_db *db, const char *collection, size_t collection_le
                       char **result_json, size_t *result_len, char **errmsg);
 
 /*
-** As cairn_update_one(), with a replacement document (no operators).
+** As cairn_update_one(), with a replacement document (no operators) in
+** `replacement_json`: the same parameters, result, lifetime and status
+** codes.
+**
+** Method of cairn_db.
 ** Scope: database or transaction.
 */
 int cairn_replace_one(cairn_db *db, const char *collection, size_t collection_len,
@@ -842,40 +1234,93 @@ int cairn_replace_one(cairn_db *db, const char *collection, size_t collection_le
 ** Deletes the first (cairn_delete_one, in the plan's order) or every
 ** (cairn_delete_many) document matching `filter_json`; *deleted
 ** (optional) receives how many.
+**
+** Method of cairn_db.
+**
+** Returns CAIRN_OK (also when nothing matched); CAIRN_INVALID_ARGUMENT
+** (NULL db, a bad name or filter, a read-only transaction); CAIRN_CLOSED;
+** CAIRN_INTERRUPTED; CAIRN_CONFLICT (see "Transactions"); CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_delete_one(cairn_db *db, const char *collection, size_t collection_len,
                      const char *filter_json, size_t filter_len,
                      uint64_t *deleted, char **errmsg);
 
+/*
+** As cairn_delete_one(), for every matching document: the same parameters
+** and status codes.
+**
+** Method of cairn_db.
+** Scope: database or transaction.
+*/
 int cairn_delete_many(cairn_db *db, const char *collection, size_t collection_len,
                       const char *filter_json, size_t filter_len,
                       uint64_t *deleted, char **errmsg);
 
 /*
-** Renames a collection; its documents and indexes follow. Returns
-** CAIRN_NOT_FOUND when `from` does not exist and CAIRN_INVALID_ARGUMENT when
-** `to` is a bad name or already exists.
+** Renames a collection; its documents and indexes follow. Waits for running
+** document writes to finish, and holds off new ones until done.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db         in: the database.
+**   from, to   in: the old and the new name.
+**   errmsg     out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when `from` does not exist;
+** CAIRN_INVALID_ARGUMENT (NULL db, `to` a bad name or already existing);
+** CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE;
+** CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_collection_rename(cairn_db *db, const char *from, size_t from_len,
                             const char *to, size_t to_len, char **errmsg);
 
 /*
-** Describes a collection as a JSON object in *json (freed with
-** cairn_free()): {"name", "documents": count, "bytes": total stored bytes of
-** the documents, "primary_key", "schema": the schema or null, "indexes":
-** [{"name", "keys", "unique", "sparse", "entries"}]}. Counting reads the
-** whole collection. CAIRN_NOT_FOUND for a missing collection.
+** Describes a collection as a JSON object: {"name", "documents": count,
+** "bytes": total stored bytes of the documents, "primary_key", "schema":
+** the schema or null, "indexes": [{"name", "keys", "unique", "sparse",
+** "entries"}]}. Counting reads the whole collection.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db           in: the database.
+**   collection   in: the collection name.
+**   json         out: the NUL-terminated object, malloc()ed and freed with
+**                cairn_free(). Must not be NULL; set to NULL first, so it
+**                is NULL on failure.
+**   json_len     out, optional: the length of *json.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND for a missing collection;
+** CAIRN_INVALID_ARGUMENT (NULL db or json, a bad name); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_collection_stats(cairn_db *db, const char *collection, size_t collection_len,
                            char **json, size_t *json_len, char **errmsg);
 
 /*
-** Returns in *json (freed with cairn_free()) the first document that
-** cairn_find() with the same filter and options would return, or
-** CAIRN_NOT_FOUND when there is none.
+** Returns in *json the first document that cairn_find() with the same
+** filter and options would return.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db, collection, filter_json, options_json   in: as cairn_find().
+**   json           out: the NUL-terminated JSON text, malloc()ed and freed
+**                  with cairn_free(). Must not be NULL; set to NULL first,
+**                  so it is NULL on failure.
+**   json_len       out, optional: the length of *json.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when no document matches (also for a
+** missing collection); CAIRN_INVALID_ARGUMENT (NULL db or json, a bad
+** name, filter or option); CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_find_one(cairn_db *db, const char *collection, size_t collection_len,
@@ -884,9 +1329,26 @@ int cairn_find_one(cairn_db *db, const char *collection, size_t collection_len,
                    char **json, size_t *json_len, char **errmsg);
 
 /*
-** Returns in *json (freed with cairn_free()) the document whose primary key
-** (normally _id) equals the JSON value `id_json` (for example "42" or
-** "\"ann\""), or CAIRN_NOT_FOUND. One point read.
+** Returns in *json the document whose primary key (normally _id) equals
+** the JSON value `id_json` (for example "42" or "\"ann\""). One point
+** read.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database, or a transaction.
+**   collection     in: the collection name.
+**   id_json        in: the primary key as JSON; must not be empty.
+**   json           out: the NUL-terminated JSON text, malloc()ed and freed
+**                  with cairn_free(). Must not be NULL; set to NULL first,
+**                  so it is NULL on failure.
+**   json_len       out, optional: the length of *json.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when there is no such document (also
+** for a missing collection); CAIRN_INVALID_ARGUMENT (NULL db or json, a
+** bad name, an empty or malformed id_json); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_find_by_id(cairn_db *db, const char *collection, size_t collection_len,
@@ -894,10 +1356,27 @@ int cairn_find_by_id(cairn_db *db, const char *collection, size_t collection_len
                      char **json, size_t *json_len, char **errmsg);
 
 /*
-** Returns in *json (freed with cairn_free()) a JSON array of the distinct
-** values of `field` (a dotted path) among the documents matching
-** `filter_json`, in MongoDB's sort order. An array field contributes each of
-** its elements; documents without the field contribute nothing.
+** Returns in *json a JSON array of the distinct values of `field` (a
+** dotted path) among the documents matching `filter_json`, in MongoDB's
+** sort order. An array field contributes each of its elements; documents
+** without the field contribute nothing. A missing collection gives "[]".
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database, or a transaction.
+**   collection     in: the collection name.
+**   field          in: the dotted path.
+**   filter_json    in: the filter; empty matches every document.
+**   json           out: the NUL-terminated JSON text, malloc()ed and freed
+**                  with cairn_free(). Must not be NULL; set to NULL first,
+**                  so it is NULL on failure.
+**   json_len       out, optional: the length of *json.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json, a bad name,
+** field or filter); CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
 ** Scope: database or transaction.
 */
 int cairn_distinct(cairn_db *db, const char *collection, size_t collection_len,
@@ -908,15 +1387,34 @@ int cairn_distinct(cairn_db *db, const char *collection, size_t collection_len,
 /*
 ** Atomically finds the first document matching `filter_json` (in the order
 ** of options "sort", else the primary key's), applies the update operators
-** of `update_json` and returns a document in *json (freed with
-** cairn_free()). options_json (may be empty):
-**   "sort":            as cairn_find()
-**   "projection":      as cairn_find(), applied to the returned document
-**   "upsert":          bool: with no match, insert as cairn_update_one()
-**   "return_document": "before" (default) or "after" the update
-**   "array_filters":   as cairn_update_one()
-** When no document matched and none was upserted, returns
-** CAIRN_NOT_FOUND. After an upsert with "before", *json is "null".
+** of `update_json` and returns a document in *json.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database, or a transaction.
+**   collection     in: the collection name.
+**   filter_json    in: the filter.
+**   update_json    in: update operators, as cairn_update_one().
+**   options_json   in (may be empty):
+**     "sort":            as cairn_find()
+**     "projection":      as cairn_find(), applied to the returned document
+**     "upsert":          bool: with no match, insert as cairn_update_one()
+**     "return_document": "before" (default) or "after" the update
+**     "array_filters":   as cairn_update_one()
+**   json           out: the NUL-terminated JSON text, malloc()ed and freed
+**                  with cairn_free(). Must not be NULL; set to NULL first,
+**                  so it is NULL on failure.
+**   json_len       out, optional: the length of *json.
+**   errmsg         out, optional: see CONVENTIONS.
+** After an upsert with "before", *json is "null".
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when no document matched and none was
+** upserted (nothing is written); CAIRN_INVALID_ARGUMENT (NULL db or json, a
+** bad name, filter, update or option, a read-only transaction);
+** CAIRN_CONSTRAINT; CAIRN_SCHEMA; CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_CONFLICT (see "Transactions"); CAIRN_IO_ERROR; CAIRN_CORRUPTION;
+** CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t collection_len,
@@ -932,8 +1430,12 @@ int cairn_find_one_and_update(cairn_db *db, const char *collection, size_t colle
 ** naming a different _id is CAIRN_INVALID_ARGUMENT. The same options:
 ** "sort", "projection", "upsert" (with no match, inserts the replacement,
 ** taking its _id from the filter's _id equality when it has none) and
-** "return_document". CAIRN_NOT_FOUND when nothing matched and nothing was
-** upserted.
+** "return_document".
+**
+** Method of cairn_db. The same parameters, *json (malloc()ed, freed with
+** cairn_free(), NULL on failure) and status codes as
+** cairn_find_one_and_update(): CAIRN_NOT_FOUND when nothing matched and
+** nothing was upserted.
 ** Scope: database or transaction.
 */
 int cairn_find_one_and_replace(cairn_db *db, const char *collection, size_t collection_len,
@@ -945,9 +1447,27 @@ int cairn_find_one_and_replace(cairn_db *db, const char *collection, size_t coll
 /*
 ** Atomically finds the first document matching `filter_json` (in the order
 ** of options "sort", else the primary key's), deletes it and returns it in
-** *json (freed with cairn_free()), through options "projection" when
-** given. options_json (may be empty) holds only "sort" and "projection".
-** CAIRN_NOT_FOUND when no document matched (nothing is deleted).
+** *json, through options "projection" when given.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database, or a transaction.
+**   collection     in: the collection name.
+**   filter_json    in: the filter.
+**   options_json   in (may be empty): only "sort" and "projection", as
+**                  cairn_find().
+**   json           out: the NUL-terminated JSON text, malloc()ed and freed
+**                  with cairn_free(). Must not be NULL; set to NULL first,
+**                  so it is NULL on failure.
+**   json_len       out, optional: the length of *json.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when no document matched (nothing is
+** deleted); CAIRN_INVALID_ARGUMENT (NULL db or json, a bad name, filter or
+** option, a read-only transaction); CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_CONFLICT (see "Transactions"); CAIRN_IO_ERROR; CAIRN_CORRUPTION;
+** CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database or transaction.
 */
 int cairn_find_one_and_delete(cairn_db *db, const char *collection, size_t collection_len,
@@ -956,11 +1476,14 @@ int cairn_find_one_and_delete(cairn_db *db, const char *collection, size_t colle
                               char **json, size_t *json_len, char **errmsg);
 
 /*
-** Stores in *count the number of documents matching `filter_json`, as
-** MongoDB's countDocuments does with its options: options_json (may be
-** empty) holds "skip" (matches passed over first) and "limit" (the most
-** counted; 0 means no limit), both non-negative integers. Any other option
-** is CAIRN_INVALID_ARGUMENT naming it.
+** Stores in *count (out, must not be NULL) the number of documents matching
+** `filter_json`, as MongoDB's countDocuments does with its options:
+** options_json (may be empty) holds "skip" (matches passed over first) and
+** "limit" (the most counted; 0 means no limit), both non-negative
+** integers. Any other option is CAIRN_INVALID_ARGUMENT naming it.
+**
+** Method of cairn_db. Otherwise as cairn_count(), with the same status
+** codes.
 ** Scope: database or transaction.
 */
 int cairn_count_with_options(cairn_db *db, const char *collection, size_t collection_len,
@@ -971,32 +1494,113 @@ int cairn_count_with_options(cairn_db *db, const char *collection, size_t collec
 /*
 ** Runs an aggregation pipeline (a JSON array of stages) over `collection`
 ** and opens a cursor over its results, read with cairn_cursor_next().
-** Stages: $match $project $addFields $set $unset $group $sort $skip $limit
-** $unwind (a path, or {"path", "preserveNullAndEmptyArrays"}) $count
-** $lookup ({"from", "localField", "foreignField", "as"}) $sortByCount.
-** $group accumulators: $sum $avg $min $max $count $first $last $push
-** $addToSet; its _id is a field path, an expression object or null.
-** Expressions: "$field.path" references, literals, {"$literal": v}, and
-** the operators $add $subtract $multiply $divide $mod $abs $eq $ne $gt
-** $gte $lt $lte $cmp $and $or $not $cond (array or {"if","then","else"})
-** $ifNull $concat $toLower $toUpper $strLenCP $substrCP $size $arrayElemAt
-** $in $type. A leading $match (and a $sort right after it) is planned like
-** cairn_find() and uses indexes. Stages that stream ($match $project
-** $addFields $unset $skip $limit $unwind $lookup) hold one document at a
-** time; $group and $sort hold their groups or inputs, up to 256 MiB each
-** (beyond it the cursor fails with CAIRN_INVALID_ARGUMENT).
+** Stages: $match (with {"$expr": expression} too) $project $addFields $set
+** $unset $group $sort $skip $limit $unwind (a path, or {"path",
+** "preserveNullAndEmptyArrays", "includeArrayIndex"}) $count $sortByCount
+** $replaceRoot ({"newRoot"}) $replaceWith (a result that is not an object is
+** CAIRN_INVALID_ARGUMENT) $lookup ({"from", "localField", "foreignField",
+** "as"}, or {"from", "let", "pipeline", "as"} with optional
+** localField/foreignField; the pipeline sees the let values as $$name)
+** $unionWith (a collection name, or {"coll", "pipeline"}) $facet (named
+** sub-pipelines over the same input; no $facet inside) $bucket
+** ({"groupBy", "boundaries" sorted and of one type, "default", "output"};
+** a value outside the boundaries without a default is
+** CAIRN_INVALID_ARGUMENT) $bucketAuto ({"groupBy", "buckets", "output"})
+** $sample ({"size"}, uniformly random) $setWindowFields ({"partitionBy",
+** "sortBy", "output": {field: {<function>: argument, "window":
+** {"documents": [lo, hi]} or {"range": [lo, hi], "unit"}}}}, bounds
+** "unbounded", "current" or numbers; functions: the accumulators below,
+** $rank $denseRank $documentNumber $shift {"output", "by", "default"}).
+** Accumulators ($group, $bucket, $bucketAuto, windows): $sum $avg $min
+** $max $count $first $last $push $addToSet; $first, $last and $push keep
+** input order; $group's _id is a field path, an expression object or null.
+** Expressions: "$field.path" references, literals, {"$literal": v},
+** variables $$ROOT $$CURRENT $$REMOVE (missing: the field is left out)
+** $$NOW (one date per run) and $$name / $$name.path bound by $let $map
+** $filter $reduce ($$value, $$this) and a $lookup's let (an unknown
+** variable is CAIRN_INVALID_ARGUMENT before any document is read), and
+** the operators:
+**   arithmetic  $add $subtract $multiply $divide $mod $abs $floor $ceil $trunc
+**               $sum $avg $min $max (over one array, or over the arguments)
+**               $round (half to even, [n, place]) $sqrt $pow $exp $ln $log $log10
+**   comparison  $eq $ne $gt $gte $lt $lte $cmp $and $or $not $cond (array or
+**               {"if","then","else"}) $ifNull $switch {"branches", "default"}
+**               (no branch matching and no default is CAIRN_INVALID_ARGUMENT)
+**   strings     $concat $toLower $toUpper $strLenCP $substrCP $indexOfCP $split
+**               $trim $ltrim $rtrim ({"input", "chars"}) $replaceOne $replaceAll
+**               ({"input", "find", "replacement"}) $strcasecmp $regexMatch $regexFind
+**               $regexFindAll ({"input", "regex", "options"}; PCRE2 with the
+**               limits of the $regex filter)
+**   arrays      $size $arrayElemAt $first $last $in $isArray $reverseArray
+**               $concatArrays $slice $indexOfArray $range (at most 1,000,000
+**               elements) $map $filter ({"input", "as", "cond", "limit"})
+**               $reduce
+**   sets        $setUnion $setIntersection $setDifference $setEquals
+**               $setIsSubset $anyElementTrue $allElementsTrue
+**   objects     $mergeObjects $objectToArray $arrayToObject ([[k, v]] or
+**               [{k, v}]) $let
+**   types       $type $isNumber $convert ({"input", "to", "onError", "onNull"}; to is
+**               double, string, bool, date, int or long) $toString $toInt
+**               $toLong $toDouble $toBool $toDate; a value that does not fit
+**               (1e30 to an int) fails, or gives onError
+**   dates       $year $month $dayOfMonth $hour $minute $second $millisecond
+**               $dayOfWeek $dayOfYear $week $isoWeek $isoWeekYear
+**               $isoDayOfWeek (each a date or {"date", "timezone"})
+**               $dateToString ({"date", "format", "timezone", "onNull"};
+**               %Y %m %d %H %M %S %L %j %w %u %U %V %G %z %Z %%, by default
+**               "%Y-%m-%dT%H:%M:%S.%LZ") $dateFromString ({"dateString",
+**               "format", "timezone", "onError", "onNull"}; ISO 8601 without
+**               a format) $dateTrunc ({"date", "unit", "binSize",
+**               "timezone", "startOfWeek"}) $dateAdd $dateSubtract ({"startDate",
+**               "unit", "amount", "timezone"}) $dateDiff ({"startDate",
+**               "endDate", "unit", "timezone", "startOfWeek"}) $dateFromParts
+**               ({"year", "month", "day", "hour", "minute", "second",
+**               "millisecond", "timezone"} or {"isoWeekYear", "isoWeek",
+**               "isoDayOfWeek", ...}; parts carry over) $dateToParts ({"date",
+**               "timezone", "iso8601"}); units year
+**               quarter month week day hour minute second millisecond.
+** Time zones are fixed offsets: "UTC", "GMT", "Z", "+hh", "+hhmm" or
+** "+hh:mm" (or "-"); named zones such as "Europe/Paris" are
+** CAIRN_INVALID_ARGUMENT naming the zone. Any arithmetic that leaves the
+** int64 range or the range of dates is CAIRN_INVALID_ARGUMENT naming the
+** operator (or a double, where MongoDB gives one), never a crash, and
+** so is an expression that would build more than 64 MiB of values for one
+** document (a $reduce that doubles an array, a $map of $ranges).
+** A leading $match (and a $sort right after it) is planned like
+** cairn_find() and uses indexes, and so is a $lookup pipeline's. Stages
+** that stream ($match $project $addFields $unset $replaceRoot $skip $limit
+** $unwind $lookup $unionWith) hold one document at a time; $group $sort
+** $facet $bucket $bucketAuto $sample and $setWindowFields hold their
+** inputs or groups, up to 256 MiB each (beyond it the cursor fails with
+** CAIRN_INVALID_ARGUMENT), and sliding windows stop at 50 million
+** accumulator steps. A document a stage builds ($lookup, $facet) is at
+** most 16 MiB.
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
+** Scope: database or transaction.
 */
 int cairn_aggregate(cairn_db *db, const char *collection, size_t collection_len,
                     const char *pipeline_json, size_t pipeline_len,
                     cairn_cursor **out_cursor, char **errmsg);
 
 /*
-** Runs the query cairn_find() would run and describes in *json (freed with
-** cairn_free()) how: {"plan": "collection_scan" | "index_scan" |
-** "primary_key", "index": name or null, "bounds": the key ranges scanned,
-** "sort_from_index": bool, "keys_examined": n, "documents_examined": n,
-** "returned": n}.
+** Runs the query cairn_find() would run and describes in *json how:
+** {"plan": "collection_scan" | "index_scan" | "primary_key", "index": name
+** or null, "bounds": the key ranges scanned, "sort_from_index": bool,
+** "keys_examined": n, "documents_examined": n, "returned": n}.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db, collection, filter_json, options_json   in: as cairn_find().
+**   json           out: the NUL-terminated JSON text, malloc()ed and freed
+**                  with cairn_free(). Must not be NULL; set to NULL first,
+**                  so it is NULL on failure.
+**   json_len       out, optional: the length of *json.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json, a bad name,
+** filter or option, the sort's memory limit); CAIRN_CLOSED;
+** CAIRN_INTERRUPTED; CAIRN_IO_ERROR; CAIRN_CORRUPTION.
 ** Scope: database or transaction.
 */
 int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
@@ -1017,24 +1621,35 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 */
 
 /*
-** Creates an index on `collection` (created when missing). spec_json:
-**   "keys":   {"field": 1 or -1, ...}, one or more dotted paths, in order
-**   "name":   optional; default the fields and directions joined by "_"
-**             ("age_1_name_-1")
-**   "unique": bool, default false: no two documents may have the same
-**             values for the keys (a missing field counts as null); a write
-**             that would break it fails with CAIRN_CONSTRAINT naming the
-**             index and the duplicate value ({"email": "a@x.org"}) and
-**             changes nothing
-**   "sparse": bool, default false: documents missing every key field get no
-**             entry
+** Creates an index on `collection` (created when missing).
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db           in: the database.
+**   collection   in: the collection name.
+**   spec_json    in: the index:
+**     "keys":   {"field": 1 or -1, ...}, one or more dotted paths, in order
+**     "name":   optional; default the fields and directions joined by "_"
+**               ("age_1_name_-1")
+**     "unique": bool, default false: no two documents may have the same
+**               values for the keys (a missing field counts as null); a
+**               write that would break it fails with CAIRN_CONSTRAINT naming
+**               the index and the duplicate value ({"email": "a@x.org"}) and
+**               changes nothing
+**     "sparse": bool, default false: documents missing every key field get
+**               no entry
+**   name         out, optional: on CAIRN_OK the index name, malloc()ed and
+**                freed with cairn_free(); NULL on failure.
+**   name_len     out, optional: the length of *name.
+**   errmsg       out, optional: see CONVENTIONS.
+**
 ** A document whose field holds an array gets one entry per element
 ** (multikey); two array fields in one compound index are
 ** CAIRN_INVALID_ARGUMENT. Existing documents are indexed before the call
 ** returns (CAIRN_CONSTRAINT if they break "unique"); readers continue
-** meanwhile, and writers wait. On CAIRN_OK, *name (optional) receives the
-** index name. An index with the same name and keys is CAIRN_OK; the same
-** name with other keys is CAIRN_INVALID_ARGUMENT.
+** meanwhile, and writers wait. An index with the same name and keys is
+** CAIRN_OK; the same name with other keys is CAIRN_INVALID_ARGUMENT.
 **
 ** While it is built, the index is "building" (cairn_index_list()) and
 ** invisible to every read path (find, count, distinct, sorts, aggregation,
@@ -1046,9 +1661,14 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 ** CAIRN_CONFLICT); while an interrupted build waits to be resumed, each
 ** write is checked against every document (slowly, in that window only).
 ** Documents that already break it make the build fail and the index go
-** away. A build that fails (a full disk, a
-** duplicate) removes the index, or leaves it "building" when even that
-** fails: never "ready" with entries missing.
+** away. A build that fails (a full disk, a duplicate, cairn_interrupt())
+** removes the index, or leaves it "building" when even that fails: never
+** "ready" with entries missing.
+**
+** Returns CAIRN_OK; CAIRN_CONSTRAINT (existing documents break "unique");
+** CAIRN_INVALID_ARGUMENT (NULL db, a bad name or spec, the name taken by
+** other keys); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_index_create(cairn_db *db, const char *collection, size_t collection_len,
@@ -1056,17 +1676,43 @@ int cairn_index_create(cairn_db *db, const char *collection, size_t collection_l
                        char **name, size_t *name_len, char **errmsg);
 
 /*
-** Drops an index by name. CAIRN_NOT_FOUND when there is none.
+** Drops an index by name, with its entries.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db           in: the database.
+**   collection   in: the collection name.
+**   name         in: the index name.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when there is no such index (or
+** collection); CAIRN_INVALID_ARGUMENT (NULL db, a bad name); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len,
                      const char *name, size_t name_len, char **errmsg);
 
 /*
-** Lists the indexes of a collection as a JSON array in *json (freed with
-** cairn_free()): [{"name", "keys": {"field": 1, ...}, "unique", "sparse",
-** "state"}], where "state" is "building" (with "documents_indexed" while a
-** build runs) or "ready". A missing collection gives "[]".
+** Lists the indexes of a collection as a JSON array: [{"name", "keys":
+** {"field": 1, ...}, "unique", "sparse", "state"}], where "state" is
+** "building" (with "documents_indexed" while a build runs) or "ready". A
+** missing collection gives "[]".
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db           in: the database.
+**   collection   in: the collection name.
+**   json         out: the NUL-terminated array, malloc()ed and freed with
+**                cairn_free(). Must not be NULL; set to NULL first, so it
+**                is NULL on failure.
+**   json_len     out, optional: the length of *json.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json, a bad name);
+** CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len,
@@ -1087,7 +1733,9 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 ** collection's definition this transaction used) after this transaction
 ** began, cairn_txn_commit() fails with CAIRN_CONFLICT and nothing is
 ** written; run the transaction again. Single operations outside a
-** transaction are transactions of their own and retry internally.
+** transaction are transactions of their own and retry internally; a
+** document write that loses to concurrent writers 1000 times in a row
+** returns CAIRN_CONFLICT.
 **
 ** A transaction handle has the type cairn_db *. Pass it as the `db` of a
 ** function whose comment says "Scope: database or transaction": the call
@@ -1107,23 +1755,48 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 
 /*
 ** Begins a transaction on `db` at a snapshot taken now.
+**
 ** Constructor of a transaction handle; pair with cairn_txn_commit() or
 ** cairn_txn_rollback().
+**
+** Parameters:
+**   db        in: the database.
+**   flags     in: 0 or CAIRN_TXN_READ_ONLY; other bits are
+**             CAIRN_INVALID_ARGUMENT.
+**   out_txn   out: the transaction handle (a cairn_db *); set to NULL on
+**             failure. Must not be NULL.
+**   errmsg    out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_txn, unknown
+** flags); CAIRN_CLOSED.
 ** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
 */
 int cairn_txn_begin(cairn_db *db, int flags, cairn_db **out_txn, char **errmsg);
 
 /*
 ** Commits the transaction's writes atomically and durably (per the
-** database's sync mode). Returns CAIRN_OK; CAIRN_CONFLICT (nothing was
-** written; retry the whole transaction); CAIRN_CLOSED; CAIRN_IO_ERROR;
-** CAIRN_NO_SPACE. The handle is freed in every case.
+** database's sync mode). A read-only transaction, or one that wrote
+** nothing, commits at once.
+**
+** Destructor of a transaction handle: the handle is freed in every case,
+** whatever the status.
+**
+** Parameters:
+**   txn      in: the transaction handle from cairn_txn_begin().
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_CONFLICT (nothing was written; retry the whole
+** transaction); CAIRN_INVALID_ARGUMENT (NULL txn, or a handle that is not
+** a transaction); CAIRN_CLOSED (already ended, or its database closed);
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 */
 int cairn_txn_commit(cairn_db *txn, char **errmsg);
 
 /*
-** Discards the transaction's writes and frees its handle. Idempotent: NULL
-** or an ended transaction returns CAIRN_OK.
+** Discards the transaction's writes and frees its handle.
+**
+** Destructor of a transaction handle. Idempotent: NULL or an ended
+** transaction returns CAIRN_OK; always returns CAIRN_OK. No errmsg.
 */
 int cairn_txn_rollback(cairn_db *txn);
 
