@@ -162,19 +162,20 @@ final class WriteQueueTests: XCTestCase {
         }
         first.start()
         leaderInside.wait()
-        // Queue up a, b, c (with a conflict check), d, e behind the held
-        // leader, in that order; the next leader's commit refuses c alone,
-        // as the engine does a conflicting transaction.
+        // Queue up c1, c2 (with conflict checks), a (without), c3 (with one)
+        // behind the held leader, in that order; the next leader's commit
+        // refuses c2 alone, as the engine does a conflicting transaction.
+        // c3 may not follow the unchecked a in a group: it starts the next.
         let writers = DispatchGroup()
         let outcomes = Recorder()
-        for name in ["a", "b", "c", "d", "e"] {
+        for name in ["c1", "c2", "a", "c3"] {
             writers.enter()
-            let batch = batch(name, conflictCheck: name == "c")
+            let batch = batch(name, conflictCheck: name.hasPrefix("c"))
             Thread {
                 do {
                     try queue.submit(batch) { group in
                         recorder.committed(try WriteQueueTests.keys(of: group))
-                        for pending in group where pending.batch?.conflictCheck != nil {
+                        for pending in group where try WriteQueueTests.keys(of: [pending]) == ["c2"] {
                             pending.error = CairnError(.conflict, "refused")
                         }
                     }
@@ -189,9 +190,10 @@ final class WriteQueueTests: XCTestCase {
         release.signal()
         writers.wait()
         while !first.isFinished { usleep(1000) }
-        XCTAssertEqual(recorder.groups, [["first"], ["a", "b", "c", "d", "e"]], "a checked batch joins the group")
-        XCTAssertEqual(Set(outcomes.acknowledged), ["a", "b", "d", "e"])
-        XCTAssertEqual(outcomes.failed, ["c"], "only the refused member sees an error")
+        XCTAssertEqual(recorder.groups, [["first"], ["c1", "c2", "a"], ["c3"]],
+                       "checked batches share a group, never after an unchecked one")
+        XCTAssertEqual(Set(outcomes.acknowledged), ["c1", "a", "c3"])
+        XCTAssertEqual(outcomes.failed, ["c2"], "only the refused member sees an error")
     }
 
     func testExclusiveWorkRunsWithNoCommitAlongside() {

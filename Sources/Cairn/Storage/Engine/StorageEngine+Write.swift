@@ -67,8 +67,8 @@ extension StorageEngine {
     /// check is checked against what was committed before its group (the
     /// engine) and against the keys that earlier members of the group
     /// write, in queue order; one that conflicts gets CONFLICT as its own
-    /// error and is left out. (Batches without a check write only keys that
-    /// checked batches never touch: the key-value namespace.) REQUIRES: the
+    /// error and is left out. (No checked batch follows an unchecked one in
+    /// a group; see WriteQueue.) REQUIRES: the
     /// caller is the group-commit leader, so the checks and the commit see
     /// the same state.
     private func withoutConflicts(_ group: [WriteQueue.Pending]) throws -> [WriteQueue.Pending] {

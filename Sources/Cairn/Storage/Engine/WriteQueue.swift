@@ -48,13 +48,20 @@ final class WriteQueue: @unchecked Sendable {
         }
         // Leader. Gather the batches queued behind, up to an exclusive request.
         // Batches with a conflict check group too: the commit checks each
-        // against what was committed before it, the earlier members of the
-        // group included, and fails only the ones that conflict.
+        // against what was committed before it and against the writes of
+        // the checked members before it in the group, and fails only the
+        // ones that conflict. So a checked batch never follows an unchecked
+        // one in a group: what an unchecked batch writes (a key-value put
+        // a transaction may also write) must be in the engine, where the
+        // check looks, before a checked batch is checked.
         var group = [me]
         if me.exclusive == nil {
             var bytes = me.batch!.encodedSize
+            var unchecked = me.batch!.conflictCheck == nil
             for pending in queue.dropFirst() {
-                guard let batch = pending.batch, bytes + batch.encodedSize <= WriteQueue.maxGroupBytes else { break }
+                guard let batch = pending.batch, bytes + batch.encodedSize <= WriteQueue.maxGroupBytes,
+                      !(unchecked && batch.conflictCheck != nil) else { break }
+                unchecked = unchecked || batch.conflictCheck == nil
                 group.append(pending)
                 bytes += batch.encodedSize
             }
