@@ -64,13 +64,19 @@ public typealias LengthOut = UnsafeMutablePointer<Int>
 /// initialised bytes and the terminator.
 func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?) {
     var text = text
+    // Without a place to put it, nothing is copied (and so nothing leaks);
+    // the length, when asked for, is still given.
+    guard let out else {
+        length?.pointee = text.utf8.count
+        return
+    }
     let copy: UnsafeMutablePointer<CChar>? = text.withUTF8 { utf8 in
         guard let memory = malloc(utf8.count + 1) else { return nil }
         if utf8.count > 0 { memory.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count) }
         memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
         return memory.assumingMemoryBound(to: CChar.self)
     }
-    out?.pointee = copy
+    out.pointee = copy
     length?.pointee = copy == nil ? 0 : text.utf8.count
 }
 
