@@ -78,6 +78,9 @@ def test_ctrl_c_during_a_long_query_raises_keyboard_interrupt(tmp_path: Path) ->
         import cairn
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_interrupt import fill, ENDLESS_PIPELINE
+        # As in an interactive interpreter: a shell that starts a job in the
+        # background (as CI may) leaves SIGINT ignored, and Python keeps it so.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         db = cairn.open({str(tmp_path / "db")!r}, sync="never")
         fill(db)
         # SIGINT from a timer, as a terminal's Ctrl-C would send it, while
