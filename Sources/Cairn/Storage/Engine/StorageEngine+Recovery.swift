@@ -78,6 +78,12 @@ extension StorageEngine {
                 live.insert(table.number)
             }
         }
+        // A manifest whose checksum holds but whose levels break the rules
+        // reads rely on (sorted, non-overlapping levels) is damage too.
+        let violations = Version.invariantViolations(levels: levels)
+        guard violations.isEmpty else {
+            throw CairnError.corruption("\(path(Manifest.fileName)): impossible levels: \(violations.prefix(3).joined(separator: "; "))")
+        }
         // Deleted only once every check has passed: a later check may show
         // the manifest is stale, and then nothing may have been touched.
         let obsolete = try obsoleteTables(names: names, live: live, manifest: manifest)

@@ -1,7 +1,9 @@
-/// Invariant walks of a version's levels (Version documents them),
-/// compiled only with `-DCAIRN_INVARIANTS` (the test build; see the
-/// Makefile's test-swift). Without the flag `checkInvariants()` is empty,
-/// so Version.init calls it for free.
+/// Invariant walks of a version's levels (Version documents them). Recovery
+/// checks every manifest it reads with `invariantViolations(levels:)`, so a
+/// manifest that breaks them is CORRUPTION, never a version. The trap in
+/// `checkInvariants()` is compiled only with `-DCAIRN_INVARIANTS` (the test
+/// build; see the Makefile's test-swift) and is then reachable only by our
+/// own bugs; without the flag it is empty, so Version.init calls it for free.
 ///
 /// The invariants:
 ///  1. There are `Version.levelCount` levels.
@@ -25,7 +27,6 @@ extension Version {
         #endif
     }
 
-    #if CAIRN_INVARIANTS
     /// Every violated invariant of a version made of `levels`, described;
     /// static so that tests can check levels no Version would accept.
     static func invariantViolations(levels: [[TableFile]]) -> [String] {
@@ -57,5 +58,4 @@ extension Version {
 
     /// Every violated invariant of this version, described.
     func invariantViolations() -> [String] { Version.invariantViolations(levels: levels) }
-    #endif
 }
