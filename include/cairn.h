@@ -269,6 +269,16 @@ typedef struct cairn_db cairn_db;
 **                          with true it is CAIRN_CORRUPTION instead (as
 **                          RocksDB's kAbsoluteConsistency). A write cut
 **                          short by a crash is cut off either way.
+**     "mmap_reads":        bool, default true: tables are read through
+**                          read-only memory maps, as LevelDB and LMDB read
+**                          (no system call or copy per block; the pages
+**                          are the OS page cache's, shared, and count in
+**                          the process's RSS only as file pages). The
+**                          price is theirs too: a disk that fails to read
+**                          a mapped page, or a table file truncated behind
+**                          the database's back, raises SIGBUS instead of
+**                          CAIRN_IO_ERROR. false reads with pread. Either
+**                          way every block is checked against its CRC.
 **   out_db        out: the new handle; set to NULL on failure.
 **   errmsg        out, optional: see CONVENTIONS.
 **

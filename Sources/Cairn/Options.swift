@@ -31,11 +31,14 @@ public struct DatabaseOptions: Sendable {
     /// Refuse to open when the last log record fails its checksum, instead
     /// of cutting it off and reporting it in stats' `recovery_notes`.
     public var paranoidRecovery = false
+    /// Read tables through memory maps (as LevelDB and LMDB do) rather than
+    /// pread; see MappedFile for the price.
+    public var mmapReads = true
 
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -50,6 +53,7 @@ public struct DatabaseOptions: Sendable {
             case "create_if_missing": options.createIfMissing = try boolean(value, key)
             case "error_if_exists": options.errorIfExists = try boolean(value, key)
             case "paranoid_recovery": options.paranoidRecovery = try boolean(value, key)
+            case "mmap_reads": options.mmapReads = try boolean(value, key)
             case "sync":
                 guard case .string(let text) = value, let mode = SyncMode(rawValue: text) else {
                     throw CairnError.invalidArgument("option 'sync' must be \"always\", \"interval\" or \"never\"")
@@ -108,6 +112,7 @@ public struct DatabaseOptions: Sendable {
         engine.levelSizeRatio = levelSizeRatio
         engine.maxOpenTables = maxOpenTables
         engine.paranoidRecovery = paranoidRecovery
+        engine.mmapReads = mmapReads
         return engine
     }
 }

@@ -8,9 +8,17 @@ final class EncodingTests: XCTestCase {
         XCTAssertEqual([UInt8](repeating: 0, count: 32).withUnsafeBytes { CRC32C.checksum($0) }, 0x8A91_36AA)
         XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32C.checksum($0) }, 0xE306_9283)
         var random = SeededRandom(seed: 7)
-        for length in [0, 1, 7, 8, 9, 63, 64, 1000, 4096] {
-            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-            bytes.withUnsafeBytes { XCTAssertEqual(CRC32C.checksum($0), CRC32C.portableChecksum($0), "length \(length)") }
+        // Around every boundary of the three-chain stretches (3 x 64 and
+        // 3 x 512 bytes), at every alignment of the start.
+        var lengths = [0, 1, 7, 8, 9, 63, 64, 1000, 4096, 100_000]
+        for stretch in [192, 1536] { lengths += [stretch - 1, stretch, stretch + 1, 2 * stretch + 7, 2 * stretch + 200] }
+        let pool = (0..<100_010).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        for length in lengths {
+            for start in 0..<8 {
+                pool[start..<(start + length)].withUnsafeBytes {
+                    XCTAssertEqual(CRC32C.checksum($0), CRC32C.portableChecksum($0), "length \(length) at \(start)")
+                }
+            }
         }
     }
 

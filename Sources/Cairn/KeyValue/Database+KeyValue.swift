@@ -96,12 +96,13 @@ extension Database {
     }
 
     /// An iterator over [start, end) (nil: unbounded) at a consistent snapshot.
-    public func makeIterator(start: UnsafeRawBufferPointer?, end: UnsafeRawBufferPointer?, reverse: Bool = false) throws -> KeyValueIterator {
+    public func makeIterator(start: UnsafeRawBufferPointer?, end: UnsafeRawBufferPointer?, reverse: Bool = false,
+                             fillCache: Bool = true) throws -> KeyValueIterator {
         let namespace = Namespace.keyValue
         let lower = start.map { namespace.prefixed($0) } ?? [namespace.rawValue]
         let upper = end.map { namespace.prefixed($0) } ?? namespace.upperBound
         let iterator = try lower.withUnsafeBytes { l in
-            try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: reverse) }
+            try upper.withUnsafeBytes { u in try engine.makeIterator(lower: l, upper: u, reverse: reverse, fillCache: fillCache) }
         }
         return KeyValueIterator(database: self, iterator: iterator, namespace: namespace)
     }

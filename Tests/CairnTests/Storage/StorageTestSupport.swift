@@ -80,9 +80,10 @@ struct BuiltTable {
         return TableReader.Expectation(size: size, databaseID: databaseID, propertiesChecksum: checksum, requiresIdentity: true)
     }
 
-    func open(expected: TableReader.Expectation? = nil, cache: BlockCache? = nil) throws -> TableReader {
+    /// A reader; `mapped` reads through a memory map instead of pread.
+    func open(expected: TableReader.Expectation? = nil, cache: BlockCache? = nil, mapped: Bool = false) throws -> TableReader {
         try TableReader(path: path, number: number, env: PosixEnv(), cache: cache, stats: nil,
-                        expected: expected ?? expectation)
+                        expected: expected ?? expectation, mapReads: mapped)
     }
 
     /// The same table as a TableFile of a version, sharing `context`.

@@ -142,6 +142,7 @@ final class FaultInjectionEnv: Env, @unchecked Sendable {
     func createDirectory(_ path: String) throws { try real.createDirectory(path) }
     func listDirectory(_ path: String) throws -> [String] { try real.listDirectory(path) }
     func openForReading(_ path: String) throws -> FileHandle { try real.openForReading(path) }
+    func mapForReading(_ file: FileHandle, size: Int) -> MappedFile? { real.mapForReading(file, size: size) }
     func lockFile(_ path: String) throws -> FileHandle { try real.lockFile(path) }
 
     func create(_ path: String) throws -> FileHandle {

@@ -52,6 +52,7 @@ class OpenOptions(TypedDict, total=False):
     level_size_ratio: int
     max_open_tables: int
     paranoid_recovery: bool
+    mmap_reads: bool
 
 
 def _json_arg(obj: Any) -> tuple[bytes | None, int]:
@@ -74,7 +75,8 @@ def open(path: str | os.PathLike[str], **options: Unpack[OpenOptions]) -> Databa
     False), sync ("always", the default, "interval" or "never"),
     sync_interval_ms, memtable_size_mb, block_size, compression ("zstd",
     "lz4" or "none"), upper_level_compression, bloom_bits_per_key,
-    block_cache_mb, level_size_ratio, max_open_tables, paranoid_recovery;
+    block_cache_mb, level_size_ratio, max_open_tables, paranoid_recovery,
+    mmap_reads;
     include/cairn.h documents each one and its default.
     An unknown option raises InvalidArgument; another process holding the
     directory raises Busy.

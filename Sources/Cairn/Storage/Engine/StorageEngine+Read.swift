@@ -97,19 +97,22 @@ extension StorageEngine {
 
     /// An iterator over [lower, upper) at a snapshot taken now. The snapshot
     /// is registered so that compactions keep every version it can see.
-    func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool) throws -> EngineIterator {
-        try makeIterator(lower: lower, upper: upper, reverse: reverse, view: try readView())
+    func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool,
+                      fillCache: Bool = true) throws -> EngineIterator {
+        try makeIterator(lower: lower, upper: upper, reverse: reverse, view: try readView(), fillCache: fillCache)
     }
 
     /// An iterator over [lower, upper) at the snapshot of `view`. With
     /// `bloomPrefix`, every key in the range has that bloom prefix, and
-    /// tables without it are skipped.
+    /// tables without it are skipped. With `fillCache` false, the scan
+    /// leaves the block cache as it found it (see ReadState.sources).
     func makeIterator(lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool, view: ReadView,
-                      bloomPrefix: [UInt8]? = nil) throws -> EngineIterator {
+                      bloomPrefix: [UInt8]? = nil, fillCache: Bool = true) throws -> EngineIterator {
         guard !isClosed else { throw CairnError.closed }
         stateLock.withLock { snapshots[view.sequence, default: 0] += 1 }
         EngineStats.bump(stats.iterators)
-        let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: env.nowMillis(), bloomPrefix: bloomPrefix)
+        let iterator = DatabaseIterator(view: view, lower: lower, upper: upper, reverse: reverse, now: env.nowMillis(), bloomPrefix: bloomPrefix,
+                                        fillCache: fillCache)
         return EngineIterator(engine: self, sequence: view.sequence, iterator: iterator)
     }
 

@@ -48,6 +48,9 @@ final class StorageEngine: @unchecked Sendable {
         var upperLevelCompression: CompressionKind = .lz4
         var blockCacheBytes = 8 << 20
         var maxOpenTables = 1000
+        /// Tables are read through memory maps, falling back to pread when
+        /// the system refuses one (TableReader).
+        var mmapReads = true
         var levelSizeRatio = 10
         var level1Bytes: UInt64 = 64 << 20
         var targetFileBytes: UInt64 = 16 << 20
@@ -154,7 +157,7 @@ final class StorageEngine: @unchecked Sendable {
         self.env = env
         context = TableContext(directory: directory, env: env,
                                cache: options.blockCacheBytes > 0 ? BlockCache(capacityBytes: options.blockCacheBytes) : nil,
-                               maxOpenTables: options.maxOpenTables, stats: stats)
+                               maxOpenTables: options.maxOpenTables, mapReads: options.mmapReads, stats: stats)
         switch env.kind(of: directory) {
         case .missing:
             guard createIfMissing else { throw CairnError(.notFound, "database \(directory) does not exist") }

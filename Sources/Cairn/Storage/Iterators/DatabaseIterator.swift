@@ -27,13 +27,13 @@ final class DatabaseIterator {
     private var positioned = false
 
     init(view: ReadView, lower: UnsafeRawBufferPointer?, upper: UnsafeRawBufferPointer?, reverse: Bool, now: Int64,
-         bloomPrefix: [UInt8]? = nil) {
+         bloomPrefix: [UInt8]? = nil, fillCache: Bool = true) {
         self.view = view
         self.now = now
         self.lower = lower.map { Array($0) }
         self.upper = upper.map { Array($0) }
         tombstones = RangeTombstoneSet(view.rangeTombstones, visibleAt: view.sequence)
-        merged = MergingIterator(sources: view.sources(prefix: bloomPrefix), reverse: reverse)
+        merged = MergingIterator(sources: view.sources(prefix: bloomPrefix, fillCache: fillCache), reverse: reverse)
     }
 
     var reverse: Bool { merged.reverse }

@@ -58,7 +58,8 @@ final class TableFile: @unchecked Sendable {
         let reader = try lock.withLock { () -> TableReader in
             if let opened { return opened }
             let reader = try TableReader(path: path, number: number, env: context.env,
-                                         cache: context.cache, stats: context.stats, expected: expectation)
+                                         cache: context.cache, stats: context.stats, expected: expectation,
+                                         mapReads: context.mapReads)
             opened = reader
             return reader
         }
@@ -106,11 +107,14 @@ final class TableContext: Sendable {
     let cache: BlockCache?
     let tables: TableCache
     let stats: EngineStats
+    /// Whether readers map their files (TableReader).
+    let mapReads: Bool
 
-    init(directory: String, env: Env, cache: BlockCache?, maxOpenTables: Int, stats: EngineStats) {
+    init(directory: String, env: Env, cache: BlockCache?, maxOpenTables: Int, mapReads: Bool = true, stats: EngineStats) {
         self.directory = directory
         self.env = env
         self.cache = cache
+        self.mapReads = mapReads
         self.tables = TableCache(capacity: maxOpenTables)
         self.stats = stats
     }

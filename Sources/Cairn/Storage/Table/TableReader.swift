@@ -1,12 +1,15 @@
 /// Reads one SSTable: the footer, index and filter are loaded when the
 /// table opens and kept; data blocks are read on demand through the block
-/// cache. Thread-safe: reads use pread and share no mutable state.
+/// cache, from the file mapped into memory (no system call, no copy of the
+/// stored bytes) or, when mapping is off or refused, with pread.
+/// Thread-safe: reads share no mutable state.
 final class TableReader: @unchecked Sendable {
     let number: UInt64
     let path: String
     let fileSize: Int
     let entryCount: UInt64
     private let file: FileHandle
+    private let mapped: MappedFile?
     private let index: Block
     private let filter: UnsafeMutableRawBufferPointer
     private let cache: BlockCache?
@@ -25,7 +28,7 @@ final class TableReader: @unchecked Sendable {
     /// Opens the table at `path`. With `expected`, checks that the file is
     /// the one the manifest recorded; without (repair), reads any table.
     init(path: String, number: UInt64, env: Env, cache: BlockCache?, stats: EngineStats?,
-         expected: Expectation?) throws {
+         expected: Expectation?, mapReads: Bool = false) throws {
         self.path = path
         self.number = number
         self.cache = cache
@@ -41,9 +44,12 @@ final class TableReader: @unchecked Sendable {
         self.footer = footer
         if let expected { try TableReader.verify(footer, fileSize: fileSize, number: number, expected: expected, path: path) }
         entryCount = footer.entryCount
+        // Mapped only once the file is known to be the table the manifest
+        // recorded, with its full size.
+        mapped = mapReads ? env.mapForReading(file, size: fileSize) : nil
         let dataEnd = fileSize - footer.size
-        index = try Block(storage: try TableReader.readStored(file: file, handle: footer.index, dataEnd: dataEnd, path: path), what: path)
-        filter = try TableReader.readStored(file: file, handle: footer.filter, dataEnd: dataEnd, path: path)
+        index = try Block(storage: try TableReader.readStored(file: file, mapped: mapped, handle: footer.index, dataEnd: dataEnd, path: path), what: path)
+        filter = try TableReader.readStored(file: file, mapped: mapped, handle: footer.filter, dataEnd: dataEnd, path: path)
     }
 
     /// The footer of the table at `path`, or nil when the file has none
@@ -86,44 +92,69 @@ final class TableReader: @unchecked Sendable {
     deinit { filter.deallocate() }
 
     /// Reads, verifies and decompresses the block at `handle` into a new
-    /// buffer the caller owns.
-    private static func readStored(file: FileHandle, handle: TableFormat.BlockHandle, dataEnd: Int,
+    /// buffer the caller owns: straight from the mapping when there is one,
+    /// else through a pread into a buffer of its own.
+    private static func readStored(file: FileHandle, mapped: MappedFile?, handle: TableFormat.BlockHandle, dataEnd: Int,
                                    path: String) throws -> UnsafeMutableRawBufferPointer {
         // Safe: both bounds are checked against the file size before the sum.
         guard handle.offset <= UInt64(dataEnd), handle.size <= UInt64(dataEnd),
               Int(handle.offset) + Int(handle.size) + TableFormat.trailerSize <= dataEnd else {
             throw CairnError.corruption("\(path): block handle \(handle.offset)+\(handle.size) is outside the file")
         }
-        let total = Int(handle.size) + TableFormat.trailerSize
+        let offset = Int(handle.offset), size = Int(handle.size)
+        let total = size + TableFormat.trailerSize
+        if let mapped, offset + total <= mapped.bytes.count {
+            let stored = UnsafeRawBufferPointer(rebasing: mapped.bytes[offset..<(offset + total)])
+            return try decodeStored(stored, owned: nil, offset: handle.offset, path: path)
+        }
         let raw = try Allocation.buffer(total, for: "\(path) (a block of \(total) bytes)")
         do {
-            try file.read(at: Int(handle.offset), count: total, into: raw.baseAddress!)
-            let size = Int(handle.size)
-            let storedCRC = UInt32(littleEndian: UnsafeRawBufferPointer(raw).loadUnaligned(fromByteOffset: size + 1, as: UInt32.self))
-            let actual = CRC32C.masked(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(size + 1)])))
-            guard storedCRC == actual else { throw CairnError.corruption("\(path): block at byte \(handle.offset) fails its checksum") }
-            guard let kind = CompressionKind(rawValue: raw[size]) else {
-                throw CairnError.corruption("\(path): block at byte \(handle.offset) has unknown compression \(raw[size])")
-            }
-            if kind == .none { return UnsafeMutableRawBufferPointer(rebasing: raw[0..<size]) }
-            defer { raw.deallocate() }
-            return try Compression.decompress(UnsafeRawBufferPointer(rebasing: raw[0..<size]), kind: kind, what: "\(path) block at byte \(handle.offset)")
+            try file.read(at: offset, count: total, into: raw.baseAddress!)
+            return try decodeStored(UnsafeRawBufferPointer(raw), owned: raw, offset: handle.offset, path: path)
         } catch {
             raw.deallocate()
             throw error
         }
     }
 
+    /// Checks the stored block (contents, compression byte, CRC) and returns
+    /// its contents in a buffer the caller owns: `owned` itself when the
+    /// block is stored uncompressed in it, else a new buffer (`owned`, if
+    /// any, is then deallocated). Throws without deallocating `owned`.
+    private static func decodeStored(_ stored: UnsafeRawBufferPointer, owned: UnsafeMutableRawBufferPointer?,
+                                     offset: UInt64, path: String) throws -> UnsafeMutableRawBufferPointer {
+        let size = stored.count - TableFormat.trailerSize
+        let storedCRC = UInt32(littleEndian: stored.loadUnaligned(fromByteOffset: size + 1, as: UInt32.self))
+        let actual = CRC32C.masked(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: stored[0..<(size + 1)])))
+        guard storedCRC == actual else { throw CairnError.corruption("\(path): block at byte \(offset) fails its checksum") }
+        guard let kind = CompressionKind(rawValue: stored[size]) else {
+            throw CairnError.corruption("\(path): block at byte \(offset) has unknown compression \(stored[size])")
+        }
+        let contents = UnsafeRawBufferPointer(rebasing: stored[0..<size])
+        if kind == .none {
+            if let owned { return UnsafeMutableRawBufferPointer(rebasing: owned[0..<size]) }
+            let copy = try Allocation.buffer(size, for: "\(path) (a block of \(size) bytes)")
+            if size > 0 { copy.baseAddress!.copyMemory(from: contents.baseAddress!, byteCount: size) }
+            return UnsafeMutableRawBufferPointer(rebasing: copy[0..<size])
+        }
+        let decompressed = try Compression.decompress(contents, kind: kind, what: "\(path) block at byte \(offset)")
+        owned?.deallocate()
+        return decompressed
+    }
+
     /// The data block at `handle`, from the cache or the file. Compactions
     /// pass `fillCache: false`, so one pass over old tables does not evict
-    /// the blocks readers use.
+    /// the blocks readers use; they also read with pread rather than the
+    /// map, so a compaction's pass over whole tables does not fill the
+    /// process's resident pages with tables about to be deleted.
     func dataBlock(_ handle: TableFormat.BlockHandle, fillCache: Bool = true) throws -> Block {
         if let cache, let block = cache.lookup(table: number, offset: handle.offset) {
             if let stats { EngineStats.bump(stats.blockCacheHits) }
             return block
         }
         if let stats { EngineStats.bump(stats.blockCacheMisses) }
-        let block = try Block(storage: try TableReader.readStored(file: file, handle: handle, dataEnd: fileSize - footer.size, path: path), what: path)
+        let block = try Block(storage: try TableReader.readStored(file: file, mapped: fillCache ? mapped : nil, handle: handle,
+                                                                  dataEnd: fileSize - footer.size, path: path), what: path)
         if fillCache { cache?.insert(table: number, offset: handle.offset, block: block) }
         return block
     }

@@ -65,17 +65,19 @@ final class ReadState: @unchecked Sendable {
     /// Iterators over every source, newest first. With `prefix` (a scan of
     /// keys that all start with it and share it as their filter prefix, see
     /// TableBuilder.Options.prefixLength), tables whose bloom filter rules
-    /// the prefix out are left out.
-    func sources(prefix: [UInt8]? = nil) -> [EntryIterator] {
+    /// the prefix out are left out. With `fillCache` false, tables are read
+    /// past the block cache and the memory map (a one-off pass over
+    /// everything, which should not evict what readers use).
+    func sources(prefix: [UInt8]? = nil, fillCache: Bool = true) -> [EntryIterator] {
         var sources: [EntryIterator] = [MemTableIterator(table: memtable)]
         for table in immutables { sources.append(MemTableIterator(table: table)) }
         let prefixHash = prefix.map { $0.withUnsafeBytes { Hash64.hash($0) } }
         for file in version.levels[0] {
             if let reader = try? file.reader() {
                 if let prefixHash, !reader.mayContain(userKeyHash: prefixHash) { continue }
-                sources.append(TableIterator(reader: reader))
+                sources.append(TableIterator(reader: reader, fillCache: fillCache))
             } else {
-                sources.append(LevelIterator(files: [file]))  // reports its open error when used
+                sources.append(LevelIterator(files: [file], fillCache: fillCache))  // reports its open error when used
             }
         }
         for level in 1..<Version.levelCount where !version.levels[level].isEmpty {
@@ -89,7 +91,7 @@ final class ReadState: @unchecked Sendable {
                 }
                 if files.isEmpty { continue }
             }
-            sources.append(LevelIterator(files: files))
+            sources.append(LevelIterator(files: files, fillCache: fillCache))
         }
         return sources
     }
@@ -104,5 +106,7 @@ struct ReadView {
     var immutables: [MemTable] { state.immutables }
     var version: Version { state.version }
     var rangeTombstones: [RangeTombstone] { state.rangeTombstones }
-    func sources(prefix: [UInt8]? = nil) -> [EntryIterator] { state.sources(prefix: prefix) }
+    func sources(prefix: [UInt8]? = nil, fillCache: Bool = true) -> [EntryIterator] {
+        state.sources(prefix: prefix, fillCache: fillCache)
+    }
 }
