@@ -83,6 +83,11 @@ typedef struct engine {
     /* Optional (may be NULL): a malloc()ed, NUL-terminated description of
      * the engine's internal state (Cairn: cairn_stats), for the report. */
     char *(*stats)(void *db);
+
+    /* Optional (NULL for engines with nothing to compact: LMDB, SQLite):
+     * compacts the whole key space, as RocksDB's and LevelDB's
+     * CompactRange(NULL, NULL) do, before the readcompacted row reads. */
+    int (*compact)(void *db, char *err);
 } engine;
 
 extern const engine engine_cairn;

@@ -183,6 +183,14 @@ static char *cairn_bench_stats(void *db)
     return copy;
 }
 
+static int cairn_bench_compact(void *db, char *err)
+{
+    cairn_handle *h = db;
+    char *msg = NULL;
+    int rc = cairn_compact_range(h->db, NULL, 0, NULL, 0, &msg);
+    return rc == CAIRN_OK ? 0 : bench_cairn_fail(err, "cairn_compact_range", rc, msg);
+}
+
 const engine engine_cairn = {
     .name = "cairn",
     .version = cairn_bench_version,
@@ -198,4 +206,5 @@ const engine engine_cairn = {
     .iter_next = cairn_bench_iter_next,
     .iter_close = cairn_bench_iter_close,
     .stats = cairn_bench_stats,
+    .compact = cairn_bench_compact,
 };

@@ -190,6 +190,13 @@ static void level_iter_close(engine_iter *it)
     free(it);
 }
 
+static int level_compact(void *db, char *err)
+{
+    (void)err;
+    leveldb_compact_range(((level_handle *)db)->db, NULL, 0, NULL, 0);
+    return 0;
+}
+
 const engine engine_leveldb = {
     .name = "leveldb",
     .version = level_version,
@@ -205,4 +212,5 @@ const engine engine_leveldb = {
     .iter_next = level_iter_next,
     .iter_close = level_iter_close,
     .stats = NULL,
+    .compact = level_compact,
 };

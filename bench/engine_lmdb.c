@@ -247,4 +247,5 @@ const engine engine_lmdb = {
     .iter_next = lmdb_iter_next,
     .iter_close = lmdb_iter_close,
     .stats = NULL,
+    .compact = NULL,
 };

@@ -195,6 +195,13 @@ static void rocks_iter_close(engine_iter *it)
     free(it);
 }
 
+static int rocks_compact(void *db, char *err)
+{
+    (void)err;
+    rocksdb_compact_range(((rocks_handle *)db)->db, NULL, 0, NULL, 0);
+    return 0;
+}
+
 const engine engine_rocksdb = {
     .name = "rocksdb",
     .version = rocks_version,
@@ -210,4 +217,5 @@ const engine engine_rocksdb = {
     .iter_next = rocks_iter_next,
     .iter_close = rocks_iter_close,
     .stats = NULL,
+    .compact = rocks_compact,
 };

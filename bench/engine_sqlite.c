@@ -242,4 +242,5 @@ const engine engine_sqlite = {
     .iter_next = sqlite_iter_next,
     .iter_close = sqlite_iter_close,
     .stats = NULL,
+    .compact = NULL,
 };

@@ -15,7 +15,9 @@
 **   2. if no fillrandom row ran but a later row needs the base, an untimed
 **      fillrandom builds it;
 **   3. the read rows (readrandom, readmissing, readseq, seekrandom), each
-**      reopening the base, which they do not change;
+**      reopening the base, which they do not change; then readcompacted,
+**      which compacts the base fully (untimed) and reads it as readrandom
+**      does (engines with nothing to compact, LMDB and SQLite, skip it);
 **   4. overwrite, which reopens the base and rewrites random keys in it.
 **
 ** Usage: cairn-bench [--engines=a,b] [--benchmarks=x,y] [--num=N] [--db=DIR]
@@ -66,6 +68,7 @@ typedef enum workload_id {
     W_READMISSING,
     W_READSEQ,
     W_SEEKRANDOM,
+    W_READCOMPACTED,
     W_COUNT
 } workload_id;
 
@@ -90,12 +93,14 @@ static const workload_def WORKLOADS[W_COUNT] = {
     [W_READMISSING] = {"readmissing", 0, 1, 0, 0, "N gets of absent keys (an existing key + \".\")"},
     [W_READSEQ] = {"readseq", 0, 1, 0, 0, "one iterator reads all N items in order"},
     [W_SEEKRANDOM] = {"seekrandom", 0, 1, 0, 0, "N x (new iterator, seek a random existing key, read it + 10 more)"},
+    [W_READCOMPACTED] = {"readcompacted", 0, 1, 0, 1,
+                         "a full compaction (untimed), then readrandom's N gets; its size is the size after compaction"},
 };
 
 /* The order in which one engine's rows run (see the top of the file). */
 static const workload_id RUN_ORDER[W_COUNT] = {W_FILLSEQ,    W_FILLBATCH,    W_FILLSYNC, W_FILLSYNC8,
                                                W_FILLRANDOM, W_READRANDOM,   W_READMISSING, W_READSEQ,
-                                               W_SEEKRANDOM, W_OVERWRITE};
+                                               W_SEEKRANDOM, W_READCOMPACTED, W_OVERWRITE};
 
 static uint64_t workload_ops(workload_id w, uint64_t num)
 {
@@ -112,6 +117,7 @@ typedef struct run_result {
     double seconds;       /* the timed loop only */
     double open_seconds;  /* not in `seconds` */
     double close_seconds; /* not in `seconds` */
+    double compact_seconds; /* readcompacted: the full compaction, not in `seconds` */
     uint64_t disk_bytes;  /* after close, for `space` rows */
     uint64_t checked;     /* items found / read, verified against the expectation */
     char note[160];
@@ -231,12 +237,13 @@ static int run_loop(const engine *e, void *db, workload_id w, uint64_t num, cons
         }
         break;
     case W_READRANDOM:
+    case W_READCOMPACTED:
     case W_READMISSING:
-        bench_rng_seed(&rng, w == W_READRANDOM ? SEED_READ : SEED_MISSING);
+        bench_rng_seed(&rng, w == W_READMISSING ? SEED_MISSING : SEED_READ);
         for (uint64_t i = 0; i < ops; i++) {
             bench_key(bench_rng_below(&rng, num), key);
             key[BENCH_KEY_SIZE] = '.';
-            size_t key_len = w == W_READRANDOM ? BENCH_KEY_SIZE : BENCH_KEY_SIZE + 1;
+            size_t key_len = w == W_READMISSING ? BENCH_KEY_SIZE + 1 : BENCH_KEY_SIZE;
             int found = e->get(db, key, key_len, value, sizeof value, &value_len, err);
             if (found < 0) return -1;
             if (found) {
@@ -245,7 +252,7 @@ static int run_loop(const engine *e, void *db, workload_id w, uint64_t num, cons
                 sum += (unsigned char)value[value_len - 1];
             }
         }
-        if (checked != (w == W_READRANDOM ? ops : 0))
+        if (checked != (w == W_READMISSING ? 0 : ops))
             return bench_fail(err, "%" PRIu64 " of %" PRIu64 " keys found", checked, ops);
         snprintf(r->note, sizeof r->note, "%" PRIu64 " of %" PRIu64 " found", checked, ops);
         break;
@@ -310,6 +317,12 @@ static int run_in_child(const engine *e, workload_id w, const char *dir, uint64_
     double start = bench_now();
     if (e->open(dir, WORKLOADS[w].sync, &db, r->err) != 0) return -1;
     r->open_seconds = bench_now() - start;
+    if (w == W_READCOMPACTED) {
+        /* Untimed, and before the loop: the row measures reads of the result. */
+        start = bench_now();
+        if (e->compact(db, r->err) != 0) return -1;
+        r->compact_seconds = bench_now() - start;
+    }
     start = bench_now();
     int rc = run_loop(e, db, w, num, &values, r);
     r->seconds = bench_now() - start;
@@ -333,6 +346,7 @@ static int run_in_child(const engine *e, workload_id w, const char *dir, uint64_
 
 typedef struct measured {
     int ran;
+    int not_applicable; /* readcompacted for an engine with nothing to compact */
     run_result r;
     long peak_rss_kb;
 } measured;
@@ -433,6 +447,10 @@ static void print_table(metric m, uint64_t num, int with_ratio)
         double best_value = 0;
         for (int e = 0; e < ENGINE_COUNT; e++) {
             if (!engine_on[e]) continue;
+            if (results[e][w].not_applicable) {
+                printf(" n/a |");
+                continue;
+            }
             if (!results[e][w].ran) {
                 printf(" failed |");
                 continue;
@@ -481,6 +499,7 @@ static void print_run(const engine *e, workload_id w, const measured *m, int unt
            r->open_seconds, r->close_seconds);
     if (WORKLOADS[w].space || untimed)
         printf("; disk %.1f MiB; peak RSS %.1f MiB", r->disk_bytes / 1048576.0, m->peak_rss_kb / 1024.0);
+    if (w == W_READCOMPACTED && !untimed) printf("; compaction %.2f s", r->compact_seconds);
     if (r->note[0]) printf("; %s", r->note);
     printf(")\n");
     if (r->stats[0]) printf("    %-8s cairn_stats: %s\n", "", r->stats);
@@ -576,6 +595,10 @@ int main(int argc, char **argv)
                 have_base = 1;
             }
             if (!workload_on[w]) continue;
+            if (w == W_READCOMPACTED && eng->compact == NULL) {
+                results[e][w].not_applicable = 1;
+                continue;
+            }
             char fresh[PATH_MAX + 64];
             const char *dir = base;
             int keep = w == W_FILLRANDOM && needs_base;

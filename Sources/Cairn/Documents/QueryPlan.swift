@@ -97,6 +97,10 @@ struct QueryPlan {
     /// the filter nor the sort.
     private static func plan(_ index: IndexDefinition, constraints: [String: FieldConstraint],
                              sort: [(String, Int)], collection: CollectionInfo) throws -> (plan: QueryPlan, score: Int)? {
+        // An index whose first field the filter does not constrain serves
+        // only a sort that starts with that field: decided before building
+        // anything, since a find weighs every index of its collection.
+        if let first = index.fields.first, constraints[first.path] == nil, sort.first?.0 != first.path { return nil }
         var prefixes = [index.entryPrefix(collection: collection.id)]
         var bounds: [(String, FieldConstraint)] = []
         var pointFields = 0
