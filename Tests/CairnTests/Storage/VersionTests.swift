@@ -78,6 +78,7 @@ final class VersionTests: XCTestCase {
         options.sync = .never
         options.table.blockSize = 512
         options.targetFileBytes = 8 << 10
+        options.level0CompactionTrigger = 8  // the test compacts level 0 itself
         let engine = try StorageEngine(directory: dir.path, options: options, createIfMissing: true, errorIfExists: false)
         func write(_ range: Range<Int>, _ tag: String) throws {
             for i in range {
@@ -129,6 +130,7 @@ final class VersionTests: XCTestCase {
     func testAManifestWhoseLevelsBreakTheRulesIsCorruptionAtOpen() throws {
         var options = StorageEngine.Options()
         options.sync = .never
+        options.level0CompactionTrigger = 8  // keep both flushes in level 0
         let engine = try StorageEngine(directory: dir.path, options: options, createIfMissing: true, errorIfExists: false)
         for tag in ["one", "two"] {
             for i in 0..<100 {

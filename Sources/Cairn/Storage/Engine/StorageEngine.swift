@@ -54,7 +54,13 @@ final class StorageEngine: @unchecked Sendable {
         var levelSizeRatio = 10
         var level1Bytes: UInt64 = 64 << 20
         var targetFileBytes: UInt64 = 16 << 20
-        var level0CompactionTrigger = 4
+        /// Level 0 is merged into level 1 at this many tables. Every level-0
+        /// table overlaps every seek and scan (each costs a block read per
+        /// seek), and with 16 MiB memtables two of them already hold more
+        /// than the block cache: at 4 (LevelDB's value, for its 4 MiB
+        /// memtables) seekrandom ran at half the speed it does at 2, for
+        /// no measurable gain in fills.
+        var level0CompactionTrigger = 2
         var level0SlowdownTrigger = 8
         var level0StopTrigger = 12
         var maxImmutableMemtables = 2
