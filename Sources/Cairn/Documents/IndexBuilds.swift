@@ -5,6 +5,8 @@
 /// A build stops at its next chunk once `stop()` is called (close does),
 /// leaving its index "building"; the next open resumes it.
 final class IndexBuilds: @unchecked Sendable {
+    /// A leaf lock: held briefly to read or change the builds' state, with
+    /// no other Cairn lock taken inside it (docs/architecture.md, "Locks").
     private let state = Condition()
     /// "collection\0index" -> documents indexed so far, for builds running.
     private var indexed: [String: Int] = [:]

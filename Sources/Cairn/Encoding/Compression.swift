@@ -103,6 +103,7 @@ enum Compression {
 final class ZstdContexts: @unchecked Sendable {
     static let shared = ZstdContexts()
 
+    /// A leaf lock: no other lock is taken inside it (docs/architecture.md, "Locks").
     private let lock = Lock()
     private var decompressors: [OpaquePointer] = []
     private var compressors: [OpaquePointer] = []

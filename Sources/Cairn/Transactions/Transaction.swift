@@ -30,6 +30,8 @@ public final class Transaction: @unchecked Sendable {
     /// What the documents layer keeps for this transaction.
     var documents: DocumentTransactionState
     private(set) var isFinished = false
+    /// Lock order 1 of 5 (docs/architecture.md, "Locks"): one caller at a time; every other
+    /// lock may be taken inside it, it is never taken inside another.
     let lock = Lock()
 
     struct PendingWrite {

@@ -83,6 +83,8 @@ final class StorageEngine: @unchecked Sendable {
 
     // MARK: State readers pin (guarded by stateLock)
 
+    /// Lock order 5 (docs/architecture.md, "Locks"): the last lock taken, held briefly;
+    /// versionEditLock and walLock come before it, never inside it.
     let stateLock = Lock()
     var memtable = MemTable()
     var memtableLogNumber: UInt64 = 0
@@ -124,7 +126,9 @@ final class StorageEngine: @unchecked Sendable {
     // MARK: Owned by the group-commit leader
 
     let writeQueue = WriteQueue()
-    /// Guards `wal` between the leader and the interval syncer.
+    /// Guards `wal` between the leader and the interval syncer. Lock order 5
+    /// (docs/architecture.md, "Locks"): after the write queue, before stateLock, and never
+    /// held while taking versionEditLock.
     let walLock = Lock()
     var wal: WALWriter?
     var nextSequence: UInt64 = 1
@@ -139,11 +143,15 @@ final class StorageEngine: @unchecked Sendable {
 
     // MARK: Background work
 
+    /// A leaf lock: the worker's wake-up flags, with no other lock taken
+    /// inside it (docs/architecture.md, "Locks").
     let background = Condition()
     var shuttingDown = false
     var workRequested = false
     var workerRunning = false
     /// Serializes everything that installs a new version (flush, compaction).
+    /// Lock order 5 (docs/architecture.md, "Locks"): taken before stateLock, never while
+    /// holding walLock.
     let versionEditLock = Lock()
     var compactPointers: [[UInt8]] = Array(repeating: [], count: Version.levelCount)
 

@@ -26,6 +26,7 @@ final class BlockCache: @unchecked Sendable {
     }
 
     private final class Shard {
+        /// A leaf lock: no other lock is taken inside it (docs/architecture.md, "Locks").
         let lock = Lock()
         private var slots: UnsafeMutablePointer<Slot>
         /// Slots - 1; the slot count is a power of two.

@@ -15,6 +15,7 @@ final class TableCache: @unchecked Sendable {
     }
 
     let capacity: Int
+    /// A leaf lock: no other lock is taken inside it (docs/architecture.md, "Locks").
     private let lock = Lock()
     private var slots: [Slot] = []
     private var hand = 0

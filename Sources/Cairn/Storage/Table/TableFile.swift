@@ -19,6 +19,8 @@ final class TableFile: @unchecked Sendable {
     let databaseID: DatabaseID
     let requiresIdentity: Bool
     private let context: TableContext
+    /// A leaf lock around `opened` (the table cache is told only after it
+    /// is released) (docs/architecture.md, "Locks").
     private let lock = Lock()
     private var opened: TableReader?
     private let obsolete = Atomic<Bool>(false)
