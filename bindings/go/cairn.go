@@ -120,7 +120,7 @@ type Options struct {
 	// MemtableSizeMB is the memtable size, 1..4096 MiB, at which it is
 	// flushed to a table (library default 16). 0 means the default.
 	MemtableSizeMB int
-	// Compression is "zstd" (the default), "lz4" or "none". "" means the default.
+	// Compression is "lz4" (the default), "zstd" or "none". "" means the default.
 	Compression string
 	// Extra holds raw option keys, sent as they are. They are applied after
 	// the fields above and override them.
