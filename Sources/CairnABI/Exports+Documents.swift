@@ -223,3 +223,27 @@ public func cairn_delete_many(_ db: OpaquePointer!, _ collection: UnsafePointer<
                               _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     runDelete(db, collection, collectionLength, filterJSON, filterLength, many: true, deleted, errmsg)
 }
+
+@c @implementation
+public func cairn_cursor_next_batch(_ cursor: OpaquePointer!, _ maxItems: Int, _ maxBytes: Int,
+                                    _ json: UnsafeMutablePointer<UnsafePointer<CChar>?>!, _ jsonLength: UnsafeMutablePointer<Int>!,
+                                    _ lengths: UnsafeMutablePointer<UnsafePointer<UInt32>?>!, _ count: UnsafeMutablePointer<Int>!,
+                                    _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    json?.pointee = nil
+    jsonLength?.pointee = 0
+    lengths?.pointee = nil
+    count?.pointee = 0
+    return reportingStatus(errmsg) {
+        let outJSON = try required(json, "json")
+        let outCount = try required(count, "count")
+        let documents = try HandleTable.shared.object(cursor, as: DocumentCursor.self, "cursor")
+        let items = try documents.nextBatch(maxItems: maxItems, maxBytes: maxBytes)
+        guard items > 0 else { return .done }
+        let batch = documents.batch
+        outJSON.pointee = batch.bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+        jsonLength?.pointee = batch.bytes.count - 1  // the NUL is not counted
+        lengths?.pointee = batch.lengths.baseAddress?.assumingMemoryBound(to: UInt32.self)
+        outCount.pointee = items
+        return .ok
+    }
+}

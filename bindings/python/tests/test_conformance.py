@@ -87,7 +87,8 @@ def int_field(step: dict[str, Any], name: str, default: int | None = None) -> in
 
 
 def ptr(data: bytes) -> Any:
-    return _ffi.bytes_ptr(data)
+    """A `const uint8_t *` argument: the bytes themselves (see _ffi)."""
+    return data
 
 
 def options_text(step: dict[str, Any]) -> tuple[bytes | None, int]:
