@@ -49,6 +49,13 @@ type Iterator struct {
 	key []byte
 	val []byte
 	err error
+	// Items cross from the library in batches (cairn_iter_next_batch): one
+	// cgo call and one copy for up to 4096 items. batch holds the copied
+	// bytes, lengths each key's and value's length, and next the position
+	// of the next item in both.
+	batch     []byte
+	lengths   []uint32
+	next, pos int
 }
 
 // NewIterator opens an iterator as described by opts.
@@ -100,10 +107,32 @@ func (it *Iterator) Next() bool {
 	if it.err != nil {
 		return false
 	}
-	var k, v *C.uint8_t
-	var kn, vn C.size_t
+	if it.db != nil && it.db.h == nil {
+		// Items read ahead are not handed out once the database is closed.
+		it.err = closedErr("Iterator.Next", "database is closed")
+		return false
+	}
+	if it.next >= len(it.lengths) && !it.fill() {
+		return false
+	}
+	// Slices of the batch's own copy: each batch is a new allocation, so
+	// they stay valid after Next, and their capacity ends where they do.
+	kn, vn := int(it.lengths[it.next]), int(it.lengths[it.next+1])
+	it.key = it.batch[it.pos : it.pos+kn : it.pos+kn]
+	it.pos += kn
+	it.val = it.batch[it.pos : it.pos+vn : it.pos+vn]
+	it.pos += vn
+	it.next += 2
+	return true
+}
+
+// fill takes the next batch; false at the end or on an error (kept in err).
+func (it *Iterator) fill() bool {
+	var data *C.uint8_t
+	var lengths *C.uint32_t
+	var dn, count C.size_t
 	var msg *C.char
-	rc := C.cairn_iter_next(it.h, &k, &kn, &v, &vn, &msg)
+	rc := C.cairn_iter_next_batch(it.h, 0, 0, 0, &data, &dn, &lengths, &count, &msg)
 	if int(rc) == statusDone {
 		C.cairn_free(unsafe.Pointer(msg))
 		runtime.KeepAlive(it)
@@ -114,10 +143,11 @@ func (it *Iterator) Next() bool {
 		runtime.KeepAlive(it)
 		return false
 	}
-	// The key and value are borrowed views, valid only until the next call
-	// on this iterator: copy them now.
-	it.key = copyOut(unsafe.Pointer(k), kn)
-	it.val = copyOut(unsafe.Pointer(v), vn)
+	// Both buffers are borrowed until the next call on this iterator: copy
+	// them now.
+	it.batch = copyOut(unsafe.Pointer(data), dn)
+	it.lengths = append(it.lengths[:0], unsafe.Slice((*uint32)(unsafe.Pointer(lengths)), 2*int(count))...)
+	it.next, it.pos = 0, 0
 	runtime.KeepAlive(it)
 	return true
 }
@@ -142,6 +172,7 @@ func (it *Iterator) Seek(key []byte) error {
 	if it.err != nil {
 		return it.err
 	}
+	it.lengths, it.next = it.lengths[:0], 0 // items read ahead are before the seek
 	k, kn := bytesArg(key)
 	var msg *C.char
 	rc := C.cairn_iter_seek(it.h, k, kn, &msg)
@@ -165,6 +196,7 @@ func (it *Iterator) Close() error {
 	}
 	runtime.SetFinalizer(it, nil)
 	it.key, it.val = nil, nil
+	it.batch, it.lengths, it.next = nil, nil, 0
 	rc := C.cairn_iter_close(it.h)
 	runtime.KeepAlive(it)
 	return statusErr("Iterator.Close", rc, nil)

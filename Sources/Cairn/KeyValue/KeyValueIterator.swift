@@ -52,11 +52,18 @@ public final class KeyValueIterator {
     /// blocks into `batch`. Returns how many pairs it holds; 0 at the end.
     /// The iterator stays usable with `next()` and `seek(_:)` afterwards.
     public func nextBatch(keysOnly: Bool, maxItems: Int, maxBytes: Int) throws -> Int {
+        // Closing and interrupting are checked once per batch, and the
+        // engine iterator is walked directly: the per-item work is the
+        // merge and two copies.
+        guard !database.isClosed else { throw CairnError.closed }
+        try database.engine.interrupts.check(ticket)
         let (items, bytes) = try batch.begin(maxItems: maxItems, maxBytes: maxBytes)
+        let iterator = engineIterator.iterator
         while batch.count < items && batch.byteCount < bytes {
-            guard try next() else { break }
-            batch.append(key)
-            if !keysOnly { batch.append(engineIterator.iterator.value) }
+            positioned = try iterator.next()
+            guard positioned else { break }
+            batch.append(UnsafeRawBufferPointer(rebasing: iterator.key[1...]))
+            if !keysOnly { batch.append(iterator.value) }
             batch.finishItem()
         }
         return batch.count

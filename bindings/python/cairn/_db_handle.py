@@ -14,7 +14,6 @@ answers InvalidArgument if one is reached with a transaction handle anyway
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Iterable, Mapping
 from collections.abc import Iterator as PyIterator
 from ctypes import byref, c_char_p, c_int, c_int64, c_size_t, c_uint8, string_at
@@ -24,6 +23,7 @@ from . import _ffi, errors
 from ._convert import TTL, BytesLike, pack, take_buffer, to_bytes, ttl_to_ms, unpack
 from ._ffi import Status, lib
 from ._managed import Managed
+from ._scratch import scratch as _scratch
 from .collection import Collection, name_arg, optional_json, take_json
 
 if TYPE_CHECKING:
@@ -38,33 +38,6 @@ _delete = lib.cairn_delete
 #: A thread's get buffer starts at 4 KiB and grows to fit values up to this
 #: size; a larger value gets a buffer of its own for the one call.
 _KEEP_BYTES = 1 << 20
-
-
-class _Scratch(threading.local):
-    """Each thread's out-parameters for the hot calls (put, get, delete),
-    made once per thread instead of once per call: the message pointer, the
-    length, and the buffer cairn_get_into copies values into. ctypes
-    releases the GIL during a call, so they cannot be shared by threads."""
-
-    def __init__(self) -> None:
-        self.err = c_char_p()
-        self.err_ref = byref(self.err)
-        self.size = c_size_t()
-        self.size_ref = byref(self.size)
-        self.grow(4096)
-
-    def grow(self, needed: int) -> None:
-        cap = 4096
-        while cap < needed:
-            cap *= 2
-        if getattr(self, "cap", 0) >= cap:
-            return
-        self.cap = cap
-        self.buf = (c_uint8 * cap)()
-        self.view = memoryview(self.buf).cast("B")
-
-
-_scratch = _Scratch()
 
 
 class Collections(Mapping[str, Collection]):

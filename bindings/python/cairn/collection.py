@@ -20,6 +20,7 @@ from . import _ffi, errors
 from ._convert import take_buffer
 from ._extended_json import dumps, loads
 from ._ffi import Status, lib
+from ._scratch import scratch
 from .cursor import Cursor
 from .results import DeleteResult, InsertManyResult, UpdateResult, inserted_id_result
 
@@ -150,14 +151,15 @@ def _json_out(fn: Any, *args: Any, not_found_is_none: bool = False) -> Any:
     """Calls `fn` with `args`, then the out-parameters (char **json, size_t
     *json_len, char **errmsg), and returns the JSON it filled in, decoded.
     With not_found_is_none, CAIRN_NOT_FOUND returns None instead of raising."""
-    out, out_len, err = c_char_p(), c_size_t(), c_char_p()
-    status = fn(*args, byref(out), byref(out_len), byref(err))
-    if not_found_is_none and status == Status.NOT_FOUND:
-        errors.take_message(err)
-        take_buffer(out, out_len.value)
-        return None
-    errors.raise_for_status(status, err)
-    return take_json(out, out_len)
+    s = scratch
+    status = fn(*args, s.text_ref, s.text_len_ref, s.err_ref)
+    if status:
+        if not_found_is_none and status == Status.NOT_FOUND:
+            errors.take_message(s.err)
+            take_buffer(s.text, s.text_len.value)
+            return None
+        errors.raise_for_status(status, s.err)
+    return take_json(s.text, s.text_len)
 
 
 class Collection:
