@@ -67,13 +67,15 @@ final class CaseRunner {
         "open": ["options", "options_raw", "at"], "close": [], "reopen": ["options"],
         "put": ["key", "value", "ttl_ms"], "get": ["key", "expect_value"], "delete": ["key"],
         "delete_range": ["start", "end"], "get_many": ["keys", "expect_values"], "batch": ["ops"],
-        "scan": ["start", "end", "prefix", "reverse", "seek", "limit", "expect_items"],
+        "scan": ["start", "end", "prefix", "reverse", "seek", "limit", "batch", "keys_only", "expect_items"],
+        "put_if_absent": ["key", "value", "ttl_ms", "expect_stored"],
+        "get_ttl": ["key", "expect_ttl_ms", "expect_ttl_min", "expect_ttl_max"], "touch": ["key", "ttl_ms"],
         "keys": ["options", "options_raw", "expect_keys"], "stats": ["expect_fields"],
         "parse_duration": ["text", "expect_ms"], "sleep": ["ms"], "flush": [], "compact_range": ["start", "end"],
         "create_collection": ["name", "options"], "drop_collection": ["name"], "list_collections": ["expect_names"],
         "insert_one": ["collection", "document", "document_raw", "expect_id"],
         "insert_many": ["collection", "documents", "options", "expect_ids", "expect_errors"],
-        "find": ["collection", "filter", "filter_raw", "options", "expect_documents"],
+        "find": ["collection", "filter", "filter_raw", "options", "batch", "expect_documents"],
         "count": ["collection", "filter", "options", "expect_count"],
         "update_one": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
         "update_many": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
@@ -172,6 +174,34 @@ final class CaseRunner {
                 let key = Array(try string(step, "key").utf8), value = Array(try string(step, "value").utf8)
                 let ttl = try int(step, "ttl_ms")
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try kv(step).put(key: k, value: v, ttlMillis: ttl) } }
+            case "put_if_absent":
+                let key = Array(try string(step, "key").utf8), value = Array(try string(step, "value").utf8)
+                let ttl = try int(step, "ttl_ms")
+                let stored = try key.withUnsafeBytes { k in
+                    try value.withUnsafeBytes { v in try kv(step).putIfAbsent(key: k, value: v, ttlMillis: ttl) }
+                }
+                if case .bool(let want)? = step["expect_stored"] {
+                    checks.append { if stored != want { throw ConformanceFailure(description: "put_if_absent stored \(stored), want \(want)") } }
+                }
+            case "get_ttl":
+                let key = Array(try string(step, "key").utf8)
+                guard let remaining = try key.withUnsafeBytes({ try kv(step).remainingTTL(forKey: $0) }) else {
+                    throw CairnError(.notFound, "key not found")
+                }
+                let exact = step["expect_ttl_ms"] == nil ? nil : try int(step, "expect_ttl_ms")
+                let least = try int(step, "expect_ttl_min", default: Int64.min), most = try int(step, "expect_ttl_max", default: Int64.max)
+                checks.append {
+                    if let exact, remaining != exact { throw ConformanceFailure(description: "ttl \(remaining), want \(exact)") }
+                    if remaining < least || remaining > most {
+                        throw ConformanceFailure(description: "ttl \(remaining), want \(least)...\(most)")
+                    }
+                }
+            case "touch":
+                let key = Array(try string(step, "key").utf8)
+                let ttl = try int(step, "ttl_ms")
+                guard try key.withUnsafeBytes({ try kv(step).touch(key: $0, ttlMillis: ttl) }) else {
+                    throw CairnError(.notFound, "key not found")
+                }
             case "get":
                 let key = Array(try string(step, "key").utf8)
                 var found: [UInt8]?
@@ -321,7 +351,19 @@ final class CaseRunner {
                 let cursor = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in
                     try docs(step).find(collection: try string(step, "collection"), filterJSON: f, optionsJSON: o) } }
                 var documents: [JSONValue] = []
-                while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
+                if step["batch"] != nil {
+                    // Batches: each is one JSON array of documents.
+                    let size = Int(try int(step, "batch"))
+                    while try cursor.nextBatch(maxItems: size, maxBytes: 0) > 0 {
+                        guard case .array(let batch) = try JSONValue.parse(String(decoding: cursor.batch.bytes.dropLast(), as: UTF8.self)) else {
+                            throw ConformanceFailure(description: "a batch is not a JSON array")
+                        }
+                        if size > 0 && batch.count > size { throw ConformanceFailure(description: "batch of \(batch.count) > \(size)") }
+                        documents += batch
+                    }
+                } else {
+                    while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
+                }
                 if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, "find") } }
             case "count":
                 let filter = try jsonText(step, "filter")
@@ -502,6 +544,37 @@ final class CaseRunner {
         }
         let limit = try int(step, "limit", default: Int64.max)
         var items: [([UInt8], [UInt8])] = []
+        if step["batch"] != nil {
+            // Batches: keys (and values) back to back, with their lengths.
+            let size = Int(try int(step, "batch"))
+            let keysOnly: Bool
+            if case .bool(let flag)? = step["keys_only"] { keysOnly = flag } else { keysOnly = false }
+            while items.count < limit {
+                let count = try iterator.nextBatch(keysOnly: keysOnly, maxItems: size, maxBytes: 0)
+                if count == 0 { break }
+                if size > 0 && count > size { throw ConformanceFailure(description: "batch of \(count) > \(size)") }
+                let raw = iterator.batch.lengths
+                let lengths = (0..<raw.count / 4).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) }
+                let data = Array(iterator.batch.bytes)
+                var offset = 0, piece = 0
+                for _ in 0..<count where items.count < limit {
+                    let keyLength = Int(lengths[piece])
+                    let key = Array(data[offset..<offset + keyLength])
+                    offset += keyLength
+                    piece += 1
+                    var value: [UInt8] = []
+                    if !keysOnly {
+                        let valueLength = Int(lengths[piece])
+                        value = Array(data[offset..<offset + valueLength])
+                        offset += valueLength
+                        piece += 1
+                    }
+                    items.append((key, value))
+                }
+            }
+            return items
+        }
+        if step["keys_only"] != nil { throw ConformanceFailure(description: "keys_only needs batch") }
         while items.count < limit, try iterator.next() {
             items.append((Array(iterator.key), Array(iterator.value)))
         }

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -39,7 +40,10 @@ var stepFields = map[string][]string{
 	"delete_range":   {"start", "end"},
 	"get_many":       {"keys", "expect_values"},
 	"batch":          {"ops"},
-	"scan":           {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items"},
+	"scan":           {"start", "end", "prefix", "reverse", "seek", "limit", "batch", "keys_only", "expect_items"},
+	"put_if_absent":  {"key", "value", "ttl_ms", "expect_stored"},
+	"get_ttl":        {"key", "expect_ttl_ms", "expect_ttl_min", "expect_ttl_max"},
+	"touch":          {"key", "ttl_ms"},
 	"keys":           {"options", "options_raw", "expect_keys"},
 	"stats":          {"expect_fields"},
 	"parse_duration": {"text", "expect_ms"},
@@ -53,7 +57,7 @@ var stepFields = map[string][]string{
 	"list_collections":  {"expect_names"},
 	"insert_one":        {"collection", "document", "document_raw", "expect_id"},
 	"insert_many":       {"collection", "documents", "options", "expect_ids", "expect_errors"},
-	"find":              {"collection", "filter", "filter_raw", "options", "expect_documents"},
+	"find":              {"collection", "filter", "filter_raw", "options", "batch", "expect_documents"},
 	"count":             {"collection", "filter", "options", "expect_count"},
 	"update_one":        {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
 	"update_many":       {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
@@ -289,6 +293,51 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 			return nil, nil
 		}
 		return r.db.PutTTL(key, value, ttl), nil
+
+	case "put_if_absent":
+		key, value := s.bytes("key"), s.bytes("value")
+		ttl := time.Duration(s.optInt("ttl_ms", 0)) * time.Millisecond
+		var want *bool
+		if s.has("expect_stored") {
+			want = new(bool)
+			s.decode("expect_stored", want)
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		stored, err := r.db.PutIfAbsent(key, value, ttl)
+		if err != nil || want == nil {
+			return err, nil
+		}
+		if stored != *want {
+			return nil, fmt.Errorf("put_if_absent stored %v, want %v", stored, *want)
+		}
+		return nil, nil
+
+	case "get_ttl":
+		key := s.bytes("key")
+		exact := s.optInt("expect_ttl_ms", -1)
+		least, most := s.optInt("expect_ttl_min", math.MinInt64), s.optInt("expect_ttl_max", math.MaxInt64)
+		if s.err != nil {
+			return nil, nil
+		}
+		ttl, err := r.db.TTL(key)
+		if err != nil {
+			return err, nil
+		}
+		ms := ttl.Milliseconds()
+		if (s.has("expect_ttl_ms") && ms != exact) || ms < least || ms > most {
+			return nil, fmt.Errorf("ttl %d ms, want %d (in %d...%d)", ms, exact, least, most)
+		}
+		return nil, nil
+
+	case "touch":
+		key := s.bytes("key")
+		ttl := time.Duration(s.optInt("ttl_ms", 0)) * time.Millisecond
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.Touch(key, ttl), nil
 
 	case "get":
 		key := s.bytes("key")
@@ -562,6 +611,14 @@ func (r *caseRunner) scan(s *step) (callErr, checkErr error) {
 	if s.has("reverse") {
 		s.decode("reverse", &opts.Reverse)
 	}
+	if s.has("keys_only") {
+		if !s.has("batch") {
+			s.fail(errors.New("keys_only needs batch"))
+		}
+		s.decode("keys_only", &opts.KeysOnly)
+	}
+	// The binding always reads in batches; "batch" sets their size.
+	opts.BatchSize = int(s.optInt("batch", 0))
 	limit := s.optInt("limit", -1)
 	var want [][2][]byte
 	if s.has("expect_items") {
@@ -592,7 +649,14 @@ func (r *caseRunner) scan(s *step) (callErr, checkErr error) {
 	}
 	var got [][2][]byte
 	for (limit < 0 || int64(len(got)) < limit) && it.Next() {
-		got = append(got, [2][]byte{it.Key(), it.Value()})
+		value := it.Value()
+		if opts.KeysOnly {
+			if value != nil {
+				return nil, fmt.Errorf("a keys-only iterator returned the value %q", value)
+			}
+			value = []byte{}
+		}
+		got = append(got, [2][]byte{it.Key(), value})
 	}
 	if err := it.Err(); err != nil {
 		return err, nil
@@ -942,6 +1006,8 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 			return err, nil
 		}
 		defer cur.Close()
+		// The binding always reads in batches; "batch" sets their size.
+		cur.batchSize = int(s.optInt("batch", 0))
 		return readCursor(cur, s.has("expect_documents"), want)
 
 	case "count":

@@ -55,6 +55,9 @@ type FindOptions struct {
 	// fields come back in the stored document's order, so a map of several
 	// keys is fine here. Nil returns whole documents.
 	Projection any
+	// BatchSize is how many documents cross from the library per call; 0
+	// lets it choose (64, doubling up to 4096). It changes no result.
+	BatchSize int
 }
 
 // marshal returns the options as JSON, or nil for the defaults. The keys
@@ -123,7 +126,15 @@ func (c *Collection) Find(filter any, opts *FindOptions) (*Cursor, error) {
 	if err != nil {
 		return nil, argErr(op, "options: %v", err)
 	}
-	return c.find(op, fjs, ojs)
+	cur, err := c.find(op, fjs, ojs)
+	if err == nil && opts != nil {
+		if opts.BatchSize < 0 {
+			_ = cur.Close()
+			return nil, argErr(op, "BatchSize must not be negative")
+		}
+		cur.batchSize = opts.BatchSize
+	}
+	return cur, err
 }
 
 // find calls cairn_find with JSON text (nil filter or options for "{}").
@@ -189,6 +200,7 @@ type Cursor struct {
 	batch     []byte
 	lengths   []uint32
 	next, pos int
+	batchSize int
 }
 
 // Next advances to the next document and reports whether there is one. It
@@ -223,7 +235,7 @@ func (cur *Cursor) fill() bool {
 	var lengths *C.uint32_t
 	var n, count C.size_t
 	var msg *C.char
-	rc := C.cairn_cursor_next_batch(cur.h, 0, 0, &js, &n, &lengths, &count, &msg)
+	rc := C.cairn_cursor_next_batch(cur.h, C.size_t(cur.batchSize), 0, &js, &n, &lengths, &count, &msg)
 	if int(rc) == statusDone {
 		C.cairn_free(unsafe.Pointer(msg))
 		runtime.KeepAlive(cur)

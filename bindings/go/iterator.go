@@ -25,6 +25,12 @@ type IterOptions struct {
 	Prefix []byte
 	// Reverse walks from the largest key to the smallest.
 	Reverse bool
+	// KeysOnly reads keys without their values: Value returns nil, and
+	// values are neither read out nor copied.
+	KeysOnly bool
+	// BatchSize is how many items cross from the library per call; 0 lets
+	// it choose (64, doubling up to 4096).
+	BatchSize int
 }
 
 // Iterator walks keys in order. Use it from one goroutine at a time:
@@ -56,6 +62,8 @@ type Iterator struct {
 	batch     []byte
 	lengths   []uint32
 	next, pos int
+	keysOnly  bool
+	batchSize int
 }
 
 // NewIterator opens an iterator as described by opts.
@@ -92,7 +100,11 @@ func (db *DB) openIterator(op string, usePrefix bool, opts IterOptions) (*Iterat
 	if err := statusErr(op, rc, msg); err != nil {
 		return nil, err
 	}
-	it := &Iterator{h: ih, db: db}
+	if opts.BatchSize < 0 {
+		C.cairn_iter_close(ih)
+		return nil, argErr(op, "BatchSize must not be negative")
+	}
+	it := &Iterator{h: ih, db: db, keysOnly: opts.KeysOnly, batchSize: opts.BatchSize}
 	runtime.SetFinalizer(it, func(it *Iterator) { _ = it.Close() })
 	return it, nil
 }
@@ -117,12 +129,16 @@ func (it *Iterator) Next() bool {
 	}
 	// Slices of the batch's own copy: each batch is a new allocation, so
 	// they stay valid after Next, and their capacity ends where they do.
-	kn, vn := int(it.lengths[it.next]), int(it.lengths[it.next+1])
+	kn := int(it.lengths[it.next])
 	it.key = it.batch[it.pos : it.pos+kn : it.pos+kn]
 	it.pos += kn
-	it.val = it.batch[it.pos : it.pos+vn : it.pos+vn]
-	it.pos += vn
-	it.next += 2
+	it.next++
+	if !it.keysOnly {
+		vn := int(it.lengths[it.next])
+		it.val = it.batch[it.pos : it.pos+vn : it.pos+vn]
+		it.pos += vn
+		it.next++
+	}
 	return true
 }
 
@@ -132,7 +148,11 @@ func (it *Iterator) fill() bool {
 	var lengths *C.uint32_t
 	var dn, count C.size_t
 	var msg *C.char
-	rc := C.cairn_iter_next_batch(it.h, 0, 0, 0, &data, &dn, &lengths, &count, &msg)
+	flags, pieces := C.int(0), 2
+	if it.keysOnly {
+		flags, pieces = C.CAIRN_BATCH_KEYS_ONLY, 1
+	}
+	rc := C.cairn_iter_next_batch(it.h, C.size_t(it.batchSize), 0, flags, &data, &dn, &lengths, &count, &msg)
 	if int(rc) == statusDone {
 		C.cairn_free(unsafe.Pointer(msg))
 		runtime.KeepAlive(it)
@@ -146,7 +166,7 @@ func (it *Iterator) fill() bool {
 	// Both buffers are borrowed until the next call on this iterator: copy
 	// them now.
 	it.batch = copyOut(unsafe.Pointer(data), dn)
-	it.lengths = append(it.lengths[:0], unsafe.Slice((*uint32)(unsafe.Pointer(lengths)), 2*int(count))...)
+	it.lengths = append(it.lengths[:0], unsafe.Slice((*uint32)(unsafe.Pointer(lengths)), pieces*int(count))...)
 	it.next, it.pos = 0, 0
 	runtime.KeepAlive(it)
 	return true
@@ -158,7 +178,7 @@ func (it *Iterator) Key() []byte { return it.key }
 
 // Value returns the current value: a copy the caller owns, which stays
 // valid after Next (an empty value is a non-nil empty slice). It is nil
-// when Next has not returned true.
+// when Next has not returned true, and with IterOptions.KeysOnly.
 func (it *Iterator) Value() []byte { return it.val }
 
 // Seek repositions the iterator: going forward, the next item is the first
