@@ -1237,6 +1237,66 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
                                    char **result_json, size_t *result_len, char **errmsg);
 
 /*
+** Runs many writes on one collection in one call, the way MongoDB's
+** bulkWrite does: inserts, updates, replacements and deletes, in order.
+** Each operation is atomic by itself, exactly as the function of its name
+** would be (on a database handle, a transaction of its own; on a
+** transaction handle, an operation of that transaction); the list as a
+** whole is not: operations applied before a failure stay applied.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db                in: the database, or a transaction.
+**   collection        in: the collection name; created by the first insert.
+**   operations_json   in: a JSON array, each element an object with one
+**                     member naming the operation:
+**     {"insert_one":  {"document": {...}}}
+**     {"update_one":  {"filter": {...}, "update": {...} or [stages],
+**                      "upsert": bool, "array_filters": [...]}}
+**     {"update_many": the same}
+**     {"replace_one": {"filter": {...}, "replacement": {...}, "upsert": bool}}
+**     {"delete_one":  {"filter": {...}}}
+**     {"delete_many": {"filter": {...}}}
+**                     "upsert" and "array_filters" are optional. The shape of
+**                     every operation is checked before any runs.
+**   options_json      in (may be empty): {"ordered": bool}, default true:
+**                     stop at the first operation that fails. false: try
+**                     every operation and report each failure.
+**   result_json       out, optional: once the operations were tried,
+**                     {"inserted_count": n, "matched_count": n,
+**                     "modified_count": n, "deleted_count": n,
+**                     "upserted_count": n, "inserted_ids": {"0": id, ...},
+**                     "upserted_ids": {"3": id, ...}, "errors": [{"index": n,
+**                     "code": 8, "status": "CAIRN_CONSTRAINT", "message":
+**                     "..."}, ...]}, the ids keyed by the index of their
+**                     operation; malloc()ed and freed with cairn_free(), also
+**                     when the status is an operation's failure. NULL when
+**                     the call is refused or stopped as a whole.
+**   result_len        out, optional: the length of *result_json.
+**   errmsg            out, optional: see CONVENTIONS.
+** An operation's own failure (CAIRN_CONSTRAINT, CAIRN_SCHEMA,
+** CAIRN_INVALID_ARGUMENT for its malformed filter or update) is reported in
+** "errors"; a failure of the database itself (CAIRN_CLOSED,
+** CAIRN_CONFLICT in a transaction, CAIRN_IO_ERROR, CAIRN_NO_SPACE, ...)
+** stops the call with that status and no result, the operations before it
+** staying applied.
+**
+** Returns CAIRN_OK when every operation succeeded, else the status of the
+** first operation's failure (its message in *errmsg, the report in
+** *result_json). Refused as a whole, with *result_json NULL:
+** CAIRN_INVALID_ARGUMENT for NULL db, a bad name, malformed options, an
+** operations_json that is not an array, or an operation of unknown name,
+** with an unknown or missing field (naming it, as "operations[2].update_one
+** lacks "update""); and the statuses above.
+** Scope: database or transaction.
+*/
+int cairn_bulk_write(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *operations_json, size_t operations_len,
+                     const char *options_json, size_t options_len,
+                     char **result_json, size_t *result_len, char **errmsg);
+
+/*
 ** Opens a cursor over the documents of `collection` that match
 ** `filter_json`, read at one snapshot.
 **

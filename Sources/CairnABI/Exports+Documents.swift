@@ -247,3 +247,20 @@ public func cairn_cursor_next_batch(_ cursor: OpaquePointer!, _ maxItems: Int, _
         return .ok
     }
 }
+
+@c @implementation
+public func cairn_bulk_write(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ operationsJSON: UnsafePointer<CChar>!, _ operationsLength: Int,
+                             _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                             _ resultJSON: TextOut!, _ resultLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    resultJSON?.pointee = nil
+    return reportingStatus(errmsg) {
+        let target = try scope(db)
+        let outcome = try target.bulkWrite(collection: try text(collection, collectionLength, "collection name"),
+                                           operationsJSON: try bytes(operationsJSON, operationsLength, "operations_json"),
+                                           optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        giveString(outcome.json, resultJSON, resultLength)
+        if let first = outcome.errors.first { throw first.error }
+        return .ok
+    }
+}

@@ -76,6 +76,7 @@ final class CaseRunner {
         "insert_one": ["collection", "document", "document_raw", "expect_id"],
         "insert_many": ["collection", "documents", "options", "expect_ids", "expect_errors"],
         "find": ["collection", "filter", "filter_raw", "options", "batch", "expect_documents"],
+        "bulk_write": ["collection", "operations", "options", "expect_result"],
         "count": ["collection", "filter", "options", "expect_count"],
         "update_one": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
         "update_many": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
@@ -315,6 +316,23 @@ final class CaseRunner {
                 let text = try jsonText(step, "document")
                 let id = try text.withUnsafeBytes { try docs(step).insertOne(into: try string(step, "collection"), json: $0) }
                 if let wanted = step["expect_id"] { checks.append { try CaseRunner.expectSame(try JSONValue.parse(id), wanted, "insert_one _id") } }
+            case "bulk_write":
+                let operations = Array((step["operations"] ?? .null).serialized.utf8)
+                let options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                let result: BulkWriteResult
+                do {
+                    result = try operations.withUnsafeBytes { o in try options.withUnsafeBytes { p in
+                        try docs(step).bulkWrite(collection: try string(step, "collection"), operationsJSON: o, optionsJSON: p) } }
+                } catch {
+                    if step["expect_result"] != nil {
+                        throw ConformanceFailure(description: "bulk_write was refused as a whole (\(error)), but the step expects a result")
+                    }
+                    throw error
+                }
+                if let wanted = step["expect_result"] {
+                    try CaseRunner.expectSame(try CaseRunner.reducedErrors(try JSONValue.parse(result.json)), wanted, "bulk_write result")
+                }
+                if let first = result.errors.first { throw first.error }
             case "insert_many" where step["options"] != nil:
                 let text = Array((step["documents"] ?? .null).serialized.utf8)
                 let options = Array(step["options"]!.serialized.utf8)
@@ -516,6 +534,20 @@ final class CaseRunner {
             return x.count == y.count && x.allSatisfy { member in y.contains { $0.key == member.key && same($0.value, member.value) } }
         default: return a == b
         }
+    }
+
+    /// A result whose "errors" keep only each error's index and status
+    /// (without CAIRN_), as cases state them.
+    static func reducedErrors(_ result: JSONValue) throws -> JSONValue {
+        guard case .object(let members) = result, case .array(let errors)? = result["errors"] else {
+            throw ConformanceFailure(description: "no errors array in \(result.serialized)")
+        }
+        let reduced = errors.map { error -> JSONValue in
+            var status = ""
+            if case .string(let name)? = error["status"] { status = String(name.dropFirst("CAIRN_".count)) }
+            return .object([("index", error["index"] ?? .null), ("status", .string(status))])
+        }
+        return .object(members.map { $0.key == "errors" ? ("errors", .array(reduced)) : $0 })
     }
 
     static func expectSame(_ got: JSONValue, _ wanted: JSONValue, _ what: String) throws {

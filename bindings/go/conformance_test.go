@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,7 @@ var stepFields = map[string][]string{
 	"insert_one":        {"collection", "document", "document_raw", "expect_id"},
 	"insert_many":       {"collection", "documents", "options", "expect_ids", "expect_errors"},
 	"find":              {"collection", "filter", "filter_raw", "options", "batch", "expect_documents"},
+	"bulk_write":        {"collection", "operations", "options", "expect_result"},
 	"count":             {"collection", "filter", "options", "expect_count"},
 	"update_one":        {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
 	"update_many":       {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
@@ -476,7 +478,7 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		return nil, nil
 
 	case "create_collection", "drop_collection", "list_collections",
-		"insert_one", "insert_many", "find", "count",
+		"insert_one", "insert_many", "find", "count", "bulk_write",
 		"update_one", "update_many", "replace_one", "delete_one", "delete_many":
 		return r.document(op, s)
 
@@ -981,6 +983,67 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 			return err, nil
 		}
 		return nil, sameJSON("_ids", ids, want)
+
+	case "bulk_write":
+		coll := r.db.Collection(s.str("collection"))
+		operations := s.fields["operations"]
+		var options []byte
+		if s.has("options") {
+			options = s.fields["options"]
+		}
+		var want any
+		if s.has("expect_result") {
+			want = s.jsonValue("expect_result")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		result, err := coll.bulkWrite("Collection.BulkWrite", operations, options)
+		if result == nil {
+			if want != nil {
+				return err, fmt.Errorf("bulk_write returned no result (%v), but the step expects one", err)
+			}
+			return err, nil
+		}
+		if want != nil {
+			// The result as the cases state it: ids keyed by index as text,
+			// errors reduced to index and status without the prefix.
+			got := map[string]any{
+				"inserted_count": result.InsertedCount, "matched_count": result.MatchedCount,
+				"modified_count": result.ModifiedCount, "deleted_count": result.DeletedCount,
+				"upserted_count": result.UpsertedCount,
+			}
+			for name, ids := range map[string]map[int]any{"inserted_ids": result.InsertedIDs, "upserted_ids": result.UpsertedIDs} {
+				m := map[string]any{}
+				for index, id := range ids {
+					m[strconv.Itoa(index)] = id
+				}
+				got[name] = m
+			}
+			errorList := []any{}
+			var bulk *BulkWriteError
+			if errors.As(err, &bulk) {
+				for _, e := range bulk.Errors {
+					var ce *Error
+					errors.As(e.Err, &ce)
+					errorList = append(errorList, map[string]any{"index": e.Index, "status": strings.TrimPrefix(ce.Status, "CAIRN_")})
+				}
+			}
+			got["errors"] = errorList
+			// Through JSON, so that numbers compare as the case's do.
+			js, merr := json.Marshal(got)
+			if merr != nil {
+				return err, merr
+			}
+			gotValue, derr := decodeValue(js)
+			if derr != nil {
+				return err, derr
+			}
+			if checkErr := sameJSON("bulk_write result", gotValue, want); checkErr != nil {
+				return err, checkErr
+			}
+		}
+		return err, nil
 
 	case "find":
 		coll := r.db.Collection(s.str("collection"))

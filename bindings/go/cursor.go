@@ -213,7 +213,7 @@ func (cur *Cursor) Next() bool {
 	if cur.err != nil {
 		return false
 	}
-	if cur.db != nil && cur.db.h == nil {
+	if cur.db.isClosed() {
 		// Documents read ahead are not handed out once the database is closed.
 		cur.err = closedErr("Cursor.Next", "database is closed")
 		return false

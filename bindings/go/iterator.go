@@ -119,7 +119,7 @@ func (it *Iterator) Next() bool {
 	if it.err != nil {
 		return false
 	}
-	if it.db != nil && it.db.h == nil {
+	if it.db.isClosed() {
 		// Items read ahead are not handed out once the database is closed.
 		it.err = closedErr("Iterator.Next", "database is closed")
 		return false

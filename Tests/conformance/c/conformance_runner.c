@@ -1652,6 +1652,74 @@ static int op_insert_many_with_options(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+/*
+** bulk_write: cairn_bulk_write. Its result, with each error reduced to its
+** index and status (without the prefix), is compared with expect_result
+** whatever the status, and the status must be that of the first error.
+*/
+static int op_bulk_write(runner *r, const cJSON *step)
+{
+    bytes collection, operations, options;
+    const cJSON *want = field(step, "expect_result"), *errors, *e;
+    char *result = NULL;
+    size_t result_len = 0;
+    cJSON *got = NULL, *reduced;
+    int rc, checked = 0, first = -1;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "operations", NULL, 1, &operations) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0)
+        return -1;
+    if (want != NULL && !cJSON_IsObject(want))
+        return fail(r, "field \"expect_result\" must be an object");
+    rc = cairn_bulk_write(r->h, TEXT(collection), TEXT(operations), TEXT(options), &result, &result_len, &r->err);
+    track(r, "cairn_bulk_write", rc);
+    if (result != NULL) {
+        got = parse_returned(r, "cairn_bulk_write", "*result_json", result, result_len, 0);
+        errors = got == NULL ? NULL : field(got, "errors");
+        if (got != NULL && !cJSON_IsArray(errors))
+            checked = fail(r, "cairn_bulk_write returned %s, without an \"errors\" array", json_str(r, got));
+        else if (got == NULL)
+            checked = -1;
+        if (checked == 0) {
+            reduced = new_array();
+            cJSON_ArrayForEach(e, errors) {
+                const cJSON *status = field(e, "status");
+                int64_t index;
+                cJSON *entry;
+                int code = -1;
+                if (cJSON_IsString(status) && strncmp(status->valuestring, "CAIRN_", 6) == 0)
+                    code = status_code(status->valuestring + 6);
+                if (as_int(field(e, "index"), &index) < 0 || code < 0 || !cJSON_IsString(field(e, "message"))) {
+                    checked = fail(r, "cairn_bulk_write returned the error %s", json_str(r, e));
+                    break;
+                }
+                if (first < 0)
+                    first = code;
+                entry = cJSON_CreateObject();
+                if (entry == NULL || cJSON_AddNumberToObject(entry, "index", (double)index) == NULL ||
+                    cJSON_AddStringToObject(entry, "status", status->valuestring + 6) == NULL) {
+                    fprintf(stderr, "cairn-conformance-c: out of memory\n");
+                    exit(2);
+                }
+                cJSON_AddItemToArray(reduced, entry);
+            }
+            cJSON_ReplaceItemInObject(got, "errors", reduced);
+            if (checked == 0 && rc != (first < 0 ? CAIRN_OK : first))
+                checked = fail(r, "cairn_bulk_write returned CAIRN_%s, but its first error is %s", status_text(rc),
+                               first < 0 ? "none" : status_text(first));
+            if (checked == 0 && want != NULL && compare_json(r, "result", got, want) < 0)
+                checked = -1;
+        }
+    } else if (rc == CAIRN_OK || want != NULL) {
+        checked = fail(r, "cairn_bulk_write returned CAIRN_%s and a NULL *result_json", status_text(rc));
+    }
+    if (checked == 0)
+        checked = check_status(r);
+    cJSON_Delete(got);
+    cairn_free(result);
+    return checked < 0 ? -1 : 0;
+}
+
 static int op_insert_many(runner *r, const cJSON *step)
 {
     bytes collection, documents;
@@ -2501,6 +2569,7 @@ static const struct op_spec {
      {"collection", "document", "document_raw", "expect_id", NULL}},
     {"insert_many", op_insert_many, TXN_OK,
      {"collection", "documents", "options", "expect_ids", "expect_errors", NULL}},
+    {"bulk_write", op_bulk_write, TXN_OK, {"collection", "operations", "options", "expect_result", NULL}},
     {"find", op_find, TXN_OK,
      {"collection", "filter", "filter_raw", "options", "batch", "expect_documents", NULL}},
     {"count", op_count, TXN_OK, {"collection", "filter", "options", "expect_count", NULL}},

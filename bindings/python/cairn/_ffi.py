@@ -205,6 +205,11 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp),
     ),
     (
+        "cairn_bulk_write",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp),
+    ),
+    (
         "cairn_find",
         c_int,
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp),

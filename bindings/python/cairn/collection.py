@@ -21,6 +21,7 @@ from ._convert import take_buffer
 from ._extended_json import dumps, loads
 from ._ffi import Status, lib
 from ._scratch import scratch
+from .bulk import BulkWriteResult, Request, _Request
 from .cursor import Cursor
 from .results import DeleteResult, InsertManyResult, UpdateResult, inserted_id_result
 
@@ -262,6 +263,50 @@ class Collection:
         if result is None:
             raise errors.error_for(Status.INTERNAL, "the library returned CAIRN_OK and no result")
         return InsertManyResult(result["inserted_ids"])
+
+    def bulk_write(self, requests: Iterable[Request], *, ordered: bool = True) -> BulkWriteResult:
+        """Runs InsertOne, UpdateOne, UpdateMany, ReplaceOne, DeleteOne and
+        DeleteMany requests in order, as pymongo's bulk_write does
+        (cairn_bulk_write), and returns a BulkWriteResult.
+
+        Each request is atomic by itself; the list is not. ordered=True
+        stops at the first request that fails, keeping those before it;
+        ordered=False tries every request. Failures raise a BulkWriteError
+        that is also the class of the first failure (ConstraintViolation,
+        ...), with .errors (index, status, message of each) and .result (the
+        BulkWriteResult of what was done). A request that is not one of
+        those classes raises TypeError, and a malformed one InvalidArgument
+        before anything is written.
+        """
+        if isinstance(requests, (Mapping, _Request)):
+            raise TypeError("bulk_write() takes a list of requests such as [cairn.InsertOne({...})]")
+        operations = []
+        for i, request in enumerate(requests):
+            if not isinstance(request, _Request):
+                raise TypeError(
+                    f"requests[{i}] must be InsertOne, UpdateOne, UpdateMany, ReplaceOne, DeleteOne or "
+                    f"DeleteMany, not {type(request).__name__}"
+                )
+            operations.append(request._operation())
+        if not operations:
+            errors.invalid("bulk_write() needs at least one request")
+        text = dumps(operations, "requests")
+        options = b'{"ordered": true}' if ordered else b'{"ordered": false}'
+        out, out_len, err = c_char_p(), c_size_t(), c_char_p()
+        status = lib.cairn_bulk_write(
+            *self._target(), text, len(text), options, len(options), byref(out), byref(out_len), byref(err)
+        )
+        raw = take_json(out, out_len) if out else None
+        if status != Status.OK and raw is not None:
+            message = errors.take_message(err)
+            result = BulkWriteResult._from_library(raw)
+            error = errors.bulk_write_error(status, message, list(result.inserted_ids.values()), raw["errors"])
+            error.result = result
+            raise error
+        errors.raise_for_status(status, err)
+        if raw is None:
+            raise errors.error_for(Status.INTERNAL, "the library returned CAIRN_OK and no result")
+        return BulkWriteResult._from_library(raw)
 
     def update_one(
         self,

@@ -546,6 +546,28 @@ class Runner:
         expect_json(step, "expect_ids", ids, "insert_many _ids")
         return outcome
 
+    def op_bulk_write(self, step: dict[str, Any]) -> Outcome:
+        """cairn_bulk_write: the result, with each error reduced to its index
+        and status, is compared whatever the status."""
+        coll = text_field(step, "collection")
+        operations, operations_len = json_text(step, "operations", required=True, kind=None)
+        options, options_len = json_text(step, "options", required=False)
+        out, out_len = c_char_p(), c_size_t()
+        outcome = call(
+            lib.cairn_bulk_write, self.h, coll, len(coll), operations, operations_len, options, options_len,
+            byref(out), byref(out_len),
+        )
+        if not out:
+            if outcome[0] == Status.OK or "expect_result" in step:
+                fail(f"bulk_write: the library returned {status_text(outcome[0])} and no result_json")
+            return outcome
+        result = parse_json(take(out, out_len.value), "bulk_write result")
+        if not isinstance(result, dict) or not isinstance(result.get("errors"), list):
+            fail(f"bulk_write: malformed result {json.dumps(result)}")
+        result["errors"] = [{"index": e["index"], "status": e["status"].removeprefix("CAIRN_")} for e in result["errors"]]
+        expect_json(step, "expect_result", result, "bulk_write result")
+        return outcome
+
     def insert_many_with_options(self, step: dict[str, Any]) -> Outcome:
         """cairn_insert_many_with_options: inserted_ids and the errors' index
         and status are compared whatever the status; "documents" may be any
@@ -1004,6 +1026,7 @@ class Runner:
         "insert_one": _TXN | {"collection", "document", "document_raw", "expect_id"},
         "insert_many": _TXN | {"collection", "documents", "options", "expect_ids", "expect_errors"},
         "find": _TXN | {"collection", "filter", "filter_raw", "options", "batch", "expect_documents"},
+        "bulk_write": _TXN | {"collection", "operations", "options", "expect_result"},
         "count": _TXN | {"collection", "filter", "options", "expect_count"},
         "update_one": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},
         "update_many": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},
