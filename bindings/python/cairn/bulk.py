@@ -29,7 +29,7 @@ class _Request:
         raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._operation() == other._operation()  # type: ignore[attr-defined]
+        return isinstance(other, _Request) and type(self) is type(other) and self._operation() == other._operation()
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in self._operation()[self._name].items())
