@@ -26,7 +26,9 @@ import binascii
 import datetime
 import json
 import math
+import threading
 from collections.abc import Mapping
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from . import errors
@@ -82,12 +84,45 @@ def _object_hook(obj: dict[str, Any]) -> Any:
     return obj
 
 
-#: One encoder for every call: json.dumps() with any option builds a new
-#: JSONEncoder each time, which costs more than encoding a small filter.
-_encode = json.JSONEncoder(default=_default, ensure_ascii=False, allow_nan=False).encode
-#: And one decoder: json.loads() of bytes first guesses their encoding.
+class _Codec(threading.local):
+    """The json module's C encoder, made once per thread: json.dumps(), and
+    even a kept JSONEncoder's encode(), build a new one for every call,
+    which costs more than encoding a small filter does. Its table of the
+    containers being encoded (to catch circular values) is the thread's
+    own, so that two threads encoding one dict never see each other's."""
+
+    def __init__(self) -> None:
+        self.markers: dict[int, Any] = {}
+        self.encoder = (
+            None
+            if c_make_encoder is None
+            else c_make_encoder(self.markers, _default, encode_basestring, None, ":", ",", False, False, False)
+        )
+
+
+_codec = _Codec()
+_slow_encode = json.JSONEncoder(default=_default, ensure_ascii=False, allow_nan=False).encode
+
+
+def _encode(value: Any) -> str:
+    encoder = _codec.encoder
+    if encoder is None:
+        return _slow_encode(value)
+    try:
+        return "".join(encoder(value, 0))
+    except BaseException:
+        _codec.markers.clear()  # an error leaves the containers it was in
+        raise
+
+
+#: Decoders: json.loads() first guesses the encoding of bytes and matches
+#: whitespace around the value with regular expressions; the library's text
+#: has none, so its scanner is called directly, and the full decoder only
+#: explains a failure.
 _decode = json.JSONDecoder().decode
 _decode_extended = json.JSONDecoder(object_hook=_object_hook).decode
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_scan_extended = json.JSONDecoder(object_hook=_object_hook).scan_once  # type: ignore[attr-defined]
 
 
 def dumps(value: Any, what: str) -> bytes:
@@ -174,9 +209,14 @@ def loads(text: bytes) -> Any:
         # Every extended JSON object has a key starting with '$', so text
         # without '"$' needs no hook, and the parser calls none per object.
         decoded = text.decode("utf-8")
-        if '"$' not in decoded:
-            return _decode(decoded)
-        return _decode_extended(decoded)
+        plain = '"$' not in decoded
+        try:
+            value, end = (_scan if plain else _scan_extended)(decoded, 0)
+            if end == len(decoded):
+                return value
+        except StopIteration:
+            pass
+        return (_decode if plain else _decode_extended)(decoded)
     except ValueError as exc:
         message = f"the library returned malformed JSON ({exc}): {text[:200]!r}"
         raise errors.error_for(Status.INTERNAL, message) from None
