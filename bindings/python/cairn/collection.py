@@ -55,8 +55,18 @@ def name_arg(name: str, what: str = "collection name") -> bytes:
 
 
 def take_json(text: c_char_p, length: c_size_t) -> Any:
-    """Decodes and frees a JSON buffer the library returned."""
-    return loads(take_buffer(text, length.value))
+    """Decodes and frees a JSON buffer the library returned. JSON text holds
+    no NUL byte (a string escapes it) and the library ends it with one, so
+    the pointer's own value is the whole text: no string_at() call."""
+    raw = text.value
+    if raw is None:
+        return loads(b"")
+    try:
+        if len(raw) != length.value:
+            raise errors.error_for(Status.INTERNAL, "the library returned JSON whose length is not its NUL's place")
+        return loads(raw)
+    finally:
+        lib.cairn_free(text)
 
 
 def _document(value: Any, what: str) -> bytes:
