@@ -67,19 +67,15 @@ class Failure(Exception):
 
 
 # -- Key-value engines: each opens a fresh store in `path` and offers put,
-# get and scan over the whole key set. ---------------------------------------
+# get and scan over the whole key set; scan returns the engine's own
+# iterator of (key, value), closed after the loop when it has close(). -------
 
 
 def kv_cairn(path: str) -> Any:
     import cairn
 
     db = cairn.open(path, sync="never")
-
-    def scan() -> Any:
-        with db.iterate() as items:
-            yield from items
-
-    return db, db.put, db.get, scan, db.close
+    return db, db.put, db.get, lambda: db.iterate(), db.close
 
 
 def kv_plyvel(path: str) -> Any:
@@ -124,9 +120,23 @@ def kv_lmdb(path: str) -> Any:
         value: bytes | None = reader[0].get(key)
         return value
 
+    class Scan:
+        """A read transaction's cursor, iterated as it is (no Python code
+        per item), and both closed after the loop."""
+
+        def __init__(self) -> None:
+            self.txn = env.begin()
+            self.cursor = self.txn.cursor()
+
+        def __iter__(self) -> Any:
+            return iter(self.cursor)
+
+        def close(self) -> None:
+            self.cursor.close()
+            self.txn.abort()
+
     def scan() -> Any:
-        with env.begin() as txn:
-            yield from txn.cursor()
+        return Scan()
 
     def close() -> None:
         for txn in reader:
@@ -195,8 +205,12 @@ def run_kv(engine: str, root: str, n: int, value_size: int, rows: tuple[str, ...
 
         def do_scan() -> int:
             count = 0
-            for k, v in scan():
+            items = scan()
+            for k, v in items:
                 count += 1
+            close = getattr(items, "close", None)  # each engine's own iterator, closed after
+            if close is not None:
+                close()
             if count != n:
                 raise Failure(f"{engine}: scan saw {count} of {n} items")
             return count

@@ -54,14 +54,15 @@ public final class ItemBatch {
     }
 
     /// Appends one piece: its bytes and its length.
+    @inline(__always)
     func append(_ piece: UnsafeRawBufferPointer) {
         data.append(piece)
-        appendLength(piece.count)
+        lengthBytes.append(native: UInt32(truncatingIfNeeded: piece.count))
     }
 
     /// Records the length of a piece whose bytes the caller placed itself.
     func appendLength(_ length: Int) {
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: length)) { lengthBytes.append($0) }
+        lengthBytes.append(native: UInt32(truncatingIfNeeded: length))
     }
 
     /// Replaces the bytes (a cursor builds its JSON array elsewhere first).

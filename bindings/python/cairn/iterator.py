@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
+from itertools import chain
 from collections.abc import Iterator as PyIterator
 from ctypes import byref, c_char_p, c_size_t, string_at
 from typing import TYPE_CHECKING, Any
@@ -77,8 +78,8 @@ class Iterator(Managed[Any]):
     `for` loop raises it at its next batch). Used by one thread at a time.
 
     Items are read ahead in batches; `for` loops and next() share them, so
-    both may be mixed. iter(it) returns a generator over the same items (a
-    generator delivers each item without a Python-level call).
+    both may be mixed. iter(it) returns an iterator over the same items that
+    hands each item on without running Python code for it.
     """
 
     _kind = "iterator"
@@ -129,14 +130,20 @@ class Iterator(Managed[Any]):
     def _split(self, data: bytes, lengths: bytes, count: int) -> PyIterator[Any]:
         return _split_pairs(data, lengths, count)
 
-    def _items(self) -> PyIterator[Any]:
+    def _batches(self) -> PyIterator[PyIterator[Any]]:
+        """The batches, each an iterator of items, for chain.from_iterable:
+        items then flow from the batch to the caller without any Python
+        code running per item; this runs once per batch."""
         while True:
             pending = self._pending
-            yield from pending
+            yield pending
             # next() or seek() may have replaced the batch meanwhile: go on
             # with theirs rather than fetching past it.
             if self._pending is pending and not self._refill():
                 return
+
+    def _items(self) -> PyIterator[Any]:
+        return chain.from_iterable(self._batches())
 
     def __iter__(self) -> PyIterator[tuple[bytes, bytes]]:
         return self._items()
