@@ -104,16 +104,16 @@ class DbHandle(Managed[Any]):
             errors.closed(self._kind)
         # cairn_get_into copies the value into this thread's reusable buffer
         # and allocates nothing, not even a message for a miss.
-        scratch = _scratch
-        status = _get_into(ptr, k, len(k), scratch.buf, scratch.cap, scratch.size_ref, scratch.err_ref)
+        buf, cap, size_ref, err_ref, size, view = _scratch.get_args
+        status = _get_into(ptr, k, len(k), buf, cap, size_ref, err_ref)
         if status == 0:
-            n = scratch.size.value
-            if n <= scratch.cap:
-                return scratch.view[:n].tobytes()
+            n = size.value
+            if n <= cap:
+                return view[:n].tobytes()
             return self._get_large(ptr, k, n)
         if status == Status.NOT_FOUND:
             return None
-        errors.raise_for_status(status, scratch.err)
+        errors.raise_for_status(status, _scratch.err)
         return None  # not reached
 
     def _get_large(self, ptr: Any, k: bytes, n: int) -> bytes | None:

@@ -39,6 +39,9 @@ class _Scratch(threading.local):
         self.cap = cap
         self.buf = (c_uint8 * cap)()
         self.view = memoryview(self.buf).cast("B")
+        #: What get() needs, in one attribute: each attribute of a
+        #: threading.local costs a lookup in the thread's dictionary.
+        self.get_args = (self.buf, cap, self.size_ref, self.err_ref, self.size, self.view)
 
 
 #: The calling thread's out-parameters.
