@@ -939,10 +939,10 @@ int cairn_iter_next(cairn_iter *iter, const uint8_t **key, size_t *key_len,
 **
 ** Parameters:
 **   iter        in: the iterator.
-**   max_items   in: the most items to take; 0 lets the library choose:
-**               64 on the first call, then twice as many on each call up
-**               to 4096, so a caller that stops early has not paid for a
-**               large read-ahead.
+**   max_items   in: the most items to take (SIZE_MAX: no limit but the
+**               bytes); 0 lets the library choose: 64 on the first call,
+**               then twice as many on each call up to 4096, so a caller
+**               that stops early has not paid for a large read-ahead.
 **   max_bytes   in: stop adding items once the data holds this many bytes
 **               (0: 1 MiB; at most 1 GiB is used). At least one item is
 **               always returned, however large.
@@ -1285,8 +1285,9 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
 ** Returns CAIRN_OK when every operation succeeded, else the status of the
 ** first operation's failure (its message in *errmsg, the report in
 ** *result_json). Refused as a whole, with *result_json NULL:
-** CAIRN_INVALID_ARGUMENT for NULL db, a bad name, malformed options, an
-** operations_json that is not an array, or an operation of unknown name,
+** CAIRN_INVALID_ARGUMENT for NULL db, a bad name, malformed options, a
+** read-only transaction, an operations_json that is not an array, or an
+** operation of unknown name,
 ** with an unknown or missing field (naming it, as "operations[2].update_one
 ** lacks "update""); and the statuses above.
 ** Scope: database or transaction.

@@ -237,7 +237,8 @@ public func cairn_cursor_next_batch(_ cursor: OpaquePointer!, _ maxItems: Int, _
         let outJSON = try required(json, "json")
         let outCount = try required(count, "count")
         let documents = try HandleTable.shared.object(cursor, as: DocumentCursor.self, "cursor")
-        let items = try documents.nextBatch(maxItems: maxItems, maxBytes: maxBytes)
+        // A size_t above Int.max (SIZE_MAX for "no limit") arrives negative.
+        let items = try documents.nextBatch(maxItems: maxItems < 0 ? Int.max : maxItems, maxBytes: maxBytes < 0 ? Int.max : maxBytes)
         guard items > 0 else { return .done }
         let batch = documents.batch
         outJSON.pointee = batch.bytes.baseAddress?.assumingMemoryBound(to: CChar.self)

@@ -105,7 +105,9 @@ public func cairn_iter_next_batch(_ iter: OpaquePointer!, _ maxItems: Int, _ max
         }
         let box = try HandleTable.shared.object(iter, as: IteratorBox.self, "iterator")
         let iterator = box.iterator
-        let items = try iterator.nextBatch(keysOnly: flags & CAIRN_BATCH_KEYS_ONLY != 0, maxItems: maxItems, maxBytes: maxBytes)
+        // A size_t above Int.max (SIZE_MAX for "no limit") arrives negative.
+        let items = try iterator.nextBatch(keysOnly: flags & CAIRN_BATCH_KEYS_ONLY != 0, maxItems: maxItems < 0 ? Int.max : maxItems,
+                                           maxBytes: maxBytes < 0 ? Int.max : maxBytes)
         guard items > 0 else { return .done }
         let batch = iterator.batch
         outData.pointee = batch.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)

@@ -2261,7 +2261,10 @@ static void test_kv_conveniences(void)
     CHECK(ttl == 0);
     STATUS(CAIRN_OK, cairn_txn_begin(db, CAIRN_TXN_READ_ONLY, &txn, &err));
     STATUS(CAIRN_INVALID_ARGUMENT, cairn_put_if_absent(txn, K("ro"), K("v"), 0, &stored, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put_if_absent(txn, K("k"), K("v"), 0, &stored, &err)); /* present: refused all the same */
     STATUS(CAIRN_INVALID_ARGUMENT, cairn_touch(txn, K("k"), 5, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_touch(txn, K("missing"), 5, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_bulk_write(txn, T("c"), T("[{\"insert_one\": {\"document\": {}}}]"), NULL, 0, NULL, NULL, &err));
     STATUS(CAIRN_OK, cairn_get_ttl(txn, K("k"), &ttl, &err));
     RC(CAIRN_OK, cairn_txn_rollback(txn));
 
@@ -2315,9 +2318,16 @@ static void test_batched_reads(void)
     STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, NULL, NULL, &err));
     CHECK(bytes_are(k, k_len, "b0065"));
     total += 2;
+    /* SIZE_MAX means no limit (the other limit then decides). */
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, SIZE_MAX, 1, 0, &data, &data_len, &lengths, &count, &err));
+    CHECK(count == 1 && memcmp(data, "b0066", 5) == 0);
+    total += count;
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, 1, SIZE_MAX, 0, &data, &data_len, &lengths, &count, &err));
+    CHECK(count == 1 && memcmp(data, "b0067", 5) == 0);
+    total += count;
     /* A byte budget stops early, but at least one item comes. */
     STATUS(CAIRN_OK, cairn_iter_next_batch(it, 1000, 1, CAIRN_BATCH_KEYS_ONLY, &data, &data_len, &lengths, &count, &err));
-    CHECK(count == 1 && data_len == 5 && lengths[0] == 5 && memcmp(data, "b0066", 5) == 0);
+    CHECK(count == 1 && data_len == 5 && lengths[0] == 5 && memcmp(data, "b0068", 5) == 0);
     total += count;
     while ((rc = cairn_iter_next_batch(it, 100, 0, CAIRN_BATCH_KEYS_ONLY, &data, &data_len, &lengths, &count, &err)) == CAIRN_OK) {
         CHECK(count > 0 && count <= 100 && data_len == 5 * count);

@@ -138,6 +138,8 @@ extension Scope {
         }
         let operations = try BulkOperation.parse(operationsJSON)
         try CollectionInfo.validate(name: collection)
+        // Refused as a whole, not once per operation.
+        if let transaction, transaction.isReadOnly { throw CairnError.invalidArgument("the transaction is read-only") }
         var result = BulkWriteResult()
         running: for (index, operation) in operations.enumerated() {
             do {

@@ -12,6 +12,7 @@ extension Scope {
         try Database.validateKey(key)
         try Database.validateValue(value)
         try checkTTL(ttlMillis)
+        try checkWritable()
         return try withTransaction(writing: true) { transaction in
             if try transaction.withValueInternal(forKey: key, { _ in }) { return false }
             try transaction.putValue(key: key, value: value, ttlMillis: ttlMillis)
@@ -37,12 +38,19 @@ extension Scope {
     public func touch(key: UnsafeRawBufferPointer, ttlMillis: Int64) throws -> Bool {
         try Database.validateKey(key)
         try checkTTL(ttlMillis)
+        try checkWritable()
         return try withTransaction(writing: true) { transaction in
             var value: [UInt8] = []
             guard try transaction.withValueInternal(forKey: key, { value = Array($0) }) else { return false }
             try value.withUnsafeBytes { try transaction.putValue(key: key, value: $0, ttlMillis: ttlMillis) }
             return true
         }
+    }
+
+    /// A read-only transaction refuses these writes whether or not they
+    /// would write (the key may exist), as it refuses every write.
+    private func checkWritable() throws {
+        if let transaction, transaction.isReadOnly { throw CairnError.invalidArgument("the transaction is read-only") }
     }
 
     private func checkTTL(_ ttlMillis: Int64) throws {
