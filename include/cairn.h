@@ -1287,9 +1287,9 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
 ** *result_json). Refused as a whole, with *result_json NULL:
 ** CAIRN_INVALID_ARGUMENT for NULL db, a bad name, malformed options, a
 ** read-only transaction, an operations_json that is not an array, or an
-** operation of unknown name,
-** with an unknown or missing field (naming it, as "operations[2].update_one
-** lacks "update""); and the statuses above.
+** operation of unknown name or with an unknown or missing field (the
+** message names it: operations[2].update_one lacks "update"); and the
+** statuses above.
 ** Scope: database or transaction.
 */
 int cairn_bulk_write(cairn_db *db, const char *collection, size_t collection_len,
