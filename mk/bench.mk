@@ -12,6 +12,10 @@
 #   make bench-docs-build        build it only
 #   make bench-docs BENCH_ARGS='--sync --rows=insert,find_name'
 #   make bench-docs N=20000 BENCH_ARGS='--rows=insert_one_sync'   1 vs 8 writer threads
+#   make bench-python            Cairn through Python against plyvel, rocksdict,
+#                                lmdb and sqlite3 (bench/python_bench.py), in a
+#                                venv of its own with the peers from PyPI
+#   make -o lib bench-python PY_BENCH_ARGS='--num=50000 --docs=0'
 #
 # The peers are Debian's -dev packages, installed by
 # `scripts/install-deps.sh --bench` (never by `make test` or `make demo`).
@@ -37,7 +41,7 @@ BENCH_PEER_LIBS = $(shell pkg-config --libs rocksdb lmdb sqlite3 2>/dev/null || 
 BENCH_SQLITE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 BENCH_ROCKSDB_VERSION = $(shell dpkg-query -W -f='$${Version}' librocksdb-dev 2>/dev/null || echo unknown)
 
-.PHONY: bench bench-build bench-deps bench-docs bench-docs-build
+.PHONY: bench bench-build bench-deps bench-docs bench-docs-build bench-python
 
 bench-deps:
 	@bash scripts/install-deps.sh --bench
@@ -66,3 +70,21 @@ bench-docs-build: lib bench-deps
 bench-docs: bench-docs-build
 	@mkdir -p $(BENCH_DB)
 	$(BENCH_DOCS_BIN) --num=$(N) --db=$(BENCH_DB) $(BENCH_ARGS)
+
+# The Python bench: its own venv (never the test venv), with the peers'
+# wheels from PyPI; a peer that does not install is reported by the bench
+# and skipped. The cairn package is the one in bindings/python, on the
+# library just built.
+PY_BENCH_VENV := $(BUILD)/py-bench-venv
+PY_BENCH_PEERS := plyvel rocksdict lmdb
+PY_BENCH_ARGS ?=
+
+bench-python: lib
+	@test -x $(PY_BENCH_VENV)/bin/python || python3 -m venv $(PY_BENCH_VENV)
+	@for peer in $(PY_BENCH_PEERS); do \
+		$(PY_BENCH_VENV)/bin/python -c "import $$peer" 2>/dev/null || \
+		$(PY_BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $$peer || \
+		echo "bench-python: $$peer could not be installed from PyPI; the bench skips it"; \
+	done
+	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \
+		$(PY_BENCH_VENV)/bin/python $(BENCH_DIR)/python_bench.py $(PY_BENCH_ARGS)

@@ -223,3 +223,45 @@ public func cairn_delete_many(_ db: OpaquePointer!, _ collection: UnsafePointer<
                               _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
     runDelete(db, collection, collectionLength, filterJSON, filterLength, many: true, deleted, errmsg)
 }
+
+@c @implementation
+public func cairn_cursor_next_batch(_ cursor: OpaquePointer!, _ maxItems: Int, _ maxBytes: Int,
+                                    _ json: UnsafeMutablePointer<UnsafePointer<CChar>?>!, _ jsonLength: UnsafeMutablePointer<Int>!,
+                                    _ lengths: UnsafeMutablePointer<UnsafePointer<UInt32>?>!, _ count: UnsafeMutablePointer<Int>!,
+                                    _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    json?.pointee = nil
+    jsonLength?.pointee = 0
+    lengths?.pointee = nil
+    count?.pointee = 0
+    return reportingStatus(errmsg) {
+        let outJSON = try required(json, "json")
+        let outCount = try required(count, "count")
+        let documents = try HandleTable.shared.object(cursor, as: DocumentCursor.self, "cursor")
+        // A size_t above Int.max (SIZE_MAX for "no limit") arrives negative.
+        let items = try documents.nextBatch(maxItems: maxItems < 0 ? Int.max : maxItems, maxBytes: maxBytes < 0 ? Int.max : maxBytes)
+        guard items > 0 else { return .done }
+        let batch = documents.batch
+        outJSON.pointee = batch.bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+        jsonLength?.pointee = batch.bytes.count - 1  // the NUL is not counted
+        lengths?.pointee = batch.lengths.baseAddress?.assumingMemoryBound(to: UInt32.self)
+        outCount.pointee = items
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_bulk_write(_ db: OpaquePointer!, _ collection: UnsafePointer<CChar>!, _ collectionLength: Int,
+                             _ operationsJSON: UnsafePointer<CChar>!, _ operationsLength: Int,
+                             _ optionsJSON: UnsafePointer<CChar>!, _ optionsLength: Int,
+                             _ resultJSON: TextOut!, _ resultLength: LengthOut!, _ errmsg: TextOut!) -> Int32 {
+    resultJSON?.pointee = nil
+    return reportingStatus(errmsg) {
+        let target = try scope(db)
+        let outcome = try target.bulkWrite(collection: try text(collection, collectionLength, "collection name"),
+                                           operationsJSON: try bytes(operationsJSON, operationsLength, "operations_json"),
+                                           optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
+        giveString(outcome.json, resultJSON, resultLength)
+        if let first = outcome.errors.first { throw first.error }
+        return .ok
+    }
+}

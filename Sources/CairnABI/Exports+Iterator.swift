@@ -85,3 +85,35 @@ public func cairn_iter_close(_ iter: OpaquePointer!) -> Int32 {
     _ = HandleTable.shared.remove(iter, as: IteratorBox.self)
     return StatusCode.ok.rawValue
 }
+
+@c @implementation
+public func cairn_iter_next_batch(_ iter: OpaquePointer!, _ maxItems: Int, _ maxBytes: Int, _ flags: Int32,
+                                  _ data: UnsafeMutablePointer<UnsafePointer<UInt8>?>!, _ dataLength: UnsafeMutablePointer<Int>!,
+                                  _ lengths: UnsafeMutablePointer<UnsafePointer<UInt32>?>!, _ count: UnsafeMutablePointer<Int>!,
+                                  _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    data?.pointee = nil
+    dataLength?.pointee = 0
+    lengths?.pointee = nil
+    count?.pointee = 0
+    return reportingStatus(errmsg) {
+        let outData = try required(data, "data")
+        let outDataLength = try required(dataLength, "data_len")
+        let outLengths = try required(lengths, "lengths")
+        let outCount = try required(count, "count")
+        guard flags & ~CAIRN_BATCH_KEYS_ONLY == 0 else {
+            throw CairnError(.invalidArgument, "unknown batch flags 0x\(String(flags, radix: 16))")
+        }
+        let box = try HandleTable.shared.object(iter, as: IteratorBox.self, "iterator")
+        let iterator = box.iterator
+        // A size_t above Int.max (SIZE_MAX for "no limit") arrives negative.
+        let items = try iterator.nextBatch(keysOnly: flags & CAIRN_BATCH_KEYS_ONLY != 0, maxItems: maxItems < 0 ? Int.max : maxItems,
+                                           maxBytes: maxBytes < 0 ? Int.max : maxBytes)
+        guard items > 0 else { return .done }
+        let batch = iterator.batch
+        outData.pointee = batch.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        outDataLength.pointee = batch.bytes.count
+        outLengths.pointee = batch.lengths.baseAddress?.assumingMemoryBound(to: UInt32.self)
+        outCount.pointee = items
+        return .ok
+    }
+}

@@ -97,3 +97,69 @@ public func cairn_keys(_ db: OpaquePointer!, _ optionsJSON: UnsafePointer<CChar>
         return .ok
     }
 }
+
+@c @implementation
+public func cairn_get_into(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int,
+                           _ buffer: UnsafeMutablePointer<UInt8>!, _ capacity: Int, _ valueLength: UnsafeMutablePointer<Int>!,
+                           _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    valueLength?.pointee = 0
+    return reportingStatus(errmsg) {
+        let outLength = try required(valueLength, "value_len")
+        guard capacity >= 0 else { throw CairnError(.invalidArgument, "buf_cap is negative") }
+        guard buffer != nil || capacity == 0 else { throw CairnError(.invalidArgument, "buf is NULL but buf_cap is \(capacity)") }
+        let database = try scope(db)
+        // One copy, from the engine's block or memtable straight into the
+        // caller's buffer; a value that does not fit is only measured.
+        let found = try database.withValue(forKey: try bytes(key, keyLength, "key")) { stored in
+            outLength.pointee = stored.count
+            if stored.count <= capacity, stored.count > 0 {
+                UnsafeMutableRawPointer(buffer!).copyMemory(from: stored.baseAddress!, byteCount: stored.count)
+            }
+        }
+        // A miss is an answer, not a failure: no message is made for it.
+        return found ? .ok : .notFound
+    }
+}
+
+@c @implementation
+public func cairn_put_if_absent(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int,
+                                _ value: UnsafePointer<UInt8>!, _ valueLength: Int, _ ttlMs: Int64,
+                                _ stored: UnsafeMutablePointer<Int32>!,
+                                _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    stored?.pointee = 0
+    return reportingStatus(errmsg) {
+        let database = try scope(db)
+        let done = try database.putIfAbsent(key: try bytes(key, keyLength, "key"), value: try bytes(value, valueLength, "value"),
+                                            ttlMillis: ttlMs)
+        stored?.pointee = done ? 1 : 0
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_get_ttl(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int,
+                          _ ttlMs: UnsafeMutablePointer<Int64>!,
+                          _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    ttlMs?.pointee = 0
+    return reportingStatus(errmsg) {
+        let out = try required(ttlMs, "ttl_ms")
+        let database = try scope(db)
+        guard let remaining = try database.remainingTTL(forKey: try bytes(key, keyLength, "key")) else {
+            throw CairnError(.notFound, "key not found")
+        }
+        out.pointee = remaining
+        return .ok
+    }
+}
+
+@c @implementation
+public func cairn_touch(_ db: OpaquePointer!, _ key: UnsafePointer<UInt8>!, _ keyLength: Int, _ ttlMs: Int64,
+                        _ errmsg: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>!) -> Int32 {
+    reportingStatus(errmsg) {
+        let database = try scope(db)
+        guard try database.touch(key: try bytes(key, keyLength, "key"), ttlMillis: ttlMs) else {
+            throw CairnError(.notFound, "key not found")
+        }
+        return .ok
+    }
+}

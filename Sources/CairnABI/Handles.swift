@@ -237,6 +237,10 @@ final class IteratorBox {
 /// `cairn_db *` in the header).
 func scope(_ handle: OpaquePointer?) throws -> Scope {
     let object = try HandleTable.shared.object(handle, as: AnyObject.self, "database")
+    // A class cast first: the common case, and cheaper than the protocol
+    // cast, which looks the conformance up in the runtime's cache.
+    if let database = object as? Database { return database }
+    if let transaction = object as? Transaction { return transaction }
     guard let scope = object as? Scope else { throw CairnError(.invalidArgument, "the handle is not a database handle") }
     return scope
 }

@@ -67,13 +67,16 @@ final class CaseRunner {
         "open": ["options", "options_raw", "at"], "close": [], "reopen": ["options"],
         "put": ["key", "value", "ttl_ms"], "get": ["key", "expect_value"], "delete": ["key"],
         "delete_range": ["start", "end"], "get_many": ["keys", "expect_values"], "batch": ["ops"],
-        "scan": ["start", "end", "prefix", "reverse", "seek", "limit", "expect_items"],
+        "scan": ["start", "end", "prefix", "reverse", "seek", "limit", "batch", "keys_only", "expect_items"],
+        "put_if_absent": ["key", "value", "ttl_ms", "expect_stored"],
+        "get_ttl": ["key", "expect_ttl_ms", "expect_ttl_min", "expect_ttl_max"], "touch": ["key", "ttl_ms"],
         "keys": ["options", "options_raw", "expect_keys"], "stats": ["expect_fields"],
         "parse_duration": ["text", "expect_ms"], "sleep": ["ms"], "flush": [], "compact_range": ["start", "end"],
         "create_collection": ["name", "options"], "drop_collection": ["name"], "list_collections": ["expect_names"],
         "insert_one": ["collection", "document", "document_raw", "expect_id"],
         "insert_many": ["collection", "documents", "options", "expect_ids", "expect_errors"],
-        "find": ["collection", "filter", "filter_raw", "options", "expect_documents"],
+        "find": ["collection", "filter", "filter_raw", "options", "batch", "expect_documents"],
+        "bulk_write": ["collection", "operations", "options", "expect_result"],
         "count": ["collection", "filter", "options", "expect_count"],
         "update_one": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
         "update_many": ["collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"],
@@ -172,6 +175,34 @@ final class CaseRunner {
                 let key = Array(try string(step, "key").utf8), value = Array(try string(step, "value").utf8)
                 let ttl = try int(step, "ttl_ms")
                 try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try kv(step).put(key: k, value: v, ttlMillis: ttl) } }
+            case "put_if_absent":
+                let key = Array(try string(step, "key").utf8), value = Array(try string(step, "value").utf8)
+                let ttl = try int(step, "ttl_ms")
+                let stored = try key.withUnsafeBytes { k in
+                    try value.withUnsafeBytes { v in try kv(step).putIfAbsent(key: k, value: v, ttlMillis: ttl) }
+                }
+                if case .bool(let want)? = step["expect_stored"] {
+                    checks.append { if stored != want { throw ConformanceFailure(description: "put_if_absent stored \(stored), want \(want)") } }
+                }
+            case "get_ttl":
+                let key = Array(try string(step, "key").utf8)
+                guard let remaining = try key.withUnsafeBytes({ try kv(step).remainingTTL(forKey: $0) }) else {
+                    throw CairnError(.notFound, "key not found")
+                }
+                let exact = step["expect_ttl_ms"] == nil ? nil : try int(step, "expect_ttl_ms")
+                let least = try int(step, "expect_ttl_min", default: Int64.min), most = try int(step, "expect_ttl_max", default: Int64.max)
+                checks.append {
+                    if let exact, remaining != exact { throw ConformanceFailure(description: "ttl \(remaining), want \(exact)") }
+                    if remaining < least || remaining > most {
+                        throw ConformanceFailure(description: "ttl \(remaining), want \(least)...\(most)")
+                    }
+                }
+            case "touch":
+                let key = Array(try string(step, "key").utf8)
+                let ttl = try int(step, "ttl_ms")
+                guard try key.withUnsafeBytes({ try kv(step).touch(key: $0, ttlMillis: ttl) }) else {
+                    throw CairnError(.notFound, "key not found")
+                }
             case "get":
                 let key = Array(try string(step, "key").utf8)
                 var found: [UInt8]?
@@ -285,6 +316,23 @@ final class CaseRunner {
                 let text = try jsonText(step, "document")
                 let id = try text.withUnsafeBytes { try docs(step).insertOne(into: try string(step, "collection"), json: $0) }
                 if let wanted = step["expect_id"] { checks.append { try CaseRunner.expectSame(try JSONValue.parse(id), wanted, "insert_one _id") } }
+            case "bulk_write":
+                let operations = Array((step["operations"] ?? .null).serialized.utf8)
+                let options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                let result: BulkWriteResult
+                do {
+                    result = try operations.withUnsafeBytes { o in try options.withUnsafeBytes { p in
+                        try docs(step).bulkWrite(collection: try string(step, "collection"), operationsJSON: o, optionsJSON: p) } }
+                } catch {
+                    if step["expect_result"] != nil {
+                        throw ConformanceFailure(description: "bulk_write was refused as a whole (\(error)), but the step expects a result")
+                    }
+                    throw error
+                }
+                if let wanted = step["expect_result"] {
+                    try CaseRunner.expectSame(try CaseRunner.reducedErrors(try JSONValue.parse(result.json)), wanted, "bulk_write result")
+                }
+                if let first = result.errors.first { throw first.error }
             case "insert_many" where step["options"] != nil:
                 let text = Array((step["documents"] ?? .null).serialized.utf8)
                 let options = Array(step["options"]!.serialized.utf8)
@@ -321,7 +369,19 @@ final class CaseRunner {
                 let cursor = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in
                     try docs(step).find(collection: try string(step, "collection"), filterJSON: f, optionsJSON: o) } }
                 var documents: [JSONValue] = []
-                while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
+                if step["batch"] != nil {
+                    // Batches: each is one JSON array of documents.
+                    let size = Int(try int(step, "batch"))
+                    while try cursor.nextBatch(maxItems: size, maxBytes: 0) > 0 {
+                        guard case .array(let batch) = try JSONValue.parse(String(decoding: cursor.batch.bytes.dropLast(), as: UTF8.self)) else {
+                            throw ConformanceFailure(description: "a batch is not a JSON array")
+                        }
+                        if size > 0 && batch.count > size { throw ConformanceFailure(description: "batch of \(batch.count) > \(size)") }
+                        documents += batch
+                    }
+                } else {
+                    while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
+                }
                 if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, "find") } }
             case "count":
                 let filter = try jsonText(step, "filter")
@@ -476,6 +536,20 @@ final class CaseRunner {
         }
     }
 
+    /// A result whose "errors" keep only each error's index and status
+    /// (without CAIRN_), as cases state them.
+    static func reducedErrors(_ result: JSONValue) throws -> JSONValue {
+        guard case .object(let members) = result, case .array(let errors)? = result["errors"] else {
+            throw ConformanceFailure(description: "no errors array in \(result.serialized)")
+        }
+        let reduced = errors.map { error -> JSONValue in
+            var status = ""
+            if case .string(let name)? = error["status"] { status = String(name.dropFirst("CAIRN_".count)) }
+            return .object([("index", error["index"] ?? .null), ("status", .string(status))])
+        }
+        return .object(members.map { $0.key == "errors" ? ("errors", .array(reduced)) : $0 })
+    }
+
     static func expectSame(_ got: JSONValue, _ wanted: JSONValue, _ what: String) throws {
         if !same(got, wanted) { throw ConformanceFailure(description: "\(what) got \(got.serialized), want \(wanted.serialized)") }
     }
@@ -502,6 +576,37 @@ final class CaseRunner {
         }
         let limit = try int(step, "limit", default: Int64.max)
         var items: [([UInt8], [UInt8])] = []
+        if step["batch"] != nil {
+            // Batches: keys (and values) back to back, with their lengths.
+            let size = Int(try int(step, "batch"))
+            let keysOnly: Bool
+            if case .bool(let flag)? = step["keys_only"] { keysOnly = flag } else { keysOnly = false }
+            while items.count < limit {
+                let count = try iterator.nextBatch(keysOnly: keysOnly, maxItems: size, maxBytes: 0)
+                if count == 0 { break }
+                if size > 0 && count > size { throw ConformanceFailure(description: "batch of \(count) > \(size)") }
+                let raw = iterator.batch.lengths
+                let lengths = (0..<raw.count / 4).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) }
+                let data = Array(iterator.batch.bytes)
+                var offset = 0, piece = 0
+                for _ in 0..<count where items.count < limit {
+                    let keyLength = Int(lengths[piece])
+                    let key = Array(data[offset..<offset + keyLength])
+                    offset += keyLength
+                    piece += 1
+                    var value: [UInt8] = []
+                    if !keysOnly {
+                        let valueLength = Int(lengths[piece])
+                        value = Array(data[offset..<offset + valueLength])
+                        offset += valueLength
+                        piece += 1
+                    }
+                    items.append((key, value))
+                }
+            }
+            return items
+        }
+        if step["keys_only"] != nil { throw ConformanceFailure(description: "keys_only needs batch") }
         while items.count < limit, try iterator.next() {
             items.append((Array(iterator.key), Array(iterator.value)))
         }

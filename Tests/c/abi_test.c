@@ -2174,6 +2174,196 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return 0;
 }
 
+/* cairn_get_into, cairn_put_if_absent, cairn_get_ttl, cairn_touch. */
+static void test_kv_conveniences(void)
+{
+    cairn_db *db = open_fresh("kv-conveniences", NULL), *txn = NULL;
+    uint8_t buf[8];
+    size_t len = 99;
+    int stored = -1;
+    int64_t ttl = -1;
+    char *err;
+    test_name = "kv conveniences";
+
+    STATUS(CAIRN_OK, cairn_put(db, K("k"), K("hello"), 0, &err));
+    STATUS(CAIRN_OK, cairn_put(db, K("empty"), NULL, 0, 0, &err));
+    STATUS(CAIRN_OK, cairn_put(db, K("long"), K("0123456789"), 0, &err));
+
+    /* get_into: the value fits; too small a buffer measures only; a miss is
+       NOT_FOUND without any message. */
+    memset(buf, 'x', sizeof buf);
+    STATUS(CAIRN_OK, cairn_get_into(db, K("k"), buf, sizeof buf, &len, &err));
+    CHECK(len == 5 && memcmp(buf, "hello", 5) == 0 && buf[5] == 'x');
+    memset(buf, 'x', sizeof buf);
+    STATUS(CAIRN_OK, cairn_get_into(db, K("long"), buf, sizeof buf, &len, &err));
+    CHECK_MSG(len == 10 && buf[0] == 'x', "a value larger than the buffer was copied (len %zu)", len);
+    STATUS(CAIRN_OK, cairn_get_into(db, K("long"), NULL, 0, &len, &err));
+    CHECK(len == 10);
+    STATUS(CAIRN_OK, cairn_get_into(db, K("empty"), NULL, 0, &len, &err));
+    CHECK(len == 0);
+    err = ERR_UNSET;
+    len = 99;
+    CHECK(cairn_get_into(db, K("missing"), buf, sizeof buf, &len, &err) == CAIRN_NOT_FOUND);
+    CHECK_MSG(err == NULL, "cairn_get_into made a message for a miss");
+    CHECK(len == 0);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_into(db, K("k"), NULL, 4, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_into(db, K("k"), buf, sizeof buf, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_into(db, NULL, 0, buf, sizeof buf, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_into(NULL, K("k"), buf, sizeof buf, &len, &err));
+
+    /* put_if_absent. */
+    STATUS(CAIRN_OK, cairn_put_if_absent(db, K("new"), K("1"), 0, &stored, &err));
+    CHECK(stored == 1);
+    STATUS(CAIRN_OK, cairn_put_if_absent(db, K("new"), K("2"), 0, &stored, &err));
+    CHECK(stored == 0);
+    STATUS(CAIRN_OK, cairn_put_if_absent(db, K("new"), K("3"), 0, NULL, &err));
+    STATUS(CAIRN_OK, cairn_get_into(db, K("new"), buf, sizeof buf, &len, &err));
+    CHECK(len == 1 && buf[0] == '1');
+    stored = -1;
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put_if_absent(db, K("new"), K("1"), -1, &stored, &err));
+    CHECK(stored == 0);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put_if_absent(db, NULL, 0, K("1"), 0, &stored, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put_if_absent(NULL, K("a"), K("1"), 0, &stored, &err));
+
+    /* get_ttl and touch. */
+    STATUS(CAIRN_OK, cairn_get_ttl(db, K("k"), &ttl, &err));
+    CHECK(ttl == 0);
+    STATUS(CAIRN_OK, cairn_touch(db, K("k"), 60000, &err));
+    STATUS(CAIRN_OK, cairn_get_ttl(db, K("k"), &ttl, &err));
+    CHECK_MSG(ttl > 50000 && ttl <= 60000, "ttl %lld after touch(60000)", (long long)ttl);
+    STATUS(CAIRN_OK, cairn_get_into(db, K("k"), buf, sizeof buf, &len, &err));
+    CHECK(len == 5 && memcmp(buf, "hello", 5) == 0);
+    STATUS(CAIRN_OK, cairn_touch(db, K("k"), 0, &err));
+    STATUS(CAIRN_OK, cairn_get_ttl(db, K("k"), &ttl, &err));
+    CHECK(ttl == 0);
+    STATUS(CAIRN_NOT_FOUND, cairn_touch(db, K("missing"), 10, &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_get_ttl(db, K("missing"), &ttl, &err));
+    CHECK(ttl == 0);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_touch(db, K("k"), -5, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_ttl(db, K("k"), NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_get_ttl(db, NULL, 0, &ttl, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_touch(NULL, K("k"), 5, &err));
+
+    /* In a transaction: its own writes count; a read-only one refuses writes. */
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    STATUS(CAIRN_OK, cairn_put_if_absent(txn, K("t"), K("v"), 1000, &stored, &err));
+    CHECK(stored == 1);
+    STATUS(CAIRN_OK, cairn_get_ttl(txn, K("t"), &ttl, &err));
+    CHECK(ttl == 1000);
+    STATUS(CAIRN_OK, cairn_touch(txn, K("t"), 0, &err));
+    STATUS(CAIRN_OK, cairn_get_ttl(txn, K("t"), &ttl, &err));
+    CHECK(ttl == 0);
+    STATUS(CAIRN_OK, cairn_get_into(txn, K("t"), buf, sizeof buf, &len, &err));
+    CHECK(len == 1 && buf[0] == 'v');
+    ANSWER(CAIRN_NOT_FOUND, cairn_get_into(db, K("t"), buf, sizeof buf, &len, &err));
+    STATUS(CAIRN_OK, cairn_txn_commit(txn, &err));
+    STATUS(CAIRN_OK, cairn_get_ttl(db, K("t"), &ttl, &err));
+    CHECK(ttl == 0);
+    STATUS(CAIRN_OK, cairn_txn_begin(db, CAIRN_TXN_READ_ONLY, &txn, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put_if_absent(txn, K("ro"), K("v"), 0, &stored, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_put_if_absent(txn, K("k"), K("v"), 0, &stored, &err)); /* present: refused all the same */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_touch(txn, K("k"), 5, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_touch(txn, K("missing"), 5, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_bulk_write(txn, T("c"), T("[{\"insert_one\": {\"document\": {}}}]"), NULL, 0, NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_get_ttl(txn, K("k"), &ttl, &err));
+    RC(CAIRN_OK, cairn_txn_rollback(txn));
+
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    STATUS(CAIRN_CLOSED, cairn_get_into(db, K("k"), buf, sizeof buf, &len, &err));
+    STATUS(CAIRN_CLOSED, cairn_put_if_absent(db, K("k"), K("v"), 0, &stored, &err));
+    STATUS(CAIRN_CLOSED, cairn_get_ttl(db, K("k"), &ttl, &err));
+    STATUS(CAIRN_CLOSED, cairn_touch(db, K("k"), 5, &err));
+}
+
+/* cairn_iter_next_batch and cairn_cursor_next_batch. */
+static void test_batched_reads(void)
+{
+    cairn_db *db = open_fresh("batched-reads", NULL);
+    cairn_iter *it = NULL;
+    cairn_cursor *cur = NULL;
+    const uint8_t *data = NULL, *k = NULL;
+    const uint32_t *lengths = NULL;
+    const char *json = NULL;
+    size_t data_len = 0, count = 0, total = 0, k_len = 0, json_len = 0;
+    char key[16], *err;
+    int i, rc;
+    test_name = "batched reads";
+
+    for (i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "b%04d", i);
+        STATUS(CAIRN_OK, cairn_put(db, (const uint8_t *)key, strlen(key), (const uint8_t *)key, (size_t)(i % 3), 0, &err));
+    }
+    STATUS(CAIRN_OK, cairn_iter_open(db, NULL, 0, NULL, 0, 0, &it, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next_batch(NULL, 0, 0, 0, &data, &data_len, &lengths, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next_batch(it, 0, 0, 2, &data, &data_len, &lengths, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next_batch(it, 0, 0, 0, NULL, &data_len, &lengths, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next_batch(it, 0, 0, 0, &data, NULL, &lengths, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next_batch(it, 0, 0, 0, &data, &data_len, NULL, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_iter_next_batch(it, 0, 0, 0, &data, &data_len, &lengths, NULL, &err));
+    /* The adaptive size starts at 64; lengths add up to the data. */
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, 0, 0, 0, &data, &data_len, &lengths, &count, &err));
+    CHECK_MSG(count == 64, "the first adaptive batch holds %zu items", count);
+    if (count == 64 && lengths != NULL && data != NULL) {
+        size_t sum = 0, j;
+        for (j = 0; j < 2 * count; j++)
+            sum += lengths[j];
+        CHECK(sum == data_len);
+        CHECK(lengths[0] == 5 && memcmp(data, "b0000", 5) == 0 && lengths[1] == 0);
+        CHECK(lengths[2] == 5 && memcmp(data + 5, "b0001b", 6) == 0 && lengths[3] == 1);
+    }
+    total = count;
+    /* One item at a time by size, and mixed with cairn_iter_next. */
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, 1, 0, 0, &data, &data_len, &lengths, &count, &err));
+    CHECK(count == 1 && data_len == 5 + 64 % 3 && memcmp(data, "b0064", 5) == 0);
+    STATUS(CAIRN_OK, cairn_iter_next(it, &k, &k_len, NULL, NULL, &err));
+    CHECK(bytes_are(k, k_len, "b0065"));
+    total += 2;
+    /* SIZE_MAX means no limit (the other limit then decides). */
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, SIZE_MAX, 1, 0, &data, &data_len, &lengths, &count, &err));
+    CHECK(count == 1 && memcmp(data, "b0066", 5) == 0);
+    total += count;
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, 1, SIZE_MAX, 0, &data, &data_len, &lengths, &count, &err));
+    CHECK(count == 1 && memcmp(data, "b0067", 5) == 0);
+    total += count;
+    /* A byte budget stops early, but at least one item comes. */
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, 1000, 1, CAIRN_BATCH_KEYS_ONLY, &data, &data_len, &lengths, &count, &err));
+    CHECK(count == 1 && data_len == 5 && lengths[0] == 5 && memcmp(data, "b0068", 5) == 0);
+    total += count;
+    while ((rc = cairn_iter_next_batch(it, 100, 0, CAIRN_BATCH_KEYS_ONLY, &data, &data_len, &lengths, &count, &err)) == CAIRN_OK) {
+        CHECK(count > 0 && count <= 100 && data_len == 5 * count);
+        total += count;
+    }
+    check_status_at(__LINE__, "cairn_iter_next_batch at the end", rc, CAIRN_DONE, err, 1, 1);
+    CHECK_MSG(total == 300, "batches gave %zu items of 300", total);
+    CHECK(data == NULL && data_len == 0 && lengths == NULL && count == 0);
+    ANSWER(CAIRN_DONE, cairn_iter_next_batch(it, 0, 0, 0, &data, &data_len, &lengths, &count, &err));
+    /* After a seek, batches go on from there. */
+    STATUS(CAIRN_OK, cairn_iter_seek(it, K("b0298"), &err));
+    STATUS(CAIRN_OK, cairn_iter_next_batch(it, 0, 0, 0, &data, &data_len, &lengths, &count, &err));
+    CHECK(count == 2 && memcmp(data, "b0298", 5) == 0);
+    RC(CAIRN_OK, cairn_iter_close(it));
+    STATUS(CAIRN_CLOSED, cairn_iter_next_batch(it, 0, 0, 0, &data, &data_len, &lengths, &count, &err));
+
+    /* Cursors: one JSON array per batch, each document's length given. */
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("c"), T("[{\"_id\":1,\"a\":\"x\"},{\"_id\":2},{\"_id\":3,\"b\":[1,2]}]"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_find(db, "c", 1, NULL, 0, NULL, 0, &cur, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_cursor_next_batch(NULL, 0, 0, &json, &json_len, &lengths, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_cursor_next_batch(cur, 0, 0, NULL, &json_len, &lengths, &count, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_cursor_next_batch(cur, 0, 0, &json, &json_len, &lengths, NULL, &err));
+    STATUS(CAIRN_OK, cairn_cursor_next_batch(cur, 2, 0, &json, &json_len, &lengths, &count, &err));
+    CHECK_MSG(count == 2 && json != NULL && strcmp(json, "[{\"_id\":1,\"a\":\"x\"},{\"_id\":2}]") == 0,
+              "first batch: %s", json != NULL ? json : "NULL");
+    CHECK(json_len == (json != NULL ? strlen(json) : 0));
+    CHECK(lengths != NULL && lengths[0] == 17 && lengths[1] == 9);
+    STATUS(CAIRN_OK, cairn_cursor_next_batch(cur, 0, 0, &json, NULL, NULL, &count, &err));
+    CHECK(count == 1 && json != NULL && strcmp(json, "[{\"_id\":3,\"b\":[1,2]}]") == 0);
+    ANSWER(CAIRN_DONE, cairn_cursor_next_batch(cur, 0, 0, &json, &json_len, &lengths, &count, &err));
+    CHECK(json == NULL && json_len == 0 && count == 0);
+    RC(CAIRN_OK, cairn_cursor_close(cur));
+    STATUS(CAIRN_CLOSED, cairn_cursor_next_batch(cur, 0, 0, &json, &json_len, &lengths, &count, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
 int main(int argc, char **argv)
 {
     const char *tmp = getenv("TMPDIR");
@@ -2200,6 +2390,8 @@ int main(int argc, char **argv)
     test_limits();
     test_batches();
     test_iterators();
+    test_kv_conveniences();
+    test_batched_reads();
     test_document_arguments();
     test_insert_many_with_options();
     test_cursors();

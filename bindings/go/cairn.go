@@ -76,6 +76,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -172,6 +173,16 @@ type DB struct {
 	// closeMu serialises Close: the C library allows close to be called
 	// again, but not to race with another close of the same handle.
 	closeMu sync.Mutex
+
+	// closed is set by Close, so that iterators and cursors stop handing
+	// out the items they read ahead once the database is closed.
+	closed atomic.Bool
+}
+
+// isClosed reports whether Close was called on this database or, for a
+// transaction's handle, on the database it runs on.
+func (db *DB) isClosed() bool {
+	return db != nil && (db.closed.Load() || db.parent != nil && db.parent.closed.Load())
 }
 
 // Open opens (and by default creates) the database in directory path.
@@ -235,6 +246,7 @@ func (db *DB) Close() error {
 	db.closeMu.Lock()
 	defer db.closeMu.Unlock()
 	runtime.SetFinalizer(db, nil)
+	db.closed.Store(true)
 	var msg *C.char
 	rc := C.cairn_close(db.h, &msg)
 	runtime.KeepAlive(db)

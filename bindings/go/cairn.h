@@ -522,6 +522,40 @@ int cairn_get(cairn_db *db, const uint8_t *key, size_t key_len,
               uint8_t **value, size_t *value_len, char **errmsg);
 
 /*
+** Reads the value stored under `key` into a buffer the caller owns and
+** reuses, as RocksDB's get into a pinnable slice does: the value is copied
+** once, from the engine straight into `buf`, and nothing is allocated,
+** not even a message for a missing key.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db          in: the database, or a transaction (which sees its own
+**               writes).
+**   key         in: the key; NULL only with key_len 0, which is
+**               CAIRN_INVALID_ARGUMENT.
+**   buf         out: receives the value when it fits (its length is at
+**               most buf_cap). May be NULL only when buf_cap is 0.
+**   buf_cap     in: the size of buf in bytes.
+**   value_len   out: on CAIRN_OK the value's length, whether or not it fit;
+**               0 otherwise. Must not be NULL.
+**   errmsg      out, optional: see CONVENTIONS.
+** When *value_len > buf_cap the value was not copied: call again with a
+** buffer of at least *value_len bytes (the value may have changed in
+** between, so check again).
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND for an absent or expired key, WITHOUT
+** a message (*errmsg stays NULL): a miss is an answer, as CAIRN_DONE is;
+** CAIRN_INVALID_ARGUMENT (NULL db, key or value_len; NULL buf with a
+** capacity; an empty or oversize key); CAIRN_CLOSED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_get_into(cairn_db *db, const uint8_t *key, size_t key_len,
+                   uint8_t *buf, size_t buf_cap, size_t *value_len,
+                   char **errmsg);
+
+/*
 ** Deletes `key`. Deleting an absent key is not an error (CAIRN_OK).
 **
 ** Method of cairn_db.
@@ -614,6 +648,91 @@ int cairn_get_many(cairn_db *db, const uint8_t *keys, size_t keys_len,
 int cairn_keys(cairn_db *db, const char *options_json, size_t options_len,
                uint8_t **keys, size_t *keys_len, size_t *count,
                char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Key-value: put if absent, reading and changing a TTL                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Each of these reads a key and then writes it, atomically: on a database
+** handle the call is a short transaction of its own, and a concurrent
+** write of the same key between its read and its write makes it run again
+** on a fresh snapshot (so of two callers putting the same absent key,
+** exactly one stores it). On a transaction handle the call joins the
+** transaction, whose commit checks for conflicts as usual.
+*/
+
+/*
+** Stores `value` under `key` only when the key is absent or expired.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database, or a transaction.
+**   key, value, ttl_ms   in: as cairn_put().
+**   stored   out, optional: 1 when the value was stored, 0 when the key
+**            was present (and nothing was written); 0 on failure.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK whether or not it stored; CAIRN_INVALID_ARGUMENT (NULL
+** db or key, empty or oversize key or value, negative TTL, a read-only
+** transaction); CAIRN_CLOSED; CAIRN_CONFLICT (in a transaction, at its
+** commit); CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE;
+** CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_put_if_absent(cairn_db *db, const uint8_t *key, size_t key_len,
+                        const uint8_t *value, size_t value_len, int64_t ttl_ms,
+                        int *stored, char **errmsg);
+
+/*
+** Reads how long `key` has left before it expires.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database, or a transaction.
+**   key      in: the key.
+**   ttl_ms   out: the milliseconds left (at least 1) for a key with a
+**            TTL; 0 for a key that never expires (the meaning 0 has in
+**            cairn_put()); 0 on failure. Must not be NULL. In a
+**            transaction, a key it wrote with a TTL reports that whole TTL,
+**            which counts from the commit.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND for an absent or expired key;
+** CAIRN_INVALID_ARGUMENT (NULL db, key or ttl_ms; an empty or oversize
+** key); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_get_ttl(cairn_db *db, const uint8_t *key, size_t key_len,
+                  int64_t *ttl_ms, char **errmsg);
+
+/*
+** Gives `key` a new TTL, counted from now (in a transaction, from its
+** commit), without the caller sending its value again: sliding sessions
+** call this on every request. ttl_ms 0 removes the expiry. Inside the
+** engine the entry is written anew with the value it holds (an entry
+** carries its expiry), so a touch costs about what a put of the value does.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database, or a transaction.
+**   key      in: the key.
+**   ttl_ms   in: 0 or a positive number of milliseconds; negative is
+**            CAIRN_INVALID_ARGUMENT.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND for an absent or expired key (nothing
+** is written); CAIRN_INVALID_ARGUMENT (NULL db or key, an empty or
+** oversize key, negative TTL, a read-only transaction); CAIRN_CLOSED;
+** CAIRN_CONFLICT (in a transaction, at its commit); CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_touch(cairn_db *db, const uint8_t *key, size_t key_len,
+                int64_t ttl_ms, char **errmsg);
 
 /* ------------------------------------------------------------------------ */
 /* Write batches                                                             */
@@ -819,6 +938,52 @@ int cairn_iter_seek(cairn_iter *iter, const uint8_t *key, size_t key_len,
 */
 int cairn_iter_next(cairn_iter *iter, const uint8_t **key, size_t *key_len,
                     const uint8_t **value, size_t *value_len, char **errmsg);
+
+/* Flag for cairn_iter_next_batch(). */
+#define CAIRN_BATCH_KEYS_ONLY 1 /* keys only: values are neither read out nor copied */
+
+/*
+** Advances past many items at once and hands them over in one borrowed
+** buffer, so that a binding crosses into the library once per batch
+** instead of once per item (as MongoDB's cursors fetch batches).
+**
+** Method of cairn_iter.
+**
+** Parameters:
+**   iter        in: the iterator.
+**   max_items   in: the most items to take (SIZE_MAX: no limit but the
+**               bytes); 0 lets the library choose: 64 on the first call,
+**               then twice as many on each call up to 4096, so a caller
+**               that stops early has not paid for a large read-ahead.
+**   max_bytes   in: stop adding items once the data holds this many bytes
+**               (0: 1 MiB; at most 1 GiB is used). At least one item is
+**               always returned, however large.
+**   flags       in: 0 or CAIRN_BATCH_KEYS_ONLY; other bits fail with
+**               CAIRN_INVALID_ARGUMENT.
+**   data        out: the items' bytes back to back, key then value for
+**               each item (keys only with CAIRN_BATCH_KEYS_ONLY): a
+**               BORROWED view. Must not be NULL.
+**   data_len    out: the length of *data. Must not be NULL.
+**   lengths     out: the length of each piece of *data, in order: 2 *
+**               *count entries (key, value, key, value, ...), or *count
+**               with CAIRN_BATCH_KEYS_ONLY; a BORROWED view of native-endian
+**               uint32_t. Must not be NULL.
+**   count       out: the number of items. Must not be NULL.
+**   errmsg      out, optional: see CONVENTIONS.
+** The views stay valid until the next call on this iterator. All outputs
+** are NULL and 0 at CAIRN_DONE and on failure. The iterator may go on with
+** cairn_iter_next() and cairn_iter_seek() afterwards.
+**
+** Returns CAIRN_OK with at least one item; CAIRN_DONE when there are no
+** more items; CAIRN_INVALID_ARGUMENT (NULL iter or out-parameter, not an
+** iterator handle, unknown flags); CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION. A failure part way through a batch
+** loses the items already taken into it.
+*/
+int cairn_iter_next_batch(cairn_iter *iter, size_t max_items, size_t max_bytes,
+                          int flags, const uint8_t **data, size_t *data_len,
+                          const uint32_t **lengths, size_t *count,
+                          char **errmsg);
 
 /*
 ** Closes an iterator and releases its snapshot.
@@ -1084,6 +1249,67 @@ int cairn_insert_many_with_options(cairn_db *db, const char *collection, size_t 
                                    char **result_json, size_t *result_len, char **errmsg);
 
 /*
+** Runs many writes on one collection in one call, the way MongoDB's
+** bulkWrite does: inserts, updates, replacements and deletes, in order.
+** Each operation is atomic by itself, exactly as the function of its name
+** would be (on a database handle, a transaction of its own; on a
+** transaction handle, an operation of that transaction); the list as a
+** whole is not: operations applied before a failure stay applied.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db                in: the database, or a transaction.
+**   collection        in: the collection name; created by the first insert.
+**   operations_json   in: a JSON array, each element an object with one
+**                     member naming the operation:
+**     {"insert_one":  {"document": {...}}}
+**     {"update_one":  {"filter": {...}, "update": {...} or [stages],
+**                      "upsert": bool, "array_filters": [...]}}
+**     {"update_many": the same}
+**     {"replace_one": {"filter": {...}, "replacement": {...}, "upsert": bool}}
+**     {"delete_one":  {"filter": {...}}}
+**     {"delete_many": {"filter": {...}}}
+**                     "upsert" and "array_filters" are optional. The shape of
+**                     every operation is checked before any runs.
+**   options_json      in (may be empty): {"ordered": bool}, default true:
+**                     stop at the first operation that fails. false: try
+**                     every operation and report each failure.
+**   result_json       out, optional: once the operations were tried,
+**                     {"inserted_count": n, "matched_count": n,
+**                     "modified_count": n, "deleted_count": n,
+**                     "upserted_count": n, "inserted_ids": {"0": id, ...},
+**                     "upserted_ids": {"3": id, ...}, "errors": [{"index": n,
+**                     "code": 8, "status": "CAIRN_CONSTRAINT", "message":
+**                     "..."}, ...]}, the ids keyed by the index of their
+**                     operation; malloc()ed and freed with cairn_free(), also
+**                     when the status is an operation's failure. NULL when
+**                     the call is refused or stopped as a whole.
+**   result_len        out, optional: the length of *result_json.
+**   errmsg            out, optional: see CONVENTIONS.
+** An operation's own failure (CAIRN_CONSTRAINT, CAIRN_SCHEMA,
+** CAIRN_INVALID_ARGUMENT for its malformed filter or update) is reported in
+** "errors"; a failure of the database itself (CAIRN_CLOSED,
+** CAIRN_CONFLICT in a transaction, CAIRN_IO_ERROR, CAIRN_NO_SPACE, ...)
+** stops the call with that status and no result, the operations before it
+** staying applied.
+**
+** Returns CAIRN_OK when every operation succeeded, else the status of the
+** first operation's failure (its message in *errmsg, the report in
+** *result_json). Refused as a whole, with *result_json NULL:
+** CAIRN_INVALID_ARGUMENT for NULL db, a bad name, malformed options, a
+** read-only transaction, an operations_json that is not an array, or an
+** operation of unknown name or with an unknown or missing field (the
+** message names it: operations[2].update_one lacks "update"); and the
+** statuses above.
+** Scope: database or transaction.
+*/
+int cairn_bulk_write(cairn_db *db, const char *collection, size_t collection_len,
+                     const char *operations_json, size_t operations_len,
+                     const char *options_json, size_t options_len,
+                     char **result_json, size_t *result_len, char **errmsg);
+
+/*
 ** Opens a cursor over the documents of `collection` that match
 ** `filter_json`, read at one snapshot.
 **
@@ -1152,6 +1378,44 @@ int cairn_find(cairn_db *db, const char *collection, size_t collection_len,
 */
 int cairn_cursor_next(cairn_cursor *cursor, const char **json, size_t *json_len,
                       char **errmsg);
+
+/*
+** Advances past many documents at once and hands them over as one JSON
+** array, so that a binding crosses into the library, and calls its JSON
+** parser, once per batch instead of once per document.
+**
+** Method of cairn_cursor.
+**
+** Parameters:
+**   cursor      in: the cursor.
+**   max_items   in: the most documents to take; 0 lets the library
+**               choose (64, then doubling on each call up to 4096).
+**   max_bytes   in: stop adding documents once the text holds this many
+**               bytes (0: 1 MiB; at most 1 GiB is used). At least one
+**               document is always returned.
+**   json        out: "[doc,doc,...]", NUL-terminated, a BORROWED view.
+**               Must not be NULL.
+**   json_len    out, optional: its length, without the NUL.
+**   lengths     out, optional: each document's length in bytes, a
+**               BORROWED view of *count native-endian uint32_t. Document
+**               0 starts at offset 1 and each document is followed by one
+**               byte (',' or the closing ']'), so document i+1 starts
+**               lengths[i] + 1 bytes after document i.
+**   count       out: the number of documents. Must not be NULL.
+**   errmsg      out, optional: see CONVENTIONS.
+** The views stay valid until the next call on this cursor. All outputs are
+** NULL and 0 at CAIRN_DONE and on failure. cairn_cursor_next() may be
+** mixed with it.
+**
+** Returns CAIRN_OK with at least one document; CAIRN_DONE at the end;
+** CAIRN_INVALID_ARGUMENT (NULL cursor, json or count, not a cursor handle,
+** a pipeline stage's memory limit); CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+*/
+int cairn_cursor_next_batch(cairn_cursor *cursor, size_t max_items,
+                            size_t max_bytes, const char **json,
+                            size_t *json_len, const uint32_t **lengths,
+                            size_t *count, char **errmsg);
 
 /*
 ** Closes a cursor and releases its snapshot.

@@ -15,10 +15,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +41,10 @@ var stepFields = map[string][]string{
 	"delete_range":   {"start", "end"},
 	"get_many":       {"keys", "expect_values"},
 	"batch":          {"ops"},
-	"scan":           {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items"},
+	"scan":           {"start", "end", "prefix", "reverse", "seek", "limit", "batch", "keys_only", "expect_items"},
+	"put_if_absent":  {"key", "value", "ttl_ms", "expect_stored"},
+	"get_ttl":        {"key", "expect_ttl_ms", "expect_ttl_min", "expect_ttl_max"},
+	"touch":          {"key", "ttl_ms"},
 	"keys":           {"options", "options_raw", "expect_keys"},
 	"stats":          {"expect_fields"},
 	"parse_duration": {"text", "expect_ms"},
@@ -53,7 +58,8 @@ var stepFields = map[string][]string{
 	"list_collections":  {"expect_names"},
 	"insert_one":        {"collection", "document", "document_raw", "expect_id"},
 	"insert_many":       {"collection", "documents", "options", "expect_ids", "expect_errors"},
-	"find":              {"collection", "filter", "filter_raw", "options", "expect_documents"},
+	"find":              {"collection", "filter", "filter_raw", "options", "batch", "expect_documents"},
+	"bulk_write":        {"collection", "operations", "options", "expect_result"},
 	"count":             {"collection", "filter", "options", "expect_count"},
 	"update_one":        {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
 	"update_many":       {"collection", "filter", "update", "update_raw", "options", "expect_matched", "expect_modified", "expect_upserted"},
@@ -290,6 +296,51 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		}
 		return r.db.PutTTL(key, value, ttl), nil
 
+	case "put_if_absent":
+		key, value := s.bytes("key"), s.bytes("value")
+		ttl := time.Duration(s.optInt("ttl_ms", 0)) * time.Millisecond
+		var want *bool
+		if s.has("expect_stored") {
+			want = new(bool)
+			s.decode("expect_stored", want)
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		stored, err := r.db.PutIfAbsent(key, value, ttl)
+		if err != nil || want == nil {
+			return err, nil
+		}
+		if stored != *want {
+			return nil, fmt.Errorf("put_if_absent stored %v, want %v", stored, *want)
+		}
+		return nil, nil
+
+	case "get_ttl":
+		key := s.bytes("key")
+		exact := s.optInt("expect_ttl_ms", -1)
+		least, most := s.optInt("expect_ttl_min", math.MinInt64), s.optInt("expect_ttl_max", math.MaxInt64)
+		if s.err != nil {
+			return nil, nil
+		}
+		ttl, err := r.db.TTL(key)
+		if err != nil {
+			return err, nil
+		}
+		ms := ttl.Milliseconds()
+		if (s.has("expect_ttl_ms") && ms != exact) || ms < least || ms > most {
+			return nil, fmt.Errorf("ttl %d ms, want %d (in %d...%d)", ms, exact, least, most)
+		}
+		return nil, nil
+
+	case "touch":
+		key := s.bytes("key")
+		ttl := time.Duration(s.optInt("ttl_ms", 0)) * time.Millisecond
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.Touch(key, ttl), nil
+
 	case "get":
 		key := s.bytes("key")
 		if s.err != nil {
@@ -427,7 +478,7 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		return nil, nil
 
 	case "create_collection", "drop_collection", "list_collections",
-		"insert_one", "insert_many", "find", "count",
+		"insert_one", "insert_many", "find", "count", "bulk_write",
 		"update_one", "update_many", "replace_one", "delete_one", "delete_many":
 		return r.document(op, s)
 
@@ -562,6 +613,14 @@ func (r *caseRunner) scan(s *step) (callErr, checkErr error) {
 	if s.has("reverse") {
 		s.decode("reverse", &opts.Reverse)
 	}
+	if s.has("keys_only") {
+		if !s.has("batch") {
+			s.fail(errors.New("keys_only needs batch"))
+		}
+		s.decode("keys_only", &opts.KeysOnly)
+	}
+	// The binding always reads in batches; "batch" sets their size.
+	opts.BatchSize = int(s.optInt("batch", 0))
 	limit := s.optInt("limit", -1)
 	var want [][2][]byte
 	if s.has("expect_items") {
@@ -592,7 +651,14 @@ func (r *caseRunner) scan(s *step) (callErr, checkErr error) {
 	}
 	var got [][2][]byte
 	for (limit < 0 || int64(len(got)) < limit) && it.Next() {
-		got = append(got, [2][]byte{it.Key(), it.Value()})
+		value := it.Value()
+		if opts.KeysOnly {
+			if value != nil {
+				return nil, fmt.Errorf("a keys-only iterator returned the value %q", value)
+			}
+			value = []byte{}
+		}
+		got = append(got, [2][]byte{it.Key(), value})
 	}
 	if err := it.Err(); err != nil {
 		return err, nil
@@ -918,6 +984,67 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 		}
 		return nil, sameJSON("_ids", ids, want)
 
+	case "bulk_write":
+		coll := r.db.Collection(s.str("collection"))
+		operations := s.fields["operations"]
+		var options []byte
+		if s.has("options") {
+			options = s.fields["options"]
+		}
+		var want any
+		if s.has("expect_result") {
+			want = s.jsonValue("expect_result")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		result, err := coll.bulkWrite("Collection.BulkWrite", operations, options)
+		if result == nil {
+			if want != nil {
+				return err, fmt.Errorf("bulk_write returned no result (%v), but the step expects one", err)
+			}
+			return err, nil
+		}
+		if want != nil {
+			// The result as the cases state it: ids keyed by index as text,
+			// errors reduced to index and status without the prefix.
+			got := map[string]any{
+				"inserted_count": result.InsertedCount, "matched_count": result.MatchedCount,
+				"modified_count": result.ModifiedCount, "deleted_count": result.DeletedCount,
+				"upserted_count": result.UpsertedCount,
+			}
+			for name, ids := range map[string]map[int]any{"inserted_ids": result.InsertedIDs, "upserted_ids": result.UpsertedIDs} {
+				m := map[string]any{}
+				for index, id := range ids {
+					m[strconv.Itoa(index)] = id
+				}
+				got[name] = m
+			}
+			errorList := []any{}
+			var bulk *BulkWriteError
+			if errors.As(err, &bulk) {
+				for _, e := range bulk.Errors {
+					var ce *Error
+					errors.As(e.Err, &ce)
+					errorList = append(errorList, map[string]any{"index": e.Index, "status": strings.TrimPrefix(ce.Status, "CAIRN_")})
+				}
+			}
+			got["errors"] = errorList
+			// Through JSON, so that numbers compare as the case's do.
+			js, merr := json.Marshal(got)
+			if merr != nil {
+				return err, merr
+			}
+			gotValue, derr := decodeValue(js)
+			if derr != nil {
+				return err, derr
+			}
+			if checkErr := sameJSON("bulk_write result", gotValue, want); checkErr != nil {
+				return err, checkErr
+			}
+		}
+		return err, nil
+
 	case "find":
 		coll := r.db.Collection(s.str("collection"))
 		filter, hasFilter := s.jsonText("filter", false)
@@ -942,6 +1069,8 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 			return err, nil
 		}
 		defer cur.Close()
+		// The binding always reads in batches; "batch" sets their size.
+		cur.batchSize = int(s.optInt("batch", 0))
 		return readCursor(cur, s.has("expect_documents"), want)
 
 	case "count":

@@ -55,6 +55,9 @@ type FindOptions struct {
 	// fields come back in the stored document's order, so a map of several
 	// keys is fine here. Nil returns whole documents.
 	Projection any
+	// BatchSize is how many documents cross from the library per call; 0
+	// lets it choose (64, doubling up to 4096). It changes no result.
+	BatchSize int
 }
 
 // marshal returns the options as JSON, or nil for the defaults. The keys
@@ -123,7 +126,15 @@ func (c *Collection) Find(filter any, opts *FindOptions) (*Cursor, error) {
 	if err != nil {
 		return nil, argErr(op, "options: %v", err)
 	}
-	return c.find(op, fjs, ojs)
+	cur, err := c.find(op, fjs, ojs)
+	if err == nil && opts != nil {
+		if opts.BatchSize < 0 {
+			_ = cur.Close()
+			return nil, argErr(op, "BatchSize must not be negative")
+		}
+		cur.batchSize = opts.BatchSize
+	}
+	return cur, err
 }
 
 // find calls cairn_find with JSON text (nil filter or options for "{}").
@@ -183,6 +194,13 @@ type Cursor struct {
 	// cursor, and the end of its watch.
 	ctx       context.Context
 	stopWatch func()
+	// Documents cross from the library in batches
+	// (cairn_cursor_next_batch): batch is the copied JSON array text,
+	// lengths each document's length, next and pos the next document.
+	batch     []byte
+	lengths   []uint32
+	next, pos int
+	batchSize int
 }
 
 // Next advances to the next document and reports whether there is one. It
@@ -195,10 +213,29 @@ func (cur *Cursor) Next() bool {
 	if cur.err != nil {
 		return false
 	}
+	if cur.db.isClosed() {
+		// Documents read ahead are not handed out once the database is closed.
+		cur.err = closedErr("Cursor.Next", "database is closed")
+		return false
+	}
+	if cur.next >= len(cur.lengths) && !cur.fill() {
+		return false
+	}
+	// A slice of the batch's own copy (each batch is a new allocation).
+	n := int(cur.lengths[cur.next])
+	cur.doc = cur.batch[cur.pos : cur.pos+n : cur.pos+n]
+	cur.pos += n + 1 // the ',' or ']' after each document
+	cur.next++
+	return true
+}
+
+// fill takes the next batch; false at the end or on an error (kept in err).
+func (cur *Cursor) fill() bool {
 	var js *C.char
-	var n C.size_t
+	var lengths *C.uint32_t
+	var n, count C.size_t
 	var msg *C.char
-	rc := C.cairn_cursor_next(cur.h, &js, &n, &msg)
+	rc := C.cairn_cursor_next_batch(cur.h, C.size_t(cur.batchSize), 0, &js, &n, &lengths, &count, &msg)
 	if int(rc) == statusDone {
 		C.cairn_free(unsafe.Pointer(msg))
 		runtime.KeepAlive(cur)
@@ -212,9 +249,11 @@ func (cur *Cursor) Next() bool {
 		runtime.KeepAlive(cur)
 		return false
 	}
-	// The document is a borrowed view, valid only until the next call on
-	// this cursor: copy it now.
-	cur.doc = copyOut(unsafe.Pointer(js), n)
+	// The text and lengths are borrowed until the next call on this
+	// cursor: copy them now.
+	cur.batch = copyOut(unsafe.Pointer(js), n)
+	cur.lengths = append(cur.lengths[:0], unsafe.Slice((*uint32)(unsafe.Pointer(lengths)), int(count))...)
+	cur.next, cur.pos = 0, 1 // the first document follows the '['
 	runtime.KeepAlive(cur)
 	return true
 }
@@ -274,6 +313,7 @@ func (cur *Cursor) Close() error {
 		cur.stopWatch = nil
 	}
 	cur.doc = nil
+	cur.batch, cur.lengths, cur.next = nil, nil, 0
 	cur.closed = true
 	rc := C.cairn_cursor_close(cur.h)
 	runtime.KeepAlive(cur)

@@ -138,9 +138,9 @@ var statusCodes = func() map[string]int {
 	return m
 }()
 
-// BulkWriteError is the error of Collection.InsertManyWithOptions when
-// documents failed. The documents in InsertedIDs stay inserted (none with
-// Atomic). It unwraps to the first failure's *Error, so errors.Is and
+// BulkWriteError is the error of Collection.InsertManyWithOptions and of
+// Collection.BulkWrite when documents (models) failed. The documents in
+// InsertedIDs stay inserted (none with Atomic). It unwraps to the first failure's *Error, so errors.Is and
 // errors.As see that failure's status:
 //
 //	var bulk *cairn.BulkWriteError
@@ -150,10 +150,14 @@ var statusCodes = func() map[string]int {
 //	if errors.Is(err, cairn.ErrConstraint) { ... } // the first failure is a duplicate
 type BulkWriteError struct {
 	InsertedIDs []any        // the _ids of the documents inserted, in order (decoded as InsertOne's)
-	Errors      []WriteError // one per failed document, in order; never empty
+	Errors      []WriteError // one per failed document (or model), in order; never empty
+	// Result is, from Collection.BulkWrite, what the models that succeeded
+	// did (nil from InsertManyWithOptions).
+	Result *BulkWriteResult
 }
 
-// WriteError is one document that InsertManyWithOptions could not insert.
+// WriteError is one document that InsertManyWithOptions could not insert,
+// or one model that BulkWrite could not apply (Index is then the model's).
 type WriteError struct {
 	Index int   // its position in the documents given
 	Err   error // an *Error with its status and message; a status this binding does not know has Code -1

@@ -25,6 +25,12 @@ type IterOptions struct {
 	Prefix []byte
 	// Reverse walks from the largest key to the smallest.
 	Reverse bool
+	// KeysOnly reads keys without their values: Value returns nil, and
+	// values are neither read out nor copied.
+	KeysOnly bool
+	// BatchSize is how many items cross from the library per call; 0 lets
+	// it choose (64, doubling up to 4096).
+	BatchSize int
 }
 
 // Iterator walks keys in order. Use it from one goroutine at a time:
@@ -49,6 +55,15 @@ type Iterator struct {
 	key []byte
 	val []byte
 	err error
+	// Items cross from the library in batches (cairn_iter_next_batch): one
+	// cgo call and one copy for up to 4096 items. batch holds the copied
+	// bytes, lengths each key's and value's length, and next the position
+	// of the next item in both.
+	batch     []byte
+	lengths   []uint32
+	next, pos int
+	keysOnly  bool
+	batchSize int
 }
 
 // NewIterator opens an iterator as described by opts.
@@ -85,7 +100,11 @@ func (db *DB) openIterator(op string, usePrefix bool, opts IterOptions) (*Iterat
 	if err := statusErr(op, rc, msg); err != nil {
 		return nil, err
 	}
-	it := &Iterator{h: ih, db: db}
+	if opts.BatchSize < 0 {
+		C.cairn_iter_close(ih)
+		return nil, argErr(op, "BatchSize must not be negative")
+	}
+	it := &Iterator{h: ih, db: db, keysOnly: opts.KeysOnly, batchSize: opts.BatchSize}
 	runtime.SetFinalizer(it, func(it *Iterator) { _ = it.Close() })
 	return it, nil
 }
@@ -100,10 +119,40 @@ func (it *Iterator) Next() bool {
 	if it.err != nil {
 		return false
 	}
-	var k, v *C.uint8_t
-	var kn, vn C.size_t
+	if it.db.isClosed() {
+		// Items read ahead are not handed out once the database is closed.
+		it.err = closedErr("Iterator.Next", "database is closed")
+		return false
+	}
+	if it.next >= len(it.lengths) && !it.fill() {
+		return false
+	}
+	// Slices of the batch's own copy: each batch is a new allocation, so
+	// they stay valid after Next, and their capacity ends where they do.
+	kn := int(it.lengths[it.next])
+	it.key = it.batch[it.pos : it.pos+kn : it.pos+kn]
+	it.pos += kn
+	it.next++
+	if !it.keysOnly {
+		vn := int(it.lengths[it.next])
+		it.val = it.batch[it.pos : it.pos+vn : it.pos+vn]
+		it.pos += vn
+		it.next++
+	}
+	return true
+}
+
+// fill takes the next batch; false at the end or on an error (kept in err).
+func (it *Iterator) fill() bool {
+	var data *C.uint8_t
+	var lengths *C.uint32_t
+	var dn, count C.size_t
 	var msg *C.char
-	rc := C.cairn_iter_next(it.h, &k, &kn, &v, &vn, &msg)
+	flags, pieces := C.int(0), 2
+	if it.keysOnly {
+		flags, pieces = C.CAIRN_BATCH_KEYS_ONLY, 1
+	}
+	rc := C.cairn_iter_next_batch(it.h, C.size_t(it.batchSize), 0, flags, &data, &dn, &lengths, &count, &msg)
 	if int(rc) == statusDone {
 		C.cairn_free(unsafe.Pointer(msg))
 		runtime.KeepAlive(it)
@@ -114,10 +163,11 @@ func (it *Iterator) Next() bool {
 		runtime.KeepAlive(it)
 		return false
 	}
-	// The key and value are borrowed views, valid only until the next call
-	// on this iterator: copy them now.
-	it.key = copyOut(unsafe.Pointer(k), kn)
-	it.val = copyOut(unsafe.Pointer(v), vn)
+	// Both buffers are borrowed until the next call on this iterator: copy
+	// them now.
+	it.batch = copyOut(unsafe.Pointer(data), dn)
+	it.lengths = append(it.lengths[:0], unsafe.Slice((*uint32)(unsafe.Pointer(lengths)), pieces*int(count))...)
+	it.next, it.pos = 0, 0
 	runtime.KeepAlive(it)
 	return true
 }
@@ -128,7 +178,7 @@ func (it *Iterator) Key() []byte { return it.key }
 
 // Value returns the current value: a copy the caller owns, which stays
 // valid after Next (an empty value is a non-nil empty slice). It is nil
-// when Next has not returned true.
+// when Next has not returned true, and with IterOptions.KeysOnly.
 func (it *Iterator) Value() []byte { return it.val }
 
 // Seek repositions the iterator: going forward, the next item is the first
@@ -142,6 +192,7 @@ func (it *Iterator) Seek(key []byte) error {
 	if it.err != nil {
 		return it.err
 	}
+	it.lengths, it.next = it.lengths[:0], 0 // items read ahead are before the seek
 	k, kn := bytesArg(key)
 	var msg *C.char
 	rc := C.cairn_iter_seek(it.h, k, kn, &msg)
@@ -165,6 +216,7 @@ func (it *Iterator) Close() error {
 	}
 	runtime.SetFinalizer(it, nil)
 	it.key, it.val = nil, nil
+	it.batch, it.lengths, it.next = nil, nil, 0
 	rc := C.cairn_iter_close(it.h)
 	runtime.KeepAlive(it)
 	return statusErr("Iterator.Close", rc, nil)

@@ -12,6 +12,7 @@ import "C"
 import (
 	"encoding/json"
 	"runtime"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -67,17 +68,114 @@ func (db *DB) get(op string, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// cairn_get_into copies the value straight into Go memory: a buffer
+	// from the pool, then one copy of the right size. A miss allocates
+	// nothing in the library, not even a message.
+	bufp := getBuffers.Get().(*[]byte)
+	defer getBuffers.Put(bufp)
 	k, kn := bytesArg(key)
-	var v *C.uint8_t
-	var vn C.size_t
+	for {
+		buf := *bufp
+		var vn C.size_t
+		var msg *C.char
+		rc := C.cairn_get_into(h, k, kn, (*C.uint8_t)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)), &vn, &msg)
+		runtime.KeepAlive(db)
+		if int(rc) == statusNotFound {
+			C.cairn_free(unsafe.Pointer(msg))
+			return nil, notFoundErr(op, "key not found")
+		}
+		if err := statusErr(op, rc, msg); err != nil {
+			return nil, err
+		}
+		n := int(vn)
+		if n <= len(buf) {
+			out := make([]byte, n)
+			copy(out, buf[:n])
+			return out, nil
+		}
+		// Too small: grow (a pool buffer up to 1 MiB, else one of its own)
+		// and ask again, as the value may have changed meanwhile.
+		grown := make([]byte, n)
+		if n <= 1<<20 {
+			*bufp = grown
+		} else {
+			bufp = &grown
+		}
+	}
+}
+
+// getBuffers are the buffers Get reads values into before copying them out.
+var getBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 4096)
+	return &b
+}}
+
+// PutIfAbsent stores value under key only when the key is absent or
+// expired, and reports whether it stored it; of two callers racing on one
+// key, exactly one stores. A ttl of 0 means no expiry, as with Put; a
+// positive one as with PutTTL.
+func (db *DB) PutIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
+	return db.putIfAbsent("PutIfAbsent", key, value, ttl)
+}
+
+func (db *DB) putIfAbsent(op string, key, value []byte, ttl time.Duration) (bool, error) {
+	h, err := db.handle(op)
+	if err != nil {
+		return false, err
+	}
+	k, kn := bytesArg(key)
+	v, vn := bytesArg(value)
+	var stored C.int
 	var msg *C.char
-	rc := C.cairn_get(h, k, kn, &v, &vn, &msg)
+	rc := C.cairn_put_if_absent(h, k, kn, v, vn, C.int64_t(ttlMillis(ttl)), &stored, &msg)
 	runtime.KeepAlive(db)
 	if err := statusErr(op, rc, msg); err != nil {
-		C.cairn_free(unsafe.Pointer(v))
-		return nil, err
+		return false, err
 	}
-	return takeBytes(v, vn), nil
+	return stored != 0, nil
+}
+
+// TTL returns how long key has left before it expires, or 0 for a key that
+// never expires; an error matching ErrNotFound when it is absent or
+// expired. The library counts milliseconds.
+func (db *DB) TTL(key []byte) (time.Duration, error) {
+	return db.ttl("TTL", key)
+}
+
+func (db *DB) ttl(op string, key []byte) (time.Duration, error) {
+	h, err := db.handle(op)
+	if err != nil {
+		return 0, err
+	}
+	k, kn := bytesArg(key)
+	var ms C.int64_t
+	var msg *C.char
+	rc := C.cairn_get_ttl(h, k, kn, &ms, &msg)
+	runtime.KeepAlive(db)
+	if err := statusErr(op, rc, msg); err != nil {
+		return 0, err
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// Touch gives key a new TTL counted from now without sending its value
+// again (a sliding session's expiry); a ttl of 0 makes it never expire. An
+// error matching ErrNotFound, and nothing written, when the key is absent
+// or expired.
+func (db *DB) Touch(key []byte, ttl time.Duration) error {
+	return db.touch("Touch", key, ttl)
+}
+
+func (db *DB) touch(op string, key []byte, ttl time.Duration) error {
+	h, err := db.handle(op)
+	if err != nil {
+		return err
+	}
+	k, kn := bytesArg(key)
+	var msg *C.char
+	rc := C.cairn_touch(h, k, kn, C.int64_t(ttlMillis(ttl)), &msg)
+	runtime.KeepAlive(db)
+	return statusErr(op, rc, msg)
 }
 
 // Delete removes key. Deleting an absent key is not an error.

@@ -188,6 +188,37 @@ func (tx *Tx) Get(key []byte) ([]byte, error) {
 	return db.get("Tx.Get", key)
 }
 
+// PutIfAbsent stores value under key in the transaction only when the key
+// is absent there, as DB.PutIfAbsent does.
+func (tx *Tx) PutIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
+	db, err := tx.inner("Tx.PutIfAbsent")
+	if err != nil {
+		return false, err
+	}
+	return db.putIfAbsent("Tx.PutIfAbsent", key, value, ttl)
+}
+
+// TTL returns how long key has left in the transaction's view, as DB.TTL
+// does; a key the transaction wrote with a TTL reports that whole TTL,
+// which counts from the commit.
+func (tx *Tx) TTL(key []byte) (time.Duration, error) {
+	db, err := tx.inner("Tx.TTL")
+	if err != nil {
+		return 0, err
+	}
+	return db.ttl("Tx.TTL", key)
+}
+
+// Touch gives key a new TTL in the transaction, counted from its commit,
+// as DB.Touch does.
+func (tx *Tx) Touch(key []byte, ttl time.Duration) error {
+	db, err := tx.inner("Tx.Touch")
+	if err != nil {
+		return err
+	}
+	return db.touch("Tx.Touch", key, ttl)
+}
+
 // Delete removes key in the transaction, as DB.Delete does.
 func (tx *Tx) Delete(key []byte) error {
 	db, err := tx.inner("Tx.Delete")

@@ -32,6 +32,36 @@ public final class DocumentCursor {
     /// byte follows it in memory.
     public var json: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: current.bytes.dropLast()) }
 
+    /// The documents of the last `nextBatch` as one JSON array, with each
+    /// document's length; lent until the next call.
+    public let batch = ItemBatch()
+    private var batchJSON: [UInt8] = []
+
+    /// Moves past up to `maxItems` results (0: the adaptive size, see
+    /// ItemBatch) or until `maxBytes` (0: 1 MiB) of JSON are gathered, and
+    /// writes them into `batch` as one JSON array, "[doc,doc]" and a NUL, so
+    /// that a binding decodes a whole batch with one parser call. Each
+    /// document is followed by one byte, ',' or the closing ']'. Returns how
+    /// many documents it holds; 0 at the end (no text then).
+    public func nextBatch(maxItems: Int, maxBytes: Int) throws -> Int {
+        guard !database.isClosed else { throw CairnError.closed }
+        let (items, bytes) = try batch.begin(maxItems: maxItems, maxBytes: maxBytes)
+        batchJSON.removeAll(keepingCapacity: true)
+        batchJSON.append(UInt8(ascii: "["))
+        while batch.count < items && batchJSON.count < bytes {
+            let start = batchJSON.count
+            guard try produce(&batchJSON) else { break }
+            batch.appendLength(batchJSON.count - start)
+            batch.finishItem()
+            batchJSON.append(UInt8(ascii: ","))
+        }
+        guard batch.count > 0 else { return 0 }
+        batchJSON[batchJSON.count - 1] = UInt8(ascii: "]")
+        batchJSON.append(0)  // C callers get a NUL-terminated string
+        batchJSON.withUnsafeBytes { batch.setBytes($0) }
+        return batch.count
+    }
+
     /// The current document as a String.
     public var jsonString: String { String(decoding: json, as: UTF8.self) }
 }

@@ -24,10 +24,19 @@ final class ByteBuffer {
         append(source)
     }
 
+    @inline(__always)
     func append(_ source: UnsafeRawBufferPointer) {
-        reserve(count + source.count)
+        if count + source.count > capacity { reserve(count + source.count) }
         if source.count > 0 { (storage! + count).copyMemory(from: source.baseAddress!, byteCount: source.count) }
         count += source.count
+    }
+
+    /// Appends `value` in the machine's byte order (ItemBatch's lengths).
+    @inline(__always)
+    func append(native value: UInt32) {
+        if count + 4 > capacity { reserve(count + 4) }
+        storage!.storeBytes(of: value, toByteOffset: count, as: UInt32.self)
+        count += 4
     }
 
     func append(byte: UInt8) {

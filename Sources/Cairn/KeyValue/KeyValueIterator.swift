@@ -42,4 +42,30 @@ public final class KeyValueIterator {
         return UnsafeRawBufferPointer(rebasing: internalKey[1...])
     }
     public var value: UnsafeRawBufferPointer { positioned ? engineIterator.iterator.value : UnsafeRawBufferPointer(start: nil, count: 0) }
+
+    /// The items of the last `nextBatch`, lent until the next call.
+    public let batch = ItemBatch()
+
+    /// Moves past up to `maxItems` pairs (0: the adaptive size, see
+    /// ItemBatch) or until `maxBytes` (0: 1 MiB) are gathered, copying each
+    /// key, and its value unless `keysOnly`, straight from the engine's
+    /// blocks into `batch`. Returns how many pairs it holds; 0 at the end.
+    /// The iterator stays usable with `next()` and `seek(_:)` afterwards.
+    public func nextBatch(keysOnly: Bool, maxItems: Int, maxBytes: Int) throws -> Int {
+        // Closing and interrupting are checked once per batch, and the
+        // engine iterator is walked directly: the per-item work is the
+        // merge and two copies.
+        guard !database.isClosed else { throw CairnError.closed }
+        try database.engine.interrupts.check(ticket)
+        let (items, bytes) = try batch.begin(maxItems: maxItems, maxBytes: maxBytes)
+        let iterator = engineIterator.iterator
+        while batch.count < items && batch.byteCount < bytes {
+            positioned = try iterator.next()
+            guard positioned else { break }
+            batch.append(UnsafeRawBufferPointer(rebasing: iterator.key[1...]))
+            if !keysOnly { batch.append(iterator.value) }
+            batch.finishItem()
+        }
+        return batch.count
+    }
 }

@@ -802,6 +802,55 @@ static int op_put(runner *r, const cJSON *step)
     return check_status(r) < 0 ? -1 : 0;
 }
 
+static int get_bool(runner *r, const cJSON *obj, const char *name, int *out, int *present);
+
+static int op_put_if_absent(runner *r, const cJSON *step)
+{
+    bytes key, value;
+    int64_t ttl;
+    int stored = -1, want, have_want, checked;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_string(r, step, "value", 1, &value, NULL) < 0 ||
+        get_int(r, step, "ttl_ms", 0, 0, &ttl, NULL) < 0 ||
+        get_bool(r, step, "expect_stored", &want, &have_want) < 0)
+        return -1;
+    track(r, "cairn_put_if_absent",
+          cairn_put_if_absent(r->h, key.p, key.len, value.p, value.len, ttl, &stored, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_want && stored != want)
+        return fail(r, "put_if_absent stored %d, want %d", stored, want);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_get_ttl(runner *r, const cJSON *step)
+{
+    bytes key;
+    int64_t ttl = -1, exact, least, most;
+    int have_exact, checked;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_int(r, step, "expect_ttl_ms", 0, 0, &exact, &have_exact) < 0 ||
+        get_int(r, step, "expect_ttl_min", 0, INT64_MIN, &least, NULL) < 0 ||
+        get_int(r, step, "expect_ttl_max", 0, INT64_MAX, &most, NULL) < 0)
+        return -1;
+    track(r, "cairn_get_ttl", cairn_get_ttl(r->h, key.p, key.len, &ttl, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && ((have_exact && ttl != exact) || ttl < least || ttl > most))
+        return fail(r, "ttl %lld ms, want %s%lld (in %lld...%lld)", (long long)ttl, have_exact ? "" : "any ",
+                    (long long)(have_exact ? exact : 0), (long long)least, (long long)most);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_touch(runner *r, const cJSON *step)
+{
+    bytes key;
+    int64_t ttl;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_int(r, step, "ttl_ms", 1, 0, &ttl, NULL) < 0)
+        return -1;
+    track(r, "cairn_touch", cairn_touch(r->h, key.p, key.len, ttl, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
 static int op_get(runner *r, const cJSON *step)
 {
     bytes key, want, got;
@@ -953,12 +1002,39 @@ static int op_batch(runner *r, const cJSON *step)
     return check_status(r) < 0 ? -1 : 0;
 }
 
+/* Appends a copy of one scanned item (borrowed views) at index n, growing
+   the arrays as needed. */
+static void scan_add(runner *r, item **keys, item **values, size_t *cap, long n, const uint8_t *k,
+                     size_t k_len, const uint8_t *v, size_t v_len)
+{
+    uint8_t *copy;
+    if ((size_t)n == *cap) {
+        item *k2 = step_alloc(r, 2 * *cap * sizeof *k2);
+        item *v2 = step_alloc(r, 2 * *cap * sizeof *v2);
+        memcpy(k2, *keys, *cap * sizeof **keys);
+        memcpy(v2, *values, *cap * sizeof **values);
+        *keys = k2;
+        *values = v2;
+        *cap *= 2;
+    }
+    copy = step_alloc(r, k_len + v_len);
+    if (k_len > 0)
+        memcpy(copy, k, k_len);
+    if (v_len > 0)
+        memcpy(copy + k_len, v, v_len);
+    (*keys)[n].absent = (*values)[n].absent = 0;
+    (*keys)[n].b.p = copy;
+    (*keys)[n].b.len = k_len;
+    (*values)[n].b.p = copy + k_len;
+    (*values)[n].b.len = v_len;
+}
+
 static int op_scan(runner *r, const cJSON *step)
 {
     bytes start, end, prefix, seek;
-    int have_start, have_end, have_prefix, have_seek, have_limit, checked, reverse = 0;
-    int64_t limit;
-    const cJSON *want, *rev = field(step, "reverse");
+    int have_start, have_end, have_prefix, have_seek, have_limit, have_batch, checked, reverse = 0, keys_only;
+    int64_t limit, batch;
+    const cJSON *want, *rev = field(step, "reverse"), *only = field(step, "keys_only");
     cairn_iter *it = NULL;
     item *keys = NULL, *values = NULL;
     long n = 0;
@@ -968,11 +1044,17 @@ static int op_scan(runner *r, const cJSON *step)
         get_string(r, step, "prefix", 0, &prefix, &have_prefix) < 0 ||
         get_string(r, step, "seek", 0, &seek, &have_seek) < 0 ||
         get_int(r, step, "limit", 0, 0, &limit, &have_limit) < 0 ||
+        get_int(r, step, "batch", 0, 0, &batch, &have_batch) < 0 ||
         get_array(r, step, "expect_items", 0, is_string_pair, "[key, value] string pairs",
                   &want) < 0)
         return -1;
     if (rev != NULL && !cJSON_IsBool(rev))
         return fail(r, "field \"reverse\" must be a boolean");
+    if (only != NULL && (!cJSON_IsBool(only) || !have_batch))
+        return fail(r, "field \"keys_only\" must be a boolean, with \"batch\"");
+    keys_only = cJSON_IsTrue(only);
+    if (have_batch && batch < 0)
+        return fail(r, "field \"batch\" must not be negative");
     reverse = cJSON_IsTrue(rev);
     if (have_prefix && (have_start || have_end))
         return fail(r, "field \"prefix\" excludes \"start\" and \"end\"");
@@ -994,10 +1076,40 @@ static int op_scan(runner *r, const cJSON *step)
         size_t cap = 16;
         keys = step_alloc(r, cap * sizeof *keys);
         values = step_alloc(r, cap * sizeof *values);
-        while (!have_limit || n < limit) {
+        while (have_batch && (!have_limit || n < limit)) {
+            /* Batches: keys (and values) back to back, with their lengths. */
+            const uint8_t *data = NULL;
+            const uint32_t *lengths = NULL;
+            size_t data_len = 0, count = 0, offset = 0, piece = 0, i;
+            int rc = cairn_iter_next_batch(it, (size_t)batch, 0, keys_only ? CAIRN_BATCH_KEYS_ONLY : 0, &data,
+                                           &data_len, &lengths, &count, &r->err);
+            if (rc == CAIRN_DONE) {
+                cairn_free(r->err);
+                r->err = NULL;
+                break;
+            }
+            if (!track(r, "cairn_iter_next_batch", rc))
+                break;
+            if (count == 0 || lengths == NULL || (batch > 0 && count > (size_t)batch)) {
+                fail(r, "cairn_iter_next_batch returned %zu items for a batch of %lld", count, (long long)batch);
+                break;
+            }
+            for (i = 0; i < count && (!have_limit || n < limit); i++) {
+                size_t k_len = lengths[piece++], v_len = keys_only ? 0 : lengths[piece++];
+                if (offset + k_len + v_len > data_len) {
+                    fail(r, "cairn_iter_next_batch: the lengths run past the data");
+                    break;
+                }
+                scan_add(r, &keys, &values, &cap, n, data + offset, k_len, data + offset + k_len, v_len);
+                offset += k_len + v_len;
+                n++;
+            }
+            if (r->why.len > 0)
+                break;
+        }
+        while (!have_batch && (!have_limit || n < limit)) {
             const uint8_t *k = NULL, *v = NULL;
             size_t k_len = 0, v_len = 0;
-            uint8_t *copy;
             int rc;
             rc = cairn_iter_next(it, &k, &k_len, &v, &v_len, &r->err);
             if (rc == CAIRN_DONE) {
@@ -1007,30 +1119,11 @@ static int op_scan(runner *r, const cJSON *step)
             }
             if (!track(r, "cairn_iter_next", rc))
                 break;
-            if ((size_t)n == cap) {
-                item *k2 = step_alloc(r, 2 * cap * sizeof *k2);
-                item *v2 = step_alloc(r, 2 * cap * sizeof *v2);
-                memcpy(k2, keys, cap * sizeof *keys);
-                memcpy(v2, values, cap * sizeof *values);
-                keys = k2;
-                values = v2;
-                cap *= 2;
-            }
             if ((k == NULL && k_len > 0) || (v == NULL && v_len > 0)) {
                 fail(r, "cairn_iter_next returned a NULL view with a non-zero length");
                 break;
             }
-            /* Borrowed views: copy before the next call on the iterator. */
-            copy = step_alloc(r, k_len + v_len);
-            if (k_len > 0)
-                memcpy(copy, k, k_len);
-            if (v_len > 0)
-                memcpy(copy + k_len, v, v_len);
-            keys[n].absent = values[n].absent = 0;
-            keys[n].b.p = copy;
-            keys[n].b.len = k_len;
-            values[n].b.p = copy + k_len;
-            values[n].b.len = v_len;
+            scan_add(r, &keys, &values, &cap, n, k, k_len, v, v_len);
             n++;
         }
     }
@@ -1559,6 +1652,74 @@ static int op_insert_many_with_options(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+/*
+** bulk_write: cairn_bulk_write. Its result, with each error reduced to its
+** index and status (without the prefix), is compared with expect_result
+** whatever the status, and the status must be that of the first error.
+*/
+static int op_bulk_write(runner *r, const cJSON *step)
+{
+    bytes collection, operations, options;
+    const cJSON *want = field(step, "expect_result"), *errors, *e;
+    char *result = NULL;
+    size_t result_len = 0;
+    cJSON *got = NULL, *reduced;
+    int rc, checked = 0, first = -1;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "operations", NULL, 1, &operations) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0)
+        return -1;
+    if (want != NULL && !cJSON_IsObject(want))
+        return fail(r, "field \"expect_result\" must be an object");
+    rc = cairn_bulk_write(r->h, TEXT(collection), TEXT(operations), TEXT(options), &result, &result_len, &r->err);
+    track(r, "cairn_bulk_write", rc);
+    if (result != NULL) {
+        got = parse_returned(r, "cairn_bulk_write", "*result_json", result, result_len, 0);
+        errors = got == NULL ? NULL : field(got, "errors");
+        if (got != NULL && !cJSON_IsArray(errors))
+            checked = fail(r, "cairn_bulk_write returned %s, without an \"errors\" array", json_str(r, got));
+        else if (got == NULL)
+            checked = -1;
+        if (checked == 0) {
+            reduced = new_array();
+            cJSON_ArrayForEach(e, errors) {
+                const cJSON *status = field(e, "status");
+                int64_t index;
+                cJSON *entry;
+                int code = -1;
+                if (cJSON_IsString(status) && strncmp(status->valuestring, "CAIRN_", 6) == 0)
+                    code = status_code(status->valuestring + 6);
+                if (as_int(field(e, "index"), &index) < 0 || code < 0 || !cJSON_IsString(field(e, "message"))) {
+                    checked = fail(r, "cairn_bulk_write returned the error %s", json_str(r, e));
+                    break;
+                }
+                if (first < 0)
+                    first = code;
+                entry = cJSON_CreateObject();
+                if (entry == NULL || cJSON_AddNumberToObject(entry, "index", (double)index) == NULL ||
+                    cJSON_AddStringToObject(entry, "status", status->valuestring + 6) == NULL) {
+                    fprintf(stderr, "cairn-conformance-c: out of memory\n");
+                    exit(2);
+                }
+                cJSON_AddItemToArray(reduced, entry);
+            }
+            cJSON_ReplaceItemInObject(got, "errors", reduced);
+            if (checked == 0 && rc != (first < 0 ? CAIRN_OK : first))
+                checked = fail(r, "cairn_bulk_write returned CAIRN_%s, but its first error is %s", status_text(rc),
+                               first < 0 ? "none" : status_text(first));
+            if (checked == 0 && want != NULL && compare_json(r, "result", got, want) < 0)
+                checked = -1;
+        }
+    } else if (rc == CAIRN_OK || want != NULL) {
+        checked = fail(r, "cairn_bulk_write returned CAIRN_%s and a NULL *result_json", status_text(rc));
+    }
+    if (checked == 0)
+        checked = check_status(r);
+    cJSON_Delete(got);
+    cairn_free(result);
+    return checked < 0 ? -1 : 0;
+}
+
 static int op_insert_many(runner *r, const cJSON *step)
 {
     bytes collection, documents;
@@ -1633,25 +1794,76 @@ static void read_cursor(runner *r, cairn_cursor *cursor, cJSON *got)
     track(r, "cairn_cursor_close", cairn_cursor_close(cursor));
 }
 
+/* read_cursor with cairn_cursor_next_batch: each document is cut out of the
+   batch's JSON array by its length (checking the ',' or ']' after it). */
+static void read_cursor_batches(runner *r, cairn_cursor *cursor, cJSON *got, int64_t batch)
+{
+    while (cursor != NULL) {
+        const char *json = NULL;
+        const uint32_t *lengths = NULL;
+        size_t json_len = 0, count = 0, offset = 1, i;
+        int rc = cairn_cursor_next_batch(cursor, (size_t)batch, 0, &json, &json_len, &lengths, &count, &r->err);
+        if (rc == CAIRN_DONE) {
+            cairn_free(r->err);
+            r->err = NULL;
+            break;
+        }
+        if (!track(r, "cairn_cursor_next_batch", rc))
+            break;
+        if (count == 0 || json == NULL || lengths == NULL || json[0] != '[' || (batch > 0 && count > (size_t)batch)) {
+            fail(r, "cairn_cursor_next_batch returned %zu documents for a batch of %lld", count, (long long)batch);
+            break;
+        }
+        for (i = 0; i < count; i++) {
+            cJSON *parsed;
+            if (offset + lengths[i] >= json_len || json[offset + lengths[i]] != (i + 1 == count ? ']' : ',')) {
+                fail(r, "cairn_cursor_next_batch: document %zu does not end where its length says", i);
+                break;
+            }
+            if (cJSON_GetArraySize(got) >= MAX_FIND_DOCUMENTS) {
+                fail(r, "the cursor did not end after %d documents", MAX_FIND_DOCUMENTS);
+                break;
+            }
+            parsed = parse_returned(r, "cairn_cursor_next_batch", "document", json + offset, lengths[i], 0);
+            if (parsed == NULL)
+                break;
+            cJSON_AddItemToArray(got, parsed);
+            offset += lengths[i] + 1;
+        }
+        if (r->why.len > 0)
+            break;
+        if (offset != json_len) {
+            fail(r, "cairn_cursor_next_batch: json_len %zu, the documents end at %zu", json_len, offset);
+            break;
+        }
+    }
+    track(r, "cairn_cursor_close", cairn_cursor_close(cursor));
+}
+
 static int op_find(runner *r, const cJSON *step)
 {
     bytes collection, filter, options;
     const cJSON *want;
     cairn_cursor *cursor = NULL;
     cJSON *got;
-    int checked;
+    int checked, have_batch;
+    int64_t batch;
     if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
         get_json(r, step, "filter", "filter_raw", 0, &filter) < 0 ||
         get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_int(r, step, "batch", 0, 0, &batch, &have_batch) < 0 ||
         get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
     got = new_array();
     if (track(r, "cairn_find",
               cairn_find(r->h, TEXT(collection), TEXT(filter), TEXT(options), &cursor,
-                         &r->err)))
-        read_cursor(r, cursor, got);
-    else
+                         &r->err))) {
+        if (have_batch)
+            read_cursor_batches(r, cursor, got, batch < 0 ? 0 : batch);
+        else
+            read_cursor(r, cursor, got);
+    } else
         cairn_cursor_close(cursor);
     checked = r->why.len > 0 ? -1 : check_status(r);
     if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
@@ -2335,12 +2547,15 @@ static const struct op_spec {
     {"reopen", op_reopen, DB_ONLY, {"options", NULL}},
     {"put", op_put, TXN_OK, {"key", "value", "ttl_ms", NULL}},
     {"get", op_get, TXN_OK, {"key", "expect_value", NULL}},
+    {"put_if_absent", op_put_if_absent, TXN_OK, {"key", "value", "ttl_ms", "expect_stored", NULL}},
+    {"get_ttl", op_get_ttl, TXN_OK, {"key", "expect_ttl_ms", "expect_ttl_min", "expect_ttl_max", NULL}},
+    {"touch", op_touch, TXN_OK, {"key", "ttl_ms", NULL}},
     {"delete", op_delete, TXN_OK, {"key", NULL}},
     {"delete_range", op_delete_range, TXN_OK, {"start", "end", NULL}},
     {"get_many", op_get_many, TXN_OK, {"keys", "expect_values", NULL}},
     {"batch", op_batch, TXN_OK, {"ops", NULL}},
     {"scan", op_scan, TXN_OK,
-     {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items", NULL}},
+     {"start", "end", "prefix", "reverse", "seek", "limit", "batch", "keys_only", "expect_items", NULL}},
     {"keys", op_keys, TXN_OK, {"options", "options_raw", "expect_keys", NULL}},
     {"stats", op_stats, TXN_OK, {"expect_fields", NULL}},
     {"parse_duration", op_parse_duration, DB_ONLY, {"text", "expect_ms", NULL}},
@@ -2354,8 +2569,9 @@ static const struct op_spec {
      {"collection", "document", "document_raw", "expect_id", NULL}},
     {"insert_many", op_insert_many, TXN_OK,
      {"collection", "documents", "options", "expect_ids", "expect_errors", NULL}},
+    {"bulk_write", op_bulk_write, TXN_OK, {"collection", "operations", "options", "expect_result", NULL}},
     {"find", op_find, TXN_OK,
-     {"collection", "filter", "filter_raw", "options", "expect_documents", NULL}},
+     {"collection", "filter", "filter_raw", "options", "batch", "expect_documents", NULL}},
     {"count", op_count, TXN_OK, {"collection", "filter", "options", "expect_count", NULL}},
     {"update_one", op_update_one, TXN_OK,
      {"collection", "filter", "update", "update_raw", "options", "expect_matched",

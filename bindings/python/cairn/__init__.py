@@ -96,6 +96,7 @@ from .errors import (
     NotFound,
     SchemaViolation,
 )
+from .bulk import BulkWriteResult, DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from .iterator import Iterator
 from .results import DeleteResult, InsertManyResult, UpdateResult
 from .transaction import Transaction
@@ -116,6 +117,7 @@ __all__ = [
     "ABI_VERSION",
     "TTL",
     "BulkWriteError",
+    "BulkWriteResult",
     "Busy",
     "BytesLike",
     "Closed",
@@ -126,10 +128,13 @@ __all__ = [
     "Corruption",
     "Cursor",
     "Database",
+    "DeleteMany",
+    "DeleteOne",
     "DeleteResult",
     "Error",
     "IOFailure",
     "InsertManyResult",
+    "InsertOne",
     "InternalError",
     "Interrupted",
     "InvalidArgument",
@@ -138,8 +143,11 @@ __all__ = [
     "NoSpace",
     "NotFound",
     "OpenOptions",
+    "ReplaceOne",
     "SchemaViolation",
     "Transaction",
+    "UpdateMany",
+    "UpdateOne",
     "UpdateResult",
     "WriteBatch",
     "library_version",

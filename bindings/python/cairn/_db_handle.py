@@ -13,15 +13,17 @@ answers InvalidArgument if one is reached with a transaction handle anyway
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from collections.abc import Iterator as PyIterator
-from ctypes import byref, c_char_p, c_size_t
+from ctypes import byref, c_char_p, c_int, c_int64, c_size_t, c_uint8, string_at
 from typing import TYPE_CHECKING, Any
 
 from . import _ffi, errors
 from ._convert import TTL, BytesLike, pack, take_buffer, to_bytes, ttl_to_ms, unpack
-from ._ffi import Status, bytes_ptr, lib
+from ._ffi import Status, lib
 from ._managed import Managed
+from ._scratch import scratch as _scratch
 from .collection import Collection, name_arg, optional_json, take_json
 
 if TYPE_CHECKING:
@@ -29,6 +31,13 @@ if TYPE_CHECKING:
     from .transaction import Transaction
 
 __all__ = ["Collections", "DbHandle"]
+
+_put = lib.cairn_put
+_get_into = lib.cairn_get_into
+_delete = lib.cairn_delete
+#: A thread's get buffer starts at 4 KiB and grows to fit values up to this
+#: size; a larger value gets a buffer of its own for the one call.
+_KEEP_BYTES = 1 << 20
 
 
 class Collections(Mapping[str, Collection]):
@@ -74,20 +83,105 @@ class DbHandle(Managed[Any]):
         timedelta after which the key reads as absent; ttl_ms: the same in
         milliseconds (0 means no expiry). Without either the key never expires.
         """
-        k, v = to_bytes(key), to_bytes(value, "value")
-        ms = ttl_to_ms(ttl, ttl_ms)
-        errors.call(lib.cairn_put, self._handle(), bytes_ptr(k), len(k), bytes_ptr(v), len(v), ms)
+        # The hot path: bytes go to the library as they are, and the
+        # out-parameter for a message is the thread's own, made once.
+        k = key if type(key) is bytes else to_bytes(key)
+        v = value if type(value) is bytes else to_bytes(value, "value")
+        ms = 0 if ttl is None and ttl_ms is None else ttl_to_ms(ttl, ttl_ms)
+        ptr = self._ptr
+        if ptr is None:
+            errors.closed(self._kind)
+        scratch = _scratch
+        status = _put(ptr, k, len(k), v, len(v), ms, scratch.err_ref)
+        if status:
+            errors.raise_for_status(status, scratch.err)
 
     def get(self, key: BytesLike) -> bytes | None:
         """The value stored under `key`, or None if it is absent or expired."""
+        k = key if type(key) is bytes else to_bytes(key)
+        ptr = self._ptr
+        if ptr is None:
+            errors.closed(self._kind)
+        # cairn_get_into copies the value into this thread's reusable buffer
+        # and allocates nothing, not even a message for a miss.
+        buf, cap, size_ref, err_ref, size, view = _scratch.get_args
+        status = _get_into(ptr, k, len(k), buf, cap, size_ref, err_ref)
+        if status == 0:
+            n = size.value
+            if n <= cap:
+                return view[:n].tobytes()
+            return self._get_large(ptr, k, n)
+        if status == Status.NOT_FOUND:
+            return None
+        errors.raise_for_status(status, _scratch.err)
+        return None  # not reached
+
+    def _get_large(self, ptr: Any, k: bytes, n: int) -> bytes | None:
+        """A value larger than the thread's buffer: a buffer of its size
+        (kept for the next one, up to _KEEP_BYTES), asked again until the
+        value (which may change meanwhile) fits."""
+        scratch = _scratch
+        while True:
+            if n <= _KEEP_BYTES:
+                scratch.grow(n)
+                buf, cap = scratch.buf, scratch.cap
+            else:
+                cap = n
+                buf = (c_uint8 * cap)()
+            status = _get_into(ptr, k, len(k), buf, cap, scratch.size_ref, scratch.err_ref)
+            if status == Status.NOT_FOUND:
+                return None
+            if status:
+                errors.raise_for_status(status, scratch.err)
+            n = scratch.size.value
+            if n <= cap:
+                return string_at(buf, n)
+
+    def put_if_absent(
+        self, key: BytesLike, value: BytesLike, *, ttl: TTL | None = None, ttl_ms: int | None = None
+    ) -> bool:
+        """Stores `value` under `key` only when the key is absent (or
+        expired), atomically: of two callers racing on one key, exactly one
+        stores. Returns whether it stored. ttl and ttl_ms as put()."""
+        k, v = to_bytes(key), to_bytes(value, "value")
+        ms = ttl_to_ms(ttl, ttl_ms)
+        stored = c_int()
+        errors.call(lib.cairn_put_if_absent, self._handle(), k, len(k), v, len(v), ms, byref(stored))
+        return bool(stored.value)
+
+    def ttl(self, key: BytesLike) -> datetime.timedelta | None:
+        """How long `key` has left before it expires: a timedelta, or None
+        for a key that never expires. KeyError when the key is absent or
+        expired. ttl_ms() gives the milliseconds."""
+        ms = self.ttl_ms(key)
+        return None if ms == 0 else datetime.timedelta(milliseconds=ms)
+
+    def ttl_ms(self, key: BytesLike) -> int:
+        """The milliseconds `key` has left before it expires, 0 for a key
+        that never expires; KeyError when it is absent or expired."""
         k = to_bytes(key)
-        value, value_len, err = _ffi.u8_p(), c_size_t(), c_char_p()
-        status = lib.cairn_get(self._handle(), bytes_ptr(k), len(k), byref(value), byref(value_len), byref(err))
+        ms, err = c_int64(), c_char_p()
+        status = lib.cairn_get_ttl(self._handle(), k, len(k), byref(ms), byref(err))
         if status == Status.NOT_FOUND:
             errors.take_message(err)
-            return None
+            raise KeyError(key)
         errors.raise_for_status(status, err)
-        return take_buffer(value, value_len.value)
+        return ms.value
+
+    def touch(self, key: BytesLike, *, ttl: TTL | None = None, ttl_ms: int | None = None) -> bool:
+        """Gives `key` a new TTL counted from now (from the commit, in a
+        transaction), without sending its value again: a sliding session's
+        expiry. Without ttl or ttl_ms the key stops expiring. Returns False,
+        writing nothing, when the key is absent or expired."""
+        k = to_bytes(key)
+        ms = ttl_to_ms(ttl, ttl_ms)
+        err = c_char_p()
+        status = lib.cairn_touch(self._handle(), k, len(k), ms, byref(err))
+        if status == Status.NOT_FOUND:
+            errors.take_message(err)
+            return False
+        errors.raise_for_status(status, err)
+        return True
 
     def __getitem__(self, key: BytesLike) -> bytes:
         """db[key]: the value, or KeyError when absent."""
@@ -118,8 +212,11 @@ class DbHandle(Managed[Any]):
 
     def delete(self, key: BytesLike) -> None:
         """Deletes `key`; deleting an absent key is not an error."""
-        k = to_bytes(key)
-        errors.call(lib.cairn_delete, self._handle(), bytes_ptr(k), len(k))
+        k = key if type(key) is bytes else to_bytes(key)
+        scratch = _scratch
+        status = _delete(self._handle(), k, len(k), scratch.err_ref)
+        if status:
+            errors.raise_for_status(status, scratch.err)
 
     def get_many(self, keys: Iterable[BytesLike]) -> list[bytes | None]:
         """The values of `keys` at one point in time, in request order; None
@@ -127,7 +224,7 @@ class DbHandle(Managed[Any]):
         packed = pack(keys)
         values, values_len = _ffi.u8_p(), c_size_t()
         errors.call(
-            lib.cairn_get_many, self._handle(), bytes_ptr(packed), len(packed), byref(values), byref(values_len)
+            lib.cairn_get_many, self._handle(), packed, len(packed), byref(values), byref(values_len)
         )
         return unpack(take_buffer(values, values_len.value))
 

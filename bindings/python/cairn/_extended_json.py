@@ -26,7 +26,9 @@ import binascii
 import datetime
 import json
 import math
+import threading
 from collections.abc import Mapping
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from . import errors
@@ -82,6 +84,47 @@ def _object_hook(obj: dict[str, Any]) -> Any:
     return obj
 
 
+class _Codec(threading.local):
+    """The json module's C encoder, made once per thread: json.dumps(), and
+    even a kept JSONEncoder's encode(), build a new one for every call,
+    which costs more than encoding a small filter does. Its table of the
+    containers being encoded (to catch circular values) is the thread's
+    own, so that two threads encoding one dict never see each other's."""
+
+    def __init__(self) -> None:
+        self.markers: dict[int, Any] = {}
+        self.encoder = (
+            None
+            if c_make_encoder is None
+            else c_make_encoder(self.markers, _default, encode_basestring, None, ":", ",", False, False, False)
+        )
+
+
+_codec = _Codec()
+_slow_encode = json.JSONEncoder(default=_default, ensure_ascii=False, allow_nan=False).encode
+
+
+def _encode(value: Any) -> str:
+    encoder = _codec.encoder
+    if encoder is None:
+        return _slow_encode(value)
+    try:
+        return "".join(encoder(value, 0))
+    except BaseException:
+        _codec.markers.clear()  # an error leaves the containers it was in
+        raise
+
+
+#: Decoders: json.loads() first guesses the encoding of bytes and matches
+#: whitespace around the value with regular expressions; the library's text
+#: has none, so its scanner is called directly, and the full decoder only
+#: explains a failure.
+_decode = json.JSONDecoder().decode
+_decode_extended = json.JSONDecoder(object_hook=_object_hook).decode
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_scan_extended = json.JSONDecoder(object_hook=_object_hook).scan_once  # type: ignore[attr-defined]
+
+
 def dumps(value: Any, what: str) -> bytes:
     """`value` as UTF-8 JSON text for the library. `what` names the argument
     ("document", "filter", ...) in errors: TypeError for a value of a type
@@ -93,13 +136,12 @@ def dumps(value: Any, what: str) -> bytes:
     _check_keys(value, what)
     try:
         try:
-            return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            return _encode(value).encode("utf-8")
         except ValueError as exc:
             if "float" not in str(exc):
                 raise
             # Infinity or NaN somewhere: plain JSON cannot hold them.
-            return json.dumps(_non_finite_as_extended(value), default=_default, ensure_ascii=False,
-                              allow_nan=False).encode("utf-8")
+            return _encode(_non_finite_as_extended(value)).encode("utf-8")
     except TypeError as exc:
         raise TypeError(f"{what}: {exc}") from None
     except ValueError as exc:  # UnicodeEncodeError is a ValueError too
@@ -117,22 +159,36 @@ _KEY_CHECK_DEPTH = 2000
 
 def _check_keys(value: Any, what: str) -> None:
     """TypeError for a mapping key anywhere in `value` that is not a str.
-    Iterative, so that deep values cannot overflow the stack here."""
+    Iterative, so that deep values cannot overflow the stack here. Plain
+    dicts, lists and str keys, nearly every value, take the fast checks of
+    exact types before the abstract ones."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if depth > _KEY_CHECK_DEPTH:
             continue
-        if isinstance(item, Mapping):
+        kind = type(item)
+        if kind is dict or (kind is not list and kind is not tuple and isinstance(item, Mapping)):
             for key, child in item.items():
-                if not isinstance(key, str):
+                if type(key) is not str and not isinstance(key, str):
                     raise TypeError(
                         f"{what}: document keys must be str, not {type(key).__name__} ({key!r})"
                     )
-                if isinstance(child, (Mapping, list, tuple)):
+                child_kind = type(child)
+                if child_kind is dict or child_kind is list or child_kind is tuple or (
+                    child_kind not in _SCALARS and isinstance(child, Mapping)
+                ):
                     stack.append((child, depth + 1))
-        elif isinstance(item, (list, tuple)):
-            stack.extend((child, depth + 1) for child in item if isinstance(child, (Mapping, list, tuple)))
+        elif kind is list or kind is tuple or isinstance(item, (list, tuple)):
+            stack.extend(
+                (child, depth + 1)
+                for child in item
+                if type(child) not in _SCALARS and isinstance(child, (Mapping, list, tuple))
+            )
+
+
+#: Types that hold no keys, skipped without an isinstance() walk of the ABCs.
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes, datetime.datetime})
 
 
 def _non_finite_as_extended(value: Any) -> Any:
@@ -150,7 +206,17 @@ def loads(text: bytes) -> Any:
     """The Python value of JSON text the library returned; InternalError if
     the text is not JSON (a library bug)."""
     try:
-        return json.loads(text, object_hook=_object_hook)
+        # Every extended JSON object has a key starting with '$', so text
+        # without '"$' needs no hook, and the parser calls none per object.
+        decoded = text.decode("utf-8")
+        plain = '"$' not in decoded
+        try:
+            value, end = (_scan if plain else _scan_extended)(decoded, 0)
+            if end == len(decoded):
+                return value
+        except StopIteration:
+            pass
+        return (_decode if plain else _decode_extended)(decoded)
     except ValueError as exc:
         message = f"the library returned malformed JSON ({exc}): {text[:200]!r}"
         raise errors.error_for(Status.INTERNAL, message) from None

@@ -12,8 +12,13 @@ Type mapping (C -> ctypes), used consistently:
     const char *              c_char_p                  (JSON text and names, with a length)
     char **, const char **    POINTER(c_char_p)
     void *                    c_void_p
-    const uint8_t *           POINTER(c_uint8)          (see bytes_ptr())
+    const uint8_t *           c_char_p                  (binary input, with a length: bytes
+                                                         are passed as they are, ctypes hands
+                                                         the library the object's own buffer,
+                                                         without a copy or a cast per call)
+    uint8_t *                 POINTER(c_uint8)          (an output buffer the caller owns)
     uint8_t **, const uint8_t **   POINTER(POINTER(c_uint8))
+    const uint32_t **         POINTER(POINTER(c_uint32))
     size_t *, int64_t *       POINTER(c_size_t), POINTER(c_int64)
     uint64_t *                POINTER(c_uint64)
     cairn_db * (opaque)       POINTER(cairn_db), and likewise for batch, iter, cursor
@@ -36,6 +41,7 @@ from ctypes import (
     c_int64,
     c_size_t,
     c_uint8,
+    c_uint32,
     c_uint64,
     c_void_p,
 )
@@ -49,6 +55,9 @@ ABSENT = 0xFFFFFFFF
 
 #: CAIRN_ITER_REVERSE: flag for cairn_iter_open() and cairn_iter_open_prefix().
 ITER_REVERSE = 1
+
+#: CAIRN_BATCH_KEYS_ONLY: flag for cairn_iter_next_batch().
+BATCH_KEYS_ONLY = 1
 
 #: CAIRN_TXN_READ_ONLY: flag for cairn_txn_begin().
 TXN_READ_ONLY = 0x1
@@ -101,6 +110,9 @@ iter_p = POINTER(cairn_iter)
 cursor_p = POINTER(cairn_cursor)
 u8_p = POINTER(c_uint8)
 u8_pp = POINTER(u8_p)
+u32_pp = POINTER(POINTER(c_uint32))
+#: `const uint8_t *` input (see the type mapping above).
+in_p = c_char_p
 char_pp = POINTER(c_char_p)
 size_p = POINTER(c_size_t)
 u64_p = POINTER(c_uint64)
@@ -148,28 +160,38 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_metrics", c_int, (db_p, char_pp, size_p, char_pp)),
     ("cairn_interrupt", c_int, (db_p,)),
     ("cairn_flush", c_int, (db_p, char_pp)),
-    ("cairn_compact_range", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, char_pp)),
+    ("cairn_compact_range", c_int, (db_p, in_p, c_size_t, in_p, c_size_t, char_pp)),
     # Key-value
-    ("cairn_put", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, c_int64, char_pp)),
-    ("cairn_get", c_int, (db_p, u8_p, c_size_t, u8_pp, size_p, char_pp)),
-    ("cairn_delete", c_int, (db_p, u8_p, c_size_t, char_pp)),
-    ("cairn_delete_range", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, char_pp)),
-    ("cairn_get_many", c_int, (db_p, u8_p, c_size_t, u8_pp, size_p, char_pp)),
+    ("cairn_put", c_int, (db_p, in_p, c_size_t, in_p, c_size_t, c_int64, char_pp)),
+    ("cairn_get", c_int, (db_p, in_p, c_size_t, u8_pp, size_p, char_pp)),
+    ("cairn_get_into", c_int, (db_p, in_p, c_size_t, u8_p, c_size_t, size_p, char_pp)),
+    ("cairn_delete", c_int, (db_p, in_p, c_size_t, char_pp)),
+    ("cairn_delete_range", c_int, (db_p, in_p, c_size_t, in_p, c_size_t, char_pp)),
+    ("cairn_get_many", c_int, (db_p, in_p, c_size_t, u8_pp, size_p, char_pp)),
     ("cairn_keys", c_int, (db_p, c_char_p, c_size_t, u8_pp, size_p, size_p, char_pp)),
+    # Key-value: put if absent, reading and changing a TTL
+    ("cairn_put_if_absent", c_int, (db_p, in_p, c_size_t, in_p, c_size_t, c_int64, POINTER(c_int), char_pp)),
+    ("cairn_get_ttl", c_int, (db_p, in_p, c_size_t, POINTER(c_int64), char_pp)),
+    ("cairn_touch", c_int, (db_p, in_p, c_size_t, c_int64, char_pp)),
     # Write batches
     ("cairn_batch_new", c_int, (POINTER(batch_p), char_pp)),
     ("cairn_batch_free", c_int, (batch_p,)),
-    ("cairn_batch_put", c_int, (batch_p, u8_p, c_size_t, u8_p, c_size_t, c_int64, char_pp)),
-    ("cairn_batch_delete", c_int, (batch_p, u8_p, c_size_t, char_pp)),
-    ("cairn_batch_delete_range", c_int, (batch_p, u8_p, c_size_t, u8_p, c_size_t, char_pp)),
+    ("cairn_batch_put", c_int, (batch_p, in_p, c_size_t, in_p, c_size_t, c_int64, char_pp)),
+    ("cairn_batch_delete", c_int, (batch_p, in_p, c_size_t, char_pp)),
+    ("cairn_batch_delete_range", c_int, (batch_p, in_p, c_size_t, in_p, c_size_t, char_pp)),
     ("cairn_batch_clear", c_int, (batch_p,)),
     ("cairn_batch_count", c_int, (batch_p, size_p)),
     ("cairn_write", c_int, (db_p, batch_p, char_pp)),
     # Iterators
-    ("cairn_iter_open", c_int, (db_p, u8_p, c_size_t, u8_p, c_size_t, c_int, POINTER(iter_p), char_pp)),
-    ("cairn_iter_open_prefix", c_int, (db_p, u8_p, c_size_t, c_int, POINTER(iter_p), char_pp)),
-    ("cairn_iter_seek", c_int, (iter_p, u8_p, c_size_t, char_pp)),
+    ("cairn_iter_open", c_int, (db_p, in_p, c_size_t, in_p, c_size_t, c_int, POINTER(iter_p), char_pp)),
+    ("cairn_iter_open_prefix", c_int, (db_p, in_p, c_size_t, c_int, POINTER(iter_p), char_pp)),
+    ("cairn_iter_seek", c_int, (iter_p, in_p, c_size_t, char_pp)),
     ("cairn_iter_next", c_int, (iter_p, u8_pp, size_p, u8_pp, size_p, char_pp)),
+    (
+        "cairn_iter_next_batch",
+        c_int,
+        (iter_p, c_size_t, c_size_t, c_int, u8_pp, size_p, u32_pp, size_p, char_pp),
+    ),
     ("cairn_iter_close", c_int, (iter_p,)),
     # Documents
     ("cairn_collection_create", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp)),
@@ -183,11 +205,17 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp),
     ),
     (
+        "cairn_bulk_write",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp),
+    ),
+    (
         "cairn_find",
         c_int,
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp),
     ),
     ("cairn_cursor_next", c_int, (cursor_p, char_pp, size_p, char_pp)),
+    ("cairn_cursor_next_batch", c_int, (cursor_p, c_size_t, c_size_t, char_pp, size_p, u32_pp, size_p, char_pp)),
     ("cairn_cursor_close", c_int, (cursor_p,)),
     ("cairn_count", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp)),
     ("cairn_update_one", c_int, _UPDATE_ARGS),
@@ -223,16 +251,6 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_txn_commit", c_int, (db_p, char_pp)),
     ("cairn_txn_rollback", c_int, (db_p,)),
 )
-
-
-def bytes_ptr(data: bytes) -> Any:
-    """A `const uint8_t *` to the bytes of `data`, without copying them.
-
-    The pointer object holds a reference to `data`, so the memory stays valid
-    for as long as the pointer object lives (at least the one call it is
-    passed to), even when `data` is a temporary.
-    """
-    return ctypes.cast(c_char_p(data), u8_p)
 
 
 def library_path() -> str:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from . import database as _database
 from ._convert import BytesLike
+from .bulk import BulkWriteResult, Request
 from .collection import Collection, Update
 from .cursor import Cursor
 from .database import Database, OpenOptions
@@ -174,6 +175,9 @@ class AsyncCollection:
     async def distinct(self, field: str, filter: Mapping[str, Any] | None = None) -> list[Any]:
         return await self._runner.run(self.sync.distinct, field, filter)
 
+    async def bulk_write(self, requests: Iterable[Request], *, ordered: bool = True) -> BulkWriteResult:
+        return await self._runner.run(functools.partial(self.sync.bulk_write, list(requests), ordered=ordered))
+
 
 class AsyncDatabase:
     """A Database whose methods are awaited; from `await cairn.aio.open()`.
@@ -195,6 +199,15 @@ class AsyncDatabase:
 
     async def get_many(self, keys: Iterable[BytesLike]) -> list[bytes | None]:
         return await self._runner.run(self.sync.get_many, list(keys))
+
+    async def put_if_absent(self, key: BytesLike, value: BytesLike, **options: Any) -> bool:
+        return await self._runner.run(functools.partial(self.sync.put_if_absent, key, value, **options))
+
+    async def ttl_ms(self, key: BytesLike) -> int:
+        return await self._runner.run(self.sync.ttl_ms, key)
+
+    async def touch(self, key: BytesLike, **options: Any) -> bool:
+        return await self._runner.run(functools.partial(self.sync.touch, key, **options))
 
     async def keys(self, prefix: BytesLike | None = None, **options: Any) -> list[bytes]:
         return await self._runner.run(functools.partial(self.sync.keys, prefix, **options))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _ffi, errors
 from ._convert import TTL, BytesLike, to_bytes, ttl_to_ms
-from ._ffi import bytes_ptr, lib
+from ._ffi import lib
 from ._managed import Managed
 
 if TYPE_CHECKING:
@@ -43,17 +43,17 @@ class WriteBatch(Managed[Any]):
         """Adds a put; arguments as Database.put()."""
         k, v = to_bytes(key), to_bytes(value, "value")
         ms = ttl_to_ms(ttl, ttl_ms)
-        errors.call(lib.cairn_batch_put, self._handle(), bytes_ptr(k), len(k), bytes_ptr(v), len(v), ms)
+        errors.call(lib.cairn_batch_put, self._handle(), k, len(k), v, len(v), ms)
 
     def delete(self, key: BytesLike) -> None:
         """Adds a delete of `key`."""
         k = to_bytes(key)
-        errors.call(lib.cairn_batch_delete, self._handle(), bytes_ptr(k), len(k))
+        errors.call(lib.cairn_batch_delete, self._handle(), k, len(k))
 
     def delete_range(self, start: BytesLike, end: BytesLike) -> None:
         """Adds a delete of every key k with start <= k < end."""
         s, e = to_bytes(start, "start"), to_bytes(end, "end")
-        errors.call(lib.cairn_batch_delete_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))
+        errors.call(lib.cairn_batch_delete_range, self._handle(), s, len(s), e, len(e))
 
     def clear(self) -> None:
         """Removes every operation, so the batch can be reused."""

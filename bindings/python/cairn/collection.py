@@ -20,6 +20,8 @@ from . import _ffi, errors
 from ._convert import take_buffer
 from ._extended_json import dumps, loads
 from ._ffi import Status, lib
+from ._scratch import scratch
+from .bulk import BulkWriteResult, Request, _Request
 from .cursor import Cursor
 from .results import DeleteResult, InsertManyResult, UpdateResult, inserted_id_result
 
@@ -53,8 +55,18 @@ def name_arg(name: str, what: str = "collection name") -> bytes:
 
 
 def take_json(text: c_char_p, length: c_size_t) -> Any:
-    """Decodes and frees a JSON buffer the library returned."""
-    return loads(take_buffer(text, length.value))
+    """Decodes and frees a JSON buffer the library returned. JSON text holds
+    no NUL byte (a string escapes it) and the library ends it with one, so
+    the pointer's own value is the whole text: no string_at() call."""
+    raw = text.value
+    if raw is None:
+        return loads(b"")
+    try:
+        if len(raw) != length.value:
+            raise errors.error_for(Status.INTERNAL, "the library returned JSON whose length is not its NUL's place")
+        return loads(raw)
+    finally:
+        lib.cairn_free(text)
 
 
 def _document(value: Any, what: str) -> bytes:
@@ -150,14 +162,15 @@ def _json_out(fn: Any, *args: Any, not_found_is_none: bool = False) -> Any:
     """Calls `fn` with `args`, then the out-parameters (char **json, size_t
     *json_len, char **errmsg), and returns the JSON it filled in, decoded.
     With not_found_is_none, CAIRN_NOT_FOUND returns None instead of raising."""
-    out, out_len, err = c_char_p(), c_size_t(), c_char_p()
-    status = fn(*args, byref(out), byref(out_len), byref(err))
-    if not_found_is_none and status == Status.NOT_FOUND:
-        errors.take_message(err)
-        take_buffer(out, out_len.value)
-        return None
-    errors.raise_for_status(status, err)
-    return take_json(out, out_len)
+    s = scratch
+    status = fn(*args, s.text_ref, s.text_len_ref, s.err_ref)
+    if status:
+        if not_found_is_none and status == Status.NOT_FOUND:
+            errors.take_message(s.err)
+            take_buffer(s.text, s.text_len.value)
+            return None
+        errors.raise_for_status(status, s.err)
+    return take_json(s.text, s.text_len)
 
 
 class Collection:
@@ -260,6 +273,50 @@ class Collection:
         if result is None:
             raise errors.error_for(Status.INTERNAL, "the library returned CAIRN_OK and no result")
         return InsertManyResult(result["inserted_ids"])
+
+    def bulk_write(self, requests: Iterable[Request], *, ordered: bool = True) -> BulkWriteResult:
+        """Runs InsertOne, UpdateOne, UpdateMany, ReplaceOne, DeleteOne and
+        DeleteMany requests in order, as pymongo's bulk_write does
+        (cairn_bulk_write), and returns a BulkWriteResult.
+
+        Each request is atomic by itself; the list is not. ordered=True
+        stops at the first request that fails, keeping those before it;
+        ordered=False tries every request. Failures raise a BulkWriteError
+        that is also the class of the first failure (ConstraintViolation,
+        ...), with .errors (index, status, message of each) and .result (the
+        BulkWriteResult of what was done). A request that is not one of
+        those classes raises TypeError, and a malformed one InvalidArgument
+        before anything is written.
+        """
+        if isinstance(requests, (Mapping, _Request)):
+            raise TypeError("bulk_write() takes a list of requests such as [cairn.InsertOne({...})]")
+        operations = []
+        for i, request in enumerate(requests):
+            if not isinstance(request, _Request):
+                raise TypeError(
+                    f"requests[{i}] must be InsertOne, UpdateOne, UpdateMany, ReplaceOne, DeleteOne or "
+                    f"DeleteMany, not {type(request).__name__}"
+                )
+            operations.append(request._operation())
+        if not operations:
+            errors.invalid("bulk_write() needs at least one request")
+        text = dumps(operations, "requests")
+        options = b'{"ordered": true}' if ordered else b'{"ordered": false}'
+        out, out_len, err = c_char_p(), c_size_t(), c_char_p()
+        status = lib.cairn_bulk_write(
+            *self._target(), text, len(text), options, len(options), byref(out), byref(out_len), byref(err)
+        )
+        raw = take_json(out, out_len) if out else None
+        if status != Status.OK and raw is not None:
+            message = errors.take_message(err)
+            result = BulkWriteResult._from_library(raw)
+            error = errors.bulk_write_error(status, message, list(result.inserted_ids.values()), raw["errors"])
+            error.result = result
+            raise error
+        errors.raise_for_status(status, err)
+        if raw is None:
+            raise errors.error_for(Status.INTERNAL, "the library returned CAIRN_OK and no result")
+        return BulkWriteResult._from_library(raw)
 
     def update_one(
         self,

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Cursor"]
 
+_next_batch = lib.cairn_cursor_next_batch
+
 
 def _close_cursor(ptr: Any) -> None:
     errors.raise_for_status(lib.cairn_cursor_close(ptr))
@@ -46,6 +48,7 @@ class Cursor(Managed[Any]):
         *,
         reopen: Callable[[Any, int | None, int | None], Any] | None = None,
         options: tuple[Any, int | None, int | None] = (None, None, None),
+        batch_size: int = 0,
     ) -> None:
         super().__init__(ptr, _close_cursor)
         self._owner = owner  # keeps the database (or transaction) object alive while iterating
@@ -57,9 +60,14 @@ class Cursor(Managed[Any]):
         self._sort, self._skip, self._limit = options
         self._started = False
         self._stale = False
-        # Out-parameters of cairn_cursor_next(), reused for every document.
-        self._json, self._json_len, self._err = c_char_p(), c_size_t(), c_char_p()
-        self._out = (byref(self._json), byref(self._json_len), byref(self._err))
+        # Documents arrive in batches (cairn_cursor_next_batch), each one
+        # JSON array decoded by one loads() call; _batch holds the rest of
+        # the current one. The out-parameters are made once.
+        self._batch: list[dict[str, Any]] = []
+        self._position = 0
+        self._batch_size = batch_size
+        self._json, self._json_len, self._count, self._err = c_char_p(), c_size_t(), c_size_t(), c_char_p()
+        self._out = (byref(self._json), byref(self._json_len), None, byref(self._count), byref(self._err))
 
     def __iter__(self) -> Cursor:
         return self
@@ -109,18 +117,36 @@ class Cursor(Managed[Any]):
         self._stale = False
 
     def __next__(self) -> dict[str, Any]:
+        position = self._position
+        if position < len(self._batch):
+            self._position = position + 1
+            return self._batch[position]
         if self._exhausted:
             raise StopIteration
+        self._fetch()
+        self._position = 1
+        return self._batch[0]
+
+    def close(self) -> None:
+        """Closes the cursor, dropping the documents it had read ahead."""
+        self._batch = []
+        self._position = 0
+        super().close()
+
+    def _fetch(self) -> None:
+        """Takes the next batch into _batch, or closes the cursor and raises
+        StopIteration at the end."""
         if self._stale:
             self._run_again()
         self._started = True
-        status = lib.cairn_cursor_next(self._handle(), *self._out)
+        status = _next_batch(self._handle(), self._batch_size, 0, *self._out)
         if status == Status.DONE:
             errors.take_message(self._err)
             self._exhausted = True
+            self._batch = []
             self.close()
             raise StopIteration
         errors.raise_for_status(status, self._err)
-        # The library lends the text until the next call: decode it now.
-        document: dict[str, Any] = loads(string_at(self._json, self._json_len.value))
-        return document
+        # The library lends the text until the next call: decode it now,
+        # the whole batch in one call.
+        self._batch = loads(string_at(self._json, self._json_len.value))

@@ -8,6 +8,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from itertools import islice
 from collections.abc import Iterator as PyIterator
 from ctypes import byref, c_char_p, c_size_t
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, cast
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, cast
 from . import _ffi, _interrupt, errors
 from ._convert import BytesLike, take_buffer, to_bytes, to_json_text, unpack
 from ._db_handle import DbHandle
-from ._ffi import bytes_ptr, lib
+from ._ffi import lib
 from .batch import WriteBatch
 from .collection import name_arg
 from .errors import Conflict
@@ -151,7 +152,7 @@ class Database(DbHandle):
     def delete_range(self, start: BytesLike, end: BytesLike) -> None:
         """Deletes every key k with start <= k < end, atomically."""
         s, e = to_bytes(start, "start"), to_bytes(end, "end")
-        errors.call(lib.cairn_delete_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))
+        errors.call(lib.cairn_delete_range, self._handle(), s, len(s), e, len(e))
 
     # -- The key-value store as a mapping (as rocksdict and sqlitedict) --------
     #
@@ -163,24 +164,14 @@ class Database(DbHandle):
         """`for key in db`: every key in ascending order, over a snapshot;
         values are not read."""
         with self._key_iterator(None, None, None, False) as it:
-            while True:
-                try:
-                    key = it.next_key()
-                except StopIteration:
-                    return
-                yield key
+            yield from it
 
     def __len__(self) -> int:
         """len(db): the number of live keys. A scan of every key (values are
-        not read), so it takes time in proportion to the database's size."""
-        count = 0
+        not read, and keys are only counted, not copied out), so it takes
+        time in proportion to the database's size."""
         with self._key_iterator(None, None, None, False) as it:
-            while True:
-                try:
-                    it.next_key()
-                except StopIteration:
-                    return count
-                count += 1
+            return it.count_rest()
 
     def _key_iterator(
         self, prefix: BytesLike | None, start: BytesLike | None, end: BytesLike | None, reverse: bool
@@ -192,11 +183,11 @@ class Database(DbHandle):
             if start is not None or end is not None:
                 raise TypeError("takes start/end or prefix, not both")
             p = to_bytes(prefix, "prefix")
-            errors.call(lib.cairn_iter_open_prefix, handle, bytes_ptr(p), len(p), flags, byref(out))
+            errors.call(lib.cairn_iter_open_prefix, handle, p, len(p), flags, byref(out))
         else:
             s = b"" if start is None else to_bytes(start, "start")
             e = b"" if end is None else to_bytes(end, "end")
-            errors.call(lib.cairn_iter_open, handle, bytes_ptr(s), len(s), bytes_ptr(e), len(e), flags, byref(out))
+            errors.call(lib.cairn_iter_open, handle, s, len(s), e, len(e), flags, byref(out))
         return _KeyIterator(self, out)
 
     def keys(
@@ -234,18 +225,8 @@ class Database(DbHandle):
         offset: int | None,
     ) -> list[bytes]:
         skip, wanted = _paging(limit, offset)
-        keys: list[bytes] = []
         with self._key_iterator(prefix, start, end, reverse) as it:
-            while wanted is None or len(keys) < wanted:
-                try:
-                    key = it.next_key()
-                except StopIteration:
-                    break
-                if skip:
-                    skip -= 1
-                    continue
-                keys.append(key)
-        return keys
+            return list(islice(it, skip, None if wanted is None else skip + wanted))
 
     def _keys_matching(
         self,
@@ -281,20 +262,12 @@ class Database(DbHandle):
         keys starting with `prefix` (any bytes) or in start <= k < end, after
         skipping `offset`, at most `limit`; over one snapshot."""
         skip, wanted = _paging(limit, offset)
-        pairs: list[tuple[bytes, bytes]] = []
         iterator = (
             self.iterate(prefix=prefix, reverse=reverse) if prefix is not None
             else self.iterate(start, end, reverse=reverse)
         )
         with iterator as it:
-            for pair in it:
-                if wanted is not None and len(pairs) >= wanted:
-                    break
-                if skip:
-                    skip -= 1
-                    continue
-                pairs.append(pair)
-        return pairs
+            return list(islice(it, skip, None if wanted is None else skip + wanted))
 
     def values(
         self,
@@ -337,11 +310,14 @@ class Database(DbHandle):
         *,
         prefix: BytesLike | None = None,
         reverse: bool = False,
+        batch_size: int = 0,
     ) -> Iterator:
         """An Iterator of (key, value) over a snapshot taken now.
 
         Walks the keys k with start <= k < end (either bound may be None), or
         the keys that begin with `prefix`; in descending order when `reverse`.
+        Items are read ahead `batch_size` at a time (0, the default: the
+        library's adaptive size, 64 doubling up to 4096).
 
             with db.iterate(prefix="user:") as it:
                 for key, value in it:
@@ -354,12 +330,12 @@ class Database(DbHandle):
             if start is not None or end is not None:
                 raise TypeError("iterate() takes start/end or prefix, not both")
             p = to_bytes(prefix, "prefix")
-            errors.call(lib.cairn_iter_open_prefix, handle, bytes_ptr(p), len(p), flags, byref(out))
+            errors.call(lib.cairn_iter_open_prefix, handle, p, len(p), flags, byref(out))
         else:
             s = b"" if start is None else to_bytes(start, "start")
             e = b"" if end is None else to_bytes(end, "end")
-            errors.call(lib.cairn_iter_open, handle, bytes_ptr(s), len(s), bytes_ptr(e), len(e), flags, byref(out))
-        return Iterator(self, out)
+            errors.call(lib.cairn_iter_open, handle, s, len(s), e, len(e), flags, byref(out))
+        return Iterator(self, out, batch_size)
 
     # -- Transactions -----------------------------------------------------------
 
@@ -471,7 +447,7 @@ class Database(DbHandle):
         to the deepest level, dropping overwritten, deleted and expired data."""
         s = to_bytes(start, "start") if start is not None else b""
         e = to_bytes(end, "end") if end is not None else b""
-        errors.call(lib.cairn_compact_range, self._handle(), bytes_ptr(s), len(s), bytes_ptr(e), len(e))
+        errors.call(lib.cairn_compact_range, self._handle(), s, len(s), e, len(e))
 
 
 def _paging(limit: int | None, offset: int | None) -> tuple[int, int | None]:

@@ -137,7 +137,8 @@ _CLASSES: dict[int, type[Error]] = {
 
 
 class BulkWriteError(Error):
-    """Documents of Collection.insert_many(..., ordered=..., atomic=...) failed.
+    """Documents of Collection.insert_many(..., ordered=..., atomic=...), or
+    requests of Collection.bulk_write(), failed.
 
     Raised as a subclass of both BulkWriteError and the class of the first
     failure's status (ConstraintViolation, SchemaViolation, InvalidArgument,
@@ -152,13 +153,17 @@ class BulkWriteError(Error):
 
     Attributes (besides code, status and message):
         inserted_ids: the _ids of the documents inserted, in order.
-        errors: one dict per failed document, in order: "index" (its
-            position in the list given), "status" (a name such as
-            "CAIRN_SCHEMA") and "message".
+        errors: one dict per failed document (or request), in order:
+            "index" (its position in the list given), "status" (a name
+            such as "CAIRN_SCHEMA") and "message".
+        result: from bulk_write(), the BulkWriteResult of what was done.
     """
 
     inserted_ids: list[Any]
     errors: list[dict[str, Any]]
+    #: From Collection.bulk_write(): the BulkWriteResult of the requests
+    #: that were applied (None from insert_many()).
+    result: Any = None
 
     def __init__(
         self,

@@ -32,7 +32,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from ctypes import byref, c_char_p, c_int64, c_size_t, c_uint64, string_at
+from ctypes import byref, c_char_p, c_int, c_int64, c_size_t, c_uint64, string_at
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
@@ -87,7 +87,8 @@ def int_field(step: dict[str, Any], name: str, default: int | None = None) -> in
 
 
 def ptr(data: bytes) -> Any:
-    return _ffi.bytes_ptr(data)
+    """A `const uint8_t *` argument: the bytes themselves (see _ffi)."""
+    return data
 
 
 def options_text(step: dict[str, Any]) -> tuple[bytes | None, int]:
@@ -347,7 +348,11 @@ class Runner:
             if "seek" in step:
                 seek = text_field(step, "seek")
                 outcome = call(lib.cairn_iter_seek, it, ptr(seek), len(seek))
-            while outcome[0] == Status.OK and (limit is None or len(items) < limit):
+            if "batch" in step:
+                outcome = self.scan_batches(step, it, items, limit)
+            elif "keys_only" in step:
+                fail("keys_only needs batch")
+            while "batch" not in step and outcome[0] == Status.OK and (limit is None or len(items) < limit):
                 key, key_len, value, value_len = _ffi.u8_p(), c_size_t(), _ffi.u8_p(), c_size_t()
                 outcome = call(lib.cairn_iter_next, it, byref(key), byref(key_len), byref(value), byref(value_len))
                 if outcome[0] == Status.DONE:
@@ -368,6 +373,70 @@ class Runner:
             if items != want_items:
                 fail(f"scan: expected {want_items!r}, got {items!r}")
         return outcome
+
+    def scan_batches(self, step: dict[str, Any], it: Any, items: list[list[bytes]], limit: int | None) -> Outcome:
+        """Reads an iterator with cairn_iter_next_batch into `items`."""
+        size = int_field(step, "batch")
+        keys_only = step.get("keys_only", False)
+        if not isinstance(keys_only, bool):
+            fail(f"keys_only must be a bool, got {keys_only!r}")
+        flags = _ffi.BATCH_KEYS_ONLY if keys_only else 0
+        while limit is None or len(items) < limit:
+            data, data_len, lengths, count = _ffi.u8_p(), c_size_t(), _ffi.u32_pp._type_(), c_size_t()
+            outcome = call(
+                lib.cairn_iter_next_batch, it, size, 0, flags, byref(data), byref(data_len), byref(lengths), byref(count)
+            )
+            if outcome[0] == Status.DONE:
+                return OK
+            if outcome[0] != Status.OK:
+                return outcome
+            n = count.value
+            if n == 0 or (size > 0 and n > size):
+                fail(f"cairn_iter_next_batch returned {n} items for a batch of {size}")
+            pieces = [lengths[i] for i in range(n if keys_only else 2 * n)]
+            blob = string_at(data, data_len.value)
+            if sum(pieces) != len(blob):
+                fail(f"cairn_iter_next_batch: lengths add up to {sum(pieces)}, data has {len(blob)} bytes")
+            offset = 0
+            for i in range(n):
+                if limit is not None and len(items) >= limit:
+                    break
+                k_len = pieces[i if keys_only else 2 * i]
+                v_len = 0 if keys_only else pieces[2 * i + 1]
+                items.append([blob[offset : offset + k_len], blob[offset + k_len : offset + k_len + v_len]])
+                offset += k_len + v_len
+        return OK
+
+    def op_put_if_absent(self, step: dict[str, Any]) -> Outcome:
+        key, value = text_field(step, "key"), text_field(step, "value")
+        ttl = int_field(step, "ttl_ms", 0)
+        stored = c_int(-1)
+        outcome = call(lib.cairn_put_if_absent, self.h, key, len(key), value, len(value), ttl, byref(stored))
+        if outcome[0] == Status.OK and "expect_stored" in step:
+            want = step["expect_stored"]
+            if not isinstance(want, bool):
+                fail(f"expect_stored must be a bool, got {want!r}")
+            if bool(stored.value) != want:
+                fail(f"put_if_absent {key!r}: stored {stored.value}, want {want}")
+        return outcome
+
+    def op_get_ttl(self, step: dict[str, Any]) -> Outcome:
+        key = text_field(step, "key")
+        ttl = c_int64(-1)
+        outcome = call(lib.cairn_get_ttl, self.h, key, len(key), byref(ttl))
+        if outcome[0] == Status.OK:
+            got = ttl.value
+            if "expect_ttl_ms" in step and got != int_field(step, "expect_ttl_ms"):
+                fail(f"get_ttl {key!r}: {got} ms, want {step['expect_ttl_ms']}")
+            least = int_field(step, "expect_ttl_min", -(2**63))
+            most = int_field(step, "expect_ttl_max", 2**63 - 1)
+            if not least <= got <= most:
+                fail(f"get_ttl {key!r}: {got} ms, want {least}...{most}")
+        return outcome
+
+    def op_touch(self, step: dict[str, Any]) -> Outcome:
+        key = text_field(step, "key")
+        return call(lib.cairn_touch, self.h, key, len(key), int_field(step, "ttl_ms"))
 
     def op_keys(self, step: dict[str, Any]) -> Outcome:
         raw, raw_len = options_text(step)
@@ -477,6 +546,28 @@ class Runner:
         expect_json(step, "expect_ids", ids, "insert_many _ids")
         return outcome
 
+    def op_bulk_write(self, step: dict[str, Any]) -> Outcome:
+        """cairn_bulk_write: the result, with each error reduced to its index
+        and status, is compared whatever the status."""
+        coll = text_field(step, "collection")
+        operations, operations_len = json_text(step, "operations", required=True, kind=None)
+        options, options_len = json_text(step, "options", required=False)
+        out, out_len = c_char_p(), c_size_t()
+        outcome = call(
+            lib.cairn_bulk_write, self.h, coll, len(coll), operations, operations_len, options, options_len,
+            byref(out), byref(out_len),
+        )
+        if not out:
+            if outcome[0] == Status.OK or "expect_result" in step:
+                fail(f"bulk_write: the library returned {status_text(outcome[0])} and no result_json")
+            return outcome
+        result = parse_json(take(out, out_len.value), "bulk_write result")
+        if not isinstance(result, dict) or not isinstance(result.get("errors"), list):
+            fail(f"bulk_write: malformed result {json.dumps(result)}")
+        result["errors"] = [{"index": e["index"], "status": e["status"].removeprefix("CAIRN_")} for e in result["errors"]]
+        expect_json(step, "expect_result", result, "bulk_write result")
+        return outcome
+
     def insert_many_with_options(self, step: dict[str, Any]) -> Outcome:
         """cairn_insert_many_with_options: inserted_ids and the errors' index
         and status are compared whatever the status; "documents" may be any
@@ -563,6 +654,41 @@ class Runner:
             outcome = (status, "from cairn_cursor_close")
         return outcome, documents
 
+    def read_cursor_batches(self, outcome: Outcome, cursor: Any, size: int) -> tuple[Outcome, list[Any]]:
+        """read_cursor with cairn_cursor_next_batch: each batch is one JSON
+        array, and each document must also stand where its length says."""
+        documents: list[Any] = []
+        if outcome[0] != Status.OK:
+            return outcome, documents
+        try:
+            while True:
+                text, text_len, lengths, count = c_char_p(), c_size_t(), _ffi.u32_pp._type_(), c_size_t()
+                outcome = call(
+                    lib.cairn_cursor_next_batch, cursor, size, 0, byref(text), byref(text_len), byref(lengths), byref(count)
+                )
+                if outcome[0] == Status.DONE:
+                    outcome = OK
+                    break
+                if outcome[0] != Status.OK:
+                    break
+                blob = string_at(text, text_len.value)  # borrowed: no free
+                batch = parse_json(blob, "find")
+                n = count.value
+                if not isinstance(batch, list) or len(batch) != n or n == 0 or (size > 0 and n > size):
+                    fail(f"find: cairn_cursor_next_batch returned {n} documents for a batch of {size}: {blob[:200]!r}")
+                offset = 1
+                for i in range(n):
+                    end = offset + lengths[i]
+                    if parse_json(blob[offset:end], "find") != batch[i] or blob[end : end + 1] not in (b",", b"]"):
+                        fail(f"find: document {i} of a batch is not where its length says")
+                    offset = end + 1
+                documents += batch
+        finally:
+            status = lib.cairn_cursor_close(cursor)
+        if outcome[0] == Status.OK and status != Status.OK:
+            outcome = (status, "from cairn_cursor_close")
+        return outcome, documents
+
     def expect_documents(self, step: dict[str, Any], documents: list[Any], what: str) -> None:
         if "expect_documents" in step and not isinstance(step["expect_documents"], list):
             fail(f"expect_documents must be an array, got {step['expect_documents']!r}")
@@ -574,7 +700,11 @@ class Runner:
         options, options_len = json_text(step, "options", required=False)
         cursor = _ffi.cursor_p()
         args = (coll, len(coll), filt, filt_len, options, options_len, byref(cursor))
-        outcome, documents = self.read_cursor(call(lib.cairn_find, self.h, *args), cursor, "find")
+        opened = call(lib.cairn_find, self.h, *args)
+        if "batch" in step:
+            outcome, documents = self.read_cursor_batches(opened, cursor, int_field(step, "batch"))
+        else:
+            outcome, documents = self.read_cursor(opened, cursor, "find")
         if outcome[0] == Status.OK:
             self.expect_documents(step, documents, "find")
         return outcome
@@ -880,7 +1010,10 @@ class Runner:
         "delete_range": _TXN | {"start", "end"},
         "get_many": _TXN | {"keys", "expect_values"},
         "batch": _TXN | {"ops"},
-        "scan": _TXN | {"start", "end", "prefix", "reverse", "seek", "limit", "expect_items"},
+        "scan": _TXN | {"start", "end", "prefix", "reverse", "seek", "limit", "batch", "keys_only", "expect_items"},
+        "put_if_absent": _TXN | {"key", "value", "ttl_ms", "expect_stored"},
+        "get_ttl": _TXN | {"key", "expect_ttl_ms", "expect_ttl_min", "expect_ttl_max"},
+        "touch": _TXN | {"key", "ttl_ms"},
         "keys": _TXN | {"options", "options_raw", "expect_keys"},
         "stats": _TXN | {"expect_fields"},
         "parse_duration": {"text", "expect_ms"},
@@ -892,7 +1025,8 @@ class Runner:
         "list_collections": _TXN | {"expect_names"},
         "insert_one": _TXN | {"collection", "document", "document_raw", "expect_id"},
         "insert_many": _TXN | {"collection", "documents", "options", "expect_ids", "expect_errors"},
-        "find": _TXN | {"collection", "filter", "filter_raw", "options", "expect_documents"},
+        "find": _TXN | {"collection", "filter", "filter_raw", "options", "batch", "expect_documents"},
+        "bulk_write": _TXN | {"collection", "operations", "options", "expect_result"},
         "count": _TXN | {"collection", "filter", "options", "expect_count"},
         "update_one": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},
         "update_many": _TXN | _UPDATE_FIELDS | {"update", "update_raw"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-from ctypes import POINTER, c_char, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_uint64, c_void_p
+from ctypes import POINTER, c_char, c_char_p, c_int, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ HEADER = repo_path("CAIRN_HEADER", "include/cairn.h")
 class CType:
     base: str  # "int", "uint8_t", "cairn_db", ...
     stars: int  # pointer depth
+    const: bool = False  # the pointed-to type is const
 
     def __str__(self) -> str:
         return self.base + " " + "*" * self.stars if self.stars else self.base
@@ -48,9 +49,10 @@ def _strip(text: str) -> str:
 
 def _ctype(text: str) -> CType:
     stars = text.count("*")
-    words = [w for w in text.replace("*", " ").split() if w != "const"]
+    all_words = text.replace("*", " ").split()
+    words = [w for w in all_words if w != "const"]
     assert words, f"no type in {text!r}"
-    return CType(" ".join(words), stars)
+    return CType(" ".join(words), stars, "const" in all_words)
 
 
 def _parse_param(text: str) -> CType:
@@ -96,6 +98,7 @@ _SCALARS: dict[str, Any] = {
     "int64_t": c_int64,
     "uint64_t": c_uint64,
     "uint8_t": c_uint8,
+    "uint32_t": c_uint32,
     "char": c_char,
 }
 
@@ -115,6 +118,9 @@ def expected_ctype(t: CType, header: Header) -> Any:
         result, stars = c_void_p, stars - 1
     elif t.base == "char" and stars >= 1:
         result, stars = c_char_p, stars - 1
+    elif t.base == "uint8_t" and stars == 1 and t.const:
+        # Binary input: bytes are passed as they are (no cast per call).
+        return c_char_p
     else:
         assert t.base in _SCALARS, f"the test knows no ctypes mapping for C type {t}"
         result = _SCALARS[t.base]

@@ -196,3 +196,53 @@ def test_open_options_are_typed(tmp_path: Path) -> None:
     assert ':3: error' not in out, out  # the good call type-checks
     assert ':4: error: Unexpected keyword argument "synk"' in out, out
     assert ':5: error' in out and "sync" in out, out
+
+
+def test_bulk_write_in_pymongos_shape(db: cairn.Database) -> None:
+    users = db.collection("users")
+    users.create_index("email", unique=True)
+    result = users.bulk_write([
+        cairn.InsertOne({"_id": 1, "email": "a", "t": [0, 5]}),
+        cairn.InsertOne({"_id": 2, "email": "b"}),
+        cairn.UpdateOne({"_id": 1}, {"$set": {"n": 1}}),
+        cairn.UpdateMany({}, [{"$set": {"seen": True}}]),
+        cairn.UpdateOne({"_id": 3}, {"$set": {"email": "c"}}, upsert=True),
+        cairn.ReplaceOne({"_id": 2}, {"email": "b2"}),
+        cairn.UpdateOne({"_id": 1}, {"$set": {"t.$[x]": 0}}, array_filters=[{"x": {"$gt": 1}}]),
+        cairn.DeleteOne({"_id": 3}),
+        cairn.DeleteMany({"email": "nobody"}),
+    ])
+    assert isinstance(result, cairn.BulkWriteResult) and result.acknowledged
+    assert (result.inserted_count, result.matched_count, result.modified_count) == (2, 5, 5)
+    assert (result.deleted_count, result.upserted_count, result.upserted_ids) == (1, 1, {4: 3})
+    assert result.inserted_ids == {0: 1, 1: 2}
+    assert result.bulk_api_result["nUpserted"] == 1 and result.bulk_api_result["upserted"] == [{"index": 4, "_id": 3}]
+    assert list(users.find()) == [{"_id": 1, "email": "a", "t": [0, 0], "n": 1, "seen": True}, {"_id": 2, "email": "b2"}]
+
+    # Ordered: stops at the first failure, keeping what came before.
+    with pytest.raises(cairn.BulkWriteError) as info:
+        users.bulk_write([cairn.InsertOne({"_id": 5, "email": "e"}), cairn.InsertOne({"_id": 6, "email": "a"}),
+                          cairn.InsertOne({"_id": 7, "email": "g"})])
+    assert isinstance(info.value, cairn.ConstraintViolation)
+    assert [e["index"] for e in info.value.errors] == [1] and info.value.result.inserted_ids == {0: 5}
+    assert users.count_documents({"_id": {"$in": [5, 6, 7]}}) == 1
+    # Unordered: tries every request.
+    with pytest.raises(cairn.ConstraintViolation) as info2:
+        users.bulk_write([cairn.InsertOne({"_id": 5}), cairn.InsertOne({"_id": 8}), cairn.UpdateOne({"_id": 8}, {"$bad": 1})],
+                         ordered=False)
+    error = info2.value
+    assert isinstance(error, cairn.BulkWriteError)
+    assert [(e["index"], e["status"]) for e in error.errors] == [(0, "CAIRN_CONSTRAINT"), (2, "CAIRN_INVALID_ARGUMENT")]
+    assert error.result.inserted_count == 1
+    with pytest.raises(TypeError):
+        users.bulk_write([{"insert_one": {"document": {}}}])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        users.bulk_write(cairn.InsertOne({}))  # type: ignore[arg-type]
+    with pytest.raises(cairn.InvalidArgument):
+        users.bulk_write([])
+    assert cairn.UpdateOne({"a": 1}, {"$set": {"b": 2}}) == cairn.UpdateOne({"a": 1}, {"$set": {"b": 2}})
+    assert repr(cairn.DeleteOne({"a": 1})) == "DeleteOne(filter={'a': 1})"
+    with db.transaction() as txn:
+        txn.collection("users").bulk_write([cairn.InsertOne({"_id": 30, "email": "t"})])
+        assert users.count_documents({"_id": 30}) == 0
+    assert users.count_documents({"_id": 30}) == 1

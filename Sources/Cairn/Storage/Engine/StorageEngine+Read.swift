@@ -36,6 +36,22 @@ extension StorageEngine {
         }, absent: { _ in false })
     }
 
+    /// As `withValue`, also handing `body` the entry's expiry (milliseconds
+    /// since the epoch; 0 for an entry that never expires).
+    func withEntry(forKey key: UnsafeRawBufferPointer, now: Int64, in view: ReadView,
+                   _ body: (_ value: UnsafeRawBufferPointer, _ expiresAt: Int64) throws -> Void) throws -> Bool {
+        try withNewestVersion(of: key, in: view, memtable: { node, rangeDeleted in
+            guard node.sequence > rangeDeleted, node.kind == .value, !node.isExpired(at: now) else { return false }
+            try body(node.value, node.expiresAt)
+            return true
+        }, table: { entry, rangeDeleted in
+            guard entry.sequence > rangeDeleted, !entry.isTombstone else { return false }
+            if entry.kind == InternalKey.kindValueWithExpiry && entry.expiresAt <= now { return false }
+            try body(entry.value, entry.kind == InternalKey.kindValueWithExpiry ? entry.expiresAt : 0)
+            return true
+        }, absent: { _ in false })
+    }
+
     /// The sequence of the newest version of `key` visible in `view`
     /// (a value, a deletion or a covering range deletion), or 0.
     func newestSequence(forKey key: UnsafeRawBufferPointer, in view: ReadView) throws -> UInt64 {
