@@ -18,7 +18,8 @@
 **                                          "n": {"$sum": 1},
 **                                          "avg_<avg_field>": {"$avg": "$<avg_field>"}}}]
 **
-** and every cursor is read to its end with cairn_cursor_next(). The open
+** and every find cursor is read to its end in batches with
+** cairn_cursor_next_batch() (aggregations with cairn_cursor_next()). The open
 ** options come from cairn_options.c, as for the key-value bench.
 **
 ** A cairn_db is thread-safe, so a connection (connect()) is only a view of
@@ -58,7 +59,7 @@ static void cairn_docs_describe(FILE *out, int sync)
                  "cairn_index_create({\"keys\": {field: 1}}) per indexed field before the inserts; "
                  "cairn_insert_many per batch; cairn_insert_one per document in insert_one_sync, its threads "
                  "sharing one cairn_db; cairn_find with MongoDB filters (sort and limit as find options), "
-                 "read to the end with cairn_cursor_next; cairn_update_many with $in and $inc; cairn_aggregate "
+                 "read to the end with cairn_cursor_next_batch; cairn_update_many with $in and $inc; cairn_aggregate "
                  "with one $group stage",
             options, BENCH_CAIRN_OPTIONS_ENV,
             getenv(BENCH_CAIRN_OPTIONS_ENV) ? getenv(BENCH_CAIRN_OPTIONS_ENV) : "(unset)", COLLECTION);
@@ -138,7 +139,8 @@ static int cairn_docs_insert_one(void *db, const char *id, const char *json, siz
 }
 
 /* Runs cairn_find with h->filter (filter_len bytes) and the options given,
- * and visits every document of the cursor. */
+ * and visits every document of the cursor, taken in batches
+ * (cairn_cursor_next_batch: one crossing of the C ABI per batch). */
 static int64_t find_all(cairn_docs *h, size_t filter_len, const char *options, size_t options_len,
                         docs_visit visit, void *arg, char *err)
 {
@@ -155,17 +157,23 @@ static int64_t find_all(cairn_docs *h, size_t filter_len, const char *options, s
     int64_t n = 0;
     for (;;) {
         const char *json;
-        size_t len;
-        rc = cairn_cursor_next(cursor, &json, &len, &msg);
+        const uint32_t *lengths;
+        size_t count;
+        rc = cairn_cursor_next_batch(cursor, 0, 0, &json, NULL, &lengths, &count, &msg);
         if (rc == CAIRN_DONE) break;
         if (rc != CAIRN_OK) {
             cairn_cursor_close(cursor);
             char what[BENCH_ERRLEN / 2];
-            snprintf(what, sizeof what, "cairn_cursor_next after %" PRId64 " documents of %.150s", n, h->filter);
+            snprintf(what, sizeof what, "cairn_cursor_next_batch after %" PRId64 " documents of %.150s", n, h->filter);
             return bench_cairn_fail(err, what, rc, msg);
         }
-        visit(arg, json, len);
-        n++;
+        /* "[doc,doc,...]": each document is followed by one byte. */
+        const char *doc = json + 1;
+        for (size_t i = 0; i < count; i++) {
+            visit(arg, doc, lengths[i]);
+            doc += lengths[i] + 1;
+            n++;
+        }
     }
     cairn_cursor_close(cursor);
     return n;
