@@ -19,9 +19,13 @@ extension DocumentValue {
                 out.append(contentsOf: name.utf8)
                 out.append(contentsOf: #""}"#.utf8)
             } else {
-                let text = value.description
-                out.append(contentsOf: text.utf8)
-                if !text.contains(".") && !text.contains("e") { out.append(contentsOf: ".0".utf8) }
+                // The shortest text that reads back as the same double. A
+                // byte scan, not String.contains (which walks Characters).
+                let start = out.count
+                out.append(contentsOf: value.description.utf8)
+                if !out[start...].contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") }) {
+                    out.append(contentsOf: ".0".utf8)
+                }
             }
         case .string(let utf8):
             JSONValue.writeString(utf8: utf8, to: &out)
