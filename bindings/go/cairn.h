@@ -1850,7 +1850,12 @@ int cairn_txn_rollback(cairn_db *txn);
 **                    "removedFields": [path]} (update); "fullDocument" (insert
 **                    and replace always; update per the fullDocument option);
 **                    "fullDocumentBeforeChange" (per that option); "to"
-**                    {"coll": new name} (rename); "index" (index events)
+**                    {"coll": new name} (rename); "index" (index events:
+**                    {"name", "keys", "unique", "sparse"}, as
+**                    cairn_index_create() takes it); "operationDescription"
+**                    (create, when the collection has options other than
+**                    the defaults: "primary_key", "schema",
+**                    "changeStreamPreAndPostImages")
 **   key-value:       "key" (put, delete) or "start" and "end" (deleteRange)
 **                    as {"$binary": ...}; "value" and, with a TTL,
 **                    "ttlMillis" (put)

@@ -12,7 +12,8 @@
 ///     "b"     the pre-image (update, replace, delete) of a collection with
 ///             pre- and post-images on
 ///     "u"     the updateDescription {"updatedFields", "removedFields"}
-///     "to"    a rename's new name; "i" an index's description
+///     "to"    a rename's new name; "i" an index's spec {name, keys, unique,
+///             sparse}; "o" a create's non-default collection options
 ///     "v"     a put's value (binary); "t" its TTL in ms; "e" a range's end
 ///
 /// TTL expiry is not an event: the engine expires keys lazily (reads skip

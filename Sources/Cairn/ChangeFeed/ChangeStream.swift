@@ -16,7 +16,8 @@
 ///      "operationType": "...", "seq": S, "txnId": S, "txnEvents": N,
 ///      "wallTime": {"$date": ...}, "ns": {"coll": "..."} or {"kv": true},
 ///      documents: "documentKey", "updateDescription", "fullDocument",
-///                 "fullDocumentBeforeChange", "to" (rename), "index"
+///                 "fullDocumentBeforeChange", "to" (rename), "index",
+///                 "operationDescription" (create: the collection's options)
 ///      key-value: "key", "value", "ttlMillis" (put), "end" (deleteRange)}
 ///
 /// Used by one caller at a time (a lock makes others wait); `cancel` and
@@ -222,6 +223,7 @@ public final class ChangeStream: @unchecked Sendable {
         if let update = field(stored, "u") { event.append(("updateDescription", update)) }
         if let to = field(stored, "to") { event.append(("to", .object([("coll", to)]))) }
         if let index = field(stored, "i") { event.append(("index", index)) }
+        if let options = field(stored, "o") { event.append(("operationDescription", options)) }
         switch operation {
         case "insert", "replace":
             if let document = field(stored, "d") { event.append(("fullDocument", document)) }

@@ -141,7 +141,11 @@ extension Database {
         }
         ready.indexes[position].building = false
         try finish.save(ready)
-        finish.recordChange(.collection("createIndexes", name, [("i", ready.indexes[position].publicDescription)]))
+        let built = ready.indexes[position]
+        // The index's spec, as cairn_index_create takes it (a replica makes the same index).
+        finish.recordChange(.collection("createIndexes", name, [("i", .object([
+            ("name", .string(Array(built.name.utf8))), ("keys", built.keysValue), ("unique", .bool(built.unique)), ("sparse", .bool(built.sparse)),
+        ]))]))
         try finish.commit()
     }
 

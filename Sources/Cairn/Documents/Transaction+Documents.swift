@@ -44,7 +44,14 @@ extension Transaction {
         var info = CollectionInfo(name: name, id: next, primaryKey: primaryKey, schema: schema)
         info.preAndPostImages = images
         try save(info)
-        recordChange(.collection("create", name))
+        if recordsChanges {
+            // The options, so that a replica can create the same collection.
+            var options: [(key: String, value: MutableValue)] = []
+            if primaryKey != "_id" { options.append(("primary_key", .string(Array(primaryKey.utf8)))) }
+            if let schema { options.append(("schema", schema.definition)) }
+            if images { options.append(("changeStreamPreAndPostImages", .object([("enabled", .bool(true))]))) }
+            recordChange(.collection("create", name, options.isEmpty ? [] : [("o", .object(options))]))
+        }
         return info
     }
 
