@@ -374,3 +374,50 @@ private func json(_ text: String) -> UnsafeRawBufferPointer {
     memory.copyBytes(from: bytes)
     return UnsafeRawBufferPointer(rebasing: memory[0..<bytes.count])
 }
+
+/// The dispatcher wakes only the watches a batch may concern and lets the
+/// others skip it: what each watch delivers must not change.
+final class ChangeFeedDispatchTests: XCTestCase {
+    func testFilteredAndPrefixWatchesDeliverExactlyTheirEventsWhileWaiting() throws {
+        let dir = TemporaryDirectory("cairn-feed-dispatch")
+        defer { dir.remove() }
+        let db = try Array(#"{"change_feed": true, "sync": "never"}"#.utf8).withUnsafeBytes { try Database.open(path: dir.path, optionsJSON: $0) }
+        defer { try? db.close() }
+        let deletes = try db.watch(.everything, options: #"{"filter": {"operationType": {"$in": ["delete"]}}}"#)
+        let prefix = try db.watch(.keyPrefix(Array("hot:".utf8)), options: "{}")
+        let orders = try db.watch(.everything, options: #"{"filter": {"ns.coll": "orders"}}"#)
+        final class Sink: @unchecked Sendable {
+            let lock = NSLock()
+            var events: [String: [JSONValue]] = [:]
+            func add(_ name: String, _ json: String) {
+                lock.lock(); defer { lock.unlock() }
+                events[name, default: []].append(try! JSONValue.parse(json))
+            }
+        }
+        let sink = Sink()
+        let group = DispatchGroup()
+        for (name, stream) in [("deletes", deletes), ("prefix", prefix), ("orders", orders)] {
+            DispatchQueue.global().async(group: group) {
+                while let json = try? stream.next(timeoutMillis: 3000) { sink.add(name, json) }
+            }
+        }
+        var batch = KeyValueBatch()
+        for i in 0..<600 {  // more keys than a summary lists
+            try Array("cold:\(i)".utf8).withUnsafeBytes { k in try Array("v".utf8).withUnsafeBytes { try batch.put(key: k, value: $0) } }
+        }
+        try Array("hot:in-a-big-batch".utf8).withUnsafeBytes { k in try Array("v".utf8).withUnsafeBytes { try batch.put(key: k, value: $0) } }
+        try db.write(batch)
+        for i in 0..<300 {
+            try db.put(Array("cold:x\(i)".utf8), Array("v".utf8))
+            if i % 50 == 0 { try db.delete(Array("cold:\(i)".utf8)) }
+            if i % 100 == 0 { try db.put(Array("hot:\(i)".utf8), Array("v".utf8)) }
+            if i % 75 == 0 { _ = try Array(#"{"_id": \#(i)}"#.utf8).withUnsafeBytes { try db.insertOne(into: i % 150 == 0 ? "orders" : "other", json: $0) } }
+        }
+        group.wait()
+        let events = sink.lock.withLock { sink.events }
+        XCTAssertEqual(events["deletes"]?.count, 6)
+        XCTAssertEqual(events["deletes"]?.allSatisfy { $0["operationType"] == .string("delete") }, true)
+        XCTAssertEqual(events["prefix"]?.count, 4, "the hot key of the big batch and three more")
+        XCTAssertEqual(events["orders"]?.map { $0["operationType"] }, [.string("create"), .string("insert"), .string("insert")])
+    }
+}

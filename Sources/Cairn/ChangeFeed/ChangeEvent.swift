@@ -22,19 +22,40 @@
 /// put and can expire them itself.
 struct ChangeEvent {
     var fields: [(key: String, value: MutableValue)]
+    /// The binary form when built directly (puts).
+    var prebuilt: [UInt8]?
 
     init(_ operation: String, _ fields: [(key: String, value: MutableValue)]) {
         self.fields = [("op", .string(Array(operation.utf8)))] + fields
     }
 
-    func encoded() -> [UInt8] { MutableValue.object(fields).encoded() }
+    init(prebuilt: [UInt8]) {
+        fields = []
+        self.prebuilt = prebuilt
+    }
+
+    func encoded() -> [UInt8] { prebuilt ?? MutableValue.object(fields).encoded() }
 
     // MARK: Key-value events
 
+    /// Built straight into the binary form: this runs for every put while
+    /// the feed is on, so it copies the key and the value once each.
     static func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64) -> ChangeEvent {
-        var fields: [(key: String, value: MutableValue)] = [("k", .binary(Array(key), subtype: 0)), ("v", .binary(Array(value), subtype: 0))]
-        if ttlMillis > 0 { fields.append(("t", .int(ttlMillis))) }
-        return ChangeEvent("put", fields)
+        var builder = DocumentBuilder(reservingCapacity: key.count + value.count + 48)
+        func name(_ text: StaticString) { text.withUTF8Buffer { builder.key(UnsafeRawBufferPointer($0)) } }
+        builder.beginObject()
+        name("op")
+        ("put" as StaticString).withUTF8Buffer { builder.string(UnsafeRawBufferPointer($0)) }
+        name("k")
+        builder.binary(key, subtype: 0)
+        name("v")
+        builder.binary(value, subtype: 0)
+        if ttlMillis > 0 {
+            name("t")
+            builder.int(ttlMillis)
+        }
+        builder.closeObject(count: ttlMillis > 0 ? 4 : 3)
+        return ChangeEvent(prebuilt: builder.bytes)
     }
 
     static func delete(key: UnsafeRawBufferPointer) -> ChangeEvent {

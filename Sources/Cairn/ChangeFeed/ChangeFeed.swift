@@ -15,8 +15,9 @@
 /// knows nothing of the feed: stamping is a generic batch facility.
 ///
 /// Waking watchers. Writers pay one call per group commit: the engine's
-/// commit observer stores the last visible sequence and, only when a
-/// watcher waits, broadcasts one condition. Watchers read the history
+/// commit observer stores the last visible sequence and, when it waits,
+/// signals the dispatcher (ChangeFeed+Dispatch.swift), which wakes only
+/// the watches the new events may concern. Watchers read the history
 /// themselves, at their own pace, so a slow or filtering watcher costs
 /// writers nothing and never holds them up.
 ///
@@ -26,13 +27,17 @@ final class ChangeFeed: @unchecked Sendable {
     let options: ChangeFeedOptions?
     var isRecording: Bool { options != nil }
 
-    /// Guards `published`, `waiters`, `stopping` and the trimmer's flags.
+    /// Guards `published`, `stopping` and the threads' flags.
     let condition = Condition()
     /// The last sequence the engine made visible.
-    private var published: UInt64 = 0
-    private var waiters = 0
+    var published: UInt64 = 0
     private(set) var stopping = false
     var trimmerRunning = false
+    var dispatcherRunning = false
+    var dispatcherWaiting = false
+    /// The open watches (ChangeFeed+Dispatch.swift), guarded by registryLock.
+    let registryLock = Lock()
+    var streams: [ObjectIdentifier: WeakStream] = [:]
 
     init(options: ChangeFeedOptions?) {
         self.options = options
@@ -53,7 +58,8 @@ final class ChangeFeed: @unchecked Sendable {
             var key: [UInt8] = [ChangeFeedFormat.eventTag]
             key.appendUInt64BE(0)
             key.appendUInt32BE(UInt32(position))
-            let value = header + event.encoded()
+            var value = header
+            value.append(contentsOf: event.encoded())
             key.withUnsafeBytes { k in
                 value.withUnsafeBytes { v in batch.putStamped(k, v, sequenceOffset: ChangeFeedFormat.sequenceOffset, namespace: .changeFeed) }
             }
@@ -62,35 +68,14 @@ final class ChangeFeed: @unchecked Sendable {
 
     // MARK: Waking watchers
 
-    /// The engine's commit observer: runs on the group-commit leader.
+    /// The engine's commit observer: runs on the group-commit leader. Only
+    /// the dispatcher waits here, and only it is signalled.
     func published(_ sequence: UInt64) {
         condition.lock()
         published = sequence
-        if waiters > 0 { condition.broadcast() }
+        if dispatcherWaiting { condition.broadcast() }
         condition.unlock()
     }
-
-    /// The last sequence published.
-    var publishedSequence: UInt64 { condition.withLock { published } }
-
-    /// Waits until a commit after `sequence` is visible, `milliseconds`
-    /// pass, the feed stops or `cancelled` says so (checked under the
-    /// condition's lock; whoever changes it calls `wake`).
-    func waitForCommit(after sequence: UInt64, milliseconds: Int, cancelled: () -> Bool) {
-        let deadline = monotonicNanoseconds() + UInt64(max(milliseconds, 0)) * 1_000_000
-        condition.lock()
-        waiters += 1
-        while published <= sequence && !stopping && !cancelled() {
-            let now = monotonicNanoseconds()
-            guard now < deadline else { break }
-            condition.wait(milliseconds: max(1, Int((deadline - now) / 1_000_000)))
-        }
-        waiters -= 1
-        condition.unlock()
-    }
-
-    /// Wakes every waiting watcher (one was closed).
-    func wake() { condition.withLock { condition.broadcast() } }
 
     // MARK: Opening and closing
 
@@ -131,17 +116,22 @@ final class ChangeFeed: @unchecked Sendable {
         guard isRecording else { return }
         engine.commitObserver = { [self] sequence in published(sequence) }
         try startTrimmer(engine: engine)
+        try startDispatcher(engine: engine)
     }
 
-    /// Stops the trimmer and wakes every watcher (each then fails with
-    /// CLOSED). Called by Database.close before the engine closes.
+    /// Stops the trimmer and the dispatcher and wakes every watch (each
+    /// then fails with CLOSED). Called by Database.close before the engine
+    /// closes.
     func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
-        while trimmerRunning { condition.wait(milliseconds: 100) }
+        while trimmerRunning || dispatcherRunning { condition.wait(milliseconds: 100) }
         condition.unlock()
+        for stream in registeredStreams { stream.notify(through: UInt64.max) }
     }
+
+    var isStopping: Bool { condition.withLock { stopping } }
 
     static let stateEngineKey = [Namespace.changeFeed.rawValue] + ChangeFeedFormat.stateKey
 

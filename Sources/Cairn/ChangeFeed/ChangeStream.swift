@@ -31,9 +31,18 @@ public final class ChangeStream: @unchecked Sendable {
     private var ready: [String] = []
     private var readyHead = 0
     private var failure: CairnError?
-    /// Set by `close`; read under the feed's condition lock.
-    private var closed = false
     private let lock = Lock()
+    /// What the dispatcher may rule out without reading (WatchPrefilter).
+    let prefilter: WatchPrefilter
+    /// The snapshot the last read was at.
+    private var lastRead: UInt64 = 0
+    /// Guards `closed`, `notified` and `skip`; a waiting `next` waits on it.
+    private let wake = Condition()
+    private var closed = false
+    /// The dispatcher's last notice: events up to this sequence may concern us.
+    private var notified: UInt64 = 0
+    /// Events the dispatcher found this watch delivers none of.
+    private var skip: (from: ChangePosition, to: ChangePosition)?
 
     /// The most history entries one read looks at, and the most matching
     /// events it keeps ready.
@@ -53,6 +62,7 @@ public final class ChangeStream: @unchecked Sendable {
         self.database = database
         self.target = target
         self.options = options
+        self.prefilter = WatchPrefilter(target: target, filter: options.filter)
         let engine = database.engine
         let view = try engine.readView()
         let state = try ChangeFeed.state(engine: engine, view: view)
@@ -67,6 +77,25 @@ public final class ChangeStream: @unchecked Sendable {
                 throw CairnError(.historyLost, "the history starts after \(ISO8601.string(milliseconds: state.floorTime) ?? "\(state.floorTime) ms"); it holds no commit from \(ISO8601.string(milliseconds: ms) ?? "\(ms) ms")")
             }
             position = try ChangeStream.firstPosition(atOrAfter: ms, engine: engine, view: view)
+        }
+        database.feed.register(self)
+    }
+
+    deinit { database.feed.unregister(self) }
+
+    /// The dispatcher's notice: a batch up to `sequence` may concern us.
+    func notify(through sequence: UInt64) {
+        wake.withLock {
+            notified = max(notified, sequence)
+            wake.broadcast()
+        }
+    }
+
+    /// The dispatcher's summary of a batch of new events.
+    func offer(_ batch: ChangeFeed.BatchSummary) {
+        if prefilter.mayMatch(batch) { return notify(through: batch.sequence) }
+        wake.withLock {
+            if let current = skip, current.to == batch.from { skip = (current.from, batch.to) } else { skip = (batch.from, batch.to) }
         }
     }
 
@@ -103,8 +132,8 @@ public final class ChangeStream: @unchecked Sendable {
             let deadline = monotonicNanoseconds() + UInt64(max(timeoutMillis, 0)) * 1_000_000
             while true {
                 if let failure { throw failure }
-                if feed.condition.withLock({ closed }) { throw CairnError(.closed, "the watch is closed") }
-                guard !database.isClosed, !feed.stopping else { throw CairnError.closed }
+                if wake.withLock({ closed }) { throw CairnError(.closed, "the watch is closed") }
+                guard !database.isClosed, !feed.isStopping else { throw CairnError.closed }
                 if readyHead < ready.count {
                     let event = ready[readyHead]
                     readyHead += 1
@@ -114,7 +143,6 @@ public final class ChangeStream: @unchecked Sendable {
                     }
                     return event
                 }
-                let observed = feed.publishedSequence
                 let more: Bool
                 do {
                     more = try read()
@@ -123,9 +151,18 @@ public final class ChangeStream: @unchecked Sendable {
                     throw error
                 }
                 if readyHead < ready.count || more { continue }
-                let now = monotonicNanoseconds()
-                guard now < deadline else { return nil }
-                feed.waitForCommit(after: observed, milliseconds: Int((deadline - now) / 1_000_000) + 1) { closed }
+                // Wait for the dispatcher to find something for us after
+                // what the read saw, a close, or the deadline.
+                let seen = lastRead
+                let timedOut = wake.withLock { () -> Bool in
+                    while notified <= seen && !closed {
+                        let now = monotonicNanoseconds()
+                        guard now < deadline else { return true }
+                        wake.wait(milliseconds: max(1, Int((deadline - now) / 1_000_000)))
+                    }
+                    return false
+                }
+                if timedOut { return nil }
             }
         }
     }
@@ -133,20 +170,25 @@ public final class ChangeStream: @unchecked Sendable {
     /// Stops a `next` waiting in another thread: it returns nil at once.
     /// Closes for good: every later call fails with CLOSED. Idempotent.
     public func close() {
-        let feed = database.feed
-        feed.condition.withLock {
+        wake.withLock {
             closed = true
-            feed.condition.broadcast()
+            wake.broadcast()
         }
+        database.feed.unregister(self)
     }
 
-    public var isClosed: Bool { database.feed.condition.withLock { closed } }
+    public var isClosed: Bool { wake.withLock { closed } }
 
     /// Reads history after `position` at a fresh snapshot into `ready`;
     /// true when it stopped at a limit with more to read.
     private func read() throws -> Bool {
         let engine = database.engine
         let view = try engine.readView()
+        lastRead = view.sequence
+        // Events the dispatcher found we deliver none of are not read.
+        wake.withLock {
+            if let skip, position >= skip.from, position < skip.to { position = skip.to }
+        }
         if let state = try ChangeFeed.state(engine: engine, view: view), state.lostAfter(position) {
             throw ChangeStream.historyLost(position, state)
         }
