@@ -108,7 +108,20 @@ static void ignore_event(void *user_data, int status, const char *event, size_t 
     (void)len;
 }
 
+/* The best of three runs: the machine is shared, and a run can only be
+   slowed by others, never sped up. */
+static double with_watches_once(size_t n, int watches, int subscribed);
 static double with_watches(size_t n, int watches, int subscribed)
+{
+    double best = 0, rate;
+    int i;
+    for (i = 0; i < 3; i++)
+        if ((rate = with_watches_once(n, watches, subscribed)) > best)
+            best = rate;
+    return best;
+}
+
+static double with_watches_once(size_t n, int watches, int subscribed)
 {
     cairn_db *db = open_db(1);
     cairn_watch **list = calloc((size_t)watches + 1, sizeof *list);
@@ -403,11 +416,14 @@ int main(int argc, char **argv)
     if (system(cmd) != 0)
         return 1;
     printf("change feed benchmark: %zu puts of 16-byte keys and 100-byte values, one per commit, sync never\n\n", n);
-    printf("%-58s %14s\n", "writer throughput", "puts/s");
-    {
+    printf("%-58s %14s\n", "writer throughput (best of 3 runs)", "puts/s");
+    off = 0;
+    for (i = 0; i < 3; i++) {
         cairn_db *plain = open_db(0);
-        off = fill(plain, n);
+        double rate = fill(plain, n);
         cairn_close(plain, NULL);
+        if (rate > off)
+            off = rate;
     }
     printf("%-58s %14.0f\n", "feed off", off);
     on0 = with_watches(n, 0, 0);
@@ -417,9 +433,8 @@ int main(int argc, char **argv)
         printf("feed on, %4d idle pull watches %27s %14.0f  (%+.1f%% vs no watch)\n", counts[i], "", idle, 100.0 * (idle - on0) / on0);
     }
     for (i = 0; i < 3; i++) {
-        size_t m = counts[i] >= 1000 ? n / 10 : n;
-        double filtered = with_watches(m, counts[i], 1);
-        printf("feed on, %4d filtered subscriptions (n=%zu) %14s %14.0f  (%+.1f%% vs no watch)\n", counts[i], m, "", filtered,
+        double filtered = with_watches(n, counts[i], 1);
+        printf("feed on, %4d filtered subscriptions %23s %14.0f  (%+.1f%% vs no watch)\n", counts[i], "", filtered,
                100.0 * (filtered - on0) / on0);
     }
     delivery_rate(n, &write_rate, &event_rate);

@@ -27,9 +27,10 @@ public final class ChangeSubscription: @unchecked Sendable {
     private var ended = false
     private var thread: pthread_t?
 
-    /// How long one pull waits before it looks at `stopping` again (a
-    /// `close` also wakes it at once).
-    static let pollMillis = 250
+    /// How long one pull waits before it looks at `stopping` again; a
+    /// `close` (and the database's) wakes it at once, so this only bounds
+    /// how often an idle subscription looks at the history for nothing.
+    static let pollMillis = 10_000
 
     public init(stream: ChangeStream, handler: @escaping @Sendable (Delivery) -> Void, onEnd: @escaping @Sendable () -> Void) throws {
         self.stream = stream
