@@ -1829,7 +1829,9 @@ int cairn_txn_rollback(cairn_db *txn);
 ** commits in commit order (also with concurrent writers sharing a group
 ** commit). A watch that falls behind reads further back in the history and
 ** catches up; it never holds up writers. Watches cost writers almost
-** nothing: a commit only wakes the watches that wait.
+** nothing: a commit signals one dispatcher thread, which wakes only the
+** watches whose target, and whose filter's top-level "operationType",
+** "ns.coll" or "ns.kv" equalities, the new events may concern.
 **
 ** An event is a JSON object, in MongoDB's change-event shape:
 **   "_id"            {"seq": S, "pos": P}: the resume token (the commit's

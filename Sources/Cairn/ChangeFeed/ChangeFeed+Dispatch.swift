@@ -6,8 +6,9 @@ import Glibc
 /// database follows the history right behind the writers, summarizes each
 /// batch of new events once (their operation types, collections and
 /// key-value keys) and wakes only the watches whose target and filter could
-/// match one of them (WatchPrefilter). A watch the batch cannot concern is
-/// told to skip it, so it does not even read it. So writers pay one
+/// match one of them (WatchPrefilter), deciding once per group of watches
+/// with the same prefilter (WatchGroup). A watch the batch cannot concern
+/// is told to skip it, so it does not even read it. So writers pay one
 /// condition signal per group commit whatever the number of watches, and
 /// idle or filtered-out watches neither run nor read; a watch that wakes
 /// reads the history itself, at its own pace.
@@ -40,16 +41,27 @@ extension ChangeFeed {
     /// is the most a notice waits for the next pass.
     static let minimumPassInterval: UInt64 = 200_000  // ns
 
-    func register(_ stream: ChangeStream) {
-        registryLock.withLock { streams[ObjectIdentifier(stream)] = WeakStream(stream) }
+    /// The group of watches with `prefilter`, which the caller joins.
+    func join(_ prefilter: WatchPrefilter) -> WatchGroup {
+        registryLock.withLock {
+            if let entry = groups[prefilter] {
+                groups[prefilter] = (entry.group, entry.members + 1)
+                return entry.group
+            }
+            let group = WatchGroup(prefilter: prefilter)
+            groups[prefilter] = (group, 1)
+            return group
+        }
     }
 
-    func unregister(_ stream: ChangeStream) {
-        registryLock.withLock { streams[ObjectIdentifier(stream)] = nil }
+    func leave(_ group: WatchGroup) {
+        registryLock.withLock {
+            guard let entry = groups[group.prefilter] else { return }
+            groups[group.prefilter] = entry.members > 1 ? (entry.group, entry.members - 1) : nil
+        }
     }
 
-    /// The registered watches, alive.
-    var registeredStreams: [ChangeStream] { registryLock.withLock { streams.values.compactMap(\.stream) } }
+    var registeredGroups: [WatchGroup] { registryLock.withLock { groups.values.map(\.group) } }
 
     func startDispatcher(engine: StorageEngine) throws {
         condition.withLock { dispatcherRunning = true }
@@ -76,7 +88,7 @@ extension ChangeFeed {
                     } catch {
                         // A failed read (the engine closing, an I/O error): the
                         // watches are woken to read (and meet the error) themselves.
-                        for stream in registeredStreams { stream.notify(through: UInt64.max) }
+                        for group in registeredGroups { group.wakeAll() }
                         seen = condition.withLock { published }
                     }
                 }
@@ -95,7 +107,7 @@ extension ChangeFeed {
     /// registered watch. Returns the snapshot's sequence.
     private func dispatch(engine: StorageEngine, after position: inout ChangePosition) throws -> UInt64 {
         let view = try engine.readView()
-        let watching = registeredStreams
+        let watching = registeredGroups
         guard !watching.isEmpty else {
             // Nobody to tell: nothing to read either.
             position = ChangePosition(sequence: view.sequence, position: UInt32.max)
@@ -120,7 +132,7 @@ extension ChangeFeed {
         if count == ChangeFeed.dispatchBatchLimit { summary.sequence = summary.to.sequence }
         position = summary.to
         if count > 0 {
-            for stream in watching { stream.offer(summary) }
+            for group in watching { group.offer(summary) }
         }
         return count >= ChangeFeed.dispatchBatchLimit ? summary.to.sequence : view.sequence
     }
@@ -143,8 +155,3 @@ extension ChangeFeed {
     }
 }
 
-/// A registry entry that does not keep its watch alive.
-struct WeakStream {
-    weak var stream: ChangeStream?
-    init(_ stream: ChangeStream) { self.stream = stream }
-}

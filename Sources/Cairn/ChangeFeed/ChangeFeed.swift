@@ -35,9 +35,10 @@ final class ChangeFeed: @unchecked Sendable {
     var trimmerRunning = false
     var dispatcherRunning = false
     var dispatcherWaiting = false
-    /// The open watches (ChangeFeed+Dispatch.swift), guarded by registryLock.
+    /// The groups of open watches by prefilter, with how many watches each
+    /// has (ChangeFeed+Dispatch.swift), guarded by registryLock.
     let registryLock = Lock()
-    var streams: [ObjectIdentifier: WeakStream] = [:]
+    var groups: [WatchPrefilter: (group: WatchGroup, members: Int)] = [:]
 
     init(options: ChangeFeedOptions?) {
         self.options = options
@@ -128,7 +129,7 @@ final class ChangeFeed: @unchecked Sendable {
         condition.broadcast()
         while trimmerRunning || dispatcherRunning { condition.wait(milliseconds: 100) }
         condition.unlock()
-        for stream in registeredStreams { stream.notify(through: UInt64.max) }
+        for group in registeredGroups { group.wakeAll() }
     }
 
     var isStopping: Bool { condition.withLock { stopping } }

@@ -32,17 +32,14 @@ public final class ChangeStream: @unchecked Sendable {
     private var readyHead = 0
     private var failure: CairnError?
     private let lock = Lock()
-    /// What the dispatcher may rule out without reading (WatchPrefilter).
-    let prefilter: WatchPrefilter
+    /// The watches with the same prefilter: the dispatcher's notices and
+    /// skips come through it, and a waiting `next` waits on its condition.
+    let group: WatchGroup
     /// The snapshot the last read was at.
     private var lastRead: UInt64 = 0
-    /// Guards `closed`, `notified` and `skip`; a waiting `next` waits on it.
-    private let wake = Condition()
+    /// Guarded by the group's condition.
     private var closed = false
-    /// The dispatcher's last notice: events up to this sequence may concern us.
-    private var notified: UInt64 = 0
-    /// Events the dispatcher found this watch delivers none of.
-    private var skip: (from: ChangePosition, to: ChangePosition)?
+    private var left = false
 
     /// The most history entries one read looks at, and the most matching
     /// events it keeps ready.
@@ -62,7 +59,6 @@ public final class ChangeStream: @unchecked Sendable {
         self.database = database
         self.target = target
         self.options = options
-        self.prefilter = WatchPrefilter(target: target, filter: options.filter)
         let engine = database.engine
         let view = try engine.readView()
         let state = try ChangeFeed.state(engine: engine, view: view)
@@ -78,25 +74,17 @@ public final class ChangeStream: @unchecked Sendable {
             }
             position = try ChangeStream.firstPosition(atOrAfter: ms, engine: engine, view: view)
         }
-        database.feed.register(self)
+        group = database.feed.join(WatchPrefilter(target: target, filter: options.filter))
     }
 
-    deinit { database.feed.unregister(self) }
+    deinit { leaveGroup() }
 
-    /// The dispatcher's notice: a batch up to `sequence` may concern us.
-    func notify(through sequence: UInt64) {
-        wake.withLock {
-            notified = max(notified, sequence)
-            wake.broadcast()
+    private func leaveGroup() {
+        let leaving = group.condition.withLock { () -> Bool in
+            defer { left = true }
+            return !left
         }
-    }
-
-    /// The dispatcher's summary of a batch of new events.
-    func offer(_ batch: ChangeFeed.BatchSummary) {
-        if prefilter.mayMatch(batch) { return notify(through: batch.sequence) }
-        wake.withLock {
-            if let current = skip, current.to == batch.from { skip = (current.from, batch.to) } else { skip = (batch.from, batch.to) }
-        }
+        if leaving { database.feed.leave(group) }
     }
 
     static func historyLost(_ point: ChangePosition, _ state: ChangeFeedFormat.State) -> CairnError {
@@ -132,7 +120,7 @@ public final class ChangeStream: @unchecked Sendable {
             let deadline = monotonicNanoseconds() + UInt64(max(timeoutMillis, 0)) * 1_000_000
             while true {
                 if let failure { throw failure }
-                if wake.withLock({ closed }) { throw CairnError(.closed, "the watch is closed") }
+                if group.condition.withLock({ closed }) { throw CairnError(.closed, "the watch is closed") }
                 guard !database.isClosed, !feed.isStopping else { throw CairnError.closed }
                 if readyHead < ready.count {
                     let event = ready[readyHead]
@@ -154,11 +142,13 @@ public final class ChangeStream: @unchecked Sendable {
                 // Wait for the dispatcher to find something for us after
                 // what the read saw, a close, or the deadline.
                 let seen = lastRead
-                let timedOut = wake.withLock { () -> Bool in
-                    while notified <= seen && !closed {
+                let timedOut = group.condition.withLock { () -> Bool in
+                    group.waiters += 1
+                    defer { group.waiters -= 1 }
+                    while group.notified <= seen && !closed {
                         let now = monotonicNanoseconds()
                         guard now < deadline else { return true }
-                        wake.wait(milliseconds: max(1, Int((deadline - now) / 1_000_000)))
+                        group.condition.wait(milliseconds: max(1, Int((deadline - now) / 1_000_000)))
                     }
                     return false
                 }
@@ -170,14 +160,14 @@ public final class ChangeStream: @unchecked Sendable {
     /// Stops a `next` waiting in another thread: it returns nil at once.
     /// Closes for good: every later call fails with CLOSED. Idempotent.
     public func close() {
-        wake.withLock {
+        group.condition.withLock {
             closed = true
-            wake.broadcast()
+            group.condition.broadcast()
         }
-        database.feed.unregister(self)
+        leaveGroup()
     }
 
-    public var isClosed: Bool { wake.withLock { closed } }
+    public var isClosed: Bool { group.condition.withLock { closed } }
 
     /// Reads history after `position` at a fresh snapshot into `ready`;
     /// true when it stopped at a limit with more to read.
@@ -186,8 +176,8 @@ public final class ChangeStream: @unchecked Sendable {
         let view = try engine.readView()
         lastRead = view.sequence
         // Events the dispatcher found we deliver none of are not read.
-        wake.withLock {
-            if let skip, position >= skip.from, position < skip.to { position = skip.to }
+        group.condition.withLock {
+            if let skip = group.skip, position >= skip.from, position < skip.to { position = skip.to }
         }
         if let state = try ChangeFeed.state(engine: engine, view: view), state.lostAfter(position) {
             throw ChangeStream.historyLost(position, state)

@@ -7,7 +7,7 @@
 /// target and filter, so the dispatcher neither wakes the watch nor makes
 /// it read the batch. Anything it cannot read from the filter counts as
 /// "may match".
-struct WatchPrefilter {
+struct WatchPrefilter: Hashable {
     /// true: key-value events only; false: document events only.
     var keyValue: Bool?
     var collections: Set<String>?
@@ -79,5 +79,45 @@ struct WatchPrefilter {
             return keys.contains { $0.starts(with: keyPrefix) }
         }
         return true
+    }
+}
+
+/// The open watches that share one prefilter (most often: every watch of
+/// one kind). The dispatcher decides once per batch for the whole group,
+/// and the group's waiting watches wait on one condition, so a batch costs
+/// the dispatcher one look per distinct prefilter, not one per watch.
+final class WatchGroup: @unchecked Sendable {
+    let prefilter: WatchPrefilter
+    /// Guards the fields below and each member's `closed`; members wait on it.
+    let condition = Condition()
+    /// Events up to this sequence may concern the group's watches.
+    var notified: UInt64 = 0
+    var waiters = 0
+    /// Events the group's watches deliver none of.
+    var skip: (from: ChangePosition, to: ChangePosition)?
+
+    init(prefilter: WatchPrefilter) { self.prefilter = prefilter }
+
+    /// The dispatcher's summary of a batch of new events.
+    func offer(_ batch: ChangeFeed.BatchSummary) {
+        let concerns = prefilter.mayMatch(batch)
+        condition.withLock {
+            if concerns {
+                notified = max(notified, batch.sequence)
+                if waiters > 0 { condition.broadcast() }
+            } else if let current = skip, current.to == batch.from {
+                skip = (current.from, batch.to)
+            } else {
+                skip = (batch.from, batch.to)
+            }
+        }
+    }
+
+    /// Wakes every waiting member (the feed stops, a read failed).
+    func wakeAll() {
+        condition.withLock {
+            notified = UInt64.max
+            condition.broadcast()
+        }
     }
 }
