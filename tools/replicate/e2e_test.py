@@ -137,9 +137,15 @@ def main() -> None:
     total, _ = history_length(primary)
 
     published = run_until_lines(replicate + ["--progress"], "published ", rng.randrange(200, total // 2))
-    published += [l for l in run_to_end(replicate + ["--progress", "--idle-exit", "1000"]) if l.startswith("published ")]
+    start = time.monotonic()
+    rest = [l for l in run_to_end(replicate + ["--progress", "--idle-exit", "1000"]) if l.startswith("published ")]
+    publish_rate = len(rest) / max(time.monotonic() - start - 1.0, 1e-3)  # less the idle second before it exits
+    published += rest
     applied = run_until_lines(follow + ["--progress"], "applied ", rng.randrange(50, 300))
-    applied += [l for l in run_to_end(follow + ["--progress", "--idle-exit", "1500"]) if l.startswith("applied ")]
+    start = time.monotonic()
+    rest = [l for l in run_to_end(follow + ["--progress", "--idle-exit", "1500"]) if l.startswith("applied ")]
+    apply_rate = sum(int(l.split()[2]) for l in rest) / max(time.monotonic() - start - 1.5, 1e-3)
+    applied += rest
 
     with cairn.open(primary, change_feed=True) as db:
         write_phase_two(db)
@@ -171,6 +177,7 @@ def main() -> None:
     assert want["indexes"] == got["indexes"], (want["indexes"], got["indexes"])
     print(f"replication: {total} events, {len(set(commits))} commits applied once each, "
           f"{len(want['kv'])} keys and {sum(len(d) for d in want['collections'].values())} documents equal; {lag[-1]}")
+    print(f"replication: published about {publish_rate:.0f} events/s, applied about {apply_rate:.0f} events/s (one event a request each way)")
     print("replication: 1 passed, 0 failed")
 
 
