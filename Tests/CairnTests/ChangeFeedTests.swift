@@ -365,14 +365,24 @@ final class ChangeFeedTests: XCTestCase {
     }
 }
 
-/// JSON text as the byte view the core's calls take (kept alive for the
-/// duration of the call by copying into a buffer that lives as long as the
-/// process: test data is small).
+/// JSON text as the byte view the core's calls take. The bytes are kept
+/// for the rest of the test run (the calls copy what they keep; test data
+/// is small), so a call site needs no closure.
 private func json(_ text: String) -> UnsafeRawBufferPointer {
-    let bytes = Array(text.utf8)
-    let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-    memory.copyBytes(from: bytes)
-    return UnsafeRawBufferPointer(rebasing: memory[0..<bytes.count])
+    JSONArena.shared.keep(Array(text.utf8))
+}
+
+private final class JSONArena: @unchecked Sendable {
+    static let shared = JSONArena()
+    private let lock = NSLock()
+    private var kept: [UnsafeMutableRawBufferPointer] = []
+
+    func keep(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        memory.copyBytes(from: bytes)
+        lock.withLock { kept.append(memory) }
+        return UnsafeRawBufferPointer(rebasing: memory[0..<bytes.count])
+    }
 }
 
 /// The dispatcher wakes only the watches a batch may concern and lets the
@@ -419,5 +429,54 @@ final class ChangeFeedDispatchTests: XCTestCase {
         XCTAssertEqual(events["deletes"]?.allSatisfy { $0["operationType"] == .string("delete") }, true)
         XCTAssertEqual(events["prefix"]?.count, 4, "the hot key of the big batch and three more")
         XCTAssertEqual(events["orders"]?.map { $0["operationType"] }, [.string("create"), .string("insert"), .string("insert")])
+    }
+}
+
+/// Retention by time, on a clock the test moves (FaultInjectionEnv): whole
+/// commits older than the retention go, the boundary is exact, and a start
+/// before it is HISTORY_LOST.
+final class ChangeFeedRetentionTests: XCTestCase {
+    func testHistoryOlderThanRetentionSecondsIsTrimmedAtTheExactBoundary() throws {
+        let dir = TemporaryDirectory("cairn-feed-retention")
+        defer { dir.remove() }
+        let env = FaultInjectionEnv()
+        let start: Int64 = 1_800_000_000_000
+        env.setClock(start)
+        var options = try Array(#"{"change_feed": {"retention_seconds": 3600, "retention_bytes": 0}, "sync": "never"}"#.utf8)
+            .withUnsafeBytes { try DatabaseOptions.parse(json: $0) }
+        options.createIfMissing = true
+        let db = try Database.open(path: dir.path, options: options, env: env)
+        defer { try? db.close() }
+        let all = try db.watch(.everything, options: "{}")
+        for i in 0..<10 { try db.put(Array("old\(i)".utf8), Array("v".utf8)) }
+        env.advanceClock(by: 30 * 60_000)
+        for i in 0..<5 { try db.put(Array("new\(i)".utf8), Array("v".utf8)) }
+        var events: [JSONValue] = []
+        while let json = try all.next(timeoutMillis: 0) { events.append(try JSONValue.parse(json)) }
+        XCTAssertEqual(events.count, 15)
+        // 70 minutes after the first puts: they are past the hour, the others not.
+        env.advanceClock(by: 40 * 60_000)
+        var lost = false
+        for _ in 0..<50 where !lost {
+            usleep(100_000)
+            lost = status { _ = try db.watch(.everything, options: #"{"startAtOperationTime": 1}"#) } == .historyLost
+        }
+        XCTAssertTrue(lost, "the old commits were trimmed")
+        func token(_ event: JSONValue) -> String { event["_id"]!.serialized }
+        // After the last trimmed event: nothing is missing, so it resumes.
+        let resumed = try db.watch(.everything, options: #"{"resumeAfter": \#(token(events[9]))}"#)
+        var rest: [JSONValue] = []
+        while let json = try resumed.next(timeoutMillis: 0) { rest.append(try JSONValue.parse(json)) }
+        XCTAssertEqual(rest, Array(events[10...]))
+        // One event earlier, the tenth is gone: HISTORY_LOST.
+        XCTAssertEqual(status { _ = try db.watch(.everything, options: #"{"resumeAfter": \#(token(events[8]))}"#) }, .historyLost)
+        // By time: from the kept commits' time on, exactly them.
+        let since = ISO8601.string(milliseconds: start + 30 * 60_000)!
+        let byTime = try db.watch(.everything, options: #"{"startAtOperationTime": {"$date": "\#(since)"}}"#)
+        var kept: [JSONValue] = []
+        while let json = try byTime.next(timeoutMillis: 0) { kept.append(try JSONValue.parse(json)) }
+        XCTAssertEqual(kept, Array(events[10...]))
+        XCTAssertEqual(status { _ = try db.watch(.everything, options: #"{"startAtOperationTime": {"$date": "\#(ISO8601.string(milliseconds: start)!)"}}"#) },
+                       .historyLost)
     }
 }
