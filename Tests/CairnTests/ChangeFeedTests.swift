@@ -406,9 +406,17 @@ final class ChangeFeedDispatchTests: XCTestCase {
         }
         let sink = Sink()
         let group = DispatchGroup()
-        for (name, stream) in [("deletes", deletes), ("prefix", prefix), ("orders", orders)] {
+        let streams = [("deletes", deletes), ("prefix", prefix), ("orders", orders)]
+        for (name, stream) in streams {
             DispatchQueue.global().async(group: group) {
-                while let json = try? stream.next(timeoutMillis: 3000) { sink.add(name, json) }
+                // Until closed (CLOSED ends the loop); nil is only a timeout.
+                while true {
+                    do {
+                        if let json = try stream.next(timeoutMillis: 100) { sink.add(name, json) }
+                    } catch {
+                        return
+                    }
+                }
             }
         }
         var batch = KeyValueBatch()
@@ -423,6 +431,13 @@ final class ChangeFeedDispatchTests: XCTestCase {
             if i % 100 == 0 { try db.put(Array("hot:\(i)".utf8), Array("v".utf8)) }
             if i % 75 == 0 { _ = try Array(#"{"_id": \#(i)}"#.utf8).withUnsafeBytes { try db.insertOne(into: i % 150 == 0 ? "orders" : "other", json: $0) } }
         }
+        // Wait (on a loaded machine, for a while) until each has what it
+        // should, then a little longer for anything extra, then stop them.
+        let want = ["deletes": 6, "prefix": 4, "orders": 3]
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && sink.lock.withLock({ want.contains { sink.events[$0.key, default: []].count < $0.value } }) { usleep(10_000) }
+        usleep(300_000)
+        for (_, stream) in streams { stream.close() }
         group.wait()
         let events = sink.lock.withLock { sink.events }
         XCTAssertEqual(events["deletes"]?.count, 6)
@@ -478,5 +493,30 @@ final class ChangeFeedRetentionTests: XCTestCase {
         XCTAssertEqual(kept, Array(events[10...]))
         XCTAssertEqual(status { _ = try db.watch(.everything, options: #"{"startAtOperationTime": {"$date": "\#(ISO8601.string(milliseconds: start)!)"}}"#) },
                        .historyLost)
+    }
+}
+
+final class ChangeFeedWakeupTests: XCTestCase {
+    /// A waiting watch is woken by the first commit that concerns it, also
+    /// after commits the dispatcher ruled out for it: a lost notice would
+    /// show as a wait of the whole timeout.
+    func testWaitingFilteredWatchIsWokenByEachMatchingCommit() throws {
+        let dir = TemporaryDirectory("cairn-feed-wakeup")
+        defer { dir.remove() }
+        let db = try Array(#"{"change_feed": true, "sync": "never"}"#.utf8).withUnsafeBytes { try Database.open(path: dir.path, optionsJSON: $0) }
+        defer { try? db.close() }
+        let stream = try db.watch(.everything, options: #"{"filter": {"operationType": "delete"}}"#)
+        for round in 0..<40 {
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(round % 3 == 0 ? 0 : 5)) {
+                for i in 0..<(round % 5) { try? db.put(Array("noise\(round)-\(i)".utf8), Array("v".utf8)) }
+                try? db.delete(Array("key\(round)".utf8))
+            }
+            let start = Date()
+            guard let json = try stream.next(timeoutMillis: 20_000) else { return XCTFail("round \(round): no event in 20 s") }
+            XCTAssertLessThan(Date().timeIntervalSince(start), 5, "round \(round): the wake-up came late")
+            let event = try JSONValue.parse(json)
+            XCTAssertEqual(event["operationType"], .string("delete"))
+            XCTAssertEqual(event["key"]?["$binary"]?["base64"], .string(Data("key\(round)".utf8).base64EncodedString()))
+        }
     }
 }

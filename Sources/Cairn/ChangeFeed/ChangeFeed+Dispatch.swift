@@ -129,7 +129,7 @@ extension ChangeFeed {
             // A long backlog goes out in parts, each ending with a whole commit.
             if count >= ChangeFeed.dispatchBatchLimit && at.position + 1 == ChangeFeedFormat.readUInt32BE(value, 8) { break }
         }
-        if count == ChangeFeed.dispatchBatchLimit { summary.sequence = summary.to.sequence }
+        if count >= ChangeFeed.dispatchBatchLimit { summary.sequence = summary.to.sequence }
         position = summary.to
         if count > 0 {
             for group in watching { group.offer(summary) }
