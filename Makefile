@@ -63,6 +63,7 @@ include mk/bench.mk
 include mk/asan.mk
 include mk/fuzz.mk
 include mk/static.mk
+include mk/replicate.mk
 
 demo: lib demo-c-build python-env go-check
 	@rm -rf $(DEMO_DB)
@@ -73,7 +74,7 @@ demo: lib demo-c-build python-env go-check
 	@echo "== Go reads what C and Python wrote, then writes =="
 	@$(GO_EXAMPLE) $(DEMO_DB)
 
-test: lib test-exports test-swift test-c test-static test-python test-go test-fuzz
+test: lib test-exports test-swift test-c test-static test-python test-go test-fuzz test-replicate
 	@echo "all test suites passed"
 
 clean:

@@ -162,6 +162,7 @@ enum cairn_status {
     CAIRN_INTERNAL = 11,        /* a bug in Cairn: please report it */
     CAIRN_NO_MEMORY = 12,       /* an allocation the input asked for failed; nothing was written */
     CAIRN_INTERRUPTED = 13,     /* cairn_interrupt() stopped the operation; nothing was damaged */
+    CAIRN_HISTORY_LOST = 14,    /* a watch's start point is older than the change feed's history */
     CAIRN_DONE = 100            /* not an error: an iterator has no more items */
 };
 
@@ -281,6 +282,16 @@ typedef struct cairn_db cairn_db;
 **                          the database's back, raises SIGBUS instead of
 **                          CAIRN_IO_ERROR. false reads with pread. Either
 **                          way every block is checked against its CRC.
+**     "change_feed":       false (default), true, or {"retention_seconds":
+**                          integer >= 0, default 86400; "retention_bytes":
+**                          integer >= 0, default 268435456} (0 turns one
+**                          limit off; not both). On, every change records
+**                          its event for cairn_watch_open() in the same
+**                          atomic write as the change; see "Change feeds".
+**                          A database that is watched is opened with it
+**                          every time: changes made by an open without it
+**                          have no events, and resuming across them fails
+**                          with CAIRN_HISTORY_LOST.
 **   out_db        out: the new handle; set to NULL on failure.
 **   errmsg        out, optional: see CONVENTIONS.
 **
@@ -1092,6 +1103,11 @@ typedef struct cairn_cursor cairn_cursor;
 **                    which every document must carry, which never changes,
 **                    and which cairn_find_by_id() looks up; no _id is
 **                    generated.
+**     "changeStreamPreAndPostImages": {"enabled": true} records, in the
+**                    change feed, each update's document before and
+**                    after, and each replaced or deleted document before
+**                    (see "Change feeds": fullDocument,
+**                    fullDocumentBeforeChange). Default off.
 **   errmsg         out, optional: see CONVENTIONS.
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db, bad name, unknown
@@ -2075,6 +2091,206 @@ int cairn_txn_commit(cairn_db *txn, char **errmsg);
 ** transaction returns CAIRN_OK; always returns CAIRN_OK. No errmsg.
 */
 int cairn_txn_rollback(cairn_db *txn);
+
+/* ------------------------------------------------------------------------ */
+/* Change feeds: watch committed changes, resumable                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A database opened with the "change_feed" option (see cairn_open()) keeps
+** a history of every committed change, written in the same atomic write as
+** the change itself: after a crash, a change and its event are both there
+** or both gone. A watch follows that history from a start point on: the
+** events of each commit together and in their order inside the commit,
+** commits in commit order (also with concurrent writers sharing a group
+** commit). A watch that falls behind reads further back in the history and
+** catches up; it never holds up writers. Watches cost writers almost
+** nothing: a commit signals one dispatcher thread, which wakes only the
+** watches whose target, and whose filter's top-level "operationType",
+** "ns.coll" or "ns.kv" equalities, the new events may concern.
+**
+** An event is a JSON object, in MongoDB's change-event shape:
+**   "_id"            {"seq": S, "pos": P}: the resume token (the commit's
+**                    sequence and the event's position inside the commit)
+**   "operationType"  documents: "insert" "update" "replace" "delete"
+**                    "create" "drop" "rename" "createIndexes" "dropIndexes";
+**                    key-value: "put" "delete" "deleteRange"
+**   "seq"            the commit's sequence number (grows with every commit)
+**   "txnId"          the transaction: equal to "seq", shared by every event
+**                    of one commit (one call on the database, or one
+**                    committed transaction)
+**   "txnEvents"      how many events the commit holds
+**   "wallTime"       {"$date": ...}: when the commit was written
+**   "ns"             {"coll": name} for documents and collections,
+**                    {"kv": true} for key-value changes
+**   documents:       "documentKey" {<primary key field>: value};
+**                    "updateDescription" {"updatedFields": {path: value},
+**                    "removedFields": [path]} (update); "fullDocument" (insert
+**                    and replace always; update per the fullDocument option);
+**                    "fullDocumentBeforeChange" (per that option); "to"
+**                    {"coll": new name} (rename); "index" (index events:
+**                    {"name", "keys", "unique", "sparse"}, as
+**                    cairn_index_create() takes it); "operationDescription"
+**                    (create, when the collection has options other than
+**                    the defaults: "primary_key", "schema",
+**                    "changeStreamPreAndPostImages")
+**   key-value:       "key" (put, delete) or "start" and "end" (deleteRange)
+**                    as {"$binary": ...}; "value" and, with a TTL,
+**                    "ttlMillis" (put)
+** A key-value delete is an event even when the key was absent (the layer
+** does not read before it writes). TTL expiry is not an event: keys expire
+** lazily (reads skip them, compaction drops them), so no moment exists to
+** report; a consumer that mirrors values takes "ttlMillis" from the put.
+** Index builds report "createIndexes" once the index is ready.
+**
+** Resuming: the history keeps every event for the configured retention
+** (time and/or bytes, trimmed in the background, whole commits at a time).
+** A watch started from a point whose following events are no longer all
+** in the history (trimmed, or written while the database was opened
+** without the feed) fails with CAIRN_HISTORY_LOST, at open or at a later
+** cairn_watch_next() when a slow watch is overtaken; it never skips events.
+** Resuming after the token of the last event processed delivers exactly the
+** events after it, across a close and reopen and across a crash.
+*/
+typedef struct cairn_watch cairn_watch;
+
+/* Targets of cairn_watch_open(). */
+#define CAIRN_WATCH_ALL 0          /* every change: documents, collections, key-value */
+#define CAIRN_WATCH_COLLECTIONS 1  /* the changes of every collection */
+#define CAIRN_WATCH_COLLECTION 2   /* one collection, named by `target` (also a rename to it) */
+#define CAIRN_WATCH_KEY_PREFIX 3   /* key-value changes of keys starting with `target` */
+
+/*
+** Opens a watch of `db`'s change feed.
+**
+** Constructor of cairn_watch; pair with cairn_watch_close().
+**
+** Parameters:
+**   db            in: the database.
+**   target_kind   in: one of the CAIRN_WATCH_* targets.
+**   target        in: the collection name (CAIRN_WATCH_COLLECTION) or the
+**                 key prefix, non-empty (CAIRN_WATCH_KEY_PREFIX); copied.
+**                 Empty (NULL with length 0) for the other targets.
+**   options_json  in (may be empty): a JSON object:
+**     "filter":    a filter in MongoDB's language over the event (see
+**                  "Documents"), as $match on a change stream:
+**                  {"operationType": {"$in": ["insert", "update"]},
+**                   "fullDocument.status": "active"}.
+**     "fullDocument": "default" (or "off"): updates carry no document;
+**                  "updateLookup": updates carry the document as it is
+**                  when the event is read (null if gone); "whenAvailable":
+**                  updates carry their post-image when the collection
+**                  records images (else null); "required": as
+**                  whenAvailable, and an update without one fails
+**                  cairn_watch_next() with CAIRN_NOT_FOUND.
+**     "fullDocumentBeforeChange": "off" (default), "whenAvailable",
+**                  "required": the pre-image of updates, replacements and
+**                  deletes, for collections created with
+**                  "changeStreamPreAndPostImages".
+**     "resumeAfter" (or "startAfter"): an event's "_id": start after it.
+**     "startAtOperationTime": a sequence (integer >= 1): start with the
+**                  first commit at that sequence or later; or {"$date": ...}:
+**                  with the first commit at that time or later.
+**                  Without a start point the watch starts now: with the
+**                  first commit after this call.
+**   out_watch     out: the new handle; set to NULL on failure. Must not
+**                 be NULL.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_watch, the
+** database was opened without "change_feed", an unknown target kind, a bad
+** name, prefix, filter or option); CAIRN_HISTORY_LOST (the start point is
+** older than the history); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_watch_open(cairn_db *db, int target_kind, const uint8_t *target,
+                     size_t target_len, const char *options_json,
+                     size_t options_len, cairn_watch **out_watch,
+                     char **errmsg);
+
+/*
+** Returns the watch's next event, waiting up to `timeout_ms` for one.
+**
+** Method of cairn_watch.
+**
+** Parameters:
+**   watch        in: the watch.
+**   timeout_ms   in: the most milliseconds to wait; 0 takes only what is
+**                there already. Negative is CAIRN_INVALID_ARGUMENT.
+**   event_json   out: the event (a NUL-terminated JSON object, see above),
+**                malloc()ed and freed with cairn_free(). Must not be NULL;
+**                set to NULL first, so it is NULL unless CAIRN_OK.
+**   event_len    out, optional: the length of *event_json.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK with an event; CAIRN_DONE when no event came within
+** the timeout (not an error: call again); CAIRN_HISTORY_LOST when the
+** watch fell so far behind that the history it needs was trimmed (then on
+** every later call); CAIRN_NOT_FOUND (a "required" image is missing; the
+** same on every later call); CAIRN_INVALID_ARGUMENT (NULL watch or
+** event_json, a negative timeout, a watch handed to
+** cairn_watch_subscribe()); CAIRN_CLOSED (the watch, or its database, was
+** closed; a close from another thread ends a waiting call at once);
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+** Used by one caller at a time; cairn_watch_close() may come from any
+** thread.
+*/
+int cairn_watch_next(cairn_watch *watch, int timeout_ms, char **event_json,
+                     size_t *event_len, char **errmsg);
+
+/*
+** The callback of cairn_watch_subscribe(): with status CAIRN_OK and an
+** event (event_json: a NUL-terminated JSON object of event_len bytes,
+** BORROWED for the call only); or, once and last, with the status that
+** ended the watch (CAIRN_HISTORY_LOST, CAIRN_CLOSED when the database was
+** closed, ...) and its message in event_json.
+*/
+typedef void (*cairn_watch_callback)(void *user_data, int status,
+                                     const char *event_json, size_t event_len);
+
+/* Frees the user_data of a subscription. */
+typedef void (*cairn_destroy_callback)(void *user_data);
+
+/*
+** Turns a watch into a push subscription: a thread that Cairn starts for
+** this watch calls `callback` with each event, in order, one call at a
+** time (never two at once, never from the caller's thread). The watch then
+** no longer serves cairn_watch_next().
+**
+** Method of cairn_watch.
+**
+** Parameters:
+**   watch      in: the watch, not yet subscribed.
+**   callback   in: called on the subscription's thread; must not be NULL.
+**              It may call any function, cairn_watch_close() of this very
+**              watch included (which then returns at once; no call
+**              follows the current one).
+**   user_data  in: passed to callback and destroy as they are.
+**   destroy    in, optional: called once with user_data after the last
+**              callback: by cairn_watch_close(), or, when the callback
+**              itself closed the watch, on the subscription's thread
+**              once the callback returns. Not called when this function
+**              fails (the caller keeps user_data).
+**   errmsg     out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL watch or callback, a
+** watch already subscribed); CAIRN_CLOSED; CAIRN_IO_ERROR (no thread could
+** be started).
+*/
+int cairn_watch_subscribe(cairn_watch *watch, cairn_watch_callback callback,
+                          void *user_data, cairn_destroy_callback destroy,
+                          char **errmsg);
+
+/*
+** Closes a watch: a cairn_watch_next() waiting in another thread returns
+** CAIRN_CLOSED at once; for a subscription, waits for a running callback
+** to return (unless called from that callback) and then calls destroy.
+**
+** Destructor of cairn_watch. Idempotent; NULL is allowed. Always returns
+** CAIRN_OK. Close watches before their database (closing the database
+** first makes them fail with CAIRN_CLOSED; they must still be closed).
+*/
+int cairn_watch_close(cairn_watch *watch);
 
 #ifdef __cplusplus
 }

@@ -88,3 +88,20 @@ bench-python: lib
 	done
 	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \
 		$(PY_BENCH_VENV)/bin/python $(BENCH_DIR)/python_bench.py $(PY_BENCH_ARGS)
+# The change feed bench (bench/feed_bench.c, issue 13): writer throughput
+# with 0 to 1000 watches, delivery rate, callback latency, and SQLite's
+# update_hook and Redis Streams for comparison (redis-server is started by
+# the bench on loopback and stopped after).
+#   make bench-feed N=100000
+BENCH_FEED_BIN := $(BENCH_BUILD)/cairn-feed-bench
+
+.PHONY: bench-feed bench-feed-build
+
+bench-feed-build: lib bench-deps
+	@mkdir -p $(BENCH_BUILD)
+	$(BENCH_CC) $(BENCH_OPT) -pthread -I$(ROOT)/include -o $(BENCH_FEED_BIN) $(BENCH_DIR)/feed_bench.c \
+		-L$(LIBDIR) -lcairn -Wl,-rpath,$(LIBDIR) -lhiredis $(BENCH_SQLITE_LIBS)
+	@echo "built $(BENCH_FEED_BIN)"
+
+bench-feed: bench-feed-build
+	$(BENCH_FEED_BIN) --num=$(N) --db=$(BUILD)/bench-feed-db $(BENCH_ARGS)

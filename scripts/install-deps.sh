@@ -11,9 +11,10 @@ packages=(
   libcjson-dev             # JSON parsing for the C conformance runner only
   golang-go                # the Go binding (standard library only)
   binutils                 # nm, for the export-list check
+  libnats-dev nats-server  # replication through NATS JetStream (tools/replicate), and its test
 )
 # The peers of `make bench`, installed only by `install-deps.sh --bench`.
-bench_packages=(librocksdb-dev libleveldb-dev liblmdb-dev libsqlite3-dev)
+bench_packages=(librocksdb-dev libleveldb-dev liblmdb-dev libsqlite3-dev redis-server libhiredis-dev)
 if [ "${1:-}" = "--bench" ]; then packages+=("${bench_packages[@]}"); fi
 
 # The Python binding's tests run in a venv; Debian's own python3 needs

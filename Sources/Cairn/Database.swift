@@ -18,10 +18,13 @@ public final class Database: @unchecked Sendable {
     /// The state each layer keeps for this database (the key-value layer
     /// keeps none beyond the engine).
     let documents = DocumentLayer()
+    /// The change feed's state (off unless opened with "change_feed").
+    let feed: ChangeFeed
 
-    private init(path: String, engine: StorageEngine) {
+    private init(path: String, engine: StorageEngine, feed: ChangeFeed) {
         self.path = path
         self.engine = engine
+        self.feed = feed
     }
 
     /// Opens (by default creating) the database in directory `path`.
@@ -36,8 +39,11 @@ public final class Database: @unchecked Sendable {
         guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
                                        errorIfExists: options.errorIfExists, env: env)
-        let database = Database(path: path, engine: engine)
+        let database = Database(path: path, engine: engine, feed: ChangeFeed(options: options.changeFeed))
         do {
+            // Before anything writes: the feed's state decides whether
+            // what follows is recorded.
+            try database.feed.start(engine: engine)
             try database.resumeIndexBuilds()
         } catch {
             try? database.close()
@@ -69,7 +75,11 @@ public final class Database: @unchecked Sendable {
     public func close() throws {
         // Builds stop at their next chunk, leaving their indexes "building"
         // for the next open to resume; then nothing writes any more.
-        if getpid() == engine.ownerProcess { documents.indexBuilds.stop() }
+        if getpid() == engine.ownerProcess {
+            documents.indexBuilds.stop()
+            // Watchers wake and fail with CLOSED; the trimmer ends.
+            feed.stop()
+        }
         try engine.close()
     }
 

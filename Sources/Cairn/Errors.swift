@@ -16,6 +16,7 @@ public enum StatusCode: Int32, Sendable {
     case `internal` = 11
     case noMemory = 12
     case interrupted = 13
+    case historyLost = 14
     case done = 100
 
     /// The C name, as `cairn_status_name` returns it.
@@ -35,6 +36,7 @@ public enum StatusCode: Int32, Sendable {
         case .internal: return "CAIRN_INTERNAL"
         case .noMemory: return "CAIRN_NO_MEMORY"
         case .interrupted: return "CAIRN_INTERRUPTED"
+        case .historyLost: return "CAIRN_HISTORY_LOST"
         case .done: return "CAIRN_DONE"
         }
     }

@@ -11,6 +11,10 @@ enum Namespace: UInt8 {
     case documents = 0x03
     /// Secondary index entries: 0x04 | collection id | index id | key | _id.
     case indexEntries = 0x04
+    /// The change feed's history (ChangeFeed/ChangeFeedFormat.swift):
+    /// 0x05 0x00 holds its state; 0x05 0x01 | commit sequence (u64 BE) |
+    /// position in the commit (u32 BE) holds one event.
+    case changeFeed = 0x05
 
     /// The part of an engine key that table bloom filters also index, so a
     /// scan of every key with that prefix can skip tables without it:

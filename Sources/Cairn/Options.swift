@@ -37,11 +37,14 @@ public struct DatabaseOptions: Sendable {
     /// Read tables through memory maps (as LevelDB and LMDB do) rather than
     /// pread; see MappedFile for the price.
     public var mmapReads = true
+    /// The change feed: nil (the default) records no history and allows no
+    /// watch; see ChangeFeed/ChangeFeedOptions.swift.
+    public var changeFeed: ChangeFeedOptions?
 
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -79,6 +82,7 @@ public struct DatabaseOptions: Sendable {
             case "block_cache_mb": options.blockCacheMB = try integer(value, key, 0...(1 << 20))
             case "level_size_ratio": options.levelSizeRatio = try integer(value, key, 2...100)
             case "max_open_tables": options.maxOpenTables = try integer(value, key, 16...1_000_000)
+            case "change_feed": options.changeFeed = try ChangeFeedOptions.parse(value)
             default:
                 throw CairnError.invalidArgument("unknown option '\(key)' (known: \(names.joined(separator: ", ")))")
             }

@@ -95,7 +95,13 @@ final class CaseRunner {
         "list_indexes": ["collection", "expect_indexes"], "rename_collection": ["from", "to"],
         "collection_stats": ["collection", "expect_count", "expect_index_names"],
         "begin": ["read_only"], "commit": [], "rollback": [],
+        "watch_open": ["watch", "target", "name", "options", "resume_after"],
+        "watch_next": ["watch", "timeout_ms", "expect_events", "expect_commits"], "watch_close": ["watch"],
     ]
+    /// Open watches by name, and every event each watch delivered (kept
+    /// after close and reopen, for resume_after).
+    var watches: [String: ChangeStream] = [:]
+    var delivered: [String: [JSONValue]] = [:]
     var transactions: [String: Transaction] = [:]
 
     /// The store a step runs against: the named transaction, or the database.
@@ -507,6 +513,22 @@ final class CaseRunner {
                 try transaction.commit()  // an ended transaction stays, so later use of it gives CLOSED
             case "rollback":
                 transactions[try string(step, "txn")]?.rollback()
+            case "watch_open":
+                try openWatch(step)
+            case "watch_next":
+                let name = try string(step, "watch")
+                guard let stream = watches[name] else { throw ConformanceFailure(description: "no watch named \(name)") }
+                let timeout = Int(try int(step, "timeout_ms"))
+                var events: [JSONValue] = []
+                while let json = try stream.next(timeoutMillis: timeout) {
+                    let event = try JSONValue.parse(json)
+                    events.append(event)
+                    delivered[name, default: []].append(event)
+                }
+                if let wanted = step["expect_events"] { checks.append { try CaseRunner.expectEvents(events, wanted) } }
+                if let wanted = step["expect_commits"] { checks.append { try CaseRunner.expectSame(CaseRunner.commitSizes(events), wanted, "commits") } }
+            case "watch_close":
+                watches[try string(step, "watch")]?.close()
             default:
                 throw ConformanceFailure(description: "unknown op \(op)")
             }
@@ -515,6 +537,66 @@ final class CaseRunner {
             throw ConformanceFailure(description: "status \(outcome.name), want CAIRN_\(expected)")
         }
         for check in checks { try check() }
+    }
+
+    private func openWatch(_ step: JSONValue) throws {
+        let target: WatchTarget
+        switch try string(step, "target") {
+        case "all": target = .everything
+        case "collections": target = .collections
+        case "collection": target = .collection(try string(step, "name"))
+        case "key_prefix": target = .keyPrefix(Array(try string(step, "name").utf8))
+        case let other: throw ConformanceFailure(description: "unknown watch target \(other)")
+        }
+        var members: [(key: String, value: JSONValue)] = []
+        if case .object(let given)? = step["options"] { members = given }
+        if let resume = step["resume_after"] {
+            guard case .string(let from)? = resume["watch"], case .int(let index)? = resume["event"],
+                  let events = delivered[from], index >= 0, Int(index) < events.count, let id = events[Int(index)]["_id"] else {
+                throw ConformanceFailure(description: "resume_after names no delivered event")
+            }
+            members.insert(("resumeAfter", id), at: 0)
+        }
+        let text = members.isEmpty && step["options"] == nil ? [] : Array(JSONValue.object(members).serialized.utf8)
+        let stream = try text.withUnsafeBytes { try db().watch(target, optionsJSON: $0) }
+        watches[try string(step, "watch")] = stream
+    }
+
+    /// The sizes of the runs of consecutive events with the same "seq".
+    static func commitSizes(_ events: [JSONValue]) -> JSONValue {
+        var sizes: [JSONValue] = []
+        var last: JSONValue?
+        for event in events {
+            if let seq = event["seq"], seq == last, case .int(let n)? = sizes.last {
+                sizes[sizes.count - 1] = .int(n + 1)
+            } else {
+                sizes.append(.int(1))
+            }
+            last = event["seq"]
+        }
+        return .array(sizes)
+    }
+
+    /// Each event holds the fields of its expected object with equal values,
+    /// and lacks those its "$absent" lists.
+    static func expectEvents(_ events: [JSONValue], _ wanted: JSONValue) throws {
+        guard case .array(let expected) = wanted else { throw ConformanceFailure(description: "expect_events must be an array") }
+        guard events.count == expected.count else {
+            throw ConformanceFailure(description: "got \(events.count) events, want \(expected.count): \(JSONValue.array(events).serialized)")
+        }
+        for (index, (event, want)) in zip(events, expected).enumerated() {
+            guard case .object(let fields) = want else { throw ConformanceFailure(description: "an expected event is not an object") }
+            for (key, value) in fields {
+                if key == "$absent" {
+                    guard case .array(let names) = value else { throw ConformanceFailure(description: "$absent must be an array") }
+                    for case .string(let name) in names where event[name] != nil {
+                        throw ConformanceFailure(description: "event \(index) has \(name): \(event.serialized)")
+                    }
+                } else if event[key] == nil || !same(event[key]!, value) {
+                    throw ConformanceFailure(description: "event \(index): \(key) is \(event[key]?.serialized ?? "missing"), want \(value.serialized) in \(event.serialized)")
+                }
+            }
+        }
     }
 
     /// A JSON-valued field as text: `<name>_raw` verbatim, else the value

@@ -230,9 +230,10 @@ static void test_status_names(void)
         {CAIRN_INTERNAL, "CAIRN_INTERNAL"},
         {CAIRN_NO_MEMORY, "CAIRN_NO_MEMORY"},
         {CAIRN_INTERRUPTED, "CAIRN_INTERRUPTED"},
+        {CAIRN_HISTORY_LOST, "CAIRN_HISTORY_LOST"},
         {CAIRN_DONE, "CAIRN_DONE"},
     };
-    static const int unknown[] = {-1, 14, 15, 99, 101, 1000, INT_MAX, INT_MIN};
+    static const int unknown[] = {-1, 15, 99, 101, 1000, INT_MAX, INT_MIN};
     size_t i;
     test_name = "status_names";
     /* The numbers are part of the ABI: never change. */
@@ -240,7 +241,7 @@ static void test_status_names(void)
           CAIRN_IO_ERROR == 3 && CAIRN_CORRUPTION == 4 && CAIRN_BUSY == 5 && CAIRN_CLOSED == 6 &&
           CAIRN_CONFLICT == 7 && CAIRN_CONSTRAINT == 8 && CAIRN_SCHEMA == 9 &&
           CAIRN_NO_SPACE == 10 && CAIRN_INTERNAL == 11 && CAIRN_NO_MEMORY == 12 && CAIRN_INTERRUPTED == 13 &&
-          CAIRN_DONE == 100);
+          CAIRN_HISTORY_LOST == 14 && CAIRN_DONE == 100);
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *got = cairn_status_name(names[i].code);
         CHECK_MSG(got != NULL && strcmp(got, names[i].name) == 0,
@@ -2165,6 +2166,176 @@ static void test_fork(void)
     STATUS(CAIRN_OK, cairn_close(db, &err));
 }
 
+
+/* Change feeds: open, next with a timeout, resume, subscribe, misuse. */
+struct feed_sink {
+    pthread_mutex_t lock;
+    int events;
+    int failures;
+    int destroyed;
+    int ordered; /* every event's key was the one expected next */
+    pthread_t thread;
+    int other_thread;
+};
+
+static void feed_callback(void *user_data, int status, const char *event_json, size_t event_len)
+{
+    struct feed_sink *sink = user_data;
+    char want[64];
+    pthread_mutex_lock(&sink->lock);
+    if (status == CAIRN_OK) {
+        /* The key "f<n>" as base64 is not easy to predict here; check the
+           event is whole and names a put, and count it. */
+        snprintf(want, sizeof want, "\"operationType\":\"put\"");
+        if (event_json == NULL || strlen(event_json) != event_len || strstr(event_json, want) == NULL)
+            sink->ordered = 0;
+        sink->events++;
+    } else {
+        sink->failures++;
+    }
+    if (pthread_equal(pthread_self(), sink->thread))
+        sink->other_thread = 0;
+    pthread_mutex_unlock(&sink->lock);
+}
+
+static void feed_destroy(void *user_data)
+{
+    struct feed_sink *sink = user_data;
+    pthread_mutex_lock(&sink->lock);
+    sink->destroyed++;
+    pthread_mutex_unlock(&sink->lock);
+}
+
+/* Copies the "_id" object of an event (the resume token) into `out`. */
+static void feed_token(const char *event, char *out, size_t size)
+{
+    const char *start = strstr(event, "\"_id\":");
+    const char *end = start != NULL ? strchr(start, '}') : NULL;
+    out[0] = '\0';
+    if (start != NULL && end != NULL && (size_t)(end - start) < size)
+        snprintf(out, size, "%.*s", (int)(end + 1 - (start + 6)), start + 6);
+}
+
+static void feed_sleep_ms(long ms)
+{
+    struct timespec t;
+    t.tv_sec = ms / 1000;
+    t.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&t, NULL);
+}
+
+static void test_change_feed(void)
+{
+    cairn_db *db;
+    cairn_db *txn = NULL;
+    cairn_watch *watch = (cairn_watch *)&not_a_handle;
+    cairn_watch *resumed = NULL;
+    char *event = NULL;
+    size_t len = 0;
+    char token[128], options[256];
+    struct feed_sink sink;
+    int i;
+    test_name = "change_feed";
+
+    /* Off by default: no watch. */
+    db = open_fresh("feed-off", NULL);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(db, CAIRN_WATCH_ALL, NULL, 0, NULL, 0, &watch, &err));
+    CHECK_MSG(watch == NULL, "a failed cairn_watch_open left *out_watch set");
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+
+    db = open_fresh("feed", "{\"change_feed\": true}");
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(NULL, CAIRN_WATCH_ALL, NULL, 0, NULL, 0, &watch, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(db, 42, NULL, 0, NULL, 0, &watch, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(db, CAIRN_WATCH_KEY_PREFIX, NULL, 0, NULL, 0, &watch, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(db, CAIRN_WATCH_ALL, K("x"), NULL, 0, &watch, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(db, CAIRN_WATCH_ALL, NULL, 0, "{\"fullDocument\": 1}", 19, &watch, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(db, CAIRN_WATCH_ALL, NULL, 0, NULL, 0, NULL, &err));
+    RC(CAIRN_OK, cairn_txn_begin(db, 0, &txn, NULL));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_open(txn, CAIRN_WATCH_ALL, NULL, 0, NULL, 0, &watch, &err));
+    RC(CAIRN_OK, cairn_txn_rollback(txn));
+
+    STATUS(CAIRN_OK, cairn_watch_open(db, CAIRN_WATCH_KEY_PREFIX, K("f"), NULL, 0, &watch, &err));
+    CHECK(watch != NULL);
+    /* Nothing yet: CAIRN_DONE after the timeout, no message, no event. */
+    event = (char *)ERR_UNSET;
+    ANSWER(CAIRN_DONE, cairn_watch_next(watch, 10, &event, &len, &err));
+    CHECK_MSG(event == NULL, "cairn_watch_next left *event_json set at CAIRN_DONE");
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_next(watch, -1, &event, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_next(watch, 0, NULL, &len, &err));
+    RC(CAIRN_OK, cairn_put(db, K("other"), K("v"), 0, NULL));
+    for (i = 0; i < 3; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "f%d", i);
+        RC(CAIRN_OK, cairn_put(db, (const uint8_t *)key, strlen(key), K("v"), 0, NULL));
+    }
+    STATUS(CAIRN_OK, cairn_watch_next(watch, 1000, &event, &len, &err));
+    CHECK(event != NULL && strlen(event) == len && strstr(event, "\"operationType\":\"put\"") != NULL);
+    CHECK(event != NULL && strstr(event, "\"base64\":\"ZjA=\"") != NULL); /* "f0": "other" was not in the prefix */
+    feed_token(event != NULL ? event : "", token, sizeof token);
+    CHECK_MSG(token[0] == '{', "no _id in the event");
+    cairn_free(event);
+    STATUS(CAIRN_OK, cairn_watch_next(watch, 1000, &event, &len, &err));
+    CHECK(event != NULL && strstr(event, "\"base64\":\"ZjE=\"") != NULL);
+    cairn_free(event);
+
+    /* Resume after the first token: f1 and f2 again, exactly. */
+    snprintf(options, sizeof options, "{\"resumeAfter\": %s}", token);
+    STATUS(CAIRN_OK, cairn_watch_open(db, CAIRN_WATCH_KEY_PREFIX, K("f"), options, strlen(options), &resumed, &err));
+    STATUS(CAIRN_OK, cairn_watch_next(resumed, 0, &event, &len, &err));
+    CHECK(event != NULL && strstr(event, "\"base64\":\"ZjE=\"") != NULL);
+    cairn_free(event);
+    STATUS(CAIRN_OK, cairn_watch_next(resumed, 0, &event, &len, &err));
+    CHECK(event != NULL && strstr(event, "\"base64\":\"ZjI=\"") != NULL);
+    cairn_free(event);
+    ANSWER(CAIRN_DONE, cairn_watch_next(resumed, 0, &event, &len, &err));
+    RC(CAIRN_OK, cairn_watch_close(resumed));
+    RC(CAIRN_OK, cairn_watch_close(resumed)); /* idempotent */
+    RC(CAIRN_OK, cairn_watch_close(NULL));
+    STATUS(CAIRN_CLOSED, cairn_watch_next(resumed, 0, &event, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_next((cairn_watch *)db, 0, &event, &len, &err));
+
+    /* A push subscription on its own thread, ended once by close. */
+    memset(&sink, 0, sizeof sink);
+    pthread_mutex_init(&sink.lock, NULL);
+    sink.ordered = 1;
+    sink.other_thread = 1;
+    sink.thread = pthread_self();
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_subscribe(watch, NULL, &sink, feed_destroy, &err));
+    STATUS(CAIRN_OK, cairn_watch_subscribe(watch, feed_callback, &sink, feed_destroy, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_subscribe(watch, feed_callback, &sink, feed_destroy, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_watch_next(watch, 0, &event, &len, &err));
+    for (i = 3; i < 40; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "f%d", i);
+        RC(CAIRN_OK, cairn_put(db, (const uint8_t *)key, strlen(key), K("v"), 0, NULL));
+    }
+    for (i = 0; i < 200; i++) {
+        int seen;
+        pthread_mutex_lock(&sink.lock);
+        seen = sink.events;
+        pthread_mutex_unlock(&sink.lock);
+        if (seen >= 38)
+            break;
+        feed_sleep_ms(10);
+    }
+    RC(CAIRN_OK, cairn_watch_close(watch));
+    RC(CAIRN_OK, cairn_watch_close(watch));
+    RC(CAIRN_OK, cairn_put(db, K("f-late"), K("v"), 0, NULL));
+    feed_sleep_ms(50);
+    pthread_mutex_lock(&sink.lock);
+    CHECK_MSG(sink.events == 38, "the subscription delivered %d events, want 38 (f2 .. f39)", sink.events);
+    CHECK_MSG(sink.destroyed == 1, "destroy ran %d times, want once", sink.destroyed);
+    CHECK(sink.failures == 0 && sink.ordered && sink.other_thread);
+    pthread_mutex_unlock(&sink.lock);
+    pthread_mutex_destroy(&sink.lock);
+
+    /* Closing the database ends a watch with CAIRN_CLOSED. */
+    STATUS(CAIRN_OK, cairn_watch_open(db, CAIRN_WATCH_ALL, NULL, 0, NULL, 0, &watch, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    STATUS(CAIRN_CLOSED, cairn_watch_next(watch, 0, &event, &len, &err));
+    RC(CAIRN_OK, cairn_watch_close(watch));
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     (void)st;
@@ -2403,6 +2574,7 @@ int main(int argc, char **argv)
     test_interrupt();
     test_names();
     test_fork();
+    test_change_feed();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("abi: %d passed, %d failed\n", n_passed, n_failed);

@@ -86,6 +86,11 @@ var stepFields = map[string][]string{
 	"begin":    {"txn", "read_only"},
 	"commit":   {"txn"},
 	"rollback": {"txn"},
+
+	// Change feeds.
+	"watch_open":  {"watch", "target", "name", "options", "resume_after"},
+	"watch_next":  {"watch", "timeout_ms", "expect_events", "expect_commits"},
+	"watch_close": {"watch"},
 }
 
 // handleFreeOps lists the ops that cannot carry "txn": they open, close or
@@ -95,6 +100,7 @@ var stepFields = map[string][]string{
 var handleFreeOps = map[string]bool{
 	"open": true, "close": true, "reopen": true, "parse_duration": true, "sleep": true,
 	"begin": true, "commit": true, "rollback": true,
+	"watch_open": true, "watch_next": true, "watch_close": true,
 }
 
 // batchOpFields lists the fields of each operation inside a batch step.
@@ -165,6 +171,11 @@ type caseRunner struct {
 	opened []*DB // every handle opened, closed when the case ends
 	txns   map[string]*Tx
 	begun  []*Tx // every transaction begun, rolled back when the case ends
+	// Watches by name, kept after close for misuse, and every event each
+	// delivered (for resume_after); all are closed when the case ends.
+	watches   map[string]*ChangeStream
+	watched   []*ChangeStream
+	delivered map[string][]map[string]any
 }
 
 func runCase(t *testing.T, c confCase) {
@@ -172,8 +183,12 @@ func runCase(t *testing.T, c confCase) {
 		t.Fatal("case has no steps")
 	}
 	tmp := t.TempDir()
-	r := &caseRunner{t: t, tmp: tmp, dir: filepath.Join(tmp, "db"), txns: map[string]*Tx{}}
+	r := &caseRunner{t: t, tmp: tmp, dir: filepath.Join(tmp, "db"), txns: map[string]*Tx{},
+		watches: map[string]*ChangeStream{}, delivered: map[string][]map[string]any{}}
 	defer func() {
+		for _, w := range r.watched {
+			w.Close()
+		}
 		for _, tx := range r.begun {
 			tx.Rollback()
 		}
@@ -269,6 +284,8 @@ func (r *caseRunner) txn(s *step) *Tx {
 // wrong result (only looked at when the status is as expected).
 func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 	switch op {
+	case "watch_open", "watch_next", "watch_close":
+		return r.watch(op, s)
 	case "open":
 		path := r.dir
 		if s.has("at") {
@@ -1547,4 +1564,147 @@ func jsonEqual(a, b any) bool {
 	default: // string, bool, nil
 		return a == b
 	}
+}
+
+// watch runs the change feed steps through watchJSON (the cases' option
+// text as it is) and ChangeStream.poll.
+func (r *caseRunner) watch(op string, s *step) (callErr, checkErr error) {
+	name := s.str("watch")
+	switch op {
+	case "watch_open":
+		kinds := map[string]int{"all": watchAll, "collections": watchCollections, "collection": watchCollection, "key_prefix": watchKeyPrefix}
+		kind, ok := kinds[s.str("target")]
+		if !ok {
+			s.fail(fmt.Errorf("unknown watch target %q", s.str("target")))
+			return nil, nil
+		}
+		var target []byte
+		if s.has("name") {
+			target = s.bytes("name")
+		}
+		options := map[string]json.RawMessage{}
+		if s.has("options") {
+			s.decode("options", &options)
+		}
+		if s.has("resume_after") {
+			var resume struct {
+				Watch string `json:"watch"`
+				Event int    `json:"event"`
+			}
+			s.decode("resume_after", &resume)
+			events := r.delivered[resume.Watch]
+			if resume.Event < 0 || resume.Event >= len(events) {
+				s.fail(fmt.Errorf("resume_after names no delivered event"))
+				return nil, nil
+			}
+			id, _ := json.Marshal(events[resume.Event]["_id"])
+			options["resumeAfter"] = id
+		}
+		var text []byte
+		if s.has("options") || s.has("resume_after") {
+			text, _ = json.Marshal(options)
+		}
+		w, err := r.db.watchJSONKind(op, kind, target, text)
+		if err != nil {
+			return err, nil
+		}
+		r.watches[name] = w
+		r.watched = append(r.watched, w)
+		return nil, nil
+	case "watch_next":
+		w, ok := r.watches[name]
+		if !ok {
+			s.fail(fmt.Errorf("no watch named %q", name))
+			return nil, nil
+		}
+		timeout := time.Duration(s.optInt("timeout_ms", 0)) * time.Millisecond
+		var got []any
+		var events []map[string]any
+		for {
+			w.mu.Lock()
+			event, err := w.poll(op, timeout)
+			w.mu.Unlock()
+			if err != nil {
+				return err, nil
+			}
+			if event == nil {
+				break
+			}
+			v, err := decodePlain(event.Raw)
+			if err != nil {
+				return nil, fmt.Errorf("event %q: %v", event.Raw, err)
+			}
+			m, _ := v.(map[string]any)
+			got = append(got, v)
+			events = append(events, m)
+			r.delivered[name] = append(r.delivered[name], m)
+		}
+		if s.has("expect_events") {
+			wantValue, err := decodePlain(s.fields["expect_events"])
+			if err != nil {
+				s.fail(fmt.Errorf("expect_events: %v", err))
+				return nil, nil
+			}
+			want, _ := wantValue.([]any)
+			if len(want) != len(events) {
+				g, _ := json.Marshal(got)
+				return nil, fmt.Errorf("got %d events, want %d: %s", len(events), len(want), g)
+			}
+			for i, w := range want {
+				fields, _ := w.(map[string]any)
+				for key, value := range fields {
+					if key == "$absent" {
+						names, _ := value.([]any)
+						for _, n := range names {
+							if k, _ := n.(string); k != "" {
+								if _, present := events[i][k]; present {
+									return nil, fmt.Errorf("event %d has %s: %v", i, k, events[i])
+								}
+							}
+						}
+						continue
+					}
+					if have, present := events[i][key]; !present || !jsonEqual(have, value) {
+						return nil, sameJSON(fmt.Sprintf("event %d field %s", i, key), have, value)
+					}
+				}
+			}
+		}
+		if s.has("expect_commits") {
+			sizes := []any{}
+			var last any
+			for i, e := range events {
+				if i > 0 && jsonEqual(e["seq"], last) {
+					n, _ := sizes[len(sizes)-1].(json.Number).Int64()
+					sizes[len(sizes)-1] = json.Number(fmt.Sprint(n + 1))
+				} else {
+					sizes = append(sizes, json.Number("1"))
+				}
+				last = e["seq"]
+			}
+			wantSizes, _ := decodePlain(s.fields["expect_commits"])
+			return nil, sameJSON("commits", sizes, wantSizes)
+		}
+		return nil, nil
+	default: // watch_close
+		w, ok := r.watches[name]
+		if !ok {
+			s.fail(fmt.Errorf("no watch named %q", name))
+			return nil, nil
+		}
+		return w.Close(), nil
+	}
+}
+
+// decodePlain decodes JSON with numbers as json.Number and Extended JSON
+// ({"$binary": ...}) left as the objects it is written as, so that events
+// compare with the cases' text field by field.
+func decodePlain(raw []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

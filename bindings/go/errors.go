@@ -28,6 +28,7 @@ const (
 	statusInternal        = int(C.CAIRN_INTERNAL)
 	statusNoMemory        = int(C.CAIRN_NO_MEMORY)
 	statusInterrupted     = int(C.CAIRN_INTERRUPTED)
+	statusHistoryLost     = int(C.CAIRN_HISTORY_LOST)
 	statusDone            = int(C.CAIRN_DONE) // not an error: an iterator is exhausted
 )
 
@@ -81,6 +82,7 @@ var (
 	ErrInternal        = sentinel(statusInternal, "CAIRN_INTERNAL")                // a bug in Cairn: please report it
 	ErrNoMemory        = sentinel(statusNoMemory, "CAIRN_NO_MEMORY")               // an allocation the input asked for failed
 	ErrInterrupted     = sentinel(statusInterrupted, "CAIRN_INTERRUPTED")          // DB.Interrupt (or a context) stopped the call
+	ErrHistoryLost     = sentinel(statusHistoryLost, "CAIRN_HISTORY_LOST")         // a watch's start is older than the change feed's history
 )
 
 func sentinel(code int, name string) *Error { return &Error{Code: code, Status: name} }

@@ -7,7 +7,7 @@ import Synchronization
 ///     key   0x02 | name (UTF-8)
 ///     value a binary document {"id": <int>, "primary_key": "<path>",
 ///           "schema": <schema or null>, "indexes": [<index>...],
-///           "next_index": <int>}
+///           "next_index": <int>, "images": true (only when on)}
 ///
 /// The key 0x02 0x00 holds the next id to hand out (names contain no NUL).
 /// Document keys (namespace 0x03): 0x03 | id (u32 BE) | IndexKey of the
@@ -21,6 +21,9 @@ struct CollectionInfo {
     var schema: Schema?
     var indexes: [IndexDefinition] = []
     var nextIndexID: UInt32 = 1
+    /// The change feed records pre-images (and updates' post-images) of
+    /// this collection's documents (MongoDB's changeStreamPreAndPostImages).
+    var preAndPostImages = false
 
     var primaryKeyPath: [String] { primaryKey.split(separator: ".").map(String.init) }
 
@@ -55,11 +58,12 @@ struct CollectionInfo {
     // MARK: Catalog entry
 
     func encoded() -> [UInt8] {
-        let members: [(key: String, value: MutableValue)] = [
+        var members: [(key: String, value: MutableValue)] = [
             ("id", .int(Int64(id))), ("primary_key", .string(Array(primaryKey.utf8))),
             ("schema", schema?.definition ?? .null),
             ("indexes", .array(indexes.map { $0.catalogValue })), ("next_index", .int(Int64(nextIndexID))),
         ]
+        if preAndPostImages { members.append(("images", .bool(true))) }
         return MutableValue.object(members).encoded()
     }
 
@@ -76,12 +80,13 @@ struct CollectionInfo {
             case ("schema", let definition): info.schema = try Schema(definition)
             case ("indexes", .array(let list)): info.indexes = try list.map { try IndexDefinition(catalogValue: $0) }
             case ("next_index", .int(let n)): info.nextIndexID = UInt32(truncatingIfNeeded: n)
+            case ("images", .bool(let on)): info.preAndPostImages = on
             default: throw damaged
             }
         }
         guard let id else { throw damaged }
         return CollectionInfo(name: name, id: id, primaryKey: info.primaryKey, schema: info.schema,
-                              indexes: info.indexes, nextIndexID: info.nextIndexID)
+                              indexes: info.indexes, nextIndexID: info.nextIndexID, preAndPostImages: info.preAndPostImages)
     }
 
     static let maxNameBytes = 255

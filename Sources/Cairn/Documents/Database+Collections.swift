@@ -20,6 +20,7 @@ extension Database {
             let (indexLower, indexUpper) = info.indexEntryRange
             indexLower.withUnsafeBytes { l in indexUpper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
             CollectionInfo.catalogKey(name).withUnsafeBytes { batch.delete($0) }
+            if feed.isRecording { try feed.append([.collection("drop", name)], to: &batch) }
             try documents.catalogCache.changing { try engine.write(batch) }
         }
     }
@@ -37,6 +38,7 @@ extension Database {
             CollectionInfo.catalogKey(from).withUnsafeBytes { batch.delete($0) }
             info.name = to
             CollectionInfo.catalogKey(to).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
+            if feed.isRecording { try feed.append([.collection("rename", from, [("to", .string(Array(to.utf8)))])], to: &batch) }
             try documents.catalogCache.changing { try engine.write(batch) }
         }
     }
@@ -130,7 +132,7 @@ extension Database {
         do {
             try backfill(index, of: name, interruptible: ticket)
         } catch {
-            if !documents.indexBuilds.isStopping && !isClosed { try? removeIndex(index.name, of: name) }
+            if !documents.indexBuilds.isStopping && !isClosed { try? removeIndex(index.name, of: name, announce: false) }
             throw error
         }
         let finish = try Transaction(database: self, readOnly: false, explicit: false)
@@ -139,6 +141,11 @@ extension Database {
         }
         ready.indexes[position].building = false
         try finish.save(ready)
+        let built = ready.indexes[position]
+        // The index's spec, as cairn_index_create takes it (a replica makes the same index).
+        finish.recordChange(.collection("createIndexes", name, [("i", .object([
+            ("name", .string(Array(built.name.utf8))), ("keys", built.keysValue), ("unique", .bool(built.unique)), ("sparse", .bool(built.sparse)),
+        ]))]))
         try finish.commit()
     }
 
@@ -211,11 +218,13 @@ extension Database {
     /// Drops an index by name; NOT_FOUND when there is none.
     public func dropIndex(collection name: String, index indexName: String) throws {
         try CollectionInfo.validate(name: name)
-        try documents.lock.withExclusiveLock { try removeIndex(indexName, of: name) }
+        try documents.lock.withExclusiveLock { try removeIndex(indexName, of: name, announce: true) }
     }
 
-    /// Removes an index's definition and entries. REQUIRES: documents.lock, exclusively.
-    private func removeIndex(_ indexName: String, of name: String) throws {
+    /// Removes an index's definition and entries; `announce`: a dropIndexes
+    /// event (not for a build that failed: no createIndexes announced it).
+    /// REQUIRES: documents.lock, exclusively.
+    private func removeIndex(_ indexName: String, of name: String, announce: Bool) throws {
         guard var info = try committedCollection(name), let position = info.indexes.firstIndex(where: { $0.name == indexName }) else {
             throw CairnError(.notFound, "collection '\(name)' has no index '\(indexName)'")
         }
@@ -224,6 +233,9 @@ extension Database {
         var batch = WriteBatch()
         prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in batch.deleteRange(l, u) } }
         CollectionInfo.catalogKey(name).withUnsafeBytes { k in info.encoded().withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) } }
+        if announce && feed.isRecording {
+            try feed.append([.collection("dropIndexes", name, [("i", .object([("name", .string(Array(indexName.utf8)))]))])], to: &batch)
+        }
         try documents.catalogCache.changing { try engine.write(batch) }
     }
 

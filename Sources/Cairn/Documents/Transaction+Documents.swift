@@ -32,7 +32,7 @@ extension Transaction {
     }
 
     /// Defines a new collection (the name must be free).
-    func defineCollection(_ name: String, primaryKey: String = "_id", schema: Schema? = nil) throws -> CollectionInfo {
+    func defineCollection(_ name: String, primaryKey: String = "_id", schema: Schema? = nil, images: Bool = false) throws -> CollectionInfo {
         var next: UInt32 = 1
         _ = try readCatalog(CollectionInfo.nextIDKey) { raw in
             guard raw.count == 4 else { throw CairnError.corruption("catalog: damaged collection counter") }
@@ -41,8 +41,17 @@ extension Transaction {
         var counter: [UInt8] = []
         counter.appendUInt32BE(next + 1)
         try put(CollectionInfo.nextIDKey, counter)
-        let info = CollectionInfo(name: name, id: next, primaryKey: primaryKey, schema: schema)
+        var info = CollectionInfo(name: name, id: next, primaryKey: primaryKey, schema: schema)
+        info.preAndPostImages = images
         try save(info)
+        if recordsChanges {
+            // The options, so that a replica can create the same collection.
+            var options: [(key: String, value: MutableValue)] = []
+            if primaryKey != "_id" { options.append(("primary_key", .string(Array(primaryKey.utf8)))) }
+            if let schema { options.append(("schema", schema.definition)) }
+            if images { options.append(("changeStreamPreAndPostImages", .object([("enabled", .bool(true))]))) }
+            recordChange(.collection("create", name, options.isEmpty ? [] : [("o", .object(options))]))
+        }
         return info
     }
 
@@ -56,6 +65,7 @@ extension Transaction {
         guard case .object(let members) = options else { throw CairnError.invalidArgument("collection options must be a JSON object") }
         var primaryKey = "_id"
         var schema: Schema?
+        var images = false
         for (key, value) in members {
             switch key {
             case "schema":
@@ -64,11 +74,16 @@ extension Transaction {
                 guard case .string(let utf8) = value else { throw CairnError.invalidArgument("collection options.primary_key must be a field path") }
                 primaryKey = String(decoding: utf8, as: UTF8.self)
                 try Filter.validateFieldPath(primaryKey, at: "collection options.primary_key")
+            case "changeStreamPreAndPostImages":
+                guard case .object(let flags) = value, flags.count == 1, flags[0].key == "enabled", case .bool(let on) = flags[0].value else {
+                    throw CairnError.invalidArgument("collection options.changeStreamPreAndPostImages must be {\"enabled\": true or false}")
+                }
+                images = on
             default:
-                throw CairnError.invalidArgument("collection options.\(key): unknown option (known: schema, primary_key)")
+                throw CairnError.invalidArgument("collection options.\(key): unknown option (known: schema, primary_key, changeStreamPreAndPostImages)")
             }
         }
-        _ = try defineCollection(name, primaryKey: primaryKey, schema: schema)
+        _ = try defineCollection(name, primaryKey: primaryKey, schema: schema, images: images)
     }
 
     // MARK: Writing one document
@@ -185,6 +200,10 @@ extension Transaction {
                 throw CairnError(.constraint, "duplicate \(info.primaryKey) \(idJSON) in collection '\(name)'")
             }
             try writeDocument(&info, key: key, primaryKey: primaryKey, old: nil, new: binary)
+            if recordsChanges {
+                let documentKey = try binary.withUnsafeBytes { try ChangeEvent.documentKey(info, primaryKeyValue(DocumentValue($0), info, what: what())) }
+                recordChange(try .insert(info, key: documentKey, document: binary))
+            }
             ids.append(idJSON)
         }
         return ids
@@ -270,6 +289,11 @@ extension Transaction {
                 try oldBytes.withUnsafeBytes { raw in
                     try writeDocument(&info, key: documentPrefix + primaryKey, primaryKey: primaryKey, old: DocumentValue(raw), new: newBytes)
                 }
+                if recordsChanges {
+                    var isReplacement = false
+                    if case .replacement = update.kind { isReplacement = true }
+                    recordChange(.update(info, key: try ChangeEvent.documentKey(info, id), before: before, after: after, replacement: isReplacement))
+                }
                 result.modified += 1
             }
         }
@@ -332,6 +356,10 @@ extension Transaction {
             let old = Array(document.bytes)
             try old.withUnsafeBytes { raw in
                 try writeDocument(&info, key: documentPrefix + primaryKey, primaryKey: primaryKey, old: DocumentValue(raw), new: nil)
+                if recordsChanges {
+                    let documentKey = try ChangeEvent.documentKey(info, primaryKeyValue(DocumentValue(raw), info, what: "document"))
+                    recordChange(try .delete(info, key: documentKey, before: DocumentValue(raw)))
+                }
             }
             deleted.append(old)
         }

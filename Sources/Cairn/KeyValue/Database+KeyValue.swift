@@ -51,7 +51,15 @@ extension Database {
 
     /// Applies every operation of `batch` atomically.
     public func write(_ batch: KeyValueBatch) throws {
-        try engine.write(batch.storage)
+        if feed.isRecording && !batch.storage.isEmpty {
+            // The batch's events join a copy of it, so the caller's batch
+            // stays as it was (it may be written again).
+            var recorded = batch.storage
+            try feed.append(try ChangeEvent.events(of: batch.storage), to: &recorded)
+            try engine.write(recorded)
+        } else {
+            try engine.write(batch.storage)
+        }
         let stats = engine.stats
         if batch.puts > 0 { EngineStats.bump(stats.puts, by: UInt64(batch.puts)) }
         if batch.deletes > 0 { EngineStats.bump(stats.deletes, by: UInt64(batch.deletes)) }

@@ -6,11 +6,13 @@ extension Transaction {
         try Database.validateKey(key)
         try Database.validateValue(value)
         try put(Namespace.keyValue.prefixed(key), Array(value), ttlMillis: ttlMillis)
+        if recordsChanges { recordChange(.put(key: key, value: value, ttlMillis: ttlMillis)) }
     }
 
     func deleteValue(key: UnsafeRawBufferPointer) throws {
         try Database.validateKey(key)
         try delete(Namespace.keyValue.prefixed(key))
+        if recordsChanges { recordChange(.delete(key: key)) }
     }
 
     func withValueInternal(forKey key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {

@@ -29,6 +29,9 @@ public final class Transaction: @unchecked Sendable {
     private var catalogReads: Set<[UInt8]> = []
     /// What the documents layer keeps for this transaction.
     var documents: DocumentTransactionState
+    /// The change feed's events of the writes so far, in order, written
+    /// with them at commit (empty while the feed is off).
+    var changes: [ChangeEvent] = []
     private(set) var isFinished = false
     /// Lock order 1 of 5 (docs/architecture.md, "Locks"): one caller at a time; every other
     /// lock may be taken inside it, it is never taken inside another.
@@ -119,6 +122,7 @@ public final class Transaction: @unchecked Sendable {
         let outermost = undoLog == nil
         if outermost { undoLog = [] }
         let mark = undoLog?.count ?? 0
+        let changeMark = changes.count
         let savedCache = documents.collections
         defer { if outermost { undoLog = nil } }
         do {
@@ -128,6 +132,7 @@ public final class Transaction: @unchecked Sendable {
                 for entry in log[mark...].reversed() { writes[entry.key] = entry.previous }
                 undoLog?.removeSubrange(mark...)
             }
+            if changes.count > changeMark { changes.removeSubrange(changeMark...) }
             documents.collections = savedCache
             throw error
         }
@@ -158,6 +163,9 @@ public final class Transaction: @unchecked Sendable {
                     }
                 }
             }
+            // The events go into the same batch as the writes: one log
+            // record, so a crash keeps both or neither.
+            if !changes.isEmpty { try database.feed.append(changes, to: &batch) }
             batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: writes.keys.map(\.bytes) + Array(catalogReads),
                                                 written: writes.count, explicit: isExplicit)
             let stats = engine.stats
@@ -174,6 +182,7 @@ public final class Transaction: @unchecked Sendable {
                 try write()
             }
             writes = [:]
+            changes = []
         }
     }
 
@@ -183,6 +192,7 @@ public final class Transaction: @unchecked Sendable {
             if !isFinished && isExplicit { EngineStats.bump(engine.stats.transactionRollbacks) }
             isFinished = true
             writes = [:]
+            changes = []
         }
     }
 

@@ -258,6 +258,21 @@ typedef struct {
 
     cairn_db *h; /* the handle the step passes: db, or the txn it names */
 
+    /*
+    ** Watches by name (README, "Change feed steps"), each with every event
+    ** it delivered (for resume_after). A handle stays under its name after
+    ** close, for misuse; a name opened again retires the old handle. All
+    ** are closed at the end of the case.
+    */
+    struct named_watch {
+        char *name;
+        cairn_watch *watch;
+        cJSON *events;
+    } *watches;
+    size_t n_watches;
+    cairn_watch **retired_watches;
+    size_t n_retired_watches;
+
     /* The step being run. */
     int expect;          /* the status it must return */
     int status;          /* the first status that was not CAIRN_OK */
@@ -340,6 +355,9 @@ static const struct {
     {"SCHEMA", CAIRN_SCHEMA},
     {"NO_SPACE", CAIRN_NO_SPACE},
     {"INTERNAL", CAIRN_INTERNAL},
+    {"NO_MEMORY", CAIRN_NO_MEMORY},
+    {"INTERRUPTED", CAIRN_INTERRUPTED},
+    {"HISTORY_LOST", CAIRN_HISTORY_LOST},
     {"DONE", CAIRN_DONE},
 };
 
@@ -710,6 +728,18 @@ static int compare_items(runner *r, const char *name, const item *got, long n, c
 static void close_all(runner *r)
 {
     size_t i;
+    for (i = 0; i < r->n_watches; i++) {
+        cairn_watch_close(r->watches[i].watch);
+        cJSON_Delete(r->watches[i].events);
+        free(r->watches[i].name);
+    }
+    for (i = 0; i < r->n_retired_watches; i++)
+        cairn_watch_close(r->retired_watches[i]);
+    free(r->watches);
+    free(r->retired_watches);
+    r->watches = NULL;
+    r->retired_watches = NULL;
+    r->n_watches = r->n_retired_watches = 0;
     for (i = 0; i < r->n_txns; i++) {
         cairn_txn_rollback(r->txns[i].txn);
         free(r->txns[i].name);
@@ -2435,6 +2465,220 @@ static int op_collection_stats(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Change feed steps                                                         */
+/* ------------------------------------------------------------------------ */
+
+static struct named_watch *find_watch(runner *r, const char *name)
+{
+    size_t i;
+    for (i = 0; i < r->n_watches; i++)
+        if (strcmp(r->watches[i].name, name) == 0)
+            return &r->watches[i];
+    return NULL;
+}
+
+static int get_watch(runner *r, const cJSON *step, struct named_watch **out)
+{
+    const cJSON *v = field(step, "watch");
+    *out = NULL;
+    if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+        return fail(r, "field \"watch\" must be a non-empty string");
+    *out = find_watch(r, v->valuestring);
+    if (*out == NULL)
+        return fail(r, "field \"watch\": no watch \"%s\" was opened", v->valuestring);
+    return 0;
+}
+
+static int op_watch_open(runner *r, const cJSON *step)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } TARGETS[] = {{"all", CAIRN_WATCH_ALL},
+                   {"collections", CAIRN_WATCH_COLLECTIONS},
+                   {"collection", CAIRN_WATCH_COLLECTION},
+                   {"key_prefix", CAIRN_WATCH_KEY_PREFIX}};
+    const cJSON *name = field(step, "watch"), *target = field(step, "target");
+    const cJSON *options = field(step, "options"), *resume = field(step, "resume_after");
+    struct named_watch *w;
+    cairn_watch *watch = NULL;
+    bytes target_bytes = {NULL, 0}, text = {NULL, 0};
+    size_t i;
+    int kind = -1, rc;
+    if (!cJSON_IsString(name) || name->valuestring[0] == '\0')
+        return fail(r, "field \"watch\" must be a non-empty string");
+    if (!cJSON_IsString(target))
+        return fail(r, "field \"target\" must be a string");
+    for (i = 0; i < sizeof TARGETS / sizeof TARGETS[0]; i++)
+        if (strcmp(TARGETS[i].name, target->valuestring) == 0)
+            kind = TARGETS[i].kind;
+    if (kind < 0)
+        return fail(r, "field \"target\": unknown target \"%s\"", target->valuestring);
+    if (get_string(r, step, "name", 0, &target_bytes, NULL) < 0)
+        return -1;
+    if (options != NULL && !cJSON_IsObject(options))
+        return fail(r, "field \"options\" must be an object");
+    if (resume != NULL) {
+        const cJSON *from = field(resume, "watch"), *index = field(resume, "event"), *event;
+        struct named_watch *source;
+        cJSON *merged;
+        int64_t n;
+        if (!cJSON_IsObject(resume) || !cJSON_IsString(from) || as_int(index, &n) < 0)
+            return fail(r, "field \"resume_after\" must be {\"watch\": name, \"event\": n}");
+        source = find_watch(r, from->valuestring);
+        event = source != NULL && n >= 0 && n < cJSON_GetArraySize(source->events)
+                    ? cJSON_GetArrayItem(source->events, (int)n)
+                    : NULL;
+        if (event == NULL || field(event, "_id") == NULL)
+            return fail(r, "field \"resume_after\" names no delivered event");
+        merged = options != NULL ? cJSON_Duplicate(options, 1) : cJSON_CreateObject();
+        cJSON_AddItemToObject(merged, "resumeAfter", cJSON_Duplicate(field(event, "_id"), 1));
+        text = json_text(r, merged);
+        cJSON_Delete(merged);
+    } else if (options != NULL) {
+        text = json_text(r, options);
+    }
+    rc = cairn_watch_open(r->db, kind, target_bytes.p, target_bytes.len, TEXT(text), &watch, &r->err);
+    track(r, "cairn_watch_open", rc);
+    if (rc != CAIRN_OK && watch != NULL) {
+        fail(r, "cairn_watch_open returned CAIRN_%s but set *out_watch", status_text(rc));
+        cairn_watch_close(watch);
+        watch = NULL;
+    }
+    if (rc == CAIRN_OK) {
+        w = find_watch(r, name->valuestring);
+        if (w != NULL) {
+            r->retired_watches = realloc(r->retired_watches,
+                                         (r->n_retired_watches + 1) * sizeof *r->retired_watches);
+            if (r->retired_watches == NULL) {
+                fprintf(stderr, "cairn-conformance-c: out of memory\n");
+                exit(2);
+            }
+            r->retired_watches[r->n_retired_watches++] = w->watch;
+        } else {
+            r->watches = realloc(r->watches, (r->n_watches + 1) * sizeof *r->watches);
+            if (r->watches == NULL) {
+                fprintf(stderr, "cairn-conformance-c: out of memory\n");
+                exit(2);
+            }
+            w = &r->watches[r->n_watches++];
+            w->name = xmalloc(strlen(name->valuestring) + 1);
+            strcpy(w->name, name->valuestring);
+            w->events = cJSON_CreateArray();
+        }
+        w->watch = watch;
+    }
+    if (r->why.len > 0)
+        return -1;
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+/* Each event holds the fields of its expected object with equal values,
+   and lacks those its "$absent" lists. */
+static int compare_events(runner *r, const cJSON *got, const cJSON *want)
+{
+    const cJSON *event, *expected, *f, *name;
+    int index = 0;
+    if (cJSON_GetArraySize(got) != cJSON_GetArraySize(want))
+        return fail(r, "got %d events, want %d: %s", cJSON_GetArraySize(got),
+                    cJSON_GetArraySize(want), json_str(r, got));
+    for (event = got->child, expected = want->child; event != NULL && expected != NULL;
+         event = event->next, expected = expected->next, index++) {
+        cJSON_ArrayForEach(f, expected) {
+            if (strcmp(f->string, "$absent") == 0) {
+                cJSON_ArrayForEach(name, f) {
+                    if (cJSON_IsString(name) && field(event, name->valuestring) != NULL)
+                        return fail(r, "event %d has %s: %s", index, name->valuestring,
+                                    json_str(r, event));
+                }
+            } else if (field(event, f->string) == NULL || !json_equal(field(event, f->string), f)) {
+                return fail(r, "event %d: %s is not %s in %s", index, f->string, json_str(r, f),
+                            json_str(r, event));
+            }
+        }
+    }
+    return 0;
+}
+
+/* The sizes of the runs of consecutive events with the same "seq". */
+static cJSON *commit_sizes(const cJSON *events)
+{
+    cJSON *sizes = cJSON_CreateArray(), *last_size = NULL;
+    const cJSON *event, *last_seq = NULL;
+    cJSON_ArrayForEach(event, events) {
+        const cJSON *seq = field(event, "seq");
+        if (last_size != NULL && seq != NULL && last_seq != NULL && json_equal(seq, last_seq)) {
+            cJSON_SetNumberValue(last_size, last_size->valuedouble + 1);
+        } else {
+            last_size = cJSON_CreateNumber(1);
+            cJSON_AddItemToArray(sizes, last_size);
+        }
+        last_seq = seq;
+    }
+    return sizes;
+}
+
+static int op_watch_next(runner *r, const cJSON *step)
+{
+    struct named_watch *w;
+    const cJSON *want_events, *want_commits;
+    cJSON *got = NULL, *sizes;
+    int64_t timeout;
+    int checked, rc;
+    if (get_watch(r, step, &w) < 0 || get_int(r, step, "timeout_ms", 0, 0, &timeout, NULL) < 0 ||
+        get_array(r, step, "expect_events", 0, cJSON_IsObject, "objects", &want_events) < 0 ||
+        get_array(r, step, "expect_commits", 0, cJSON_IsNumber, "numbers", &want_commits) < 0)
+        return -1;
+    got = new_array();
+    for (;;) {
+        char *event = (char *)&rc; /* not NULL: shows whether the call set it */
+        size_t len = 0;
+        cJSON *parsed;
+        rc = cairn_watch_next(w->watch, (int)timeout, &event, &len, &r->err);
+        if (rc == CAIRN_DONE) {
+            cairn_free(r->err);
+            r->err = NULL;
+            if (event != NULL)
+                fail(r, "cairn_watch_next returned CAIRN_DONE but set *event_json");
+            break;
+        }
+        if (!track(r, "cairn_watch_next", rc)) {
+            if (event != NULL)
+                fail(r, "cairn_watch_next returned CAIRN_%s but set *event_json", status_text(rc));
+            break;
+        }
+        parsed = parse_returned(r, "cairn_watch_next", "event", event, len, 1);
+        cairn_free(event);
+        if (parsed == NULL)
+            break;
+        cJSON_AddItemToArray(w->events, cJSON_Duplicate(parsed, 1));
+        cJSON_AddItemToArray(got, parsed);
+    }
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want_events != NULL && compare_events(r, got, want_events) < 0)
+        checked = -1;
+    if (checked > 0 && want_commits != NULL) {
+        sizes = commit_sizes(got);
+        if (compare_json(r, "commits", sizes, want_commits) < 0)
+            checked = -1;
+        cJSON_Delete(sizes);
+    }
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_watch_close(runner *r, const cJSON *step)
+{
+    struct named_watch *w;
+    if (get_watch(r, step, &w) < 0)
+        return -1;
+    if (cairn_watch_close(w->watch) != CAIRN_OK)
+        return fail(r, "cairn_watch_close did not return CAIRN_OK");
+    return check_status(r) < 0 ? -1 : 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Transaction steps                                                         */
 /* ------------------------------------------------------------------------ */
@@ -2611,6 +2855,9 @@ static const struct op_spec {
     {"begin", op_begin, DB_ONLY, {"txn", "read_only", NULL}},
     {"commit", op_commit, DB_ONLY, {"txn", NULL}},
     {"rollback", op_rollback, DB_ONLY, {"txn", NULL}},
+    {"watch_open", op_watch_open, DB_ONLY, {"watch", "target", "name", "options", "resume_after", NULL}},
+    {"watch_next", op_watch_next, DB_ONLY, {"watch", "timeout_ms", "expect_events", "expect_commits", NULL}},
+    {"watch_close", op_watch_close, DB_ONLY, {"watch", NULL}},
 };
 
 static int name_in(const char *name, const char *const *list)

@@ -75,6 +75,7 @@ from __future__ import annotations
 from . import _ffi
 from ._convert import TTL, BytesLike, parse_duration
 from .batch import WriteBatch
+from .change_stream import ChangeStream
 from ._db_handle import Collections
 from .collection import Collection
 from .cursor import Cursor
@@ -87,6 +88,7 @@ from .errors import (
     ConstraintViolation,
     Corruption,
     Error,
+    HistoryLost,
     InternalError,
     Interrupted,
     InvalidArgument,
@@ -120,6 +122,7 @@ __all__ = [
     "BulkWriteResult",
     "Busy",
     "BytesLike",
+    "ChangeStream",
     "Closed",
     "Collection",
     "Collections",
@@ -132,6 +135,7 @@ __all__ = [
     "DeleteOne",
     "DeleteResult",
     "Error",
+    "HistoryLost",
     "IOFailure",
     "InsertManyResult",
     "InsertOne",

@@ -249,7 +249,12 @@ class DbHandle(Managed[Any]):
         return Collection(self, name)
 
     def create_collection(
-        self, name: str, *, schema: Mapping[str, Any] | None = None, primary_key: str | None = None
+        self,
+        name: str,
+        *,
+        schema: Mapping[str, Any] | None = None,
+        primary_key: str | None = None,
+        change_stream_pre_and_post_images: bool = False,
     ) -> Collection:
         """Creates the empty collection `name` and returns it.
 
@@ -259,6 +264,9 @@ class DbHandle(Managed[Any]):
         primary_key: the field that identifies a document instead of "_id";
         every document must carry it, it never changes, and find_by_id()
         looks it up (no _id is generated).
+        change_stream_pre_and_post_images: the change feed records each
+        update's document before and after, and each replaced or deleted
+        document before (watch()'s full_document options).
 
         InvalidArgument when the collection exists, the name is not allowed
         (empty, longer than 255 bytes, containing NUL or starting with '$')
@@ -271,6 +279,8 @@ class DbHandle(Managed[Any]):
             options["schema"] = schema
         if primary_key is not None:
             options["primary_key"] = primary_key
+        if change_stream_pre_and_post_images:
+            options["changeStreamPreAndPostImages"] = {"enabled": True}
         text, text_len = optional_json(options or None, "options")
         errors.call(lib.cairn_collection_create, self._handle(), raw, len(raw), text, text_len)
         return Collection(self, name)

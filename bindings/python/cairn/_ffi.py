@@ -62,6 +62,13 @@ BATCH_KEYS_ONLY = 1
 #: CAIRN_TXN_READ_ONLY: flag for cairn_txn_begin().
 TXN_READ_ONLY = 0x1
 
+#: Targets of cairn_watch_open(): CAIRN_WATCH_ALL, CAIRN_WATCH_COLLECTIONS,
+#: CAIRN_WATCH_COLLECTION, CAIRN_WATCH_KEY_PREFIX.
+WATCH_ALL = 0
+WATCH_COLLECTIONS = 1
+WATCH_COLLECTION = 2
+WATCH_KEY_PREFIX = 3
+
 #: The file name of the shared library inside the package.
 LIBRARY_NAME = "libcairn.so"
 
@@ -83,6 +90,7 @@ class Status(enum.IntEnum):
     INTERNAL = 11
     NO_MEMORY = 12
     INTERRUPTED = 13
+    HISTORY_LOST = 14
     DONE = 100
 
 
@@ -104,10 +112,19 @@ class cairn_cursor(ctypes.Structure):
     """Opaque `struct cairn_cursor`."""
 
 
+class cairn_watch(ctypes.Structure):
+    """Opaque `struct cairn_watch`."""
+
+
+#: The callback types of cairn_watch_subscribe().
+cairn_watch_callback = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_size_t)
+cairn_destroy_callback = ctypes.CFUNCTYPE(None, c_void_p)
+
 db_p = POINTER(cairn_db)
 batch_p = POINTER(cairn_batch)
 iter_p = POINTER(cairn_iter)
 cursor_p = POINTER(cairn_cursor)
+watch_p = POINTER(cairn_watch)
 u8_p = POINTER(c_uint8)
 u8_pp = POINTER(u8_p)
 u32_pp = POINTER(POINTER(c_uint32))
@@ -250,6 +267,11 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_txn_begin", c_int, (db_p, c_int, POINTER(db_p), char_pp)),
     ("cairn_txn_commit", c_int, (db_p, char_pp)),
     ("cairn_txn_rollback", c_int, (db_p,)),
+    # Change feeds
+    ("cairn_watch_open", c_int, (db_p, c_int, u8_p, c_size_t, c_char_p, c_size_t, POINTER(watch_p), char_pp)),
+    ("cairn_watch_next", c_int, (watch_p, c_int, char_pp, size_p, char_pp)),
+    ("cairn_watch_subscribe", c_int, (watch_p, cairn_watch_callback, c_void_p, cairn_destroy_callback, char_pp)),
+    ("cairn_watch_close", c_int, (watch_p,)),
 )
 
 

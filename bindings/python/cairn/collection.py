@@ -26,6 +26,7 @@ from .cursor import Cursor
 from .results import DeleteResult, InsertManyResult, UpdateResult, inserted_id_result
 
 if TYPE_CHECKING:
+    from .change_stream import ChangeStream
     from ._db_handle import DbHandle
     from .database import Database
     from .transaction import Transaction
@@ -512,6 +513,11 @@ class Collection:
     def drop(self) -> None:
         """Drops the collection and every document in it (no error if missing)."""
         errors.call(lib.cairn_collection_drop, *self._target())
+
+    def watch(self, **options: Any) -> ChangeStream:
+        """Watches this collection's changes: Database.watch(name, **options)
+        (of the database, also for a collection of a transaction)."""
+        return self.database.watch(self.name, **options)
 
     def rename(self, new_name: str) -> Collection:
         """Renames the collection to `new_name`; its documents and indexes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import random
@@ -18,6 +19,7 @@ from ._convert import BytesLike, take_buffer, to_bytes, to_json_text, unpack
 from ._db_handle import DbHandle
 from ._ffi import lib
 from .batch import WriteBatch
+from .change_stream import ChangeStream, open_watch
 from .collection import name_arg
 from .errors import Conflict
 from .iterator import Iterator, _KeyIterator
@@ -54,6 +56,7 @@ class OpenOptions(TypedDict, total=False):
     max_open_tables: int
     paranoid_recovery: bool
     mmap_reads: bool
+    change_feed: bool | dict[str, int]
 
 
 def _json_arg(obj: Any) -> tuple[bytes | None, int]:
@@ -408,6 +411,58 @@ class Database(DbHandle):
         missing collection is not an error."""
         raw = name_arg(name)
         errors.call(lib.cairn_collection_drop, self._handle(), raw, len(raw))
+
+    # -- Change feeds -----------------------------------------------------------
+
+    def watch(
+        self,
+        collection: str | None = None,
+        *,
+        key_prefix: BytesLike | None = None,
+        collections: bool = False,
+        filter: dict[str, Any] | None = None,
+        full_document: Literal["default", "off", "updateLookup", "whenAvailable", "required"] | None = None,
+        full_document_before_change: Literal["off", "whenAvailable", "required"] | None = None,
+        resume_after: dict[str, int] | None = None,
+        start_at_operation_time: int | datetime.datetime | None = None,
+        timeout: float | None = None,
+    ) -> ChangeStream:
+        """Watches the change feed (the database must be opened with
+        change_feed=True): every change, or those of one `collection`, of
+        every collection (`collections=True`) or of the keys starting with
+        `key_prefix`, each passing `filter` (MongoDB's language over the
+        event). Starts now, after the event whose "_id" is `resume_after`,
+        or at `start_at_operation_time` (a sequence number or a datetime).
+        Iterating the stream ends after `timeout` seconds without an event
+        (None: it waits until the stream is closed). include/cairn.h,
+        "Change feeds", describes the events and the other options.
+
+            with db.watch(key_prefix=b"user:", timeout=5) as stream:
+                for event in stream:
+                    print(event["operationType"], event["key"])
+        """
+        targets = sum(1 for chosen in (collection is not None, key_prefix is not None, collections) if chosen)
+        if targets > 1:
+            raise TypeError("watch(): give at most one of collection, key_prefix and collections=True")
+        kind, target = _ffi.WATCH_ALL, b""
+        if collection is not None:
+            kind, target = _ffi.WATCH_COLLECTION, name_arg(collection)
+        elif key_prefix is not None:
+            kind, target = _ffi.WATCH_KEY_PREFIX, to_bytes(key_prefix, "key_prefix")
+        elif collections:
+            kind = _ffi.WATCH_COLLECTIONS
+        options: dict[str, Any] = {}
+        if filter is not None:
+            options["filter"] = filter
+        if full_document is not None:
+            options["fullDocument"] = full_document
+        if full_document_before_change is not None:
+            options["fullDocumentBeforeChange"] = full_document_before_change
+        if resume_after is not None:
+            options["resumeAfter"] = resume_after
+        if start_at_operation_time is not None:
+            options["startAtOperationTime"] = start_at_operation_time
+        return open_watch(self, kind, target, options, timeout)
 
     # -- Introspection ----------------------------------------------------------
 

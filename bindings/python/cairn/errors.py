@@ -28,6 +28,7 @@ __all__ = [
     "ConstraintViolation",
     "Corruption",
     "Error",
+    "HistoryLost",
     "IOFailure",
     "InternalError",
     "Interrupted",
@@ -119,6 +120,12 @@ class NoMemory(Error):
     document or batch) failed; nothing was written."""
 
 
+class HistoryLost(Error):
+    """CAIRN_HISTORY_LOST: a watch's start point (or the point a slow watch
+    fell behind to) is older than the change feed's retained history; resume
+    from a later point or start now. Events are never skipped silently."""
+
+
 _CLASSES: dict[int, type[Error]] = {
     Status.NOT_FOUND: NotFound,
     Status.INVALID_ARGUMENT: InvalidArgument,
@@ -133,6 +140,7 @@ _CLASSES: dict[int, type[Error]] = {
     Status.INTERNAL: InternalError,
     Status.NO_MEMORY: NoMemory,
     Status.INTERRUPTED: Interrupted,
+    Status.HISTORY_LOST: HistoryLost,
 }
 
 

@@ -197,6 +197,9 @@ class Runner:
         self.txns: dict[str, Any] = {}  # transaction handles by name; kept after they end, for misuse
         self.open_txns: list[Any] = []  # handles neither committed nor rolled back, for cleanup
         self.h: Any = None  # the handle the current step passes: self.db, or the transaction it names
+        self.open_watches: list[Any] = []  # watch handles not yet closed, for cleanup
+        self.watches: dict[str, Any] = {}  # watch handles by name; kept after close, for misuse
+        self.delivered: dict[str, list[Any]] = {}  # the events each watch delivered, for resume_after
 
     def txn_name(self, step: dict[str, Any], *, begun: bool) -> str:
         name = step.get("txn")
@@ -998,6 +1001,104 @@ class Runner:
         self.end_txn(txn)
         return status, ""
 
+    # -- change feed ops -------------------------------------------------------------
+
+    _WATCH_TARGETS: ClassVar[dict[str, int]] = {
+        "all": _ffi.WATCH_ALL,
+        "collections": _ffi.WATCH_COLLECTIONS,
+        "collection": _ffi.WATCH_COLLECTION,
+        "key_prefix": _ffi.WATCH_KEY_PREFIX,
+    }
+
+    def op_watch_open(self, step: dict[str, Any]) -> Outcome:
+        name = text_field(step, "watch").decode()
+        target = step.get("target")
+        if target not in self._WATCH_TARGETS:
+            fail(f"unknown watch target {target!r}")
+        target_bytes = text_field(step, "name") if "name" in step else b""
+        options: dict[str, Any] | None = None
+        if "options" in step:
+            if not isinstance(step["options"], dict):
+                fail(f"options must be an object, got {step['options']!r}")
+            options = dict(step["options"])
+        if "resume_after" in step:
+            resume = step["resume_after"]
+            events = self.delivered.get(resume.get("watch"), []) if isinstance(resume, dict) else []
+            index = resume.get("event") if isinstance(resume, dict) else None
+            if not isinstance(index, int) or not 0 <= index < len(events):
+                fail(f"resume_after names no delivered event: {resume!r}")
+            options = {"resumeAfter": events[index]["_id"], **(options or {})}
+        text = json.dumps(options).encode() if options is not None else None
+        out = _ffi.watch_p()
+        outcome = call(
+            lib.cairn_watch_open,
+            self.db,
+            self._WATCH_TARGETS[target],
+            ptr(target_bytes),
+            len(target_bytes),
+            text,
+            len(text) if text else 0,
+            byref(out),
+        )
+        if outcome[0] == Status.OK:
+            self.watches[name] = out
+            self.open_watches.append(out)
+        elif out:
+            fail("cairn_watch_open failed but set *out_watch")
+        return outcome
+
+    def op_watch_next(self, step: dict[str, Any]) -> Outcome:
+        name = text_field(step, "watch").decode()
+        if name not in self.watches:
+            fail(f"no watch named {name!r}")
+        timeout = int_field(step, "timeout_ms", 0)
+        events: list[Any] = []
+        while True:
+            event, event_len = c_char_p(), c_size_t()
+            status, message = call(lib.cairn_watch_next, self.watches[name], timeout, byref(event), byref(event_len))
+            if status == Status.DONE:
+                if event:
+                    fail("cairn_watch_next returned DONE with an event")
+                break
+            if status != Status.OK:
+                return status, message
+            parsed = take_json(event, event_len, "event")
+            events.append(parsed)
+            self.delivered.setdefault(name, []).append(parsed)
+        if "expect_events" in step:
+            expected = step["expect_events"]
+            if not isinstance(expected, list):
+                fail("expect_events must be an array")
+            if len(events) != len(expected):
+                fail(f"got {len(events)} events, want {len(expected)}: {json.dumps(events)}")
+            for index, (event, want) in enumerate(zip(events, expected)):
+                for key, value in want.items():
+                    if key == "$absent":
+                        present = [field for field in value if field in event]
+                        if present:
+                            fail(f"event {index} has {present}: {json.dumps(event)}")
+                    elif key not in event or not json_equal(event[key], value):
+                        fail(f"event {index}: {key} is {json.dumps(event.get(key))}, want {json.dumps(value)} in {json.dumps(event)}")
+        if "expect_commits" in step:
+            sizes: list[int] = []
+            last: Any = None
+            for event in events:
+                if sizes and event.get("seq") == last:
+                    sizes[-1] += 1
+                else:
+                    sizes.append(1)
+                last = event.get("seq")
+            expect_json(step, "expect_commits", sizes, "commits")
+        return OK
+
+    def op_watch_close(self, step: dict[str, Any]) -> Outcome:
+        name = text_field(step, "watch").decode()
+        if name not in self.watches:
+            fail(f"no watch named {name!r}")
+        handle = self.watches[name]
+        self.open_watches = [h for h in self.open_watches if h is not handle]
+        return lib.cairn_watch_close(handle), ""
+
     # -- driver -------------------------------------------------------------------
 
     FIELDS: ClassVar[dict[str, set[str]]] = {
@@ -1049,6 +1150,9 @@ class Runner:
         "begin": {"txn", "read_only"},
         "commit": {"txn"},
         "rollback": {"txn"},
+        "watch_open": {"watch", "target", "name", "options", "resume_after"},
+        "watch_next": {"watch", "timeout_ms", "expect_events", "expect_commits"},
+        "watch_close": {"watch"},
     }
 
     def run_step(self, step: Any) -> None:
@@ -1080,6 +1184,8 @@ class Runner:
                 except CaseFailed as exc:
                     raise CaseFailed(f"step {index} {json.dumps(step)}: {exc}") from None
         finally:
+            for watch in self.open_watches:
+                lib.cairn_watch_close(watch)
             for txn in self.open_txns:
                 lib.cairn_txn_rollback(txn)
             for handle in self.opened:

@@ -112,6 +112,11 @@ def expected_ctype(t: CType, header: Header) -> Any:
             f"_ffi must define the opaque handle type {t.base} as a ctypes.Structure"
         )
         result: Any = handle
+    elif t.base.endswith("_callback") and stars == 0:
+        # A function-pointer typedef: _ffi defines its CFUNCTYPE under the same name.
+        result = getattr(_ffi, t.base, None)
+        assert result is not None, f"_ffi must define the callback type {t.base}"
+        return result
     elif t.base == "void":
         if stars == 0:
             return None

@@ -56,6 +56,7 @@ extension StorageEngine {
         precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
         nextSequence = first + UInt64(count)
         stateLock.withLock { visibleSequence = last }
+        commitObserver?(last)
         if group.contains(where: { $0.batch!.conflictCheck != nil }) { lastCheckedCommit = last }
         EngineStats.bump(stats.writes, by: UInt64(group.count))
         EngineStats.bump(stats.writeGroups)

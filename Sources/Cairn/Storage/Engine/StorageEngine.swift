@@ -126,6 +126,11 @@ final class StorageEngine: @unchecked Sendable {
     // MARK: Owned by the group-commit leader
 
     let writeQueue = WriteQueue()
+    /// Called by the group-commit leader with the last sequence of each
+    /// group once it is visible to readers (a layer above wakes whoever
+    /// waits for new commits; the change feed). Set once, right after
+    /// open and before any write; it must be quick and must not write.
+    var commitObserver: (@Sendable (UInt64) -> Void)?
     /// Guards `wal` between the leader and the interval syncer. Lock order 5
     /// (docs/architecture.md, "Locks"): after the write queue, before stateLock, and never
     /// held while taking versionEditLock.

@@ -16,6 +16,18 @@
 /// put was added: the batch keeps the relative TTL and writes the absolute
 /// expiry (ms since the epoch) into its fixed-width slot at commit.
 ///
+/// A stamped put (`putStamped`) is an ordinary put whose key holds an
+/// 8-byte slot the engine fills at commit with the batch's commit sequence
+/// (the sequence of its first operation, u64 big-endian) and whose value
+/// begins with an 8-byte slot it fills with the commit time (ms since the
+/// epoch, u64 big-endian), the way it fills a TTL's expiry slot. A layer
+/// thus writes records keyed by the commit they belong to in the same
+/// atomic batch as the commit itself (the change feed's history), though
+/// the sequence is only known once the write queue orders the batch. The
+/// slots are filled before the log record is written, so the log holds a
+/// plain put (operation 0x01) and recovery replays the very same key: the
+/// log format is unchanged and the engine knows nothing of who stamps.
+///
 /// The batch does not validate sizes: the key-value layer does, before it
 /// adds an operation.
 public struct WriteBatch: Sendable {
@@ -28,6 +40,9 @@ public struct WriteBatch: Sendable {
 
     /// Where each TTL put's expiry slot is in `encoded`, and its TTL in ms.
     private var expirySlots: [(offset: Int, ttlMillis: Int64)] = []
+    /// Where each stamped put's sequence slot (in its key) and time slot
+    /// (at the start of its value) are in `encoded`.
+    private var stampSlots: [(sequence: Int, time: Int)] = []
 
     private(set) var encoded: [UInt8] = []
     public private(set) var count: Int = 0
@@ -79,6 +94,57 @@ public struct WriteBatch: Sendable {
         payloadBytes += key.count + value.count
     }
 
+    /// Adds a put whose engine key (the namespace byte is byte 0) bytes
+    /// [sequenceOffset, sequenceOffset + 8)
+    /// receive the batch's commit sequence and whose value's first 8 bytes
+    /// receive the commit time, both big-endian, when the batch commits
+    /// (see the type's comment). The bytes given there are placeholders.
+    /// REQUIRES: the key holds the slot and the value is at least 8 bytes
+    /// (our callers' layouts guarantee both).
+    mutating func putStamped(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, sequenceOffset: Int, namespace: Namespace) {
+        precondition(sequenceOffset >= 0 && sequenceOffset + 8 <= key.count + 1 && value.count >= 8, "a stamped put needs room for its stamps")
+        encoded.append(Operation.put.rawValue)
+        Varint.append(UInt64(key.count + 1), to: &encoded)
+        let keyStart = encoded.count
+        encoded.append(namespace.rawValue)
+        encoded.append(contentsOf: key)
+        Varint.append(UInt64(value.count), to: &encoded)
+        let valueStart = encoded.count
+        encoded.append(contentsOf: value)
+        stampSlots.append((keyStart + sequenceOffset, valueStart))
+        count += 1
+        payloadBytes += key.count + value.count
+    }
+
+    /// Calls `body` with each operation in the order it was added, keys
+    /// with their namespace byte, and a TTL put's TTL (ms) in `expiresAt`
+    /// (the batch holds the relative TTL until it commits).
+    func forEachOperation(_ body: (BatchOperation) throws -> Void) throws {
+        try encoded.withUnsafeBytes { raw in
+            var reader = ByteReader(raw, what: "write batch")
+            var expiry = 0
+            while !reader.isAtEnd {
+                let tag = try reader.readByte()
+                guard let kind = Operation(rawValue: tag) else { throw CairnError(.internal, "write batch: unknown operation \(tag)") }
+                let key = try reader.readLengthPrefixed()
+                var operation = BatchOperation(kind: kind, key: key, value: UnsafeRawBufferPointer(start: nil, count: 0), expiresAt: 0)
+                switch kind {
+                case .put, .deleteRange: operation.value = try reader.readLengthPrefixed()
+                case .putWithExpiry:
+                    operation.value = try reader.readLengthPrefixed()
+                    _ = try reader.readUInt64LE()
+                    operation.expiresAt = expirySlots[expiry].ttlMillis
+                    expiry += 1
+                case .delete: break
+                }
+                try body(operation)
+            }
+        }
+    }
+
+    /// Whether the batch holds stamped puts.
+    var hasStamps: Bool { !stampSlots.isEmpty }
+
     public mutating func delete(_ key: UnsafeRawBufferPointer) {
         delete(key, namespace: nil)
     }
@@ -106,23 +172,41 @@ public struct WriteBatch: Sendable {
         conflictCheck = nil
         encoded.removeAll(keepingCapacity: true)
         expirySlots.removeAll(keepingCapacity: true)
+        stampSlots.removeAll(keepingCapacity: true)
         count = 0
         payloadBytes = 0
     }
 
     /// The WAL payload of a group of batches committed together:
     /// `u64 LE first sequence | varint count | operations`, with every TTL
-    /// turned into an absolute expiry counted from `now`.
+    /// turned into an absolute expiry counted from `now`, and every stamped
+    /// put given its batch's commit sequence (the sequence of the batch's
+    /// first operation: the batches of a group take consecutive ranges, in
+    /// queue order) and `now`.
     static func walPayload(of group: [WriteQueue.Pending], firstSequence: UInt64, now: Int64, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         out.appendUInt64LE(firstSequence)
         Varint.append(UInt64(group.reduce(0) { $0 + $1.batch!.count }), to: &out)
-        for pending in group { pending.batch!.appendOperations(now: now, to: &out) }
+        var sequence = firstSequence
+        for pending in group {
+            pending.batch!.appendOperations(now: now, sequence: sequence, to: &out)
+            // Safe: sequences count operations, far below 2^64.
+            sequence += UInt64(pending.batch!.count)
+        }
     }
 
-    private func appendOperations(now: Int64, to out: inout [UInt8]) {
+    private func appendOperations(now: Int64, sequence: UInt64, to out: inout [UInt8]) {
         let base = out.count
         out.append(contentsOf: encoded)
+        if !stampSlots.isEmpty {
+            let time = UInt64(max(now, 0))
+            for slot in stampSlots {
+                for i in 0..<8 {
+                    out[base + slot.sequence + i] = UInt8(truncatingIfNeeded: sequence >> (56 - 8 * UInt64(i)))
+                    out[base + slot.time + i] = UInt8(truncatingIfNeeded: time >> (56 - 8 * UInt64(i)))
+                }
+            }
+        }
         for slot in expirySlots {
             let (expiry, overflow) = now.addingReportingOverflow(slot.ttlMillis)
             let absolute = UInt64(overflow ? Int64.max : expiry).littleEndian
