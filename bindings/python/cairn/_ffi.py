@@ -268,7 +268,7 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_txn_commit", c_int, (db_p, char_pp)),
     ("cairn_txn_rollback", c_int, (db_p,)),
     # Change feeds
-    ("cairn_watch_open", c_int, (db_p, c_int, u8_p, c_size_t, c_char_p, c_size_t, POINTER(watch_p), char_pp)),
+    ("cairn_watch_open", c_int, (db_p, c_int, in_p, c_size_t, c_char_p, c_size_t, POINTER(watch_p), char_pp)),
     ("cairn_watch_next", c_int, (watch_p, c_int, char_pp, size_p, char_pp)),
     ("cairn_watch_subscribe", c_int, (watch_p, cairn_watch_callback, c_void_p, cairn_destroy_callback, char_pp)),
     ("cairn_watch_close", c_int, (watch_p,)),

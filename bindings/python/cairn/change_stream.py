@@ -133,7 +133,7 @@ def open_watch(
         lib.cairn_watch_open,
         owner._handle(),
         kind,
-        _ffi.bytes_ptr(target),
+        target,
         len(target),
         text,
         len(text) if text else 0,
