@@ -27,7 +27,8 @@ final class ChangeFeed: @unchecked Sendable {
     let options: ChangeFeedOptions?
     var isRecording: Bool { options != nil }
 
-    /// Guards `published`, `stopping` and the threads' flags.
+    /// Guards `published`, `stopping` and the threads' flags. Lock order 6
+    /// (docs/architecture.md, "Locks"): the commit leader takes it last, briefly.
     let condition = Condition()
     /// The last sequence the engine made visible.
     var published: UInt64 = 0
@@ -36,7 +37,8 @@ final class ChangeFeed: @unchecked Sendable {
     var dispatcherRunning = false
     var dispatcherWaiting = false
     /// The groups of open watches by prefilter, with how many watches each
-    /// has (ChangeFeed+Dispatch.swift), guarded by registryLock.
+    /// has (ChangeFeed+Dispatch.swift), guarded by registryLock. Lock order 6
+    /// (docs/architecture.md, "Locks"): never held together with a group's condition.
     let registryLock = Lock()
     var groups: [WatchPrefilter: (group: WatchGroup, members: Int)] = [:]
 

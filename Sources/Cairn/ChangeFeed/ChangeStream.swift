@@ -31,6 +31,8 @@ public final class ChangeStream: @unchecked Sendable {
     private var ready: [String] = []
     private var readyHead = 0
     private var failure: CairnError?
+    /// Held while the watch reads: above every lock of the order in
+    /// docs/architecture.md, "Locks" (the feed's condition, a group's condition).
     private let lock = Lock()
     /// The watches with the same prefilter: the dispatcher's notices and
     /// skips come through it, and a waiting `next` waits on its condition.

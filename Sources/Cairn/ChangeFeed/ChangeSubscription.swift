@@ -21,6 +21,8 @@ public final class ChangeSubscription: @unchecked Sendable {
     let stream: ChangeStream
     private let handler: @Sendable (Delivery) -> Void
     private let onEnd: @Sendable () -> Void
+    /// A leaf lock: the subscription thread's state, with no other lock
+    /// taken inside it (docs/architecture.md, "Locks").
     private let condition = Condition()
     private var stopping = false
     private var running = true

@@ -89,6 +89,8 @@ struct WatchPrefilter: Hashable {
 final class WatchGroup: @unchecked Sendable {
     let prefilter: WatchPrefilter
     /// Guards the fields below and each member's `closed`; members wait on it.
+    /// Lock order 6 (docs/architecture.md, "Locks"): taken by the dispatcher after the
+    /// registry lock is released, never together with it.
     let condition = Condition()
     /// Events up to this sequence may concern the group's watches.
     var notified: UInt64 = 0

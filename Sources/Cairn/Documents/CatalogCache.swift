@@ -12,7 +12,7 @@ import Synchronization
 /// usual, and the stored bytes still decide whether a decoded entry is
 /// reused.
 final class CatalogCache: @unchecked Sendable {
-    /// Lock order 3 of 5 (docs/architecture.md, "Locks"): taken under the document lock,
+    /// Lock order 3 (docs/architecture.md, "Locks"): taken under the document lock,
     /// never while holding an engine lock.
     private let lock = Lock()
     private var entries: [String: (generation: UInt64?, bytes: [UInt8], info: CollectionInfo?)] = [:]

@@ -9,7 +9,7 @@ final class DocumentLayer: @unchecked Sendable {
     /// exclusively by what rewrites the catalog wholesale or backfills
     /// from a snapshot (index builds and drops, collection drops and
     /// renames), which no document write may interleave with.
-    /// Lock order 2 of 5 (docs/architecture.md, "Locks"): after a transaction's own lock,
+    /// Lock order 2 (docs/architecture.md, "Locks"): after a transaction's own lock,
     /// before the catalog cache's bracket and the engine's.
     let lock = ReadWriteLock()
     /// Decoded catalog entries, so a query does not parse its collection's

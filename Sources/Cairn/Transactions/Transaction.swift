@@ -33,7 +33,7 @@ public final class Transaction: @unchecked Sendable {
     /// with them at commit (empty while the feed is off).
     var changes: [ChangeEvent] = []
     private(set) var isFinished = false
-    /// Lock order 1 of 5 (docs/architecture.md, "Locks"): one caller at a time; every other
+    /// Lock order 1 (docs/architecture.md, "Locks"): one caller at a time; every other
     /// lock may be taken inside it, it is never taken inside another.
     let lock = Lock()
 

@@ -83,8 +83,8 @@ final class StorageEngine: @unchecked Sendable {
 
     // MARK: State readers pin (guarded by stateLock)
 
-    /// Lock order 5 (docs/architecture.md, "Locks"): the last lock taken, held briefly;
-    /// versionEditLock and walLock come before it, never inside it.
+    /// Lock order 5 (docs/architecture.md, "Locks"): held briefly, with no lock
+    /// taken inside it; versionEditLock and walLock come before it.
     let stateLock = Lock()
     var memtable = MemTable()
     var memtableLogNumber: UInt64 = 0

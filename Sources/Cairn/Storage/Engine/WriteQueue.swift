@@ -24,7 +24,7 @@ final class WriteQueue: @unchecked Sendable {
     /// does not wait for more than it must.
     static let maxGroupBytes = 1 << 20
 
-    /// Lock order 4 of 5 (docs/architecture.md, "Locks"): held only to queue and to hand
+    /// Lock order 4 (docs/architecture.md, "Locks"): held only to queue and to hand
     /// over leadership; the leader commits (log, memtable) without it.
     private let condition = Condition()
     private var queue: [Pending] = []
