@@ -69,44 +69,31 @@ static inline uint32_t shift(uint32_t table[4][256], uint32_t crc)
     return table[0][crc & 0xFF] ^ table[1][(crc >> 8) & 0xFF] ^ table[2][(crc >> 16) & 0xFF] ^ table[3][crc >> 24];
 }
 
+/* One round: three chains over three adjacent stretches of `stretch` bytes
+ * each, joined into c0 (shift `table` feeds `stretch` zero bytes). */
+__attribute__((target("sse4.2"), always_inline))
+static inline uint64_t three_chains(uint64_t c0, const uint8_t *p, size_t stretch, uint32_t table[4][256])
+{
+    uint64_t c1 = 0, c2 = 0;
+    for (size_t i = 0; i < stretch; i += 8) {
+        uint64_t a, b, d;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + stretch + i, 8);
+        memcpy(&d, p + 2 * stretch + i, 8);
+        c0 = __builtin_ia32_crc32di(c0, a);
+        c1 = __builtin_ia32_crc32di(c1, b);
+        c2 = __builtin_ia32_crc32di(c2, d);
+    }
+    c0 = shift(table, (uint32_t)c0) ^ (uint32_t)c1;
+    return shift(table, (uint32_t)c0) ^ (uint32_t)c2;
+}
+
 __attribute__((target("sse4.2")))
 static uint32_t crc32c_hardware(uint32_t crc, const uint8_t *p, size_t n)
 {
     uint64_t c0 = crc;
-    if (n >= 3 * CRC_SHORT) {
-        while (n >= 3 * CRC_LONG) {
-            uint64_t c1 = 0, c2 = 0;
-            for (size_t i = 0; i < CRC_LONG; i += 8) {
-                uint64_t a, b, d;
-                memcpy(&a, p + i, 8);
-                memcpy(&b, p + CRC_LONG + i, 8);
-                memcpy(&d, p + 2 * CRC_LONG + i, 8);
-                c0 = __builtin_ia32_crc32di(c0, a);
-                c1 = __builtin_ia32_crc32di(c1, b);
-                c2 = __builtin_ia32_crc32di(c2, d);
-            }
-            c0 = shift(shift_long, (uint32_t)c0) ^ (uint32_t)c1;
-            c0 = shift(shift_long, (uint32_t)c0) ^ (uint32_t)c2;
-            p += 3 * CRC_LONG;
-            n -= 3 * CRC_LONG;
-        }
-        while (n >= 3 * CRC_SHORT) {
-            uint64_t c1 = 0, c2 = 0;
-            for (size_t i = 0; i < CRC_SHORT; i += 8) {
-                uint64_t a, b, d;
-                memcpy(&a, p + i, 8);
-                memcpy(&b, p + CRC_SHORT + i, 8);
-                memcpy(&d, p + 2 * CRC_SHORT + i, 8);
-                c0 = __builtin_ia32_crc32di(c0, a);
-                c1 = __builtin_ia32_crc32di(c1, b);
-                c2 = __builtin_ia32_crc32di(c2, d);
-            }
-            c0 = shift(shift_short, (uint32_t)c0) ^ (uint32_t)c1;
-            c0 = shift(shift_short, (uint32_t)c0) ^ (uint32_t)c2;
-            p += 3 * CRC_SHORT;
-            n -= 3 * CRC_SHORT;
-        }
-    }
+    for (; n >= 3 * CRC_LONG; p += 3 * CRC_LONG, n -= 3 * CRC_LONG) c0 = three_chains(c0, p, CRC_LONG, shift_long);
+    for (; n >= 3 * CRC_SHORT; p += 3 * CRC_SHORT, n -= 3 * CRC_SHORT) c0 = three_chains(c0, p, CRC_SHORT, shift_short);
     while (n >= 8) {
         uint64_t word;
         memcpy(&word, p, 8);

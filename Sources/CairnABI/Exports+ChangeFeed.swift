@@ -11,7 +11,7 @@ import Glibc
 /// A watch behind a cairn_watch handle, and its subscription once it has one.
 final class WatchBox: @unchecked Sendable {
     let stream: ChangeStream
-    private let lock = PthreadLock()
+    private let lock = Lock()
     private var subscription: ChangeSubscription?
 
     init(_ stream: ChangeStream) { self.stream = stream }
@@ -29,25 +29,6 @@ final class WatchBox: @unchecked Sendable {
 
     func close() {
         if let subscription = lock.withLock({ subscription }) { subscription.close() } else { stream.close() }
-    }
-}
-
-/// A plain pthread mutex (the export layer has no Foundation).
-final class PthreadLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
     }
 }
 

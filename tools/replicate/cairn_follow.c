@@ -34,6 +34,8 @@
 #include <cjson/cJSON.h>
 #include <nats/nats.h>
 
+#include "replicate_args.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,9 +366,8 @@ static void report_lag(jsCtx *js, const char *stream, uint64_t applied, int64_t 
 
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *url = "nats://127.0.0.1:4222", *stream = "CAIRN";
-    int64_t idle_exit = -1, idle_since, last_report, applied_wall = 0;
-    int progress = 0, i, rc, count = 0, capacity = 64;
+    int64_t idle_since, last_report, applied_wall = 0;
+    int i, rc, count = 0, capacity = 64;
     cJSON **pending = malloc((size_t)capacity * sizeof *pending);
     char *err = NULL;
     cairn_db *db = NULL;
@@ -375,26 +376,11 @@ int main(int argc, char **argv)
     natsStatus s;
     uint64_t applied, next;
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-            url = argv[++i];
-        else if (strcmp(argv[i], "--stream") == 0 && i + 1 < argc)
-            stream = argv[++i];
-        else if (strcmp(argv[i], "--idle-exit") == 0 && i + 1 < argc)
-            idle_exit = strtoll(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--progress") == 0)
-            progress = 1;
-        else if (argv[i][0] != '-' && path == NULL)
-            path = argv[i];
-        else {
-            fprintf(stderr, "usage: cairn-follow REPLICA_PATH [--url URL] [--stream NAME] [--idle-exit MS] [--progress]\n");
-            return 64;
-        }
-    }
-    if (path == NULL) {
-        fprintf(stderr, "usage: cairn-follow REPLICA_PATH [--url URL] [--stream NAME] [--idle-exit MS] [--progress]\n");
-        return 64;
-    }
+    replicate_args args;
+    if (replicate_parse_args(argc, argv, "cairn-follow", "REPLICA_PATH", &args) != 0) return 64;
+    const char *path = args.path, *url = args.url, *stream = args.stream;
+    int64_t idle_exit = args.idle_exit;
+    int progress = args.progress;
     rc = cairn_open(path, NULL, 0, &db, &err);
     if (rc != CAIRN_OK)
         die("cannot open the replica: %s: %s", cairn_status_name(rc), err ? err : "");

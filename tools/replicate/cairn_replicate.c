@@ -31,6 +31,8 @@
 #include <cairn.h>
 #include <nats/nats.h>
 
+#include "replicate_args.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,9 +64,7 @@ static void die_nats(const char *what, natsStatus s, jsErrCode code)
 
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *url = "nats://127.0.0.1:4222", *stream = "CAIRN";
-    int64_t idle_exit = -1;
-    int progress = 0, i, rc;
+    int rc;
     char subject[256], options[256], msg_id[64];
     char *err = NULL;
     cairn_db *db = NULL;
@@ -78,26 +78,11 @@ int main(int argc, char **argv)
     int64_t idle_since;
     uint64_t published = 0;
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-            url = argv[++i];
-        else if (strcmp(argv[i], "--stream") == 0 && i + 1 < argc)
-            stream = argv[++i];
-        else if (strcmp(argv[i], "--idle-exit") == 0 && i + 1 < argc)
-            idle_exit = strtoll(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--progress") == 0)
-            progress = 1;
-        else if (argv[i][0] != '-' && path == NULL)
-            path = argv[i];
-        else {
-            fprintf(stderr, "usage: cairn-replicate DB_PATH [--url URL] [--stream NAME] [--idle-exit MS] [--progress]\n");
-            return 64;
-        }
-    }
-    if (path == NULL) {
-        fprintf(stderr, "usage: cairn-replicate DB_PATH [--url URL] [--stream NAME] [--idle-exit MS] [--progress]\n");
-        return 64;
-    }
+    replicate_args args;
+    if (replicate_parse_args(argc, argv, "cairn-replicate", "DB_PATH", &args) != 0) return 64;
+    const char *path = args.path, *url = args.url, *stream = args.stream;
+    int64_t idle_exit = args.idle_exit;
+    int progress = args.progress;
     snprintf(subject, sizeof subject, "%s.events", stream);
 
     {

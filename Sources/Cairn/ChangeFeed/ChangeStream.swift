@@ -214,7 +214,7 @@ public final class ChangeStream: @unchecked Sendable {
     }
 
     /// The event's JSON when it is in the target and passes the filter.
-    private func deliverable(at at: ChangePosition, value: UnsafeRawBufferPointer) throws -> String? {
+    private func deliverable(at: ChangePosition, value: UnsafeRawBufferPointer) throws -> String? {
         let body = DocumentValue(UnsafeRawBufferPointer(rebasing: value[ChangeFeedFormat.valueHeaderSize...]))
         guard case .object(let stored) = try MutableValue(body), case .string(let opBytes)? = field(stored, "op") else {
             throw CairnError.corruption("change feed: a damaged event at \(at)")

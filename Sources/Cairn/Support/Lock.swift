@@ -4,11 +4,11 @@ import Glibc
 
 /// A plain mutual-exclusion lock over pthread_mutex_t, for state that holds
 /// class references (which `Synchronization.Mutex` makes awkward to hand
-/// out). Not recursive.
-final class Lock: @unchecked Sendable {
+/// out). Not recursive. Public so that the export layer uses the same lock.
+public final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -20,7 +20,7 @@ final class Lock: @unchecked Sendable {
     }
 
     @inline(__always)
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
