@@ -58,8 +58,9 @@ final class StorageEngine: @unchecked Sendable {
         /// table overlaps every seek and scan (each costs a block read per
         /// seek), and with 16 MiB memtables two of them already hold more
         /// than the block cache: at 4 (LevelDB's value, for its 4 MiB
-        /// memtables) seekrandom ran at half the speed it does at 2, for
-        /// no measurable gain in fills.
+        /// memtables) seekrandom ran at half the speed it does at 2, while
+        /// fillrandom and overwrite were at most 5-10% faster (within this
+        /// machine's noise; bench/RESULTS.md).
         var level0CompactionTrigger = 2
         var level0SlowdownTrigger = 8
         var level0StopTrigger = 12
