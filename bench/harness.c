@@ -18,7 +18,8 @@
 **      reopening the base, which they do not change; then readcompacted,
 **      which compacts the base fully (untimed) and reads it as readrandom
 **      does (engines with nothing to compact, LMDB and SQLite, skip it);
-**   4. overwrite, which reopens the base and rewrites random keys in it.
+**   4. overwrite, which reopens the base (compacted, when readcompacted ran)
+**      and rewrites random keys in it.
 **
 ** Usage: cairn-bench [--engines=a,b] [--benchmarks=x,y] [--num=N] [--db=DIR]
 ** Output is Markdown: machine facts, configuration, per-run lines, tables.
