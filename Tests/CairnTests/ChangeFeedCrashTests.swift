@@ -30,7 +30,7 @@ final class ChangeFeedCrashTests: XCTestCase {
         var acknowledged: [String] = []
         let rounds = 30
         for round in 0..<rounds {
-            acknowledged += try runChild(path, log: log, round: round, killAfterMicros: 20_000 + UInt32(random.next() % 120_000))
+            acknowledged += try runChild(path, round: round, killAfterMicros: 20_000 + UInt32(random.next() % 120_000))
         }
         // Catch up one last time, in this process, as a restarted watcher would.
         let db = try Array(Self.options.utf8).withUnsafeBytes { try Database.open(path: path, optionsJSON: $0) }
@@ -121,32 +121,11 @@ final class ChangeFeedCrashTests: XCTestCase {
         }
     }
 
-    private func runChild(_ path: String, log: String, round: Int, killAfterMicros: UInt32) throws -> [String] {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["CairnTests.ChangeFeedCrashTests/testChildWritesAndWatchesUntilKilled"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childDirectory] = path
-        environment[Self.childRound] = String(round)
-        child.environment = environment
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        var received = Data()
-        while !String(decoding: received, as: UTF8.self).contains("ready\n") {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { XCTFail("round \(round): the child ended before it was ready"); return [] }
-            received.append(chunk)
-        }
-        usleep(killAfterMicros)
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .uncaughtSignal, "round \(round): the child failed instead of being killed")
-        received.append(output.fileHandleForReading.readDataToEndOfFile())
-        return String(decoding: received, as: UTF8.self).split(separator: "\n").compactMap { line in
-            line.hasPrefix("ack ") ? String(line.dropFirst(4)) : nil
-        }
+    /// Runs the child writer and watcher, kills both, and returns the writes it reported.
+    private func runChild(_ path: String, round: Int, killAfterMicros: UInt32) throws -> [String] {
+        try runKilledChild(test: "CairnTests.ChangeFeedCrashTests/testChildWritesAndWatchesUntilKilled",
+                           environment: [Self.childDirectory: path, Self.childRound: String(round)],
+                           round: round, killAfterMicros: killAfterMicros)
     }
 
     /// The child: a writer thread and the watcher, until killed. Skipped in a normal run.

@@ -112,7 +112,7 @@ final class CaseRunner {
     }
 
     private func kv(_ step: JSONValue) throws -> Scope {
-        try docs(step) as! Scope
+        try docs(step)
     }
 
     private func string(_ step: JSONValue, _ field: String) throws -> String {

@@ -56,32 +56,9 @@ final class CrashTests: XCTestCase {
 
     /// Runs the child writer, kills it, and returns the writes it reported.
     private func runChild(_ path: String, round: Int, killAfterMicros: UInt32) throws -> [String] {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        child.arguments = ["CairnTests.CrashTests/testChildWritesUntilKilled"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[Self.childDirectory] = path
-        environment[Self.childRound] = String(round)
-        child.environment = environment
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = FileHandle.nullDevice
-        try child.run()
-        // Wait for "ready", then let it write for a while and kill it.
-        var received = Data()
-        while !String(decoding: received, as: UTF8.self).contains("ready\n") {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { XCTFail("the child ended before it was ready"); return [] }
-            received.append(chunk)
-        }
-        usleep(killAfterMicros)
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
-        received.append(output.fileHandleForReading.readDataToEndOfFile())
-        return String(decoding: received, as: UTF8.self).split(separator: "\n").compactMap { line in
-            line.hasPrefix("ack ") ? String(line.dropFirst(4)) : nil
-        }
+        try runKilledChild(test: "CairnTests.CrashTests/testChildWritesUntilKilled",
+                           environment: [Self.childDirectory: path, Self.childRound: String(round)],
+                           round: round, killAfterMicros: killAfterMicros)
     }
 
     /// The child's side: writes until killed. Skipped in a normal run.

@@ -179,19 +179,25 @@ class Database(DbHandle):
     def _key_iterator(
         self, prefix: BytesLike | None, start: BytesLike | None, end: BytesLike | None, reverse: bool
     ) -> _KeyIterator:
+        return _KeyIterator(self, self._open_iter(prefix, start, end, reverse, "takes"))
+
+    def _open_iter(
+        self, prefix: BytesLike | None, start: BytesLike | None, end: BytesLike | None, reverse: bool, what: str
+    ) -> Any:
+        """cairn_iter_open or cairn_iter_open_prefix; the new handle."""
         flags = _ffi.ITER_REVERSE if reverse else 0
         out = _ffi.iter_p()
         handle = self._handle()
         if prefix is not None:
             if start is not None or end is not None:
-                raise TypeError("takes start/end or prefix, not both")
+                raise TypeError(f"{what} start/end or prefix, not both")
             p = to_bytes(prefix, "prefix")
             errors.call(lib.cairn_iter_open_prefix, handle, p, len(p), flags, byref(out))
         else:
             s = b"" if start is None else to_bytes(start, "start")
             e = b"" if end is None else to_bytes(end, "end")
             errors.call(lib.cairn_iter_open, handle, s, len(s), e, len(e), flags, byref(out))
-        return _KeyIterator(self, out)
+        return out
 
     def keys(
         self,
@@ -326,19 +332,7 @@ class Database(DbHandle):
                 for key, value in it:
                     ...
         """
-        handle = self._handle()
-        flags = _ffi.ITER_REVERSE if reverse else 0
-        out = _ffi.iter_p()
-        if prefix is not None:
-            if start is not None or end is not None:
-                raise TypeError("iterate() takes start/end or prefix, not both")
-            p = to_bytes(prefix, "prefix")
-            errors.call(lib.cairn_iter_open_prefix, handle, p, len(p), flags, byref(out))
-        else:
-            s = b"" if start is None else to_bytes(start, "start")
-            e = b"" if end is None else to_bytes(end, "end")
-            errors.call(lib.cairn_iter_open, handle, s, len(s), e, len(e), flags, byref(out))
-        return Iterator(self, out, batch_size)
+        return Iterator(self, self._open_iter(prefix, start, end, reverse, "iterate() takes"), batch_size)
 
     # -- Transactions -----------------------------------------------------------
 
