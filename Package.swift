@@ -25,12 +25,14 @@ let package = Package(
         .systemLibrary(name: "CLZ4", path: "Sources/CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // PCRE2 for the $regex query operator (MongoDB's regex dialect).
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2", pkgConfig: "libpcre2-8", providers: [.apt(["libpcre2-dev"])]),
+        // Snowball stemmers for full-text search's analyzers.
+        .systemLibrary(name: "CStemmer", path: "Sources/CStemmer", providers: [.apt(["libstemmer-dev"])]),
         // C helpers of the core (hardware CRC-32C); internal, never exported.
         .target(name: "CCairnSupport", path: "Sources/CCairnSupport"),
         // The engine: storage, key-value, encodings. Usable directly from Swift.
         .target(
             name: "Cairn",
-            dependencies: ["CZstd", "CLZ4", "CPCRE2", "CCairnSupport"],
+            dependencies: ["CZstd", "CLZ4", "CPCRE2", "CStemmer", "CCairnSupport"],
             path: "Sources/Cairn",
             swiftSettings: [
                 // Dynamic exclusivity checks cost 8% of a seek in a profile;

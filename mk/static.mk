@@ -7,7 +7,7 @@
 #   make test-static    the C ABI tests (Tests/c/abi_test.c) linked against it
 #
 # Link a program with
-#   cc app.c build/lib/libcairn.a -lzstd -llz4 -lpcre2-8 -lstdc++ -lm -ldl -lpthread
+#   cc app.c build/lib/libcairn.a -lzstd -llz4 -lpcre2-8 -lstemmer -lstdc++ -lm -ldl -lpthread
 #
 # Why one relocatable object and not an archive of the compiled objects: the
 # Swift runtime registers a binary's type metadata and protocol conformances
@@ -27,7 +27,7 @@ STATIC_OBJS = $(wildcard $(ROOT)/.build/release/Cairn.build/*.o $(ROOT)/.build/r
 	$(ROOT)/.build/release/CCairnSupport.build/*.o)
 STATIC_RUNTIME = swiftCore swift_Concurrency swiftSynchronization swiftGlibc swift_StringProcessing \
 	swift_RegexParser swiftDispatch dispatch BlocksRuntime
-STATIC_LINK_LIBS := -lzstd -llz4 -lpcre2-8 -lstdc++ -lm -ldl -lpthread
+STATIC_LINK_LIBS := -lzstd -llz4 -lpcre2-8 -lstemmer -lstdc++ -lm -ldl -lpthread
 
 .PHONY: lib-static test-static
 

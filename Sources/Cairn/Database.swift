@@ -18,6 +18,8 @@ public final class Database: @unchecked Sendable {
     /// The state each layer keeps for this database (the key-value layer
     /// keeps none beyond the engine).
     let documents = DocumentLayer()
+    /// The full-text layer's analyzers and term dictionaries.
+    let fullText = FullTextLayer()
     /// The change feed's state (off unless opened with "change_feed").
     let feed: ChangeFeed
 

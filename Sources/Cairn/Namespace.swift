@@ -15,6 +15,9 @@ enum Namespace: UInt8 {
     /// 0x05 0x00 holds its state; 0x05 0x01 | commit sequence (u64 BE) |
     /// position in the commit (u32 BE) holds one event.
     case changeFeed = 0x05
+    /// Text indexes (FullText/TextIndexFormat.swift): 0x06 | collection id
+    /// | index id | postings, statistics and document numbers.
+    case fullText = 0x06
 
     /// The part of an engine key that table bloom filters also index, so a
     /// scan of every key with that prefix can skip tables without it:

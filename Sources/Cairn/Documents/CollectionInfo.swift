@@ -45,12 +45,15 @@ struct CollectionInfo {
         return key
     }
 
-    /// The first key of the collection's index entries, and the first after.
-    var indexEntryRange: ([UInt8], [UInt8]) {
-        var lower = [Namespace.indexEntries.rawValue], upper = [Namespace.indexEntries.rawValue]
-        lower.appendUInt32BE(id)
-        upper.appendUInt32BE(id + 1)
-        return (lower, upper)
+    /// The ranges of every index's keys (ordered entries, search
+    /// structures): [first key, first key after).
+    var indexRanges: [([UInt8], [UInt8])] {
+        [Namespace.indexEntries, Namespace.fullText].map { namespace in
+            var lower = [namespace.rawValue], upper = [namespace.rawValue]
+            lower.appendUInt32BE(id)
+            upper.appendUInt32BE(id + 1)
+            return (lower, upper)
+        }
     }
 
     func index(named name: String) -> IndexDefinition? { indexes.first { $0.name == name } }

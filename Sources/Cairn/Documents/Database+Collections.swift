@@ -17,11 +17,13 @@ extension Database {
             var batch = WriteBatch()
             let (lower, upper) = info.documentRange
             lower.withUnsafeBytes { l in upper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
-            let (indexLower, indexUpper) = info.indexEntryRange
-            indexLower.withUnsafeBytes { l in indexUpper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
+            for (indexLower, indexUpper) in info.indexRanges {
+                indexLower.withUnsafeBytes { l in indexUpper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
+            }
             CollectionInfo.catalogKey(name).withUnsafeBytes { batch.delete($0) }
             if feed.isRecording { try feed.append([.collection("drop", name)], to: &batch) }
             try documents.catalogCache.changing { try engine.write(batch) }
+            fullText.forget(collection: info.id)
         }
     }
 
@@ -56,7 +58,7 @@ extension Database {
         }
         var indexes: [MutableValue] = []
         for index in info.indexes {
-            let prefix = index.entryPrefix(collection: info.id)
+            let prefix = index.storagePrefix(collection: info.id)
             let entries = try transaction.scan(lower: prefix, upper: prefixUpperBound(prefix))
             var count: Int64 = 0
             while try entries.next() { count += 1 }
@@ -143,9 +145,7 @@ extension Database {
         try finish.save(ready)
         let built = ready.indexes[position]
         // The index's spec, as cairn_index_create takes it (a replica makes the same index).
-        finish.recordChange(.collection("createIndexes", name, [("i", .object([
-            ("name", .string(Array(built.name.utf8))), ("keys", built.keysValue), ("unique", .bool(built.unique)), ("sparse", .bool(built.sparse)),
-        ]))]))
+        finish.recordChange(.collection("createIndexes", name, [("i", built.specValue)]))
         try finish.commit()
     }
 
@@ -175,6 +175,15 @@ extension Database {
 
     /// Writes the entries of every document for `index`. REQUIRES: documents.lock, exclusively.
     private func backfill(_ index: IndexDefinition, of name: String, interruptible ticket: UInt64?) throws {
+        if !index.kind.isOrdered, let id = try committedCollection(name)?.id {
+            // A search index's structures are not idempotent to write again
+            // (counters), so a build resumed after a crash starts afresh.
+            let prefix = index.storagePrefix(collection: id)
+            var clear = WriteBatch()
+            prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in clear.deleteRange(l, u) } }
+            try engine.write(clear)
+            fullText.forget(collection: id, index: index.id)
+        }
         let snapshot = try Transaction(database: self, readOnly: true, explicit: false)
         guard let info = try snapshot.collection(name) else { return }
         let (lower, upper) = info.documentRange
@@ -186,17 +195,21 @@ extension Database {
         while try scan.next() {
             if let ticket { try engine.interrupts.check(ticket) }
             let primaryKey = Array(scan.key[prefixLength...])
-            let (keys, isArray) = try index.entryKeys(of: DocumentValue(scan.value), collection: info.id, primaryKey: primaryKey)
-            multikey = multikey || isArray
-            for key in keys {
-                if index.unique {
-                    var owner: [UInt8]?
-                    if try chunk.read(key, { owner = Array($0) }), owner != primaryKey {
-                        let value = try index.describe(entry: key, of: DocumentValue(scan.value), collection: info.id)
-                        throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(name)': the existing documents break it (\(value) is held by more than one)")
+            if index.kind.isOrdered {
+                let (keys, isArray) = try index.entryKeys(of: DocumentValue(scan.value), collection: info.id, primaryKey: primaryKey)
+                multikey = multikey || isArray
+                for key in keys {
+                    if index.unique {
+                        var owner: [UInt8]?
+                        if try chunk.read(key, { owner = Array($0) }), owner != primaryKey {
+                            let value = try index.describe(entry: key, of: DocumentValue(scan.value), collection: info.id)
+                            throw CairnError(.constraint, "duplicate key in unique index '\(index.name)' of collection '\(name)': the existing documents break it (\(value) is held by more than one)")
+                        }
                     }
+                    try chunk.put(key, index.entryValue(primaryKey: primaryKey))
                 }
-                try chunk.put(key, index.entryValue(primaryKey: primaryKey))
+            } else {
+                try chunk.updateSearchIndex(index, collection: info.id, primaryKey: primaryKey, old: nil, new: DocumentValue(scan.value))
             }
             inChunk += 1
             if inChunk == 4096 {
@@ -228,7 +241,8 @@ extension Database {
         guard var info = try committedCollection(name), let position = info.indexes.firstIndex(where: { $0.name == indexName }) else {
             throw CairnError(.notFound, "collection '\(name)' has no index '\(indexName)'")
         }
-        let prefix = info.indexes[position].entryPrefix(collection: info.id)
+        let prefix = info.indexes[position].storagePrefix(collection: info.id)
+        fullText.forget(collection: info.id, index: info.indexes[position].id)
         info.indexes.remove(at: position)
         var batch = WriteBatch()
         prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in batch.deleteRange(l, u) } }

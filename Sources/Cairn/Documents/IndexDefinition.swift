@@ -33,6 +33,8 @@ struct IndexDefinition {
     let fields: [Field]
     let unique: Bool
     let sparse: Bool
+    /// Ordered entries, or a search structure (IndexKind).
+    var kind = IndexKind.ordered
     /// Some document had an array in an indexed field. A multikey index
     /// cannot bound one field from both sides (the two bounds may be met by
     /// different elements) and cannot give a sort order.
@@ -43,12 +45,16 @@ struct IndexDefinition {
 
     static let maxFields = 32
 
-    /// Parses a user's spec: {"keys": {"a": 1, "b": -1}, "name", "unique", "sparse"}.
+    /// Parses a user's spec: {"keys": {"a": 1, "b": -1}, "name", "unique",
+    /// "sparse"}; or a search index's: {"keys": {"title": "text"}, ...}
+    /// with its kind's options (TextIndexSpec).
     static func parse(spec: DocumentValue, id: UInt32) throws -> IndexDefinition {
         guard spec.tag == .object else { throw CairnError.invalidArgument("index spec must be a JSON object") }
         var fields: [Field] = []
         var name: String?
         var unique = false, sparse = false
+        var textFields = 0
+        var kindOptions: [(key: String, value: MutableValue)] = []
         for (key, value) in try spec.members() {
             switch key {
             case "keys":
@@ -58,9 +64,12 @@ struct IndexDefinition {
                     switch try direction.kind() {
                     case .int(let n): d = n
                     case .double(let x) where x == 1 || x == -1: d = Int64(x)
+                    case .string(let utf8) where utf8.elementsEqual("text".utf8):
+                        d = 1
+                        textFields += 1
                     default: d = 0
                     }
-                    guard d == 1 || d == -1 else { throw CairnError.invalidArgument("index spec.keys.\(path) must be 1 or -1") }
+                    guard d == 1 || d == -1 else { throw CairnError.invalidArgument("index spec.keys.\(path) must be 1, -1 or \"text\"") }
                     try Filter.validateFieldPath(path, at: "index spec.keys.\(path)")
                     guard !fields.contains(where: { $0.path == path }) else {
                         throw CairnError.invalidArgument("index spec.keys.\(path) appears twice")
@@ -78,31 +87,64 @@ struct IndexDefinition {
                 guard case .bool(let flag) = try value.kind() else { throw CairnError.invalidArgument("index spec.\(key) must be true or false") }
                 if key == "unique" { unique = flag } else { sparse = flag }
             default:
-                throw CairnError.invalidArgument("index spec.\(key): unknown field (known: keys, name, unique, sparse)")
+                // A search kind's own options; refused below for an ordered index.
+                kindOptions.append((key, try MutableValue(value)))
             }
         }
         guard !fields.isEmpty else { throw CairnError.invalidArgument("index spec.keys must name at least one field") }
         guard fields.count <= maxFields else { throw CairnError.invalidArgument("index spec.keys: at most \(maxFields) fields") }
+        if textFields > 0 {
+            guard textFields == fields.count else {
+                throw CairnError.invalidArgument("index spec.keys: a text index takes \"text\" for every field (a text index and an ordered index are separate indexes)")
+            }
+            guard !unique else { throw CairnError.invalidArgument("index spec.unique: a text index cannot be unique") }
+            let paths = fields.map(\.path)
+            var index = IndexDefinition(name: name ?? paths.map { "\($0)_text" }.joined(separator: "_"), id: id, fields: fields,
+                                        unique: false, sparse: sparse)
+            index.kind = .text(try TextIndexSpec.parse(fields: paths, options: kindOptions))
+            return index
+        }
+        if let unknown = kindOptions.first {
+            throw CairnError.invalidArgument("index spec.\(unknown.key): unknown field (known: keys, name, unique, sparse)")
+        }
         let defaultName = fields.map { "\($0.path)_\($0.descending ? -1 : 1)" }.joined(separator: "_")
         return IndexDefinition(name: name ?? defaultName, id: id, fields: fields, unique: unique, sparse: sparse)
     }
 
-    /// {"age": 1, "name": -1}
+    /// {"age": 1, "name": -1}, or {"title": "text"}
     var keysValue: MutableValue {
-        .object(fields.map { ($0.path, .int($0.descending ? -1 : 1)) })
+        if let value = kind.keyValue { return .object(fields.map { ($0.path, value) }) }
+        return .object(fields.map { ($0.path, .int($0.descending ? -1 : 1)) })
+    }
+
+    /// A search kind's options, as its spec gives them.
+    private var kindOptions: [(key: String, value: MutableValue)] {
+        switch kind {
+        case .ordered: return []
+        case .text(let spec): return spec.options(fields: fields.map(\.path))
+        }
+    }
+
+    /// The spec that creates this index again (cairn_index_create's
+    /// argument; a replica's createIndexes event).
+    var specValue: MutableValue {
+        .object([("name", .string(Array(name.utf8))), ("keys", keysValue), ("unique", .bool(unique)), ("sparse", .bool(sparse))] + kindOptions)
     }
 
     /// What cairn_index_list shows: "state" is "building" until every
     /// existing document is indexed (queries ignore the index until then),
     /// then "ready".
     var publicDescription: MutableValue {
-        .object([("name", .string(Array(name.utf8))), ("keys", keysValue), ("unique", .bool(unique)), ("sparse", .bool(sparse)),
-                 ("state", .string(Array((building ? "building" : "ready").utf8)))])
+        .object([("name", .string(Array(name.utf8))), ("keys", keysValue), ("unique", .bool(unique)), ("sparse", .bool(sparse))]
+                + kindOptions + [("state", .string(Array((building ? "building" : "ready").utf8)))])
     }
 
     var catalogValue: MutableValue {
-        .object([("name", .string(Array(name.utf8))), ("id", .int(Int64(id))), ("keys", keysValue), ("unique", .bool(unique)),
-                 ("sparse", .bool(sparse)), ("multikey", .bool(multikey)), ("building", .bool(building))])
+        var members: [(key: String, value: MutableValue)] = [
+            ("name", .string(Array(name.utf8))), ("id", .int(Int64(id))), ("keys", keysValue), ("unique", .bool(unique)),
+            ("sparse", .bool(sparse)), ("multikey", .bool(multikey)), ("building", .bool(building))]
+        if !kindOptions.isEmpty { members.append(("options", .object(kindOptions))) }
+        return .object(members)
     }
 
     init(name: String, id: UInt32, fields: [Field], unique: Bool, sparse: Bool) {
@@ -118,6 +160,8 @@ struct IndexDefinition {
         guard case .object(let members) = catalogValue else { throw damaged }
         var name: String?, id: UInt32?, fields: [Field] = []
         var unique = false, sparse = false, multikey = false, building = false
+        var isText = false
+        var options: MutableValue?
         for (key, value) in members {
             switch (key, value) {
             case ("name", .string(let utf8)): name = String(decoding: utf8, as: UTF8.self)
@@ -125,6 +169,8 @@ struct IndexDefinition {
             case ("keys", .object(let keys)):
                 fields = keys.map { Field(path: $0.key, components: $0.key.split(separator: ".").map(String.init),
                                           descending: { if case .int(-1) = $0 { return true } else { return false } }($0.value)) }
+                isText = keys.contains { if case .string = $0.value { return true } else { return false } }
+            case ("options", .object): options = value
             case ("unique", .bool(let flag)): unique = flag
             case ("sparse", .bool(let flag)): sparse = flag
             case ("multikey", .bool(let flag)): multikey = flag
@@ -136,11 +182,29 @@ struct IndexDefinition {
         self.init(name: name, id: id, fields: fields, unique: unique, sparse: sparse)
         self.multikey = multikey
         self.building = building
+        if isText {
+            guard let options else { throw damaged }
+            kind = .text(try TextIndexSpec(catalogValue: options, fields: fields.map(\.path)))
+        }
     }
 
     func sameKeys(as other: IndexDefinition) -> Bool {
-        fields.map(\.path) == other.fields.map(\.path) && fields.map(\.descending) == other.fields.map(\.descending)
-            && unique == other.unique && sparse == other.sparse
+        guard fields.map(\.path) == other.fields.map(\.path) && fields.map(\.descending) == other.fields.map(\.descending)
+            && unique == other.unique && sparse == other.sparse else { return false }
+        switch (kind, other.kind) {
+        case (.ordered, .ordered): return true
+        case (.text(let a), .text(let b)): return a == b
+        default: return false
+        }
+    }
+
+    /// Every key the index keeps starts with this prefix: dropping the
+    /// index deletes the range it starts.
+    func storagePrefix(collection: UInt32) -> [UInt8] {
+        switch kind {
+        case .ordered: return entryPrefix(collection: collection)
+        case .text: return TextIndexFormat.prefix(collection: collection, index: id)
+        }
     }
 
     // MARK: Entries

@@ -76,7 +76,7 @@ struct QueryPlan {
         }
 
         var best: (plan: QueryPlan, score: Int)?
-        for index in collection.indexes where !index.building {
+        for index in collection.indexes where !index.building && index.kind.isOrdered {
             guard let candidate = try plan(index, constraints: constraints, sort: sortPaths, collection: collection) else { continue }
             if best == nil || candidate.score > best!.score
                 || (candidate.score == best!.score && candidate.plan.sortFromIndex && !best!.plan.sortFromIndex) {

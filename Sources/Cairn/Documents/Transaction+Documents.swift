@@ -102,6 +102,12 @@ extension Transaction {
         var catalogChanged = false
         for position in info.indexes.indices {
             let index = info.indexes[position]
+            guard index.kind.isOrdered else {
+                try new.withUnsafeBufferPointerIfPresent { raw in
+                    try updateSearchIndex(index, collection: info.id, primaryKey: primaryKey, old: old, new: raw.map(DocumentValue.init))
+                }
+                continue
+            }
             let before = try old.map { try index.entryKeys(of: $0, collection: info.id, primaryKey: primaryKey).keys } ?? []
             var after: [[UInt8]] = []
             if let new {
