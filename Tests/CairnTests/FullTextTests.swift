@@ -231,7 +231,7 @@ final class FullTextTests: XCTestCase {
         let transaction = try Transaction(database: db, readOnly: true, explicit: false)
         let info = try XCTUnwrap(try transaction.collection("m"))
         let search = try TextSearch(reader: transaction.reader, collection: info, index: info.indexes[0], spec: TextIndexSpec(weights: [1], analyzer: AnalyzerOptions()),
-                                    layer: db.fullText, fields: nil, weights: [:])
+                                    fields: nil, weights: [:])
         let scored = try search.scores(TextQuery.parse(words.joined(separator: " ")))
         XCTAssertEqual(scored.count, model.filter { !$0.value.isEmpty }.count)
     }
@@ -248,5 +248,67 @@ final class FullTextTests: XCTestCase {
         XCTAssertEqual(try ids(db, "t", "gamma"), [], "not committed yet")
         try transaction.commit()
         XCTAssertEqual(try ids(db, "t", "gamma"), ["2"])
+    }
+
+    private func find(_ db: Database, _ collection: String, _ filter: String, _ options: String = "") throws -> [String] {
+        let cursor = try Array(filter.utf8).withUnsafeBytes { f in try Array(options.utf8).withUnsafeBytes { o in
+            try db.find(collection: collection, filterJSON: f, optionsJSON: o) } }
+        var out: [String] = []
+        while try cursor.next() { out.append(cursor.jsonString) }
+        return out
+    }
+
+    private func aggregate(_ db: Database, _ collection: String, _ pipeline: String) throws -> [String] {
+        let cursor = try Array(pipeline.utf8).withUnsafeBytes { try db.aggregate(collection: collection, pipelineJSON: $0) }
+        var out: [String] = []
+        while try cursor.next() { out.append(cursor.jsonString) }
+        return out
+    }
+
+    func testTextFilterMetaScoreAndSearchStage() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        try insert(db, "b", #"{"_id":1,"t":"coffee and cake","k":"x"}"#)
+        try insert(db, "b", #"{"_id":2,"t":"Coffee coffee shop","k":"y"}"#)
+        try insert(db, "b", #"{"_id":3,"t":"tea shop","k":"x"}"#)
+        XCTAssertEqual(status { _ = try self.find(db, "b", #"{"$text":{"$search":"coffee"}}"#) }, .notFound, "no text index")
+        try createIndex(db, "b", #"{"keys":{"t":"text"}}"#)
+        XCTAssertEqual(try find(db, "b", #"{"$text":{"$search":"coffee"}}"#, #"{"projection":{"_id":1}}"#), [#"{"_id":2}"#, #"{"_id":1}"#])
+        XCTAssertEqual(try find(db, "b", #"{"$text":{"$search":"coffee"},"k":"x"}"#, #"{"projection":{"_id":1}}"#), [#"{"_id":1}"#])
+        XCTAssertEqual(try find(db, "b", #"{"$text":{"$search":"shop -tea"}}"#, #"{"projection":{"_id":1}}"#), [#"{"_id":2}"#])
+        XCTAssertEqual(try find(db, "b", #"{"$text":{"$search":"\"coffee shop\""}}"#, #"{"projection":{"_id":1}}"#), [#"{"_id":2}"#])
+        XCTAssertEqual(try find(db, "b", #"{"$text":{"$search":"Coffee","$caseSensitive":true}}"#, #"{"projection":{"_id":1}}"#), [#"{"_id":2}"#])
+        // $meta in projection and sort; the hidden field never shows.
+        let scored = try find(db, "b", #"{"$text":{"$search":"coffee shop"}}"#,
+                              #"{"projection":{"s":{"$meta":"textScore"},"t":0},"sort":{"k":1,"s":{"$meta":"textScore"}}}"#)
+        XCTAssertEqual(scored.count, 3)
+        XCTAssertFalse(scored.contains { $0.contains("$textScore") })
+        let first = try JSONSerialization.jsonObject(with: Data(scored[0].utf8)) as! [String: Any]
+        XCTAssertEqual(first["k"] as? String, "x")
+        XCTAssertNotNil(first["s"] as? Double)
+        XCTAssertEqual(try Array(#"{"$text":{"$search":"shop"}}"#.utf8).withUnsafeBytes { try db.count(collection: "b", filterJSON: $0) }, 2)
+        XCTAssertEqual(status { _ = try self.find(db, "b", #"{"$or":[{"$text":{"$search":"x"}},{"k":"x"}]}"#) }, .invalidArgument)
+        XCTAssertEqual(status { _ = try self.find(db, "b", #"{}"#, #"{"sort":{"s":{"$meta":"textScore"}}}"#) }, .invalidArgument)
+        // Updates by $text.
+        _ = try Array(#"{"$text":{"$search":"tea"}}"#.utf8).withUnsafeBytes { f in
+            try Array(#"{"$set":{"hot":true}}"#.utf8).withUnsafeBytes { u in try db.update(collection: "b", filterJSON: f, updateJSON: u, many: true) }
+        }
+        XCTAssertEqual(try find(db, "b", #"{"hot":true}"#, #"{"projection":{"_id":1}}"#), [#"{"_id":3}"#])
+        // Aggregation: $match with $text and $meta, and $search.
+        let grouped = try aggregate(db, "b", #"[{"$match":{"$text":{"$search":"shop"}}},{"$group":{"_id":"$k","n":{"$sum":1}}},{"$sort":{"_id":1}}]"#)
+        XCTAssertEqual(grouped, [#"{"_id":"x","n":1}"#, #"{"_id":"y","n":1}"#])
+        let searched = try aggregate(db, "b", #"[{"$search":{"text":{"query":"cofee","path":"t","fuzzy":{"maxEdits":1}},"highlight":{"path":"t"}}},{"$project":{"_id":1,"score":{"$meta":"searchScore"},"h":{"$meta":"searchHighlights"}}}]"#)
+        XCTAssertEqual(searched.count, 2)
+        let top = try JSONSerialization.jsonObject(with: Data(searched[0].utf8)) as! [String: Any]
+        XCTAssertEqual(top["_id"] as? Int, 2)
+        XCTAssertEqual(top["h"] as? [String: String], ["t": "<em>Coffee</em> <em>coffee</em> shop"])
+        XCTAssertEqual(try aggregate(db, "b", #"[{"$search":{"phrase":{"query":"coffee shop","path":{"wildcard":"*"}}}},{"$project":{"_id":1}}]"#), [#"{"_id":2}"#])
+        XCTAssertFalse(try aggregate(db, "b", #"[{"$search":{"text":{"query":"tea","path":"t"}}}]"#)[0].contains("$searchScore"))
+        XCTAssertEqual(status { _ = try self.aggregate(db, "b", #"[{"$match":{}},{"$search":{"text":{"query":"x","path":"t"}}}]"#) }, .invalidArgument)
+        // explain describes the text plan.
+        let plan = try Array(#"{"$text":{"$search":"coffee"}}"#.utf8).withUnsafeBytes { f in
+            try db.explain(collection: "b", filterJSON: f, optionsJSON: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        XCTAssertTrue(plan.contains(#""plan":"text""#) && plan.contains(#""index":"t_text""#), plan)
     }
 }

@@ -32,7 +32,6 @@ final class TextSearch {
     struct Hit {
         var docnum: UInt32
         var score: Double
-        var primaryKey: [UInt8] = []
         var document: [UInt8] = []
     }
 
@@ -56,14 +55,18 @@ final class TextSearch {
     /// (Lucene's FuzzyQuery default is 50).
     static let maxExpansions = 50
 
+    /// `language`: analyze the query with another language than the
+    /// index's ($text's $language).
     init(reader: TransactionReader, collection: CollectionInfo, index: IndexDefinition, spec: TextIndexSpec,
-         layer: FullTextLayer, fields: [String]?, weights overrides: [String: Double]) throws {
+         fields: [String]?, weights overrides: [String: Double], language: String? = nil) throws {
         self.reader = reader
         self.collection = collection
         self.index = index
         self.spec = spec
-        self.layer = layer
-        analyzer = layer.analyzer(spec.analyzer)
+        layer = reader.fullText
+        var options = spec.analyzer
+        if let language { options.language = language }
+        analyzer = layer.analyzer(options)
         prefix = TextIndexFormat.prefix(collection: collection.id, index: index.id)
         let paths = index.fields.map(\.path)
         weights = spec.weights
@@ -432,6 +435,27 @@ final class TextSearch {
         return TextSearch.subtract(matched, mustNot)
     }
 
+    /// The scores of `query`'s matches, running `filter` first when it is
+    /// served by an index and matches fewer documents than the words'
+    /// postings hold; the filter left to check on each hit (nil when it
+    /// ran first).
+    func scores(_ query: TextQuery, filter: Filter?) throws -> (Scores, Filter?) {
+        guard let filter else { return (try scores(query), nil) }
+        let work = try estimatedPostings(query)
+        if let matching = try filterCandidates(filter, cap: max(64, work / 4)) { return (try scores(query, candidates: matching), nil) }
+        return (try scores(query), filter)
+    }
+
+    /// The document key of each entry (docnum → primary key → key).
+    func documentKey(of docnum: UInt32) throws -> [UInt8] {
+        var primaryKey: [UInt8]?
+        _ = try reader.read(TextIndexFormat.primaryKeyKey(prefix, docnum: docnum)) { primaryKey = Array($0) }
+        guard let primaryKey else {
+            throw CairnError.corruption("text index '\(index.name)' of collection '\(collection.name)': posting of document number \(docnum), which has no primary key")
+        }
+        return CollectionInfo.documentPrefix(collection.id) + primaryKey
+    }
+
     // MARK: Hits
 
     /// The docnums of the documents `filter` matches, sorted; nil when the
@@ -493,16 +517,11 @@ final class TextSearch {
         }
         var out: [Hit] = []
         var skipped = 0
-        let documentPrefix = CollectionInfo.documentPrefix(collection.id)
         for entry in entries {
             if out.count >= limit { break }
-            var primaryKey: [UInt8]?
-            _ = try reader.read(TextIndexFormat.primaryKeyKey(prefix, docnum: entry.docnum)) { primaryKey = Array($0) }
-            guard let primaryKey else {
-                throw CairnError.corruption("text index '\(index.name)' of collection '\(collection.name)': posting of document number \(entry.docnum), which has no primary key")
-            }
+            let key = try documentKey(of: entry.docnum)
             var document: [UInt8]?
-            _ = try reader.read(documentPrefix + primaryKey) { document = Array($0) }
+            _ = try reader.read(key) { document = Array($0) }
             guard let document else {
                 throw CairnError.corruption("text index '\(index.name)' of collection '\(collection.name)': a posting names a document that does not exist")
             }
@@ -511,7 +530,7 @@ final class TextSearch {
                 skipped += 1
                 continue
             }
-            out.append(Hit(docnum: entry.docnum, score: entry.score, primaryKey: primaryKey, document: document))
+            out.append(Hit(docnum: entry.docnum, score: entry.score, document: document))
         }
         return out
     }
@@ -561,5 +580,67 @@ extension Array where Element == UInt32 {
             if self[middle] < value { low = middle + 1 } else { high = middle }
         }
         return low < count && self[low] == value
+    }
+}
+
+extension CollectionInfo {
+    /// The text index named `name`, or the collection's only one; NOT_FOUND
+    /// without one, INVALID_ARGUMENT when several and no name, or when it
+    /// is still being built.
+    func textIndex(named name: String?) throws -> (IndexDefinition, TextIndexSpec) {
+        let texts = indexes.compactMap { index -> (IndexDefinition, TextIndexSpec)? in
+            if case .text(let spec) = index.kind { return (index, spec) }
+            return nil
+        }
+        let found: (IndexDefinition, TextIndexSpec)
+        if let name {
+            guard let named = texts.first(where: { $0.0.name == name }) else {
+                throw CairnError(.notFound, "collection '\(self.name)' has no text index '\(name)'")
+            }
+            found = named
+        } else {
+            guard let only = texts.first else { throw CairnError(.notFound, "collection '\(self.name)' has no text index") }
+            guard texts.count == 1 else {
+                throw CairnError.invalidArgument("collection '\(self.name)' has several text indexes (\(texts.map(\.0.name).joined(separator: ", "))): name one with \"index\"")
+            }
+            found = only
+        }
+        guard !found.0.building else {
+            throw CairnError.invalidArgument("text index '\(found.0.name)' is still being built; search it when cairn_index_list shows it ready")
+        }
+        return found
+    }
+}
+
+/// The matches of a `$text` filter, best first: a find's source of
+/// candidates (QueryPlan.Source.text).
+struct TextMatches {
+    let index: IndexDefinition
+    /// Document keys, best first (equal scores in insertion order).
+    let keys: [[UInt8]]
+    let scores: [Double]
+    /// "filter_first" or "text_first", and the postings read, for explain.
+    let strategy: String
+    let postingsRead: Int
+
+    init(_ text: TextFilter, rest: Filter, reader: TransactionReader, collection: CollectionInfo) throws {
+        let (index, spec) = try collection.textIndex(named: nil)
+        let search = try TextSearch(reader: reader, collection: collection, index: index, spec: spec, fields: nil, weights: [:],
+                                    language: text.language)
+        let (scored, _) = try search.scores(text.query, filter: rest.isEverything ? nil : rest)
+        let ordered = scored.sorted { $0.score != $1.score ? $0.score > $1.score : $0.docnum < $1.docnum }
+        self.index = index
+        keys = try ordered.map { try search.documentKey(of: $0.docnum) }
+        scores = ordered.map(\.score)
+        strategy = search.strategy
+        postingsRead = search.postingsRead
+    }
+}
+
+extension Filter {
+    /// `{}`: matches every document.
+    var isEverything: Bool {
+        if case .all(let parts) = self { return parts.allSatisfy(\.isEverything) }
+        return false
     }
 }

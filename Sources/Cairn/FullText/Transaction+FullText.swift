@@ -122,49 +122,11 @@ extension Transaction {
 // MARK: Searching
 
 extension Transaction {
-    /// The text index of `info` named `name`, or its only one.
-    func textIndex(of info: CollectionInfo, named name: String?) throws -> (IndexDefinition, TextIndexSpec) {
-        let texts = info.indexes.compactMap { index -> (IndexDefinition, TextIndexSpec)? in
-            if case .text(let spec) = index.kind { return (index, spec) }
-            return nil
-        }
-        if let name {
-            guard let found = texts.first(where: { $0.0.name == name }) else {
-                throw CairnError(.notFound, "collection '\(info.name)' has no text index '\(name)'")
-            }
-            return try ready(found)
-        }
-        guard let only = texts.first else { throw CairnError(.notFound, "collection '\(info.name)' has no text index") }
-        guard texts.count == 1 else {
-            throw CairnError.invalidArgument("collection '\(info.name)' has several text indexes (\(texts.map(\.0.name).joined(separator: ", "))): name one with \"index\"")
-        }
-        return try ready(only)
-    }
-
-    private func ready(_ found: (IndexDefinition, TextIndexSpec)) throws -> (IndexDefinition, TextIndexSpec) {
-        guard !found.0.building else {
-            throw CairnError.invalidArgument("text index '\(found.0.name)' is still being built; search it when cairn_index_list shows it ready")
-        }
-        return found
-    }
-
     /// The hits of a search, best first, with their documents (binary).
     func searchHits(_ info: CollectionInfo, query: TextQuery, options: SearchOptions) throws -> (hits: [TextSearch.Hit], search: TextSearch) {
-        let (index, spec) = try textIndex(of: info, named: options.index)
-        let search = try TextSearch(reader: reader, collection: info, index: index, spec: spec, layer: database.fullText,
-                                    fields: options.fields, weights: options.weights)
-        var candidates: [UInt32]?
-        var postFilter = options.filter
-        if let filter = options.filter {
-            // Filter first when it is served by an index and matches fewer
-            // documents than the text side would read postings.
-            let work = try search.estimatedPostings(query)
-            if let matching = try search.filterCandidates(filter, cap: max(64, work / 4)) {
-                candidates = matching
-                postFilter = nil
-            }
-        }
-        let scored = try search.scores(query, candidates: candidates)
+        let (index, spec) = try info.textIndex(named: options.index)
+        let search = try TextSearch(reader: reader, collection: info, index: index, spec: spec, fields: options.fields, weights: options.weights)
+        let (scored, postFilter) = try search.scores(query, filter: options.filter)
         return (try search.hits(scored, filter: postFilter, minScore: options.minScore, skip: options.skip, limit: options.limit), search)
     }
 
