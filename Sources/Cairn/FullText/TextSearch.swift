@@ -133,10 +133,17 @@ final class TextSearch {
             if tokens.count == 1 { return .terms([(first.term, 0)], fuzzyEdits: nil) }
             return .phrase(tokens.map { ($0.term, $0.position - first.position) })
         case .prefix(let text):
-            guard let stem = folded(text).first else { return nil }
+            // The index holds stems ("tables" as "tabl"), so the prefix as
+            // typed and as stemmed both expand: "table*" finds "table".
+            guard let typed = folded(text).first else { return nil }
+            var forms = [typed]
+            if let stemmed = analyzer.terms(text).first?.term, stemmed != typed { forms.append(stemmed) }
             let dictionary = try loadDictionary()
-            let expanded = dictionary.withPrefix(stem, limit: TextSearch.maxExpansions)
-            return .terms(expanded.map { ($0, 0) }, fuzzyEdits: nil)
+            var expanded: [[UInt8]] = []
+            for form in forms {
+                for term in dictionary.withPrefix(form, limit: TextSearch.maxExpansions) where !expanded.contains(term) { expanded.append(term) }
+            }
+            return .terms(expanded.prefix(TextSearch.maxExpansions).map { ($0, 0) }, fuzzyEdits: nil)
         case .fuzzy(let text, let maxEdits):
             var forms = Set(folded(text))
             if let stemmed = analyzer.terms(text).first?.term { forms.insert(stemmed) }
