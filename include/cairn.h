@@ -2112,7 +2112,8 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 **                  be NULL.
 **   errmsg         out, optional: see CONVENTIONS.
 **
-** Hits with equal scores come in the order of their documents' insertion.
+** Hits with equal scores come in a fixed order (of internal document
+** numbers, which derive from the primary keys).
 ** A missing collection gives an empty cursor.
 **
 ** Returns CAIRN_OK; CAIRN_NOT_FOUND (the collection has no text index, or

@@ -163,13 +163,18 @@ func (c *Collection) Search(query string, opts *SearchOptions) (*Cursor, error) 
 	if err != nil {
 		return nil, err
 	}
+	return c.search(op, query, ojs)
+}
+
+// search calls cairn_search with the options as JSON text (nil: none).
+func (c *Collection) search(op, query string, optionsJSON []byte) (*Cursor, error) {
 	h, err := c.handle(op)
 	if err != nil {
 		return nil, err
 	}
 	n, nn := charsArg([]byte(c.name))
 	q, qn := charsArg([]byte(query))
-	o, on := charsArg(ojs)
+	o, on := charsArg(optionsJSON)
 	var ch *C.cairn_cursor
 	var msg *C.char
 	rc := C.cairn_search(h, n, nn, q, qn, o, on, &ch, &msg)
