@@ -3,7 +3,8 @@
 **
 **   cairn-fts-bench [--corpus=gcide,zipf] [--num=N] [--queries=Q]
 **                   [--engines=cairn,fts5] [--db=DIR] [--gcide=DIR]
-**                   [--stopwords] [--seed=S]
+**                   [--build=after,first] [--gcide-limit=N] [--stopwords]
+**                   [--seed=S]
 **
 ** Cairn's text index (cairn_index_create + cairn_search, include/cairn.h
 ** "Full-text search") against SQLite FTS5 (tokenize='porter unicode61',
@@ -733,6 +734,10 @@ static void summarize(qresult_t *r, double *lat, int q, double total_hits)
 
 static const char COLL[] = "docs";
 static int opt_stopwords;
+/* Which builds run: "after" (documents, then the index over them) and
+   "first" (the index, then the documents; the queries run on this one,
+   or on "after"'s database when only it runs). */
+static int build_after = 1, build_first = 1;
 
 static void cairn_flush_compact(cairn_db *db)
 {
@@ -867,6 +872,7 @@ static void run_cairn(const char *root, corpus_t *c, queryset_t *qs, engine_resu
     bench_remove_tree(dir_b);
 
     /* A: the documents only, then the text index over them */
+    if (!build_after) goto first;
     if (bench_cairn_open(dir_a, 0, &db, err) != 0) die("%s", err);
     cairn_index(db, bucket_spec);
     r->docs_only_s = cairn_insert_all(db, c);
@@ -882,9 +888,18 @@ static void run_cairn(const char *root, corpus_t *c, queryset_t *qs, engine_resu
     r->with_index_bytes = bench_disk_usage(dir_a);
     r->index_bytes = r->with_index_bytes > r->base_bytes ? r->with_index_bytes - r->base_bytes : 0;
     fprintf(stderr, "cairn %s: index after %.1f s\n", c->name, r->index_after_s);
+    if (!build_first) {
+        cairn_queries(db, qs, r);
+        fprintf(stderr, "cairn %s: queries done\n", c->name);
+    }
     check(cairn_close(db, &msg), msg, "cairn_close");
     bench_remove_tree(dir_a);
+    if (!build_first) {
+        r->ran = 1;
+        return;
+    }
 
+first:
     /* B: the text index first, then the documents; the queries run here */
     if (bench_cairn_open(dir_b, 0, &db, err) != 0) die("%s", err);
     cairn_index(db, bucket_spec);
@@ -893,6 +908,9 @@ static void run_cairn(const char *root, corpus_t *c, queryset_t *qs, engine_resu
     r->index_first_rate = c->n / r->index_first_s;
     fprintf(stderr, "cairn %s: index first %.1f s\n", c->name, r->index_first_s);
     cairn_flush_compact(db);
+    if (!build_after) { /* the sizes from this database, and a copy without the text index */
+        r->with_index_bytes = bench_disk_usage(dir_b);
+    }
     cairn_queries(db, qs, r);
     fprintf(stderr, "cairn %s: queries done\n", c->name);
     check(cairn_close(db, &msg), msg, "cairn_close");
@@ -1043,7 +1061,9 @@ static void run_fts5(const char *root, corpus_t *c, queryset_t *qs, engine_resul
     snprintf(path_a, sizeof path_a, "%s/fts5-%s-after.db", root, c->name);
     snprintf(path_b, sizeof path_b, "%s/fts5-%s-first.db", root, c->name);
 
-    sqlite3 *db = fts_open(path_a);
+    sqlite3 *db;
+    if (!build_after) goto first;
+    db = fts_open(path_a);
     r->docs_only_s = fts_insert_all(db, c, 0);
     r->docs_only_rate = c->n / r->docs_only_s;
     r->base_bytes = fts_bytes(db, "%");
@@ -1054,9 +1074,18 @@ static void run_fts5(const char *root, corpus_t *c, queryset_t *qs, engine_resul
     r->index_after_s = bench_now() - t0;
     r->index_after_rate = c->n / r->index_after_s;
     fprintf(stderr, "fts5 %s: index after %.1f s\n", c->name, r->index_after_s);
+    if (!build_first) {
+        check_sql(sqlite3_exec(db, "INSERT INTO fts(fts) VALUES('optimize')", NULL, NULL, NULL), db, "optimize");
+        r->index_bytes = fts_bytes(db, "fts%");
+        r->with_index_bytes = fts_bytes(db, "%");
+        fts_queries(db, qs, r);
+        fprintf(stderr, "fts5 %s: queries done\n", c->name);
+    }
     sqlite3_close(db);
     unlink(path_a);
+    if (!build_first) goto done;
 
+first:
     db = fts_open(path_b);
     check_sql(sqlite3_exec(db, FTS_CREATE, NULL, NULL, NULL), db, "create fts");
     r->index_first_s = fts_insert_all(db, c, 1);
@@ -1070,6 +1099,7 @@ static void run_fts5(const char *root, corpus_t *c, queryset_t *qs, engine_resul
     fts_queries(db, qs, r);
     fprintf(stderr, "fts5 %s: queries done\n", c->name);
     sqlite3_close(db);
+done:;
     char p[4200];
     unlink(path_b);
     snprintf(p, sizeof p, "%s-wal", path_b);
@@ -1204,11 +1234,17 @@ int main(int argc, char **argv)
         else if (strncmp(a, "--gcide=", 8) == 0) gcide_dir = a + 8;
         else if (strncmp(a, "--seed=", 7) == 0) seed = strtoull(a + 7, NULL, 10);
         else if (strcmp(a, "--stopwords") == 0) opt_stopwords = 1;
+        else if (strncmp(a, "--build=", 8) == 0) {
+            build_after = strstr(a + 8, "after") != NULL;
+            build_first = strstr(a + 8, "first") != NULL;
+            if (!build_after && !build_first) die("--build needs after, first or both");
+        }
         else die("unknown argument %s (see the comment at the top of bench/fts_bench.c)", a);
     }
     if (q < 1 || num < 1000) die("--queries must be >= 1 and --num >= 1000");
     int do_cairn = strstr(engines, "cairn") != NULL, do_fts = strstr(engines, "fts5") != NULL;
-    char rootdir[4096];
+    char rootdir[2048];
+    if (strlen(root) > 1900) die("--db is too long");
     snprintf(rootdir, sizeof rootdir, "%s/run-%d", root, (int)getpid());
     if (bench_make_dirs(rootdir) != 0) die("cannot create %s", rootdir);
     snprintf(text_spec, sizeof text_spec,
