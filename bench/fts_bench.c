@@ -61,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +123,16 @@ static uint64_t splitmix(uint64_t *state)
 static uint64_t mix(uint64_t x)
 {
     return splitmix(&x);
+}
+
+/* CPU seconds of the whole process (every thread: Cairn's background
+   flushes and compactions count), user + system. On a shared machine the
+   wall clock also measures the neighbours; this does not. */
+static double cpu_now(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
 static double uniform(uint64_t *state)
@@ -697,7 +708,7 @@ static void make_queries(corpus_t *c, queryset_t *qs, int q, uint64_t seed)
 /* -- results ----------------------------------------------------------------- */
 
 typedef struct {
-    double qps, p50_ms, p99_ms, mean_hits;
+    double qps, p50_ms, p99_ms, mean_hits, cpu_qps;
     int ran;
 } qresult_t;
 
@@ -705,6 +716,7 @@ typedef struct {
     int ran;
     double docs_only_rate, index_after_rate, index_first_rate;
     double docs_only_s, index_after_s, index_first_s;
+    double docs_only_cpu, index_after_cpu, index_first_cpu; /* CPU seconds */
     uint64_t base_bytes, with_index_bytes, index_bytes;
     qresult_t plain[Q_KINDS], filtered[Q_KINDS];
     qresult_t filter_alone;
@@ -827,12 +839,14 @@ static void cairn_queries(cairn_db *db, queryset_t *qs, engine_result_t *r)
             const char *opts = f ? filtered : plain;
             for (int i = 0; i < q; i++) /* warm-up, and the hits for the relevance check */
                 cairn_query(db, qs->kinds[k][i].cairn, opts, f ? NULL : &r->hits[((size_t)k * q + i) * TOPK], &hits);
-            double total = 0;
+            double total = 0, cpu0 = cpu_now();
             for (int i = 0; i < q; i++) {
                 lat[i] = cairn_query(db, qs->kinds[k][i].cairn, opts, NULL, &hits);
                 total += hits;
             }
+            double cpu = cpu_now() - cpu0;
             summarize(f ? &r->filtered[k] : &r->plain[k], lat, q, total);
+            (f ? &r->filtered[k] : &r->plain[k])->cpu_qps = cpu > 0 ? q / cpu : 0;
         }
     /* the filter alone: every matching _id */
     char filter[64];
@@ -875,14 +889,18 @@ static void run_cairn(const char *root, corpus_t *c, queryset_t *qs, engine_resu
     if (!build_after) goto first;
     if (bench_cairn_open(dir_a, 0, &db, err) != 0) die("%s", err);
     cairn_index(db, bucket_spec);
+    double cpu0 = cpu_now();
     r->docs_only_s = cairn_insert_all(db, c);
+    r->docs_only_cpu = cpu_now() - cpu0;
     r->docs_only_rate = c->n / r->docs_only_s;
     cairn_flush_compact(db);
     r->base_bytes = bench_disk_usage(dir_a);
     fprintf(stderr, "cairn %s: documents only %.1f s\n", c->name, r->docs_only_s);
     double t0 = bench_now();
+    cpu0 = cpu_now();
     cairn_index(db, text_spec);
     r->index_after_s = bench_now() - t0;
+    r->index_after_cpu = cpu_now() - cpu0;
     r->index_after_rate = c->n / r->index_after_s;
     cairn_flush_compact(db);
     r->with_index_bytes = bench_disk_usage(dir_a);
@@ -904,7 +922,9 @@ first:
     if (bench_cairn_open(dir_b, 0, &db, err) != 0) die("%s", err);
     cairn_index(db, bucket_spec);
     cairn_index(db, text_spec);
+    double cpu1 = cpu_now();
     r->index_first_s = cairn_insert_all(db, c);
+    r->index_first_cpu = cpu_now() - cpu1;
     r->index_first_rate = c->n / r->index_first_s;
     fprintf(stderr, "cairn %s: index first %.1f s\n", c->name, r->index_first_s);
     cairn_flush_compact(db);
@@ -1032,12 +1052,14 @@ static void fts_queries(sqlite3 *db, queryset_t *qs, engine_result_t *r)
             sqlite3_stmt *st = f ? filtered : plain;
             for (int i = 0; i < q; i++)
                 fts_query(db, st, qs->kinds[k][i].fts, f ? NULL : &r->hits[((size_t)k * q + i) * TOPK], &hits);
-            double total = 0;
+            double total = 0, cpu0 = cpu_now();
             for (int i = 0; i < q; i++) {
                 lat[i] = fts_query(db, st, qs->kinds[k][i].fts, NULL, &hits);
                 total += hits;
             }
+            double cpu = cpu_now() - cpu0;
             summarize(f ? &r->filtered[k] : &r->plain[k], lat, q, total);
+            (f ? &r->filtered[k] : &r->plain[k])->cpu_qps = cpu > 0 ? q / cpu : 0;
         }
     int reps = q < 50 ? q : 50;
     double total = 0;
@@ -1064,14 +1086,18 @@ static void run_fts5(const char *root, corpus_t *c, queryset_t *qs, engine_resul
     sqlite3 *db;
     if (!build_after) goto first;
     db = fts_open(path_a);
+    double cpu0 = cpu_now();
     r->docs_only_s = fts_insert_all(db, c, 0);
+    r->docs_only_cpu = cpu_now() - cpu0;
     r->docs_only_rate = c->n / r->docs_only_s;
     r->base_bytes = fts_bytes(db, "%");
     fprintf(stderr, "fts5 %s: documents only %.1f s\n", c->name, r->docs_only_s);
     double t0 = bench_now();
+    cpu0 = cpu_now();
     check_sql(sqlite3_exec(db, FTS_CREATE, NULL, NULL, NULL), db, "create fts");
     check_sql(sqlite3_exec(db, "INSERT INTO fts(fts) VALUES('rebuild')", NULL, NULL, NULL), db, "rebuild");
     r->index_after_s = bench_now() - t0;
+    r->index_after_cpu = cpu_now() - cpu0;
     r->index_after_rate = c->n / r->index_after_s;
     fprintf(stderr, "fts5 %s: index after %.1f s\n", c->name, r->index_after_s);
     if (!build_first) {
@@ -1088,7 +1114,9 @@ static void run_fts5(const char *root, corpus_t *c, queryset_t *qs, engine_resul
 first:
     db = fts_open(path_b);
     check_sql(sqlite3_exec(db, FTS_CREATE, NULL, NULL, NULL), db, "create fts");
+    double cpu1 = cpu_now();
     r->index_first_s = fts_insert_all(db, c, 1);
+    r->index_first_cpu = cpu_now() - cpu1;
     r->index_first_rate = c->n / r->index_first_s;
     fprintf(stderr, "fts5 %s: index first %.1f s\n", c->name, r->index_first_s);
     /* 'optimize' merges the index's segments into one, as Cairn's full
@@ -1128,24 +1156,29 @@ static void print_report(corpus_t *c, queryset_t *qs, engine_result_t *ca, engin
 {
     char x[64], y[64], z[32];
     printf("\n### %s: %s documents\n\n", c->name, bench_thousands(x, sizeof x, (double)c->n));
-    printf("| build (documents/s) | Cairn | FTS5 | Cairn/FTS5 |\n|---|---:|---:|---:|\n");
+    printf("| build: documents/s by the wall clock (wall s, CPU s) | Cairn | FTS5 | Cairn/FTS5 | Cairn/FTS5 by CPU "
+           "time |\n|---|---:|---:|---:|---:|\n");
     struct {
         const char *what;
-        double a, b, as, bs;
+        double a, b, as, bs, ac, bc;
     } builds[] = {
         {"documents only (no text index; baseline)", ca->docs_only_rate, fs->docs_only_rate, ca->docs_only_s,
-         fs->docs_only_s},
+         fs->docs_only_s, ca->docs_only_cpu, fs->docs_only_cpu},
         {"text index created over stored documents (index after)", ca->index_after_rate, fs->index_after_rate,
-         ca->index_after_s, fs->index_after_s},
+         ca->index_after_s, fs->index_after_s, ca->index_after_cpu, fs->index_after_cpu},
         {"documents inserted with the text index in place (index first)", ca->index_first_rate,
-         fs->index_first_rate, ca->index_first_s, fs->index_first_s},
+         fs->index_first_rate, ca->index_first_s, fs->index_first_s, ca->index_first_cpu, fs->index_first_cpu},
     };
     for (int i = 0; i < 3; i++) {
-        char as[96], bs[96];
-        snprintf(as, sizeof as, "%s (%.1f s)", bench_thousands(x, sizeof x, builds[i].a), builds[i].as);
-        snprintf(bs, sizeof bs, "%s (%.1f s)", bench_thousands(y, sizeof y, builds[i].b), builds[i].bs);
-        printf("| %s | %s | %s | %s |\n", builds[i].what, ca->ran ? as : "-", fs->ran ? bs : "-",
-               ratio(z, sizeof z, builds[i].a, builds[i].b));
+        char as[96] = "-", bs[96] = "-", w[32];
+        if (builds[i].as > 0)
+            snprintf(as, sizeof as, "%s (%.1f s, %.1f s)", bench_thousands(x, sizeof x, builds[i].a), builds[i].as,
+                     builds[i].ac);
+        if (builds[i].bs > 0)
+            snprintf(bs, sizeof bs, "%s (%.1f s, %.1f s)", bench_thousands(y, sizeof y, builds[i].b), builds[i].bs,
+                     builds[i].bc);
+        printf("| %s | %s | %s | %s | %s |\n", builds[i].what, as, bs, ratio(z, sizeof z, builds[i].a, builds[i].b),
+               ratio(w, sizeof w, builds[i].bc, builds[i].ac));
     }
     printf("\n| size on disk (MiB) | Cairn | FTS5 | Cairn/FTS5 |\n|---|---:|---:|---:|\n");
     printf("| text index alone | %.1f | %.1f | %s |\n", ca->index_bytes / 1048576.0, fs->index_bytes / 1048576.0,
@@ -1156,8 +1189,8 @@ static void print_report(corpus_t *c, queryset_t *qs, engine_result_t *ca, engin
            ratio(z, sizeof z, (double)ca->with_index_bytes, (double)fs->with_index_bytes));
 
     for (int f = 0; f < 2; f++) {
-        printf("\n| top-10 queries%s, %d each | Cairn q/s | FTS5 q/s | Cairn/FTS5 | Cairn p50 / p99 ms | FTS5 p50 / p99 ms "
-               "| mean hits Cairn / FTS5 |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        printf("\n| top-10 queries%s, %d each | Cairn q/s | FTS5 q/s | Cairn/FTS5 | Cairn/FTS5 by CPU time | Cairn p50 / p99 ms | FTS5 p50 / p99 ms "
+               "| mean hits Cairn / FTS5 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
                f ? ", filter {bucket: 7} (1%)" : "", qs->q);
         for (int k = 0; k < Q_KINDS; k++) {
             qresult_t *a = f ? &ca->filtered[k] : &ca->plain[k], *b = f ? &fs->filtered[k] : &fs->plain[k];
@@ -1170,12 +1203,14 @@ static void print_report(corpus_t *c, queryset_t *qs, engine_result_t *ca, engin
                 snprintf(bq, sizeof bq, "%s", bench_thousands(y, sizeof y, b->qps));
                 snprintf(bl, sizeof bl, "%.3f / %.3f", b->p50_ms, b->p99_ms);
             }
-            printf("| %s | %s | %s | %s | %s | %s | %.1f / %.1f |\n", kind_names[k], aq, bq,
-                   ratio(z, sizeof z, a->qps, b->ran ? b->qps : 0), al, bl, a->mean_hits, b->mean_hits);
+            char w[32];
+            printf("| %s | %s | %s | %s | %s | %s | %s | %.1f / %.1f |\n", kind_names[k], aq, bq,
+                   ratio(z, sizeof z, a->qps, b->ran ? b->qps : 0), ratio(w, sizeof w, a->cpu_qps, b->ran ? b->cpu_qps : 0),
+                   al, bl, a->mean_hits, b->mean_hits);
         }
         if (f) {
             qresult_t *a = &ca->filter_alone, *b = &fs->filter_alone;
-            printf("| the filter alone (find {bucket: 7}, every _id; %.0f docs) | %s | %s | %s | %.3f / %.3f | %.3f / %.3f | "
+            printf("| the filter alone (find {bucket: 7}, every _id; %.0f docs) | %s | %s | %s | - | %.3f / %.3f | %.3f / %.3f | "
                    "- |\n",
                    a->mean_hits, bench_thousands(x, sizeof x, a->qps), bench_thousands(y, sizeof y, b->qps),
                    ratio(z, sizeof z, a->qps, b->qps), a->p50_ms, a->p99_ms, b->p50_ms, b->p99_ms);
