@@ -57,6 +57,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,6 @@ static void die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
-#include <stdarg.h>
 static void die(const char *fmt, ...)
 {
     va_list ap;
@@ -628,10 +628,8 @@ static void make_queries(corpus_t *c, queryset_t *qs, int q, uint64_t seed)
             mid5.words[mid5.n++] = e->word;
         }
     }
-    /* the hash table's order depends on nothing but the words: sort for a
-       stable draw anyway */
-    int (*cmp)(const void *, const void *) = NULL;
-    (void)cmp;
+    /* The bands are in the hash table's order, which depends only on the
+       corpus, so a seed draws the same words in every run. */
     uint64_t state = seed;
     qs->q = q;
     for (int k = 0; k < Q_KINDS; k++) qs->kinds[k] = xmalloc((size_t)q * sizeof(query_t));
@@ -701,8 +699,8 @@ static void make_queries(corpus_t *c, queryset_t *qs, int q, uint64_t seed)
     printf("- sample queries (Cairn syntax): `%s`, `%s`, `%s`, `%s`, `%s`, `%s`\n", qs->kinds[Q_ONE_MID][0].cairn,
            qs->kinds[Q_OR][0].cairn, qs->kinds[Q_AND][0].cairn, qs->kinds[Q_PHRASE][0].cairn,
            qs->kinds[Q_PREFIX][0].cairn, qs->kinds[Q_FUZZY][0].cairn);
-    /* the words stay referenced by nothing after this; the table is leaked
-       on purpose (a few MB, freed at exit) */
+    /* The bands' words point into the vocabulary table, which is kept
+       (a few MB) until exit. */
 }
 
 /* -- results ----------------------------------------------------------------- */
