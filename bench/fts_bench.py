@@ -24,14 +24,13 @@ binding's Cursor as dicts (the projection {"_id": 1}); tantivy's as
     python bench/fts_bench.py --docs=50000 --queries=100
     python bench/fts_bench.py --engines=cairn,tantivy
 
-The bench asserts no speeds: it fails only when an engine fails. cairn_search
-is called through ctypes while the binding has no Collection.search.
+The bench asserts no speeds: it fails only when an engine fails. Cairn is
+searched with Collection.search.
 """
 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import gzip
 import json
@@ -205,43 +204,17 @@ class CairnEngine:
 
     def __init__(self, path: str, docs: list[tuple[str, str, int]]) -> None:
         import cairn
-        from cairn import _ffi, errors
-        from cairn.cursor import Cursor
 
-        self._Cursor = Cursor
-        self._errors = errors
-        self._ffi = _ffi
         self.path = path
         self.db = cairn.open(path, sync="never")
         self.coll = self.db.collection("docs")
         self.coll.create_index("bucket")
-        spec = json.dumps(
-            {
-                "keys": {"title": "text", "body": "text"},
-                "name": "search",
-                "default_language": "english",
-                "analyzer": {"stemming": True, "stopwords": False},
-            }
-        ).encode()
-        out, out_len = ctypes.c_char_p(), ctypes.c_size_t()
-        errors.call(_ffi.lib.cairn_index_create, *self.coll._target(), spec, len(spec), ctypes.byref(out), ctypes.byref(out_len))
-        _ffi.lib.cairn_free(out)
-        self.has_binding_search = hasattr(self.coll, "search")
-        if not self.has_binding_search:
-            fn = _ffi.lib.cairn_search
-            fn.restype = ctypes.c_int
-            fn.argtypes = [
-                _ffi.db_p,
-                ctypes.c_char_p,
-                ctypes.c_size_t,
-                ctypes.c_char_p,
-                ctypes.c_size_t,
-                ctypes.c_char_p,
-                ctypes.c_size_t,
-                ctypes.POINTER(_ffi.cursor_p),
-                ctypes.POINTER(ctypes.c_char_p),
-            ]
-            self._search = fn
+        self.coll.create_index(
+            [("title", cairn.TEXT), ("body", cairn.TEXT)],
+            name="search",
+            default_language="english",
+            analyzer={"stemming": True, "stopwords": False},
+        )
         start = time.perf_counter()
         for i in range(0, len(docs), BATCH):
             self.coll.insert_many(
@@ -250,24 +223,16 @@ class CairnEngine:
         self.build_seconds = time.perf_counter() - start
         self.db.flush()
         self.db.compact_range()
-        self.plain = json.dumps({"limit": TOPK, "projection": {"_id": 1}}).encode()
-        self.filtered = json.dumps({"limit": TOPK, "projection": {"_id": 1}, "filter": {"bucket": FILTER_BUCKET}}).encode()
 
     def size(self) -> int | None:
         return dir_size(self.path)
 
     def search(self, kind: str, terms: list[str], filtered: bool) -> list[int]:
         text = cairn_query_text(kind, terms)
-        if self.has_binding_search:
-            options: dict[str, Any] = {"limit": TOPK, "projection": {"_id": 1}}
-            if filtered:
-                options["filter"] = {"bucket": FILTER_BUCKET}
-            return [hit["document"]["_id"] for hit in self.coll.search(text, **options)]
-        query = text.encode()
-        opts = self.filtered if filtered else self.plain
-        out = self._ffi.cursor_p()
-        self._errors.call(self._search, *self.coll._target(), query, len(query), opts, len(opts), ctypes.byref(out))
-        return [hit["document"]["_id"] for hit in self._Cursor(self.coll._owner, out)]
+        options: dict[str, Any] = {"limit": TOPK, "projection": {"_id": 1}}
+        if filtered:
+            options["filter"] = {"bucket": FILTER_BUCKET}
+        return [hit["document"]["_id"] for hit in self.coll.search(text, **options)]
 
     def close(self) -> None:
         self.db.close()
@@ -454,7 +419,6 @@ def main() -> int:
                 "filtered": filtered,
                 "hits": hits,
                 "note": getattr(engine, "stemming", ""),
-                "binding_search": getattr(engine, "has_binding_search", None),
             }
             engine.close()
             print(f"{name}: done", file=sys.stderr)
@@ -466,9 +430,6 @@ def main() -> int:
     peers = [n for n in names if n != "cairn"]
     if "bm25s" in results:
         print(f"- bm25s stemming: {results['bm25s']['note']}; title and body concatenated (one field)")
-    if "cairn" in results:
-        how = "Collection.search" if results["cairn"]["binding_search"] else "cairn_search through ctypes (the binding has no search yet)"
-        print(f"- Cairn searched with {how}")
     print("\n| build | " + " | ".join(names) + " | " + " | ".join(f"Cairn/{p}" for p in peers) + " |")
     print("|---|" + "---:|" * (len(names) + len(peers)))
     c = results.get("cairn")
