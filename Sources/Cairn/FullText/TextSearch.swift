@@ -630,9 +630,11 @@ extension CollectionInfo {
 /// candidates (QueryPlan.Source.text).
 struct TextMatches {
     let index: IndexDefinition
-    /// Document keys, best first (equal scores in insertion order).
-    let keys: [[UInt8]]
+    /// The matches' document numbers, best first; each becomes a document
+    /// key only when the find reaches it, so a limit reads few.
+    let docnums: [UInt32]
     let scores: [Double]
+    private let search: TextSearch
     /// "filter_first" or "text_first", and the postings read, for explain.
     let strategy: String
     let postingsRead: Int
@@ -644,11 +646,15 @@ struct TextMatches {
         let (scored, _) = try search.scores(text.query, filter: rest.isEverything ? nil : rest)
         let ordered = scored.sorted { $0.score != $1.score ? $0.score > $1.score : $0.docnum < $1.docnum }
         self.index = index
-        keys = try ordered.map { try search.documentKey(of: $0.docnum) }
+        self.search = search
+        docnums = ordered.map(\.docnum)
         scores = ordered.map(\.score)
         strategy = search.strategy
         postingsRead = search.postingsRead
     }
+
+    /// The document key of the match at `position`.
+    func documentKey(_ position: Int) throws -> [UInt8] { try search.documentKey(of: docnums[position]) }
 }
 
 extension Filter {
