@@ -1,18 +1,11 @@
 // Pipeline compile and run on a small collection (and a second one for
 // $lookup), through the public API on a real database in a temporary
 // directory.
-#if canImport(Glibc)
-import Glibc
-#endif
 @testable import Cairn
 import FuzzSupport
 
 let database: Database? = {
-    var template = Array("/tmp/cairn-fuzz-pipeline-XXXXXX".utf8CString)
-    guard let path = template.withUnsafeMutableBufferPointer({ buffer -> String? in
-        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
-        return String(cString: made) + "/db"
-    }) else { return nil }
+    guard let path = temporaryDatabasePath("pipeline") else { return nil }
     var options = DatabaseOptions()
     options.sync = .never
     guard let db = try? Database.open(path: path, options: options) else { return nil }

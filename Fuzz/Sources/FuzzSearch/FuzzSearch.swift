@@ -2,18 +2,11 @@
 // syntax), as search options, as a $search stage and as a $text filter,
 // run against a small collection with a text index in a real database in a
 // temporary directory; and as text for the analyzer and the fuzzy matcher.
-#if canImport(Glibc)
-import Glibc
-#endif
 @testable import Cairn
 import FuzzSupport
 
 let database: Database? = {
-    var template = Array("/tmp/cairn-fuzz-search-XXXXXX".utf8CString)
-    guard let path = template.withUnsafeMutableBufferPointer({ buffer -> String? in
-        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
-        return String(cString: made) + "/db"
-    }) else { return nil }
+    guard let path = temporaryDatabasePath("search") else { return nil }
     var options = DatabaseOptions()
     options.sync = .never
     guard let db = try? Database.open(path: path, options: options) else { return nil }

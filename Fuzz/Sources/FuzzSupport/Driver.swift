@@ -18,3 +18,18 @@ public func runFuzzer(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutableP
 public func input(_ data: UnsafePointer<UInt8>?, _ size: Int) -> UnsafeRawBufferPointer {
     UnsafeRawBufferPointer(start: size > 0 ? data : nil, count: size)
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A path for a database in a fresh temporary directory
+/// (/tmp/cairn-fuzz-<label>-XXXXXX/db), for the targets that fuzz through
+/// a real database; nil when the directory cannot be made.
+public func temporaryDatabasePath(_ label: String) -> String? {
+    var template = Array("/tmp/cairn-fuzz-\(label)-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { buffer -> String? in
+        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
+        return String(cString: made) + "/db"
+    }
+}
