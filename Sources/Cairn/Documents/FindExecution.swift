@@ -26,6 +26,9 @@ final class FindExecution {
         ticket = interrupts.ticket
         self.options = options
         let sortsByScore = options.sort.contains { $0.path == [TextFilter.scoreField] }
+        if options.sort.contains(where: { $0.path.first?.hasPrefix("$") == true && $0.path != [TextFilter.scoreField] }) {
+            throw CairnError.invalidArgument("a find sorts by {\"$meta\": \"textScore\"} only (searchScore belongs to a pipeline's $search)")
+        }
         let projectsScore = !(options.projection?.textScoreFields.isEmpty ?? true)
         let plan: QueryPlan
         if let (text, rest) = try filter.splittingText() {

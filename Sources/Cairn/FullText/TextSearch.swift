@@ -201,8 +201,10 @@ final class TextSearch {
     }
 
     private func idf(_ n: UInt64, field: Int) -> Double {
-        let documents = Double(totals.fieldDocuments[field])
+        // Never below the documents holding the term, so a count out of
+        // step (an interrupted build) cannot make a NaN.
         let holding = Double(n)
+        let documents = max(Double(totals.fieldDocuments[field]), holding)
         return log(1 + (documents - holding + 0.5) / (holding + 0.5))
     }
 

@@ -48,10 +48,16 @@ extension Transaction {
                 try put(docnumKey, withUnsafeBytes(of: docnum!.bigEndian) { Array($0) })
                 try put(TextIndexFormat.primaryKeyKey(prefix, docnum: docnum!), primaryKey)
             }
-            stats.documents += 1
+            // Checked: a damaged counter is CORRUPTION, never a trap.
+            func add(_ counter: inout UInt64, _ amount: UInt64) throws {
+                let (sum, overflow) = counter.addingReportingOverflow(amount)
+                guard !overflow else { throw damaged }
+                counter = sum
+            }
+            try add(&stats.documents, 1)
             for (field, length) in after.lengths.enumerated() where length > 0 {
-                stats.fieldDocuments[field] += 1
-                stats.fieldLengths[field] += UInt64(length)
+                try add(&stats.fieldDocuments[field], 1)
+                try add(&stats.fieldLengths[field], UInt64(length))
             }
         } else if let docnum {
             try delete(docnumKey)
@@ -91,6 +97,7 @@ extension Transaction {
                     guard count > 0 else { throw damaged }
                     count -= 1
                 } else {
+                    guard count < UInt64.max else { throw damaged }
                     count += 1
                 }
                 if count == 0 {
