@@ -182,6 +182,16 @@ final class TextSearch {
 
     /// Per field: how many documents hold `term` there.
     private func documentFrequencies(_ term: [UInt8]) throws -> [UInt64] {
+        if let known = frequencies[term] { return known }
+        let counts = try readDocumentFrequencies(term)
+        frequencies[term] = counts
+        return counts
+    }
+
+    /// Document frequencies read so far (a query reads each term's once).
+    private var frequencies: [[UInt8]: [UInt64]] = [:]
+
+    private func readDocumentFrequencies(_ term: [UInt8]) throws -> [UInt64] {
         var counts = Array(repeating: UInt64(0), count: index.fields.count)
         var lower = prefix
         lower.append(TextIndexFormat.Tag.documentFrequency.rawValue)
@@ -421,13 +431,27 @@ final class TextSearch {
         var should: Scores = []
         var mustNot: Scores = []
         var anyPositive = false
+        // The required clauses run first, rarest first: once the documents
+        // they leave are few against a clause's postings, that clause reads
+        // just their postings, point by point (so "+rare +common" costs the
+        // rare word's postings, not the common one's).
+        var planned: [(clause: TextQuery.Clause, plan: Plan, mask: UInt32, postings: UInt64)] = []
         for clause in query.clauses {
             let mask = try fieldMask(clause.field)
-            guard let plan = try compile(clause) else {
-                // A clause of stopwords only matches nothing and constrains nothing.
-                continue
-            }
-            let scores = mask == 0 ? [] : try run(plan, mask: mask, candidates: candidates)
+            // A clause of stopwords only matches nothing and constrains nothing.
+            guard let plan = try compile(clause) else { continue }
+            planned.append((clause, plan, mask, try postings(of: plan)))
+        }
+        let order = planned.indices.sorted { a, b in
+            let (x, y) = (planned[a], planned[b])
+            if (x.clause.occur == .must) != (y.clause.occur == .must) { return x.clause.occur == .must }
+            return x.clause.occur == .must ? x.postings < y.postings : a < b
+        }
+        for position in order {
+            let (clause, plan, mask, postings) = planned[position]
+            var restrict = candidates
+            if let must, UInt64(must.count) * 8 < postings { restrict = must.map(\.docnum) }
+            let scores = mask == 0 ? [] : try run(plan, mask: mask, candidates: restrict)
             switch clause.occur {
             case .must:
                 must = must.map { TextSearch.intersect($0, scores) } ?? scores
@@ -442,6 +466,16 @@ final class TextSearch {
         guard anyPositive else { return [] }
         let matched = must.map { TextSearch.boost($0, by: should) } ?? should
         return TextSearch.subtract(matched, mustNot)
+    }
+
+    /// How many postings a clause would read: its words' document counts.
+    private func postings(of plan: Plan) throws -> UInt64 {
+        switch plan {
+        case .terms(let terms, _):
+            return try terms.reduce(UInt64(0)) { $0 &+ (try documentFrequencies($1.term).reduce(0, &+)) }
+        case .phrase(let terms):
+            return try terms.map { try documentFrequencies($0.term).reduce(0, &+) }.min() ?? 0
+        }
     }
 
     /// The scores of `query`'s matches, running `filter` first when it is
