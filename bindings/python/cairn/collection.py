@@ -571,6 +571,45 @@ class Collection:
         errors.call(lib.cairn_index_create, *self._target(), text, len(text), byref(out), byref(out_len))
         return take_buffer(out, out_len.value).decode("utf-8")
 
+    def create_vector_index(
+        self,
+        field: str,
+        dimensions: int,
+        *,
+        metric: str = "cosine",
+        M: int = 16,
+        ef_construction: int = 200,
+        ef: int | None = None,
+        filter_fields: Sequence[str] = (),
+        on_invalid: str = "skip",
+        name: str | None = None,
+    ) -> str:
+        """Creates an HNSW vector index on `field` and returns its name
+        (default "<field>_vector"); metric: "cosine", "l2" or "dot";
+        filter_fields: the fields vector_search() may filter on;
+        on_invalid: "skip" or "reject" documents whose field is not a
+        vector of `dimensions` numbers.
+
+            products.create_vector_index("embedding", 384, filter_fields=["category"])
+        """
+        spec: dict[str, Any] = {
+            "keys": {field: "vector"},
+            "dimensions": dimensions,
+            "metric": metric,
+            "M": M,
+            "ef_construction": ef_construction,
+            "filter_fields": list(filter_fields),
+            "on_invalid": on_invalid,
+        }
+        if ef is not None:
+            spec["ef"] = ef
+        if name is not None:
+            spec["name"] = name
+        text = dumps(spec, "index spec")
+        out, out_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_index_create, *self._target(), text, len(text), byref(out), byref(out_len))
+        return take_buffer(out, out_len.value).decode("utf-8")
+
     def drop_index(self, name: str) -> None:
         """Drops the index `name`; NotFound when there is none."""
         raw = name_arg(name, "index name")
@@ -709,6 +748,45 @@ class Collection:
         text = dumps(stages, "pipeline")
         out = _ffi.cursor_p()
         errors.call(lib.cairn_aggregate, *self._target(), text, len(text), byref(out))
+        return Cursor(self._owner, out)
+
+    def vector_search(
+        self,
+        vector: Any,
+        k: int = 10,
+        *,
+        ef: int | None = None,
+        filter: Mapping[str, Any] | None = None,
+        exact: bool = False,
+        include_scores: bool = False,
+        index: str | None = None,
+    ) -> Cursor:
+        """A Cursor over the k documents nearest to `vector` (a list of
+        numbers, an array('f') or a numpy array) in the collection's vector
+        index, nearest first. ef: the walk's breadth; filter: a filter on
+        the index's filter_fields; exact: compare with every vector;
+        include_scores: add "_distance" and "_score" to each document;
+        index: the vector index's name when there are several.
+
+            for doc in products.vector_search(query, k=5, filter={"in_stock": True}):
+                ...
+        """
+        from .vector import vector as _vector
+
+        options: dict[str, Any] = {"vector": _vector(vector), "k": k}
+        if ef is not None:
+            options["ef"] = ef
+        if filter is not None:
+            options["filter"] = filter
+        if exact:
+            options["exact"] = True
+        if include_scores:
+            options["include_scores"] = True
+        if index is not None:
+            options["index"] = index
+        text = dumps(options, "options")
+        out = _ffi.cursor_p()
+        errors.call(lib.cairn_vector_search, *self._target(), text, len(text), byref(out))
         return Cursor(self._owner, out)
 
     def explain(
