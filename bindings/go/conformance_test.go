@@ -75,6 +75,7 @@ var stepFields = map[string][]string{
 	"find_one_and_replace": {"collection", "filter", "replacement", "options", "expect_document"},
 	"find_one_and_delete":  {"collection", "filter", "options", "expect_document"},
 	"aggregate":            {"collection", "pipeline", "pipeline_raw", "expect_documents"},
+	"vector_search":        {"collection", "options", "options_raw", "expect_documents"},
 	"explain":              {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined", "expect_documents_examined", "expect_returned"},
 	"create_index":         {"collection", "spec", "spec_raw", "expect_name"},
 	"drop_index":           {"collection", "name"},
@@ -500,7 +501,7 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		return r.document(op, s)
 
 	case "find_one", "find_by_id", "distinct", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
-		"aggregate", "explain":
+		"aggregate", "explain", "vector_search":
 		return r.query(op, s)
 
 	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
@@ -1254,6 +1255,17 @@ func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
 			return nil, nil
 		}
 		cur, err := coll.Aggregate(pipeline)
+		if err != nil {
+			return err, nil
+		}
+		return readCursor(cur, s.has("expect_documents"), want)
+
+	case "vector_search":
+		options, _ := s.jsonText("options", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		cur, err := coll.vectorSearchJSON("Collection.VectorSearch", []byte(options))
 		if err != nil {
 			return err, nil
 		}

@@ -142,11 +142,12 @@ final class HNSWGraph {
     /// Calls `body` with `node`'s vector; nil when the node does not exist.
     @inline(__always)
     func withVector<T>(_ node: UInt32, _ body: (UnsafeRawPointer) throws -> T) throws -> T? {
-        if !hasWrites, let cached = reader.vector(node) { return try body(cached) }
+        // A cached record is committed and never changes. A node this
+        // transaction deleted is cached still, but never asked for: the
+        // links and the entry point are read through the transaction, which
+        // no longer reaches it.
+        if let cached = reader.vector(node) { return try body(cached) }
         if let known = local[node] { return try known.withUnsafeBytes { try body($0.baseAddress!) } }
-        if hasWrites, let cached = reader.vector(node), transaction.writes[EngineKey(VectorIndexFormat.nodeKey(prefix, node))] == nil {
-            return try body(cached)
-        }
         guard let vector = try loadVector(node) else { return nil }
         return try vector.withUnsafeBytes { try body($0.baseAddress!) }
     }
@@ -178,7 +179,7 @@ final class HNSWGraph {
 
     /// The record of `node` (level, primary key, filter values); nil when absent.
     func record(_ node: UInt32) throws -> (level: Int, primaryKey: [UInt8], filterValues: [UInt8])? {
-        if !hasWrites, let cached = reader.record(node) { return (Int(cached.level), cached.primaryKey, cached.filterValues) }
+        if let cached = reader.record(node) { return (Int(cached.level), cached.primaryKey, cached.filterValues) }
         var out: (level: Int, primaryKey: [UInt8], filterValues: [UInt8])?
         _ = try transaction.read(VectorIndexFormat.nodeKey(prefix, node)) { raw in
             let record = try VectorIndexFormat.decodeNode(raw, dimensions: spec.dimensions, index: indexName)

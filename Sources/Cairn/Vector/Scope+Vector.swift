@@ -11,7 +11,7 @@ extension Scope {
             let (index, spec) = try transaction.vectorIndex(of: info, named: options.index)
             let hits = try transaction.vectorSearch(info, index: index, spec: spec, options: options)
             return transaction.documentCursor(info, hits: hits.map { ($0.primaryKey, options.includeScores ? [
-                ("_distance", MutableValue.double(Double($0.distance))),
+                ("_distance", MutableValue.double(Double($0.distance) + 0)),  // + 0: no -0.0
                 ("_score", MutableValue.double(spec.metric.score(distance: $0.distance))),
             ] : []) })
         }
