@@ -231,6 +231,7 @@ indirect enum Expression {
     private static func parseOperator(_ name: String, _ operand: MutableValue, at here: String, scope: Scope) throws -> Expression {
         switch name {
         case "$literal": return .literal(operand)
+        case "$meta": return try parseMeta(operand, at: here)
         case "$let": return try parseLet(operand, at: here, scope: scope)
         case "$map": return try parseMap(operand, at: here, scope: scope)
         case "$filter": return try parseFilter(operand, at: here, scope: scope)

@@ -38,6 +38,8 @@ struct Pipeline {
         case unionWith(collection: String, pipeline: Pipeline)
         case sample(Int)
         case setWindowFields(WindowFields)
+        /// Atlas's $vectorSearch (Vector/VectorSearchStage.swift); first only.
+        case vectorSearch(VectorSearchStage)
     }
 
     var stages: [Stage]
@@ -207,6 +209,8 @@ struct Pipeline {
             return [.sample(try nonNegative(members[0].value, at: "\(here).size"))]
         case "$setWindowFields":
             return [.setWindowFields(try WindowFields(spec, at: here, scope: scope))]
+        case "$vectorSearch":
+            return [.vectorSearch(try VectorSearchStage.parse(spec, at: here))]
         default:
             throw CairnError.invalidArgument("\(here): unknown stage")
         }
