@@ -1931,6 +1931,8 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 **               changes nothing
 **     "sparse": bool, default false: documents missing every key field get
 **               no entry
+**               A text index takes "text" for each key and its own options;
+**               see "Full-text search" below.
 **   name         out, optional: on CAIRN_OK the index name, malloc()ed and
 **                freed with cairn_free(); NULL on failure.
 **   name_len     out, optional: the length of *name.
@@ -2009,6 +2011,121 @@ int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len
 */
 int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len,
                      char **json, size_t *json_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Full-text search                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A text index is created with cairn_index_create(), as MongoDB declares
+** one, with "text" for each field:
+**
+**     {"keys": {"title": "text", "body": "text"}, "name": "search",
+**      "weights": {"title": 3},            per field, default 1
+**      "default_language": "english",      a Snowball language, an ISO code
+**                                          ("en"), or "none"
+**      "analyzer": {"stemming": true, "stopwords": true or false or
+**                   ["custom", "words"], "min_token_length": 1},
+**      "k1": 1.2, "b": 0.75}               BM25's parameters
+**
+** Its default name is the fields joined as "title_text_body_text". A
+** collection may have several, each with its name. Text is split into
+** words of letters, digits and combining marks of any script, folded to
+** lower case, stripped of the language's Snowball stopwords and stemmed
+** with Snowball (libstemmer); queries are analyzed the same way. Strings in
+** arrays are indexed one after the other, 100 positions apart (a phrase
+** never spans two). Documents without a word in any indexed field are left
+** out. Postings, positions and statistics are written in the same atomic
+** write as their document, so a search never returns a deleted document
+** nor misses a committed one, also after a crash; cairn_index_list() shows
+** the options, cairn_index_drop() drops the index.
+**
+** Scoring is Lucene's BM25 (Lucene 8 and later), per field, weighted:
+**
+**     score = sum over the query's words w and the fields f it is searched
+**             in of  weight_f * idf * tf
+**     idf   = ln(1 + (N - n + 0.5) / (n + 0.5))
+**     tf    = freq / (freq + k1 * (1 - b + b * dl / avgdl))
+**
+** with N the number of documents with words in f, n those holding w in f,
+** freq the count of w in the document's f, dl the length of f in words and
+** avgdl its mean. dl is exact (Lucene rounds it to one byte). A phrase
+** scores as Lucene's PhraseQuery: the sum of its words' idf times tf of
+** the phrase's count. A prefix or fuzzy word scores as the best word it
+** expands to (at most 50); a fuzzy match at distance d scores at most
+** (1 - d / (max_edits + 1)) times the lowest score of an exact match of the
+** same word, so it never outranks one.
+**
+** The query syntax:
+**     word             documents with the word; words are OR-ed
+**     +word  -word     must match; must not match
+**     "a phrase"       the words next to each other, in order
+**     pre*             words starting so (not stemmed)
+**     word~  word~1    words within 2 (or 0, 1, 2) edits: Levenshtein over
+**                      Unicode characters, a swap of neighbours one edit
+**     title:word       a word, phrase or prefix in that field only
+** An unbalanced quote, a '+', '-' or "field:" with nothing after it, a lone
+** or inner '*', or a bad '~' is CAIRN_INVALID_ARGUMENT naming the position
+** (in characters from 0). A query whose words are all stopwords matches
+** nothing.
+**
+** The same index answers MongoDB's {"$text": {"$search": "...",
+** "$caseSensitive": bool}} in filters (find, count, $match as the first
+** stage), {"$meta": "textScore"} in projections and sorts, and the
+** "$search" aggregation stage (Atlas Search's "text" operator):
+**     {"$search": {"index": "name", "text": {"query": "...", "path": "title"
+**      or ["title", "body"], "fuzzy": {"maxEdits": 1}}, "highlight": {"path": ...}}}
+** with {"$meta": "searchScore"} and {"$meta": "searchHighlights"}.
+*/
+
+/*
+** Searches a collection's text index and opens a cursor over the hits,
+** best first. Each hit is a JSON document:
+**     {"document": {...}, "score": 1.234,
+**      "highlights": {"title": "the <em>word</em>"}, "snippet": "..."}
+** (the last two with "highlight").
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database or a transaction.
+**   collection     in: the collection name.
+**   query          in: the query text (syntax above), UTF-8.
+**   options_json   in, optional (NULL or empty: none): a JSON object:
+**     "index":      the text index's name; default the collection's only one
+**     "fields":     ["title", ...]: search these fields only
+**     "weights":    {"title": 5}: weights for this search
+**     "filter":     a MongoDB filter the documents must also match. It runs
+**                   first when an index serves it and it matches fewer
+**                   documents than the words' postings hold (then only the
+**                   postings of its documents are read); otherwise the hits
+**                   are checked against it in score order
+**     "limit":      most hits (default 10, at most 100000)
+**     "skip":       hits to skip
+**     "min_score":  leave out hits scoring less
+**     "highlight":  true, or {"pre": "<em>", "post": "</em>",
+**                   "snippet_words": 24}: add "highlights" (the matched
+**                   fields with the matched words marked) and "snippet"
+**                   (the window of words with the most matches)
+**     "projection": as cairn_find()'s, applied to "document"
+**   out_cursor     out: the new handle; set to NULL on failure. Must not
+**                  be NULL.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Hits with equal scores come in the order of their documents' insertion.
+** A missing collection gives an empty cursor.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND (the collection has no text index, or
+** none of that name); CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
+** name, query or option, several text indexes and no "index", an index
+** still being built); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_search(cairn_db *db, const char *collection, size_t collection_len,
+                 const char *query, size_t query_len,
+                 const char *options_json, size_t options_len,
+                 cairn_cursor **out_cursor, char **errmsg);
 
 /* ------------------------------------------------------------------------ */
 /* Transactions                                                              */
@@ -2358,8 +2475,10 @@ int cairn_watch_close(cairn_watch *watch);
 **   errmsg         out, optional: see CONVENTIONS.
 **
 ** Results are ordered by distance, ties by primary key. A missing
-** collection gives an empty cursor. The aggregation stage $vectorSearch
-** is not available yet.
+** collection gives an empty cursor. In cairn_aggregate(), the first stage
+** {"$vectorSearch": {"index", "path", "queryVector", "numCandidates",
+** "limit", "filter", "exact"}} (Atlas Vector Search's shape) runs the same
+** search, and {"$meta": "vectorSearchScore"} gives each row's score.
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
 ** name or option, a query vector of the wrong dimension or with NaN or
@@ -2370,6 +2489,52 @@ int cairn_watch_close(cairn_watch *watch);
 ** Scope: database or transaction.
 */
 int cairn_vector_search(cairn_db *db, const char *collection, size_t collection_len,
+                        const char *options_json, size_t options_len,
+                        cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Opens a cursor over the fused results of a text search (cairn_search())
+** and a vector search (cairn_vector_search()) of `collection`, best first.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db             in: the database, or a transaction (both searches read
+**                  its snapshot).
+**   collection     in: the collection name; it needs a text index and a
+**                  vector index.
+**   options_json   in:
+**     "text":           {"query": "...", and cairn_search()'s options but
+**                       limit, skip, projection and highlight}; required
+**     "vector":         the query vector (see above); required
+**     "vector_options": cairn_vector_search()'s options but vector, k and
+**                       include_scores (ef, filter, exact, index)
+**     "limit":          results, 1 to 10000 (default 10)
+**     "candidates":     hits taken from each search (default
+**                       max(limit, 50))
+**     "fusion":         "rrf" (default): Reciprocal Rank Fusion, the sum
+**                       over the two rankings of weight / (rrf_k + rank),
+**                       rank from 1; or "weighted": the sum of weight times
+**                       each ranking's score scaled to [0, 1] by its min
+**                       and max (a document missing from a ranking adds 0)
+**     "rrf_k":          RRF's constant (default 60)
+**     "weights":        {"text": w, "vector": w} (default 1 and 1)
+**   out_cursor     out: the new handle; set to NULL on failure. Must not
+**                  be NULL.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Each result is {"document": {...}, "score": the fused score,
+** "text_score": the BM25 score or null, "vector_score": the vector score
+** (Atlas's, as "_score" above) or null}; ties by primary key. A missing
+** collection gives an empty cursor.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
+** name or option, as for either search); CAIRN_NOT_FOUND (no text index
+** or no vector index); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_hybrid_search(cairn_db *db, const char *collection, size_t collection_len,
                         const char *options_json, size_t options_len,
                         cairn_cursor **out_cursor, char **errmsg);
 

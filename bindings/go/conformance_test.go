@@ -76,6 +76,7 @@ var stepFields = map[string][]string{
 	"find_one_and_delete":  {"collection", "filter", "options", "expect_document"},
 	"aggregate":            {"collection", "pipeline", "pipeline_raw", "expect_documents"},
 	"vector_search":        {"collection", "options", "options_raw", "expect_documents"},
+	"hybrid_search":        {"collection", "options", "options_raw", "expect_documents"},
 	"explain":              {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined", "expect_documents_examined", "expect_returned"},
 	"create_index":         {"collection", "spec", "spec_raw", "expect_name"},
 	"drop_index":           {"collection", "name"},
@@ -501,7 +502,7 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		return r.document(op, s)
 
 	case "find_one", "find_by_id", "distinct", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
-		"aggregate", "explain", "vector_search":
+		"aggregate", "explain", "vector_search", "hybrid_search":
 		return r.query(op, s)
 
 	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
@@ -1260,12 +1261,16 @@ func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
 		}
 		return readCursor(cur, s.has("expect_documents"), want)
 
-	case "vector_search":
+	case "vector_search", "hybrid_search":
 		options, _ := s.jsonText("options", true)
 		if s.err != nil {
 			return nil, nil
 		}
-		cur, err := coll.vectorSearchJSON("Collection.VectorSearch", []byte(options))
+		search := coll.vectorSearchJSON
+		if op == "hybrid_search" {
+			search = coll.hybridSearchJSON
+		}
+		cur, err := search("Collection."+op, []byte(options))
 		if err != nil {
 			return err, nil
 		}

@@ -135,3 +135,76 @@ func (c *Collection) vectorSearchJSON(op string, optionsJSON []byte) (*Cursor, e
 	}
 	return newCursor(ch, c.db), nil
 }
+
+// HybridSearchOptions are a hybrid search's options; zero values take the
+// library's defaults.
+type HybridSearchOptions struct {
+	Limit         int            // results (default 10)
+	Candidates    int            // hits taken from each search (default max(Limit, 50))
+	Fusion        string         // "rrf" (default) or "weighted"
+	RRFK          float64        // RRF's constant (default 60)
+	TextWeight    float64        // default 1
+	VectorWeight  float64        // default 1
+	TextOptions   map[string]any // cairn_search's options: index, fields, weights, filter
+	VectorOptions map[string]any // VectorSearch's: ef, filter, exact, index
+}
+
+// HybridSearch opens a cursor over the fusion of a text search for query
+// and a vector search for vector, best first. Each result is
+// {"document": ..., "score": fused, "text_score": ..., "vector_score": ...}
+// (null where the document is missing from one ranking).
+func (c *Collection) HybridSearch(query string, vector []float32, opts HybridSearchOptions) (*Cursor, error) {
+	text := map[string]any{"query": query}
+	for k, v := range opts.TextOptions {
+		text[k] = v
+	}
+	options := map[string]any{"text": text, "vector": Vector(vector)}
+	if opts.Limit != 0 {
+		options["limit"] = opts.Limit
+	}
+	if opts.Candidates != 0 {
+		options["candidates"] = opts.Candidates
+	}
+	if opts.Fusion != "" {
+		options["fusion"] = opts.Fusion
+	}
+	if opts.RRFK != 0 {
+		options["rrf_k"] = opts.RRFK
+	}
+	if opts.TextWeight != 0 || opts.VectorWeight != 0 {
+		w := map[string]any{}
+		if opts.TextWeight != 0 {
+			w["text"] = opts.TextWeight
+		}
+		if opts.VectorWeight != 0 {
+			w["vector"] = opts.VectorWeight
+		}
+		options["weights"] = w
+	}
+	if opts.VectorOptions != nil {
+		options["vector_options"] = opts.VectorOptions
+	}
+	js, err := json.Marshal(options)
+	if err != nil {
+		return nil, argErr("Collection.HybridSearch", "%v", err)
+	}
+	return c.hybridSearchJSON("Collection.HybridSearch", js)
+}
+
+// hybridSearchJSON calls cairn_hybrid_search with options as JSON text.
+func (c *Collection) hybridSearchJSON(op string, optionsJSON []byte) (*Cursor, error) {
+	h, err := c.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	n, nn := charsArg([]byte(c.name))
+	o, on := charsArg(optionsJSON)
+	var ch *C.cairn_cursor
+	var msg *C.char
+	rc := C.cairn_hybrid_search(h, n, nn, o, on, &ch, &msg)
+	runtime.KeepAlive(c.db)
+	if err := statusErr(op, rc, msg); err != nil {
+		return nil, err
+	}
+	return newCursor(ch, c.db), nil
+}

@@ -28,9 +28,15 @@ final class DocumentSource {
             scan = try reader.scan(lower: lower, upper: upper, reverse: reverse)
         case .indexScan(let index, _, _, _):
             if index.multikey { seen = [] }
-        case .primaryKey:
+        case .primaryKey, .text:
             break
         }
+    }
+
+    /// The text score of the last candidate of a `.text` source.
+    var score: Double? {
+        guard case .text(let matches) = plan.source, pointIndex > 0 else { return nil }
+        return matches.scores[pointIndex - 1]
     }
 
     /// A unique index bound on every field: each range's start is the whole
@@ -60,6 +66,19 @@ final class DocumentSource {
             guard try scan!.next() else { return nil }
             documentsExamined += 1
             return DocumentValue(scan!.value)
+        case .text(let matches):
+            // Every key has its document: the index is written with them.
+            while pointIndex < matches.keys.count {
+                let key = matches.keys[pointIndex]
+                pointIndex += 1
+                keysExamined += 1
+                guard try reader.read(key, { current.set($0) }) else {
+                    throw CairnError.corruption("text index '\(matches.index.name)' of collection '\(collection.name)' names a document that does not exist")
+                }
+                documentsExamined += 1
+                return DocumentValue(current.bytes)
+            }
+            return nil
         case .primaryKey(let keys):
             while pointIndex < keys.count {
                 let key = keys[pointIndex]

@@ -33,6 +33,8 @@ extension Filter {
             return try predicate.matches(try Filter.reach(path[...], in: document))
         case .expression(let expression):
             return Expression.isTrue(try expression.evaluate(try MutableValue(document)))
+        case .text:
+            throw CairnError.invalidArgument("$text needs a text index: it may stand only at the top level of a find, count, update or delete filter, or of a first $match stage")
         case .schema(let schema):
             return try schema.accepts(document)
         }

@@ -14,6 +14,10 @@ indirect enum Filter {
     case expression(Expression)
     /// `$jsonSchema`: the documents a collection schema would accept.
     case schema(Schema)
+    /// `$text`: a search of the collection's text index. A find runs it
+    /// as its source of candidates (FindExecution); it cannot be checked
+    /// against one document alone.
+    case text(TextFilter)
 
     /// What a field's values must satisfy.
     indirect enum Predicate {
@@ -102,6 +106,8 @@ extension Filter {
                 parts.append(.schema(try Schema(try MutableValue(value), at: here)))
             case "$comment":
                 continue
+            case "$text":
+                parts.append(.text(try TextFilter.parse(value, at: here)))
             case _ where key.hasPrefix("$"):
                 throw CairnError.invalidArgument("\(here): unknown top-level operator")
             default:

@@ -12,13 +12,39 @@ final class FindExecution {
     private let current = ByteBuffer()
     private let interrupts: Interrupts
     private let ticket: UInt64
+    /// `$text` with `$caseSensitive`: the check each match must also pass.
+    private let caseCheck: (text: TextFilter, fields: [IndexDefinition.Field])?
+    /// Each `$text` match carries its score in a hidden field
+    /// (TextFilter.scoreField), for a sort, a projection or later stages.
+    private let carriesScore: Bool
+    private let scored = ByteBuffer()
 
-    init(reader: TransactionReader, collection: CollectionInfo, filter: Filter, options: FindOptions) throws {
+    /// `carryScore`: a pipeline's first stage, whose later stages may ask
+    /// for {"$meta": "textScore"}.
+    init(reader: TransactionReader, collection: CollectionInfo, filter: Filter, options: FindOptions, carryScore: Bool = false) throws {
         interrupts = reader.engine.interrupts
         ticket = interrupts.ticket
-        self.filter = filter
         self.options = options
-        let plan = try QueryPlan.choose(filter: filter, sort: options.sort, collection: collection)
+        let sortsByScore = options.sort.contains { $0.path == [TextFilter.scoreField] }
+        let projectsScore = !(options.projection?.textScoreFields.isEmpty ?? true)
+        let plan: QueryPlan
+        if let (text, rest) = try filter.splittingText() {
+            // Candidates come from the text index, best first.
+            let matches = try TextMatches(text, rest: rest, reader: reader, collection: collection)
+            let inScoreOrder = options.sort.isEmpty || (options.sort.count == 1 && sortsByScore)
+            plan = QueryPlan(source: .text(matches), sortFromIndex: inScoreOrder, bounds: [])
+            self.filter = rest
+            caseCheck = text.caseSensitive ? (text, matches.index.fields) : nil
+            carriesScore = carryScore || projectsScore || !inScoreOrder
+        } else {
+            guard !sortsByScore && !projectsScore else {
+                throw CairnError.invalidArgument("{\"$meta\": \"textScore\"} needs a $text query in the filter")
+            }
+            self.filter = filter
+            caseCheck = nil
+            carriesScore = false
+            plan = try QueryPlan.choose(filter: filter, sort: options.sort, collection: collection)
+        }
         source = try DocumentSource(reader: reader, collection: collection, plan: plan)
         if !options.sort.isEmpty && !plan.sortFromIndex {
             // Each match's sort key is computed once, as order-preserving
@@ -38,7 +64,15 @@ final class FindExecution {
     private func nextFiltered() throws -> DocumentValue? {
         while let document = try source.next() {
             try interrupts.check(ticket)
-            if try filter.matches(document) { return document }
+            guard try filter.matches(document) else { continue }
+            if let caseCheck, try !caseCheck.text.caseMatches(document, fields: caseCheck.fields) { continue }
+            if carriesScore, let score = source.score {
+                guard case .object(var members) = try MutableValue(document) else { return document }
+                members.append((TextFilter.scoreField, .double(score)))
+                MutableValue.object(members).encoded().withUnsafeBytes { scored.set($0) }
+                return DocumentValue(scored.bytes)
+            }
+            return document
         }
         return nil
     }
@@ -70,10 +104,18 @@ final class FindExecution {
     /// Appends the next result as JSON (projected); false at the end.
     func nextJSON(into out: inout [UInt8]) throws -> Bool {
         guard let document = try next() else { return false }
-        // Only a projection needs the document decoded into a tree.
-        if let projection = options.projection {
-            let projected = try projection.apply(to: try MutableValue(document)).encoded()
-            try projected.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+        // Only a projection (or a score to hide) needs the document decoded into a tree.
+        if options.projection != nil || carriesScore {
+            var tree = try MutableValue(document)
+            let score = tree.removingMember(TextFilter.scoreField)
+            if let projection = options.projection {
+                tree = try projection.apply(to: tree)
+                if case .object(var members) = tree {
+                    for field in projection.textScoreFields { members.append((field, score ?? .null)) }
+                    tree = .object(members)
+                }
+            }
+            try tree.encoded().withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
         } else {
             try document.appendJSON(to: &out)
         }
@@ -84,6 +126,12 @@ final class FindExecution {
     func explanation() throws -> MutableValue {
         while try next() != nil {}
         let plan = source.plan
+        var search: [(key: String, value: MutableValue)] = []
+        if case .text(let matches) = plan.source {
+            search = [("search", .object([("strategy", .string(Array(matches.strategy.utf8))),
+                                          ("matches", .int(Int64(matches.keys.count))),
+                                          ("postings_read", .int(Int64(matches.postingsRead)))]))]
+        }
         return .object([
             ("plan", .string(Array(plan.name.utf8))),
             ("index", plan.index.map { .string(Array($0.name.utf8)) } ?? .null),
@@ -92,6 +140,6 @@ final class FindExecution {
             ("keys_examined", .int(Int64(source.keysExamined))),
             ("documents_examined", .int(Int64(source.documentsExamined))),
             ("returned", .int(Int64(returned))),
-        ])
+        ] + search)
     }
 }

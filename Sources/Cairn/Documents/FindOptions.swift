@@ -39,6 +39,16 @@ struct FindOptions {
         guard value.tag == .object else { throw CairnError.invalidArgument("\(path) must be an object") }
         var sort: [(path: [String], direction: Int)] = []
         for (field, direction) in try value.members() {
+            if direction.tag == .object {
+                // {"score": {"$meta": "textScore"}}: by score, best first.
+                let meta = try MutableValue(direction)
+                guard case .object(let members) = meta, members.count == 1, members[0].key == "$meta",
+                      case .string(let utf8) = members[0].value, let hidden = MetaField(rawValue: String(decoding: utf8, as: UTF8.self)) else {
+                    throw CairnError.invalidArgument("\(path).\(field) must be 1, -1 or {\"$meta\": \"textScore\"}")
+                }
+                sort.append(([hidden.hiddenField], -1))
+                continue
+            }
             guard case .int(let d) = try direction.kind(), d == 1 || d == -1 else {
                 throw CairnError.invalidArgument("\(path).\(field) must be 1 or -1")
             }

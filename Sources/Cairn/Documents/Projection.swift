@@ -19,6 +19,8 @@ struct Projection {
     let tree: ProjectionTree
     let including: Bool
     let keepID: Bool
+    /// Top-level fields set to the `$text` score: {"score": {"$meta": "textScore"}}.
+    var textScoreFields: [String] = []
 
     static func parse(_ value: DocumentValue, what: String = "find options.projection") throws -> Projection {
         guard value.tag == .object else { throw CairnError.invalidArgument("\(what) must be an object") }
@@ -26,6 +28,7 @@ struct Projection {
         var mode: Bool?
         var keepID = true
         var idMentioned = false
+        var textScoreFields: [String] = []
         func setMode(_ on: Bool, at here: String) throws {
             if let mode, mode != on {
                 throw CairnError.invalidArgument("\(here): the projection mixes inclusion and exclusion (only _id may differ)")
@@ -43,6 +46,13 @@ struct Projection {
                 let members = try spec.members()
                 guard members.count == 1 else { throw CairnError.invalidArgument("\(here) must be 0, 1, {\"$slice\": ...} or {\"$elemMatch\": ...}") }
                 switch members[0].0 {
+                case "$meta":
+                    guard case .string(let utf8) = try members[0].1.kind(), MetaField(rawValue: String(decoding: utf8, as: UTF8.self)) == .textScore,
+                          path.count == 1 else {
+                        throw CairnError.invalidArgument("\(here): a find projection takes {\"$meta\": \"textScore\"} on a top-level field")
+                    }
+                    textScoreFields.append(field)
+                    continue
                 case "$slice":
                     action = .slice(try sliceBounds(members[0].1, at: "\(here).$slice"))
                 case "$elemMatch":
@@ -67,7 +77,7 @@ struct Projection {
         // {"_id": 1} alone includes just _id; {"_id": 0} alone excludes it;
         // $slice alone keeps every other field.
         let including = mode ?? (idMentioned && keepID && tree.isEmpty)
-        return Projection(tree: tree, including: including, keepID: keepID)
+        return Projection(tree: tree, including: including, keepID: keepID, textScoreFields: textScoreFields)
     }
 
     /// The projection's fields as dotted paths, the nested form

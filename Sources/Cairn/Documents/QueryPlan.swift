@@ -19,6 +19,8 @@ struct QueryPlan {
         /// at most one entry per range (a point read); a non-unique one has
         /// the range's start as its bloom prefix.
         case indexScan(IndexDefinition, ranges: [(lower: [UInt8], upper: [UInt8])], reverse: Bool, exact: Bool)
+        /// A `$text` filter's matches, from a text index, best first.
+        case text(TextMatches)
     }
 
     var source: Source
@@ -40,11 +42,13 @@ struct QueryPlan {
         case .collectionScan: return "collection_scan"
         case .primaryKey: return "primary_key"
         case .indexScan: return "index_scan"
+        case .text: return "text"
         }
     }
 
     var index: IndexDefinition? {
         if case .indexScan(let index, _, _, _) = source { return index }
+        if case .text(let matches) = source { return matches.index }
         return nil
     }
 

@@ -152,7 +152,7 @@ struct Update {
                 switch filter {
                 case .all(let parts), .any(let parts), .none(let parts): parts.forEach(collect)
                 case .field(let fieldPath, _): ids.insert(fieldPath[0])
-                case .expression, .schema: ids.insert("")
+                case .expression, .schema, .text: ids.insert("")
                 }
             }
             collect(filter)

@@ -119,3 +119,42 @@ extension Transaction {
         }
     }
 }
+
+// MARK: Searching
+
+extension Transaction {
+    /// The hits of a search, best first, with their documents (binary).
+    func searchHits(_ info: CollectionInfo, query: TextQuery, options: SearchOptions) throws -> (hits: [TextSearch.Hit], search: TextSearch) {
+        let (index, spec) = try info.textIndex(named: options.index)
+        let search = try TextSearch(reader: reader, collection: info, index: index, spec: spec, fields: options.fields, weights: options.weights)
+        let (scored, postFilter) = try search.scores(query, filter: options.filter)
+        return (try search.hits(scored, filter: postFilter, minScore: options.minScore, skip: options.skip, limit: options.limit), search)
+    }
+
+    /// cairn_search: {"document", "score", and with highlight "highlights"
+    /// and "snippet"} per hit, as JSON, best first.
+    func search(in name: String, query text: String, options: SearchOptions) throws -> [[UInt8]] {
+        let query = try TextQuery.parse(text)
+        guard let info = try collection(name) else { return [] }
+        let (hits, search) = try searchHits(info, query: query, options: options)
+        return try hits.map { hit in
+            try hit.document.withUnsafeBytes { raw in
+                let document = DocumentValue(raw)
+                var shown = try MutableValue(document)
+                if let projection = options.projection { shown = try projection.apply(to: shown) }
+                var members: [(key: String, value: MutableValue)] = [("document", shown), ("score", .double(hit.score))]
+                if let highlight = options.highlight {
+                    let mask = try search.fieldsMask(options.fields)
+                    let (fields, snippet) = try highlight.highlight(document, fields: search.index.fields, mask: mask,
+                                                                   analyzer: search.analyzer, terms: search.matchedTerms)
+                    members.append(("highlights", fields))
+                    members.append(("snippet", .string(Array(snippet.utf8))))
+                }
+                var out: [UInt8] = []
+                let encoded = MutableValue.object(members).encoded()
+                try encoded.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+                return out
+            }
+        }
+    }
+}

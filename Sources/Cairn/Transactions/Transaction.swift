@@ -69,7 +69,8 @@ public final class Transaction: @unchecked Sendable {
     /// A reader of this transaction's snapshot and of its writes as they
     /// are now (later writes do not show through it).
     var reader: TransactionReader {
-        TransactionReader(engine: engine, view: view, pin: pin, writes: writes, memoryLimit: database.documents.queryMemoryLimit)
+        TransactionReader(engine: engine, view: view, pin: pin, writes: writes, memoryLimit: database.documents.queryMemoryLimit,
+                          fullText: database.fullText)
     }
 
     /// Calls `body` with the value of engine key `key` as this transaction
@@ -227,6 +228,8 @@ struct TransactionReader {
     let writes: [EngineKey: Transaction.PendingWrite]
     /// The memory a blocking stage of a query may hold.
     let memoryLimit: Int
+    /// The full-text layer's analyzers and term dictionaries, for searches.
+    let fullText: FullTextLayer
 
     func read(_ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Bool {
         try TransactionReader.read(key, writes: writes, engine: engine, view: view, body)

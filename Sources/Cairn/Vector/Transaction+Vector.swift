@@ -91,7 +91,7 @@ enum VectorFilterValues {
             }
             return out
         case .field(let path, _): return [path.joined(separator: ".")]
-        case .expression, .schema: return nil
+        default: return nil  // $expr, $jsonSchema, $text
         }
     }
 }

@@ -7,17 +7,15 @@
 /// It must be the first stage. Its rows are the nearest documents, nearest
 /// first, each carrying its score, which `{"$meta": "vectorSearchScore"}`
 /// reads in the stages after it (Atlas's score: VectorMetric.score). The
-/// score rides in the row as a field whose name no document can have
-/// (`scoreField`), which the end of the pipeline removes, so it shows only
-/// where $meta puts it.
+/// score rides in the row as a hidden field (MetaField), which the end of
+/// the pipeline removes, so it shows only where $meta puts it.
 struct VectorSearchStage {
     var index: String?
     var path: String
     var options: VectorSearchOptions
 
-    /// The hidden field of the score (a control character starts it: JSON
-    /// field names a user writes never reach a row this way).
-    static let scoreField = "\u{1}vectorSearchScore"
+    /// The hidden field of the score (MetaField, FullText/MetaField.swift).
+    static let scoreField = MetaField.vectorSearchScore.hiddenField
 
     static func parse(_ spec: MutableValue, at here: String) throws -> VectorSearchStage {
         guard case .object(let members) = spec else { throw CairnError.invalidArgument("\(here) must be an object") }
@@ -98,17 +96,6 @@ struct VectorSearchStage {
                 return .tree(.object(members))
             }
             return row
-        }
-    }
-}
-
-extension Expression {
-    /// {"$meta": "vectorSearchScore"}: the score of a $vectorSearch row.
-    static func parseMeta(_ operand: MutableValue, at here: String) throws -> Expression {
-        guard case .string(let utf8) = operand else { throw CairnError.invalidArgument("\(here) takes the name of a score, such as \"vectorSearchScore\"") }
-        switch String(decoding: utf8, as: UTF8.self) {
-        case "vectorSearchScore": return .field([VectorSearchStage.scoreField])
-        case let other: throw CairnError.invalidArgument("\(here): unknown metadata '\(other)' (known: vectorSearchScore)")
         }
     }
 }

@@ -789,6 +789,52 @@ class Collection:
         errors.call(lib.cairn_vector_search, *self._target(), text, len(text), byref(out))
         return Cursor(self._owner, out)
 
+    def hybrid_search(
+        self,
+        query: str,
+        vector: Any,
+        limit: int = 10,
+        *,
+        fusion: str = "rrf",
+        rrf_k: float | None = None,
+        weights: Mapping[str, float] | None = None,
+        candidates: int | None = None,
+        text_options: Mapping[str, Any] | None = None,
+        vector_options: Mapping[str, Any] | None = None,
+    ) -> Cursor:
+        """A Cursor over the fusion of a text search for `query` and a
+        vector search for `vector`, best first: dicts {"document", "score"
+        (fused), "text_score", "vector_score"} (None where a document is
+        missing from one ranking). fusion: "rrf" (Reciprocal Rank Fusion,
+        rrf_k default 60) or "weighted" (scores scaled to [0, 1], weighted
+        by weights={"text": w, "vector": w}); text_options: search()'s
+        options (index, fields, weights, filter); vector_options:
+        vector_search()'s (ef, filter, exact, index).
+
+            for hit in products.hybrid_search("red shoes", query_vector, 5):
+                print(hit["score"], hit["document"]["name"])
+        """
+        from .vector import vector as _vector
+
+        options: dict[str, Any] = {
+            "text": {"query": query, **dict(text_options or {})},
+            "vector": _vector(vector),
+            "limit": limit,
+            "fusion": fusion,
+        }
+        if rrf_k is not None:
+            options["rrf_k"] = rrf_k
+        if weights is not None:
+            options["weights"] = dict(weights)
+        if candidates is not None:
+            options["candidates"] = candidates
+        if vector_options is not None:
+            options["vector_options"] = dict(vector_options)
+        text = dumps(options, "options")
+        out = _ffi.cursor_p()
+        errors.call(lib.cairn_hybrid_search, *self._target(), text, len(text), byref(out))
+        return Cursor(self._owner, out)
+
     def explain(
         self,
         filter: Mapping[str, Any] | None = None,

@@ -231,7 +231,12 @@ indirect enum Expression {
     private static func parseOperator(_ name: String, _ operand: MutableValue, at here: String, scope: Scope) throws -> Expression {
         switch name {
         case "$literal": return .literal(operand)
-        case "$meta": return try parseMeta(operand, at: here)
+        case "$meta":
+            // Search metadata travels in a hidden field (MetaField).
+            guard case .string(let utf8) = operand, let meta = MetaField(rawValue: String(decoding: utf8, as: UTF8.self)) else {
+                throw CairnError.invalidArgument("\(here) must be \"textScore\", \"searchScore\", \"searchHighlights\" or \"vectorSearchScore\"")
+            }
+            return .field([meta.hiddenField])
         case "$let": return try parseLet(operand, at: here, scope: scope)
         case "$map": return try parseMap(operand, at: here, scope: scope)
         case "$filter": return try parseFilter(operand, at: here, scope: scope)

@@ -38,6 +38,8 @@ struct Pipeline {
         case unionWith(collection: String, pipeline: Pipeline)
         case sample(Int)
         case setWindowFields(WindowFields)
+        /// Atlas Search's $search (FullText/SearchStage.swift): first only.
+        case search(SearchStage)
         /// Atlas's $vectorSearch (Vector/VectorSearchStage.swift); first only.
         case vectorSearch(VectorSearchStage)
     }
@@ -66,6 +68,9 @@ struct Pipeline {
                 throw CairnError.invalidArgument("\(here).\(position) must be an object with exactly one stage")
             }
             let (name, spec) = members[0]
+            if name == "$search" && position != 0 {
+                throw CairnError.invalidArgument("\(here).\(position).$search: $search must be the first stage")
+            }
             stages.append(contentsOf: try parseStage(name, spec, at: "\(here).\(position).\(name)", place: place))
         }
         return Pipeline(stages: stages)
@@ -185,6 +190,8 @@ struct Pipeline {
             return [.count(String(decoding: utf8, as: UTF8.self))]
         case "$lookup":
             return [try parseLookup(spec, at: here, place: place)]
+        case "$search":
+            return [.search(try SearchStage.parse(spec, at: here))]
         case "$sortByCount":
             return [.sortByCount(try Expression.parse(spec, at: here, scope: scope))]
         case "$replaceRoot":

@@ -8,13 +8,17 @@ extension Transaction {
     func openAggregate(in name: String, pipeline: Pipeline) throws -> DocumentCursor {
         let environment = PipelineEnvironment(transaction: self, reader: reader, bindings: Bindings(now: currentTimeMillis()))
         let source = try environment.open(collection: name, stages: pipeline.stages[...], restrict: nil)
+        // Search metadata rides in hidden fields (MetaField); results drop them.
+        let carriesMetadata = pipeline.carriesMetadata
         return DocumentCursor(database: database) { out in
             switch try source() {
             case nil:
                 return false
-            case .stored(let document)?:
+            case .stored(let document)? where !carriesMetadata:
                 try document.appendJSON(to: &out)
-            case .tree(let document)?:
+            case let row?:
+                var document = try row.tree()
+                if carriesMetadata { document.removeMetadata() }
                 let encoded = document.encoded()
                 try encoded.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
             }
@@ -44,6 +48,18 @@ struct PipelineEnvironment {
             return try search.open(in: self, collection: name, rest: stages.dropFirst())
         }
         var stages = stages
+        if case .search(let search)? = stages.first {
+            guard let info = try transaction.collection(name) else { return try chain(stages.dropFirst(), after: { nil }) }
+            let rows = try search.rows(reader: reader, collection: info)
+            let restricted: PipelinePull = restrict.map { filter in {
+                while let row = try rows() {
+                    let encoded = try row.tree().encoded()
+                    if try encoded.withUnsafeBytes({ try filter.matches(DocumentValue($0)) }) { return row }
+                }
+                return nil
+            } } ?? rows
+            return try chain(stages.dropFirst(), after: restricted)
+        }
         var filter = restrict ?? Filter.all([])
         var options = FindOptions()
         if case .match(let first)? = stages.first {
@@ -60,7 +76,8 @@ struct PipelineEnvironment {
         }
         var pull: PipelinePull
         if let info = try transaction.collection(name) {
-            let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
+            let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options,
+                                              carryScore: filter.mentionsText)
             pull = { try execution.next().map { .stored($0) } }
         } else {
             pull = { nil }
@@ -187,6 +204,8 @@ struct PipelineEnvironment {
             return sampleStage(size, after: upstream)
         case .setWindowFields(let fields):
             return windowFieldsStage(fields, after: upstream)
+        case .search:
+            throw CairnError.invalidArgument("$search must be the first stage of a pipeline on a collection")
         }
     }
 
