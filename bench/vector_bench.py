@@ -144,6 +144,9 @@ def run_hnswlib(data, q, metric, args, gt, filt_gts, rows):
 
 
 def main():
+    import subprocess
+    import sys
+
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=100000)
     p.add_argument("--queries", type=int, default=200)
@@ -154,6 +157,13 @@ def main():
     p.add_argument("--engines", default="cairn,hnswlib")
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args()
+    engines = args.engines.split(",")
+    if len(engines) > 1:
+        # One process per engine, so each reports its own peak RSS.
+        for engine in engines:
+            argv = [a for a in sys.argv[1:] if not a.startswith("--engines")] + [f"--engines={engine}"]
+            subprocess.run([sys.executable, __file__] + argv, check=False)
+        return
     for spec in args.datasets.split(","):
         kind, dim = spec.split(":")
         data, q, metric = dataset(kind, args.n, int(dim), args.queries, args.seed)
@@ -176,7 +186,8 @@ def main():
         for engine, row, value in rows:
             text = f"{value[0]:.4f} / {value[1]:.0f}" if isinstance(value, tuple) else f"{value:.2f}"
             print(f"{engine:8} {row:45} {text}", flush=True)
-    print(f"peak RSS (whole process) MB: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(f"{args.engines:8} peak RSS of the process (data and ground truth included) MB: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}", flush=True)
 
 
 if __name__ == "__main__":

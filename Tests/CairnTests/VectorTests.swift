@@ -75,7 +75,7 @@ final class VectorTests: XCTestCase {
             _ = try bytes(#"{"_id":\#(i)}"#).withUnsafeBytes { f in try bytes(update).withUnsafeBytes { u in
                 try db.update(collection: "pts", filterJSON: f, updateJSON: u, many: false) } }
         }
-        try checkInvariants(db, expectedNodes: vectors.count)
+        XCTAssertEqual(try checkVectorInvariants(db, collection: "pts", dimensions: 8), vectors.count)
 
         // Recall@10 of the walk against brute force, over 50 queries.
         var found = 0
@@ -104,7 +104,7 @@ final class VectorTests: XCTestCase {
         try db.close()
         let reopened = try Database.open(path: dir.path)
         defer { try? reopened.close() }
-        try checkInvariants(reopened, expectedNodes: vectors.count)
+        XCTAssertEqual(try checkVectorInvariants(reopened, collection: "pts", dimensions: 8), vectors.count)
         XCTAssertEqual(status {
             _ = try self.bytes(#"{"vector":[1,2,3],"k":3}"#).withUnsafeBytes { try reopened.vectorSearch(collection: "pts", optionsJSON: $0) }
         }, .invalidArgument)
@@ -113,47 +113,9 @@ final class VectorTests: XCTestCase {
         }, .invalidArgument)
     }
 
-    /// Every link points at a live node, every in-link key mirrors a link,
-    /// every node has its document and every document with a vector its node.
-    private func checkInvariants(_ db: Database, expectedNodes: Int) throws {
-        let txn = try Transaction(database: db, readOnly: true, explicit: false)
-        let info = try XCTUnwrap(try txn.collection("pts"))
-        let index = info.indexes[0]
-        let prefix = VectorIndexFormat.prefix(collection: info.id, index: index.id)
-        var nodes = Set<UInt32>()
-        let nodeScan = try txn.scan(lower: prefix + [2], upper: prefix + [3])
-        while try nodeScan.next() {
-            let node = VectorIndexFormat.readUInt32BE(nodeScan.key, prefix.count + 1)
-            nodes.insert(node)
-            let record = try VectorIndexFormat.decodeNode(nodeScan.value, dimensions: 8, index: "v")
-            XCTAssertTrue(try txn.read(CollectionInfo.documentPrefix(info.id) + Array(record.primaryKey)), "node \(node) without its document")
-        }
-        XCTAssertEqual(nodes.count, expectedNodes)
-        var links = Set<[UInt32]>()
-        let linkScan = try txn.scan(lower: prefix + [3], upper: prefix + [4])
-        while try linkScan.next() {
-            let node = VectorIndexFormat.readUInt32BE(linkScan.key, prefix.count + 1)
-            let level = UInt32(linkScan.key[prefix.count + 5])
-            XCTAssertTrue(nodes.contains(node), "a list of deleted node \(node)")
-            for to in try VectorIndexFormat.decodeLinks(linkScan.value, max: 16, index: "v") {
-                XCTAssertTrue(nodes.contains(to), "node \(node) links to deleted node \(to)")
-                links.insert([to, level, node])
-            }
-        }
-        var inLinks = Set<[UInt32]>()
-        let inScan = try txn.scan(lower: prefix + [5], upper: prefix + [6])
-        while try inScan.next() {
-            inLinks.insert([VectorIndexFormat.readUInt32BE(inScan.key, prefix.count + 1), UInt32(inScan.key[prefix.count + 5]),
-                            VectorIndexFormat.readUInt32BE(inScan.key, prefix.count + 6)])
-        }
-        XCTAssertEqual(links, inLinks)
-        var entry: (node: UInt32, level: Int)?
-        _ = try txn.read(VectorIndexFormat.entryKey(prefix)) { entry = try VectorIndexFormat.decodeEntry($0, index: "v") }
-        XCTAssertTrue(nodes.contains(try XCTUnwrap(entry).node))
-    }
 }
 
-private struct SplitMix {
+struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

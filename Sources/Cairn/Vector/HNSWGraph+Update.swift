@@ -108,12 +108,11 @@ extension HNSWGraph {
                 let new = try selectNeighbours(candidates, limit: maxLinks(level: l)).map(\.node)
                 try setLinks(from, level: l, old: old, new: new, touchAdded: true)
             }
-            // Whatever in-links remain (a list the repair did not reach).
-            for from in try inLinks(node, level: l) {
-                try transaction.delete(VectorIndexFormat.inLinkKey(prefix, node, level: l, from: from))
-            }
-            for to in out { try transaction.delete(VectorIndexFormat.inLinkKey(prefix, to, level: l, from: node)) }
-            try transaction.delete(VectorIndexFormat.linksKey(prefix, node, level: l))
+            // The node's own in-link list (the repairs emptied it) and its
+            // place in the in-link lists of the nodes it linked to.
+            try transaction.delete(VectorIndexFormat.inLinkKey(prefix, node, level: l))
+            for to in out where to != node { try changeInLinks(to, level: l) { $0.removeAll { $0 == node } } }
+            try deleteLinks(node, level: l)
             if l > 0 { try transaction.delete(VectorIndexFormat.upperKey(prefix, level: l, node: node)) }
         }
         try transaction.delete(VectorIndexFormat.nodeKey(prefix, node))

@@ -109,12 +109,20 @@ final class HNSWGraph {
     /// The transaction has pending writes: they are looked at first.
     private let hasWrites: Bool
     private var finished = false
+    /// A search reads and learns neighbour lists through the cache (see
+    /// VectorNodeCache); a writer never does.
+    private let useListCache: Bool
+    private let snapshot: UInt64
+    private var listFills: [(key: UInt64, links: [UInt32])] = []
+    /// The lists this operation changed, forgotten by the cache at commit.
+    private var changedLists = Set<UInt64>()
     /// Vectors fetched from the LSM or pending writes for this operation.
     private var local: [UInt32: [Float]] = [:]
     var distanceCount = 0
 
     /// Opens the graph and takes the cache's shared lock until `finish`.
-    init(transaction: Transaction, index: IndexDefinition, spec: VectorIndexSpec, collection: UInt32) {
+    /// `forSearch`: the operation only reads (it may use cached lists).
+    init(transaction: Transaction, index: IndexDefinition, spec: VectorIndexSpec, collection: UInt32, forSearch: Bool = false) {
         self.transaction = transaction
         self.spec = spec
         indexName = index.name
@@ -122,6 +130,8 @@ final class HNSWGraph {
         cache = transaction.database.vectors.cache(collection: collection, index: index.id, dimensions: spec.dimensions)
         hasWrites = !transaction.writes.isEmpty
         reader = cache.beginRead()
+        snapshot = transaction.view.sequence
+        useListCache = forSearch && !hasWrites && snapshot >= reader.minFillSequence
     }
 
     /// Releases the cache and hands it the records this operation read.
@@ -129,8 +139,16 @@ final class HNSWGraph {
         guard !finished else { return }
         finished = true
         cache.endRead()
-        cache.add(fills)
+        cache.add(fills, lists: listFills, sequence: snapshot)
         fills = []
+        listFills = []
+        if !changedLists.isEmpty {
+            let (cache, engine, changed) = (self.cache, transaction.engine, changedLists)
+            transaction.afterCommit.append {
+                cache.invalidate(changed, sequence: (try? engine.readView().sequence) ?? UInt64.max)
+            }
+            changedLists = []
+        }
     }
 
     deinit { finish() }
@@ -204,11 +222,19 @@ final class HNSWGraph {
     func maxLinks(level: Int) -> Int { level == 0 ? spec.maxLinks0 : spec.m }
 
     func links(_ node: UInt32, level: Int) throws -> [UInt32] {
+        if useListCache, let cached = reader.links(node, level: level) { return cached }
         var out: [UInt32] = []
-        _ = try transaction.read(VectorIndexFormat.linksKey(prefix, node, level: level)) { raw in
+        let found = try transaction.read(VectorIndexFormat.linksKey(prefix, node, level: level)) { raw in
             out = try VectorIndexFormat.decodeLinks(raw, max: maxLinks(level: level), index: indexName)
         }
+        if useListCache && found { listFills.append((UInt64(node) << 8 | UInt64(level), out)) }
         return out
+    }
+
+    /// Deletes `node`'s list at `level` (the node goes).
+    func deleteLinks(_ node: UInt32, level: Int) throws {
+        try transaction.delete(VectorIndexFormat.linksKey(prefix, node, level: level))
+        changedLists.insert(UInt64(node) << 8 | UInt64(level))
     }
 
     /// Replaces `node`'s list at `level` (`old` what it held), keeping the
@@ -218,12 +244,13 @@ final class HNSWGraph {
     func setLinks(_ node: UInt32, level: Int, old: [UInt32], new: [UInt32], touchAdded: Bool = false) throws {
         precondition(new.count <= maxLinks(level: level), "a neighbour list over its bound")
         try transaction.put(VectorIndexFormat.linksKey(prefix, node, level: level), VectorIndexFormat.encodeLinks(new))
+        changedLists.insert(UInt64(node) << 8 | UInt64(level))
         let before = Set(old), after = Set(new)
         for gone in before.subtracting(after) {
-            try transaction.delete(VectorIndexFormat.inLinkKey(prefix, gone, level: level, from: node))
+            try changeInLinks(gone, level: level) { $0.removeAll { $0 == node } }
         }
         for added in after.subtracting(before) {
-            try transaction.put(VectorIndexFormat.inLinkKey(prefix, added, level: level, from: node), [])
+            try changeInLinks(added, level: level) { if !$0.contains(node) { $0.append(node) } }
             if touchAdded {
                 let key = VectorIndexFormat.linksKey(prefix, added, level: level)
                 var value: [UInt8]?
@@ -233,16 +260,23 @@ final class HNSWGraph {
         }
     }
 
-    /// The nodes that link to `node` at `level`.
+    /// The nodes that link to `node` at `level` (its in-link list).
     func inLinks(_ node: UInt32, level: Int) throws -> [UInt32] {
-        let lower = VectorIndexFormat.inLinkPrefix(prefix, node, level: level)
-        let scan = try transaction.scan(lower: lower, upper: prefixUpperBound(lower))
         var out: [UInt32] = []
-        while try scan.next() {
-            guard scan.key.count == lower.count + 4 else { throw CairnError.corruption("\(damaged): damaged in-link key") }
-            out.append(VectorIndexFormat.readUInt32BE(scan.key, lower.count))
+        _ = try transaction.read(VectorIndexFormat.inLinkKey(prefix, node, level: level)) { raw in
+            out = try VectorIndexFormat.decodeLinks(raw, max: VectorIndexFormat.maxInLinks, index: indexName)
         }
         return out
+    }
+
+    /// Rewrites `node`'s in-link list at `level` (deleted when empty).
+    func changeInLinks(_ node: UInt32, level: Int, _ change: (inout [UInt32]) -> Void) throws {
+        var list = try inLinks(node, level: level)
+        let before = list
+        change(&list)
+        guard list != before else { return }
+        let key = VectorIndexFormat.inLinkKey(prefix, node, level: level)
+        if list.isEmpty { try transaction.delete(key) } else { try transaction.put(key, VectorIndexFormat.encodeLinks(list)) }
     }
 
     // MARK: Entry point

@@ -11,11 +11,11 @@
 ///     P | 0x03 | node | level (u8)   the node's links at that level: u32 LE
 ///                                    node numbers, at most M (2·M at level 0)
 ///     P | 0x04 | primary key         the document's node (u32 BE)
-///     P | 0x05 | node | level | from (u32 BE)
-///                                    an in-link: `from` links to `node` at
-///                                    `level` (empty value). Deleting a node
-///                                    finds every node that links to it here
-///                                    and repairs their lists.
+///     P | 0x05 | node | level (u8)   the node's in-links at that level:
+///                                    u32 LE numbers of the nodes that link
+///                                    to it. Deleting a node finds every node
+///                                    that links to it here and repairs their
+///                                    lists; one key, so a point read.
 ///     P | 0x06 | level | node        nodes above level 0 (empty value), to
 ///                                    find a new entry point when it goes
 ///
@@ -65,18 +65,15 @@ enum VectorIndexFormat {
 
     static func ownerKey(_ p: [UInt8], primaryKey: [UInt8]) -> [UInt8] { p + [Tag.owner.rawValue] + primaryKey }
 
-    static func inLinkPrefix(_ p: [UInt8], _ node: UInt32, level: Int) -> [UInt8] {
+    static func inLinkKey(_ p: [UInt8], _ node: UInt32, level: Int) -> [UInt8] {
         var key = p + [Tag.inLink.rawValue]
         key.appendUInt32BE(node)
         key.append(UInt8(level))
         return key
     }
 
-    static func inLinkKey(_ p: [UInt8], _ node: UInt32, level: Int, from: UInt32) -> [UInt8] {
-        var key = inLinkPrefix(p, node, level: level)
-        key.appendUInt32BE(from)
-        return key
-    }
+    /// The most in-links one node may have (a sanity bound for a stored list).
+    static let maxInLinks = 1 << 20
 
     static func upperKey(_ p: [UInt8], level: Int, node: UInt32) -> [UInt8] {
         var key = p + [Tag.upper.rawValue, UInt8(level)]

@@ -44,12 +44,27 @@ final class VectorLayer: @unchecked Sendable {
 /// unreachable through the links of any later snapshot, so its stale entry
 /// is never used.
 ///
+/// It also keeps neighbour lists, which do change, for searches only (a
+/// writer always reads its own snapshot, so its conflicts are detected):
+///   - a commit that changed lists removes them here after it is visible
+///     (Transaction.afterCommit) and raises `minFillSequence` to the
+///     sequence visible then;
+///   - a search uses and fills lists only when its snapshot is at or after
+///     `minFillSequence` (and its transaction wrote nothing); so a list it
+///     learns is the list at a snapshot that every invalidation before it
+///     has seen, and one read before a later commit's invalidation is
+///     refused (its snapshot is then below `minFillSequence`) or removed by
+///     that invalidation.
+/// Between a commit becoming visible and its invalidation (a few
+/// microseconds) a search may walk that commit's predecessor lists; it
+/// still reads documents at its own snapshot.
+///
 /// Thread safety: an operation reads under the shared lock for its whole
-/// walk (`read`); the records it had to fetch from the LSM are added
+/// walk (`beginRead`); the records it had to fetch from the LSM are added
 /// afterwards under the exclusive lock, skipped when another holds it (the
 /// cache is best effort; a later walk adds them). Memory grows with the
 /// index (4·dimensions bytes a vector plus the primary key and filter
-/// values); nodes numbered beyond 2^26 are not cached.
+/// values, and the lists); nodes numbered beyond 2^26 are not cached.
 final class VectorNodeCache: @unchecked Sendable {
     let dimensions: Int
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
@@ -57,6 +72,9 @@ final class VectorNodeCache: @unchecked Sendable {
     private var slots: [Int32] = []
     private var vectors: [Float] = []
     private var records: [(level: UInt8, primaryKey: [UInt8], filterValues: [UInt8])] = []
+    /// Neighbour lists by node << 8 | level (see above).
+    private var lists: [UInt64: [UInt32]] = [:]
+    private var minFillSequence: UInt64 = 0
 
     static let maxNode = 1 << 26
 
@@ -79,7 +97,14 @@ final class VectorNodeCache: @unchecked Sendable {
         let slots: UnsafeBufferPointer<Int32>
         let vectors: UnsafePointer<Float>
         let dimensions: Int
+        let minFillSequence: UInt64
         fileprivate let cache: VectorNodeCache
+
+        /// A cached neighbour list (for searches; see above).
+        @inline(__always)
+        func links(_ node: UInt32, level: Int) -> [UInt32]? {
+            cache.lists[UInt64(node) << 8 | UInt64(level)]
+        }
 
         var count: Int { cache.records.count }
 
@@ -116,7 +141,7 @@ final class VectorNodeCache: @unchecked Sendable {
         pthread_rwlock_rdlock(lock)
         let s = slots.withUnsafeBufferPointer { $0 }
         let v = vectors.withUnsafeBufferPointer { $0.baseAddress } ?? UnsafePointer(bitPattern: 16)!
-        return Reader(slots: s, vectors: v, dimensions: dimensions, cache: self)
+        return Reader(slots: s, vectors: v, dimensions: dimensions, minFillSequence: minFillSequence, cache: self)
     }
 
     func endRead() { pthread_rwlock_unlock(lock) }
@@ -130,10 +155,14 @@ final class VectorNodeCache: @unchecked Sendable {
         var vector: [Float]
     }
 
-    /// Adds records read from committed state; skipped when the lock is busy.
-    func add(_ fills: [Fill]) {
-        guard !fills.isEmpty, pthread_rwlock_trywrlock(lock) == 0 else { return }
+    /// Adds records read from committed state, and lists a search read at
+    /// snapshot `sequence`; skipped when the lock is busy.
+    func add(_ fills: [Fill], lists newLists: [(key: UInt64, links: [UInt32])] = [], sequence: UInt64 = 0) {
+        guard !fills.isEmpty || !newLists.isEmpty, pthread_rwlock_trywrlock(lock) == 0 else { return }
         defer { pthread_rwlock_unlock(lock) }
+        if sequence >= minFillSequence {
+            for (key, links) in newLists { lists[key] = links }
+        }
         for fill in fills where Int(fill.node) < VectorNodeCache.maxNode && fill.vector.count == dimensions {
             let n = Int(fill.node)
             if n >= slots.count { slots.append(contentsOf: repeatElement(-1, count: max(n + 1 - slots.count, slots.count / 2))) }
@@ -142,5 +171,13 @@ final class VectorNodeCache: @unchecked Sendable {
             records.append((fill.level, fill.primaryKey, fill.filterValues))
             vectors.append(contentsOf: fill.vector)
         }
+    }
+
+    /// Forgets lists a commit changed, once it is visible at `sequence`.
+    func invalidate(_ keys: Set<UInt64>, sequence: UInt64) {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        for key in keys { lists[key] = nil }
+        minFillSequence = max(minFillSequence, sequence)
     }
 }

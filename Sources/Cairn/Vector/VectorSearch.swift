@@ -48,7 +48,7 @@ extension Transaction {
         }
         if let filter = options.filter {
             guard let paths = VectorFilterValues.paths(of: filter) else {
-                throw CairnError.invalidArgument("vector search: the filter may not use $expr or $jsonSchema (it applies to the index's filter_fields)")
+                throw CairnError.invalidArgument("vector search: the filter may not use $expr, $jsonSchema or $text (it applies to the index's filter_fields)")
             }
             for path in paths where !spec.filterFields.contains(where: { path == $0 || path.hasPrefix($0 + ".") }) {
                 throw CairnError.invalidArgument("vector search: the filter names '\(path)', which is not in the filter_fields of index '\(index.name)' (\(spec.filterFields.joined(separator: ", ")))")
@@ -60,7 +60,7 @@ extension Transaction {
             hits = try options.filter == nil ? exactScanOfNodes(info, index: index, spec: spec, query: query, k: options.k)
                 : exactScanOfDocuments(info, index: index, spec: spec, query: query, k: options.k, filter: options.filter!)
         } else {
-            let graph = HNSWGraph(transaction: self, index: index, spec: spec, collection: info.id)
+            let graph = HNSWGraph(transaction: self, index: index, spec: spec, collection: info.id, forSearch: true)
             defer { graph.finish() }
             if let walked = try walk(graph, query: query, ef: ef, filter: options.filter) {
                 hits = []
