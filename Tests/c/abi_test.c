@@ -2574,7 +2574,7 @@ static void test_vector_search(void)
     cairn_db *db = open_fresh("vectors", NULL);
     cairn_cursor *cursor = NULL;
     const char *doc = NULL;
-    char *name = NULL, query[256], docs[4096], vec[160];
+    char *name = NULL, query[512], docs[8192], vec[256];
     size_t len = 0, used = 0;
     int i, seen = 0;
     test_name = "vector_search";

@@ -21,7 +21,9 @@ import Glibc
 /// The functions work on unsafe buffers of Float, 8 lanes at a time: the
 /// graph walk calls them thousands of times a query, on vectors the cache
 /// or a stored value holds, so they neither allocate nor check bounds.
-/// Callers guarantee both buffers hold `count` floats.
+/// Callers guarantee both buffers hold `count` floats. Multiply and add
+/// are separate operations: `addingProduct` becomes a call to libm's fmaf
+/// per lane unless the build targets FMA (measured: 18% of a search).
 enum VectorMetric: Equatable {
     case l2, cosine, dot
 
@@ -72,13 +74,13 @@ enum VectorMetric: Equatable {
             let d0 = a.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) - b.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
             let d1 = a.loadUnaligned(fromByteOffset: (i &+ 8) &* 4, as: SIMD8<Float>.self)
                 - b.loadUnaligned(fromByteOffset: (i &+ 8) &* 4, as: SIMD8<Float>.self)
-            sum0 = sum0.addingProduct(d0, d0)
-            sum1 = sum1.addingProduct(d1, d1)
+            sum0 += d0 * d0
+            sum1 += d1 * d1
             i &+= 16
         }
         while i + 8 <= count {
             let d0 = a.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) - b.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
-            sum0 = sum0.addingProduct(d0, d0)
+            sum0 += d0 * d0
             i &+= 8
         }
         var total = (sum0 + sum1).sum()
@@ -97,15 +99,13 @@ enum VectorMetric: Equatable {
         var i = 0
         // Safe: i + 16 <= count, so every load stays inside both buffers.
         while i + 16 <= count {
-            sum0 = sum0.addingProduct(a.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self),
-                                      b.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self))
-            sum1 = sum1.addingProduct(a.loadUnaligned(fromByteOffset: (i &+ 8) &* 4, as: SIMD8<Float>.self),
-                                      b.loadUnaligned(fromByteOffset: (i &+ 8) &* 4, as: SIMD8<Float>.self))
+            sum0 += a.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) * b.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            sum1 += a.loadUnaligned(fromByteOffset: (i &+ 8) &* 4, as: SIMD8<Float>.self)
+                * b.loadUnaligned(fromByteOffset: (i &+ 8) &* 4, as: SIMD8<Float>.self)
             i &+= 16
         }
         while i + 8 <= count {
-            sum0 = sum0.addingProduct(a.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self),
-                                      b.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self))
+            sum0 += a.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) * b.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
             i &+= 8
         }
         var total = (sum0 + sum1).sum()
