@@ -310,14 +310,17 @@ final class HNSWGraph {
     /// HNSW's SEARCH-LAYER: the best-first walk of breadth `ef` at `level`
     /// from `starts`. With `accept`, only accepted nodes enter the results
     /// (the walk still goes through the others: the filter applies during
-    /// the walk); `visitLimit` stops the walk after that many distance
-    /// computations (returns nil: the caller switches to an exact scan).
+    /// the walk). With `accept` and `nodes` (the index's size), the walk
+    /// gives up (returns nil: the caller switches to an exact scan) once
+    /// it has visited more nodes than the filter is estimated to match
+    /// (nodes × accepted / visited), which is what the exact scan costs:
+    /// Lucene's rule, with the match count sampled by the walk itself.
     func searchLayer(_ query: UnsafeRawPointer, starts: [(distance: Float, node: UInt32)], ef: Int, level: Int,
-                     accept: ((UInt32) throws -> Bool)? = nil, visitLimit: Int = Int.max) throws -> DistanceHeap? {
+                     accept: ((UInt32) throws -> Bool)? = nil, nodes: Int = 0) throws -> DistanceHeap? {
         var visited = Set<UInt32>(minimumCapacity: ef * 8)
         var candidates = DistanceHeap(max: false, capacity: ef * 4)
         var results = DistanceHeap(max: true, capacity: ef + 1)
-        var visits = 0
+        var visits = 0, accepted = 0
         for start in starts where visited.insert(start.node).inserted {
             candidates.push(start.distance, start.node)
             if try accept?(start.node) ?? true { results.push(start.distance, start.node) }
@@ -327,11 +330,18 @@ final class HNSWGraph {
             if results.count >= ef, let worst = results.top, current.distance > worst.distance { break }
             for next in try links(current.node, level: level) where visited.insert(next).inserted {
                 visits += 1
-                if visits > visitLimit { return nil }
+                let isAccepted: Bool
+                if let accept {
+                    isAccepted = try accept(next)
+                    if isAccepted { accepted += 1 }
+                    if visits >= 512, visits & 63 == 0, Double(visits) > Double(nodes) * Double(accepted) / Double(visits) { return nil }
+                } else {
+                    isAccepted = true
+                }
                 guard let d = try distance(query, next) else { continue }
                 if results.count < ef || d < results.top!.distance {
                     candidates.push(d, next)
-                    if try accept?(next) ?? true {
+                    if isAccepted {
                         results.push(d, next)
                         if results.count > ef { results.pop() }
                     }

@@ -4,11 +4,11 @@
 /// Filtered search (as Lucene does it): the filter applies during the walk,
 /// which goes through every node but keeps only the matching ones as
 /// results. A selective filter makes the walk go far before it has k
-/// matches; when it has computed more distances than an exact scan of the
-/// matching documents would cost (an eighth of the nodes), it stops and the
-/// search becomes that exact scan, found through the collection's query
-/// planner (an ordered index on a filter field makes it cheap). So recall
-/// does not fall at low selectivity: the low end is exact.
+/// matches; when it has visited more nodes than the filter is estimated to
+/// match (HNSWGraph.searchLayer), it stops and the search becomes an exact
+/// scan of the matching vectors (the node records, whose filter values
+/// the filter is tested on). So recall does not fall at low selectivity:
+/// the low end is exact.
 struct VectorHit {
     var distance: Float
     var primaryKey: [UInt8]
@@ -57,8 +57,7 @@ extension Transaction {
         let ef = max(options.ef ?? spec.ef, options.k)
         var hits: [VectorHit]
         if options.exact {
-            hits = try options.filter == nil ? exactScanOfNodes(info, index: index, spec: spec, query: query, k: options.k)
-                : exactScanOfDocuments(info, index: index, spec: spec, query: query, k: options.k, filter: options.filter!)
+            hits = try exactScanOfNodes(info, index: index, spec: spec, query: query, k: options.k, filter: options.filter)
         } else {
             let graph = HNSWGraph(transaction: self, index: index, spec: spec, collection: info.id, forSearch: true)
             defer { graph.finish() }
@@ -70,7 +69,7 @@ extension Transaction {
                 }
             } else {
                 graph.finish()
-                hits = try exactScanOfDocuments(info, index: index, spec: spec, query: query, k: options.k, filter: options.filter!)
+                hits = try exactScanOfNodes(info, index: index, spec: spec, query: query, k: options.k, filter: options.filter)
             }
         }
         hits.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.primaryKey.lexicographicallyPrecedes($1.primaryKey)) }
@@ -92,13 +91,13 @@ extension Transaction {
                 level -= 1
             }
             guard let filter else { return try graph.searchLayer(pointer, starts: [current], ef: ef, level: 0)!.sorted() }
-            let limit = max(256, try nodeEstimate(graph) / 8)
+            let nodes = try nodeEstimate(graph)
             let accept: (UInt32) throws -> Bool = { node in
                 guard let record = try graph.record(node) else { return false }
                 if record.filterValues.isEmpty { return try emptyDocument.withUnsafeBytes { try filter.matches(DocumentValue($0)) } }
                 return try record.filterValues.withUnsafeBytes { try filter.matches(DocumentValue($0)) }
             }
-            return try graph.searchLayer(pointer, starts: [current], ef: ef, level: 0, accept: accept, visitLimit: limit)?.sorted()
+            return try graph.searchLayer(pointer, starts: [current], ef: ef, level: 0, accept: accept, nodes: nodes)?.sorted()
         }
     }
 
@@ -115,8 +114,10 @@ extension Transaction {
         return total
     }
 
-    /// Exact search over every node record.
-    private func exactScanOfNodes(_ info: CollectionInfo, index: IndexDefinition, spec: VectorIndexSpec, query: [Float], k: Int) throws -> [VectorHit] {
+    /// Exact search over every node record (those whose filter values
+    /// match `filter`).
+    private func exactScanOfNodes(_ info: CollectionInfo, index: IndexDefinition, spec: VectorIndexSpec, query: [Float], k: Int,
+                                  filter: Filter?) throws -> [VectorHit] {
         let prefix = VectorIndexFormat.prefix(collection: info.id, index: index.id) + [VectorIndexFormat.Tag.node.rawValue]
         let scan = try self.scan(lower: prefix, upper: prefixUpperBound(prefix))
         var best = DistanceHeap(max: true, capacity: k + 1)
@@ -126,6 +127,11 @@ extension Transaction {
             while try scan.next() {
                 try interrupts.check(ticket)
                 let record = try VectorIndexFormat.decodeNode(scan.value, dimensions: spec.dimensions, index: index.name)
+                if let filter {
+                    let matches = try record.filterValues.isEmpty ? emptyDocument.withUnsafeBytes { try filter.matches(DocumentValue($0)) }
+                        : filter.matches(DocumentValue(record.filterValues))
+                    guard matches else { continue }
+                }
                 let d = spec.metric.distance(q.baseAddress!, record.vector.baseAddress!, count: spec.dimensions)
                 if best.count < k || d <= best.top!.distance {
                     keys.append(Array(record.primaryKey))
@@ -135,36 +141,6 @@ extension Transaction {
             }
         }
         return best.items.map { VectorHit(distance: $0.distance, primaryKey: keys[Int($0.node)]) }
-    }
-
-    /// Exact search over the documents matching `filter`, found by the
-    /// collection's query planner; each vector is read from its document.
-    private func exactScanOfDocuments(_ info: CollectionInfo, index: IndexDefinition, spec: VectorIndexSpec, query: [Float],
-                                      k: Int, filter: Filter) throws -> [VectorHit] {
-        let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: FindOptions())
-        let path = index.fields[0].components
-        var hits: [VectorHit] = []
-        let primaryKeyPath = info.primaryKeyPath
-        try query.withUnsafeBytes { q in
-            while let document = try execution.next() {
-                guard case .vector(var vector) = try VectorValue.read(at: path, in: document, dimensions: spec.dimensions) else { continue }
-                if spec.metric == .cosine && !VectorMetric.normalize(&vector) { continue }
-                let d = vector.withUnsafeBytes { spec.metric.distance(q.baseAddress!, $0.baseAddress!, count: spec.dimensions) }
-                if hits.count >= 4 * k + 64 {
-                    hits.sort { $0.distance < $1.distance }
-                    hits.removeSubrange((k + 64)...)
-                }
-                var id = document
-                for component in primaryKeyPath {
-                    guard let child = try id.field(component) else { throw CairnError.corruption("collection '\(info.name)': a document without its primary key") }
-                    id = child
-                }
-                var key: [UInt8] = []
-                try IndexKey.append(id, to: &key)
-                hits.append(VectorHit(distance: d, primaryKey: key))
-            }
-        }
-        return hits
     }
 }
 
