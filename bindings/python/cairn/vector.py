@@ -23,17 +23,16 @@ def vector_bytes(value: Any) -> bytes:
     """The float32 little-endian bytes of a vector: a list or tuple of
     numbers, an array.array('f' or 'd'), or a one-dimensional numpy array."""
     if isinstance(value, array.array):
-        if value.typecode != "f":
-            value = array.array("f", value)
+        floats = array.array("f", value) if value.typecode != "f" or sys.byteorder != "little" else value
         if sys.byteorder != "little":
-            value = array.array("f", value)
-            value.byteswap()
-        return value.tobytes()
+            floats.byteswap()
+        return floats.tobytes()
     module = type(value).__module__
     if module == "numpy" or module.startswith("numpy."):
         if getattr(value, "ndim", 1) != 1:
             raise ValueError("a vector must be one-dimensional")
-        return value.astype("<f4").tobytes()
+        raw: bytes = value.astype("<f4").tobytes()
+        return raw
     if isinstance(value, (list, tuple)):
         for i, x in enumerate(value):
             if isinstance(x, bool) or not isinstance(x, (int, float)):
