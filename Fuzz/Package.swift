@@ -32,5 +32,6 @@ let package = Package(
         fuzzTarget("FuzzUpdate"),
         fuzzTarget("FuzzPipeline"),
         fuzzTarget("FuzzStorage"),
+        fuzzTarget("FuzzSearch"),
     ]
 )

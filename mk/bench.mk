@@ -118,3 +118,38 @@ bench-vector: lib python-env
 	done
 	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \
 		$(ROOT)/.venv/bin/python $(BENCH_DIR)/vector_bench.py $(VEC_BENCH_ARGS)
+
+# The full-text search bench (bench/fts_bench.c, issue 14): Cairn's text
+# index against SQLite FTS5 on GCIDE's entries (dict-gcide, installed by
+# `scripts/install-deps.sh --bench`) and N generated Zipf documents.
+#   make bench-fts N=1000000
+#   make -o lib bench-fts N=200000 BENCH_ARGS='--corpus=gcide --queries=100'
+# bench-fts-python: Cairn through Python against tantivy and bm25s (PyPI),
+# installed into the bench's Python venv (bench/fts_bench.py).
+#   make -o lib bench-fts-python PY_FTS_ARGS='--docs=50000'
+BENCH_FTS_BIN := $(BENCH_BUILD)/cairn-fts-bench
+PY_FTS_PEERS := tantivy bm25s
+PY_FTS_ARGS ?=
+
+.PHONY: bench-fts bench-fts-build bench-fts-python
+
+bench-fts-build: lib bench-deps
+	@mkdir -p $(BENCH_BUILD)
+	$(BENCH_CC) $(BENCH_OPT) -I$(ROOT)/include -DBENCH_CFLAGS='"$(BENCH_OPT)"' -o $(BENCH_FTS_BIN) \
+		$(BENCH_DIR)/fts_bench.c $(BENCH_DIR)/util.c $(BENCH_DIR)/cairn_options.c \
+		-L$(LIBDIR) -lcairn -Wl,-rpath,$(LIBDIR) $(BENCH_SQLITE_LIBS) -lm
+	@echo "built $(BENCH_FTS_BIN)"
+
+bench-fts: bench-fts-build
+	@mkdir -p $(BENCH_DB)
+	$(BENCH_FTS_BIN) --num=$(N) --db=$(BENCH_DB) $(BENCH_ARGS)
+
+bench-fts-python: lib bench-deps
+	@test -x $(PY_BENCH_VENV)/bin/python || python3 -m venv $(PY_BENCH_VENV)
+	@for peer in $(PY_FTS_PEERS); do \
+		$(PY_BENCH_VENV)/bin/python -c "import $$peer" 2>/dev/null || \
+		$(PY_BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $$peer || \
+		echo "bench-fts-python: $$peer could not be installed from PyPI; the bench skips it"; \
+	done
+	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \
+		$(PY_BENCH_VENV)/bin/python $(BENCH_DIR)/fts_bench.py $(PY_FTS_ARGS)

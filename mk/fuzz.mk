@@ -1,7 +1,7 @@
 # Fuzzing what parses untrusted bytes: the JSON parser, the binary document
 # reader, filter and update compile-and-apply, pipelines on a small
-# collection, and the storage readers (log records, batches, blocks,
-# footers, manifests). The targets live in Fuzz/ (a package of their own)
+# collection, full-text queries, options and stages, and the storage
+# readers (log records, batches, blocks, footers, manifests). The targets live in Fuzz/ (a package of their own)
 # and are built with libFuzzer and AddressSanitizer.
 #
 #   make fuzz               each target for FUZZ_SECONDS (default 1800)
@@ -19,7 +19,7 @@
 
 FUZZ_SCRATCH := $(ROOT)/.build-fuzz
 FUZZ_BIN := $(FUZZ_SCRATCH)/release
-FUZZ_TARGETS := FuzzJSON FuzzDocument FuzzFilter FuzzUpdate FuzzPipeline FuzzStorage
+FUZZ_TARGETS := FuzzJSON FuzzDocument FuzzFilter FuzzUpdate FuzzPipeline FuzzStorage FuzzSearch
 FUZZ_SECONDS ?= 1800
 
 .PHONY: fuzz fuzz-build test-fuzz fuzz-merge

@@ -14,8 +14,10 @@ packages=(
   binutils                 # nm, for the export-list check
   libnats-dev nats-server  # replication through NATS JetStream (tools/replicate), and its test
 )
-# The peers of `make bench`, installed only by `install-deps.sh --bench`.
-bench_packages=(librocksdb-dev libleveldb-dev liblmdb-dev libsqlite3-dev redis-server libhiredis-dev)
+# The peers of `make bench`, installed only by `install-deps.sh --bench`,
+# and dict-gcide: the dictionary whose entries are the full-text bench's
+# corpus (bench/fts_bench.c reads /usr/share/dictd/gcide.*).
+bench_packages=(librocksdb-dev libleveldb-dev liblmdb-dev libsqlite3-dev redis-server libhiredis-dev dict-gcide)
 if [ "${1:-}" = "--bench" ]; then packages+=("${bench_packages[@]}"); fi
 
 # The Python binding's tests run in a venv; Debian's own python3 needs

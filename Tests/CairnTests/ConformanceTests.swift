@@ -91,6 +91,7 @@ final class CaseRunner {
         "aggregate": ["collection", "pipeline", "pipeline_raw", "expect_documents"],
         "vector_search": ["collection", "options", "options_raw", "expect_documents"],
         "hybrid_search": ["collection", "options", "options_raw", "expect_documents"],
+        "search": ["collection", "query", "options", "expect_documents", "expect_hits"],
         "explain": ["collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined",
                     "expect_documents_examined", "expect_returned"],
         "create_index": ["collection", "spec", "spec_raw", "expect_name"], "drop_index": ["collection", "name"],
@@ -476,6 +477,19 @@ final class CaseRunner {
                 var documents: [JSONValue] = []
                 while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
                 if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, "aggregate") } }
+            case "search":
+                let options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                let cursor = try Array(try string(step, "query").utf8).withUnsafeBytes { q in
+                    try options.withUnsafeBytes { try docs(step).search(collection: try string(step, "collection"), query: q, optionsJSON: $0) }
+                }
+                var hits: [JSONValue] = []
+                while try cursor.next() { hits.append(try JSONValue.parse(cursor.jsonString)) }
+                if let wanted = step["expect_documents"] {
+                    checks.append { try CaseRunner.expectSame(.array(hits.map { $0["document"] ?? .null }), wanted, "search documents") }
+                }
+                if case .array(let wanted)? = step["expect_hits"] {
+                    checks.append { try CaseRunner.expectHits(hits, wanted) }
+                }
             case "vector_search", "hybrid_search":
                 let options = try jsonText(step, "options"), collection = try string(step, "collection")
                 let cursor = try options.withUnsafeBytes {
@@ -641,6 +655,29 @@ final class CaseRunner {
             return .object([("index", error["index"] ?? .null), ("status", .string(status))])
         }
         return .object(members.map { $0.key == "errors" ? ("errors", .array(reduced)) : $0 })
+    }
+
+    /// Each hit holds each wanted field with an equal value; "score"
+    /// within 1e-6 relative.
+    static func expectHits(_ hits: [JSONValue], _ wanted: [JSONValue]) throws {
+        guard hits.count == wanted.count else {
+            throw ConformanceFailure(description: "search got \(hits.count) hits \(JSONValue.array(hits).serialized), want \(wanted.count)")
+        }
+        for (hit, want) in zip(hits, wanted) {
+            guard case .object(let fields) = want else { throw ConformanceFailure(description: "expect_hits holds objects") }
+            for (key, value) in fields {
+                if key == "score" {
+                    func number(_ v: JSONValue?) -> Double? {
+                        switch v { case .int(let n)?: return Double(n); case .double(let d)?: return d; default: return nil }
+                    }
+                    guard let got = number(hit["score"]), let expected = number(value), abs(got - expected) <= 1e-6 * abs(expected) else {
+                        throw ConformanceFailure(description: "search score \(hit["score"]?.serialized ?? "none"), want \(value.serialized)")
+                    }
+                } else {
+                    try expectSame(hit[key] ?? .null, value, "search hit field \(key)")
+                }
+            }
+        }
     }
 
     static func expectSame(_ got: JSONValue, _ wanted: JSONValue, _ what: String) throws {

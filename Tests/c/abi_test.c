@@ -2535,6 +2535,68 @@ static void test_batched_reads(void)
     STATUS(CAIRN_OK, cairn_close(db, &err));
 }
 
+static void test_search(void)
+{
+    cairn_db *db = open_fresh("search", NULL);
+    cairn_db *txn = NULL;
+    cairn_cursor *cur = NULL;
+    const char *json = NULL;
+    size_t len = 0;
+    char *name = NULL;
+    test_name = "full-text search";
+
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("posts"), T("{\"_id\":1,\"title\":\"Crash-safe storage\",\"body\":\"The log is synced before the table\"}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("posts"), T("{\"_id\":2,\"title\":\"Fast reads\",\"body\":\"Tables are mapped; storage is cached\"}"), NULL, NULL, &err));
+    /* No text index yet: NOT_FOUND, with a message. */
+    STATUS(CAIRN_NOT_FOUND, cairn_search(db, T("posts"), T("storage"), NULL, 0, &cur, &err));
+    CHECK(cur == NULL);
+    STATUS(CAIRN_OK, cairn_index_create(db, T("posts"), T("{\"keys\":{\"title\":\"text\",\"body\":\"text\"},\"weights\":{\"title\":3}}"), &name, &len, &err));
+    CHECK(name != NULL && strcmp(name, "title_text_body_text") == 0);
+    cairn_free(name);
+
+    /* The title's weight ranks document 1 first. */
+    STATUS(CAIRN_OK, cairn_search(db, T("posts"), T("storage"), NULL, 0, &cur, &err));
+    STATUS(CAIRN_OK, cairn_cursor_next(cur, &json, &len, &err));
+    CHECK_MSG(strstr(json, "\"_id\":1") != NULL && strstr(json, "\"score\":") != NULL, "first hit: %s", json);
+    STATUS(CAIRN_OK, cairn_cursor_next(cur, &json, &len, &err));
+    CHECK_MSG(strstr(json, "\"_id\":2") != NULL, "second hit: %s", json);
+    ANSWER(CAIRN_DONE, cairn_cursor_next(cur, &json, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cur));
+
+    /* Options: a filter, highlights. */
+    STATUS(CAIRN_OK, cairn_search(db, T("posts"), T("+table* -fast"), T("{\"highlight\":true,\"filter\":{\"_id\":{\"$lt\":5}}}"), &cur, &err));
+    STATUS(CAIRN_OK, cairn_cursor_next(cur, &json, &len, &err));
+    CHECK_MSG(strstr(json, "<em>table</em>") != NULL && strstr(json, "\"snippet\"") != NULL, "highlighted: %s", json);
+    ANSWER(CAIRN_DONE, cairn_cursor_next(cur, &json, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cur));
+
+    /* In a transaction: its own writes are searched. */
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(txn, T("posts"), T("{\"_id\":3,\"title\":\"Zebra\"}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_search(txn, T("posts"), T("zebra"), NULL, 0, &cur, &err));
+    STATUS(CAIRN_OK, cairn_cursor_next(cur, &json, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cur));
+    RC(CAIRN_OK, cairn_txn_rollback(txn));
+    STATUS(CAIRN_OK, cairn_search(db, T("posts"), T("zebra"), NULL, 0, &cur, &err));
+    ANSWER(CAIRN_DONE, cairn_cursor_next(cur, &json, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cur));
+
+    /* Misuse and malformed input. */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_search(NULL, T("posts"), T("x"), NULL, 0, &cur, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_search(db, T("posts"), T("x"), NULL, 0, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_search(db, T("posts"), NULL, 3, NULL, 0, &cur, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_search(db, T("posts"), T("say \"hi"), NULL, 0, &cur, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_search(db, T("posts"), T("\xff\xfe"), NULL, 0, &cur, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_search(db, T("posts"), T("x"), T("{\"limit\":\"ten\"}"), &cur, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_search(db, T("posts"), T("x"), T("{\"bogus\":1}"), &cur, &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_search(db, T("posts"), T("x"), T("{\"index\":\"nope\"}"), &cur, &err));
+    /* A missing collection has no hits. */
+    STATUS(CAIRN_OK, cairn_search(db, T("nothing"), T("x"), NULL, 0, &cur, &err));
+    ANSWER(CAIRN_DONE, cairn_cursor_next(cur, &json, &len, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cur));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Vector search                                                             */
 /* ------------------------------------------------------------------------ */
@@ -2677,6 +2739,7 @@ int main(int argc, char **argv)
     test_names();
     test_fork();
     test_change_feed();
+    test_search();
     test_vector_search();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

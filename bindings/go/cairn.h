@@ -2060,7 +2060,7 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 **     word             documents with the word; words are OR-ed
 **     +word  -word     must match; must not match
 **     "a phrase"       the words next to each other, in order
-**     pre*             words starting so (not stemmed)
+**     pre*             words starting so, or starting as the prefix stems
 **     word~  word~1    words within 2 (or 0, 1, 2) edits: Levenshtein over
 **                      Unicode characters, a swap of neighbours one edit
 **     title:word       a word, phrase or prefix in that field only
@@ -2112,7 +2112,8 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 **                  be NULL.
 **   errmsg         out, optional: see CONVENTIONS.
 **
-** Hits with equal scores come in the order of their documents' insertion.
+** Hits with equal scores come in a fixed order (of internal document
+** numbers, which derive from the primary keys).
 ** A missing collection gives an empty cursor.
 **
 ** Returns CAIRN_OK; CAIRN_NOT_FOUND (the collection has no text index, or

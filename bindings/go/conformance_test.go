@@ -77,6 +77,7 @@ var stepFields = map[string][]string{
 	"aggregate":            {"collection", "pipeline", "pipeline_raw", "expect_documents"},
 	"vector_search":        {"collection", "options", "options_raw", "expect_documents"},
 	"hybrid_search":        {"collection", "options", "options_raw", "expect_documents"},
+	"search":               {"collection", "query", "options", "expect_documents", "expect_hits"},
 	"explain":              {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined", "expect_documents_examined", "expect_returned"},
 	"create_index":         {"collection", "spec", "spec_raw", "expect_name"},
 	"drop_index":           {"collection", "name"},
@@ -502,7 +503,7 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		return r.document(op, s)
 
 	case "find_one", "find_by_id", "distinct", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
-		"aggregate", "explain", "vector_search", "hybrid_search":
+		"aggregate", "explain", "search", "vector_search", "hybrid_search":
 		return r.query(op, s)
 
 	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
@@ -1165,6 +1166,67 @@ func readCursor(cur *Cursor, check bool, want any) (callErr, checkErr error) {
 	return nil, sameJSON("documents", got, want)
 }
 
+// readHits reads a search's hits and checks expect_documents (their
+// documents, in order) and expect_hits (the fields each hit must hold;
+// "score" within 1e-6 relative).
+func readHits(cur *Cursor, s *step) (callErr, checkErr error) {
+	defer cur.Close()
+	hits := []map[string]any{}
+	for cur.Next() {
+		hit, err := decodeValue(cur.Raw())
+		object, isObject := hit.(map[string]any)
+		if err != nil || !isObject {
+			return nil, fmt.Errorf("hit %d is not a JSON object: %q", len(hits)+1, cur.Raw())
+		}
+		hits = append(hits, object)
+	}
+	if err := cur.Err(); err != nil {
+		return err, nil
+	}
+	if s.has("expect_documents") {
+		documents := []any{}
+		for _, hit := range hits {
+			documents = append(documents, hit["document"])
+		}
+		if err := sameJSON("search documents", documents, s.jsonValue("expect_documents")); err != nil {
+			return nil, err
+		}
+	}
+	if !s.has("expect_hits") {
+		return nil, nil
+	}
+	wanted, _ := s.jsonValue("expect_hits").([]any)
+	if len(wanted) != len(hits) {
+		return nil, fmt.Errorf("search: got %d hits %v, want %d", len(hits), hits, len(wanted))
+	}
+	for i, w := range wanted {
+		fields, _ := w.(map[string]any)
+		for key, value := range fields {
+			if key == "score" {
+				got, err1 := asFloat(hits[i]["score"])
+				want, err2 := asFloat(value)
+				if err1 != nil || err2 != nil || math.Abs(got-want) > 1e-6*math.Abs(want) {
+					return nil, fmt.Errorf("search: hit %d score %v, want %v", i, hits[i]["score"], value)
+				}
+			} else if err := sameJSON("search hit field "+key, hits[i][key], value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, nil
+}
+
+// asFloat reads a decoded JSON number (a json.Number or a float64).
+func asFloat(v any) (float64, error) {
+	switch n := v.(type) {
+	case json.Number:
+		return n.Float64()
+	case float64:
+		return n, nil
+	}
+	return 0, fmt.Errorf("%v is not a number", v)
+}
+
 // query runs find_one, find_by_id, distinct, find_one_and_update,
 // find_one_and_replace, find_one_and_delete, aggregate and explain. As in document, steps without options go through the public
 // methods and steps with options through the helpers taking option text.
@@ -1260,6 +1322,18 @@ func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
 			return err, nil
 		}
 		return readCursor(cur, s.has("expect_documents"), want)
+
+	case "search":
+		query := s.str("query")
+		options, _ := s.jsonText("options", false)
+		if s.err != nil {
+			return nil, nil
+		}
+		cur, err := coll.search("Collection.Search", query, options)
+		if err != nil {
+			return err, nil
+		}
+		return readHits(cur, s)
 
 	case "vector_search", "hybrid_search":
 		options, _ := s.jsonText("options", true)

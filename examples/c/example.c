@@ -293,6 +293,37 @@ static int explain_notes(cairn_db *db)
     return 1;
 }
 
+/*
+** Full-text search: a text index on the notes' titles, then the best notes
+** for "docs ship" by BM25, with the matched words marked. Creating the same
+** index again is CAIRN_OK, so a second run succeeds. Returns 1, or 0.
+*/
+static int search_notes(cairn_db *db)
+{
+    static const char spec[] = "{\"keys\": {\"title\": \"text\"}}";
+    static const char options[] = "{\"limit\": 3, \"highlight\": true, \"projection\": {\"_id\": 0, \"author\": 1}}";
+    char *err = NULL, *name = NULL;
+    cairn_cursor *cursor = NULL;
+    const char *hit;
+    int rc;
+
+    rc = cairn_index_create(db, TEXT("notes"), TEXT(spec), &name, NULL, &err);
+    if (rc != CAIRN_OK)
+        return failed("index_create", rc, err);
+    printf("  index_create %s -> %s\n", spec, name);
+    cairn_free(name);
+    rc = cairn_search(db, TEXT("notes"), TEXT("docs ship"), TEXT(options), &cursor, &err);
+    if (rc != CAIRN_OK)
+        return failed("search", rc, err);
+    printf("  search \"docs ship\", best first:\n");
+    while ((rc = cairn_cursor_next(cursor, &hit, NULL, &err)) == CAIRN_OK)
+        printf("    %s\n", hit);
+    cairn_cursor_close(cursor);
+    if (rc != CAIRN_DONE)
+        return failed("cursor_next", rc, err);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     cairn_db *db = NULL;
@@ -346,7 +377,7 @@ int main(int argc, char **argv)
 
     printf("documents in \"notes\":\n");
     found = notes(db);
-    if (found < 0 || !explain_notes(db))
+    if (found < 0 || !explain_notes(db) || !search_notes(db))
         goto fail;
 
     rc = cairn_stats(db, &stats, NULL, &err);

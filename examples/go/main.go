@@ -236,7 +236,25 @@ func notes(db *cairn.DB) error {
 		return err
 	}
 	fmt.Printf("notes holds %d note(s) from every example\n", total)
-	return nil
+
+	// Full-text search: a text index on the titles, hits ranked by BM25.
+	if _, err := coll.CreateTextIndex([]string{"title"}, cairn.TextIndexOptions{}); err != nil {
+		return err
+	}
+	hits, err := coll.Search("docs ship", &cairn.SearchOptions{Limit: 3, Highlight: true})
+	if err != nil {
+		return err
+	}
+	defer hits.Close()
+	fmt.Println(`full-text search for "docs ship":`)
+	for hits.Next() {
+		var hit cairn.SearchHit
+		if err := hits.Decode(&hit); err != nil {
+			return err
+		}
+		fmt.Printf("  %.3f  %v\n", hit.Score, hit.Highlights["title"])
+	}
+	return hits.Err()
 }
 
 // counter reads a decimal counter in the transaction; an absent key is 0.

@@ -89,7 +89,13 @@ def main(path: str) -> None:
         for row in notes.aggregate(pipeline):
             print(f"  {row['_id']:<8} {row['notes']:>5} {row['open']:>5}")
 
-        # 7. A short summary, partly from the database's own counters.
+        # 7. Full-text search: a text index on the titles, hits ranked by BM25.
+        notes.create_index([("title", cairn.TEXT)])
+        print('full-text search for "docs ship":')
+        for hit in notes.search("docs ship", limit=3, highlight=True):
+            print(f"  {hit['score']:.3f}  {hit['highlights']['title']}  ({hit['document']['author']})")
+
+        # 8. A short summary, partly from the database's own counters.
         stats = db.stats()
         print(
             f"summary: {len(from_c)} key(s) from C, {len(db.keys(prefix='python:'))} from Python, "

@@ -68,8 +68,8 @@ final class DocumentSource {
             return DocumentValue(scan!.value)
         case .text(let matches):
             // Every key has its document: the index is written with them.
-            while pointIndex < matches.keys.count {
-                let key = matches.keys[pointIndex]
+            while pointIndex < matches.docnums.count {
+                let key = try matches.documentKey(pointIndex)
                 pointIndex += 1
                 keysExamined += 1
                 guard try reader.read(key, { current.set($0) }) else {

@@ -129,7 +129,7 @@ final class FindExecution {
         var search: [(key: String, value: MutableValue)] = []
         if case .text(let matches) = plan.source {
             search = [("search", .object([("strategy", .string(Array(matches.strategy.utf8))),
-                                          ("matches", .int(Int64(matches.keys.count))),
+                                          ("matches", .int(Int64(matches.docnums.count))),
                                           ("postings_read", .int(Int64(matches.postingsRead)))]))]
         }
         return .object([

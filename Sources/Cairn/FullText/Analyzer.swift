@@ -111,8 +111,11 @@ final class Analyzer: @unchecked Sendable {
         var end: Int
     }
 
-    /// Calls `body` for each term of `text` (UTF-8), in order.
-    func analyze(_ text: UnsafeRawBufferPointer, startPosition: Int = 0, _ body: (inout Token) throws -> Void) rethrows {
+    /// Calls `body` for each term of `text` (UTF-8), in order; with
+    /// `includingDropped`, also for the words too short or stopped, with
+    /// an empty term (highlights count every word).
+    func analyze(_ text: UnsafeRawBufferPointer, startPosition: Int = 0, includingDropped: Bool = false,
+                 _ body: (inout Token) throws -> Void) rethrows {
         try Stemmer.withStemmer(stemmerLanguage) { stemmer in
             var token = Token(term: [], position: startPosition - 1, start: 0, end: 0)
             var folded: [UInt8] = []
@@ -123,9 +126,15 @@ final class Analyzer: @unchecked Sendable {
             func finish(_ end: Int) throws {
                 defer { folded.removeAll(keepingCapacity: true); scalars = 0; start = -1 }
                 token.position += 1
-                guard scalars >= options.minTokenLength, folded.count <= Analyzer.maxTermBytes, !stopwords.contains(folded) else { return }
                 token.start = start
                 token.end = end
+                guard scalars >= options.minTokenLength, folded.count <= Analyzer.maxTermBytes, !stopwords.contains(folded) else {
+                    if includingDropped {
+                        token.term = []
+                        try body(&token)
+                    }
+                    return
+                }
                 if let stemmer {
                     let stemmed = folded.withUnsafeBufferPointer { buffer -> [UInt8] in
                         guard let out = sb_stemmer_stem(stemmer, buffer.baseAddress, Int32(buffer.count)) else { return Array(buffer) }

@@ -46,7 +46,9 @@ struct HighlightOptions {
             for value in values {
                 guard case .string(let text) = try value.kind() else { continue }
                 var tokens: [(start: Int, end: Int, hit: Bool)] = []
-                analyzer.analyze(text) { token in tokens.append((token.start, token.end, terms.contains(token.term))) }
+                analyzer.analyze(text, includingDropped: true) { token in
+                    tokens.append((token.start, token.end, !token.term.isEmpty && terms.contains(token.term)))
+                }
                 let hits = tokens.filter(\.hit).count
                 guard hits > 0 else { continue }
                 texts.append(mark(text, tokens: tokens[...]))

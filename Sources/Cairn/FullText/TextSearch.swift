@@ -133,10 +133,17 @@ final class TextSearch {
             if tokens.count == 1 { return .terms([(first.term, 0)], fuzzyEdits: nil) }
             return .phrase(tokens.map { ($0.term, $0.position - first.position) })
         case .prefix(let text):
-            guard let stem = folded(text).first else { return nil }
+            // The index holds stems ("tables" as "tabl"), so the prefix as
+            // typed and as stemmed both expand: "table*" finds "table".
+            guard let typed = folded(text).first else { return nil }
+            var forms = [typed]
+            if let stemmed = analyzer.terms(text).first?.term, stemmed != typed { forms.append(stemmed) }
             let dictionary = try loadDictionary()
-            let expanded = dictionary.withPrefix(stem, limit: TextSearch.maxExpansions)
-            return .terms(expanded.map { ($0, 0) }, fuzzyEdits: nil)
+            var expanded: [[UInt8]] = []
+            for form in forms {
+                for term in dictionary.withPrefix(form, limit: TextSearch.maxExpansions) where !expanded.contains(term) { expanded.append(term) }
+            }
+            return .terms(expanded.prefix(TextSearch.maxExpansions).map { ($0, 0) }, fuzzyEdits: nil)
         case .fuzzy(let text, let maxEdits):
             var forms = Set(folded(text))
             if let stemmed = analyzer.terms(text).first?.term { forms.insert(stemmed) }
@@ -441,8 +448,15 @@ final class TextSearch {
     /// ran first).
     func scores(_ query: TextQuery, filter: Filter?) throws -> (Scores, Filter?) {
         guard let filter else { return (try scores(query), nil) }
+        // Running the filter first costs a document read per match and a
+        // point read per match and word; the text side reads its postings
+        // in sequence, several times cheaper each. Measured on GCIDE
+        // (bench/fts_bench.c), a point read costs about eight postings.
         let work = try estimatedPostings(query)
-        if let matching = try filterCandidates(filter, cap: max(64, work / 4)) { return (try scores(query, candidates: matching), nil) }
+        let words = max(1, query.clauses.count)
+        if let matching = try filterCandidates(filter, cap: max(64, work / (8 * (1 + words)))) {
+            return (try scores(query, candidates: matching), nil)
+        }
         return (try scores(query), filter)
     }
 
@@ -616,9 +630,11 @@ extension CollectionInfo {
 /// candidates (QueryPlan.Source.text).
 struct TextMatches {
     let index: IndexDefinition
-    /// Document keys, best first (equal scores in insertion order).
-    let keys: [[UInt8]]
+    /// The matches' document numbers, best first; each becomes a document
+    /// key only when the find reaches it, so a limit reads few.
+    let docnums: [UInt32]
     let scores: [Double]
+    private let search: TextSearch
     /// "filter_first" or "text_first", and the postings read, for explain.
     let strategy: String
     let postingsRead: Int
@@ -630,11 +646,15 @@ struct TextMatches {
         let (scored, _) = try search.scores(text.query, filter: rest.isEverything ? nil : rest)
         let ordered = scored.sorted { $0.score != $1.score ? $0.score > $1.score : $0.docnum < $1.docnum }
         self.index = index
-        keys = try ordered.map { try search.documentKey(of: $0.docnum) }
+        self.search = search
+        docnums = ordered.map(\.docnum)
         scores = ordered.map(\.score)
         strategy = search.strategy
         postingsRead = search.postingsRead
     }
+
+    /// The document key of the match at `position`.
+    func documentKey(_ position: Int) throws -> [UInt8] { try search.documentKey(of: docnums[position]) }
 }
 
 extension Filter {

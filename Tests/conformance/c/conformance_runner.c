@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2234,6 +2235,72 @@ static int op_aggregate(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+/*
+** cairn_search: "expect_documents" are the hits' documents in order;
+** "expect_hits" the fields each hit must hold, "score" within 1e-6 relative.
+*/
+static int compare_hits(runner *r, const cJSON *got, const cJSON *want)
+{
+    const cJSON *hit, *w, *member, *value;
+    if (cJSON_GetArraySize(got) != cJSON_GetArraySize(want))
+        return fail(r, "search: got %d hits %s, want %d", cJSON_GetArraySize(got), json_str(r, got),
+                    cJSON_GetArraySize(want));
+    for (hit = got->child, w = want->child; hit != NULL && w != NULL; hit = hit->next, w = w->next) {
+        if (!cJSON_IsObject(w))
+            return fail(r, "expect_hits must hold objects");
+        cJSON_ArrayForEach(member, w) {
+            value = field(hit, member->string);
+            if (strcmp(member->string, "score") == 0) {
+                if (value == NULL || !cJSON_IsNumber(value) || !cJSON_IsNumber(member) ||
+                    fabs(value->valuedouble - member->valuedouble) > 1e-6 * fabs(member->valuedouble))
+                    return fail(r, "search: score %s, want %s", value ? json_str(r, value) : "none",
+                                json_str(r, member));
+            } else if (value == NULL || !json_equal(value, member)) {
+                return fail(r, "search: hit field %s is %s, want %s", member->string,
+                            value ? json_str(r, value) : "missing", json_str(r, member));
+            }
+        }
+    }
+    return 0;
+}
+
+static int op_search(runner *r, const cJSON *step)
+{
+    bytes collection, query, options;
+    const cJSON *want_documents, *want_hits, *hit;
+    cairn_cursor *cursor = NULL;
+    cJSON *got, *documents;
+    int checked;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_string(r, step, "query", 1, &query, NULL) < 0 ||
+        get_json(r, step, "options", NULL, 0, &options) < 0 ||
+        get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want_documents) < 0 ||
+        get_array(r, step, "expect_hits", 0, cJSON_IsObject, "objects", &want_hits) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    got = new_array();
+    if (track(r, "cairn_search",
+              cairn_search(r->h, TEXT(collection), TEXT(query), TEXT(options), &cursor, &r->err)))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want_documents != NULL) {
+        documents = new_array();
+        cJSON_ArrayForEach(hit, got) {
+            const cJSON *document = field(hit, "document");
+            cJSON_AddItemToArray(documents, document ? cJSON_Duplicate(document, 1) : cJSON_CreateNull());
+        }
+        if (compare_json(r, "search documents", documents, want_documents) < 0)
+            checked = -1;
+        cJSON_Delete(documents);
+    }
+    if (checked > 0 && want_hits != NULL && compare_hits(r, got, want_hits) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
 /* Vector search (cairn_vector_search): the options, with "options_raw"
 ** for malformed JSON; the documents as the cursor gives them. */
 static int op_vector_search(runner *r, const cJSON *step)
@@ -2895,6 +2962,8 @@ static const struct op_spec {
      {"collection", "filter", "options", "expect_document", NULL}},
     {"aggregate", op_aggregate, TXN_OK,
      {"collection", "pipeline", "pipeline_raw", "expect_documents", NULL}},
+    {"search", op_search, TXN_OK,
+     {"collection", "query", "options", "expect_documents", "expect_hits", NULL}},
     {"vector_search", op_vector_search, TXN_OK,
      {"collection", "options", "options_raw", "expect_documents", NULL}},
     {"hybrid_search", op_hybrid_search, TXN_OK,

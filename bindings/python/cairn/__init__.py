@@ -106,6 +106,9 @@ from .vector import vector, vector_bytes
 
 __version__ = "0.1.0"
 
+#: The index key type of a text index: create_index([("body", cairn.TEXT)]).
+TEXT = "text"
+
 #: The ABI version of cairn.h this binding was written for (checked at import).
 ABI_VERSION = _ffi.ABI_VERSION
 
@@ -151,6 +154,7 @@ __all__ = [
     "NotFound",
     "OpenOptions",
     "ReplaceOne",
+    "TEXT",
     "SchemaViolation",
     "Transaction",
     "UpdateMany",

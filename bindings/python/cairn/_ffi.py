@@ -268,6 +268,8 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, u64_p, char_pp),
     ),
     ("cairn_aggregate", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
+    # Full-text search
+    ("cairn_search", c_int, (db_p, c_char_p, c_size_t, in_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
     ("cairn_explain", c_int, _FIND_JSON_ARGS),
     # Secondary indexes
     ("cairn_index_create", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),

@@ -37,7 +37,7 @@ __all__ = ["Collection", "UpdateResult"]
 Sort = Mapping[str, int] | Iterable[tuple[str, int]]
 
 #: Index keys: as a Sort, or one field name (ascending).
-IndexKeys = str | Sort
+IndexKeys = str | Mapping[str, int | str] | Iterable[tuple[str, int | str]]
 
 #: An update: a dict of update operators ({"$set": {...}, ...}), or an
 #: aggregation pipeline, a list of stages ([{"$set": {...}}, ...]).
@@ -131,7 +131,7 @@ def optional_json(value: Any, what: str) -> tuple[bytes | None, int]:
     return text, len(text)
 
 
-def _sort(sort: Sort, what: str = "sort") -> dict[str, int]:
+def _sort(sort: Sort | IndexKeys, what: str = "sort") -> dict[str, Any]:
     if isinstance(sort, Mapping):
         return dict(sort)
     if not isinstance(sort, (str, bytes)):
@@ -539,7 +539,13 @@ class Collection:
     # -- Indexes --------------------------------------------------------------
 
     def create_index(
-        self, keys: IndexKeys, *, name: str | None = None, unique: bool = False, sparse: bool = False
+        self,
+        keys: IndexKeys,
+        *,
+        name: str | None = None,
+        unique: bool = False,
+        sparse: bool = False,
+        **options: Any,
     ) -> str:
         """Creates a secondary index and returns its name; existing documents
         are indexed before it returns.
@@ -556,13 +562,19 @@ class Collection:
         Creating an index that exists with the same keys does nothing; the
         same name with other keys raises InvalidArgument.
 
+        A text index takes cairn.TEXT ("text") for each field, and its
+        options as keywords (weights, default_language, analyzer, k1, b;
+        see include/cairn.h, "Full-text search"):
+
             users.create_index("email", unique=True)       # "email_1"
             users.create_index([("age", 1), ("name", -1)])  # "age_1_name_-1"
+            posts.create_index([("title", cairn.TEXT), ("body", cairn.TEXT)], weights={"title": 3})
         """
         spec: dict[str, Any] = {
             "keys": {keys: 1} if isinstance(keys, str) else _sort(keys, "index keys"),
             "unique": unique,
             "sparse": sparse,
+            **options,
         }
         if name is not None:
             spec["name"] = name
@@ -724,6 +736,55 @@ class Collection:
             lib.cairn_count_with_options, *self._target(), text, text_len, options, len(options), byref(count)
         )
         return count.value
+
+    def search(
+        self,
+        query: str,
+        *,
+        index: str | None = None,
+        fields: Iterable[str] | None = None,
+        weights: Mapping[str, float] | None = None,
+        filter: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        skip: int | None = None,
+        min_score: float | None = None,
+        highlight: bool | Mapping[str, Any] | None = None,
+        projection: Mapping[str, Any] | None = None,
+    ) -> Cursor:
+        """A Cursor over the hits of a full-text search, best first: dicts
+        {"document": {...}, "score": 1.23} (with highlight, also
+        "highlights" and "snippet"). The query syntax: words (OR-ed),
+        +must, -must_not, "a phrase", pre*, fuzzy~1, field:word; scores are
+        Lucene's BM25 (include/cairn.h, "Full-text search").
+
+            posts.create_index([("title", cairn.TEXT), ("body", cairn.TEXT)])
+            for hit in posts.search("+database -sql", filter={"lang": "en"}, limit=5):
+                print(hit["score"], hit["document"]["title"])
+        """
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a str, not {type(query).__name__}")
+        options: dict[str, Any] = {}
+        for key, value in (
+            ("index", index),
+            ("weights", weights),
+            ("filter", filter),
+            ("limit", limit),
+            ("skip", skip),
+            ("min_score", min_score),
+            ("highlight", highlight),
+            ("projection", projection),
+        ):
+            if value is not None:
+                options[key] = value
+        if fields is not None:
+            if isinstance(fields, str):
+                raise TypeError("fields must be a list of field names, not a str")
+            options["fields"] = list(fields)
+        raw = query.encode("utf-8")
+        options_text, options_len = optional_json(options or None, "options")
+        out = _ffi.cursor_p()
+        errors.call(lib.cairn_search, *self._target(), raw, len(raw), options_text, options_len, byref(out))
+        return Cursor(self._owner, out)
 
     def aggregate(self, pipeline: Iterable[Mapping[str, Any]]) -> Cursor:
         """A Cursor over the results of an aggregation pipeline: a list of

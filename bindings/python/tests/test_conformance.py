@@ -878,6 +878,29 @@ class Runner:
             self.expect_documents(step, documents, "aggregate")
         return outcome
 
+    def op_search(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        query = text_field(step, "query")
+        options, options_len = json_text(step, "options", required=False)
+        cursor = _ffi.cursor_p()
+        args = (coll, len(coll), query, len(query), options, options_len, byref(cursor))
+        outcome, hits = self.read_cursor(call(lib.cairn_search, self.h, *args), cursor, "search")
+        if outcome[0] == Status.OK:
+            if "expect_documents" in step:
+                expect_json(step, "expect_documents", [hit.get("document") for hit in hits], "search documents")
+            if "expect_hits" in step:
+                wanted = step["expect_hits"]
+                if not isinstance(wanted, list) or len(wanted) != len(hits):
+                    fail(f"search: got {len(hits)} hits {hits!r}, want {wanted!r}")
+                for hit, want in zip(hits, wanted):
+                    for key, value in want.items():
+                        if key == "score":
+                            if not isinstance(hit.get("score"), (int, float)) or abs(hit["score"] - value) > 1e-6 * abs(value):
+                                fail(f"search: score {hit.get('score')!r}, want {value!r} (within 1e-6)")
+                        elif key not in hit or not json_equal(hit[key], value):
+                            fail(f"search: hit field {key} is {hit.get(key)!r}, want {value!r}")
+        return outcome
+
     def op_vector_search(self, step: dict[str, Any]) -> Outcome:
         coll = text_field(step, "collection")
         options, options_len = json_text(step, "options", required=True)
@@ -1163,6 +1186,7 @@ class Runner:
         "aggregate": _TXN | {"collection", "pipeline", "pipeline_raw", "expect_documents"},
         "vector_search": _TXN | {"collection", "options", "options_raw", "expect_documents"},
         "hybrid_search": _TXN | {"collection", "options", "options_raw", "expect_documents"},
+        "search": _TXN | {"collection", "query", "options", "expect_documents", "expect_hits"},
         "explain": _TXN | _EXPLAIN_FIELDS,
         "create_index": _TXN | {"collection", "spec", "spec_raw", "expect_name"},
         "drop_index": _TXN | {"collection", "name"},
