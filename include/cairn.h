@@ -2410,6 +2410,135 @@ int cairn_watch_subscribe(cairn_watch *watch, cairn_watch_callback callback,
 */
 int cairn_watch_close(cairn_watch *watch);
 
+/* ------------------------------------------------------------------------ */
+/* Vector search                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A vector index is declared with cairn_index_create() on one field:
+**
+**   {"keys": {"embedding": "vector"}, "dimensions": 384,
+**    "metric": "cosine", "M": 16, "ef_construction": 200, "ef": 64,
+**    "filter_fields": ["category"], "on_invalid": "skip"}
+**
+** "dimensions" (1 to 4096) is required; "metric" is "cosine" (default),
+** "l2" or "dot"; "M" (2 to 128, default 16) links per node (2*M at the
+** bottom level); "ef_construction" (default 200) and "ef" (default 64)
+** the breadth of the searches that build and query the graph;
+** "filter_fields" the fields a search may filter on; "on_invalid" what a
+** document whose field is not a vector of "dimensions" finite numbers
+** does: "skip" (default) leaves it out, "reject" fails its write with
+** CAIRN_INVALID_ARGUMENT naming the field and the expected dimension. A
+** document without the field is left out.
+**
+** A vector is an array of numbers, stored as float32, or in compact form
+** a binary value of subtype 9 in BSON's vector layout: the byte 0x27
+** (float32), the byte 0, then the components as float32 little-endian,
+** in Extended JSON {"$binary": {"base64": "...", "subType": "09"}}; use it
+** to move many vectors without decimal text.
+**
+** The index is an HNSW graph kept with the vectors in the database itself
+** and changed in the same atomic write as each document: an insert, an
+** update or a delete of a document changes the index with it, a delete
+** truly removes the vector and repairs the links to it, reopening does
+** not rebuild it, and it has no capacity.
+*/
+
+/*
+** Opens a cursor over the documents of `collection` nearest to a vector,
+** nearest first.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db             in: the database, or a transaction (the search then
+**                  reads its snapshot and the writes it had made).
+**   collection     in: the collection name.
+**   options_json   in:
+**     "vector":         the query: an array of numbers or a float32
+**                       binary vector (see above); required
+**     "k":              how many documents, 1 to 10000 (default 10)
+**     "ef":             the walk's breadth (default the index's "ef";
+**                       at least k is used); larger is slower and finds
+**                       more of the true nearest
+**     "filter":         a filter (cairn_find()'s language) on the
+**                       index's filter_fields, applied during the walk;
+**                       when it is too selective for the walk, the search
+**                       becomes an exact scan of the matching documents
+**     "exact":          true compares the query with every vector
+**     "include_scores": true adds "_distance" (l2: squared Euclidean
+**                       distance; cosine: 1 - cosine; dot: -dot) and
+**                       "_score" (Atlas's: 1/(1+sqrt(l2)), (1+cos)/2,
+**                       (1+dot)/2) to each document
+**     "index":          the vector index's name, when there are several
+**   out_cursor     out: the new handle; set to NULL on failure. Must not
+**                  be NULL.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Results are ordered by distance, ties by primary key. A missing
+** collection gives an empty cursor. In cairn_aggregate(), the first stage
+** {"$vectorSearch": {"index", "path", "queryVector", "numCandidates",
+** "limit", "filter", "exact"}} (Atlas Vector Search's shape) runs the same
+** search, and {"$meta": "vectorSearchScore"} gives each row's score.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
+** name or option, a query vector of the wrong dimension or with NaN or
+** infinite components, k out of range, a filter on a field that is not a
+** filter field); CAIRN_NOT_FOUND (the collection has no such vector
+** index); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION (a damaged vector or neighbour list, naming the index).
+** Scope: database or transaction.
+*/
+int cairn_vector_search(cairn_db *db, const char *collection, size_t collection_len,
+                        const char *options_json, size_t options_len,
+                        cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Opens a cursor over the fused results of a text search (cairn_search())
+** and a vector search (cairn_vector_search()) of `collection`, best first.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db             in: the database, or a transaction (both searches read
+**                  its snapshot).
+**   collection     in: the collection name; it needs a text index and a
+**                  vector index.
+**   options_json   in:
+**     "text":           {"query": "...", and cairn_search()'s options but
+**                       limit, skip, projection and highlight}; required
+**     "vector":         the query vector (see above); required
+**     "vector_options": cairn_vector_search()'s options but vector, k and
+**                       include_scores (ef, filter, exact, index)
+**     "limit":          results, 1 to 10000 (default 10)
+**     "candidates":     hits taken from each search (default
+**                       max(limit, 50))
+**     "fusion":         "rrf" (default): Reciprocal Rank Fusion, the sum
+**                       over the two rankings of weight / (rrf_k + rank),
+**                       rank from 1; or "weighted": the sum of weight times
+**                       each ranking's score scaled to [0, 1] by its min
+**                       and max (a document missing from a ranking adds 0)
+**     "rrf_k":          RRF's constant (default 60)
+**     "weights":        {"text": w, "vector": w} (default 1 and 1)
+**   out_cursor     out: the new handle; set to NULL on failure. Must not
+**                  be NULL.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** Each result is {"document": {...}, "score": the fused score,
+** "text_score": the BM25 score or null, "vector_score": the vector score
+** (Atlas's, as "_score" above) or null}; ties by primary key. A missing
+** collection gives an empty cursor.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
+** name or option, as for either search); CAIRN_NOT_FOUND (no text index
+** or no vector index); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_hybrid_search(cairn_db *db, const char *collection, size_t collection_len,
+                        const char *options_json, size_t options_len,
+                        cairn_cursor **out_cursor, char **errmsg);
+
 #ifdef __cplusplus
 }
 #endif

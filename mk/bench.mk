@@ -105,6 +105,20 @@ bench-feed-build: lib bench-deps
 
 bench-feed: bench-feed-build
 	$(BENCH_FEED_BIN) --num=$(N) --db=$(BUILD)/bench-feed-db $(BENCH_ARGS)
+
+# The vector bench (bench/vector_bench.py, issue 15): Cairn's HNSW index
+# against hnswlib (and usearch, faiss-cpu when they install), installed from
+# PyPI into the project venv. make -o lib bench-vector VEC_BENCH_ARGS='--n=20000'
+VEC_BENCH_ARGS ?=
+.PHONY: bench-vector
+bench-vector: lib python-env
+	@for peer in numpy hnswlib usearch faiss-cpu; do \
+		$(ROOT)/.venv/bin/python -m pip install --quiet --disable-pip-version-check $$peer || \
+		echo "bench-vector: $$peer could not be installed from PyPI; the bench skips it"; \
+	done
+	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \
+		$(ROOT)/.venv/bin/python $(BENCH_DIR)/vector_bench.py $(VEC_BENCH_ARGS)
+
 # The full-text search bench (bench/fts_bench.c, issue 14): Cairn's text
 # index against SQLite FTS5 on GCIDE's entries (dict-gcide, installed by
 # `scripts/install-deps.sh --bench`) and N generated Zipf documents.

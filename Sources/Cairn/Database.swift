@@ -20,6 +20,8 @@ public final class Database: @unchecked Sendable {
     let documents = DocumentLayer()
     /// The full-text layer's analyzers and term dictionaries.
     let fullText = FullTextLayer()
+    /// The vector layer's node caches.
+    let vectors = VectorLayer()
     /// The change feed's state (off unless opened with "change_feed").
     let feed: ChangeFeed
 

@@ -18,6 +18,9 @@ enum Namespace: UInt8 {
     /// Text indexes (FullText/TextIndexFormat.swift): 0x06 | collection id
     /// | index id | postings, statistics and document numbers.
     case fullText = 0x06
+    /// Vector indexes (Vector/VectorIndexFormat.swift): 0x07 | collection
+    /// id | index id | HNSW nodes, links and entry point.
+    case vectors = 0x07
 
     /// The part of an engine key that table bloom filters also index, so a
     /// scan of every key with that prefix can skip tables without it:

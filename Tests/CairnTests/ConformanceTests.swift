@@ -89,6 +89,8 @@ final class CaseRunner {
         "find_one_and_replace": ["collection", "filter", "replacement", "options", "expect_document"],
         "find_one_and_delete": ["collection", "filter", "options", "expect_document"],
         "aggregate": ["collection", "pipeline", "pipeline_raw", "expect_documents"],
+        "vector_search": ["collection", "options", "options_raw", "expect_documents"],
+        "hybrid_search": ["collection", "options", "options_raw", "expect_documents"],
         "search": ["collection", "query", "options", "expect_documents", "expect_hits"],
         "explain": ["collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined",
                     "expect_documents_examined", "expect_returned"],
@@ -488,6 +490,15 @@ final class CaseRunner {
                 if case .array(let wanted)? = step["expect_hits"] {
                     checks.append { try CaseRunner.expectHits(hits, wanted) }
                 }
+            case "vector_search", "hybrid_search":
+                let options = try jsonText(step, "options"), collection = try string(step, "collection")
+                let cursor = try options.withUnsafeBytes {
+                    op == "vector_search" ? try docs(step).vectorSearch(collection: collection, optionsJSON: $0)
+                        : try docs(step).hybridSearch(collection: collection, optionsJSON: $0)
+                }
+                var documents: [JSONValue] = []
+                while try cursor.next() { documents.append(try JSONValue.parse(cursor.jsonString)) }
+                if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(documents), wanted, op) } }
             case "explain":
                 let filter = try jsonText(step, "filter"), options = step["options"].map { Array($0.serialized.utf8) } ?? []
                 let json = try filter.withUnsafeBytes { f in try options.withUnsafeBytes { o in

@@ -2597,6 +2597,108 @@ static void test_search(void)
     STATUS(CAIRN_OK, cairn_close(db, &err));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Vector search                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* The float32 binary form: 0x27, 0, then the components little-endian,
+   as Extended JSON binary of subType 09. */
+static void vector_json(char *out, size_t cap, const float *v, int n)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char raw[2 + 4 * 16];
+    char text[128];
+    size_t len = 2, i, t = 0;
+    raw[0] = 0x27;
+    raw[1] = 0;
+    for (i = 0; i < (size_t)n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], 4);
+        raw[len++] = (unsigned char)(bits & 0xFF);
+        raw[len++] = (unsigned char)((bits >> 8) & 0xFF);
+        raw[len++] = (unsigned char)((bits >> 16) & 0xFF);
+        raw[len++] = (unsigned char)(bits >> 24);
+    }
+    for (i = 0; i < len; i += 3) {
+        uint32_t chunk = (uint32_t)raw[i] << 16 | (i + 1 < len ? (uint32_t)raw[i + 1] << 8 : 0) |
+                         (i + 2 < len ? raw[i + 2] : 0);
+        text[t++] = b64[(chunk >> 18) & 63];
+        text[t++] = b64[(chunk >> 12) & 63];
+        text[t++] = i + 1 < len ? b64[(chunk >> 6) & 63] : '=';
+        text[t++] = i + 2 < len ? b64[chunk & 63] : '=';
+    }
+    text[t] = '\0';
+    snprintf(out, cap, "{\"$binary\":{\"base64\":\"%s\",\"subType\":\"09\"}}", text);
+}
+
+static void test_vector_search(void)
+{
+    cairn_db *db = open_fresh("vectors", NULL);
+    cairn_cursor *cursor = NULL;
+    const char *doc = NULL;
+    char *name = NULL, query[512], docs[8192], vec[256];
+    size_t len = 0, used = 0;
+    int i, seen = 0;
+    test_name = "vector_search";
+
+    STATUS(CAIRN_OK, cairn_index_create(db, T("pts"), T("{\"keys\":{\"v\":\"vector\"},\"dimensions\":3,"
+                                                        "\"metric\":\"l2\",\"filter_fields\":[\"odd\"]}"),
+                                        &name, &len, &err));
+    CHECK(name != NULL && strcmp(name, "v_vector") == 0);
+    cairn_free(name);
+    used = (size_t)snprintf(docs, sizeof docs, "[");
+    for (i = 0; i < 20; i++) {
+        float v[3] = {(float)i, 0.5f, -1.0f};
+        vector_json(vec, sizeof vec, v, 3);
+        used += (size_t)snprintf(docs + used, sizeof docs - used, "%s{\"_id\":%d,\"odd\":%s,\"v\":%s}",
+                                 i == 0 ? "" : ",", i, i % 2 ? "true" : "false", vec);
+    }
+    snprintf(docs + used, sizeof docs - used, "]");
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("pts"), docs, strlen(docs), NULL, NULL, &err));
+
+    /* Nearest first, with scores; the binary form as the query too. */
+    {
+        float q[3] = {7.2f, 0.5f, -1.0f};
+        vector_json(vec, sizeof vec, q, 3);
+    }
+    snprintf(query, sizeof query, "{\"vector\":%s,\"k\":3,\"include_scores\":true}", vec);
+    STATUS(CAIRN_OK, cairn_vector_search(db, T("pts"), query, strlen(query), &cursor, &err));
+    while (cursor != NULL && cairn_cursor_next(cursor, &doc, &len, NULL) == CAIRN_OK) {
+        static const char *const want[] = {"{\"_id\":7,", "{\"_id\":8,", "{\"_id\":6,"};
+        CHECK_MSG(seen < 3 && strncmp(doc, want[seen], strlen(want[seen])) == 0 && strstr(doc, "\"_score\":") != NULL,
+                  "result %d: %s", seen, doc);
+        seen++;
+    }
+    CHECK(seen == 3);
+    RC(CAIRN_OK, cairn_cursor_close(cursor));
+
+    /* A filter on a filter field, exact mode. */
+    cursor = NULL;
+    seen = 0;
+    STATUS(CAIRN_OK, cairn_vector_search(db, T("pts"), T("{\"vector\":[7.2,0.5,-1],\"k\":2,\"filter\":{\"odd\":false},\"exact\":true}"),
+                                         &cursor, &err));
+    while (cursor != NULL && cairn_cursor_next(cursor, &doc, &len, NULL) == CAIRN_OK) {
+        CHECK_MSG(strncmp(doc, seen == 0 ? "{\"_id\":8," : "{\"_id\":6,", 8) == 0, "filtered result %d: %s", seen, doc);
+        seen++;
+    }
+    CHECK(seen == 2);
+    RC(CAIRN_OK, cairn_cursor_close(cursor));
+
+    /* Errors: a wrong dimension, NaN, k = 0, a huge k, NULL arguments. */
+    cursor = NULL;
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_vector_search(db, T("pts"), T("{\"vector\":[1,2],\"k\":1}"), &cursor, &err));
+    CHECK(cursor == NULL);
+    STATUS(CAIRN_INVALID_ARGUMENT,
+           cairn_vector_search(db, T("pts"), T("{\"vector\":[1,2,{\"$numberDouble\":\"NaN\"}]}"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_vector_search(db, T("pts"), T("{\"vector\":[1,2,3],\"k\":0}"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_vector_search(db, T("pts"), T("{\"vector\":[1,2,3],\"k\":1e12}"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_vector_search(db, T("pts"), T("{\"vector\":[1,2,3]}"), NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_vector_search(NULL, T("pts"), T("{\"vector\":[1,2,3]}"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_hybrid_search(db, T("pts"), T("{\"vector\":[1,2,3]}"), &cursor, &err));
+    CHECK(cursor == NULL);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
 int main(int argc, char **argv)
 {
     const char *tmp = getenv("TMPDIR");
@@ -2638,6 +2740,7 @@ int main(int argc, char **argv)
     test_fork();
     test_change_feed();
     test_search();
+    test_vector_search();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("abi: %d passed, %d failed\n", n_passed, n_failed);

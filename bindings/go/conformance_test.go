@@ -75,6 +75,8 @@ var stepFields = map[string][]string{
 	"find_one_and_replace": {"collection", "filter", "replacement", "options", "expect_document"},
 	"find_one_and_delete":  {"collection", "filter", "options", "expect_document"},
 	"aggregate":            {"collection", "pipeline", "pipeline_raw", "expect_documents"},
+	"vector_search":        {"collection", "options", "options_raw", "expect_documents"},
+	"hybrid_search":        {"collection", "options", "options_raw", "expect_documents"},
 	"search":               {"collection", "query", "options", "expect_documents", "expect_hits"},
 	"explain":              {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined", "expect_documents_examined", "expect_returned"},
 	"create_index":         {"collection", "spec", "spec_raw", "expect_name"},
@@ -501,7 +503,7 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 		return r.document(op, s)
 
 	case "find_one", "find_by_id", "distinct", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
-		"aggregate", "explain", "search":
+		"aggregate", "explain", "search", "vector_search", "hybrid_search":
 		return r.query(op, s)
 
 	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
@@ -1332,6 +1334,21 @@ func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
 			return err, nil
 		}
 		return readHits(cur, s)
+
+	case "vector_search", "hybrid_search":
+		options, _ := s.jsonText("options", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		search := coll.vectorSearchJSON
+		if op == "hybrid_search" {
+			search = coll.hybridSearchJSON
+		}
+		cur, err := search("Collection."+op, []byte(options))
+		if err != nil {
+			return err, nil
+		}
+		return readCursor(cur, s.has("expect_documents"), want)
 
 	case "explain":
 		filter, _ := s.jsonText("filter", false)

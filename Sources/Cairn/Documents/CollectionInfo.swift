@@ -48,7 +48,7 @@ struct CollectionInfo {
     /// The ranges of every index's keys (ordered entries, search
     /// structures): [first key, first key after).
     var indexRanges: [([UInt8], [UInt8])] {
-        [Namespace.indexEntries, Namespace.fullText].map { namespace in
+        [Namespace.indexEntries, Namespace.fullText, Namespace.vectors].map { namespace in
             var lower = [namespace.rawValue], upper = [namespace.rawValue]
             lower.appendUInt32BE(id)
             upper.appendUInt32BE(id + 1)

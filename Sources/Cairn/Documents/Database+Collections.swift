@@ -24,6 +24,7 @@ extension Database {
             if feed.isRecording { try feed.append([.collection("drop", name)], to: &batch) }
             try documents.catalogCache.changing { try engine.write(batch) }
             fullText.forget(collection: info.id)
+            vectors.forget(collection: info.id)
         }
     }
 
@@ -183,6 +184,7 @@ extension Database {
             prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in clear.deleteRange(l, u) } }
             try engine.write(clear)
             fullText.forget(collection: id, index: index.id)
+            vectors.forget(collection: id, index: index.id)
         }
         let snapshot = try Transaction(database: self, readOnly: true, explicit: false)
         guard let info = try snapshot.collection(name) else { return }
@@ -243,6 +245,7 @@ extension Database {
         }
         let prefix = info.indexes[position].storagePrefix(collection: info.id)
         fullText.forget(collection: info.id, index: info.indexes[position].id)
+        vectors.forget(collection: info.id, index: info.indexes[position].id)
         info.indexes.remove(at: position)
         var batch = WriteBatch()
         prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in batch.deleteRange(l, u) } }

@@ -54,6 +54,7 @@ struct IndexDefinition {
         var name: String?
         var unique = false, sparse = false
         var textFields = 0
+        var vectorFields = 0
         var kindOptions: [(key: String, value: MutableValue)] = []
         for (key, value) in try spec.members() {
             switch key {
@@ -67,9 +68,12 @@ struct IndexDefinition {
                     case .string(let utf8) where utf8.elementsEqual("text".utf8):
                         d = 1
                         textFields += 1
+                    case .string(let utf8) where utf8.elementsEqual("vector".utf8):
+                        d = 1
+                        vectorFields += 1
                     default: d = 0
                     }
-                    guard d == 1 || d == -1 else { throw CairnError.invalidArgument("index spec.keys.\(path) must be 1, -1 or \"text\"") }
+                    guard d == 1 || d == -1 else { throw CairnError.invalidArgument("index spec.keys.\(path) must be 1, -1, \"text\" or \"vector\"") }
                     try Filter.validateFieldPath(path, at: "index spec.keys.\(path)")
                     guard !fields.contains(where: { $0.path == path }) else {
                         throw CairnError.invalidArgument("index spec.keys.\(path) appears twice")
@@ -93,6 +97,15 @@ struct IndexDefinition {
         }
         guard !fields.isEmpty else { throw CairnError.invalidArgument("index spec.keys must name at least one field") }
         guard fields.count <= maxFields else { throw CairnError.invalidArgument("index spec.keys: at most \(maxFields) fields") }
+        if vectorFields > 0 {
+            guard vectorFields == 1, fields.count == 1 else {
+                throw CairnError.invalidArgument("index spec.keys: a vector index takes exactly one field, {\"embedding\": \"vector\"}")
+            }
+            guard !unique else { throw CairnError.invalidArgument("index spec.unique: a vector index cannot be unique") }
+            var index = IndexDefinition(name: name ?? "\(fields[0].path)_vector", id: id, fields: fields, unique: false, sparse: sparse)
+            index.kind = .vector(try VectorIndexSpec.parse(options: kindOptions))
+            return index
+        }
         if textFields > 0 {
             guard textFields == fields.count else {
                 throw CairnError.invalidArgument("index spec.keys: a text index takes \"text\" for every field (a text index and an ordered index are separate indexes)")
@@ -122,6 +135,7 @@ struct IndexDefinition {
         switch kind {
         case .ordered: return []
         case .text(let spec): return spec.options(fields: fields.map(\.path))
+        case .vector(let spec): return spec.options
         }
     }
 
@@ -160,7 +174,7 @@ struct IndexDefinition {
         guard case .object(let members) = catalogValue else { throw damaged }
         var name: String?, id: UInt32?, fields: [Field] = []
         var unique = false, sparse = false, multikey = false, building = false
-        var isText = false
+        var isText = false, isVector = false
         var options: MutableValue?
         for (key, value) in members {
             switch (key, value) {
@@ -170,6 +184,7 @@ struct IndexDefinition {
                 fields = keys.map { Field(path: $0.key, components: $0.key.split(separator: ".").map(String.init),
                                           descending: { if case .int(-1) = $0 { return true } else { return false } }($0.value)) }
                 isText = keys.contains { if case .string = $0.value { return true } else { return false } }
+                isVector = keys.contains { if case .string(let utf8) = $0.value { return utf8 == Array("vector".utf8) } else { return false } }
             case ("options", .object): options = value
             case ("unique", .bool(let flag)): unique = flag
             case ("sparse", .bool(let flag)): sparse = flag
@@ -182,7 +197,10 @@ struct IndexDefinition {
         self.init(name: name, id: id, fields: fields, unique: unique, sparse: sparse)
         self.multikey = multikey
         self.building = building
-        if isText {
+        if isVector {
+            guard let options else { throw damaged }
+            kind = .vector(try VectorIndexSpec(catalogValue: options))
+        } else if isText {
             guard let options else { throw damaged }
             kind = .text(try TextIndexSpec(catalogValue: options, fields: fields.map(\.path)))
         }
@@ -194,6 +212,7 @@ struct IndexDefinition {
         switch (kind, other.kind) {
         case (.ordered, .ordered): return true
         case (.text(let a), .text(let b)): return a == b
+        case (.vector(let a), .vector(let b)): return a == b
         default: return false
         }
     }
@@ -204,6 +223,7 @@ struct IndexDefinition {
         switch kind {
         case .ordered: return entryPrefix(collection: collection)
         case .text: return TextIndexFormat.prefix(collection: collection, index: id)
+        case .vector: return VectorIndexFormat.prefix(collection: collection, index: id)
         }
     }
 

@@ -21,6 +21,8 @@ enum IndexKind {
     case ordered
     /// A BM25 text index (FullText/).
     case text(TextIndexSpec)
+    /// An HNSW vector index (Vector/).
+    case vector(VectorIndexSpec)
 
     var isOrdered: Bool {
         if case .ordered = self { return true }
@@ -32,6 +34,7 @@ enum IndexKind {
         switch self {
         case .ordered: return nil
         case .text: return .string(Array("text".utf8))
+        case .vector: return .string(Array("vector".utf8))
         }
     }
 }

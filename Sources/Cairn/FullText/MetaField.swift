@@ -10,12 +10,15 @@ enum MetaField: String, CaseIterable {
     case searchScore
     /// The highlights of a `$search` stage with "highlight".
     case searchHighlights
+    /// The score of a `$vectorSearch` stage (Vector/VectorSearchStage.swift).
+    case vectorSearchScore
 
     var hiddenField: String {
         switch self {
         case .textScore: return TextFilter.scoreField
         case .searchScore: return "$searchScore"
         case .searchHighlights: return "$searchHighlights"
+        case .vectorSearchScore: return "$vectorSearchScore"
         }
     }
 

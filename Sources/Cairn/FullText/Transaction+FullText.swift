@@ -122,6 +122,7 @@ extension Transaction {
         switch index.kind {
         case .ordered: break
         case .text(let spec): try updateTextIndex(spec, index, collection: collection, primaryKey: primaryKey, old: old, new: new)
+        case .vector(let spec): try updateVectorIndex(spec, index, collection: collection, primaryKey: primaryKey, old: old, new: new)
         }
     }
 }

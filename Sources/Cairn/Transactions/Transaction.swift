@@ -32,6 +32,9 @@ public final class Transaction: @unchecked Sendable {
     /// The change feed's events of the writes so far, in order, written
     /// with them at commit (empty while the feed is off).
     var changes: [ChangeEvent] = []
+    /// Run once the writes are committed, so a layer's caches learn what
+    /// changed (Vector/VectorLayer.swift); dropped on rollback.
+    var afterCommit: [() -> Void] = []
     private(set) var isFinished = false
     /// Lock order 1 (docs/architecture.md, "Locks"): one caller at a time; every other
     /// lock may be taken inside it, it is never taken inside another.
@@ -184,6 +187,9 @@ public final class Transaction: @unchecked Sendable {
             }
             writes = [:]
             changes = []
+            let hooks = afterCommit
+            afterCommit = []
+            for hook in hooks { hook() }
         }
     }
 
@@ -194,6 +200,7 @@ public final class Transaction: @unchecked Sendable {
             isFinished = true
             writes = [:]
             changes = []
+            afterCommit = []
         }
     }
 

@@ -2301,6 +2301,60 @@ static int op_search(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
+/* Vector search (cairn_vector_search): the options, with "options_raw"
+** for malformed JSON; the documents as the cursor gives them. */
+static int op_vector_search(runner *r, const cJSON *step)
+{
+    bytes collection, options;
+    const cJSON *want;
+    cairn_cursor *cursor = NULL;
+    cJSON *got;
+    int checked;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "options", "options_raw", 1, &options) < 0 ||
+        get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    got = new_array();
+    if (track(r, "cairn_vector_search",
+              cairn_vector_search(r->h, TEXT(collection), TEXT(options), &cursor, &r->err)))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
+/* Hybrid search (cairn_hybrid_search): the options, with "options_raw"
+** for malformed JSON; the documents as the cursor gives them. */
+static int op_hybrid_search(runner *r, const cJSON *step)
+{
+    bytes collection, options;
+    const cJSON *want;
+    cairn_cursor *cursor = NULL;
+    cJSON *got;
+    int checked;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "options", "options_raw", 1, &options) < 0 ||
+        get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    got = new_array();
+    if (track(r, "cairn_hybrid_search",
+              cairn_hybrid_search(r->h, TEXT(collection), TEXT(options), &cursor, &r->err)))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
 static int is_count(const cJSON *v)
 {
     int64_t n;
@@ -2910,6 +2964,10 @@ static const struct op_spec {
      {"collection", "pipeline", "pipeline_raw", "expect_documents", NULL}},
     {"search", op_search, TXN_OK,
      {"collection", "query", "options", "expect_documents", "expect_hits", NULL}},
+    {"vector_search", op_vector_search, TXN_OK,
+     {"collection", "options", "options_raw", "expect_documents", NULL}},
+    {"hybrid_search", op_hybrid_search, TXN_OK,
+     {"collection", "options", "options_raw", "expect_documents", NULL}},
     {"explain", op_explain, TXN_OK,
      {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined",
       "expect_documents_examined", "expect_returned", NULL}},

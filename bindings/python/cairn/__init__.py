@@ -102,6 +102,7 @@ from .bulk import BulkWriteResult, DeleteMany, DeleteOne, InsertOne, ReplaceOne,
 from .iterator import Iterator
 from .results import DeleteResult, InsertManyResult, UpdateResult
 from .transaction import Transaction
+from .vector import vector, vector_bytes
 
 __version__ = "0.1.0"
 
@@ -119,6 +120,8 @@ def library_version() -> str:
 
 
 __all__ = [
+    "vector",
+    "vector_bytes",
     "ABI_VERSION",
     "TTL",
     "BulkWriteError",

@@ -231,6 +231,16 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
         c_int,
         (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp),
     ),
+    (
+        "cairn_vector_search",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp),
+    ),
+    (
+        "cairn_hybrid_search",
+        c_int,
+        (db_p, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(cursor_p), char_pp),
+    ),
     ("cairn_cursor_next", c_int, (cursor_p, char_pp, size_p, char_pp)),
     ("cairn_cursor_next_batch", c_int, (cursor_p, c_size_t, c_size_t, char_pp, size_p, u32_pp, size_p, char_pp)),
     ("cairn_cursor_close", c_int, (cursor_p,)),

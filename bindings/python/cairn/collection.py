@@ -583,6 +583,45 @@ class Collection:
         errors.call(lib.cairn_index_create, *self._target(), text, len(text), byref(out), byref(out_len))
         return take_buffer(out, out_len.value).decode("utf-8")
 
+    def create_vector_index(
+        self,
+        field: str,
+        dimensions: int,
+        *,
+        metric: str = "cosine",
+        M: int = 16,
+        ef_construction: int = 200,
+        ef: int | None = None,
+        filter_fields: Sequence[str] = (),
+        on_invalid: str = "skip",
+        name: str | None = None,
+    ) -> str:
+        """Creates an HNSW vector index on `field` and returns its name
+        (default "<field>_vector"); metric: "cosine", "l2" or "dot";
+        filter_fields: the fields vector_search() may filter on;
+        on_invalid: "skip" or "reject" documents whose field is not a
+        vector of `dimensions` numbers.
+
+            products.create_vector_index("embedding", 384, filter_fields=["category"])
+        """
+        spec: dict[str, Any] = {
+            "keys": {field: "vector"},
+            "dimensions": dimensions,
+            "metric": metric,
+            "M": M,
+            "ef_construction": ef_construction,
+            "filter_fields": list(filter_fields),
+            "on_invalid": on_invalid,
+        }
+        if ef is not None:
+            spec["ef"] = ef
+        if name is not None:
+            spec["name"] = name
+        text = dumps(spec, "index spec")
+        out, out_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_index_create, *self._target(), text, len(text), byref(out), byref(out_len))
+        return take_buffer(out, out_len.value).decode("utf-8")
+
     def drop_index(self, name: str) -> None:
         """Drops the index `name`; NotFound when there is none."""
         raw = name_arg(name, "index name")
@@ -770,6 +809,91 @@ class Collection:
         text = dumps(stages, "pipeline")
         out = _ffi.cursor_p()
         errors.call(lib.cairn_aggregate, *self._target(), text, len(text), byref(out))
+        return Cursor(self._owner, out)
+
+    def vector_search(
+        self,
+        vector: Any,
+        k: int = 10,
+        *,
+        ef: int | None = None,
+        filter: Mapping[str, Any] | None = None,
+        exact: bool = False,
+        include_scores: bool = False,
+        index: str | None = None,
+    ) -> Cursor:
+        """A Cursor over the k documents nearest to `vector` (a list of
+        numbers, an array('f') or a numpy array) in the collection's vector
+        index, nearest first. ef: the walk's breadth; filter: a filter on
+        the index's filter_fields; exact: compare with every vector;
+        include_scores: add "_distance" and "_score" to each document;
+        index: the vector index's name when there are several.
+
+            for doc in products.vector_search(query, k=5, filter={"in_stock": True}):
+                ...
+        """
+        from .vector import vector as _vector
+
+        options: dict[str, Any] = {"vector": _vector(vector), "k": k}
+        if ef is not None:
+            options["ef"] = ef
+        if filter is not None:
+            options["filter"] = filter
+        if exact:
+            options["exact"] = True
+        if include_scores:
+            options["include_scores"] = True
+        if index is not None:
+            options["index"] = index
+        text = dumps(options, "options")
+        out = _ffi.cursor_p()
+        errors.call(lib.cairn_vector_search, *self._target(), text, len(text), byref(out))
+        return Cursor(self._owner, out)
+
+    def hybrid_search(
+        self,
+        query: str,
+        vector: Any,
+        limit: int = 10,
+        *,
+        fusion: str = "rrf",
+        rrf_k: float | None = None,
+        weights: Mapping[str, float] | None = None,
+        candidates: int | None = None,
+        text_options: Mapping[str, Any] | None = None,
+        vector_options: Mapping[str, Any] | None = None,
+    ) -> Cursor:
+        """A Cursor over the fusion of a text search for `query` and a
+        vector search for `vector`, best first: dicts {"document", "score"
+        (fused), "text_score", "vector_score"} (None where a document is
+        missing from one ranking). fusion: "rrf" (Reciprocal Rank Fusion,
+        rrf_k default 60) or "weighted" (scores scaled to [0, 1], weighted
+        by weights={"text": w, "vector": w}); text_options: search()'s
+        options (index, fields, weights, filter); vector_options:
+        vector_search()'s (ef, filter, exact, index).
+
+            for hit in products.hybrid_search("red shoes", query_vector, 5):
+                print(hit["score"], hit["document"]["name"])
+        """
+        from .vector import vector as _vector
+
+        options: dict[str, Any] = {
+            "text": {"query": query, **dict(text_options or {})},
+            "vector": _vector(vector),
+            "limit": limit,
+            "fusion": fusion,
+        }
+        if rrf_k is not None:
+            options["rrf_k"] = rrf_k
+        if weights is not None:
+            options["weights"] = dict(weights)
+        if candidates is not None:
+            options["candidates"] = candidates
+        if vector_options is not None:
+            options["vector_options"] = dict(vector_options)
+        text = dumps(options, "options")
+        out = _ffi.cursor_p()
+        errors.call(lib.cairn_hybrid_search, *self._target(), text, len(text), byref(out))
         return Cursor(self._owner, out)
 
     def explain(

@@ -901,6 +901,26 @@ class Runner:
                             fail(f"search: hit field {key} is {hit.get(key)!r}, want {value!r}")
         return outcome
 
+    def op_vector_search(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        options, options_len = json_text(step, "options", required=True)
+        cursor = _ffi.cursor_p()
+        args = (coll, len(coll), options, options_len, byref(cursor))
+        outcome, documents = self.read_cursor(call(lib.cairn_vector_search, self.h, *args), cursor, "vector_search")
+        if outcome[0] == Status.OK:
+            self.expect_documents(step, documents, "vector_search")
+        return outcome
+
+    def op_hybrid_search(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        options, options_len = json_text(step, "options", required=True)
+        cursor = _ffi.cursor_p()
+        args = (coll, len(coll), options, options_len, byref(cursor))
+        outcome, documents = self.read_cursor(call(lib.cairn_hybrid_search, self.h, *args), cursor, "hybrid_search")
+        if outcome[0] == Status.OK:
+            self.expect_documents(step, documents, "hybrid_search")
+        return outcome
+
     _PLAN_FIELDS: ClassVar[tuple[str, ...]] = (
         "plan", "index", "bounds", "sort_from_index", "keys_examined", "documents_examined", "returned",
     )  # fmt: skip
@@ -1164,6 +1184,8 @@ class Runner:
         "find_one_and_replace": _TXN | {"collection", "filter", "replacement", "options", "expect_document"},
         "find_one_and_delete": _TXN | {"collection", "filter", "options", "expect_document"},
         "aggregate": _TXN | {"collection", "pipeline", "pipeline_raw", "expect_documents"},
+        "vector_search": _TXN | {"collection", "options", "options_raw", "expect_documents"},
+        "hybrid_search": _TXN | {"collection", "options", "options_raw", "expect_documents"},
         "search": _TXN | {"collection", "query", "options", "expect_documents", "expect_hits"},
         "explain": _TXN | _EXPLAIN_FIELDS,
         "create_index": _TXN | {"collection", "spec", "spec_raw", "expect_name"},

@@ -234,7 +234,7 @@ indirect enum Expression {
         case "$meta":
             // Search metadata travels in a hidden field (MetaField).
             guard case .string(let utf8) = operand, let meta = MetaField(rawValue: String(decoding: utf8, as: UTF8.self)) else {
-                throw CairnError.invalidArgument("\(here) must be \"textScore\", \"searchScore\" or \"searchHighlights\"")
+                throw CairnError.invalidArgument("\(here) must be \"textScore\", \"searchScore\", \"searchHighlights\" or \"vectorSearchScore\"")
             }
             return .field([meta.hiddenField])
         case "$let": return try parseLet(operand, at: here, scope: scope)

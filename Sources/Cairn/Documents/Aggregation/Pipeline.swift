@@ -40,6 +40,8 @@ struct Pipeline {
         case setWindowFields(WindowFields)
         /// Atlas Search's $search (FullText/SearchStage.swift): first only.
         case search(SearchStage)
+        /// Atlas's $vectorSearch (Vector/VectorSearchStage.swift); first only.
+        case vectorSearch(VectorSearchStage)
     }
 
     var stages: [Stage]
@@ -214,6 +216,8 @@ struct Pipeline {
             return [.sample(try nonNegative(members[0].value, at: "\(here).size"))]
         case "$setWindowFields":
             return [.setWindowFields(try WindowFields(spec, at: here, scope: scope))]
+        case "$vectorSearch":
+            return [.vectorSearch(try VectorSearchStage.parse(spec, at: here))]
         default:
             throw CairnError.invalidArgument("\(here): unknown stage")
         }

@@ -44,6 +44,9 @@ struct PipelineEnvironment {
     /// (a $lookup's equality) and a leading $match ($sort, $limit) planned
     /// as one find. A collection that does not exist has no documents.
     func open(collection name: String, stages: ArraySlice<Pipeline.Stage>, restrict: Filter?) throws -> PipelinePull {
+        if case .vectorSearch(let search)? = stages.first, restrict == nil {
+            return try search.open(in: self, collection: name, rest: stages.dropFirst())
+        }
         var stages = stages
         if case .search(let search)? = stages.first {
             guard let info = try transaction.collection(name) else { return try chain(stages.dropFirst(), after: { nil }) }
@@ -92,6 +95,8 @@ struct PipelineEnvironment {
     func chain(_ stage: Pipeline.Stage, after upstream: @escaping PipelinePull) throws -> PipelinePull {
         let bindings = self.bindings
         switch stage {
+        case .vectorSearch:
+            throw CairnError.invalidArgument("$vectorSearch must be the first stage of a pipeline")
         case .match(let filter):
             return {
                 while let row = try upstream() {

@@ -1,0 +1,97 @@
+/// A vector index's maintenance, written once against a transaction: a
+/// document change deletes the document's old node (repairing the lists
+/// that linked to it) and inserts its new one, in the same transaction as
+/// the document (Transaction.writeDocument, and the backfill of an index
+/// build), so a crash leaves the index equal to its documents. Nothing is
+/// rewritten but the keys of the nodes touched.
+extension Transaction {
+    func updateVectorIndex(_ spec: VectorIndexSpec, _ index: IndexDefinition, collection: UInt32, primaryKey: [UInt8],
+                           old: DocumentValue?, new: DocumentValue?) throws {
+        // The new state: a vector and its filter values, or nothing.
+        var wanted: (vector: [Float], filterValues: [UInt8])?
+        if let new {
+            let path = index.fields[0]
+            switch try VectorValue.read(at: path.components, in: new, dimensions: spec.dimensions) {
+            case .missing:
+                break
+            case .invalid(let problem):
+                if spec.rejectInvalid {
+                    throw CairnError.invalidArgument("vector index '\(index.name)': field '\(path.path)' \(problem) (expected \(spec.dimensions) finite numbers)")
+                }
+            case .vector(var vector):
+                if spec.metric == .cosine && !VectorMetric.normalize(&vector) {
+                    if spec.rejectInvalid {
+                        throw CairnError.invalidArgument("vector index '\(index.name)': field '\(path.path)' is a zero vector, which has no cosine")
+                    }
+                } else {
+                    wanted = (vector, try VectorFilterValues.encode(new, fields: spec.filterFields))
+                }
+            }
+        }
+        if old == nil && wanted == nil { return }
+        let graph = HNSWGraph(transaction: self, index: index, spec: spec, collection: collection)
+        defer { graph.finish() }
+        if let existing = try graph.node(of: primaryKey) {
+            if let wanted, let record = try graph.record(existing), record.filterValues == wanted.filterValues,
+               try graph.withVector(existing, { v in
+                   wanted.vector.withUnsafeBytes { memcmpEqual($0.baseAddress!, v, count: 4 * spec.dimensions) }
+               }) == true {
+                return  // the same vector and filter values: the node stays
+            }
+            try graph.delete(node: existing)
+        }
+        if let wanted { try graph.insert(primaryKey: primaryKey, vector: wanted.vector, filterValues: wanted.filterValues) }
+    }
+}
+
+@inline(__always)
+func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+    UnsafeRawBufferPointer(start: a, count: count).elementsEqual(UnsafeRawBufferPointer(start: b, count: count))
+}
+
+/// The values of a vector index's filter fields kept with each node: a
+/// binary document holding each field's value at its path, so a search's
+/// filter (on those fields only) matches it as it would the document.
+enum VectorFilterValues {
+    static func encode(_ document: DocumentValue, fields: [String]) throws -> [UInt8] {
+        guard !fields.isEmpty else { return [] }
+        var root: [(key: String, value: MutableValue)] = []
+        for field in fields {
+            guard let value = try document.value(atPath: field) else { continue }
+            insert(try MutableValue(value), at: field.split(separator: ".").map(String.init)[...], into: &root)
+        }
+        return MutableValue.object(root).encoded()
+    }
+
+    private static func insert(_ value: MutableValue, at path: ArraySlice<String>, into members: inout [(key: String, value: MutableValue)]) {
+        guard let first = path.first else { return }
+        if path.count == 1 {
+            members.append((first, value))
+            return
+        }
+        if let position = members.firstIndex(where: { $0.key == first }), case .object(var inner) = members[position].value {
+            insert(value, at: path.dropFirst(), into: &inner)
+            members[position].value = .object(inner)
+        } else {
+            var inner: [(key: String, value: MutableValue)] = []
+            insert(value, at: path.dropFirst(), into: &inner)
+            members.append((first, .object(inner)))
+        }
+    }
+
+    /// The top-level paths a filter names; nil when it uses $expr or
+    /// $jsonSchema (which may read any field).
+    static func paths(of filter: Filter) -> [String]? {
+        switch filter {
+        case .all(let list), .any(let list), .none(let list):
+            var out: [String] = []
+            for item in list {
+                guard let inner = paths(of: item) else { return nil }
+                out += inner
+            }
+            return out
+        case .field(let path, _): return [path.joined(separator: ".")]
+        default: return nil  // $expr, $jsonSchema, $text
+        }
+    }
+}

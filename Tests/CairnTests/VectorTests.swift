@@ -1,0 +1,128 @@
+import Foundation
+import XCTest
+@testable import Cairn
+
+/// Vector indexes: the distance functions, the key format, and the graph's
+/// invariants after inserts, updates and deletes.
+final class VectorTests: XCTestCase {
+    private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    func testDistanceFunctionsMatchNaiveSums() {
+        var rng = SystemRandomNumberGenerator()
+        for count in [1, 3, 7, 8, 9, 15, 16, 17, 31, 100, 128, 384] {
+            let a = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
+            let b = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
+            var l2: Double = 0, dot: Double = 0
+            for i in 0..<count {
+                l2 += Double(a[i] - b[i]) * Double(a[i] - b[i])
+                dot += Double(a[i]) * Double(b[i])
+            }
+            a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in
+                XCTAssertEqual(Double(VectorMetric.l2.distance(pa.baseAddress!, pb.baseAddress!, count: count)), l2, accuracy: 1e-3 * max(1, l2))
+                XCTAssertEqual(Double(VectorMetric.dot.distance(pa.baseAddress!, pb.baseAddress!, count: count)), -dot, accuracy: 1e-3 * max(1, abs(dot)))
+            } }
+        }
+        var zero: [Float] = [0, 0, 0]
+        XCTAssertFalse(VectorMetric.normalize(&zero))
+        var v: [Float] = [3, 4]
+        XCTAssertTrue(VectorMetric.normalize(&v))
+        XCTAssertEqual(v, [0.6, 0.8])
+    }
+
+    func testNodeRecordAndLinksRoundTripAndDamageIsCorruption() throws {
+        let record = VectorIndexFormat.encodeNode(level: 2, primaryKey: [1, 2, 3], filterValues: [9], vector: [1.5, -2])
+        try record.withUnsafeBytes { raw in
+            let node = try VectorIndexFormat.decodeNode(raw, dimensions: 2, index: "v")
+            XCTAssertEqual(node.level, 2)
+            XCTAssertEqual(Array(node.primaryKey), [1, 2, 3])
+            XCTAssertEqual(Array(node.filterValues), [9])
+            XCTAssertEqual(node.vector.count, 8)
+            XCTAssertEqual(status { _ = try VectorIndexFormat.decodeNode(raw, dimensions: 3, index: "v") }, .corruption)
+            XCTAssertEqual(status { _ = try VectorIndexFormat.decodeNode(UnsafeRawBufferPointer(rebasing: raw[0..<4]), dimensions: 2, index: "v") }, .corruption)
+        }
+        let links = VectorIndexFormat.encodeLinks([1, 70000, 0xFFFF_FFFF])
+        try links.withUnsafeBytes { raw in
+            XCTAssertEqual(try VectorIndexFormat.decodeLinks(raw, max: 32, index: "v"), [1, 70000, 0xFFFF_FFFF])
+            XCTAssertEqual(status { _ = try VectorIndexFormat.decodeLinks(raw, max: 2, index: "v") }, .corruption)
+            XCTAssertEqual(status { _ = try VectorIndexFormat.decodeLinks(UnsafeRawBufferPointer(rebasing: raw[0..<5]), max: 32, index: "v") }, .corruption)
+        }
+        let prefix = VectorIndexFormat.prefix(collection: 5, index: 2)
+        XCTAssertEqual(prefix, [0x07, 0, 0, 0, 5, 0, 0, 0, 2])
+        XCTAssertEqual(VectorIndexFormat.linksKey(prefix, 0x0102_0304, level: 3), prefix + [0x03, 1, 2, 3, 4, 3])
+    }
+
+    func testGraphInvariantsAndRecallAfterDeletingThirtyPercent() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        let spec = #"{"keys":{"v":"vector"},"dimensions":8,"metric":"l2","M":8,"ef_construction":64,"filter_fields":["c"]}"#
+        _ = try bytes(spec).withUnsafeBytes { try db.createIndex(collection: "pts", specJSON: $0) }
+        var generator = SplitMix(seed: 42)
+        var vectors: [Int: [Float]] = [:]
+        for i in 0..<600 {
+            let v = (0..<8).map { _ in Float(generator.next() % 1000) / 100 }
+            vectors[i] = v
+            let json = #"{"_id":\#(i),"c":\#(i % 5),"v":[\#(v.map { "\($0)" }.joined(separator: ","))]}"#
+            _ = try bytes(json).withUnsafeBytes { try db.insertOne(into: "pts", json: $0) }
+        }
+        for i in stride(from: 0, to: 600, by: 3) {  // a third
+            _ = try bytes(#"{"_id":\#(i)}"#).withUnsafeBytes { try db.delete(collection: "pts", filterJSON: $0, many: false) }
+            vectors[i] = nil
+        }
+        for i in stride(from: 1, to: 600, by: 7) where vectors[i] != nil {  // updates move vectors
+            let v = (0..<8).map { _ in Float(generator.next() % 1000) / 100 }
+            vectors[i] = v
+            let update = #"{"$set":{"v":[\#(v.map { "\($0)" }.joined(separator: ","))]}}"#
+            _ = try bytes(#"{"_id":\#(i)}"#).withUnsafeBytes { f in try bytes(update).withUnsafeBytes { u in
+                try db.update(collection: "pts", filterJSON: f, updateJSON: u, many: false) } }
+        }
+        XCTAssertEqual(try checkVectorInvariants(db, collection: "pts", dimensions: 8), vectors.count)
+
+        // Recall@10 of the walk against brute force, over 50 queries.
+        var found = 0
+        for _ in 0..<50 {
+            let q = (0..<8).map { _ in Float(generator.next() % 1000) / 100 }
+            var scored: [(distance: Float, id: Int)] = []
+            for (id, v) in vectors {
+                var sum: Float = 0
+                for j in 0..<8 { sum += (v[j] - q[j]) * (v[j] - q[j]) }
+                scored.append((sum, id))
+            }
+            scored.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
+            let truth = scored.prefix(10).map(\.id)
+            let options = #"{"vector":[\#(q.map { "\($0)" }.joined(separator: ","))],"k":10,"ef":64}"#
+            let cursor = try bytes(options).withUnsafeBytes { try db.vectorSearch(collection: "pts", optionsJSON: $0) }
+            var ids: [Int] = []
+            while try cursor.next() {
+                let object = try JSONSerialization.jsonObject(with: Data(cursor.jsonString.utf8)) as! [String: Any]
+                ids.append(object["_id"] as! Int)
+            }
+            found += Set(ids).intersection(truth).count
+        }
+        XCTAssertGreaterThanOrEqual(Double(found) / 500, 0.95)
+
+        // After a reopen the graph is read, not rebuilt; exact equals brute force.
+        try db.close()
+        let reopened = try Database.open(path: dir.path)
+        defer { try? reopened.close() }
+        XCTAssertEqual(try checkVectorInvariants(reopened, collection: "pts", dimensions: 8), vectors.count)
+        XCTAssertEqual(status {
+            _ = try self.bytes(#"{"vector":[1,2,3],"k":3}"#).withUnsafeBytes { try reopened.vectorSearch(collection: "pts", optionsJSON: $0) }
+        }, .invalidArgument)
+        XCTAssertEqual(status {
+            _ = try self.bytes(#"{"vector":[1,2,3,4,5,6,7,8],"k":3,"filter":{"zzz":1}}"#).withUnsafeBytes { try reopened.vectorSearch(collection: "pts", optionsJSON: $0) }
+        }, .invalidArgument)
+    }
+
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
