@@ -48,8 +48,10 @@ type IndexInfo struct {
 	Keys   []IndexKey // in the order of the index
 	Unique bool
 	Sparse bool
-	// Text marks a text index (CreateTextIndex); its keys have Direction 0.
-	Text bool
+	// Kind is "" for an ordered index, "text" for a text index
+	// (CreateTextIndex) and "vector" for a vector index; the keys of a
+	// text or vector index have Direction 0.
+	Kind string
 }
 
 // CreateIndex creates an index on keys (at least one) and returns its name.
@@ -176,50 +178,50 @@ type indexJSON struct {
 }
 
 func (ix indexJSON) info() (IndexInfo, error) {
-	keys, text, err := parseOrderedKeys(ix.Keys)
+	keys, kind, err := parseOrderedKeys(ix.Keys)
 	if err != nil {
 		return IndexInfo{}, err
 	}
-	return IndexInfo{Name: ix.Name, Keys: keys, Unique: ix.Unique, Sparse: ix.Sparse, Text: text}, nil
+	return IndexInfo{Name: ix.Name, Keys: keys, Unique: ix.Unique, Sparse: ix.Sparse, Kind: kind}, nil
 }
 
 // parseOrderedKeys reads {"field": 1 or -1, ...} keeping the order of the
-// fields, which a Go map would lose; a text index's {"field": "text", ...}
-// gives keys without a direction and isText.
-func parseOrderedKeys(text []byte) (keys []IndexKey, isText bool, err error) {
+// fields, which a Go map would lose; a search index's {"field": "text"}
+// or {"field": "vector"} gives keys without a direction and its kind.
+func parseOrderedKeys(text []byte) (keys []IndexKey, kind string, err error) {
 	dec := json.NewDecoder(bytes.NewReader(text))
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, false, fmt.Errorf("index keys %q are not an object", text)
+		return nil, "", fmt.Errorf("index keys %q are not an object", text)
 	}
 	keys = []IndexKey{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, false, err
+			return nil, "", err
 		}
 		field, _ := tok.(string)
 		tok, err = dec.Token()
 		if err != nil {
-			return nil, false, err
+			return nil, "", err
 		}
-		if kind, ok := tok.(string); ok && kind == "text" {
+		if named, ok := tok.(string); ok {
 			keys = append(keys, IndexKey{Field: field})
-			isText = true
+			kind = named
 			continue
 		}
 		num, isNumber := tok.(json.Number)
 		dir, err := num.Int64()
 		if !isNumber || err != nil {
-			return nil, false, fmt.Errorf("index key %q has direction %v, not an integer", field, tok)
+			return nil, "", fmt.Errorf("index key %q has direction %v, not an integer", field, tok)
 		}
 		keys = append(keys, IndexKey{Field: field, Direction: int(dir)})
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, false, fmt.Errorf("index keys %q are not an object", text)
+		return nil, "", fmt.Errorf("index keys %q are not an object", text)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, false, fmt.Errorf("data after the index keys %q", text)
+		return nil, "", fmt.Errorf("data after the index keys %q", text)
 	}
-	return keys, isText, nil
+	return keys, kind, nil
 }

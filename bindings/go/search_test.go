@@ -71,7 +71,7 @@ func TestSearchTextIndex(t *testing.T) {
 	}
 	cur.Close()
 	indexes, err := posts.ListIndexes()
-	if err != nil || len(indexes) != 1 || !indexes[0].Text || indexes[0].Keys[0] != (IndexKey{Field: "title"}) {
+	if err != nil || len(indexes) != 1 || indexes[0].Kind != "text" || indexes[0].Keys[0] != (IndexKey{Field: "title"}) {
 		t.Fatalf("ListIndexes = %+v, %v", indexes, err)
 	}
 	_, err = posts.Search(`say "hi`, nil)
