@@ -1,0 +1,292 @@
+/// A chunk of one series' points compressed as Facebook's Gorilla paper
+/// ("Gorilla: A Fast, Scalable, In-Memory Time Series Database", VLDB
+/// 2015) describes, with an integer path for counters. Part of the on-disk
+/// format (docs/format/timeseries.md); never change.
+///
+///     u8 kind (1: float64 values, 2: int64 values) | varint count | bits
+///
+/// The bits, most significant first, interleave each point's timestamp and
+/// value:
+///
+/// - the first timestamp in 64 bits; then each timestamp as the change of
+///   its delta from the previous delta ("delta of delta"): `0` for none,
+///   `10` + 7 bits, `110` + 9 bits, `1110` + 12 bits, `11110` + 32 bits,
+///   `11111` + 64 bits (two's complement). Regular intervals cost one bit.
+/// - float64 values: the first in 64 bits; then the XOR with the previous
+///   value: `0` when equal; `10` + the meaningful bits when they fit in the
+///   previous window of leading and trailing zeros; else `11` + 6 bits of
+///   leading zeros + 6 bits of (meaningful length - 1) + the meaningful bits.
+///   NaN and infinities are bit patterns like any other.
+/// - int64 values: the first in 64 bits; then delta of delta as for
+///   timestamps, in wrapping arithmetic so that any two int64 round-trip.
+///
+/// Timestamps in a chunk are strictly increasing (the writer sorts and
+/// removes duplicates); the decoder checks it, so a corrupt chunk is
+/// CORRUPTION naming the problem and never a trap.
+enum GorillaChunk {
+    static let floatKind: UInt8 = 1
+    static let intKind: UInt8 = 2
+
+    /// Appends the chunk of `count` points to `out`. Values are bit
+    /// patterns (Double.bitPattern or Int64 bit patterns).
+    /// REQUIRES: count >= 1 and times strictly increasing (our callers sort).
+    static func encode(times: UnsafePointer<Int64>, values: UnsafePointer<UInt64>, count: Int, isInteger: Bool, into out: inout [UInt8]) {
+        precondition(count >= 1, "a chunk holds at least one point")
+        out.append(isInteger ? intKind : floatKind)
+        Varint.append(UInt64(count), to: &out)
+        var writer = BitWriter(out: out)
+        out = []
+        writer.write(UInt64(bitPattern: times[0]), 64)
+        writer.write(values[0], 64)
+        var previousTime = times[0]
+        var previousDelta: Int64 = 0
+        var previousValue = values[0]
+        // Float state: the window of the last XOR written with `11`.
+        var leading = 64, trailing = 0
+        // Integer state.
+        var previousValueDelta: Int64 = 0
+        for i in 1..<count {
+            let t = times[i]
+            #if CAIRN_INVARIANTS
+            precondition(t > previousTime, "chunk timestamps must increase")
+            #endif
+            // Wraps: the encoder and decoder both compute in two's complement,
+            // so any pair of int64 round-trips; the decoder checks the result.
+            let delta = t &- previousTime
+            writeDeltaOfDelta(delta &- previousDelta, &writer)
+            previousDelta = delta
+            previousTime = t
+            let v = values[i]
+            if isInteger {
+                let valueDelta = Int64(bitPattern: v &- previousValue)
+                writeDeltaOfDelta(valueDelta &- previousValueDelta, &writer)
+                previousValueDelta = valueDelta
+            } else {
+                let xor = v ^ previousValue
+                if xor == 0 {
+                    writer.write(0, 1)
+                } else {
+                    let lz = xor.leadingZeroBitCount, tz = xor.trailingZeroBitCount
+                    if lz >= leading && tz >= trailing {
+                        writer.write(0b10, 2)
+                        writer.write(xor >> UInt64(trailing), 64 - leading - trailing)
+                    } else {
+                        let length = 64 - lz - tz
+                        writer.write(0b11, 2)
+                        writer.write(UInt64(lz), 6)
+                        writer.write(UInt64(length - 1), 6)
+                        writer.write(xor >> UInt64(tz), length)
+                        leading = lz
+                        trailing = tz
+                    }
+                }
+            }
+            previousValue = v
+        }
+        out = writer.finish()
+    }
+
+    @inline(__always)
+    private static func writeDeltaOfDelta(_ dod: Int64, _ writer: inout BitWriter) {
+        if dod == 0 {
+            writer.write(0, 1)
+        } else if dod >= -64 && dod <= 63 {
+            writer.write(0b10, 2)
+            writer.write(UInt64(bitPattern: dod), 7)
+        } else if dod >= -256 && dod <= 255 {
+            writer.write(0b110, 3)
+            writer.write(UInt64(bitPattern: dod), 9)
+        } else if dod >= -2048 && dod <= 2047 {
+            writer.write(0b1110, 4)
+            writer.write(UInt64(bitPattern: dod), 12)
+        } else if dod >= Int64(Int32.min) && dod <= Int64(Int32.max) {
+            writer.write(0b11110, 5)
+            writer.write(UInt64(bitPattern: dod), 32)
+        } else {
+            writer.write(0b11111, 5)
+            writer.write(UInt64(bitPattern: dod), 64)
+        }
+    }
+
+    @inline(__always)
+    private static func readDeltaOfDelta(_ reader: inout BitReader) throws -> Int64 {
+        var ones = 0
+        while ones < 5, try reader.readBit() { ones += 1 }
+        let width: Int
+        switch ones {
+        case 0: return 0
+        case 1: width = 7
+        case 2: width = 9
+        case 3: width = 12
+        case 4: width = 32
+        default: width = 64
+        }
+        let raw = try reader.read(width)
+        // Sign-extend the `width`-bit two's complement value.
+        let shift = UInt64(64 - width)
+        return Int64(bitPattern: raw << shift) >> Int64(shift)
+    }
+
+    /// The kind byte and point count of a chunk.
+    static func header(_ chunk: UnsafeRawBufferPointer) throws -> (isInteger: Bool, count: Int) {
+        var reader = ByteReader(chunk, what: "time-series chunk")
+        let kind = try reader.readByte()
+        guard kind == floatKind || kind == intKind else { throw CairnError.corruption("time-series chunk: unknown kind \(kind)") }
+        let count = try reader.readVarint()
+        // Every point after the first takes at least two bits.
+        guard count >= 1, count <= UInt64(chunk.count) * 4 + 1 else {
+            throw CairnError.corruption("time-series chunk: \(count) points cannot fit in \(chunk.count) bytes")
+        }
+        return (kind == intKind, Int(count))
+    }
+
+    /// Appends the chunk's points to `times` and `values`.
+    /// Throws CORRUPTION for a chunk that is truncated, of another kind than
+    /// `isInteger` says, or whose timestamps do not increase inside
+    /// [lower, upper).
+    static func decode(_ chunk: UnsafeRawBufferPointer, isInteger: Bool, lower: Int64, upper: Int64,
+                       times: inout [Int64], values: inout [UInt64]) throws {
+        var header = ByteReader(chunk, what: "time-series chunk")
+        let kind = try header.readByte()
+        guard kind == (isInteger ? intKind : floatKind) else {
+            throw CairnError.corruption("time-series chunk: kind \(kind) does not match its series (\(isInteger ? "int64" : "float64"))")
+        }
+        let count64 = try header.readVarint()
+        guard count64 >= 1, count64 <= UInt64(chunk.count) * 4 + 1 else {
+            throw CairnError.corruption("time-series chunk: \(count64) points cannot fit in \(chunk.count) bytes")
+        }
+        let count = Int(count64)
+        times.reserveCapacity(times.count + count)
+        values.reserveCapacity(values.count + count)
+        var reader = BitReader(UnsafeRawBufferPointer(rebasing: chunk[header.offset...]))
+        var t = Int64(bitPattern: try reader.read(64))
+        var v = try reader.read(64)
+        guard t >= lower && t < upper else { throw CairnError.corruption("time-series chunk: timestamp \(t) outside its bucket") }
+        times.append(t)
+        values.append(v)
+        var delta: Int64 = 0
+        var valueDelta: Int64 = 0
+        // No window until the first `11`: a `10` then reads zero bits.
+        var leading = 64, trailing = 0
+        for _ in 1..<max(count, 1) {
+            // Wraps: as in encode; the bounds check below catches garbage.
+            delta = delta &+ (try readDeltaOfDelta(&reader))
+            let next = t &+ delta
+            guard delta > 0, next > t, next < upper else {
+                throw CairnError.corruption("time-series chunk: timestamps do not increase inside the bucket after \(t)")
+            }
+            t = next
+            if isInteger {
+                valueDelta = valueDelta &+ (try readDeltaOfDelta(&reader))
+                v = v &+ UInt64(bitPattern: valueDelta)
+            } else if try reader.readBit() {
+                if try reader.readBit() {
+                    leading = Int(try reader.read(6))
+                    let length = Int(try reader.read(6)) + 1
+                    guard leading + length <= 64 else { throw CairnError.corruption("time-series chunk: value window past 64 bits") }
+                    trailing = 64 - leading - length
+                }
+                let length = 64 - leading - trailing
+                guard length > 0 else { throw CairnError.corruption("time-series chunk: empty value window") }
+                v ^= try reader.read(length) << UInt64(trailing)
+            }
+            times.append(t)
+            values.append(v)
+        }
+    }
+}
+
+/// Bits written most significant first into a byte array.
+struct BitWriter {
+    private var out: [UInt8]
+    /// The low `used` bits are pending.
+    private var accumulator: UInt64 = 0
+    private var used = 0
+
+    init(out: [UInt8]) { self.out = out }
+
+    /// Writes the low `count` bits of `value`. REQUIRES: 0 < count <= 64.
+    @inline(__always)
+    mutating func write(_ value: UInt64, _ count: Int) {
+        let free = 64 - used
+        if count <= free {
+            let masked = count == 64 ? value : value & ((1 << UInt64(count)) - 1)
+            accumulator = count == 64 ? masked : (accumulator << UInt64(count)) | masked
+            used += count
+            if used == 64 { flushWord() }
+        } else {
+            // Split: the high `free` bits complete the word.
+            let rest = count - free
+            write(value >> UInt64(rest), free)
+            write(value, rest)
+        }
+    }
+
+    @inline(__always)
+    private mutating func flushWord() {
+        withUnsafeBytes(of: accumulator.bigEndian) { out.append(contentsOf: $0) }
+        accumulator = 0
+        used = 0
+    }
+
+    /// The bytes, the last one padded with zero bits.
+    mutating func finish() -> [UInt8] {
+        if used > 0 {
+            var left = accumulator << UInt64(64 - used)
+            var bits = used
+            while bits > 0 {
+                out.append(UInt8(truncatingIfNeeded: left >> 56))
+                left <<= 8
+                bits -= 8
+            }
+            accumulator = 0
+            used = 0
+        }
+        return out
+    }
+}
+
+/// Bits read most significant first; reading past the end is CORRUPTION.
+struct BitReader {
+    private let base: UnsafeRawBufferPointer
+    private var offset = 0
+    /// The high `available` bits are the next bits.
+    private var accumulator: UInt64 = 0
+    private var available = 0
+
+    init(_ base: UnsafeRawBufferPointer) { self.base = base }
+
+    @inline(__always)
+    private mutating func refill() {
+        while available <= 56 && offset < base.count {
+            accumulator |= UInt64(base[offset]) << UInt64(56 - available)
+            available += 8
+            offset += 1
+        }
+    }
+
+    @inline(__always)
+    mutating func readBit() throws -> Bool {
+        if available == 0 { refill() }
+        guard available > 0 else { throw CairnError.corruption("time-series chunk: truncated") }
+        let bit = accumulator >> 63
+        accumulator <<= 1
+        available -= 1
+        return bit != 0
+    }
+
+    /// Reads `count` bits. REQUIRES: 0 < count <= 64.
+    @inline(__always)
+    mutating func read(_ count: Int) throws -> UInt64 {
+        if count > available { refill() }
+        if count <= available {
+            let value = accumulator >> UInt64(64 - count)
+            accumulator = count == 64 ? 0 : accumulator << UInt64(count)
+            available -= count
+            return value
+        }
+        guard count > 32 else { throw CairnError.corruption("time-series chunk: truncated") }
+        let high = try read(count - 32)
+        return high << 32 | (try read(32))
+    }
+}
