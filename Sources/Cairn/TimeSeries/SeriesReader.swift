@@ -51,6 +51,9 @@ final class SeriesReader {
             merger.clip(start: start, end: end, times: &times, values: &values)
             if !times.isEmpty { return true }
         }
+        // Nothing stays readable after the end (a cursor may ask again).
+        times.removeAll()
+        values.removeAll()
         return false
     }
 }
