@@ -105,3 +105,30 @@ bench-feed-build: lib bench-deps
 
 bench-feed: bench-feed-build
 	$(BENCH_FEED_BIN) --num=$(N) --db=$(BUILD)/bench-feed-db $(BENCH_ARGS)
+
+# The time-series bench (bench/ts_bench.c, bench/ts_bench_peers.py): a
+# TSBS-style cpu-only data set (TS_HOSTS hosts x 10 fields, every 10 s for
+# TS_HOURS hours, fixed seed) through Cairn's C API, then the same data in
+# DuckDB (PyPI duckdb, installed into the project venv), rows side by side.
+#   make bench-ts                       4,000 hosts x 24 hours (345.6M points: long)
+#   make -o lib bench-ts TS_HOSTS=4000 TS_HOURS=1
+TS_HOSTS ?= 4000
+TS_HOURS ?= 24
+TS_BENCH_BIN := $(BENCH_BUILD)/ts-bench
+TS_BENCH_DIR := $(BUILD)/ts-bench
+
+.PHONY: bench-ts bench-ts-build
+
+bench-ts-build: lib
+	@mkdir -p $(BENCH_BUILD)
+	$(BENCH_CC) $(BENCH_OPT) -I$(ROOT)/include -o $(TS_BENCH_BIN) $(BENCH_DIR)/ts_bench.c \
+		-L$(LIBDIR) -lcairn -Wl,-rpath,$(LIBDIR)
+
+bench-ts: bench-ts-build python-env
+	@$(PY_VENV_PYTHON) -c 'import duckdb' 2>/dev/null || $(PY_PIP) install duckdb
+	@rm -rf $(TS_BENCH_DIR) && mkdir -p $(TS_BENCH_DIR)
+	$(TS_BENCH_BIN) --db=$(TS_BENCH_DIR)/cairn --hosts=$(TS_HOSTS) --hours=$(TS_HOURS) \
+		--csv=$(TS_BENCH_DIR)/cpu.csv | tee $(TS_BENCH_DIR)/cairn.txt
+	$(PY_VENV_PYTHON) $(BENCH_DIR)/ts_bench_peers.py --csv=$(TS_BENCH_DIR)/cpu.csv \
+		--cairn=$(TS_BENCH_DIR)/cairn.txt --db=$(TS_BENCH_DIR)/duckdb
+	@rm -rf $(TS_BENCH_DIR)/cpu.csv
