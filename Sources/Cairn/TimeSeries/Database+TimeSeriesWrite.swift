@@ -21,6 +21,7 @@ extension Database {
     func writePoints(ids: UnsafePointer<UInt64>, times: UnsafePointer<Int64>, values: UnsafePointer<UInt64>, count: Int, kind: PointValues) throws {
         guard !isClosed else { throw CairnError.closed }
         guard count > 0 else { return }
+        guard count <= Int(Int32.max) else { throw CairnError.invalidArgument("\(count) points in one call; the limit is \(Int32.max)") }
         let layer = timeSeries
         let limit = layer.state.withLock { layer.nextNumber }
         for i in 0..<count {

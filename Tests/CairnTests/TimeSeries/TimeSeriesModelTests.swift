@@ -38,7 +38,7 @@ final class TimeSeriesModelTests: XCTestCase {
         var model: [String: [Int64: Double]] = [:]
         let base: Int64 = 4_102_444_800_000
         let span: Int64 = 3 * TimeSeriesFormat.bucketMillis
-        for step in 0..<300 {
+        for step in 0..<1000 {
             switch rng.next() % 20 {
             case 0:
                 try db.close()
