@@ -144,6 +144,8 @@ final class GroupAggregator {
     /// Per series: the previous value (for increase and rate).
     private var previous: [Double?]
     private let wantsValues: Bool
+    /// Which running values the aggregates need (the rest are not kept).
+    private let wantsSpread: Bool, wantsExtremes: Bool, wantsEnds: Bool, wantsIncrease: Bool
 
     // The current window.
     private var window: Int64?
@@ -173,6 +175,11 @@ final class GroupAggregator {
         positions = Array(repeating: 0, count: readers.count)
         previous = Array(repeating: nil, count: readers.count)
         wantsValues = query.aggregates.contains { if case .percentile = $0.kind { return true } else { return false } }
+        let kinds = query.aggregates.map(\.kind)
+        wantsSpread = kinds.contains(.stddev)
+        wantsExtremes = kinds.contains(.min) || kinds.contains(.max)
+        wantsEnds = kinds.contains(.first) || kinds.contains(.last)
+        wantsIncrease = kinds.contains(.increase) || kinds.contains(.rate)
         lastEmitted = TimeSeriesFormat.floor(max(query.start, TimeSeriesFormat.minTime), query.every) - query.every
     }
 
@@ -265,17 +272,25 @@ final class GroupAggregator {
                 intSumExact = false
             }
         }
-        if minimum == nil || minimum!.d.isNaN || d < minimum!.d { minimum = (d, bits, isInteger) }
-        if maximum == nil || maximum!.d.isNaN || d > maximum!.d { maximum = (d, bits, isInteger) }
-        if first == nil { first = (bits, isInteger) }
-        last = (bits, isInteger)
-        let delta = d - mean
-        mean += delta / Double(count)
-        m2 += delta * (d - mean)
-        if let before = previous[series] {
-            increase += d >= before ? d - before : d
+        if wantsExtremes {
+            if minimum == nil || minimum!.d.isNaN || d < minimum!.d { minimum = (d, bits, isInteger) }
+            if maximum == nil || maximum!.d.isNaN || d > maximum!.d { maximum = (d, bits, isInteger) }
         }
-        previous[series] = d
+        if wantsEnds {
+            if first == nil { first = (bits, isInteger) }
+            last = (bits, isInteger)
+        }
+        if wantsSpread {
+            let delta = d - mean
+            mean += delta / Double(count)
+            m2 += delta * (d - mean)
+        }
+        if wantsIncrease {
+            if let before = previous[series] {
+                increase += d >= before ? d - before : d
+            }
+            previous[series] = d
+        }
         if wantsValues { values.append(d) }
     }
 

@@ -31,6 +31,26 @@ final class GorillaChunkTests: XCTestCase {
         XCTAssertLessThan(Double(chunk.count) / 720, 1.37, "a slowly changing gauge at a regular interval")
     }
 
+    func testDecimalValuesUseTheIntegerPath() throws {
+        var rng = TimeSeriesRandom(seed: 3)
+        let times = (0..<720).map { Int64($0) * 10_000 }
+        var walk = 5000.0
+        var values: [UInt64] = []
+        for _ in 0..<720 {
+            walk = min(max(walk + Double(Int(rng.next() % 201) - 100), 0), 10_000)
+            values.append((walk / 100).bitPattern)  // two decimals, as TSBS's cpu fields
+        }
+        let chunk = try roundTrip(times, values, integer: false)
+        XCTAssertEqual(chunk[0], GorillaChunk.decimalKind)
+        XCTAssertLessThan(Double(chunk.count) / 720, 2.0, "a random walk of two-decimal values")
+        // One value that is no short decimal keeps the chunk on XOR, exactly.
+        values[100] = (1.0 / 3.0).bitPattern
+        XCTAssertEqual(try roundTrip(times, values, integer: false)[0], GorillaChunk.floatKind)
+        values[100] = (-0.0 as Double).bitPattern
+        XCTAssertEqual(try roundTrip(times, values, integer: false)[0], GorillaChunk.floatKind)
+        _ = try roundTrip([1, 2, 3], [0.1, 1e15, -123456.789012].map(\.bitPattern), integer: false)
+    }
+
     func testSpecialFloatsAndExtremes() throws {
         let specials: [Double] = [.nan, .infinity, -.infinity, 0, -0.0, .greatestFiniteMagnitude, -.leastNonzeroMagnitude, 1e-300, .nan, 3.14]
         let times = specials.indices.map { Int64($0) * 7 - 30 }
