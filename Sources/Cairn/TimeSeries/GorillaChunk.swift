@@ -3,8 +3,12 @@
 /// 2015) describes, with an integer path for counters. Part of the on-disk
 /// format (docs/format/timeseries.md); never change.
 ///
-///     u8 kind (1: float64 values, 2: int64 values) | varint count | bits
-///     u8 kind 3 (float64 values as decimals) | u8 scale | varint count | bits
+///     u8 kind (1: float64 values, 2: int64 values) | varint count | last | bits
+///     u8 kind 3 (float64 values as decimals) | u8 scale | varint count | last | bits
+///
+/// `last` is the last point, its timestamp and its value's bits (u64 LE
+/// each), so that the latest value of a series needs no decoding; the
+/// decoder checks that the bits end at the same point.
 ///
 /// The bits, most significant first, interleave each point's timestamp and
 /// value:
@@ -64,13 +68,21 @@ enum GorillaChunk {
             let mantissas = (0..<count).map { UInt64(bitPattern: Int64((Double(bitPattern: values[$0]) * powersOfTen[scale]).rounded())) }
             out.append(decimalKind)
             out.append(UInt8(scale))
-            let start = out.count
-            mantissas.withUnsafeBufferPointer { encode(times: times, values: $0.baseAddress!, count: count, isInteger: true, into: &out) }
-            out.remove(at: start)  // the int kind byte the inner call wrote
+            Varint.append(UInt64(count), to: &out)
+            out.appendUInt64LE(UInt64(bitPattern: times[count - 1]))
+            out.appendUInt64LE(values[count - 1])
+            mantissas.withUnsafeBufferPointer { encodeBits(times: times, values: $0.baseAddress!, count: count, integerPath: true, into: &out) }
             return
         }
         out.append(isInteger ? intKind : floatKind)
         Varint.append(UInt64(count), to: &out)
+        out.appendUInt64LE(UInt64(bitPattern: times[count - 1]))
+        out.appendUInt64LE(values[count - 1])
+        encodeBits(times: times, values: values, count: count, integerPath: isInteger, into: &out)
+    }
+
+    private static func encodeBits(times: UnsafePointer<Int64>, values: UnsafePointer<UInt64>, count: Int, integerPath isInteger: Bool,
+                                   into out: inout [UInt8]) {
         var writer = BitWriter(out: out)
         out = []
         writer.write(UInt64(bitPattern: times[0]), 64)
@@ -147,8 +159,7 @@ enum GorillaChunk {
 
     @inline(__always)
     private static func readDeltaOfDelta(_ reader: inout BitReader) throws -> Int64 {
-        var ones = 0
-        while ones < 5, try reader.readBit() { ones += 1 }
+        let ones = try reader.readPrefix()
         let width: Int
         switch ones {
         case 0: return 0
@@ -164,20 +175,6 @@ enum GorillaChunk {
         return Int64(bitPattern: raw << shift) >> Int64(shift)
     }
 
-    /// The kind byte and point count of a chunk.
-    static func header(_ chunk: UnsafeRawBufferPointer) throws -> (isInteger: Bool, count: Int) {
-        var reader = ByteReader(chunk, what: "time-series chunk")
-        let kind = try reader.readByte()
-        guard kind == floatKind || kind == intKind || kind == decimalKind else { throw CairnError.corruption("time-series chunk: unknown kind \(kind)") }
-        if kind == decimalKind { _ = try reader.readByte() }
-        let count = try reader.readVarint()
-        // Every point after the first takes at least two bits.
-        guard count >= 1, count <= UInt64(chunk.count) * 4 + 1 else {
-            throw CairnError.corruption("time-series chunk: \(count) points cannot fit in \(chunk.count) bytes")
-        }
-        return (kind == intKind, Int(count))
-    }
-
     /// Appends the chunk's points to `times` and `values`.
     /// Throws CORRUPTION for a chunk that is truncated, of another kind than
     /// `isInteger` says, or whose timestamps do not increase inside
@@ -186,38 +183,77 @@ enum GorillaChunk {
                        times: inout [Int64], values: inout [UInt64]) throws {
         var header = ByteReader(chunk, what: "time-series chunk")
         let kind = try header.readByte()
+        var scale = -1
         if kind == decimalKind && !isInteger {
-            let scale = Int(try header.readByte())
+            scale = Int(try header.readByte())
             guard scale <= maxScale else { throw CairnError.corruption("time-series chunk: decimal scale \(scale)") }
-            let first = values.count
-            var body = [intKind]
-            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[header.offset...]))
-            try body.withUnsafeBytes { try decode($0, isInteger: true, lower: lower, upper: upper, times: &times, values: &values) }
-            let divisor = powersOfTen[scale]
-            for i in first..<values.count { values[i] = (Double(Int64(bitPattern: values[i])) / divisor).bitPattern }
-            return
-        }
-        guard kind == (isInteger ? intKind : floatKind) else {
+        } else if kind != (isInteger ? intKind : floatKind) {
             throw CairnError.corruption("time-series chunk: kind \(kind) does not match its series (\(isInteger ? "int64" : "float64"))")
         }
         let count64 = try header.readVarint()
+        // Every point after the first takes at least two bits.
         guard count64 >= 1, count64 <= UInt64(chunk.count) * 4 + 1 else {
             throw CairnError.corruption("time-series chunk: \(count64) points cannot fit in \(chunk.count) bytes")
         }
         let count = Int(count64)
-        times.reserveCapacity(times.count + count)
-        values.reserveCapacity(values.count + count)
-        var reader = BitReader(UnsafeRawBufferPointer(rebasing: chunk[header.offset...]))
+        let lastTime = Int64(bitPattern: try header.readUInt64LE())
+        let lastBits = try header.readUInt64LE()
+        let first = times.count
+        // The points are written in place: room for all of them first.
+        times.append(contentsOf: repeatElement(0, count: count))
+        values.append(contentsOf: repeatElement(0, count: count))
+        let bits = UnsafeRawBufferPointer(rebasing: chunk[header.offset...])
+        do {
+            try times.withUnsafeMutableBufferPointer { t in
+                try values.withUnsafeMutableBufferPointer { v in
+                    try decodeBits(bits, count: count, integerPath: isInteger || scale >= 0, lower: lower, upper: upper,
+                                   times: t.baseAddress! + first, values: v.baseAddress! + first)
+                }
+            }
+        } catch {
+            times.removeSubrange(first...)
+            values.removeSubrange(first...)
+            throw error
+        }
+        if scale >= 0 {
+            let divisor = powersOfTen[scale]
+            for i in first..<values.count { values[i] = (Double(Int64(bitPattern: values[i])) / divisor).bitPattern }
+        }
+        guard times[times.count - 1] == lastTime && values[values.count - 1] == lastBits else {
+            times.removeSubrange(first...)
+            values.removeSubrange(first...)
+            throw CairnError.corruption("time-series chunk: its last point does not match its header")
+        }
+    }
+
+    /// The last point of a chunk, from its header alone (the newest point of
+    /// a bucket with one chunk). Throws CORRUPTION for a short header or a
+    /// timestamp outside [lower, upper).
+    static func lastPoint(_ chunk: UnsafeRawBufferPointer, lower: Int64, upper: Int64) throws -> (t: Int64, v: UInt64) {
+        var header = ByteReader(chunk, what: "time-series chunk")
+        let kind = try header.readByte()
+        if kind == decimalKind { _ = try header.readByte() }
+        _ = try header.readVarint()
+        let t = Int64(bitPattern: try header.readUInt64LE())
+        guard t >= lower && t < upper else { throw CairnError.corruption("time-series chunk: last timestamp \(t) outside its bucket") }
+        return (t, try header.readUInt64LE())
+    }
+
+    /// Decodes `count` points of the bit stream into `times` and `values`.
+    private static func decodeBits(_ bits: UnsafeRawBufferPointer, count: Int, integerPath: Bool, lower: Int64, upper: Int64,
+                                   times: UnsafeMutablePointer<Int64>, values: UnsafeMutablePointer<UInt64>) throws {
+        var reader = BitReader(bits)
         var t = Int64(bitPattern: try reader.read(64))
         var v = try reader.read(64)
         guard t >= lower && t < upper else { throw CairnError.corruption("time-series chunk: timestamp \(t) outside its bucket") }
-        times.append(t)
-        values.append(v)
+        times[0] = t
+        values[0] = v
         var delta: Int64 = 0
         var valueDelta: Int64 = 0
         // No window until the first `11`: a `10` then reads zero bits.
         var leading = 64, trailing = 0
-        for _ in 1..<max(count, 1) {
+        var i = 1
+        while i < count {
             // Wraps: as in encode; the bounds check below catches garbage.
             delta = delta &+ (try readDeltaOfDelta(&reader))
             let next = t &+ delta
@@ -225,7 +261,7 @@ enum GorillaChunk {
                 throw CairnError.corruption("time-series chunk: timestamps do not increase inside the bucket after \(t)")
             }
             t = next
-            if isInteger {
+            if integerPath {
                 valueDelta = valueDelta &+ (try readDeltaOfDelta(&reader))
                 v = v &+ UInt64(bitPattern: valueDelta)
             } else if try reader.readBit() {
@@ -239,8 +275,9 @@ enum GorillaChunk {
                 guard length > 0 else { throw CairnError.corruption("time-series chunk: empty value window") }
                 v ^= try reader.read(length) << UInt64(trailing)
             }
-            times.append(t)
-            values.append(v)
+            times[i] = t
+            values[i] = v
+            i += 1
         }
     }
 }
@@ -324,6 +361,23 @@ struct BitReader {
         return bit != 0
     }
 
+    /// Reads a prefix of up to five 1 bits ended by a 0 (or five 1 bits);
+    /// returns the number of 1 bits.
+    @inline(__always)
+    mutating func readPrefix() throws -> Int {
+        if available < 5 { refill() }
+        if available >= 5 {
+            let ones = Swift.min((~accumulator).leadingZeroBitCount, 5)
+            let used = ones < 5 ? ones + 1 : 5
+            accumulator <<= UInt64(used)
+            available -= used
+            return ones
+        }
+        var ones = 0
+        while ones < 5, try readBit() { ones += 1 }
+        return ones
+    }
+
     /// Reads `count` bits. REQUIRES: 0 < count <= 64.
     @inline(__always)
     mutating func read(_ count: Int) throws -> UInt64 {
@@ -334,6 +388,12 @@ struct BitReader {
             available -= count
             return value
         }
+        return try readSplit(count)
+    }
+
+    /// More bits than one refill holds: in two parts.
+    @inline(never)
+    private mutating func readSplit(_ count: Int) throws -> UInt64 {
         guard count > 32 else { throw CairnError.corruption("time-series chunk: truncated") }
         let high = try read(count - 32)
         return high << 32 | (try read(32))

@@ -190,7 +190,16 @@ final class NewestPointFinder {
                 parts = p
             }
             if let current = bucket, parts == nil || parts!.id != id || parts!.bucket != current {
-                // The bucket is complete (its chunks came newest first).
+                // The bucket is complete (its chunks came newest first). One
+                // chunk that ends at or before asOf answers from its header.
+                if chunks.count == 1 && chunks[0].form != TimeSeriesFormat.deletion {
+                    let chunk = chunks[0]
+                    let last = try chunk.value.withUnsafeBytes { value -> (t: Int64, v: UInt64) in
+                        let body = chunk.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[min(8, value.count)...]) : value
+                        return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis)
+                    }
+                    if last.t <= asOf { return last }
+                }
                 merger.reset(isInteger: SeriesID.isInteger(id))
                 for chunk in chunks.reversed() {
                     try chunk.value.withUnsafeBytes { try merger.add($0, bucket: current, sequence: chunk.sequence, form: chunk.form) }
