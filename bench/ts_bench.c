@@ -8,7 +8,11 @@
 ** ts_bench_peers.py, which loads it into DuckDB and prints the comparison.
 ** A benchmark asserts no speeds: it fails only when a call fails.
 **
-**   ts_bench --db=DIR [--hosts=4000] [--hours=24] [--batch=10000] [--csv=FILE]
+**   ts_bench --db=DIR [--hosts=4000] [--hours=24] [--batch=100000] [--csv=FILE] [--rss-series=N]
+**
+** --batch counts points: TSBS's loader sends 10,000 rows a batch, and a cpu
+** row holds 10 fields. --rss-series=N then creates N more series with one
+** point each and prints the growth of the resident set per series.
 */
 #define _XOPEN_SOURCE 700
 #include "cairn.h"
@@ -20,6 +24,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+/* The resident set in bytes (Linux). */
+static long long rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long pages = 0, resident = 0;
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%lld %lld", &pages, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * 4096;
+}
 
 #define FIELDS 10
 static const char *field_names[FIELDS] = {"usage_user", "usage_system", "usage_idle", "usage_nice", "usage_iowait",
@@ -127,13 +144,14 @@ static void timed(cairn_db *db, const char *row, int kind, const char *query, in
 int main(int argc, char **argv)
 {
     const char *path = NULL, *csv_path = NULL;
-    int hosts = 4000, hours = 24, batch = 10000;
+    int hosts = 4000, hours = 24, batch = 100000, rss_series = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--db=", 5) == 0) path = argv[i] + 5;
         else if (strncmp(argv[i], "--hosts=", 8) == 0) hosts = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--hours=", 8) == 0) hours = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--batch=", 8) == 0) batch = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--csv=", 6) == 0) csv_path = argv[i] + 6;
+        else if (strncmp(argv[i], "--rss-series=", 13) == 0) rss_series = atoi(argv[i] + 13);
         else { fprintf(stderr, "usage: ts_bench --db=DIR [--hosts=N] [--hours=N] [--batch=N] [--csv=FILE]\n"); return 2; }
     }
     if (path == NULL || hosts < 100 || hours < 1 || batch < FIELDS) { fprintf(stderr, "ts_bench: bad arguments\n"); return 2; }
@@ -250,6 +268,26 @@ int main(int argc, char **argv)
     timed(db, "last_point_every_series", 2, "{}", 1);
     timed(db, "tag_query_40k_series", 3, "{\"where\":{\"region\":\"eu-west-1\",\"service\":{\"$in\":[\"1\",\"2\",\"3\"]},"
           "\"os\":{\"$ne\":\"Ubuntu15.10\"}}}", 20);
+    if (rss_series > 0) {
+        /* Series created and written once each, in batches. */
+        long long before = rss_bytes();
+        int fill2 = 0;
+        for (int i = 0; i < rss_series; i++) {
+            char json[256];
+            int n2 = snprintf(json, sizeof json, "{\"metric\":\"rss.test\",\"tags\":{\"device\":\"device_%d\",\"site\":\"s%d\"}}",
+                              i, i % 100);
+            CALL("cairn_ts_series_id", cairn_ts_series_id(db, json, (size_t)n2, &bid[fill2], &err));
+            bt[fill2] = START + i % 1000;
+            bv[fill2] = (double)(i % 100);
+            if (++fill2 == batch || i == rss_series - 1) {
+                CALL("cairn_ts_write_float", cairn_ts_write_float(db, bid, bt, bv, (size_t)fill2, &err));
+                fill2 = 0;
+            }
+        }
+        long long after = rss_bytes();
+        printf("row rss_per_series %.1f bytes (RSS %lld -> %lld MiB after %d more series)\n",
+               (double)(after - before) / rss_series, before >> 20, after >> 20, rss_series);
+    }
     CALL("cairn_close", cairn_close(db, &err));
     return 0;
 }
