@@ -2313,6 +2313,11 @@ int cairn_watch_close(cairn_watch *watch);
 ** wins; within one call, the later point of the call). Each write call is
 ** one atomic, durable write, across any number of series. Chunks written by
 ** separate calls are merged on read and packed together in the background.
+** There is no out-of-order window: a point of any time is accepted at any
+** time. The cost of a late point is a chunk of its own in its two-hour
+** bucket, merged on every read of that bucket until the background packs
+** it (queued at once) or cairn_ts_compact() runs. A series holds one value
+** per point; InfluxDB's fields become one series each (cairn_ts_import()).
 **
 ** Queries are JSON objects. Every query selects series with these members:
 **   "id":     a series id;
