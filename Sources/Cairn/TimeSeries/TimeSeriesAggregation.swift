@@ -229,6 +229,33 @@ final class GroupAggregator {
                 siftUp(heap.count - 1)
             }
         }
+        if readers.count == 1 {
+            // One series: its points in order, no heap.
+            let reader = readers[0]
+            let isInteger = reader.isInteger
+            while !heap.isEmpty {
+                let count = reader.times.count
+                var i = positions[0]
+                while i < count {
+                    let t = reader.times[i]
+                    let w = TimeSeriesFormat.floor(t, query.every)
+                    if let current = window, w != current { finishWindow() }
+                    window = w
+                    add(t: t, bits: reader.values[i], isInteger: isInteger, series: 0)
+                    i += 1
+                    if !rows.isEmpty {
+                        positions[0] = i
+                        if i >= count {
+                            positions[0] = 0
+                            if try !reader.nextBucket() { heap.removeAll() }
+                        }
+                        return
+                    }
+                }
+                positions[0] = 0
+                if try !reader.nextBucket() { heap.removeAll() }
+            }
+        }
         var steps = 0
         while let top = heap.first {
             let reader = readers[top]
