@@ -45,6 +45,7 @@ struct DownsamplingRule {
                 guard key == "metric" || !text.contains(":") else { throw CairnError.invalidArgument("a rule name may not contain ':'") }
                 if key == "name" { rule.name = text } else { rule.metric = text }
             case "every": rule.every = try AggregateQuery.duration(member, "every")
+                guard !stored || rule.every <= AggregateQuery.maxDuration else { throw CairnError.corruption("time-series rule: bad width") }
             case "delay", "retention":
                 let ms: Int64
                 if case .int(0) = member { ms = 0 } else if case .string("0") = member { ms = 0 } else { ms = try AggregateQuery.duration(member, key) }
@@ -176,6 +177,7 @@ extension Database {
         var rolledUp = 0
         let rules = timeSeries.state.withLock { timeSeries.rules.values.sorted { $0.name < $1.name } }
         for var rule in rules {
+            // Safe: |now| < 2^62 and delay, every <= 2^60 (AggregateQuery.duration).
             let upTo = TimeSeriesFormat.floor(now - rule.delay, rule.every)
             guard upTo > rule.watermark else { continue }
             var query = "{\"metric\":"

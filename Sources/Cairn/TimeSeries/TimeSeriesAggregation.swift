@@ -54,18 +54,24 @@ struct AggregateQuery {
         }
     }
 
+    /// The longest window (or rule delay, or retention): 2^60 ms, about 36
+    /// million years, so that window arithmetic over timestamps in
+    /// [-2^62, 2^62) stays far from the ends of Int64.
+    static let maxDuration: Int64 = 1 << 60
+
     static func duration(_ value: JSONValue, _ what: String) throws -> Int64 {
+        let ms: Int64
         switch value {
-        case .int(let ms):
-            guard ms > 0 && ms <= TimeSeriesFormat.maxTime else { throw CairnError.invalidArgument("'\(what)' must be a positive number of milliseconds") }
-            return ms
+        case .int(let given):
+            guard given > 0 else { throw CairnError.invalidArgument("'\(what)' must be a positive number of milliseconds") }
+            ms = given
         case .string(let text):
-            let ms = try Duration.milliseconds(in: text)
-            guard ms <= TimeSeriesFormat.maxTime else { throw CairnError.invalidArgument("'\(what)' is too large") }
-            return ms
+            ms = try Duration.milliseconds(in: text)
         default:
             throw CairnError.invalidArgument("'\(what)' must be milliseconds or a duration such as \"5m\"")
         }
+        guard ms <= maxDuration else { throw CairnError.invalidArgument("'\(what)' is \(ms) ms; the limit is 2^60 ms") }
+        return ms
     }
 
     static func parse(_ bytes: UnsafeRawBufferPointer) throws -> AggregateQuery {
@@ -103,8 +109,9 @@ struct AggregateQuery {
             guard query.start > TimeSeriesFormat.minTime && query.end <= TimeSeriesFormat.maxTime else {
                 throw CairnError.invalidArgument("gap filling needs a bounded 'start' and 'end'")
             }
-            let windows = (TimeSeriesFormat.floor(query.end - 1, query.every) - TimeSeriesFormat.floor(query.start, query.every)) / query.every + 1
-            guard windows <= 10_000_000 else { throw CairnError.invalidArgument("gap filling over \(windows) windows; the limit is 10,000,000") }
+            // In Double: the span of two timestamps may not fit an Int64.
+            let windows = ((Double(query.end) - Double(query.start)) / Double(query.every)).rounded(.up) + 1
+            guard windows <= 10_000_000 else { throw CairnError.invalidArgument("gap filling over \(Int64(windows)) windows; the limit is 10,000,000") }
         }
         return query
     }
@@ -384,7 +391,8 @@ final class GroupAggregator {
                 case .previous: row.append(lastRow?[index] ?? .null)
                 case .linear:
                     if let before = lastRow?[index].asDouble, let after = next?[index].asDouble {
-                        let fraction = Double(w - lastEmitted) / Double(upTo - lastEmitted)
+                        // In Double: windows may lie far apart.
+                        let fraction = (Double(w) - Double(lastEmitted)) / (Double(upTo) - Double(lastEmitted))
                         row.append(.double(before + (after - before) * fraction))
                     } else {
                         row.append(.null)

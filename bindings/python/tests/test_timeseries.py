@@ -148,3 +148,27 @@ def test_acknowledged_points_survive_sigkill(tmp_path: Path) -> None:
                 assert len(points) in (done * 20, done * 20 + 20), (round_number, s, len(points), done)
                 for k, point in enumerate(points):
                     assert point["t"] == T + k * 1000 and point["v"] == float(k // 20)
+
+
+def test_extreme_times_and_widths_never_trap(tmp_path: Path) -> None:
+    with cairn.open(str(tmp_path / "db"), sync="never") as db:
+        ts = db.timeseries
+        ts.write([{"metric": "m", "t": -(2**62), "v": 1.0}, {"metric": "m", "t": 2**62 - 1, "v": 2.0}])
+        with pytest.raises(cairn.errors.InvalidArgument):
+            ts.write([{"metric": "m", "t": 2**62, "v": 1.0}])
+        with pytest.raises(cairn.errors.InvalidArgument, match="2\\^60"):
+            list(ts.aggregate("m", every=2**62 - 1, aggregates=["count"]))
+        for every in (2**60, 2**60 - 7, 2**59):
+            for fill in (None, "previous", "linear"):
+                bounds = {"start": -(2**62) + 1, "end": 2**62 - 2} if fill else {}
+                rows = list(ts.aggregate("m", every=every, aggregates=["count", "rate", "p50"], fill=fill, **bounds))
+                assert sum(r["count"] or 0 for r in rows if fill is None) == (2 if fill is None else 0)
+        with pytest.raises(cairn.errors.InvalidArgument, match="10,000,000"):
+            list(ts.aggregate("m", every=3, aggregates=["count"], fill="linear", start=-(2**62) + 1, end=2**62 - 2))
+        ts.create_rule("r", "m", every=2**60, aggregates=["avg"])
+        ts.maintain(-(2**62))
+        ts.maintain(2**62 - 1)
+        ts.set_retention("m", 2**63 - 1)
+        ts.maintain(2**62 - 1)
+        assert ts.delete("m", start=-(2**63), end=2**63 - 1) == 1
+        assert list(ts.range("m")) == []
