@@ -2539,6 +2539,393 @@ int cairn_hybrid_search(cairn_db *db, const char *collection, size_t collection_
                         const char *options_json, size_t options_len,
                         cairn_cursor **out_cursor, char **errmsg);
 
+/* ------------------------------------------------------------------------ */
+/* Time series                                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A SERIES is a metric name plus a set of tags (cpu.usage{host="a"}); a
+** POINT is a timestamp and a value. Timestamps are int64 MILLISECONDS since
+** the Unix epoch, in [-2^62, 2^62); others are CAIRN_INVALID_ARGUMENT.
+** A series holds float64 values (NaN and infinities included) or int64
+** values, fixed when it is created. Each series has a uint64 id, assigned
+** once when the series is created (by its first write or by
+** cairn_ts_series_id()) and never reused; the id's lowest bit is 1 for a
+** series of int64 values. Metric names, tag names and tag values are
+** non-empty UTF-8 without NUL bytes; the tag name "__name__" is reserved.
+**
+** Points are stored per series in Gorilla-compressed chunks of two-hour
+** buckets (docs/format/timeseries.md). Points may arrive in any order, and
+** late; a point at the timestamp of an earlier one replaces it (last write
+** wins; within one call, the later point of the call). Each write call is
+** one atomic, durable write, across any number of series. Chunks written by
+** separate calls are merged on read and packed together in the background.
+** There is no out-of-order window: a point of any time is accepted at any
+** time. The cost of a late point is a chunk of its own in its two-hour
+** bucket, merged on every read of that bucket until the background packs
+** it (queued at once) or cairn_ts_compact() runs. A series holds one value
+** per point; InfluxDB's fields become one series each (cairn_ts_import()).
+**
+** Queries are JSON objects. Every query selects series with these members:
+**   "id":     a series id;
+**   "metric": a metric name;
+**   "tags":   {"name": "value", ...}: with "metric", exactly that series;
+**   "where":  a tag query over the inverted tag index: {"name": "value"}
+**             (equal), {"name": {"$eq": v}}, {"$ne": v} (different or
+**             absent), {"$regex": "pattern"} (PCRE2, unanchored), {"$in":
+**             [v, ...]}; several names or operators mean AND, as does
+**             {"$and": [query, ...]}. "metric" inside "where" is the metric.
+** Without any of them a query selects every series. Time bounds "start"
+** (inclusive) and "end" (exclusive) default to unbounded.
+**
+** Results stream through a cairn_cursor (cairn_cursor_next(),
+** cairn_cursor_next_batch(), cairn_cursor_close()) as JSON rows read at one
+** snapshot; no call holds all points in memory. Float values are JSON
+** numbers, or the strings "NaN", "Infinity", "-Infinity".
+**
+** Scope: every cairn_ts_ function takes a database handle only (a
+** transaction handle is CAIRN_INVALID_ARGUMENT); time-series writes are not
+** recorded in the change feed.
+*/
+
+/* cairn_ts_maintain(): use the database's clock. */
+#define CAIRN_TS_NOW INT64_MIN
+
+/*
+** Returns the id of a series, creating the series when it does not exist.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db            in: the database.
+**   series_json   in: {"metric": "cpu.usage", "tags": {"host": "a"},
+**                 "type": "float" or "int"}; "type" (default "float")
+**                 applies when the series is created.
+**   id            out: the series id. Must not be NULL.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (a bad name or tag, an existing
+** series of the other "type"); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_ts_series_id(cairn_db *db, const char *series_json,
+                       size_t series_len, uint64_t *id, char **errmsg);
+
+/*
+** Writes points given as JSON, creating missing series, as one atomic
+** write.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db            in: the database.
+**   points_json   in: an array of {"metric": m, "tags": {...}, "t": ms,
+**                 "v": value, "type": "float" or "int"} ("id" may replace
+**                 metric and tags; "type" applies when the write creates
+**                 the series; "v" may be "NaN", "Infinity", "-Infinity").
+**                 An integer written to a float series is converted.
+**   written       out, optional: the number of points written.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (malformed JSON, a bad
+** timestamp, name or value, a float for an int series: the message names
+** the point's position) and nothing is written; CAIRN_NOT_FOUND (an "id"
+** that names no series); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_ts_write(cairn_db *db, const char *points_json, size_t points_len,
+                   size_t *written, char **errmsg);
+
+/*
+** Writes `count` float64 points given as columns: point i is series
+** ids[i] at times[i] (ms) with values[i]. The fast path for batches: one
+** atomic write, no JSON, no name lookups.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database.
+**   ids      in: series ids from cairn_ts_series_id(); NULL only when
+**            count is 0. Likewise times and values.
+**   times    in: timestamps in milliseconds.
+**   values   in: values; NaN and infinities are accepted.
+**   count    in: the number of points.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (a timestamp out of range, a
+** series of int64 values: the message names the point) and nothing is
+** written; CAIRN_NOT_FOUND (an id that names no series); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_ts_write_float(cairn_db *db, const uint64_t *ids,
+                         const int64_t *times, const double *values,
+                         size_t count, char **errmsg);
+
+/*
+** As cairn_ts_write_float() with int64 values; a float64 series stores them
+** converted to float64.
+**
+** Method of cairn_db.
+**
+** Returns as cairn_ts_write_float().
+** Scope: database only.
+*/
+int cairn_ts_write_int(cairn_db *db, const uint64_t *ids,
+                       const int64_t *times, const int64_t *values,
+                       size_t count, char **errmsg);
+
+/*
+** Imports InfluxDB line protocol: `measurement[,tag=v...] field=v[,...]
+** [timestamp]`, one point per line and field. Each field is the series
+** `measurement.field` with the line's tags. Values: 1.5 (float64), 1i
+** (int64), 1u (int64 when it fits), t/true/f/false (int64 1 and 0); string
+** fields are refused. A missing timestamp means now.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db             in: the database.
+**   lines          in: the text; lines end with \n (or \r\n); empty lines
+**                  and lines starting with # are skipped.
+**   options_json   in (may be empty): {"precision": "ns" (default), "us",
+**                  "ms" or "s"}: the unit of the timestamps, floored to ms.
+**   written        out, optional: the number of points written.
+**   errmsg         out, optional: see CONVENTIONS.
+**
+** The whole text is checked before anything is written, then the points
+** are written in atomic batches of up to 65,536 (a crash during the call
+** keeps a prefix of the batches).
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (a malformed line: the message
+** names its line number, e.g. "line protocol, line 3: ..."); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_ts_import(cairn_db *db, const char *lines, size_t lines_len,
+                    const char *options_json, size_t options_len,
+                    size_t *written, char **errmsg);
+
+/*
+** Deletes the points in ["start", "end") of every series the query
+** selects, as one atomic write (the series stay).
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db           in: the database.
+**   query_json   in: series selection and "start", "end" (see above).
+**   series       out, optional: the number of series it selected.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (a bad query); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_ts_delete(cairn_db *db, const char *query_json, size_t query_len,
+                    size_t *series, char **errmsg);
+
+/*
+** Opens a cursor over the points of the selected series in ["start",
+** "end"), oldest first, series by series in order of their ids. Rows are
+** {"t": ms, "v": value}, preceded by "metric" and "tags" unless the query
+** names one series ("id", or "metric" with "tags").
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db           in: the database.
+**   query_json   in: series selection and "start", "end" (see above).
+**   out_cursor   out: the new cursor; NULL on failure. Must not be NULL.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (a bad query, an unknown
+** member); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION (a damaged
+** chunk, named in the message, also later from the cursor).
+** Scope: database only.
+*/
+int cairn_ts_range(cairn_db *db, const char *query_json, size_t query_len,
+                   cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Opens a cursor over the newest point at or before "as_of" (default: the
+** latest point) of each selected series: the latest value, or the value as
+** of a time. Rows: {"id", "metric", "tags", "t", "v"}; series without such
+** a point are left out.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters and returns as cairn_ts_range(), with "as_of" instead of
+** "start" and "end".
+** Scope: database only.
+*/
+int cairn_ts_last(cairn_db *db, const char *query_json, size_t query_len,
+                  cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Opens a cursor over the selected series: rows {"id", "metric", "tags",
+** "type"} in order of their ids.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters and returns as cairn_ts_range() (the query has only the
+** selection).
+** Scope: database only.
+*/
+int cairn_ts_series(cairn_db *db, const char *query_json, size_t query_len,
+                    cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Opens a cursor over windowed aggregates of the selected series in
+** ["start", "end"): tumbling windows of "every" (ms, or a duration such as
+** "5m") aligned to the epoch, one row per group and window:
+** {"group": {tag: value or null} (only with "group_by"), "t": window start,
+** <aggregate>: value, ...}, groups in order of their tag values.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db           in: the database.
+**   query_json   in: series selection, "start", "end", and
+**     "every":      the window width (required);
+**     "aggregates": names among count, sum, min, max, avg, first, last,
+**                   stddev (population), median, pNN (exact percentile,
+**                   0 < NN <= 100, linear between closest ranks), increase
+**                   and rate (per second; per series, summed over the
+**                   group; a drop counts as a counter reset);
+**     "group_by":   tag names ("metric" for the metric);
+**     "fill":       "none" (default: empty windows have no row),
+**                   "previous" or "linear" (empty windows get a row; a
+**                   value that cannot be filled is null); needs bounded
+**                   "start" and "end" and at most 10,000,000 windows.
+**   out_cursor   out: the new cursor; NULL on failure. Must not be NULL.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (an unknown aggregate, a bad
+** query); CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION.
+** Scope: database only.
+*/
+int cairn_ts_aggregate(cairn_db *db, const char *query_json,
+                       size_t query_len, cairn_cursor **out_cursor,
+                       char **errmsg);
+
+/*
+** Keeps the points of `metric` for `keep_ms` milliseconds (0: forever).
+** Maintenance drops, with range deletions, each two-hour bucket that ended
+** before now - keep_ms (so up to two hours more may remain).
+**
+** Method of cairn_db.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (a bad name, a negative
+** keep_ms); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_ts_set_retention(cairn_db *db, const char *metric,
+                           size_t metric_len, int64_t keep_ms,
+                           char **errmsg);
+
+/*
+** Creates or replaces a continuous downsampling rule: maintenance rolls
+** the metric up into the float64 series "<metric>:<name>:<aggregate>" with
+** the source series' tags, one point per window that ended at least
+** "delay" ago, each window once.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db          in: the database.
+**   rule_json   in: {"name": "1m", "metric": "cpu.usage", "every": "1m",
+**               "aggregates": ["avg", "max"], "delay": "0" (optional),
+**               "retention": "30d" (optional: of the rollup series)}.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (a bad rule, an unknown
+** aggregate); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_ts_create_rule(cairn_db *db, const char *rule_json,
+                         size_t rule_len, char **errmsg);
+
+/*
+** Drops a downsampling rule; its rollup series stay.
+**
+** Method of cairn_db.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND (no such rule); CAIRN_CLOSED;
+** CAIRN_IO_ERROR.
+** Scope: database only.
+*/
+int cairn_ts_drop_rule(cairn_db *db, const char *name, size_t name_len,
+                       char **errmsg);
+
+/*
+** Returns the rules and retentions as {"rules": [...], "retention":
+** {metric: ms}} in *json (malloc()ed, freed with cairn_free(); must not be
+** NULL), its length in *json_len (optional).
+**
+** Method of cairn_db.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT; CAIRN_CLOSED.
+** Scope: database only.
+*/
+int cairn_ts_settings(cairn_db *db, char **json, size_t *json_len,
+                      char **errmsg);
+
+/*
+** Sets how often background maintenance (rules and retention, with the
+** database's clock) runs: every `interval_ms` milliseconds (default
+** 60,000); 0 turns it off. Packing chunks in the background goes on.
+** Not persistent.
+**
+** Method of cairn_db.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (negative); CAIRN_CLOSED.
+** Scope: database only.
+*/
+int cairn_ts_set_maintenance_interval(cairn_db *db, int64_t interval_ms,
+                                      char **errmsg);
+
+/*
+** Runs the downsampling rules and retention now, as of `now_ms`
+** (CAIRN_TS_NOW: the database's clock).
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db            in: the database.
+**   now_ms        in: the time maintenance takes as now.
+**   report_json   out, optional: {"rolled_up": points written,
+**                 "series_trimmed": n}, malloc()ed, freed with
+**                 cairn_free().
+**   report_len    out, optional: its length.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (now_ms out of range);
+** CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE; CAIRN_CORRUPTION.
+** Scope: database only.
+*/
+int cairn_ts_maintain(cairn_db *db, int64_t now_ms, char **report_json,
+                      size_t *report_len, char **errmsg);
+
+/*
+** Packs every bucket's chunks into one (merging late points, dropping
+** replaced and deleted ones) and compacts the time-series key range, so
+** disk space reflects the live points.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database.
+**   packed   out, optional: the number of buckets packed.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_NO_SPACE; CAIRN_CORRUPTION.
+** Scope: database only.
+*/
+int cairn_ts_compact(cairn_db *db, size_t *packed, char **errmsg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,8 @@ public final class Database: @unchecked Sendable {
     let vectors = VectorLayer()
     /// The change feed's state (off unless opened with "change_feed").
     let feed: ChangeFeed
+    /// The time-series layer's state (TimeSeries/TimeSeriesLayer.swift).
+    let timeSeries = TimeSeriesLayer()
 
     private init(path: String, engine: StorageEngine, feed: ChangeFeed) {
         self.path = path
@@ -49,6 +51,7 @@ public final class Database: @unchecked Sendable {
             // what follows is recorded.
             try database.feed.start(engine: engine)
             try database.resumeIndexBuilds()
+            try database.openTimeSeries()
         } catch {
             try? database.close()
             throw error
@@ -83,6 +86,8 @@ public final class Database: @unchecked Sendable {
             documents.indexBuilds.stop()
             // Watchers wake and fail with CLOSED; the trimmer ends.
             feed.stop()
+            // The time-series worker finishes its bucket and ends.
+            timeSeries.stop()
         }
         try engine.close()
     }

@@ -21,6 +21,12 @@ enum Namespace: UInt8 {
     /// Vector indexes (Vector/VectorIndexFormat.swift): 0x07 | collection
     /// id | index id | HNSW nodes, links and entry point.
     case vectors = 0x07
+    /// Time series (TimeSeries/TimeSeriesFormat.swift, docs/format/timeseries.md):
+    /// 0x08 0x01 | series key -> id; 0x08 0x02 | id -> series key;
+    /// 0x08 0x03 | tag 0x00 value 0x00 | id the tag index;
+    /// 0x08 0x04 | id | bucket | commit sequence | form a chunk of points;
+    /// 0x08 0x05 | 'm' metric or 'r' rule name the settings.
+    case timeSeries = 0x08
 
     /// The part of an engine key that table bloom filters also index, so a
     /// scan of every key with that prefix can skip tables without it:

@@ -100,6 +100,9 @@ final class CaseRunner {
         "begin": ["read_only"], "commit": [], "rollback": [],
         "watch_open": ["watch", "target", "name", "options", "resume_after"],
         "watch_next": ["watch", "timeout_ms", "expect_events", "expect_commits"], "watch_close": ["watch"],
+        "ts_write": ["points", "expect_written"], "ts_import": ["lines", "options", "expect_written"],
+        "ts_query": ["kind", "query", "expect_rows"], "ts_delete": ["query"], "ts_create_rule": ["rule"],
+        "ts_set_retention": ["metric", "keep_ms"], "ts_maintain": ["now_ms"], "ts_compact": [],
     ]
     /// Open watches by name, and every event each watch delivered (kept
     /// after close and reopen, for resume_after).
@@ -554,6 +557,43 @@ final class CaseRunner {
                 if let wanted = step["expect_commits"] { checks.append { try CaseRunner.expectSame(CaseRunner.commitSizes(events), wanted, "commits") } }
             case "watch_close":
                 watches[try string(step, "watch")]?.close()
+            case "ts_write", "ts_import":
+                let written: Int
+                if op == "ts_write" {
+                    written = try Array((step["points"] ?? .null).serialized.utf8).withUnsafeBytes { try db().writePoints(json: $0) }
+                } else {
+                    let options = step["options"].map { Array($0.serialized.utf8) } ?? []
+                    written = try Array(try string(step, "lines").utf8).withUnsafeBytes { l in
+                        try options.withUnsafeBytes { try db().importLines(l, optionsJSON: $0) } }
+                }
+                if step["expect_written"] != nil {
+                    let want = try int(step, "expect_written")
+                    checks.append { if Int64(written) != want { throw ConformanceFailure(description: "wrote \(written) points, want \(want)") } }
+                }
+            case "ts_query":
+                let query = try jsonText(step, "query")
+                let cursor: DocumentCursor = try query.withUnsafeBytes { q in
+                    switch try string(step, "kind") {
+                    case "range": return try db().timeSeriesRange(queryJSON: q)
+                    case "last": return try db().timeSeriesLast(queryJSON: q)
+                    case "series": return try db().timeSeriesSeries(queryJSON: q)
+                    case "aggregate": return try db().timeSeriesAggregate(queryJSON: q)
+                    case let kind: throw ConformanceFailure(description: "ts_query: unknown kind \(kind)")
+                    }
+                }
+                var rows: [JSONValue] = []
+                while try cursor.next() { rows.append(try JSONValue.parse(cursor.jsonString)) }
+                if let wanted = step["expect_rows"] { checks.append { try CaseRunner.expectSame(.array(rows), wanted, "ts_query") } }
+            case "ts_delete":
+                _ = try jsonText(step, "query").withUnsafeBytes { try db().deletePoints(queryJSON: $0) }
+            case "ts_create_rule":
+                try jsonText(step, "rule").withUnsafeBytes { try db().createRule(json: $0) }
+            case "ts_set_retention":
+                try db().setRetention(metric: try string(step, "metric"), millis: try int(step, "keep_ms"))
+            case "ts_maintain":
+                try db().maintainTimeSeries(now: try int(step, "now_ms"))
+            case "ts_compact":
+                _ = try db().compactTimeSeries()
             default:
                 throw ConformanceFailure(description: "unknown op \(op)")
             }

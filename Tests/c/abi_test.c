@@ -2697,6 +2697,119 @@ static void test_vector_search(void)
     STATUS(CAIRN_INVALID_ARGUMENT, cairn_hybrid_search(db, T("pts"), T("{\"vector\":[1,2,3]}"), &cursor, &err));
     CHECK(cursor == NULL);
     STATUS(CAIRN_OK, cairn_close(db, &err));
+/* ------------------------------------------------------------------------ */
+/* Time series                                                               */
+/* ------------------------------------------------------------------------ */
+
+#define J(s) (s), (sizeof(s) - 1)
+
+/* Reads a cursor to its end; returns the rows' text joined by '\n'. */
+static void ts_rows(cairn_cursor *cursor, char *out, size_t cap)
+{
+    const char *row;
+    size_t len, used = 0;
+    out[0] = '\0';
+    while (cairn_cursor_next(cursor, &row, &len, NULL) == CAIRN_OK) {
+        if (used + len + 2 < cap) {
+            memcpy(out + used, row, len);
+            used += len;
+            out[used++] = '\n';
+            out[used] = '\0';
+        }
+    }
+    cairn_cursor_close(cursor);
+}
+
+static void test_time_series(void)
+{
+    cairn_db *db = open_fresh("time-series", NULL), *txn = NULL;
+    cairn_cursor *cursor = NULL;
+    uint64_t id = 0, int_id = 0, ids[3];
+    int64_t times[3] = {4102444800000, 4102444800000 + 1000, 4102444800000 + 500};
+    double values[3] = {1.5, 0.0, -2.25};
+    int64_t ints[3] = {INT64_MIN, INT64_MAX, 0};
+    size_t n = 99;
+    char rows[2048];
+    char *text = NULL;
+    test_name = "time series";
+    values[1] = values[1] / values[1]; /* NaN */
+
+    STATUS(CAIRN_OK, cairn_ts_series_id(db, J("{\"metric\":\"cpu\",\"tags\":{\"host\":\"a\"}}"), &id, &err));
+    CHECK(id != 0 && (id & 1) == 0);
+    STATUS(CAIRN_OK, cairn_ts_series_id(db, J("{\"metric\":\"cpu\",\"tags\":{\"host\":\"a\"}}"), &ids[0], &err));
+    CHECK(ids[0] == id);
+    STATUS(CAIRN_OK, cairn_ts_series_id(db, J("{\"metric\":\"n\",\"type\":\"int\"}"), &int_id, &err));
+    CHECK((int_id & 1) == 1);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_series_id(db, J("{\"metric\":\"n\",\"type\":\"float\"}"), &ids[0], &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_series_id(db, J("{\"metric\":\"\"}"), &ids[0], &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_series_id(db, J("{\"metric\":\"m\",\"tags\":{\"__name__\":\"x\"}}"), &ids[0], &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_series_id(db, J("{\"metric\":\"m\"}"), NULL, &err));
+
+    /* Columns: any order, NaN as a value; an int series refuses floats; an
+       unknown id is NOT_FOUND; out-of-range times and NULL columns are
+       INVALID_ARGUMENT; nothing of a refused call is written. */
+    ids[0] = ids[1] = ids[2] = id;
+    STATUS(CAIRN_OK, cairn_ts_write_float(db, ids, times, values, 3, &err));
+    STATUS(CAIRN_OK, cairn_ts_write_float(db, NULL, NULL, NULL, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_write_float(db, NULL, times, values, 3, &err));
+    ids[2] = int_id;
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_write_float(db, ids, times, values, 3, &err));
+    ids[2] = 4242;
+    STATUS(CAIRN_NOT_FOUND, cairn_ts_write_float(db, ids, times, values, 3, &err));
+    ids[0] = ids[1] = ids[2] = int_id;
+    STATUS(CAIRN_OK, cairn_ts_write_int(db, ids, times, ints, 3, &err));
+    times[0] = INT64_MAX;
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_write_int(db, ids, times, ints, 3, &err));
+    times[0] = 4102444800000;
+
+    STATUS(CAIRN_OK, cairn_ts_range(db, J("{\"metric\":\"cpu\",\"tags\":{\"host\":\"a\"}}"), &cursor, &err));
+    ts_rows(cursor, rows, sizeof rows);
+    CHECK_MSG(strcmp(rows, "{\"t\":4102444800000,\"v\":1.5}\n{\"t\":4102444800500,\"v\":-2.25}\n{\"t\":4102444801000,\"v\":\"NaN\"}\n") == 0,
+              "rows %s", rows);
+    STATUS(CAIRN_OK, cairn_ts_range(db, J("{\"metric\":\"n\",\"tags\":{}}"), &cursor, &err));
+    ts_rows(cursor, rows, sizeof rows);
+    CHECK_MSG(strcmp(rows, "{\"t\":4102444800000,\"v\":-9223372036854775808}\n{\"t\":4102444800500,\"v\":0}\n"
+                           "{\"t\":4102444801000,\"v\":9223372036854775807}\n") == 0, "rows %s", rows);
+
+    /* Queries: a bad query or aggregate is INVALID_ARGUMENT with no cursor. */
+    cursor = (cairn_cursor *)1;
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_aggregate(db, J("{\"metric\":\"cpu\",\"every\":10,\"aggregates\":[\"p0\"]}"), &cursor, &err));
+    CHECK(cursor == NULL);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_range(db, J("[1]"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_range(db, J("{\"metric\":\"cpu\"}"), NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_write(db, J("[{\"metric\":\"cpu\",\"t\":\"x\",\"v\":1}]"), &n, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_import(db, J("cpu v=1\ncpu,=x v=1\n"), NULL, 0, &n, &err));
+    STATUS(CAIRN_OK, cairn_ts_series(db, NULL, 0, &cursor, &err));
+    ts_rows(cursor, rows, sizeof rows);
+    CHECK_MSG(strstr(rows, "\"metric\":\"cpu\"") != NULL && strstr(rows, "\"type\":\"int\"") != NULL, "series %s", rows);
+
+    /* Maintenance with the clock, settings, compaction. */
+    STATUS(CAIRN_OK, cairn_ts_set_retention(db, J("cpu"), 3600000, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_set_retention(db, J("cpu"), -1, &err));
+    STATUS(CAIRN_OK, cairn_ts_maintain(db, CAIRN_TS_NOW, &text, &n, &err));
+    CHECK(text != NULL && strstr(text, "rolled_up") != NULL);
+    cairn_free(text);
+    STATUS(CAIRN_OK, cairn_ts_settings(db, &text, NULL, &err));
+    CHECK(text != NULL && strstr(text, "\"cpu\":3600000") != NULL);
+    cairn_free(text);
+    STATUS(CAIRN_NOT_FOUND, cairn_ts_drop_rule(db, J("none"), &err));
+    STATUS(CAIRN_OK, cairn_ts_set_maintenance_interval(db, 0, &err));
+    STATUS(CAIRN_OK, cairn_ts_compact(db, &n, &err));
+    CHECK(n == 2);
+
+    /* A transaction handle is refused; a closed database is CLOSED. */
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_ts_write_float(txn, ids, times, values, 0, &err));
+    RC(CAIRN_OK, cairn_txn_rollback(txn));
+    STATUS(CAIRN_OK, cairn_ts_range(db, J("{\"id\":2}"), &cursor, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    {
+        const char *row;
+        size_t len;
+        STATUS(CAIRN_CLOSED, cairn_cursor_next(cursor, &row, &len, &err));
+    }
+    cairn_cursor_close(cursor);
+    STATUS(CAIRN_CLOSED, cairn_ts_write_float(db, ids, times, values, 1, &err));
 }
 
 int main(int argc, char **argv)
@@ -2741,6 +2854,7 @@ int main(int argc, char **argv)
     test_change_feed();
     test_search();
     test_vector_search();
+    test_time_series();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("abi: %d passed, %d failed\n", n_passed, n_failed);

@@ -94,6 +94,15 @@ var stepFields = map[string][]string{
 	"watch_open":  {"watch", "target", "name", "options", "resume_after"},
 	"watch_next":  {"watch", "timeout_ms", "expect_events", "expect_commits"},
 	"watch_close": {"watch"},
+	// Time series (run through the binding's TS methods).
+	"ts_write":         {"points", "expect_written"},
+	"ts_import":        {"lines", "options", "expect_written"},
+	"ts_query":         {"kind", "query", "expect_rows"},
+	"ts_delete":        {"query"},
+	"ts_create_rule":   {"rule"},
+	"ts_set_retention": {"metric", "keep_ms"},
+	"ts_maintain":      {"now_ms"},
+	"ts_compact":       {},
 }
 
 // handleFreeOps lists the ops that cannot carry "txn": they open, close or
@@ -475,6 +484,9 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 
 	case "flush":
 		return r.db.Flush(), nil
+
+	case "ts_write", "ts_import", "ts_query", "ts_delete", "ts_create_rule", "ts_set_retention", "ts_maintain", "ts_compact":
+		return r.timeSeries(op, s)
 
 	case "compact_range":
 		var start, end []byte
@@ -1798,4 +1810,90 @@ func decodePlain(raw []byte) (any, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// timeSeries runs the time-series steps through the binding's TS methods.
+func (r *caseRunner) timeSeries(op string, s *step) (callErr, checkErr error) {
+	expectCount := func(got int) error {
+		if s.has("expect_written") && int64(got) != s.int("expect_written") {
+			return fmt.Errorf("%s wrote %d points, want %d", op, got, s.int("expect_written"))
+		}
+		return nil
+	}
+	switch op {
+	case "ts_write":
+		var points []TSPoint
+		s.decode("points", &points)
+		if s.err != nil {
+			return nil, nil
+		}
+		n, err := r.db.TSWrite(points)
+		if err != nil {
+			return err, nil
+		}
+		return nil, expectCount(n)
+	case "ts_import":
+		precision := ""
+		if s.has("options") {
+			var options struct {
+				Precision string `json:"precision"`
+			}
+			s.decode("options", &options)
+			precision = options.Precision
+		}
+		n, err := r.db.TSImport([]byte(s.str("lines")), precision)
+		if err != nil {
+			return err, nil
+		}
+		return nil, expectCount(n)
+	case "ts_query":
+		query, _ := s.jsonText("query", true)
+		var want any
+		if s.has("expect_rows") {
+			want = s.jsonValue("expect_rows")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		var cur *Cursor
+		var err error
+		switch kind := s.str("kind"); kind {
+		case "range":
+			cur, err = r.db.TSRange(query)
+		case "last":
+			cur, err = r.db.TSLast(query)
+		case "series":
+			cur, err = r.db.TSSeries(query)
+		case "aggregate":
+			cur, err = r.db.TSAggregate(query)
+		default:
+			s.fail(fmt.Errorf("ts_query: unknown kind %q", kind))
+			return nil, nil
+		}
+		if err != nil {
+			return err, nil
+		}
+		return readCursor(cur, s.has("expect_rows"), want)
+	case "ts_delete":
+		query, _ := s.jsonText("query", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		_, err := r.db.TSDelete(query)
+		return err, nil
+	case "ts_create_rule":
+		rule, _ := s.jsonText("rule", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.TSCreateRule(rule), nil
+	case "ts_set_retention":
+		return r.db.TSSetRetention(s.str("metric"), time.Duration(s.int("keep_ms"))*time.Millisecond), nil
+	case "ts_maintain":
+		_, err := r.db.TSMaintain(s.int("now_ms"))
+		return err, nil
+	default: // ts_compact
+		_, err := r.db.TSCompact()
+		return err, nil
+	}
 }

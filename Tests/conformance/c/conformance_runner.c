@@ -2891,6 +2891,141 @@ static int op_rollback(runner *r, const cJSON *step)
     return check_status(r) < 0 ? -1 : 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Time series                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Checks a count a time-series call returned against "expect_written". */
+static int ts_expect_written(runner *r, const cJSON *step, size_t got)
+{
+    int64_t want;
+    int have;
+    if (get_int(r, step, "expect_written", 0, 0, &want, &have) < 0)
+        return -1;
+    if (have && (int64_t)got != want)
+        return fail(r, "wrote %zu points, want %lld", got, (long long)want);
+    return 0;
+}
+
+static int op_ts_write(runner *r, const cJSON *step)
+{
+    const cJSON *points;
+    bytes text;
+    size_t written = 0;
+    int checked;
+    if (get_array(r, step, "points", 1, NULL, "points", &points) < 0)
+        return -1;
+    text = json_text(r, points);
+    track(r, "cairn_ts_write", cairn_ts_write(r->h, TEXT(text), &written, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && ts_expect_written(r, step, written) < 0)
+        checked = -1;
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_ts_import(runner *r, const cJSON *step)
+{
+    bytes lines, options;
+    size_t written = 0;
+    int checked;
+    if (get_string(r, step, "lines", 1, &lines, NULL) < 0 || get_json(r, step, "options", NULL, 0, &options) < 0)
+        return -1;
+    track(r, "cairn_ts_import", cairn_ts_import(r->h, TEXT(lines), TEXT(options), &written, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && ts_expect_written(r, step, written) < 0)
+        checked = -1;
+    return checked < 0 ? -1 : 0;
+}
+
+static int ts_kind_is(bytes kind, const char *name)
+{
+    return kind.len == strlen(name) && memcmp(kind.p, name, kind.len) == 0;
+}
+
+/* "kind": range, last, series or aggregate; the rows read with cairn_cursor_next. */
+static int op_ts_query(runner *r, const cJSON *step)
+{
+    bytes kind, query;
+    const cJSON *want;
+    cairn_cursor *cursor = NULL;
+    cJSON *got;
+    int checked, rc;
+    const char *call;
+    if (get_string(r, step, "kind", 1, &kind, NULL) < 0 || get_json(r, step, "query", NULL, 1, &query) < 0 ||
+        get_array(r, step, "expect_rows", 0, cJSON_IsObject, "objects", &want) < 0 || results_need_ok(r, step) < 0)
+        return -1;
+    if (ts_kind_is(kind, "range")) {
+        call = "cairn_ts_range";
+        rc = cairn_ts_range(r->h, TEXT(query), &cursor, &r->err);
+    } else if (ts_kind_is(kind, "last")) {
+        call = "cairn_ts_last";
+        rc = cairn_ts_last(r->h, TEXT(query), &cursor, &r->err);
+    } else if (ts_kind_is(kind, "series")) {
+        call = "cairn_ts_series";
+        rc = cairn_ts_series(r->h, TEXT(query), &cursor, &r->err);
+    } else if (ts_kind_is(kind, "aggregate")) {
+        call = "cairn_ts_aggregate";
+        rc = cairn_ts_aggregate(r->h, TEXT(query), &cursor, &r->err);
+    } else
+        return fail(r, "ts_query: unknown kind \"%.*s\"", (int)kind.len, (const char *)kind.p);
+    got = new_array();
+    if (track(r, call, rc))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want != NULL && compare_json(r, "rows", got, want) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_ts_delete(runner *r, const cJSON *step)
+{
+    bytes query;
+    if (get_json(r, step, "query", NULL, 1, &query) < 0)
+        return -1;
+    track(r, "cairn_ts_delete", cairn_ts_delete(r->h, TEXT(query), NULL, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_ts_create_rule(runner *r, const cJSON *step)
+{
+    bytes rule;
+    if (get_json(r, step, "rule", NULL, 1, &rule) < 0)
+        return -1;
+    track(r, "cairn_ts_create_rule", cairn_ts_create_rule(r->h, TEXT(rule), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_ts_set_retention(runner *r, const cJSON *step)
+{
+    bytes metric;
+    int64_t keep;
+    if (get_string(r, step, "metric", 1, &metric, NULL) < 0 || get_int(r, step, "keep_ms", 1, 0, &keep, NULL) < 0)
+        return -1;
+    track(r, "cairn_ts_set_retention", cairn_ts_set_retention(r->h, TEXT(metric), keep, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_ts_maintain(runner *r, const cJSON *step)
+{
+    int64_t now;
+    char *report = NULL;
+    if (get_int(r, step, "now_ms", 1, 0, &now, NULL) < 0)
+        return -1;
+    track(r, "cairn_ts_maintain", cairn_ts_maintain(r->h, now, &report, NULL, &r->err));
+    cairn_free(report);
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_ts_compact(runner *r, const cJSON *step)
+{
+    (void)step;
+    track(r, "cairn_ts_compact", cairn_ts_compact(r->h, NULL, &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
 #define MAX_FIELDS 10
 
 /* Whether a step may carry "txn" (README, "Transaction steps"). */
@@ -2985,6 +3120,14 @@ static const struct op_spec {
     {"watch_open", op_watch_open, DB_ONLY, {"watch", "target", "name", "options", "resume_after", NULL}},
     {"watch_next", op_watch_next, DB_ONLY, {"watch", "timeout_ms", "expect_events", "expect_commits", NULL}},
     {"watch_close", op_watch_close, DB_ONLY, {"watch", NULL}},
+    {"ts_write", op_ts_write, DB_ONLY, {"points", "expect_written", NULL}},
+    {"ts_import", op_ts_import, DB_ONLY, {"lines", "options", "expect_written", NULL}},
+    {"ts_query", op_ts_query, DB_ONLY, {"kind", "query", "expect_rows", NULL}},
+    {"ts_delete", op_ts_delete, DB_ONLY, {"query", NULL}},
+    {"ts_create_rule", op_ts_create_rule, DB_ONLY, {"rule", NULL}},
+    {"ts_set_retention", op_ts_set_retention, DB_ONLY, {"metric", "keep_ms", NULL}},
+    {"ts_maintain", op_ts_maintain, DB_ONLY, {"now_ms", NULL}},
+    {"ts_compact", op_ts_compact, DB_ONLY, {NULL}},
 };
 
 static int name_in(const char *name, const char *const *list)

@@ -21,6 +21,7 @@ Type mapping (C -> ctypes), used consistently:
     const uint32_t **         POINTER(POINTER(c_uint32))
     size_t *, int64_t *       POINTER(c_size_t), POINTER(c_int64)
     uint64_t *                POINTER(c_uint64)
+    const double *            POINTER(c_double)
     cairn_db * (opaque)       POINTER(cairn_db), and likewise for batch, iter, cursor
     cairn_db **               POINTER(POINTER(cairn_db))
 
@@ -284,6 +285,24 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_watch_next", c_int, (watch_p, c_int, char_pp, size_p, char_pp)),
     ("cairn_watch_subscribe", c_int, (watch_p, cairn_watch_callback, c_void_p, cairn_destroy_callback, char_pp)),
     ("cairn_watch_close", c_int, (watch_p,)),
+    # Time series
+    ("cairn_ts_series_id", c_int, (db_p, c_char_p, c_size_t, u64_p, char_pp)),
+    ("cairn_ts_write", c_int, (db_p, c_char_p, c_size_t, size_p, char_pp)),
+    ("cairn_ts_write_float", c_int, (db_p, u64_p, POINTER(c_int64), POINTER(ctypes.c_double), c_size_t, char_pp)),
+    ("cairn_ts_write_int", c_int, (db_p, u64_p, POINTER(c_int64), POINTER(c_int64), c_size_t, char_pp)),
+    ("cairn_ts_import", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, size_p, char_pp)),
+    ("cairn_ts_delete", c_int, (db_p, c_char_p, c_size_t, size_p, char_pp)),
+    ("cairn_ts_range", c_int, (db_p, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
+    ("cairn_ts_last", c_int, (db_p, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
+    ("cairn_ts_series", c_int, (db_p, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
+    ("cairn_ts_aggregate", c_int, (db_p, c_char_p, c_size_t, POINTER(cursor_p), char_pp)),
+    ("cairn_ts_set_retention", c_int, (db_p, c_char_p, c_size_t, c_int64, char_pp)),
+    ("cairn_ts_create_rule", c_int, (db_p, c_char_p, c_size_t, char_pp)),
+    ("cairn_ts_drop_rule", c_int, (db_p, c_char_p, c_size_t, char_pp)),
+    ("cairn_ts_settings", c_int, (db_p, char_pp, size_p, char_pp)),
+    ("cairn_ts_set_maintenance_interval", c_int, (db_p, c_int64, char_pp)),
+    ("cairn_ts_maintain", c_int, (db_p, c_int64, char_pp, size_p, char_pp)),
+    ("cairn_ts_compact", c_int, (db_p, size_p, char_pp)),
 )
 
 

@@ -23,6 +23,7 @@ from .change_stream import ChangeStream, open_watch
 from .collection import name_arg
 from .errors import Conflict
 from .iterator import Iterator, _KeyIterator
+from .timeseries import TimeSeries
 from .transaction import Transaction
 
 if TYPE_CHECKING:
@@ -151,6 +152,12 @@ class Database(DbHandle):
         return None
 
     # -- Key-value (put, get, delete, get_many: see DbHandle) ---------------------
+
+    @property
+    def timeseries(self) -> TimeSeries:
+        """The time-series operations (cairn.timeseries.TimeSeries): write,
+        import_lines, range, last, aggregate, ..."""
+        return TimeSeries(self)
 
     def delete_range(self, start: BytesLike, end: BytesLike) -> None:
         """Deletes every key k with start <= k < end, atomically."""

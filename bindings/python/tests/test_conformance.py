@@ -1142,6 +1142,66 @@ class Runner:
         self.open_watches = [h for h in self.open_watches if h is not handle]
         return lib.cairn_watch_close(handle), ""
 
+    # -- time series --------------------------------------------------------------
+
+    def _ts_expect_count(self, step: dict[str, Any], name: str, got: int) -> None:
+        if name in step and got != int_field(step, name):
+            fail(f"{step['op']}: expected {name[7:]} {step[name]}, got {got}")
+
+    def op_ts_write(self, step: dict[str, Any]) -> Outcome:
+        text = json.dumps(step.get("points"), separators=(",", ":")).encode()
+        written = c_size_t()
+        outcome = call(lib.cairn_ts_write, self.h, text, len(text), byref(written))
+        if outcome[0] == Status.OK:
+            self._ts_expect_count(step, "expect_written", written.value)
+        return outcome
+
+    def op_ts_import(self, step: dict[str, Any]) -> Outcome:
+        lines = text_field(step, "lines")
+        options, options_len = json_text(step, "options", required=False)
+        written = c_size_t()
+        outcome = call(lib.cairn_ts_import, self.h, lines, len(lines), options, options_len, byref(written))
+        if outcome[0] == Status.OK:
+            self._ts_expect_count(step, "expect_written", written.value)
+        return outcome
+
+    _TS_QUERIES: ClassVar[dict[str, str]] = {
+        "range": "cairn_ts_range", "last": "cairn_ts_last", "series": "cairn_ts_series", "aggregate": "cairn_ts_aggregate",
+    }
+
+    def op_ts_query(self, step: dict[str, Any]) -> Outcome:
+        kind = step.get("kind")
+        if kind not in self._TS_QUERIES:
+            fail(f"ts_query: unknown kind {kind!r}")
+        query, query_len = json_text(step, "query", required=True)
+        cursor = _ffi.cursor_p()
+        opened = call(getattr(lib, self._TS_QUERIES[kind]), self.h, query, query_len, byref(cursor))
+        outcome, rows = self.read_cursor(opened, cursor, "ts_query")
+        if outcome[0] == Status.OK:
+            expect_json(step, "expect_rows", rows, "ts_query")
+        return outcome
+
+    def op_ts_delete(self, step: dict[str, Any]) -> Outcome:
+        query, query_len = json_text(step, "query", required=True)
+        return call(lib.cairn_ts_delete, self.h, query, query_len, None)
+
+    def op_ts_create_rule(self, step: dict[str, Any]) -> Outcome:
+        rule, rule_len = json_text(step, "rule", required=True)
+        return call(lib.cairn_ts_create_rule, self.h, rule, rule_len)
+
+    def op_ts_set_retention(self, step: dict[str, Any]) -> Outcome:
+        metric = text_field(step, "metric")
+        return call(lib.cairn_ts_set_retention, self.h, metric, len(metric), int_field(step, "keep_ms"))
+
+    def op_ts_maintain(self, step: dict[str, Any]) -> Outcome:
+        report, length = c_char_p(), c_size_t()
+        outcome = call(lib.cairn_ts_maintain, self.h, int_field(step, "now_ms"), byref(report), byref(length))
+        take(report, length.value)
+        return outcome
+
+    def op_ts_compact(self, step: dict[str, Any]) -> Outcome:
+        return call(lib.cairn_ts_compact, self.h, None)
+
     # -- driver -------------------------------------------------------------------
 
     FIELDS: ClassVar[dict[str, set[str]]] = {
@@ -1199,6 +1259,14 @@ class Runner:
         "watch_open": {"watch", "target", "name", "options", "resume_after"},
         "watch_next": {"watch", "timeout_ms", "expect_events", "expect_commits"},
         "watch_close": {"watch"},
+        "ts_write": {"points", "expect_written"},
+        "ts_import": {"lines", "options", "expect_written"},
+        "ts_query": {"kind", "query", "expect_rows"},
+        "ts_delete": {"query"},
+        "ts_create_rule": {"rule"},
+        "ts_set_retention": {"metric", "keep_ms"},
+        "ts_maintain": {"now_ms"},
+        "ts_compact": set(),
     }
 
     def run_step(self, step: Any) -> None:

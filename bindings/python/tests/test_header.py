@@ -100,6 +100,7 @@ _SCALARS: dict[str, Any] = {
     "uint8_t": c_uint8,
     "uint32_t": c_uint32,
     "char": c_char,
+    "double": ctypes.c_double,
 }
 
 

@@ -1,0 +1,401 @@
+/// A chunk of one series' points compressed as Facebook's Gorilla paper
+/// ("Gorilla: A Fast, Scalable, In-Memory Time Series Database", VLDB
+/// 2015) describes, with an integer path for counters. Part of the on-disk
+/// format (docs/format/timeseries.md); never change.
+///
+///     u8 kind (1: float64 values, 2: int64 values) | varint count | last | bits
+///     u8 kind 3 (float64 values as decimals) | u8 scale | varint count | last | bits
+///
+/// `last` is the last point, its timestamp and its value's bits (u64 LE
+/// each), so that the latest value of a series needs no decoding; the
+/// decoder checks that the bits end at the same point.
+///
+/// The bits, most significant first, interleave each point's timestamp and
+/// value:
+///
+/// - the first timestamp in 64 bits; then each timestamp as the change of
+///   its delta from the previous delta ("delta of delta"): `0` for none,
+///   `10` + 7 bits, `110` + 9 bits, `1110` + 12 bits, `11110` + 32 bits,
+///   `11111` + 64 bits (two's complement). Regular intervals cost one bit.
+/// - float64 values: the first in 64 bits; then the XOR with the previous
+///   value: `0` when equal; `10` + the meaningful bits when they fit in the
+///   previous window of leading and trailing zeros; else `11` + 6 bits of
+///   leading zeros + 6 bits of (meaningful length - 1) + the meaningful bits.
+///   NaN and infinities are bit patterns like any other.
+/// - int64 values: the first in 64 bits; then delta of delta as for
+///   timestamps, in wrapping arithmetic so that any two int64 round-trip.
+/// - decimal float64 values (kind 3): when every value of the chunk is
+///   exactly `m / 10^scale` for an integer m (|m| <= 2^53) and a scale in
+///   0...6 (the value's bits and those of Double(m) / 10^scale are equal:
+///   prices, percentages and readings with a few decimals), the m are
+///   written as int64 values are, as VictoriaMetrics stores floats. A
+///   random walk of two-decimal values then costs about 1.6 bytes a point
+///   instead of 6 with XOR. NaN, infinities and -0.0 keep a chunk on XOR.
+///
+/// Timestamps in a chunk are strictly increasing (the writer sorts and
+/// removes duplicates); the decoder checks it, so a corrupt chunk is
+/// CORRUPTION naming the problem and never a trap.
+enum GorillaChunk {
+    static let floatKind: UInt8 = 1
+    static let intKind: UInt8 = 2
+    static let decimalKind: UInt8 = 3
+    static let maxScale = 6
+    private static let powersOfTen: [Double] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000]
+
+    /// The smallest scale at which every value is an exact decimal, or nil.
+    private static func decimalScale(_ values: UnsafePointer<UInt64>, _ count: Int) -> Int? {
+        var scale = 0
+        for i in 0..<count {
+            let v = Double(bitPattern: values[i])
+            guard v.isFinite, v.bitPattern != (-0.0 as Double).bitPattern else { return nil }
+            while true {
+                let scaled = (v * powersOfTen[scale]).rounded()
+                if abs(scaled) <= 9_007_199_254_740_992, (scaled / powersOfTen[scale]).bitPattern == v.bitPattern { break }
+                scale += 1
+                if scale > maxScale { return nil }
+            }
+        }
+        return scale
+    }
+
+    /// Appends the chunk of `count` points to `out`. Values are bit
+    /// patterns (Double.bitPattern or Int64 bit patterns).
+    /// REQUIRES: count >= 1 and times strictly increasing (our callers sort).
+    static func encode(times: UnsafePointer<Int64>, values: UnsafePointer<UInt64>, count: Int, isInteger: Bool, into out: inout [UInt8]) {
+        precondition(count >= 1, "a chunk holds at least one point")
+        if !isInteger, let scale = decimalScale(values, count) {
+            // Safe: decimalScale checked every |m| <= 2^53.
+            let mantissas = (0..<count).map { UInt64(bitPattern: Int64((Double(bitPattern: values[$0]) * powersOfTen[scale]).rounded())) }
+            out.append(decimalKind)
+            out.append(UInt8(scale))
+            Varint.append(UInt64(count), to: &out)
+            out.appendUInt64LE(UInt64(bitPattern: times[count - 1]))
+            out.appendUInt64LE(values[count - 1])
+            mantissas.withUnsafeBufferPointer { encodeBits(times: times, values: $0.baseAddress!, count: count, integerPath: true, into: &out) }
+            return
+        }
+        out.append(isInteger ? intKind : floatKind)
+        Varint.append(UInt64(count), to: &out)
+        out.appendUInt64LE(UInt64(bitPattern: times[count - 1]))
+        out.appendUInt64LE(values[count - 1])
+        encodeBits(times: times, values: values, count: count, integerPath: isInteger, into: &out)
+    }
+
+    private static func encodeBits(times: UnsafePointer<Int64>, values: UnsafePointer<UInt64>, count: Int, integerPath isInteger: Bool,
+                                   into out: inout [UInt8]) {
+        var writer = BitWriter(out: out)
+        out = []
+        writer.write(UInt64(bitPattern: times[0]), 64)
+        writer.write(values[0], 64)
+        var previousTime = times[0]
+        var previousDelta: Int64 = 0
+        var previousValue = values[0]
+        // Float state: the window of the last XOR written with `11`.
+        var leading = 64, trailing = 0
+        // Integer state.
+        var previousValueDelta: Int64 = 0
+        for i in 1..<count {
+            let t = times[i]
+            #if CAIRN_INVARIANTS
+            precondition(t > previousTime, "chunk timestamps must increase")
+            #endif
+            // Wraps: the encoder and decoder both compute in two's complement,
+            // so any pair of int64 round-trips; the decoder checks the result.
+            let delta = t &- previousTime
+            writeDeltaOfDelta(delta &- previousDelta, &writer)
+            previousDelta = delta
+            previousTime = t
+            let v = values[i]
+            if isInteger {
+                let valueDelta = Int64(bitPattern: v &- previousValue)
+                writeDeltaOfDelta(valueDelta &- previousValueDelta, &writer)
+                previousValueDelta = valueDelta
+            } else {
+                let xor = v ^ previousValue
+                if xor == 0 {
+                    writer.write(0, 1)
+                } else {
+                    let lz = xor.leadingZeroBitCount, tz = xor.trailingZeroBitCount
+                    if lz >= leading && tz >= trailing {
+                        writer.write(0b10, 2)
+                        writer.write(xor >> UInt64(trailing), 64 - leading - trailing)
+                    } else {
+                        let length = 64 - lz - tz
+                        writer.write(0b11, 2)
+                        writer.write(UInt64(lz), 6)
+                        writer.write(UInt64(length - 1), 6)
+                        writer.write(xor >> UInt64(tz), length)
+                        leading = lz
+                        trailing = tz
+                    }
+                }
+            }
+            previousValue = v
+        }
+        out = writer.finish()
+    }
+
+    @inline(__always)
+    private static func writeDeltaOfDelta(_ dod: Int64, _ writer: inout BitWriter) {
+        if dod == 0 {
+            writer.write(0, 1)
+        } else if dod >= -64 && dod <= 63 {
+            writer.write(0b10, 2)
+            writer.write(UInt64(bitPattern: dod), 7)
+        } else if dod >= -256 && dod <= 255 {
+            writer.write(0b110, 3)
+            writer.write(UInt64(bitPattern: dod), 9)
+        } else if dod >= -2048 && dod <= 2047 {
+            writer.write(0b1110, 4)
+            writer.write(UInt64(bitPattern: dod), 12)
+        } else if dod >= Int64(Int32.min) && dod <= Int64(Int32.max) {
+            writer.write(0b11110, 5)
+            writer.write(UInt64(bitPattern: dod), 32)
+        } else {
+            writer.write(0b11111, 5)
+            writer.write(UInt64(bitPattern: dod), 64)
+        }
+    }
+
+    @inline(__always)
+    private static func readDeltaOfDelta(_ reader: inout BitReader) throws -> Int64 {
+        let ones = try reader.readPrefix()
+        let width: Int
+        switch ones {
+        case 0: return 0
+        case 1: width = 7
+        case 2: width = 9
+        case 3: width = 12
+        case 4: width = 32
+        default: width = 64
+        }
+        let raw = try reader.read(width)
+        // Sign-extend the `width`-bit two's complement value.
+        let shift = UInt64(64 - width)
+        return Int64(bitPattern: raw << shift) >> Int64(shift)
+    }
+
+    /// Appends the chunk's points to `times` and `values`.
+    /// Throws CORRUPTION for a chunk that is truncated, of another kind than
+    /// `isInteger` says, or whose timestamps do not increase inside
+    /// [lower, upper).
+    static func decode(_ chunk: UnsafeRawBufferPointer, isInteger: Bool, lower: Int64, upper: Int64,
+                       times: inout [Int64], values: inout [UInt64]) throws {
+        var header = ByteReader(chunk, what: "time-series chunk")
+        let kind = try header.readByte()
+        var scale = -1
+        if kind == decimalKind && !isInteger {
+            scale = Int(try header.readByte())
+            guard scale <= maxScale else { throw CairnError.corruption("time-series chunk: decimal scale \(scale)") }
+        } else if kind != (isInteger ? intKind : floatKind) {
+            throw CairnError.corruption("time-series chunk: kind \(kind) does not match its series (\(isInteger ? "int64" : "float64"))")
+        }
+        let count64 = try header.readVarint()
+        // Every point after the first takes at least two bits.
+        guard count64 >= 1, count64 <= UInt64(chunk.count) * 4 + 1 else {
+            throw CairnError.corruption("time-series chunk: \(count64) points cannot fit in \(chunk.count) bytes")
+        }
+        let count = Int(count64)
+        let lastTime = Int64(bitPattern: try header.readUInt64LE())
+        let lastBits = try header.readUInt64LE()
+        let first = times.count
+        // The points are written in place: room for all of them first.
+        times.append(contentsOf: repeatElement(0, count: count))
+        values.append(contentsOf: repeatElement(0, count: count))
+        let bits = UnsafeRawBufferPointer(rebasing: chunk[header.offset...])
+        do {
+            try times.withUnsafeMutableBufferPointer { t in
+                try values.withUnsafeMutableBufferPointer { v in
+                    try decodeBits(bits, count: count, integerPath: isInteger || scale >= 0, lower: lower, upper: upper,
+                                   times: t.baseAddress! + first, values: v.baseAddress! + first)
+                }
+            }
+        } catch {
+            times.removeSubrange(first...)
+            values.removeSubrange(first...)
+            throw error
+        }
+        if scale >= 0 {
+            let divisor = powersOfTen[scale]
+            for i in first..<values.count { values[i] = (Double(Int64(bitPattern: values[i])) / divisor).bitPattern }
+        }
+        guard times[times.count - 1] == lastTime && values[values.count - 1] == lastBits else {
+            times.removeSubrange(first...)
+            values.removeSubrange(first...)
+            throw CairnError.corruption("time-series chunk: its last point does not match its header")
+        }
+    }
+
+    /// The last point of a chunk, from its header alone (the newest point of
+    /// a bucket with one chunk). Throws CORRUPTION for a short header or a
+    /// timestamp outside [lower, upper).
+    static func lastPoint(_ chunk: UnsafeRawBufferPointer, lower: Int64, upper: Int64) throws -> (t: Int64, v: UInt64) {
+        var header = ByteReader(chunk, what: "time-series chunk")
+        let kind = try header.readByte()
+        if kind == decimalKind { _ = try header.readByte() }
+        _ = try header.readVarint()
+        let t = Int64(bitPattern: try header.readUInt64LE())
+        guard t >= lower && t < upper else { throw CairnError.corruption("time-series chunk: last timestamp \(t) outside its bucket") }
+        return (t, try header.readUInt64LE())
+    }
+
+    /// Decodes `count` points of the bit stream into `times` and `values`.
+    private static func decodeBits(_ bits: UnsafeRawBufferPointer, count: Int, integerPath: Bool, lower: Int64, upper: Int64,
+                                   times: UnsafeMutablePointer<Int64>, values: UnsafeMutablePointer<UInt64>) throws {
+        var reader = BitReader(bits)
+        var t = Int64(bitPattern: try reader.read(64))
+        var v = try reader.read(64)
+        guard t >= lower && t < upper else { throw CairnError.corruption("time-series chunk: timestamp \(t) outside its bucket") }
+        times[0] = t
+        values[0] = v
+        var delta: Int64 = 0
+        var valueDelta: Int64 = 0
+        // No window until the first `11`: a `10` then reads zero bits.
+        var leading = 64, trailing = 0
+        var i = 1
+        while i < count {
+            // Wraps: as in encode; the bounds check below catches garbage.
+            delta = delta &+ (try readDeltaOfDelta(&reader))
+            let next = t &+ delta
+            guard delta > 0, next > t, next < upper else {
+                throw CairnError.corruption("time-series chunk: timestamps do not increase inside the bucket after \(t)")
+            }
+            t = next
+            if integerPath {
+                valueDelta = valueDelta &+ (try readDeltaOfDelta(&reader))
+                v = v &+ UInt64(bitPattern: valueDelta)
+            } else if try reader.readBit() {
+                if try reader.readBit() {
+                    leading = Int(try reader.read(6))
+                    let length = Int(try reader.read(6)) + 1
+                    guard leading + length <= 64 else { throw CairnError.corruption("time-series chunk: value window past 64 bits") }
+                    trailing = 64 - leading - length
+                }
+                let length = 64 - leading - trailing
+                guard length > 0 else { throw CairnError.corruption("time-series chunk: empty value window") }
+                v ^= try reader.read(length) << UInt64(trailing)
+            }
+            times[i] = t
+            values[i] = v
+            i += 1
+        }
+    }
+}
+
+/// Bits written most significant first into a byte array.
+struct BitWriter {
+    private var out: [UInt8]
+    /// The low `used` bits are pending.
+    private var accumulator: UInt64 = 0
+    private var used = 0
+
+    init(out: [UInt8]) { self.out = out }
+
+    /// Writes the low `count` bits of `value`. REQUIRES: 0 < count <= 64.
+    @inline(__always)
+    mutating func write(_ value: UInt64, _ count: Int) {
+        let free = 64 - used
+        if count <= free {
+            let masked = count == 64 ? value : value & ((1 << UInt64(count)) - 1)
+            accumulator = count == 64 ? masked : (accumulator << UInt64(count)) | masked
+            used += count
+            if used == 64 { flushWord() }
+        } else {
+            // Split: the high `free` bits complete the word.
+            let rest = count - free
+            write(value >> UInt64(rest), free)
+            write(value, rest)
+        }
+    }
+
+    @inline(__always)
+    private mutating func flushWord() {
+        withUnsafeBytes(of: accumulator.bigEndian) { out.append(contentsOf: $0) }
+        accumulator = 0
+        used = 0
+    }
+
+    /// The bytes, the last one padded with zero bits.
+    mutating func finish() -> [UInt8] {
+        if used > 0 {
+            var left = accumulator << UInt64(64 - used)
+            var bits = used
+            while bits > 0 {
+                out.append(UInt8(truncatingIfNeeded: left >> 56))
+                left <<= 8
+                bits -= 8
+            }
+            accumulator = 0
+            used = 0
+        }
+        return out
+    }
+}
+
+/// Bits read most significant first; reading past the end is CORRUPTION.
+struct BitReader {
+    private let base: UnsafeRawBufferPointer
+    private var offset = 0
+    /// The high `available` bits are the next bits.
+    private var accumulator: UInt64 = 0
+    private var available = 0
+
+    init(_ base: UnsafeRawBufferPointer) { self.base = base }
+
+    @inline(__always)
+    private mutating func refill() {
+        while available <= 56 && offset < base.count {
+            accumulator |= UInt64(base[offset]) << UInt64(56 - available)
+            available += 8
+            offset += 1
+        }
+    }
+
+    @inline(__always)
+    mutating func readBit() throws -> Bool {
+        if available == 0 { refill() }
+        guard available > 0 else { throw CairnError.corruption("time-series chunk: truncated") }
+        let bit = accumulator >> 63
+        accumulator <<= 1
+        available -= 1
+        return bit != 0
+    }
+
+    /// Reads a prefix of up to five 1 bits ended by a 0 (or five 1 bits);
+    /// returns the number of 1 bits.
+    @inline(__always)
+    mutating func readPrefix() throws -> Int {
+        if available < 5 { refill() }
+        if available >= 5 {
+            let ones = Swift.min((~accumulator).leadingZeroBitCount, 5)
+            let used = ones < 5 ? ones + 1 : 5
+            accumulator <<= UInt64(used)
+            available -= used
+            return ones
+        }
+        var ones = 0
+        while ones < 5, try readBit() { ones += 1 }
+        return ones
+    }
+
+    /// Reads `count` bits. REQUIRES: 0 < count <= 64.
+    @inline(__always)
+    mutating func read(_ count: Int) throws -> UInt64 {
+        if count > available { refill() }
+        if count <= available {
+            let value = accumulator >> UInt64(64 - count)
+            accumulator = count == 64 ? 0 : accumulator << UInt64(count)
+            available -= count
+            return value
+        }
+        return try readSplit(count)
+    }
+
+    /// More bits than one refill holds: in two parts.
+    @inline(never)
+    private mutating func readSplit(_ count: Int) throws -> UInt64 {
+        guard count > 32 else { throw CairnError.corruption("time-series chunk: truncated") }
+        let high = try read(count - 32)
+        return high << 32 | (try read(32))
+    }
+}

@@ -1,0 +1,219 @@
+/// Reads one series' points in [start, end), one bucket at a time: the
+/// chunks of a bucket (written, packed, deletions) are decoded and merged
+/// (at equal timestamps the newest commit wins; a deletion hides the older
+/// points in its range), so memory holds one bucket of one series, never
+/// the whole range. Used by one caller at a time.
+final class SeriesReader {
+    let id: UInt64
+    private let start: Int64
+    private let end: Int64
+    private let iterator: EngineIterator
+    private var pending = false
+    private var finished = false
+    /// The current bucket's points in [start, end), ascending.
+    private(set) var times: [Int64] = []
+    private(set) var values: [UInt64] = []
+    private let merger = BucketMerger()
+
+    /// REQUIRES: start < end, both in [minTime, maxTime + 1].
+    init(database: Database, view: ReadView, id: UInt64, start: Int64, end: Int64) throws {
+        self.id = id
+        self.start = start
+        self.end = end
+        let lower = TimeSeriesFormat.bucketPrefix(id, TimeSeriesFormat.bucket(of: start))
+        let upper = TimeSeriesFormat.bucketPrefix(id, TimeSeriesFormat.bucket(of: end - 1) + TimeSeriesFormat.bucketMillis)
+        iterator = try lower.withUnsafeBytes { l in
+            try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: false, view: view) }
+        }
+    }
+
+    var isInteger: Bool { SeriesID.isInteger(id) }
+
+    /// Loads the next bucket that has points in range; false at the end.
+    func nextBucket() throws -> Bool {
+        while !finished {
+            merger.reset(isInteger: isInteger)
+            var bucket: Int64?
+            while true {
+                if !pending {
+                    guard try iterator.iterator.next() else { finished = true; break }
+                    pending = true
+                }
+                let key = iterator.iterator.key
+                guard let parts = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
+                if let bucket, parts.bucket != bucket { break }
+                bucket = parts.bucket
+                try merger.add(iterator.iterator.value, bucket: parts.bucket, sequence: parts.sequence, form: parts.form)
+                pending = false
+            }
+            guard bucket != nil else { return false }
+            merger.merge()
+            merger.clip(start: start, end: end, times: &times, values: &values)
+            if !times.isEmpty { return true }
+        }
+        // Nothing stays readable after the end (a cursor may ask again).
+        times.removeAll()
+        values.removeAll()
+        return false
+    }
+}
+
+/// Merges the chunks of one bucket of one series (see SeriesReader).
+final class BucketMerger {
+    private var isInteger = false
+    private(set) var times: [Int64] = []
+    private(set) var values: [UInt64] = []
+    /// Where each chunk's points start in times/values, and its sequence.
+    private var segments: [(start: Int, sequence: UInt64)] = []
+    private var deletions: [(sequence: UInt64, start: Int64, end: Int64)] = []
+    private var merged = true
+    /// The keys read (for packing).
+    private(set) var keys: [[UInt8]] = []
+    var keepKeys = false
+    private(set) var newestSequence: UInt64 = 0
+    private(set) var needsPacking = false
+    private var scratch: [(t: Int64, segment: Int32, v: UInt64)] = []
+
+    func reset(isInteger: Bool) {
+        self.isInteger = isInteger
+        times.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        segments.removeAll(keepingCapacity: true)
+        deletions.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        newestSequence = 0
+        needsPacking = false
+        merged = true
+    }
+
+    var chunkCount: Int { segments.count + deletions.count }
+
+    /// Adds a chunk. Chunks must come in key order (ascending sequence).
+    func add(_ value: UnsafeRawBufferPointer, bucket: Int64, sequence: UInt64, form: UInt8, key: UnsafeRawBufferPointer? = nil) throws {
+        if keepKeys, let key { keys.append(Array(key)) }
+        newestSequence = max(newestSequence, sequence)
+        if form != TimeSeriesFormat.packed || !segments.isEmpty || !deletions.isEmpty { needsPacking = true }
+        switch form {
+        case TimeSeriesFormat.written, TimeSeriesFormat.packed:
+            let body = form == TimeSeriesFormat.written ? try BucketMerger.dropStamp(value) : value
+            if !segments.isEmpty || !deletions.isEmpty { merged = false }
+            segments.append((times.count, sequence))
+            try GorillaChunk.decode(body, isInteger: isInteger, lower: bucket, upper: bucket + TimeSeriesFormat.bucketMillis,
+                                    times: &times, values: &values)
+        case TimeSeriesFormat.deletion:
+            var reader = ByteReader(try BucketMerger.dropStamp(value), what: "time-series deletion")
+            let from = TimeSeriesFormat.unzigzag(try reader.readVarint())
+            let to = TimeSeriesFormat.unzigzag(try reader.readVarint())
+            deletions.append((sequence, from, to))
+            merged = false
+        default:
+            throw CairnError.corruption("time-series chunk of unknown form \(form)")
+        }
+    }
+
+    private static func dropStamp(_ value: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer {
+        guard value.count >= 8 else { throw CairnError.corruption("time-series chunk of \(value.count) bytes") }
+        return UnsafeRawBufferPointer(rebasing: value[8...])
+    }
+
+    /// Orders the points by time, keeps the newest of equal timestamps and
+    /// drops those a newer deletion covers.
+    func merge() {
+        guard !merged else { return }
+        merged = true
+        scratch.removeAll(keepingCapacity: true)
+        for (index, segment) in segments.enumerated() {
+            let stop = index + 1 < segments.count ? segments[index + 1].start : times.count
+            for i in segment.start..<stop { scratch.append((times[i], Int32(index), values[i])) }
+        }
+        scratch.sort { $0.t != $1.t ? $0.t < $1.t : $0.segment < $1.segment }
+        times.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < scratch.count {
+            var j = i
+            while j + 1 < scratch.count && scratch[j + 1].t == scratch[i].t { j += 1 }
+            let point = scratch[j]
+            let sequence = segments[Int(point.segment)].sequence
+            if !deletions.contains(where: { $0.sequence > sequence && point.t >= $0.start && point.t < $0.end }) {
+                times.append(point.t)
+                values.append(point.v)
+            }
+            i = j + 1
+        }
+        segments = times.isEmpty ? [] : [(0, newestSequence)]
+        deletions.removeAll(keepingCapacity: true)
+    }
+
+    /// Copies the merged points in [start, end) out.
+    func clip(start: Int64, end: Int64, times outTimes: inout [Int64], values outValues: inout [UInt64]) {
+        outTimes.removeAll(keepingCapacity: true)
+        outValues.removeAll(keepingCapacity: true)
+        var lo = 0
+        while lo < times.count && times[lo] < start { lo += 1 }
+        var hi = times.count
+        while hi > lo && times[hi - 1] >= end { hi -= 1 }
+        if lo < hi {
+            outTimes.append(contentsOf: times[lo..<hi])
+            outValues.append(contentsOf: values[lo..<hi])
+        }
+    }
+}
+
+/// Finds the newest point at or before a time, for many series through one
+/// reverse iterator (a seek per series).
+final class NewestPointFinder {
+    private let iterator: EngineIterator
+    private let merger = BucketMerger()
+
+    init(database: Database, view: ReadView) throws {
+        let lower: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks]
+        let upper: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks + 1]
+        iterator = try lower.withUnsafeBytes { l in
+            try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: true, view: view) }
+        }
+    }
+
+    /// The newest point of series `id` at or before `asOf`.
+    func newest(id: UInt64, asOf: Int64) throws -> (t: Int64, v: UInt64)? {
+        var seekKey = TimeSeriesFormat.bucketPrefix(id, TimeSeriesFormat.bucket(of: asOf))
+        seekKey.append(contentsOf: repeatElement(0xFF, count: 9))
+        seekKey.withUnsafeBytes { iterator.iterator.seek($0) }
+        var bucket: Int64?
+        var chunks: [(value: [UInt8], sequence: UInt64, form: UInt8)] = []
+        while true {
+            let more = try iterator.iterator.next()
+            var parts: (id: UInt64, bucket: Int64, sequence: UInt64, form: UInt8)?
+            if more {
+                let key = iterator.iterator.key
+                guard let p = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
+                parts = p
+            }
+            if let current = bucket, parts == nil || parts!.id != id || parts!.bucket != current {
+                // The bucket is complete (its chunks came newest first). One
+                // chunk that ends at or before asOf answers from its header.
+                if chunks.count == 1 && chunks[0].form != TimeSeriesFormat.deletion {
+                    let chunk = chunks[0]
+                    let last = try chunk.value.withUnsafeBytes { value -> (t: Int64, v: UInt64) in
+                        let body = chunk.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[min(8, value.count)...]) : value
+                        return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis)
+                    }
+                    if last.t <= asOf { return last }
+                }
+                merger.reset(isInteger: SeriesID.isInteger(id))
+                for chunk in chunks.reversed() {
+                    try chunk.value.withUnsafeBytes { try merger.add($0, bucket: current, sequence: chunk.sequence, form: chunk.form) }
+                }
+                merger.merge()
+                var index = merger.times.count - 1
+                while index >= 0 && merger.times[index] > asOf { index -= 1 }
+                if index >= 0 { return (merger.times[index], merger.values[index]) }
+                chunks.removeAll()
+                bucket = nil
+            }
+            guard let parts, parts.id == id else { return nil }
+            bucket = parts.bucket
+            chunks.append((Array(iterator.iterator.value), parts.sequence, parts.form))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// Packing: the chunks a bucket collects (one per write batch, deletions)
+/// are merged into one packed chunk (TimeSeriesFormat, form 1) keyed by the
+/// newest sequence merged, in one atomic write that also deletes what it
+/// merged. Chunks written meanwhile have newer sequences and are left for
+/// the next packing; the result reads exactly as the chunks read before.
+/// Runs in the background (TimeSeriesLayer's worker) and for every bucket
+/// in `compactTimeSeries()`.
+extension Database {
+    /// Packs one bucket of one series; returns whether it wrote.
+    @discardableResult
+    func packBucket(id: UInt64, bucket: Int64) throws -> Bool {
+        try timeSeries.packLock.withLock {
+            guard !isClosed else { throw CairnError.closed }
+            let view = try engine.readView()
+            let merger = BucketMerger()
+            merger.reset(isInteger: SeriesID.isInteger(id))
+            merger.keepKeys = true
+            try forEachKey(prefix: TimeSeriesFormat.bucketPrefix(id, bucket), view: view) { key, value in
+                guard let parts = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
+                try merger.add(value, bucket: parts.bucket, sequence: parts.sequence, form: parts.form, key: key)
+            }
+            guard merger.needsPacking else { return false }
+            let keys = merger.keys
+            let newest = merger.newestSequence
+            merger.merge()
+            var batch = WriteBatch()
+            for key in keys { key.withUnsafeBytes { batch.delete($0) } }
+            if !merger.times.isEmpty {
+                var value: [UInt8] = []
+                merger.times.withUnsafeBufferPointer { t in
+                    merger.values.withUnsafeBufferPointer { v in
+                        GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id), into: &value)
+                    }
+                }
+                TimeSeriesFormat.chunkKey(id, bucket, sequence: newest, form: TimeSeriesFormat.packed).withUnsafeBytes { k in
+                    value.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) }
+                }
+            }
+            try engine.write(batch)
+            return true
+        }
+    }
+
+    /// Packs every bucket that holds more than one chunk, a deletion or an
+    /// unpacked chunk, then compacts the layer's key range in the LSM, so
+    /// that replaced and deleted points leave the disk. Returns the number
+    /// of buckets packed.
+    public func compactTimeSeries() throws -> Int {
+        guard !isClosed else { throw CairnError.closed }
+        var targets: [TimeSeriesLayer.Target] = []
+        let view = try engine.readView()
+        var last: TimeSeriesLayer.Target?
+        var lastChunks = 0
+        var lastPacked = true
+        try forEachKey(prefix: [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks], view: view) { key, _ in
+            guard let parts = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
+            let target = TimeSeriesLayer.Target(id: parts.id, bucket: parts.bucket)
+            if target != last {
+                if let last, lastChunks > 1 || !lastPacked { targets.append(last) }
+                last = target
+                lastChunks = 0
+                lastPacked = true
+            }
+            lastChunks += 1
+            if parts.form != TimeSeriesFormat.packed { lastPacked = false }
+        }
+        if let last, lastChunks > 1 || !lastPacked { targets.append(last) }
+        let ticket = engine.interrupts.ticket
+        var packed = 0
+        for target in targets {
+            try engine.interrupts.check(ticket)
+            if try packBucket(id: target.id, bucket: target.bucket) { packed += 1 }
+        }
+        try engine.compactRange(start: [Namespace.timeSeries.rawValue], end: [Namespace.timeSeries.rawValue + 1])
+        return packed
+    }
+}
