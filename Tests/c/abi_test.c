@@ -2697,6 +2697,8 @@ static void test_vector_search(void)
     STATUS(CAIRN_INVALID_ARGUMENT, cairn_hybrid_search(db, T("pts"), T("{\"vector\":[1,2,3]}"), &cursor, &err));
     CHECK(cursor == NULL);
     STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Time series                                                               */
 /* ------------------------------------------------------------------------ */
