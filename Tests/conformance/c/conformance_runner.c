@@ -2301,9 +2301,14 @@ static int op_search(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
-/* Vector search (cairn_vector_search): the options, with "options_raw"
-** for malformed JSON; the documents as the cursor gives them. */
-static int op_vector_search(runner *r, const cJSON *step)
+/* The vector searches (cairn_vector_search, cairn_hybrid_search) share one
+** shape: the options, with "options_raw" for malformed JSON; the documents
+** as the cursor gives them. */
+typedef int (*options_search_fn)(cairn_db *, const char *, size_t, const char *, size_t,
+                                 cairn_cursor **, char **);
+
+static int run_options_search(runner *r, const cJSON *step, const char *name,
+                              options_search_fn search)
 {
     bytes collection, options;
     const cJSON *want;
@@ -2316,8 +2321,7 @@ static int op_vector_search(runner *r, const cJSON *step)
         results_need_ok(r, step) < 0)
         return -1;
     got = new_array();
-    if (track(r, "cairn_vector_search",
-              cairn_vector_search(r->h, TEXT(collection), TEXT(options), &cursor, &r->err)))
+    if (track(r, name, search(r->h, TEXT(collection), TEXT(options), &cursor, &r->err)))
         read_cursor(r, cursor, got);
     else
         cairn_cursor_close(cursor);
@@ -2328,31 +2332,14 @@ static int op_vector_search(runner *r, const cJSON *step)
     return checked < 0 ? -1 : 0;
 }
 
-/* Hybrid search (cairn_hybrid_search): the options, with "options_raw"
-** for malformed JSON; the documents as the cursor gives them. */
+static int op_vector_search(runner *r, const cJSON *step)
+{
+    return run_options_search(r, step, "cairn_vector_search", cairn_vector_search);
+}
+
 static int op_hybrid_search(runner *r, const cJSON *step)
 {
-    bytes collection, options;
-    const cJSON *want;
-    cairn_cursor *cursor = NULL;
-    cJSON *got;
-    int checked;
-    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
-        get_json(r, step, "options", "options_raw", 1, &options) < 0 ||
-        get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
-        results_need_ok(r, step) < 0)
-        return -1;
-    got = new_array();
-    if (track(r, "cairn_hybrid_search",
-              cairn_hybrid_search(r->h, TEXT(collection), TEXT(options), &cursor, &r->err)))
-        read_cursor(r, cursor, got);
-    else
-        cairn_cursor_close(cursor);
-    checked = r->why.len > 0 ? -1 : check_status(r);
-    if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
-        checked = -1;
-    cJSON_Delete(got);
-    return checked < 0 ? -1 : 0;
+    return run_options_search(r, step, "cairn_hybrid_search", cairn_hybrid_search);
 }
 
 static int is_count(const cJSON *v)

@@ -901,25 +901,22 @@ class Runner:
                             fail(f"search: hit field {key} is {hit.get(key)!r}, want {value!r}")
         return outcome
 
-    def op_vector_search(self, step: dict[str, Any]) -> Outcome:
+    def options_search(self, step: dict[str, Any], fn: Any, what: str) -> Outcome:
+        """cairn_vector_search and cairn_hybrid_search: options in, documents out."""
         coll = text_field(step, "collection")
         options, options_len = json_text(step, "options", required=True)
         cursor = _ffi.cursor_p()
         args = (coll, len(coll), options, options_len, byref(cursor))
-        outcome, documents = self.read_cursor(call(lib.cairn_vector_search, self.h, *args), cursor, "vector_search")
+        outcome, documents = self.read_cursor(call(fn, self.h, *args), cursor, what)
         if outcome[0] == Status.OK:
-            self.expect_documents(step, documents, "vector_search")
+            self.expect_documents(step, documents, what)
         return outcome
 
+    def op_vector_search(self, step: dict[str, Any]) -> Outcome:
+        return self.options_search(step, lib.cairn_vector_search, "vector_search")
+
     def op_hybrid_search(self, step: dict[str, Any]) -> Outcome:
-        coll = text_field(step, "collection")
-        options, options_len = json_text(step, "options", required=True)
-        cursor = _ffi.cursor_p()
-        args = (coll, len(coll), options, options_len, byref(cursor))
-        outcome, documents = self.read_cursor(call(lib.cairn_hybrid_search, self.h, *args), cursor, "hybrid_search")
-        if outcome[0] == Status.OK:
-            self.expect_documents(step, documents, "hybrid_search")
-        return outcome
+        return self.options_search(step, lib.cairn_hybrid_search, "hybrid_search")
 
     _PLAN_FIELDS: ClassVar[tuple[str, ...]] = (
         "plan", "index", "bounds", "sort_from_index", "keys_examined", "documents_examined", "returned",
