@@ -292,6 +292,10 @@ typedef struct cairn_db cairn_db;
 **                          every time: changes made by an open without it
 **                          have no events, and resuming across them fails
 **                          with CAIRN_HISTORY_LOST.
+**     "ttl_purge_interval_ms": integer 0 to 86400000, default 60000: how
+**                          often expired documents are deleted in the
+**                          background (0: never; reads skip them either
+**                          way); see "Documents that expire".
 **   out_db        out: the new handle; set to NULL on failure.
 **   errmsg        out, optional: see CONVENTIONS.
 **
@@ -1239,6 +1243,9 @@ int cairn_insert_many(cairn_db *db, const char *collection, size_t collection_le
 **     "atomic":  bool, default false: true makes it all or nothing (ordered,
 **                and on any failure "inserted_ids" is empty and nothing is
 **                written).
+**     "ttl":     a duration ("1h") or a positive number of milliseconds:
+**                every document expires that long after the insert, as with
+**                cairn_insert_one_with_ttl() (see "Documents that expire").
 **   result_json      out, optional: once the documents were tried,
 **                    {"inserted_ids": [...], "errors": [{"index": n, "code":
 **                    8, "status": "CAIRN_CONSTRAINT", "message": "..."},
@@ -1931,6 +1938,13 @@ int cairn_explain(cairn_db *db, const char *collection, size_t collection_len,
 **               changes nothing
 **     "sparse": bool, default false: documents missing every key field get
 **               no entry
+**     "expireAfterSeconds": 0 to 2147483647: a TTL index, on one field
+**               ({"keys": {"expiresAt": 1}, "expireAfterSeconds": 0} or
+**               {"keys": {"createdAt": 1}, "expireAfterSeconds": 3600}), as
+**               MongoDB defines them: a document expires once the earliest
+**               date in that field (a date, or an array of dates) plus the
+**               bound is past; a field without a date never expires. See
+**               "Documents that expire" below.
 **               A text index takes "text" for each key and its own options;
 **               see "Full-text search" below.
 **   name         out, optional: on CAIRN_OK the index name, malloc()ed and
@@ -1987,6 +2001,191 @@ int cairn_index_create(cairn_db *db, const char *collection, size_t collection_l
 */
 int cairn_index_drop(cairn_db *db, const char *collection, size_t collection_len,
                      const char *name, size_t name_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Documents that expire                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A document expires by a TTL index (cairn_index_create() with
+** "expireAfterSeconds"), or by an insert with a TTL (cairn_insert_one_with_ttl(),
+** or the "ttl" option of cairn_insert_many_with_options()), which stores the
+** instant it expires as a date in the reserved field "_expiresAt", governed
+** by the TTL index {"_expiresAt": 1} with bound 0 (named "_expiresAt_ttl";
+** created by the first such insert on the database). A document may extend
+** its life by an update of that field.
+**
+** No read returns an expired document: find, count, distinct, aggregation,
+** full-text and vector search, reads by primary key, links and change-feed
+** lookups all skip it from the instant it expires. A background purge
+** deletes expired documents in batches of 1000, each batch one atomic write
+** with its index entries and links, every "ttl_purge_interval_ms" (an
+** option of cairn_open(); default 60000, 0 turns it off); the change feed
+** records each as a delete. Until then an expired document takes space and
+** counts in text-index statistics, and a write that reuses its primary key
+** or one of its unique values deletes it first, in its own transaction.
+*/
+
+/*
+** Inserts one document that expires `ttl_ms` milliseconds from now: the
+** document is stored with "_expiresAt" set to that instant (replacing any
+** value it had). Otherwise as cairn_insert_one().
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db              in: the database, or a transaction. In a transaction
+**                   the collection must already have the TTL index on
+**                   "_expiresAt" (a transaction cannot build an index):
+**                   CAIRN_INVALID_ARGUMENT says how to create it.
+**   collection      in: the collection name; created when missing.
+**   document_json   in: the document.
+**   ttl_ms          in: a positive number of milliseconds
+**                   (cairn_parse_duration() reads "1h" and the like).
+**   id_json         out, optional: as for cairn_insert_one().
+**   id_len          out, optional: the length of *id_json.
+**   errmsg          out, optional: see CONVENTIONS.
+**
+** Returns as cairn_insert_one(), and CAIRN_INVALID_ARGUMENT for a TTL that
+** is not positive or too large.
+** Scope: database or transaction.
+*/
+int cairn_insert_one_with_ttl(cairn_db *db, const char *collection, size_t collection_len,
+                              const char *document_json, size_t document_len, int64_t ttl_ms,
+                              char **id_json, size_t *id_len, char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Links between keys and documents                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A key-value key may link to any number of documents, each link with
+** optional metadata (a JSON object), and each document knows the keys that
+** link to it. Both directions live in the engine and change in one atomic
+** write. Deleting a document, by any path (a delete, the TTL purge, dropping
+** its collection), removes its links in the same transaction. Deleting a key
+** keeps its links, so that a key-value delete stays a single write: links of
+** a key that is absent (deleted or expired) are not listed, and
+** cairn_unlink_all() in the same transaction as the delete removes them with
+** it. Renaming a collection keeps its links.
+*/
+
+/*
+** Links `key` to the document of `collection` whose primary key is
+** `id_json`, keeping `metadata_json` on the link. Linking a pair again
+** replaces its metadata.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db              in: the database, or a transaction.
+**   key             in: the key (it must exist).
+**   collection      in: the collection name.
+**   id_json         in: the document's primary key as JSON ("\"a1\"", 42,
+**                   {"$oid": ...} and so on; the document must exist).
+**   metadata_json   in, optional: a JSON object; NULL with length 0 for none.
+**   errmsg          out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND (the key, the collection or the
+** document does not exist, or the document has expired; the message says
+** which); CAIRN_INVALID_ARGUMENT (NULL db, a bad key, name or JSON,
+** metadata that is not an object, a read-only transaction); CAIRN_CLOSED;
+** CAIRN_CONFLICT (see "Transactions"); CAIRN_IO_ERROR; CAIRN_CORRUPTION;
+** CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_link(cairn_db *db, const uint8_t *key, size_t key_len,
+               const char *collection, size_t collection_len,
+               const char *id_json, size_t id_len,
+               const char *metadata_json, size_t metadata_len, char **errmsg);
+
+/*
+** Removes the link between `key` and a document.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db              in: the database, or a transaction.
+**   key             in: the key.
+**   collection      in: the collection name.
+**   id_json         in: the document's primary key as JSON.
+**   removed         out, optional: 1 when the link existed, else 0.
+**   errmsg          out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK (also when there was no such link); CAIRN_INVALID_ARGUMENT
+** (NULL db, a bad key, name or JSON, a read-only transaction); CAIRN_CLOSED;
+** CAIRN_CONFLICT; CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE;
+** CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_unlink(cairn_db *db, const uint8_t *key, size_t key_len,
+                 const char *collection, size_t collection_len,
+                 const char *id_json, size_t id_len, int *removed, char **errmsg);
+
+/*
+** Removes every link of `key`, as a key's delete may want in the same
+** transaction.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db        in: the database, or a transaction.
+**   key       in: the key (present or not).
+**   removed   out, optional: how many links it removed.
+**   errmsg    out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db, a bad key, a read-only
+** transaction); CAIRN_CLOSED; CAIRN_CONFLICT; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_unlink_all(cairn_db *db, const uint8_t *key, size_t key_len,
+                     size_t *removed, char **errmsg);
+
+/*
+** Lists the documents `key` links to, as a JSON array of {"collection",
+** "id", "metadata"} (metadata null when none), ordered by collection (in
+** creation order) then primary key. A key without links gives [].
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db         in: the database, or a transaction.
+**   key        in: the key.
+**   json       out: the array, NUL-terminated, freed with cairn_free().
+**   json_len   out, optional: the length of *json.
+**   errmsg     out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json, a bad key);
+** CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_key_links(cairn_db *db, const uint8_t *key, size_t key_len,
+                    char **json, size_t *json_len, char **errmsg);
+
+/*
+** Lists the keys linked to a document, as a JSON array of {"key" (the key
+** as a string, or null when it is not UTF-8), "key_base64" (the key's
+** bytes), "metadata"}, in key order. Keys that no longer exist are left
+** out.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db           in: the database, or a transaction.
+**   collection   in: the collection name (a missing one gives []).
+**   id_json      in: the document's primary key as JSON.
+**   json         out: the array, NUL-terminated, freed with cairn_free().
+**   json_len     out, optional: the length of *json.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json, a bad name or
+** JSON); CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_document_links(cairn_db *db, const char *collection, size_t collection_len,
+                         const char *id_json, size_t id_len,
+                         char **json, size_t *json_len, char **errmsg);
 
 /*
 ** Lists the indexes of a collection as a JSON array: [{"name", "keys":

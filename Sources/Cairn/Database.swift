@@ -26,11 +26,16 @@ public final class Database: @unchecked Sendable {
     let feed: ChangeFeed
     /// The time-series layer's state (TimeSeries/TimeSeriesLayer.swift).
     let timeSeries = TimeSeriesLayer()
+    /// The links layer's state (Links/LinkLayer.swift).
+    let links = LinkLayer()
+    /// The documents layer's TTL purge (Documents/ExpiryPurge.swift).
+    let expiryPurge: ExpiryPurge
 
-    private init(path: String, engine: StorageEngine, feed: ChangeFeed) {
+    private init(path: String, engine: StorageEngine, feed: ChangeFeed, purgeIntervalMillis: Int64) {
         self.path = path
         self.engine = engine
         self.feed = feed
+        expiryPurge = ExpiryPurge(intervalMillis: purgeIntervalMillis)
     }
 
     /// Opens (by default creating) the database in directory `path`.
@@ -45,13 +50,16 @@ public final class Database: @unchecked Sendable {
         guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
                                        errorIfExists: options.errorIfExists, env: env)
-        let database = Database(path: path, engine: engine, feed: ChangeFeed(options: options.changeFeed))
+        let database = Database(path: path, engine: engine, feed: ChangeFeed(options: options.changeFeed),
+                                purgeIntervalMillis: options.ttlPurgeIntervalMillis)
         do {
             // Before anything writes: the feed's state decides whether
             // what follows is recorded.
             try database.feed.start(engine: engine)
             try database.resumeIndexBuilds()
             try database.openTimeSeries()
+            try database.openLinks()
+            try database.startExpiryPurgeIfNeeded()
         } catch {
             try? database.close()
             throw error
@@ -88,6 +96,8 @@ public final class Database: @unchecked Sendable {
             feed.stop()
             // The time-series worker finishes its bucket and ends.
             timeSeries.stop()
+            // The TTL purge finishes its batch and ends.
+            expiryPurge.stop()
         }
         try engine.close()
     }

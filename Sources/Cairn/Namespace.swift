@@ -27,6 +27,11 @@ enum Namespace: UInt8 {
     /// 0x08 0x04 | id | bucket | commit sequence | form a chunk of points;
     /// 0x08 0x05 | 'm' metric or 'r' rule name the settings.
     case timeSeries = 0x08
+    /// Links between keys and documents (Links/LinkFormat.swift,
+    /// docs/format/links.md): 0x09 0x01 | key length | key | collection id
+    /// | primary key; 0x09 0x02 | collection id | primary key length |
+    /// primary key | key.
+    case links = 0x09
 
     /// The part of an engine key that table bloom filters also index, so a
     /// scan of every key with that prefix can skip tables without it:

@@ -40,11 +40,15 @@ public struct DatabaseOptions: Sendable {
     /// The change feed: nil (the default) records no history and allows no
     /// watch; see ChangeFeed/ChangeFeedOptions.swift.
     public var changeFeed: ChangeFeedOptions?
+    /// How often the background purge deletes expired documents (TTL
+    /// indexes; MongoDB's TTL monitor runs every 60 s); 0 turns it off.
+    /// Reads never return an expired document either way.
+    public var ttlPurgeIntervalMillis: Int64 = 60_000
 
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed", "ttl_purge_interval_ms"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -83,6 +87,7 @@ public struct DatabaseOptions: Sendable {
             case "level_size_ratio": options.levelSizeRatio = try integer(value, key, 2...100)
             case "max_open_tables": options.maxOpenTables = try integer(value, key, 16...1_000_000)
             case "change_feed": options.changeFeed = try ChangeFeedOptions.parse(value)
+            case "ttl_purge_interval_ms": options.ttlPurgeIntervalMillis = Int64(try integer(value, key, 0...86_400_000))
             default:
                 throw CairnError.invalidArgument("unknown option '\(key)' (known: \(names.joined(separator: ", ")))")
             }

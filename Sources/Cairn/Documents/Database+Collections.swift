@@ -20,6 +20,10 @@ extension Database {
             for (indexLower, indexUpper) in info.indexRanges {
                 indexLower.withUnsafeBytes { l in indexUpper.withUnsafeBytes { u in batch.deleteRange(l, u) } }
             }
+            // Links of its documents, both directions (Links/).
+            for key in try linkKeys(ofCollection: info.id, in: try Transaction(database: self, readOnly: true, explicit: false)) {
+                key.withUnsafeBytes { batch.delete($0) }
+            }
             CollectionInfo.catalogKey(name).withUnsafeBytes { batch.delete($0) }
             if feed.isRecording { try feed.append([.collection("drop", name)], to: &batch) }
             try documents.catalogCache.changing { try engine.write(batch) }
@@ -115,6 +119,7 @@ extension Database {
                 try define.commit()
             }
             try build(index, of: name, interruptible: ticket)
+            if index.expireAfterSeconds != nil { expiryPurge.start(self) }
             return index.name
         }
     }

@@ -16,11 +16,15 @@ final class DocumentSource {
     private let documentPrefix: [UInt8]
     private(set) var keysExamined = 0
     private(set) var documentsExamined = 0
+    /// Expired documents are skipped (Expiry.swift); nil when the
+    /// collection has no TTL index, or for the purge, which deletes them.
+    private let expiry: DocumentExpiry?
 
-    init(reader: TransactionReader, collection: CollectionInfo, plan: QueryPlan) throws {
+    init(reader: TransactionReader, collection: CollectionInfo, plan: QueryPlan, includeExpired: Bool = false) throws {
         self.reader = reader
         self.collection = collection
         self.plan = plan
+        expiry = includeExpired ? nil : DocumentExpiry(collection, now: reader.engine.env.nowMillis())
         documentPrefix = CollectionInfo.documentPrefix(collection.id)
         switch plan.source {
         case .collectionScan(let reverse):
@@ -61,6 +65,15 @@ final class DocumentSource {
 
     /// The next candidate, valid until the next call; nil at the end.
     func next() throws -> DocumentValue? {
+        guard let expiry else { return try nextStored() }
+        while let document = try nextStored() {
+            if try !expiry.hides(document) { return document }
+        }
+        return nil
+    }
+
+    /// The next document the plan reaches, expired or not.
+    private func nextStored() throws -> DocumentValue? {
         switch plan.source {
         case .collectionScan:
             guard try scan!.next() else { return nil }

@@ -48,7 +48,7 @@ final class FindExecution {
             carriesScore = false
             plan = try QueryPlan.choose(filter: filter, sort: options.sort, collection: collection)
         }
-        source = try DocumentSource(reader: reader, collection: collection, plan: plan)
+        source = try DocumentSource(reader: reader, collection: collection, plan: plan, includeExpired: options.includeExpired)
         if !options.sort.isEmpty && !plan.sortFromIndex {
             // Each match's sort key is computed once, as order-preserving
             // bytes, so sorting compares bytes instead of decoding values.

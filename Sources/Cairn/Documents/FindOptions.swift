@@ -5,6 +5,8 @@ struct FindOptions {
     var skip = 0
     var limit: Int?
     var projection: Projection?
+    /// Reads expired documents too: only the TTL purge, which deletes them.
+    var includeExpired = false
 
     static func parse(json: UnsafeRawBufferPointer, allowing allowed: [String] = ["sort", "skip", "limit", "projection"],
                       what: String = "find options") throws -> FindOptions {

@@ -42,6 +42,12 @@ struct IndexDefinition {
     /// The backfill has not finished (a crash interrupted it): writes keep
     /// the entries current, but queries do not use it.
     var building = false
+    /// A TTL index (MongoDB's): documents whose date in the indexed field
+    /// is older than this many seconds have expired (Documents/Expiry.swift).
+    var expireAfterSeconds: Int64?
+
+    /// MongoDB's bound: a 32-bit signed count of seconds.
+    static let maxExpireAfterSeconds: Int64 = 2_147_483_647
 
     static let maxFields = 32
 
@@ -53,6 +59,7 @@ struct IndexDefinition {
         var fields: [Field] = []
         var name: String?
         var unique = false, sparse = false
+        var expireAfterSeconds: Int64?
         var textFields = 0
         var vectorFields = 0
         var kindOptions: [(key: String, value: MutableValue)] = []
@@ -90,6 +97,17 @@ struct IndexDefinition {
             case "unique", "sparse":
                 guard case .bool(let flag) = try value.kind() else { throw CairnError.invalidArgument("index spec.\(key) must be true or false") }
                 if key == "unique" { unique = flag } else { sparse = flag }
+            case "expireAfterSeconds":
+                let seconds: Int64?
+                switch try value.kind() {
+                case .int(let n): seconds = n
+                case .double(let x): seconds = Int64(exactly: x)
+                default: seconds = nil
+                }
+                guard let seconds, seconds >= 0, seconds <= maxExpireAfterSeconds else {
+                    throw CairnError.invalidArgument("index spec.expireAfterSeconds must be a whole number of seconds from 0 to \(maxExpireAfterSeconds)")
+                }
+                expireAfterSeconds = seconds
             default:
                 // A search kind's own options; refused below for an ordered index.
                 kindOptions.append((key, try MutableValue(value)))
@@ -97,6 +115,11 @@ struct IndexDefinition {
         }
         guard !fields.isEmpty else { throw CairnError.invalidArgument("index spec.keys must name at least one field") }
         guard fields.count <= maxFields else { throw CairnError.invalidArgument("index spec.keys: at most \(maxFields) fields") }
+        if expireAfterSeconds != nil {
+            guard textFields == 0 && vectorFields == 0 && fields.count == 1 else {
+                throw CairnError.invalidArgument("index spec.expireAfterSeconds: a TTL index is an ordered index on one date field, like {\"keys\": {\"expiresAt\": 1}, \"expireAfterSeconds\": 0}")
+            }
+        }
         if vectorFields > 0 {
             guard vectorFields == 1, fields.count == 1 else {
                 throw CairnError.invalidArgument("index spec.keys: a vector index takes exactly one field, {\"embedding\": \"vector\"}")
@@ -118,10 +141,12 @@ struct IndexDefinition {
             return index
         }
         if let unknown = kindOptions.first {
-            throw CairnError.invalidArgument("index spec.\(unknown.key): unknown field (known: keys, name, unique, sparse)")
+            throw CairnError.invalidArgument("index spec.\(unknown.key): unknown field (known: keys, name, unique, sparse, expireAfterSeconds)")
         }
         let defaultName = fields.map { "\($0.path)_\($0.descending ? -1 : 1)" }.joined(separator: "_")
-        return IndexDefinition(name: name ?? defaultName, id: id, fields: fields, unique: unique, sparse: sparse)
+        var index = IndexDefinition(name: name ?? defaultName, id: id, fields: fields, unique: unique, sparse: sparse)
+        index.expireAfterSeconds = expireAfterSeconds
+        return index
     }
 
     /// {"age": 1, "name": -1}, or {"title": "text"}
@@ -130,10 +155,10 @@ struct IndexDefinition {
         return .object(fields.map { ($0.path, .int($0.descending ? -1 : 1)) })
     }
 
-    /// A search kind's options, as its spec gives them.
+    /// A search kind's options, as its spec gives them; a TTL index's bound.
     private var kindOptions: [(key: String, value: MutableValue)] {
         switch kind {
-        case .ordered: return []
+        case .ordered: return expireAfterSeconds.map { [("expireAfterSeconds", .int($0))] } ?? []
         case .text(let spec): return spec.options(fields: fields.map(\.path))
         case .vector(let spec): return spec.options
         }
@@ -203,12 +228,17 @@ struct IndexDefinition {
         } else if isText {
             guard let options else { throw damaged }
             kind = .text(try TextIndexSpec(catalogValue: options, fields: fields.map(\.path)))
+        } else if case .object(let members)? = options {
+            for (key, value) in members {
+                guard key == "expireAfterSeconds", case .int(let seconds) = value, seconds >= 0 else { throw damaged }
+                expireAfterSeconds = seconds
+            }
         }
     }
 
     func sameKeys(as other: IndexDefinition) -> Bool {
         guard fields.map(\.path) == other.fields.map(\.path) && fields.map(\.descending) == other.fields.map(\.descending)
-            && unique == other.unique && sparse == other.sparse else { return false }
+            && unique == other.unique && sparse == other.sparse && expireAfterSeconds == other.expireAfterSeconds else { return false }
         switch (kind, other.kind) {
         case (.ordered, .ordered): return true
         case (.text(let a), .text(let b)): return a == b

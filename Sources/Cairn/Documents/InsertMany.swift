@@ -55,10 +55,14 @@ public struct InsertManyResult: Sendable {
     }
 }
 
-/// Options of insert_many: {"ordered": true, "atomic": false}.
+/// Options of insert_many: {"ordered": true, "atomic": false, "ttl":
+/// "1h"}.
 struct InsertManyOptions {
     var ordered = true
     var atomic = false
+    /// Each document expires this long after the insert (Expiry.swift);
+    /// a duration string as for key-value TTLs, or milliseconds.
+    var ttlMillis: Int64?
 
     static func parse(json: UnsafeRawBufferPointer) throws -> InsertManyOptions {
         var options = InsertManyOptions()
@@ -67,11 +71,19 @@ struct InsertManyOptions {
             throw CairnError.invalidArgument("insert options must be a JSON object")
         }
         for (key, value) in members {
+            if key == "ttl" {
+                switch value {
+                case .string(let text): options.ttlMillis = try Duration.milliseconds(in: text)
+                case .int(let millis) where millis > 0: options.ttlMillis = millis
+                default: throw CairnError.invalidArgument("insert options.ttl must be a duration like \"1h\" or a positive number of milliseconds")
+                }
+                continue
+            }
             guard case .bool(let flag) = value else { throw CairnError.invalidArgument("insert options.\(key) must be true or false") }
             switch key {
             case "ordered": options.ordered = flag
             case "atomic": options.atomic = flag
-            default: throw CairnError.invalidArgument("insert options.\(key): unknown option (known: ordered, atomic)")
+            default: throw CairnError.invalidArgument("insert options.\(key): unknown option (known: ordered, atomic, ttl)")
             }
         }
         return options

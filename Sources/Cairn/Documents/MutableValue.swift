@@ -117,3 +117,12 @@ indirect enum MutableValue {
         }
     }
 }
+
+extension MutableValue {
+    /// The value as JSON text (extended JSON for dates and binary).
+    func jsonBytes() throws -> [UInt8] {
+        var out: [UInt8] = []
+        try encoded().withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+        return out
+    }
+}

@@ -23,12 +23,46 @@ extension Scope {
 
     // MARK: Writes
 
+    /// The instant documents inserted now with `ttlMillis` expire, once the
+    /// collection has the TTL index that governs `_expiresAt`. On the
+    /// database the index is created here (an index build of its own, before
+    /// the insert); an explicit transaction cannot build one mid-way, so
+    /// there it must exist already (INVALID_ARGUMENT saying how).
+    func expiryForInsert(into collection: String, ttlMillis: Int64) throws -> Int64 {
+        let governed = try withTransaction(writing: false) { transaction in
+            try transaction.collection(collection).map(DocumentExpiry.governsTTLField) ?? false
+        }
+        if !governed {
+            guard self.transaction == nil else {
+                throw CairnError.invalidArgument("insert with a TTL in a transaction needs the TTL index on '\(DocumentExpiry.field)' first: "
+                                                 + "create {\"keys\": {\"\(DocumentExpiry.field)\": 1}, \"expireAfterSeconds\": 0} on '\(collection)', "
+                                                 + "or insert with a TTL once outside a transaction")
+            }
+            _ = try DocumentExpiry.indexSpecJSON.withUnsafeBytes { try database.createIndex(collection: collection, specJSON: $0) }
+        }
+        let (expiresAt, overflow) = database.engine.env.nowMillis().addingReportingOverflow(ttlMillis)
+        guard !overflow else { throw CairnError.invalidArgument("TTL of \(ttlMillis) ms is too large") }
+        return expiresAt
+    }
+
     /// Inserts one document (JSON text) and returns its primary key as
     /// JSON. A missing `_id` is generated; a duplicate is CONSTRAINT. The
     /// collection is created on first insert.
     @discardableResult
     public func insertOne(into collection: String, json: UnsafeRawBufferPointer) throws -> String {
         try insertMany(into: collection, documents: [Array(json)]).first!
+    }
+
+    /// Inserts one document that expires `ttlMillis` after now: its
+    /// `_expiresAt` field holds that instant (Expiry.swift).
+    @discardableResult
+    public func insertOne(into collection: String, json: UnsafeRawBufferPointer, ttlMillis: Int64) throws -> String {
+        guard ttlMillis > 0 else { throw CairnError.invalidArgument("TTL must be positive (got \(ttlMillis) ms)") }
+        try CollectionInfo.validate(name: collection)
+        var binary = try DocumentBuilder.document(fromJSON: json, what: "document")
+        try binary.withUnsafeBytes { try FieldNames.validate(DocumentValue($0), path: "document") }
+        binary = try DocumentExpiry.stamp(binary, expiresAt: try expiryForInsert(into: collection, ttlMillis: ttlMillis))
+        return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: [binary]) }.first!
     }
 
     /// Inserts the documents of a JSON array atomically. Each document is
@@ -49,8 +83,12 @@ extension Scope {
     public func insertMany(into collection: String, arrayJSON: UnsafeRawBufferPointer,
                            optionsJSON: UnsafeRawBufferPointer) throws -> InsertManyResult {
         let options = try InsertManyOptions.parse(json: optionsJSON)
-        let (binaries, failures) = try documents(ofArray: arrayJSON)
+        var (binaries, failures) = try documents(ofArray: arrayJSON)
         try CollectionInfo.validate(name: collection)
+        if let ttl = options.ttlMillis {
+            let expiresAt = try expiryForInsert(into: collection, ttlMillis: ttl)
+            for position in binaries.indices { binaries[position].binary = try DocumentExpiry.stamp(binaries[position].binary, expiresAt: expiresAt) }
+        }
         do {
             let outcome = try withTransaction(writing: true) { transaction in
                 let outcome = try transaction.insertDocumentsSkippingFailures(into: collection, binaries: binaries, failures: failures,

@@ -125,7 +125,8 @@ extension Transaction {
             for entry in after where kept.isEmpty || !kept.contains(EngineKey(entry)) {
                 if index.unique {
                     var owner: [UInt8]?
-                    if try read(entry, { owner = Array($0) }), owner != primaryKey {
+                    if try read(entry, { owner = Array($0) }), let owner, owner != primaryKey,
+                       try !removeIfExpired(&info, primaryKey: owner) {
                         throw duplicate(entry, of: index, in: info, document: new)
                     }
                     if index.building && database.documents.indexBuilds.progress(info.name, index.name) == nil {
@@ -202,7 +203,7 @@ extension Transaction {
                 try IndexKey.append(id, to: &encoded)
                 return (CollectionInfo.documentPrefix(info.id) + encoded, encoded, try id.json())
             }
-            guard try !read(key) else {
+            if try read(key), try !removeIfExpired(&info, primaryKey: primaryKey) {
                 throw CairnError(.constraint, "duplicate \(info.primaryKey) \(idJSON) in collection '\(name)'")
             }
             try writeDocument(&info, key: key, primaryKey: primaryKey, old: nil, new: binary)
@@ -348,28 +349,52 @@ extension Transaction {
     /// returns the deleted documents (binary).
     @discardableResult
     func deleteDocuments(in name: String, filter: Filter, many: Bool,
-                         sort: [(path: [String], direction: Int)] = []) throws -> [[UInt8]] {
+                         sort: [(path: [String], direction: Int)] = [], purging limit: Int? = nil) throws -> [[UInt8]] {
         guard var info = try collection(name) else { return [] }
         var options = FindOptions()
         options.sort = sort
         if !many { options.limit = 1 }
+        if let limit {
+            // The TTL purge: its filter selects expired documents, which
+            // every other read skips.
+            options.limit = limit
+            options.includeExpired = true
+        }
         let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
-        let documentPrefix = CollectionInfo.documentPrefix(info.id)
         var deleted: [[UInt8]] = []
         while let document = try execution.next() {
             var primaryKey: [UInt8] = []
             try IndexKey.append(try primaryKeyValue(document, info, what: "document"), to: &primaryKey)
             let old = Array(document.bytes)
-            try old.withUnsafeBytes { raw in
-                try writeDocument(&info, key: documentPrefix + primaryKey, primaryKey: primaryKey, old: DocumentValue(raw), new: nil)
-                if recordsChanges {
-                    let documentKey = try ChangeEvent.documentKey(info, primaryKeyValue(DocumentValue(raw), info, what: "document"))
-                    recordChange(try .delete(info, key: documentKey, before: DocumentValue(raw)))
-                }
-            }
+            try old.withUnsafeBytes { try deleteStored(&info, primaryKey: primaryKey, old: DocumentValue($0)) }
             deleted.append(old)
         }
         return deleted
+    }
+
+    /// Deletes the stored document `old` (whose primary key encodes as
+    /// `primaryKey`): its index entries, its links to keys, its change event.
+    private func deleteStored(_ info: inout CollectionInfo, primaryKey: [UInt8], old: DocumentValue) throws {
+        try writeDocument(&info, key: CollectionInfo.documentPrefix(info.id) + primaryKey, primaryKey: primaryKey, old: old, new: nil)
+        try removeLinks(ofDocumentIn: info.id, primaryKey: primaryKey)
+        if recordsChanges {
+            let documentKey = try ChangeEvent.documentKey(info, primaryKeyValue(old, info, what: "document"))
+            recordChange(try .delete(info, key: documentKey, before: old))
+        }
+    }
+
+    /// An expired document that the purge has not deleted yet still holds
+    /// its primary key and its unique values. A write that needs one of
+    /// them deletes it first, as the purge would (in the same atomic write,
+    /// recorded as a delete), and then goes on. Returns false, deleting
+    /// nothing, when the document at `primaryKey` has not expired.
+    private func removeIfExpired(_ info: inout CollectionInfo, primaryKey: [UInt8]) throws -> Bool {
+        guard let expiry = DocumentExpiry(info, now: engine.env.nowMillis()) else { return false }
+        var stored: [UInt8]?
+        _ = try read(CollectionInfo.documentPrefix(info.id) + primaryKey) { stored = Array($0) }
+        guard let stored, try stored.withUnsafeBytes({ try expiry.hides($0) }) else { return false }
+        try stored.withUnsafeBytes { try deleteStored(&info, primaryKey: primaryKey, old: DocumentValue($0)) }
+        return true
     }
 
     // MARK: Reads
@@ -404,7 +429,11 @@ extension Transaction {
         let id = try idJSON.withUnsafeBytes { try DocumentBuilder.value(fromJSON: $0, what: "id") }
         let key = try id.withUnsafeBytes { try info.documentKey(for: DocumentValue($0)) }
         var out: [UInt8]?
-        _ = try read(key) { out = Array($0) }
+        let expiry = DocumentExpiry(info, now: engine.env.nowMillis())
+        _ = try read(key) { raw in
+            if let expiry, try expiry.hides(raw) { return }
+            out = Array(raw)
+        }
         return out
     }
 

@@ -119,15 +119,21 @@ struct SearchStage {
         let search = try TextSearch(reader: reader, collection: collection, index: index, spec: spec, fields: fields, weights: [:])
         let ordered = try search.scores(query).sorted { $0.score != $1.score ? $0.score > $1.score : $0.docnum < $1.docnum }
         let mask = try search.fieldsMask(highlightPaths ?? fields)
+        let expiry = DocumentExpiry(collection, now: reader.engine.env.nowMillis())
         var next = 0
         return {
-            guard next < ordered.count else { return nil }
+          while next < ordered.count {
             let entry = ordered[next]
             next += 1
             var document: MutableValue?
+            var expired = false
             let key = try search.documentKey(of: entry.docnum)
             _ = try reader.read(key) { raw in
                 let stored = DocumentValue(raw)
+                if let expiry, try expiry.hides(stored) {
+                    expired = true
+                    return
+                }
                 guard case .object(var members) = try MutableValue(stored) else { return }
                 members.append((MetaField.searchScore.hiddenField, .double(entry.score)))
                 if let highlight {
@@ -136,10 +142,13 @@ struct SearchStage {
                 }
                 document = .object(members)
             }
+            if expired { continue }
             guard let document else {
                 throw CairnError.corruption("text index '\(index.name)' of collection '\(collection.name)' names a document that does not exist")
             }
             return .tree(document)
+          }
+          return nil
         }
     }
 }

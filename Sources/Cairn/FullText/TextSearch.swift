@@ -557,10 +557,12 @@ final class TextSearch {
     func hits(_ scored: Scores, filter: Filter?, minScore: Double?, skip: Int, limit: Int) throws -> [Hit] {
         var entries = minScore.map { floor in scored.filter { $0.score >= floor } } ?? scored
         let wanted = skip + limit
+        // Expired documents are still indexed until the purge removes them.
+        let expiry = DocumentExpiry(collection, now: reader.engine.env.nowMillis())
         func better(_ a: (docnum: UInt32, score: Double), _ b: (docnum: UInt32, score: Double)) -> Bool {
             a.score != b.score ? a.score > b.score : a.docnum < b.docnum
         }
-        if filter == nil && entries.count > wanted * 4 {
+        if filter == nil && expiry == nil && entries.count > wanted * 4 {
             entries = Array(TextSearch.top(entries, count: wanted, by: better))
         } else {
             entries.sort(by: better)
@@ -576,6 +578,7 @@ final class TextSearch {
                 throw CairnError.corruption("text index '\(index.name)' of collection '\(collection.name)': a posting names a document that does not exist")
             }
             if let filter, try !document.withUnsafeBytes({ try filter.matches(DocumentValue($0)) }) { continue }
+            if let expiry, try document.withUnsafeBytes({ try expiry.hides($0) }) { continue }
             if skipped < skip {
                 skipped += 1
                 continue

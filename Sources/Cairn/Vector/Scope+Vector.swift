@@ -26,12 +26,14 @@ extension Transaction {
         var position = 0
         let reader = self.reader
         let prefix = CollectionInfo.documentPrefix(info.id)
+        let expiry = DocumentExpiry(info, now: engine.env.nowMillis())
         return DocumentCursor(database: database) { out in
             while position < hits.count {
                 let hit = hits[position]
                 position += 1
                 var found = false
                 _ = try reader.read(prefix + hit.primaryKey) { raw in
+                    if let expiry, try expiry.hides(raw) { return }
                     found = true
                     if hit.extra.isEmpty {
                         try DocumentValue(raw).appendJSON(to: &out)

@@ -72,6 +72,7 @@ struct VectorSearchStage {
             let hits = try transaction.vectorSearch(info, index: index, spec: spec, options: options)
             let reader = environment.reader
             let prefix = CollectionInfo.documentPrefix(info.id)
+            let expiry = DocumentExpiry(info, now: reader.engine.env.nowMillis())
             var position = 0
             source = {
                 while position < hits.count {
@@ -79,6 +80,7 @@ struct VectorSearchStage {
                     position += 1
                     var row: PipelineRow?
                     _ = try reader.read(prefix + hit.primaryKey) { raw in
+                        if let expiry, try expiry.hides(raw) { return }
                         guard case .object(var members) = try MutableValue(DocumentValue(raw)) else { return }
                         members.append((VectorSearchStage.scoreField, .double(spec.metric.score(distance: hit.distance))))
                         row = .tree(.object(members))
