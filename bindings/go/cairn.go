@@ -131,6 +131,10 @@ type Options struct {
 // Bool returns a pointer to b, for Options.CreateIfMissing.
 func Bool(b bool) *bool { return &b }
 
+// Int64 returns a pointer to v, for optional numbers such as
+// IndexOptions.ExpireAfterSeconds.
+func Int64(v int64) *int64 { return &v }
+
 // marshal returns the options as JSON, or nil for the defaults.
 func (o *Options) marshal() ([]byte, error) {
 	if o == nil {

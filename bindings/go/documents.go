@@ -21,6 +21,7 @@ import (
 	"reflect"
 	"runtime"
 	"strconv"
+	"time"
 	"unsafe"
 )
 
@@ -405,6 +406,9 @@ type InsertManyOptions struct {
 	// Atomic inserts all the documents or, if any of them fails, none
 	// (as InsertMany).
 	Atomic bool
+	// TTL, when positive, makes every document expire that long from now,
+	// as InsertOneTTL does.
+	TTL time.Duration
 }
 
 // marshal returns the options as JSON, or nil for the defaults.
@@ -415,6 +419,9 @@ func (o InsertManyOptions) marshal() []byte {
 	}
 	if o.Atomic {
 		obj.add("atomic", []byte("true"))
+	}
+	if o.TTL > 0 {
+		obj.add("ttl", []byte(fmt.Sprint(ttlMillis(o.TTL))))
 	}
 	return obj.text()
 }

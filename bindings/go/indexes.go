@@ -40,6 +40,11 @@ type IndexOptions struct {
 	Unique bool
 	// Sparse gives no entry to documents missing every key field.
 	Sparse bool
+	// ExpireAfterSeconds, when set, makes a TTL index on one date field:
+	// a document expires once the earliest date in the field plus this
+	// many seconds is past, and is never returned again (cairn.h,
+	// "Documents that expire"). Use cairn.Int64(3600).
+	ExpireAfterSeconds *int64
 }
 
 // IndexInfo describes an index, as ListIndexes returns it.
@@ -48,6 +53,8 @@ type IndexInfo struct {
 	Keys   []IndexKey // in the order of the index
 	Unique bool
 	Sparse bool
+	// ExpireAfterSeconds is set for a TTL index.
+	ExpireAfterSeconds *int64
 	// Kind is "" for an ordered index, "text" for a text index
 	// (CreateTextIndex) and "vector" for a vector index; the keys of a
 	// text or vector index have Direction 0.
@@ -88,6 +95,9 @@ func (c *Collection) CreateIndex(keys any, opts IndexOptions) (string, error) {
 	}
 	if opts.Sparse {
 		buf.WriteString(`,"sparse":true`)
+	}
+	if opts.ExpireAfterSeconds != nil {
+		fmt.Fprintf(&buf, `,"expireAfterSeconds":%d`, *opts.ExpireAfterSeconds)
 	}
 	buf.WriteByte('}')
 	return c.createIndexJSON(op, buf.Bytes())
@@ -175,6 +185,7 @@ type indexJSON struct {
 	Keys   json.RawMessage `json:"keys"`
 	Unique bool            `json:"unique"`
 	Sparse bool            `json:"sparse"`
+	TTL    *int64          `json:"expireAfterSeconds"`
 }
 
 func (ix indexJSON) info() (IndexInfo, error) {
@@ -182,7 +193,7 @@ func (ix indexJSON) info() (IndexInfo, error) {
 	if err != nil {
 		return IndexInfo{}, err
 	}
-	return IndexInfo{Name: ix.Name, Keys: keys, Unique: ix.Unique, Sparse: ix.Sparse, Kind: kind}, nil
+	return IndexInfo{Name: ix.Name, Keys: keys, Unique: ix.Unique, Sparse: ix.Sparse, ExpireAfterSeconds: ix.TTL, Kind: kind}, nil
 }
 
 // parseOrderedKeys reads {"field": 1 or -1, ...} keeping the order of the

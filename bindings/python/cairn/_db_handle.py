@@ -24,6 +24,7 @@ from ._convert import TTL, BytesLike, pack, take_buffer, to_bytes, ttl_to_ms, un
 from ._ffi import Status, lib
 from ._managed import Managed
 from ._scratch import scratch as _scratch
+from ._extended_json import dumps
 from .collection import Collection, name_arg, optional_json, take_json
 
 if TYPE_CHECKING:
@@ -284,6 +285,45 @@ class DbHandle(Managed[Any]):
         text, text_len = optional_json(options or None, "options")
         errors.call(lib.cairn_collection_create, self._handle(), raw, len(raw), text, text_len)
         return Collection(self, name)
+
+    # -- Links between keys and documents -------------------------------------
+
+    def link(self, key: BytesLike, collection: str, id: Any, metadata: Mapping[str, Any] | None = None) -> None:
+        """Links `key` to the document of `collection` whose primary key is
+        `id`, with `metadata` (a dict) kept on the link; linking again
+        replaces it. Both must exist (NotFound). Deleting the document removes
+        its links; deleting the key hides them until unlink_all(key)."""
+        k = to_bytes(key)
+        name = name_arg(collection)
+        text = dumps(id, "id")
+        meta, meta_len = optional_json(metadata, "metadata")
+        errors.call(lib.cairn_link, self._handle(), k, len(k), name, len(name), text, len(text), meta, meta_len)
+
+    def unlink(self, key: BytesLike, collection: str, id: Any) -> bool:
+        """Removes one link; whether it existed."""
+        k = to_bytes(key)
+        name = name_arg(collection)
+        text = dumps(id, "id")
+        removed = c_int()
+        errors.call(lib.cairn_unlink, self._handle(), k, len(k), name, len(name), text, len(text), byref(removed))
+        return bool(removed.value)
+
+    def unlink_all(self, key: BytesLike) -> int:
+        """Removes every link of `key` (in a transaction, beside the key's
+        delete); how many there were."""
+        k = to_bytes(key)
+        removed = c_size_t()
+        errors.call(lib.cairn_unlink_all, self._handle(), k, len(k), byref(removed))
+        return removed.value
+
+    def links(self, key: BytesLike) -> list[dict[str, Any]]:
+        """The documents `key` links to: dicts with "collection", "id" and
+        "metadata" (None when the link has none)."""
+        k = to_bytes(key)
+        out, out_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_key_links, self._handle(), k, len(k), byref(out), byref(out_len))
+        entries: list[dict[str, Any]] = take_json(out, out_len)
+        return entries
 
     def list_collections(self) -> list[str]:
         """The names of the collections, sorted."""

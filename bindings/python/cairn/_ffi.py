@@ -216,6 +216,12 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_collection_drop", c_int, (db_p, c_char_p, c_size_t, char_pp)),
     ("cairn_collection_list", c_int, (db_p, char_pp, size_p, char_pp)),
     ("cairn_insert_one", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    ("cairn_insert_one_with_ttl", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, c_int64, char_pp, size_p, char_pp)),
+    ("cairn_link", c_int, (db_p, in_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, char_pp)),
+    ("cairn_unlink", c_int, (db_p, in_p, c_size_t, c_char_p, c_size_t, c_char_p, c_size_t, POINTER(c_int), char_pp)),
+    ("cairn_unlink_all", c_int, (db_p, in_p, c_size_t, size_p, char_pp)),
+    ("cairn_key_links", c_int, (db_p, in_p, c_size_t, char_pp, size_p, char_pp)),
+    ("cairn_document_links", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
     ("cairn_insert_many", c_int, (db_p, c_char_p, c_size_t, c_char_p, c_size_t, char_pp, size_p, char_pp)),
     (
         "cairn_insert_many_with_options",

@@ -127,8 +127,8 @@ class AsyncCollection:
         self._runner = runner
         self.name = collection.name
 
-    async def insert_one(self, document: Mapping[str, Any]) -> Any:
-        return await self._runner.run(self.sync.insert_one, document)
+    async def insert_one(self, document: Mapping[str, Any], **options: Any) -> Any:
+        return await self._runner.run(functools.partial(self.sync.insert_one, document, **options))
 
     async def insert_many(self, documents: Iterable[Mapping[str, Any]], **options: Any) -> InsertManyResult:
         return await self._runner.run(functools.partial(self.sync.insert_many, list(documents), **options))

@@ -12,12 +12,14 @@ database's, or a transaction's (both are a `cairn_db *`; see _db_handle.py).
 
 from __future__ import annotations
 
+import base64
+
 from collections.abc import Iterable, Mapping, Sequence
 from ctypes import byref, c_char_p, c_size_t, c_uint64
 from typing import TYPE_CHECKING, Any
 
 from . import _ffi, errors
-from ._convert import take_buffer
+from ._convert import TTL, take_buffer, ttl_to_ms
 from ._extended_json import dumps, loads
 from ._ffi import Status, lib
 from ._scratch import scratch
@@ -218,19 +220,35 @@ class Collection:
 
     # -- Writes ---------------------------------------------------------------
 
-    def insert_one(self, document: Mapping[str, Any]) -> Any:
+    def insert_one(self, document: Mapping[str, Any], *, ttl: TTL | None = None, ttl_ms: int | None = None) -> Any:
         """Inserts `document` and returns its _id (its primary key): the
         document's own, or a generated 24-hex-digit string (ordered by
         creation time) when it has none. ConstraintViolation when a document
         with that _id exists. The _id returned also has pymongo's
-        .inserted_id (see results.py)."""
+        .inserted_id (see results.py).
+
+        ttl ("1h", a timedelta) or ttl_ms: the document expires that long
+        from now. It is stored with "_expiresAt" set to that instant, which
+        the collection's TTL index on "_expiresAt" governs (created by the
+        first such insert outside a transaction; see cairn.h, "Documents that
+        expire"). Expired documents are never returned."""
         text = _document(document, "document")
         out, out_len = c_char_p(), c_size_t()
-        errors.call(lib.cairn_insert_one, *self._target(), text, len(text), byref(out), byref(out_len))
+        if ttl is None and ttl_ms is None:
+            errors.call(lib.cairn_insert_one, *self._target(), text, len(text), byref(out), byref(out_len))
+        else:
+            ms = ttl_to_ms(ttl, ttl_ms)
+            errors.call(lib.cairn_insert_one_with_ttl, *self._target(), text, len(text), ms, byref(out), byref(out_len))
         return inserted_id_result(take_json(out, out_len))
 
     def insert_many(
-        self, documents: Iterable[Mapping[str, Any]], *, ordered: bool | None = None, atomic: bool | None = None
+        self,
+        documents: Iterable[Mapping[str, Any]],
+        *,
+        ordered: bool | None = None,
+        atomic: bool | None = None,
+        ttl: TTL | None = None,
+        ttl_ms: int | None = None,
     ) -> InsertManyResult:
         """Inserts `documents` and returns the _ids of those inserted, in order
         (a list with pymongo's .inserted_ids).
@@ -247,6 +265,9 @@ class Collection:
         raise a BulkWriteError that is also the class of the first failure
         (ConstraintViolation, ...), carrying .inserted_ids and .errors (see
         BulkWriteError). Bad options raise InvalidArgument.
+
+        ttl or ttl_ms: every document expires that long from now, as with
+        insert_one(); without ordered or atomic it stays all or nothing.
         """
         if isinstance(documents, Mapping):
             raise TypeError("insert_many() takes a list of documents; use insert_one() for one")
@@ -256,10 +277,13 @@ class Collection:
                 raise TypeError(f"documents[{i}] must be a dict, not {type(doc).__name__}")
         text = dumps(docs, "documents")
         out, out_len = c_char_p(), c_size_t()
+        expiry = None if ttl is None and ttl_ms is None else ttl_to_ms(ttl, ttl_ms)
         if ordered is None and atomic is None:
-            errors.call(lib.cairn_insert_many, *self._target(), text, len(text), byref(out), byref(out_len))
-            return InsertManyResult(take_json(out, out_len))
-        given = {"ordered": ordered, "atomic": atomic}
+            if expiry is None:
+                errors.call(lib.cairn_insert_many, *self._target(), text, len(text), byref(out), byref(out_len))
+                return InsertManyResult(take_json(out, out_len))
+            atomic = True
+        given = {"ordered": ordered, "atomic": atomic, "ttl": expiry}
         options = dumps({name: value for name, value in given.items() if value is not None}, "options")
         err = c_char_p()
         status = lib.cairn_insert_many_with_options(
@@ -693,6 +717,16 @@ class Collection:
             not_found_is_none=True,
         )
         return document
+
+    def linked_keys(self, id: Any) -> list[tuple[bytes, dict[str, Any] | None]]:
+        """The keys linked to the document whose primary key is `id`, with
+        each link's metadata, in key order (Database.link). Keys that no
+        longer exist are left out."""
+        text = dumps(id, "id")
+        out, out_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_document_links, *self._target(), text, len(text), byref(out), byref(out_len))
+        entries: list[dict[str, Any]] = take_json(out, out_len)
+        return [(base64.b64decode(entry["key_base64"]), entry["metadata"]) for entry in entries]
 
     def find_by_id(self, id: Any) -> dict[str, Any] | None:
         """The document whose primary key (normally _id) equals `id`, or None.
