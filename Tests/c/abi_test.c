@@ -2814,6 +2814,81 @@ static void test_time_series(void)
     STATUS(CAIRN_CLOSED, cairn_ts_write_float(db, ids, times, values, 1, &err));
 }
 
+static void test_expiry_and_links(void)
+{
+    cairn_db *db = open_fresh("expiry-links", "{\"sync\":\"never\"}");
+    cairn_db *txn = NULL;
+    char *json = NULL, *id = NULL;
+    size_t len = 0, removed_all = 9;
+    int removed = 9;
+    uint64_t count = 0;
+    test_name = "documents that expire, links";
+
+    /* A TTL index: 2001 is long past, 2100 is not; a string never expires. */
+    STATUS(CAIRN_OK, cairn_index_create(db, T("events"), T("{\"keys\":{\"at\":1},\"expireAfterSeconds\":0}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("events"), T("{\"_id\":1,\"at\":{\"$date\":\"2001-01-01T00:00:00Z\"}}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("events"), T("{\"_id\":2,\"at\":{\"$date\":\"2100-01-01T00:00:00Z\"}}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("events"), T("{\"_id\":3,\"at\":\"soon\"}"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_count(db, T("events"), T("{}"), &count, &err));
+    CHECK_MSG(count == 2, "count %llu", (unsigned long long)count);
+    STATUS(CAIRN_NOT_FOUND, cairn_find_by_id(db, T("events"), T("1"), &json, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_index_create(db, T("events"), T("{\"keys\":{\"b\":1},\"expireAfterSeconds\":-5}"), NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_index_create(db, T("events"), T("{\"keys\":{\"b\":1,\"c\":1},\"expireAfterSeconds\":5}"), NULL, NULL, &err));
+
+    /* Inserts with a TTL. */
+    STATUS(CAIRN_OK, cairn_insert_one_with_ttl(db, T("sessions"), T("{\"_id\":\"s1\"}"), 3600000, &id, &len, &err));
+    CHECK(id != NULL && strcmp(id, "\"s1\"") == 0);
+    cairn_free(id);
+    STATUS(CAIRN_OK, cairn_find_by_id(db, T("sessions"), T("\"s1\""), &json, &len, &err));
+    CHECK_MSG(strstr(json, "\"_expiresAt\":{\"$date\":") != NULL, "stamped: %s", json);
+    cairn_free(json);
+    STATUS(CAIRN_OK, cairn_insert_one_with_ttl(db, T("sessions"), T("{\"_id\":\"s2\"}"), 1, NULL, NULL, &err));
+    feed_sleep_ms(20);
+    STATUS(CAIRN_NOT_FOUND, cairn_find_by_id(db, T("sessions"), T("\"s2\""), &json, &len, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("sessions"), T("{\"_id\":\"s2\"}"), NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one_with_ttl(db, T("sessions"), T("{}"), 0, NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one_with_ttl(db, T("sessions"), T("{}"), -1, NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one_with_ttl(db, T("sessions"), T("{}"), INT64_MAX, NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one_with_ttl(NULL, T("sessions"), T("{}"), 1000, NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_insert_one_with_ttl(txn, T("fresh"), T("{}"), 1000, NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_one_with_ttl(txn, T("sessions"), T("{\"_id\":\"s9\"}"), 1000, NULL, NULL, &err));
+    RC(CAIRN_OK, cairn_txn_commit(txn, NULL));
+
+    /* Links. */
+    STATUS(CAIRN_OK, cairn_put(db, K("user:1"), K("v"), 0, &err));
+    STATUS(CAIRN_OK, cairn_link(db, K("user:1"), T("sessions"), T("\"s1\""), T("{\"role\":\"owner\"}"), &err));
+    STATUS(CAIRN_OK, cairn_link(db, K("user:1"), T("events"), T("2"), NULL, 0, &err));
+    STATUS(CAIRN_OK, cairn_key_links(db, K("user:1"), &json, &len, &err));
+    CHECK_MSG(strcmp(json, "[{\"collection\":\"events\",\"id\":2,\"metadata\":null},"
+                           "{\"collection\":\"sessions\",\"id\":\"s1\",\"metadata\":{\"role\":\"owner\"}}]") == 0, "links: %s", json);
+    CHECK(len == strlen(json));
+    cairn_free(json);
+    STATUS(CAIRN_OK, cairn_document_links(db, T("sessions"), T("\"s1\""), &json, &len, &err));
+    CHECK_MSG(strcmp(json, "[{\"key\":\"user:1\",\"key_base64\":\"dXNlcjox\",\"metadata\":{\"role\":\"owner\"}}]") == 0, "keys: %s", json);
+    cairn_free(json);
+    STATUS(CAIRN_NOT_FOUND, cairn_link(db, K("nobody"), T("events"), T("2"), NULL, 0, &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_link(db, K("user:1"), T("events"), T("1"), NULL, 0, &err)); /* expired */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_link(db, K("user:1"), T("events"), T("2"), T("[1]"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_link(db, K("user:1"), T("events"), T("{bad"), NULL, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_link(db, NULL, 0, T("events"), T("2"), NULL, 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_key_links(db, K("user:1"), NULL, &len, &err));
+    STATUS(CAIRN_OK, cairn_unlink(db, K("user:1"), T("events"), T("2"), &removed, &err));
+    CHECK(removed == 1);
+    STATUS(CAIRN_OK, cairn_unlink(db, K("user:1"), T("events"), T("2"), &removed, &err));
+    CHECK(removed == 0);
+    /* Deleting the document removes its links. */
+    STATUS(CAIRN_OK, cairn_delete_one(db, T("sessions"), T("{\"_id\":\"s1\"}"), NULL, &err));
+    STATUS(CAIRN_OK, cairn_key_links(db, K("user:1"), &json, &len, &err));
+    CHECK_MSG(strcmp(json, "[]") == 0, "after the delete: %s", json);
+    cairn_free(json);
+    STATUS(CAIRN_OK, cairn_link(db, K("user:1"), T("events"), T("2"), NULL, 0, &err));
+    STATUS(CAIRN_OK, cairn_unlink_all(db, K("user:1"), &removed_all, &err));
+    CHECK(removed_all == 1);
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    STATUS(CAIRN_CLOSED, cairn_key_links(db, K("user:1"), &json, &len, &err));
+}
+
 int main(int argc, char **argv)
 {
     const char *tmp = getenv("TMPDIR");
@@ -2857,6 +2932,7 @@ int main(int argc, char **argv)
     test_search();
     test_vector_search();
     test_time_series();
+    test_expiry_and_links();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("abi: %d passed, %d failed\n", n_passed, n_failed);
