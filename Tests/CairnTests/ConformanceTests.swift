@@ -73,7 +73,7 @@ final class CaseRunner {
         "keys": ["options", "options_raw", "expect_keys"], "stats": ["expect_fields"],
         "parse_duration": ["text", "expect_ms"], "sleep": ["ms"], "flush": [], "compact_range": ["start", "end"],
         "create_collection": ["name", "options"], "drop_collection": ["name"], "list_collections": ["expect_names"],
-        "insert_one": ["collection", "document", "document_raw", "expect_id"],
+        "insert_one": ["collection", "document", "document_raw", "ttl_ms", "expect_id"],
         "insert_many": ["collection", "documents", "options", "expect_ids", "expect_errors"],
         "find": ["collection", "filter", "filter_raw", "options", "batch", "expect_documents"],
         "bulk_write": ["collection", "operations", "options", "expect_result"],
@@ -103,6 +103,9 @@ final class CaseRunner {
         "ts_write": ["points", "expect_written"], "ts_import": ["lines", "options", "expect_written"],
         "ts_query": ["kind", "query", "expect_rows"], "ts_delete": ["query"], "ts_create_rule": ["rule"],
         "ts_set_retention": ["metric", "keep_ms"], "ts_maintain": ["now_ms"], "ts_compact": [],
+        "link": ["key", "collection", "id", "metadata"], "unlink": ["key", "collection", "id", "expect_removed"],
+        "unlink_all": ["key", "expect_removed"], "key_links": ["key", "expect_links"],
+        "document_links": ["collection", "id", "expect_links"],
     ]
     /// Open watches by name, and every event each watch delivered (kept
     /// after close and reopen, for resume_after).
@@ -326,7 +329,10 @@ final class CaseRunner {
                 }
             case "insert_one":
                 let text = try jsonText(step, "document")
-                let id = try text.withUnsafeBytes { try docs(step).insertOne(into: try string(step, "collection"), json: $0) }
+                let id = try text.withUnsafeBytes { json in
+                    step["ttl_ms"] == nil ? try docs(step).insertOne(into: try string(step, "collection"), json: json)
+                        : try docs(step).insertOne(into: try string(step, "collection"), json: json, ttlMillis: try int(step, "ttl_ms"))
+                }
                 if let wanted = step["expect_id"] { checks.append { try CaseRunner.expectSame(try JSONValue.parse(id), wanted, "insert_one _id") } }
             case "bulk_write":
                 let operations = Array((step["operations"] ?? .null).serialized.utf8)
@@ -594,6 +600,32 @@ final class CaseRunner {
                 try db().maintainTimeSeries(now: try int(step, "now_ms"))
             case "ts_compact":
                 _ = try db().compactTimeSeries()
+            case "link", "unlink", "unlink_all", "key_links":
+                let key = Array(try string(step, "key").utf8)
+                let id = Array((step["id"] ?? .null).serialized.utf8)
+                try key.withUnsafeBytes { k in try id.withUnsafeBytes { i in
+                    switch op {
+                    case "link":
+                        let metadata = step["metadata"].map { Array($0.serialized.utf8) }
+                        try metadata.withUnsafeBufferPointerIfPresent { m in
+                            try docs(step).link(key: k, collection: try string(step, "collection"), idJSON: i, metadataJSON: m)
+                        }
+                    case "unlink":
+                        let removed = try docs(step).unlink(key: k, collection: try string(step, "collection"), idJSON: i)
+                        if let wanted = step["expect_removed"] { checks.append { try CaseRunner.expectSame(.bool(removed), wanted, "unlink") } }
+                    case "unlink_all":
+                        let removed = try docs(step).unlinkAll(key: k)
+                        if let wanted = step["expect_removed"] { checks.append { try CaseRunner.expectSame(.int(Int64(removed)), wanted, "unlink_all") } }
+                    default:
+                        let links = try JSONValue.parse(String(decoding: try docs(step).links(ofKey: k), as: UTF8.self))
+                        if let wanted = step["expect_links"] { checks.append { try CaseRunner.expectSame(links, wanted, "key_links") } }
+                    }
+                } }
+            case "document_links":
+                let id = Array((step["id"] ?? .null).serialized.utf8)
+                let links = try id.withUnsafeBytes { try docs(step).links(ofDocumentIn: try string(step, "collection"), idJSON: $0) }
+                let got = try JSONValue.parse(String(decoding: links, as: UTF8.self))
+                if let wanted = step["expect_links"] { checks.append { try CaseRunner.expectSame(got, wanted, "document_links") } }
             default:
                 throw ConformanceFailure(description: "unknown op \(op)")
             }

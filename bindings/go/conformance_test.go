@@ -12,6 +12,7 @@ package cairn
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // conformancePassed counts the cases that passed; TestMain prints it.
@@ -56,7 +58,12 @@ var stepFields = map[string][]string{
 	"create_collection": {"name", "options"},
 	"drop_collection":   {"name"},
 	"list_collections":  {"expect_names"},
-	"insert_one":        {"collection", "document", "document_raw", "expect_id"},
+	"insert_one":        {"collection", "document", "document_raw", "ttl_ms", "expect_id"},
+	"link":              {"key", "collection", "id", "metadata"},
+	"unlink":            {"key", "collection", "id", "expect_removed"},
+	"unlink_all":        {"key", "expect_removed"},
+	"key_links":         {"key", "expect_links"},
+	"document_links":    {"collection", "id", "expect_links"},
 	"insert_many":       {"collection", "documents", "options", "expect_ids", "expect_errors"},
 	"find":              {"collection", "filter", "filter_raw", "options", "batch", "expect_documents"},
 	"bulk_write":        {"collection", "operations", "options", "expect_result"},
@@ -517,6 +524,9 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 	case "find_one", "find_by_id", "distinct", "find_one_and_update", "find_one_and_replace", "find_one_and_delete",
 		"aggregate", "explain", "search", "vector_search", "hybrid_search":
 		return r.query(op, s)
+
+	case "link", "unlink", "unlink_all", "key_links", "document_links":
+		return r.links(op, s)
 
 	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
 		return r.manage(op, s)
@@ -983,7 +993,13 @@ func (r *caseRunner) document(op string, s *step) (callErr, checkErr error) {
 		if s.err != nil {
 			return nil, nil
 		}
-		id, err := coll.InsertOne(doc)
+		var id any
+		var err error
+		if s.has("ttl_ms") {
+			id, err = coll.InsertOneTTL(doc, time.Duration(s.int("ttl_ms"))*time.Millisecond)
+		} else {
+			id, err = coll.InsertOne(doc)
+		}
 		if err != nil || !s.has("expect_id") {
 			return err, nil
 		}
@@ -1896,4 +1912,96 @@ func (r *caseRunner) timeSeries(op string, s *step) (callErr, checkErr error) {
 		_, err := r.db.TSCompact()
 		return err, nil
 	}
+}
+
+// links runs the steps of links between keys and documents.
+func (r *caseRunner) links(op string, s *step) (callErr, failure error) {
+	switch op {
+	case "link":
+		var metadata any
+		if s.has("metadata") {
+			metadata, _ = s.jsonText("metadata", true)
+		}
+		id, _ := s.jsonText("id", true)
+		key, coll := s.bytes("key"), s.str("collection")
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.Link(key, coll, id, metadata), nil
+
+	case "unlink":
+		id, _ := s.jsonText("id", true)
+		key, coll := s.bytes("key"), s.str("collection")
+		var want *bool
+		if s.has("expect_removed") {
+			want = new(bool)
+			s.decode("expect_removed", want)
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		removed, err := r.db.Unlink(key, coll, id)
+		if err != nil || want == nil || removed == *want {
+			return err, nil
+		}
+		return nil, fmt.Errorf("unlink removed %v, want %v", removed, *want)
+
+	case "unlink_all":
+		key := s.bytes("key")
+		if s.err != nil {
+			return nil, nil
+		}
+		removed, err := r.db.UnlinkAll(key)
+		if err != nil || !s.has("expect_removed") {
+			return err, nil
+		}
+		if want := s.int("expect_removed"); int64(removed) != want {
+			return nil, fmt.Errorf("unlink_all removed %d, want %d", removed, want)
+		}
+		return nil, nil
+
+	case "key_links":
+		key := s.bytes("key")
+		if s.err != nil {
+			return nil, nil
+		}
+		links, err := r.db.Links(key)
+		if err != nil || !s.has("expect_links") {
+			return err, nil
+		}
+		got := []any{}
+		for _, link := range links {
+			got = append(got, map[string]any{"collection": link.Collection, "id": link.ID, "metadata": metadataValue(link.Metadata)})
+		}
+		return nil, sameJSON("links", got, s.jsonValue("expect_links"))
+
+	default: // document_links
+		id, _ := s.jsonText("id", true)
+		coll := s.str("collection")
+		if s.err != nil {
+			return nil, nil
+		}
+		links, err := r.db.Collection(coll).LinkedKeys(id)
+		if err != nil || !s.has("expect_links") {
+			return err, nil
+		}
+		got := []any{}
+		for _, link := range links {
+			var key any
+			if utf8.Valid(link.Key) {
+				key = string(link.Key)
+			}
+			got = append(got, map[string]any{"key": key, "key_base64": base64.StdEncoding.EncodeToString(link.Key),
+				"metadata": metadataValue(link.Metadata)})
+		}
+		return nil, sameJSON("links", got, s.jsonValue("expect_links"))
+	}
+}
+
+// metadataValue is a link's metadata as decodeValue gives JSON: nil for none.
+func metadataValue(m map[string]any) any {
+	if m == nil {
+		return nil
+	}
+	return m
 }

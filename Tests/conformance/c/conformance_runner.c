@@ -1532,13 +1532,19 @@ static int op_insert_one(runner *r, const cJSON *step)
     char *id = NULL;
     size_t id_len = 0;
     cJSON *got = NULL;
-    int checked;
+    int checked, have_ttl;
+    int64_t ttl;
     if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
         get_json(r, step, "document", "document_raw", 1, &document) < 0 ||
+        get_int(r, step, "ttl_ms", 0, 0, &ttl, &have_ttl) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
-    track(r, "cairn_insert_one",
-          cairn_insert_one(r->h, TEXT(collection), TEXT(document), &id, &id_len, &r->err));
+    if (have_ttl)
+        track(r, "cairn_insert_one_with_ttl",
+              cairn_insert_one_with_ttl(r->h, TEXT(collection), TEXT(document), ttl, &id, &id_len, &r->err));
+    else
+        track(r, "cairn_insert_one",
+              cairn_insert_one(r->h, TEXT(collection), TEXT(document), &id, &id_len, &r->err));
     checked = check_status(r);
     if (checked > 0) {
         got = parse_returned(r, "cairn_insert_one", "*id_json", id, id_len, 0);
@@ -2119,6 +2125,84 @@ static int op_find_by_id(runner *r, const cJSON *step)
           cairn_find_by_id(r->h, TEXT(collection), TEXT(id), &json, &len, &r->err));
     return check_returned(r, "cairn_find_by_id", json, len, is_document, "a document",
                           "document", want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_link(runner *r, const cJSON *step)
+{
+    bytes key, collection, id, metadata;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "id", NULL, 1, &id) < 0 ||
+        get_json(r, step, "metadata", NULL, 0, &metadata) < 0)
+        return -1;
+    track(r, "cairn_link",
+          cairn_link(r->h, key.p, key.len, TEXT(collection), TEXT(id), TEXT(metadata), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_unlink(runner *r, const cJSON *step)
+{
+    bytes key, collection, id;
+    int removed = -1, want, have_want, checked;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "id", NULL, 1, &id) < 0 ||
+        get_bool(r, step, "expect_removed", &want, &have_want) < 0)
+        return -1;
+    track(r, "cairn_unlink",
+          cairn_unlink(r->h, key.p, key.len, TEXT(collection), TEXT(id), &removed, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_want && removed != want)
+        return fail(r, "unlink removed %d, want %d", removed, want);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_unlink_all(runner *r, const cJSON *step)
+{
+    bytes key;
+    size_t removed = 0;
+    int64_t want;
+    int have_want, checked;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_int(r, step, "expect_removed", 0, 0, &want, &have_want) < 0)
+        return -1;
+    track(r, "cairn_unlink_all", cairn_unlink_all(r->h, key.p, key.len, &removed, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_want && (int64_t)removed != want)
+        return fail(r, "unlink_all removed %zu, want %lld", removed, (long long)want);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_key_links(runner *r, const cJSON *step)
+{
+    bytes key;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "key", 1, &key, NULL) < 0 ||
+        get_array(r, step, "expect_links", 0, NULL, "links", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_key_links", cairn_key_links(r->h, key.p, key.len, &json, &len, &r->err));
+    return check_returned(r, "cairn_key_links", json, len, cJSON_IsArray, "an array", "links", want) < 0 ? -1 : 0;
+}
+
+static int op_document_links(runner *r, const cJSON *step)
+{
+    bytes collection, id;
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
+        get_json(r, step, "id", NULL, 1, &id) < 0 ||
+        get_array(r, step, "expect_links", 0, NULL, "links", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_document_links",
+          cairn_document_links(r->h, TEXT(collection), TEXT(id), &json, &len, &r->err));
+    return check_returned(r, "cairn_document_links", json, len, cJSON_IsArray, "an array", "links", want) < 0
                ? -1
                : 0;
 }
@@ -3053,7 +3137,12 @@ static const struct op_spec {
     {"drop_collection", op_drop_collection, TXN_OK, {"name", NULL}},
     {"list_collections", op_list_collections, TXN_OK, {"expect_names", NULL}},
     {"insert_one", op_insert_one, TXN_OK,
-     {"collection", "document", "document_raw", "expect_id", NULL}},
+     {"collection", "document", "document_raw", "ttl_ms", "expect_id", NULL}},
+    {"link", op_link, TXN_OK, {"key", "collection", "id", "metadata", NULL}},
+    {"unlink", op_unlink, TXN_OK, {"key", "collection", "id", "expect_removed", NULL}},
+    {"unlink_all", op_unlink_all, TXN_OK, {"key", "expect_removed", NULL}},
+    {"key_links", op_key_links, TXN_OK, {"key", "expect_links", NULL}},
+    {"document_links", op_document_links, TXN_OK, {"collection", "id", "expect_links", NULL}},
     {"insert_many", op_insert_many, TXN_OK,
      {"collection", "documents", "options", "expect_ids", "expect_errors", NULL}},
     {"bulk_write", op_bulk_write, TXN_OK, {"collection", "operations", "options", "expect_result", NULL}},

@@ -524,7 +524,13 @@ class Runner:
         coll = text_field(step, "collection")
         doc, doc_len = json_text(step, "document", required=True, kind=None)
         out, out_len = c_char_p(), c_size_t()
-        outcome = call(lib.cairn_insert_one, self.h, coll, len(coll), doc, doc_len, byref(out), byref(out_len))
+        if "ttl_ms" in step:
+            ttl = int_field(step, "ttl_ms", 0)
+            outcome = call(
+                lib.cairn_insert_one_with_ttl, self.h, coll, len(coll), doc, doc_len, ttl, byref(out), byref(out_len)
+            )
+        else:
+            outcome = call(lib.cairn_insert_one, self.h, coll, len(coll), doc, doc_len, byref(out), byref(out_len))
         if outcome[0] != Status.OK:
             take(out, out_len.value)
             return outcome
@@ -822,6 +828,48 @@ class Runner:
         outcome, document = self.json_out(step, lib.cairn_find_by_id, coll, len(coll), ident, ident_len)
         if outcome[0] == Status.OK:
             self.expect_document(step, document)
+        return outcome
+
+    def op_link(self, step: dict[str, Any]) -> Outcome:
+        key, coll = text_field(step, "key"), text_field(step, "collection")
+        ident, ident_len = json_text(step, "id", required=True, kind=None)
+        metadata, metadata_len = json_text(step, "metadata", required=False, kind=None)
+        return call(lib.cairn_link, self.h, key, len(key), coll, len(coll), ident, ident_len, metadata, metadata_len)
+
+    def op_unlink(self, step: dict[str, Any]) -> Outcome:
+        key, coll = text_field(step, "key"), text_field(step, "collection")
+        ident, ident_len = json_text(step, "id", required=True, kind=None)
+        removed = c_int(-1)
+        outcome = call(lib.cairn_unlink, self.h, key, len(key), coll, len(coll), ident, ident_len, byref(removed))
+        if outcome[0] == Status.OK and "expect_removed" in step:
+            want = step["expect_removed"]
+            if not isinstance(want, bool):
+                fail(f"expect_removed must be a bool, got {want!r}")
+            if bool(removed.value) != want:
+                fail(f"unlink {key!r}: removed {removed.value}, want {want}")
+        return outcome
+
+    def op_unlink_all(self, step: dict[str, Any]) -> Outcome:
+        key = text_field(step, "key")
+        removed = c_size_t(0)
+        outcome = call(lib.cairn_unlink_all, self.h, key, len(key), byref(removed))
+        if outcome[0] == Status.OK and "expect_removed" in step and removed.value != int_field(step, "expect_removed", 0):
+            fail(f"unlink_all {key!r}: removed {removed.value}, want {step['expect_removed']}")
+        return outcome
+
+    def op_key_links(self, step: dict[str, Any]) -> Outcome:
+        key = text_field(step, "key")
+        outcome, links = self.json_out(step, lib.cairn_key_links, key, len(key))
+        if outcome[0] == Status.OK:
+            expect_json(step, "expect_links", links, "key_links")
+        return outcome
+
+    def op_document_links(self, step: dict[str, Any]) -> Outcome:
+        coll = text_field(step, "collection")
+        ident, ident_len = json_text(step, "id", required=True, kind=None)
+        outcome, links = self.json_out(step, lib.cairn_document_links, coll, len(coll), ident, ident_len)
+        if outcome[0] == Status.OK:
+            expect_json(step, "expect_links", links, "document_links")
         return outcome
 
     def op_distinct(self, step: dict[str, Any]) -> Outcome:
@@ -1224,7 +1272,12 @@ class Runner:
         "create_collection": _TXN | {"name", "options"},
         "drop_collection": _TXN | {"name"},
         "list_collections": _TXN | {"expect_names"},
-        "insert_one": _TXN | {"collection", "document", "document_raw", "expect_id"},
+        "insert_one": _TXN | {"collection", "document", "document_raw", "ttl_ms", "expect_id"},
+        "link": _TXN | {"key", "collection", "id", "metadata"},
+        "unlink": _TXN | {"key", "collection", "id", "expect_removed"},
+        "unlink_all": _TXN | {"key", "expect_removed"},
+        "key_links": _TXN | {"key", "expect_links"},
+        "document_links": _TXN | {"collection", "id", "expect_links"},
         "insert_many": _TXN | {"collection", "documents", "options", "expect_ids", "expect_errors"},
         "find": _TXN | {"collection", "filter", "filter_raw", "options", "batch", "expect_documents"},
         "bulk_write": _TXN | {"collection", "operations", "options", "expect_result"},
