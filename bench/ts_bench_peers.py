@@ -1,9 +1,11 @@
 """The peers of the time-series bench (bench/ts_bench.c): loads the same
 TSBS-style CSV into DuckDB, runs the same queries with time_bucket, and
 prints every row beside Cairn's with the ratio. DuckDB is in-process, as
-Cairn is. A benchmark asserts no speeds.
+Cairn is. With --influx, the rows bench/ts_bench_influx.py printed for
+InfluxDB (a server, reached over HTTP on loopback) join the table. A
+benchmark asserts no speeds.
 
-    python bench/ts_bench_peers.py --csv=FILE --cairn=ts_bench_output.txt --db=DIR
+    python bench/ts_bench_peers.py --csv=FILE --cairn=ts_bench_output.txt --db=DIR [--influx=FILE]
 """
 
 from __future__ import annotations
@@ -27,18 +29,26 @@ def timed(con: duckdb.DuckDBPyConnection, sql: str, reps: int) -> tuple[float, i
     return (time.perf_counter() - start) * 1000 / reps, rows
 
 
+def read_rows(path: str) -> dict[str, tuple[float, str]]:
+    """The "row <name> <value> <unit and notes>" lines of ts_bench.c and ts_bench_influx.py."""
+    rows: dict[str, tuple[float, str]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"row (\S+) ([0-9.]+) (.*)", line.strip())
+            if m:
+                rows[m.group(1)] = (float(m.group(2)), m.group(3))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--csv", required=True)
     parser.add_argument("--cairn", required=True)
     parser.add_argument("--db", required=True)
+    parser.add_argument("--influx", help="the rows of ts_bench_influx.py; a missing file prints '-' for InfluxDB")
     args = parser.parse_args()
-    cairn: dict[str, tuple[float, str]] = {}
-    with open(args.cairn, encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"row (\S+) ([0-9.]+) (.*)", line.strip())
-            if m:
-                cairn[m.group(1)] = (float(m.group(2)), m.group(3))
+    cairn = read_rows(args.cairn)
+    influx = read_rows(args.influx) if args.influx and os.path.exists(args.influx) else {}
 
     os.makedirs(args.db, exist_ok=True)
     path = os.path.join(args.db, "cpu.duckdb")
@@ -75,19 +85,46 @@ def main() -> None:
         duck[name] = (ms, f"ms ({n} rows)")
     con.close()
 
-    print(f"time-series bench: {rows} host-rows from {t_min} to {t_max}; DuckDB {duckdb.__version__} (in-process)")
-    print(f"{'row':26} {'cairn':>14} {'duckdb':>14} {'cairn/duckdb':>13}  notes")
+    print(f"time-series bench: {rows} host-rows from {t_min} to {t_max}; DuckDB {duckdb.__version__} (in-process); "
+          f"InfluxDB {influx_version(args.influx)} (a server: every number includes an HTTP request on loopback)"
+          if args.influx else
+          f"time-series bench: {rows} host-rows from {t_min} to {t_max}; DuckDB {duckdb.__version__} (in-process)")
+
+    def ratio(c: tuple[float, str] | None, p: tuple[float, str] | None) -> str:
+        return f"{c[0] / p[0]:.2f}" if c and p and p[0] > 0 else "-"
+
+    def cell(r: tuple[float, str] | None) -> str:
+        return f"{r[0] if r else float('nan'):14.3f}"
+    peers = [("duckdb", duck)] + ([("influxdb(http)", influx)] if args.influx else [])
+    print(f"{'row':26} {'cairn':>14}" + "".join(f" {name:>14} {'cairn/' + name:>20}" for name, _ in peers) + "  notes")
     for name in ["ingest", "bytes_per_point", "range_1h_one_series", "avg_5m_one_host", "avg_5m_100_hosts",
                  "last_point_every_series", "tag_query_40k_series"]:
         c = cairn.get(name)
-        d = duck.get(name)
-        ratio = f"{c[0] / d[0]:.2f}" if c and d and d[0] > 0 else "-"
-        print(f"{name:26} {c[0] if c else float('nan'):14.3f} {d[0] if d else float('nan'):14.3f} {ratio:>13}  "
-              f"cairn: {c[1] if c else '-'}; duckdb: {d[1] if d else '-'}")
+        line = f"{name:26} {cell(c)}"
+        notes = [f"cairn: {c[1] if c else '-'}"]
+        for peer, table in peers:
+            p = table.get(name)
+            line += f" {cell(p)} {ratio(c, p):>20}"
+            notes.append(f"{peer}: {p[1] if p else '-'}")
+        print(f"{line}  {'; '.join(notes)}")
     print("(ingest and bytes: higher ingest is better, lower bytes are better; queries are ms, lower is better. "
           "DuckDB's last point is per host (usage_user), Cairn's per series (10 per host); "
-          "DuckDB's tag query returns hosts, Cairn's the series of every metric)")
+          "DuckDB's tag query returns hosts, Cairn's the series of every metric"
+          + ("; InfluxDB (a server, reached over HTTP on loopback: its times include the request and the JSON "
+             "answer) returns the last point of every field of every host (as Cairn's series) and its tag query "
+             "returns series keys, one a host, each holding the 10 fields)" if args.influx else ")"))
 
+
+def influx_version(path: str) -> str:
+    """The server's version from the header line ts_bench_influx.py writes into its rows file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("version "):
+                    return line.split(" ", 1)[1].strip()
+    except OSError:
+        pass
+    return "(not run)"
 
 if __name__ == "__main__":
     main()

@@ -156,13 +156,20 @@ bench-fts-python: lib bench-deps
 # The time-series bench (bench/ts_bench.c, bench/ts_bench_peers.py): a
 # TSBS-style cpu-only data set (TS_HOSTS hosts x 10 fields, every 10 s for
 # TS_HOURS hours, fixed seed) through Cairn's C API, then the same data in
-# DuckDB (PyPI duckdb, installed into the project venv), rows side by side.
+# DuckDB (PyPI duckdb, installed into the project venv) and in InfluxDB 1.6
+# (Debian's influxdb, installed by bench/install-influxdb.sh when influxd is
+# missing, never started as a service: bench/ts_bench_influx.py runs its own
+# influxd on a free loopback port with its data under $(TS_BENCH_DIR)/influx
+# and stops it), rows side by side. TS_INFLUX=0 leaves InfluxDB out.
 #   make bench-ts                       4,000 hosts x 24 hours (345.6M points: long)
 #   make bench-ts TS_ARGS=--rss-series=1000000   also the RAM per series at 1M more series
 #   make -o lib bench-ts TS_HOSTS=4000 TS_HOURS=1
+#   make -o lib bench-ts TS_HOSTS=400 TS_HOURS=2 TS_INFLUX_ARGS=--batch=5000
 TS_HOSTS ?= 4000
 TS_HOURS ?= 24
 TS_ARGS ?=
+TS_INFLUX ?= 1
+TS_INFLUX_ARGS ?=
 TS_BENCH_BIN := $(BENCH_BUILD)/ts-bench
 TS_BENCH_DIR := $(BUILD)/ts-bench
 
@@ -178,6 +185,13 @@ bench-ts: bench-ts-build python-env
 	@rm -rf $(TS_BENCH_DIR) && mkdir -p $(TS_BENCH_DIR)
 	$(TS_BENCH_BIN) --db=$(TS_BENCH_DIR)/cairn --hosts=$(TS_HOSTS) --hours=$(TS_HOURS) \
 		--csv=$(TS_BENCH_DIR)/cpu.csv $(TS_ARGS) | tee $(TS_BENCH_DIR)/cairn.txt
+	@if [ "$(TS_INFLUX)" != 1 ]; then :; \
+	elif bash $(BENCH_DIR)/install-influxdb.sh; then \
+		echo "$(PY_VENV_PYTHON) $(BENCH_DIR)/ts_bench_influx.py --csv=$(TS_BENCH_DIR)/cpu.csv --dir=$(TS_BENCH_DIR)/influx --out=$(TS_BENCH_DIR)/influx.txt $(TS_INFLUX_ARGS)"; \
+		$(PY_VENV_PYTHON) $(BENCH_DIR)/ts_bench_influx.py --csv=$(TS_BENCH_DIR)/cpu.csv \
+			--dir=$(TS_BENCH_DIR)/influx --out=$(TS_BENCH_DIR)/influx.txt $(TS_INFLUX_ARGS); \
+	else echo "bench-ts: influxdb could not be installed; the bench skips it"; fi
 	$(PY_VENV_PYTHON) $(BENCH_DIR)/ts_bench_peers.py --csv=$(TS_BENCH_DIR)/cpu.csv \
-		--cairn=$(TS_BENCH_DIR)/cairn.txt --db=$(TS_BENCH_DIR)/duckdb
+		--cairn=$(TS_BENCH_DIR)/cairn.txt --db=$(TS_BENCH_DIR)/duckdb \
+		$(if $(filter 1,$(TS_INFLUX)),--influx=$(TS_BENCH_DIR)/influx.txt)
 	@rm -rf $(TS_BENCH_DIR)/cpu.csv
