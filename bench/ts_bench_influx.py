@@ -196,11 +196,13 @@ def tree_bytes(*dirs: str) -> tuple[int, int, int]:
 
 
 def settle(data: str, wal: str, log_path: str, timeout: float) -> tuple[int, int, int, int, float, int]:
-    """Waits, or at most timeout seconds, until the shard is cold past both
-    durations of the config, the WAL is empty (the cache snapshotted), no
-    compaction is running (the log's start and end lines pair up) and the
-    size has not moved for 10 s. Returns bytes, .tsm bytes, .tsm files, WAL
-    bytes, seconds waited and the full compactions the log shows."""
+    """Waits, or at most timeout seconds, until the WAL is empty (the cache
+    snapshotted), no compaction is running (the log's start and end lines
+    pair up) and the files have not moved for longer than the full
+    compaction's cold duration: influxd plans a full compaction that long
+    after the last change of its files (the snapshot's included), so by then
+    it has run if it had anything to merge. Returns bytes, .tsm bytes, .tsm
+    files, WAL bytes, seconds waited and the full compactions the log shows."""
     t0 = time.monotonic()
     last, still_since = -1, t0
     while True:
@@ -215,8 +217,7 @@ def settle(data: str, wal: str, log_path: str, timeout: float) -> tuple[int, int
         now = time.monotonic()
         if size != last:
             last, still_since = size, now
-        cold = now - t0 > FULL_COMPACTION_COLD + 5
-        if (cold and wal_size == 0 and not compacting and now - still_since >= 10) or now - t0 > timeout:
+        if (wal_size == 0 and not compacting and now - still_since >= FULL_COMPACTION_COLD + 5) or now - t0 > timeout:
             return size, tsm_bytes, tsm, wal_size, now - t0, full
 
 
@@ -268,7 +269,7 @@ def run(args: argparse.Namespace) -> tuple[str, list[tuple[str, float, str]]]:
     proc, port = start(root, log_path)
     rows_out: list[tuple[str, float, str]] = []
     try:
-        version = subprocess.run(["influxd", "version"], capture_output=True, text=True).stdout.strip().split(" (")[0]
+        version = subprocess.run(["influxd", "version"], capture_output=True, text=True).stdout.strip().split(" (")[0].replace("InfluxDB v", "")
         db = Influx(port)
         db.query(f"CREATE DATABASE {DB}")
 
@@ -319,7 +320,7 @@ def run(args: argparse.Namespace) -> tuple[str, list[tuple[str, float, str]]]:
             unit = {"last_point_every_series": "field series", "tag_query_40k_series": "series keys"}.get(name, "rows")
             rows_out.append((name, ms, f"ms ({n} {unit})"))
         db.conn.close()
-        print(f"influxdb: {version} (server, HTTP on loopback 127.0.0.1:{port}); {rows} rows from {t_min} to {t_max} ms")
+        print(f"influxdb: InfluxDB {version} (server, HTTP on loopback 127.0.0.1:{port}); {rows} rows from {t_min} to {t_max} ms")
     finally:
         stop(proc)
     return version, rows_out
