@@ -147,22 +147,26 @@ def start(root: str, log_path: str) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen([influxd, "-config", config], stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
     log.close()
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"influxd exited with {proc.returncode}; see {log_path}")
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", http_port, timeout=2)
-            c.request("GET", "/ping")
-            if c.getresponse().status == 204:
+    try:  # a server that never answered, or a signal meanwhile: stop it before unwinding
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"influxd exited with {proc.returncode}; see {log_path}")
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", http_port, timeout=2)
+                c.request("GET", "/ping")
+                ok = c.getresponse().status == 204
                 c.close()
-                return proc, http_port
-            c.close()
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"influxd did not answer /ping within 60 s; see {log_path}")
-        time.sleep(0.2)
+                if ok:
+                    return proc, http_port
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"influxd did not answer /ping within 60 s; see {log_path}")
+            time.sleep(0.2)
+    except BaseException:
+        stop(proc)
+        raise
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -269,12 +273,13 @@ def run(args: argparse.Namespace) -> tuple[str, list[tuple[str, float, str]]]:
     proc, port = start(root, log_path)
     rows_out: list[tuple[str, float, str]] = []
     try:
-        version = subprocess.run(["influxd", "version"], capture_output=True, text=True).stdout.strip().split(" (")[0].replace("InfluxDB v", "")
+        # "InfluxDB v1.6.7~rc0 (git: unknown unknown)" -> "1.6.7~rc0"
+        version = subprocess.run(["influxd", "version"], capture_output=True, text=True).stdout
+        version = version.strip().split(" (")[0].replace("InfluxDB v", "")
         db = Influx(port)
         db.query(f"CREATE DATABASE {DB}")
 
         ingest, wall0, rows, retries, batches = 0.0, time.perf_counter(), 0, 0, 0
-        t_min, t_max = None, None
         for body, n in lines_of(args.csv, args.batch):
             b0 = time.perf_counter()
             retries += db.write(body)
@@ -295,9 +300,8 @@ def run(args: argparse.Namespace) -> tuple[str, list[tuple[str, float, str]]]:
                          f"cache snapshot at {SNAPSHOT_COLD} s and full compaction at {FULL_COMPACTION_COLD} s cold, "
                          f"{full} full compactions logged; index inmem, not on disk)"))
 
-        first = db.query("SELECT first(usage_user) FROM cpu")["results"][0]["series"][0]["values"][0][0]
-        last = db.query("SELECT last(usage_user) FROM cpu")["results"][0]["series"][0]["values"][0][0]
-        t_min, t_max = first, last
+        t_min = db.query("SELECT first(usage_user) FROM cpu")["results"][0]["series"][0]["values"][0][0]
+        t_max = db.query("SELECT last(usage_user) FROM cpu")["results"][0]["series"][0]["values"][0][0]
         # As ts_bench.c: steps points a series, end exclusive, mid at step steps/2.
         steps = (t_max - t_min) // STEP + 1
         end = t_min + steps * STEP
@@ -320,7 +324,8 @@ def run(args: argparse.Namespace) -> tuple[str, list[tuple[str, float, str]]]:
             unit = {"last_point_every_series": "field series", "tag_query_40k_series": "series keys"}.get(name, "rows")
             rows_out.append((name, ms, f"ms ({n} {unit})"))
         db.conn.close()
-        print(f"influxdb: InfluxDB {version} (server, HTTP on loopback 127.0.0.1:{port}); {rows} rows from {t_min} to {t_max} ms")
+        print(f"influxdb: InfluxDB {version} (server, HTTP on loopback 127.0.0.1:{port}); "
+              f"{rows} rows from {t_min} to {t_max} ms")
     finally:
         stop(proc)
     return version, rows_out
