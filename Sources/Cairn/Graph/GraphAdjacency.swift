@@ -1,0 +1,214 @@
+/// Reads a graph at one transaction's snapshot: the edges of a vertex by a
+/// prefix scan of an adjacency index, edge and vertex documents by point
+/// reads. Every algorithm runs over one GraphReader, which also holds its
+/// memory budget and its interrupt ticket.
+///
+/// An adjacency entry (a non-unique index entry, Documents/IndexDefinition.swift):
+///
+///     0x04 | edges' collection id | index id | 0x80.. (non-unique)
+///     | key(this vertex) | key(label) | key(other vertex)
+///     | key(edge's primary key) | its length (u16 BE)
+///
+/// where key() is the index key of a value (GraphKey). The neighbours of
+/// `v` with label `l` are the entries starting with prefix | key(v) |
+/// key(l); all of v's neighbours, those starting with prefix | key(v).
+final class GraphReader {
+    enum Direction: String { case outbound = "out", inbound = "in", any }
+
+    /// One edge leaving a vertex.
+    struct Step {
+        /// The vertex at the other end (its key).
+        var vertex: [UInt8]
+        /// The edge's primary key (its key).
+        var edge: [UInt8]
+        /// The weight (1 unless the query asked for weights).
+        var weight: Double
+    }
+
+    let definition: GraphDefinition
+    let transaction: Transaction
+    let reader: TransactionReader
+    let edges: CollectionInfo?
+    private let vertexCollections: [CollectionInfo]
+    private let outPrefix: [UInt8]?
+    private let inPrefix: [UInt8]?
+    private let edgePrefix: [UInt8]
+    private let interrupts: Interrupts
+    private let ticket: UInt64
+    var budget: MemoryBudget
+    private let scratch = ByteBuffer()
+
+    init(transaction: Transaction, definition: GraphDefinition, memoryLimit: Int?, operation: String) throws {
+        self.definition = definition
+        self.transaction = transaction
+        reader = transaction.reader
+        interrupts = transaction.engine.interrupts
+        ticket = interrupts.ticket
+        budget = MemoryBudget(stage: "graph \(operation)", limit: memoryLimit ?? reader.memoryLimit,
+                              advice: "lower max_depth or max_length, filter by label, or raise memory_limit")
+        edges = try transaction.collection(definition.edges)
+        vertexCollections = try definition.vertices.compactMap { try transaction.collection($0) }
+        edgePrefix = CollectionInfo.documentPrefix(edges?.id ?? 0)
+        if let edges {
+            guard let out = edges.index(named: GraphDefinition.outIndexName), let into = edges.index(named: GraphDefinition.inIndexName),
+                  !out.building, !into.building else {
+                throw CairnError(.notFound, "graph '\(definition.name)': the adjacency indexes of collection '\(edges.name)' are missing; drop and create the graph again")
+            }
+            outPrefix = out.entryPrefix(collection: edges.id)
+            inPrefix = into.entryPrefix(collection: edges.id)
+        } else {
+            outPrefix = nil
+            inPrefix = nil
+        }
+    }
+
+    /// Throws INTERRUPTED once cairn_interrupt() was called after the start.
+    @inline(__always)
+    func checkInterrupt() throws { try interrupts.check(ticket) }
+
+    /// Appends the edges of `vertex` in `direction` to `steps`, in index
+    /// order (label, other vertex, edge key), outbound before inbound for
+    /// `.any` (where a self-loop is listed once). `labels` (index keys)
+    /// restricts the labels; `edgeFilter` is matched against each edge
+    /// document; `weightField` reads each edge's weight. The caller
+    /// charges the budget for the steps it keeps.
+    func steps(of vertex: [UInt8], _ direction: Direction, labels: [[UInt8]]?, edgeFilter: Filter?,
+               weightField: String?, into steps: inout [Step]) throws {
+        try checkInterrupt()
+        guard let outPrefix, let inPrefix else { return }
+        if direction != .inbound { try scan(outPrefix, vertex, labels, edgeFilter, weightField, skipLoops: false, &steps) }
+        if direction != .outbound { try scan(inPrefix, vertex, labels, edgeFilter, weightField, skipLoops: direction == .any, &steps) }
+    }
+
+    private func scan(_ indexPrefix: [UInt8], _ vertex: [UInt8], _ labels: [[UInt8]]?, _ edgeFilter: Filter?,
+                      _ weightField: String?, skipLoops: Bool, _ steps: inout [Step]) throws {
+        var prefixes: [[UInt8]] = []
+        if let labels { prefixes = labels.map { indexPrefix + vertex + $0 } } else { prefixes = [indexPrefix + vertex] }
+        for prefix in prefixes {
+            let scan = try reader.scan(lower: prefix, upper: GraphKey.end(of: prefix))
+            while try scan.next() {
+                let key = scan.key
+                // Skip: this vertex (the prefix), the label; then the other vertex, the edge key.
+                var position = indexPrefix.count + vertex.count
+                guard key.count >= position + 2 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+                position += try GraphKey.length(of: key, at: position)
+                let otherLength = try GraphKey.length(of: key, at: position)
+                let other = Array(key[position..<(position + otherLength)])
+                position += otherLength
+                let edgeLength = key.count - 2 - position
+                guard edgeLength > 0 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+                if skipLoops && other == vertex { continue }
+                let edge = Array(key[position..<(position + edgeLength)])
+                var weight = 1.0
+                if edgeFilter != nil || weightField != nil {
+                    guard try reader.read(edgePrefix + edge, { scratch.set($0) }) else {
+                        throw CairnError.corruption("graph '\(definition.name)': an adjacency entry without its edge")
+                    }
+                    let document = DocumentValue(scratch.bytes)
+                    if let edgeFilter, try !edgeFilter.matches(document) { continue }
+                    if let weightField { weight = try GraphReader.weight(of: document, field: weightField) }
+                }
+                steps.append(Step(vertex: other, edge: edge, weight: weight))
+            }
+        }
+    }
+
+    /// What a list of steps held on a walk's stack costs the budget.
+    static func frameBytes(_ steps: [Step]) -> Int {
+        steps.reduce(64) { $0 + $1.vertex.count + $1.edge.count + 96 }
+    }
+
+    /// An edge's weight: its field's number (1 when missing). Negative,
+    /// NaN, infinite and non-numeric weights are INVALID_ARGUMENT.
+    static func weight(of edge: DocumentValue, field: String) throws -> Double {
+        guard let value = try edge.value(atPath: field) else { return 1 }
+        let weight: Double
+        switch try value.kind() {
+        case .int(let n): weight = Double(n)
+        case .double(let d): weight = d
+        case .null: return 1
+        default: throw CairnError.invalidArgument("graph: edge weight '\(field)' must be a number")
+        }
+        guard weight.isFinite else { throw CairnError.invalidArgument("graph: edge weight '\(field)' must be finite") }
+        guard weight >= 0 else { throw CairnError.invalidArgument("graph: negative edge weight \(weight) in '\(field)'; shortest paths need weights >= 0") }
+        return weight
+    }
+
+    /// The edge document whose key is `edge`, as a tree; nil when gone.
+    func edgeDocument(_ edge: [UInt8]) throws -> MutableValue? {
+        var found: MutableValue?
+        _ = try reader.read(edgePrefix + edge) { found = try MutableValue(DocumentValue($0)) }
+        return found
+    }
+
+    /// The document of `vertex` in the first vertex collection holding it.
+    func vertexDocument(_ vertex: [UInt8]) throws -> MutableValue? {
+        for collection in vertexCollections {
+            var found: MutableValue?
+            _ = try reader.read(CollectionInfo.documentPrefix(collection.id) + vertex) { found = try MutableValue(DocumentValue($0)) }
+            if found != nil { return found }
+        }
+        return nil
+    }
+
+    /// Whether `vertex` passes `filter` (a vertex without a document
+    /// matches as an empty document does).
+    func vertexMatches(_ vertex: [UInt8], _ filter: Filter) throws -> Bool {
+        for collection in vertexCollections {
+            var matched: Bool?
+            _ = try reader.read(CollectionInfo.documentPrefix(collection.id) + vertex) { matched = try filter.matches(DocumentValue($0)) }
+            if let matched { return matched }
+        }
+        return try MutableValue.object([]).encoded().withUnsafeBytes { try filter.matches(DocumentValue($0)) }
+    }
+
+    /// Calls `body` with every vertex of the vertex collections (its key),
+    /// in key order per collection.
+    func forEachVertexDocument(_ body: ([UInt8]) throws -> Void) throws {
+        for collection in vertexCollections {
+            let (lower, upper) = collection.documentRange
+            let scan = try reader.scan(lower: lower, upper: upper)
+            var count = 0
+            while try scan.next() {
+                count += 1
+                if count & 1023 == 0 { try checkInterrupt() }
+                try body(Array(scan.key[lower.count...]))
+            }
+        }
+    }
+
+    /// Calls `body` with every edge (from, label, to, edge keys as slices of
+    /// one entry key, valid during the call), in out-index order.
+    func forEachEdge(_ body: (_ from: Range<Int>, _ label: Range<Int>, _ to: Range<Int>, _ edge: Range<Int>,
+                              _ key: UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let outPrefix else { return }
+        let scan = try reader.scan(lower: outPrefix, upper: GraphKey.end(of: outPrefix))
+        var count = 0
+        while try scan.next() {
+            count += 1
+            if count & 1023 == 0 { try checkInterrupt() }
+            let key = scan.key
+            var position = outPrefix.count
+            let fromLength = try GraphKey.length(of: key, at: position)
+            let from = position..<(position + fromLength)
+            position += fromLength
+            let labelLength = try GraphKey.length(of: key, at: position)
+            let label = position..<(position + labelLength)
+            position += labelLength
+            let toLength = try GraphKey.length(of: key, at: position)
+            let to = position..<(position + toLength)
+            position += toLength
+            guard key.count - 2 > position else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+            try body(from, label, to, position..<(key.count - 2), key)
+        }
+    }
+
+    /// The edge document at key `edge` matches `filter`.
+    func edgeMatches(_ edge: UnsafeRawBufferPointer, _ filter: Filter) throws -> Bool {
+        var key = edgePrefix
+        key.append(contentsOf: edge)
+        var matched = false
+        _ = try reader.read(key) { matched = try filter.matches(DocumentValue($0)) }
+        return matched
+    }
+}
