@@ -129,7 +129,7 @@ GRAPH_BENCH_ARGS ?=
 bench-graph: lib python-env
 	@for peer in networkx igraph kuzu; do \
 		$(ROOT)/.venv/bin/python -c "import $$peer" 2>/dev/null || \
-		$(ROOT)/.venv/bin/python -m pip install --quiet --disable-pip-version-check $$(test $$peer = igraph && echo python-igraph || echo $$peer) || \
+		$(ROOT)/.venv/bin/python -m pip install --quiet --disable-pip-version-check $$peer || \
 		echo "bench-graph: $$peer could not be installed from PyPI; the bench skips it"; \
 	done
 	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \

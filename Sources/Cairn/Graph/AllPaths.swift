@@ -10,7 +10,7 @@ struct AllPaths {
         guard let start = query.start, let target = query.target, let maxLength = query.maxLength else { return [] }
         if start == target { return [GraphPath(vertices: [start], edges: [], weights: [])] }
         var paths: [GraphPath] = []
-        var onPath: Set<[UInt8]> = [start]
+        var onPath: Set<EngineKey> = [EngineKey(start)]
         var vertices: [[UInt8]] = [start], edges: [[UInt8]] = []
         var stack: [(steps: [GraphReader.Step], next: Int)] = []
         var steps: [GraphReader.Step] = []
@@ -24,7 +24,7 @@ struct AllPaths {
         while let top = stack.indices.last {
             guard stack[top].next < stack[top].steps.count else {
                 graph.budget.release(GraphReader.frameBytes(stack.removeLast().steps))
-                if let last = vertices.popLast() { onPath.remove(last) }
+                if let last = vertices.popLast() { onPath.remove(EngineKey(last)) }
                 _ = edges.popLast()
                 continue
             }
@@ -38,8 +38,8 @@ struct AllPaths {
                 if paths.count >= query.limit { return paths }
                 continue
             }
-            guard edges.count + 1 < maxLength, !onPath.contains(step.vertex) else { continue }
-            onPath.insert(step.vertex)
+            guard edges.count + 1 < maxLength, !onPath.contains(EngineKey(step.vertex)) else { continue }
+            onPath.insert(EngineKey(step.vertex))
             vertices.append(step.vertex)
             edges.append(step.edge)
             stack.append((try expand(step.vertex), 0))

@@ -8,6 +8,7 @@
 /// order of their first vertex.
 enum Components {
     static func weak(_ snapshot: GraphSnapshot, graph: GraphReader) throws -> [[Int]] {
+        try graph.budget.charge(snapshot.count * 40)  // parents, groups, slots
         var parent = Array(0..<snapshot.count)
         func find(_ v: Int) -> Int {
             var v = v
@@ -43,6 +44,7 @@ enum Components {
 
     static func strong(_ snapshot: GraphSnapshot, graph: GraphReader) throws -> [[Int]] {
         let n = snapshot.count
+        try graph.budget.charge(n * 80)  // index, low, flags, component, stacks, groups
         var index = [Int](repeating: -1, count: n), low = [Int](repeating: 0, count: n)
         var onStack = [Bool](repeating: false, count: n)
         var component = [Int](repeating: -1, count: n)

@@ -10,6 +10,7 @@
 enum Cycles {
     static func find(_ snapshot: GraphSnapshot, graph: GraphReader) throws -> [Int]? {
         let n = snapshot.count
+        try graph.budget.charge(n * 17)  // states, the path
         var state = [UInt8](repeating: 0, count: n)  // 0 new, 1 on the path, 2 done
         var call: [(vertex: Int, next: Int)] = []
         for root in 0..<n where state[root] == 0 {
@@ -40,6 +41,7 @@ enum Cycles {
 
     static func all(_ snapshot: GraphSnapshot, graph: GraphReader, maxLength: Int, limit: Int) throws -> [[Int]] {
         var cycles: [[Int]] = []
+        try graph.budget.charge(snapshot.count * 17 + maxLength * 16)  // flags, the path
         var onPath = [Bool](repeating: false, count: snapshot.count)
         var steps = 0
         for start in 0..<snapshot.count {

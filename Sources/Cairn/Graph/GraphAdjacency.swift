@@ -80,24 +80,60 @@ final class GraphReader {
         if direction != .outbound { try scan(inPrefix, vertex, labels, edgeFilter, weightField, skipLoops: direction == .any, &steps) }
     }
 
+    /// One iterator per adjacency index, made on first use and moved by
+    /// seeks: a walk scans one short prefix per vertex, and making an
+    /// engine iterator (its sources, its merge heap, its snapshot
+    /// registration) costs more than reading the few entries it finds.
+    private var iterators: [[UInt8]: EngineIterator] = [:]
+
+    /// Calls `body` with each entry key starting with `prefix` (which starts
+    /// with `indexPrefix`), in order. Without pending writes a seek of the
+    /// index's iterator; in a transaction that wrote, a scan merging them.
+    private func forEachEntry(_ indexPrefix: [UInt8], _ prefix: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard reader.writes.isEmpty else {
+            let scan = try reader.scan(lower: prefix, upper: GraphKey.end(of: prefix))
+            while try scan.next() { try body(scan.key) }
+            return
+        }
+        let iterator: EngineIterator
+        if let cached = iterators[indexPrefix] {
+            iterator = cached
+        } else {
+            guard !reader.engine.isClosed else { throw CairnError.closed }
+            iterator = try indexPrefix.withUnsafeBytes { lower in
+                try GraphKey.end(of: indexPrefix).withUnsafeBytes { upper in
+                    try reader.engine.makeIterator(lower: lower, upper: upper, reverse: false, view: reader.view)
+                }
+            }
+            iterators[indexPrefix] = iterator
+        }
+        prefix.withUnsafeBytes { iterator.iterator.seek($0) }
+        while try iterator.iterator.next() {
+            let key = iterator.iterator.key
+            guard key.count >= prefix.count,
+                  prefix.withUnsafeBytes({ compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<prefix.count]), $0) == 0 }) else { return }
+            try body(key)
+        }
+    }
+
     private func scan(_ indexPrefix: [UInt8], _ vertex: [UInt8], _ labels: [[UInt8]]?, _ edgeFilter: Filter?,
                       _ weightField: String?, skipLoops: Bool, _ steps: inout [Step]) throws {
         var prefixes: [[UInt8]] = []
         if let labels { prefixes = labels.map { indexPrefix + vertex + $0 } } else { prefixes = [indexPrefix + vertex] }
         for prefix in prefixes {
-            let scan = try reader.scan(lower: prefix, upper: GraphKey.end(of: prefix))
-            while try scan.next() {
-                let key = scan.key
+            try forEachEntry(indexPrefix, prefix) { key in
                 // Skip: this vertex (the prefix), the label; then the other vertex, the edge key.
                 var position = indexPrefix.count + vertex.count
                 guard key.count >= position + 2 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
                 position += try GraphKey.length(of: key, at: position)
                 let otherLength = try GraphKey.length(of: key, at: position)
-                let other = Array(key[position..<(position + otherLength)])
+                let otherRange = position..<(position + otherLength)
                 position += otherLength
                 let edgeLength = key.count - 2 - position
                 guard edgeLength > 0 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
-                if skipLoops && other == vertex { continue }
+                if skipLoops && vertex.withUnsafeBytes({ compareBytes(UnsafeRawBufferPointer(rebasing: key[otherRange]), $0) == 0 }) {
+                    return
+                }
                 let edge = Array(key[position..<(position + edgeLength)])
                 var weight = 1.0
                 if edgeFilter != nil || weightField != nil {
@@ -105,12 +141,42 @@ final class GraphReader {
                         throw CairnError.corruption("graph '\(definition.name)': an adjacency entry without its edge")
                     }
                     let document = DocumentValue(scratch.bytes)
-                    if let edgeFilter, try !edgeFilter.matches(document) { continue }
+                    if let edgeFilter, try !edgeFilter.matches(document) { return }
                     if let weightField { weight = try GraphReader.weight(of: document, field: weightField) }
                 }
-                steps.append(Step(vertex: other, edge: edge, weight: weight))
+                steps.append(Step(vertex: Array(key[otherRange]), edge: edge, weight: weight))
             }
         }
+    }
+
+    /// How many edges of `vertex` in `direction` (with `labels`) `steps`
+    /// would list, leaving out those in `excluding` (edge keys), without
+    /// copying any: a count_only walk's last level.
+    func countSteps(of vertex: [UInt8], _ direction: Direction, labels: [[UInt8]]?, excluding: [[UInt8]]) throws -> Int {
+        try checkInterrupt()
+        guard let outPrefix, let inPrefix else { return 0 }
+        var count = 0
+        for (indexPrefix, skipLoops) in [(outPrefix, false), (inPrefix, direction == .any)] {
+            if indexPrefix == outPrefix && direction == .inbound || indexPrefix == inPrefix && direction == .outbound { continue }
+            let prefixes = labels.map { $0.map { indexPrefix + vertex + $0 } } ?? [indexPrefix + vertex]
+            for prefix in prefixes {
+                try forEachEntry(indexPrefix, prefix) { key in
+                    var position = indexPrefix.count + vertex.count
+                    position += try GraphKey.length(of: key, at: position)
+                    let otherLength = try GraphKey.length(of: key, at: position)
+                    let other = UnsafeRawBufferPointer(rebasing: key[position..<(position + otherLength)])
+                    position += otherLength
+                    guard key.count - 2 > position else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+                    if skipLoops && vertex.withUnsafeBytes({ compareBytes(other, $0) == 0 }) { return }
+                    if !excluding.isEmpty {
+                        let edge = UnsafeRawBufferPointer(rebasing: key[position..<(key.count - 2)])
+                        if excluding.contains(where: { $0.withUnsafeBytes { compareBytes(edge, $0) == 0 } }) { return }
+                    }
+                    count += 1
+                }
+            }
+        }
+        return count
     }
 
     /// What a list of steps held on a walk's stack costs the budget.
@@ -182,12 +248,10 @@ final class GraphReader {
     func forEachEdge(_ body: (_ from: Range<Int>, _ label: Range<Int>, _ to: Range<Int>, _ edge: Range<Int>,
                               _ key: UnsafeRawBufferPointer) throws -> Void) throws {
         guard let outPrefix else { return }
-        let scan = try reader.scan(lower: outPrefix, upper: GraphKey.end(of: outPrefix))
         var count = 0
-        while try scan.next() {
+        try forEachEntry(outPrefix, outPrefix) { key in
             count += 1
             if count & 1023 == 0 { try checkInterrupt() }
-            let key = scan.key
             var position = outPrefix.count
             let fromLength = try GraphKey.length(of: key, at: position)
             let from = position..<(position + fromLength)

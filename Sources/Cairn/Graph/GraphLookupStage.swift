@@ -74,8 +74,8 @@ extension PipelineEnvironment {
                 var budget = MemoryBudget(stage: "$graphLookup", limit: memoryLimit,
                                           advice: "set maxDepth or restrictSearchWithMatch")
                 var size = document.encodedSize
-                var queried: Set<[UInt8]> = []
-                var joined: Set<[UInt8]> = []
+                var queried: Set<EngineKey> = []
+                var joined: Set<EngineKey> = []
                 var pending: [MutableValue] = []
                 // A missing value (no startWith, a document without connectFromField) starts no search.
                 func add(_ value: MutableValue?) throws {
@@ -84,7 +84,7 @@ extension PipelineEnvironment {
                     if case .array(let elements) = value { values = elements } else { values = [value] }
                     for value in values {
                         let key = try PipelineEnvironment.key(of: value)
-                        guard queried.insert(key).inserted else { continue }
+                        guard queried.insert(EngineKey(key)).inserted else { continue }
                         try budget.charge(key.count * 2 + value.memorySize + 64)
                         pending.append(value)
                     }
@@ -102,7 +102,7 @@ extension PipelineEnvironment {
                         let primaryKey = try match.value(atPath: foreign.primaryKey)
                         var key: [UInt8] = []
                         if let primaryKey { try IndexKey.append(primaryKey, to: &key) }
-                        guard joined.insert(key).inserted else { continue }
+                        guard joined.insert(EngineKey(key)).inserted else { continue }
                         var tree = try MutableValue(match)
                         if let depthField = stage.depthField {
                             try MutableValue.modify(&tree, path: depthField[...], create: true, at: "$graphLookup") { $0 = .int(Int64(depth)) }

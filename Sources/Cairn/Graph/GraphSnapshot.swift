@@ -18,15 +18,15 @@ struct GraphSnapshot {
     func successors(_ vertex: Int) -> ArraySlice<Int32> { targets[offsets[vertex]..<offsets[vertex + 1]] }
 
     init(graph: GraphReader, query: GraphQuery) throws {
-        var index: [[UInt8]: Int32] = [:]
+        var index: [EngineKey: Int32] = [:]
         var keys: [[UInt8]] = []
         func intern(_ key: [UInt8]) throws -> Int32 {
-            if let known = index[key] { return known }
+            if let known = index[EngineKey(key)] { return known }
             guard keys.count < Int(Int32.max) else { throw CairnError.invalidArgument("graph: more than 2^31 vertices") }
             try graph.budget.charge(key.count * 2 + 112)
             let id = Int32(keys.count)
             keys.append(key)
-            index[key] = id
+            index[EngineKey(key)] = id
             return id
         }
         try graph.forEachVertexDocument { _ = try intern($0) }

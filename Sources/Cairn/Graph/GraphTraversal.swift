@@ -25,7 +25,8 @@ struct GraphTraversal {
     let graph: GraphReader
     let query: GraphQuery
     private var vertexKeys: [[UInt8]] = []
-    private var vertexIndex: [[UInt8]: Int32] = [:]
+    /// EngineKey hashes the bytes in one call (a [UInt8] key hashes byte by byte).
+    private var vertexIndex: [EngineKey: Int32] = [:]
     private var nodes: [Node] = []
     private var rows: [MutableValue] = []
     private var emitted = 0
@@ -37,11 +38,11 @@ struct GraphTraversal {
     }
 
     private mutating func intern(_ key: [UInt8]) throws -> (index: Int32, isNew: Bool) {
-        if let index = vertexIndex[key] { return (index, false) }
+        if let index = vertexIndex[EngineKey(key)] { return (index, false) }
         try graph.budget.charge(key.count * 2 + 96)
         let index = Int32(vertexKeys.count)
         vertexKeys.append(key)
-        vertexIndex[key] = index
+        vertexIndex[EngineKey(key)] = index
         return (index, true)
     }
 
@@ -106,6 +107,26 @@ struct GraphTraversal {
         return emitted < query.limit
     }
 
+    /// A count_only breadth-first walk with each edge once per path and no
+    /// vertex or edge filter counts the children of a node one level above
+    /// max_depth without making them.
+    private func countsLastLevel(from node: Int32) -> Bool {
+        let depth = Int(nodes[Int(node)].depth) + 1
+        return query.countOnly && query.edgeUniqueness && query.vertexFilter == nil && query.edgeFilter == nil
+            && depth == query.maxDepth && depth >= query.minDepth
+    }
+
+    /// The edges of the path to `node`.
+    private func edgesOnPath(to node: Int32) -> [[UInt8]] {
+        var edges: [[UInt8]] = []
+        var at = node
+        while at >= 0 {
+            if !nodes[Int(at)].edge.isEmpty { edges.append(nodes[Int(at)].edge) }
+            at = nodes[Int(at)].parent
+        }
+        return edges
+    }
+
     mutating func run(from start: [UInt8]) throws -> [MutableValue] {
         let (vertex, _) = try intern(start)
         nodes.append(Node(vertex: vertex, parent: -1, edge: [], depth: 0))
@@ -120,6 +141,14 @@ struct GraphTraversal {
             head += 1
             guard try emit(node) else { return }
             guard Int(nodes[Int(node)].depth) < query.maxDepth else { continue }
+            if countsLastLevel(from: node) {
+                // Only counted: the paths of the last level need no nodes.
+                let path = edgesOnPath(to: node)
+                emitted += try graph.countSteps(of: vertexKeys[Int(nodes[Int(node)].vertex)], query.direction, labels: query.labels,
+                                                excluding: path)
+                if emitted >= query.limit { emitted = query.limit; return }
+                continue
+            }
             let steps = try expand(node)
             graph.budget.release(GraphReader.frameBytes(steps))  // only the children stay
             for step in steps { _ = try child(of: node, step) }

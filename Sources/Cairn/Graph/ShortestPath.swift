@@ -40,7 +40,7 @@ struct ShortestPath {
     private func bidirectional(from start: [UInt8], to target: [UInt8]) throws -> GraphPath? {
         if start == target { return GraphPath(vertices: [start], edges: [], weights: []) }
         typealias Parent = (vertex: [UInt8], edge: [UInt8])
-        var forward: [[UInt8]: Parent?] = [start: nil], backward: [[UInt8]: Parent?] = [target: nil]
+        var forward: [EngineKey: Parent?] = [EngineKey(start): nil], backward: [EngineKey: Parent?] = [EngineKey(target): nil]
         var forwardFrontier = [start], backwardFrontier = [target]
         var steps: [GraphReader.Step] = []
         while !forwardFrontier.isEmpty && !backwardFrontier.isEmpty {
@@ -52,14 +52,15 @@ struct ShortestPath {
                 steps.removeAll(keepingCapacity: true)
                 try graph.steps(of: vertex, direction, labels: query.labels, edgeFilter: query.edgeFilter, weightField: nil, into: &steps)
                 for step in steps {
+                    let key = EngineKey(step.vertex)
                     if expandForward {
-                        guard forward[step.vertex] == nil else { continue }
-                        forward[step.vertex] = .some((vertex, step.edge))
-                        if meeting == nil && backward[step.vertex] != nil { meeting = step.vertex }
+                        guard forward[key] == nil else { continue }
+                        forward[key] = .some((vertex, step.edge))
+                        if meeting == nil && backward[key] != nil { meeting = step.vertex }
                     } else {
-                        guard backward[step.vertex] == nil else { continue }
-                        backward[step.vertex] = .some((vertex, step.edge))
-                        if meeting == nil && forward[step.vertex] != nil { meeting = step.vertex }
+                        guard backward[key] == nil else { continue }
+                        backward[key] = .some((vertex, step.edge))
+                        if meeting == nil && forward[key] != nil { meeting = step.vertex }
                     }
                     try graph.budget.charge(step.vertex.count * 2 + step.edge.count + 160)
                     next.append(step.vertex)
@@ -68,7 +69,7 @@ struct ShortestPath {
             if let meeting {
                 var vertices: [[UInt8]] = [meeting], edges: [[UInt8]] = []
                 var at = meeting
-                while let parent = forward[at] ?? nil {
+                while let parent = forward[EngineKey(at)] ?? nil {
                     vertices.append(parent.vertex)
                     edges.append(parent.edge)
                     at = parent.vertex
@@ -76,7 +77,7 @@ struct ShortestPath {
                 vertices.reverse()
                 edges.reverse()
                 at = meeting
-                while let parent = backward[at] ?? nil {
+                while let parent = backward[EngineKey(at)] ?? nil {
                     vertices.append(parent.vertex)
                     edges.append(parent.edge)
                     at = parent.vertex
@@ -90,8 +91,8 @@ struct ShortestPath {
 
     /// Dijkstra from `start` until `target` is settled, avoiding the
     /// banned vertices and edges (Yen's spur searches).
-    func dijkstra(from start: [UInt8], to target: [UInt8], bannedVertices: Set<[UInt8]>, bannedEdges: Set<[UInt8]>) throws -> GraphPath? {
-        var index: [[UInt8]: Int32] = [start: 0]
+    func dijkstra(from start: [UInt8], to target: [UInt8], bannedVertices: Set<EngineKey>, bannedEdges: Set<EngineKey>) throws -> GraphPath? {
+        var index: [EngineKey: Int32] = [EngineKey(start): 0]
         var keys: [[UInt8]] = [start]
         var distance: [Double] = [0]
         var parent: [Int32] = [-1]
@@ -125,17 +126,18 @@ struct ShortestPath {
             steps.removeAll(keepingCapacity: true)
             try graph.steps(of: keys[v], query.direction, labels: query.labels, edgeFilter: query.edgeFilter, weightField: weightField, into: &steps)
             for step in steps {
-                if bannedVertices.contains(step.vertex) || bannedEdges.contains(step.edge) { continue }
+                if (!bannedVertices.isEmpty && bannedVertices.contains(EngineKey(step.vertex)))
+                    || (!bannedEdges.isEmpty && bannedEdges.contains(EngineKey(step.edge))) { continue }
                 let candidate = dist + (weightField == nil ? 1 : step.weight)
                 let u: Int
-                if let known = index[step.vertex] {
+                if let known = index[EngineKey(step.vertex)] {
                     u = Int(known)
                     guard !settled[u], candidate < distance[u] else { continue }
                     distance[u] = candidate
                 } else {
                     try graph.budget.charge(step.vertex.count * 2 + step.edge.count + 200)
                     u = keys.count
-                    index[step.vertex] = Int32(u)
+                    index[EngineKey(step.vertex)] = Int32(u)
                     keys.append(step.vertex)
                     distance.append(candidate)
                     parent.append(-1)
@@ -167,11 +169,11 @@ struct ShortestPath {
                 let spur = previous.vertices[i]
                 let rootVertices = previous.vertices[0...i]
                 let rootEdges = previous.edges[0..<i]
-                var bannedEdges: Set<[UInt8]> = []
+                var bannedEdges: Set<EngineKey> = []
                 for path in found where path.vertices.count > i + 1 && path.vertices[0...i] == rootVertices && path.edges[0..<i] == rootEdges {
-                    bannedEdges.insert(path.edges[i])
+                    bannedEdges.insert(EngineKey(path.edges[i]))
                 }
-                let bannedVertices = Set(rootVertices.dropLast())
+                let bannedVertices = Set(rootVertices.dropLast().map(EngineKey.init))
                 guard let spurPath = try dijkstra(from: spur, to: target, bannedVertices: bannedVertices, bannedEdges: bannedEdges) else { continue }
                 let total = GraphPath(vertices: Array(rootVertices.dropLast()) + spurPath.vertices, edges: Array(rootEdges) + spurPath.edges,
                                       weights: Array(previous.weights[0..<i]) + spurPath.weights)

@@ -63,9 +63,9 @@ extension Transaction {
             let vertex = query.start!  // Safe: parse requires vertex.
             var steps: [GraphReader.Step] = []
             try graph.steps(of: vertex, query.direction, labels: query.labels, edgeFilter: query.edgeFilter, weightField: nil, into: &steps)
-            var seen: Set<[UInt8]> = []
+            var seen: Set<EngineKey> = []
             var rows: [MutableValue] = []
-            for step in steps where seen.insert(step.vertex).inserted {
+            for step in steps where seen.insert(EngineKey(step.vertex)).inserted {
                 if let filter = query.vertexFilter, try !graph.vertexMatches(step.vertex, filter) { continue }
                 var members: [(key: String, value: MutableValue)] = [("id", try GraphKey.value(of: step.vertex))]
                 if query.includeVertices { members.append(("vertex", try graph.vertexDocument(step.vertex) ?? .null)) }
