@@ -256,8 +256,12 @@ def run_kuzu(edges: list[tuple[int, int]], vertices: int, starts: list[int], pai
     return result
 
 
+SQLITE_PAIRS = 20
+
+
 def run_sqlite(edges: list[tuple[int, int]], vertices: int, starts: list[int], pairs: list[tuple[int, int]],
-               workdir: str, sample: int = 20) -> dict[str, Any]:
+               workdir: str) -> dict[str, Any]:
+    sample = SQLITE_PAIRS
     conn = sqlite3.connect(os.path.join(workdir, "graph.sqlite"))
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
@@ -305,6 +309,8 @@ RUNNERS = {"cairn": run_cairn, "networkx": run_networkx, "igraph": run_igraph, "
 
 
 def child(args: argparse.Namespace) -> None:
+    global SQLITE_PAIRS
+    SQLITE_PAIRS = args.sqlite_pairs
     edges = generate(args.vertices, args.edges, args.seed)
     starts, pairs = workload(args.vertices, args.seed)
     workdir = tempfile.mkdtemp(prefix=f"graph-bench-{args.peer}-")
@@ -330,6 +336,7 @@ def main() -> None:
     parser.add_argument("--edges", type=int, default=2_400_000)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--sqlite-pairs", type=int, default=20, help="pairs the recursive CTE runs (scaled to 1,000)")
     parser.add_argument("--peer", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
@@ -339,7 +346,7 @@ def main() -> None:
     print(f"graph bench: {args.vertices:,} vertices, {args.edges:,} edges, seed {args.seed}", flush=True)
     for peer in args.peers.split(","):
         command = [sys.executable, __file__, f"--peer={peer}", f"--vertices={args.vertices}", f"--edges={args.edges}",
-                   f"--seed={args.seed}"]
+                   f"--seed={args.seed}", f"--sqlite-pairs={args.sqlite_pairs}"]
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:

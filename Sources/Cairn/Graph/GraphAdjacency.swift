@@ -84,7 +84,8 @@ final class GraphReader {
     /// seeks: a walk scans one short prefix per vertex, and making an
     /// engine iterator (its sources, its merge heap, its snapshot
     /// registration) costs more than reading the few entries it finds.
-    private var iterators: [[UInt8]: EngineIterator] = [:]
+    private var outIterator: EngineIterator?
+    private var inIterator: EngineIterator?
 
     /// Calls `body` with each entry key starting with `prefix` (which starts
     /// with `indexPrefix`), in order. Without pending writes a seek of the
@@ -95,8 +96,9 @@ final class GraphReader {
             while try scan.next() { try body(scan.key) }
             return
         }
+        let isOut = indexPrefix == outPrefix
         let iterator: EngineIterator
-        if let cached = iterators[indexPrefix] {
+        if let cached = isOut ? outIterator : inIterator {
             iterator = cached
         } else {
             guard !reader.engine.isClosed else { throw CairnError.closed }
@@ -105,7 +107,7 @@ final class GraphReader {
                     try reader.engine.makeIterator(lower: lower, upper: upper, reverse: false, view: reader.view)
                 }
             }
-            iterators[indexPrefix] = iterator
+            if isOut { outIterator = iterator } else { inIterator = iterator }
         }
         prefix.withUnsafeBytes { iterator.iterator.seek($0) }
         while try iterator.iterator.next() {
