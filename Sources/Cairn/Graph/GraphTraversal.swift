@@ -40,6 +40,7 @@ struct GraphTraversal {
     private mutating func intern(_ key: [UInt8]) throws -> (index: Int32, isNew: Bool) {
         if let index = vertexIndex[EngineKey(key)] { return (index, false) }
         try graph.budget.charge(key.count * 2 + 96)
+        guard vertexKeys.count < Int(Int32.max) else { throw CairnError.invalidArgument("graph traverse: more than 2^31 vertices") }
         let index = Int32(vertexKeys.count)
         vertexKeys.append(key)
         vertexIndex[EngineKey(key)] = index
@@ -67,6 +68,7 @@ struct GraphTraversal {
         }
         if let filter = query.vertexFilter, try !graph.vertexMatches(step.vertex, filter) { return nil }
         try graph.budget.charge(step.edge.count + 64)
+        guard nodes.count < Int(Int32.max) else { throw CairnError.invalidArgument("graph traverse: more than 2^31 paths; lower max_depth") }
         nodes.append(Node(vertex: vertex, parent: parent, edge: step.edge, depth: nodes[Int(parent)].depth + 1))
         return Int32(nodes.count - 1)
     }

@@ -136,6 +136,7 @@ struct ShortestPath {
                     distance[u] = candidate
                 } else {
                     try graph.budget.charge(step.vertex.count * 2 + step.edge.count + 200)
+                    guard keys.count < Int(Int32.max) else { throw CairnError.invalidArgument("graph shortest_path: more than 2^31 vertices") }
                     u = keys.count
                     index[EngineKey(step.vertex)] = Int32(u)
                     keys.append(step.vertex)
