@@ -2991,16 +2991,18 @@ int cairn_ts_compact(cairn_db *db, size_t *packed, char **errmsg);
 **                   {"component": number, "size", "vertices": [ids]}, ids
 **                   in key order, components by their first vertex.
 **   "has_cycle"     {}: one row {"has_cycle": bool, "cycle": [ids] or
-**                   null}, a directed cycle found by depth-first search.
+**                   null}: a depth-first search from each vertex with
+**                   out-edges in key order, stopping at the first directed
+**                   cycle (it starts at the vertex the search met twice).
 **   "cycles"        {"max_length": n (required)}: every simple directed
 **                   cycle of at most n edges, once, from its smallest
 **                   vertex: rows {"vertices": [ids], "length"}.
 **   "degree"        {"vertex": id}: one row {"id", "out", "in", "degree"}.
 **   "neighbors"     {"vertex": id, "vertices": true}: the distinct
 **                   neighbours, rows {"id", "vertex"}.
-** "components", "has_cycle" and "cycles" read the whole graph (the vertex
-** collections' documents and every edge) into memory under the budget;
-** the others read only what they reach. Every query checks
+** "components" and "cycles" read the whole graph (the vertex collections'
+** documents and every edge) into memory under the budget; the others read
+** only what they reach. Every query checks
 ** cairn_interrupt() as it goes, and every walk ends on cyclic graphs: by
 ** uniqueness, path length limits and the memory budget.
 */

@@ -1,39 +1,53 @@
-/// Directed cycles of the whole graph (GraphSnapshot).
+/// Directed cycles.
 ///
-/// - `find`: whether a cycle exists, and one: a depth-first search over
-///   the vertices in key order, which stops at the first edge back to a
-///   vertex on its path. Linear in the graph's size.
-/// - `all`: every simple cycle of at most `maxLength` edges, each once: a
+/// - `find`: whether a cycle exists, and one: a depth-first search walked
+///   through the adjacency index (no snapshot), from each vertex with
+///   out-edges in key order, neighbours in index order, which stops at
+///   the first edge back to a vertex on its path. A graph with a cycle
+///   near its first vertices answers after a few reads; an acyclic one
+///   costs one look at every edge.
+/// - `all`: over a GraphSnapshot, every simple cycle of at most `maxLength` edges, each once: a
 ///   cycle is reported from its smallest vertex s, by a depth-first search
 ///   from s through vertices after s only. Self-loops are cycles of length
 ///   1. Bounded by maxLength, "limit", the budget and the interrupt.
 enum Cycles {
-    static func find(_ snapshot: GraphSnapshot, graph: GraphReader) throws -> [Int]? {
-        let n = snapshot.count
-        try graph.budget.charge(n * 17)  // states, the path
-        var state = [UInt8](repeating: 0, count: n)  // 0 new, 1 on the path, 2 done
-        var call: [(vertex: Int, next: Int)] = []
-        for root in 0..<n where state[root] == 0 {
-            try graph.checkInterrupt()
-            state[root] = 1
-            call.append((root, snapshot.offsets[root]))
-            while let top = call.indices.last {
-                let v = call[top].vertex
-                guard call[top].next < snapshot.offsets[v + 1] else {
-                    state[v] = 2
-                    call.removeLast()
+    static func find(in graph: GraphReader, query: GraphQuery) throws -> [[UInt8]]? {
+        guard let roots = try graph.sourceScan() else { return nil }
+        var done: Set<EngineKey> = []
+        var onPath: Set<EngineKey> = []
+        var path: [(vertex: [UInt8], steps: [GraphReader.Step], next: Int)] = []
+        var steps: [GraphReader.Step] = []
+        func expand(_ vertex: [UInt8]) throws -> [GraphReader.Step] {
+            steps.removeAll(keepingCapacity: true)
+            try graph.steps(of: vertex, .outbound, labels: query.labels, edgeFilter: query.edgeFilter, weightField: nil, into: &steps)
+            try graph.budget.charge(GraphReader.frameBytes(steps) + vertex.count * 2 + 96)
+            return steps
+        }
+        var lastRoot: [UInt8] = []
+        while let root = try roots.next() {
+            guard root != lastRoot else { continue }
+            lastRoot = root
+            guard !done.contains(EngineKey(root)) else { continue }
+            onPath.insert(EngineKey(root))
+            path.append((root, try expand(root), 0))
+            while let top = path.indices.last {
+                guard path[top].next < path[top].steps.count else {
+                    let finished = path.removeLast()
+                    graph.budget.release(GraphReader.frameBytes(finished.steps))
+                    onPath.remove(EngineKey(finished.vertex))
+                    done.insert(EngineKey(finished.vertex))
                     continue
                 }
-                let w = Int(snapshot.targets[call[top].next])
-                call[top].next += 1
-                if state[w] == 1 {
-                    let from = call.firstIndex { $0.vertex == w }!  // Safe: state 1 means w is on the path.
-                    return call[from...].map(\.vertex)
+                let next = path[top].steps[path[top].next].vertex
+                path[top].next += 1
+                let key = EngineKey(next)
+                if onPath.contains(key) {
+                    let from = path.firstIndex { $0.vertex == next }!  // Safe: onPath holds exactly the path's vertices.
+                    return path[from...].map(\.vertex)
                 }
-                if state[w] == 0 {
-                    state[w] = 1
-                    call.append((w, snapshot.offsets[w]))
-                }
+                guard !done.contains(key) else { continue }
+                onPath.insert(key)
+                path.append((next, try expand(next), 0))
             }
         }
         return nil

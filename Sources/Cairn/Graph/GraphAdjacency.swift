@@ -269,6 +269,36 @@ final class GraphReader {
         }
     }
 
+    /// The vertices with out-edges (keys), each once per run of entries, in
+    /// key order; a scan of its own, so walks may run between its calls.
+    /// Nil when there are no edges.
+    final class SourceScan {
+        private let scan: TransactionScan
+        private let prefixLength: Int
+        private let graph: GraphReader
+        private var count = 0
+
+        init(scan: TransactionScan, prefixLength: Int, graph: GraphReader) {
+            self.scan = scan
+            self.prefixLength = prefixLength
+            self.graph = graph
+        }
+
+        func next() throws -> [UInt8]? {
+            guard try scan.next() else { return nil }
+            count += 1
+            if count & 1023 == 0 { try graph.checkInterrupt() }
+            let key = scan.key
+            let length = try GraphKey.length(of: key, at: prefixLength)
+            return Array(key[prefixLength..<(prefixLength + length)])
+        }
+    }
+
+    func sourceScan() throws -> SourceScan? {
+        guard let outPrefix else { return nil }
+        return SourceScan(scan: try reader.scan(lower: outPrefix, upper: GraphKey.end(of: outPrefix)), prefixLength: outPrefix.count, graph: self)
+    }
+
     /// The edge document at key `edge` matches `filter`.
     func edgeMatches(_ edge: UnsafeRawBufferPointer, _ filter: Filter) throws -> Bool {
         var key = edgePrefix

@@ -41,9 +41,8 @@ extension Transaction {
             }
             return rows
         case .hasCycle:
-            let snapshot = try GraphSnapshot(graph: graph, query: query)
-            guard let cycle = try Cycles.find(snapshot, graph: graph) else { return [.object([("has_cycle", .bool(false)), ("cycle", .null)])] }
-            return [.object([("has_cycle", .bool(true)), ("cycle", .array(try cycle.map { try GraphKey.value(of: snapshot.keys[$0]) }))])]
+            guard let cycle = try Cycles.find(in: graph, query: query) else { return [.object([("has_cycle", .bool(false)), ("cycle", .null)])] }
+            return [.object([("has_cycle", .bool(true)), ("cycle", .array(try cycle.map(GraphKey.value)))])]
         case .cycles:
             let snapshot = try GraphSnapshot(graph: graph, query: query)
             let cycles = try Cycles.all(snapshot, graph: graph, maxLength: query.maxLength!, limit: query.limit)  // Safe: parse requires it.
