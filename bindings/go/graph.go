@@ -140,10 +140,11 @@ func (db *DB) listGraphsJSON(op string) ([]byte, error) {
 }
 
 // Query runs a graph query (a map, a struct or JSON text with "op" and the
-// operation's options) and returns a cursor over its rows. Cancelling ctx
-// interrupts the query (the error then matches ctx.Err() and
-// ErrInterrupted); a query that would need more than its "memory_limit"
-// fails with ErrInvalidArgument.
+// operation's options) and returns a cursor over its rows; a traversal
+// walks as the cursor moves. Cancelling ctx interrupts the query or the
+// cursor (the error then matches ctx.Err() and ErrInterrupted, from Query
+// or from the cursor's Err); a query that would need more than its
+// "memory_limit" fails with ErrInvalidArgument.
 func (g *Graph) Query(ctx context.Context, query any) (*Cursor, error) {
 	const op = "Graph.Query"
 	if g == nil || g.db == nil {
@@ -153,23 +154,30 @@ func (g *Graph) Query(ctx context.Context, query any) (*Cursor, error) {
 	if err != nil {
 		return nil, argErr(op, "query: %v", err)
 	}
-	return runContext(ctx, g.db, func() (*Cursor, error) {
-		h, err := g.db.handle(op)
-		if err != nil {
-			return nil, err
-		}
-		n, nn := charsArg([]byte(g.name))
-		q, qn := charsArg(js)
-		var ch *C.cairn_cursor
-		var msg *C.char
-		rc := C.cairn_graph_query(h, n, nn, q, qn, &ch, &msg)
-		runtime.KeepAlive(g.db)
-		runtime.KeepAlive(js)
-		if err := statusErr(op, rc, msg); err != nil {
-			return nil, err
-		}
-		return newCursor(ch, g.db), nil
-	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	h, err := g.db.handle(op)
+	if err != nil {
+		return nil, err
+	}
+	// A traversal walks as the cursor moves, so ctx is watched until the
+	// cursor is closed, as FindContext does.
+	stop := g.db.watch(ctx)
+	n, nn := charsArg([]byte(g.name))
+	q, qn := charsArg(js)
+	var ch *C.cairn_cursor
+	var msg *C.char
+	rc := C.cairn_graph_query(h, n, nn, q, qn, &ch, &msg)
+	runtime.KeepAlive(g.db)
+	runtime.KeepAlive(js)
+	if err := statusErr(op, rc, msg); err != nil {
+		stop()
+		return nil, withContext(ctx, err)
+	}
+	cur := newCursor(ch, g.db)
+	cur.ctx, cur.stopWatch = ctx, stop
+	return cur, nil
 }
 
 // rows runs a query and decodes every row into out (a pointer to a slice).

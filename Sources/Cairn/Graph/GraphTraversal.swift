@@ -13,7 +13,11 @@
 /// the start vertex is not filtered. Vertices are output at depths in
 /// [min_depth, max_depth], in visiting order; neighbours are visited in
 /// adjacency index order (label, vertex key, edge key), outbound first.
-struct GraphTraversal {
+///
+/// The walk advances as rows are asked for (`nextRow`), so a cursor over a
+/// traversal holds the walk's state (its queue or stack, the vertices
+/// seen) but never its output.
+final class GraphTraversal {
     /// One step of the walk: a vertex reached by an edge from a parent.
     private struct Node {
         var vertex: Int32      // into `vertexKeys`
@@ -24,20 +28,28 @@ struct GraphTraversal {
 
     let graph: GraphReader
     let query: GraphQuery
+    private let start: [UInt8]
     private var vertexKeys: [[UInt8]] = []
     /// EngineKey hashes the bytes in one call (a [UInt8] key hashes byte by byte).
     private var vertexIndex: [EngineKey: Int32] = [:]
     private var nodes: [Node] = []
-    private var rows: [MutableValue] = []
-    private var emitted = 0
     private var steps: [GraphReader.Step] = []
+    private var started = false
+    /// Breadth-first: the next node of `nodes` to visit.
+    private var head = 0
+    /// Depth-first: the path, each node with its steps and the next one.
+    private var stack: [(node: Int32, steps: [GraphReader.Step], next: Int)] = []
+    private var emitted = 0
+    /// Paths of a count_only walk's last level, counted without nodes.
+    private var counted = 0
 
-    init(graph: GraphReader, query: GraphQuery) {
+    init(graph: GraphReader, query: GraphQuery, from start: [UInt8]) {
         self.graph = graph
         self.query = query
+        self.start = start
     }
 
-    private mutating func intern(_ key: [UInt8]) throws -> (index: Int32, isNew: Bool) {
+    private func intern(_ key: [UInt8]) throws -> (index: Int32, isNew: Bool) {
         if let index = vertexIndex[EngineKey(key)] { return (index, false) }
         try graph.budget.charge(key.count * 2 + 96)
         guard vertexKeys.count < Int(Int32.max) else { throw CairnError.invalidArgument("graph traverse: more than 2^31 vertices") }
@@ -59,7 +71,7 @@ struct GraphTraversal {
 
     /// The node that `step` makes from `parent`, or nil when uniqueness
     /// or the vertex filter rules it out.
-    private mutating func child(of parent: Int32, _ step: GraphReader.Step) throws -> Int32? {
+    private func child(of parent: Int32, _ step: GraphReader.Step) throws -> Int32? {
         let (vertex, isNew) = try intern(step.vertex)
         if query.edgeUniqueness {
             if pathHas(step.edge, upTo: parent) { return nil }
@@ -73,7 +85,7 @@ struct GraphTraversal {
         return Int32(nodes.count - 1)
     }
 
-    private mutating func expand(_ node: Int32) throws -> [GraphReader.Step] {
+    private func expand(_ node: Int32) throws -> [GraphReader.Step] {
         steps.removeAll(keepingCapacity: true)
         try graph.steps(of: vertexKeys[Int(nodes[Int(node)].vertex)], query.direction, labels: query.labels,
                         edgeFilter: query.edgeFilter, weightField: nil, into: &steps)
@@ -81,32 +93,25 @@ struct GraphTraversal {
         return steps
     }
 
-    /// Outputs `node` when its depth is in range; false once the limit is reached.
-    private mutating func emit(_ node: Int32) throws -> Bool {
+    /// The output row of `node`.
+    private func row(_ node: Int32) throws -> MutableValue {
         let entry = nodes[Int(node)]
-        guard entry.depth >= query.minDepth else { return true }
-        emitted += 1
-        if !query.countOnly {
-            var members: [(key: String, value: MutableValue)] = [
-                ("id", try GraphKey.value(of: vertexKeys[Int(entry.vertex)])), ("depth", .int(Int64(entry.depth)))]
-            if query.includeVertices { members.append(("vertex", try graph.vertexDocument(vertexKeys[Int(entry.vertex)]) ?? .null)) }
-            if query.includeEdges { members.append(("edge", entry.edge.isEmpty ? .null : try graph.edgeDocument(entry.edge) ?? .null)) }
-            if query.includePaths {
-                var vertices: [MutableValue] = [], edges: [MutableValue] = []
-                var at = node
-                while at >= 0 {
-                    let step = nodes[Int(at)]
-                    vertices.append(try GraphKey.value(of: vertexKeys[Int(step.vertex)]))
-                    if !step.edge.isEmpty { edges.append(try GraphKey.value(of: step.edge)) }
-                    at = step.parent
-                }
-                members.append(("path", .object([("vertices", .array(vertices.reversed())), ("edges", .array(edges.reversed()))])))
+        var members: [(key: String, value: MutableValue)] = [
+            ("id", try GraphKey.value(of: vertexKeys[Int(entry.vertex)])), ("depth", .int(Int64(entry.depth)))]
+        if query.includeVertices { members.append(("vertex", try graph.vertexDocument(vertexKeys[Int(entry.vertex)]) ?? .null)) }
+        if query.includeEdges { members.append(("edge", entry.edge.isEmpty ? .null : try graph.edgeDocument(entry.edge) ?? .null)) }
+        if query.includePaths {
+            var vertices: [MutableValue] = [], edges: [MutableValue] = []
+            var at = node
+            while at >= 0 {
+                let step = nodes[Int(at)]
+                vertices.append(try GraphKey.value(of: vertexKeys[Int(step.vertex)]))
+                if !step.edge.isEmpty { edges.append(try GraphKey.value(of: step.edge)) }
+                at = step.parent
             }
-            let row = MutableValue.object(members)
-            try graph.budget.charge(row.memorySize + 16)
-            rows.append(row)
+            members.append(("path", .object([("vertices", .array(vertices.reversed())), ("edges", .array(edges.reversed()))])))
         }
-        return emitted < query.limit
+        return .object(members)
     }
 
     /// A count_only breadth-first walk with each edge once per path and no
@@ -114,7 +119,7 @@ struct GraphTraversal {
     /// max_depth without making them.
     private func countsLastLevel(from node: Int32) -> Bool {
         let depth = Int(nodes[Int(node)].depth) + 1
-        return query.countOnly && query.edgeUniqueness && query.vertexFilter == nil && query.edgeFilter == nil
+        return query.countOnly && !query.depthFirst && query.edgeUniqueness && query.vertexFilter == nil && query.edgeFilter == nil
             && depth == query.maxDepth && depth >= query.minDepth
     }
 
@@ -129,38 +134,58 @@ struct GraphTraversal {
         return edges
     }
 
-    mutating func run(from start: [UInt8]) throws -> [MutableValue] {
-        let (vertex, _) = try intern(start)
-        nodes.append(Node(vertex: vertex, parent: -1, edge: [], depth: 0))
-        if query.depthFirst { try depthFirst() } else { try breadthFirst() }
-        return query.countOnly ? [.object([("count", .int(Int64(emitted)))])] : rows
+    /// The next row; nil at the end. With count_only, the one row
+    /// {"count": n}, after walking everything.
+    func nextRow() throws -> MutableValue? {
+        if query.countOnly {
+            guard !started else { return nil }
+            while emitted + counted < query.limit, try nextNode() != nil { emitted += 1 }
+            return .object([("count", .int(Int64(min(emitted + counted, query.limit))))])
+        }
+        guard emitted < query.limit, let node = try nextNode() else { return nil }
+        emitted += 1
+        return try row(node)
     }
 
-    private mutating func breadthFirst() throws {
-        var head = 0
+    private func nextNode() throws -> Int32? {
+        if !started {
+            started = true
+            let (vertex, _) = try intern(start)
+            nodes.append(Node(vertex: vertex, parent: -1, edge: [], depth: 0))
+            if query.depthFirst {
+                if query.maxDepth > 0 { stack.append((0, try expand(0), 0)) }
+                if query.minDepth == 0 { return 0 }
+            }
+        }
+        return query.depthFirst ? try nextDepthFirst() : try nextBreadthFirst()
+    }
+
+    /// Visits queued nodes, queueing their children, until one is in the
+    /// depth range.
+    private func nextBreadthFirst() throws -> Int32? {
         while head < nodes.count {
             let node = Int32(head)
             head += 1
-            guard try emit(node) else { return }
-            guard Int(nodes[Int(node)].depth) < query.maxDepth else { continue }
-            if countsLastLevel(from: node) {
-                // Only counted: the paths of the last level need no nodes.
-                let path = edgesOnPath(to: node)
-                emitted += try graph.countSteps(of: vertexKeys[Int(nodes[Int(node)].vertex)], query.direction, labels: query.labels,
-                                                excluding: path)
-                if emitted >= query.limit { emitted = query.limit; return }
-                continue
+            let depth = Int(nodes[Int(node)].depth)
+            if depth < query.maxDepth {
+                if countsLastLevel(from: node) {
+                    // Only counted: the paths of the last level need no nodes.
+                    counted += try graph.countSteps(of: vertexKeys[Int(nodes[Int(node)].vertex)], query.direction, labels: query.labels,
+                                                    excluding: edgesOnPath(to: node))
+                } else {
+                    let steps = try expand(node)
+                    graph.budget.release(GraphReader.frameBytes(steps))  // only the children stay
+                    for step in steps { _ = try child(of: node, step) }
+                }
             }
-            let steps = try expand(node)
-            graph.budget.release(GraphReader.frameBytes(steps))  // only the children stay
-            for step in steps { _ = try child(of: node, step) }
+            if depth >= query.minDepth { return node }
         }
+        return nil
     }
 
-    private mutating func depthFirst() throws {
-        guard try emit(0) else { return }
-        guard query.maxDepth > 0 else { return }
-        var stack: [(node: Int32, steps: [GraphReader.Step], next: Int)] = [(0, try expand(0), 0)]
+    /// Takes the next step of the path on the stack, until a new node is
+    /// in the depth range (pre-order).
+    private func nextDepthFirst() throws -> Int32? {
         while !stack.isEmpty {
             let top = stack.count - 1
             guard stack[top].next < stack[top].steps.count else {
@@ -170,8 +195,10 @@ struct GraphTraversal {
             let step = stack[top].steps[stack[top].next]
             stack[top].next += 1
             guard let node = try child(of: stack[top].node, step) else { continue }
-            guard try emit(node) else { return }
-            if Int(nodes[Int(node)].depth) < query.maxDepth { stack.append((node, try expand(node), 0)) }
+            let depth = Int(nodes[Int(node)].depth)
+            if depth < query.maxDepth { stack.append((node, try expand(node), 0)) }
+            if depth >= query.minDepth { return node }
         }
+        return nil
     }
 }

@@ -50,13 +50,24 @@ extension Scope {
     }
 
     /// Runs a graph query (GraphQuery) at one snapshot and returns a
-    /// cursor over its rows. NOT_FOUND when there is no such graph.
+    /// cursor over its rows. NOT_FOUND when there is no such graph. A
+    /// traversal walks as the cursor moves (its errors, a budget overrun
+    /// or an interrupt, come from the cursor); the other operations run to
+    /// completion first.
     public func graphQuery(_ name: String, queryJSON: UnsafeRawBufferPointer) throws -> DocumentCursor {
         try GraphDefinition.validate(name: name)
         let query = try GraphQuery.parse(json: queryJSON)
-        let rows = try withTransaction(writing: false) { transaction -> [MutableValue] in
+        let (rows, traversal) = try withTransaction(writing: false) { transaction -> ([MutableValue], GraphTraversal?) in
             guard let definition = try transaction.graph(name) else { throw CairnError(.notFound, "no graph '\(name)'") }
-            return try transaction.graphRows(definition, query)
+            if query.operation == .traverse { return ([], try transaction.graphTraversal(definition, query)) }
+            return (try transaction.graphRows(definition, query), nil)
+        }
+        if let traversal {
+            return DocumentCursor(database: database) { out in
+                guard let row = try traversal.nextRow() else { return false }
+                try row.encoded().withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+                return true
+            }
         }
         var position = 0
         return DocumentCursor(database: database) { out in

@@ -19,14 +19,22 @@ extension Transaction {
         return result
     }
 
+    /// A traversal that walks as its rows are asked for (a cursor's).
+    func graphTraversal(_ definition: GraphDefinition, _ query: GraphQuery) throws -> GraphTraversal {
+        let graph = try GraphReader(transaction: self, definition: definition, memoryLimit: query.memoryLimit, operation: "traverse")
+        return GraphTraversal(graph: graph, query: query, from: query.start!)  // Safe: GraphQuery.parse requires start.
+    }
+
     /// Runs a graph query and returns its rows.
     func graphRows(_ definition: GraphDefinition, _ query: GraphQuery) throws -> [MutableValue] {
         let graph = try GraphReader(transaction: self, definition: definition, memoryLimit: query.memoryLimit,
                                     operation: query.operation.rawValue)
         switch query.operation {
         case .traverse:
-            var traversal = GraphTraversal(graph: graph, query: query)
-            return try traversal.run(from: query.start!)  // Safe: GraphQuery.parse requires start.
+            let traversal = GraphTraversal(graph: graph, query: query, from: query.start!)  // Safe: GraphQuery.parse requires start.
+            var rows: [MutableValue] = []
+            while let row = try traversal.nextRow() { rows.append(row) }
+            return rows
         case .shortestPath:
             return try ShortestPath(graph: graph, query: query).run().map { try $0.row(weighted: query.weighted) }
         case .allPaths:
