@@ -3077,8 +3077,11 @@ int cairn_graph_list(cairn_db *db, char **json, size_t *json_len,
 
 /*
 ** Runs a graph query (see above) at one snapshot and opens a cursor over
-** its rows. The query runs to completion inside this call, under its
-** memory budget; the cursor then hands out the rows.
+** its rows. A "traverse" walks as the cursor moves, holding its queue or
+** stack and the vertices seen but never its output, so its errors (the
+** memory budget, CAIRN_INTERRUPTED) may come from cairn_cursor_next();
+** the other operations run to completion inside this call, under their
+** memory budget, and the cursor then hands out the rows.
 **
 ** Constructor of cairn_cursor; pair with cairn_cursor_close().
 **
