@@ -183,6 +183,12 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(status { _ = try self.rows(db, "g", #"{"op": "traverse", "start": "v0", "uniqueness": "edge", "max_depth": 8, "memory_limit": 100000}"#) },
                        .invalidArgument)
         XCTAssertEqual(status { _ = try self.rows(db, "g", #"{"op": "cycles", "max_length": 14, "memory_limit": 100000}"#) }, .invalidArgument)
+        // A traversal streams: its first rows come before the walk that would overrun the budget.
+        let cursor = try json(#"{"op": "traverse", "start": "v0", "uniqueness": "edge", "max_depth": 8, "memory_limit": 100000}"#) {
+            try db.graphQuery("g", queryJSON: $0)
+        }
+        for _ in 0..<5 { XCTAssertTrue(try cursor.next()) }
+        XCTAssertEqual(status { while try cursor.next() {} }, .invalidArgument)
         // A walk of every simple path of a complete graph runs for ages; the interrupt stops it.
         let stopper = Thread { Thread.sleep(forTimeInterval: 0.2); db.interrupt() }
         let started = Date()
