@@ -3125,6 +3125,212 @@ int cairn_ts_maintain(cairn_db *db, int64_t now_ms, char **report_json,
 */
 int cairn_ts_compact(cairn_db *db, size_t *packed, char **errmsg);
 
+/* ------------------------------------------------------------------------ */
+/* Graphs                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+** A GRAPH is declared over an EDGE COLLECTION and zero or more VERTEX
+** COLLECTIONS, all ordinary document collections. Vertices are documents;
+** an edge is a document with "_from" and "_to" (the primary keys of its
+** endpoints, any JSON value), an optional "label" and an optional numeric
+** weight field ("weight" unless the declaration names another), and any
+** other fields. An edge may name a vertex that has no document.
+**
+** Declaring a graph creates two ordinary indexes on the edge collection:
+** "_graph_out" on {_from, label, _to} and "_graph_in" on {_to, label,
+** _from}. Their entries are written in the same atomic write as each edge,
+** so every graph query is a set of index prefix scans that sees exactly
+** the edges of its snapshot; schemas, transactions and the change feed
+** treat edges as the documents they are.
+**
+** Queries are JSON objects with an "op" and its options; rows stream
+** through a cairn_cursor (cairn_cursor_next(), cairn_cursor_next_batch(),
+** cairn_cursor_close()). Vertex and edge ids in rows are the primary keys
+** as JSON values (an integral number comes back as an integer). Options
+** every op takes:
+**   "labels":       a label or an array of labels; only edges with one
+**                   of them are followed (default: every edge)
+**   "edge_filter":  a filter (cairn_find()'s language) edges must match
+**   "memory_limit": bytes the query may hold (default: the query memory
+**                   limit of cairn_open()); beyond it the query fails with
+**                   CAIRN_INVALID_ARGUMENT naming the operation
+**   "limit":        the most rows (default: all)
+** and the per-vertex ops "direction": "out" (default), "in" or "any"
+** (out-edges then in-edges; a self-loop once). Neighbours are visited in
+** index order: by label, then vertex key, then edge key (MongoDB's order
+** of the values).
+**
+**   "traverse"      {"start": id, "order": "bfs" (default) or "dfs"
+**                   (pre-order), "min_depth": 1, "max_depth": unbounded,
+**                   "uniqueness": "vertex" (default: each vertex once) or
+**                   "edge" (each edge once per path; vertices may repeat),
+**                   "vertex_filter": a filter (a vertex failing it is
+**                   neither output nor expanded; the start is not
+**                   filtered), "vertices": true, "edges": false, "paths":
+**                   false, "count_only": false}
+**                   Rows {"id", "depth", "vertex": the document or null,
+**                   "edge": the edge that reached it (with "edges"),
+**                   "path": {"vertices": [ids], "edges": [edge ids]} (with
+**                   "paths")}, in visiting order; with "count_only" one
+**                   row {"count": n}.
+**   "shortest_path" {"start", "target", "weighted": false, "weight": field
+**                   (implies weighted; default the graph's), "k": 1}
+**                   Unweighted: bidirectional breadth-first search.
+**                   Weighted: Dijkstra; a missing weight counts 1, a
+**                   negative, infinite or non-numeric one reached is
+**                   CAIRN_INVALID_ARGUMENT. k > 1: Yen's k shortest
+**                   loopless paths, by weight, then length. Rows
+**                   {"vertices", "edges", "length": edges, "weight" (when
+**                   weighted)}, none when the target is unreachable.
+**   "all_paths"     {"start", "target", "max_length": n (required)}: every
+**                   simple path of at most n edges, depth-first; rows as
+**                   "shortest_path".
+**   "components"    {"mode": "weak" (default) or "strong"}: rows
+**                   {"component": number, "size", "vertices": [ids]}, ids
+**                   in key order, components by their first vertex.
+**   "has_cycle"     {}: one row {"has_cycle": bool, "cycle": [ids] or
+**                   null}: a depth-first search from each vertex with
+**                   out-edges in key order, stopping at the first directed
+**                   cycle (it starts at the vertex the search met twice).
+**   "cycles"        {"max_length": n (required)}: every simple directed
+**                   cycle of at most n edges, once, from its smallest
+**                   vertex: rows {"vertices": [ids], "length"}.
+**   "degree"        {"vertex": id}: one row {"id", "out", "in", "degree"}.
+**   "neighbors"     {"vertex": id, "vertices": true}: the distinct
+**                   neighbours, rows {"id", "vertex"}.
+** "components" and "cycles" read the whole graph (the vertex collections'
+** documents and every edge) into memory under the budget; the others read
+** only what they reach. Every query checks
+** cairn_interrupt() as it goes, and every walk ends on cyclic graphs: by
+** uniqueness, path length limits and the memory budget.
+*/
+
+/*
+** Declares graph `name` over an edge collection and creates the edge
+** collection's adjacency indexes (building them over its documents, as
+** cairn_index_create() does; the edge collection is created if missing).
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db                in: the database.
+**   name              in: the graph name, 1 to 255 bytes of UTF-8
+**                     without NUL.
+**   declaration_json  in: {"edges": "follows", "vertices": ["people"] (or
+**                     one name; default none), "weight": "weight"}.
+**   errmsg            out, optional: see CONVENTIONS.
+**
+** Declaring the same graph again is CAIRN_OK; another declaration under an
+** existing name is CAIRN_INVALID_ARGUMENT.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db, a bad name or
+** declaration, an index named "_graph_out" or "_graph_in" with other keys);
+** CAIRN_CONSTRAINT; CAIRN_CLOSED; CAIRN_INTERRUPTED; CAIRN_IO_ERROR;
+** CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_graph_create(cairn_db *db, const char *name, size_t name_len,
+                       const char *declaration_json, size_t declaration_len,
+                       char **errmsg);
+
+/*
+** Removes graph `name`'s declaration, and the adjacency indexes when no
+** other graph uses its edge collection. Vertex and edge documents stay.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database.
+**   name     in: the graph name.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when there is no such graph;
+** CAIRN_INVALID_ARGUMENT (NULL db, a bad name); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_graph_drop(cairn_db *db, const char *name, size_t name_len,
+                     char **errmsg);
+
+/*
+** Lists the declared graphs as a JSON array, by name: [{"name", "edges",
+** "vertices", "weight"}].
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db         in: the database, or a transaction.
+**   json       out: the NUL-terminated array, malloc()ed and freed with
+**              cairn_free(). Must not be NULL; set to NULL first, so it is
+**              NULL on failure.
+**   json_len   out, optional: the length of *json.
+**   errmsg     out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_graph_list(cairn_db *db, char **json, size_t *json_len,
+                     char **errmsg);
+
+/*
+** Runs a graph query (see above) at one snapshot and opens a cursor over
+** its rows. A "traverse" walks as the cursor moves, holding its queue or
+** stack and the vertices seen but never its output, so its errors (the
+** memory budget, CAIRN_INTERRUPTED) may come from cairn_cursor_next();
+** the other operations run to completion inside this call, under their
+** memory budget, and the cursor then hands out the rows.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db           in: the database, or a transaction (the query reads its
+**                snapshot and its own writes).
+**   graph        in: the graph name.
+**   query_json   in: {"op": ..., options}.
+**   out_cursor   out: the new handle; set to NULL on failure. Must not be
+**                NULL.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
+** name, op or option, a required option missing, min_depth over
+** max_depth, a negative or non-numeric weight in a weighted query, the
+** memory budget exceeded); CAIRN_NOT_FOUND (no such graph, or its
+** adjacency indexes were dropped); CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_graph_query(cairn_db *db, const char *graph, size_t graph_len,
+                      const char *query_json, size_t query_len,
+                      cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Deletes a vertex and every edge from or to it, in one transaction: the
+** document whose primary key is `id_json` in each vertex collection, and
+** the edges whose "_from" or "_to" equals it.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db                 in: the database, or a transaction.
+**   graph              in: the graph name.
+**   id_json            in: the vertex's primary key as JSON ("\"ann\"", 7).
+**   vertices_deleted   out, optional: the vertex documents deleted.
+**   edges_deleted      out, optional: the edges deleted.
+**   errmsg             out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK (also when nothing matched); CAIRN_NOT_FOUND (no such
+** graph); CAIRN_INVALID_ARGUMENT (NULL db, a bad name or id, a read-only
+** transaction); CAIRN_CLOSED; CAIRN_CONFLICT (see "Transactions");
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_graph_delete_vertex(cairn_db *db, const char *graph, size_t graph_len,
+                              const char *id_json, size_t id_len,
+                              size_t *vertices_deleted, size_t *edges_deleted,
+                              char **errmsg);
+
 #ifdef __cplusplus
 }
 #endif

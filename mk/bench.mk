@@ -119,6 +119,22 @@ bench-vector: lib python-env
 	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \
 		$(ROOT)/.venv/bin/python $(BENCH_DIR)/vector_bench.py $(VEC_BENCH_ARGS)
 
+# The graph bench (bench/graph_bench.py, issue 18): Cairn's graph layer
+# against networkx, igraph, Kuzu (PyPI, in the project venv) and SQLite
+# recursive CTEs on a generated social graph; each peer in its own process.
+#   make bench-graph
+#   make -o lib bench-graph GRAPH_BENCH_ARGS='--vertices=10000 --edges=240000 --peers=cairn,networkx'
+GRAPH_BENCH_ARGS ?=
+.PHONY: bench-graph
+bench-graph: lib python-env
+	@for peer in networkx igraph kuzu; do \
+		$(ROOT)/.venv/bin/python -c "import $$peer" 2>/dev/null || \
+		$(ROOT)/.venv/bin/python -m pip install --quiet --disable-pip-version-check $$peer || \
+		echo "bench-graph: $$peer could not be installed from PyPI; the bench skips it"; \
+	done
+	PYTHONPATH=$(ROOT)/bindings/python CAIRN_LIBRARY=$(LIB) \
+		$(ROOT)/.venv/bin/python $(BENCH_DIR)/graph_bench.py $(GRAPH_BENCH_ARGS)
+
 # The full-text search bench (bench/fts_bench.c, issue 14): Cairn's text
 # index against SQLite FTS5 on GCIDE's entries (dict-gcide, installed by
 # `scripts/install-deps.sh --bench`) and N generated Zipf documents.

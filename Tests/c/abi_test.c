@@ -2700,6 +2700,141 @@ static void test_vector_search(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Graphs                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Runs a graph query and returns its rows joined by '\n' in `out`. */
+static int graph_rows(cairn_db *db, const char *query, char *out, size_t cap, char **errmsg)
+{
+    cairn_cursor *cursor = NULL;
+    const char *row;
+    size_t len, used = 0;
+    int rc = cairn_graph_query(db, T("g"), query, strlen(query), &cursor, errmsg);
+    out[0] = '\0';
+    if (rc != CAIRN_OK)
+        return rc;
+    while (cairn_cursor_next(cursor, &row, &len, NULL) == CAIRN_OK) {
+        if (used + len + 2 < cap) {
+            memcpy(out + used, row, len);
+            used += len;
+            out[used++] = '\n';
+            out[used] = '\0';
+        }
+    }
+    cairn_cursor_close(cursor);
+    return CAIRN_OK;
+}
+
+typedef struct {
+    cairn_db *db;
+    int status;
+} graph_walk;
+
+static void *graph_walk_thread(void *arg)
+{
+    graph_walk *walk = arg;
+    char rows[64];
+    /* Every simple path of a complete graph: far too many to finish. */
+    walk->status = graph_rows(walk->db,
+                              "{\"op\":\"all_paths\",\"start\":0,\"target\":1,\"max_length\":13,"
+                              "\"limit\":2000000000,\"memory_limit\":1099511627776}",
+                              rows, sizeof rows, NULL);
+    return NULL;
+}
+
+static void test_graph(void)
+{
+    cairn_db *db = open_fresh("graph", NULL), *txn = NULL;
+    cairn_cursor *cursor = NULL;
+    char rows[4096], docs[16384], *json = NULL, *message = NULL;
+    size_t len = 0, vertices = 99, edges = 99, used;
+    int i, j;
+    pthread_t thread;
+    graph_walk walk;
+    test_name = "graph";
+
+    STATUS(CAIRN_OK, cairn_graph_create(db, T("g"), T("{\"edges\":\"e\",\"vertices\":[\"v\"]}"), &err));
+    STATUS(CAIRN_OK, cairn_graph_list(db, &json, &len, &err));
+    CHECK_MSG(json != NULL && strcmp(json, "[{\"name\":\"g\",\"edges\":\"e\",\"vertices\":[\"v\"],\"weight\":\"weight\"}]") == 0,
+              "list: %s", json ? json : "(null)");
+    CHECK(json == NULL || strlen(json) == len);
+    cairn_free(json);
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("v"), T("[{\"_id\":\"a\"},{\"_id\":\"b\"},{\"_id\":\"c\"}]"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("e"), T("[{\"_id\":1,\"_from\":\"a\",\"_to\":\"b\"},{\"_id\":2,\"_from\":\"b\",\"_to\":\"c\"},"
+                                                     "{\"_id\":3,\"_from\":\"c\",\"_to\":\"a\"}]"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, graph_rows(db, "{\"op\":\"traverse\",\"start\":\"a\",\"vertices\":false}", rows, sizeof rows, &err));
+    CHECK_MSG(strcmp(rows, "{\"id\":\"b\",\"depth\":1}\n{\"id\":\"c\",\"depth\":2}\n") == 0, "traverse: %s", rows);
+    STATUS(CAIRN_OK, graph_rows(db, "{\"op\":\"shortest_path\",\"start\":\"a\",\"target\":\"c\"}", rows, sizeof rows, &err));
+    CHECK_MSG(strcmp(rows, "{\"vertices\":[\"a\",\"b\",\"c\"],\"edges\":[1,2],\"length\":2}\n") == 0, "shortest: %s", rows);
+    STATUS(CAIRN_OK, graph_rows(db, "{\"op\":\"has_cycle\"}", rows, sizeof rows, &err));
+    CHECK_MSG(strcmp(rows, "{\"has_cycle\":true,\"cycle\":[\"a\",\"b\",\"c\"]}\n") == 0, "cycle: %s", rows);
+
+    /* In a transaction: its own writes, then deleting a vertex with its edges. */
+    STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+    STATUS(CAIRN_OK, cairn_graph_delete_vertex(txn, T("g"), T("\"b\""), &vertices, &edges, &err));
+    CHECK(vertices == 1 && edges == 2);
+    STATUS(CAIRN_OK, cairn_graph_query(txn, T("g"), T("{\"op\":\"components\"}"), &cursor, &err));
+    RC(CAIRN_OK, cairn_cursor_close(cursor));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_create(txn, T("h"), T("{\"edges\":\"x\"}"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_drop(txn, T("g"), &err));
+    RC(CAIRN_OK, cairn_txn_rollback(txn));
+    STATUS(CAIRN_OK, graph_rows(db, "{\"op\":\"degree\",\"vertex\":\"b\"}", rows, sizeof rows, &err));
+    CHECK_MSG(strcmp(rows, "{\"id\":\"b\",\"out\":1,\"in\":1,\"degree\":2}\n") == 0, "degree: %s", rows);
+    STATUS(CAIRN_OK, cairn_graph_delete_vertex(db, T("g"), T("\"zz\""), NULL, NULL, &err));
+
+    /* Errors: bad arguments, bad queries, missing graphs, negative weights, the budget. */
+    cursor = (cairn_cursor *)1;
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_query(db, T("g"), T("{\"op\":\"traverse\"}"), &cursor, &err));
+    CHECK(cursor == NULL);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_query(db, T("g"), T("{\"op\":"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_query(db, T("g"), T("{\"op\":\"components\"}"), NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_query(NULL, T("g"), T("{\"op\":\"components\"}"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_query(db, "g\0", 2, T("{\"op\":\"components\"}"), &cursor, &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_graph_query(db, T("nope"), T("{\"op\":\"components\"}"), &cursor, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_create(db, T("g"), T("{\"edges\":\"other\"}"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_create(db, T("x"), T("{}"), &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_create(db, T("x"), NULL, 5, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_list(db, NULL, &len, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_graph_delete_vertex(db, T("g"), T("{"), NULL, NULL, &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_graph_delete_vertex(db, T("nope"), T("1"), NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_insert_one(db, T("e"), T("{\"_id\":4,\"_from\":\"a\",\"_to\":\"c\",\"weight\":-1}"), NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, graph_rows(db, "{\"op\":\"shortest_path\",\"start\":\"a\",\"target\":\"c\",\"weighted\":true}",
+                                              rows, sizeof rows, &err));
+    message = NULL;
+    RC(CAIRN_INVALID_ARGUMENT, graph_rows(db, "{\"op\":\"shortest_path\",\"start\":\"a\",\"target\":\"c\",\"weighted\":true}",
+                                          rows, sizeof rows, &message));
+    CHECK_MSG(message != NULL && strstr(message, "negative") != NULL, "negative weight: %s", message ? message : "(null)");
+    cairn_free(message);
+    message = NULL;
+    RC(CAIRN_INVALID_ARGUMENT, graph_rows(db, "{\"op\":\"components\",\"memory_limit\":10}", rows, sizeof rows, &message));
+    CHECK_MSG(message != NULL && strstr(message, "memory") != NULL, "budget: %s", message ? message : "(null)");
+    cairn_free(message);
+    STATUS(CAIRN_OK, cairn_graph_drop(db, T("g"), &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_graph_drop(db, T("g"), &err));
+
+    /* cairn_interrupt() stops a query that would run for ages. */
+    STATUS(CAIRN_OK, cairn_graph_create(db, T("g"), T("{\"edges\":\"k\"}"), &err));
+    used = (size_t)snprintf(docs, sizeof docs, "[");
+    for (i = 0; i < 13; i++)
+        for (j = 0; j < 13; j++)
+            if (i != j)
+                used += (size_t)snprintf(docs + used, sizeof docs - used, "%s{\"_from\":%d,\"_to\":%d}",
+                                         used == 1 ? "" : ",", i, j);
+    snprintf(docs + used, sizeof docs - used, "]");
+    STATUS(CAIRN_OK, cairn_insert_many(db, T("k"), docs, strlen(docs), NULL, NULL, &err));
+    walk.db = db;
+    walk.status = -1;
+    if (pthread_create(&thread, NULL, graph_walk_thread, &walk) == 0) {
+        feed_sleep_ms(200);
+        RC(CAIRN_OK, cairn_interrupt(db));
+        pthread_join(thread, NULL);
+        CHECK_MSG(walk.status == CAIRN_INTERRUPTED, "interrupted walk: %d", walk.status);
+    }
+    STATUS(CAIRN_OK, graph_rows(db, "{\"op\":\"has_cycle\"}", rows, sizeof rows, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+}
+
+/* ------------------------------------------------------------------------ */
 /* Time series                                                               */
 /* ------------------------------------------------------------------------ */
 
@@ -2931,6 +3066,7 @@ int main(int argc, char **argv)
     test_change_feed();
     test_search();
     test_vector_search();
+    test_graph();
     test_time_series();
     test_expiry_and_links();
 

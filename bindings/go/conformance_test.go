@@ -12,6 +12,7 @@ package cairn
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -91,6 +92,13 @@ var stepFields = map[string][]string{
 	"list_indexes":         {"collection", "expect_indexes"},
 	"rename_collection":    {"from", "to"},
 	"collection_stats":     {"collection", "expect_count", "expect_index_names"},
+
+	// Graphs.
+	"create_graph":  {"name", "declaration", "declaration_raw"},
+	"drop_graph":    {"name"},
+	"list_graphs":   {"expect_graphs"},
+	"graph_query":   {"graph", "query", "query_raw", "expect_documents"},
+	"delete_vertex": {"graph", "id", "expect_vertices", "expect_edges"},
 
 	// Transactions.
 	"begin":    {"txn", "read_only"},
@@ -530,6 +538,9 @@ func (r *caseRunner) run(op string, s *step) (callErr, checkErr error) {
 
 	case "create_index", "drop_index", "list_indexes", "rename_collection", "collection_stats":
 		return r.manage(op, s)
+
+	case "create_graph", "drop_graph", "list_graphs", "graph_query", "delete_vertex":
+		return r.graph(op, s)
 
 	case "begin":
 		name := s.str("txn")
@@ -1430,6 +1441,76 @@ func (r *caseRunner) query(op string, s *step) (callErr, checkErr error) {
 					return nil, fmt.Errorf("%s: got %d, want %d (%+v)", f.field, f.got, want, *res)
 				}
 			}
+		}
+		return nil, nil
+	}
+	return nil, fmt.Errorf("op %q has no implementation in the Go runner", op)
+}
+
+// graph runs the graph steps through the Graph methods (raw JSON where a
+// step may hold malformed text).
+func (r *caseRunner) graph(op string, s *step) (callErr, checkErr error) {
+	switch op {
+	case "create_graph":
+		name := s.str("name")
+		declaration, _ := s.jsonText("declaration", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.createGraphJSON("DB.CreateGraph", name, declaration), nil
+	case "drop_graph":
+		name := s.str("name")
+		if s.err != nil {
+			return nil, nil
+		}
+		return r.db.DropGraph(name), nil
+	case "list_graphs":
+		var want any
+		if s.has("expect_graphs") {
+			want = s.jsonValue("expect_graphs")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		text, err := r.db.listGraphsJSON("DB.ListGraphs")
+		if err != nil || !s.has("expect_graphs") {
+			return err, nil
+		}
+		got, err := decodeValue(text)
+		if err != nil {
+			return nil, fmt.Errorf("graphs are malformed JSON %q: %v", text, err)
+		}
+		return nil, sameJSON("graphs", got, want)
+	case "graph_query":
+		graph := s.str("graph")
+		query, _ := s.jsonText("query", true)
+		var want any
+		if s.has("expect_documents") {
+			want = s.jsonValue("expect_documents")
+		}
+		if s.err != nil {
+			return nil, nil
+		}
+		cur, err := r.db.Graph(graph).Query(context.Background(), query)
+		if err != nil {
+			return err, nil
+		}
+		return readCursor(cur, s.has("expect_documents"), want)
+	case "delete_vertex":
+		graph := s.str("graph")
+		id, _ := s.jsonText("id", true)
+		if s.err != nil {
+			return nil, nil
+		}
+		vertices, edges, err := r.db.Graph(graph).DeleteVertex(id)
+		if err != nil {
+			return err, nil
+		}
+		if s.has("expect_vertices") && int64(vertices) != s.int("expect_vertices") {
+			return nil, fmt.Errorf("vertices deleted %d, want %d", vertices, s.int("expect_vertices"))
+		}
+		if s.has("expect_edges") && int64(edges) != s.int("expect_edges") {
+			return nil, fmt.Errorf("edges deleted %d, want %d", edges, s.int("expect_edges"))
 		}
 		return nil, nil
 	}

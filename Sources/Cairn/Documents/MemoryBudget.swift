@@ -8,18 +8,28 @@ struct MemoryBudget {
 
     let stage: String
     let limit: Int
+    /// What the message suggests to stay within the limit.
+    let advice: String
     private(set) var used = 0
 
-    init(stage: String, limit: Int = MemoryBudget.defaultLimit) {
+    init(stage: String, limit: Int = MemoryBudget.defaultLimit, advice: String = "use an index for the sort, or filter first") {
         self.stage = stage
         self.limit = limit
+        self.advice = advice
+    }
+
+    /// Counts `bytes` fewer: memory a stage has let go of (a finished
+    /// branch of a depth-first walk).
+    mutating func release(_ bytes: Int) {
+        used -= bytes
     }
 
     /// Counts `bytes` more; throws once the stage holds more than the limit.
     mutating func charge(_ bytes: Int) throws {
         used += bytes
         guard used <= limit else {
-            throw CairnError.invalidArgument("\(stage) needs more than \(limit >> 20) MiB of memory; use an index for the sort, or filter first")
+            let amount = limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+            throw CairnError.invalidArgument("\(stage) needs more than \(amount) of memory; \(advice)")
         }
     }
 }

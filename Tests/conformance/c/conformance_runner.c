@@ -2426,6 +2426,108 @@ static int op_hybrid_search(runner *r, const cJSON *step)
     return run_options_search(r, step, "cairn_hybrid_search", cairn_hybrid_search);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Graphs                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int op_create_graph(runner *r, const cJSON *step)
+{
+    bytes name, declaration;
+    if (get_string(r, step, "name", 1, &name, NULL) < 0 ||
+        get_json(r, step, "declaration", "declaration_raw", 1, &declaration) < 0)
+        return -1;
+    track(r, "cairn_graph_create",
+          cairn_graph_create(r->h, TEXT(name), TEXT(declaration), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+static int op_drop_graph(runner *r, const cJSON *step)
+{
+    bytes name;
+    if (get_string(r, step, "name", 1, &name, NULL) < 0)
+        return -1;
+    track(r, "cairn_graph_drop", cairn_graph_drop(r->h, TEXT(name), &r->err));
+    return check_status(r) < 0 ? -1 : 0;
+}
+
+/* The shape of cairn_graph_list(): [{"name", "edges", "vertices", "weight"}]. */
+static cJSON_bool is_graph_list(const cJSON *v)
+{
+    const cJSON *graph;
+    if (!cJSON_IsArray(v))
+        return 0;
+    cJSON_ArrayForEach(graph, v) {
+        if (!cJSON_IsObject(graph) || !cJSON_IsString(field(graph, "name")) ||
+            !cJSON_IsString(field(graph, "edges")) || !cJSON_IsArray(field(graph, "vertices")) ||
+            !cJSON_IsString(field(graph, "weight")))
+            return 0;
+    }
+    return 1;
+}
+
+static int op_list_graphs(runner *r, const cJSON *step)
+{
+    const cJSON *want;
+    char *json = NULL;
+    size_t len = 0;
+    if (get_array(r, step, "expect_graphs", 0, cJSON_IsObject, "objects", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_graph_list", cairn_graph_list(r->h, &json, &len, &r->err));
+    return check_returned(r, "cairn_graph_list", json, len, is_graph_list,
+                          "[{\"name\", \"edges\", \"vertices\", \"weight\"}, ...]", "graphs",
+                          want) < 0
+               ? -1
+               : 0;
+}
+
+static int op_graph_query(runner *r, const cJSON *step)
+{
+    bytes graph, query;
+    const cJSON *want;
+    cairn_cursor *cursor = NULL;
+    cJSON *got;
+    int checked;
+    if (get_string(r, step, "graph", 1, &graph, NULL) < 0 ||
+        get_json(r, step, "query", "query_raw", 1, &query) < 0 ||
+        get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    got = new_array();
+    if (track(r, "cairn_graph_query",
+              cairn_graph_query(r->h, TEXT(graph), TEXT(query), &cursor, &r->err)))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want != NULL && compare_json(r, "rows", got, want) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
+static int op_delete_vertex(runner *r, const cJSON *step)
+{
+    bytes graph, id;
+    int64_t want_vertices, want_edges;
+    int have_vertices, have_edges, checked;
+    size_t vertices = 0, edges = 0;
+    if (get_string(r, step, "graph", 1, &graph, NULL) < 0 ||
+        get_json(r, step, "id", NULL, 1, &id) < 0 ||
+        get_count(r, step, "expect_vertices", &want_vertices, &have_vertices) < 0 ||
+        get_count(r, step, "expect_edges", &want_edges, &have_edges) < 0 ||
+        results_need_ok(r, step) < 0)
+        return -1;
+    track(r, "cairn_graph_delete_vertex",
+          cairn_graph_delete_vertex(r->h, TEXT(graph), TEXT(id), &vertices, &edges, &r->err));
+    checked = check_status(r);
+    if (checked > 0 && have_vertices && vertices != (size_t)want_vertices)
+        return fail(r, "vertices deleted: got %zu, want %lld", vertices, (long long)want_vertices);
+    if (checked > 0 && have_edges && edges != (size_t)want_edges)
+        return fail(r, "edges deleted: got %zu, want %lld", edges, (long long)want_edges);
+    return checked < 0 ? -1 : 0;
+}
+
 static int is_count(const cJSON *v)
 {
     int64_t n;
@@ -3179,6 +3281,13 @@ static const struct op_spec {
      {"collection", "options", "options_raw", "expect_documents", NULL}},
     {"hybrid_search", op_hybrid_search, TXN_OK,
      {"collection", "options", "options_raw", "expect_documents", NULL}},
+    {"create_graph", op_create_graph, TXN_OK, {"name", "declaration", "declaration_raw", NULL}},
+    {"drop_graph", op_drop_graph, TXN_OK, {"name", NULL}},
+    {"list_graphs", op_list_graphs, TXN_OK, {"expect_graphs", NULL}},
+    {"graph_query", op_graph_query, TXN_OK,
+     {"graph", "query", "query_raw", "expect_documents", NULL}},
+    {"delete_vertex", op_delete_vertex, TXN_OK,
+     {"graph", "id", "expect_vertices", "expect_edges", NULL}},
     {"explain", op_explain, TXN_OK,
      {"collection", "filter", "options", "expect_plan", "expect_index", "expect_keys_examined",
       "expect_documents_examined", "expect_returned", NULL}},

@@ -99,6 +99,7 @@ from .errors import (
     SchemaViolation,
 )
 from .bulk import BulkWriteResult, DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
+from .graph import Graph
 from .iterator import Iterator
 from .results import DeleteResult, InsertManyResult, UpdateResult
 from .transaction import Transaction
@@ -141,6 +142,7 @@ __all__ = [
     "DeleteOne",
     "DeleteResult",
     "Error",
+    "Graph",
     "HistoryLost",
     "IOFailure",
     "InsertManyResult",

@@ -26,6 +26,7 @@ from ._managed import Managed
 from ._scratch import scratch as _scratch
 from ._extended_json import dumps
 from .collection import Collection, name_arg, optional_json, take_json
+from .graph import Graph
 
 if TYPE_CHECKING:
     from .database import Database
@@ -324,6 +325,41 @@ class DbHandle(Managed[Any]):
         errors.call(lib.cairn_key_links, self._handle(), k, len(k), byref(out), byref(out_len))
         entries: list[dict[str, Any]] = take_json(out, out_len)
         return entries
+    # -- Graphs ----------------------------------------------------------------
+
+    def graph(self, name: str) -> Graph:
+        """The graph `name` (cairn.graph.Graph): traverse, shortest_path,
+        components, ... Nothing is checked until it is used."""
+        return Graph(self, name)
+
+    def create_graph(self, name: str, *, edges: str, vertices: str | Iterable[str] = (),
+                     weight: str | None = None) -> Graph:
+        """Declares graph `name` over the edge collection `edges` (documents
+        with _from, _to, an optional label and weight) and the vertex
+        collections, creating the edge collection's adjacency indexes.
+        Database only."""
+        raw = name_arg(name, "graph name")
+        declaration: dict[str, Any] = {"edges": edges,
+                                       "vertices": [vertices] if isinstance(vertices, str) else list(vertices)}
+        if weight is not None:
+            declaration["weight"] = weight
+        text = dumps(declaration, "graph declaration")
+        errors.call(lib.cairn_graph_create, self._handle(), raw, len(raw), text, len(text))
+        return Graph(self, name)
+
+    def drop_graph(self, name: str) -> None:
+        """Removes the graph's declaration (and its adjacency indexes when no
+        other graph uses its edges); the documents stay. NotFound when
+        there is no such graph."""
+        raw = name_arg(name, "graph name")
+        errors.call(lib.cairn_graph_drop, self._handle(), raw, len(raw))
+
+    def list_graphs(self) -> list[dict[str, Any]]:
+        """The declared graphs: [{"name", "edges", "vertices", "weight"}]."""
+        text, text_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_graph_list, self._handle(), byref(text), byref(text_len))
+        graphs: list[dict[str, Any]] = take_json(text, text_len)
+        return graphs
 
     def list_collections(self) -> list[str]:
         """The names of the collections, sorted."""

@@ -966,6 +966,49 @@ class Runner:
     def op_hybrid_search(self, step: dict[str, Any]) -> Outcome:
         return self.options_search(step, lib.cairn_hybrid_search, "hybrid_search")
 
+    # -- graphs -------------------------------------------------------------------
+
+    def op_create_graph(self, step: dict[str, Any]) -> Outcome:
+        name = text_field(step, "name")
+        declaration, declaration_len = json_text(step, "declaration", required=True)
+        return call(lib.cairn_graph_create, self.h, name, len(name), declaration, declaration_len)
+
+    def op_drop_graph(self, step: dict[str, Any]) -> Outcome:
+        name = text_field(step, "name")
+        return call(lib.cairn_graph_drop, self.h, name, len(name))
+
+    def op_list_graphs(self, step: dict[str, Any]) -> Outcome:
+        outcome, graphs = self.json_out(step, lib.cairn_graph_list)
+        if outcome[0] != Status.OK:
+            return outcome
+        shape = {"name", "edges", "vertices", "weight"}
+        if not isinstance(graphs, list) or not all(isinstance(g, dict) and shape <= g.keys() for g in graphs):
+            fail(f"list_graphs: expected [{{name, edges, vertices, weight}}, ...], got {json.dumps(graphs)}")
+        expect_json(step, "expect_graphs", graphs, "list_graphs")
+        return outcome
+
+    def op_graph_query(self, step: dict[str, Any]) -> Outcome:
+        graph = text_field(step, "graph")
+        query, query_len = json_text(step, "query", required=True)
+        cursor = _ffi.cursor_p()
+        args = (graph, len(graph), query, query_len, byref(cursor))
+        outcome, rows = self.read_cursor(call(lib.cairn_graph_query, self.h, *args), cursor, "graph_query")
+        if outcome[0] == Status.OK:
+            self.expect_documents(step, rows, "graph_query")
+        return outcome
+
+    def op_delete_vertex(self, step: dict[str, Any]) -> Outcome:
+        graph = text_field(step, "graph")
+        ident, ident_len = json_text(step, "id", required=True, kind=None)
+        vertices, edges = c_size_t(), c_size_t()
+        outcome = call(lib.cairn_graph_delete_vertex, self.h, graph, len(graph), ident, ident_len,
+                       byref(vertices), byref(edges))
+        if outcome[0] == Status.OK:
+            for name, got in (("expect_vertices", vertices.value), ("expect_edges", edges.value)):
+                if name in step and got != int_field(step, name):
+                    fail(f"delete_vertex: {name} {step[name]}, got {got}")
+        return outcome
+
     _PLAN_FIELDS: ClassVar[tuple[str, ...]] = (
         "plan", "index", "bounds", "sort_from_index", "keys_examined", "documents_examined", "returned",
     )  # fmt: skip
@@ -1297,6 +1340,11 @@ class Runner:
         "vector_search": _TXN | {"collection", "options", "options_raw", "expect_documents"},
         "hybrid_search": _TXN | {"collection", "options", "options_raw", "expect_documents"},
         "search": _TXN | {"collection", "query", "options", "expect_documents", "expect_hits"},
+        "create_graph": _TXN | {"name", "declaration", "declaration_raw"},
+        "drop_graph": _TXN | {"name"},
+        "list_graphs": _TXN | {"expect_graphs"},
+        "graph_query": _TXN | {"graph", "query", "query_raw", "expect_documents"},
+        "delete_vertex": _TXN | {"graph", "id", "expect_vertices", "expect_edges"},
         "explain": _TXN | _EXPLAIN_FIELDS,
         "create_index": _TXN | {"collection", "spec", "spec_raw", "expect_name"},
         "drop_index": _TXN | {"collection", "name"},

@@ -29,6 +29,8 @@ struct Pipeline {
         case count(String)
         case lookup(from: String, localField: [String], foreignField: [String], as: [String])
         case lookupPipeline(LookupPipeline)
+        /// MongoDB's $graphLookup (Graph/GraphLookupStage.swift).
+        case graphLookup(GraphLookupStage)
         case sortByCount(Expression)
         /// $replaceRoot {newRoot} and $replaceWith.
         case replaceRoot(Expression, stage: String)
@@ -190,6 +192,8 @@ struct Pipeline {
             return [.count(String(decoding: utf8, as: UTF8.self))]
         case "$lookup":
             return [try parseLookup(spec, at: here, place: place)]
+        case "$graphLookup":
+            return [.graphLookup(try GraphLookupStage.parse(spec, at: here, scope: scope))]
         case "$search":
             return [.search(try SearchStage.parse(spec, at: here))]
         case "$sortByCount":

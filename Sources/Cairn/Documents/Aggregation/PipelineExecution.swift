@@ -192,6 +192,8 @@ struct PipelineEnvironment {
             return try lookupStage(from: from, localField: localField, foreignField: foreignField, as: target, after: upstream)
         case .lookupPipeline(let lookup):
             return try lookupStage(lookup, after: upstream)
+        case .graphLookup(let stage):
+            return try graphLookupStage(stage, after: upstream)
         case .facet(let facets):
             return facetStage(facets, after: upstream)
         case .bucket(let bucket):
