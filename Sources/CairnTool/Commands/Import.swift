@@ -111,22 +111,24 @@ struct ImportCommand: DatabaseCommand {
         let keys = (upsertFields ?? "_id").split(separator: ",").map { String($0).trimmingWhitespace() }
         var batch: [ImportRecord] = []
         batch.reserveCapacity(batchSize)
-        while !tally.stopped {
-            let record: ImportRecord?
+        while true {
+            var record: ImportRecord?
+            var end = false
             do {
                 record = try records.next()
+                end = record == nil
             } catch let bad as BadRecord {
                 tally.skip(line: bad.line, bad.message)
-                if bad.message.contains("not closed") { break }
-                continue
+                // The records read before a stop are still written.
+                end = tally.stopped || bad.message.contains("not closed")
             }
             if let record { batch.append(record) }
-            if batch.count == batchSize || (record == nil && !batch.isEmpty) {
+            if batch.count == batchSize || (end && !batch.isEmpty) {
                 if mode == .insert { try insert(db, collection, batch, &tally) } else { try upsert(db, collection, batch, keys, &tally) }
                 batch.removeAll(keepingCapacity: true)
                 progress.update(documents: tally.imported, bytes: reader.consumed)
             }
-            if record == nil { break }
+            if end || tally.stopped { break }
         }
     }
 
@@ -165,13 +167,14 @@ struct ImportCommand: DatabaseCommand {
             do {
                 document = try record.json.withUnsafeBytes { try JSONValue.parse($0, what: "document") }
             } catch let error as CairnError {
+                // With --stop-on-error the records before it are still written.
                 tally.skip(line: record.line, error.description)
-                if tally.stopped { return }
+                if tally.stopped { break }
                 continue
             }
             guard case .object(let members) = document else {
                 tally.skip(line: record.line, "a document must be a JSON object, not \(document.typeName)")
-                if tally.stopped { return }
+                if tally.stopped { break }
                 continue
             }
             var filter: [(key: String, value: JSONValue)] = []

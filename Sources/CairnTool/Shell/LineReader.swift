@@ -29,6 +29,10 @@ final class EditLineReader: LineReader {
     private let historyPath: String?
 
     init() {
+        // libedit reads multibyte characters only in a UTF-8 locale; the
+        // environment's, or C.UTF-8 when it names none (documents are UTF-8).
+        let current = setlocale(LC_CTYPE, "").map { String(cString: $0) } ?? "C"
+        if !current.lowercased().contains("utf") { _ = setlocale(LC_CTYPE, "C.UTF-8") }
         if let home = getenv("HOME") { historyPath = String(cString: home) + "/.cairn_history" } else { historyPath = nil }
         using_history()
         stifle_history(1000)
