@@ -100,9 +100,15 @@ final class Output {
         var widths = names.map { $0.unicodeScalars.count }
         for row in cells { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.unicodeScalars.count) } }
         func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.unicodeScalars.count)) }
-        line(names.enumerated().map { pad($1, widths[$0]) }.joined(separator: " | "))
+        // Padded cells, without the last column's trailing spaces.
+        func tableLine(_ cells: [String]) -> String {
+            var text = cells.enumerated().map { pad($1, widths[$0]) }.joined(separator: " | ")
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text
+        }
+        line(tableLine(names))
         line(widths.map { String(repeating: "-", count: $0) }.joined(separator: "-+-"))
-        for row in cells { line(row.enumerated().map { pad($1, widths[$0]) }.joined(separator: " | ")) }
+        for row in cells { line(tableLine(row)) }
         line("(\(rows.count) row\(rows.count == 1 ? "" : "s"))")
     }
 
