@@ -34,18 +34,26 @@ protocol DatabaseCommand: ParsableCommand {
     /// Whether the command may create the database (it writes). Read
     /// commands on a missing directory fail with NOT_FOUND instead.
     static var createsDatabase: Bool { get }
+    /// Opens the database of a one-shot run. The default opens it for
+    /// writing, creating it only when `createsDatabase`; a command that
+    /// needs another open (read-only, say) implements this.
+    static func openDatabase(path: String) throws -> Database
     func run(in context: CommandContext) throws
 }
 
 extension DatabaseCommand {
     static var createsDatabase: Bool { false }
 
-    func run() throws {
+    static func openDatabase(path: String) throws -> Database {
         var options = DatabaseOptions()
-        options.createIfMissing = Self.createsDatabase
+        options.createIfMissing = createsDatabase
+        return try Database.open(path: path, options: options)
+    }
+
+    func run() throws {
         let db: Database
         do {
-            db = try Database.open(path: common.database, options: options)
+            db = try Self.openDatabase(path: common.database)
         } catch let error as CairnError {
             throw ToolFailure(error)
         }
