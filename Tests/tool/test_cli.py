@@ -167,6 +167,10 @@ def test_json_array_and_extended_json(tmp_path):
     docs = lines(cairn("find", db, "c").stdout)
     assert docs[0]["s"] == "a]},{" and docs[1]["bin"]["$binary"]["base64"] == "AAEC"
     assert docs[2]["when"] == {"$date": "1970-01-02T00:00:00.000Z"}
+    oid = tmp_path / "oid.ndjson"
+    oid.write_text('{"_id": {"$oid": "65a1b2c3d4e5f60718293a4b"}, "ref": [{"$oid": "65a1b2c3d4e5f60718293a4c"}]}\n')
+    cairn("import", db, "o", str(oid))
+    assert lines(cairn("find", db, "o").stdout) == [{"_id": "65a1b2c3d4e5f60718293a4b", "ref": ["65a1b2c3d4e5f60718293a4c"]}]
     out = tmp_path / "out.json"
     cairn("export", db, "c", "--jsonArray", "-o", str(out))
     assert json.loads(out.read_text(encoding="utf-8")) == docs

@@ -13,7 +13,8 @@ struct ImportCommand: DatabaseCommand {
         abstract: "Import documents (NDJSON, JSON array, CSV, TSV) or key-value pairs (--kv).",
         discussion: """
             Extended JSON is understood: {"$date": "2024-05-01T12:00:00Z"}, {"$date": {"$numberLong": "..."}},
-            {"$binary": {"base64": "...", "subType": "00"}}.
+            {"$binary": {"base64": "...", "subType": "00"}}, and {"$oid": "..."} (stored as its hex string,
+            the form of the ids Cairn generates).
             CSV: the first line names the columns (or --fields does); every value is a string unless the
             columns carry types (--columnsHaveTypes, as name.string(),age.int64(),born.date(),photo.binary(base64))
             or --infer-types is given.
@@ -72,7 +73,7 @@ struct ImportCommand: DatabaseCommand {
             context.output.report(.object([("imported", .int(tally.imported)), ("skipped", .int(tally.skipped)),
                                            ("failed", .int(tally.failed)), ("seconds", .double(seconds))]))
         } else {
-            let rate = seconds > 0 ? Int64(Double(tally.imported) / seconds) : tally.imported
+            let rate = Int64(Double(tally.imported) / max(seconds, 0.001))
             printError("imported \(tally.imported.grouped) \(kv ? "pair" : "document")\(tally.imported == 1 ? "" : "s"), "
                 + "skipped \(tally.skipped.grouped), failed \(tally.failed.grouped) in \(format2(seconds)) s (\(rate.grouped)/s)")
         }
@@ -112,6 +113,9 @@ struct ImportCommand: DatabaseCommand {
         var batch: [ImportRecord] = []
         batch.reserveCapacity(batchSize)
         while true {
+            // Ctrl-C in the shell (one-shot, SIGINT ends the process; each
+            // batch is atomic either way).
+            if shellSawInterrupt != 0 { throw CairnError(.interrupted, "import interrupted after \(tally.imported) documents") }
             var record: ImportRecord?
             var end = false
             do {
@@ -122,7 +126,10 @@ struct ImportCommand: DatabaseCommand {
                 // The records read before a stop are still written.
                 end = tally.stopped || bad.message.contains("not closed")
             }
-            if let record { batch.append(record) }
+            if var record {
+                ObjectIDs.rewrite(&record)
+                batch.append(record)
+            }
             if batch.count == batchSize || (end && !batch.isEmpty) {
                 if mode == .insert { try insert(db, collection, batch, &tally) } else { try upsert(db, collection, batch, keys, &tally) }
                 batch.removeAll(keepingCapacity: true)
@@ -206,6 +213,7 @@ struct ImportCommand: DatabaseCommand {
         var batch = KeyValueBatch()
         var pending: Int64 = 0
         while !tally.stopped, let record = try lines.next() {
+            if shellSawInterrupt != 0 { throw CairnError(.interrupted, "import interrupted after \(tally.imported) pairs") }
             do {
                 let pair = try record.json.withUnsafeBytes { try JSONValue.parse($0, what: "line") }
                 guard case .object = pair else { throw ToolFailure("a line must be an object {\"key\", \"value\"}") }

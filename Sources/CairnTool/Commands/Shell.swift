@@ -92,6 +92,7 @@ final class ShellSession {
             }
             guard words[0] != "shell" else { throw ShellError("already in the shell") }
             words.insert(db.path, at: 1)
+            shellSawInterrupt = 0
             let parsed = try CairnCommand.parseAsRoot(words)
             guard let command = parsed as? DatabaseCommand else { throw ShellError("\(words[0]) does not run in the shell") }
             output.mode = command.common.format ?? mode

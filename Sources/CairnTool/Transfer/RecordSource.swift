@@ -98,3 +98,30 @@ struct JSONArraySource: RecordSource {
         return ImportRecord(json: bytes, line: startLine)
     }
 }
+
+/// mongoexport writes ObjectIds as {"$oid": "<24 hex digits>"}, which the
+/// core does not read; its own generated ids are those 24 hex digits as a
+/// string (Documents/ObjectID.swift). A record that mentions "$oid" is
+/// rewritten that way; others pass untouched (one byte search).
+enum ObjectIDs {
+    private static let marker = Array("\"$oid\"".utf8)
+
+    static func rewrite(_ record: inout ImportRecord) {
+        guard record.json.count >= marker.count,
+              record.json.indices.dropLast(marker.count - 1).contains(where: { record.json[$0] == marker[0] && record.json[$0..<($0 + marker.count)].elementsEqual(marker) }),
+              let value = try? record.json.withUnsafeBytes({ try JSONValue.parse($0, what: "document") }) else { return }
+        record.json = Array(replacing(value).serialized.utf8)
+    }
+
+    private static func replacing(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            if members.count == 1, members[0].key == "$oid", case .string(let hex) = members[0].value { return .string(hex) }
+            return .object(members.map { ($0.key, replacing($0.value)) })
+        case .array(let elements): return .array(elements.map(replacing))
+        default: return value
+        }
+    }
+}
+
+import Cairn
