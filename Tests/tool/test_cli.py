@@ -314,3 +314,25 @@ def test_shell_reads_a_pipe(tmp_path):
     assert result.returncode == 0
     assert result.stdout.splitlines()[0] == "v" and result.stdout.splitlines()[-2:] == ["a", "1"]
     assert "nope" in result.stderr
+
+
+def test_progress_bar_on_a_terminal(tmp_path):
+    src = tmp_path / "in.ndjson"
+    write_people(src, 50_000)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(TOOL, [TOOL, "import", str(tmp_path / "db"), "people", str(src), "--batch-size", "500"])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    text = out.decode("utf-8", errors="replace")
+    assert status == 0
+    assert "] 100% 50,000 docs" in text and "docs/s  ETA " in text and " of " in text
+    assert "imported 50,000 documents, skipped 0, failed 0" in text
