@@ -12,16 +12,20 @@ struct ImportCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "import",
         abstract: "Import documents (NDJSON, JSON array, CSV, TSV) or key-value pairs (--kv).",
         discussion: """
-            Extended JSON is understood: {"$date": "2024-05-01T12:00:00Z"}, {"$date": {"$numberLong": "..."}},
-            {"$binary": {"base64": "...", "subType": "00"}}, and {"$oid": "..."} (stored as its hex string,
+            Extended JSON is understood: {"$date": "2024-05-01T12:00:00Z"}, {"$date": {"$numberLong": "..."}}, \
+            {"$binary": {"base64": "...", "subType": "00"}}, and {"$oid": "..."} (stored as its hex string, \
             the form of the ids Cairn generates).
-            CSV: the first line names the columns (or --fields does); every value is a string unless the
-            columns carry types (--columnsHaveTypes, as name.string(),age.int64(),born.date(),photo.binary(base64))
+
+            CSV: the first line names the columns (or --fields does); every value is a string unless the \
+            columns carry types (--columnsHaveTypes, as name.string(),age.int64(),born.date(),photo.binary(base64)) \
             or --infer-types is given.
-            Key-value lines: {"key": "k", "value": "v", "ttl_ms": 60000}; binary keys and values as
+
+            Key-value lines: {"key": "k", "value": "v", "ttl_ms": 60000}; binary keys and values as \
             {"$binary": {"base64": "..."}}.
-            Prints a progress bar on a terminal and a summary at the end: imported, skipped (lines that
-            could not be read) and failed (documents the database rejected).
+
+            A progress bar on a terminal, and a summary at the end: imported, skipped (records that could \
+            not be read) and failed (documents the database rejected). The exit status is 0 unless \
+            --stop-on-error stopped the import.
             """)
     static var createsDatabase: Bool { true }
 
@@ -47,7 +51,8 @@ struct ImportCommand: DatabaseCommand {
     @Flag(help: "CSV: numbers and true/false become numbers and booleans (off by default).") var inferTypes = false
     @Flag(help: "Drop the collection before importing.") var drop = false
     @Option(help: "Documents per write.") var batchSize: Int = 1000
-    @Flag(help: "Stop at the first bad record (default: report it and go on).") var stopOnError = false
+    @Flag(name: [.customLong("stop-on-error"), .customLong("stopOnError")],
+          help: "Stop at the first bad record (default: report it and go on).") var stopOnError = false
     @Flag(help: "No progress bar.") var quiet = false
 
     private var path: String? { fileOption ?? (kv ? collection : file) }
