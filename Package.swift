@@ -70,7 +70,8 @@ let package = Package(
         // The `cairn` tool: it formats what the core's public API returns.
         .executableTarget(
             name: "CairnTool",
-            dependencies: ["Cairn", "CEdit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            // CCairn for the header's version macros only (nothing of libcairn.so is linked).
+            dependencies: ["Cairn", "CCairn", "CEdit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CairnTool"
         ),
         .testTarget(

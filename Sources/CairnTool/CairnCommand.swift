@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CCairn
 
 /// The `cairn` tool: a look inside a database without writing a program.
 ///
@@ -18,7 +19,7 @@ struct CairnCommand: ParsableCommand {
               cairn find DB users '{"age": {"$gt": 30}}' --limit 5
             Run `cairn shell DB` for an interactive shell with the same commands.
             """,
-        version: "cairn tool on the Cairn core",
+        version: "cairn \(CAIRN_VERSION_STRING)",
         subcommands: CairnCommand.all)
 
     /// The subcommands, in the order `cairn --help` lists them. Adding one

@@ -7,7 +7,7 @@ struct ScanCommand: DatabaseCommand {
     @OptionGroup var common: CommonOptions
     @Argument(help: "Only keys starting with this prefix.") var prefix: String = ""
     @Option(help: "At most this many pairs.") var limit: Int?
-    @Flag(help: "Newest key first.") var reverse = false
+    @Flag(help: "In reverse key order.") var reverse = false
 
     func run(in context: CommandContext) throws {
         let iterator = try withBytes(prefix) { try context.db.makeIterator(prefix: $0, reverse: reverse) }
