@@ -349,3 +349,19 @@ def test_progress_bar_on_a_terminal(tmp_path):
     assert status == 0
     assert "] 100% 50,000 docs" in text and "docs/s  ETA " in text and " of " in text
     assert "imported 50,000 documents, skipped 0, failed 0" in text
+
+
+def test_csv_inference_tsv_and_blanks(tmp_path):
+    db = str(tmp_path / "db")
+    csv = tmp_path / "p.csv"
+    csv.write_text("name,age,ok,ratio,note\nada,36,true,0.5,\n", encoding="utf-8")
+    cairn("import", db, "strings", str(csv))
+    assert lines(cairn("find", db, "strings", "--projection", '{"_id": 0}').stdout) == \
+        [{"name": "ada", "age": "36", "ok": "true", "ratio": "0.5", "note": ""}]
+    cairn("import", db, "inferred", str(csv), "--infer-types", "--ignoreBlanks")
+    assert lines(cairn("find", db, "inferred", "--projection", '{"_id": 0}').stdout) == \
+        [{"name": "ada", "age": 36, "ok": True, "ratio": 0.5}]
+    tsv = tmp_path / "p.tsv"
+    tsv.write_text("a.b\tc\nx, y\t\"q\"\n", encoding="utf-8")
+    cairn("import", db, "tabs", str(tsv))
+    assert lines(cairn("find", db, "tabs", "--projection", '{"_id": 0}').stdout) == [{"a": {"b": "x, y"}, "c": "q"}]
