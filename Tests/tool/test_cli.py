@@ -317,6 +317,12 @@ def run_shell_session(shell):
     out = shell.expect("cairn> ")
     assert "interrupted" in out and time.time() - started < 5
     assert "2" in shell.run("count people")
+    # Ctrl-C at the prompt drops the line being typed.
+    os.write(shell.fd, b'count big {"x": ')
+    time.sleep(0.2)
+    os.write(shell.fd, b"\x03")
+    shell.expect("cairn> ")
+    assert "1" in shell.run('count big {"x": 5}').split()
     assert shell.close() == 0
 
 
