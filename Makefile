@@ -1,5 +1,6 @@
 # Cairn's entry points. The README shows two of them:
-#   make demo   installs what is missing, builds libcairn.so, runs the C, Python and Go examples
+#   make demo   installs what is missing, builds libcairn.so and the cairn tool, runs the C,
+#               Python and Go examples, then looks at their database with the tool
 #   make test   builds and runs every test in every language
 # The language-specific rules live in mk/*.mk.
 
@@ -64,8 +65,9 @@ include mk/asan.mk
 include mk/fuzz.mk
 include mk/static.mk
 include mk/replicate.mk
+include mk/tool.mk
 
-demo: lib demo-c-build python-env go-check
+demo: lib demo-c-build python-env go-check tool
 	@rm -rf $(DEMO_DB)
 	@echo "== C writes =="
 	@$(C_EXAMPLE) $(DEMO_DB)
@@ -73,8 +75,12 @@ demo: lib demo-c-build python-env go-check
 	@$(PYTHON_EXAMPLE) $(DEMO_DB)
 	@echo "== Go reads what C and Python wrote, then writes =="
 	@$(GO_EXAMPLE) $(DEMO_DB)
+	@echo "== The cairn tool looks at what all three wrote =="
+	@$(TOOL) find $(DEMO_DB) notes '{"done": false}' --sort '{"priority": 1}' \
+		--projection '{"_id": 0, "title": 1, "author": 1, "priority": 1}' --format table
+	@echo "(cairn shell $(DEMO_DB) opens a shell on it)"
 
-test: lib test-exports test-swift test-c test-static test-python test-go test-fuzz test-replicate
+test: lib test-exports test-swift test-c test-static test-python test-go test-fuzz test-replicate test-tool
 	@echo "all test suites passed"
 
 clean:

@@ -4,6 +4,10 @@
 // The product `cairn` is the self-contained shared library libcairn.so. Build
 // it with `swift build -c release -Xswiftc -static-stdlib --product cairn`
 // (the Makefile's `make lib`), so that it carries the Swift runtime inside.
+//
+// The product `cairn-tool` is the `cairn` command-line tool (shell, one-shot
+// commands, import/export, stats), built by `make tool` and installed as
+// `cairn`. Only it uses swift-argument-parser; the library stays free of it.
 import PackageDescription
 
 let exportsMap = Context.packageDirectory + "/Sources/CairnABI/exports.map"
@@ -15,6 +19,10 @@ let package = Package(
         // The Swift core itself, for the fuzz targets in Fuzz/ (their own
         // package, built with -sanitize=fuzzer by `make fuzz`).
         .library(name: "CairnCore", targets: ["Cairn"]),
+        .executable(name: "cairn-tool", targets: ["CairnTool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // The public C header, imported so the compiler checks every
@@ -56,6 +64,15 @@ let package = Package(
                 // links. scripts/check-exports.sh checks it against the header.
                 .unsafeFlags(["-Xlinker", "-soname=libcairn.so.0"]),
             ]
+        ),
+        // libedit's readline interface, for the shell's line editing and history.
+        .systemLibrary(name: "CEdit", path: "Sources/CEdit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // The `cairn` tool: it formats what the core's public API returns.
+        .executableTarget(
+            name: "CairnTool",
+            // CCairn for the header's version macros only (nothing of libcairn.so is linked).
+            dependencies: ["Cairn", "CCairn", "CEdit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CairnTool"
         ),
         .testTarget(
             name: "CairnTests",

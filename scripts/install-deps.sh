@@ -8,6 +8,7 @@ packages=(
   libzstd-dev liblz4-dev   # compression for the storage engine's tables
   libpcre2-dev             # the $regex query operator
   libstemmer-dev           # Snowball stemmers for full-text search
+  libedit-dev              # line editing and history in the `cairn shell`
   cmake pkg-config         # the C examples, the C conformance runner, install rules
   libcjson-dev             # JSON parsing for the C conformance runner only
   golang-go                # the Go binding (standard library only)

@@ -44,6 +44,14 @@ echo "install: lib/libcairn.so -> libcairn.so.$major -> libcairn.so.$version, SO
 cmp -s "$here/../../../include/cairn.h" "$stage/include/cairn.h" ||
   die "the installed cairn.h differs from include/cairn.h"
 
+# The tool, when `make tool` built it before the install: it runs from the
+# prefix and opens a database.
+if [ -f "$stage/bin/cairn" ]; then
+  "$stage/bin/cairn" put "$work/tool-db" installed yes >/dev/null 2>&1 &&
+    [ "$("$stage/bin/cairn" get "$work/tool-db" installed)" = yes ] || die "bin/cairn does not run from the prefix"
+  echo "install: bin/cairn runs from the prefix"
+fi
+
 # 2. A consumer built with pkg-config, as a Makefile user would.
 PKG_CONFIG_PATH=$stage/lib/pkgconfig
 export PKG_CONFIG_PATH
