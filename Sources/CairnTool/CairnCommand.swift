@@ -33,6 +33,8 @@ struct CairnCommand: ParsableCommand {
         CollectionsCommand.self, FindCommand.self, CountCommand.self, InsertCommand.self, UpdateCommand.self,
         DeleteCommand.self, AggregateCommand.self, ExplainCommand.self, IndexesCommand.self, CreateIndexCommand.self,
         DropIndexCommand.self,
+        // Links between keys and documents.
+        LinkCommand.self, UnlinkCommand.self, LinksCommand.self,
         // The database.
         StatsCommand.self, MetricsCommand.self, CompactCommand.self,
     ]

@@ -371,3 +371,32 @@ def test_csv_inference_tsv_and_blanks(tmp_path):
     tsv.write_text("a.b\tc\nx, y\t\"q\"\n", encoding="utf-8")
     cairn("import", db, "tabs", str(tsv))
     assert lines(cairn("find", db, "tabs", "--projection", '{"_id": 0}').stdout) == [{"a": {"b": "x, y"}, "c": "q"}]
+
+
+def test_ttl_indexes_inserts_with_a_ttl_and_links(tmp_path):
+    db = str(tmp_path / "db")
+    cairn("create-index", db, "events", '{"at": 1}', "--expire-after-seconds", "0")
+    cairn("insert", db, "events", '[{"_id": 1, "at": {"$date": "2001-01-01T00:00:00Z"}}, '
+                                  '{"_id": 2, "at": {"$date": "2100-01-01T00:00:00Z"}}]')
+    assert [d["_id"] for d in lines(cairn("find", db, "events", "{}").stdout)] == [2]
+    assert '"expireAfterSeconds": 0' in cairn("indexes", db, "events").stdout.replace('":0', '": 0')
+    cairn("insert", db, "sessions", '{"_id": "s1"}', "--ttl", "1h")
+    cairn("insert", db, "sessions", '[{"_id": "s2"}, {"_id": "s3"}]', "--ttl", "1h")
+    stored = lines(cairn("find", db, "sessions", "{}").stdout)
+    assert [d["_id"] for d in stored] == ["s1", "s2", "s3"] and all("_expiresAt" in d for d in stored)
+    assert cairn("insert", db, "sessions", "{}", "--ttl", "soon", check=False).returncode == 1
+
+    cairn("put", db, "user:1", "ann")
+    cairn("link", db, "user:1", "sessions", '"s1"', "--metadata", '{"role": "owner"}')
+    cairn("link", db, "user:1", "events", "2")
+    assert lines(cairn("links", db, "user:1").stdout) == [
+        {"collection": "events", "id": 2, "metadata": None},
+        {"collection": "sessions", "id": "s1", "metadata": {"role": "owner"}},
+    ]
+    assert lines(cairn("links", db, "--collection", "events", "--id", "2").stdout) == [
+        {"key": "user:1", "key_base64": "dXNlcjox", "metadata": None}
+    ]
+    assert json.loads(cairn("unlink", db, "user:1", "events", "2").stdout) == {"removed": 1}
+    assert json.loads(cairn("unlink", db, "user:1").stdout) == {"removed": 1}
+    missing = cairn("link", db, "nobody", "events", "2", check=False)
+    assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr

@@ -12,6 +12,8 @@ struct CreateIndexCommand: DatabaseCommand {
     @Argument(help: "An index spec such as {\"keys\": {\"age\": 1}, \"unique\": true}, or its keys {\"age\": 1}.") var spec: String
     @Flag(help: "A unique index.") var unique = false
     @Option(help: "The index name.") var name: String?
+    @Option(help: "A TTL index: documents whose date in the field is older than this many seconds expire.")
+    var expireAfterSeconds: Int64?
 
     func run(in context: CommandContext) throws {
         var value = try parseJSON(spec, what: "index spec")
@@ -19,6 +21,7 @@ struct CreateIndexCommand: DatabaseCommand {
         if !members.contains(where: { $0.key == "keys" }) { members = [("keys", value)] }
         if unique { members.append(("unique", .bool(true))) }
         if let name { members.append(("name", .string(name))) }
+        if let expireAfterSeconds { members.append(("expireAfterSeconds", .int(expireAfterSeconds))) }
         value = .object(members)
         let created = try withBytes(value.serialized) { try context.db.createIndex(collection: collection, specJSON: $0) }
         context.output.report(.object([("created", .string(created))]))
