@@ -44,8 +44,19 @@ public final class Database: @unchecked Sendable {
     static func open(path: String, options: DatabaseOptions, env: Env) throws -> Database {
         guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
-                                       errorIfExists: options.errorIfExists, env: env)
+                                       errorIfExists: options.errorIfExists, env: env, mode: options.mode)
         let database = Database(path: path, engine: engine, feed: ChangeFeed(options: options.changeFeed))
+        if options.mode != .primary {
+            // A reader of another handle's directory writes nothing: no
+            // change-feed state, no index builds to resume.
+            do {
+                try database.openTimeSeries()
+            } catch {
+                try? database.close()
+                throw error
+            }
+            return database
+        }
         do {
             // Before anything writes: the feed's state decides whether
             // what follows is recorded.

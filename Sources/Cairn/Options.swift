@@ -40,11 +40,18 @@ public struct DatabaseOptions: Sendable {
     /// The change feed: nil (the default) records no history and allows no
     /// watch; see ChangeFeed/ChangeFeedOptions.swift.
     public var changeFeed: ChangeFeedOptions?
+    /// Open without the lock, as of now, refusing writes (READ_ONLY);
+    /// see StorageEngine+Follower.swift.
+    public var readOnly = false
+    /// Open as a secondary that follows the writer with `catchUp()`.
+    public var secondary = false
+    /// Wait this long for the directory lock before failing with BUSY.
+    public var lockTimeoutMillis = 0
 
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed", "read_only", "secondary", "lock_timeout_ms"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -83,12 +90,21 @@ public struct DatabaseOptions: Sendable {
             case "level_size_ratio": options.levelSizeRatio = try integer(value, key, 2...100)
             case "max_open_tables": options.maxOpenTables = try integer(value, key, 16...1_000_000)
             case "change_feed": options.changeFeed = try ChangeFeedOptions.parse(value)
+            case "read_only": options.readOnly = try boolean(value, key)
+            case "secondary": options.secondary = try boolean(value, key)
+            case "lock_timeout_ms": options.lockTimeoutMillis = try integer(value, key, 0...86_400_000)
             default:
                 throw CairnError.invalidArgument("unknown option '\(key)' (known: \(names.joined(separator: ", ")))")
             }
         }
+        if options.readOnly && options.secondary {
+            throw CairnError.invalidArgument("options 'read_only' and 'secondary' exclude each other")
+        }
         return options
     }
+
+    /// How the engine holds the directory.
+    var mode: StorageEngine.Mode { readOnly ? .readOnly : secondary ? .secondary : .primary }
 
     private static func boolean(_ value: JSONValue, _ key: String) throws -> Bool {
         guard case .bool(let flag) = value else {
@@ -120,6 +136,7 @@ public struct DatabaseOptions: Sendable {
         engine.maxOpenTables = maxOpenTables
         engine.paranoidRecovery = paranoidRecovery
         engine.mmapReads = mmapReads
+        engine.lockTimeoutMillis = lockTimeoutMillis
         return engine
     }
 }
