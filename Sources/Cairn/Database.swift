@@ -43,6 +43,9 @@ public final class Database: @unchecked Sendable {
 
     static func open(path: String, options: DatabaseOptions, env: Env) throws -> Database {
         guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
+        if options.readOnly && options.secondary {
+            throw CairnError.invalidArgument("options 'read_only' and 'secondary' exclude each other")
+        }
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
                                        errorIfExists: options.errorIfExists, env: env, mode: options.mode)
         let database = Database(path: path, engine: engine, feed: ChangeFeed(options: options.changeFeed))

@@ -97,9 +97,6 @@ public struct DatabaseOptions: Sendable {
                 throw CairnError.invalidArgument("unknown option '\(key)' (known: \(names.joined(separator: ", ")))")
             }
         }
-        if options.readOnly && options.secondary {
-            throw CairnError.invalidArgument("options 'read_only' and 'secondary' exclude each other")
-        }
         return options
     }
 

@@ -175,7 +175,7 @@ extension StorageEngine {
         }
         let parent = parent(of: target)
         guard env.kind(of: parent) == .directory else { throw CairnError(.notFound, "the directory \(parent) does not exist") }
-        let name = target[target.index(after: target.lastIndex(of: "/") ?? target.index(before: target.startIndex))...]
+        let name = target.split(separator: "/").last.map(String.init) ?? target
         let temporary = parent + "/." + name + ".cairn-" + purpose + "-tmp"
         if env.kind(of: temporary) == .directory {
             let names = try env.listDirectory(temporary)
