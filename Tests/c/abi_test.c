@@ -181,7 +181,7 @@ static int child_main(const char *mode, const char *dir)
         /* Reads beside the parent, which holds the lock. */
         uint8_t *value = NULL;
         size_t len = 0;
-        rc = cairn_open(dir, "{\"read_only\": true}", 20, &db, NULL);
+        rc = cairn_open(dir, "{\"read_only\": true}", 19, &db, NULL);
         if (rc != CAIRN_OK)
             return rc;
         rc = cairn_get(db, K("ops:key"), &value, &len, NULL);
