@@ -56,7 +56,11 @@ static void *checkpoint_loop(void *arg)
 {
     (void)arg;
     while (!atomic_load(&stop_checkpoints)) {
-        if (!atomic_load(&checkpointing)) { usleep(1000); continue; }
+        if (!atomic_load(&checkpointing)) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+            continue;
+        }
         char dir[4200];
         char *err = NULL;
         snprintf(dir, sizeof dir, "%s/cp-%ld", base, checkpoints);
