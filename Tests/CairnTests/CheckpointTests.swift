@@ -34,6 +34,28 @@ final class CheckpointTests: XCTestCase {
         try reopened.close()
     }
 
+    /// Across file systems a hard link fails (EXDEV): the tables are copied.
+    func testCheckpointOnAnotherFileSystemCopiesTables() throws {
+        var source = stat(), other = stat()
+        let dir = TemporaryDirectory("cairn-checkpoint")
+        defer { dir.remove() }
+        guard stat(dir.path, &source) == 0, stat("/dev/shm", &other) == 0, source.st_dev != other.st_dev else {
+            throw XCTSkip("/dev/shm is not another file system here")
+        }
+        let target = "/dev/shm/cairn-checkpoint-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let db = try Database.open(path: dir.path + "/db", options: .smallTables)
+        defer { try? db.close() }
+        for i in 0..<20_000 { try db.put(key(i), value(i)) }
+        let report = try db.checkpoint(to: target)
+        XCTAssertEqual(report.linkedTables, 0)
+        XCTAssertGreaterThan(report.copiedTables, 0)
+        let copy = try Database.open(path: target)
+        XCTAssertEqual(try copy.get(key(19_999)), value(19_999))
+        try copy.close()
+        XCTAssertTrue(try Database.verify(path: target).ok)
+    }
+
     func testCheckpointTargetMustBeAbsentOrEmpty() throws {
         let dir = TemporaryDirectory("cairn-checkpoint")
         defer { dir.remove() }
