@@ -56,6 +56,26 @@ final class FollowerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.path + "/none"))
     }
 
+    /// A file system that refuses every change (EROFS), as a read-only
+    /// mount does, even to root: a read-only open works on it, a writer does not.
+    func testReadOnlyOpenOnAReadOnlyFileSystem() throws {
+        let dir = TemporaryDirectory("cairn-follower")
+        defer { dir.remove() }
+        let writer = try Database.open(path: dir.path, options: .smallTables)
+        for i in 0..<3000 { try writer.put(key(i), value(i)) }
+        try writer.close()
+        let env = ReadOnlyFileSystemEnv()
+        let reader = try Database.open(path: dir.path, options: options(readOnly: true), env: env)
+        XCTAssertEqual(try reader.get(key(2999)), value(2999))
+        try reader.close()
+        let secondary = try Database.open(path: dir.path, options: options(secondary: true), env: env)
+        XCTAssertEqual(try secondary.catchUp(), 3000)
+        try secondary.close()
+        XCTAssertEqual(env.refused.value, 0, "a follower tried to change the file system")
+        XCTAssertNotEqual(status { _ = try Database.open(path: dir.path, options: .smallTables, env: env) }, .ok)
+        XCTAssertGreaterThan(env.refused.value, 0)
+    }
+
     func testSecondaryCatchesUpThroughFlushesAndCompactions() throws {
         let dir = TemporaryDirectory("cairn-follower")
         defer { dir.remove() }
@@ -177,4 +197,33 @@ final class FollowerTests: XCTestCase {
             }
         }
     }
+}
+
+/// PosixEnv for reading; every call that would change the file system
+/// fails with EROFS and is counted.
+final class ReadOnlyFileSystemEnv: Env, @unchecked Sendable {
+    private let real = PosixEnv()
+    let refused = SharedValue(0)
+
+    private func refuse(_ operation: String, _ path: String) -> Error {
+        refused.value += 1
+        return ioError(operation, path, errno: EROFS)
+    }
+
+    func kind(of path: String) -> FileKind { real.kind(of: path) }
+    func size(of path: String) -> UInt64? { real.size(of: path) }
+    func createDirectory(_ path: String) throws { throw refuse("create directory", path) }
+    func listDirectory(_ path: String) throws -> [String] { try real.listDirectory(path) }
+    func openForReading(_ path: String) throws -> Cairn.FileHandle { try real.openForReading(path) }
+    func mapForReading(_ file: Cairn.FileHandle, size: Int) -> MappedFile? { real.mapForReading(file, size: size) }
+    func create(_ path: String) throws -> Cairn.FileHandle { throw refuse("create", path) }
+    func rename(_ from: String, to: String) throws { throw refuse("rename", from) }
+    func remove(_ path: String) throws { throw refuse("remove", path) }
+    func syncDirectory(_ directory: String) throws { throw refuse("fsync directory", directory) }
+    func lockFile(_ path: String) throws -> Cairn.FileHandle { throw refuse("open lock file", path) }
+    func hardLink(_ from: String, to: String) throws -> Bool { throw refuse("link", from) }
+    func removeDirectory(_ path: String) throws { throw refuse("remove directory", path) }
+    func nowMillis() -> Int64 { real.nowMillis() }
+    func monotonicNanoseconds() -> UInt64 { real.monotonicNanoseconds() }
+    func startThread(_ body: @escaping @Sendable () -> Void) throws { try real.startThread(body) }
 }
