@@ -146,7 +146,9 @@ int cairn_abi_version(void);
 /*
 ** Every fallible function returns one of these. The numbers are stable and
 ** never reused; new codes may be added in later versions, so treat an
-** unknown code as a generic failure.
+** unknown code as a generic failure. On a handle opened with "read_only" or
+** "secondary" (cairn_open()), every function that writes returns
+** CAIRN_READ_ONLY, though its own Returns line does not repeat it.
 */
 enum cairn_status {
     CAIRN_OK = 0,               /* success */
@@ -305,6 +307,12 @@ typedef struct cairn_db cairn_db;
 **                          CAIRN_READ_ONLY. A missing database is
 **                          CAIRN_NOT_FOUND whatever "create_if_missing"
 **                          says. Change feeds are off on such a handle.
+**                          Every table it reads stays open (a file
+**                          descriptor and a map each) until it closes, so
+**                          that the writer deleting one after a compaction
+**                          takes nothing from under it: a database of more
+**                          tables than the process's descriptor limit
+**                          ("ulimit -n") fails to open this way.
 **     "secondary":         bool, default false. As "read_only", and
 **                          cairn_catch_up() brings the handle up to the
 **                          writer's last write (RocksDB's secondary
