@@ -63,7 +63,7 @@ final class CheckpointTests: XCTestCase {
         defer { try? db.close() }
         try db.put(key(1), value(1))
         try FileManager.default.createDirectory(atPath: dir.path + "/full", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir.path + "/full/x", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir.path + "/full/x", contents: Data([1]))
         XCTAssertEqual(status { try db.checkpoint(to: dir.path + "/full") }, .invalidArgument)
         XCTAssertEqual(status { try db.checkpoint(to: dir.path + "/no/such/parent") }, .notFound)
         try FileManager.default.createDirectory(atPath: dir.path + "/empty", withIntermediateDirectories: true)
