@@ -80,7 +80,8 @@
 ** One handle owns a database directory at a time, through an OS file lock
 ** that the kernel releases when the process dies; a second opener, in
 ** another process or in the same one, receives CAIRN_BUSY. No stale lock
-** ever blocks a reopen.
+** ever blocks a reopen. Readers open beside the owner with "read_only" or
+** "secondary" (see cairn_open()), which take no lock.
 **
 ** FORK
 **   A handle does not cross fork(). In the child, every call on a handle the
@@ -145,7 +146,9 @@ int cairn_abi_version(void);
 /*
 ** Every fallible function returns one of these. The numbers are stable and
 ** never reused; new codes may be added in later versions, so treat an
-** unknown code as a generic failure.
+** unknown code as a generic failure. On a handle opened with "read_only" or
+** "secondary" (cairn_open()), every function that writes returns
+** CAIRN_READ_ONLY, though its own Returns line does not repeat it.
 */
 enum cairn_status {
     CAIRN_OK = 0,               /* success */
@@ -163,6 +166,7 @@ enum cairn_status {
     CAIRN_NO_MEMORY = 12,       /* an allocation the input asked for failed; nothing was written */
     CAIRN_INTERRUPTED = 13,     /* cairn_interrupt() stopped the operation; nothing was damaged */
     CAIRN_HISTORY_LOST = 14,    /* a watch's start point is older than the change feed's history */
+    CAIRN_READ_ONLY = 15,       /* a write on a handle opened "read_only" or "secondary" */
     CAIRN_DONE = 100            /* not an error: an iterator has no more items */
 };
 
@@ -296,6 +300,36 @@ typedef struct cairn_db cairn_db;
 **                          often expired documents are deleted in the
 **                          background (0: never; reads skip them either
 **                          way); see "Documents that expire".
+**     "read_only":         bool, default false. Opens without the directory
+**                          lock, beside a writer in another process (or
+**                          none), seeing the database as of open: the
+**                          manifest's tables and the log replayed into
+**                          memory. Creates, changes and deletes no file,
+**                          so it also opens read-only files and file
+**                          systems. Writes (and cairn_flush(),
+**                          cairn_compact_range(), index builds) fail with
+**                          CAIRN_READ_ONLY. A missing database is
+**                          CAIRN_NOT_FOUND whatever "create_if_missing"
+**                          says. Change feeds are off on such a handle.
+**                          Every table it reads stays open (a file
+**                          descriptor and a map each) until it closes, so
+**                          that the writer deleting one after a compaction
+**                          takes nothing from under it: a database of more
+**                          tables than the process's descriptor limit
+**                          ("ulimit -n") fails to open this way.
+**     "secondary":         bool, default false. As "read_only", and
+**                          cairn_catch_up() brings the handle up to the
+**                          writer's last write (RocksDB's secondary
+**                          instances): worker processes read what a
+**                          service writes. Tables the writer deletes
+**                          after a compaction stay readable to it (it
+**                          keeps them open). Not with "read_only".
+**     "lock_timeout_ms":   integer 0..86400000, default 0: how long to wait
+**                          for the directory lock another handle holds
+**                          before failing with CAIRN_BUSY (0: fail at once).
+**                          The BUSY message says whether the holder is
+**                          this process or another, and its PID (written
+**                          into the LOCK file by the holder).
 **   out_db        out: the new handle; set to NULL on failure.
 **   errmsg        out, optional: see CONVENTIONS.
 **
@@ -3210,6 +3244,23 @@ int cairn_ts_compact(cairn_db *db, size_t *packed, char **errmsg);
 ** Declares graph `name` over an edge collection and creates the edge
 ** collection's adjacency indexes (building them over its documents, as
 ** cairn_index_create() does; the edge collection is created if missing).
+/* Operations: checkpoints, verification, secondaries, backups               */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Writes a consistent copy of the open database into directory `dir` while
+** writes go on, as RocksDB's Checkpoint does: the live tables are
+** hard-linked (copied when `dir` is on another file system), and the
+** manifest and the live part of the write-ahead log are copied up to one
+** sequence. The copy opens with cairn_open() as an ordinary database and
+** holds exactly the writes acknowledged before that sequence.
+**
+** Writers are held only while three numbers are read under the log lock
+** (no flush, fsync or copy happens there); flushes and compactions wait
+** while the live log segments are opened. The copy is built in a hidden
+** sibling directory (".<name>.cairn-checkpoint-tmp"), synced, and renamed
+** onto `dir` once its manifest is written, so a crash never leaves a copy
+** that looks complete.
 **
 ** Method of cairn_db.
 **
@@ -3237,6 +3288,61 @@ int cairn_graph_create(cairn_db *db, const char *name, size_t name_len,
 /*
 ** Removes graph `name`'s declaration, and the adjacency indexes when no
 ** other graph uses its edge collection. Vertex and edge documents stay.
+**   db          in: the database (opened for writing).
+**   dir         in: NUL-terminated path of the copy: must not exist, or be
+**               an empty directory; its parent must exist. Must not be NULL.
+**   report      out, optional: a NUL-terminated JSON object freed with
+**               cairn_free(): "directory", "sequence" (the copy holds every
+**               write up to it), "linked_tables", "copied_tables",
+**               "table_bytes", "log_segments", "log_bytes", "micros".
+**   report_len  out, optional: the length of *report.
+**   errmsg      out, optional: see CONVENTIONS.
+** On failure *report is NULL and nothing is left at `dir`.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or dir, not a database
+** handle, `dir` not empty or not a directory, a "read_only" or "secondary"
+** handle); CAIRN_NOT_FOUND (the parent of `dir` does not exist);
+** CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_checkpoint(cairn_db *db, const char *dir, char **report,
+                     size_t *report_len, char **errmsg);
+
+/*
+** Verifies the database in directory `path`: reads the manifest, every
+** block of every table it lists (checksum, decompression, entry count
+** against the footer) and every record of the live log segments, and
+** reports damage by file. Changes nothing and takes no lock; for a
+** database a process is writing, use cairn_verify_live() on its handle.
+**
+** Not a method of a handle.
+**
+** Parameters:
+**   path          in: NUL-terminated directory path. Must not be NULL.
+**   options_json  in: reserved: NULL with length 0, or "{}".
+**   report        out: a NUL-terminated JSON object freed with
+**                 cairn_free(): "ok" (bool: every file verified),
+**                 "directory", "files_checked", "files_damaged",
+**                 "bytes_checked", "files" (a list of {"file", "kind"
+**                 ("manifest", "table", "log"), "bytes", "blocks" or
+**                 "records", "ok", "error" when damaged, "note" (a torn
+**                 last log record, which a crash leaves)}) and "notes".
+**                 Must not be NULL.
+**   report_len    out, optional: the length of *report.
+**   errmsg        out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK when the report was made, damage or not (read "ok");
+** CAIRN_INVALID_ARGUMENT (NULL path or report, options not empty);
+** CAIRN_NOT_FOUND (no database there); CAIRN_IO_ERROR; CAIRN_NO_MEMORY.
+*/
+int cairn_verify(const char *path, const char *options_json, size_t options_len,
+                 char **report, size_t *report_len, char **errmsg);
+
+/*
+** Verifies an open database's live files as cairn_verify() verifies a
+** directory: the tables and log segments are pinned at one sequence (as
+** cairn_checkpoint() pins them) and read while writes go on. The report
+** has cairn_verify()'s fields and "sequence".
 **
 ** Method of cairn_db.
 **
@@ -3256,6 +3362,25 @@ int cairn_graph_drop(cairn_db *db, const char *name, size_t name_len,
 /*
 ** Lists the declared graphs as a JSON array, by name: [{"name", "edges",
 ** "vertices", "weight"}].
+**   db          in: the database (opened for writing).
+**   report      out: the JSON report, freed with cairn_free(). Must not be
+**               NULL.
+**   report_len  out, optional: the length of *report.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK when the report was made (read "ok");
+** CAIRN_INVALID_ARGUMENT (NULL db or report, not a database handle, a
+** "read_only" or "secondary" handle); CAIRN_CLOSED; CAIRN_IO_ERROR.
+** Scope: database only.
+*/
+int cairn_verify_live(cairn_db *db, char **report, size_t *report_len, char **errmsg);
+
+/*
+** Brings a handle opened with "secondary" up to date with the writer that
+** owns its directory (RocksDB's TryCatchUpWithPrimary): reads the writer's
+** current manifest and replays its log. Reads and iterators already open
+** keep their snapshot; later ones see the new state. Costs a replay of the
+** writer's unflushed log (a few memtables at most), not of the database.
 **
 ** Method of cairn_db.
 **
@@ -3309,6 +3434,25 @@ int cairn_graph_query(cairn_db *db, const char *graph, size_t graph_len,
 ** Deletes a vertex and every edge from or to it, in one transaction: the
 ** document whose primary key is `id_json` in each vertex collection, and
 ** the edges whose "_from" or "_to" equals it.
+**   db        in: the database, opened with "secondary".
+**   sequence  out, optional: the last sequence now visible.
+**   errmsg    out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db, not a database
+** handle, or not opened with "secondary"); CAIRN_CLOSED; CAIRN_CORRUPTION
+** (the writer's files stayed inconsistent over 20 attempts); CAIRN_IO_ERROR.
+** Scope: database only.
+*/
+int cairn_catch_up(cairn_db *db, uint64_t *sequence, char **errmsg);
+
+/*
+** Backs up the open database into the backup directory `backup_dir`
+** (created when absent), as RocksDB's BackupEngine does: the backup is a
+** consistent copy at one sequence, taken while writes go on, and tables
+** already stored by an earlier backup are not copied again (shared/ holds
+** each table once). Layout and crash safety: docs/format/backup.md; a
+** backup exists only once its meta file is written, so a crash never
+** leaves one listed that is incomplete.
 **
 ** Method of cairn_db.
 **
@@ -3330,6 +3474,130 @@ int cairn_graph_delete_vertex(cairn_db *db, const char *graph, size_t graph_len,
                               const char *id_json, size_t id_len,
                               size_t *vertices_deleted, size_t *edges_deleted,
                               char **errmsg);
+**   db          in: the database (opened for writing).
+**   backup_dir  in: NUL-terminated path of the backup directory. Must not
+**               be NULL.
+**   report      out, optional: the new backup as a JSON object freed with
+**               cairn_free(): "id", "timestamp_ms", "sequence", "size",
+**               "files", "database_id", "copied_bytes", "reused_bytes".
+**   report_len  out, optional: the length of *report.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or backup_dir, not a
+** database handle, a "read_only" or "secondary" handle, backup_dir is a
+** file); CAIRN_BUSY (another process holds the backup directory's lock);
+** CAIRN_CLOSED; CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+** Scope: database only.
+*/
+int cairn_backup_create(cairn_db *db, const char *backup_dir, char **report,
+                        size_t *report_len, char **errmsg);
+
+/*
+** Lists the complete backups of a backup directory, oldest first, as a
+** JSON array of the objects cairn_backup_create() reports.
+**
+** Not a method of a handle.
+**
+** Parameters:
+**   backup_dir  in: NUL-terminated path. Must not be NULL.
+**   list        out: the array, freed with cairn_free(). Must not be NULL.
+**   list_len    out, optional: the length of *list.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL argument); CAIRN_NOT_FOUND
+** (no such directory); CAIRN_CORRUPTION (a damaged meta file, named);
+** CAIRN_IO_ERROR.
+*/
+int cairn_backup_list(const char *backup_dir, char **list, size_t *list_len,
+                      char **errmsg);
+
+/*
+** Verifies backup `backup_id`: reads every one of its files and checks the
+** size and CRC-32C recorded when it was taken.
+**
+** Not a method of a handle.
+**
+** Parameters:
+**   backup_dir  in: NUL-terminated path. Must not be NULL.
+**   backup_id   in: the backup's id.
+**   report      out: a JSON object freed with cairn_free(), with the fields
+**               of cairn_verify()'s report ("kind" is "shared" or
+**               "private") and "sequence". Must not be NULL.
+**   report_len  out, optional: the length of *report.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK when the report was made (read "ok");
+** CAIRN_INVALID_ARGUMENT; CAIRN_NOT_FOUND (no such directory or backup);
+** CAIRN_BUSY; CAIRN_CORRUPTION (a damaged meta file); CAIRN_IO_ERROR.
+*/
+int cairn_backup_verify(const char *backup_dir, uint64_t backup_id, char **report,
+                        size_t *report_len, char **errmsg);
+
+/*
+** Restores backup `backup_id` into directory `target_dir`, checking every
+** file's checksum as it is copied. The result opens with cairn_open() and
+** holds exactly the writes up to the backup's sequence. Built in a hidden
+** sibling directory and renamed into place: on failure nothing is left at
+** `target_dir`.
+**
+** Not a method of a handle.
+**
+** Parameters:
+**   backup_dir  in: NUL-terminated path. Must not be NULL.
+**   backup_id   in: the backup's id.
+**   target_dir  in: NUL-terminated path: must not exist, or be an empty
+**               directory. Must not be NULL.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL argument, target not
+** empty); CAIRN_NOT_FOUND (no such backup, or the target's parent is
+** missing); CAIRN_BUSY; CAIRN_CORRUPTION (a file of the backup fails its
+** checksum; nothing was restored); CAIRN_IO_ERROR; CAIRN_NO_SPACE.
+*/
+int cairn_backup_restore(const char *backup_dir, uint64_t backup_id,
+                         const char *target_dir, char **errmsg);
+
+/*
+** Keeps the newest `keep` backups and deletes the others, then removes
+** every file no remaining backup uses, including what a crash during a
+** backup left (keep = UINT32_MAX deletes no backup: garbage collection
+** only). A backup is gone once its meta file is: a crash during a purge
+** never leaves a listed backup incomplete.
+**
+** Not a method of a handle.
+**
+** Parameters:
+**   backup_dir  in: NUL-terminated path. Must not be NULL.
+**   keep        in: how many of the newest backups to keep.
+**   report      out, optional: a JSON object freed with cairn_free():
+**               "deleted" (the ids), "removed_files", "freed_bytes".
+**   report_len  out, optional: the length of *report.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT; CAIRN_NOT_FOUND; CAIRN_BUSY;
+** CAIRN_CORRUPTION (a damaged meta file); CAIRN_IO_ERROR.
+*/
+int cairn_backup_purge(const char *backup_dir, uint32_t keep, char **report,
+                       size_t *report_len, char **errmsg);
+
+/*
+** Deletes backup `backup_id` and every file only it used; the report is
+** cairn_backup_purge()'s.
+**
+** Not a method of a handle.
+**
+** Parameters:
+**   backup_dir  in: NUL-terminated path. Must not be NULL.
+**   backup_id   in: the backup's id.
+**   report      out, optional: see cairn_backup_purge().
+**   report_len  out, optional: the length of *report.
+**   errmsg      out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT; CAIRN_NOT_FOUND (no such
+** directory or backup); CAIRN_BUSY; CAIRN_CORRUPTION; CAIRN_IO_ERROR.
+*/
+int cairn_backup_delete(const char *backup_dir, uint64_t backup_id, char **report,
+                        size_t *report_len, char **errmsg);
 
 #ifdef __cplusplus
 }

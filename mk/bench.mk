@@ -211,3 +211,20 @@ bench-ts: bench-ts-build python-env
 		--cairn=$(TS_BENCH_DIR)/cairn.txt --db=$(TS_BENCH_DIR)/duckdb \
 		$(if $(filter 1,$(TS_INFLUX)),--influx=$(TS_BENCH_DIR)/influx.txt)
 	@rm -rf $(TS_BENCH_DIR)/cpu.csv
+
+# Write latency with checkpoints running (bench/checkpoint_bench.c, issue 17):
+# p50/p99/p99.9/max of one writer's puts alone and while checkpoints run
+# back to back. Not part of `make test`.
+#   make bench-checkpoint
+#   make -o lib bench-checkpoint BENCH_ARGS='--sync=never --seconds=5'
+BENCH_CHECKPOINT_BIN := $(BENCH_BUILD)/cairn-checkpoint-bench
+
+.PHONY: bench-checkpoint bench-checkpoint-build
+
+bench-checkpoint-build: lib
+	@mkdir -p $(BENCH_BUILD)
+	$(BENCH_CC) $(BENCH_OPT) -pthread -I$(ROOT)/include -o $(BENCH_CHECKPOINT_BIN) $(BENCH_DIR)/checkpoint_bench.c \
+		-L$(LIBDIR) -lcairn -Wl,-rpath,$(LIBDIR)
+
+bench-checkpoint: bench-checkpoint-build
+	$(BENCH_CHECKPOINT_BIN) --db=$(BUILD)/bench-checkpoint $(BENCH_ARGS)

@@ -48,10 +48,25 @@ public final class Database: @unchecked Sendable {
 
     static func open(path: String, options: DatabaseOptions, env: Env) throws -> Database {
         guard !path.isEmpty else { throw CairnError.invalidArgument("the database path is empty") }
+        if options.readOnly && options.secondary {
+            throw CairnError.invalidArgument("options 'read_only' and 'secondary' exclude each other")
+        }
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
-                                       errorIfExists: options.errorIfExists, env: env)
+                                       errorIfExists: options.errorIfExists, env: env, mode: options.mode)
         let database = Database(path: path, engine: engine, feed: ChangeFeed(options: options.changeFeed),
                                 purgeIntervalMillis: options.ttlPurgeIntervalMillis)
+        if options.mode != .primary {
+            // A reader of another handle's directory writes nothing: no
+            // change-feed state, no index builds to resume, no TTL purge.
+            do {
+                try database.openTimeSeries()
+                try database.openLinks()
+            } catch {
+                try? database.close()
+                throw error
+            }
+            return database
+        }
         do {
             // Before anything writes: the feed's state decides whether
             // what follows is recorded.

@@ -17,6 +17,7 @@ public enum StatusCode: Int32, Sendable {
     case noMemory = 12
     case interrupted = 13
     case historyLost = 14
+    case readOnly = 15
     case done = 100
 
     /// The C name, as `cairn_status_name` returns it.
@@ -37,6 +38,7 @@ public enum StatusCode: Int32, Sendable {
         case .noMemory: return "CAIRN_NO_MEMORY"
         case .interrupted: return "CAIRN_INTERRUPTED"
         case .historyLost: return "CAIRN_HISTORY_LOST"
+        case .readOnly: return "CAIRN_READ_ONLY"
         case .done: return "CAIRN_DONE"
         }
     }

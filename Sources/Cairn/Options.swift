@@ -44,11 +44,18 @@ public struct DatabaseOptions: Sendable {
     /// indexes; MongoDB's TTL monitor runs every 60 s); 0 turns it off.
     /// Reads never return an expired document either way.
     public var ttlPurgeIntervalMillis: Int64 = 60_000
+    /// Open without the lock, as of now, refusing writes (READ_ONLY);
+    /// see StorageEngine+Follower.swift.
+    public var readOnly = false
+    /// Open as a secondary that follows the writer with `catchUp()`.
+    public var secondary = false
+    /// Wait this long for the directory lock before failing with BUSY.
+    public var lockTimeoutMillis = 0
 
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed", "ttl_purge_interval_ms"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed", "ttl_purge_interval_ms", "read_only", "secondary", "lock_timeout_ms"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -88,12 +95,18 @@ public struct DatabaseOptions: Sendable {
             case "max_open_tables": options.maxOpenTables = try integer(value, key, 16...1_000_000)
             case "change_feed": options.changeFeed = try ChangeFeedOptions.parse(value)
             case "ttl_purge_interval_ms": options.ttlPurgeIntervalMillis = Int64(try integer(value, key, 0...86_400_000))
+            case "read_only": options.readOnly = try boolean(value, key)
+            case "secondary": options.secondary = try boolean(value, key)
+            case "lock_timeout_ms": options.lockTimeoutMillis = try integer(value, key, 0...86_400_000)
             default:
                 throw CairnError.invalidArgument("unknown option '\(key)' (known: \(names.joined(separator: ", ")))")
             }
         }
         return options
     }
+
+    /// How the engine holds the directory.
+    var mode: StorageEngine.Mode { readOnly ? .readOnly : secondary ? .secondary : .primary }
 
     private static func boolean(_ value: JSONValue, _ key: String) throws -> Bool {
         guard case .bool(let flag) = value else {
@@ -125,6 +138,7 @@ public struct DatabaseOptions: Sendable {
         engine.maxOpenTables = maxOpenTables
         engine.paranoidRecovery = paranoidRecovery
         engine.mmapReads = mmapReads
+        engine.lockTimeoutMillis = lockTimeoutMillis
         return engine
     }
 }

@@ -21,7 +21,7 @@ public func cairn_abi_version() -> Int32 { Int32(CAIRN_ABI_VERSION) }
 /// Static C strings for every status name, made once.
 nonisolated(unsafe) private let statusNames: [Int32: UnsafeMutablePointer<CChar>] = {
     let codes: [StatusCode] = [.ok, .notFound, .invalidArgument, .ioError, .corruption, .busy, .closed,
-                               .conflict, .constraint, .schema, .noSpace, .internal, .noMemory, .interrupted, .historyLost, .done]
+                               .conflict, .constraint, .schema, .noSpace, .internal, .noMemory, .interrupted, .historyLost, .readOnly, .done]
     var names: [Int32: UnsafeMutablePointer<CChar>] = [:]
     for code in codes { names[code.rawValue] = strdup(code.name)! }
     return names

@@ -176,7 +176,24 @@ static int run_child(const char *mode, const char *dir)
 static int child_main(const char *mode, const char *dir)
 {
     cairn_db *db = NULL;
-    int rc = cairn_open(dir, NULL, 0, &db, NULL);
+    int rc;
+    if (strcmp(mode, "--child-read-only") == 0) {
+        /* Reads beside the parent, which holds the lock. */
+        uint8_t *value = NULL;
+        size_t len = 0;
+        rc = cairn_open(dir, "{\"read_only\": true}", 19, &db, NULL);
+        if (rc != CAIRN_OK)
+            return rc;
+        rc = cairn_get(db, K("ops:key"), &value, &len, NULL);
+        if (rc == CAIRN_OK && !bytes_are(value, len, "seen by a reader"))
+            rc = 98;
+        cairn_free(value);
+        if (rc == CAIRN_OK && cairn_put(db, K("ops:key"), K("x"), 0, NULL) != CAIRN_READ_ONLY)
+            rc = 97;
+        cairn_close(db, NULL);
+        return rc;
+    }
+    rc = cairn_open(dir, NULL, 0, &db, NULL);
     if (strcmp(mode, "--child-open") == 0) {
         if (rc == CAIRN_OK)
             cairn_close(db, NULL);
@@ -231,9 +248,10 @@ static void test_status_names(void)
         {CAIRN_NO_MEMORY, "CAIRN_NO_MEMORY"},
         {CAIRN_INTERRUPTED, "CAIRN_INTERRUPTED"},
         {CAIRN_HISTORY_LOST, "CAIRN_HISTORY_LOST"},
+        {CAIRN_READ_ONLY, "CAIRN_READ_ONLY"},
         {CAIRN_DONE, "CAIRN_DONE"},
     };
-    static const int unknown[] = {-1, 15, 99, 101, 1000, INT_MAX, INT_MIN};
+    static const int unknown[] = {-1, 16, 99, 101, 1000, INT_MAX, INT_MIN};
     size_t i;
     test_name = "status_names";
     /* The numbers are part of the ABI: never change. */
@@ -241,7 +259,7 @@ static void test_status_names(void)
           CAIRN_IO_ERROR == 3 && CAIRN_CORRUPTION == 4 && CAIRN_BUSY == 5 && CAIRN_CLOSED == 6 &&
           CAIRN_CONFLICT == 7 && CAIRN_CONSTRAINT == 8 && CAIRN_SCHEMA == 9 &&
           CAIRN_NO_SPACE == 10 && CAIRN_INTERNAL == 11 && CAIRN_NO_MEMORY == 12 && CAIRN_INTERRUPTED == 13 &&
-          CAIRN_HISTORY_LOST == 14 && CAIRN_DONE == 100);
+          CAIRN_HISTORY_LOST == 14 && CAIRN_READ_ONLY == 15 && CAIRN_DONE == 100);
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *got = cairn_status_name(names[i].code);
         CHECK_MSG(got != NULL && strcmp(got, names[i].name) == 0,
@@ -3024,6 +3042,108 @@ static void test_expiry_and_links(void)
     STATUS(CAIRN_CLOSED, cairn_key_links(db, K("user:1"), &json, &len, &err));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Operations: checkpoints, verification, secondaries, backups               */
+/* ------------------------------------------------------------------------ */
+
+static void test_operations(void)
+{
+    char path[PATH_MAX], copy[PATH_MAX], backups[PATH_MAX], restored[PATH_MAX];
+    cairn_db *db, *reader = NULL, *secondary = NULL;
+    char *report = NULL, *busy = NULL;
+    size_t report_len = 0;
+    uint64_t sequence = 0;
+    uint8_t *value = NULL;
+    size_t len = 0;
+    int code;
+    test_name = "operations";
+    db_dir(path, sizeof path, "ops");
+    db_dir(copy, sizeof copy, "ops-copy");
+    db_dir(backups, sizeof backups, "ops-backups");
+    db_dir(restored, sizeof restored, "ops-restored");
+
+    db = open_fresh("ops", "{\"sync\": \"never\"}");
+    STATUS(CAIRN_OK, cairn_put(db, K("ops:key"), K("seen by a reader"), 0, &err));
+
+    /* A checkpoint: a report, a copy that opens and verifies. */
+    STATUS(CAIRN_OK, cairn_checkpoint(db, copy, &report, &report_len, &err));
+    CHECK(report != NULL && strstr(report, "\"sequence\":1") != NULL && report_len == strlen(report));
+    cairn_free(report);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_checkpoint(db, copy, NULL, NULL, &err)); /* not empty */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_checkpoint(db, NULL, NULL, NULL, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_checkpoint(NULL, copy, NULL, NULL, &err));
+    report = NULL;
+    STATUS(CAIRN_OK, cairn_verify(copy, NULL, 0, &report, &report_len, &err));
+    CHECK(report != NULL && strstr(report, "\"ok\":true") != NULL);
+    cairn_free(report);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_verify(copy, NULL, 0, NULL, NULL, &err)); /* report required */
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_verify(copy, "{\"x\": 1}", 8, &report, NULL, &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_verify("/nonexistent/cairn", NULL, 0, &report, NULL, &err));
+    report = NULL;
+    STATUS(CAIRN_OK, cairn_verify_live(db, &report, NULL, &err));
+    CHECK(report != NULL && strstr(report, "\"ok\":true") != NULL);
+    cairn_free(report);
+
+    /* A second writer is BUSY and says it is this process; readers open. */
+    RC(CAIRN_BUSY, cairn_open(path, "{\"lock_timeout_ms\": 30}", 23, &reader, &busy));
+    STATUS(CAIRN_OK, cairn_open(path, "{\"read_only\": true}", 19, &reader, &err));
+    STATUS(CAIRN_OK, cairn_get(reader, K("ops:key"), &value, &len, &err));
+    CHECK(bytes_are(value, len, "seen by a reader"));
+    cairn_free(value);
+    STATUS(CAIRN_READ_ONLY, cairn_put(reader, K("k"), K("v"), 0, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_catch_up(reader, &sequence, &err));
+    STATUS(CAIRN_OK, cairn_close(reader, &err));
+    code = run_child("--child-read-only", path);
+    CHECK_MSG(code == CAIRN_OK, "a read-only open in another process: exit %d", code);
+    STATUS(CAIRN_OK, cairn_open(path, "{\"secondary\": true}", 19, &secondary, &err));
+    STATUS(CAIRN_OK, cairn_put(db, K("ops:later"), K("2"), 0, &err));
+    ANSWER(CAIRN_NOT_FOUND, cairn_get(secondary, K("ops:later"), &value, &len, &err));
+    STATUS(CAIRN_OK, cairn_catch_up(secondary, &sequence, &err));
+    CHECK(sequence == 2);
+    STATUS(CAIRN_OK, cairn_get(secondary, K("ops:later"), &value, &len, &err));
+    cairn_free(value);
+    STATUS(CAIRN_OK, cairn_catch_up(secondary, NULL, &err));
+    STATUS(CAIRN_OK, cairn_close(secondary, &err));
+
+    /* Backups. */
+    report = NULL;
+    STATUS(CAIRN_OK, cairn_backup_create(db, backups, &report, &report_len, &err));
+    CHECK(report != NULL && strstr(report, "\"id\":1") != NULL);
+    cairn_free(report);
+    STATUS(CAIRN_OK, cairn_put(db, K("ops:third"), K("3"), 0, &err));
+    STATUS(CAIRN_OK, cairn_backup_create(db, backups, NULL, NULL, &err));
+    report = NULL;
+    STATUS(CAIRN_OK, cairn_backup_list(backups, &report, &report_len, &err));
+    CHECK(report != NULL && report[0] == '[' && strstr(report, "\"id\":2") != NULL);
+    cairn_free(report);
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_backup_list(backups, NULL, NULL, &err));
+    report = NULL;
+    STATUS(CAIRN_OK, cairn_backup_verify(backups, 2, &report, NULL, &err));
+    CHECK(report != NULL && strstr(report, "\"ok\":true") != NULL);
+    cairn_free(report);
+    STATUS(CAIRN_NOT_FOUND, cairn_backup_verify(backups, 9, &report, NULL, &err));
+    STATUS(CAIRN_OK, cairn_backup_restore(backups, 1, restored, &err));
+    STATUS(CAIRN_INVALID_ARGUMENT, cairn_backup_restore(backups, 1, restored, &err));
+    STATUS(CAIRN_OK, cairn_open(restored, NULL, 0, &reader, &err));
+    STATUS(CAIRN_OK, cairn_get(reader, K("ops:later"), &value, &len, &err));
+    cairn_free(value);
+    ANSWER(CAIRN_NOT_FOUND, cairn_get(reader, K("ops:third"), &value, &len, &err));
+    STATUS(CAIRN_OK, cairn_close(reader, &err));
+    report = NULL;
+    STATUS(CAIRN_OK, cairn_backup_purge(backups, 1, &report, NULL, &err));
+    CHECK(report != NULL && strstr(report, "\"deleted\":[1]") != NULL);
+    cairn_free(report);
+    STATUS(CAIRN_OK, cairn_backup_purge(backups, UINT32_MAX, NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_backup_delete(backups, 2, NULL, NULL, &err));
+    STATUS(CAIRN_NOT_FOUND, cairn_backup_delete(backups, 2, NULL, NULL, &err));
+    STATUS(CAIRN_OK, cairn_close(db, &err));
+    /* A closed handle. */
+    STATUS(CAIRN_CLOSED, cairn_checkpoint(db, copy, NULL, NULL, &err));
+    STATUS(CAIRN_CLOSED, cairn_catch_up(db, NULL, &err));
+    CHECK(busy != NULL && strstr(busy, "this process") != NULL);
+    cairn_free(busy);
+}
+
 int main(int argc, char **argv)
 {
     const char *tmp = getenv("TMPDIR");
@@ -3069,6 +3189,7 @@ int main(int argc, char **argv)
     test_graph();
     test_time_series();
     test_expiry_and_links();
+    test_operations();
 
     nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("abi: %d passed, %d failed\n", n_passed, n_failed);

@@ -77,6 +77,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -123,6 +124,15 @@ type Options struct {
 	MemtableSizeMB int
 	// Compression is "lz4" (the default), "zstd" or "none". "" means the default.
 	Compression string
+	// ReadOnly opens without the directory lock, beside a writer in another
+	// process (or on read-only files), as of now; writes fail with
+	// ErrReadOnly.
+	ReadOnly bool
+	// Secondary opens as ReadOnly does, and DB.CatchUp follows the writer.
+	Secondary bool
+	// LockTimeout is how long to wait for the lock another handle holds
+	// before failing with ErrBusy (0: fail at once).
+	LockTimeout time.Duration
 	// Extra holds raw option keys, sent as they are. They are applied after
 	// the fields above and override them.
 	Extra map[string]any
@@ -155,6 +165,15 @@ func (o *Options) marshal() ([]byte, error) {
 	}
 	if o.Compression != "" {
 		m["compression"] = o.Compression
+	}
+	if o.ReadOnly {
+		m["read_only"] = true
+	}
+	if o.Secondary {
+		m["secondary"] = true
+	}
+	if o.LockTimeout > 0 {
+		m["lock_timeout_ms"] = o.LockTimeout.Milliseconds()
 	}
 	for k, v := range o.Extra {
 		m[k] = v

@@ -21,7 +21,7 @@ func TestVersionAndABI(t *testing.T) {
 
 func TestSentinelsMatchLibraryNames(t *testing.T) {
 	for _, e := range []*Error{ErrNotFound, ErrInvalidArgument, ErrIO, ErrCorruption, ErrBusy,
-		ErrClosed, ErrConflict, ErrConstraint, ErrSchema, ErrNoSpace, ErrInternal, ErrNoMemory, ErrInterrupted, ErrHistoryLost} {
+		ErrClosed, ErrConflict, ErrConstraint, ErrSchema, ErrNoSpace, ErrInternal, ErrNoMemory, ErrInterrupted, ErrHistoryLost, ErrReadOnly} {
 		if got := statusName(e.Code); got != e.Status {
 			t.Errorf("status %d: library calls it %s, binding %s", e.Code, got, e.Status)
 		}

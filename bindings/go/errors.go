@@ -29,6 +29,7 @@ const (
 	statusNoMemory        = int(C.CAIRN_NO_MEMORY)
 	statusInterrupted     = int(C.CAIRN_INTERRUPTED)
 	statusHistoryLost     = int(C.CAIRN_HISTORY_LOST)
+	statusReadOnly        = int(C.CAIRN_READ_ONLY)
 	statusDone            = int(C.CAIRN_DONE) // not an error: an iterator is exhausted
 )
 
@@ -83,6 +84,7 @@ var (
 	ErrNoMemory        = sentinel(statusNoMemory, "CAIRN_NO_MEMORY")               // an allocation the input asked for failed
 	ErrInterrupted     = sentinel(statusInterrupted, "CAIRN_INTERRUPTED")          // DB.Interrupt (or a context) stopped the call
 	ErrHistoryLost     = sentinel(statusHistoryLost, "CAIRN_HISTORY_LOST")         // a watch's start is older than the change feed's history
+	ErrReadOnly        = sentinel(statusReadOnly, "CAIRN_READ_ONLY")               // a write on a ReadOnly or Secondary database
 )
 
 func sentinel(code int, name string) *Error { return &Error{Code: code, Status: name} }

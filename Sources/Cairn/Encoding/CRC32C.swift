@@ -29,6 +29,14 @@ enum CRC32C {
         return cairn_support_crc32c(0, base, bytes.count)
     }
 
+    /// Extends `crc` (a checksum returned by `checksum` or `extend`, 0 to
+    /// start) over `bytes`, for data read in pieces.
+    @inline(__always)
+    static func extend(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress else { return crc }
+        return cairn_support_crc32c(crc, base, bytes.count)
+    }
+
     static func portableChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         tables.withUnsafeBufferPointer { t in

@@ -29,6 +29,10 @@ final class FullTextLayer: @unchecked Sendable {
         }
     }
 
+    /// Forgets every index's state: a secondary caught up with its
+    /// writer, whose indexes may have changed in any way.
+    func forgetAll() { dictionaries.withLock { $0.removeAll() } }
+
     /// Forgets an index's dictionary (its index or collection was dropped).
     func forget(collection: UInt32, index: UInt32? = nil) {
         dictionaries.withLock { known in

@@ -20,6 +20,10 @@ final class VectorLayer: @unchecked Sendable {
         }
     }
 
+    /// Forgets every index's state: a secondary caught up with its
+    /// writer, whose indexes may have changed in any way.
+    func forgetAll() { caches.withLock { $0.removeAll() } }
+
     /// Forgets an index's cache (its index or collection was dropped, or a
     /// build starts afresh).
     func forget(collection: UInt32, index: UInt32? = nil) {

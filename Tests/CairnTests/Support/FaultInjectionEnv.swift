@@ -145,6 +145,15 @@ final class FaultInjectionEnv: Env, @unchecked Sendable {
     func mapForReading(_ file: FileHandle, size: Int) -> MappedFile? { real.mapForReading(file, size: size) }
     func lockFile(_ path: String) throws -> FileHandle { try real.lockFile(path) }
 
+    func hardLink(_ from: String, to: String) throws -> Bool {
+        try lock.withLock {
+            try checkPower("link", from)
+            return try real.hardLink(from, to: to)
+        }
+    }
+
+    func removeDirectory(_ path: String) throws { try real.removeDirectory(path) }
+
     func create(_ path: String) throws -> FileHandle {
         try lock.withLock {
             try checkPower("create", path)

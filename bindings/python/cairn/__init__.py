@@ -79,7 +79,8 @@ from .change_stream import ChangeStream
 from ._db_handle import Collections
 from .collection import Collection
 from .cursor import Cursor
-from .database import Database, OpenOptions, open, repair
+from . import backup
+from .database import Database, OpenOptions, open, repair, verify
 from .errors import (
     BulkWriteError,
     Busy,
@@ -96,6 +97,7 @@ from .errors import (
     NoMemory,
     NoSpace,
     NotFound,
+    ReadOnly,
     SchemaViolation,
 )
 from .bulk import BulkWriteResult, DeleteMany, DeleteOne, InsertOne, ReplaceOne, UpdateMany, UpdateOne
@@ -155,6 +157,7 @@ __all__ = [
     "NoSpace",
     "NotFound",
     "OpenOptions",
+    "ReadOnly",
     "ReplaceOne",
     "TEXT",
     "SchemaViolation",
@@ -166,5 +169,7 @@ __all__ = [
     "library_version",
     "open",
     "parse_duration",
+    "backup",
     "repair",
+    "verify",
 ]

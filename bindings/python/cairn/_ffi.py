@@ -92,6 +92,7 @@ class Status(enum.IntEnum):
     NO_MEMORY = 12
     INTERRUPTED = 13
     HISTORY_LOST = 14
+    READ_ONLY = 15
     DONE = 100
 
 
@@ -322,6 +323,17 @@ FUNCTIONS: tuple[tuple[str, Any, tuple[Any, ...]], ...] = (
     ("cairn_ts_set_maintenance_interval", c_int, (db_p, c_int64, char_pp)),
     ("cairn_ts_maintain", c_int, (db_p, c_int64, char_pp, size_p, char_pp)),
     ("cairn_ts_compact", c_int, (db_p, size_p, char_pp)),
+    # Operations: checkpoints, verification, secondaries, backups
+    ("cairn_checkpoint", c_int, (db_p, c_char_p, char_pp, size_p, char_pp)),
+    ("cairn_verify", c_int, (c_char_p, c_char_p, c_size_t, char_pp, size_p, char_pp)),
+    ("cairn_verify_live", c_int, (db_p, char_pp, size_p, char_pp)),
+    ("cairn_catch_up", c_int, (db_p, POINTER(c_uint64), char_pp)),
+    ("cairn_backup_create", c_int, (db_p, c_char_p, char_pp, size_p, char_pp)),
+    ("cairn_backup_list", c_int, (c_char_p, char_pp, size_p, char_pp)),
+    ("cairn_backup_verify", c_int, (c_char_p, c_uint64, char_pp, size_p, char_pp)),
+    ("cairn_backup_restore", c_int, (c_char_p, c_uint64, c_char_p, char_pp)),
+    ("cairn_backup_purge", c_int, (c_char_p, c_uint32, char_pp, size_p, char_pp)),
+    ("cairn_backup_delete", c_int, (c_char_p, c_uint64, char_pp, size_p, char_pp)),
 )
 
 

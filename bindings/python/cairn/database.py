@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from itertools import islice
 from collections.abc import Iterator as PyIterator
-from ctypes import byref, c_char_p, c_size_t
+from ctypes import byref, c_char_p, c_size_t, c_uint64
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, cast
 
 from . import _ffi, _interrupt, errors
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Unpack
 
-__all__ = ["Database", "OpenOptions", "open", "repair"]
+__all__ = ["Database", "OpenOptions", "open", "repair", "verify"]
 
 T = TypeVar("T")
 
@@ -58,6 +58,9 @@ class OpenOptions(TypedDict, total=False):
     paranoid_recovery: bool
     mmap_reads: bool
     change_feed: bool | dict[str, int]
+    read_only: bool
+    secondary: bool
+    lock_timeout_ms: int
 
 
 def _json_arg(obj: Any) -> tuple[bytes | None, int]:
@@ -81,7 +84,10 @@ def open(path: str | os.PathLike[str], **options: Unpack[OpenOptions]) -> Databa
     sync_interval_ms, memtable_size_mb, block_size, compression ("zstd",
     "lz4" or "none"), upper_level_compression, bloom_bits_per_key,
     block_cache_mb, level_size_ratio, max_open_tables, paranoid_recovery,
-    mmap_reads;
+    mmap_reads, read_only (open beside a writer in another process, or on
+    read-only files, as of now; writes raise ReadOnly), secondary (as
+    read_only, and Database.catch_up() follows the writer), lock_timeout_ms
+    (wait that long for another handle's lock instead of raising Busy);
     include/cairn.h documents each one and its default.
     An unknown option raises InvalidArgument; another process holding the
     directory raises Busy.
@@ -115,6 +121,28 @@ def repair(path: str | os.PathLike[str], **options: Unpack[OpenOptions]) -> dict
     errors.call(lib.cairn_repair, raw_path, text, text_len, byref(report), byref(report_len))
     result: dict[str, Any] = json.loads(take_buffer(report, report_len.value))
     return result
+
+
+def verify(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Verifies the database in directory `path` (cairn_verify): every table
+    block and live log record checksum, damage reported by file. Returns the
+    report: "ok" (True when every file verified), "files" (each with "file",
+    "kind", "bytes", "ok" and "error" when damaged), "files_damaged", ...
+    Damage does not raise; a missing database raises NotFound."""
+    raw_path = os.fsencode(path)
+    if b"\0" in raw_path:
+        errors.invalid("path contains a NUL byte")
+    report, report_len = c_char_p(), c_size_t()
+    errors.call(lib.cairn_verify, raw_path, None, 0, byref(report), byref(report_len))
+    result: dict[str, Any] = json.loads(take_buffer(report, report_len.value))
+    return result
+
+
+def _path_arg(path: str | os.PathLike[str], what: str) -> bytes:
+    raw = os.fsencode(path)
+    if b"\0" in raw:
+        errors.invalid(f"{what} contains a NUL byte")
+    return raw
 
 
 class Database(DbHandle):
@@ -497,6 +525,39 @@ class Database(DbHandle):
     def flush(self) -> None:
         """Writes the memtable to a table now and waits for it."""
         errors.call(lib.cairn_flush, self._handle())
+
+    # -- Operations ---------------------------------------------------------------
+
+    def checkpoint(self, directory: str | os.PathLike[str]) -> dict[str, Any]:
+        """Writes a consistent copy of the database into `directory` (absent
+        or empty) while writes go on (cairn_checkpoint); the copy opens with
+        cairn.open(). Returns the report: "sequence" (the copy holds every
+        write up to it), "linked_tables", "copied_tables", "log_bytes", ..."""
+        report, report_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_checkpoint, self._handle(), _path_arg(directory, "directory"), byref(report), byref(report_len))
+        result: dict[str, Any] = json.loads(take_buffer(report, report_len.value))
+        return result
+
+    def verify(self) -> dict[str, Any]:
+        """Verifies this database's live files while writes go on
+        (cairn_verify_live); the report is cairn.verify()'s, with "sequence"."""
+        report, report_len = c_char_p(), c_size_t()
+        errors.call(lib.cairn_verify_live, self._handle(), byref(report), byref(report_len))
+        result: dict[str, Any] = json.loads(take_buffer(report, report_len.value))
+        return result
+
+    def catch_up(self) -> int:
+        """Brings a database opened with secondary=True up to its writer's last
+        write (cairn_catch_up); returns the sequence now visible."""
+        sequence = c_uint64()
+        errors.call(lib.cairn_catch_up, self._handle(), byref(sequence))
+        return sequence.value
+
+    def backup(self, backup_dir: str | os.PathLike[str]) -> dict[str, Any]:
+        """Backs the database up into `backup_dir` (cairn.backup.create)."""
+        from . import backup
+
+        return backup.create(self, backup_dir)
 
     def compact_range(self, start: BytesLike | None = None, end: BytesLike | None = None) -> None:
         """Compacts the tables overlapping [start, end] (None: unbounded) down

@@ -126,6 +126,11 @@ class HistoryLost(Error):
     from a later point or start now. Events are never skipped silently."""
 
 
+class ReadOnly(Error):
+    """CAIRN_READ_ONLY: a write on a database opened with read_only=True or
+    secondary=True; write through the handle that opened it for writing."""
+
+
 _CLASSES: dict[int, type[Error]] = {
     Status.NOT_FOUND: NotFound,
     Status.INVALID_ARGUMENT: InvalidArgument,
@@ -141,6 +146,7 @@ _CLASSES: dict[int, type[Error]] = {
     Status.NO_MEMORY: NoMemory,
     Status.INTERRUPTED: Interrupted,
     Status.HISTORY_LOST: HistoryLost,
+    Status.READ_ONLY: ReadOnly,
 }
 
 

@@ -209,7 +209,7 @@ extension StorageEngine {
     /// Replays every segment from the manifest's log number into `table`
     /// (rules 4 and 5 above). Returns the first sequence replayed, or nil
     /// when no batch was.
-    private func replayLog(segments: [UInt64], manifest: Manifest, into table: MemTable,
+    func replayLog(segments: [UInt64], manifest: Manifest, into table: MemTable,
                            sequence: inout UInt64) throws -> UInt64? {
         let needed = segments.filter { $0 >= manifest.logNumber }
         let salvage = options.salvageLog

@@ -9,12 +9,18 @@ extension StorageEngine {
     /// Commits `batch` atomically and (per the sync mode) durably.
     func write(_ batch: WriteBatch) throws {
         guard !isClosed else { throw CairnError.closed }
+        guard mode == .primary else { throw readOnlyError }
         guard !batch.isEmpty else { return }
         // The log record, its frame and the memtable each copy the batch.
         try Allocation.reserve(3 * batch.encodedSize, for: "a write of \(batch.encodedSize) bytes")
         let start = env.monotonicNanoseconds()
         try writeQueue.submit(batch) { group in try commit(group) }
         stats.writeLatency.record(since: start)
+    }
+
+    /// Why a read-only or secondary handle refuses a write.
+    var readOnlyError: CairnError {
+        CairnError(.readOnly, "the database \(directory) is open \(mode == .secondary ? "as a secondary" : "read-only"); writes go through the handle that opened it for writing")
     }
 
     /// Runs as the group-commit leader: one log record for the whole group,

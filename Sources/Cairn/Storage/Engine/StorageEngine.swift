@@ -71,6 +71,22 @@ final class StorageEngine: @unchecked Sendable {
         /// Repair's open: replay whatever log records survive, reading past
         /// missing segments and stopping at damage, instead of refusing.
         var salvageLog = false
+        /// How long an open waits for the directory lock held by another
+        /// handle before it fails with BUSY (0: it fails at once).
+        var lockTimeoutMillis = 0
+    }
+
+    /// How a handle holds its directory.
+    enum Mode: Sendable {
+        /// The one writer: holds the directory lock (LOCK), recovers,
+        /// flushes and compacts.
+        case primary
+        /// Reads the state as of open (StorageEngine+Follower.swift): takes
+        /// no lock, creates, changes and deletes no file, refuses writes.
+        case readOnly
+        /// As readOnly, and follows a primary in another process when asked
+        /// to catch up (RocksDB's secondary instance).
+        case secondary
     }
 
     let directory: String
@@ -80,7 +96,9 @@ final class StorageEngine: @unchecked Sendable {
     let interrupts = Interrupts()
     let env: Env
     let context: TableContext
-    private let lockFile: FileHandle
+    let mode: Mode
+    /// The directory lock; nil for a read-only or secondary handle.
+    private let lockFile: FileHandle?
 
     // MARK: State readers pin (guarded by stateLock)
 
@@ -171,13 +189,23 @@ final class StorageEngine: @unchecked Sendable {
     // MARK: Opening
 
     init(directory: String, options: Options, createIfMissing: Bool, errorIfExists: Bool,
-         env: Env = PosixEnv()) throws {
+         env: Env = PosixEnv(), mode: Mode = .primary) throws {
         self.directory = directory
         self.options = options
         self.env = env
+        self.mode = mode
+        // A follower keeps every table it reads open (descriptor and map),
+        // so the writer deleting one after a compaction takes nothing from
+        // under its reads: the table cache never closes one.
         context = TableContext(directory: directory, env: env,
                                cache: options.blockCacheBytes > 0 ? BlockCache(capacityBytes: options.blockCacheBytes) : nil,
-                               maxOpenTables: options.maxOpenTables, mapReads: options.mmapReads, stats: stats)
+                               maxOpenTables: mode == .primary ? options.maxOpenTables : Int.max / 2, mapReads: options.mmapReads, stats: stats)
+        if mode != .primary {
+            guard env.kind(of: directory) == .directory else { throw CairnError(.notFound, "database \(directory) does not exist") }
+            lockFile = nil
+            try loadFollowerState()
+            return
+        }
         switch env.kind(of: directory) {
         case .missing:
             guard createIfMissing else { throw CairnError(.notFound, "database \(directory) does not exist") }
@@ -187,7 +215,8 @@ final class StorageEngine: @unchecked Sendable {
         case .regularFile, .other:
             throw CairnError.invalidArgument("\(directory) exists and is not a directory")
         }
-        lockFile = try env.lockFile(directory + "/LOCK")
+        let lock = try env.lockFile(directory + "/LOCK", timeoutMillis: options.lockTimeoutMillis)
+        lockFile = lock
         do {
             let names = try env.listDirectory(directory)
             if names.contains(Manifest.fileName) && errorIfExists { throw CairnError.invalidArgument("database \(directory) already exists") }
@@ -198,7 +227,7 @@ final class StorageEngine: @unchecked Sendable {
                 wal?.close()
                 wal = nil
             }
-            lockFile.close()
+            lock.close()
             throw error
         }
     }
@@ -334,6 +363,8 @@ final class StorageEngine: @unchecked Sendable {
         // waiting for it would hang), and the log, manifest and lock belong
         // to the parent, which goes on using them. Touch nothing.
         guard getpid() == ownerProcess else { return }
+        // A follower has no log, worker, manifest or lock of its own.
+        guard mode == .primary else { return }
         var failure: Error?
         do {
             try writeQueue.exclusive { [self] in
@@ -357,8 +388,8 @@ final class StorageEngine: @unchecked Sendable {
                 failure = error
             }
         }
-        lockFile.unlock()
-        lockFile.close()
+        lockFile?.unlock()
+        lockFile?.close()
         if let failure { throw failure }
     }
 
@@ -371,6 +402,6 @@ final class StorageEngine: @unchecked Sendable {
             wal?.close()
             wal = nil
         }
-        lockFile.close()
+        lockFile?.close()
     }
 }

@@ -30,6 +30,12 @@ protocol Env: Sendable {
     /// Takes an exclusive, non-blocking OS lock that the kernel releases when
     /// the process dies. Throws BUSY when another holder has it.
     func lockFile(_ path: String) throws -> FileHandle
+    /// Makes `to` a second name of the file `from`; false when the file
+    /// system cannot (another device, or no hard links), so the caller
+    /// copies instead.
+    func hardLink(_ from: String, to: String) throws -> Bool
+    /// Removes an empty directory (a missing one is no error).
+    func removeDirectory(_ path: String) throws
 
     /// Milliseconds since the Unix epoch: the clock of TTLs.
     func nowMillis() -> Int64
@@ -41,6 +47,25 @@ protocol Env: Sendable {
 }
 
 enum FileKind { case missing, regularFile, directory, other }
+
+extension Env {
+    /// `lockFile`, retried every 10 ms for up to `timeoutMillis` while the
+    /// lock is BUSY (the `lock_timeout_ms` open option); 0 tries once.
+    func lockFile(_ path: String, timeoutMillis: Int) throws -> FileHandle {
+        let deadline = monotonicNanoseconds() &+ UInt64(max(0, timeoutMillis)) &* 1_000_000
+        while true {
+            do {
+                return try lockFile(path)
+            } catch let error as CairnError where error.code == .busy {
+                guard timeoutMillis > 0, monotonicNanoseconds() < deadline else {
+                    guard timeoutMillis > 0 else { throw error }
+                    throw CairnError(.busy, "\(error.message) (waited \(timeoutMillis) ms)")
+                }
+                usleep(10_000)
+            }
+        }
+    }
+}
 
 /// The I/O error for `errno`, naming the operation and the file. A full disk
 /// is NO_SPACE so callers can tell it apart and retry after freeing space.
@@ -242,11 +267,45 @@ struct PosixEnv: Env {
             let code = errno
             _ = Glibc.close(fd)
             if code == EWOULDBLOCK {
-                throw CairnError(.busy, "database \(path.dropLast(5)) is locked by another process (or another open handle)")
+                throw CairnError(.busy, "database \(path.dropLast(5)) is locked by \(PosixEnv.lockHolder(path))")
             }
             throw ioError("lock", path, errno: code)
         }
+        // The holder's PID, for the BUSY message of the next opener (a
+        // hint only: the lock itself is the flock, and a stale PID in the
+        // file of a dead holder blocks nothing).
+        let pid = Array("\(getpid())\n".utf8)
+        if ftruncate(fd, 0) == 0 { _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) } }
         return FileHandle(path: path, descriptor: fd)
+    }
+
+    /// Who holds the lock at `path`, as the BUSY message says it: the PID
+    /// its holder wrote into the file, told apart as this process (another
+    /// open handle) or another one.
+    static func lockHolder(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var pid: Int32?
+        if fd >= 0 {
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 15, 0) }
+            _ = Glibc.close(fd)
+            if n > 0 { pid = Int32(String(decoding: buffer.prefix(n).filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)) }
+        }
+        guard let pid, pid > 0 else { return "another process or another open handle (holder unknown)" }
+        if pid == getpid() { return "another open handle in this process (pid \(pid)); close it first" }
+        return "another process (pid \(pid)); open with \"read_only\" or \"secondary\" to read it meanwhile"
+    }
+
+    func hardLink(_ from: String, to: String) throws -> Bool {
+        if link(from, to) == 0 { return true }
+        let code = errno
+        // Another file system, or one without hard links: the caller copies.
+        if code == EXDEV || code == EPERM || code == EOPNOTSUPP || code == EMLINK { return false }
+        throw ioError("link", from, errno: code)
+    }
+
+    func removeDirectory(_ path: String) throws {
+        guard rmdir(path) == 0 || errno == ENOENT else { throw ioError("remove directory", path) }
     }
 
     func nowMillis() -> Int64 { currentTimeMillis() }

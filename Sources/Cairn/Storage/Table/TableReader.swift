@@ -159,6 +159,13 @@ final class TableReader: @unchecked Sendable {
         return block
     }
 
+    /// The data block at `handle` read from the file itself (never the
+    /// cache or the map), so its CRC is checked now: verification.
+    func readBlockFromFile(_ handle: TableFormat.BlockHandle) throws -> Block {
+        try Block(storage: try TableReader.readStored(file: file, mapped: nil, handle: handle, dataEnd: fileSize - footer.size, path: path),
+                  what: path)
+    }
+
     func mayContain(userKeyHash: UInt64) -> Bool {
         BloomFilter.mayContain(UnsafeRawBufferPointer(filter), hash: userKeyHash)
     }

@@ -246,6 +246,7 @@ extension StorageEngine {
     /// frozen memtable is flushed to level 0.
     func flush() throws {
         guard !isClosed else { throw CairnError.closed }
+        guard mode == .primary else { throw readOnlyError }
         try writeQueue.exclusive { [self] in
             let hasData = stateLock.withLock { memtable.entryCount > 0 || !memtable.rangeTombstones.isEmpty }
             if hasData { try switchMemtable() }
