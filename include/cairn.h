@@ -3244,23 +3244,6 @@ int cairn_ts_compact(cairn_db *db, size_t *packed, char **errmsg);
 ** Declares graph `name` over an edge collection and creates the edge
 ** collection's adjacency indexes (building them over its documents, as
 ** cairn_index_create() does; the edge collection is created if missing).
-/* Operations: checkpoints, verification, secondaries, backups               */
-/* ------------------------------------------------------------------------ */
-
-/*
-** Writes a consistent copy of the open database into directory `dir` while
-** writes go on, as RocksDB's Checkpoint does: the live tables are
-** hard-linked (copied when `dir` is on another file system), and the
-** manifest and the live part of the write-ahead log are copied up to one
-** sequence. The copy opens with cairn_open() as an ordinary database and
-** holds exactly the writes acknowledged before that sequence.
-**
-** Writers are held only while three numbers are read under the log lock
-** (no flush, fsync or copy happens there); flushes and compactions wait
-** while the live log segments are opened. The copy is built in a hidden
-** sibling directory (".<name>.cairn-checkpoint-tmp"), synced, and renamed
-** onto `dir` once its manifest is written, so a crash never leaves a copy
-** that looks complete.
 **
 ** Method of cairn_db.
 **
@@ -3288,6 +3271,122 @@ int cairn_graph_create(cairn_db *db, const char *name, size_t name_len,
 /*
 ** Removes graph `name`'s declaration, and the adjacency indexes when no
 ** other graph uses its edge collection. Vertex and edge documents stay.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db       in: the database.
+**   name     in: the graph name.
+**   errmsg   out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_NOT_FOUND when there is no such graph;
+** CAIRN_INVALID_ARGUMENT (NULL db, a bad name); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE.
+** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
+*/
+int cairn_graph_drop(cairn_db *db, const char *name, size_t name_len,
+                     char **errmsg);
+
+/*
+** Lists the declared graphs as a JSON array, by name: [{"name", "edges",
+** "vertices", "weight"}].
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db         in: the database, or a transaction.
+**   json       out: the NUL-terminated array, malloc()ed and freed with
+**              cairn_free(). Must not be NULL; set to NULL first, so it is
+**              NULL on failure.
+**   json_len   out, optional: the length of *json.
+**   errmsg     out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json); CAIRN_CLOSED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_graph_list(cairn_db *db, char **json, size_t *json_len,
+                     char **errmsg);
+
+/*
+** Runs a graph query (see above) at one snapshot and opens a cursor over
+** its rows. A "traverse" walks as the cursor moves, holding its queue or
+** stack and the vertices seen but never its output, so its errors (the
+** memory budget, CAIRN_INTERRUPTED) may come from cairn_cursor_next();
+** the other operations run to completion inside this call, under their
+** memory budget, and the cursor then hands out the rows.
+**
+** Constructor of cairn_cursor; pair with cairn_cursor_close().
+**
+** Parameters:
+**   db           in: the database, or a transaction (the query reads its
+**                snapshot and its own writes).
+**   graph        in: the graph name.
+**   query_json   in: {"op": ..., options}.
+**   out_cursor   out: the new handle; set to NULL on failure. Must not be
+**                NULL.
+**   errmsg       out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
+** name, op or option, a required option missing, min_depth over
+** max_depth, a negative or non-numeric weight in a weighted query, the
+** memory budget exceeded); CAIRN_NOT_FOUND (no such graph, or its
+** adjacency indexes were dropped); CAIRN_CLOSED; CAIRN_INTERRUPTED;
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
+** Scope: database or transaction.
+*/
+int cairn_graph_query(cairn_db *db, const char *graph, size_t graph_len,
+                      const char *query_json, size_t query_len,
+                      cairn_cursor **out_cursor, char **errmsg);
+
+/*
+** Deletes a vertex and every edge from or to it, in one transaction: the
+** document whose primary key is `id_json` in each vertex collection, and
+** the edges whose "_from" or "_to" equals it.
+**
+** Method of cairn_db.
+**
+** Parameters:
+**   db                 in: the database, or a transaction.
+**   graph              in: the graph name.
+**   id_json            in: the vertex's primary key as JSON ("\"ann\"", 7).
+**   vertices_deleted   out, optional: the vertex documents deleted.
+**   edges_deleted      out, optional: the edges deleted.
+**   errmsg             out, optional: see CONVENTIONS.
+**
+** Returns CAIRN_OK (also when nothing matched); CAIRN_NOT_FOUND (no such
+** graph); CAIRN_INVALID_ARGUMENT (NULL db, a bad name or id, a read-only
+** transaction); CAIRN_CLOSED; CAIRN_CONFLICT (see "Transactions");
+** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
+** Scope: database or transaction.
+*/
+int cairn_graph_delete_vertex(cairn_db *db, const char *graph, size_t graph_len,
+                              const char *id_json, size_t id_len,
+                              size_t *vertices_deleted, size_t *edges_deleted,
+                              char **errmsg);
+
+/* ------------------------------------------------------------------------ */
+/* Operations: checkpoints, verification, secondaries, backups               */
+/* ------------------------------------------------------------------------ */
+
+/*
+** Writes a consistent copy of the open database into directory `dir` while
+** writes go on, as RocksDB's Checkpoint does: the live tables are
+** hard-linked (copied when `dir` is on another file system), and the
+** manifest and the live part of the write-ahead log are copied up to one
+** sequence. The copy opens with cairn_open() as an ordinary database and
+** holds exactly the writes acknowledged before that sequence.
+**
+** Writers are held only while three numbers are read under the log lock
+** (no flush, fsync or copy happens there); flushes and compactions wait
+** while the live log segments are opened. The copy is built in a hidden
+** sibling directory (".<name>.cairn-checkpoint-tmp"), synced, and renamed
+** onto `dir` once its manifest is written, so a crash never leaves a copy
+** that looks complete.
+**
+** Method of cairn_db.
+**
+** Parameters:
 **   db          in: the database (opened for writing).
 **   dir         in: NUL-terminated path of the copy: must not exist, or be
 **               an empty directory; its parent must exist. Must not be NULL.
@@ -3347,21 +3446,6 @@ int cairn_verify(const char *path, const char *options_json, size_t options_len,
 ** Method of cairn_db.
 **
 ** Parameters:
-**   db       in: the database.
-**   name     in: the graph name.
-**   errmsg   out, optional: see CONVENTIONS.
-**
-** Returns CAIRN_OK; CAIRN_NOT_FOUND when there is no such graph;
-** CAIRN_INVALID_ARGUMENT (NULL db, a bad name); CAIRN_CLOSED;
-** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE.
-** Scope: database only (a transaction handle is CAIRN_INVALID_ARGUMENT).
-*/
-int cairn_graph_drop(cairn_db *db, const char *name, size_t name_len,
-                     char **errmsg);
-
-/*
-** Lists the declared graphs as a JSON array, by name: [{"name", "edges",
-** "vertices", "weight"}].
 **   db          in: the database (opened for writing).
 **   report      out: the JSON report, freed with cairn_free(). Must not be
 **               NULL.
@@ -3385,55 +3469,6 @@ int cairn_verify_live(cairn_db *db, char **report, size_t *report_len, char **er
 ** Method of cairn_db.
 **
 ** Parameters:
-**   db         in: the database, or a transaction.
-**   json       out: the NUL-terminated array, malloc()ed and freed with
-**              cairn_free(). Must not be NULL; set to NULL first, so it is
-**              NULL on failure.
-**   json_len   out, optional: the length of *json.
-**   errmsg     out, optional: see CONVENTIONS.
-**
-** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or json); CAIRN_CLOSED;
-** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
-** Scope: database or transaction.
-*/
-int cairn_graph_list(cairn_db *db, char **json, size_t *json_len,
-                     char **errmsg);
-
-/*
-** Runs a graph query (see above) at one snapshot and opens a cursor over
-** its rows. A "traverse" walks as the cursor moves, holding its queue or
-** stack and the vertices seen but never its output, so its errors (the
-** memory budget, CAIRN_INTERRUPTED) may come from cairn_cursor_next();
-** the other operations run to completion inside this call, under their
-** memory budget, and the cursor then hands out the rows.
-**
-** Constructor of cairn_cursor; pair with cairn_cursor_close().
-**
-** Parameters:
-**   db           in: the database, or a transaction (the query reads its
-**                snapshot and its own writes).
-**   graph        in: the graph name.
-**   query_json   in: {"op": ..., options}.
-**   out_cursor   out: the new handle; set to NULL on failure. Must not be
-**                NULL.
-**   errmsg       out, optional: see CONVENTIONS.
-**
-** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
-** name, op or option, a required option missing, min_depth over
-** max_depth, a negative or non-numeric weight in a weighted query, the
-** memory budget exceeded); CAIRN_NOT_FOUND (no such graph, or its
-** adjacency indexes were dropped); CAIRN_CLOSED; CAIRN_INTERRUPTED;
-** CAIRN_IO_ERROR; CAIRN_CORRUPTION.
-** Scope: database or transaction.
-*/
-int cairn_graph_query(cairn_db *db, const char *graph, size_t graph_len,
-                      const char *query_json, size_t query_len,
-                      cairn_cursor **out_cursor, char **errmsg);
-
-/*
-** Deletes a vertex and every edge from or to it, in one transaction: the
-** document whose primary key is `id_json` in each vertex collection, and
-** the edges whose "_from" or "_to" equals it.
 **   db        in: the database, opened with "secondary".
 **   sequence  out, optional: the last sequence now visible.
 **   errmsg    out, optional: see CONVENTIONS.
@@ -3457,23 +3492,6 @@ int cairn_catch_up(cairn_db *db, uint64_t *sequence, char **errmsg);
 ** Method of cairn_db.
 **
 ** Parameters:
-**   db                 in: the database, or a transaction.
-**   graph              in: the graph name.
-**   id_json            in: the vertex's primary key as JSON ("\"ann\"", 7).
-**   vertices_deleted   out, optional: the vertex documents deleted.
-**   edges_deleted      out, optional: the edges deleted.
-**   errmsg             out, optional: see CONVENTIONS.
-**
-** Returns CAIRN_OK (also when nothing matched); CAIRN_NOT_FOUND (no such
-** graph); CAIRN_INVALID_ARGUMENT (NULL db, a bad name or id, a read-only
-** transaction); CAIRN_CLOSED; CAIRN_CONFLICT (see "Transactions");
-** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
-** Scope: database or transaction.
-*/
-int cairn_graph_delete_vertex(cairn_db *db, const char *graph, size_t graph_len,
-                              const char *id_json, size_t id_len,
-                              size_t *vertices_deleted, size_t *edges_deleted,
-                              char **errmsg);
 **   db          in: the database (opened for writing).
 **   backup_dir  in: NUL-terminated path of the backup directory. Must not
 **               be NULL.

@@ -36,6 +36,8 @@ struct CairnCommand: ParsableCommand {
         // Links between keys and documents.
         LinkCommand.self, UnlinkCommand.self, LinksCommand.self,
         // The database.
-        StatsCommand.self, MetricsCommand.self, CompactCommand.self,
+        StatsCommand.self, MetricsCommand.self, CompactCommand.self, VerifyCommand.self,
+        // Copies.
+        CheckpointCommand.self, BackupCommand.self, BackupsCommand.self, RestoreCommand.self,
     ]
 }

@@ -400,3 +400,65 @@ def test_ttl_indexes_inserts_with_a_ttl_and_links(tmp_path):
     assert json.loads(cairn("unlink", db, "user:1").stdout) == {"removed": 1}
     missing = cairn("link", db, "nobody", "events", "2", check=False)
     assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
+
+
+def test_checkpoint_backup_restore_and_verify(tmp_path):
+    db = str(tmp_path / "db")
+    cairn("insert", db, "people", '[{"_id": 1, "name": "ann"}, {"_id": 2, "name": "bo"}]')
+    cairn("put", db, "k", "v")
+    cairn("compact", db)  # a table to damage below
+    copy = str(tmp_path / "copy")
+    report = json.loads(cairn("checkpoint", db, copy).stdout)
+    assert isinstance(report, dict) and report
+    assert [d["_id"] for d in lines(cairn("find", copy, "people", "{}").stdout)] == [1, 2]
+    verified = json.loads(cairn("verify", db).stdout)
+    assert verified["ok"] is True
+
+    backups = str(tmp_path / "backups")
+    first = json.loads(cairn("backup", db, backups).stdout)
+    cairn("insert", db, "people", '{"_id": 3, "name": "cy"}')
+    second = json.loads(cairn("backup", db, backups).stdout)
+    listed = json.loads(cairn("backups", "list", backups).stdout)
+    assert [b["id"] for b in listed] == [first["id"], second["id"]]
+    assert json.loads(cairn("backups", "verify", backups, str(first["id"])).stdout)["ok"] is True
+    restored = str(tmp_path / "restored")
+    cairn("restore", backups, str(first["id"]), restored)
+    assert [d["_id"] for d in lines(cairn("find", restored, "people", "{}").stdout)] == [1, 2]
+    assert cairn("get", restored, "k").stdout == "v\n"
+    cairn("backups", "purge", backups, "--keep", "1")
+    assert [b["id"] for b in json.loads(cairn("backups", "list", backups).stdout)] == [second["id"]]
+    missing = cairn("restore", backups, "999", str(tmp_path / "nowhere"), check=False)
+    assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
+
+    # Damage is reported by file, with exit status 1.
+    tables = [name for name in os.listdir(copy) if name.endswith(".sst")]
+    assert tables
+    path = os.path.join(copy, tables[0])
+    with open(path, "r+b") as f:
+        f.seek(10)
+        f.write(b"\xff\xff\xff\xff")
+    damaged = cairn("verify", copy, check=False)
+    assert damaged.returncode == 1 and tables[0] in damaged.stdout
+
+
+def test_read_commands_work_beside_a_writer(tmp_path):
+    db = str(tmp_path / "db")
+    cairn("insert", db, "people", '{"_id": 1, "name": "ann"}')
+    # A writer in another process holds the database open (and its lock).
+    holder = subprocess.Popen([TOOL, "shell", db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write('insert people {"_id": 2, "name": "bo"}\n')
+        holder.stdin.flush()
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            found = cairn("find", db, "people", "{}", check=False)
+            if found.returncode == 0 and len(lines(found.stdout)) == 2:
+                break
+            time.sleep(0.1)
+        assert [d["_id"] for d in lines(found.stdout)] == [1, 2]
+        assert cairn("count", db, "people").stdout == "2\n"
+        busy = cairn("insert", db, "people", '{"_id": 3}', check=False)
+        assert busy.returncode == 1 and "BUSY" in busy.stderr and "pid" in busy.stderr
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)

@@ -4,6 +4,7 @@ import Cairn
 /// `cairn collections DB`: the collection names.
 struct CollectionsCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "collections", abstract: "List the collections.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
 
     func run(in context: CommandContext) throws {

@@ -4,6 +4,7 @@ import Cairn
 /// `cairn count DB COLL [FILTER]`.
 struct CountCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "count", abstract: "Count the documents matching a filter.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "The collection.") var collection: String
     @Argument(help: "The filter, a JSON object.") var filter: String = "{}"

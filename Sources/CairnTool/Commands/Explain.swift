@@ -4,6 +4,7 @@ import Cairn
 /// `cairn explain DB COLL FILTER [--sort ...]`: the planner's choice and work.
 struct ExplainCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "explain", abstract: "Describe how a find runs: its plan and its work.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "The collection.") var collection: String
     @Argument(help: "The filter, a JSON object.") var filter: String = "{}"

@@ -11,6 +11,7 @@ struct ExportCommand: DatabaseCommand {
 
     enum FileType: String, ExpressibleByArgument { case json, csv }
 
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "The collection (none with --kv).") var collection: String?
     @Option(name: [.short, .long], help: "The file to write (default or -: stdout).") var out: String?

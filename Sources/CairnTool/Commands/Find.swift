@@ -4,6 +4,7 @@ import Cairn
 /// `cairn find DB COLL [FILTER] [--sort S --skip N --limit N --projection P]`.
 struct FindCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "find", abstract: "Find documents with a MongoDB filter.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "The collection.") var collection: String
     @Argument(help: "The filter, a JSON object (default: every document).") var filter: String = "{}"

@@ -4,6 +4,7 @@ import Cairn
 /// `cairn get DB KEY`: a key's value (text, or extended JSON's binary).
 struct GetCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "Print the value of a key.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "The key (UTF-8 text).") var key: String
 

@@ -4,6 +4,7 @@ import Cairn
 /// `cairn indexes DB COLL`.
 struct IndexesCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "indexes", abstract: "List a collection's indexes.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "The collection.") var collection: String
 

@@ -4,6 +4,7 @@ import Cairn
 /// `cairn keys DB [--prefix P] [--limit N]`: key listing (cairn_keys).
 struct KeysCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "keys", abstract: "List keys, filtered and paged.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Option(help: "Keys starting with this.") var prefix: String?
     @Option(help: "Keys ending with this.") var suffix: String?

@@ -46,6 +46,7 @@ struct UnlinkCommand: DatabaseCommand {
 struct LinksCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(
         commandName: "links", abstract: "List the documents a key links to, or the keys linked to a document.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "The key (UTF-8 text); or give --collection and --id.") var key: String?
     @Option(help: "A document's collection.") var collection: String?

@@ -4,6 +4,7 @@ import Cairn
 /// `cairn metrics DB`: Prometheus text exposition.
 struct MetricsCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Print the metrics in Prometheus' text format.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
 
     func run(in context: CommandContext) throws {

@@ -4,6 +4,7 @@ import Cairn
 /// `cairn scan DB [PREFIX] [--limit N]`: keys and values in key order.
 struct ScanCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "scan", abstract: "List keys and values, in key order.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "Only keys starting with this prefix.") var prefix: String = ""
     @Option(help: "At most this many pairs.") var limit: Int?

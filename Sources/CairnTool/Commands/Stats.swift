@@ -8,6 +8,7 @@ import Cairn
 struct StatsCommand: DatabaseCommand {
     static let configuration = CommandConfiguration(commandName: "stats",
         abstract: "Print levels, sizes, amplification, caches and per-collection counts and index sizes.")
+    static var readsOnly: Bool { true }
     @OptionGroup var common: CommonOptions
     @Argument(help: "Only these collections (default: all).") var collections: [String] = []
 

@@ -34,19 +34,26 @@ protocol DatabaseCommand: ParsableCommand {
     /// Whether the command may create the database (it writes). Read
     /// commands on a missing directory fail with NOT_FOUND instead.
     static var createsDatabase: Bool { get }
+    /// Whether the command only reads. Its one-shot run then opens the
+    /// database read-only: without the lock, so it works beside a service
+    /// that has the database open, and creating no file.
+    static var readsOnly: Bool { get }
     /// Opens the database of a one-shot run. The default opens it for
-    /// writing, creating it only when `createsDatabase`; a command that
-    /// needs another open (read-only, say) implements this.
+    /// writing, creating it only when `createsDatabase`, or read-only for a
+    /// command that `readsOnly`; a command that needs another open
+    /// implements this.
     static func openDatabase(path: String) throws -> Database
     func run(in context: CommandContext) throws
 }
 
 extension DatabaseCommand {
     static var createsDatabase: Bool { false }
+    static var readsOnly: Bool { false }
 
     static func openDatabase(path: String) throws -> Database {
         var options = DatabaseOptions()
         options.createIfMissing = createsDatabase
+        options.readOnly = readsOnly
         return try Database.open(path: path, options: options)
     }
 
