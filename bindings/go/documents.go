@@ -296,7 +296,16 @@ func (db *DB) listCollections(op string) ([]string, error) {
 // *any: a string, a json.Number, a map[string]any, ... A document whose _id
 // exists already fails with an error matching ErrConstraint.
 func (c *Collection) InsertOne(doc any) (id any, err error) {
-	const op = "Collection.InsertOne"
+	return c.insertOne("Collection.InsertOne", doc, func(h *C.cairn_db, n *C.char, nn C.size_t, d *C.char, dn C.size_t,
+		out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		return C.cairn_insert_one(h, n, nn, d, dn, out, outLen, msg)
+	})
+}
+
+// insertOne runs one of the C calls that insert a document (call, given
+// the collection and the document's JSON) and decodes the _id it returns.
+func (c *Collection) insertOne(op string, doc any, call func(h *C.cairn_db, n *C.char, nn C.size_t, d *C.char, dn C.size_t,
+	out **C.char, outLen *C.size_t, msg **C.char) C.int) (id any, err error) {
 	h, err := c.handle(op)
 	if err != nil {
 		return nil, err
@@ -309,7 +318,7 @@ func (c *Collection) InsertOne(doc any) (id any, err error) {
 	d, dn := charsArg(js)
 	idJS, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
 		defer runtime.KeepAlive(c.db)
-		return C.cairn_insert_one(h, n, nn, d, dn, out, outLen, msg)
+		return call(h, n, nn, d, dn, out, outLen, msg)
 	})
 	if err != nil {
 		return nil, err

@@ -24,29 +24,11 @@ import (
 // transaction creates it, and inside one it must exist already
 // (ErrInvalidArgument says how). Expired documents are never returned.
 func (c *Collection) InsertOneTTL(doc any, ttl time.Duration) (id any, err error) {
-	const op = "Collection.InsertOneTTL"
-	h, err := c.handle(op)
-	if err != nil {
-		return nil, err
-	}
-	js, err := marshalJSON(doc)
-	if err != nil {
-		return nil, argErr(op, "document: %v", err)
-	}
-	n, nn := charsArg([]byte(c.name))
-	d, dn := charsArg(js)
-	idJS, err := callJSON(op, func(out **C.char, outLen *C.size_t, msg **C.char) C.int {
-		defer runtime.KeepAlive(c.db)
-		return C.cairn_insert_one_with_ttl(h, n, nn, d, dn, C.int64_t(ttlMillis(ttl)), out, outLen, msg)
+	ms := C.int64_t(ttlMillis(ttl))
+	return c.insertOne("Collection.InsertOneTTL", doc, func(h *C.cairn_db, n *C.char, nn C.size_t, d *C.char, dn C.size_t,
+		out **C.char, outLen *C.size_t, msg **C.char) C.int {
+		return C.cairn_insert_one_with_ttl(h, n, nn, d, dn, ms, out, outLen, msg)
 	})
-	if err != nil {
-		return nil, err
-	}
-	id, err = decodeValue(idJS)
-	if err != nil {
-		return nil, internalErr(op, "library returned a malformed _id: %v", err)
-	}
-	return id, nil
 }
 
 // Link links key to the document of collection whose primary key is id,
