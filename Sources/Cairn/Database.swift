@@ -107,12 +107,13 @@ public final class Database: @unchecked Sendable {
         // for the next open to resume; then nothing writes any more.
         if getpid() == engine.ownerProcess {
             documents.indexBuilds.stop()
+            // The TTL purge finishes its batch and ends (before the feed,
+            // whose events its deletes record).
+            expiryPurge.stop()
             // Watchers wake and fail with CLOSED; the trimmer ends.
             feed.stop()
             // The time-series worker finishes its bucket and ends.
             timeSeries.stop()
-            // The TTL purge finishes its batch and ends.
-            expiryPurge.stop()
         }
         try engine.close()
     }
