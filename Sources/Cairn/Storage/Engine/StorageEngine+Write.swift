@@ -81,9 +81,9 @@ extension StorageEngine {
     private func withoutConflicts(_ group: [WriteQueue.Pending]) throws -> [WriteQueue.Pending] {
         guard group.contains(where: { $0.batch!.conflictCheck != nil }) else { return group }
         var members: [WriteQueue.Pending] = []
-        var writtenInGroup = Set<[UInt8]>()
+        var writtenInGroup = Set<EngineKey>()
         var view: ReadView?
-        for pending in group {
+        for (position, pending) in group.enumerated() {
             guard let check = pending.batch!.conflictCheck else {
                 members.append(pending)
                 continue
@@ -93,7 +93,11 @@ extension StorageEngine {
                 pending.error = CairnError(.conflict, "a concurrent transaction changed the same data first; retry the transaction")
                 continue
             }
-            for key in check.keys.prefix(check.written) { writtenInGroup.insert(key) }
+            // Later members are checked against these keys; the last
+            // member (a group of one, for a single writer) has none after it.
+            if position < group.count - 1 {
+                for key in check.keys.prefix(check.written) { writtenInGroup.insert(EngineKey(key)) }
+            }
             members.append(pending)
         }
         return members
@@ -106,8 +110,8 @@ extension StorageEngine {
     /// snapshot on, so nothing unchecked (a collection drop or rename) can
     /// have changed what it read. An explicit transaction's snapshot may
     /// be older than such a change, so it always looks.
-    private func conflicts(_ check: ConflictCheck, writtenInGroup: Set<[UInt8]>, view: inout ReadView?) throws -> Bool {
-        if !writtenInGroup.isEmpty && check.keys.contains(where: { writtenInGroup.contains($0) }) { return true }
+    private func conflicts(_ check: ConflictCheck, writtenInGroup: Set<EngineKey>, view: inout ReadView?) throws -> Bool {
+        if !writtenInGroup.isEmpty && check.keys.contains(where: { writtenInGroup.contains(EngineKey($0)) }) { return true }
         if !check.explicit && lastCheckedCommit <= check.snapshot { return false }
         if view == nil { view = try readView() }
         for key in check.keys {
