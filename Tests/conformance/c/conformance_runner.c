@@ -2294,29 +2294,41 @@ static int op_find_one_and_delete(runner *r, const cJSON *step)
                : 0;
 }
 
+/*
+** The end of a step whose call opened a cursor: `rc` is the call's status.
+** Reads the cursor's documents (or closes it when the call failed), checks
+** the status, compares the documents with `want` (when given) and returns
+** the step's result.
+*/
+static int check_cursor(runner *r, const char *call, int rc, cairn_cursor *cursor,
+                        const char *what, const cJSON *want)
+{
+    cJSON *got = new_array();
+    int checked;
+    if (track(r, call, rc))
+        read_cursor(r, cursor, got);
+    else
+        cairn_cursor_close(cursor);
+    checked = r->why.len > 0 ? -1 : check_status(r);
+    if (checked > 0 && want != NULL && compare_json(r, what, got, want) < 0)
+        checked = -1;
+    cJSON_Delete(got);
+    return checked < 0 ? -1 : 0;
+}
+
 static int op_aggregate(runner *r, const cJSON *step)
 {
     bytes collection, pipeline;
     const cJSON *want;
     cairn_cursor *cursor = NULL;
-    cJSON *got;
-    int checked;
+    int rc;
     if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
         get_json(r, step, "pipeline", "pipeline_raw", 1, &pipeline) < 0 ||
         get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
-    got = new_array();
-    if (track(r, "cairn_aggregate",
-              cairn_aggregate(r->h, TEXT(collection), TEXT(pipeline), &cursor, &r->err)))
-        read_cursor(r, cursor, got);
-    else
-        cairn_cursor_close(cursor);
-    checked = r->why.len > 0 ? -1 : check_status(r);
-    if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
-        checked = -1;
-    cJSON_Delete(got);
-    return checked < 0 ? -1 : 0;
+    rc = cairn_aggregate(r->h, TEXT(collection), TEXT(pipeline), &cursor, &r->err);
+    return check_cursor(r, "cairn_aggregate", rc, cursor, "documents", want);
 }
 
 /*
@@ -2397,23 +2409,14 @@ static int run_options_search(runner *r, const cJSON *step, const char *name,
     bytes collection, options;
     const cJSON *want;
     cairn_cursor *cursor = NULL;
-    cJSON *got;
-    int checked;
+    int rc;
     if (get_string(r, step, "collection", 1, &collection, NULL) < 0 ||
         get_json(r, step, "options", "options_raw", 1, &options) < 0 ||
         get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
-    got = new_array();
-    if (track(r, name, search(r->h, TEXT(collection), TEXT(options), &cursor, &r->err)))
-        read_cursor(r, cursor, got);
-    else
-        cairn_cursor_close(cursor);
-    checked = r->why.len > 0 ? -1 : check_status(r);
-    if (checked > 0 && want != NULL && compare_json(r, "documents", got, want) < 0)
-        checked = -1;
-    cJSON_Delete(got);
-    return checked < 0 ? -1 : 0;
+    rc = search(r->h, TEXT(collection), TEXT(options), &cursor, &r->err);
+    return check_cursor(r, name, rc, cursor, "documents", want);
 }
 
 static int op_vector_search(runner *r, const cJSON *step)
@@ -2486,24 +2489,14 @@ static int op_graph_query(runner *r, const cJSON *step)
     bytes graph, query;
     const cJSON *want;
     cairn_cursor *cursor = NULL;
-    cJSON *got;
-    int checked;
+    int rc;
     if (get_string(r, step, "graph", 1, &graph, NULL) < 0 ||
         get_json(r, step, "query", "query_raw", 1, &query) < 0 ||
         get_array(r, step, "expect_documents", 0, cJSON_IsObject, "objects", &want) < 0 ||
         results_need_ok(r, step) < 0)
         return -1;
-    got = new_array();
-    if (track(r, "cairn_graph_query",
-              cairn_graph_query(r->h, TEXT(graph), TEXT(query), &cursor, &r->err)))
-        read_cursor(r, cursor, got);
-    else
-        cairn_cursor_close(cursor);
-    checked = r->why.len > 0 ? -1 : check_status(r);
-    if (checked > 0 && want != NULL && compare_json(r, "rows", got, want) < 0)
-        checked = -1;
-    cJSON_Delete(got);
-    return checked < 0 ? -1 : 0;
+    rc = cairn_graph_query(r->h, TEXT(graph), TEXT(query), &cursor, &r->err);
+    return check_cursor(r, "cairn_graph_query", rc, cursor, "rows", want);
 }
 
 static int op_delete_vertex(runner *r, const cJSON *step)
@@ -3121,8 +3114,7 @@ static int op_ts_query(runner *r, const cJSON *step)
     bytes kind, query;
     const cJSON *want;
     cairn_cursor *cursor = NULL;
-    cJSON *got;
-    int checked, rc;
+    int rc;
     const char *call;
     if (get_string(r, step, "kind", 1, &kind, NULL) < 0 || get_json(r, step, "query", NULL, 1, &query) < 0 ||
         get_array(r, step, "expect_rows", 0, cJSON_IsObject, "objects", &want) < 0 || results_need_ok(r, step) < 0)
@@ -3141,16 +3133,7 @@ static int op_ts_query(runner *r, const cJSON *step)
         rc = cairn_ts_aggregate(r->h, TEXT(query), &cursor, &r->err);
     } else
         return fail(r, "ts_query: unknown kind \"%.*s\"", (int)kind.len, (const char *)kind.p);
-    got = new_array();
-    if (track(r, call, rc))
-        read_cursor(r, cursor, got);
-    else
-        cairn_cursor_close(cursor);
-    checked = r->why.len > 0 ? -1 : check_status(r);
-    if (checked > 0 && want != NULL && compare_json(r, "rows", got, want) < 0)
-        checked = -1;
-    cJSON_Delete(got);
-    return checked < 0 ? -1 : 0;
+    return check_cursor(r, call, rc, cursor, "rows", want);
 }
 
 static int op_ts_delete(runner *r, const cJSON *step)
