@@ -7,7 +7,8 @@ import XCTest
 /// once, commits never overlap, a failed commit fails exactly its group
 /// (and a member refused alone, exactly itself), batches with a conflict
 /// check share groups, and exclusive work and the byte limit bound what a
-/// group may hold.
+/// group may hold. Under synced writes a new leader gathers the writers
+/// it expects, so one sync serves all of them, and a lone writer never waits.
 final class WriteQueueTests: XCTestCase {
     /// What the commits saw, shared by the writer threads.
     private final class Recorder: @unchecked Sendable {
@@ -246,5 +247,68 @@ final class WriteQueueTests: XCTestCase {
         XCTAssertFalse(sizes.overlapped, "no group of several batches is over \(WriteQueue.maxGroupBytes) bytes")
         XCTAssertEqual(recorder.groups.joined().count, 48, "the oversized batch commits too, alone")
         XCTAssertTrue(recorder.groups.contains { $0.count > 1 }, "batches of 300 KB still group, three at most")
+    }
+
+    /// Eight writers whose commits are synced (a 2 ms sleep stands for the
+    /// fsync): without gathering they settle into two cohorts of about four,
+    /// one syncing while the other queues; with it, a group holds nearly all
+    /// eight.
+    func testSyncedWritersGatherIntoGroupsOfAllOfThem() {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let threads = 8, perThread = 60
+        let batches = (0..<threads).map { t in (0..<perThread).map { i in batch("t\(t)-\(i)") } }
+        onThreads(threads) { t in
+            for batch in batches[t] {
+                try? queue.submit(batch) { group in
+                    recorder.committed(try WriteQueueTests.keys(of: group))
+                    usleep(2000)
+                    queue.noteSync(nanoseconds: 2_000_000)
+                }
+            }
+        }
+        let sizes = recorder.groups.map(\.count)
+        XCTAssertEqual(sizes.reduce(0, +), threads * perThread)
+        // The first groups form before any sync was measured; the mean of
+        // the rest shows whether the cohorts merged (about 4 when they do not).
+        let steady = sizes.dropFirst(4)
+        let mean = Double(steady.reduce(0, +)) / Double(max(1, steady.count))
+        XCTAssertGreaterThan(mean, 6, "groups after the first: \(Array(steady))")
+    }
+
+    /// A lone writer expects nobody: its synced writes never wait to gather,
+    /// however long the syncs take.
+    func testALoneSyncedWriterNeverWaits() throws {
+        let queue = WriteQueue()
+        queue.noteSync(nanoseconds: 10_000_000)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<200 {
+            try queue.submit(batch("w\(i)")) { _ in queue.noteSync(nanoseconds: 10_000_000) }
+        }
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        // Gathering would cost 10 ms a write, 2 s in all.
+        XCTAssertLessThan(elapsed, 1_000_000_000, "200 lone writes took \(elapsed / 1_000_000) ms")
+    }
+
+    /// When seven of eight writers stop, the one left waits once for the
+    /// others (bounded by the sync time), then expects only itself.
+    func testAWriterLeftAloneStopsWaitingForTheOthers() throws {
+        let queue = WriteQueue()
+        let batches = (0..<8).map { t in (0..<20).map { i in batch("t\(t)-\(i)") } }
+        onThreads(8) { t in
+            for batch in batches[t] {
+                try? queue.submit(batch) { _ in
+                    usleep(1000)
+                    queue.noteSync(nanoseconds: 50_000_000)
+                }
+            }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<40 {
+            try queue.submit(batch("alone-\(i)")) { _ in queue.noteSync(nanoseconds: 50_000_000) }
+        }
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        // One bounded wait of at most 10 ms (the cap), not one per write (0.4 s).
+        XCTAssertLessThan(elapsed, 300_000_000, "40 writes after the others stopped took \(elapsed / 1_000_000) ms")
     }
 }

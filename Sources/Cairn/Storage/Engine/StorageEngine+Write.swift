@@ -33,6 +33,7 @@ extension StorageEngine {
         let first = nextSequence
         let count = group.reduce(0) { $0 + $1.batch!.count }
         WriteBatch.walPayload(of: group, firstSequence: first, now: env.nowMillis(), into: &payloadBuffer)
+        var syncNanoseconds: UInt64 = 0
         try walLock.withLock {
             if wal == nil {
                 // Opened on a full disk (recovery), or closed.
@@ -47,17 +48,22 @@ extension StorageEngine {
             case .interval:
                 sync = env.monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000
             }
+            let appendStart = env.monotonicNanoseconds()
             try payloadBuffer.withUnsafeBytes { try wal.append($0, sync: sync) }
             appendedSequence = first + UInt64(count) - 1
             if sync {
                 syncedSequence = appendedSequence
                 lastSyncNanoseconds = env.monotonicNanoseconds()
+                syncNanoseconds = max(1, lastSyncNanoseconds &- appendStart)
                 walDirty = false
                 EngineStats.bump(stats.walSyncs)
             } else {
                 walDirty = true
             }
         }
+        // Only under sync "always" is every group synced, and worth
+        // gathering for (WriteQueue.gather).
+        writeQueue.noteSync(nanoseconds: options.sync == .always ? syncNanoseconds : 0)
         let (_, last) = try payloadBuffer.withUnsafeBytes { try apply(payload: $0, to: table, what: "batch", lockState: true) }
         precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
         nextSequence = first + UInt64(count)
