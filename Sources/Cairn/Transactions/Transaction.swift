@@ -23,7 +23,7 @@ public final class Transaction: @unchecked Sendable {
     /// conflict and run under the document lock.
     let isExplicit: Bool
     /// Writes not yet committed, by engine key (nil value: a deletion).
-    private(set) var writes: [EngineKey: PendingWrite] = [:]
+    private(set) var writes = PendingWrites()
     /// Catalog entries read: a change to one of them since the snapshot is
     /// a conflict, because the writes were computed from it.
     private var catalogReads: Set<[UInt8]> = []
@@ -98,18 +98,18 @@ public final class Transaction: @unchecked Sendable {
 
     func put(_ key: [UInt8], _ value: [UInt8], ttlMillis: Int64 = 0) throws {
         try checkWritable()
-        let previous = writes.updateValue(PendingWrite(value: value, ttlMillis: ttlMillis), forKey: EngineKey(key))
+        let previous = writes.set(EngineKey(key), PendingWrite(value: value, ttlMillis: ttlMillis))
         if undoLog != nil { undoLog!.append((EngineKey(key), previous)) }
     }
 
     /// Makes room for `count` more writes at once (a large insert).
     func reserveWrites(_ count: Int) {
-        writes.reserveCapacity(writes.count + count)
+        writes.reserveCapacity(count)
     }
 
     func delete(_ key: [UInt8]) throws {
         try checkWritable()
-        let previous = writes.updateValue(PendingWrite(value: nil, ttlMillis: 0), forKey: EngineKey(key))
+        let previous = writes.set(EngineKey(key), PendingWrite(value: nil, ttlMillis: 0))
         if undoLog != nil { undoLog!.append((EngineKey(key), previous)) }
     }
 
@@ -133,7 +133,7 @@ public final class Transaction: @unchecked Sendable {
             return try body()
         } catch {
             if let log = undoLog {
-                for entry in log[mark...].reversed() { writes[entry.key] = entry.previous }
+                for entry in log[mark...].reversed() { writes.restore(entry.key, to: entry.previous) }
                 undoLog?.removeSubrange(mark...)
             }
             if changes.count > changeMark { changes.removeSubrange(changeMark...) }
@@ -158,7 +158,9 @@ public final class Transaction: @unchecked Sendable {
             isFinished = true
             guard !writes.isEmpty else { return }
             var batch = WriteBatch()
-            for (key, write) in writes {
+            var keys: [[UInt8]] = []
+            var touchesCatalog = false
+            writes.forEach { key, write in
                 key.bytes.withUnsafeBytes { k in
                     if let value = write.value {
                         value.withUnsafeBytes { batch.put(k, $0, ttlMillis: write.ttlMillis) }
@@ -166,14 +168,18 @@ public final class Transaction: @unchecked Sendable {
                         batch.delete(k)
                     }
                 }
+                keys.append(key.bytes)
+                if key.bytes.first == Namespace.catalog.rawValue { touchesCatalog = true }
             }
+            // Every write was undone (savepoints): nothing to commit.
+            guard !keys.isEmpty else { return }
             // The events go into the same batch as the writes: one log
             // record, so a crash keeps both or neither.
             if !changes.isEmpty { try database.feed.append(changes, to: &batch) }
-            batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: writes.keys.map(\.bytes) + Array(catalogReads),
-                                                written: writes.count, explicit: isExplicit)
+            let written = keys.count
+            keys.append(contentsOf: catalogReads)
+            batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: keys, written: written, explicit: isExplicit)
             let stats = engine.stats
-            let touchesCatalog = writes.keys.contains { $0.bytes.first == Namespace.catalog.rawValue }
             let write = { [engine, database] in
                 if touchesCatalog { try database.documents.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
             }
@@ -185,7 +191,7 @@ public final class Transaction: @unchecked Sendable {
             } else {
                 try write()
             }
-            writes = [:]
+            writes = PendingWrites()
             changes = []
             let hooks = afterCommit
             afterCommit = []
@@ -198,7 +204,7 @@ public final class Transaction: @unchecked Sendable {
         lock.withLock {
             if !isFinished && isExplicit { EngineStats.bump(engine.stats.transactionRollbacks) }
             isFinished = true
-            writes = [:]
+            writes = PendingWrites()
             changes = []
             afterCommit = []
         }
@@ -225,14 +231,15 @@ public final class Transaction: @unchecked Sendable {
     }
 }
 
-/// Reads at a transaction's snapshot, overlaid with a frozen copy of its
-/// pending writes. Cursors keep one, so they go on reading what their
-/// transaction saw when they were opened.
+/// Reads at a transaction's snapshot, overlaid with its pending writes as
+/// they were when the reader was made (PendingWrites shares them; a write
+/// after that goes to a new layer). Cursors keep one, so they go on reading
+/// what their transaction saw when they were opened.
 struct TransactionReader {
     let engine: StorageEngine
     let view: ReadView
     let pin: SnapshotPin
-    let writes: [EngineKey: Transaction.PendingWrite]
+    let writes: PendingWrites
     /// The memory a blocking stage of a query may hold.
     let memoryLimit: Int
     /// The full-text layer's analyzers and term dictionaries, for searches.
@@ -244,7 +251,7 @@ struct TransactionReader {
 
     /// A point read at `view` overlaid with `writes`; shared with
     /// Transaction.read, which need not build a reader for each key.
-    static func read(_ key: [UInt8], writes: [EngineKey: Transaction.PendingWrite], engine: StorageEngine, view: ReadView,
+    static func read(_ key: [UInt8], writes: PendingWrites, engine: StorageEngine, view: ReadView,
                      _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         guard !engine.isClosed else { throw CairnError.closed }
         if !writes.isEmpty, let pending = writes[EngineKey(key)] {
@@ -263,8 +270,10 @@ struct TransactionReader {
         }
         var pending: [(key: [UInt8], value: [UInt8]?)] = []
         if !writes.isEmpty {
-            for (key, write) in writes where !key.bytes.lexicographicallyPrecedes(lower) && key.bytes.lexicographicallyPrecedes(upper) {
-                pending.append((key.bytes, write.value))
+            writes.forEach { key, write in
+                if !key.bytes.lexicographicallyPrecedes(lower) && key.bytes.lexicographicallyPrecedes(upper) {
+                    pending.append((key.bytes, write.value))
+                }
             }
             pending.sort { reverse ? $1.key.lexicographicallyPrecedes($0.key) : $0.key.lexicographicallyPrecedes($1.key) }
         }
