@@ -81,8 +81,7 @@ public func cairn_watch_next(_ watch: OpaquePointer!, _ timeoutMs: Int32, _ even
             eventLength?.pointee = 0
             return .done
         }
-        giveString(event, out, eventLength)
-        guard out.pointee != nil else { throw CairnError(.noMemory, "out of memory: the event needs \(event.utf8.count) bytes") }
+        try giveString(event, out, eventLength)
         return .ok
     }
 }

@@ -80,14 +80,15 @@ private func runInsertMany(_ db: OpaquePointer?, _ collection: UnsafePointer<CCh
         let target = try scope(db)
         let name = try text(collection, collectionLength, "collection name")
         let documents = try bytes(documentsJSON, documentsLength, "documents_json")
+        var reserved = try ReservedResult(wanted: result != nil)
         guard let options else {
             let ids = try target.insertMany(into: name, arrayJSON: documents)
-            giveString("[" + ids.joined(separator: ",") + "]", result, resultLength)
+            try giveString("[" + ids.joined(separator: ",") + "]", result, resultLength, reserved: &reserved)
             return .ok
         }
         let outcome = try target.insertMany(into: name, arrayJSON: documents,
                                             optionsJSON: try bytes(options.json, options.length, "options_json"))
-        giveString(outcome.json, result, resultLength)
+        try giveString(outcome.json, result, resultLength, reserved: &reserved)
         if let first = outcome.errors.first { throw first.error }
         return .ok
     }
@@ -257,10 +258,11 @@ public func cairn_bulk_write(_ db: OpaquePointer!, _ collection: UnsafePointer<C
     resultJSON?.pointee = nil
     return reportingStatus(errmsg) {
         let target = try scope(db)
+        var reserved = try ReservedResult(wanted: resultJSON != nil)
         let outcome = try target.bulkWrite(collection: try text(collection, collectionLength, "collection name"),
                                            operationsJSON: try bytes(operationsJSON, operationsLength, "operations_json"),
                                            optionsJSON: try bytes(optionsJSON, optionsLength, "options_json"))
-        giveString(outcome.json, resultJSON, resultLength)
+        try giveString(outcome.json, resultJSON, resultLength, reserved: &reserved)
         if let first = outcome.errors.first { throw first.error }
         return .ok
     }

@@ -57,27 +57,69 @@ func text(_ pointer: UnsafePointer<CChar>?, _ length: Int, _ what: String) throw
 public typealias TextOut = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
 public typealias LengthOut = UnsafeMutablePointer<Int>
 
+/// Room for a call's text result, reserved before the call does its work.
+/// A write's result (its ids, its counts) is handed over after the write
+/// has committed, when a failing malloc() could only report an error for a
+/// write that happened; a result that fits the reservation (most ids and
+/// counts do) can no longer fail then. Freed unless handed over.
+struct ReservedResult: ~Copyable {
+    /// Bytes reserved, the NUL included.
+    static let capacity = 256
+    private var memory: UnsafeMutableRawPointer?
+
+    /// Reserves when the caller wants a text (`wanted`); NO_MEMORY, before
+    /// anything is done, when even this much is not available.
+    init(wanted: Bool) throws {
+        memory = nil
+        guard wanted else { return }
+        guard let reserved = malloc(ReservedResult.capacity) else {
+            throw CairnError(.noMemory, "out of memory: no room for the result (\(ReservedResult.capacity) bytes); nothing was done")
+        }
+        memory = reserved
+    }
+
+    deinit { free(memory) }
+
+    /// The reserved memory, for a text of `count` bytes and its NUL; nil
+    /// when it does not fit (or was taken).
+    mutating func take(fitting count: Int) -> UnsafeMutableRawPointer? {
+        guard count < ReservedResult.capacity, let reserved = memory else { return nil }
+        memory = nil
+        return reserved
+    }
+}
+
 /// Hands `text` to the caller as a malloc()ed, NUL-terminated string, with
 /// its length when the caller asked for it. Every byte of the text is
 /// copied (strdup would stop at an embedded NUL and leave the length
 /// pointing past what it copied), so the buffer holds exactly `length`
-/// initialised bytes and the terminator.
-func giveString(_ text: String, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ length: UnsafeMutablePointer<Int>?) {
+/// initialised bytes and the terminator. A text that fits `reserved` goes
+/// into it; a larger one that cannot be allocated is NO_MEMORY, whose
+/// message says that a write the call made stands.
+func giveString(_ text: String, _ out: TextOut?, _ length: LengthOut?, reserved: inout ReservedResult) throws {
     var text = text
+    let count = text.utf8.count
     // Without a place to put it, nothing is copied (and so nothing leaks);
     // the length, when asked for, is still given.
     guard let out else {
-        length?.pointee = text.utf8.count
+        length?.pointee = count
         return
     }
-    let copy: UnsafeMutablePointer<CChar>? = text.withUTF8 { utf8 in
-        guard let memory = malloc(utf8.count + 1) else { return nil }
-        if utf8.count > 0 { memory.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count) }
-        memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
-        return memory.assumingMemoryBound(to: CChar.self)
+    guard let memory = reserved.take(fitting: count) ?? malloc(count + 1) else {
+        throw CairnError(.noMemory, "out of memory: the result needs \(count + 1) bytes and was not returned (what the call did stands: a write is committed, an event taken from a watch is gone)")
     }
-    out.pointee = copy
-    length?.pointee = copy == nil ? 0 : text.utf8.count
+    text.withUTF8 { utf8 in
+        if count > 0 { memory.copyMemory(from: utf8.baseAddress!, byteCount: count) }
+    }
+    memory.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
+    out.pointee = memory.assumingMemoryBound(to: CChar.self)
+    length?.pointee = count
+}
+
+/// giveString without a reservation: for results of calls that write nothing.
+func giveString(_ text: String, _ out: TextOut?, _ length: LengthOut?) throws {
+    var none = try ReservedResult(wanted: false)
+    try giveString(text, out, length, reserved: &none)
 }
 
 /// Hands `source` to the caller as a malloc()ed buffer (NULL when empty).
@@ -109,7 +151,8 @@ func returningText(_ out: TextOut?, _ length: LengthOut?, required name: String?
     out?.pointee = nil
     return reportingStatus(errmsg) {
         if let name { _ = try required(out, name) }
-        giveString(try body(), out, length)
+        var reserved = try ReservedResult(wanted: out != nil)
+        try giveString(try body(), out, length, reserved: &reserved)
         return .ok
     }
 }

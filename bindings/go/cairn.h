@@ -49,7 +49,12 @@
 **   limit, a container's cap) runs out: key-value puts and batches, document
 **   inserts and replacements given as JSON, every committed write, log
 **   segments and manifests read at open, blocks read from tables, and every
-**   buffer returned to the caller. The many small allocations of ordinary
+**   buffer returned to the caller. A function that returns JSON reserves
+**   256 bytes for it before it does anything, so a result of up to 255
+**   bytes (an id, the counts of an update) never fails once a write has
+**   committed; a longer one that cannot be allocated after its write
+**   committed returns CAIRN_NO_MEMORY with *json NULL, and the message says
+**   that the write stands. The many small allocations of ordinary
 **   work are not checked: the Swift runtime aborts the process when one of
 **   those fails, as most C libraries' callers do on a NULL from malloc().
 **   Blocking query stages (an unindexed sort, $group, $sort) stop at 256 MiB
