@@ -1,5 +1,6 @@
-"""Vector search: Cairn's HNSW index against hnswlib (and usearch, faiss
-when installed), through Python, on the same fixed-seed data.
+"""Vector search: Cairn's HNSW index against hnswlib, usearch and faiss
+(HNSW and flat), through Python, on the same fixed-seed data; a peer that
+is not installed is reported and skipped.
 
     make bench-vector VEC_BENCH_ARGS='--n=100000'
 
@@ -143,6 +144,84 @@ def run_hnswlib(data, q, metric, args, gt, filt_gts, rows):
     rows.append(("hnswlib", f"after 30% deletes ef={args.filter_ef} recall / qps", (recall(found, truth(data, q, metric, 10, keep)), qps)))
 
 
+def run_usearch(data, q, metric, args, gt, filt_gts, rows):
+    from usearch.index import Index
+
+    index = Index(ndim=data.shape[1], metric="l2sq" if metric == "l2" else "cos", dtype="f32",
+                  connectivity=args.M, expansion_add=args.ef_construction)
+    t = time.perf_counter()
+    index.add(np.arange(len(data)), data, threads=1)
+    rows.append(("usearch", "build_s", time.perf_counter() - t))
+
+    def search(ef):
+        index.expansion_search = ef
+        found = []
+        t = time.perf_counter()
+        for v in q:
+            found.append(index.search(v, 10, threads=1).keys.tolist())
+        return found, len(q) / (time.perf_counter() - t)
+
+    for ef in EFS:
+        found, qps = search(ef)
+        rows.append(("usearch", f"ef={ef} recall@10 / qps", (recall(found, gt), qps)))
+    # usearch's Python API has no filtered search (its C++ one has): no filter rows.
+    path = tempfile.mktemp(prefix="usearch-")
+    index.save(path)
+    rows.append(("usearch", "disk_MB", os.path.getsize(path) / 1e6))
+    os.remove(path)
+    n = len(data)
+    deleted = list(range(0, n, 10)) + list(range(1, n, 10)) + list(range(2, n, 10))
+    t = time.perf_counter()
+    index.remove(np.array(deleted))
+    rows.append(("usearch", "delete30_s", time.perf_counter() - t))
+    keep = np.ones(n, bool)
+    keep[deleted] = False
+    found, qps = search(args.filter_ef)
+    rows.append(("usearch", f"after 30% deletes ef={args.filter_ef} recall / qps", (recall(found, truth(data, q, metric, 10, keep)), qps)))
+
+
+def run_faiss(data, q, metric, args, gt, filt_gts, rows, flat=False):
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    name = "faiss-flat" if flat else "faiss"
+    # Cosine on unit vectors is the inner product.
+    kind = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    index = faiss.IndexFlat(data.shape[1], kind) if flat else faiss.IndexHNSWFlat(data.shape[1], args.M, kind)
+    if not flat:
+        index.hnsw.efConstruction = args.ef_construction
+    t = time.perf_counter()
+    index.add(data)
+    rows.append((name, "build_s", time.perf_counter() - t))
+
+    def search(ef, allowed=None):
+        params = None
+        if flat:
+            params = faiss.SearchParameters(sel=allowed) if allowed is not None else None
+        else:
+            params = faiss.SearchParametersHNSW(efSearch=ef, sel=allowed) if allowed is not None else faiss.SearchParametersHNSW(efSearch=ef)
+        found = []
+        t = time.perf_counter()
+        for v in q:
+            _, labels = index.search(v[None, :], 10, params=params)
+            found.append([i for i in labels[0].tolist() if i >= 0])
+        return found, len(q) / (time.perf_counter() - t)
+
+    for ef in ([0] if flat else EFS):
+        found, qps = search(ef)
+        rows.append((name, "exact recall@10 / qps" if flat else f"ef={ef} recall@10 / qps", (recall(found, gt), qps)))
+    ids = np.arange(len(data))
+    for label, allowed, g in filt_gts:
+        selector = faiss.IDSelectorBatch(ids[np.isin(ids % 100, list(allowed))].astype(np.int64))
+        found, qps = search(args.filter_ef, selector)
+        rows.append((name, f"filter {label} recall / qps", (recall(found, g), qps)))
+    path = tempfile.mktemp(prefix="faiss-")
+    faiss.write_index(index, path)
+    rows.append((name, "disk_MB", os.path.getsize(path) / 1e6))
+    os.remove(path)
+    # faiss's HNSW cannot remove vectors (remove_ids is not implemented for it): no delete rows.
+
+
 def main():
     import subprocess
     import sys
@@ -154,7 +233,7 @@ def main():
     p.add_argument("--ef-construction", type=int, default=200)
     p.add_argument("--filter-ef", type=int, default=80)
     p.add_argument("--datasets", default="clustered-l2:128,sphere-cosine:100")
-    p.add_argument("--engines", default="cairn,hnswlib")
+    p.add_argument("--engines", default="cairn,hnswlib,usearch,faiss,faiss-flat")
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args()
     engines = args.engines.split(",")
@@ -177,16 +256,19 @@ def main():
         rows = []
         for engine in args.engines.split(","):
             fgts = filt_gts
-            if engine == "hnswlib":
+            if engine != "cairn":
+                # The peers filter by the allowed values of f = id % 100.
                 fgts = [(label, set(range(50)) if label == "50%" else set(range(10)) if label == "10%" else {0}, g) for label, _, g in filt_gts]
+            runners = {"cairn": run_cairn, "hnswlib": run_hnswlib, "usearch": run_usearch, "faiss": run_faiss,
+                       "faiss-flat": lambda *a: run_faiss(*a, flat=True)}
             try:
-                (run_cairn if engine == "cairn" else run_hnswlib)(data, q, metric, args, gt, fgts, rows)
+                runners[engine](data, q, metric, args, gt, fgts, rows)
             except ImportError as e:
                 print(f"{engine}: not installed ({e})")
         for engine, row, value in rows:
             text = f"{value[0]:.4f} / {value[1]:.0f}" if isinstance(value, tuple) else f"{value:.2f}"
-            print(f"{engine:8} {row:45} {text}", flush=True)
-    print(f"{args.engines:8} peak RSS of the process (data and ground truth included) MB: "
+            print(f"{engine:10} {row:45} {text}", flush=True)
+    print(f"{args.engines:10} peak RSS of the process (data and ground truth included) MB: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}", flush=True)
 
 

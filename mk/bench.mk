@@ -107,7 +107,7 @@ bench-feed: bench-feed-build
 	$(BENCH_FEED_BIN) --num=$(N) --db=$(BUILD)/bench-feed-db $(BENCH_ARGS)
 
 # The vector bench (bench/vector_bench.py, issue 15): Cairn's HNSW index
-# against hnswlib (and usearch, faiss-cpu when they install), installed from
+# against hnswlib, usearch and faiss-cpu (each skipped when it does not install), installed from
 # PyPI into the project venv. make -o lib bench-vector VEC_BENCH_ARGS='--n=20000'
 VEC_BENCH_ARGS ?=
 .PHONY: bench-vector
