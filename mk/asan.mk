@@ -45,7 +45,7 @@ test-asan: deps
 TSAN_SCRATCH := $(ROOT)/.build-tsan
 # (CollectionTests' memory-bound tests measure the allocator, which TSan
 # replaces, so they stay out.)
-TSAN_TESTS := ConcurrencyTests|TransactionTests|WriteQueueTests|PowerLossTests|IntegrityTests|PlannerPropertyTests
+TSAN_TESTS := ConcurrencyTests|TransactionTests|WriteQueueTests|PendingWritesTests|PowerLossTests|IntegrityTests|PlannerPropertyTests
 
 .PHONY: test-tsan
 
