@@ -12,13 +12,19 @@ final class Condition: @unchecked Sendable {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
-        condition = .allocate(capacity: 1)
+        condition = Condition.makeConditionVariable()
+    }
+
+    /// A condition variable whose timed waits use the monotonic clock.
+    private static func makeConditionVariable() -> UnsafeMutablePointer<pthread_cond_t> {
+        let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
+        return condition
     }
 
     deinit {
@@ -43,13 +49,42 @@ final class Condition: @unchecked Sendable {
 
     /// REQUIRES: locked. Waits at most `milliseconds`.
     func wait(milliseconds: Int) {
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        let nanoseconds = Int(deadline.tv_nsec) + (milliseconds % 1000) * 1_000_000
-        deadline.tv_sec += milliseconds / 1000 + nanoseconds / 1_000_000_000
-        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        var deadline = Condition.deadline(afterNanoseconds: UInt64(max(0, milliseconds)) * 1_000_000)
         pthread_cond_timedwait(condition, mutex, &deadline)
     }
 
     func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// The monotonic time `nanoseconds` from now, for a timed wait.
+    static func deadline(afterNanoseconds nanoseconds: UInt64) -> timespec {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let total = Int(deadline.tv_nsec) + Int(nanoseconds % 1_000_000_000)
+        deadline.tv_sec += Int(nanoseconds / 1_000_000_000) + total / 1_000_000_000
+        deadline.tv_nsec = total % 1_000_000_000
+        return deadline
+    }
+
+    /// A condition variable of one waiting thread, waited on under a
+    /// Condition's mutex: so that a thread can wake one chosen waiter
+    /// instead of all of them (the write queue's writers).
+    final class Waiter {
+        fileprivate let condition = Condition.makeConditionVariable()
+
+        deinit {
+            pthread_cond_destroy(condition)
+            condition.deallocate()
+        }
+    }
+
+    /// REQUIRES: locked. Releases the lock while `waiter` waits.
+    func wait(_ waiter: Waiter) { pthread_cond_wait(waiter.condition, mutex) }
+
+    /// REQUIRES: locked. Waits until `deadline` (monotonic); false when it passed.
+    func wait(_ waiter: Waiter, until deadline: timespec) -> Bool {
+        var deadline = deadline
+        return pthread_cond_timedwait(waiter.condition, mutex, &deadline) != ETIMEDOUT
+    }
+
+    func signal(_ waiter: Waiter) { pthread_cond_signal(waiter.condition) }
 }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Group commit. Writers queue up; the writer at the head becomes the
 /// leader, takes the batches queued behind it, commits them as one
 /// write-ahead log record with (under sync "always") one fsync, and wakes
@@ -38,23 +34,11 @@ final class WriteQueue: @unchecked Sendable {
         var done = false
         var error: Error?
         /// Signalled when this writer is done or has become the leader.
-        let wakeup: UnsafeMutablePointer<pthread_cond_t>
+        let wakeup = Condition.Waiter()
 
         init(batch: WriteBatch?, exclusive: (() throws -> Void)?) {
             self.batch = batch
             self.exclusive = exclusive
-            wakeup = .allocate(capacity: 1)
-            wakeup.initialize(to: pthread_cond_t())
-            var attributes = pthread_condattr_t()
-            pthread_condattr_init(&attributes)
-            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-            pthread_cond_init(wakeup, &attributes)
-            pthread_condattr_destroy(&attributes)
-        }
-
-        deinit {
-            pthread_cond_destroy(wakeup)
-            wakeup.deallocate()
         }
     }
 
@@ -71,7 +55,7 @@ final class WriteQueue: @unchecked Sendable {
 
     /// Lock order 4 (docs/architecture.md, "Locks"): held only to queue and to hand
     /// over leadership; the leader commits (log, memtable) without it.
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition = Condition()
     private var queue: [Pending] = []
     /// How many writers were queued when the last group finished: how many
     /// are writing now, as far as the queue can tell.
@@ -83,26 +67,14 @@ final class WriteQueue: @unchecked Sendable {
     /// then no leader gathers.
     private var syncNanoseconds: UInt64 = 0
 
-    init() {
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
     /// Called by the leader after a sync that took `nanoseconds` (0: the
     /// group was not synced), so the next leaders know how long gathering
     /// may take.
     func noteSync(nanoseconds: UInt64) {
-        pthread_mutex_lock(mutex)
         // An average over about eight syncs: one slow fsync does not make
         // every leader wait long, and a disk that slows down is followed.
-        syncNanoseconds = nanoseconds == 0 ? 0 : (syncNanoseconds * 7 + nanoseconds) / 8
-        pthread_mutex_unlock(mutex)
+        let sample = min(nanoseconds, 60_000_000_000)  // a stalled disk must not overflow the average
+        condition.withLock { syncNanoseconds = sample == 0 ? 0 : (syncNanoseconds * 7 + sample) / 8 }
     }
 
     /// Commits `batch`, alone or in a group led by another writer.
@@ -116,12 +88,12 @@ final class WriteQueue: @unchecked Sendable {
     }
 
     private func run(_ me: Pending, commit: ([Pending]) throws -> Void) throws {
-        pthread_mutex_lock(mutex)
+        condition.lock()
         queue.append(me)
-        if gathering, let head = queue.first { pthread_cond_signal(head.wakeup) }
-        while !me.done && queue.first !== me { pthread_cond_wait(me.wakeup, mutex) }
+        if gathering, let head = queue.first { condition.signal(head.wakeup) }
+        while !me.done && queue.first !== me { condition.wait(me.wakeup) }
         if me.done {
-            pthread_mutex_unlock(mutex)
+            condition.unlock()
             if let error = me.error { throw error }
             return
         }
@@ -146,7 +118,7 @@ final class WriteQueue: @unchecked Sendable {
                 bytes += batch.encodedSize
             }
         }
-        pthread_mutex_unlock(mutex)
+        condition.unlock()
 
         var failure: Error?
         do {
@@ -155,34 +127,30 @@ final class WriteQueue: @unchecked Sendable {
             failure = error
         }
 
-        pthread_mutex_lock(mutex)
+        condition.lock()
         expectedWriters = min(queue.count, WriteQueue.maxGatheredWriters)
         for pending in group {
             pending.done = true
             // A member the commit refused alone (a conflict) keeps its error.
             if let failure { pending.error = failure }
-            if pending !== me { pthread_cond_signal(pending.wakeup) }
+            if pending !== me { condition.signal(pending.wakeup) }
         }
         queue.removeFirst(group.count)
-        if let next = queue.first { pthread_cond_signal(next.wakeup) }
-        pthread_mutex_unlock(mutex)
+        if let next = queue.first { condition.signal(next.wakeup) }
+        condition.unlock()
         if let error = me.error { throw error }
     }
 
-    /// REQUIRES: the mutex is held and `me` heads the queue. Waits, for at
+    /// REQUIRES: `condition` is locked and `me` heads the queue. Waits, for at
     /// most the recent sync time, until `expectedWriters` are queued (see
     /// the type's comment). Returns at once when the writes are not synced
     /// or no other writer is expected.
     private func gather(_ me: Pending) {
         guard syncNanoseconds > 0, queue.count < expectedWriters else { return }
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        let nanoseconds = Int(deadline.tv_nsec) + Int(min(syncNanoseconds, WriteQueue.maxGatherNanoseconds))
-        deadline.tv_sec += nanoseconds / 1_000_000_000
-        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        let deadline = Condition.deadline(afterNanoseconds: min(syncNanoseconds, WriteQueue.maxGatherNanoseconds))
         gathering = true
         while queue.count < expectedWriters {
-            if pthread_cond_timedwait(me.wakeup, mutex, &deadline) == ETIMEDOUT { break }
+            if !condition.wait(me.wakeup, until: deadline) { break }
         }
         gathering = false
     }
