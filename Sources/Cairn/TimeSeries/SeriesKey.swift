@@ -84,6 +84,38 @@ public struct SeriesKey: Hashable, Sendable {
     public static func == (a: SeriesKey, b: SeriesKey) -> Bool { a.bytes == b.bytes }
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 
+    /// Writes the members of canonical bytes read from the catalog as
+    /// `writeJSONMembers` does, without building strings when the bytes are
+    /// ASCII (any other key goes through `decode`, which repairs bad UTF-8).
+    static func writeJSONMembers(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) throws {
+        guard !bytes.contains(where: { $0 >= 0x80 }) else {
+            try decode(bytes).writeJSONMembers(to: &out)
+            return
+        }
+        let mark = out.count
+        var start = 0
+        var part = 0
+        for (i, byte) in bytes.enumerated() where byte == 0 {
+            let text = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+            if part == 0 {
+                out.append(contentsOf: "\"metric\":".utf8)
+                JSONValue.writeString(utf8: text, to: &out)
+                out.append(contentsOf: ",\"tags\":{".utf8)
+            } else {
+                if part > 1 && part % 2 == 1 { out.append(UInt8(ascii: ",")) }
+                JSONValue.writeString(utf8: text, to: &out)
+                if part % 2 == 1 { out.append(UInt8(ascii: ":")) }
+            }
+            part += 1
+            start = i + 1
+        }
+        guard start == bytes.count, part % 2 == 1 else {
+            out.removeSubrange(mark...)
+            throw CairnError.corruption("time-series catalog: a malformed series key")
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// Writes `"metric":"...","tags":{...}` (no braces) into `out`.
     func writeJSONMembers(to out: inout [UInt8]) {
         out.append(contentsOf: "\"metric\":".utf8)

@@ -121,6 +121,12 @@ final class BucketMerger {
     func merge() {
         guard !merged else { return }
         merged = true
+        // Chunks written in time order (the usual case) follow each other
+        // without overlap: the points are in order already, no sort needed.
+        if deletions.isEmpty && segmentsAscend {
+            segments = times.isEmpty ? [] : [(0, newestSequence)]
+            return
+        }
         scratch.removeAll(keepingCapacity: true)
         for (index, segment) in segments.enumerated() {
             let stop = index + 1 < segments.count ? segments[index + 1].start : times.count
@@ -143,6 +149,15 @@ final class BucketMerger {
         }
         segments = times.isEmpty ? [] : [(0, newestSequence)]
         deletions.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether each segment starts after the previous one ends (each
+    /// segment's times increase; GorillaChunk.decode checks it).
+    private var segmentsAscend: Bool {
+        for segment in segments.dropFirst() where segment.start > 0 && segment.start < times.count {
+            if times[segment.start] <= times[segment.start - 1] { return false }
+        }
+        return true
     }
 
     /// Copies the merged points in [start, end) out.
@@ -196,7 +211,8 @@ final class NewestPointFinder {
                     let chunk = chunks[0]
                     let last = try chunk.value.withUnsafeBytes { value -> (t: Int64, v: UInt64) in
                         let body = chunk.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[min(8, value.count)...]) : value
-                        return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis)
+                        return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis,
+                                                         isInteger: SeriesID.isInteger(id))
                     }
                     if last.t <= asOf { return last }
                 }
