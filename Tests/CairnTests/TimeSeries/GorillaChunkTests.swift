@@ -113,7 +113,7 @@ final class GorillaChunkTests: XCTestCase {
         XCTAssertLessThanOrEqual(tsbs.count, 17)
         XCTAssertEqual(tsbs[1], 2, "scale 2")
         // The bucket's first and last millisecond, one point.
-        _ = try shortRoundTrip([bucket], [0.5.bitPattern], integer: false, bucket: bucket)
+        _ = try shortRoundTrip([bucket], [(0.5 as Double).bitPattern], integer: false, bucket: bucket)
         _ = try shortRoundTrip([bucket + TimeSeriesFormat.bucketMillis - 1], [(-7.0).bitPattern], integer: false, bucket: bucket)
         // Floats that are no short decimals keep their bits; int64 extremes wrap.
         let specials: [Double] = [.nan, .infinity, -.infinity, -0.0, 1.0 / 3.0, .greatestFiniteMagnitude, 9_007_199_254_740_993]

@@ -111,6 +111,65 @@ final class TimeSeriesPackingTests: XCTestCase {
         XCTAssertEqual(merger.values.map { Double(bitPattern: $0) }, [1, 9, 7, 8])
     }
 
+    /// The last point of every series (one forward walk, seeks for what it
+    /// leaves) against a model, with packed, unpacked, deleted, empty and
+    /// long series side by side, at several as_of times.
+    func testLastPointOfEverySeriesMatchesModel() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let width = TimeSeriesFormat.bucketMillis
+        var rng = TimeSeriesRandom(seed: 1616)
+        var ids: [UInt64] = []
+        var model: [UInt64: [Int64: Double]] = [:]
+        for i in 0..<60 {
+            let id = try Array("{\"metric\":\"l\",\"tags\":{\"s\":\"\(i)\"}}".utf8).withUnsafeBytes { try db.timeSeriesID(seriesJSON: $0)! }
+            ids.append(id)
+            // Series 7n hold nothing; 5n span 8 buckets (more than a walk reads).
+            guard i % 7 != 0 else { continue }
+            let buckets = i % 5 == 0 ? 8 : 1 + i % 3
+            for _ in 0..<(1 + rng.next() % 4) {
+                var batch: [(Int64, Double)] = []
+                for _ in 0..<(1 + rng.next() % 6) {
+                    let t = base + Int64(rng.next() % UInt64(buckets)) * width + Int64(rng.next() % 1000) * 1000
+                    let v = Double(rng.next() % 10_000) / 100
+                    batch.append((t, v))
+                }
+                try write(db, id, batch)
+                for (t, v) in batch { model[id, default: [:]][t] = v }
+            }
+            if i % 4 == 0 {
+                // Packed: one chunk per bucket.
+                for b in 0..<buckets { try db.packBucket(id: id, bucket: base + Int64(b) * width) }
+            }
+            if i % 6 == 1 {
+                let start = base + Int64(rng.next() % 500) * 1000
+                _ = try Array("{\"id\":\(id),\"start\":\(start),\"end\":\(start + 400_000)}".utf8).withUnsafeBytes { try db.deletePoints(queryJSON: $0) }
+                model[id] = model[id]?.filter { $0.key < start || $0.key >= start + 400_000 }
+            }
+        }
+        if rng.next() % 2 == 0 { try db.flush() }
+        for asOf in [TimeSeriesFormat.maxTime, base + 500_000, base + width + 300_000, base + 3 * width - 1, base - 1] {
+            let query = asOf == TimeSeriesFormat.maxTime ? "{\"metric\":\"l\"}" : "{\"metric\":\"l\",\"as_of\":\(asOf)}"
+            let cursor = try Array(query.utf8).withUnsafeBytes { try db.timeSeriesLast(queryJSON: $0) }
+            var got: [UInt64: (Int64, Double)] = [:]
+            while try cursor.next() {
+                guard case .object(let members) = try JSONValue.parse(cursor.json) else { XCTFail("row is not an object"); continue }
+                let row = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                guard case .int(let id)? = row["id"], case .int(let t)? = row["t"] else { XCTFail("row without id or t"); continue }
+                let v: Double
+                switch row["v"] { case .double(let d)?: v = d; case .int(let n)?: v = Double(n); default: v = .nan }
+                got[UInt64(id)] = (t, v)
+                if case .object(let tags)? = row["tags"] { XCTAssertEqual(tags.count, 1) } else { XCTFail("row without tags") }
+            }
+            for id in ids {
+                let newest = (model[id] ?? [:]).filter { $0.key <= asOf }.max { $0.key < $1.key }
+                XCTAssertEqual(got[id]?.0, newest?.key, "series \(id) as of \(asOf)")
+                XCTAssertEqual(got[id]?.1, newest?.value, "series \(id) as of \(asOf)")
+            }
+        }
+    }
+
     func testSeriesMembersFromCatalogBytes() throws {
         let keys = [
             try SeriesKey(metric: "cpu", tags: [("host", "a\"b"), ("dc", "eu")]),
@@ -140,7 +199,7 @@ final class TimeSeriesPackingTests: XCTestCase {
         }
         let view = try db.engine.readView()
         func name(_ reader: SeriesKeyReader, _ id: UInt64) throws -> String? {
-            try reader.withKey(of: id) { try SeriesKey.decode($0).tags.first?.value }
+            try reader.withKey(of: id) { try SeriesKey.decode($0).tags.first?.value } ?? nil
         }
         let forward = try SeriesKeyReader(database: db, view: view)
         // Ascending with gaps (steps and seeks), a missing id, then backwards.
