@@ -77,6 +77,12 @@ extension Database {
         return key
     }
 
+    /// Writes the `"metric":...,"tags":{...}` members of series `id` from
+    /// `catalog` into `out`; false when there is no such series.
+    func writeSeriesMembers(of id: UInt64, catalog: SeriesKeyReader, to out: inout [UInt8]) throws -> Bool {
+        try catalog.withKey(of: id) { try SeriesKey.writeJSONMembers(bytes: $0, to: &out) } != nil
+    }
+
     /// Whether `id` names a series that was created (ids are never reused).
     func checkSeriesID(_ id: UInt64, limit: UInt64, _ position: Int?) throws {
         let number = SeriesID.number(id)
@@ -84,5 +90,52 @@ extension Database {
             let at = position.map { "point \($0): " } ?? ""
             throw CairnError(.notFound, "\(at)no series has id \(id)")
         }
+    }
+}
+
+/// Reads the keys of many series by id through one forward iterator over
+/// the catalog (0x08 0x02), stepping from one id to the next when they come
+/// in ascending order, as selections list them, and seeking otherwise: a
+/// read per series without a point lookup's search of every level.
+final class SeriesKeyReader {
+    private let iterator: EngineIterator
+    /// The id at the iterator's position; nil before the first read or at the end.
+    private var current: UInt64?
+    private var positioned = false
+    /// Steps forward before a seek is cheaper.
+    private static let maxSteps = 8
+
+    init(database: Database, view: ReadView) throws {
+        let lower: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.seriesByID]
+        let upper: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.seriesByID + 1]
+        iterator = try lower.withUnsafeBytes { l in
+            try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: false, view: view) }
+        }
+    }
+
+    private func step() throws {
+        guard try iterator.iterator.next() else { current = nil; return }
+        let key = iterator.iterator.key
+        guard key.count == 10 else { throw CairnError.corruption("time-series catalog: a series id key of \(key.count) bytes") }
+        current = TimeSeriesFormat.loadBE(key, 2)
+    }
+
+    /// Calls `body` with the canonical key bytes of series `id`; nil when
+    /// there is no such series.
+    func withKey<R>(of id: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        var steps = 0
+        if positioned {
+            while let at = current, at < id, steps < SeriesKeyReader.maxSteps {
+                try step()
+                steps += 1
+            }
+        }
+        if !positioned || current.map({ $0 > id }) ?? (steps == 0) || current.map({ $0 < id }) ?? false {
+            TimeSeriesFormat.seriesIDKey(id).withUnsafeBytes { iterator.iterator.seek($0) }
+            positioned = true
+            try step()
+        }
+        guard current == id else { return nil }
+        return try body(iterator.iterator.value)
     }
 }

@@ -102,6 +102,7 @@ extension Database {
         let pin = engine.pin(view)
         let ids = try selector.ids(in: self, view: view)
         let finder = try NewestPointFinder(database: self, view: view)
+        let catalog = try SeriesKeyReader(database: self, view: view)
         let ticket = engine.interrupts.ticket
         var next = 0
         return DocumentCursor(database: self) { [self] out in
@@ -110,11 +111,15 @@ extension Database {
                 let id = ids[next]
                 next += 1
                 if next & 255 == 0 { try engine.interrupts.check(ticket) }
-                guard let point = try finder.newest(id: id, asOf: asOf), let key = try seriesKey(of: id, view: view) else { continue }
+                guard let point = try finder.newest(id: id, asOf: asOf) else { continue }
+                let mark = out.count
                 out.append(contentsOf: "{\"id\":".utf8)
                 JSONValue.writeInteger(Int64(bitPattern: id), to: &out)
                 out.append(UInt8(ascii: ","))
-                key.writeJSONMembers(to: &out)
+                guard try writeSeriesMembers(of: id, catalog: catalog, to: &out) else {
+                    out.removeSubrange(mark...)
+                    continue
+                }
                 out.append(contentsOf: ",\"t\":".utf8)
                 JSONValue.writeInteger(point.t, to: &out)
                 out.append(contentsOf: ",\"v\":".utf8)

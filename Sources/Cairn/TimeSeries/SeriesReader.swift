@@ -121,6 +121,12 @@ final class BucketMerger {
     func merge() {
         guard !merged else { return }
         merged = true
+        // Chunks written in time order (the usual case) follow each other
+        // without overlap: the points are in order already, no sort needed.
+        if deletions.isEmpty && segmentsAscend {
+            segments = times.isEmpty ? [] : [(0, newestSequence)]
+            return
+        }
         scratch.removeAll(keepingCapacity: true)
         for (index, segment) in segments.enumerated() {
             let stop = index + 1 < segments.count ? segments[index + 1].start : times.count
@@ -145,6 +151,15 @@ final class BucketMerger {
         deletions.removeAll(keepingCapacity: true)
     }
 
+    /// Whether each segment starts after the previous one ends (each
+    /// segment's times increase; GorillaChunk.decode checks it).
+    private var segmentsAscend: Bool {
+        for segment in segments.dropFirst() where segment.start > 0 && segment.start < times.count {
+            if times[segment.start] <= times[segment.start - 1] { return false }
+        }
+        return true
+    }
+
     /// Copies the merged points in [start, end) out.
     func clip(start: Int64, end: Int64, times outTimes: inout [Int64], values outValues: inout [UInt64]) {
         outTimes.removeAll(keepingCapacity: true)
@@ -160,13 +175,38 @@ final class BucketMerger {
     }
 }
 
-/// Finds the newest point at or before a time, for many series through one
-/// reverse iterator (a seek per series).
+/// Finds the newest point at or before a time, for many series asked in
+/// ascending id order (as selections list them).
+///
+/// Packed series hold one chunk per bucket, and a series with few buckets
+/// (a day of 2-hour buckets or less) is answered by one forward walk over
+/// the chunk keys: each series' chunks follow the previous series', so no
+/// seek is needed, and a lone chunk answers from its header. A bucket with
+/// several chunks or a deletion, and a newest point past `asOf`, are left
+/// to a reverse seek to the series' newest bucket, which merges; so is
+/// every series once one has shown more than `maxWalk` chunks (long
+/// histories: a seek skips their older buckets).
 final class NewestPointFinder {
+    private let database: Database
+    private let view: ReadView
     private let iterator: EngineIterator
     private let merger = BucketMerger()
+    private var forward: EngineIterator?
+    /// The chunk key at the forward iterator's position; nil at its end.
+    private var at: (id: UInt64, bucket: Int64, sequence: UInt64, form: UInt8)?
+    /// The position is the first chunk key at or after series x's for every
+    /// x in [validFrom, at.id] (the keys passed over do not exist); .max
+    /// before the first seek.
+    private var validFrom = UInt64.max
+    /// Set once a series had more chunks than a walk reads.
+    private var bySeek = false
+    private static let maxWalk = 4
+    /// Forward steps before a seek is cheaper.
+    private static let maxSteps = 16
 
     init(database: Database, view: ReadView) throws {
+        self.database = database
+        self.view = view
         let lower: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks]
         let upper: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks + 1]
         iterator = try lower.withUnsafeBytes { l in
@@ -176,6 +216,76 @@ final class NewestPointFinder {
 
     /// The newest point of series `id` at or before `asOf`.
     func newest(id: UInt64, asOf: Int64) throws -> (t: Int64, v: UInt64)? {
+        if bySeek { return try newestBySeek(id: id, asOf: asOf) }
+        try position(at: id)
+        let lastBucket = TimeSeriesFormat.bucket(of: asOf)
+        var best: (t: Int64, v: UInt64)?
+        var bestBucket: Int64?
+        var walked = 0
+        while let key = at, key.id == id, key.bucket <= lastBucket {
+            walked += 1
+            if walked > NewestPointFinder.maxWalk {
+                bySeek = true
+                return try newestBySeek(id: id, asOf: asOf)
+            }
+            // Several chunks in one bucket, or a deletion: merged by the seek.
+            if key.bucket == bestBucket || key.form == TimeSeriesFormat.deletion { return try newestBySeek(id: id, asOf: asOf) }
+            let value = forward!.iterator.value
+            guard key.form != TimeSeriesFormat.written || value.count >= 8 else {
+                throw CairnError.corruption("time-series chunk of \(value.count) bytes")
+            }
+            let body = key.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[8...]) : value
+            best = try GorillaChunk.lastPoint(body, lower: key.bucket, upper: key.bucket + TimeSeriesFormat.bucketMillis,
+                                              isInteger: SeriesID.isInteger(id))
+            bestBucket = key.bucket
+            try step()
+        }
+        // Points past asOf in asOf's bucket: the seek finds the one before.
+        if let best, best.t > asOf { return try newestBySeek(id: id, asOf: asOf) }
+        return best
+    }
+
+    /// Moves the forward iterator to the first chunk key at or after series
+    /// `id`'s: a few steps from where it is, else a seek.
+    private func position(at id: UInt64) throws {
+        if forward == nil {
+            let lower: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks]
+            let upper: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks + 1]
+            forward = try lower.withUnsafeBytes { l in
+                try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: false, view: view) }
+            }
+        }
+        var steps = 0
+        if validFrom != .max {
+            while let key = at, key.id < id, steps < NewestPointFinder.maxSteps {
+                try step()
+                steps += 1
+            }
+        }
+        if validFrom <= id && (at.map { $0.id >= id } ?? true) { return }
+        var target: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks]
+        TimeSeriesFormat.appendBE(id, to: &target)
+        target.withUnsafeBytes { forward!.iterator.seek($0) }
+        at = try nextKey()
+        validFrom = id
+    }
+
+    private func step() throws {
+        let previous = at?.id
+        at = try nextKey()
+        if let previous { validFrom = previous == .max ? .max : previous + 1 }
+    }
+
+    private func nextKey() throws -> (id: UInt64, bucket: Int64, sequence: UInt64, form: UInt8)? {
+        guard try forward!.iterator.next() else { return nil }
+        let key = forward!.iterator.key
+        guard let parts = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
+        return parts
+    }
+
+    /// As `newest`, by a reverse seek to the newest bucket at or before
+    /// asOf's, merging its chunks when it has several.
+    private func newestBySeek(id: UInt64, asOf: Int64) throws -> (t: Int64, v: UInt64)? {
         var seekKey = TimeSeriesFormat.bucketPrefix(id, TimeSeriesFormat.bucket(of: asOf))
         seekKey.append(contentsOf: repeatElement(0xFF, count: 9))
         seekKey.withUnsafeBytes { iterator.iterator.seek($0) }
@@ -196,7 +306,8 @@ final class NewestPointFinder {
                     let chunk = chunks[0]
                     let last = try chunk.value.withUnsafeBytes { value -> (t: Int64, v: UInt64) in
                         let body = chunk.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[min(8, value.count)...]) : value
-                        return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis)
+                        return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis,
+                                                         isInteger: SeriesID.isInteger(id))
                     }
                     if last.t <= asOf { return last }
                 }

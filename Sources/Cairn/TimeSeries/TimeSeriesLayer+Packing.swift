@@ -5,10 +5,21 @@
 /// the next packing; the result reads exactly as the chunks read before.
 /// Runs in the background (TimeSeriesLayer's worker) and for every bucket
 /// in `compactTimeSeries()`.
+///
+/// The worker packs a bucket still being written in part: only the written
+/// chunks that follow its newest packed chunk or deletion (its tail) become
+/// a new packed chunk, so that a bucket written in many small batches is
+/// not read and rewritten whole every `chunksBeforePacking` batches (that
+/// made the packed chunk's bytes quadratic in the bucket's points). The
+/// tail's chunks are all newer than what stays, so keying the new chunk by
+/// the tail's newest sequence keeps every point's place in the merge order.
+/// A bucket the series has moved past, a late write, a deletion and
+/// `compactTimeSeries()` pack the whole bucket into one chunk.
 extension Database {
-    /// Packs one bucket of one series; returns whether it wrote.
+    /// Packs one bucket of one series (its tail only when `whole` is false);
+    /// returns whether it wrote.
     @discardableResult
-    func packBucket(id: UInt64, bucket: Int64) throws -> Bool {
+    func packBucket(id: UInt64, bucket: Int64, whole: Bool = true) throws -> Bool {
         try timeSeries.packLock.withLock {
             guard !isClosed else { throw CairnError.closed }
             let view = try engine.readView()
@@ -17,9 +28,14 @@ extension Database {
             merger.keepKeys = true
             try forEachKey(prefix: TimeSeriesFormat.bucketPrefix(id, bucket), view: view) { key, value in
                 guard let parts = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
+                // In part: a packed chunk or a deletion ends the tail so far.
+                if !whole && parts.form != TimeSeriesFormat.written {
+                    merger.reset(isInteger: SeriesID.isInteger(id))
+                    return
+                }
                 try merger.add(value, bucket: parts.bucket, sequence: parts.sequence, form: parts.form, key: key)
             }
-            guard merger.needsPacking else { return false }
+            guard whole ? merger.needsPacking : merger.chunkCount >= 2 else { return false }
             let keys = merger.keys
             let newest = merger.newestSequence
             merger.merge()

@@ -33,9 +33,11 @@ final class TimeSeriesLayer: @unchecked Sendable {
     /// Guarded by `worker`.
     private var heads: [UInt64: Head] = [:]
     private var queue: [Target] = []
-    private var queued: Set<Target> = []
-    /// A bucket is packed after this many written chunks (and when its
-    /// series moves on to a newer bucket).
+    /// The queued buckets, each with whether it is packed whole (true) or
+    /// only its tail of written chunks (TimeSeriesLayer+Packing.swift).
+    private var queued: [Target: Bool] = [:]
+    /// A bucket's tail is packed after this many written chunks; the whole
+    /// bucket when its series moves on to a newer bucket.
     static let chunksBeforePacking: Int32 = 32
 
     // The worker.
@@ -59,15 +61,17 @@ final class TimeSeriesLayer: @unchecked Sendable {
                     if target.bucket == head.bucket {
                         head.chunks += 1
                         if head.chunks >= TimeSeriesLayer.chunksBeforePacking {
-                            wake = enqueue(target) || wake
+                            wake = enqueue(target, whole: false) || wake
                             head.chunks = 1
                         }
                     } else if target.bucket > head.bucket {
-                        if head.chunks > 1 { wake = enqueue(Target(id: target.id, bucket: head.bucket)) || wake }
+                        // The series moved on: its last bucket is packed whole
+                        // (one chunk, however many tails were packed before).
+                        wake = enqueue(Target(id: target.id, bucket: head.bucket), whole: true) || wake
                         head = Head(bucket: target.bucket, chunks: 1)
                     } else {
                         // A late write into an older bucket.
-                        wake = enqueue(target) || wake
+                        wake = enqueue(target, whole: true) || wake
                     }
                     heads[target.id] = head
                 } else {
@@ -83,9 +87,15 @@ final class TimeSeriesLayer: @unchecked Sendable {
         }
     }
 
+    /// Queues a bucket; a bucket queued twice is packed whole if either
+    /// asks. Returns whether it was not queued yet.
     /// REQUIRES: `worker` held.
-    private func enqueue(_ target: Target) -> Bool {
-        guard queued.insert(target).inserted else { return false }
+    private func enqueue(_ target: Target, whole: Bool) -> Bool {
+        if let queuedWhole = queued[target] {
+            if whole && !queuedWhole { queued[target] = true }
+            return false
+        }
+        queued[target] = whole
         queue.append(target)
         return true
     }
@@ -104,7 +114,7 @@ final class TimeSeriesLayer: @unchecked Sendable {
     private func run(_ database: Database) {
         var lastMaintenance = database.engine.env.nowMillis()
         while true {
-            var batch: [Target] = []
+            var batch: [(target: Target, whole: Bool)] = []
             var maintain = false
             worker.withLock {
                 while !stopping && queue.isEmpty {
@@ -112,14 +122,13 @@ final class TimeSeriesLayer: @unchecked Sendable {
                     if interval > 0 && database.engine.env.nowMillis() - lastMaintenance >= interval { maintain = true; break }
                     worker.wait(milliseconds: 1000)
                 }
-                batch = Array(queue.prefix(256))
+                batch = queue.prefix(256).map { ($0, queued.removeValue(forKey: $0) ?? true) }
                 queue.removeFirst(batch.count)
-                for target in batch { queued.remove(target) }
             }
             if stoppingNow { break }
-            for target in batch {
+            for (target, whole) in batch {
                 if stoppingNow { break }
-                _ = try? database.packBucket(id: target.id, bucket: target.bucket)
+                _ = try? database.packBucket(id: target.id, bucket: target.bucket, whole: whole)
             }
             if maintain {
                 lastMaintenance = database.engine.env.nowMillis()

@@ -81,6 +81,119 @@ final class GorillaChunkTests: XCTestCase {
         }
     }
 
+    /// Short chunks (kind 4) round-trip every kind of value at bucket offsets.
+    private func shortRoundTrip(_ times: [Int64], _ values: [UInt64], integer: Bool, bucket: Int64,
+                                file: StaticString = #filePath, line: UInt = #line) throws -> [UInt8] {
+        var chunk: [UInt8] = []
+        times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in
+            GorillaChunk.encodeShort(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: integer, bucket: bucket, into: &chunk)
+        } }
+        XCTAssertEqual(chunk[0], GorillaChunk.shortKind, file: file, line: line)
+        var outTimes: [Int64] = [], outValues: [UInt64] = [7]
+        try chunk.withUnsafeBytes {
+            try GorillaChunk.decode($0, isInteger: integer, lower: bucket, upper: bucket + TimeSeriesFormat.bucketMillis,
+                                   times: &outTimes, values: &outValues)
+        }
+        XCTAssertEqual(outTimes, times, file: file, line: line)
+        XCTAssertEqual(Array(outValues.dropFirst()), values, "appended after what was there", file: file, line: line)
+        let last = try chunk.withUnsafeBytes {
+            try GorillaChunk.lastPoint($0, lower: bucket, upper: bucket + TimeSeriesFormat.bucketMillis, isInteger: integer)
+        }
+        XCTAssertEqual(last.t, times.last!, file: file, line: line)
+        XCTAssertEqual(last.v, values.last!, file: file, line: line)
+        return chunk
+    }
+
+    func testShortChunks() throws {
+        let bucket = TimeSeriesFormat.bucket(of: 1_451_606_400_000)
+        // Two-decimal values, as a batch across many series writes them:
+        // 2 or 3 points cost about 16 bytes.
+        let tsbs = try shortRoundTrip([bucket + 10_000, bucket + 20_000, bucket + 30_000], [12.34, 12.5, 11.99].map(\.bitPattern),
+                                      integer: false, bucket: bucket)
+        XCTAssertLessThanOrEqual(tsbs.count, 17)
+        XCTAssertEqual(tsbs[1], 2, "scale 2")
+        // The bucket's first and last millisecond, one point.
+        _ = try shortRoundTrip([bucket], [(0.5 as Double).bitPattern], integer: false, bucket: bucket)
+        _ = try shortRoundTrip([bucket + TimeSeriesFormat.bucketMillis - 1], [(-7.0).bitPattern], integer: false, bucket: bucket)
+        // Floats that are no short decimals keep their bits; int64 extremes wrap.
+        let specials: [Double] = [.nan, .infinity, -.infinity, -0.0, 1.0 / 3.0, .greatestFiniteMagnitude, 9_007_199_254_740_993]
+        _ = try shortRoundTrip(specials.indices.map { bucket + Int64($0) * 3 }, specials.map(\.bitPattern), integer: false, bucket: bucket)
+        let ints: [Int64] = [.min, .max, 0, -1, .max, .min + 1, 42]
+        _ = try shortRoundTrip(ints.indices.map { bucket + Int64($0) }, ints.map { UInt64(bitPattern: $0) }, integer: true, bucket: bucket)
+        // Negative buckets (before 1970) and the ends of the time range.
+        let early = TimeSeriesFormat.bucket(of: TimeSeriesFormat.minTime)
+        _ = try shortRoundTrip([early, early + 1], [1.25, 2.5].map(\.bitPattern), integer: false, bucket: early)
+        let late = TimeSeriesFormat.bucket(of: TimeSeriesFormat.maxTime)
+        _ = try shortRoundTrip([late, TimeSeriesFormat.maxTime], [1, 2].map { UInt64($0) }, integer: true, bucket: late)
+        // Random short runs, decimal and not.
+        var rng = TimeSeriesRandom(seed: 44)
+        for _ in 0..<300 {
+            let count = Int(rng.next() % UInt64(GorillaChunk.shortMaxPoints)) + 1
+            var t = bucket + Int64(rng.next() % 1000)
+            var times: [Int64] = [], values: [UInt64] = []
+            for _ in 0..<count {
+                times.append(t)
+                t += Int64(rng.next() % 100_000) + 1
+                values.append(rng.next() % 2 == 0 ? (Double(Int64(rng.next() % 2_000_001) - 1_000_000) / 1000).bitPattern : rng.next())
+            }
+            _ = try shortRoundTrip(times, values, integer: rng.next() % 3 == 0, bucket: bucket)
+        }
+    }
+
+    func testCorruptShortChunksThrowCorruption() throws {
+        let bucket: Int64 = 0
+        let times: [Int64] = [5, 10_000, 20_000, 30_000]
+        let values = [1.5, 1.25, 99.99, 0.01].map(\.bitPattern)
+        var chunk: [UInt8] = []
+        times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in
+            GorillaChunk.encodeShort(times: t.baseAddress!, values: v.baseAddress!, count: 4, isInteger: false, bucket: bucket, into: &chunk)
+        } }
+        func decodes(_ bytes: [UInt8], integer: Bool = false) throws -> [Int64] {
+            var outTimes: [Int64] = [], outValues: [UInt64] = []
+            try bytes.withUnsafeBytes {
+                try GorillaChunk.decode($0, isInteger: integer, lower: bucket, upper: bucket + TimeSeriesFormat.bucketMillis,
+                                       times: &outTimes, values: &outValues)
+            }
+            XCTAssertEqual(outTimes.count, outValues.count)
+            return outTimes
+        }
+        func corrupt(_ bytes: [UInt8], integer: Bool = false, _ what: String) {
+            XCTAssertThrowsError(try decodes(bytes, integer: integer), what) { error in
+                XCTAssertEqual((error as? CairnError)?.code, .corruption, "\(what): \(error)")
+            }
+        }
+        corrupt(chunk, integer: true, "a float chunk read as int64")
+        corrupt(Array(chunk.dropLast()), "truncated")
+        corrupt(chunk + [0], "a byte after the last point")
+        var mode = chunk; mode[1] = 9
+        corrupt(mode, "an unknown mode")
+        var count = chunk; count[2] = 0
+        corrupt(count, "no points")
+        // A second step of 0: times that do not increase.
+        var flat: [UInt8] = [GorillaChunk.shortKind, 7, 2, 5]
+        flat.appendUInt64LE(0); flat.append(0); flat.appendUInt64LE(0)
+        corrupt(flat, "equal timestamps")
+        // A step past the bucket.
+        var past: [UInt8] = [GorillaChunk.shortKind, 8, 1]
+        Varint.append(UInt64(TimeSeriesFormat.bucketMillis), to: &past)
+        past.append(0)
+        corrupt(past, integer: true, "a time past the bucket")
+        // Random damage never traps; what decodes stays in order.
+        var rng = TimeSeriesRandom(seed: 9)
+        for _ in 0..<2000 {
+            var damaged = chunk
+            for _ in 0..<(1 + rng.next() % 3) { damaged[Int(rng.next() % UInt64(damaged.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }
+            if rng.next() % 4 == 0 { damaged.removeLast(Int(rng.next() % UInt64(damaged.count))) }
+            do {
+                let out = try decodes(damaged)
+                XCTAssertEqual(out, out.sorted())
+                XCTAssertTrue(out.allSatisfy { $0 >= bucket && $0 < bucket + TimeSeriesFormat.bucketMillis })
+            } catch let error as CairnError {
+                XCTAssertEqual(error.code, .corruption, "\(error)")
+            }
+        }
+    }
+
     func testCorruptChunksThrowCorruption() throws {
         let times = (0..<50).map { Int64($0) * 1000 }
         let values = (0..<50).map { Double($0).squareRoot().bitPattern }

@@ -1,0 +1,214 @@
+import XCTest
+@testable import Cairn
+
+/// Packing a bucket in part (its tail of written chunks) and whole, the
+/// merge of chunks already in time order, and the catalog reads of the
+/// last-point query.
+final class TimeSeriesPackingTests: XCTestCase {
+    private let base: Int64 = 4_102_444_800_000  // a bucket boundary (2100-01-01)
+
+    private func chunkForms(_ db: Database, _ id: UInt64) throws -> [UInt8] {
+        var forms: [UInt8] = []
+        try db.forEachKey(prefix: TimeSeriesFormat.bucketPrefix(id, base), view: try db.engine.readView()) { key, _ in
+            forms.append(TimeSeriesFormat.parseChunkKey(key)!.form)
+        }
+        return forms
+    }
+
+    private func points(_ db: Database, _ id: UInt64) throws -> [(Int64, Double)] {
+        let view = try db.engine.readView()
+        let reader = try SeriesReader(database: db, view: view, id: id, start: TimeSeriesFormat.minTime, end: TimeSeriesFormat.maxTime + 1)
+        var out: [(Int64, Double)] = []
+        while try reader.nextBucket() {
+            for (t, v) in zip(reader.times, reader.values) { out.append((t, Double(bitPattern: v))) }
+        }
+        return out
+    }
+
+    private func write(_ db: Database, _ id: UInt64, _ points: [(Int64, Double)]) throws {
+        try db.writeFloatPoints(ids: points.map { _ in id }, times: points.map { $0.0 }, values: points.map { $0.1 }, count: points.count)
+    }
+
+    private func assertSame(_ a: [(Int64, Double)], _ b: [(Int64, Double)], _ what: String, line: UInt = #line) {
+        XCTAssertEqual(a.map { $0.0 }, b.map { $0.0 }, what, line: line)
+        XCTAssertEqual(a.map { $0.1 }, b.map { $0.1 }, what, line: line)
+    }
+
+    func testTailPackingKeepsWhatReadsSee() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let id = try Array("{\"metric\":\"p\"}".utf8).withUnsafeBytes { try db.timeSeriesID(seriesJSON: $0)! }
+        var model: [Int64: Double] = [:]
+        func add(_ batch: [(Int64, Double)]) throws {
+            try write(db, id, batch)
+            for (t, v) in batch { model[t] = v }
+        }
+        func expected() -> [(Int64, Double)] { model.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+
+        // Three batches in time order, then the tail packed: one packed chunk.
+        for b in 0..<3 { try add((0..<4).map { (base + Int64(b * 4 + $0) * 1000, Double(b * 4 + $0) / 4) }) }
+        XCTAssertEqual(try chunkForms(db, id), [0, 0, 0])
+        XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: false))
+        XCTAssertEqual(try chunkForms(db, id), [1])
+        assertSame(try points(db, id), expected(), "after the first tail")
+        // A lone packed chunk has no tail to pack.
+        XCTAssertFalse(try db.packBucket(id: id, bucket: base, whole: false))
+
+        // Two more batches, one overwriting an old point: the new tail is
+        // packed beside the first packed chunk, which stays as it was.
+        try add([(base + 12_000, 9), (base + 13_000, 10)])
+        try add([(base + 2000, -1), (base + 14_000, 11)])
+        XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: false))
+        XCTAssertEqual(try chunkForms(db, id), [1, 1])
+        assertSame(try points(db, id), expected(), "after the second tail")
+
+        // A deletion ends the tail: only the written chunks after it are
+        // packed, and the deletion still hides the older points.
+        _ = try Array("{\"metric\":\"p\",\"start\":\(base + 1000),\"end\":\(base + 4000)}".utf8).withUnsafeBytes { try db.deletePoints(queryJSON: $0) }
+        for t in model.keys where t >= base + 1000 && t < base + 4000 { model[t] = nil }
+        try add([(base + 3000, 42), (base + 15_000, 12)])
+        try add([(base + 16_000, 13)])
+        XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: false))
+        XCTAssertEqual(try chunkForms(db, id), [1, 1, 2, 1])
+        assertSame(try points(db, id), expected(), "after a deletion and a tail")
+
+        // Whole: one chunk, the same points, also after a reopen's flush.
+        XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: true))
+        XCTAssertEqual(try chunkForms(db, id), [1])
+        assertSame(try points(db, id), expected(), "after packing whole")
+        try db.flush()
+        _ = try db.compactTimeSeries()
+        assertSame(try points(db, id), expected(), "after compaction")
+    }
+
+    func testMergeOfChunksInOrderAndOverlapping() throws {
+        func chunk(_ times: [Int64], _ values: [Double]) -> [UInt8] {
+            var out: [UInt8] = []
+            let bits = values.map { $0.bitPattern }
+            times.withUnsafeBufferPointer { t in bits.withUnsafeBufferPointer { v in
+                GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: false, into: &out)
+            } }
+            return out
+        }
+        let merger = BucketMerger()
+        // In order: concatenated as they are.
+        merger.reset(isInteger: false)
+        for (s, c) in [chunk([base, base + 10], [1, 2]), chunk([base + 20], [3]), chunk([base + 30, base + 40], [4, 5])].enumerated() {
+            try c.withUnsafeBytes { try merger.add($0, bucket: base, sequence: UInt64(s + 1), form: TimeSeriesFormat.packed) }
+        }
+        merger.merge()
+        XCTAssertEqual(merger.times, [base, base + 10, base + 20, base + 30, base + 40])
+        XCTAssertEqual(merger.values.map { Double(bitPattern: $0) }, [1, 2, 3, 4, 5])
+        // Touching (equal timestamps at the seam) and overlapping: sorted,
+        // the newer chunk wins.
+        merger.reset(isInteger: false)
+        for (s, c) in [chunk([base, base + 20], [1, 2]), chunk([base + 20, base + 30], [7, 8]), chunk([base + 10], [9])].enumerated() {
+            try c.withUnsafeBytes { try merger.add($0, bucket: base, sequence: UInt64(s + 1), form: TimeSeriesFormat.packed) }
+        }
+        merger.merge()
+        XCTAssertEqual(merger.times, [base, base + 10, base + 20, base + 30])
+        XCTAssertEqual(merger.values.map { Double(bitPattern: $0) }, [1, 9, 7, 8])
+    }
+
+    /// The last point of every series (one forward walk, seeks for what it
+    /// leaves) against a model, with packed, unpacked, deleted, empty and
+    /// long series side by side, at several as_of times.
+    func testLastPointOfEverySeriesMatchesModel() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let width = TimeSeriesFormat.bucketMillis
+        var rng = TimeSeriesRandom(seed: 1616)
+        var ids: [UInt64] = []
+        var model: [UInt64: [Int64: Double]] = [:]
+        for i in 0..<60 {
+            let id = try Array("{\"metric\":\"l\",\"tags\":{\"s\":\"\(i)\"}}".utf8).withUnsafeBytes { try db.timeSeriesID(seriesJSON: $0)! }
+            ids.append(id)
+            // Series 7n hold nothing; 5n span 8 buckets (more than a walk reads).
+            guard i % 7 != 0 else { continue }
+            let buckets = i % 5 == 0 ? 8 : 1 + i % 3
+            for _ in 0..<(1 + rng.next() % 4) {
+                var batch: [(Int64, Double)] = []
+                for _ in 0..<(1 + rng.next() % 6) {
+                    let t = base + Int64(rng.next() % UInt64(buckets)) * width + Int64(rng.next() % 1000) * 1000
+                    let v = Double(rng.next() % 10_000) / 100
+                    batch.append((t, v))
+                }
+                try write(db, id, batch)
+                for (t, v) in batch { model[id, default: [:]][t] = v }
+            }
+            if i % 4 == 0 {
+                // Packed: one chunk per bucket.
+                for b in 0..<buckets { try db.packBucket(id: id, bucket: base + Int64(b) * width) }
+            }
+            if i % 6 == 1 {
+                let start = base + Int64(rng.next() % 500) * 1000
+                _ = try Array("{\"id\":\(id),\"start\":\(start),\"end\":\(start + 400_000)}".utf8).withUnsafeBytes { try db.deletePoints(queryJSON: $0) }
+                model[id] = model[id]?.filter { $0.key < start || $0.key >= start + 400_000 }
+            }
+        }
+        if rng.next() % 2 == 0 { try db.flush() }
+        for asOf in [TimeSeriesFormat.maxTime, base + 500_000, base + width + 300_000, base + 3 * width - 1, base - 1] {
+            let query = asOf == TimeSeriesFormat.maxTime ? "{\"metric\":\"l\"}" : "{\"metric\":\"l\",\"as_of\":\(asOf)}"
+            let cursor = try Array(query.utf8).withUnsafeBytes { try db.timeSeriesLast(queryJSON: $0) }
+            var got: [UInt64: (Int64, Double)] = [:]
+            while try cursor.next() {
+                guard case .object(let members) = try JSONValue.parse(cursor.json) else { XCTFail("row is not an object"); continue }
+                let row = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                guard case .int(let id)? = row["id"], case .int(let t)? = row["t"] else { XCTFail("row without id or t"); continue }
+                let v: Double
+                switch row["v"] { case .double(let d)?: v = d; case .int(let n)?: v = Double(n); default: v = .nan }
+                got[UInt64(id)] = (t, v)
+                if case .object(let tags)? = row["tags"] { XCTAssertEqual(tags.count, 1) } else { XCTFail("row without tags") }
+            }
+            for id in ids {
+                let newest = (model[id] ?? [:]).filter { $0.key <= asOf }.max { $0.key < $1.key }
+                XCTAssertEqual(got[id]?.0, newest?.key, "series \(id) as of \(asOf)")
+                XCTAssertEqual(got[id]?.1, newest?.value, "series \(id) as of \(asOf)")
+            }
+        }
+    }
+
+    func testSeriesMembersFromCatalogBytes() throws {
+        let keys = [
+            try SeriesKey(metric: "cpu", tags: [("host", "a\"b"), ("dc", "eu")]),
+            try SeriesKey(metric: "temp", tags: []),
+            try SeriesKey(metric: "naïve", tags: [("city", "Zürich")]),
+        ]
+        for key in keys {
+            var fast: [UInt8] = [], slow: [UInt8] = []
+            try key.bytes.withUnsafeBytes { try SeriesKey.writeJSONMembers(bytes: $0, to: &fast) }
+            key.writeJSONMembers(to: &slow)
+            XCTAssertEqual(String(decoding: fast, as: UTF8.self), String(decoding: slow, as: UTF8.self))
+        }
+        for bad in [[UInt8]("cpu".utf8), [UInt8]("cpu\0host\0".utf8)] {
+            var out: [UInt8] = Array("x".utf8)
+            XCTAssertThrowsError(try bad.withUnsafeBytes { try SeriesKey.writeJSONMembers(bytes: $0, to: &out) })
+            XCTAssertEqual(out, Array("x".utf8), "nothing is left behind")
+        }
+    }
+
+    func testSeriesKeyReaderInAnyOrder() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        var ids: [UInt64] = []
+        for i in 0..<40 {
+            ids.append(try Array("{\"metric\":\"m\",\"tags\":{\"i\":\"\(i)\"}}".utf8).withUnsafeBytes { try db.timeSeriesID(seriesJSON: $0)! })
+        }
+        let view = try db.engine.readView()
+        func name(_ reader: SeriesKeyReader, _ id: UInt64) throws -> String? {
+            try reader.withKey(of: id) { try SeriesKey.decode($0).tags.first?.value } ?? nil
+        }
+        let forward = try SeriesKeyReader(database: db, view: view)
+        // Ascending with gaps (steps and seeks), a missing id, then backwards.
+        for i in stride(from: 0, to: 40, by: 3) { XCTAssertEqual(try name(forward, ids[i]), "\(i)") }
+        XCTAssertNil(try name(forward, ids.last! + 2))
+        XCTAssertEqual(try name(forward, ids[39]), "39")
+        XCTAssertNil(try name(forward, 0))
+        for i in stride(from: 39, through: 0, by: -7) { XCTAssertEqual(try name(forward, ids[i]), "\(i)") }
+        XCTAssertEqual(try name(forward, ids[20]), "20")
+        XCTAssertEqual(try name(forward, ids[38]), "38")
+    }
+}
