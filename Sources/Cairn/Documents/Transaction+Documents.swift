@@ -186,32 +186,35 @@ extension Transaction {
         reserveWrites(binaries.count * (1 + info.indexes.count))
         var ids: [String] = []
         ids.reserveCapacity(binaries.count)
-        for (position, original) in binaries.enumerated() {
-            func what() -> String { label ?? (binaries.count == 1 ? "document" : "document \(position)") }
-            var binary = original
-            if info.primaryKey == "_id", try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
-                guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
-                members.insert(("_id", .string(Array(ObjectID.next().utf8))), at: 0)
-                binary = MutableValue.object(members).encoded()
+        // The text indexes' counters are written once for all the documents.
+        try withTextCounterBatch {
+            for (position, original) in binaries.enumerated() {
+                func what() -> String { label ?? (binaries.count == 1 ? "document" : "document \(position)") }
+                var binary = original
+                if info.primaryKey == "_id", try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
+                    guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
+                    members.insert(("_id", .string(Array(ObjectID.next().utf8))), at: 0)
+                    binary = MutableValue.object(members).encoded()
+                }
+                guard binary.count <= DocumentLimits.maxDocumentBytes else {
+                    throw CairnError.invalidArgument("\(what()) is over \(DocumentLimits.maxDocumentBytes) bytes")
+                }
+                let (key, primaryKey, idJSON) = try binary.withUnsafeBytes { raw -> ([UInt8], [UInt8], String) in
+                    let id = try primaryKeyValue(DocumentValue(raw), info, what: what())
+                    var encoded: [UInt8] = []
+                    try IndexKey.append(id, to: &encoded)
+                    return (CollectionInfo.documentPrefix(info.id) + encoded, encoded, try id.json())
+                }
+                if try read(key), try !removeIfExpired(&info, primaryKey: primaryKey) {
+                    throw CairnError(.constraint, "duplicate \(info.primaryKey) \(idJSON) in collection '\(name)'")
+                }
+                try writeDocument(&info, key: key, primaryKey: primaryKey, old: nil, new: binary)
+                if recordsChanges {
+                    let documentKey = try binary.withUnsafeBytes { try ChangeEvent.documentKey(info, primaryKeyValue(DocumentValue($0), info, what: what())) }
+                    recordChange(try .insert(info, key: documentKey, document: binary))
+                }
+                ids.append(idJSON)
             }
-            guard binary.count <= DocumentLimits.maxDocumentBytes else {
-                throw CairnError.invalidArgument("\(what()) is over \(DocumentLimits.maxDocumentBytes) bytes")
-            }
-            let (key, primaryKey, idJSON) = try binary.withUnsafeBytes { raw -> ([UInt8], [UInt8], String) in
-                let id = try primaryKeyValue(DocumentValue(raw), info, what: what())
-                var encoded: [UInt8] = []
-                try IndexKey.append(id, to: &encoded)
-                return (CollectionInfo.documentPrefix(info.id) + encoded, encoded, try id.json())
-            }
-            if try read(key), try !removeIfExpired(&info, primaryKey: primaryKey) {
-                throw CairnError(.constraint, "duplicate \(info.primaryKey) \(idJSON) in collection '\(name)'")
-            }
-            try writeDocument(&info, key: key, primaryKey: primaryKey, old: nil, new: binary)
-            if recordsChanges {
-                let documentKey = try binary.withUnsafeBytes { try ChangeEvent.documentKey(info, primaryKeyValue(DocumentValue($0), info, what: what())) }
-                recordChange(try .insert(info, key: documentKey, document: binary))
-            }
-            ids.append(idJSON)
         }
         return ids
     }

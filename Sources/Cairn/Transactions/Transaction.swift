@@ -35,6 +35,10 @@ public final class Transaction: @unchecked Sendable {
     /// Run once the writes are committed, so a layer's caches learn what
     /// changed (Vector/VectorLayer.swift); dropped on rollback.
     var afterCommit: [() -> Void] = []
+    /// While a run of document changes holds the text indexes' counters in
+    /// memory (FullText/Transaction+FullText.swift, withTextCounterBatch),
+    /// the counters; nil otherwise.
+    var textCounters: TextIndexCounters?
     private(set) var isFinished = false
     /// Lock order 1 (docs/architecture.md, "Locks"): one caller at a time; every other
     /// lock may be taken inside it, it is never taken inside another.
@@ -155,6 +159,7 @@ public final class Transaction: @unchecked Sendable {
     public func commit() throws {
         try lock.withLock {
             try checkUsable()
+            precondition(textCounters == nil, "a commit inside a run of text index changes would lose its counters")
             isFinished = true
             guard !writes.isEmpty else { return }
             var batch = WriteBatch()
