@@ -40,7 +40,16 @@ final class FullTextCounterTests: XCTestCase {
                 let primaryKey = Array(documents.key[lower.count...])
                 guard let text = try TextDocument(DocumentValue(documents.value), fields: index.fields, analyzer: analyzer) else { continue }
                 expectedDocnums += 1
-                let stripe = TextIndexFormat.stripe(of: primaryKey)
+                // The stripe it was numbered in.
+                var docnum: UInt32?
+                _ = try transaction.read(TextIndexFormat.docnumKey(prefix, primaryKey: primaryKey)) {
+                    docnum = try TextIndexFormat.decodeDocnum($0, what: "test")
+                }
+                guard let docnum else {
+                    XCTFail("\(message): an indexed document without a docnum", file: file, line: line)
+                    continue
+                }
+                let stripe = TextIndexFormat.stripe(ofDocnum: docnum)
                 var stats = expectedStats[stripe] ?? TextIndexFormat.Stats(fields: index.fields.count)
                 stats.documents += 1
                 for (field, length) in text.lengths.enumerated() where length > 0 {
