@@ -115,6 +115,33 @@ final class FullTextCounterTests: XCTestCase {
             try insertMany(db, "c", (0..<300).map { document(batch * 300 + $0, &random) })
         }
         XCTAssertGreaterThan(try Self.assertCountersExact(db, "c", "after insert_many"), 1700)
+        // Each insert_many numbered its documents in one stripe (its first
+        // document's); a document written alone takes its primary key's.
+        _ = try bytes(#"{"_id":-1,"body":"w1"}"#).withUnsafeBytes { try db.insertOne(into: "c", json: $0) }
+        let transaction = try Transaction(database: db, readOnly: true, explicit: false)
+        defer { transaction.rollback() }
+        let info = try XCTUnwrap(try transaction.collection("c"))
+        let prefix = TextIndexFormat.prefix(collection: info.id, index: info.indexes[0].id)
+        var stripesOfBatch: [Int: Set<Int>] = [:]
+        var aloneChecked = false
+        let (lower, upper) = info.documentRange
+        let documents = try transaction.scan(lower: lower, upper: upper)
+        while try documents.next() {
+            let primaryKey = Array(documents.key[lower.count...])
+            guard case .int(let id)? = try DocumentValue(documents.value).field("_id")?.kind() else { continue }
+            var docnum: UInt32?
+            _ = try transaction.read(TextIndexFormat.docnumKey(prefix, primaryKey: primaryKey)) { docnum = try TextIndexFormat.decodeDocnum($0, what: "test") }
+            guard let docnum else { continue }  // no words
+            if id < 0 {
+                XCTAssertEqual(TextIndexFormat.stripe(ofDocnum: docnum), TextIndexFormat.stripe(of: primaryKey), "a document written alone")
+                aloneChecked = true
+            } else {
+                stripesOfBatch[Int(id) / 300, default: []].insert(TextIndexFormat.stripe(ofDocnum: docnum))
+            }
+        }
+        XCTAssertTrue(aloneChecked)
+        XCTAssertEqual(stripesOfBatch.count, 6)
+        XCTAssertEqual(stripesOfBatch.values.map(\.count), Array(repeating: 1, count: 6), "one stripe per insert_many")
 
         // An atomic insert_many that fails on its last document writes nothing.
         let failing = (0..<50).map { document(5000 + $0, &random) } + [#"{"_id":1,"title":"dup"}"#]
