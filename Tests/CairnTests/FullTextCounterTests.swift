@@ -156,6 +156,22 @@ final class FullTextCounterTests: XCTestCase {
         XCTAssertEqual(outcome.insertedIDs.count, 80)
         try Self.assertCountersExact(db, "c", "after insert_many skipping a failure")
 
+        // A document that fails after its text was indexed (a unique index
+        // declared after the text index) takes its counts back, ordered or not.
+        try createIndex(db, "u", #"{"keys":{"body":"text"},"analyzer":{"stemming":false,"stopwords":false}}"#)
+        try createIndex(db, "u", #"{"keys":{"u":1},"unique":true}"#)
+        for (round, options) in [#"{"ordered":false}"#, #"{"ordered":true}"#].enumerated() {
+            let batch = [#"{"_id":\#(round * 10),"u":\#(round * 10),"body":"w1 w2 w1"}"#,
+                         #"{"_id":\#(round * 10 + 1),"u":\#(round * 10),"body":"w3 w4 w2"}"#,
+                         #"{"_id":\#(round * 10 + 2),"u":\#(round * 10 + 2),"body":"w5 w1"}"#]
+            let result = try bytes("[" + batch.joined(separator: ",") + "]").withUnsafeBytes { a in
+                try bytes(options).withUnsafeBytes { try db.insertMany(into: "u", arrayJSON: a, optionsJSON: $0) }
+            }
+            XCTAssertEqual(result.insertedIDs.count, round == 0 ? 2 : 1, options)
+            XCTAssertEqual(result.errors.map(\.error.code), [.constraint], options)
+            try Self.assertCountersExact(db, "u", "after a unique index failure, \(options)")
+        }
+
         // Updates, replacements, deletes.
         _ = try bytes(#"{"_id":{"$lt":400}}"#).withUnsafeBytes { f in
             try bytes(#"{"$set":{"body":"w1 w2 w3 w1 fresh"}}"#).withUnsafeBytes { try db.update(collection: "c", filterJSON: f, updateJSON: $0, many: true) }

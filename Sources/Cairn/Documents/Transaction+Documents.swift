@@ -227,26 +227,30 @@ extension Transaction {
                                          failures parseFailures: [(position: Int, error: CairnError)],
                                          ordered: Bool) throws -> (ids: [String], errors: [(position: Int, error: CairnError)]) {
         guard !isReadOnly else { throw CairnError.invalidArgument("the transaction is read-only") }
-        var ids: [String] = []
-        var errors: [(position: Int, error: CairnError)] = []
-        var pendingFailures = parseFailures[...]
-        for (position, binary) in binaries {
-            // A document that failed to parse stops an ordered insert where it stands.
-            while let failure = pendingFailures.first, failure.position < position {
-                errors.append(failure)
-                pendingFailures = pendingFailures.dropFirst()
-                if ordered { return (ids, errors) }
+        // The text indexes' counters are written once for all the documents;
+        // a document that fails takes its counts back (savepoint).
+        return try withTextCounterBatch { () -> (ids: [String], errors: [(position: Int, error: CairnError)]) in
+            var ids: [String] = []
+            var errors: [(position: Int, error: CairnError)] = []
+            var pendingFailures = parseFailures[...]
+            for (position, binary) in binaries {
+                // A document that failed to parse stops an ordered insert where it stands.
+                while let failure = pendingFailures.first, failure.position < position {
+                    errors.append(failure)
+                    pendingFailures = pendingFailures.dropFirst()
+                    if ordered { return (ids, errors) }
+                }
+                do {
+                    let inserted = try savepoint { try insertDocuments(into: name, binaries: [binary], label: "document \(position)") }
+                    ids.append(contentsOf: inserted)
+                } catch let error as CairnError where error.code != .closed && error.code != .ioError && error.code != .corruption {
+                    errors.append((position, error))
+                    if ordered { return (ids, errors) }
+                }
             }
-            do {
-                let inserted = try savepoint { try insertDocuments(into: name, binaries: [binary], label: "document \(position)") }
-                ids.append(contentsOf: inserted)
-            } catch let error as CairnError where error.code != .closed && error.code != .ioError && error.code != .corruption {
-                errors.append((position, error))
-                if ordered { return (ids, errors) }
-            }
+            errors.append(contentsOf: ordered ? Array(pendingFailures.prefix(1)) : Array(pendingFailures))
+            return (ids, errors)
         }
-        errors.append(contentsOf: ordered ? Array(pendingFailures.prefix(1)) : Array(pendingFailures))
-        return (ids, errors)
     }
 
     // MARK: Updates

@@ -164,7 +164,8 @@ final class TextIndexCounters {
                      _ change: (inout TextIndexFormat.Stats) throws -> Void) throws {
         let engineKey = EngineKey(key)
         var entry: (original: TextIndexFormat.Stats?, current: TextIndexFormat.Stats)
-        if let cached = stats[engineKey] {
+        let cached = stats[engineKey]
+        if let cached {
             entry = cached
         } else {
             var original: TextIndexFormat.Stats?
@@ -175,6 +176,7 @@ final class TextIndexCounters {
         var updated = entry.current
         try change(&updated)
         entry.current = updated
+        if undoLog != nil { undoLog!.append(.stats(engineKey, cached)) }
         stats[engineKey] = entry
     }
 
@@ -182,7 +184,8 @@ final class TextIndexCounters {
     func addFrequency(_ key: [UInt8], _ delta: Int, in transaction: Transaction, what: String, damaged: CairnError) throws {
         let engineKey = EngineKey(key)
         var entry: (original: UInt64, current: UInt64)
-        if let cached = frequencies[engineKey] {
+        let cached = frequencies[engineKey]
+        if let cached {
             entry = cached
         } else {
             var count: UInt64 = 0
@@ -199,7 +202,45 @@ final class TextIndexCounters {
             guard entry.current < UInt64.max else { throw damaged }
             entry.current += 1
         }
+        if undoLog != nil { undoLog!.append(.frequency(engineKey, cached)) }
         frequencies[engineKey] = entry
+    }
+
+    // MARK: Savepoints
+
+    /// While a savepoint is open (Transaction.savepoint), what each change
+    /// replaced (nil: not yet read), so that a document failing inside a
+    /// run (insert_many skipping failures) takes its counts back with it.
+    private var undoLog: [Undo]?
+
+    private enum Undo {
+        case stats(EngineKey, (original: TextIndexFormat.Stats?, current: TextIndexFormat.Stats)?)
+        case frequency(EngineKey, (original: UInt64, current: UInt64)?)
+    }
+
+    /// Starts recording for a savepoint (nested ones share the log);
+    /// returns where its part starts and whether it is the outermost.
+    func beginSavepoint() -> (mark: Int, outermost: Bool) {
+        let outermost = undoLog == nil
+        if outermost { undoLog = [] }
+        return (undoLog?.count ?? 0, outermost)
+    }
+
+    /// Ends the outermost savepoint's recording.
+    func endSavepoints() {
+        undoLog = nil
+    }
+
+    /// Puts back every counter as it was at `mark`.
+    func rollBack(to mark: Int) {
+        guard let log = undoLog, mark <= log.count else { return }
+        for entry in log[mark...].reversed() {
+            switch entry {
+            case .stats(let key, let previous): stats[key] = previous
+            case .frequency(let key, let previous): frequencies[key] = previous
+            }
+        }
+        undoLog?.removeSubrange(mark...)
     }
 
     /// Writes every counter that changed (a count of zero is deleted) and

@@ -132,7 +132,14 @@ public final class Transaction: @unchecked Sendable {
         let mark = undoLog?.count ?? 0
         let changeMark = changes.count
         let savedCache = documents.collections
-        defer { if outermost { undoLog = nil } }
+        // The text indexes' counters a run holds in memory are not in
+        // `writes` yet: they keep a log of their own.
+        let counters = textCounters
+        let counterMark = counters?.beginSavepoint()
+        defer {
+            if outermost { undoLog = nil }
+            if counterMark?.outermost == true { counters?.endSavepoints() }
+        }
         do {
             return try body()
         } catch {
@@ -140,6 +147,7 @@ public final class Transaction: @unchecked Sendable {
                 for entry in log[mark...].reversed() { writes[entry.key] = entry.previous }
                 undoLog?.removeSubrange(mark...)
             }
+            if let counterMark { counters?.rollBack(to: counterMark.mark) }
             if changes.count > changeMark { changes.removeSubrange(changeMark...) }
             documents.collections = savedCache
             throw error
