@@ -197,6 +197,16 @@ extension Database {
         let scan = try snapshot.scan(lower: lower, upper: upper)
         let prefixLength = lower.count
         var chunk = try Transaction(database: self, readOnly: false, explicit: false)
+        // A search index's counters are held in memory for a chunk and
+        // written once before it commits (TextIndexCounters).
+        func startChunk() { if !index.kind.isOrdered { chunk.textCounters = TextIndexCounters(building: true) } }
+        func endChunk() throws {
+            if let counters = chunk.textCounters {
+                try counters.write(to: chunk)
+                chunk.textCounters = nil
+            }
+        }
+        startChunk()
         var inChunk = 0
         var multikey = index.multikey
         while try scan.next() {
@@ -220,13 +230,16 @@ extension Database {
             }
             inChunk += 1
             if inChunk == 4096 {
+                try endChunk()
                 try chunk.commit()
                 documents.indexBuilds.advanced(name, index.name, by: inChunk)
                 if documents.indexBuilds.isStopping { throw CairnError.closed }
                 chunk = try Transaction(database: self, readOnly: false, explicit: false)
+                startChunk()
                 inChunk = 0
             }
         }
+        try endChunk()
         if multikey && !index.multikey, var current = try chunk.collection(name),
            let position = current.indexes.firstIndex(where: { $0.id == index.id }) {
             current.indexes[position].multikey = true

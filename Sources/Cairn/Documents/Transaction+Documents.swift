@@ -186,32 +186,35 @@ extension Transaction {
         reserveWrites(binaries.count * (1 + info.indexes.count))
         var ids: [String] = []
         ids.reserveCapacity(binaries.count)
-        for (position, original) in binaries.enumerated() {
-            func what() -> String { label ?? (binaries.count == 1 ? "document" : "document \(position)") }
-            var binary = original
-            if info.primaryKey == "_id", try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
-                guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
-                members.insert(("_id", .string(Array(ObjectID.next().utf8))), at: 0)
-                binary = MutableValue.object(members).encoded()
+        // The text indexes' counters are written once for all the documents.
+        try withTextCounterBatch {
+            for (position, original) in binaries.enumerated() {
+                func what() -> String { label ?? (binaries.count == 1 ? "document" : "document \(position)") }
+                var binary = original
+                if info.primaryKey == "_id", try binary.withUnsafeBytes({ try DocumentValue($0).field("_id") }) == nil {
+                    guard case .object(var members) = try binary.withUnsafeBytes({ try MutableValue(DocumentValue($0)) }) else { continue }
+                    members.insert(("_id", .string(Array(ObjectID.next().utf8))), at: 0)
+                    binary = MutableValue.object(members).encoded()
+                }
+                guard binary.count <= DocumentLimits.maxDocumentBytes else {
+                    throw CairnError.invalidArgument("\(what()) is over \(DocumentLimits.maxDocumentBytes) bytes")
+                }
+                let (key, primaryKey, idJSON) = try binary.withUnsafeBytes { raw -> ([UInt8], [UInt8], String) in
+                    let id = try primaryKeyValue(DocumentValue(raw), info, what: what())
+                    var encoded: [UInt8] = []
+                    try IndexKey.append(id, to: &encoded)
+                    return (CollectionInfo.documentPrefix(info.id) + encoded, encoded, try id.json())
+                }
+                if try read(key), try !removeIfExpired(&info, primaryKey: primaryKey) {
+                    throw CairnError(.constraint, "duplicate \(info.primaryKey) \(idJSON) in collection '\(name)'")
+                }
+                try writeDocument(&info, key: key, primaryKey: primaryKey, old: nil, new: binary)
+                if recordsChanges {
+                    let documentKey = try binary.withUnsafeBytes { try ChangeEvent.documentKey(info, primaryKeyValue(DocumentValue($0), info, what: what())) }
+                    recordChange(try .insert(info, key: documentKey, document: binary))
+                }
+                ids.append(idJSON)
             }
-            guard binary.count <= DocumentLimits.maxDocumentBytes else {
-                throw CairnError.invalidArgument("\(what()) is over \(DocumentLimits.maxDocumentBytes) bytes")
-            }
-            let (key, primaryKey, idJSON) = try binary.withUnsafeBytes { raw -> ([UInt8], [UInt8], String) in
-                let id = try primaryKeyValue(DocumentValue(raw), info, what: what())
-                var encoded: [UInt8] = []
-                try IndexKey.append(id, to: &encoded)
-                return (CollectionInfo.documentPrefix(info.id) + encoded, encoded, try id.json())
-            }
-            if try read(key), try !removeIfExpired(&info, primaryKey: primaryKey) {
-                throw CairnError(.constraint, "duplicate \(info.primaryKey) \(idJSON) in collection '\(name)'")
-            }
-            try writeDocument(&info, key: key, primaryKey: primaryKey, old: nil, new: binary)
-            if recordsChanges {
-                let documentKey = try binary.withUnsafeBytes { try ChangeEvent.documentKey(info, primaryKeyValue(DocumentValue($0), info, what: what())) }
-                recordChange(try .insert(info, key: documentKey, document: binary))
-            }
-            ids.append(idJSON)
         }
         return ids
     }
@@ -224,26 +227,30 @@ extension Transaction {
                                          failures parseFailures: [(position: Int, error: CairnError)],
                                          ordered: Bool) throws -> (ids: [String], errors: [(position: Int, error: CairnError)]) {
         guard !isReadOnly else { throw CairnError.invalidArgument("the transaction is read-only") }
-        var ids: [String] = []
-        var errors: [(position: Int, error: CairnError)] = []
-        var pendingFailures = parseFailures[...]
-        for (position, binary) in binaries {
-            // A document that failed to parse stops an ordered insert where it stands.
-            while let failure = pendingFailures.first, failure.position < position {
-                errors.append(failure)
-                pendingFailures = pendingFailures.dropFirst()
-                if ordered { return (ids, errors) }
+        // The text indexes' counters are written once for all the documents;
+        // a document that fails takes its counts back (savepoint).
+        return try withTextCounterBatch { () -> (ids: [String], errors: [(position: Int, error: CairnError)]) in
+            var ids: [String] = []
+            var errors: [(position: Int, error: CairnError)] = []
+            var pendingFailures = parseFailures[...]
+            for (position, binary) in binaries {
+                // A document that failed to parse stops an ordered insert where it stands.
+                while let failure = pendingFailures.first, failure.position < position {
+                    errors.append(failure)
+                    pendingFailures = pendingFailures.dropFirst()
+                    if ordered { return (ids, errors) }
+                }
+                do {
+                    let inserted = try savepoint { try insertDocuments(into: name, binaries: [binary], label: "document \(position)") }
+                    ids.append(contentsOf: inserted)
+                } catch let error as CairnError where error.code != .closed && error.code != .ioError && error.code != .corruption {
+                    errors.append((position, error))
+                    if ordered { return (ids, errors) }
+                }
             }
-            do {
-                let inserted = try savepoint { try insertDocuments(into: name, binaries: [binary], label: "document \(position)") }
-                ids.append(contentsOf: inserted)
-            } catch let error as CairnError where error.code != .closed && error.code != .ioError && error.code != .corruption {
-                errors.append((position, error))
-                if ordered { return (ids, errors) }
-            }
+            errors.append(contentsOf: ordered ? Array(pendingFailures.prefix(1)) : Array(pendingFailures))
+            return (ids, errors)
         }
-        errors.append(contentsOf: ordered ? Array(pendingFailures.prefix(1)) : Array(pendingFailures))
-        return (ids, errors)
     }
 
     // MARK: Updates

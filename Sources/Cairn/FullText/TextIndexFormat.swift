@@ -18,9 +18,11 @@
 ///     P | 0x04 | IndexKey of the primary key    its docnum
 ///         value: docnum (u32 BE)
 ///
-/// A document's **stripe** is a hash of its primary key, and its **docnum**
-/// (a dense number that postings sort by) is stripe + stripes × the
-/// stripe's next local number. Statistics and document frequencies are
+/// A document's **stripe** is chosen when it is numbered: a hash of its
+/// primary key, or for the documents one run numbers (an insert_many, a
+/// chunk of a build) the first one's; its **docnum** (a dense number that
+/// postings sort by) is stripe + stripes × the stripe's next local number,
+/// so from then on its stripe is docnum mod stripes. Statistics and document frequencies are
 /// kept per stripe, so two transactions writing different documents
 /// rarely write the same counter (which would make one retry), and a
 /// query sums the stripes: every count stays exact under inserts, updates
@@ -48,6 +50,10 @@ enum TextIndexFormat {
 
     static func stripe(of primaryKey: [UInt8]) -> Int {
         primaryKey.withUnsafeBytes { Int(Hash64.hash($0) % UInt64(stripes)) }
+    }
+
+    static func stripe(ofDocnum docnum: UInt32) -> Int {
+        Int(docnum % UInt32(stripes))
     }
 
     static func statsKey(_ prefix: [UInt8], stripe: Int) -> [UInt8] {

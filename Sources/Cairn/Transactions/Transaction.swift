@@ -35,6 +35,10 @@ public final class Transaction: @unchecked Sendable {
     /// Run once the writes are committed, so a layer's caches learn what
     /// changed (Vector/VectorLayer.swift); dropped on rollback.
     var afterCommit: [() -> Void] = []
+    /// While a run of document changes holds the text indexes' counters in
+    /// memory (FullText/Transaction+FullText.swift, withTextCounterBatch),
+    /// the counters; nil otherwise.
+    var textCounters: TextIndexCounters?
     private(set) var isFinished = false
     /// Lock order 1 (docs/architecture.md, "Locks"): one caller at a time; every other
     /// lock may be taken inside it, it is never taken inside another.
@@ -128,7 +132,14 @@ public final class Transaction: @unchecked Sendable {
         let mark = undoLog?.count ?? 0
         let changeMark = changes.count
         let savedCache = documents.collections
-        defer { if outermost { undoLog = nil } }
+        // The text indexes' counters a run holds in memory are not in
+        // `writes` yet: they keep a log of their own.
+        let counters = textCounters
+        let counterMark = counters?.beginSavepoint()
+        defer {
+            if outermost { undoLog = nil }
+            if counterMark?.outermost == true { counters?.endSavepoints() }
+        }
         do {
             return try body()
         } catch {
@@ -136,6 +147,7 @@ public final class Transaction: @unchecked Sendable {
                 for entry in log[mark...].reversed() { writes.restore(entry.key, to: entry.previous) }
                 undoLog?.removeSubrange(mark...)
             }
+            if let counterMark { counters?.rollBack(to: counterMark.mark) }
             if changes.count > changeMark { changes.removeSubrange(changeMark...) }
             documents.collections = savedCache
             throw error
@@ -155,6 +167,7 @@ public final class Transaction: @unchecked Sendable {
     public func commit() throws {
         try lock.withLock {
             try checkUsable()
+            precondition(textCounters == nil, "a commit inside a run of text index changes would lose its counters")
             isFinished = true
             guard !writes.isEmpty else { return }
             var batch = WriteBatch()
