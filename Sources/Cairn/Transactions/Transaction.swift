@@ -157,8 +157,16 @@ public final class Transaction: @unchecked Sendable {
             try checkUsable()
             isFinished = true
             guard !writes.isEmpty else { return }
-            var batch = WriteBatch()
-            for (key, write) in writes {
+            // In key order: the memtable inserts a batch's entries one
+            // after another from where the last one went (MemTable's
+            // splice), which is several times faster than entries in the
+            // dictionary's random order, each a search from the top. The
+            // keys are distinct, so their order in the batch changes nothing
+            // else.
+            let keys = Transaction.sortedKeys(writes)
+            var batch = WriteBatch(reservingCapacity: keys.count * 16)
+            for key in keys {
+                guard let write = writes[key] else { continue }
                 key.bytes.withUnsafeBytes { k in
                     if let value = write.value {
                         value.withUnsafeBytes { batch.put(k, $0, ttlMillis: write.ttlMillis) }
@@ -170,10 +178,11 @@ public final class Transaction: @unchecked Sendable {
             // The events go into the same batch as the writes: one log
             // record, so a crash keeps both or neither.
             if !changes.isEmpty { try database.feed.append(changes, to: &batch) }
-            batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: writes.keys.map(\.bytes) + Array(catalogReads),
-                                                written: writes.count, explicit: isExplicit)
+            var checked = keys.map(\.bytes)
+            checked.append(contentsOf: catalogReads)
+            batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: checked, written: writes.count, explicit: isExplicit)
             let stats = engine.stats
-            let touchesCatalog = writes.keys.contains { $0.bytes.first == Namespace.catalog.rawValue }
+            let touchesCatalog = keys.contains { $0.bytes.first == Namespace.catalog.rawValue }
             let write = { [engine, database] in
                 if touchesCatalog { try database.documents.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
             }
@@ -191,6 +200,15 @@ public final class Transaction: @unchecked Sendable {
             afterCommit = []
             for hook in hooks { hook() }
         }
+    }
+
+    /// The keys of `writes` in byte order.
+    static func sortedKeys(_ writes: [EngineKey: PendingWrite]) -> [EngineKey] {
+        var keys = Array(writes.keys)
+        keys.sort { a, b in
+            a.bytes.withUnsafeBytes { x in b.bytes.withUnsafeBytes { y in compareBytes(x, y) < 0 } }
+        }
+        return keys
     }
 
     /// Discards the writes. Idempotent.
