@@ -163,10 +163,11 @@ public final class Transaction: @unchecked Sendable {
             // dictionary's random order, each a search from the top. The
             // keys are distinct, so their order in the batch changes nothing
             // else.
-            let keys = Transaction.sortedKeys(writes)
+            let entries = Array(writes)
+            let keys = entries.map(\.key.bytes)
             var batch = WriteBatch(reservingCapacity: keys.count * 16)
-            for key in keys {
-                guard let write = writes[key] else { continue }
+            for position in ByteStringSort.order(keys) {
+                let (key, write) = entries[position]
                 key.bytes.withUnsafeBytes { k in
                     if let value = write.value {
                         value.withUnsafeBytes { batch.put(k, $0, ttlMillis: write.ttlMillis) }
@@ -178,11 +179,11 @@ public final class Transaction: @unchecked Sendable {
             // The events go into the same batch as the writes: one log
             // record, so a crash keeps both or neither.
             if !changes.isEmpty { try database.feed.append(changes, to: &batch) }
-            var checked = keys.map(\.bytes)
+            var checked = keys
             checked.append(contentsOf: catalogReads)
             batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: checked, written: writes.count, explicit: isExplicit)
             let stats = engine.stats
-            let touchesCatalog = keys.contains { $0.bytes.first == Namespace.catalog.rawValue }
+            let touchesCatalog = keys.contains { $0.first == Namespace.catalog.rawValue }
             let write = { [engine, database] in
                 if touchesCatalog { try database.documents.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
             }
@@ -200,15 +201,6 @@ public final class Transaction: @unchecked Sendable {
             afterCommit = []
             for hook in hooks { hook() }
         }
-    }
-
-    /// The keys of `writes` in byte order.
-    static func sortedKeys(_ writes: [EngineKey: PendingWrite]) -> [EngineKey] {
-        var keys = Array(writes.keys)
-        keys.sort { a, b in
-            a.bytes.withUnsafeBytes { x in b.bytes.withUnsafeBytes { y in compareBytes(x, y) < 0 } }
-        }
-        return keys
     }
 
     /// Discards the writes. Idempotent.
