@@ -33,5 +33,6 @@ let package = Package(
         fuzzTarget("FuzzPipeline"),
         fuzzTarget("FuzzStorage"),
         fuzzTarget("FuzzSearch"),
+        fuzzTarget("FuzzTimeSeries"),
     ]
 )

@@ -19,7 +19,7 @@
 
 FUZZ_SCRATCH := $(ROOT)/.build-fuzz
 FUZZ_BIN := $(FUZZ_SCRATCH)/release
-FUZZ_TARGETS := FuzzJSON FuzzDocument FuzzFilter FuzzUpdate FuzzPipeline FuzzStorage FuzzSearch
+FUZZ_TARGETS := FuzzJSON FuzzDocument FuzzFilter FuzzUpdate FuzzPipeline FuzzStorage FuzzSearch FuzzTimeSeries
 FUZZ_SECONDS ?= 1800
 
 .PHONY: fuzz fuzz-build test-fuzz fuzz-merge

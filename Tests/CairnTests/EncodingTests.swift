@@ -57,4 +57,26 @@ final class EncodingTests: XCTestCase {
             XCTAssertLessThan(falsePositives, 200, "about 1% expected at 10 bits per key")
         }
     }
+
+    /// ByteStringSort (a commit's keys): byte order, shorter first on a
+    /// tie, equal keys in their given order, on keys with long shared
+    /// prefixes (as an index's keys have), empty keys and NULs.
+    func testByteStringSortOrdersLikeLexicographicComparison() {
+        var random = SeededRandom(seed: 11)
+        for count in [0, 1, 2, 3, 24, 25, 100, 5000] {
+            var keys: [[UInt8]] = []
+            for _ in 0..<count {
+                var key: [UInt8] = random.next() % 3 == 0 ? [4, 0, 0, 0, 1, 0x80, 0, 0, 2] : [3, 0, 0, 0, 1]
+                for _ in 0..<Int(random.next() % 12) { key.append(UInt8(truncatingIfNeeded: random.next() % 4)) }
+                if random.next() % 50 == 0 { key = [] }
+                keys.append(key)
+            }
+            let order = ByteStringSort.order(keys)
+            XCTAssertEqual(order.sorted(), Array(0..<count), "a permutation")
+            let expected = keys.indices.sorted { a, b in
+                keys[a].lexicographicallyPrecedes(keys[b]) || (keys[a] == keys[b] && a < b)
+            }
+            XCTAssertEqual(order, expected, "\(count) keys")
+        }
+    }
 }

@@ -81,10 +81,29 @@ final class GraphReader {
     /// charges the budget for the steps it keeps.
     func steps(of vertex: [UInt8], _ direction: Direction, labels: [[UInt8]]?, edgeFilter: Filter?,
                weightField: String?, into steps: inout [Step]) throws {
+        _ = try vertex.withUnsafeBytes { raw in
+            try forEachStep(of: raw, direction, labels: labels, edgeFilter: edgeFilter, weightField: weightField) { other, edge, weight in
+                steps.append(Step(vertex: Array(other), edge: Array(edge), weight: weight))
+                return true
+            }
+        }
+    }
+
+    /// The edges `steps` lists, each handed to `body` as borrowed bytes
+    /// (the other vertex's key, the edge's key, valid during the call) and
+    /// its weight, copying nothing; `body` returns false to stop. Returns
+    /// false when it was stopped. For searches that keep only the vertices
+    /// they have not met yet (ShortestPath), so that most edges cost no
+    /// allocation.
+    func forEachStep(of vertex: UnsafeRawBufferPointer, _ direction: Direction, labels: [[UInt8]]?, edgeFilter: Filter?,
+                     weightField: String?, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Double) throws -> Bool) throws -> Bool {
         try checkInterrupt()
-        guard let outPrefix, let inPrefix else { return }
-        if direction != .inbound { try scan(outPrefix, vertex, labels, edgeFilter, weightField, skipLoops: false, &steps) }
-        if direction != .outbound { try scan(inPrefix, vertex, labels, edgeFilter, weightField, skipLoops: direction == .any, &steps) }
+        guard let outPrefix, let inPrefix else { return true }
+        if direction != .inbound, try !scan(outPrefix, vertex, labels, edgeFilter, weightField, skipLoops: false, body) { return false }
+        if direction != .outbound, try !scan(inPrefix, vertex, labels, edgeFilter, weightField, skipLoops: direction == .any, body) {
+            return false
+        }
+        return true
     }
 
     /// One iterator per adjacency index, made on first use and moved by
@@ -95,13 +114,18 @@ final class GraphReader {
     private var inIterator: EngineIterator?
 
     /// Calls `body` with each entry key starting with `prefix` (which starts
-    /// with `indexPrefix`), in order. Without pending writes a seek of the
-    /// index's iterator; in a transaction that wrote, a scan merging them.
-    private func forEachEntry(_ indexPrefix: [UInt8], _ prefix: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// with `indexPrefix`), in order, until it returns false (then returns
+    /// false). Without pending writes a seek of the index's iterator; in a
+    /// transaction that wrote, a scan merging them.
+    private func forEachEntry(_ indexPrefix: [UInt8], _ prefix: UnsafeRawBufferPointer,
+                              _ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
         guard reader.writes.isEmpty else {
-            let scan = try reader.scan(lower: prefix, upper: GraphKey.end(of: prefix))
-            while try scan.next() { try body(scan.key) }
-            return
+            let lower = Array(prefix)
+            let scan = try reader.scan(lower: lower, upper: GraphKey.end(of: lower))
+            while try scan.next() {
+                guard try body(scan.key) else { return false }
+            }
+            return true
         }
         let isOut = indexPrefix == outPrefix
         let iterator: EngineIterator
@@ -116,47 +140,56 @@ final class GraphReader {
             }
             if isOut { outIterator = iterator } else { inIterator = iterator }
         }
-        prefix.withUnsafeBytes { iterator.iterator.seek($0) }
+        iterator.iterator.seek(prefix)
         while try iterator.iterator.next() {
             let key = iterator.iterator.key
-            guard key.count >= prefix.count,
-                  prefix.withUnsafeBytes({ compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<prefix.count]), $0) == 0 }) else { return }
-            try body(key)
+            guard key.count >= prefix.count, compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<prefix.count]), prefix) == 0 else { return true }
+            guard try body(key) else { return false }
         }
+        return true
     }
 
-    private func scan(_ indexPrefix: [UInt8], _ vertex: [UInt8], _ labels: [[UInt8]]?, _ edgeFilter: Filter?,
-                      _ weightField: String?, skipLoops: Bool, _ steps: inout [Step]) throws {
-        var prefixes: [[UInt8]] = []
-        if let labels { prefixes = labels.map { indexPrefix + vertex + $0 } } else { prefixes = [indexPrefix + vertex] }
-        for prefix in prefixes {
-            try forEachEntry(indexPrefix, prefix) { key in
-                // Skip: this vertex (the prefix), the label; then the other vertex, the edge key.
-                var position = indexPrefix.count + vertex.count
-                guard key.count >= position + 2 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
-                position += try GraphKey.length(of: key, at: position)
-                let otherLength = try GraphKey.length(of: key, at: position)
-                let otherRange = position..<(position + otherLength)
-                position += otherLength
-                let edgeLength = key.count - 2 - position
-                guard edgeLength > 0 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
-                if skipLoops && vertex.withUnsafeBytes({ compareBytes(UnsafeRawBufferPointer(rebasing: key[otherRange]), $0) == 0 }) {
-                    return
-                }
-                let edge = Array(key[position..<(position + edgeLength)])
-                var weight = 1.0
-                if edgeFilter != nil || weightField != nil || edgeExpiry != nil {
-                    guard try reader.read(edgePrefix + edge, { scratch.set($0) }) else {
-                        throw CairnError.corruption("graph '\(definition.name)': an adjacency entry without its edge")
+    private func scan(_ indexPrefix: [UInt8], _ vertex: UnsafeRawBufferPointer, _ labels: [[UInt8]]?, _ edgeFilter: Filter?,
+                      _ weightField: String?, skipLoops: Bool,
+                      _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Double) throws -> Bool) throws -> Bool {
+        var prefix = indexPrefix
+        prefix.append(contentsOf: vertex)
+        let base = prefix.count
+        // No labels: every entry of the vertex; else one prefix per label.
+        for label in labels ?? [[]] {
+            prefix.removeSubrange(base...)
+            prefix.append(contentsOf: label)
+            let proceeded = try prefix.withUnsafeBytes { raw in
+                try forEachEntry(indexPrefix, raw) { key in
+                    // Skip: this vertex (the prefix), the label; then the other vertex, the edge key.
+                    var position = base
+                    guard key.count >= position + 2 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+                    position += try GraphKey.length(of: key, at: position)
+                    let otherLength = try GraphKey.length(of: key, at: position)
+                    let other = UnsafeRawBufferPointer(rebasing: key[position..<(position + otherLength)])
+                    position += otherLength
+                    let edgeLength = key.count - 2 - position
+                    guard edgeLength > 0 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+                    if skipLoops && compareBytes(other, vertex) == 0 { return true }
+                    let edge = UnsafeRawBufferPointer(rebasing: key[position..<(position + edgeLength)])
+                    var weight = 1.0
+                    if edgeFilter != nil || weightField != nil || edgeExpiry != nil {
+                        var edgeKey = edgePrefix
+                        edgeKey.append(contentsOf: edge)
+                        guard try reader.read(edgeKey, { scratch.set($0) }) else {
+                            throw CairnError.corruption("graph '\(definition.name)': an adjacency entry without its edge")
+                        }
+                        let document = DocumentValue(scratch.bytes)
+                        if let edgeExpiry, try edgeExpiry.hides(document) { return true }
+                        if let edgeFilter, try !edgeFilter.matches(document) { return true }
+                        if let weightField { weight = try GraphReader.weight(of: document, field: weightField) }
                     }
-                    let document = DocumentValue(scratch.bytes)
-                    if let edgeExpiry, try edgeExpiry.hides(document) { return }
-                    if let edgeFilter, try !edgeFilter.matches(document) { return }
-                    if let weightField { weight = try GraphReader.weight(of: document, field: weightField) }
+                    return try body(other, edge, weight)
                 }
-                steps.append(Step(vertex: Array(key[otherRange]), edge: edge, weight: weight))
             }
+            guard proceeded else { return false }
         }
+        return true
     }
 
     /// How many edges of `vertex` in `direction` (with `labels`) `steps`
@@ -170,21 +203,22 @@ final class GraphReader {
             if indexPrefix == outPrefix && direction == .inbound || indexPrefix == inPrefix && direction == .outbound { continue }
             let prefixes = labels.map { $0.map { indexPrefix + vertex + $0 } } ?? [indexPrefix + vertex]
             for prefix in prefixes {
-                try forEachEntry(indexPrefix, prefix) { key in
+                _ = try prefix.withUnsafeBytes { rawPrefix in try forEachEntry(indexPrefix, rawPrefix) { key in
                     var position = indexPrefix.count + vertex.count
                     position += try GraphKey.length(of: key, at: position)
                     let otherLength = try GraphKey.length(of: key, at: position)
                     let other = UnsafeRawBufferPointer(rebasing: key[position..<(position + otherLength)])
                     position += otherLength
                     guard key.count - 2 > position else { throw CairnError.corruption("graph: a damaged adjacency entry") }
-                    if skipLoops && vertex.withUnsafeBytes({ compareBytes(other, $0) == 0 }) { return }
+                    if skipLoops && vertex.withUnsafeBytes({ compareBytes(other, $0) == 0 }) { return true }
                     let edge = UnsafeRawBufferPointer(rebasing: key[position..<(key.count - 2)])
                     if !excluding.isEmpty {
-                        if excluding.contains(where: { $0.withUnsafeBytes { compareBytes(edge, $0) == 0 } }) { return }
+                        if excluding.contains(where: { $0.withUnsafeBytes { compareBytes(edge, $0) == 0 } }) { return true }
                     }
-                    if edgeExpiry != nil, try !edgeIsLive(edge) { return }
+                    if edgeExpiry != nil, try !edgeIsLive(edge) { return true }
                     count += 1
-                }
+                    return true
+                } }
             }
         }
         return count
@@ -282,7 +316,7 @@ final class GraphReader {
                               _ key: UnsafeRawBufferPointer) throws -> Void) throws {
         guard let outPrefix else { return }
         var count = 0
-        try forEachEntry(outPrefix, outPrefix) { key in
+        _ = try outPrefix.withUnsafeBytes { rawPrefix in try forEachEntry(outPrefix, rawPrefix) { key in
             count += 1
             if count & 1023 == 0 { try checkInterrupt() }
             var position = outPrefix.count
@@ -296,9 +330,10 @@ final class GraphReader {
             let to = position..<(position + toLength)
             position += toLength
             guard key.count - 2 > position else { throw CairnError.corruption("graph: a damaged adjacency entry") }
-            if edgeExpiry != nil, try !edgeIsLive(UnsafeRawBufferPointer(rebasing: key[position..<(key.count - 2)])) { return }
+            if edgeExpiry != nil, try !edgeIsLive(UnsafeRawBufferPointer(rebasing: key[position..<(key.count - 2)])) { return true }
             try body(from, label, to, position..<(key.count - 2), key)
-        }
+            return true
+        } }
     }
 
     /// The vertices with out-edges (keys), each once per run of entries, in

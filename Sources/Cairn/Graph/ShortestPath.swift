@@ -35,56 +35,49 @@ struct ShortestPath {
         }
     }
 
-    /// Bidirectional BFS. Each side keeps, per vertex reached, the vertex
-    /// and edge it came from (toward its own end).
+    /// Bidirectional BFS. Every vertex reached is numbered once (a
+    /// VertexTable) with the side that reached it and its parent toward
+    /// that side's end, and edges are read borrowed (GraphReader.forEachStep),
+    /// so an edge to a vertex already met costs a hash probe and no
+    /// allocation. The search stops at the first edge that joins the two
+    /// sides: every meeting found while expanding one level gives a path of
+    /// the same length (each side's depth so far is a lower bound), so the
+    /// rest of the level cannot shorten it.
     private func bidirectional(from start: [UInt8], to target: [UInt8]) throws -> GraphPath? {
         if start == target { return GraphPath(vertices: [start], edges: [], weights: []) }
-        typealias Parent = (vertex: [UInt8], edge: [UInt8])
-        var forward: [EngineKey: Parent?] = [EngineKey(start): nil], backward: [EngineKey: Parent?] = [EngineKey(target): nil]
-        var forwardFrontier = [start], backwardFrontier = [target]
-        var steps: [GraphReader.Step] = []
+        var reached = ReachedVertices()
+        try start.withUnsafeBytes { _ = try reached.add($0, fromStart: true, parent: -1, edge: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        try target.withUnsafeBytes { _ = try reached.add($0, fromStart: false, parent: -1, edge: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        var forwardFrontier: [Int32] = [0], backwardFrontier: [Int32] = [1]
+        var next: [Int32] = []
+        var current: [UInt8] = []
         while !forwardFrontier.isEmpty && !backwardFrontier.isEmpty {
             let expandForward = forwardFrontier.count <= backwardFrontier.count
-            var next: [[UInt8]] = []
-            var meeting: [UInt8]?
             let direction = expandForward ? query.direction : reversed(query.direction)
+            next.removeAll(keepingCapacity: true)
+            // The expanded vertex, the vertex of the other side it reached, and the edge between.
+            var meeting: (from: Int32, to: Int32, edge: [UInt8])?
             for vertex in expandForward ? forwardFrontier : backwardFrontier {
-                steps.removeAll(keepingCapacity: true)
-                try graph.steps(of: vertex, direction, labels: query.labels, edgeFilter: query.edgeFilter, weightField: nil, into: &steps)
-                for step in steps {
-                    let key = EngineKey(step.vertex)
-                    if expandForward {
-                        guard forward[key] == nil else { continue }
-                        forward[key] = .some((vertex, step.edge))
-                        if meeting == nil && backward[key] != nil { meeting = step.vertex }
-                    } else {
-                        guard backward[key] == nil else { continue }
-                        backward[key] = .some((vertex, step.edge))
-                        if meeting == nil && forward[key] != nil { meeting = step.vertex }
+                reached.vertices.copyKey(vertex, into: &current)
+                _ = try current.withUnsafeBytes { key in
+                    try graph.forEachStep(of: key, direction, labels: query.labels, edgeFilter: query.edgeFilter, weightField: nil) { other, edge, _ in
+                        let (id, isNew) = try reached.add(other, fromStart: expandForward, parent: vertex, edge: edge)
+                        if isNew {
+                            try graph.budget.charge(other.count + edge.count + ReachedVertices.overheadPerVertex)
+                            next.append(id)
+                            return true
+                        }
+                        if reached.fromStart[Int(id)] == expandForward { return true }
+                        meeting = (vertex, id, Array(edge))
+                        return false
                     }
-                    try graph.budget.charge(step.vertex.count * 2 + step.edge.count + 160)
-                    next.append(step.vertex)
+                }
+                if let meeting {
+                    return expandForward ? reached.path(forwardEnd: meeting.from, edge: meeting.edge, backwardEnd: meeting.to)
+                                         : reached.path(forwardEnd: meeting.to, edge: meeting.edge, backwardEnd: meeting.from)
                 }
             }
-            if let meeting {
-                var vertices: [[UInt8]] = [meeting], edges: [[UInt8]] = []
-                var at = meeting
-                while let parent = forward[EngineKey(at)] ?? nil {
-                    vertices.append(parent.vertex)
-                    edges.append(parent.edge)
-                    at = parent.vertex
-                }
-                vertices.reverse()
-                edges.reverse()
-                at = meeting
-                while let parent = backward[EngineKey(at)] ?? nil {
-                    vertices.append(parent.vertex)
-                    edges.append(parent.edge)
-                    at = parent.vertex
-                }
-                return GraphPath(vertices: vertices, edges: edges, weights: Array(repeating: 1, count: edges.count))
-            }
-            if expandForward { forwardFrontier = next } else { backwardFrontier = next }
+            if expandForward { swap(&forwardFrontier, &next) } else { swap(&backwardFrontier, &next) }
         }
         return nil
     }
@@ -233,5 +226,63 @@ struct PathHeap {
             }
         }
         return (top.distance, top.vertex)
+    }
+}
+
+/// The vertices a bidirectional search has reached: each numbered once,
+/// with the side that reached it first, its parent toward that side's end
+/// (-1 for the two ends) and the edge to that parent, all in flat arrays.
+struct ReachedVertices {
+    var vertices = VertexTable()
+    var fromStart: [Bool] = []
+    private var parent: [Int32] = []
+    private var edgeBytes: [UInt8] = []
+    private var edgeEnds: [Int] = []
+
+    /// What a vertex reached costs beyond its key and edge bytes.
+    static let overheadPerVertex = VertexTable.overheadPerKey + 24
+
+    /// Numbers `key` as reached from `parent` by `edge` on its side, unless
+    /// it was reached before; its number, and whether it is new.
+    mutating func add(_ key: UnsafeRawBufferPointer, fromStart side: Bool, parent from: Int32,
+                      edge: UnsafeRawBufferPointer) throws -> (id: Int32, isNew: Bool) {
+        let (id, inserted) = try vertices.insert(key)
+        if inserted {
+            fromStart.append(side)
+            parent.append(from)
+            edgeBytes.append(contentsOf: edge)
+            edgeEnds.append(edgeBytes.count)
+        }
+        return (id, inserted)
+    }
+
+    private func edge(_ id: Int32) -> [UInt8] {
+        let end = edgeEnds[Int(id)]
+        return Array(edgeBytes[(id == 0 ? 0 : edgeEnds[Int(id) - 1])..<end])
+    }
+
+    /// The path start ... `forwardEnd` -`edge`- `backwardEnd` ... target.
+    func path(forwardEnd: Int32, edge: [UInt8], backwardEnd: Int32) -> GraphPath {
+        var path: [[UInt8]] = [], edges: [[UInt8]] = []
+        var at = forwardEnd
+        while true {
+            path.append(vertices.key(at))
+            let up = parent[Int(at)]
+            if up < 0 { break }
+            edges.append(self.edge(at))
+            at = up
+        }
+        path.reverse()
+        edges.reverse()
+        edges.append(edge)
+        at = backwardEnd
+        while true {
+            path.append(vertices.key(at))
+            let up = parent[Int(at)]
+            if up < 0 { break }
+            edges.append(self.edge(at))
+            at = up
+        }
+        return GraphPath(vertices: path, edges: edges, weights: Array(repeating: 1, count: edges.count))
     }
 }

@@ -170,10 +170,20 @@ public final class Transaction: @unchecked Sendable {
             precondition(textCounters == nil, "a commit inside a run of text index changes would lose its counters")
             isFinished = true
             guard !writes.isEmpty else { return }
-            var batch = WriteBatch()
-            var keys: [[UInt8]] = []
-            var touchesCatalog = false
-            writes.forEach { key, write in
+            // In key order: the memtable inserts a batch's entries one
+            // after another from where the last one went (MemTable's
+            // splice), which is several times faster than entries in the
+            // dictionary's random order, each a search from the top. The
+            // keys are distinct, so their order in the batch changes nothing
+            // else.
+            var entries: [(key: EngineKey, write: PendingWrite)] = []
+            writes.forEach { key, write in entries.append((key, write)) }
+            // Every write was undone (savepoints): nothing to commit.
+            guard !entries.isEmpty else { return }
+            var keys = entries.map(\.key.bytes)
+            var batch = WriteBatch(reservingCapacity: keys.count * 16)
+            for position in ByteStringSort.order(keys) {
+                let (key, write) = entries[position]
                 key.bytes.withUnsafeBytes { k in
                     if let value = write.value {
                         value.withUnsafeBytes { batch.put(k, $0, ttlMillis: write.ttlMillis) }
@@ -181,14 +191,11 @@ public final class Transaction: @unchecked Sendable {
                         batch.delete(k)
                     }
                 }
-                keys.append(key.bytes)
-                if key.bytes.first == Namespace.catalog.rawValue { touchesCatalog = true }
             }
-            // Every write was undone (savepoints): nothing to commit.
-            guard !keys.isEmpty else { return }
             // The events go into the same batch as the writes: one log
             // record, so a crash keeps both or neither.
             if !changes.isEmpty { try database.feed.append(changes, to: &batch) }
+            let touchesCatalog = keys.contains { $0.first == Namespace.catalog.rawValue }
             let written = keys.count
             keys.append(contentsOf: catalogReads)
             batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: keys, written: written, explicit: isExplicit)

@@ -42,6 +42,36 @@ final class MemTableTests: XCTestCase {
         assertInvariants(table)
     }
 
+    /// Inserts in ascending runs start from the splice the last insert
+    /// left (the finger search); a key before the last one, or a newer
+    /// version of it, searches from the head. Both keep the list ordered.
+    func testAscendingRunsAndJumpsBackKeepTheOrder() {
+        var random = SeededRandom(seed: 19)
+        var written: [TestEntry] = []
+        var sequence: UInt64 = 0
+        for _ in 0..<60 {
+            // A sorted run of distinct keys (a commit), starting anywhere.
+            let run = Set((0..<Int(1 + random.next() % 200)).map { _ in random.next() % 3000 }).sorted()
+            for number in run {
+                sequence += 1
+                written.append(TestEntry(key: String(format: "k%05llu", number), sequence: sequence, value: "v\(sequence)"))
+            }
+            if let last = run.last, random.next() % 2 == 0 {
+                sequence += 1  // a newer version of the last key: not after it in list order
+                written.append(TestEntry(key: String(format: "k%05llu", last), sequence: sequence, value: "again"))
+            }
+        }
+        let table = makeMemTable(written)
+        XCTAssertEqual(entries(table), written.sorted(by: TestEntry.ordered))
+        for entry in written.shuffled(using: &random).prefix(500) {
+            let found = entry.key.utf8CString.withUnsafeBytes { raw in
+                table.seek(key: UnsafeRawBufferPointer(rebasing: raw.dropLast()), sequence: entry.sequence)
+            }
+            XCTAssertEqual(found.map { String(decoding: $0.value, as: UTF8.self) }, entry.value)
+        }
+        assertInvariants(table)
+    }
+
     func testKeysCompareBytewiseWithTheShorterFirstOnATie() {
         let keys = ["b", "", "a\u{0}", "a", "ab", "\u{7F}", "aa"]
         let table = makeMemTable(keys.enumerated().map { TestEntry(key: $1, sequence: UInt64($0 + 1), value: "x") })

@@ -1,0 +1,97 @@
+/// Sorting many byte strings (a large transaction's keys, Transaction.commit)
+/// in byte order: a most-significant-byte radix sort over copies of them
+/// laid back to back in one buffer, with insertion sort for small groups.
+/// Keys of one index share long prefixes (namespace, collection, index,
+/// then a vertex), which a comparison sort compares again at every step;
+/// the radix sort reads each byte about once, and moves integers, not
+/// arrays (no reference counting).
+enum ByteStringSort {
+    /// Groups at most this large are finished by insertion sort.
+    private static let smallGroup = 24
+
+    /// The positions of `keys` in byte order (equal keys keep their order).
+    static func order(_ keys: [[UInt8]]) -> [Int] {
+        let n = keys.count
+        var order = Array(0..<n)
+        guard n > 1 else { return order }
+        var flat: [UInt8] = []
+        flat.reserveCapacity(keys.reduce(0) { $0 + $1.count })
+        var starts = [Int](repeating: 0, count: n)
+        var lengths = [Int](repeating: 0, count: n)
+        for (i, key) in keys.enumerated() {
+            starts[i] = flat.count
+            lengths[i] = key.count
+            flat.append(contentsOf: key)
+        }
+        var scratch = [Int](repeating: 0, count: n)
+        flat.withUnsafeBytes { bytes in
+            starts.withUnsafeBufferPointer { starts in
+                lengths.withUnsafeBufferPointer { lengths in
+                    order.withUnsafeMutableBufferPointer { order in
+                        scratch.withUnsafeMutableBufferPointer { scratch in
+                            sort(bytes, starts, lengths, order, scratch)
+                        }
+                    }
+                }
+            }
+        }
+        return order
+    }
+
+    private static func sort(_ bytes: UnsafeRawBufferPointer, _ starts: UnsafeBufferPointer<Int>, _ lengths: UnsafeBufferPointer<Int>,
+                             _ order: UnsafeMutableBufferPointer<Int>, _ scratch: UnsafeMutableBufferPointer<Int>) {
+        // The digit of key k at depth: 0 once the key has ended (shorter
+        // sorts first), else its byte + 1.
+        @inline(__always) func digit(_ k: Int, _ depth: Int) -> Int {
+            depth < lengths[k] ? Int(bytes[starts[k] + depth]) + 1 : 0
+        }
+        @inline(__always) func less(_ a: Int, _ b: Int, _ depth: Int) -> Bool {
+            let x = UnsafeRawBufferPointer(rebasing: bytes[(starts[a] + depth)..<(starts[a] + lengths[a])])
+            let y = UnsafeRawBufferPointer(rebasing: bytes[(starts[b] + depth)..<(starts[b] + lengths[b])])
+            return compareBytes(x, y) < 0
+        }
+        var counts = [Int](repeating: 0, count: 257)
+        // Groups [low, high) whose keys share their first `depth` bytes.
+        var groups: [(low: Int, high: Int, depth: Int)] = [(0, order.count, 0)]
+        while let (low, high, depth) = groups.popLast() {
+            if high - low <= smallGroup {
+                guard high - low > 1 else { continue }
+                for i in (low + 1)..<high {
+                    let k = order[i]
+                    var j = i
+                    while j > low && less(k, order[j - 1], depth) {
+                        order[j] = order[j - 1]
+                        j -= 1
+                    }
+                    order[j] = k
+                }
+                continue
+            }
+            for d in 0..<257 { counts[d] = 0 }
+            for i in low..<high { counts[digit(order[i], depth)] += 1 }
+            if counts[0] == high - low { continue }  // every key ended: all equal
+            var only = -1
+            for d in 1..<257 where counts[d] == high - low { only = d }
+            if only > 0 {
+                // One shared byte: nothing moves.
+                groups.append((low, high, depth + 1))
+                continue
+            }
+            // Each digit's first position, then place the keys stably.
+            var position = low
+            for d in 0..<257 {
+                let count = counts[d]
+                counts[d] = position
+                if d > 0 && count > 1 { groups.append((position, position + count, depth + 1)) }
+                position += count
+            }
+            for i in low..<high {
+                let k = order[i]
+                let d = digit(k, depth)
+                scratch[counts[d]] = k
+                counts[d] += 1
+            }
+            for i in low..<high { order[i] = scratch[i] }
+        }
+    }
+}
