@@ -263,26 +263,23 @@ struct ReachedVertices {
 
     /// The path start ... `forwardEnd` -`edge`- `backwardEnd` ... target.
     func path(forwardEnd: Int32, edge: [UInt8], backwardEnd: Int32) -> GraphPath {
-        var path: [[UInt8]] = [], edges: [[UInt8]] = []
-        var at = forwardEnd
-        while true {
-            path.append(vertices.key(at))
-            let up = parent[Int(at)]
-            if up < 0 { break }
-            edges.append(self.edge(at))
-            at = up
+        /// The vertices and edges from `end` up its side's parents to the
+        /// side's root (the start or the target).
+        func chain(from end: Int32) -> (vertices: [[UInt8]], edges: [[UInt8]]) {
+            var vertices: [[UInt8]] = [], edges: [[UInt8]] = []
+            var at = end
+            while true {
+                vertices.append(self.vertices.key(at))
+                let up = parent[Int(at)]
+                if up < 0 { break }
+                edges.append(self.edge(at))
+                at = up
+            }
+            return (vertices, edges)
         }
-        path.reverse()
-        edges.reverse()
-        edges.append(edge)
-        at = backwardEnd
-        while true {
-            path.append(vertices.key(at))
-            let up = parent[Int(at)]
-            if up < 0 { break }
-            edges.append(self.edge(at))
-            at = up
-        }
+        let forward = chain(from: forwardEnd), backward = chain(from: backwardEnd)
+        let path = forward.vertices.reversed() + backward.vertices
+        let edges = forward.edges.reversed() + [edge] + backward.edges
         return GraphPath(vertices: path, edges: edges, weights: Array(repeating: 1, count: edges.count))
     }
 }
