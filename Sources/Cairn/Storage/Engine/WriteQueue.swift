@@ -10,7 +10,10 @@
 ///   exactly its group's members and the next leader (LevelDB's
 ///   `Writer::cv`), instead of every waiting thread: on a 2-core machine a
 ///   broadcast to seven writers was a context switch each, for one of them
-///   to find itself leader.
+///   to find itself leader. The wake-ups come after the queue's lock is
+///   released, so a woken thread does not go straight back to sleep on it,
+///   and a gathering leader is woken once, when the last writer it expects
+///   arrives.
 /// - **A leader whose group will be synced gathers first.** With one fsync
 ///   in flight at a time, writers split into two cohorts: the members of the
 ///   group being synced come back while the next group syncs, so each group
@@ -90,7 +93,8 @@ final class WriteQueue: @unchecked Sendable {
     private func run(_ me: Pending, commit: ([Pending]) throws -> Void) throws {
         condition.lock()
         queue.append(me)
-        if gathering, let head = queue.first { condition.signal(head.wakeup) }
+        // A gathering leader is woken once, by the writer it waits for last.
+        if gathering, queue.count >= expectedWriters, let head = queue.first { condition.signal(head.wakeup) }
         while !me.done && queue.first !== me { condition.wait(me.wakeup) }
         if me.done {
             condition.unlock()
@@ -133,11 +137,18 @@ final class WriteQueue: @unchecked Sendable {
             pending.done = true
             // A member the commit refused alone (a conflict) keeps its error.
             if let failure { pending.error = failure }
-            if pending !== me { condition.signal(pending.wakeup) }
         }
         queue.removeFirst(group.count)
-        if let next = queue.first { condition.signal(next.wakeup) }
+        let next = queue.first
         condition.unlock()
+        // Woken after the unlock: a thread woken while the lock is held
+        // would only sleep again on the mutex (a context switch each, on
+        // two cores most of the group's). Each waiter checks `done` and its
+        // place under the lock, so a signal that comes before its wait
+        // begins is not lost: it then sees the state and does not wait.
+        // `group` and `next` keep their waiters alive until signalled.
+        for pending in group where pending !== me { condition.signal(pending.wakeup) }
+        if let next { condition.signal(next.wakeup) }
         if let error = me.error { throw error }
     }
 
