@@ -74,7 +74,7 @@ def run_cairn(data, q, metric, args, gt, filt_gts, rows):
         found = []
         t = time.perf_counter()
         for v in q:
-            found.append([d["_id"] for d in coll.vector_search(v, k, ef=ef, filter=filt)])
+            found.append([d["_id"] for d in coll.vector_search(v, k, ef=ef, filter=filt, projection={"_id": 1})])
         return found, len(q) / (time.perf_counter() - t)
 
     search(EFS[0])  # warm the node cache

@@ -51,6 +51,55 @@ final class VectorTests: XCTestCase {
         XCTAssertEqual(VectorIndexFormat.linksKey(prefix, 0x0102_0304, level: 3), prefix + [0x03, 1, 2, 3, 4, 3])
     }
 
+    /// The walk's visited marks: each node once per walk, a fresh walk
+    /// after `reset` (also across the generation counter's wrap), and node
+    /// numbers beyond the marks' size through the overflow set.
+    func testVisitedMarksMarkEachNodeOncePerWalk() {
+        let marks = VisitedMarks()
+        marks.reset(nodes: 100)
+        XCTAssertTrue(marks.insert(7))
+        XCTAssertFalse(marks.insert(7))
+        XCTAssertTrue(marks.insert(5000), "beyond the marks: the set")
+        XCTAssertFalse(marks.insert(5000))
+        for _ in 0..<70_000 {
+            marks.reset(nodes: 100)
+            XCTAssertTrue(marks.insert(7), "a new walk has visited nothing")
+        }
+        XCTAssertTrue(marks.insert(5000))
+        marks.reset(nodes: 10_000)
+        XCTAssertTrue(marks.insert(5000), "grown: now a mark")
+        XCTAssertFalse(marks.insert(5000))
+        XCTAssertTrue(marks.insert(99))
+    }
+
+    /// The cache's flat level-0 lists: what a search learned is served
+    /// until a commit invalidates it; upper levels go through their own
+    /// table; a list longer than the bound (damage), or of a node whose
+    /// record is not cached, is not cached.
+    func testNodeCacheServesLevelZeroListsUntilInvalidated() {
+        let cache = VectorNodeCache(dimensions: 2, maxLinks0: 4)
+        let fills = [3, 2, 900].map { VectorNodeCache.Fill(node: $0, level: 1, primaryKey: [UInt8($0 & 0xFF)], filterValues: [], vector: [0, 1]) }
+        cache.add(fills, lists: [(key: 3 << 8, links: [1, 2]), (key: 3 << 8 | 1, links: [9]), (key: 900 << 8, links: [1, 2, 3, 4, 5]),
+                                 (key: 7 << 8, links: [1])], sequence: 1)
+        cache.withReader { reader in
+            XCTAssertEqual(reader.level0Links(3).map(Array.init), [1, 2])
+            XCTAssertNil(reader.level0Links(2), "never learned")
+            XCTAssertNil(reader.level0Links(900), "over the bound")
+            XCTAssertNil(reader.level0Links(7), "no record cached: no row")
+            XCTAssertNil(reader.level0Links(1 << 30), "beyond the table")
+            XCTAssertEqual(reader.links(3, level: 1), [9])
+        }
+        cache.invalidate([3 << 8, 3 << 8 | 1], sequence: 5)
+        cache.withReader { reader in
+            XCTAssertNil(reader.level0Links(3))
+            XCTAssertNil(reader.links(3, level: 1))
+        }
+        cache.add([], lists: [(key: 3 << 8, links: [4])], sequence: 4)
+        cache.withReader { XCTAssertNil($0.level0Links(3), "read before the invalidating commit: refused") }
+        cache.add([], lists: [(key: 3 << 8, links: [4])], sequence: 5)
+        cache.withReader { XCTAssertEqual($0.level0Links(3).map(Array.init), [4]) }
+    }
+
     func testGraphInvariantsAndRecallAfterDeletingThirtyPercent() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let db = try Database.open(path: dir.path)

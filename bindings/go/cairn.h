@@ -2709,6 +2709,10 @@ int cairn_watch_close(cairn_watch *watch);
 **                       "_score" (Atlas's: 1/(1+sqrt(l2)), (1+cos)/2,
 **                       (1+dot)/2) to each document
 **     "index":          the vector index's name, when there are several
+**     "projection":     the fields each document keeps (cairn_find()'s
+**                       projections); "_distance" and "_score" are added
+**                       after it. {"_id": 1} returns ids only, without
+**                       the stored vectors
 **   out_cursor     out: the new handle; set to NULL on failure. Must not
 **                  be NULL.
 **   errmsg         out, optional: see CONVENTIONS.
@@ -2746,8 +2750,9 @@ int cairn_vector_search(cairn_db *db, const char *collection, size_t collection_
 **     "text":           {"query": "...", and cairn_search()'s options but
 **                       limit, skip, projection and highlight}; required
 **     "vector":         the query vector (see above); required
-**     "vector_options": cairn_vector_search()'s options but vector, k and
-**                       include_scores (ef, filter, exact, index)
+**     "vector_options": cairn_vector_search()'s options but vector, k,
+**                       include_scores and projection (ef, filter, exact,
+**                       index)
 **     "limit":          results, 1 to 10000 (default 10)
 **     "candidates":     hits taken from each search (default
 **                       max(limit, 50))

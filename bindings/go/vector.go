@@ -84,6 +84,7 @@ type VectorSearchOptions struct {
 	Exact         bool // compare with every vector
 	IncludeScores bool // add "_distance" and "_score" to each document
 	Index         string
+	Projection    any // the fields each document keeps, as Find's (nil: all)
 }
 
 // VectorSearch opens a cursor over the documents nearest to vector,
@@ -110,6 +111,9 @@ func (c *Collection) VectorSearch(vector []float32, opts VectorSearchOptions) (*
 	}
 	if opts.Index != "" {
 		options["index"] = opts.Index
+	}
+	if opts.Projection != nil {
+		options["projection"] = opts.Projection
 	}
 	js, err := json.Marshal(options)
 	if err != nil {

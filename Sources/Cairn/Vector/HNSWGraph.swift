@@ -127,7 +127,8 @@ final class HNSWGraph {
         self.spec = spec
         indexName = index.name
         prefix = VectorIndexFormat.prefix(collection: collection, index: index.id)
-        cache = transaction.database.vectors.cache(collection: collection, index: index.id, dimensions: spec.dimensions)
+        cache = transaction.database.vectors.cache(collection: collection, index: index.id, dimensions: spec.dimensions,
+                                                   maxLinks0: spec.maxLinks0)
         hasWrites = !transaction.writes.isEmpty
         reader = cache.beginRead()
         snapshot = transaction.view.sequence
@@ -222,13 +223,27 @@ final class HNSWGraph {
     func maxLinks(level: Int) -> Int { level == 0 ? spec.maxLinks0 : spec.m }
 
     func links(_ node: UInt32, level: Int) throws -> [UInt32] {
-        if useListCache, let cached = reader.links(node, level: level) { return cached }
+        if useListCache {
+            if level == 0 {
+                if let cached = reader.level0Links(node) { return Array(cached) }
+            } else if let cached = reader.links(node, level: level) {
+                return cached
+            }
+        }
         var out: [UInt32] = []
         let found = try transaction.read(VectorIndexFormat.linksKey(prefix, node, level: level)) { raw in
             out = try VectorIndexFormat.decodeLinks(raw, max: maxLinks(level: level), index: indexName)
         }
         if useListCache && found { listFills.append((UInt64(node) << 8 | UInt64(level), out)) }
         return out
+    }
+
+    /// Calls `body` with `node`'s list at `level`: the cache's own memory
+    /// when it holds the list (no copy: the walk's step), else a copy.
+    @inline(__always)
+    func withLinks<T>(_ node: UInt32, level: Int, _ body: (UnsafeBufferPointer<UInt32>) throws -> T) throws -> T {
+        if useListCache && level == 0, let cached = reader.level0Links(node) { return try body(cached) }
+        return try links(node, level: level).withUnsafeBufferPointer { try body($0) }
     }
 
     /// Deletes `node`'s list at `level` (the node goes).
@@ -317,36 +332,41 @@ final class HNSWGraph {
     /// Lucene's rule, with the match count sampled by the walk itself.
     func searchLayer(_ query: UnsafeRawPointer, starts: [(distance: Float, node: UInt32)], ef: Int, level: Int,
                      accept: ((UInt32) throws -> Bool)? = nil, nodes: Int = 0) throws -> DistanceHeap? {
-        var visited = Set<UInt32>(minimumCapacity: ef * 8)
+        let visited = cache.visitedMarks(nodes: reader.slots.count)
+        defer { cache.recycle(visited) }
         var candidates = DistanceHeap(max: false, capacity: ef * 4)
         var results = DistanceHeap(max: true, capacity: ef + 1)
         var visits = 0, accepted = 0
-        for start in starts where visited.insert(start.node).inserted {
+        for start in starts where visited.insert(start.node) {
             candidates.push(start.distance, start.node)
             if try accept?(start.node) ?? true { results.push(start.distance, start.node) }
         }
         while results.count > ef { results.pop() }
         while let current = candidates.pop() {
             if results.count >= ef, let worst = results.top, current.distance > worst.distance { break }
-            for next in try links(current.node, level: level) where visited.insert(next).inserted {
-                visits += 1
-                let isAccepted: Bool
-                if let accept {
-                    isAccepted = try accept(next)
-                    if isAccepted { accepted += 1 }
-                    if visits >= 512, visits & 63 == 0, Double(visits) > Double(nodes) * Double(accepted) / Double(visits) { return nil }
-                } else {
-                    isAccepted = true
-                }
-                guard let d = try distance(query, next) else { continue }
-                if results.count < ef || d < results.top!.distance {
-                    candidates.push(d, next)
-                    if isAccepted {
-                        results.push(d, next)
-                        if results.count > ef { results.pop() }
+            let gaveUp = try withLinks(current.node, level: level) { list -> Bool in
+                for next in list where visited.insert(next) {
+                    visits += 1
+                    let isAccepted: Bool
+                    if let accept {
+                        isAccepted = try accept(next)
+                        if isAccepted { accepted += 1 }
+                        if visits >= 512, visits & 63 == 0, Double(visits) > Double(nodes) * Double(accepted) / Double(visits) { return true }
+                    } else {
+                        isAccepted = true
+                    }
+                    guard let d = try distance(query, next) else { continue }
+                    if results.count < ef || d < results.top!.distance {
+                        candidates.push(d, next)
+                        if isAccepted {
+                            results.push(d, next)
+                            if results.count > ef { results.pop() }
+                        }
                     }
                 }
+                return false
             }
+            if gaveUp { return nil }
         }
         return results
     }

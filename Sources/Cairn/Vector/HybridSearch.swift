@@ -57,7 +57,7 @@ struct HybridSearchOptions {
                     guard case .object(let members) = try MutableValue(member) else {
                         throw CairnError.invalidArgument("\(here).vector_options must be an object")
                     }
-                    for banned in ["vector", "k", "limit", "include_scores"] where members.contains(where: { $0.key == banned }) {
+                    for banned in ["vector", "k", "limit", "include_scores", "projection"] where members.contains(where: { $0.key == banned }) {
                         throw CairnError.invalidArgument("\(here).vector_options.\(banned): set by the hybrid search")
                     }
                     vectorOptions = members

@@ -13,16 +13,17 @@ extension Scope {
             return transaction.documentCursor(info, hits: hits.map { ($0.primaryKey, options.includeScores ? [
                 ("_distance", MutableValue.double(Double($0.distance) + 0)),  // + 0: no -0.0
                 ("_score", MutableValue.double(spec.metric.score(distance: $0.distance))),
-            ] : []) })
+            ] : []) }, projection: options.projection)
         }
     }
 }
 
 extension Transaction {
     /// A cursor over the documents of `hits` (primary keys, in order), each
-    /// with `extra` fields appended; documents gone at this snapshot are
-    /// left out.
-    func documentCursor(_ info: CollectionInfo, hits: [(primaryKey: [UInt8], extra: [(key: String, value: MutableValue)])]) -> DocumentCursor {
+    /// cut by `projection` and then with `extra` fields appended; documents
+    /// gone at this snapshot are left out.
+    func documentCursor(_ info: CollectionInfo, hits: [(primaryKey: [UInt8], extra: [(key: String, value: MutableValue)])],
+                        projection: Projection? = nil) -> DocumentCursor {
         var position = 0
         let reader = self.reader
         let prefix = CollectionInfo.documentPrefix(info.id)
@@ -35,10 +36,12 @@ extension Transaction {
                 _ = try reader.read(prefix + hit.primaryKey) { raw in
                     if let expiry, try expiry.hides(raw) { return }
                     found = true
-                    if hit.extra.isEmpty {
+                    if hit.extra.isEmpty && projection == nil {
                         try DocumentValue(raw).appendJSON(to: &out)
                     } else {
-                        guard case .object(var members) = try MutableValue(DocumentValue(raw)) else {
+                        var document = try MutableValue(DocumentValue(raw))
+                        if let projection { document = try projection.apply(to: document) }
+                        guard case .object(var members) = document else {
                             throw CairnError.corruption("collection '\(info.name)': a document that is not an object")
                         }
                         members.removeAll { member in hit.extra.contains { $0.key == member.key } }

@@ -2,14 +2,18 @@
 ///
 ///     {"vector": [0.1, ...] or {"$binary": {...,"subType": "09"}},
 ///      "k": 10, "ef": 64, "filter": {"category": "books"},
-///      "exact": false, "include_scores": true, "index": "by_embedding"}
+///      "exact": false, "include_scores": true, "index": "by_embedding",
+///      "projection": {"_id": 1, "title": 1}}
 ///
 /// `k` (1 to 10,000) results, nearest first; `ef` the walk's breadth
 /// (default the index's; at least k is used); `filter` a query filter on
 /// the index's filter_fields; `exact` compares the query with every vector
 /// (ground truth, small collections); `include_scores` adds `_distance`
 /// and `_score` (VectorMetric) to each document; `index` names the vector
-/// index when the collection has several.
+/// index when the collection has several; `projection` the fields each
+/// document keeps (cairn_find()'s projections; the scores are added after
+/// it), so a search that needs only ids or titles does not carry every
+/// stored vector back across the ABI.
 struct VectorSearchOptions {
     var vector: [Float] = []
     var k = 10
@@ -18,6 +22,7 @@ struct VectorSearchOptions {
     var exact = false
     var includeScores = false
     var index: String?
+    var projection: Projection?
 
     static let maxK = 10_000
 
@@ -47,8 +52,14 @@ struct VectorSearchOptions {
                     throw CairnError.invalidArgument("vector search options.index must be an index name")
                 }
                 options.index = String(decoding: utf8, as: UTF8.self)
+            case "projection":
+                let projection = try Projection.parse(member, what: "vector search options.projection")
+                guard projection.textScoreFields.isEmpty else {
+                    throw CairnError.invalidArgument("vector search options.projection: {\"$meta\": \"textScore\"} belongs to text searches; include_scores adds the vector scores")
+                }
+                options.projection = projection
             default:
-                throw CairnError.invalidArgument("vector search options.\(key): unknown option (known: vector, k, ef, filter, exact, include_scores, index)")
+                throw CairnError.invalidArgument("vector search options.\(key): unknown option (known: vector, k, ef, filter, exact, include_scores, index, projection)")
             }
         }
         guard let vectorValue else { throw CairnError.invalidArgument("vector search options.vector is required") }

@@ -855,13 +855,16 @@ class Collection:
         exact: bool = False,
         include_scores: bool = False,
         index: str | None = None,
+        projection: Mapping[str, Any] | None = None,
     ) -> Cursor:
         """A Cursor over the k documents nearest to `vector` (a list of
         numbers, an array('f') or a numpy array) in the collection's vector
         index, nearest first. ef: the walk's breadth; filter: a filter on
         the index's filter_fields; exact: compare with every vector;
         include_scores: add "_distance" and "_score" to each document;
-        index: the vector index's name when there are several.
+        index: the vector index's name when there are several;
+        projection: the fields to keep, as find's ({"_id": 1} for ids
+        only, without the stored vectors).
 
             for doc in products.vector_search(query, k=5, filter={"in_stock": True}):
                 ...
@@ -879,6 +882,8 @@ class Collection:
             options["include_scores"] = True
         if index is not None:
             options["index"] = index
+        if projection is not None:
+            options["projection"] = projection
         text = dumps(options, "options")
         out = _ffi.cursor_p()
         errors.call(lib.cairn_vector_search, *self._target(), text, len(text), byref(out))
