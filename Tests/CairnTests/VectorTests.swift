@@ -100,6 +100,35 @@ final class VectorTests: XCTestCase {
         cache.withReader { XCTAssertEqual($0.level0Links(3).map(Array.init), [4]) }
     }
 
+    /// An insert_many whose inserts share what their walks read
+    /// (VectorGraphMemo), with documents failing after their vector went
+    /// in (a unique index checked after the vector index): each failure's
+    /// node and list changes are undone, and the inserts after it do not
+    /// link to the undone node through a remembered list.
+    func testInsertManyWithFailuresLeavesTheGraphEqualToItsDocuments() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        let spec = #"{"keys":{"v":"vector"},"dimensions":4,"metric":"l2","M":4,"ef_construction":32}"#
+        _ = try bytes(spec).withUnsafeBytes { try db.createIndex(collection: "pts", specJSON: $0) }
+        _ = try bytes(#"{"keys":{"u":1},"unique":true}"#).withUnsafeBytes { try db.createIndex(collection: "pts", specJSON: $0) }
+        var generator = SplitMix(seed: 7)
+        var documents: [String] = []
+        var expected = 0
+        for i in 0..<300 {
+            let v = (0..<4).map { _ in Float(generator.next() % 1000) / 100 }
+            let duplicate = i % 10 == 9  // the same u as the document before: refused
+            if !duplicate { expected += 1 }
+            documents.append(#"{"_id":\#(i),"u":\#(duplicate ? i - 1 : i),"v":[\#(v.map { "\($0)" }.joined(separator: ","))]}"#)
+        }
+        let array = "[" + documents.joined(separator: ",") + "]"
+        let result = try bytes(array).withUnsafeBytes { a in
+            try bytes(#"{"ordered":false}"#).withUnsafeBytes { try db.insertMany(into: "pts", arrayJSON: a, optionsJSON: $0) }
+        }
+        XCTAssertEqual(result.errors.count, 30)
+        XCTAssertEqual(result.insertedIDs.count, expected)
+        XCTAssertEqual(try checkVectorInvariants(db, collection: "pts", dimensions: 4), expected)
+    }
+
     func testGraphInvariantsAndRecallAfterDeletingThirtyPercent() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let db = try Database.open(path: dir.path)

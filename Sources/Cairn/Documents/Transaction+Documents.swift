@@ -192,8 +192,9 @@ extension Transaction {
         // This spares a point read per document through every level.
         let bounded = binaries.count >= Transaction.boundedInsertMinimum
         let storedBound = bounded ? try lastStoredDocumentKey(info) : nil
-        // The text indexes' counters are written once for all the documents.
-        try withTextCounterBatch {
+        // The text indexes' counters are written once for all the documents,
+        // and the vector indexes' walks share what they read.
+        try withTextCounterBatch { try withVectorMemo {
             for (position, original) in binaries.enumerated() {
                 func what() -> String { label ?? (binaries.count == 1 ? "document" : "document \(position)") }
                 var binary = original
@@ -227,7 +228,7 @@ extension Transaction {
                 }
                 ids.append(idJSON)
             }
-        }
+        } }
         return ids
     }
 
@@ -263,9 +264,10 @@ extension Transaction {
                                          failures parseFailures: [(position: Int, error: CairnError)],
                                          ordered: Bool) throws -> (ids: [String], errors: [(position: Int, error: CairnError)]) {
         guard !isReadOnly else { throw CairnError.invalidArgument("the transaction is read-only") }
-        // The text indexes' counters are written once for all the documents;
-        // a document that fails takes its counts back (savepoint).
-        return try withTextCounterBatch { () -> (ids: [String], errors: [(position: Int, error: CairnError)]) in
+        // The text indexes' counters are written once for all the documents,
+        // and the vector indexes' walks share what they read; a document
+        // that fails takes its counts back (savepoint).
+        return try withTextCounterBatch { () -> (ids: [String], errors: [(position: Int, error: CairnError)]) in try withVectorMemo {
             var ids: [String] = []
             var errors: [(position: Int, error: CairnError)] = []
             var pendingFailures = parseFailures[...]
@@ -286,7 +288,7 @@ extension Transaction {
             }
             errors.append(contentsOf: ordered ? Array(pendingFailures.prefix(1)) : Array(pendingFailures))
             return (ids, errors)
-        }
+        } }
     }
 
     // MARK: Updates

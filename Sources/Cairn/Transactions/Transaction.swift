@@ -39,6 +39,10 @@ public final class Transaction: @unchecked Sendable {
     /// memory (FullText/Transaction+FullText.swift, withTextCounterBatch),
     /// the counters; nil otherwise.
     var textCounters: TextIndexCounters?
+    /// While a run of document changes remembers the vector graphs it walks
+    /// (Vector/Transaction+Vector.swift, withVectorMemo), the memo; nil
+    /// otherwise.
+    var vectorMemo: VectorGraphMemo?
     private(set) var isFinished = false
     /// Lock order 1 (docs/architecture.md, "Locks"): one caller at a time; every other
     /// lock may be taken inside it, it is never taken inside another.
@@ -148,6 +152,7 @@ public final class Transaction: @unchecked Sendable {
                 undoLog?.removeSubrange(mark...)
             }
             if let counterMark { counters?.rollBack(to: counterMark.mark) }
+            vectorMemo?.forget()
             if changes.count > changeMark { changes.removeSubrange(changeMark...) }
             documents.collections = savedCache
             throw error

@@ -116,8 +116,9 @@ final class HNSWGraph {
     private var listFills: [(key: UInt64, links: [UInt32])] = []
     /// The lists this operation changed, forgotten by the cache at commit.
     private var changedLists = Set<UInt64>()
-    /// Vectors fetched from the LSM or pending writes for this operation.
-    private var local: [UInt32: [Float]] = [:]
+    /// Lists and vectors as this transaction sees them, kept for a run of
+    /// document changes (VectorGraphMemo) or for this operation alone.
+    private let memo: VectorGraphMemo.Graph
     var distanceCount = 0
 
     /// Opens the graph and takes the cache's shared lock until `finish`.
@@ -130,6 +131,7 @@ final class HNSWGraph {
         cache = transaction.database.vectors.cache(collection: collection, index: index.id, dimensions: spec.dimensions,
                                                    maxLinks0: spec.maxLinks0)
         hasWrites = !transaction.writes.isEmpty
+        memo = transaction.vectorMemo?.graph(collection: collection, index: index.id) ?? VectorGraphMemo.Graph()
         reader = cache.beginRead()
         snapshot = transaction.view.sequence
         useListCache = forSearch && !hasWrites && snapshot >= reader.minFillSequence
@@ -166,13 +168,13 @@ final class HNSWGraph {
         // links and the entry point are read through the transaction, which
         // no longer reaches it.
         if let cached = reader.vector(node) { return try body(cached) }
-        if let known = local[node] { return try known.withUnsafeBytes { try body($0.baseAddress!) } }
+        if let known = memo.vectors[node] { return try known.withUnsafeBytes { try body($0.baseAddress!) } }
         guard let vector = try loadVector(node) else { return nil }
         return try vector.withUnsafeBytes { try body($0.baseAddress!) }
     }
 
-    func setLocal(_ node: UInt32, _ vector: [Float]) { local[node] = vector }
-    func forgetLocal(_ node: UInt32) { local[node] = nil }
+    func setLocal(_ node: UInt32, _ vector: [Float]) { memo.vectors[node] = vector }
+    func forgetLocal(_ node: UInt32) { memo.vectors[node] = nil }
 
     /// Reads a node's vector from the transaction (remembering it for this
     /// operation, and for the cache when it is committed state).
@@ -192,7 +194,7 @@ final class HNSWGraph {
                                    filterValues: Array(record.filterValues), vector: v))
             }
         }
-        if let vector { local[node] = vector }
+        if let vector { memo.vectors[node] = vector }
         return vector
     }
 
@@ -230,11 +232,14 @@ final class HNSWGraph {
                 return cached
             }
         }
+        let key = UInt64(node) << 8 | UInt64(level)
+        if let known = memo.lists[key] { return known }
         var out: [UInt32] = []
         let found = try transaction.read(VectorIndexFormat.linksKey(prefix, node, level: level)) { raw in
             out = try VectorIndexFormat.decodeLinks(raw, max: maxLinks(level: level), index: indexName)
         }
-        if useListCache && found { listFills.append((UInt64(node) << 8 | UInt64(level), out)) }
+        if useListCache && found { listFills.append((key, out)) }
+        memo.remember(key, out)
         return out
     }
 
@@ -250,6 +255,7 @@ final class HNSWGraph {
     func deleteLinks(_ node: UInt32, level: Int) throws {
         try transaction.delete(VectorIndexFormat.linksKey(prefix, node, level: level))
         changedLists.insert(UInt64(node) << 8 | UInt64(level))
+        memo.remember(UInt64(node) << 8 | UInt64(level), [])
     }
 
     /// Replaces `node`'s list at `level` (`old` what it held), keeping the
@@ -260,6 +266,7 @@ final class HNSWGraph {
         precondition(new.count <= maxLinks(level: level), "a neighbour list over its bound")
         try transaction.put(VectorIndexFormat.linksKey(prefix, node, level: level), VectorIndexFormat.encodeLinks(new))
         changedLists.insert(UInt64(node) << 8 | UInt64(level))
+        memo.remember(UInt64(node) << 8 | UInt64(level), new)
         let before = Set(old), after = Set(new)
         for gone in before.subtracting(after) {
             try changeInLinks(gone, level: level) { $0.removeAll { $0 == node } }

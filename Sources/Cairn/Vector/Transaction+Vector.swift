@@ -44,6 +44,57 @@ extension Transaction {
     }
 }
 
+extension Transaction {
+    /// Runs a run of document changes (an insert_many) with one
+    /// VectorGraphMemo, so the graph walks of its inserts share what they
+    /// read. An outer run's memo serves an inner one.
+    func withVectorMemo<T>(_ body: () throws -> T) rethrows -> T {
+        if vectorMemo != nil { return try body() }
+        vectorMemo = VectorGraphMemo()
+        defer { vectorMemo = nil }
+        return try body()
+    }
+}
+
+/// The neighbour lists and vectors of vector indexes as one transaction
+/// sees them, remembered across the inserts of one run of document changes
+/// (Transaction.withVectorMemo): each insert's walk reads hundreds of lists
+/// and vectors, mostly the same ones as the insert before, and each read
+/// through the transaction is a lookup in its pending writes and then in
+/// the engine. Coherent by construction: every read fills it and every
+/// change this transaction makes to a list goes through it
+/// (HNSWGraph.setLinks, deleteLinks), and a savepoint that undoes writes
+/// forgets it (Transaction.savepoint). A vector never changes under its
+/// node number, but a number an undone insert took may be taken again, so
+/// vectors are forgotten too.
+final class VectorGraphMemo {
+    final class Graph {
+        var lists: [UInt64: [UInt32]] = [:]
+        var vectors: [UInt32: [Float]] = [:]
+
+        /// The most lists kept: a run over a huge graph forgets and starts
+        /// again rather than holding the whole graph.
+        static let maxLists = 1 << 20
+
+        func remember(_ key: UInt64, _ list: [UInt32]) {
+            if lists.count >= Graph.maxLists { lists.removeAll(keepingCapacity: true) }
+            lists[key] = list
+        }
+    }
+
+    private var graphs: [UInt64: Graph] = [:]
+
+    func graph(collection: UInt32, index: UInt32) -> Graph {
+        let id = UInt64(collection) << 32 | UInt64(index)
+        if let known = graphs[id] { return known }
+        let made = Graph()
+        graphs[id] = made
+        return made
+    }
+
+    func forget() { graphs.removeAll() }
+}
+
 @inline(__always)
 func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
     UnsafeRawBufferPointer(start: a, count: count).elementsEqual(UnsafeRawBufferPointer(start: b, count: count))
