@@ -127,15 +127,19 @@ final class TableIterator: EntryIterator {
     }
 
     /// Decodes the current data entry, or marks the iterator invalid.
+    ///
+    /// `data` is read in place (`data?.`, `data!.`), never bound to a local:
+    /// a copy of the block iterator retains and releases its block and key
+    /// buffer, on every step of a scan.
     private func settle() throws {
-        guard let data, data.isValid else {
+        guard data?.isValid == true else {
             isValid = false
             return
         }
-        let key = data.keyBytes
+        let key = data!.keyBytes
         guard key.count >= InternalKey.trailerSize else { throw CairnError.corruption("\(reader.path): key shorter than its trailer") }
         let trailer = InternalKey.trailer(key)
-        let rawValue = data.value
+        let rawValue = data!.value
         userKey = UnsafeRawBufferPointer(start: key.baseAddress, count: key.count - InternalKey.trailerSize)
         sequence = trailer >> 8
         kind = UInt8(truncatingIfNeeded: trailer)
@@ -145,7 +149,7 @@ final class TableIterator: EntryIterator {
 
     /// Moves forward over empty or exhausted blocks.
     private func skipForward() throws {
-        while data == nil || !data!.isValid {
+        while data?.isValid != true {
             guard index.isValid else { isValid = false; return }
             try index.advance()
             guard try loadBlock() else { isValid = false; return }
@@ -155,7 +159,7 @@ final class TableIterator: EntryIterator {
     }
 
     private func skipBackward() throws {
-        while data == nil || !data!.isValid {
+        while data?.isValid != true {
             guard index.isValid else { isValid = false; return }
             try index.retreat()
             guard try loadBlock() else { isValid = false; return }
