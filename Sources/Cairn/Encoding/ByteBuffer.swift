@@ -47,6 +47,16 @@ final class ByteBuffer {
 
     func removeAll() { count = 0 }
 
+    /// Empties the buffer and gives its memory back when it holds more than
+    /// `limit` bytes (a pooled buffer that once held a large value).
+    func shrink(to limit: Int) {
+        count = 0
+        guard capacity > limit else { return }
+        storage?.deallocate()
+        storage = nil
+        capacity = 0
+    }
+
     /// Keeps the first `length` bytes. REQUIRES: length <= count.
     func truncate(to length: Int) { count = length }
 

@@ -2,16 +2,28 @@
 /// with a binary heap of source indices: each step costs O(log sources).
 ///
 /// The direction is fixed when the iterator is made; every position call
-/// (`seekToFirst`, `seek`, ...) re-heaps all sources.
+/// (`seekToFirst`, `seek`, ...) re-heaps all sources, so an iterator that
+/// ReadState pools is as good as new after its first position call.
 final class MergingIterator {
     let reverse: Bool
+    /// How the sources read tables (ReadState.sources); the pool hands an
+    /// iterator only to a reader that asks for the same.
+    let fillCache: Bool
     private let sources: [EntryIterator]
     private var heap: [Int] = []
 
-    init(sources: [EntryIterator], reverse: Bool) {
+    init(sources: [EntryIterator], reverse: Bool, fillCache: Bool = true) {
         self.sources = sources
         self.reverse = reverse
+        self.fillCache = fillCache
         heap.reserveCapacity(sources.count)
+    }
+
+    /// Unpositions every source and lets go of the blocks they hold, before
+    /// the iterator waits in ReadState's pool.
+    func park() {
+        heap.removeAll(keepingCapacity: true)
+        for source in sources { source.park() }
     }
 
     var isValid: Bool { !heap.isEmpty }

@@ -24,6 +24,15 @@ class EntryIterator {
     func advance() throws { preconditionFailure("abstract") }
     func retreat() throws { preconditionFailure("abstract") }
 
+    /// Lets go of what the position holds (a data block, a memtable node)
+    /// before the iterator waits in a pool (ReadState.recycle); the next
+    /// position call positions it afresh.
+    func park() {
+        isValid = false
+        userKey = UnsafeRawBufferPointer(start: nil, count: 0)
+        value = UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
     @inline(__always)
     final func copyEntry(from other: EntryIterator) {
         isValid = other.isValid
@@ -67,23 +76,44 @@ final class MemTableIterator: EntryIterator {
         guard let current = node else { return }
         load(table.lastNode(before: current.key, sequence: current.sequence))
     }
+
+    override func park() {
+        node = nil
+        super.park()
+    }
 }
 
 /// Walks one table: an index iterator picks data blocks, a block iterator
-/// walks each.
+/// walks each. A level iterator moves one table iterator from table to
+/// table (`retarget`), so its buffers are allocated once.
 final class TableIterator: EntryIterator {
-    let reader: TableReader
+    private(set) var reader: TableReader
     private var index: BlockIterator
     private var data: BlockIterator?
     private var seekKey: [UInt8] = []
     private let dataKey = ByteBuffer()
+    private let indexKey = ByteBuffer()
 
     private let fillCache: Bool
 
     init(reader: TableReader, fillCache: Bool = true) {
         self.reader = reader
         self.fillCache = fillCache
-        index = reader.makeIndexIterator()
+        index = reader.makeIndexIterator(keyBuffer: indexKey)
+    }
+
+    /// Points the iterator at another table, unpositioned, keeping its
+    /// buffers.
+    func retarget(_ reader: TableReader) {
+        self.reader = reader
+        data = nil
+        index = reader.makeIndexIterator(keyBuffer: indexKey)
+        super.park()
+    }
+
+    override func park() {
+        data = nil
+        super.park()
     }
 
     private func loadBlock() throws -> Bool {
@@ -97,15 +127,19 @@ final class TableIterator: EntryIterator {
     }
 
     /// Decodes the current data entry, or marks the iterator invalid.
+    ///
+    /// `data` is read in place (`data?.`, `data!.`), never bound to a local:
+    /// a copy of the block iterator retains and releases its block and key
+    /// buffer, on every step of a scan.
     private func settle() throws {
-        guard let data, data.isValid else {
+        guard data?.isValid == true else {
             isValid = false
             return
         }
-        let key = data.keyBytes
+        let key = data!.keyBytes
         guard key.count >= InternalKey.trailerSize else { throw CairnError.corruption("\(reader.path): key shorter than its trailer") }
         let trailer = InternalKey.trailer(key)
-        let rawValue = data.value
+        let rawValue = data!.value
         userKey = UnsafeRawBufferPointer(start: key.baseAddress, count: key.count - InternalKey.trailerSize)
         sequence = trailer >> 8
         kind = UInt8(truncatingIfNeeded: trailer)
@@ -115,7 +149,7 @@ final class TableIterator: EntryIterator {
 
     /// Moves forward over empty or exhausted blocks.
     private func skipForward() throws {
-        while data == nil || !data!.isValid {
+        while data?.isValid != true {
             guard index.isValid else { isValid = false; return }
             try index.advance()
             guard try loadBlock() else { isValid = false; return }
@@ -125,7 +159,7 @@ final class TableIterator: EntryIterator {
     }
 
     private func skipBackward() throws {
-        while data == nil || !data!.isValid {
+        while data?.isValid != true {
             guard index.isValid else { isValid = false; return }
             try index.retreat()
             guard try loadBlock() else { isValid = false; return }
@@ -182,11 +216,17 @@ final class TableIterator: EntryIterator {
 }
 
 /// Walks one level of non-overlapping tables, sorted by key, opening each
-/// table only when the walk reaches it.
+/// table only when the walk reaches it. One table iterator serves every
+/// table of the level (retargeted as the walk moves), and a seek that lands
+/// in the table it already points at keeps it as it is: seeks allocate
+/// nothing once the first has run.
 final class LevelIterator: EntryIterator {
     let files: [TableFile]
     private let fillCache: Bool
-    private var fileIndex = 0
+    private var fileIndex = -1
+    /// The table iterator, made by the first open and kept.
+    private var table: TableIterator?
+    /// `table` while positioned in a table; nil past either end.
     private var current: TableIterator?
 
     init(files: [TableFile], fillCache: Bool = true) {
@@ -197,13 +237,31 @@ final class LevelIterator: EntryIterator {
     /// Mirrors the current table's entry into this iterator's fields.
     @inline(__always)
     private func publish() {
-        if let current { copyEntry(from: current) } else { isValid = false }
+        guard current != nil else { isValid = false; return }
+        // Safe: `table` owns the iterator, and only this object's own
+        // moves replace it (no retain and release per step).
+        unowned(unsafe) let iterator = current!
+        copyEntry(from: iterator)
     }
 
     private func open(_ index: Int) throws -> TableIterator? {
         guard index >= 0, index < files.count else { return nil }
+        // Asked every time: the table cache may have closed the reader, and
+        // the call marks the table used for the cache's sweep.
+        let reader = try files[index].reader()
+        if let table {
+            if table.reader !== reader { table.retarget(reader) }
+        } else {
+            table = TableIterator(reader: reader, fillCache: fillCache)
+        }
         fileIndex = index
-        return TableIterator(reader: try files[index].reader(), fillCache: fillCache)
+        return table
+    }
+
+    override func park() {
+        table?.park()
+        current = nil
+        super.park()
     }
 
     override func seekToFirst() throws {
@@ -243,12 +301,28 @@ final class LevelIterator: EntryIterator {
     }
 
     override func advance() throws {
-        try current?.advance()
+        if current != nil {
+            // Safe: as in `publish`.
+            unowned(unsafe) let iterator = current!
+            try iterator.advance()
+            if iterator.isValid {
+                copyEntry(from: iterator)
+                return
+            }
+        }
         try skipForward()
     }
 
     override func retreat() throws {
-        try current?.retreat()
+        if current != nil {
+            // Safe: as in `publish`.
+            unowned(unsafe) let iterator = current!
+            try iterator.retreat()
+            if iterator.isValid {
+                copyEntry(from: iterator)
+                return
+            }
+        }
         try skipBackward()
     }
 

@@ -170,8 +170,10 @@ final class TableReader: @unchecked Sendable {
         BloomFilter.mayContain(UnsafeRawBufferPointer(filter), hash: userKeyHash)
     }
 
-    /// A fresh iterator over the index block.
-    func makeIndexIterator() -> BlockIterator { BlockIterator(block: index) }
+    /// A fresh iterator over the index block, rebuilding its keys in
+    /// `keyBuffer` (an iterator that moves between tables passes its own, so
+    /// the move allocates nothing).
+    func makeIndexIterator(keyBuffer: ByteBuffer = ByteBuffer()) -> BlockIterator { BlockIterator(block: index, keyBuffer: keyBuffer) }
 
     /// The newest entry for `userKey` with a sequence <= `sequence`, or nil.
     /// `lookupKey` is the internal key (userKey, sequence, kind max).

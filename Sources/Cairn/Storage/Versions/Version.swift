@@ -52,6 +52,24 @@ final class ReadState: @unchecked Sendable {
     let version: Version
     let rangeTombstones: [RangeTombstone]
 
+    /// Merging iterators over these sources, with their buffers
+    /// (IteratorParts), that closed iterators gave back (`recycle`), so
+    /// that an iterator opened for a seek and a few
+    /// steps (the document layer's lookups, the key-value API's seeks)
+    /// does not allocate a source iterator per table, its buffers and the
+    /// merge heap every time. A profile of seekrandom put a quarter of each
+    /// seek in making and freeing them. They are kept here, not in the
+    /// engine, so they die with the sources they walk: a new ReadState
+    /// (after a flush, a compaction, a memtable switch) starts with none,
+    /// and pooled iterators never keep an obsolete table's file alive past
+    /// the last reader of its state.
+    private var pool: [IteratorParts] = []
+    /// A leaf lock around `pool` (docs/architecture.md, "Locks").
+    private let poolLock = Lock()
+    /// At most this many iterators wait in the pool: one per reader thread
+    /// that opens iterators one after another is enough.
+    static let poolLimit = 8
+
     init(memtable: MemTable, immutables: [MemTable], version: Version) {
         self.memtable = memtable
         self.immutables = immutables
@@ -95,6 +113,38 @@ final class ReadState: @unchecked Sendable {
         }
         return sources
     }
+}
+
+extension ReadState {
+    /// A merging iterator over every source, newest first, with its
+    /// buffers: from the pool when a closed iterator left parts for the same
+    /// direction and cache use, else new. `prefix` (see `sources`) picks
+    /// tables per scan, so those parts are always new and never pooled.
+    func makeIteratorParts(reverse: Bool, prefix: [UInt8]?, fillCache: Bool) -> IteratorParts {
+        if prefix == nil, let pooled = poolLock.withLock({ () -> IteratorParts? in
+            guard let index = pool.lastIndex(where: { $0.merged.reverse == reverse && $0.merged.fillCache == fillCache }) else {
+                return nil
+            }
+            return pool.remove(at: index)
+        }) {
+            return pooled
+        }
+        return IteratorParts(merged: MergingIterator(sources: sources(prefix: prefix, fillCache: fillCache), reverse: reverse,
+                                                     fillCache: fillCache))
+    }
+
+    /// Takes back parts `makeIteratorParts(prefix: nil)` made from this
+    /// state, once nothing else can reach them (their database iterator is
+    /// dying). They are parked, so the pool holds no data block.
+    func recycle(_ parts: IteratorParts) {
+        parts.park()
+        poolLock.withLock {
+            if pool.count < ReadState.poolLimit { pool.append(parts) }
+        }
+    }
+
+    /// How many iterators wait in the pool (tests).
+    var pooledIterators: Int { poolLock.withLock { pool.count } }
 }
 
 /// What one read sees: the shared sources and the sequence of its snapshot.
