@@ -225,53 +225,46 @@ struct RowWriter {
         text(Text.metricEnd)
         var i = 0
         var nul = 0
+        while i + 8 <= count {
+            let raw = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let x = UInt64(littleEndian: raw)
+            var zero = RowWriter.zeroBytes(x)
+            // Bytes below 0x20 (but NUL), past ASCII, '"' (0x22), '\' (0x5C).
+            let control = ~((x & RowWriter.low7) &+ 0x6060_6060_6060_6060) & RowWriter.high & ~zero
+            let bad = (x & RowWriter.high) | control
+                | RowWriter.zeroBytes(x ^ 0x2222_2222_2222_2222) | RowWriter.zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
+            guard bad == 0 else { length = start; return false }
+            base.storeBytes(of: raw, toByteOffset: length, as: UInt64.self)
+            // Each NUL of the word in turn: the text before it is in place;
+            // its punctuation follows, then the rest of the word again.
+            var consumed = 0
+            while zero != 0 {
+                let at = zero.trailingZeroBitCount >> 3
+                length += at - consumed
+                consumed = at + 1
+                zero &= zero &- 1
+                try punctuate(nul, last: i + consumed == count, start: start)
+                nul += 1
+                if consumed < 8 {
+                    base.storeBytes(of: (x >> (8 * UInt64(consumed))).littleEndian, toByteOffset: length, as: UInt64.self)
+                }
+            }
+            length += 8 - consumed
+            i += 8
+        }
         while i < count {
-            if i + 8 <= count {
-                let raw = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                base.storeBytes(of: raw, toByteOffset: length, as: UInt64.self)
-                let x = UInt64(littleEndian: raw)
-                let zero = RowWriter.zeroBytes(x)
-                // Bytes below 0x20 (but NUL), past ASCII, '"' (0x22), '\' (0x5C).
-                let control = ~((x & RowWriter.low7) &+ 0x6060_6060_6060_6060) & RowWriter.high & ~zero
-                let bad = (x & RowWriter.high) | control
-                    | RowWriter.zeroBytes(x ^ 0x2222_2222_2222_2222) | RowWriter.zeroBytes(x ^ 0x5C5C_5C5C_5C5C_5C5C)
-                if zero == 0 {
-                    guard bad == 0 else { length = start; return false }
-                    i += 8
-                    length += 8
-                    continue
-                }
-                let before = zero.trailingZeroBitCount >> 3
-                guard bad & ((1 << (8 * UInt64(before))) &- 1) == 0 else { length = start; return false }
-                i += before + 1
-                length += before
-            } else {
-                let byte = source.load(fromByteOffset: i, as: UInt8.self)
-                i += 1
-                if byte != 0 {
-                    guard byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else {
-                        length = start
-                        return false
-                    }
-                    base.storeBytes(of: byte, toByteOffset: length, as: UInt8.self)
-                    length += 1
-                    continue
-                }
-            }
-            // The NUL after the metric, a tag name or a tag value.
-            let last = i == count
-            if nul == 0 {
-                text(Text.tags)
-                text(last ? Text.noTags : Text.firstTag)
-            } else if last {
-                guard nul & 1 == 0 else {
+            let byte = source.load(fromByteOffset: i, as: UInt8.self)
+            i += 1
+            if byte != 0 {
+                guard byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else {
                     length = start
-                    throw CairnError.corruption("time-series catalog: a malformed series key")
+                    return false
                 }
-                text(Text.lastValue)
-            } else {
-                text(nul & 1 == 1 ? Text.nameEnd : Text.valueEnd)
+                base.storeBytes(of: byte, toByteOffset: length, as: UInt8.self)
+                length += 1
+                continue
             }
+            try punctuate(nul, last: i == count, start: start)
             nul += 1
         }
         guard nul & 1 == 1, source.load(fromByteOffset: count - 1, as: UInt8.self) == 0 else {
@@ -279,5 +272,22 @@ struct RowWriter {
             throw CairnError.corruption("time-series catalog: a malformed series key")
         }
         return true
+    }
+
+    /// The punctuation of NUL number `nul` of a key (after the metric, a
+    /// tag name or a tag value; `last` at the key's end).
+    private mutating func punctuate(_ nul: Int, last: Bool, start: Int) throws {
+        if nul == 0 {
+            text(Text.tags)
+            text(last ? Text.noTags : Text.firstTag)
+        } else if last {
+            guard nul & 1 == 0 else {
+                length = start
+                throw CairnError.corruption("time-series catalog: a malformed series key")
+            }
+            text(Text.lastValue)
+        } else {
+            text(nul & 1 == 1 ? Text.nameEnd : Text.valueEnd)
+        }
     }
 }

@@ -148,3 +148,86 @@ final class TimeSeriesRowWriterTests: XCTestCase {
         }
     }
 }
+
+/// The newest point of series with long histories (more buckets than the
+/// forward walk reads, so by seeks from a guessed bucket): against a model,
+/// with late writes, deletions of time ranges (the newest bucket emptied,
+/// a deletion chunk in the newest bucket), series of different lengths and
+/// gaps, as of several times, before and after flush and compaction.
+final class TimeSeriesNewestPointTests: XCTestCase {
+    func testLongHistoriesAgainstModel() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let base: Int64 = 4_102_444_800_000
+        let width = TimeSeriesFormat.bucketMillis
+        var rng = SeededRandom(seed: 0x1A57)
+        var model: [UInt64: [Int64: Double]] = [:]
+        var ids: [UInt64] = []
+        for s in 0..<40 {
+            let id = try Array("{\"metric\":\"h\",\"tags\":{\"s\":\"\(s)\"}}".utf8).withUnsafeBytes { try db.timeSeriesID(seriesJSON: $0)! }
+            ids.append(id)
+            // Most series span 12 buckets; some fewer, some with gaps.
+            let buckets = s % 7 == 3 ? 3 : 12
+            var points: [(Int64, Double)] = []
+            for b in 0..<buckets where !(s % 5 == 2 && b % 4 == 1) {
+                for k in 0..<(1 + Int(rng.next() % 5)) {
+                    points.append((base + Int64(b) * width + Int64(k) * 600_000 + Int64(rng.next() % 1000), Double(rng.next() % 10_000) / 100))
+                }
+            }
+            try db.writeFloatPoints(ids: points.map { _ in id }, times: points.map { $0.0 }, values: points.map { $0.1 }, count: points.count)
+            for (t, v) in points { model[id, default: [:]][t] = v }
+        }
+        func check(_ what: String) throws {
+            for asOf in [TimeSeriesFormat.maxTime, base + 11 * width + 100_000, base + 6 * width - 1, base + 2 * width + 1_000_000, base - 1] {
+                let query = asOf == TimeSeriesFormat.maxTime ? "{\"metric\":\"h\"}" : "{\"metric\":\"h\",\"as_of\":\(asOf)}"
+                let cursor = try Array(query.utf8).withUnsafeBytes { try db.timeSeriesLast(queryJSON: $0) }
+                var got: [UInt64: (Int64, Double)] = [:]
+                while try cursor.next() {
+                    guard case .object(let members) = try JSONValue.parse(cursor.json) else { XCTFail("row is not an object"); continue }
+                    let row = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+                    guard case .int(let id)? = row["id"], case .int(let t)? = row["t"] else { XCTFail("row without id or t"); continue }
+                    let v: Double
+                    switch row["v"] { case .double(let d)?: v = d; case .int(let n)?: v = Double(n); default: v = .nan }
+                    got[UInt64(id)] = (t, v)
+                }
+                for id in ids {
+                    let newest = (model[id] ?? [:]).filter { $0.key <= asOf }.max { $0.key < $1.key }
+                    XCTAssertEqual(got[id]?.0, newest?.key, "\(what): series \(id) as of \(asOf)")
+                    XCTAssertEqual(got[id]?.1, newest?.value, "\(what): series \(id) as of \(asOf)")
+                }
+            }
+        }
+        try check("written")
+        _ = try db.compactTimeSeries()
+        try check("packed")
+        // Late writes, a replaced newest point, deletions of the newest
+        // bucket whole and of part of one.
+        for (i, id) in ids.enumerated() {
+            switch i % 4 {
+            case 0:
+                let t = base + 5 * width + 7
+                try db.writeFloatPoints(ids: [id], times: [t], values: [-1.5], count: 1)
+                model[id, default: [:]][t] = -1.5
+            case 1:
+                if let newest = model[id]?.keys.max() {
+                    try db.writeFloatPoints(ids: [id], times: [newest], values: [42.25], count: 1)
+                    model[id]![newest] = 42.25
+                }
+            case 2:
+                let start = base + 11 * width, end = base + 12 * width
+                _ = try Array("{\"id\":\(id),\"start\":\(start),\"end\":\(end)}".utf8).withUnsafeBytes { try db.deletePoints(queryJSON: $0) }
+                model[id] = model[id]?.filter { $0.key < start || $0.key >= end }
+            default:
+                let start = base + 11 * width + 300_000, end = base + 12 * width + 5
+                _ = try Array("{\"id\":\(id),\"start\":\(start),\"end\":\(end)}".utf8).withUnsafeBytes { try db.deletePoints(queryJSON: $0) }
+                model[id] = model[id]?.filter { $0.key < start || $0.key >= end }
+            }
+        }
+        try check("changed")
+        try db.flush()
+        try check("flushed")
+        _ = try db.compactTimeSeries()
+        try check("compacted")
+    }
+}
