@@ -546,7 +546,8 @@ extension JSONValue {
                 magnitude /= 10
                 count += 1
             } while magnitude > 0
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(digits)[(20 - count)...]))
+            // A typed buffer: appended with one copy, not byte by byte.
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(20 - count)...]))
         }
     }
 }

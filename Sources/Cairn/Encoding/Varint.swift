@@ -84,6 +84,12 @@ extension Array where Element == UInt8 {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 
+    /// Appends a literal's UTF-8 with one copy (a String's `utf8` view is
+    /// appended byte by byte).
+    mutating func appendText(_ text: StaticString) {
+        text.withUTF8Buffer { append(contentsOf: $0) }
+    }
+
     mutating func appendLengthPrefixed(_ bytes: UnsafeRawBufferPointer) {
         Varint.append(UInt64(bytes.count), to: &self)
         append(contentsOf: bytes)

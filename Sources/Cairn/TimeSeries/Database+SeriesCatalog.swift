@@ -77,12 +77,6 @@ extension Database {
         return key
     }
 
-    /// Writes the `"metric":...,"tags":{...}` members of series `id` from
-    /// `catalog` into `out`; false when there is no such series.
-    func writeSeriesMembers(of id: UInt64, catalog: SeriesKeyReader, to out: inout [UInt8]) throws -> Bool {
-        try catalog.withKey(of: id) { try SeriesKey.writeJSONMembers(bytes: $0, to: &out) } != nil
-    }
-
     /// Whether `id` names a series that was created (ids are never reused).
     func checkSeriesID(_ id: UInt64, limit: UInt64, _ position: Int?) throws {
         let number = SeriesID.number(id)
@@ -118,6 +112,15 @@ final class SeriesKeyReader {
         let key = iterator.iterator.key
         guard key.count == 10 else { throw CairnError.corruption("time-series catalog: a series id key of \(key.count) bytes") }
         current = TimeSeriesFormat.loadBE(key, 2)
+    }
+
+    /// Moves to the next series in id order (the first, at the start) and
+    /// returns its id; nil at the end. `withKey(of:)` of that id then reads
+    /// the key where the reader stands.
+    func next() throws -> UInt64? {
+        positioned = true
+        try step()
+        return current
     }
 
     /// Calls `body` with the canonical key bytes of series `id`; nil when

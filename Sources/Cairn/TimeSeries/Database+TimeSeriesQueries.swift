@@ -33,7 +33,8 @@ extension Database {
 
     static func writeDouble(_ d: Double, to out: inout [UInt8]) {
         if d.isFinite {
-            out.append(contentsOf: d.description.utf8)
+            let short = try? RowWriter.append(capacity: RowWriter.decimalCapacity, to: &out) { $0.decimal(d) }
+            if short != true { out.append(contentsOf: d.description.utf8) }
         } else if d.isNaN {
             out.append(contentsOf: "\"NaN\"".utf8)
         } else {
@@ -100,34 +101,66 @@ extension Database {
         let asOf = min(try Database.timeMember(members, "as_of", default: TimeSeriesFormat.maxTime), TimeSeriesFormat.maxTime)
         let view = try engine.readView()
         let pin = engine.pin(view)
-        let ids = try selector.ids(in: self, view: view)
+        // Every series: the catalog is walked once, giving each id and its
+        // key, rather than listed first and then read again by id.
+        let all = selector.selectsAll
+        let ids = all ? [] : try selector.ids(in: self, view: view)
         let finder = try NewestPointFinder(database: self, view: view)
         let catalog = try SeriesKeyReader(database: self, view: view)
+        let scratch = RowWriter.Scratch()
         let ticket = engine.interrupts.ticket
         var next = 0
         return DocumentCursor(database: self) { [self] out in
             _ = pin
-            while next < ids.count {
-                let id = ids[next]
+            while true {
+                let id: UInt64
+                if all {
+                    guard let walked = try catalog.next() else { return false }
+                    id = walked
+                } else {
+                    guard next < ids.count else { return false }
+                    id = ids[next]
+                }
                 next += 1
                 if next & 255 == 0 { try engine.interrupts.check(ticket) }
                 guard let point = try finder.newest(id: id, asOf: asOf) else { continue }
-                let mark = out.count
-                out.append(contentsOf: "{\"id\":".utf8)
-                JSONValue.writeInteger(Int64(bitPattern: id), to: &out)
-                out.append(UInt8(ascii: ","))
-                guard try writeSeriesMembers(of: id, catalog: catalog, to: &out) else {
-                    out.removeSubrange(mark...)
-                    continue
+                let isInteger = SeriesID.isInteger(id)
+                // The row in one piece when the key and the value allow
+                // (RowWriter), else member by member.
+                let written = try catalog.withKey(of: id) { key -> Bool in
+                    let capacity = 6 + RowWriter.integerCapacity + RowWriter.membersCapacity(key.count) + 5 + RowWriter.integerCapacity
+                        + 5 + RowWriter.decimalCapacity + 1
+                    if try RowWriter.append(capacity: capacity, scratch: scratch, to: &out, { row in
+                        row.text(RowWriter.Text.openID)
+                        row.integer(Int64(bitPattern: id))
+                        row.text(UInt64(UInt8(ascii: ",")), 1)
+                        guard try row.members(key) else { return false }
+                        row.text(RowWriter.Text.time)
+                        row.integer(point.t)
+                        row.text(RowWriter.Text.value)
+                        if isInteger {
+                            row.integer(Int64(bitPattern: point.v))
+                        } else {
+                            guard Double(bitPattern: point.v).isFinite, row.decimal(Double(bitPattern: point.v)) else { return false }
+                        }
+                        row.text(RowWriter.Text.close)
+                        return true
+                    }) { return true }
+                    out.appendText("{\"id\":")
+                    JSONValue.writeInteger(Int64(bitPattern: id), to: &out)
+                    out.append(UInt8(ascii: ","))
+                    try SeriesKey.writeJSONMembers(bytes: key, to: &out)
+                    out.appendText(",\"t\":")
+                    JSONValue.writeInteger(point.t, to: &out)
+                    out.appendText(",\"v\":")
+                    Database.writeValue(point.v, isInteger: isInteger, to: &out)
+                    out.append(UInt8(ascii: "}"))
+                    return true
                 }
-                out.append(contentsOf: ",\"t\":".utf8)
-                JSONValue.writeInteger(point.t, to: &out)
-                out.append(contentsOf: ",\"v\":".utf8)
-                Database.writeValue(point.v, isInteger: SeriesID.isInteger(id), to: &out)
-                out.append(UInt8(ascii: "}"))
+                // A series the catalog does not hold is left out.
+                guard written != nil else { continue }
                 return true
             }
-            return false
         }
     }
 

@@ -85,44 +85,17 @@ public struct SeriesKey: Hashable, Sendable {
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 
     /// Writes the members of canonical bytes read from the catalog as
-    /// `writeJSONMembers` does, in one pass that copies each name and value
-    /// whole, when no byte needs an escape or is past ASCII (any other key
-    /// goes through `decode`, which repairs bad UTF-8, and `writeString`).
+    /// `writeJSONMembers` does: a plain key (RowWriter.members) with one
+    /// copy, any other through `decode`, which repairs bad UTF-8, and
+    /// `writeString`. Nothing is written when the key is malformed.
     static func writeJSONMembers(bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) throws {
-        let mark = out.count
-        out.reserveCapacity(out.count + bytes.count * 2 + 24)
-        var start = 0
-        var part = 0
-        var i = 0
-        while i < bytes.count {
-            let byte = bytes[i]
-            if byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                i += 1
-                continue
-            }
-            guard byte == 0 else {
-                out.removeSubrange(mark...)
-                try decode(bytes).writeJSONMembers(to: &out)
-                return
-            }
-            if part == 0 {
-                out.append(contentsOf: "\"metric\":\"".utf8)
-            } else {
-                out.append(part % 2 == 1 ? (part > 1 ? UInt8(ascii: ",") : UInt8(ascii: "{")) : UInt8(ascii: ":"))
-                out.append(UInt8(ascii: "\""))
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
-            out.append(UInt8(ascii: "\""))
-            if part == 0 { out.append(contentsOf: ",\"tags\":".utf8) }
-            part += 1
-            i += 1
-            start = i
+        // No reserveCapacity here: `out` is a cursor's whole batch, and an
+        // exact reservation per row reallocates (and copies) the batch
+        // every row, where appending grows it geometrically.
+        let done = try RowWriter.append(capacity: RowWriter.membersCapacity(bytes.count), to: &out) { row in
+            try row.members(bytes)
         }
-        guard start == bytes.count, part % 2 == 1 else {
-            out.removeSubrange(mark...)
-            throw CairnError.corruption("time-series catalog: a malformed series key")
-        }
-        out.append(contentsOf: part == 1 ? "{}".utf8 : "}".utf8)
+        if !done { try decode(bytes).writeJSONMembers(to: &out) }
     }
 
     /// Writes `"metric":"...","tags":{...}` (no braces) into `out`.

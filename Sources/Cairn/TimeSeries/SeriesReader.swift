@@ -183,9 +183,11 @@ final class BucketMerger {
 /// the chunk keys: each series' chunks follow the previous series', so no
 /// seek is needed, and a lone chunk answers from its header. A bucket with
 /// several chunks or a deletion, and a newest point past `asOf`, are left
-/// to a reverse seek to the series' newest bucket, which merges; so is
-/// every series once one has shown more than `maxWalk` chunks (long
-/// histories: a seek skips their older buckets).
+/// to a reverse seek to the series' newest bucket, which merges. Once a
+/// series has shown more than `maxWalk` chunks (long histories: a seek
+/// skips their older buckets), every series goes by one forward seek to
+/// the bucket the previous answer came from (`newestFromGuess`), and by
+/// the reverse seek when that cannot tell.
 final class NewestPointFinder {
     private let database: Database
     private let view: ReadView
@@ -216,7 +218,7 @@ final class NewestPointFinder {
 
     /// The newest point of series `id` at or before `asOf`.
     func newest(id: UInt64, asOf: Int64) throws -> (t: Int64, v: UInt64)? {
-        if bySeek { return try newestBySeek(id: id, asOf: asOf) }
+        if bySeek { return try newestFromGuess(id: id, asOf: asOf) ?? newestBySeek(id: id, asOf: asOf) }
         try position(at: id)
         let lastBucket = TimeSeriesFormat.bucket(of: asOf)
         var best: (t: Int64, v: UInt64)?
@@ -226,7 +228,7 @@ final class NewestPointFinder {
             walked += 1
             if walked > NewestPointFinder.maxWalk {
                 bySeek = true
-                return try newestBySeek(id: id, asOf: asOf)
+                return try newestFromGuess(id: id, asOf: asOf) ?? newestBySeek(id: id, asOf: asOf)
             }
             // Several chunks in one bucket, or a deletion: merged by the seek.
             if key.bucket == bestBucket || key.form == TimeSeriesFormat.deletion { return try newestBySeek(id: id, asOf: asOf) }
@@ -248,13 +250,7 @@ final class NewestPointFinder {
     /// Moves the forward iterator to the first chunk key at or after series
     /// `id`'s: a few steps from where it is, else a seek.
     private func position(at id: UInt64) throws {
-        if forward == nil {
-            let lower: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks]
-            let upper: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks + 1]
-            forward = try lower.withUnsafeBytes { l in
-                try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: false, view: view) }
-            }
-        }
+        try makeForward()
         var steps = 0
         if validFrom != .max {
             while let key = at, key.id < id, steps < NewestPointFinder.maxSteps {
@@ -268,6 +264,94 @@ final class NewestPointFinder {
         target.withUnsafeBytes { forward!.iterator.seek($0) }
         at = try nextKey()
         validFrom = id
+    }
+
+    private func makeForward() throws {
+        guard forward == nil else { return }
+        let lower: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks]
+        let upper: [UInt8] = [Namespace.timeSeries.rawValue, TimeSeriesFormat.chunks + 1]
+        forward = try lower.withUnsafeBytes { l in
+            try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: false, view: view) }
+        }
+    }
+
+    /// Moves the forward iterator to the first chunk key at or after
+    /// (id, bucket). The position is then no series' first key but for the
+    /// series after `id` (validFrom).
+    private func seekForward(id: UInt64, bucket: Int64) throws {
+        try makeForward()
+        TimeSeriesFormat.bucketPrefix(id, bucket).withUnsafeBytes { forward!.iterator.seek($0) }
+        at = try nextKey()
+        validFrom = id == .max ? .max : id + 1
+    }
+
+    /// The newest bucket an answer came from. Series of one data set are
+    /// mostly written over the same times, so the next series' newest
+    /// bucket is usually the same.
+    private var guess: Int64?
+    /// Buckets a walk from the guess reads before the reverse seek is cheaper.
+    private static let maxGuessWalk = 8
+
+    /// As `newest` for a series with many buckets: one forward seek to the
+    /// guessed bucket (or asOf's, if older), then a walk over the buckets
+    /// from there to asOf's, a lone chunk answering from its header (a
+    /// bucket with several chunks or a deletion, or points past asOf, is
+    /// read again and merged). Nil when it cannot tell: no guess yet, no
+    /// chunk in [guess, asOf's bucket], no point at or before asOf there
+    /// (the answer may sit in an older bucket), or a long walk; the reverse
+    /// seek answers then. A reverse seek costs more than a forward one: it
+    /// steps back past the bucket to know it is whole, and a step back in
+    /// a block rescans it from a restart point.
+    private func newestFromGuess(id: UInt64, asOf: Int64) throws -> (t: Int64, v: UInt64)? {
+        guard let guessed = guess else { return nil }
+        let lastBucket = TimeSeriesFormat.bucket(of: asOf)
+        try seekForward(id: id, bucket: min(guessed, lastBucket))
+        var best: (t: Int64, v: UInt64)?
+        var bestBucket: Int64 = 0
+        var walked = 0
+        while let key = at, key.id == id, key.bucket <= lastBucket {
+            walked += 1
+            guard walked <= NewestPointFinder.maxGuessWalk else { return nil }
+            let bucket = key.bucket
+            var point: (t: Int64, v: UInt64)?
+            if key.form != TimeSeriesFormat.deletion {
+                let value = forward!.iterator.value
+                guard key.form != TimeSeriesFormat.written || value.count >= 8 else {
+                    throw CairnError.corruption("time-series chunk of \(value.count) bytes")
+                }
+                let body = key.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[8...]) : value
+                point = try GorillaChunk.lastPoint(body, lower: bucket, upper: bucket + TimeSeriesFormat.bucketMillis,
+                                                   isInteger: SeriesID.isInteger(id))
+            }
+            try step()
+            let several = at.map { $0.id == id && $0.bucket == bucket } ?? false
+            if several || key.form == TimeSeriesFormat.deletion || (point.map { $0.t > asOf } ?? false) {
+                point = try mergedBucket(id: id, bucket: bucket, asOf: asOf)
+            }
+            if let point {
+                best = point
+                bestBucket = bucket
+            }
+        }
+        guard let best else { return nil }
+        guess = bestBucket
+        return best
+    }
+
+    /// Merges every chunk of one bucket (read again from its start) and
+    /// returns its newest point at or before asOf; leaves the forward
+    /// iterator after the bucket.
+    private func mergedBucket(id: UInt64, bucket: Int64, asOf: Int64) throws -> (t: Int64, v: UInt64)? {
+        try seekForward(id: id, bucket: bucket)
+        merger.reset(isInteger: SeriesID.isInteger(id))
+        while let key = at, key.id == id, key.bucket == bucket {
+            try merger.add(forward!.iterator.value, bucket: bucket, sequence: key.sequence, form: key.form)
+            try step()
+        }
+        merger.merge()
+        var index = merger.times.count - 1
+        while index >= 0 && merger.times[index] > asOf { index -= 1 }
+        return index >= 0 ? (merger.times[index], merger.values[index]) : nil
     }
 
     private func step() throws {
@@ -309,7 +393,10 @@ final class NewestPointFinder {
                         return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis,
                                                          isInteger: SeriesID.isInteger(id))
                     }
-                    if last.t <= asOf { return last }
+                    if last.t <= asOf {
+                        guess = current
+                        return last
+                    }
                 }
                 merger.reset(isInteger: SeriesID.isInteger(id))
                 for chunk in chunks.reversed() {
@@ -318,7 +405,10 @@ final class NewestPointFinder {
                 merger.merge()
                 var index = merger.times.count - 1
                 while index >= 0 && merger.times[index] > asOf { index -= 1 }
-                if index >= 0 { return (merger.times[index], merger.values[index]) }
+                if index >= 0 {
+                    guess = current
+                    return (merger.times[index], merger.values[index])
+                }
                 chunks.removeAll()
                 bucket = nil
             }

@@ -92,6 +92,9 @@ struct SeriesSelector {
         }
     }
 
+    /// Whether the selector selects every series (no member given).
+    var selectsAll: Bool { id == nil && exact == nil && metric == nil && terms.isEmpty }
+
     /// Whether the selector names at most one series by itself.
     var isSingle: Bool { id != nil || exact != nil }
 
