@@ -32,8 +32,9 @@ import Glibc
 ///
 /// Crash safety: the copy is built in a hidden sibling directory and renamed
 /// onto the target (an absent or empty directory) once its manifest is
-/// synced; a crash leaves at most the hidden sibling, without a manifest, so
-/// never a copy that looks complete.
+/// synced; a crash leaves at most the hidden sibling (with a manifest when
+/// it fell between the manifest's write and the rename), never a copy at
+/// the target's name, so never one that looks complete.
 extension StorageEngine {
     /// A pinned, consistent set of the files that make up the database at
     /// one sequence, and the manifest describing them.
@@ -160,7 +161,7 @@ extension StorageEngine {
 
     /// Checks that `target` is absent or an empty directory and makes the
     /// hidden sibling the copy is built in (a leftover of a crashed attempt
-    /// at the same target, which holds no manifest, is cleared first).
+    /// at the same target is cleared first).
     static func prepareTarget(_ target: String, env: Env, purpose: String) throws -> String {
         guard !target.isEmpty else { throw CairnError.invalidArgument("the \(purpose) directory is empty") }
         switch env.kind(of: target) {
