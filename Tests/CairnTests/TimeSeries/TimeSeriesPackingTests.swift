@@ -150,23 +150,7 @@ final class TimeSeriesPackingTests: XCTestCase {
         }
         if rng.next() % 2 == 0 { try db.flush() }
         for asOf in [TimeSeriesFormat.maxTime, base + 500_000, base + width + 300_000, base + 3 * width - 1, base - 1] {
-            let query = asOf == TimeSeriesFormat.maxTime ? "{\"metric\":\"l\"}" : "{\"metric\":\"l\",\"as_of\":\(asOf)}"
-            let cursor = try Array(query.utf8).withUnsafeBytes { try db.timeSeriesLast(queryJSON: $0) }
-            var got: [UInt64: (Int64, Double)] = [:]
-            while try cursor.next() {
-                guard case .object(let members) = try JSONValue.parse(cursor.json) else { XCTFail("row is not an object"); continue }
-                let row = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                guard case .int(let id)? = row["id"], case .int(let t)? = row["t"] else { XCTFail("row without id or t"); continue }
-                let v: Double
-                switch row["v"] { case .double(let d)?: v = d; case .int(let n)?: v = Double(n); default: v = .nan }
-                got[UInt64(id)] = (t, v)
-                if case .object(let tags)? = row["tags"] { XCTAssertEqual(tags.count, 1) } else { XCTFail("row without tags") }
-            }
-            for id in ids {
-                let newest = (model[id] ?? [:]).filter { $0.key <= asOf }.max { $0.key < $1.key }
-                XCTAssertEqual(got[id]?.0, newest?.key, "series \(id) as of \(asOf)")
-                XCTAssertEqual(got[id]?.1, newest?.value, "series \(id) as of \(asOf)")
-            }
+            try checkNewestPoints(db, metric: "l", asOf: asOf, ids: ids, model: model, tagCount: 1)
         }
     }
 

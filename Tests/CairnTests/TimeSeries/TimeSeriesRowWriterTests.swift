@@ -180,22 +180,7 @@ final class TimeSeriesNewestPointTests: XCTestCase {
         }
         func check(_ what: String) throws {
             for asOf in [TimeSeriesFormat.maxTime, base + 11 * width + 100_000, base + 6 * width - 1, base + 2 * width + 1_000_000, base - 1] {
-                let query = asOf == TimeSeriesFormat.maxTime ? "{\"metric\":\"h\"}" : "{\"metric\":\"h\",\"as_of\":\(asOf)}"
-                let cursor = try Array(query.utf8).withUnsafeBytes { try db.timeSeriesLast(queryJSON: $0) }
-                var got: [UInt64: (Int64, Double)] = [:]
-                while try cursor.next() {
-                    guard case .object(let members) = try JSONValue.parse(cursor.json) else { XCTFail("row is not an object"); continue }
-                    let row = Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-                    guard case .int(let id)? = row["id"], case .int(let t)? = row["t"] else { XCTFail("row without id or t"); continue }
-                    let v: Double
-                    switch row["v"] { case .double(let d)?: v = d; case .int(let n)?: v = Double(n); default: v = .nan }
-                    got[UInt64(id)] = (t, v)
-                }
-                for id in ids {
-                    let newest = (model[id] ?? [:]).filter { $0.key <= asOf }.max { $0.key < $1.key }
-                    XCTAssertEqual(got[id]?.0, newest?.key, "\(what): series \(id) as of \(asOf)")
-                    XCTAssertEqual(got[id]?.1, newest?.value, "\(what): series \(id) as of \(asOf)")
-                }
+                try checkNewestPoints(db, metric: "h", asOf: asOf, ids: ids, model: model, "\(what): ")
             }
         }
         try check("written")
