@@ -69,6 +69,11 @@ final class WriteQueue: @unchecked Sendable {
     /// average), set by the engine; 0 when its writes are not synced, and
     /// then no leader gathers.
     private var syncNanoseconds: UInt64 = 0
+    /// How many leaders have waited to gather (for tests: whether a writer
+    /// waited is a count, not a time).
+    private var gatherWaits = 0
+
+    var gatherWaitCount: Int { condition.withLock { gatherWaits } }
 
     /// Called by the leader after a sync that took `nanoseconds` (0: the
     /// group was not synced), so the next leaders know how long gathering
@@ -159,6 +164,7 @@ final class WriteQueue: @unchecked Sendable {
     private func gather(_ me: Pending) {
         guard syncNanoseconds > 0, queue.count < expectedWriters else { return }
         let deadline = Condition.deadline(afterNanoseconds: min(syncNanoseconds, WriteQueue.maxGatherNanoseconds))
+        gatherWaits += 1
         gathering = true
         while queue.count < expectedWriters {
             if !condition.wait(me.wakeup, until: deadline) { break }
