@@ -59,6 +59,36 @@ def dir_size(path):
     return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
 
 
+def timed(q, one):
+    """Runs one(v), the labels of a query's hits, for every query vector in
+    turn; returns the labels and the queries per second."""
+    found = []
+    t = time.perf_counter()
+    for v in q:
+        found.append(one(v))
+    return found, len(q) / (time.perf_counter() - t)
+
+
+def ef_rows(engine, search, gt, rows):
+    """The recall@10 / qps row of search(ef) at every ef."""
+    for ef in EFS:
+        found, qps = search(ef)
+        rows.append((engine, f"ef={ef} recall@10 / qps", (recall(found, gt), qps)))
+
+
+def thirty_percent(n):
+    """The ids the delete rows remove: every id ending in 0, 1 or 2."""
+    return list(range(0, n, 10)) + list(range(1, n, 10)) + list(range(2, n, 10))
+
+
+def after_deletes_row(engine, search, data, q, metric, args, deleted, rows):
+    """Recall / qps at filter_ef once `deleted` are gone, against the truth of the rest."""
+    keep = np.ones(len(data), bool)
+    keep[deleted] = False
+    found, qps = search(args.filter_ef)
+    rows.append((engine, f"after 30% deletes ef={args.filter_ef} recall / qps", (recall(found, truth(data, q, metric, 10, keep)), qps)))
+
+
 def run_cairn(data, q, metric, args, gt, filt_gts, rows):
     path = tempfile.mkdtemp(prefix="vec-bench-")
     db = cairn.open(path)
@@ -70,17 +100,11 @@ def run_cairn(data, q, metric, args, gt, filt_gts, rows):
         coll.insert_many([{"_id": i, "f": i % 100, "e": cairn.vector(data[i])} for i in range(start, min(start + 1000, len(data)))])
     rows.append(("cairn", "build_s", time.perf_counter() - t))
 
-    def search(ef, filt=None, k=10):
-        found = []
-        t = time.perf_counter()
-        for v in q:
-            found.append([d["_id"] for d in coll.vector_search(v, k, ef=ef, filter=filt, projection={"_id": 1})])
-        return found, len(q) / (time.perf_counter() - t)
+    def search(ef, filt=None):
+        return timed(q, lambda v: [d["_id"] for d in coll.vector_search(v, 10, ef=ef, filter=filt, projection={"_id": 1})])
 
     search(EFS[0])  # warm the node cache
-    for ef in EFS:
-        found, qps = search(ef)
-        rows.append(("cairn", f"ef={ef} recall@10 / qps", (recall(found, gt), qps)))
+    ef_rows("cairn", search, gt, rows)
     for label, f, g in filt_gts:
         found, qps = search(args.filter_ef, {"f": f})
         rows.append(("cairn", f"filter {label} recall / qps", (recall(found, g), qps)))
@@ -88,17 +112,12 @@ def run_cairn(data, q, metric, args, gt, filt_gts, rows):
     rows.append(("cairn", "disk_MB", dir_size(path) / 1e6))
     db = cairn.open(path)
     coll = db.collection("v")
-    n = len(data)
     t = time.perf_counter()
-    deleted = list(range(0, n, 10)) + list(range(1, n, 10)) + list(range(2, n, 10))
+    deleted = thirty_percent(len(data))
     for start in range(0, len(deleted), 1000):
         coll.delete_many({"_id": {"$in": deleted[start:start + 1000]}})
     rows.append(("cairn", "delete30_s", time.perf_counter() - t))
-    keep = np.ones(n, bool)
-    keep[deleted] = False
-    g = truth(data, q, metric, 10, keep)
-    found, qps = search(args.filter_ef)
-    rows.append(("cairn", f"after 30% deletes ef={args.filter_ef} recall / qps", (recall(found, g), qps)))
+    after_deletes_row("cairn", search, data, q, metric, args, deleted, rows)
     db.close()
     shutil.rmtree(path)
 
@@ -115,16 +134,9 @@ def run_hnswlib(data, q, metric, args, gt, filt_gts, rows):
 
     def search(ef, filt=None):
         index.set_ef(ef)
-        found = []
-        t = time.perf_counter()
-        for v in q:
-            labels, _ = index.knn_query(v, k=10, filter=filt)
-            found.append(labels[0].tolist())
-        return found, len(q) / (time.perf_counter() - t)
+        return timed(q, lambda v: index.knn_query(v, k=10, filter=filt)[0][0].tolist())
 
-    for ef in EFS:
-        found, qps = search(ef)
-        rows.append(("hnswlib", f"ef={ef} recall@10 / qps", (recall(found, gt), qps)))
+    ef_rows("hnswlib", search, gt, rows)
     for label, f, g in filt_gts:
         found, qps = search(args.filter_ef, lambda i, f=f: (i % 100) in f)
         rows.append(("hnswlib", f"filter {label} recall / qps", (recall(found, g), qps)))
@@ -132,16 +144,12 @@ def run_hnswlib(data, q, metric, args, gt, filt_gts, rows):
     index.save_index(path)
     rows.append(("hnswlib", "disk_MB", os.path.getsize(path) / 1e6))
     os.remove(path)
-    n = len(data)
-    deleted = list(range(0, n, 10)) + list(range(1, n, 10)) + list(range(2, n, 10))
+    deleted = thirty_percent(len(data))
     t = time.perf_counter()
     for i in deleted:
         index.mark_deleted(i)
     rows.append(("hnswlib", "delete30_s", time.perf_counter() - t))
-    keep = np.ones(n, bool)
-    keep[deleted] = False
-    found, qps = search(args.filter_ef)
-    rows.append(("hnswlib", f"after 30% deletes ef={args.filter_ef} recall / qps", (recall(found, truth(data, q, metric, 10, keep)), qps)))
+    after_deletes_row("hnswlib", search, data, q, metric, args, deleted, rows)
 
 
 def run_usearch(data, q, metric, args, gt, filt_gts, rows):
@@ -155,29 +163,19 @@ def run_usearch(data, q, metric, args, gt, filt_gts, rows):
 
     def search(ef):
         index.expansion_search = ef
-        found = []
-        t = time.perf_counter()
-        for v in q:
-            found.append(index.search(v, 10, threads=1).keys.tolist())
-        return found, len(q) / (time.perf_counter() - t)
+        return timed(q, lambda v: index.search(v, 10, threads=1).keys.tolist())
 
-    for ef in EFS:
-        found, qps = search(ef)
-        rows.append(("usearch", f"ef={ef} recall@10 / qps", (recall(found, gt), qps)))
+    ef_rows("usearch", search, gt, rows)
     # usearch's Python API has no filtered search (its C++ one has): no filter rows.
     path = tempfile.mktemp(prefix="usearch-")
     index.save(path)
     rows.append(("usearch", "disk_MB", os.path.getsize(path) / 1e6))
     os.remove(path)
-    n = len(data)
-    deleted = list(range(0, n, 10)) + list(range(1, n, 10)) + list(range(2, n, 10))
+    deleted = thirty_percent(len(data))
     t = time.perf_counter()
     index.remove(np.array(deleted))
     rows.append(("usearch", "delete30_s", time.perf_counter() - t))
-    keep = np.ones(n, bool)
-    keep[deleted] = False
-    found, qps = search(args.filter_ef)
-    rows.append(("usearch", f"after 30% deletes ef={args.filter_ef} recall / qps", (recall(found, truth(data, q, metric, 10, keep)), qps)))
+    after_deletes_row("usearch", search, data, q, metric, args, deleted, rows)
 
 
 def run_faiss(data, q, metric, args, gt, filt_gts, rows, flat=False):
@@ -200,12 +198,7 @@ def run_faiss(data, q, metric, args, gt, filt_gts, rows, flat=False):
             params = faiss.SearchParameters(sel=allowed) if allowed is not None else None
         else:
             params = faiss.SearchParametersHNSW(efSearch=ef, sel=allowed) if allowed is not None else faiss.SearchParametersHNSW(efSearch=ef)
-        found = []
-        t = time.perf_counter()
-        for v in q:
-            _, labels = index.search(v[None, :], 10, params=params)
-            found.append([i for i in labels[0].tolist() if i >= 0])
-        return found, len(q) / (time.perf_counter() - t)
+        return timed(q, lambda v: [i for i in index.search(v[None, :], 10, params=params)[1][0].tolist() if i >= 0])
 
     for ef in ([0] if flat else EFS):
         found, qps = search(ef)
