@@ -2292,7 +2292,8 @@ int cairn_index_list(cairn_db *db, const char *collection, size_t collection_len
 ** the phrase's count. A prefix or fuzzy word scores as the best word it
 ** expands to (at most 50); a fuzzy match at distance d scores at most
 ** (1 - d / (max_edits + 1)) times the lowest score of an exact match of the
-** same word, so it never outranks one.
+** same word in the whole index, so it never outranks one; a filter or a
+** required word changes which documents match, never their scores.
 **
 ** The query syntax:
 **     word             documents with the word; words are OR-ed

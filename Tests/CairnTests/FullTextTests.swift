@@ -184,6 +184,58 @@ final class FullTextTests: XCTestCase {
         XCTAssertEqual(try ids(db, "missing", "x"), [])
     }
 
+    /// Whatever strategy a filter makes the search take (filter first from
+    /// the index entries alone, text first testing keys, text first reading
+    /// documents, filter first through a find), the hits are the unfiltered
+    /// hits that pass the filter, with the same scores, in the same order.
+    func testFilteredSearchesEqualTheUnfilteredHitsThatPass() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        try createIndex(db, "f", #"{"keys":{"body":"text"},"analyzer":{"stemming":false,"stopwords":false}}"#)
+        try createIndex(db, "f", #"{"keys":{"bucket":1}}"#)
+        var random = SeededRandom(seed: 1_402)
+        // Word i appears with probability about 1/(i+1): frequent and rare words.
+        let words = (0..<60).map { "w\($0)" }
+        var buckets: [Int: Int] = [:]
+        var batch: [String] = []
+        for id in 0..<3000 {
+            var body: [String] = []
+            for _ in 0..<(3 + Int(random.next() % 12)) {
+                let rank = Int(random.next() % 1000)
+                body.append(words[min(words.count - 1, 60 * rank / 1000 * rank / 1000)])
+            }
+            let bucket = Int(random.next() % 100)
+            buckets[id] = bucket
+            batch.append(#"{"_id":\#(id),"body":"\#(body.joined(separator: " "))","bucket":\#(bucket)}"#)
+            if batch.count == 500 || id == 2999 {
+                _ = try Array("[\(batch.joined(separator: ","))]".utf8).withUnsafeBytes { try db.insertMany(into: "f", arrayJSON: $0) }
+                batch = []
+            }
+            if id == 1500 { try db.flush() }
+        }
+        let filters: [(json: String, passes: (Int) -> Bool)] = [
+            (#"{"bucket":7}"#, { $0 == 7 }),                                  // covered, 1%
+            (#"{"bucket":{"$in":[3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30]}}"#,
+             { (3...30).contains($0) }),                                        // covered, 28%
+            (#"{"bucket":{"$lt":2}}"#, { $0 < 2 }),                            // a range: through a find
+            (#"{"$or":[{"bucket":5},{"bucket":{"$gt":98}}]}"#, { $0 == 5 || $0 > 98 }),  // no index: documents tested
+            (#"{"bucket":1000}"#, { _ in false }),                             // covered, no match
+        ]
+        let queries = ["w0", "w1", "w5", "w30", "w59", "w0 w40", "+w2 +w9", "+w0 -w3", #""w0 w1""#, "w4*", "w33~1"]
+        for query in queries {
+            let all = try search(db, "f", query, #"{"limit":100000}"#)
+            for filter in filters {
+                for (skip, limit) in [(0, 10), (3, 5), (0, 100000)] {
+                    let expected = all.filter { filter.passes(buckets[Int($0.id)!]!) }.dropFirst(skip).prefix(limit)
+                    let got = try search(db, "f", query, #"{"filter":\#(filter.json),"skip":\#(skip),"limit":\#(limit)}"#)
+                    XCTAssertEqual(got.map(\.id), expected.map(\.id), "\(query) \(filter.json) skip \(skip) limit \(limit)")
+                    XCTAssertEqual(got.map(\.score), expected.map(\.score), "\(query) \(filter.json)")
+                }
+            }
+        }
+    }
+
     /// A model: after random inserts, updates, deletes, a rollback, a
     /// reopen and a compaction, a search for each word returns exactly the
     /// documents holding it, and the statistics equal a recount.

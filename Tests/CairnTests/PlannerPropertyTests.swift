@@ -97,4 +97,82 @@ final class PlannerPropertyTests: XCTestCase {
         XCTAssertGreaterThan(compared, 300)
         XCTAssertGreaterThan(throughIndex, 100)
     }
+
+    /// A filter that CoveredFilter says an index answers alone gets from
+    /// the entries exactly the documents a find returns; any other filter
+    /// is refused, never answered approximately.
+    func testCoveredFiltersAnswerWhatAFindAnswers() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        var random = SeededRandom(seed: 14_2026)
+        for spec in [#"{"keys": {"a": 1}}"#, #"{"keys": {"b.c": -1, "a": 1}}"#, #"{"keys": {"t": 1}, "sparse": true}"#,
+                     #"{"keys": {"u": 1}, "unique": true, "sparse": true}"#] {
+            _ = try Array(spec.utf8).withUnsafeBytes { try db.createIndex(collection: "c", specJSON: $0) }
+        }
+        var documents: [JSONValue] = []
+        for i in 0..<300 {
+            var members: [(key: String, value: JSONValue)] = [("_id", .int(Int64(i)))]
+            for field in ["a", "b", "t"] where random.next() % 10 < 8 {
+                members.append((field, Self.values.randomElement(using: &random)!))
+            }
+            if random.next() % 2 == 0 { members.append(("u", .int(Int64(i * 7)))) }
+            documents.append(.object(members))
+        }
+        _ = try Array(JSONValue.array(documents).serialized.utf8).withUnsafeBytes { docs in
+            try Array(#"{"ordered": false}"#.utf8).withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: docs, optionsJSON: $0) }
+        }
+        try db.flush()
+        _ = try Array(#"{"a": 1}"#.utf8).withUnsafeBytes { f in
+            try Array(#"{"$set": {"a": 2.5}}"#.utf8).withUnsafeBytes { try db.update(collection: "c", filterJSON: f, updateJSON: $0, many: true) }
+        }
+        let transaction = try Transaction(database: db, readOnly: true, explicit: false)
+        let info = try XCTUnwrap(try transaction.collection("c"))
+        let prefix = CollectionInfo.documentPrefix(info.id)
+        // Each document's primary key, as index entries and document keys hold it.
+        var idOfKey: [[UInt8]: String] = [:]
+        for i in 0..<300 {
+            var encoded: [UInt8] = []
+            try MutableValue.int(Int64(i)).encoded().withUnsafeBytes { try IndexKey.append(DocumentValue($0), to: &encoded) }
+            idOfKey[encoded] = #"{"_id":\#(i)}"#
+        }
+        let scalars: [JSONValue] = Self.values.filter { if case .array = $0 { return false }; if case .object = $0 { return false }; return true }
+        var covered = 0, refused = 0
+        for round in 0..<600 {
+            // Half the filters have the covered shape; the rest are anything.
+            let query: String
+            if round % 2 == 0 {
+                var members: [(key: String, value: JSONValue)] = []
+                for field in [["a"], ["b.c", "a"], ["t"], ["u"], ["a", "t"]].randomElement(using: &random)! {
+                    let value = scalars.randomElement(using: &random)!
+                    members.append((field, random.next() % 3 == 0 ? .object([("$in", .array([value, scalars.randomElement(using: &random)!]))]) : value))
+                }
+                query = JSONValue.object(members).serialized
+            } else {
+                query = filter(&random).serialized
+            }
+            let parsed: Filter
+            do {
+                parsed = try Array(query.utf8).withUnsafeBytes { try Filter.parse(json: $0) }
+                _ = try ids(db, query)
+            } catch let error as CairnError where error.code == .invalidArgument {
+                continue
+            }
+            switch try CoveredFilter.documentKeys(parsed, collection: info, reader: transaction.reader, cap: 1000) {
+            case .documentKeys(let keys):
+                covered += 1
+                let found = try ids(db, query)
+                let fromEntries = keys.map { idOfKey[Array($0[prefix.count...])] ?? "?" }
+                XCTAssertEqual(fromEntries.sorted(), found, query)
+                XCTAssertEqual(Set(keys).count, keys.count, "each document once: \(query)")
+            case .tooMany:
+                XCTFail("300 documents exceed no cap of 1000: \(query)")
+            case .notCovered:
+                refused += 1
+            }
+        }
+        XCTAssertGreaterThan(covered, 150)
+        XCTAssertGreaterThan(refused, 150)
+    }
 }

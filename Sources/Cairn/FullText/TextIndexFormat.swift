@@ -197,8 +197,16 @@ enum TextIndexFormat {
 
     /// The positions of one field part (see forEachOccurrence).
     static func positions(_ value: UnsafeRawBufferPointer, _ occurrence: FieldOccurrence) throws -> [UInt32] {
-        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: value[occurrence.positionsOffset...]), what: "text index posting")
         var out: [UInt32] = []
+        try positions(value, occurrence, into: &out)
+        return out
+    }
+
+    /// The positions of one field part into `out` (emptied first), so a
+    /// loop over many postings reuses one array.
+    static func positions(_ value: UnsafeRawBufferPointer, _ occurrence: FieldOccurrence, into out: inout [UInt32]) throws {
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: value[occurrence.positionsOffset...]), what: "text index posting")
+        out.removeAll(keepingCapacity: true)
         out.reserveCapacity(occurrence.frequency)
         var position: UInt64 = 0
         for _ in 0..<occurrence.frequency {
@@ -207,6 +215,5 @@ enum TextIndexFormat {
             position = sum
             out.append(UInt32(position))
         }
-        return out
     }
 }

@@ -228,10 +228,34 @@ final class TextSearch {
 
     // MARK: Postings
 
+    /// A point read of a posting costs about this many postings read in
+    /// sequence (measured on GCIDE with bench/fts_bench.c): candidates
+    /// fewer than a term's postings over this are read point by point, more
+    /// are found by scanning the term's postings.
+    static let pointReadCost: UInt64 = 8
+
     /// Calls `body` with each posting of `term`, in docnum order: all of
-    /// them, or those of `candidates` (sorted) read point by point.
+    /// them, or those of `candidates` (sorted). Few candidates against the
+    /// term's postings are read point by point; many (a phrase of two
+    /// frequent words, a filter matching thousands) by one scan of the
+    /// term that skips the others, since a point read per candidate would
+    /// cost several times the scan.
     private func forEachPosting(_ term: [UInt8], candidates: [UInt32]?, _ body: (UInt32, UnsafeRawBufferPointer) throws -> Void) throws {
         let termPrefix = TextIndexFormat.postingsPrefix(prefix, term: term)
+        if let candidates, UInt64(candidates.count) &* TextSearch.pointReadCost >= (try documentFrequencies(term).reduce(0, &+)) {
+            guard !candidates.isEmpty else { return }
+            var next = 0
+            let scan = try reader.scan(lower: termPrefix, upper: prefixUpperBound(termPrefix))
+            while try scan.next() {
+                guard scan.key.count == termPrefix.count + 4 else { throw CairnError.corruption("text index '\(index.name)': damaged posting key") }
+                postingsRead += 1
+                let docnum = TextIndexFormat.docnum(ofPosting: scan.key)
+                while next < candidates.count && candidates[next] < docnum { next += 1 }
+                if next == candidates.count { return }
+                if candidates[next] == docnum { try body(docnum, scan.value) }
+            }
+            return
+        }
         if let candidates {
             var key = termPrefix
             for docnum in candidates {
@@ -283,41 +307,45 @@ final class TextSearch {
         let frequencies = try terms.map { try documentFrequencies($0.term) }
         // The rarest term first: its documents bound the rest.
         let order = terms.indices.sorted { frequencies[$0].reduce(0, +) < frequencies[$1].reduce(0, +) }
-        var postings: [[UInt32: [UInt8]]] = Array(repeating: [:], count: terms.count)
+        // Each term's postings in docnum order, packed: two frequent words
+        // keep tens of thousands, which a dictionary of arrays per posting
+        // made the phrase's main cost.
+        var postings = Array(repeating: PackedPostings(), count: terms.count)
         var survivors = candidates
         for position in order {
-            var found: [UInt32: [UInt8]] = [:]
-            var kept: [UInt32] = []
-            try forEachPosting(terms[position].term, candidates: survivors) { docnum, value in
-                found[docnum] = Array(value)
-                kept.append(docnum)
-            }
+            var found = PackedPostings()
+            try forEachPosting(terms[position].term, candidates: survivors) { docnum, value in found.append(docnum, value) }
+            if found.docnums.isEmpty { return [] }
+            survivors = found.docnums
             postings[position] = found
-            survivors = kept
-            if kept.isEmpty { return [] }
         }
+        // Every term's list holds the last survivors, in the same order, so
+        // one cursor per term walks them in step.
         guard let documents = survivors else { return [] }
+        var cursors = Array(repeating: 0, count: terms.count)
+        var lists = Array(repeating: [UInt32](), count: terms.count)
         var out: Scores = []
         for docnum in documents {
+            for position in terms.indices {
+                while postings[position].docnums[cursors[position]] < docnum { cursors[position] += 1 }
+            }
             var score = 0.0
             for field in 0..<index.fields.count where mask & (1 << UInt32(field)) != 0 {
-                var lists: [[UInt32]] = []
                 var length = 0
-                for position in terms.indices {
-                    guard let value = postings[position][docnum] else { break }
-                    var positions: [UInt32]?
-                    try value.withUnsafeBytes { raw in
+                var complete = true
+                for position in terms.indices where complete {
+                    var present = false
+                    try postings[position].withValue(at: cursors[position]) { raw in
                         try TextIndexFormat.forEachOccurrence(raw, fields: index.fields.count) { occurrence in
-                            if occurrence.field == field {
-                                positions = try TextIndexFormat.positions(raw, occurrence)
-                                length = occurrence.length
-                            }
+                            guard occurrence.field == field else { return }
+                            try TextIndexFormat.positions(raw, occurrence, into: &lists[position])
+                            length = occurrence.length
+                            present = true
                         }
                     }
-                    guard let positions else { break }
-                    lists.append(positions)
+                    complete = present
                 }
-                guard lists.count == terms.count else { continue }
+                guard complete else { continue }
                 var phraseFrequency = 0
                 for start in lists[0] {
                     let base = Int(start) - terms[0].offset
@@ -355,7 +383,17 @@ final class TextSearch {
                 if distance == 0 { exact = TextSearch.merge(exact, scores, combine: max) } else { others.append((scores, distance)) }
             }
             guard let fuzzyEdits else { return exact }
-            let floor = exact.map(\.score).min()
+            // The floor is the lowest exact match among all documents, not
+            // just the candidates, so a filter or a required word never
+            // changes a fuzzy match's score.
+            var floor = exact.map(\.score).min()
+            if candidates != nil {
+                var everywhere: Scores = []
+                for (term, distance) in terms where distance == 0 {
+                    everywhere = TextSearch.merge(everywhere, try scoreTerm(term, mask: mask, candidates: nil), combine: max)
+                }
+                floor = everywhere.map(\.score).min()
+            }
             var result = exact
             for (scores, distance) in others {
                 let factor = 1 - Double(distance) / Double(fuzzyEdits + 1)
@@ -450,7 +488,7 @@ final class TextSearch {
         for position in order {
             let (clause, plan, mask, postings) = planned[position]
             var restrict = candidates
-            if let must, UInt64(must.count) * 8 < postings { restrict = must.map(\.docnum) }
+            if let must, UInt64(must.count) &* TextSearch.pointReadCost < postings { restrict = must.map(\.docnum) }
             let scores = mask == 0 ? [] : try run(plan, mask: mask, candidates: restrict)
             switch clause.occur {
             case .must:
@@ -478,22 +516,69 @@ final class TextSearch {
         }
     }
 
-    /// The scores of `query`'s matches, running `filter` first when it is
-    /// served by an index and matches fewer documents than the words'
-    /// postings hold; the filter left to check on each hit (nil when it
-    /// ran first).
-    func scores(_ query: TextQuery, filter: Filter?) throws -> (Scores, Filter?) {
-        guard let filter else { return (try scores(query), nil) }
-        // Running the filter first costs a document read per match and a
-        // point read per match and word; the text side reads its postings
-        // in sequence, several times cheaper each. Measured on GCIDE
-        // (bench/fts_bench.c), a point read costs about eight postings.
+    /// What a search's hits must still pass after scoring.
+    enum PostFilter {
+        case none
+        /// Read each hit's document and test it.
+        case documents(Filter)
+        /// The document keys of every match (an index answered the filter):
+        /// a hit's key is tested before its document is read.
+        case keys(Set<[UInt8]>)
+    }
+
+    /// The scores of `query`'s matches, running `filter` first when that
+    /// is cheaper, and what the hits must still pass. `wanted`: how many
+    /// hits the caller reads (skip + limit), nil for all of them.
+    ///
+    /// Costs are counted in point reads, a posting read in sequence costing
+    /// 1/pointReadCost of one. A filter that an index answers alone
+    /// (CoveredFilter) gives its matches' keys for a scan of its entries;
+    /// then running it first costs a docnum read per match and, per word,
+    /// the fewer of a point read per match and the word's postings, while
+    /// running the text first costs the postings and a docnum read per
+    /// scored document tried, about wanted × documents / matches of them.
+    /// Any other filter, or one matching more than 16 times the postings,
+    /// runs first only when a find for it stops within a budget: it reads
+    /// each match's document.
+    func scores(_ query: TextQuery, filter: Filter?, wanted: Int? = nil) throws -> (Scores, PostFilter) {
+        guard let filter else { return (try scores(query), .none) }
         let work = try estimatedPostings(query)
         let words = max(1, query.clauses.count)
-        if let matching = try filterCandidates(filter, cap: max(64, work / (8 * (1 + words)))) {
-            return (try scores(query, candidates: matching), nil)
+        let sequential = work / Int(TextSearch.pointReadCost)
+        // Past this many matches, testing each scored document itself (at
+        // most `work` of them) costs less than scanning the matches' entries.
+        let coveredCap = max(64, min(1 << 20, work.multipliedReportingOverflow(by: 16).partialValue))
+        switch try CoveredFilter.documentKeys(filter, collection: collection, reader: reader, cap: coveredCap) {
+        case .documentKeys(let keys):
+            strategy = "filter_first"
+            let matches = keys.count
+            guard matches > 0 else { return ([], .none) }
+            let filterFirst = matches &+ min(matches.multipliedReportingOverflow(by: words).partialValue, sequential)
+            let tried = wanted.map { min(work, $0.multipliedReportingOverflow(by: max(Int(clamping: totals.documents), 1)).partialValue / matches) } ?? work
+            let textFirst = sequential &+ tried
+            if filterFirst <= textFirst {
+                var docnums: [UInt32] = []
+                docnums.reserveCapacity(matches)
+                let documentPrefix = CollectionInfo.documentPrefix(collection.id).count
+                for key in keys {
+                    _ = try reader.read(TextIndexFormat.docnumKey(prefix, primaryKey: Array(key[documentPrefix...]))) { raw in
+                        docnums.append(try TextIndexFormat.decodeDocnum(raw, what: "text index '\(index.name)'"))
+                    }
+                }
+                docnums.sort()
+                return (try scores(query, candidates: docnums), .none)
+            }
+            strategy = "text_first"
+            return (try scores(query), .keys(Set(keys)))
+        case .tooMany:
+            // More than the find's budget below, which is smaller.
+            return (try scores(query), .documents(filter))
+        case .notCovered:
+            if let matching = try filterCandidates(filter, cap: max(64, work / (Int(TextSearch.pointReadCost) * (1 + words)))) {
+                return (try scores(query, candidates: matching), .none)
+            }
+            return (try scores(query), .documents(filter))
         }
-        return (try scores(query), filter)
     }
 
     /// The document key of each entry (docnum → primary key → key).
@@ -554,7 +639,7 @@ final class TextSearch {
     /// Fetches the document of each scored entry in score order (ties by
     /// docnum), keeps those `filter` accepts and whose score reaches
     /// `minScore`, and returns the page [skip, skip + limit).
-    func hits(_ scored: Scores, filter: Filter?, minScore: Double?, skip: Int, limit: Int) throws -> [Hit] {
+    func hits(_ scored: Scores, filter: PostFilter, minScore: Double?, skip: Int, limit: Int) throws -> [Hit] {
         var entries = minScore.map { floor in scored.filter { $0.score >= floor } } ?? scored
         let wanted = skip + limit
         // Expired documents are still indexed until the purge removes them.
@@ -562,7 +647,7 @@ final class TextSearch {
         func better(_ a: (docnum: UInt32, score: Double), _ b: (docnum: UInt32, score: Double)) -> Bool {
             a.score != b.score ? a.score > b.score : a.docnum < b.docnum
         }
-        if filter == nil && expiry == nil && entries.count > wanted * 4 {
+        if case .none = filter, expiry == nil, entries.count > wanted * 4 {
             entries = Array(TextSearch.top(entries, count: wanted, by: better))
         } else {
             entries.sort(by: better)
@@ -572,12 +657,13 @@ final class TextSearch {
         for entry in entries {
             if out.count >= limit { break }
             let key = try documentKey(of: entry.docnum)
+            if case .keys(let matches) = filter, !matches.contains(key) { continue }
             var document: [UInt8]?
             _ = try reader.read(key) { document = Array($0) }
             guard let document else {
                 throw CairnError.corruption("text index '\(index.name)' of collection '\(collection.name)': a posting names a document that does not exist")
             }
-            if let filter, try !document.withUnsafeBytes({ try filter.matches(DocumentValue($0)) }) { continue }
+            if case .documents(let filter) = filter, try !document.withUnsafeBytes({ try filter.matches(DocumentValue($0)) }) { continue }
             if let expiry, try document.withUnsafeBytes({ try expiry.hides($0) }) { continue }
             if skipped < skip {
                 skipped += 1
@@ -701,5 +787,24 @@ extension Filter {
     var isEverything: Bool {
         if case .all(let parts) = self { return parts.allSatisfy(\.isEverything) }
         return false
+    }
+}
+
+/// The postings of one term a phrase keeps: docnums ascending, their
+/// values end to end in one buffer.
+private struct PackedPostings {
+    private(set) var docnums: [UInt32] = []
+    private var ends: [Int] = []
+    private var bytes: [UInt8] = []
+
+    mutating func append(_ docnum: UInt32, _ value: UnsafeRawBufferPointer) {
+        docnums.append(docnum)
+        bytes.append(contentsOf: value)
+        ends.append(bytes.count)
+    }
+
+    func withValue<T>(at index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let start = index == 0 ? 0 : ends[index - 1]
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<ends[index]])) }
     }
 }

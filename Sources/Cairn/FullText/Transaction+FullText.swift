@@ -283,7 +283,7 @@ extension Transaction {
     func searchHits(_ info: CollectionInfo, query: TextQuery, options: SearchOptions) throws -> (hits: [TextSearch.Hit], search: TextSearch) {
         let (index, spec) = try info.textIndex(named: options.index)
         let search = try TextSearch(reader: reader, collection: info, index: index, spec: spec, fields: options.fields, weights: options.weights)
-        let (scored, postFilter) = try search.scores(query, filter: options.filter)
+        let (scored, postFilter) = try search.scores(query, filter: options.filter, wanted: options.skip &+ options.limit)
         return (try search.hits(scored, filter: postFilter, minScore: options.minScore, skip: options.skip, limit: options.limit), search)
     }
 
