@@ -41,8 +41,22 @@ final class GorillaChunkTests: XCTestCase {
             values.append((walk / 100).bitPattern)  // two decimals, as TSBS's cpu fields
         }
         let chunk = try roundTrip(times, values, integer: false)
-        XCTAssertEqual(chunk[0], GorillaChunk.decimalKind)
-        XCTAssertLessThan(Double(chunk.count) / 720, 2.0, "a random walk of two-decimal values")
+        XCTAssertEqual(chunk[0], GorillaChunk.decimalChangeKind, "a random walk's changes are smaller than their second differences")
+        XCTAssertEqual(chunk[2], 8, "steps of at most 1.00 in hundredths: zigzag below 255, 8 bits")
+        XCTAssertLessThan(Double(chunk.count) / 720, 1.2, "a random walk of two-decimal values: a bit for the time, 8 for the value")
+        // A steady trend: the second differences are zero, kind 3 stays.
+        let trend = (0..<720).map { (Double(1000 + 3 * $0) / 100).bitPattern }
+        let trending = try roundTrip(times, trend, integer: false)
+        XCTAssertEqual(trending[0], GorillaChunk.decimalKind)
+        XCTAssertLessThan(Double(trending.count) / 720, 0.35, "two bits a point and the header")
+        // Rare jumps past the width take the escape and still round-trip.
+        var jumps = values
+        for i in stride(from: 50, to: 720, by: 97) { jumps[i] = (Double(i % 3 == 0 ? 9_000_000 : -4_500_000) / 100).bitPattern }
+        let escaped = try roundTrip(times, jumps, integer: false)
+        XCTAssertEqual(escaped[0], GorillaChunk.decimalChangeKind)
+        // A change whose zigzag is exactly the all-ones escape of its width.
+        _ = try roundTrip([0, 1, 2, 3], [0, 1.27, 0, -1.28].map(\.bitPattern), integer: false)
+        _ = try roundTrip([0, 1, 2], [0, 92_233_720_368_547.75, -92_233_720_368_547.75].map(\.bitPattern), integer: false)
         // One value that is no short decimal keeps the chunk on XOR, exactly.
         values[100] = (1.0 / 3.0).bitPattern
         XCTAssertEqual(try roundTrip(times, values, integer: false)[0], GorillaChunk.floatKind)
@@ -196,11 +210,34 @@ final class GorillaChunkTests: XCTestCase {
 
     func testCorruptChunksThrowCorruption() throws {
         let times = (0..<50).map { Int64($0) * 1000 }
-        let values = (0..<50).map { Double($0).squareRoot().bitPattern }
+        try checkCorruption(times, (0..<50).map { Double($0).squareRoot().bitPattern }, kind: GorillaChunk.floatKind)
+        var rng = TimeSeriesRandom(seed: 11)
+        var walk = 5000
+        let decimals = (0..<50).map { _ -> UInt64 in
+            walk += Int(rng.next() % 201) - 100
+            return (Double(walk) / 100).bitPattern
+        }
+        try checkCorruption(times, decimals, kind: GorillaChunk.decimalChangeKind)
+        // Widths outside 1...32 are refused by name.
         var chunk: [UInt8] = []
-        times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in
+        times.withUnsafeBufferPointer { t in decimals.withUnsafeBufferPointer { v in
             GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: 50, isInteger: false, into: &chunk)
         } }
+        for width: UInt8 in [0, 33, 255] {
+            chunk[2] = width
+            var outTimes: [Int64] = [], outValues: [UInt64] = []
+            XCTAssertThrowsError(try chunk.withUnsafeBytes {
+                try GorillaChunk.decode($0, isInteger: false, lower: 0, upper: TimeSeriesFormat.bucketMillis, times: &outTimes, values: &outValues)
+            }) { XCTAssertEqual(($0 as? CairnError)?.code, .corruption) }
+        }
+    }
+
+    private func checkCorruption(_ times: [Int64], _ values: [UInt64], kind: UInt8) throws {
+        var chunk: [UInt8] = []
+        times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in
+            GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: times.count, isInteger: false, into: &chunk)
+        } }
+        XCTAssertEqual(chunk[0], kind)
         var rng = TimeSeriesRandom(seed: 7)
         for trial in 0..<2000 {
             var damaged = chunk
