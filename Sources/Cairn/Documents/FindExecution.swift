@@ -107,6 +107,25 @@ final class FindExecution {
     /// Appends the next result as JSON (projected); false at the end.
     func nextJSON(into out: inout [UInt8]) throws -> Bool {
         guard let document = try next() else { return false }
+        try appendJSON(of: document, to: &out)
+        return true
+    }
+
+    /// As nextJSON(into:) for a text buffer (a cursor's batch): a plain
+    /// find writes each document straight into it.
+    func nextJSON(into out: ByteBuffer) throws -> Bool {
+        guard let document = try next() else { return false }
+        if options.projection != nil || carriesScore {
+            var text: [UInt8] = []
+            try appendJSON(of: document, to: &text)
+            text.withUnsafeBytes { out.append($0) }
+        } else {
+            try document.appendJSON(to: out)
+        }
+        return true
+    }
+
+    private func appendJSON(of document: DocumentValue, to out: inout [UInt8]) throws {
         // Only a projection (or a score to hide) needs the document decoded into a tree.
         if options.projection != nil || carriesScore {
             var tree = try MutableValue(document)
@@ -122,7 +141,6 @@ final class FindExecution {
         } else {
             try document.appendJSON(to: &out)
         }
-        return true
     }
 
     /// What explain reports, after running the query to its end.

@@ -106,7 +106,7 @@ struct QueryPlan {
         // anything, since a find weighs every index of its collection.
         if let first = index.fields.first, constraints[first.path] == nil, sort.first?.0 != first.path { return nil }
         var prefixes = [index.entryPrefix(collection: collection.id)]
-        var bounds: [(String, FieldConstraint)] = []
+        var bounds: [(field: String, constraint: FieldConstraint)] = []
         var pointFields = 0
         var range: (start: [UInt8], end: [UInt8])?
         for field in index.fields {
@@ -184,9 +184,10 @@ struct QueryPlan {
             // under that element's other values, not under null: such a
             // filter is answered by a scan.
             if path.count > 1, predicate.mentionsNull { return }
-            var constraint = constraints[path.joined(separator: "."), default: FieldConstraint()]
+            let name = path.count == 1 ? path[0] : path.joined(separator: ".")
+            var constraint = constraints[name, default: FieldConstraint()]
             try gather(predicate, into: &constraint)
-            constraints[path.joined(separator: ".")] = constraint
+            constraints[name] = constraint
         default:
             break
         }

@@ -24,6 +24,12 @@ class EntryIterator {
     func advance() throws { preconditionFailure("abstract") }
     func retreat() throws { preconditionFailure("abstract") }
 
+    /// Whether this source surely holds no user key that starts with
+    /// `prefix` (every key in [prefix, end) does): its tables' bloom
+    /// filters say so. A merging iterator leaves such a source out of a
+    /// prefix scan (MergingIterator.prefix). False when unsure.
+    func rulesOut(prefix: [UInt8], end: [UInt8], hash: UInt64) -> Bool { false }
+
     /// Lets go of what the position holds (a data block, a memtable node)
     /// before the iterator waits in a pool (ReadState.recycle); the next
     /// position call positions it afresh.
@@ -114,6 +120,10 @@ final class TableIterator: EntryIterator {
     override func park() {
         data = nil
         super.park()
+    }
+
+    override func rulesOut(prefix: [UInt8], end: [UInt8], hash: UInt64) -> Bool {
+        !reader.mayContain(userKeyHash: hash)
     }
 
     private func loadBlock() throws -> Bool {
@@ -262,6 +272,16 @@ final class LevelIterator: EntryIterator {
         table?.park()
         current = nil
         super.park()
+    }
+
+    /// Every table of the level whose key range meets [prefix, end) rules
+    /// the prefix out (a table that does not open is never ruled out: its
+    /// error shows when it is read).
+    override func rulesOut(prefix: [UInt8], end: [UInt8], hash: UInt64) -> Bool {
+        for file in files where file.smallestUserKey.lexicographicallyPrecedes(end) && !file.largestUserKey.lexicographicallyPrecedes(prefix) {
+            guard let reader = try? file.reader(), !reader.mayContain(userKeyHash: hash) else { return false }
+        }
+        return true
     }
 
     override func seekToFirst() throws {
