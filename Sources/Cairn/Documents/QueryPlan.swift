@@ -81,6 +81,9 @@ struct QueryPlan {
 
         var best: (plan: QueryPlan, score: Int)?
         for index in collection.indexes where !index.building && index.kind.isOrdered {
+            // The first test of `plan`, before the call: most indexes of a
+            // collection serve neither the filter nor the sort.
+            if let first = index.fields.first, constraints[first.path] == nil, sortPaths.first?.0 != first.path { continue }
             guard let candidate = try plan(index, constraints: constraints, sort: sortPaths, collection: collection) else { continue }
             if best == nil || candidate.score > best!.score
                 || (candidate.score == best!.score && candidate.plan.sortFromIndex && !best!.plan.sortFromIndex) {

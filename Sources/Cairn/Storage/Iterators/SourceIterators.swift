@@ -278,10 +278,23 @@ final class LevelIterator: EntryIterator {
     /// the prefix out (a table that does not open is never ruled out: its
     /// error shows when it is read).
     override func rulesOut(prefix: [UInt8], end: [UInt8], hash: UInt64) -> Bool {
-        for file in files where file.smallestUserKey.lexicographicallyPrecedes(end) && !file.largestUserKey.lexicographicallyPrecedes(prefix) {
-            guard let reader = try? file.reader(), !reader.mayContain(userKeyHash: hash) else { return false }
+        // The first table whose largest key is >= prefix (the tables are
+        // sorted and do not overlap), then each one that starts before end.
+        var low = 0, high = files.count
+        prefix.withUnsafeBytes { start in
+            while low < high {
+                let mid = (low + high) / 2
+                if files[mid].largestUserKey.withUnsafeBytes({ compareBytes($0, start) }) < 0 { low = mid + 1 } else { high = mid }
+            }
         }
-        return true
+        return end.withUnsafeBytes { limit in
+            var index = low
+            while index < files.count, files[index].smallestUserKey.withUnsafeBytes({ compareBytes($0, limit) }) < 0 {
+                guard let reader = try? files[index].reader(), !reader.mayContain(userKeyHash: hash) else { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     override func seekToFirst() throws {
