@@ -18,6 +18,9 @@ final class FindExecution {
     /// (TextFilter.scoreField), for a sort, a projection or later stages.
     private let carriesScore: Bool
     private let scored = ByteBuffer()
+    /// The plan's candidates are exactly the filter's matches
+    /// (QueryPlan.selectsExactly): no document is checked again.
+    private let filterImplied: Bool
 
     /// `carryScore`: a pipeline's first stage, whose later stages may ask
     /// for {"$meta": "textScore"}.
@@ -36,6 +39,7 @@ final class FindExecution {
             let matches = try TextMatches(text, rest: rest, reader: reader, collection: collection)
             let inScoreOrder = options.sort.isEmpty || (options.sort.count == 1 && sortsByScore)
             plan = QueryPlan(source: .text(matches), sortFromIndex: inScoreOrder, bounds: [])
+            filterImplied = false
             self.filter = rest
             caseCheck = text.caseSensitive ? (text, matches.index.fields) : nil
             carriesScore = carryScore || projectsScore || !inScoreOrder
@@ -47,6 +51,7 @@ final class FindExecution {
             caseCheck = nil
             carriesScore = false
             plan = try QueryPlan.choose(filter: filter, sort: options.sort, collection: collection)
+            filterImplied = plan.selectsExactly(filter)
         }
         source = try DocumentSource(reader: reader, collection: collection, plan: plan, includeExpired: options.includeExpired)
         if !options.sort.isEmpty && !plan.sortFromIndex {
@@ -67,7 +72,7 @@ final class FindExecution {
     private func nextFiltered() throws -> DocumentValue? {
         while let document = try source.next() {
             try interrupts.check(ticket)
-            guard try filter.matches(document) else { continue }
+            guard try filterImplied || filter.matches(document) else { continue }
             if let caseCheck, try !caseCheck.text.caseMatches(document, fields: caseCheck.fields) { continue }
             if carriesScore, let score = source.score {
                 guard case .object(var members) = try MutableValue(document) else { return document }
