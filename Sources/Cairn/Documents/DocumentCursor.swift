@@ -7,20 +7,44 @@ public final class DocumentCursor {
     /// Appends the next result's JSON; false at the end.
     private let produce: (inout [UInt8]) throws -> Bool
     private var currentJSON: [UInt8] = []
-    private let current = ByteBuffer()
+    private var current = ByteBuffer()
+    /// Where a text producer writes the next document (then swapped).
+    private var spare = ByteBuffer()
+
+    /// Writes the next result's JSON into a buffer; false at the end. Set
+    /// by a producer that can write text straight into the batch (a find).
+    private let produceText: ((ByteBuffer) throws -> Bool)?
 
     init(database: Database, produce: @escaping (inout [UInt8]) throws -> Bool) {
         self.database = database
         self.produce = produce
+        produceText = nil
+    }
+
+    /// A cursor whose results are written straight into the buffer the
+    /// caller reads (the batch's, or `current`), never through an Array.
+    init(database: Database, producingText: @escaping (ByteBuffer) throws -> Bool) {
+        self.database = database
+        produceText = producingText
+        produce = { _ in preconditionFailure("a text cursor appends no Array") }
     }
 
     /// A cursor over no documents (a missing collection).
-    static func empty(_ database: Database) -> DocumentCursor { DocumentCursor(database: database) { _ in false } }
+    static func empty(_ database: Database) -> DocumentCursor { DocumentCursor(database: database, produce: { _ in false }) }
 
     /// Moves to the next result; false at the end. Throws CLOSED after the
     /// database closed, CORRUPTION for a damaged document.
     public func next() throws -> Bool {
         guard !database.isClosed else { throw CairnError.closed }
+        if let produceText {
+            // Written aside, so that at the end `json` still holds the last
+            // document, as with an Array producer.
+            spare.removeAll()
+            guard try produceText(spare) else { return false }
+            spare.append(byte: 0)  // C callers get a NUL-terminated string
+            swap(&current, &spare)
+            return true
+        }
         currentJSON.removeAll(keepingCapacity: true)
         guard try produce(&currentJSON) else { return false }
         currentJSON.withUnsafeBytes { current.set($0) }
@@ -46,6 +70,29 @@ public final class DocumentCursor {
     public func nextBatch(maxItems: Int, maxBytes: Int) throws -> Int {
         guard !database.isClosed else { throw CairnError.closed }
         let (items, bytes) = try batch.begin(maxItems: maxItems, maxBytes: maxBytes)
+        if let produceText {
+            // The same array, written in place.
+            let text = batch.text
+            text.append(byte: UInt8(ascii: "["))
+            while batch.count < items && text.count < bytes {
+                let start = text.count
+                guard try produceText(text) else {
+                    text.truncate(to: start)
+                    break
+                }
+                batch.appendLength(text.count - start)
+                batch.finishItem()
+                text.append(byte: UInt8(ascii: ","))
+            }
+            guard batch.count > 0 else {
+                text.removeAll()
+                return 0
+            }
+            text.truncate(to: text.count - 1)
+            text.append(byte: UInt8(ascii: "]"))
+            text.append(byte: 0)  // C callers get a NUL-terminated string
+            return batch.count
+        }
         batchJSON.removeAll(keepingCapacity: true)
         batchJSON.append(UInt8(ascii: "["))
         while batch.count < items && batchJSON.count < bytes {

@@ -19,6 +19,17 @@ final class DocumentSource {
     /// Expired documents are skipped (Expiry.swift); nil when the
     /// collection has no TTL index, or for the purge, which deletes them.
     private let expiry: DocumentExpiry?
+    /// An index scan's parts, taken out of `plan` once: matching the plan's
+    /// enum on every step copied the index definition and the ranges (a
+    /// retain and release of each of their arrays and strings) per
+    /// document.
+    private let scanIndex: IndexDefinition?
+    private let scanRanges: [(lower: [UInt8], upper: [UInt8])]
+    private let scanReverse: Bool
+    private let scanExact: Bool
+    private let scanUnique: Bool
+    /// The key of the document an index entry names, rebuilt in place.
+    private var documentKey: [UInt8] = []
 
     init(reader: TransactionReader, collection: CollectionInfo, plan: QueryPlan, includeExpired: Bool = false) throws {
         self.reader = reader
@@ -26,6 +37,11 @@ final class DocumentSource {
         self.plan = plan
         expiry = includeExpired ? nil : DocumentExpiry(collection, now: reader.engine.env.nowMillis())
         documentPrefix = CollectionInfo.documentPrefix(collection.id)
+        if case .indexScan(let index, let ranges, let reverse, let exact) = plan.source {
+            (scanIndex, scanRanges, scanReverse, scanExact, scanUnique) = (index, ranges, reverse, exact, index.unique)
+        } else {
+            (scanIndex, scanRanges, scanReverse, scanExact, scanUnique) = (nil, [], false, false, false)
+        }
         switch plan.source {
         case .collectionScan(let reverse):
             let (lower, upper) = collection.documentRange
@@ -74,6 +90,7 @@ final class DocumentSource {
 
     /// The next document the plan reaches, expired or not.
     private func nextStored() throws -> DocumentValue? {
+        if scanIndex != nil, !(scanExact && scanUnique) { return try nextFromIndexScan() }
         switch plan.source {
         case .collectionScan:
             guard try scan!.next() else { return nil }
@@ -103,31 +120,49 @@ final class DocumentSource {
                 }
             }
             return nil
-        case .indexScan(let index, let ranges, let reverse, let exact):
-            if exact && index.unique { return try nextByUniqueEntry(index, ranges) }
-            while true {
-                if scan == nil {
-                    guard rangeIndex < ranges.count else { return nil }
-                    let range = ranges[reverse ? ranges.count - 1 - rangeIndex : rangeIndex]
-                    rangeIndex += 1
-                    scan = try reader.scan(lower: range.lower, upper: range.upper, reverse: reverse, bloomPrefix: exact ? range.lower : nil)
-                }
-                guard try scan!.next() else {
-                    scan = nil
-                    continue
-                }
-                keysExamined += 1
-                var documentKey = documentPrefix
-                documentKey.append(contentsOf: try plan.index!.primaryKey(entryKey: scan!.key, value: scan!.value))
-                if seen != nil, !seen!.insert(documentKey).inserted { continue }
-                if try reader.read(documentKey, { current.set($0) }) {
-                    documentsExamined += 1
-                    return DocumentValue(current.bytes)
-                }
-                // An entry without its document cannot happen: they are
-                // written together. Report it rather than hide it.
-                throw CairnError.corruption("index '\(plan.index!.name)' of collection '\(collection.name)' has an entry without a document")
+        case .indexScan(let index, let ranges, _, let exact):
+            // Only the unique exact case comes here (see the top).
+            precondition(exact && index.unique, "index scans go through nextFromIndexScan")
+            return try nextByUniqueEntry(index, ranges)
+        }
+    }
+
+    /// The next document of an index scan (every case but a unique index
+    /// bound on all its fields): the entries of each range in turn, each
+    /// followed by a point read of the document it names.
+    private func nextFromIndexScan() throws -> DocumentValue? {
+        let ranges = scanRanges
+        while true {
+            if scan == nil {
+                guard rangeIndex < ranges.count else { return nil }
+                let range = ranges[scanReverse ? ranges.count - 1 - rangeIndex : rangeIndex]
+                rangeIndex += 1
+                scan = try reader.scan(lower: range.lower, upper: range.upper, reverse: scanReverse, bloomPrefix: scanExact ? range.lower : nil)
             }
+            guard try scan!.next() else {
+                scan = nil
+                continue
+            }
+            keysExamined += 1
+            let primaryKey: UnsafeRawBufferPointer
+            if scanUnique {
+                primaryKey = scan!.value
+            } else {
+                primaryKey = try scanIndex!.primaryKey(entryKey: scan!.key, value: scan!.value)
+            }
+            documentKey.removeAll(keepingCapacity: true)
+            documentKey.append(contentsOf: documentPrefix)
+            if let base = primaryKey.baseAddress {
+                documentKey.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: primaryKey.count))
+            }
+            if seen != nil, !seen!.insert(documentKey).inserted { continue }
+            if try reader.read(documentKey, { current.set($0) }) {
+                documentsExamined += 1
+                return DocumentValue(current.bytes)
+            }
+            // An entry without its document cannot happen: they are
+            // written together. Report it rather than hide it.
+            throw CairnError.corruption("index '\(scanIndex!.name)' of collection '\(collection.name)' has an entry without a document")
         }
     }
 }

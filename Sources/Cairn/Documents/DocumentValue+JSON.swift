@@ -10,7 +10,20 @@ extension DocumentValue {
     /// walk through `kind()` and `forEachChild` decoded every size two or
     /// three times (a third of a small query's time went to JSON output).
     func appendJSON(to out: inout [UInt8]) throws {
-        _ = try DocumentValue.writeJSON(bytes, depth: 0, to: &out)
+        let text = ByteBuffer(capacity: 256)
+        try appendJSON(to: text)
+        let written = text.bytes
+        if let base = written.baseAddress {
+            out.append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: written.count))
+        }
+    }
+
+    /// Appends the value as JSON text to `out`, which a caller that writes
+    /// many documents (a find's cursor) reuses: the writer stores bytes
+    /// after one capacity check each, where appending to an Array also
+    /// checked the uniqueness of its storage (a runtime call) every time.
+    func appendJSON(to out: ByteBuffer) throws {
+        _ = try DocumentValue.writeJSON(bytes, depth: 0, to: out)
     }
 
     private static func corruptJSON(_ detail: String) -> CairnError { CairnError.corruption("document: \(detail)") }
@@ -18,25 +31,25 @@ extension DocumentValue {
     /// Writes the value that starts `bytes` (which may run on) and returns
     /// its size in bytes. Every length is checked against the bytes there
     /// are: damage is CORRUPTION, never a read out of bounds.
-    private static func writeJSON(_ bytes: UnsafeRawBufferPointer, depth: Int, to out: inout [UInt8]) throws -> Int {
+    private static func writeJSON(_ bytes: UnsafeRawBufferPointer, depth: Int, to out: ByteBuffer) throws -> Int {
         guard let first = bytes.first, let tag = DocumentTag(rawValue: first) else { throw corruptJSON("unknown tag") }
         switch tag {
         case .null:
-            out.append(contentsOf: "null".utf8)
+            out.append("null")
             return 1
         case .false:
-            out.append(contentsOf: "false".utf8)
+            out.append("false")
             return 1
         case .true:
-            out.append(contentsOf: "true".utf8)
+            out.append("true")
             return 1
         case .int, .double, .date:
             guard bytes.count >= 9 else { throw corruptJSON("truncated number") }
             let raw = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt64.self))
             switch tag {
-            case .int: JSONValue.writeInteger(Int64(bitPattern: raw), to: &out)
-            case .date: writeDate(Int64(bitPattern: raw), to: &out)
-            default: writeDouble(Double(bitPattern: raw), to: &out)
+            case .int: JSONValue.writeInteger(Int64(bitPattern: raw), to: out)
+            case .date: viaArray(out) { writeDate(Int64(bitPattern: raw), to: &$0) }
+            default: writeDouble(Double(bitPattern: raw), to: out)
             }
             return 9
         case .string, .binary:
@@ -49,9 +62,9 @@ extension DocumentValue {
             let start = 1 + reader.offset + extra
             let data = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Int(length))])
             if tag == .string {
-                JSONValue.writeString(utf8: data, to: &out)
+                JSONValue.writeString(utf8: data, to: out)
             } else {
-                writeBinary(data, subtype: bytes[1 + reader.offset], to: &out)
+                viaArray(out) { writeBinary(data, subtype: bytes[1 + reader.offset], to: &$0) }
             }
             return start + Int(length)
         case .array, .object:
@@ -65,41 +78,49 @@ extension DocumentValue {
             let total = 5 + length
             let count = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 5, as: UInt32.self)))
             let isObject = tag == .object
-            out.append(UInt8(ascii: isObject ? "{" : "["))
+            out.append(byte: UInt8(ascii: isObject ? "{" : "["))
             var offset = 9
             for index in 0..<count {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if index > 0 { out.append(byte: UInt8(ascii: ",")) }
                 if isObject {
                     var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[offset..<total]), what: "document")
-                    JSONValue.writeString(utf8: try reader.readLengthPrefixed(), to: &out)
+                    JSONValue.writeString(utf8: try reader.readLengthPrefixed(), to: out)
                     offset += reader.offset
-                    out.append(UInt8(ascii: ":"))
+                    out.append(byte: UInt8(ascii: ":"))
                 }
                 guard offset < total else { throw corruptJSON("child out of range") }
-                offset += try writeJSON(UnsafeRawBufferPointer(rebasing: bytes[offset..<total]), depth: depth + 1, to: &out)
+                offset += try writeJSON(UnsafeRawBufferPointer(rebasing: bytes[offset..<total]), depth: depth + 1, to: out)
             }
             guard offset == total else { throw corruptJSON("container length does not match its children") }
-            out.append(UInt8(ascii: isObject ? "}" : "]"))
+            out.append(byte: UInt8(ascii: isObject ? "}" : "]"))
             return total
         }
     }
 
-    private static func writeDouble(_ value: Double, to out: inout [UInt8]) {
+    /// The rare values (dates, binary) are written by their [UInt8]
+    /// writers and copied.
+    private static func viaArray(_ out: ByteBuffer, _ write: (inout [UInt8]) -> Void) {
+        var text: [UInt8] = []
+        write(&text)
+        text.withUnsafeBytes { out.append($0) }
+    }
+
+    private static func writeDouble(_ value: Double, to out: ByteBuffer) {
         if !value.isFinite {
             // Plain JSON has no Infinity or NaN: canonical extended
             // JSON, which reads back as the same double.
-            let name = value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity")
-            out.append(contentsOf: #"{"$numberDouble":""#.utf8)
-            out.append(contentsOf: name.utf8)
-            out.append(contentsOf: #""}"#.utf8)
+            out.append(#"{"$numberDouble":""#)
+            out.append(value.isNaN ? "NaN" : (value < 0 ? "-Infinity" : "Infinity"))
+            out.append(#""}"#)
             return
         }
         // The shortest text that reads back as the same double. A byte
         // scan, not String.contains (which walks Characters).
-        let start = out.count
-        out.append(contentsOf: value.description.utf8)
-        if !out[start...].contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") }) {
-            out.append(contentsOf: ".0".utf8)
+        var text = value.description
+        text.withUTF8 { utf8 in
+            let raw = UnsafeRawBufferPointer(utf8)
+            out.append(raw)
+            if !raw.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") }) { out.append(".0") }
         }
     }
 

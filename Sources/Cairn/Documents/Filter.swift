@@ -112,18 +112,25 @@ extension Filter {
                 throw CairnError.invalidArgument("\(here): unknown top-level operator")
             default:
                 try validateFieldPath(key, at: here)
-                let components = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                // Most filter fields are not dotted: no split for them.
+                let components = key.utf8.contains(UInt8(ascii: ".")) ? key.split(separator: ".", omittingEmptySubsequences: false).map(String.init) : [key]
                 parts.append(.field(path: components, predicate: try parsePredicate(value, path: here)))
             }
         }
         return parts.count == 1 ? parts[0] : .all(parts)
     }
 
-    static func validateFieldPath(_ path: String, at here: String) throws {
-        guard !path.isEmpty, !path.utf8.contains(0) else { throw CairnError.invalidArgument("\(here): invalid field name") }
-        guard !path.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
-            throw CairnError.invalidArgument("\(here): empty path component")
+    /// `here` names the field in messages; built only for one.
+    static func validateFieldPath(_ path: String, at here: @autoclosure () -> String) throws {
+        guard !path.isEmpty, !path.utf8.contains(0) else { throw CairnError.invalidArgument("\(here()): invalid field name") }
+        // An empty component: a '.' first, last or next to another. A byte
+        // scan, where splitting the path built an array per filter field.
+        var previous = UInt8(ascii: ".")
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "."), previous == UInt8(ascii: ".") { throw CairnError.invalidArgument("\(here()): empty path component") }
+            previous = byte
         }
+        guard previous != UInt8(ascii: ".") else { throw CairnError.invalidArgument("\(here()): empty path component") }
     }
 
     /// True when `value` is an object whose keys all start with '$'

@@ -18,6 +18,9 @@ final class FindExecution {
     /// (TextFilter.scoreField), for a sort, a projection or later stages.
     private let carriesScore: Bool
     private let scored = ByteBuffer()
+    /// The plan's candidates are exactly the filter's matches
+    /// (QueryPlan.selectsExactly): no document is checked again.
+    private let filterImplied: Bool
 
     /// `carryScore`: a pipeline's first stage, whose later stages may ask
     /// for {"$meta": "textScore"}.
@@ -36,6 +39,7 @@ final class FindExecution {
             let matches = try TextMatches(text, rest: rest, reader: reader, collection: collection)
             let inScoreOrder = options.sort.isEmpty || (options.sort.count == 1 && sortsByScore)
             plan = QueryPlan(source: .text(matches), sortFromIndex: inScoreOrder, bounds: [])
+            filterImplied = false
             self.filter = rest
             caseCheck = text.caseSensitive ? (text, matches.index.fields) : nil
             carriesScore = carryScore || projectsScore || !inScoreOrder
@@ -47,6 +51,7 @@ final class FindExecution {
             caseCheck = nil
             carriesScore = false
             plan = try QueryPlan.choose(filter: filter, sort: options.sort, collection: collection)
+            filterImplied = plan.selectsExactly(filter)
         }
         source = try DocumentSource(reader: reader, collection: collection, plan: plan, includeExpired: options.includeExpired)
         if !options.sort.isEmpty && !plan.sortFromIndex {
@@ -67,7 +72,7 @@ final class FindExecution {
     private func nextFiltered() throws -> DocumentValue? {
         while let document = try source.next() {
             try interrupts.check(ticket)
-            guard try filter.matches(document) else { continue }
+            guard try filterImplied || filter.matches(document) else { continue }
             if let caseCheck, try !caseCheck.text.caseMatches(document, fields: caseCheck.fields) { continue }
             if carriesScore, let score = source.score {
                 guard case .object(var members) = try MutableValue(document) else { return document }
@@ -107,6 +112,25 @@ final class FindExecution {
     /// Appends the next result as JSON (projected); false at the end.
     func nextJSON(into out: inout [UInt8]) throws -> Bool {
         guard let document = try next() else { return false }
+        try appendJSON(of: document, to: &out)
+        return true
+    }
+
+    /// As nextJSON(into:) for a text buffer (a cursor's batch): a plain
+    /// find writes each document straight into it.
+    func nextJSON(into out: ByteBuffer) throws -> Bool {
+        guard let document = try next() else { return false }
+        if options.projection != nil || carriesScore {
+            var text: [UInt8] = []
+            try appendJSON(of: document, to: &text)
+            text.withUnsafeBytes { out.append($0) }
+        } else {
+            try document.appendJSON(to: out)
+        }
+        return true
+    }
+
+    private func appendJSON(of document: DocumentValue, to out: inout [UInt8]) throws {
         // Only a projection (or a score to hide) needs the document decoded into a tree.
         if options.projection != nil || carriesScore {
             var tree = try MutableValue(document)
@@ -122,7 +146,6 @@ final class FindExecution {
         } else {
             try document.appendJSON(to: &out)
         }
-        return true
     }
 
     /// What explain reports, after running the query to its end.

@@ -283,7 +283,9 @@ struct IndexDefinition {
 
     /// 0x04 | collection id | index id: every entry of this index starts so.
     func entryPrefix(collection: UInt32) -> [UInt8] {
-        var prefix = [Namespace.indexEntries.rawValue]
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(9)  // one allocation, not one per append
+        prefix.append(Namespace.indexEntries.rawValue)
         prefix.appendUInt32BE(collection)
         prefix.appendUInt32BE(unique ? id : id | 0x8000_0000)
         return prefix

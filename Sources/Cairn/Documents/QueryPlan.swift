@@ -52,6 +52,44 @@ struct QueryPlan {
         return nil
     }
 
+    /// Whether the documents this plan's index range holds are exactly the
+    /// filter's matches, so that the filter need not be checked again on
+    /// each (a twelfth of a range query in a profile): a range ($gt, $gte,
+    /// $lt, $lte with number, string or date bounds) on the one field of an
+    /// ordered index that is neither multikey nor sparse, each comparison a
+    /// bound of the range, and nothing else in the filter. Index keys order
+    /// values as ValueOrder.compare does (IndexKey) and a range stays within
+    /// its bounds' type (byteRange), which is what the comparisons ask.
+    func selectsExactly(_ filter: Filter) -> Bool {
+        guard case .indexScan(let index, let ranges, _, _) = source, ranges.count == 1, index.fields.count == 1,
+              index.kind.isOrdered, !index.multikey, !index.sparse, bounds.count == 1 else { return false }
+        guard case .field(let path, let predicate) = filter, path.count == 1, path[0] == index.fields[0].path,
+              bounds[0].field == path[0] else { return false }
+        let bound = bounds[0].constraint
+        guard bound.points == nil else { return false }
+        var lowers = 0, uppers = 0
+        func isBound(_ part: Filter.Predicate) -> Bool {
+            guard case .compare(let comparison, let operand) = part,
+                  operand.withValue({ [.int, .double, .string, .date].contains($0.tag) }) else { return false }
+            switch comparison {
+            case .greater, .greaterOrEqual: lowers += 1
+            case .less, .lessOrEqual: uppers += 1
+            }
+            return true
+        }
+        switch predicate {
+        case .compare:
+            guard isBound(predicate) else { return false }
+        case .both(let parts):
+            for part in parts { guard isBound(part) else { return false } }
+        default:
+            return false
+        }
+        // A second bound on one side, or an upper bound of another type
+        // than the lower (which the planner leaves out), is not in the range.
+        return lowers == (bound.lower == nil ? 0 : 1) && uppers == (bound.upper == nil ? 0 : 1)
+    }
+
     /// What the filter says about one field, as far as an index can use it.
     struct FieldConstraint {
         /// Equality or $in operands (binary values), when usable as points.
@@ -81,6 +119,9 @@ struct QueryPlan {
 
         var best: (plan: QueryPlan, score: Int)?
         for index in collection.indexes where !index.building && index.kind.isOrdered {
+            // The first test of `plan`, before the call: most indexes of a
+            // collection serve neither the filter nor the sort.
+            if let first = index.fields.first, constraints[first.path] == nil, sortPaths.first?.0 != first.path { continue }
             guard let candidate = try plan(index, constraints: constraints, sort: sortPaths, collection: collection) else { continue }
             if best == nil || candidate.score > best!.score
                 || (candidate.score == best!.score && candidate.plan.sortFromIndex && !best!.plan.sortFromIndex) {
@@ -106,7 +147,7 @@ struct QueryPlan {
         // anything, since a find weighs every index of its collection.
         if let first = index.fields.first, constraints[first.path] == nil, sort.first?.0 != first.path { return nil }
         var prefixes = [index.entryPrefix(collection: collection.id)]
-        var bounds: [(String, FieldConstraint)] = []
+        var bounds: [(field: String, constraint: FieldConstraint)] = []
         var pointFields = 0
         var range: (start: [UInt8], end: [UInt8])?
         for field in index.fields {
@@ -184,9 +225,10 @@ struct QueryPlan {
             // under that element's other values, not under null: such a
             // filter is answered by a scan.
             if path.count > 1, predicate.mentionsNull { return }
-            var constraint = constraints[path.joined(separator: "."), default: FieldConstraint()]
+            let name = path.count == 1 ? path[0] : path.joined(separator: ".")
+            var constraint = constraints[name, default: FieldConstraint()]
             try gather(predicate, into: &constraint)
-            constraints[path.joined(separator: ".")] = constraint
+            constraints[name] = constraint
         default:
             break
         }

@@ -447,7 +447,7 @@ extension Transaction {
     func openFind(in name: String, filter: Filter, options: FindOptions) throws -> DocumentCursor {
         guard let info = try collection(name) else { return DocumentCursor.empty(database) }
         let execution = try FindExecution(reader: reader, collection: info, filter: filter, options: options)
-        return DocumentCursor(database: database) { try execution.nextJSON(into: &$0) }
+        return DocumentCursor(database: database, producingText: { try execution.nextJSON(into: $0) })
     }
 
     /// The first result of the find as JSON, or nil.

@@ -39,10 +39,25 @@ final class ByteBuffer {
         count += 4
     }
 
+    @inline(__always)
     func append(byte: UInt8) {
-        reserve(count + 1)
+        if count >= capacity { reserve(count + 1) }
         storage!.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
         count += 1
+    }
+
+    /// Appends `length` bytes from `source` (a text writer's runs).
+    @inline(__always)
+    func append(_ source: UnsafeRawPointer, count length: Int) {
+        if count + length > capacity { reserve(count + length) }
+        if length > 0 { (storage! + count).copyMemory(from: source, byteCount: length) }
+        count += length
+    }
+
+    /// Appends the UTF-8 bytes of a string known at compile time ("null").
+    @inline(__always)
+    func append(_ text: StaticString) {
+        append(UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
     }
 
     func removeAll() { count = 0 }

@@ -68,5 +68,9 @@ public final class ItemBatch {
     /// Replaces the bytes (a cursor builds its JSON array elsewhere first).
     func setBytes(_ bytes: UnsafeRawBufferPointer) { data.set(bytes) }
 
+    /// The buffer the items' bytes go into, for a writer that places them
+    /// itself (a find's cursor writes its JSON straight into it).
+    var text: ByteBuffer { data }
+
     func finishItem() { count += 1 }
 }

@@ -509,13 +509,29 @@ extension JSONValue {
     }
 
     /// Writes UTF-8 bytes as a JSON string. Runs without escapes are copied
-    /// whole: most strings have none.
+    /// whole, as typed bytes (one memcpy each): most strings have none. A
+    /// run appended as raw bytes went through the generic sequence path,
+    /// a byte at a time, and was a third of the JSON output of a find.
     static func writeString(utf8: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        let count = utf8.count
+        guard count > 0, let base = utf8.baseAddress else {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        // Safe: UInt8 is a trivial type that may view any bytes.
+        let text = base.assumingMemoryBound(to: UInt8.self)
         var runStart = 0
-        for (position, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            if position > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<position])) }
-            runStart = position + 1
+        var position = 0
+        while position < count {
+            let byte = text[position]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                position += 1
+                continue
+            }
+            if position > runStart { out.append(contentsOf: UnsafeBufferPointer(start: text + runStart, count: position - runStart)) }
+            position += 1
+            runStart = position
             out.append(0x5C)
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
@@ -531,8 +547,78 @@ extension JSONValue {
                 out.append(byte & 0xF < 10 ? hex + (byte & 0xF) : UInt8(ascii: "a") + (byte & 0xF) - 10)
             }
         }
-        if utf8.count > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...])) }
+        if count > runStart { out.append(contentsOf: UnsafeBufferPointer(start: text + runStart, count: count - runStart)) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// As writeString(utf8:to:) for [UInt8], into a ByteBuffer: each byte
+    /// written is a store after one capacity check, where an Array's append
+    /// also checks that its storage is unique (a runtime call per append).
+    static func writeString(utf8: UnsafeRawBufferPointer, to out: ByteBuffer) {
+        out.append(byte: UInt8(ascii: "\""))
+        let count = utf8.count
+        guard count > 0, let base = utf8.baseAddress else {
+            out.append(byte: UInt8(ascii: "\""))
+            return
+        }
+        let text = base.assumingMemoryBound(to: UInt8.self)
+        var runStart = 0
+        var position = 0
+        while position < count {
+            // Eight bytes at a time while none of them needs an escape
+            // (a byte below 0x20, '"' or '\\'; the tests are exact as to
+            // whether a word holds one, if not which).
+            while position + 8 <= count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(text + position).loadUnaligned(as: UInt64.self))
+                let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                let control = (word &- 0x2020_2020_2020_2020) & ~word & highs
+                let quote = word ^ 0x2222_2222_2222_2222, backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+                let quotes = (quote &- ones) & ~quote & highs
+                let backslashes = (backslash &- ones) & ~backslash & highs
+                guard control | quotes | backslashes == 0 else { break }
+                position += 8
+            }
+            guard position < count else { break }
+            let byte = text[position]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                position += 1
+                continue
+            }
+            if position > runStart { out.append(base + runStart, count: position - runStart) }
+            position += 1
+            runStart = position
+            out.append(byte: 0x5C)
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte: byte)
+            case 0x0A: out.append(byte: UInt8(ascii: "n"))
+            case 0x0D: out.append(byte: UInt8(ascii: "r"))
+            case 0x09: out.append(byte: UInt8(ascii: "t"))
+            default:
+                let hex = UInt8(ascii: "0")
+                out.append(byte: UInt8(ascii: "u"))
+                out.append(byte: hex)
+                out.append(byte: hex)
+                out.append(byte: byte >> 4 < 10 ? hex + (byte >> 4) : UInt8(ascii: "a") + (byte >> 4) - 10)
+                out.append(byte: byte & 0xF < 10 ? hex + (byte & 0xF) : UInt8(ascii: "a") + (byte & 0xF) - 10)
+            }
+        }
+        if count > runStart { out.append(base + runStart, count: count - runStart) }
+        out.append(byte: UInt8(ascii: "\""))
+    }
+
+    /// As writeInteger(_:to:) for [UInt8], into a ByteBuffer.
+    static func writeInteger(_ value: Int64, to out: ByteBuffer) {
+        if value < 0 { out.append(byte: UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            repeat {
+                digits[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(UnsafeRawPointer(digits.baseAddress! + (20 - count)), count: count)
+        }
     }
 
     /// Writes a decimal integer without making a String.

@@ -97,6 +97,19 @@ extension Filter {
     /// A top-level `$text` and the rest of the filter; nil without one.
     /// `$text` anywhere else, or twice, is INVALID_ARGUMENT.
     func splittingText() throws -> (text: TextFilter, rest: Filter)? {
+        // Most filters have no $text: checked without building anything.
+        if case .all(let list) = self {
+            if !list.contains(where: { if case .text = $0 { return true } else { return false } }) {
+                if list.contains(where: \.mentionsText) {
+                    throw CairnError.invalidArgument("filter: $text may stand only at the top level (not inside $or, $nor or $elemMatch)")
+                }
+                return nil
+            }
+        } else if case .text = self {
+        } else {
+            if mentionsText { throw CairnError.invalidArgument("filter: $text may stand only at the top level (not inside $or, $nor or $elemMatch)") }
+            return nil
+        }
         var found: TextFilter?
         var rest: [Filter] = []
         let parts: [Filter]

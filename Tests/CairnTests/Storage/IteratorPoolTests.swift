@@ -156,12 +156,18 @@ final class IteratorPoolTests: XCTestCase {
         XCTAssertEqual(Array(second.iterator.key), key(250))
         XCTAssertEqual(Array(second.iterator.value), Array("v250".utf8))
 
-        // Iterators made with a bloom prefix pick tables per scan: never pooled.
+        // An iterator made with a bloom prefix takes pooled parts too (the
+        // prefix holds for one scan) and gives them back without it.
         var prefixed: EngineIterator? = try engine.makeIterator(lower: nil, upper: nil, reverse: false, view: try engine.readView(),
                                                                bloomPrefix: Array("key".utf8))
         _ = try prefixed!.iterator.next()
         prefixed = nil
-        XCTAssertEqual(state.pooledIterators, 1)
+        XCTAssertEqual(state.pooledIterators, 2)
+        var plain: EngineIterator? = try engine.makeIterator(lower: nil, upper: nil, reverse: false)
+        XCTAssertEqual(state.pooledIterators, 1, "taken from the pool")
+        XCTAssertTrue(try plain!.iterator.next())
+        XCTAssertEqual(Array(plain!.iterator.key), key(0), "no prefix left over from the last scan")
+        plain = nil
 
         // A new state (after a flush) starts with an empty pool.
         var batch = WriteBatch()
@@ -253,5 +259,74 @@ final class IteratorPoolTests: XCTestCase {
         XCTAssertCorruption(try iterator!.iterator.next())
         iterator = nil
         XCTAssertEqual(state.pooledIterators, 0)
+    }
+
+    /// Scans with a bloom prefix (the document layer's finds by an indexed
+    /// value) run on pooled parts, which leave out at each seek the tables
+    /// whose filters rule the prefix out, and give the parts back for scans
+    /// without one: every scan reads what a dictionary model holds, through
+    /// writes, deletes, flushes and compactions.
+    func testPrefixScansOnPooledPartsReadWhatTheModelHolds() throws {
+        var options = StorageEngine.Options()
+        options.sync = .never
+        options.table.blockSize = 256
+        options.targetFileBytes = 4 << 10
+        options.level1Bytes = 16 << 10
+        options.level0CompactionTrigger = 3
+        // "p" and three digits: the filter prefix of every key.
+        options.table.prefixLength = { $0.count >= 4 ? 4 : nil }
+        let engine = try StorageEngine(directory: dir.path, options: options, createIfMissing: true, errorIfExists: false)
+        defer { try? engine.close() }
+        func prefixed(_ group: Int, _ i: Int) -> [UInt8] { Array(String(format: "p%03d-%04d", group, i).utf8) }
+        func prefix(_ group: Int) -> [UInt8] { Array(String(format: "p%03d", group).utf8) }
+        var model: [[UInt8]: [UInt8]] = [:]
+        var random = SeededRandom(seed: 31)
+        var reused = 0
+        for round in 0..<30 {
+            for _ in 0..<120 {
+                // Most groups are written rarely, so most tables rule them out.
+                let group = random.next() % 4 == 0 ? Int(random.next() % 200) : Int(random.next() % 8)
+                let k = prefixed(group, Int(random.next() % 50))
+                var batch = WriteBatch()
+                if random.next() % 6 == 0 {
+                    k.withUnsafeBytes { batch.delete($0) }
+                    model[k] = nil
+                } else {
+                    let value = Array("v\(round)-\(random.next() % 1000)".utf8)
+                    k.withUnsafeBytes { key in value.withUnsafeBytes { batch.put(key, $0, ttlMillis: 0) } }
+                    model[k] = value
+                }
+                try engine.write(batch)
+            }
+            switch round % 4 {
+            case 1: try engine.flush()
+            case 3: try engine.compactRange(start: nil, end: nil)
+            default: break
+            }
+            for _ in 0..<40 {
+                let state = try engine.readView().state
+                if state.pooledIterators > 0 { reused += 1 }
+                let reverse = random.next() % 4 == 0
+                if random.next() % 3 == 0 {
+                    // A plain scan on the same pool.
+                    let target = prefixed(Int(random.next() % 200), 0)
+                    assertSame(try read(engine, from: target, reverse: reverse, limit: 5),
+                               expected(model, from: target, reverse: reverse, limit: 5), "round \(round), plain")
+                    continue
+                }
+                let group = random.next() % 2 == 0 ? Int(random.next() % 8) : Int(random.next() % 200)
+                let lower = prefix(group), upper = prefixUpperBound(prefix(group))
+                let iterator = try lower.withUnsafeBytes { l in
+                    try upper.withUnsafeBytes { u in
+                        try engine.makeIterator(lower: l, upper: u, reverse: reverse, view: try engine.readView(), bloomPrefix: lower)
+                    }
+                }
+                var got: [([UInt8], [UInt8])] = []
+                while try iterator.iterator.next() { got.append((Array(iterator.iterator.key), Array(iterator.iterator.value))) }
+                assertSame(got, expected(model, from: nil, reverse: reverse, lower: lower, upper: upper, limit: .max),
+                           "round \(round), group \(group), reverse \(reverse)")
+            }
+        }
+        XCTAssertGreaterThan(reused, 600, "prefix scans and plain ones share the pool")
     }
 }

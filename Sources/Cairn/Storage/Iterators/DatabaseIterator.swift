@@ -71,8 +71,11 @@ final class DatabaseIterator {
         self.lower = lower.map { Array($0) }
         self.upper = upper.map { Array($0) }
         tombstones = RangeTombstoneSet(view.rangeTombstones, visibleAt: view.sequence)
-        parts = view.state.makeIteratorParts(reverse: reverse, prefix: bloomPrefix, fillCache: fillCache)
-        recyclable = bloomPrefix == nil
+        parts = view.state.makeIteratorParts(reverse: reverse, fillCache: fillCache)
+        if let bloomPrefix {
+            parts.merged.prefix = (bloomPrefix, prefixUpperBound(bloomPrefix), bloomPrefix.withUnsafeBytes { Hash64.hash($0) })
+        }
+        recyclable = true
     }
 
     deinit {

@@ -11,6 +11,11 @@ final class MergingIterator {
     let fillCache: Bool
     private let sources: [EntryIterator]
     private var heap: [Int] = []
+    /// While set, a scan of keys that all start with `bytes` (and lie
+    /// before `end`): each position call leaves out the sources whose
+    /// bloom filters rule the prefix out (EntryIterator.rulesOut). Set per
+    /// scan, so one pooled iterator serves scans with and without a prefix.
+    var prefix: (bytes: [UInt8], end: [UInt8], hash: UInt64)?
 
     init(sources: [EntryIterator], reverse: Bool, fillCache: Bool = true) {
         self.sources = sources
@@ -23,7 +28,17 @@ final class MergingIterator {
     /// the iterator waits in ReadState's pool.
     func park() {
         heap.removeAll(keepingCapacity: true)
+        prefix = nil
         for source in sources { source.park() }
+    }
+
+    /// Whether a position call leaves `source` out (see `prefix`); such a
+    /// source is parked, so it is invalid and stays out of the heap.
+    @inline(__always)
+    private func leavesOut(_ source: EntryIterator) -> Bool {
+        guard let prefix, source.rulesOut(prefix: prefix.bytes, end: prefix.end, hash: prefix.hash) else { return false }
+        source.park()
+        return true
     }
 
     var isValid: Bool { !heap.isEmpty }
@@ -68,14 +83,14 @@ final class MergingIterator {
     }
 
     func seekToFirst() throws {
-        for source in sources { try reverse ? source.seekToLast() : source.seekToFirst() }
+        for source in sources where !leavesOut(source) { try reverse ? source.seekToLast() : source.seekToFirst() }
         rebuild()
     }
 
     /// Forward: the first entry with user key >= key. Reverse: the last
     /// entry with user key < key.
     func seek(_ key: UnsafeRawBufferPointer) throws {
-        for source in sources { try reverse ? source.seekBefore(key) : source.seek(key) }
+        for source in sources where !leavesOut(source) { try reverse ? source.seekBefore(key) : source.seek(key) }
         rebuild()
     }
 

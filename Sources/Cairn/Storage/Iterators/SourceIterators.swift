@@ -24,6 +24,12 @@ class EntryIterator {
     func advance() throws { preconditionFailure("abstract") }
     func retreat() throws { preconditionFailure("abstract") }
 
+    /// Whether this source surely holds no user key that starts with
+    /// `prefix` (every key in [prefix, end) does): its tables' bloom
+    /// filters say so. A merging iterator leaves such a source out of a
+    /// prefix scan (MergingIterator.prefix). False when unsure.
+    func rulesOut(prefix: [UInt8], end: [UInt8], hash: UInt64) -> Bool { false }
+
     /// Lets go of what the position holds (a data block, a memtable node)
     /// before the iterator waits in a pool (ReadState.recycle); the next
     /// position call positions it afresh.
@@ -114,6 +120,10 @@ final class TableIterator: EntryIterator {
     override func park() {
         data = nil
         super.park()
+    }
+
+    override func rulesOut(prefix: [UInt8], end: [UInt8], hash: UInt64) -> Bool {
+        !reader.mayContain(userKeyHash: hash)
     }
 
     private func loadBlock() throws -> Bool {
@@ -262,6 +272,29 @@ final class LevelIterator: EntryIterator {
         table?.park()
         current = nil
         super.park()
+    }
+
+    /// Every table of the level whose key range meets [prefix, end) rules
+    /// the prefix out (a table that does not open is never ruled out: its
+    /// error shows when it is read).
+    override func rulesOut(prefix: [UInt8], end: [UInt8], hash: UInt64) -> Bool {
+        // The first table whose largest key is >= prefix (the tables are
+        // sorted and do not overlap), then each one that starts before end.
+        var low = 0, high = files.count
+        prefix.withUnsafeBytes { start in
+            while low < high {
+                let mid = (low + high) / 2
+                if files[mid].largestUserKey.withUnsafeBytes({ compareBytes($0, start) }) < 0 { low = mid + 1 } else { high = mid }
+            }
+        }
+        return end.withUnsafeBytes { limit in
+            var index = low
+            while index < files.count, files[index].smallestUserKey.withUnsafeBytes({ compareBytes($0, limit) }) < 0 {
+                guard let reader = try? files[index].reader(), !reader.mayContain(userKeyHash: hash) else { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     override func seekToFirst() throws {

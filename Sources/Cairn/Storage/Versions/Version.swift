@@ -118,10 +118,13 @@ final class ReadState: @unchecked Sendable {
 extension ReadState {
     /// A merging iterator over every source, newest first, with its
     /// buffers: from the pool when a closed iterator left parts for the same
-    /// direction and cache use, else new. `prefix` (see `sources`) picks
-    /// tables per scan, so those parts are always new and never pooled.
-    func makeIteratorParts(reverse: Bool, prefix: [UInt8]?, fillCache: Bool) -> IteratorParts {
-        if prefix == nil, let pooled = poolLock.withLock({ () -> IteratorParts? in
+    /// direction and cache use, else new. A scan with a bloom prefix uses
+    /// the same parts and sets MergingIterator.prefix, which leaves out the
+    /// tables that rule it out at each seek (as `sources(prefix:)` does when
+    /// it builds them): a find by an indexed value opened a new iterator
+    /// per source, its buffers and the merge heap per query before.
+    func makeIteratorParts(reverse: Bool, fillCache: Bool) -> IteratorParts {
+        if let pooled = poolLock.withLock({ () -> IteratorParts? in
             guard let index = pool.lastIndex(where: { $0.merged.reverse == reverse && $0.merged.fillCache == fillCache }) else {
                 return nil
             }
@@ -129,11 +132,11 @@ extension ReadState {
         }) {
             return pooled
         }
-        return IteratorParts(merged: MergingIterator(sources: sources(prefix: prefix, fillCache: fillCache), reverse: reverse,
+        return IteratorParts(merged: MergingIterator(sources: sources(fillCache: fillCache), reverse: reverse,
                                                      fillCache: fillCache))
     }
 
-    /// Takes back parts `makeIteratorParts(prefix: nil)` made from this
+    /// Takes back parts `makeIteratorParts` made from this
     /// state, once nothing else can reach them (their database iterator is
     /// dying). They are parked, so the pool holds no data block.
     func recycle(_ parts: IteratorParts) {
