@@ -79,4 +79,26 @@ final class EncodingTests: XCTestCase {
             XCTAssertEqual(order, expected, "\(count) keys")
         }
     }
+
+    /// Groups whose keys share a long run of bytes are skipped to the first
+    /// byte they do not all share in one pass: keys that end inside the
+    /// shared run, or differ only after it, still sort as bytes do.
+    func testByteStringSortSkipsLongSharedRuns() {
+        var random = SeededRandom(seed: 12)
+        let shared: [UInt8] = Array(repeating: 7, count: 40)
+        for count in [30, 200, 3000] {
+            var keys: [[UInt8]] = []
+            for _ in 0..<count {
+                var key = Array(shared.prefix(20 + Int(random.next() % 21)))
+                if random.next() % 4 == 0 { key[25 % key.count] = UInt8(truncatingIfNeeded: random.next() % 3) + 6 }
+                for _ in 0..<Int(random.next() % 4) { key.append(UInt8(truncatingIfNeeded: random.next() % 3)) }
+                keys.append(key)
+            }
+            let order = ByteStringSort.order(keys)
+            let expected = keys.indices.sorted { a, b in
+                keys[a].lexicographicallyPrecedes(keys[b]) || (keys[a] == keys[b] && a < b)
+            }
+            XCTAssertEqual(order, expected, "\(count) keys")
+        }
+    }
 }

@@ -149,6 +149,10 @@ struct DocumentValue {
     /// (Matching "items.sku" against every element of an array is the query
     /// layer's business; this is the plain path.)
     func value(atPath path: String) throws -> DocumentValue? {
+        // A plain field name of an object (a primary key such as "_id",
+        // read once per document inserted): the loop's one step, without
+        // splitting the path into new strings.
+        if tag == .object && !path.utf8.contains(UInt8(ascii: ".")) { return try field(path) }
         var current = self
         for component in path.split(separator: ".", omittingEmptySubsequences: false) {
             switch current.tag {

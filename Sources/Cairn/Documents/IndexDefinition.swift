@@ -375,7 +375,13 @@ struct IndexDefinition {
     /// or (in a sparse index) every field is missing, which the general
     /// path handles.
     private func singleEntryKey(of document: DocumentValue, collection: UInt32, primaryKey: [UInt8]) throws -> [UInt8]? {
-        var key = entryPrefix(collection: collection)
+        // Room for the usual key at once (a number's key is 17 bytes), so
+        // the appends below do not regrow it two or three times.
+        var key: [UInt8] = []
+        key.reserveCapacity(9 + 24 * fields.count + primaryKey.count + 2)
+        key.append(Namespace.indexEntries.rawValue)
+        key.appendUInt32BE(collection)
+        key.appendUInt32BE(unique ? id : id | 0x8000_0000)
         var allMissing = true
         for field in fields {
             var current = document

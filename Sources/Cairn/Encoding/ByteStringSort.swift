@@ -12,8 +12,7 @@ enum ByteStringSort {
     /// The positions of `keys` in byte order (equal keys keep their order).
     static func order(_ keys: [[UInt8]]) -> [Int] {
         let n = keys.count
-        var order = Array(0..<n)
-        guard n > 1 else { return order }
+        guard n > 1 else { return Array(0..<n) }
         var flat: [UInt8] = []
         flat.reserveCapacity(keys.reduce(0) { $0 + $1.count })
         var starts = [Int](repeating: 0, count: n)
@@ -23,14 +22,23 @@ enum ByteStringSort {
             lengths[i] = key.count
             flat.append(contentsOf: key)
         }
+        return flat.withUnsafeBytes { order(flat: $0, starts: starts, lengths: lengths) }
+    }
+
+    /// The positions of the keys `flat[starts[i] ..< starts[i] +
+    /// lengths[i]]` in byte order (equal keys keep their order), for a
+    /// caller that already laid its keys back to back.
+    static func order(flat: UnsafeRawBufferPointer, starts: [Int], lengths: [Int]) -> [Int] {
+        let n = starts.count
+        precondition(lengths.count == n, "ByteStringSort: one length per start")
+        var order = Array(0..<n)
+        guard n > 1 else { return order }
         var scratch = [Int](repeating: 0, count: n)
-        flat.withUnsafeBytes { bytes in
-            starts.withUnsafeBufferPointer { starts in
-                lengths.withUnsafeBufferPointer { lengths in
-                    order.withUnsafeMutableBufferPointer { order in
-                        scratch.withUnsafeMutableBufferPointer { scratch in
-                            sort(bytes, starts, lengths, order, scratch)
-                        }
+        starts.withUnsafeBufferPointer { starts in
+            lengths.withUnsafeBufferPointer { lengths in
+                order.withUnsafeMutableBufferPointer { order in
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        sort(flat, starts, lengths, order, scratch)
                     }
                 }
             }
@@ -73,8 +81,22 @@ enum ByteStringSort {
             var only = -1
             for d in 1..<257 where counts[d] == high - low { only = d }
             if only > 0 {
-                // One shared byte: nothing moves.
-                groups.append((low, high, depth + 1))
+                // One shared byte: nothing moves, and the group goes on at
+                // the first byte its keys do not all share (keys of one
+                // index share their namespace, collection, index and often
+                // much of a value), found in one pass instead of a
+                // counting pass per shared byte.
+                let first = order[low]
+                var shared = lengths[first]
+                for i in (low + 1)..<high {
+                    let k = order[i]
+                    var end = depth + 1
+                    let limit = min(shared, lengths[k])
+                    while end < limit && bytes[starts[first] + end] == bytes[starts[k] + end] { end += 1 }
+                    shared = end
+                    if shared == depth + 1 { break }
+                }
+                groups.append((low, high, shared))
                 continue
             }
             // Each digit's first position, then place the keys stably.

@@ -117,6 +117,7 @@ final class GraphReader {
     /// with `indexPrefix`), in order, until it returns false (then returns
     /// false). Without pending writes a seek of the index's iterator; in a
     /// transaction that wrote, a scan merging them.
+    @inline(__always)
     private func forEachEntry(_ indexPrefix: [UInt8], _ prefix: UnsafeRawBufferPointer,
                               _ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
         guard reader.writes.isEmpty else {
@@ -149,47 +150,58 @@ final class GraphReader {
         return true
     }
 
+    /// The prefix `scan` seeks (the index prefix, the vertex, a label),
+    /// built in place for each vertex instead of in a new array.
+    private let prefixBuffer = ByteBuffer()
+
     private func scan(_ indexPrefix: [UInt8], _ vertex: UnsafeRawBufferPointer, _ labels: [[UInt8]]?, _ edgeFilter: Filter?,
                       _ weightField: String?, skipLoops: Bool,
                       _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Double) throws -> Bool) throws -> Bool {
-        var prefix = indexPrefix
-        prefix.append(contentsOf: vertex)
-        let base = prefix.count
+        indexPrefix.withUnsafeBytes { prefixBuffer.set($0) }
+        prefixBuffer.append(vertex)
+        let base = prefixBuffer.count
         // No labels: every entry of the vertex; else one prefix per label.
-        for label in labels ?? [[]] {
-            prefix.removeSubrange(base...)
-            prefix.append(contentsOf: label)
-            let proceeded = try prefix.withUnsafeBytes { raw in
-                try forEachEntry(indexPrefix, raw) { key in
-                    // Skip: this vertex (the prefix), the label; then the other vertex, the edge key.
-                    var position = base
-                    guard key.count >= position + 2 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
-                    position += try GraphKey.length(of: key, at: position)
-                    let otherLength = try GraphKey.length(of: key, at: position)
-                    let other = UnsafeRawBufferPointer(rebasing: key[position..<(position + otherLength)])
-                    position += otherLength
-                    let edgeLength = key.count - 2 - position
-                    guard edgeLength > 0 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
-                    if skipLoops && compareBytes(other, vertex) == 0 { return true }
-                    let edge = UnsafeRawBufferPointer(rebasing: key[position..<(position + edgeLength)])
-                    var weight = 1.0
-                    if edgeFilter != nil || weightField != nil || edgeExpiry != nil {
-                        var edgeKey = edgePrefix
-                        edgeKey.append(contentsOf: edge)
-                        guard try reader.read(edgeKey, { scratch.set($0) }) else {
-                            throw CairnError.corruption("graph '\(definition.name)': an adjacency entry without its edge")
-                        }
-                        let document = DocumentValue(scratch.bytes)
-                        if let edgeExpiry, try edgeExpiry.hides(document) { return true }
-                        if let edgeFilter, try !edgeFilter.matches(document) { return true }
-                        if let weightField { weight = try GraphReader.weight(of: document, field: weightField) }
-                    }
-                    return try body(other, edge, weight)
-                }
-            }
-            guard proceeded else { return false }
+        guard let labels else { return try scanEntries(indexPrefix, base, vertex, edgeFilter, weightField, skipLoops: skipLoops, body) }
+        for label in labels {
+            prefixBuffer.truncate(to: base)
+            label.withUnsafeBytes { prefixBuffer.append($0) }
+            guard try scanEntries(indexPrefix, base, vertex, edgeFilter, weightField, skipLoops: skipLoops, body) else { return false }
         }
         return true
+    }
+
+    /// `scan` of the entries starting with `prefixBuffer`, whose first
+    /// `base` bytes are the index prefix and the vertex.
+    @inline(__always)
+    private func scanEntries(_ indexPrefix: [UInt8], _ base: Int, _ vertex: UnsafeRawBufferPointer, _ edgeFilter: Filter?,
+                             _ weightField: String?, skipLoops: Bool,
+                             _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Double) throws -> Bool) throws -> Bool {
+        try forEachEntry(indexPrefix, prefixBuffer.bytes) { key in
+            // Skip: this vertex (the prefix), the label; then the other vertex, the edge key.
+            var position = base
+            guard key.count >= position + 2 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+            position += try GraphKey.length(of: key, at: position)
+            let otherLength = try GraphKey.length(of: key, at: position)
+            let other = UnsafeRawBufferPointer(rebasing: key[position..<(position + otherLength)])
+            position += otherLength
+            let edgeLength = key.count - 2 - position
+            guard edgeLength > 0 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
+            if skipLoops && compareBytes(other, vertex) == 0 { return true }
+            let edge = UnsafeRawBufferPointer(rebasing: key[position..<(position + edgeLength)])
+            var weight = 1.0
+            if edgeFilter != nil || weightField != nil || edgeExpiry != nil {
+                var edgeKey = edgePrefix
+                edgeKey.append(contentsOf: edge)
+                guard try reader.read(edgeKey, { scratch.set($0) }) else {
+                    throw CairnError.corruption("graph '\(definition.name)': an adjacency entry without its edge")
+                }
+                let document = DocumentValue(scratch.bytes)
+                if let edgeExpiry, try edgeExpiry.hides(document) { return true }
+                if let edgeFilter, try !edgeFilter.matches(document) { return true }
+                if let weightField { weight = try GraphReader.weight(of: document, field: weightField) }
+            }
+            return try body(other, edge, weight)
+        }
     }
 
     /// How many edges of `vertex` in `direction` (with `labels`) `steps`

@@ -45,32 +45,34 @@ struct ShortestPath {
     /// rest of the level cannot shorten it.
     private func bidirectional(from start: [UInt8], to target: [UInt8]) throws -> GraphPath? {
         if start == target { return GraphPath(vertices: [start], edges: [], weights: []) }
-        var reached = ReachedVertices()
+        let reached = ReachedVertices()
         try start.withUnsafeBytes { _ = try reached.add($0, fromStart: true, parent: -1, edge: UnsafeRawBufferPointer(start: nil, count: 0)) }
         try target.withUnsafeBytes { _ = try reached.add($0, fromStart: false, parent: -1, edge: UnsafeRawBufferPointer(start: nil, count: 0)) }
         var forwardFrontier: [Int32] = [0], backwardFrontier: [Int32] = [1]
         var next: [Int32] = []
-        var current: [UInt8] = []
+        let current = ByteBuffer()
+        // Locals, so the per-edge closure below captures references, not a
+        // copy of this struct and its query.
+        let graph = self.graph, labels = query.labels, edgeFilter = query.edgeFilter
+        let forwardDirection = query.direction, backwardDirection = reversed(query.direction)
         while !forwardFrontier.isEmpty && !backwardFrontier.isEmpty {
             let expandForward = forwardFrontier.count <= backwardFrontier.count
-            let direction = expandForward ? query.direction : reversed(query.direction)
+            let direction = expandForward ? forwardDirection : backwardDirection
             next.removeAll(keepingCapacity: true)
             // The expanded vertex, the vertex of the other side it reached, and the edge between.
             var meeting: (from: Int32, to: Int32, edge: [UInt8])?
             for vertex in expandForward ? forwardFrontier : backwardFrontier {
-                reached.vertices.copyKey(vertex, into: &current)
-                _ = try current.withUnsafeBytes { key in
-                    try graph.forEachStep(of: key, direction, labels: query.labels, edgeFilter: query.edgeFilter, weightField: nil) { other, edge, _ in
-                        let (id, isNew) = try reached.add(other, fromStart: expandForward, parent: vertex, edge: edge)
-                        if isNew {
-                            try graph.budget.charge(other.count + edge.count + ReachedVertices.overheadPerVertex)
-                            next.append(id)
-                            return true
-                        }
-                        if reached.fromStart[Int(id)] == expandForward { return true }
-                        meeting = (vertex, id, Array(edge))
-                        return false
+                reached.vertices.copyKey(vertex, into: current)
+                _ = try graph.forEachStep(of: current.bytes, direction, labels: labels, edgeFilter: edgeFilter, weightField: nil) { other, edge, _ in
+                    let (id, isNew) = try reached.add(other, fromStart: expandForward, parent: vertex, edge: edge)
+                    if isNew {
+                        try graph.budget.charge(other.count + edge.count + ReachedVertices.overheadPerVertex)
+                        next.append(id)
+                        return true
                     }
+                    if reached.fromStart[Int(id)] == expandForward { return true }
+                    meeting = (vertex, id, Array(edge))
+                    return false
                 }
                 if let meeting {
                     return expandForward ? reached.path(forwardEnd: meeting.from, edge: meeting.edge, backwardEnd: meeting.to)
@@ -232,11 +234,12 @@ struct PathHeap {
 /// The vertices a bidirectional search has reached: each numbered once,
 /// with the side that reached it first, its parent toward that side's end
 /// (-1 for the two ends) and the edge to that parent, all in flat arrays.
-struct ReachedVertices {
-    var vertices = VertexTable()
-    var fromStart: [Bool] = []
+/// A class, like its VertexTable: one per search, never copied.
+final class ReachedVertices {
+    let vertices = VertexTable()
+    private(set) var fromStart: [Bool] = []
     private var parent: [Int32] = []
-    private var edgeBytes: [UInt8] = []
+    private let edgeBytes = ByteBuffer(capacity: 4096)
     private var edgeEnds: [Int] = []
 
     /// What a vertex reached costs beyond its key and edge bytes.
@@ -244,13 +247,14 @@ struct ReachedVertices {
 
     /// Numbers `key` as reached from `parent` by `edge` on its side, unless
     /// it was reached before; its number, and whether it is new.
-    mutating func add(_ key: UnsafeRawBufferPointer, fromStart side: Bool, parent from: Int32,
-                      edge: UnsafeRawBufferPointer) throws -> (id: Int32, isNew: Bool) {
+    @inline(__always)
+    func add(_ key: UnsafeRawBufferPointer, fromStart side: Bool, parent from: Int32,
+             edge: UnsafeRawBufferPointer) throws -> (id: Int32, isNew: Bool) {
         let (id, inserted) = try vertices.insert(key)
         if inserted {
             fromStart.append(side)
             parent.append(from)
-            edgeBytes.append(contentsOf: edge)
+            edgeBytes.append(edge)
             edgeEnds.append(edgeBytes.count)
         }
         return (id, inserted)
@@ -258,7 +262,7 @@ struct ReachedVertices {
 
     private func edge(_ id: Int32) -> [UInt8] {
         let end = edgeEnds[Int(id)]
-        return Array(edgeBytes[(id == 0 ? 0 : edgeEnds[Int(id) - 1])..<end])
+        return Array(UnsafeRawBufferPointer(rebasing: edgeBytes.bytes[(id == 0 ? 0 : edgeEnds[Int(id) - 1])..<end]))
     }
 
     /// The path start ... `forwardEnd` -`edge`- `backwardEnd` ... target.

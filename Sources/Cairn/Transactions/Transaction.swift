@@ -181,19 +181,45 @@ public final class Transaction: @unchecked Sendable {
             // dictionary's random order, each a search from the top. The
             // keys are distinct, so their order in the batch changes nothing
             // else.
-            var entries: [(key: EngineKey, write: PendingWrite)] = []
-            writes.forEach { key, write in entries.append((key, write)) }
+            //
+            // The keys and values are first copied back to back, in one
+            // pass over the writes in the dictionary's order, then sorted
+            // and written from those copies: the sorted pass reads two flat
+            // buffers instead of chasing (and reference counting) each
+            // key's and value's array in random order, which a profile of
+            // a 300,000-write insert_many put at half of its commit.
+            var keys: [[UInt8]] = []
+            var keyBytes: [UInt8] = [], valueBytes: [UInt8] = []
+            var keyStarts: [Int] = [], keyLengths: [Int] = []
+            /// Where each write's value is in `valueBytes`; count -1: a deletion.
+            var values: [(start: Int, count: Int, ttlMillis: Int64)] = []
+            writes.forEach { key, write in
+                keys.append(key.bytes)
+                keyStarts.append(keyBytes.count)
+                keyLengths.append(key.bytes.count)
+                keyBytes.append(contentsOf: key.bytes)
+                if let value = write.value {
+                    values.append((valueBytes.count, value.count, write.ttlMillis))
+                    valueBytes.append(contentsOf: value)
+                } else {
+                    values.append((0, -1, 0))
+                }
+            }
             // Every write was undone (savepoints): nothing to commit.
-            guard !entries.isEmpty else { return }
-            var keys = entries.map(\.key.bytes)
-            var batch = WriteBatch(reservingCapacity: keys.count * 16)
-            for position in ByteStringSort.order(keys) {
-                let (key, write) = entries[position]
-                key.bytes.withUnsafeBytes { k in
-                    if let value = write.value {
-                        value.withUnsafeBytes { batch.put(k, $0, ttlMillis: write.ttlMillis) }
-                    } else {
-                        batch.delete(k)
+            guard !keys.isEmpty else { return }
+            var batch = WriteBatch(reservingCapacity: keyBytes.count + valueBytes.count + keys.count * 16)
+            keyBytes.withUnsafeBytes { flatKeys in
+                valueBytes.withUnsafeBytes { flatValues in
+                    for position in ByteStringSort.order(flat: flatKeys, starts: keyStarts, lengths: keyLengths) {
+                        let start = keyStarts[position]
+                        let key = UnsafeRawBufferPointer(rebasing: flatKeys[start..<(start + keyLengths[position])])
+                        let value = values[position]
+                        if value.count >= 0 {
+                            batch.put(key, UnsafeRawBufferPointer(rebasing: flatValues[value.start..<(value.start + value.count)]),
+                                      ttlMillis: value.ttlMillis)
+                        } else {
+                            batch.delete(key)
+                        }
                     }
                 }
             }
