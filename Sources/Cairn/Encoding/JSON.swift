@@ -609,31 +609,29 @@ extension JSONValue {
     /// As writeInteger(_:to:) for [UInt8], into a ByteBuffer.
     static func writeInteger(_ value: Int64, to out: ByteBuffer) {
         if value < 0 { out.append(byte: UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var count = 0
-            repeat {
-                digits[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            out.append(UnsafeRawPointer(digits.baseAddress! + (20 - count)), count: count)
-        }
+        withDigits(of: value.magnitude) { out.append(UnsafeRawPointer($0.baseAddress!), count: $0.count) }
     }
 
     /// Writes a decimal integer without making a String.
     static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
+        // A typed buffer: appended with one copy, not byte by byte.
+        withDigits(of: value.magnitude) { out.append(contentsOf: $0) }
+    }
+
+    /// The decimal digits of `magnitude`, most significant first, in a
+    /// buffer on the stack.
+    @inline(__always)
+    private static func withDigits(of magnitude: UInt64, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = magnitude
             var count = 0
             repeat {
-                digits[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
+                digits[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
                 count += 1
-            } while magnitude > 0
-            // A typed buffer: appended with one copy, not byte by byte.
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(20 - count)...]))
+            } while rest > 0
+            body(UnsafeBufferPointer(rebasing: digits[(20 - count)...]))
         }
     }
 }
