@@ -65,6 +65,31 @@ final class GorillaChunkTests: XCTestCase {
         _ = try roundTrip([1, 2, 3], [0.1, 1e15, -123456.789012].map(\.bitPattern), integer: false)
     }
 
+    /// Kind 5's bytes as docs/format/timeseries.md lays them out, written
+    /// by hand: they must decode to these points in every later version
+    /// (the same bytes seed the FuzzTimeSeries corpus).
+    func testDecimalChangeChunkLayoutIsStable() throws {
+        let chunk: [UInt8] = [
+            0x05, 0x02, 0x08, 0x03,  // kind 5, scale 2, width 8, 3 points
+            0x08, 0x85, 0xd9, 0xcf, 0x8b, 0x01, 0x00, 0x00,  // last time
+            0x33, 0x33, 0x33, 0x33, 0x33, 0xf3, 0x48, 0x40,  // last value, 49.9
+            // t0, m0 = 5000, dod 10000 (11110 + 32 bits), zigzag(+12) = 24 in
+            // 8 bits, dod 0, zigzag(-22) = 43 in 8 bits, zero padding.
+            0x00, 0x00, 0x01, 0x8b, 0xcf, 0xd9, 0x36, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x88,
+            0xf0, 0x00, 0x01, 0x38, 0x80, 0xc0, 0xac,
+        ]
+        let lower: Int64 = 1_699_999_200_000
+        var times: [Int64] = [], values: [UInt64] = []
+        try chunk.withUnsafeBytes {
+            try GorillaChunk.decode($0, isInteger: false, lower: lower, upper: lower + TimeSeriesFormat.bucketMillis, times: &times, values: &values)
+        }
+        XCTAssertEqual(times, [lower + 1000, lower + 11_000, lower + 21_000])
+        XCTAssertEqual(values, [50.0, 50.12, 49.9].map(\.bitPattern))
+        let last = try chunk.withUnsafeBytes { try GorillaChunk.lastPoint($0, lower: lower, upper: lower + TimeSeriesFormat.bucketMillis, isInteger: false) }
+        XCTAssertEqual(last.t, lower + 21_000)
+        XCTAssertEqual(last.v, (49.9).bitPattern)
+    }
+
     func testSpecialFloatsAndExtremes() throws {
         let specials: [Double] = [.nan, .infinity, -.infinity, 0, -0.0, .greatestFiniteMagnitude, -.leastNonzeroMagnitude, 1e-300, .nan, 3.14]
         let times = specials.indices.map { Int64($0) * 7 - 30 }
