@@ -40,7 +40,7 @@ final class WriteQueueTests: XCTestCase {
     /// The keys of a group, decoded from the log record the engine would write for it.
     private static func keys(of group: [WriteQueue.Pending]) throws -> [String] {
         var payload: [UInt8] = []
-        WriteBatch.walPayload(of: group, firstSequence: 1, now: 0, into: &payload)
+        WriteBatch.appendWALPayload(of: group, count: group.reduce(0) { $0 + $1.count }, firstSequence: 1, now: 0, to: &payload)
         var keys: [String] = []
         _ = try payload.withUnsafeBytes { raw in
             try WriteBatchDecoder.forEachOperation(in: raw, what: "group") { _, op in keys.append(String(decoding: op.key, as: UTF8.self)) }
@@ -195,6 +195,23 @@ final class WriteQueueTests: XCTestCase {
                        "checked batches share a group, never after an unchecked one")
         XCTAssertEqual(Set(outcomes.acknowledged), ["c1", "a", "c3"])
         XCTAssertEqual(outcomes.failed, ["c2"], "only the refused member sees an error")
+    }
+
+    /// Requests are pooled and reused (WriteQueue.Pending): a write must
+    /// carry nothing of the one its request served before.
+    func testAWritersNextWriteCarriesNothingOfItsLastOne() throws {
+        let queue = WriteQueue()
+        XCTAssertThrowsError(try queue.submit(batch("refused")) { group in group[0].error = CairnError(.conflict, "refused") })
+        XCTAssertThrowsError(try queue.submit(batch("failed")) { _ in throw CairnError(.ioError, "the disk said no") })
+        var seen: [[String]] = []
+        for name in ["c", "d"] {
+            try queue.submit(batch(name, valueBytes: 3)) { group in
+                seen.append(try WriteQueueTests.keys(of: group))
+                XCTAssertEqual(group.map(\.count), [1])
+                XCTAssertEqual(group.map(\.isChecked), [false])
+            }
+        }
+        XCTAssertEqual(seen, [["c"], ["d"]], "each write committed alone, with its own batch and no earlier outcome")
     }
 
     func testExclusiveWorkRunsWithNoCommitAlongside() {

@@ -31,8 +31,21 @@ extension StorageEngine {
         guard !group.isEmpty else { return }
         let table = try makeRoomForWrite()
         let first = nextSequence
-        let count = group.reduce(0) { $0 + $1.batch!.count }
-        WriteBatch.walPayload(of: group, firstSequence: first, now: env.nowMillis(), into: &payloadBuffer)
+        var count = 0, payloadBytes = 0
+        var needsClock = false, checked = false
+        for pending in group {
+            count += pending.count
+            payloadBytes += pending.payloadBytes
+            needsClock = needsClock || pending.needsClock
+            checked = checked || pending.isChecked
+        }
+        // The record is built in place behind room for its header, so the
+        // log write copies nothing (RecordFormat.fillHeader). The clock is
+        // read only when a batch has TTLs or stamps to fill.
+        recordBuffer.removeAll(keepingCapacity: true)
+        recordBuffer.append(contentsOf: RecordFormat.emptyHeader)
+        WriteBatch.appendWALPayload(of: group, count: count, firstSequence: first, now: needsClock ? env.nowMillis() : 0,
+                                    to: &recordBuffer)
         var syncNanoseconds: UInt64 = 0
         try walLock.withLock {
             if wal == nil {
@@ -48,8 +61,8 @@ extension StorageEngine {
             case .interval:
                 sync = env.monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000
             }
-            let appendStart = env.monotonicNanoseconds()
-            try payloadBuffer.withUnsafeBytes { try wal.append($0, sync: sync) }
+            let appendStart = sync ? env.monotonicNanoseconds() : 0
+            try wal.append(record: &recordBuffer, sync: sync)
             appendedSequence = first + UInt64(count) - 1
             if sync {
                 syncedSequence = appendedSequence
@@ -63,17 +76,20 @@ extension StorageEngine {
         }
         // Only under sync "always" is every group synced, and worth
         // gathering for (WriteQueue.gather).
-        writeQueue.noteSync(nanoseconds: options.sync == .always ? syncNanoseconds : 0)
-        let (_, last) = try payloadBuffer.withUnsafeBytes { try apply(payload: $0, to: table, what: "batch", lockState: true) }
+        if options.sync == .always { writeQueue.noteSync(nanoseconds: syncNanoseconds) }
+        let (_, last) = try recordBuffer.withUnsafeBytes {
+            try apply(payload: UnsafeRawBufferPointer(rebasing: $0[RecordFormat.headerSize...]), to: table, what: "batch", lockState: true)
+        }
         precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
         nextSequence = first + UInt64(count)
         stateLock.withLock { visibleSequence = last }
         commitObserver?(last)
-        if group.contains(where: { $0.batch!.conflictCheck != nil }) { lastCheckedCommit = last }
-        EngineStats.bump(stats.writes, by: UInt64(group.count))
-        EngineStats.bump(stats.writeGroups)
-        EngineStats.bump(stats.bytesWritten, by: UInt64(group.reduce(0) { $0 + $1.batch!.payloadBytes }))
-        EngineStats.bump(stats.walBytesWritten, by: UInt64(payloadBuffer.count + RecordFormat.headerSize))
+        if checked { lastCheckedCommit = last }
+        EngineStats.bumpAsOwner(stats.writes, by: UInt64(group.count))
+        EngineStats.bumpAsOwner(stats.writeGroups)
+        EngineStats.bumpAsOwner(stats.bytesWritten, by: UInt64(payloadBytes))
+        EngineStats.bumpAsOwner(stats.walBytesWritten, by: UInt64(recordBuffer.count))
+        if recordBuffer.capacity > 1 << 20 { recordBuffer = [] }  // do not pin one huge group's buffer
     }
 
     /// The members of a group that may commit: each batch with a conflict
@@ -85,12 +101,12 @@ extension StorageEngine {
     /// caller is the group-commit leader, so the checks and the commit see
     /// the same state.
     private func withoutConflicts(_ group: [WriteQueue.Pending]) throws -> [WriteQueue.Pending] {
-        guard group.contains(where: { $0.batch!.conflictCheck != nil }) else { return group }
+        guard group.contains(where: { $0.isChecked }) else { return group }
         var members: [WriteQueue.Pending] = []
         var writtenInGroup = Set<EngineKey>()
         var view: ReadView?
         for (position, pending) in group.enumerated() {
-            guard let check = pending.batch!.conflictCheck else {
+            guard pending.isChecked, let check = pending.batch?.conflictCheck else {
                 members.append(pending)
                 continue
             }

@@ -156,7 +156,9 @@ final class StorageEngine: @unchecked Sendable {
     let walLock = Lock()
     var wal: WALWriter?
     var nextSequence: UInt64 = 1
-    var payloadBuffer: [UInt8] = []
+    /// The group commit's log record, built in place: header room, then
+    /// the payload (RecordFormat.fillHeader). Used by the leader only.
+    var recordBuffer: [UInt8] = []
     var lastSyncNanoseconds: UInt64 = 0
     var walDirty = false
     /// The last sequence appended to the log, and the last one known to be

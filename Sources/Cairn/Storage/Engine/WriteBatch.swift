@@ -145,6 +145,9 @@ public struct WriteBatch: Sendable {
     /// Whether the batch holds stamped puts.
     var hasStamps: Bool { !stampSlots.isEmpty }
 
+    /// Whether committing the batch reads the clock (TTL expiries, stamps).
+    var needsClock: Bool { !expirySlots.isEmpty || !stampSlots.isEmpty }
+
     public mutating func delete(_ key: UnsafeRawBufferPointer) {
         delete(key, namespace: nil)
     }
@@ -182,16 +185,17 @@ public struct WriteBatch: Sendable {
     /// turned into an absolute expiry counted from `now`, and every stamped
     /// put given its batch's commit sequence (the sequence of the batch's
     /// first operation: the batches of a group take consecutive ranges, in
-    /// queue order) and `now`.
-    static func walPayload(of group: [WriteQueue.Pending], firstSequence: UInt64, now: Int64, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
+    /// queue order) and `now`. Appended to `out`, which may already hold
+    /// the record's header room (RecordFormat.fillHeader). `count` is the
+    /// group's operations.
+    static func appendWALPayload(of group: [WriteQueue.Pending], count: Int, firstSequence: UInt64, now: Int64, to out: inout [UInt8]) {
         out.appendUInt64LE(firstSequence)
-        Varint.append(UInt64(group.reduce(0) { $0 + $1.batch!.count }), to: &out)
+        Varint.append(UInt64(count), to: &out)
         var sequence = firstSequence
         for pending in group {
-            pending.batch!.appendOperations(now: now, sequence: sequence, to: &out)
+            pending.batch?.appendOperations(now: now, sequence: sequence, to: &out)
             // Safe: sequences count operations, far below 2^64.
-            sequence += UInt64(pending.batch!.count)
+            sequence += UInt64(pending.count)
         }
     }
 

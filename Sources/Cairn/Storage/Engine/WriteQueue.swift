@@ -31,19 +31,48 @@
 /// leader runs `commit` at a time, so the commit closure owns the log and
 /// the memtable inserts without further locking.
 final class WriteQueue: @unchecked Sendable {
+    /// One writer's request. Pendings are pooled (`pool`): a single put
+    /// would otherwise allocate one, its waiter and the waiter's condition
+    /// variable, and free all three, on every write.
     final class Pending {
-        let batch: WriteBatch?
-        let exclusive: (() throws -> Void)?
+        /// The batch to commit; nil for an exclusive request.
+        private(set) var batch: WriteBatch?
+        private(set) var exclusive: (() throws -> Void)?
+        /// The batch's figures, taken once: the leader's loops over a group
+        /// read these instead of copying each batch out of its Pending
+        /// (a retain and a release of each of the batch's arrays).
+        private(set) var count = 0
+        private(set) var encodedSize = 0
+        private(set) var payloadBytes = 0
+        /// Whether the batch carries a conflict check.
+        private(set) var isChecked = false
+        /// Whether committing the batch needs the time (TTL expiries, stamps).
+        private(set) var needsClock = false
         var done = false
         var error: Error?
         /// Signalled when this writer is done or has become the leader.
         let wakeup = Condition.Waiter()
 
-        init(batch: WriteBatch?, exclusive: (() throws -> Void)?) {
+        fileprivate func reset(batch: WriteBatch?, exclusive: (() throws -> Void)?) {
             self.batch = batch
             self.exclusive = exclusive
+            count = batch?.count ?? 0
+            encodedSize = batch?.encodedSize ?? 0
+            payloadBytes = batch?.payloadBytes ?? 0
+            isChecked = batch?.conflictCheck != nil
+            needsClock = batch?.needsClock ?? false
+            done = false
+            error = nil
         }
     }
+
+    /// Pendings whose writers have returned, for the next writers to
+    /// reuse. REQUIRES: `condition` held. A Pending goes back only once its
+    /// writer has read its outcome; a leader may still signal its waiter
+    /// after that, which the next user of the Pending sees as a spurious
+    /// wake-up (every wait here rechecks its condition in a loop).
+    private var pool: [Pending] = []
+    private static let maxPooled = 64
 
     /// The most bytes one group carries, so a small write behind a huge one
     /// does not wait for more than it must.
@@ -87,23 +116,34 @@ final class WriteQueue: @unchecked Sendable {
 
     /// Commits `batch`, alone or in a group led by another writer.
     func submit(_ batch: WriteBatch, commit: ([Pending]) throws -> Void) throws {
-        try run(Pending(batch: batch, exclusive: nil), commit: commit)
+        try run(batch: batch, exclusive: nil, commit: commit)
     }
 
     /// Runs `body` as a leader with no batches: nothing else commits meanwhile.
     func exclusive(_ body: @escaping () throws -> Void) throws {
-        try run(Pending(batch: nil, exclusive: body), commit: { _ in })
+        try run(batch: nil, exclusive: body, commit: { _ in })
     }
 
-    private func run(_ me: Pending, commit: ([Pending]) throws -> Void) throws {
+    /// REQUIRES: `condition` held. Takes back a Pending whose writer is
+    /// done with it, dropping what it held.
+    private func recycle(_ pending: Pending) {
+        pending.reset(batch: nil, exclusive: nil)
+        if pool.count < WriteQueue.maxPooled { pool.append(pending) }
+    }
+
+    private func run(batch: WriteBatch?, exclusive: (() throws -> Void)?, commit: ([Pending]) throws -> Void) throws {
         condition.lock()
+        let me = pool.popLast() ?? Pending()
+        me.reset(batch: batch, exclusive: exclusive)
         queue.append(me)
         // A gathering leader is woken once, by the writer it waits for last.
         if gathering, queue.count >= expectedWriters, let head = queue.first { condition.signal(head.wakeup) }
         while !me.done && queue.first !== me { condition.wait(me.wakeup) }
         if me.done {
+            let error = me.error
+            recycle(me)
             condition.unlock()
-            if let error = me.error { throw error }
+            if let error { throw error }
             return
         }
         if me.exclusive == nil { gather(me) }
@@ -117,14 +157,14 @@ final class WriteQueue: @unchecked Sendable {
         // check looks, before a checked batch is checked.
         var group = [me]
         if me.exclusive == nil {
-            var bytes = me.batch!.encodedSize
-            var unchecked = me.batch!.conflictCheck == nil
+            var bytes = me.encodedSize
+            var unchecked = !me.isChecked
             for pending in queue.dropFirst() {
-                guard let batch = pending.batch, bytes + batch.encodedSize <= WriteQueue.maxGroupBytes,
-                      !(unchecked && batch.conflictCheck != nil) else { break }
-                unchecked = unchecked || batch.conflictCheck == nil
+                guard pending.exclusive == nil, bytes + pending.encodedSize <= WriteQueue.maxGroupBytes,
+                      !(unchecked && pending.isChecked) else { break }
+                unchecked = unchecked || !pending.isChecked
                 group.append(pending)
-                bytes += batch.encodedSize
+                bytes += pending.encodedSize
             }
         }
         condition.unlock()
@@ -145,6 +185,8 @@ final class WriteQueue: @unchecked Sendable {
         }
         queue.removeFirst(group.count)
         let next = queue.first
+        let outcome = me.error
+        recycle(me)
         condition.unlock()
         // Woken after the unlock: a thread woken while the lock is held
         // would only sleep again on the mutex (a context switch each, on
@@ -154,7 +196,7 @@ final class WriteQueue: @unchecked Sendable {
         // `group` and `next` keep their waiters alive until signalled.
         for pending in group where pending !== me { condition.signal(pending.wakeup) }
         if let next { condition.signal(next.wakeup) }
-        if let error = me.error { throw error }
+        if let outcome { throw outcome }
     }
 
     /// REQUIRES: `condition` is locked and `me` heads the queue. Waits, for at

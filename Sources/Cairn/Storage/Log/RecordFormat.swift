@@ -21,4 +21,18 @@ enum RecordFormat {
         out.appendUInt32LE(CRC32C.masked(CRC32C.checksum(payload)))
         out.append(contentsOf: payload)
     }
+
+    /// The room a record built in place starts with.
+    static let emptyHeader = [UInt8](repeating: 0, count: headerSize)
+
+    /// Fills in the header of a record built in place: `record` starts with
+    /// `headerSize` bytes reserved for it, then the payload. The group
+    /// commit builds its payload this way, so the log write needs no copy
+    /// of it into a separate frame.
+    static func fillHeader(of record: UnsafeMutableRawBufferPointer) {
+        precondition(record.count >= headerSize, "a record built in place reserves its header")
+        let payload = UnsafeRawBufferPointer(rebasing: record[headerSize...])
+        record.storeBytes(of: UInt32(payload.count).littleEndian, toByteOffset: 0, as: UInt32.self)
+        record.storeBytes(of: CRC32C.masked(CRC32C.checksum(payload)).littleEndian, toByteOffset: 4, as: UInt32.self)
+    }
 }

@@ -41,6 +41,20 @@ final class WALWriter {
         if framed.capacity > 1 << 20 { framed = [] }  // do not pin one huge batch's buffer
     }
 
+    /// Appends one record built in place (RecordFormat.fillHeader): its
+    /// header is filled here, and the bytes go to the file as they are.
+    func append(record: inout [UInt8], sync: Bool) throws {
+        record.withUnsafeMutableBytes { RecordFormat.fillHeader(of: $0) }
+        do {
+            try record.withUnsafeBytes { try file.append($0) }
+            if sync { try file.sync() }
+        } catch {
+            try? file.truncate(to: size)
+            throw error
+        }
+        size += record.count
+    }
+
     func sync() throws { try file.sync() }
 
     func close() { file.close() }
