@@ -22,6 +22,38 @@ final class EncodingTests: XCTestCase {
         }
     }
 
+    /// The engine's key order: compareBytes (8-byte words inline for short
+    /// keys, memcmp for long ones) must order exactly as a byte-by-byte
+    /// lexicographic comparison, shorter first on a tie, at every length
+    /// around the word and inline boundaries and at every alignment.
+    func testCompareBytesOrdersLikeLexicographicComparison() {
+        var random = SeededRandom(seed: 11)
+        func model(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Int {
+            for (x, y) in zip(a, b) where x != y { return x < y ? -1 : 1 }
+            return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+        }
+        let pool = (0..<200).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        for _ in 0..<20_000 {
+            let lengthA = Int(random.next() % 72), lengthB = Int(random.next() % 72)
+            let startA = Int(random.next() % 8), startB = Int(random.next() % 8)
+            let a = Array(pool[startA..<(startA + lengthA)])
+            var b = Array(pool[startB..<(startB + lengthB)])
+            // Mostly a shared prefix with one difference, as keys are.
+            if random.next() % 4 != 0 {
+                b = Array(a.prefix(lengthB)) + b.dropFirst(min(lengthA, lengthB))
+                if !b.isEmpty, random.next() % 2 == 0 {
+                    let at = Int(random.next() % UInt64(b.count))
+                    b[at] = UInt8(truncatingIfNeeded: random.next())
+                }
+            }
+            let padded = [UInt8](repeating: 0, count: startA) + a
+            let got = padded.withUnsafeBytes { raw in
+                b.withUnsafeBytes { compareBytes(UnsafeRawBufferPointer(rebasing: raw[startA...]), $0) }
+            }
+            XCTAssertEqual(got.signum(), model(a[...], b[...]), "\(a) vs \(b)")
+        }
+    }
+
     func testCompressionRoundTripsAndRejectsDamage() throws {
         let text = Array(String(repeating: "cairn stores keys and values; ", count: 200).utf8)
         for kind in [CompressionKind.zstd, .lz4] {
