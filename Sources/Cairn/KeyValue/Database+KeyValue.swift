@@ -28,9 +28,9 @@ extension Database {
     /// as absent once that many milliseconds have passed.
     public func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, ttlMillis: Int64 = 0) throws {
         try Database.validateValue(value)
-        // The value is held four times on its way: the batch, the log
-        // record and its frame, the memtable.
-        try Allocation.reserve(4 * value.count, for: "a put of a \(value.count)-byte value")
+        // The value is held three times on its way: the batch, the log
+        // record, the memtable.
+        try Allocation.reserve(3 * value.count, for: "a put of a \(value.count)-byte value")
         var batch = KeyValueBatch(reservingCapacity: key.count + value.count + 2 * Varint.maxLength + 9)
         try batch.put(key: key, value: value, ttlMillis: ttlMillis)
         try write(batch)

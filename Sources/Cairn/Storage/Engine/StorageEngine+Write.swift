@@ -11,8 +11,8 @@ extension StorageEngine {
         guard !isClosed else { throw CairnError.closed }
         guard mode == .primary else { throw readOnlyError }
         guard !batch.isEmpty else { return }
-        // The log record, its frame and the memtable each copy the batch.
-        try Allocation.reserve(3 * batch.encodedSize, for: "a write of \(batch.encodedSize) bytes")
+        // The log record and the memtable each copy the batch.
+        try Allocation.reserve(2 * batch.encodedSize, for: "a write of \(batch.encodedSize) bytes")
         let start = env.monotonicNanoseconds()
         try writeQueue.submit(batch) { group in try commit(group) }
         stats.writeLatency.record(since: start)

@@ -2,10 +2,10 @@
 /// batch becomes one write-ahead log record, so after a crash either all of
 /// it is there or none of it.
 ///
-/// Encoded as it is built, so committing it copies the encoded bytes three
-/// times and re-encodes nothing: into the log record's payload, into that
-/// record's frame, and into the memtable (StorageEngine.write reserves
-/// memory for all three). The layout of one operation (part of the WAL format, see docs/format/records.md):
+/// Encoded as it is built, so committing it copies the encoded bytes twice
+/// and re-encodes nothing: into the log record (built in place, framed
+/// where it lies), and into the memtable (StorageEngine.write reserves
+/// memory for both). The layout of one operation (part of the WAL format, see docs/format/records.md):
 ///
 ///     put:          0x01 | varint key length | key | varint value length | value
 ///     delete:       0x02 | varint key length | key
