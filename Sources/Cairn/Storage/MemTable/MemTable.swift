@@ -1,3 +1,4 @@
+import CCairnSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -133,7 +134,14 @@ final class MemTable: @unchecked Sendable {
         var node = level < MemTable.maxHeight ? previous[level] : head
         var current = level - 1
         while true {
-            if let next = node.next(current), next.compare(key: key, sequence: sequence) < 0 {
+            if let next = node.next(current) {
+                next.prefetchNext(current)
+                guard next.compare(key: key, sequence: sequence) < 0 else {
+                    previous[current] = node
+                    if current == 0 { return }
+                    current -= 1
+                    continue
+                }
                 node = next
             } else {
                 previous[current] = node
@@ -234,6 +242,7 @@ final class MemTable: @unchecked Sendable {
         var level = height.load(ordering: .relaxed) - 1
         while true {
             let next = node.next(level)
+            next?.prefetchNext(level)
             if let next, next.compare(key: key, sequence: sequence) < 0 {
                 node = next
             } else {
@@ -279,6 +288,15 @@ struct MemNode {
     func next(_ level: Int) -> MemNode? {
         let address = link(level).pointee.load(ordering: .acquiring)
         return address == 0 ? nil : MemNode(raw: UnsafeMutableRawPointer(bitPattern: address)!)
+    }
+
+    /// Starts loading the node after this one at `level`: a search that
+    /// moves on to this node compares that one next, and its cache miss
+    /// then overlaps this node's comparison.
+    @inline(__always)
+    func prefetchNext(_ level: Int) {
+        let address = link(level).pointee.load(ordering: .relaxed)
+        if address != 0 { cairn_support_prefetch(UnsafeRawPointer(bitPattern: address)) }
     }
 
     /// Links `node` after this one at `level`, visible to readers at once.
