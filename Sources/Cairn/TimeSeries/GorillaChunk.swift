@@ -62,6 +62,17 @@
 /// A TSBS-like write of 2.5 points costs 16 bytes instead of about 43.
 /// Writers use it up to `shortMaxPoints` points; packing never does.
 ///
+/// Timestamps at one regular step (a collector's interval) are written
+/// once, and the bits hold values only (kind 6):
+///
+///     u8 kind 6 | u8 value kind (1, 2, 3 or 5) | [u8 scale] [u8 width] | varint count
+///       | varint first time - bucket start | varint step (count >= 2) | first value | last value | value bits
+///
+/// the values as in their kind, without timestamps; first and last as
+/// varint zigzag integers (int64, or the m of decimals) or u64 LE float
+/// bits. Writers given the bucket use it for any regular run of points: a
+/// two-hour TSBS field then costs about 1.02 bytes a point instead of 1.18.
+///
 /// Timestamps in a chunk are strictly increasing (the writer sorts and
 /// removes duplicates); the decoder checks it, so a corrupt chunk is
 /// CORRUPTION naming the problem and never a trap.
