@@ -201,6 +201,22 @@ final class TimeSeriesPackedApartTests: XCTestCase {
         XCTAssertThrowsError(try newest(db, asOf: base + 5000)) { XCTAssertEqual(($0 as? CairnError)?.code, .corruption) }
     }
 
+    /// A form-3 key's value: varint offset | u64 LE bits, nothing after;
+    /// anything else is CORRUPTION.
+    func testPackedApartValueLayout() throws {
+        let value = TimeSeriesFormat.packedApartValue(lastTime: base + 21_000, lastBits: (49.9).bitPattern, bucket: base)
+        XCTAssertEqual(value, [0x88, 0xa4, 0x01, 0x33, 0x33, 0x33, 0x33, 0x33, 0xf3, 0x48, 0x40])
+        let point = try value.withUnsafeBytes { try TimeSeriesFormat.parsePackedApartValue($0, bucket: base) }
+        XCTAssertEqual(point.t, base + 21_000)
+        XCTAssertEqual(point.v, (49.9).bitPattern)
+        let outside = TimeSeriesFormat.packedApartValue(lastTime: base + width, lastBits: 0, bucket: base)
+        for bad in [[], Array(value.prefix(5)), value + [0], outside, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]] {
+            XCTAssertThrowsError(try bad.withUnsafeBytes { try TimeSeriesFormat.parsePackedApartValue($0, bucket: base) }, "\(bad)") {
+                XCTAssertEqual(($0 as? CairnError)?.code, .corruption)
+            }
+        }
+    }
+
     /// Packed chunks as earlier versions wrote them (form 1, the Gorilla
     /// chunk inline, kinds 1 to 5) read as before, and are kept apart once
     /// their bucket is packed again.
