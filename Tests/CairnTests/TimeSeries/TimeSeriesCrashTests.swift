@@ -32,6 +32,7 @@ final class TimeSeriesCrashTests: XCTestCase {
         defer { dir.remove() }
         var random = SplitMix(seed: 1616)
         var acknowledged = 0
+        var killedWithChunksApart = 0
         let rounds = 6
         for round in 0..<rounds {
             let acks = try runKilledChild(test: "CairnTests.TimeSeriesCrashTests/testChildWritesAndPacksUntilKilled",
@@ -44,7 +45,7 @@ final class TimeSeriesCrashTests: XCTestCase {
             let ids = try Self.ids(db)
             // Acknowledged: every series has every point of this round up to the last ack.
             let ackedUpTo = acks.compactMap { Int64($0) }.max()
-            for _ in 0..<2 {
+            for pass in 0..<2 {
                 let view = try db.engine.readView()
                 var newestByRange: [UInt64: Int64] = [:]
                 for (s, id) in ids.enumerated() {
@@ -70,6 +71,7 @@ final class TimeSeriesCrashTests: XCTestCase {
                 }
                 try db.forEachKey(prefix: [Namespace.timeSeries.rawValue, TimeSeriesFormat.bodies], view: view) { key, _ in bodies.insert(Array(key)) }
                 XCTAssertEqual(apart, bodies, "round \(round): form-3 keys and bodies")
+                if pass == 0 && !apart.isEmpty { killedWithChunksApart += 1 }
                 // The newest point of every series is its range's last.
                 let cursor = try Array("{}".utf8).withUnsafeBytes { try db.timeSeriesLast(queryJSON: $0) }
                 var newest: [UInt64: Int64] = [:]
@@ -84,6 +86,7 @@ final class TimeSeriesCrashTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(acknowledged, rounds, "the writer made progress before the kills")
+        XCTAssertGreaterThan(killedWithChunksApart, 0, "the child packed chunks apart before a kill")
     }
 
     /// The child's side: writes and packs until killed. Skipped in a normal run.
