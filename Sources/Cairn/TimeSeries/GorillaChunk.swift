@@ -258,6 +258,10 @@ enum GorillaChunk {
         }
     }
 
+    /// Reads kind 6's header (see RegularHeader) from a chunk of `size`
+    /// bytes; CORRUPTION for a value kind of the other series type, a scale
+    /// or width out of range, a count the bytes cannot hold, a step below 1,
+    /// or times past [lower, upper) (checked multiplication).
     private static func readRegularHeader(_ header: inout ByteReader, size: Int, isInteger: Bool, lower: Int64, upper: Int64) throws -> RegularHeader {
         var h = RegularHeader()
         let mode = try header.readByte()
