@@ -1,6 +1,7 @@
 // The time-series parsers on any bytes: InfluxDB line protocol (a user's
 // import), the JSON of aggregation queries and downsampling rules, and
-// stored chunks of every kind (damaged files). Each is INVALID_ARGUMENT or
+// stored chunks of every kind and the values of form-3 chunk keys (damaged
+// files). Each is INVALID_ARGUMENT or
 // CORRUPTION, never a crash. The first byte picks the parser, so one
 // corpus covers all of them.
 @testable import Cairn
@@ -30,6 +31,8 @@ func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<C
                 _ = try? GorillaChunk.decode(rest, isInteger: isInteger, lower: lower, upper: upper, times: &times, values: &values)
                 _ = try? GorillaChunk.lastPoint(rest, lower: lower, upper: upper, isInteger: isInteger)
             }
+            // The value of a form-3 chunk key (its chunk's last point).
+            _ = try? TimeSeriesFormat.parsePackedApartValue(rest, bucket: lower)
         }
         return 0
     }

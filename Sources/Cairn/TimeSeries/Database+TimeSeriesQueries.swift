@@ -245,6 +245,10 @@ extension Database {
                     let lower = TimeSeriesFormat.bucketPrefix(id, fullStart)
                     let upper = TimeSeriesFormat.bucketPrefix(id, fullEnd)
                     lower.withUnsafeBytes { l in upper.withUnsafeBytes { batch.deleteRange(l, $0) } }
+                    // And the bodies of form-3 chunks there.
+                    let bodyLower = TimeSeriesFormat.bodyPrefix(id, fullStart)
+                    let bodyUpper = TimeSeriesFormat.bodyPrefix(id, fullEnd)
+                    bodyLower.withUnsafeBytes { l in bodyUpper.withUnsafeBytes { batch.deleteRange(l, $0) } }
                 }
                 var edges: [Int64] = []
                 if firstBucket != start { edges.append(firstBucket) }

@@ -91,7 +91,8 @@ extension Database {
                         GorillaChunk.encodeShort(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id),
                                                  bucket: bucket, into: &value)
                     } else {
-                        GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id), into: &value)
+                        GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id),
+                                            bucket: bucket, into: &value)
                     }
                 }
             }

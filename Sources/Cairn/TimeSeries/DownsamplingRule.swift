@@ -244,6 +244,10 @@ extension Database {
                     let lower = TimeSeriesFormat.bucketPrefix(id, TimeSeriesFormat.bucket(of: TimeSeriesFormat.minTime))
                     let upper = TimeSeriesFormat.bucketPrefix(id, cutoffBucket)
                     lower.withUnsafeBytes { l in upper.withUnsafeBytes { batch.deleteRange(l, $0) } }
+                    // And the bodies of form-3 chunks there.
+                    let bodyLower = TimeSeriesFormat.bodyPrefix(id, TimeSeriesFormat.bucket(of: TimeSeriesFormat.minTime))
+                    let bodyUpper = TimeSeriesFormat.bodyPrefix(id, cutoffBucket)
+                    bodyLower.withUnsafeBytes { l in bodyUpper.withUnsafeBytes { batch.deleteRange(l, $0) } }
                 }
                 try engine.write(batch)
                 trimmed += ids.count

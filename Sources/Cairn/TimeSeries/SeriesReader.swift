@@ -14,6 +14,7 @@ final class SeriesReader {
     private(set) var times: [Int64] = []
     private(set) var values: [UInt64] = []
     private let merger = BucketMerger()
+    private let bodies: ChunkBodies
 
     /// REQUIRES: start < end, both in [minTime, maxTime + 1].
     init(database: Database, view: ReadView, id: UInt64, start: Int64, end: Int64) throws {
@@ -25,6 +26,10 @@ final class SeriesReader {
         iterator = try lower.withUnsafeBytes { l in
             try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: false, view: view) }
         }
+        var bodyLower = lower, bodyUpper = upper
+        bodyLower[1] = TimeSeriesFormat.bodies
+        bodyUpper[1] = TimeSeriesFormat.bodies
+        bodies = ChunkBodies(database: database, view: view, lower: bodyLower, upper: bodyUpper)
     }
 
     var isInteger: Bool { SeriesID.isInteger(id) }
@@ -43,7 +48,9 @@ final class SeriesReader {
                 guard let parts = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
                 if let bucket, parts.bucket != bucket { break }
                 bucket = parts.bucket
-                try merger.add(iterator.iterator.value, bucket: parts.bucket, sequence: parts.sequence, form: parts.form)
+                let chunk = try bodies.resolve(id: id, bucket: parts.bucket, sequence: parts.sequence, form: parts.form,
+                                               value: iterator.iterator.value)
+                try merger.add(chunk.value, bucket: parts.bucket, sequence: parts.sequence, form: chunk.form)
                 pending = false
             }
             guard bucket != nil else { return false }
@@ -92,6 +99,7 @@ final class BucketMerger {
     func add(_ value: UnsafeRawBufferPointer, bucket: Int64, sequence: UInt64, form: UInt8, key: UnsafeRawBufferPointer? = nil) throws {
         if keepKeys, let key { keys.append(Array(key)) }
         newestSequence = max(newestSequence, sequence)
+        // A form-3 chunk comes here as its body, form 1 (ChunkBodies.resolve).
         if form != TimeSeriesFormat.packed || !segments.isEmpty || !deletions.isEmpty { needsPacking = true }
         switch form {
         case TimeSeriesFormat.written, TimeSeriesFormat.packed:
@@ -193,6 +201,7 @@ final class NewestPointFinder {
     private let view: ReadView
     private let iterator: EngineIterator
     private let merger = BucketMerger()
+    private let bodies: ChunkBodies
     private var forward: EngineIterator?
     /// The chunk key at the forward iterator's position; nil at its end.
     private var at: (id: UInt64, bucket: Int64, sequence: UInt64, form: UInt8)?
@@ -214,6 +223,25 @@ final class NewestPointFinder {
         iterator = try lower.withUnsafeBytes { l in
             try upper.withUnsafeBytes { u in try database.engine.makeIterator(lower: l, upper: u, reverse: true, view: view) }
         }
+        bodies = ChunkBodies(database: database, view: view)
+    }
+
+    /// The last point of a chunk key's value from its header alone: a
+    /// form-3 key holds it, a written or packed chunk (form 0 or 1) in its
+    /// Gorilla chunk's header. REQUIRES: form is not a deletion.
+    static func lastPoint(_ value: UnsafeRawBufferPointer, form: UInt8, bucket: Int64, isInteger: Bool) throws -> (t: Int64, v: UInt64) {
+        switch form {
+        case TimeSeriesFormat.packedApart:
+            return try TimeSeriesFormat.parsePackedApartValue(value, bucket: bucket)
+        case TimeSeriesFormat.written, TimeSeriesFormat.packed:
+            guard form != TimeSeriesFormat.written || value.count >= 8 else {
+                throw CairnError.corruption("time-series chunk of \(value.count) bytes")
+            }
+            let body = form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[8...]) : value
+            return try GorillaChunk.lastPoint(body, lower: bucket, upper: bucket + TimeSeriesFormat.bucketMillis, isInteger: isInteger)
+        default:
+            throw CairnError.corruption("time-series chunk of unknown form \(form)")
+        }
     }
 
     /// The newest point of series `id` at or before `asOf`.
@@ -232,13 +260,7 @@ final class NewestPointFinder {
             }
             // Several chunks in one bucket, or a deletion: merged by the seek.
             if key.bucket == bestBucket || key.form == TimeSeriesFormat.deletion { return try newestBySeek(id: id, asOf: asOf) }
-            let value = forward!.iterator.value
-            guard key.form != TimeSeriesFormat.written || value.count >= 8 else {
-                throw CairnError.corruption("time-series chunk of \(value.count) bytes")
-            }
-            let body = key.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[8...]) : value
-            best = try GorillaChunk.lastPoint(body, lower: key.bucket, upper: key.bucket + TimeSeriesFormat.bucketMillis,
-                                              isInteger: SeriesID.isInteger(id))
+            best = try NewestPointFinder.lastPoint(forward!.iterator.value, form: key.form, bucket: key.bucket, isInteger: SeriesID.isInteger(id))
             bestBucket = key.bucket
             try step()
         }
@@ -315,13 +337,7 @@ final class NewestPointFinder {
             let bucket = key.bucket
             var point: (t: Int64, v: UInt64)?
             if key.form != TimeSeriesFormat.deletion {
-                let value = forward!.iterator.value
-                guard key.form != TimeSeriesFormat.written || value.count >= 8 else {
-                    throw CairnError.corruption("time-series chunk of \(value.count) bytes")
-                }
-                let body = key.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[8...]) : value
-                point = try GorillaChunk.lastPoint(body, lower: bucket, upper: bucket + TimeSeriesFormat.bucketMillis,
-                                                   isInteger: SeriesID.isInteger(id))
+                point = try NewestPointFinder.lastPoint(forward!.iterator.value, form: key.form, bucket: bucket, isInteger: SeriesID.isInteger(id))
             }
             try step()
             let several = at.map { $0.id == id && $0.bucket == bucket } ?? false
@@ -345,7 +361,8 @@ final class NewestPointFinder {
         try seekForward(id: id, bucket: bucket)
         merger.reset(isInteger: SeriesID.isInteger(id))
         while let key = at, key.id == id, key.bucket == bucket {
-            try merger.add(forward!.iterator.value, bucket: bucket, sequence: key.sequence, form: key.form)
+            let chunk = try bodies.resolve(id: id, bucket: bucket, sequence: key.sequence, form: key.form, value: forward!.iterator.value)
+            try merger.add(chunk.value, bucket: bucket, sequence: key.sequence, form: chunk.form)
             try step()
         }
         merger.merge()
@@ -388,10 +405,8 @@ final class NewestPointFinder {
                 // chunk that ends at or before asOf answers from its header.
                 if chunks.count == 1 && chunks[0].form != TimeSeriesFormat.deletion {
                     let chunk = chunks[0]
-                    let last = try chunk.value.withUnsafeBytes { value -> (t: Int64, v: UInt64) in
-                        let body = chunk.form == TimeSeriesFormat.written ? UnsafeRawBufferPointer(rebasing: value[min(8, value.count)...]) : value
-                        return try GorillaChunk.lastPoint(body, lower: current, upper: current + TimeSeriesFormat.bucketMillis,
-                                                         isInteger: SeriesID.isInteger(id))
+                    let last = try chunk.value.withUnsafeBytes {
+                        try NewestPointFinder.lastPoint($0, form: chunk.form, bucket: current, isInteger: SeriesID.isInteger(id))
                     }
                     if last.t <= asOf {
                         guess = current
@@ -400,7 +415,10 @@ final class NewestPointFinder {
                 }
                 merger.reset(isInteger: SeriesID.isInteger(id))
                 for chunk in chunks.reversed() {
-                    try chunk.value.withUnsafeBytes { try merger.add($0, bucket: current, sequence: chunk.sequence, form: chunk.form) }
+                    try chunk.value.withUnsafeBytes {
+                        let resolved = try bodies.resolve(id: id, bucket: current, sequence: chunk.sequence, form: chunk.form, value: $0)
+                        try merger.add(resolved.value, bucket: current, sequence: chunk.sequence, form: resolved.form)
+                    }
                 }
                 merger.merge()
                 var index = merger.times.count - 1

@@ -8,6 +8,7 @@
 ///     0x08 0x04 | id | bucket (i64 BE, sign bit flipped) | sequence (u64 BE) | form (u8) -> chunk
 ///     0x08 0x05 | 'm' metric                       -> retention (JSON)
 ///     0x08 0x05 | 'r' rule name                    -> downsampling rule (JSON)
+///     0x08 0x06 | id | bucket | sequence           -> the Gorilla chunk of a form-3 chunk key
 ///
 /// A series key is the metric and the tags sorted by tag key, each followed
 /// by a 0x00 byte: `metric 0x00 key1 0x00 value1 0x00 key2 ...` (so names
@@ -29,6 +30,11 @@
 ///                       keyed by the newest sequence it merged)
 ///     2 deletion:       commit time (u64 BE, stamped) | varint zigzag start | varint zigzag end
 ///                       hides the points of older chunks in [start, end)
+///     3 packed apart:   varint (last time - bucket) | last value (u64 LE):
+///                       a packed chunk whose Gorilla chunk is kept under
+///                       0x08 0x06 with the same id, bucket and sequence, so
+///                       that the chunk keys stay small and "latest" reads
+///                       walk them without loading the points
 ///
 /// Packing (TimeSeriesLayer+Packing.swift) merges a bucket's chunks into one
 /// packed chunk in the background, dropping deletions and replaced points.
@@ -38,10 +44,12 @@ enum TimeSeriesFormat {
     static let tagIndex: UInt8 = 0x03
     static let chunks: UInt8 = 0x04
     static let settings: UInt8 = 0x05
+    static let bodies: UInt8 = 0x06
 
     static let written: UInt8 = 0
     static let packed: UInt8 = 1
     static let deletion: UInt8 = 2
+    static let packedApart: UInt8 = 3
 
     /// The width of a chunk's bucket: two hours, as Gorilla's and
     /// Prometheus's blocks. Part of the on-disk format.
@@ -111,6 +119,40 @@ enum TimeSeriesFormat {
         appendBE(sequence, to: &key)
         key.append(form)
         return key
+    }
+
+    /// 0x08 0x06 | id | bucket, the prefix of a bucket's chunk bodies.
+    static func bodyPrefix(_ id: UInt64, _ bucket: Int64) -> [UInt8] {
+        var key = bucketPrefix(id, bucket)
+        key[1] = bodies
+        return key
+    }
+
+    /// The engine key of a form-3 chunk's body (26 bytes).
+    static func bodyKey(_ id: UInt64, _ bucket: Int64, sequence: UInt64) -> [UInt8] {
+        var key = bodyPrefix(id, bucket)
+        appendBE(sequence, to: &key)
+        return key
+    }
+
+    /// A form-3 chunk key's value: its chunk's last point.
+    static func packedApartValue(lastTime: Int64, lastBits: UInt64, bucket: Int64) -> [UInt8] {
+        var value: [UInt8] = []
+        // Safe: the last time lies in [bucket, bucket + bucketMillis).
+        Varint.append(UInt64(lastTime - bucket), to: &value)
+        value.appendUInt64LE(lastBits)
+        return value
+    }
+
+    /// The last point a form-3 chunk key's value holds; CORRUPTION when it
+    /// is malformed or outside the bucket.
+    static func parsePackedApartValue(_ value: UnsafeRawBufferPointer, bucket: Int64) throws -> (t: Int64, v: UInt64) {
+        var reader = ByteReader(value, what: "time-series chunk")
+        let offset = try reader.readVarint()
+        guard offset < UInt64(bucketMillis) else { throw CairnError.corruption("time-series chunk: last timestamp outside its bucket") }
+        let bits = try reader.readUInt64LE()
+        guard reader.isAtEnd else { throw CairnError.corruption("time-series chunk: bytes after a packed chunk's last point") }
+        return (bucket + Int64(offset), bits)
     }
 
     /// The parts of a chunk's engine key; nil when it is not one.

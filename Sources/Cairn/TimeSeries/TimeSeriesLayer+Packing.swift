@@ -26,29 +26,46 @@ extension Database {
             let merger = BucketMerger()
             merger.reset(isInteger: SeriesID.isInteger(id))
             merger.keepKeys = true
+            let bodies = ChunkBodies(database: self, view: view, lower: TimeSeriesFormat.bodyPrefix(id, bucket),
+                                     upper: TimeSeriesFormat.bodyPrefix(id, bucket + TimeSeriesFormat.bucketMillis))
+            // The bodies of form-3 chunks merged, deleted with their keys.
+            var bodyKeys: [[UInt8]] = []
             try forEachKey(prefix: TimeSeriesFormat.bucketPrefix(id, bucket), view: view) { key, value in
                 guard let parts = TimeSeriesFormat.parseChunkKey(key) else { throw CairnError.corruption("time-series chunk key of \(key.count) bytes") }
                 // In part: a packed chunk or a deletion ends the tail so far.
                 if !whole && parts.form != TimeSeriesFormat.written {
                     merger.reset(isInteger: SeriesID.isInteger(id))
+                    bodyKeys.removeAll()
                     return
                 }
-                try merger.add(value, bucket: parts.bucket, sequence: parts.sequence, form: parts.form, key: key)
+                let chunk = try bodies.resolve(id: id, bucket: parts.bucket, sequence: parts.sequence, form: parts.form, value: value)
+                if parts.form == TimeSeriesFormat.packedApart {
+                    bodyKeys.append(TimeSeriesFormat.bodyKey(id, parts.bucket, sequence: parts.sequence))
+                }
+                try merger.add(chunk.value, bucket: parts.bucket, sequence: parts.sequence, form: chunk.form, key: key)
             }
             guard whole ? merger.needsPacking : merger.chunkCount >= 2 else { return false }
             let keys = merger.keys
             let newest = merger.newestSequence
             merger.merge()
             var batch = WriteBatch()
-            for key in keys { key.withUnsafeBytes { batch.delete($0) } }
+            for key in keys + bodyKeys { key.withUnsafeBytes { batch.delete($0) } }
             if !merger.times.isEmpty {
+                // Kept apart (form 3): the chunk key holds the last point, the
+                // body key the chunk, both in this batch.
                 var value: [UInt8] = []
                 merger.times.withUnsafeBufferPointer { t in
                     merger.values.withUnsafeBufferPointer { v in
-                        GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id), into: &value)
+                        GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id),
+                                            bucket: bucket, into: &value)
                     }
                 }
-                TimeSeriesFormat.chunkKey(id, bucket, sequence: newest, form: TimeSeriesFormat.packed).withUnsafeBytes { k in
+                let last = TimeSeriesFormat.packedApartValue(lastTime: merger.times[merger.times.count - 1],
+                                                             lastBits: merger.values[merger.values.count - 1], bucket: bucket)
+                TimeSeriesFormat.chunkKey(id, bucket, sequence: newest, form: TimeSeriesFormat.packedApart).withUnsafeBytes { k in
+                    last.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) }
+                }
+                TimeSeriesFormat.bodyKey(id, bucket, sequence: newest).withUnsafeBytes { k in
                     value.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) }
                 }
             }
@@ -78,7 +95,7 @@ extension Database {
                 lastPacked = true
             }
             lastChunks += 1
-            if parts.form != TimeSeriesFormat.packed { lastPacked = false }
+            if parts.form != TimeSeriesFormat.packed && parts.form != TimeSeriesFormat.packedApart { lastPacked = false }
         }
         if let last, lastChunks > 1 || !lastPacked { targets.append(last) }
         let ticket = engine.interrupts.ticket

@@ -257,6 +257,192 @@ final class GorillaChunkTests: XCTestCase {
         }
     }
 
+    // Kind 6: timestamps at one regular step, written once in the header.
+
+    private let bucket6: Int64 = 1_699_999_200_000  // a bucket start
+
+    private func regularRoundTrip(_ times: [Int64], _ values: [UInt64], integer: Bool, file: StaticString = #filePath,
+                                  line: UInt = #line) throws -> [UInt8] {
+        var chunk: [UInt8] = []
+        times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in
+            GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: integer, bucket: bucket6, into: &chunk)
+        } }
+        var outTimes: [Int64] = [], outValues: [UInt64] = []
+        try chunk.withUnsafeBytes {
+            try GorillaChunk.decode($0, isInteger: integer, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis,
+                                   times: &outTimes, values: &outValues)
+        }
+        XCTAssertEqual(outTimes, times, file: file, line: line)
+        XCTAssertEqual(outValues, values, file: file, line: line)
+        let last = try chunk.withUnsafeBytes {
+            try GorillaChunk.lastPoint($0, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, isInteger: integer)
+        }
+        XCTAssertEqual(last.t, times[times.count - 1], file: file, line: line)
+        XCTAssertEqual(last.v, values[values.count - 1], file: file, line: line)
+        return chunk
+    }
+
+    /// The bytes of the format doc's kind 6, written by hand: they must
+    /// decode (the doc and the code agree), and must stay decodable.
+    func testRegularChunkLayoutIsStable() throws {
+        let chunk: [UInt8] = [
+            0x06, 0x05, 0x02, 0x08, 0x03,  // kind 6, values as kind 5, scale 2, width 8, 3 points
+            0xe8, 0x07,  // first time - bucket: 1000
+            0x90, 0x4e,  // step 10000
+            0x90, 0x4e,  // first m 5000, zigzag 10000
+            0xfc, 0x4d,  // last m 4990, zigzag 9980
+            0x18, 0x2b,  // zigzag(+12) = 24, zigzag(-22) = 43, 8 bits each
+        ]
+        var times: [Int64] = [], values: [UInt64] = []
+        try chunk.withUnsafeBytes {
+            try GorillaChunk.decode($0, isInteger: false, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, times: &times, values: &values)
+        }
+        XCTAssertEqual(times, [bucket6 + 1000, bucket6 + 11_000, bucket6 + 21_000])
+        XCTAssertEqual(values, [50.0, 50.12, 49.9].map(\.bitPattern))
+        let last = try chunk.withUnsafeBytes { try GorillaChunk.lastPoint($0, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, isInteger: false) }
+        XCTAssertEqual(last.t, bucket6 + 21_000)
+        XCTAssertEqual(last.v, (49.9).bitPattern)
+        // Integers: values as kind 2 (delta of delta), 2 points.
+        let integers: [UInt8] = [0x06, 0x02, 0x02, 0x00, 0x0a, 0x0a, 0x0e, 0x81, 0x00]
+        times = []; values = []
+        try integers.withUnsafeBytes {
+            try GorillaChunk.decode($0, isInteger: true, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, times: &times, values: &values)
+        }
+        XCTAssertEqual(times, [bucket6, bucket6 + 10])
+        XCTAssertEqual(values, [5, 7])
+    }
+
+    func testRegularChunksRoundTripEveryValueKind() throws {
+        var rng = TimeSeriesRandom(seed: 66)
+        for count in [1, 2, 3, 9, 120, 720] {
+            let first = bucket6 + Int64(rng.next() % 1000)
+            let times = (0..<count).map { first + Int64($0) * 10_000 }
+            // A random walk of two decimals: values as kind 5.
+            var walk = 5000
+            let walkValues = (0..<count).map { _ -> UInt64 in
+                walk += Int(rng.next() % 201) - 100
+                return (Double(walk) / 100).bitPattern
+            }
+            let c1 = try regularRoundTrip(times, walkValues, integer: false)
+            XCTAssertEqual(c1[0], GorillaChunk.regularKind)
+            // A trend: values as kind 3.
+            let trend = (0..<count).map { (Double($0 * 3) / 10 + 1).bitPattern }
+            let c2 = try regularRoundTrip(times, trend, integer: false)
+            XCTAssertEqual(c2[0], GorillaChunk.regularKind)
+            if count > 2 { XCTAssertEqual(c2[1], GorillaChunk.decimalKind) }
+            // Floats that are no decimals (NaN, -0.0, infinities): values as kind 1.
+            let floats = (0..<count).map { i -> UInt64 in
+                switch i % 5 {
+                case 0: return Double.nan.bitPattern
+                case 1: return (-0.0).bitPattern
+                case 2: return Double.infinity.bitPattern
+                default: return (Double(i).squareRoot()).bitPattern
+                }
+            }
+            let c3 = try regularRoundTrip(times, floats, integer: false)
+            XCTAssertEqual(c3[1], count >= 2 ? GorillaChunk.floatKind : c3[1])
+            // Any int64, deltas that overflow: values as kind 2.
+            let ints = (0..<count).map { _ in rng.next() }
+            let c4 = try regularRoundTrip(times, ints, integer: true)
+            XCTAssertEqual(c4[1], GorillaChunk.intKind)
+        }
+        // Irregular times keep kinds 1 to 5.
+        let irregular: [Int64] = [bucket6, bucket6 + 10, bucket6 + 30]
+        let c = try regularRoundTrip(irregular, [1, 2, 3].map { (Double($0) / 10).bitPattern }, integer: false)
+        XCTAssertNotEqual(c[0], GorillaChunk.regularKind)
+        // Without a bucket the encoder never writes kind 6.
+        let plain = try roundTrip([0, 10, 20], [1, 2, 3].map { (Double($0) / 10).bitPattern }, integer: false)
+        XCTAssertNotEqual(plain[0], GorillaChunk.regularKind)
+    }
+
+    /// TSBS's cpu fields over two hours (720 points every 10 s, a random walk
+    /// of two decimals): kind 6 spends no bits on timestamps.
+    func testRegularRandomWalkIsSmall() throws {
+        var rng = TimeSeriesRandom(seed: 720)
+        let times = (0..<720).map { bucket6 + Int64($0) * 10_000 }
+        var walk = 5000
+        let values = (0..<720).map { _ -> UInt64 in
+            walk = min(10_000, max(0, walk + Int(rng.next() % 201) - 100))
+            return (Double(walk) / 100).bitPattern
+        }
+        let chunk = try regularRoundTrip(times, values, integer: false)
+        XCTAssertEqual(chunk[1], GorillaChunk.decimalChangeKind)
+        XCTAssertLessThan(Double(chunk.count) / 720, 1.03, "8 bits a change and a 14-byte header")
+    }
+
+    func testCorruptRegularChunksThrowCorruption() throws {
+        var rng = TimeSeriesRandom(seed: 67)
+        let times = (0..<50).map { bucket6 + 500 + Int64($0) * 1000 }
+        var walk = 5000
+        let decimals = (0..<50).map { _ -> UInt64 in
+            walk += Int(rng.next() % 201) - 100
+            return (Double(walk) / 100).bitPattern
+        }
+        let floats = (0..<50).map { Double($0).squareRoot().bitPattern }
+        let ints = (0..<50).map { _ in rng.next() }
+        for (values, integer) in [(decimals, false), (floats, false), (ints, true)] {
+            var chunk: [UInt8] = []
+            times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in
+                GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: 50, isInteger: integer, bucket: bucket6, into: &chunk)
+            } }
+            XCTAssertEqual(chunk[0], GorillaChunk.regularKind)
+            func expectCorruption(_ bytes: [UInt8], isInteger: Bool, _ what: String, line: UInt = #line) {
+                var outTimes: [Int64] = [], outValues: [UInt64] = []
+                XCTAssertThrowsError(try bytes.withUnsafeBytes {
+                    try GorillaChunk.decode($0, isInteger: isInteger, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis,
+                                           times: &outTimes, values: &outValues)
+                }, what, line: line) { XCTAssertEqual(($0 as? CairnError)?.code, .corruption, what, line: line) }
+                XCTAssertTrue(outTimes.isEmpty && outValues.isEmpty, "nothing left behind: \(what)", line: line)
+            }
+            // The other series type, and unknown value kinds.
+            expectCorruption(chunk, isInteger: !integer, "type")
+            for mode: UInt8 in [0, 4, 6, 7, 255] {
+                var damaged = chunk
+                damaged[1] = mode
+                expectCorruption(damaged, isInteger: integer, "mode \(mode)")
+            }
+            // Every truncation.
+            for cut in 1..<chunk.count { expectCorruption(Array(chunk.prefix(cut)), isInteger: integer, "cut at \(cut)") }
+            // Random flips: CORRUPTION or times still regular inside the bucket.
+            for _ in 0..<2000 {
+                var damaged = chunk
+                for _ in 0..<(1 + rng.next() % 3) { damaged[Int(rng.next() % UInt64(damaged.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }
+                var outTimes: [Int64] = [], outValues: [UInt64] = []
+                do {
+                    try damaged.withUnsafeBytes {
+                        try GorillaChunk.decode($0, isInteger: integer, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis,
+                                               times: &outTimes, values: &outValues)
+                    }
+                    XCTAssertEqual(outTimes, outTimes.sorted())
+                    XCTAssertTrue(outTimes.allSatisfy { $0 >= bucket6 && $0 < bucket6 + TimeSeriesFormat.bucketMillis })
+                } catch let error as CairnError {
+                    XCTAssertEqual(error.code, .corruption, "\(error)")
+                }
+                _ = try? damaged.withUnsafeBytes {
+                    try GorillaChunk.lastPoint($0, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, isInteger: integer)
+                }
+            }
+        }
+        // Steps of zero and steps past the bucket, by hand: 3 int points.
+        for (step, what) in [([UInt8(0x00)], "step 0"), ([0xc0, 0xee, 0x6d], "offset 3600000 + step 1800000 x 2 reaches the bucket's end"),
+                             ([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], "step 2^64 - 1")] {
+            let bytes: [UInt8] = [0x06, 0x02, 0x03, 0x80, 0xdd, 0xdb, 0x01] + step + [0x00, 0x00, 0x00]
+            var outTimes: [Int64] = [], outValues: [UInt64] = []
+            XCTAssertThrowsError(try bytes.withUnsafeBytes {
+                try GorillaChunk.decode($0, isInteger: true, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, times: &outTimes, values: &outValues)
+            }, what) { XCTAssertEqual(($0 as? CairnError)?.code, .corruption, what) }
+            XCTAssertThrowsError(try bytes.withUnsafeBytes {
+                try GorillaChunk.lastPoint($0, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, isInteger: true)
+            }, what) { XCTAssertEqual(($0 as? CairnError)?.code, .corruption, what) }
+        }
+        // A first time at or past the bucket's end.
+        let late: [UInt8] = [0x06, 0x02, 0x01, 0x80, 0xba, 0xb7, 0x03, 0x00, 0x00]  // offset 7,200,000
+        var outTimes: [Int64] = [], outValues: [UInt64] = []
+        XCTAssertThrowsError(try late.withUnsafeBytes {
+            try GorillaChunk.decode($0, isInteger: true, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, times: &outTimes, values: &outValues)
+        }) { XCTAssertEqual(($0 as? CairnError)?.code, .corruption) }
+    }
+
     private func checkCorruption(_ times: [Int64], _ values: [UInt64], kind: UInt8) throws {
         var chunk: [UInt8] = []
         times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in

@@ -50,7 +50,7 @@ final class TimeSeriesPackingTests: XCTestCase {
         for b in 0..<3 { try add((0..<4).map { (base + Int64(b * 4 + $0) * 1000, Double(b * 4 + $0) / 4) }) }
         XCTAssertEqual(try chunkForms(db, id), [0, 0, 0])
         XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: false))
-        XCTAssertEqual(try chunkForms(db, id), [1])
+        XCTAssertEqual(try chunkForms(db, id), [3])
         assertSame(try points(db, id), expected(), "after the first tail")
         // A lone packed chunk has no tail to pack.
         XCTAssertFalse(try db.packBucket(id: id, bucket: base, whole: false))
@@ -60,7 +60,7 @@ final class TimeSeriesPackingTests: XCTestCase {
         try add([(base + 12_000, 9), (base + 13_000, 10)])
         try add([(base + 2000, -1), (base + 14_000, 11)])
         XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: false))
-        XCTAssertEqual(try chunkForms(db, id), [1, 1])
+        XCTAssertEqual(try chunkForms(db, id), [3, 3])
         assertSame(try points(db, id), expected(), "after the second tail")
 
         // A deletion ends the tail: only the written chunks after it are
@@ -70,12 +70,12 @@ final class TimeSeriesPackingTests: XCTestCase {
         try add([(base + 3000, 42), (base + 15_000, 12)])
         try add([(base + 16_000, 13)])
         XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: false))
-        XCTAssertEqual(try chunkForms(db, id), [1, 1, 2, 1])
+        XCTAssertEqual(try chunkForms(db, id), [3, 3, 2, 3])
         assertSame(try points(db, id), expected(), "after a deletion and a tail")
 
         // Whole: one chunk, the same points, also after a reopen's flush.
         XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: true))
-        XCTAssertEqual(try chunkForms(db, id), [1])
+        XCTAssertEqual(try chunkForms(db, id), [3])
         assertSame(try points(db, id), expected(), "after packing whole")
         try db.flush()
         _ = try db.compactTimeSeries()
