@@ -191,6 +191,109 @@ final class VectorTests: XCTestCase {
         }, .invalidArgument)
     }
 
+
+    // MARK: Covered results
+
+    /// Every row of a search, as JSON text.
+    private func rows(_ scope: Scope, _ options: String) throws -> [String] {
+        let cursor = try bytes(options).withUnsafeBytes { try scope.vectorSearch(collection: "pts", optionsJSON: $0) }
+        var out: [String] = []
+        while try cursor.next() { out.append(cursor.jsonString) }
+        return out
+    }
+
+    /// A search whose projection keeps only `_id` answers from the node
+    /// records (VectorResults) and gives, byte for byte, what reading the
+    /// documents gives (the projection `{"_id": 1, "absent": 1}` keeps the
+    /// same and is not covered): for every kind of `_id` (1 and 1.0 share a
+    /// primary key but not a JSON form), with and without scores, filters
+    /// and exact mode, after deletes and updates, and inside a transaction
+    /// with pending inserts, deletes and updates.
+    func testCoveredResultsEqualDocumentReads() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let spec = #"{"keys":{"v":"vector"},"dimensions":4,"metric":"l2","M":6,"ef_construction":40,"filter_fields":["c"]}"#
+        _ = try bytes(spec).withUnsafeBytes { try db.createIndex(collection: "pts", specJSON: $0) }
+        var generator = SplitMix(seed: 11)
+        func vector() -> String { "[" + (0..<4).map { _ in "\(Float(generator.next() % 1000) / 100)" }.joined(separator: ",") + "]" }
+        var ids: [String] = (0..<120).map { "\($0)" }
+        ids += ["1000.0", "2.5", "-7.25", "1e300", "9007199254740993", "-9223372036854775808", #""a""#, #""""#, #""\u0000x""#,
+                #"{"k":1,"z":[1,2]}"#, #"{"$date":"2024-01-02T03:04:05.678Z"}"#, "true", "null",
+                #"{"$binary":{"base64":"AQID","subType":"00"}}"#]
+        for (i, id) in ids.enumerated() {
+            _ = try bytes(#"{"_id":\#(id),"c":\#(i % 4),"w":"\#(i)","v":\#(vector())}"#).withUnsafeBytes { try db.insertOne(into: "pts", json: $0) }
+        }
+        for _ in 0..<10 {  // generated ObjectIDs
+            _ = try bytes(#"{"c":1,"v":\#(vector())}"#).withUnsafeBytes { try db.insertOne(into: "pts", json: $0) }
+        }
+        var checked = 0
+        func compare(_ scope: Scope, file: StaticString = #filePath, line: UInt = #line) throws {
+            for round in 0..<12 {
+                let q = vector()
+                let k = [1, 5, 10, 40][round % 4]
+                var options = #""vector":\#(q),"k":\#(k),"ef":32"#
+                if round % 2 == 1 { options += #","include_scores":true"# }
+                if round % 3 == 1 { options += #","filter":{"c":{"$in":[1,3]}}"# }
+                if round % 5 == 4 { options += #","exact":true"# }
+                let covered = try rows(scope, "{" + options + #","projection":{"_id":1}}"#)
+                let read = try rows(scope, "{" + options + #","projection":{"_id":1,"absent":1}}"#)
+                XCTAssertEqual(covered, read, options, file: file, line: line)
+                XCTAssertEqual(covered.count, round % 5 == 4 ? k : covered.count, options, file: file, line: line)
+                XCTAssertFalse(covered.isEmpty, options, file: file, line: line)
+                checked += covered.count
+            }
+        }
+        try compare(db)
+        for (i, id) in ids.enumerated() where i % 3 == 0 {  // deletes
+            _ = try bytes(#"{"_id":\#(id)}"#).withUnsafeBytes { try db.delete(collection: "pts", filterJSON: $0, many: false) }
+        }
+        for (i, id) in ids.enumerated() where i % 3 == 1 {  // updates: the vector, a filter value, or neither
+            let change = [#"{"$set":{"v":\#(vector())}}"#, #"{"$set":{"c":\#(i % 3)}}"#, #"{"$set":{"w":"changed"}}"#][i % 9 / 3]
+            _ = try bytes(#"{"_id":\#(id)}"#).withUnsafeBytes { f in try bytes(change).withUnsafeBytes { u in
+                try db.update(collection: "pts", filterJSON: f, updateJSON: u, many: false) } }
+        }
+        try compare(db)
+        try checkVectorInvariants(db, collection: "pts", dimensions: 4)
+
+        // Inside a transaction with pending writes of each kind.
+        let txn = try db.beginTransaction()
+        for i in 0..<30 {
+            _ = try bytes(#"{"_id":"t\#(i)","c":\#(i % 4),"v":\#(vector())}"#).withUnsafeBytes { try txn.insertOne(into: "pts", json: $0) }
+        }
+        _ = try bytes(#"{"_id":{"$in":[1,4,7,10,"a"]}}"#).withUnsafeBytes { try txn.delete(collection: "pts", filterJSON: $0, many: true) }
+        _ = try bytes(#"{"_id":{"$in":[2,5,8,2.5]}}"#).withUnsafeBytes { f in try bytes(#"{"$set":{"v":[0,0,0,1]}}"#).withUnsafeBytes { u in
+            try txn.update(collection: "pts", filterJSON: f, updateJSON: u, many: true) } }
+        try compare(txn)
+        try compare(db)  // the database does not see them
+        try txn.commit()
+        try compare(db)
+        XCTAssertGreaterThan(checked, 500)
+    }
+
+    /// The covered rows read no document: a document removed under the
+    /// index's back (a raw delete of its key, in a transaction rolled back)
+    /// still shows in them, and not in rows that read documents.
+    func testCoveredResultsReadNoDocument() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let spec = #"{"keys":{"v":"vector"},"dimensions":2,"metric":"l2"}"#
+        _ = try bytes(spec).withUnsafeBytes { try db.createIndex(collection: "pts", specJSON: $0) }
+        for i in 0..<20 {
+            _ = try bytes(#"{"_id":\#(i),"v":[\#(i),0]}"#).withUnsafeBytes { try db.insertOne(into: "pts", json: $0) }
+        }
+        let txn = try db.beginTransaction()
+        defer { txn.rollback() }
+        let info = try XCTUnwrap(try txn.collection("pts"))
+        var primaryKey: [UInt8] = []
+        try MutableValue.int(3).encoded().withUnsafeBytes { try IndexKey.append(DocumentValue($0), to: &primaryKey) }
+        try txn.delete(CollectionInfo.documentPrefix(info.id) + primaryKey)
+        let options = #""vector":[3,0],"k":3,"exact":true"#
+        XCTAssertEqual(try rows(txn, "{" + options + #","projection":{"_id":1}}"#), [#"{"_id":3}"#, #"{"_id":2}"#, #"{"_id":4}"#])
+        XCTAssertEqual(try rows(txn, "{" + options + #","projection":{"_id":1,"v":1}}"#), [#"{"_id":2,"v":[2,0]}"#, #"{"_id":4,"v":[4,0]}"#])
+    }
+
 }
 
 struct SplitMix {

@@ -111,7 +111,7 @@ final class HNSWGraph {
     private var finished = false
     /// A search reads and learns neighbour lists through the cache (see
     /// VectorNodeCache); a writer never does.
-    private let useListCache: Bool
+    let useListCache: Bool
     private let snapshot: UInt64
     private var listFills: [(key: UInt64, links: [UInt32])] = []
     /// The lists this operation changed, forgotten by the cache at commit.

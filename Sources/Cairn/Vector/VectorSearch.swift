@@ -12,6 +12,9 @@
 struct VectorHit {
     var distance: Float
     var primaryKey: [UInt8]
+    /// The node record's filter values (which hold the document's `_id`:
+    /// VectorFilterValues), for results that need no document.
+    var filterValues: [UInt8]
 }
 
 extension Transaction {
@@ -63,9 +66,19 @@ extension Transaction {
             defer { graph.finish() }
             if let walked = try walk(graph, query: query, ef: ef, filter: options.filter) {
                 hits = []
-                for found in walked.prefix(options.k) {
+                for found in walked where hits.count < options.k {
                     guard let record = try graph.record(found.node) else { continue }
-                    hits.append(VectorHit(distance: found.distance, primaryKey: record.primaryKey))
+                    // A walk on cached lists may follow, for the moment between
+                    // a commit becoming visible and its invalidation, a list
+                    // that commit changed (VectorNodeCache), and so reach a node
+                    // it deleted: a node counts only if it is still its
+                    // document's node at this snapshot. One point read of a
+                    // small key per result; so every result's document exists
+                    // here, and results that read no document (VectorResults)
+                    // equal those that do. Lists read through the transaction
+                    // only ever link live nodes (docs/format/vectors.md).
+                    if graph.useListCache, try graph.node(of: record.primaryKey) != found.node { continue }
+                    hits.append(VectorHit(distance: found.distance, primaryKey: record.primaryKey, filterValues: record.filterValues))
                 }
             } else {
                 graph.finish()
@@ -121,7 +134,7 @@ extension Transaction {
         let prefix = VectorIndexFormat.prefix(collection: info.id, index: index.id) + [VectorIndexFormat.Tag.node.rawValue]
         let scan = try self.scan(lower: prefix, upper: prefixUpperBound(prefix))
         var best = DistanceHeap(max: true, capacity: k + 1)
-        var keys: [[UInt8]] = []
+        var keys: [(primaryKey: [UInt8], filterValues: [UInt8])] = []
         let interrupts = engine.interrupts, ticket = interrupts.ticket
         try query.withUnsafeBytes { q in
             while try scan.next() {
@@ -134,13 +147,16 @@ extension Transaction {
                 }
                 let d = spec.metric.distance(q.baseAddress!, record.vector.baseAddress!, count: spec.dimensions)
                 if best.count < k || d <= best.top!.distance {
-                    keys.append(Array(record.primaryKey))
+                    keys.append((Array(record.primaryKey), Array(record.filterValues)))
                     best.push(d, UInt32(keys.count - 1))
                     if best.count > k + 64 { best.pop() }  // keep ties beyond k for the tie-break
                 }
             }
         }
-        return best.items.map { VectorHit(distance: $0.distance, primaryKey: keys[Int($0.node)]) }
+        return best.items.map {
+            let key = keys[Int($0.node)]
+            return VectorHit(distance: $0.distance, primaryKey: key.primaryKey, filterValues: key.filterValues)
+        }
     }
 }
 
