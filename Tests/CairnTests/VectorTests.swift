@@ -9,7 +9,7 @@ final class VectorTests: XCTestCase {
 
     func testDistanceFunctionsMatchNaiveSums() {
         var rng = SystemRandomNumberGenerator()
-        for count in [1, 3, 7, 8, 9, 15, 16, 17, 31, 100, 128, 384] {
+        for count in [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 100, 128, 384, 1536] {
             let a = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
             let b = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
             var l2: Double = 0, dot: Double = 0
@@ -18,6 +18,12 @@ final class VectorTests: XCTestCase {
                 dot += Double(a[i]) * Double(b[i])
             }
             a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in
+                // The CPU's kernel (when it has AVX-512 or AVX2) adds in the
+                // portable code's order: the same bits.
+                XCTAssertEqual(VectorMetric.squaredL2(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern,
+                               VectorMetric.portableSquaredL2(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern, "\(count)")
+                XCTAssertEqual(VectorMetric.dotProduct(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern,
+                               VectorMetric.portableDotProduct(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern, "\(count)")
                 XCTAssertEqual(Double(VectorMetric.l2.distance(pa.baseAddress!, pb.baseAddress!, count: count)), l2, accuracy: 1e-3 * max(1, l2))
                 XCTAssertEqual(Double(VectorMetric.dot.distance(pa.baseAddress!, pb.baseAddress!, count: count)), -dot, accuracy: 1e-3 * max(1, abs(dot)))
             } }

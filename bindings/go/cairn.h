@@ -2713,7 +2713,12 @@ int cairn_watch_close(cairn_watch *watch);
 **     "projection":     the fields each document keeps (cairn_find()'s
 **                       projections); "_distance" and "_score" are added
 **                       after it. {"_id": 1} returns ids only, without
-**                       the stored vectors
+**                       the stored vectors, and reads no document: the
+**                       ids come from the index's node records (written
+**                       in the same atomic write as each document, read
+**                       at the same snapshot; the same text as reading
+**                       the documents would give), when the collection's
+**                       primary key is "_id" and it has no TTL index
 **   out_cursor     out: the new handle; set to NULL on failure. Must not
 **                  be NULL.
 **   errmsg         out, optional: see CONVENTIONS.

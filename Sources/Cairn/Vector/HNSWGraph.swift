@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCairnSupport
 
 /// HNSW (Malkov & Yashunin, 2016) over a transaction: a layered graph in
 /// which every node links to its nearest neighbours at level 0 and, with a
@@ -112,7 +113,10 @@ final class HNSWGraph {
     /// A search reads and learns neighbour lists through the cache (see
     /// VectorNodeCache); a writer never does.
     let useListCache: Bool
-    private let snapshot: UInt64
+    let snapshot: UInt64
+    /// Where list changes stood before the first list was read (see
+    /// VectorNodeCache.listsUnchanged).
+    let changeMark: VectorNodeCache.ChangeMark
     private var listFills: [(key: UInt64, links: [UInt32])] = []
     /// The lists this operation changed, forgotten by the cache at commit.
     private var changedLists = Set<UInt64>()
@@ -132,6 +136,7 @@ final class HNSWGraph {
                                                    maxLinks0: spec.maxLinks0)
         hasWrites = !transaction.writes.isEmpty
         memo = transaction.vectorMemo?.graph(collection: collection, index: index.id) ?? VectorGraphMemo.Graph()
+        changeMark = cache.changeMark()
         reader = cache.beginRead()
         snapshot = transaction.view.sequence
         useListCache = forSearch && !hasWrites && snapshot >= reader.minFillSequence
@@ -146,9 +151,15 @@ final class HNSWGraph {
         fills = []
         listFills = []
         if !changedLists.isEmpty {
+            // Begun before the commit can be visible; the hook holds it, so
+            // a transaction that never commits ends it when it drops its
+            // hooks (VectorNodeCache.listsUnchanged).
             let (cache, engine, changed) = (self.cache, transaction.engine, changedLists)
+            let change = cache.beginListChange()
             transaction.afterCommit.append {
-                cache.invalidate(changed, sequence: (try? engine.readView().sequence) ?? UInt64.max)
+                let sequence = (try? engine.readView().sequence) ?? UInt64.max
+                cache.invalidate(changed, sequence: sequence)
+                change.end(sequence: sequence)
             }
             changedLists = []
         }
@@ -352,6 +363,11 @@ final class HNSWGraph {
         while let current = candidates.pop() {
             if results.count >= ef, let worst = results.top, current.distance > worst.distance { break }
             let gaveUp = try withLinks(current.node, level: level) { list -> Bool in
+                // Ask for each neighbour's cached vector before the first
+                // distance, so the loads of the ones after it overlap the
+                // arithmetic (hnswlib prefetches likewise): a vector is
+                // rarely in the CPU's cache, the graph being larger.
+                for next in list { if let vector = reader.vector(next) { cairn_support_prefetch(vector) } }
                 for next in list where visited.insert(next) {
                     visits += 1
                     let isAccepted: Bool

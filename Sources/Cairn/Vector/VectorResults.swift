@@ -58,8 +58,16 @@ extension Transaction {
                 let hit = hits[position]
                 position += 1
                 if let id = hit.id {
-                    let value = try id.withUnsafeBytes { try MutableValue(DocumentValue($0)) }
-                    try append(.object([("_id", value)]), extra: hit.extra, to: &out)
+                    if hit.extra.isEmpty {
+                        // What `append` writes for {"_id": v} cut by {"_id": 1}
+                        // (itself), without building the value twice.
+                        out.append(contentsOf: #"{"_id":"#.utf8)
+                        try id.withUnsafeBytes { try DocumentValue($0).appendJSON(to: &out) }
+                        out.append(UInt8(ascii: "}"))
+                    } else {
+                        let value = try id.withUnsafeBytes { try MutableValue(DocumentValue($0)) }
+                        try append(.object([("_id", value)]), extra: hit.extra, to: &out)
+                    }
                     return true
                 }
                 var found = false

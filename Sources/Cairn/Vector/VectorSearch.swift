@@ -66,18 +66,23 @@ extension Transaction {
             defer { graph.finish() }
             if let walked = try walk(graph, query: query, ef: ef, filter: options.filter) {
                 hits = []
+                // A walk on cached lists may follow, while a commit is under
+                // way, a list older or newer than its snapshot
+                // (VectorNodeCache), and so reach a node deleted before it or
+                // inserted after it: then a node counts only if it is its
+                // document's node at this snapshot (a point read of a small
+                // key per result). So every result's document exists here,
+                // and results that read no document (VectorResults) equal
+                // those that do. Lists read through the transaction only ever
+                // link live nodes (docs/format/vectors.md). A secondary's
+                // lists change under its writer (catchUp forgets its caches,
+                // but a search still on an older snapshot may fill the new
+                // one): it always checks.
+                let check = graph.useListCache && (engine.mode == .secondary
+                    || !graph.cache.listsUnchanged(since: graph.changeMark, snapshot: graph.snapshot))
                 for found in walked where hits.count < options.k {
                     guard let record = try graph.record(found.node) else { continue }
-                    // A walk on cached lists may follow, for the moment between
-                    // a commit becoming visible and its invalidation, a list
-                    // that commit changed (VectorNodeCache), and so reach a node
-                    // it deleted: a node counts only if it is still its
-                    // document's node at this snapshot. One point read of a
-                    // small key per result; so every result's document exists
-                    // here, and results that read no document (VectorResults)
-                    // equal those that do. Lists read through the transaction
-                    // only ever link live nodes (docs/format/vectors.md).
-                    if graph.useListCache, try graph.node(of: record.primaryKey) != found.node { continue }
+                    if check, try graph.node(of: record.primaryKey) != found.node { continue }
                     hits.append(VectorHit(distance: found.distance, primaryKey: record.primaryKey, filterValues: record.filterValues))
                 }
             } else {
