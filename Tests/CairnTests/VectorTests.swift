@@ -198,6 +198,30 @@ final class VectorTests: XCTestCase {
     }
 
 
+    /// A search may skip checking its hits' owners only when no commit
+    /// that changes lists was under way at its mark, none began or ended
+    /// since, and none that ended is newer than its snapshot; a change
+    /// whose transaction never commits ends when its hook is dropped.
+    func testListChangesDecideWhetherASearchChecksItsHits() {
+        let cache = VectorNodeCache(dimensions: 2, maxLinks0: 4)
+        let quiet = cache.changeMark()
+        XCTAssertTrue(cache.listsUnchanged(since: quiet, snapshot: 10))
+        let change = cache.beginListChange()
+        XCTAssertFalse(cache.listsUnchanged(since: quiet, snapshot: 10))  // began since the mark
+        let during = cache.changeMark()
+        XCTAssertFalse(cache.listsUnchanged(since: during, snapshot: 10))  // under way at the mark
+        change.end(sequence: 12)
+        XCTAssertFalse(cache.listsUnchanged(since: during, snapshot: 20))  // ended since the mark
+        let after = cache.changeMark()
+        XCTAssertFalse(cache.listsUnchanged(since: after, snapshot: 11))  // newer than the snapshot
+        XCTAssertTrue(cache.listsUnchanged(since: after, snapshot: 12))
+        var abandoned: VectorNodeCache.ListChange? = cache.beginListChange()
+        XCTAssertFalse(cache.listsUnchanged(since: cache.changeMark(), snapshot: 12))
+        XCTAssertNotNil(abandoned)
+        abandoned = nil  // its transaction rolled back: the hook holding it is dropped
+        XCTAssertTrue(cache.listsUnchanged(since: cache.changeMark(), snapshot: 12))
+    }
+
     // MARK: Covered results
 
     /// Every row of a search, as JSON text.
