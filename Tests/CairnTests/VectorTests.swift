@@ -60,6 +60,36 @@ final class VectorTests: XCTestCase {
     /// The walk's visited marks: each node once per walk, a fresh walk
     /// after `reset` (also across the generation counter's wrap), and node
     /// numbers beyond the marks' size through the overflow set.
+    /// The heaps of the walk pop in order (min or max), ties included,
+    /// whatever the pushes and pops before.
+    func testDistanceHeapsPopInOrder() {
+        var generator = SplitMix(seed: 3)
+        for isMax in [false, true] {
+            var heap = DistanceHeap(max: isMax)
+            var reference: [(distance: Float, node: UInt32)] = []
+            for step in 0..<5000 {
+                if generator.next() % 3 != 0 || reference.isEmpty {
+                    let d = Float(generator.next() % 50)  // many ties
+                    heap.push(d, UInt32(step))
+                    reference.append((d, UInt32(step)))
+                } else {
+                    let popped = heap.pop()!
+                    let best = isMax ? reference.map(\.distance).max()! : reference.map(\.distance).min()!
+                    XCTAssertEqual(popped.distance, best)
+                    let position = reference.firstIndex { $0.distance == popped.distance && $0.node == popped.node }!
+                    reference.remove(at: position)
+                }
+                XCTAssertEqual(heap.count, reference.count)
+            }
+            var last: Float? = nil
+            while let item = heap.pop() {
+                if let last { XCTAssertTrue(isMax ? item.distance <= last : item.distance >= last) }
+                last = item.distance
+            }
+            XCTAssertNil(heap.pop())
+        }
+    }
+
     func testVisitedMarksMarkEachNodeOncePerWalk() {
         let marks = VisitedMarks()
         marks.reset(nodes: 100)
