@@ -22,6 +22,8 @@ extension Transaction {
     func vectorResults(_ info: CollectionInfo, spec: VectorIndexSpec, hits: [VectorHit], options: VectorSearchOptions) -> DocumentCursor {
         let covered = options.projection?.keepsOnlyID == true && info.primaryKey == "_id"
             && DocumentExpiry(info, now: engine.env.nowMillis()) == nil
+        // A record whose filter values do not decode gives no `_id`: its row
+        // reads the document, as every row did before.
         return documentCursor(info, hits: hits.map { hit in
             (hit.primaryKey,
              covered ? (try? VectorFilterValues.id(in: hit.filterValues, fields: spec.filterFields)) ?? nil : nil,
