@@ -262,6 +262,14 @@ final class VectorTests: XCTestCase {
         return out
     }
 
+    private func aggregate(_ scope: Scope, _ pipeline: String) throws -> [String] {
+        let cursor = try bytes(pipeline).withUnsafeBytes { try scope.aggregate(collection: "pts", pipelineJSON: $0) }
+        var out: [String] = []
+        while try cursor.next() { out.append(cursor.jsonString) }
+        XCTAssertFalse(out.isEmpty)
+        return out
+    }
+
     /// A search whose projection keeps only `_id` answers from the node
     /// records (VectorResults) and gives, byte for byte, what reading the
     /// documents gives (the projection `{"_id": 1, "absent": 1}` keeps the
@@ -299,6 +307,13 @@ final class VectorTests: XCTestCase {
                 let covered = try rows(scope, "{" + options + #","projection":{"_id":1}}"#)
                 let read = try rows(scope, "{" + options + #","projection":{"_id":1,"absent":1}}"#)
                 XCTAssertEqual(covered, read, options, file: file, line: line)
+                // $vectorSearch followed by a $project of _id and the score
+                // (covered) and of one more field (read from the documents).
+                let stage = #"{"$vectorSearch":{"path":"v","queryVector":\#(q),"limit":\#(k),"numCandidates":\#(max(32, k))"#
+                    + (round % 3 == 1 ? #","filter":{"c":{"$in":[1,3]}}"# : "") + (round % 5 == 4 ? #","exact":true"# : "") + "}}"
+                let score = #""score":{"$meta":"vectorSearchScore"},"twice":{"$multiply":[{"$meta":"vectorSearchScore"},2]},"key":["$_id"]"#
+                XCTAssertTrue(try aggregate(scope, "[" + stage + #",{"$project":{"_id":1,"# + score + "}}]").elementsEqual(
+                    try aggregate(scope, "[" + stage + #",{"$project":{"_id":1,"absent":1,"# + score + "}}]")), options, file: file, line: line)
                 XCTAssertEqual(covered.count, round % 5 == 4 ? k : covered.count, options, file: file, line: line)
                 XCTAssertFalse(covered.isEmpty, options, file: file, line: line)
                 checked += covered.count

@@ -2727,7 +2727,9 @@ int cairn_watch_close(cairn_watch *watch);
 ** collection gives an empty cursor. In cairn_aggregate(), the first stage
 ** {"$vectorSearch": {"index", "path", "queryVector", "numCandidates",
 ** "limit", "filter", "exact"}} (Atlas Vector Search's shape) runs the same
-** search, and {"$meta": "vectorSearchScore"} gives each row's score.
+** search, and {"$meta": "vectorSearchScore"} gives each row's score; when
+** the next stage is a $project that keeps only "_id" and fields computed
+** from "_id" and the score, it reads no document either.
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
 ** name or option, a query vector of the wrong dimension or with NaN or
