@@ -367,6 +367,12 @@ final class VectorTests: XCTestCase {
         let options = #""vector":[3,0],"k":3,"exact":true"#
         XCTAssertEqual(try rows(txn, "{" + options + #","projection":{"_id":1}}"#), [#"{"_id":3}"#, #"{"_id":2}"#, #"{"_id":4}"#])
         XCTAssertEqual(try rows(txn, "{" + options + #","projection":{"_id":1,"v":1}}"#), [#"{"_id":2,"v":[2,0]}"#, #"{"_id":4,"v":[4,0]}"#])
+        // $vectorSearch then a $project of _id and the score: covered too.
+        let stage = #"{"$vectorSearch":{"path":"v","queryVector":[3,0],"limit":3,"exact":true}}"#
+        XCTAssertEqual(try aggregate(txn, "[" + stage + #",{"$project":{"_id":1}}]"#), [#"{"_id":3}"#, #"{"_id":2}"#, #"{"_id":4}"#])
+        XCTAssertEqual(try aggregate(txn, "[" + stage + #",{"$project":{"_id":1,"v":1}}]"#), [#"{"_id":2,"v":[2,0]}"#, #"{"_id":4,"v":[4,0]}"#])
+        XCTAssertEqual(try aggregate(txn, "[" + stage + #",{"$project":{"_id":1,"s":{"$let":{"vars":{"x":1},"in":"$$x"}}}}]"#),
+                       [#"{"_id":2,"s":1}"#, #"{"_id":4,"s":1}"#])  // a $let is left to the documents
     }
 
 }
