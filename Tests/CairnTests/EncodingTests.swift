@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Cairn
 
@@ -132,5 +133,21 @@ final class EncodingTests: XCTestCase {
             }
             XCTAssertEqual(order, expected, "\(count) keys")
         }
+    }
+
+    /// Base64 both ways at every length and padding, and what is refused.
+    func testBase64RoundTripsAndRefusesMalformedText() {
+        var generator = SplitMix(seed: 5)
+        for count in 0..<70 {
+            let data = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let text = data.withUnsafeBytes { Base64.encode($0) }
+            XCTAssertEqual(String(decoding: text, as: UTF8.self), Data(data).base64EncodedString())
+            XCTAssertEqual(text.withUnsafeBytes { Base64.decode($0) }, data)
+        }
+        for bad in ["A", "AB", "ABC", "A===", "====", "AB=C", "A=BC", "AB==AB==", "AB\u{0}C", "ABC-", "ab cd", "ABCD====", "=ABC"] {
+            XCTAssertNil(Array(bad.utf8).withUnsafeBytes { Base64.decode($0) }, bad)
+        }
+        XCTAssertEqual(Array("AAE=".utf8).withUnsafeBytes { Base64.decode($0) }, [0, 1])
+        XCTAssertEqual(Array("AQ==".utf8).withUnsafeBytes { Base64.decode($0) }, [1])
     }
 }

@@ -9,7 +9,7 @@ final class VectorTests: XCTestCase {
 
     func testDistanceFunctionsMatchNaiveSums() {
         var rng = SystemRandomNumberGenerator()
-        for count in [1, 3, 7, 8, 9, 15, 16, 17, 31, 100, 128, 384] {
+        for count in [1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 100, 128, 384, 1536] {
             let a = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
             let b = (0..<count).map { _ in Float.random(in: -2...2, using: &rng) }
             var l2: Double = 0, dot: Double = 0
@@ -18,6 +18,12 @@ final class VectorTests: XCTestCase {
                 dot += Double(a[i]) * Double(b[i])
             }
             a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in
+                // The CPU's kernel (when it has AVX-512 or AVX2) adds in the
+                // portable code's order: the same bits.
+                XCTAssertEqual(VectorMetric.squaredL2(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern,
+                               VectorMetric.portableSquaredL2(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern, "\(count)")
+                XCTAssertEqual(VectorMetric.dotProduct(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern,
+                               VectorMetric.portableDotProduct(pa.baseAddress!, pb.baseAddress!, count: count).bitPattern, "\(count)")
                 XCTAssertEqual(Double(VectorMetric.l2.distance(pa.baseAddress!, pb.baseAddress!, count: count)), l2, accuracy: 1e-3 * max(1, l2))
                 XCTAssertEqual(Double(VectorMetric.dot.distance(pa.baseAddress!, pb.baseAddress!, count: count)), -dot, accuracy: 1e-3 * max(1, abs(dot)))
             } }
@@ -54,6 +60,36 @@ final class VectorTests: XCTestCase {
     /// The walk's visited marks: each node once per walk, a fresh walk
     /// after `reset` (also across the generation counter's wrap), and node
     /// numbers beyond the marks' size through the overflow set.
+    /// The heaps of the walk pop in order (min or max), ties included,
+    /// whatever the pushes and pops before.
+    func testDistanceHeapsPopInOrder() {
+        var generator = SplitMix(seed: 3)
+        for isMax in [false, true] {
+            var heap = DistanceHeap(max: isMax)
+            var reference: [(distance: Float, node: UInt32)] = []
+            for step in 0..<5000 {
+                if generator.next() % 3 != 0 || reference.isEmpty {
+                    let d = Float(generator.next() % 50)  // many ties
+                    heap.push(d, UInt32(step))
+                    reference.append((d, UInt32(step)))
+                } else {
+                    let popped = heap.pop()!
+                    let best = isMax ? reference.map(\.distance).max()! : reference.map(\.distance).min()!
+                    XCTAssertEqual(popped.distance, best)
+                    let position = reference.firstIndex { $0.distance == popped.distance && $0.node == popped.node }!
+                    reference.remove(at: position)
+                }
+                XCTAssertEqual(heap.count, reference.count)
+            }
+            var last: Float? = nil
+            while let item = heap.pop() {
+                if let last { XCTAssertTrue(isMax ? item.distance <= last : item.distance >= last) }
+                last = item.distance
+            }
+            XCTAssertNil(heap.pop())
+        }
+    }
+
     func testVisitedMarksMarkEachNodeOncePerWalk() {
         let marks = VisitedMarks()
         marks.reset(nodes: 100)
@@ -189,6 +225,154 @@ final class VectorTests: XCTestCase {
         XCTAssertEqual(status {
             _ = try self.bytes(#"{"vector":[1,2,3,4,5,6,7,8],"k":3,"filter":{"zzz":1}}"#).withUnsafeBytes { try reopened.vectorSearch(collection: "pts", optionsJSON: $0) }
         }, .invalidArgument)
+    }
+
+
+    /// A search may skip checking its hits' owners only when no commit
+    /// that changes lists was under way at its mark, none began or ended
+    /// since, and none that ended is newer than its snapshot; a change
+    /// whose transaction never commits ends when its hook is dropped.
+    func testListChangesDecideWhetherASearchChecksItsHits() {
+        let cache = VectorNodeCache(dimensions: 2, maxLinks0: 4)
+        let quiet = cache.changeMark()
+        XCTAssertTrue(cache.listsUnchanged(since: quiet, snapshot: 10))
+        let change = cache.beginListChange()
+        XCTAssertFalse(cache.listsUnchanged(since: quiet, snapshot: 10))  // began since the mark
+        let during = cache.changeMark()
+        XCTAssertFalse(cache.listsUnchanged(since: during, snapshot: 10))  // under way at the mark
+        change.end(sequence: 12)
+        XCTAssertFalse(cache.listsUnchanged(since: during, snapshot: 20))  // ended since the mark
+        let after = cache.changeMark()
+        XCTAssertFalse(cache.listsUnchanged(since: after, snapshot: 11))  // newer than the snapshot
+        XCTAssertTrue(cache.listsUnchanged(since: after, snapshot: 12))
+        var abandoned: VectorNodeCache.ListChange? = cache.beginListChange()
+        XCTAssertFalse(cache.listsUnchanged(since: cache.changeMark(), snapshot: 12))
+        XCTAssertNotNil(abandoned)
+        abandoned = nil  // its transaction rolled back: the hook holding it is dropped
+        XCTAssertTrue(cache.listsUnchanged(since: cache.changeMark(), snapshot: 12))
+    }
+
+    // MARK: Covered results
+
+    /// Every row of a search, as JSON text.
+    private func rows(_ scope: Scope, _ options: String) throws -> [String] {
+        let cursor = try bytes(options).withUnsafeBytes { try scope.vectorSearch(collection: "pts", optionsJSON: $0) }
+        var out: [String] = []
+        while try cursor.next() { out.append(cursor.jsonString) }
+        return out
+    }
+
+    private func aggregate(_ scope: Scope, _ pipeline: String) throws -> [String] {
+        let cursor = try bytes(pipeline).withUnsafeBytes { try scope.aggregate(collection: "pts", pipelineJSON: $0) }
+        var out: [String] = []
+        while try cursor.next() { out.append(cursor.jsonString) }
+        XCTAssertFalse(out.isEmpty)
+        return out
+    }
+
+    /// A search whose projection keeps only `_id` answers from the node
+    /// records (VectorResults) and gives, byte for byte, what reading the
+    /// documents gives (the projection `{"_id": 1, "absent": 1}` keeps the
+    /// same and is not covered): for every kind of `_id` (1 and 1.0 share a
+    /// primary key but not a JSON form), with and without scores, filters
+    /// and exact mode, after deletes and updates, and inside a transaction
+    /// with pending inserts, deletes and updates.
+    func testCoveredResultsEqualDocumentReads() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let spec = #"{"keys":{"v":"vector"},"dimensions":4,"metric":"l2","M":6,"ef_construction":40,"filter_fields":["c"]}"#
+        _ = try bytes(spec).withUnsafeBytes { try db.createIndex(collection: "pts", specJSON: $0) }
+        var generator = SplitMix(seed: 11)
+        func vector() -> String { "[" + (0..<4).map { _ in "\(Float(generator.next() % 1000) / 100)" }.joined(separator: ",") + "]" }
+        var ids: [String] = (0..<120).map { "\($0)" }
+        ids += ["1000.0", "2.5", "-7.25", "1e300", "9007199254740993", "-9223372036854775808", #""a""#, #""""#, #""\u0000x""#,
+                #"{"k":1,"z":[1,2]}"#, #"{"$date":"2024-01-02T03:04:05.678Z"}"#, "true", "null",
+                #"{"$binary":{"base64":"AQID","subType":"00"}}"#]
+        for (i, id) in ids.enumerated() {
+            _ = try bytes(#"{"_id":\#(id),"c":\#(i % 4),"w":"\#(i)","v":\#(vector())}"#).withUnsafeBytes { try db.insertOne(into: "pts", json: $0) }
+        }
+        for _ in 0..<10 {  // generated ObjectIDs
+            _ = try bytes(#"{"c":1,"v":\#(vector())}"#).withUnsafeBytes { try db.insertOne(into: "pts", json: $0) }
+        }
+        var checked = 0
+        func compare(_ scope: Scope, file: StaticString = #filePath, line: UInt = #line) throws {
+            for round in 0..<12 {
+                let q = vector()
+                let k = [1, 5, 10, 40][round % 4]
+                var options = #""vector":\#(q),"k":\#(k),"ef":32"#
+                if round % 2 == 1 { options += #","include_scores":true"# }
+                if round % 3 == 1 { options += #","filter":{"c":{"$in":[1,3]}}"# }
+                if round % 5 == 4 { options += #","exact":true"# }
+                let covered = try rows(scope, "{" + options + #","projection":{"_id":1}}"#)
+                let read = try rows(scope, "{" + options + #","projection":{"_id":1,"absent":1}}"#)
+                XCTAssertEqual(covered, read, options, file: file, line: line)
+                // $vectorSearch followed by a $project of _id and the score
+                // (covered) and of one more field (read from the documents).
+                let stage = #"{"$vectorSearch":{"path":"v","queryVector":\#(q),"limit":\#(k),"numCandidates":\#(max(32, k))"#
+                    + (round % 3 == 1 ? #","filter":{"c":{"$in":[1,3]}}"# : "") + (round % 5 == 4 ? #","exact":true"# : "") + "}}"
+                let score = #""score":{"$meta":"vectorSearchScore"},"twice":{"$multiply":[{"$meta":"vectorSearchScore"},2]},"key":["$_id"]"#
+                XCTAssertTrue(try aggregate(scope, "[" + stage + #",{"$project":{"_id":1,"# + score + "}}]").elementsEqual(
+                    try aggregate(scope, "[" + stage + #",{"$project":{"_id":1,"absent":1,"# + score + "}}]")), options, file: file, line: line)
+                XCTAssertEqual(covered.count, round % 5 == 4 ? k : covered.count, options, file: file, line: line)
+                XCTAssertFalse(covered.isEmpty, options, file: file, line: line)
+                checked += covered.count
+            }
+        }
+        try compare(db)
+        for (i, id) in ids.enumerated() where i % 3 == 0 {  // deletes
+            _ = try bytes(#"{"_id":\#(id)}"#).withUnsafeBytes { try db.delete(collection: "pts", filterJSON: $0, many: false) }
+        }
+        for (i, id) in ids.enumerated() where i % 3 == 1 {  // updates: the vector, a filter value, or neither
+            let change = [#"{"$set":{"v":\#(vector())}}"#, #"{"$set":{"c":\#(i % 3)}}"#, #"{"$set":{"w":"changed"}}"#][i % 9 / 3]
+            _ = try bytes(#"{"_id":\#(id)}"#).withUnsafeBytes { f in try bytes(change).withUnsafeBytes { u in
+                try db.update(collection: "pts", filterJSON: f, updateJSON: u, many: false) } }
+        }
+        try compare(db)
+        try checkVectorInvariants(db, collection: "pts", dimensions: 4)
+
+        // Inside a transaction with pending writes of each kind.
+        let txn = try db.beginTransaction()
+        for i in 0..<30 {
+            _ = try bytes(#"{"_id":"t\#(i)","c":\#(i % 4),"v":\#(vector())}"#).withUnsafeBytes { try txn.insertOne(into: "pts", json: $0) }
+        }
+        _ = try bytes(#"{"_id":{"$in":[1,4,7,10,"a"]}}"#).withUnsafeBytes { try txn.delete(collection: "pts", filterJSON: $0, many: true) }
+        _ = try bytes(#"{"_id":{"$in":[2,5,8,2.5]}}"#).withUnsafeBytes { f in try bytes(#"{"$set":{"v":[0,0,0,1]}}"#).withUnsafeBytes { u in
+            try txn.update(collection: "pts", filterJSON: f, updateJSON: u, many: true) } }
+        try compare(txn)
+        try compare(db)  // the database does not see them
+        try txn.commit()
+        try compare(db)
+        XCTAssertGreaterThan(checked, 500)
+    }
+
+    /// The covered rows read no document: a document removed under the
+    /// index's back (a raw delete of its key, in a transaction rolled back)
+    /// still shows in them, and not in rows that read documents.
+    func testCoveredResultsReadNoDocument() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let spec = #"{"keys":{"v":"vector"},"dimensions":2,"metric":"l2"}"#
+        _ = try bytes(spec).withUnsafeBytes { try db.createIndex(collection: "pts", specJSON: $0) }
+        for i in 0..<20 {
+            _ = try bytes(#"{"_id":\#(i),"v":[\#(i),0]}"#).withUnsafeBytes { try db.insertOne(into: "pts", json: $0) }
+        }
+        let txn = try db.beginTransaction()
+        defer { txn.rollback() }
+        let info = try XCTUnwrap(try txn.collection("pts"))
+        var primaryKey: [UInt8] = []
+        try MutableValue.int(3).encoded().withUnsafeBytes { try IndexKey.append(DocumentValue($0), to: &primaryKey) }
+        try txn.delete(CollectionInfo.documentPrefix(info.id) + primaryKey)
+        let options = #""vector":[3,0],"k":3,"exact":true"#
+        XCTAssertEqual(try rows(txn, "{" + options + #","projection":{"_id":1}}"#), [#"{"_id":3}"#, #"{"_id":2}"#, #"{"_id":4}"#])
+        XCTAssertEqual(try rows(txn, "{" + options + #","projection":{"_id":1,"v":1}}"#), [#"{"_id":2,"v":[2,0]}"#, #"{"_id":4,"v":[4,0]}"#])
+        // $vectorSearch then a $project of _id and the score: covered too.
+        let stage = #"{"$vectorSearch":{"path":"v","queryVector":[3,0],"limit":3,"exact":true}}"#
+        XCTAssertEqual(try aggregate(txn, "[" + stage + #",{"$project":{"_id":1}}]"#), [#"{"_id":3}"#, #"{"_id":2}"#, #"{"_id":4}"#])
+        XCTAssertEqual(try aggregate(txn, "[" + stage + #",{"$project":{"_id":1,"v":1}}]"#), [#"{"_id":2,"v":[2,0]}"#, #"{"_id":4,"v":[4,0]}"#])
+        XCTAssertEqual(try aggregate(txn, "[" + stage + #",{"$project":{"_id":1,"s":{"$let":{"vars":{"x":1},"in":"$$x"}}}}]"#),
+                       [#"{"_id":2,"s":1}"#, #"{"_id":4,"s":1}"#])  // a $let is left to the documents
     }
 
 }

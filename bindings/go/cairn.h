@@ -2713,7 +2713,12 @@ int cairn_watch_close(cairn_watch *watch);
 **     "projection":     the fields each document keeps (cairn_find()'s
 **                       projections); "_distance" and "_score" are added
 **                       after it. {"_id": 1} returns ids only, without
-**                       the stored vectors
+**                       the stored vectors, and reads no document: the
+**                       ids come from the index's node records (written
+**                       in the same atomic write as each document, read
+**                       at the same snapshot; the same text as reading
+**                       the documents would give), when the collection's
+**                       primary key is "_id" and it has no TTL index
 **   out_cursor     out: the new handle; set to NULL on failure. Must not
 **                  be NULL.
 **   errmsg         out, optional: see CONVENTIONS.
@@ -2722,7 +2727,9 @@ int cairn_watch_close(cairn_watch *watch);
 ** collection gives an empty cursor. In cairn_aggregate(), the first stage
 ** {"$vectorSearch": {"index", "path", "queryVector", "numCandidates",
 ** "limit", "filter", "exact"}} (Atlas Vector Search's shape) runs the same
-** search, and {"$meta": "vectorSearchScore"} gives each row's score.
+** search, and {"$meta": "vectorSearchScore"} gives each row's score; when
+** the next stage is a $project that keeps only "_id" and fields computed
+** from "_id" and the score, it reads no document either.
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL db or out_cursor, a bad
 ** name or option, a query vector of the wrong dimension or with NaN or

@@ -11,9 +11,25 @@
 __attribute__((visibility("hidden")))
 uint32_t cairn_support_crc32c(uint32_t crc, const void *data, size_t length);
 
-/* Asks the CPU to start loading the cache line at `address` (a hint: no
- * fault, no effect on results). The skiplist prefetches the node after the
- * one it compares next, as RocksDB's InlineSkipList does. */
-static inline void cairn_support_prefetch(const void *address) { __builtin_prefetch(address, 0, 1); }
+/* A distance kernel of vector search: reads `count` float32 from each of
+ * `a` and `b` (unaligned) and returns their squared L2 distance or their
+ * dot product (vector_distance.c). */
+typedef float (*cairn_support_distance)(const void *a, const void *b, size_t count);
+
+/* The kernels for this CPU (AVX-512, else AVX2), or NULL when it has
+ * neither and the portable Swift code serves. */
+__attribute__((visibility("hidden")))
+cairn_support_distance cairn_support_squared_l2(void);
+__attribute__((visibility("hidden")))
+cairn_support_distance cairn_support_dot_product(void);
+
+/* Asks for the cache line at `address` ahead of its use (a hint: never
+ * faults). Inline, so a walk pays no call for it. The vector walk
+ * prefetches neighbours' vectors; the memtable's skiplist search the node
+ * after the one it compares next (RocksDB's InlineSkipList). */
+static inline void cairn_support_prefetch(const void *address)
+{
+    __builtin_prefetch(address, 0, 3);
+}
 
 #endif

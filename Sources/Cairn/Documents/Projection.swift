@@ -22,6 +22,10 @@ struct Projection {
     /// Top-level fields set to the `$text` score: {"score": {"$meta": "textScore"}}.
     var textScoreFields: [String] = []
 
+    /// `{"_id": 1}`: a result keeps only `_id` (which a caller may then
+    /// give without reading the document).
+    var keepsOnlyID: Bool { including && keepID && tree.isEmpty && textScoreFields.isEmpty }
+
     static func parse(_ value: DocumentValue, what: String = "find options.projection") throws -> Projection {
         guard value.tag == .object else { throw CairnError.invalidArgument("\(what) must be an object") }
         var tree = ProjectionTree()

@@ -383,8 +383,19 @@ struct JSONParser<Sink: JSONSink> {
             case 0x80...:
                 try copyMultibyteScalar()
             default:
-                scratch.append(c)
-                offset += 1
+                // A run of plain ASCII goes in at once: a long string (a
+                // base64 vector in a search's options: 700 bytes at 128
+                // dimensions) was a byte-by-byte append, a capacity check each.
+                var end = offset &+ 1
+                while end < bytes.count {
+                    let b = bytes[end]
+                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
+                    end &+= 1
+                }
+                // Safe: offset < end <= bytes.count, so bytes has a base.
+                scratch.append(contentsOf: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset,
+                                                               count: end &- offset))
+                offset = end
             }
         }
     }

@@ -103,15 +103,39 @@ func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bo
 /// The values of a vector index's filter fields kept with each node: a
 /// binary document holding each field's value at its path, so a search's
 /// filter (on those fields only) matches it as it would the document.
+///
+/// It holds the document's whole `_id` too, first, so that a search whose
+/// projection keeps only `_id` answers from the node records without
+/// reading a document (VectorResults): the primary key in the record is
+/// its IndexKey form, which does not say whether 1 was stored as 1 or 1.0.
+/// A filter field at or under `_id` is then covered by that member (a
+/// filter on `_id.x` matches the whole `_id` as it would the document's).
+/// Records written before this hold only the filter fields; a search reads
+/// those nodes' documents.
 enum VectorFilterValues {
     static func encode(_ document: DocumentValue, fields: [String]) throws -> [UInt8] {
-        guard !fields.isEmpty else { return [] }
         var root: [(key: String, value: MutableValue)] = []
-        for field in fields {
+        if let id = try document.value(atPath: "_id") { root.append(("_id", try MutableValue(id))) }
+        for field in fields where !isUnderID(field) {
             guard let value = try document.value(atPath: field) else { continue }
             insert(try MutableValue(value), at: field.split(separator: ".").map(String.init)[...], into: &root)
         }
+        guard !root.isEmpty else { return [] }
         return MutableValue.object(root).encoded()
+    }
+
+    /// `_id` or a path inside it.
+    static func isUnderID(_ field: String) -> Bool { field == "_id" || field.hasPrefix("_id.") }
+
+    /// The `_id` a record's filter values hold (its binary value), or nil
+    /// when they hold none (a record written before they did, or an index
+    /// whose filter fields name a path inside `_id`, whose older records
+    /// may hold only that part of it).
+    static func id(in filterValues: [UInt8], fields: [String]) throws -> [UInt8]? {
+        guard !filterValues.isEmpty, !fields.contains(where: { $0.hasPrefix("_id.") }) else { return nil }
+        return try filterValues.withUnsafeBytes { raw in
+            try DocumentValue(raw).field("_id").map { Array($0.bytes) }
+        }
     }
 
     private static func insert(_ value: MutableValue, at path: ArraySlice<String>, into members: inout [(key: String, value: MutableValue)]) {

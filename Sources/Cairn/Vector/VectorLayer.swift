@@ -92,6 +92,11 @@ final class VectorNodeCache: @unchecked Sendable {
     /// Visited marks for walks, reused (VisitedMarks); a leaf lock.
     private let marksLock = Lock()
     private var marksPool: [VisitedMarks] = []
+    /// The commits that change lists, for `listsUnchanged` (a leaf lock):
+    /// how many are under way (from the end of their operation, before the
+    /// commit, to their invalidation or their transaction's end), how many
+    /// started or ended in all, and the newest sequence an invalidation saw.
+    private let changes = Mutex<(underWay: Int, events: UInt64, newest: UInt64)>((0, 0, 0))
 
     static let maxNode = 1 << 26
     static let absent = UInt32.max
@@ -239,6 +244,61 @@ final class VectorNodeCache: @unchecked Sendable {
             }
         }
         minFillSequence = max(minFillSequence, sequence)
+    }
+
+    /// A commit that changes lists: begun by the operation that changed
+    /// them (before its commit can become visible), ended by its
+    /// invalidation or, when its transaction never commits, when the
+    /// transaction lets it go.
+    final class ListChange {
+        private let cache: VectorNodeCache
+        private var ended = false
+
+        fileprivate init(_ cache: VectorNodeCache) { self.cache = cache }
+
+        /// The commit is visible at `sequence` and its lists were invalidated.
+        func end(sequence: UInt64?) {
+            guard !ended else { return }
+            ended = true
+            cache.changes.withLock { state in
+                state.underWay -= 1
+                state.events &+= 1  // Wraps: only compared for equality
+                if let sequence { state.newest = max(state.newest, sequence) }
+            }
+        }
+
+        deinit { end(sequence: nil) }
+    }
+
+    func beginListChange() -> ListChange {
+        changes.withLock { state in
+            state.underWay += 1
+            state.events &+= 1  // Wraps: only compared for equality
+        }
+        return ListChange(self)
+    }
+
+    /// Where the list changes stood when a search began its walk.
+    struct ChangeMark {
+        fileprivate let underWay: Int
+        fileprivate let events: UInt64
+    }
+
+    func changeMark() -> ChangeMark { changes.withLock { ChangeMark(underWay: $0.underWay, events: $0.events) } }
+
+    /// Whether every list a search at `snapshot` read from the cache since
+    /// `mark` (taken after its snapshot, before its first list) was the list
+    /// at its snapshot: no list-changing commit was under way at the mark,
+    /// none began or ended since, and none that ended before it is newer
+    /// than the snapshot. Then every commit its snapshot sees had been
+    /// invalidated before the walk (each begins before it can be visible),
+    /// and no search could have filled a list newer than the snapshot (its
+    /// commit would have begun before it was visible, and so before the
+    /// mark, and ended before it too, newer than the snapshot; or after the
+    /// mark). Otherwise the search checks its results (Transaction.vectorSearch).
+    func listsUnchanged(since mark: ChangeMark, snapshot: UInt64) -> Bool {
+        guard mark.underWay == 0 else { return false }
+        return changes.withLock { $0.events == mark.events && $0.newest <= snapshot }
     }
 
     /// Marks for one walk over node numbers mostly below `nodes`, cleared

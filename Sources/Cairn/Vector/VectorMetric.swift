@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCairnSupport
 
 /// How a vector index measures closeness, and the distance functions of
 /// the graph walk.
@@ -18,12 +19,17 @@ import Glibc
 /// score (`_score`, `{"$meta": "vectorSearchScore"}`), larger meaning
 /// closer: 1 / (1 + √l2), (1 + cos) / 2, (1 + dot) / 2.
 ///
-/// The functions work on unsafe buffers of Float, 8 lanes at a time: the
-/// graph walk calls them thousands of times a query, on vectors the cache
-/// or a stored value holds, so they neither allocate nor check bounds.
-/// Callers guarantee both buffers hold `count` floats. Multiply and add
-/// are separate operations: `addingProduct` becomes a call to libm's fmaf
-/// per lane unless the build targets FMA (measured: 18% of a search).
+/// The functions work on unsafe buffers of Float: the graph walk calls
+/// them thousands of times a query, on vectors the cache or a stored value
+/// holds, so they neither allocate nor check bounds. Callers guarantee both
+/// buffers hold `count` floats. On a CPU with AVX-512 or AVX2 they are C
+/// kernels chosen at run time (CCairnSupport/vector_distance.c): Swift
+/// compiles SIMD8<Float> for baseline x86-64 (SSE2), two 4-lane operations
+/// each. Elsewhere the Swift code below, 8 lanes at a time, serves; both
+/// add the same products in the same order. Multiply and add are separate
+/// operations: `addingProduct` becomes a call to libm's fmaf per lane
+/// unless the build targets FMA (measured: 18% of a search), and a fused
+/// one would round differently from the kernels.
 enum VectorMetric: Equatable {
     case l2, cosine, dot
 
@@ -64,9 +70,33 @@ enum VectorMetric: Equatable {
         }
     }
 
+    /// The CPU's kernels (nil: the Swift code).
+    private static let squaredL2Kernel: cairn_support_distance? = cairn_support_squared_l2()
+    private static let dotProductKernel: cairn_support_distance? = cairn_support_dot_product()
+
     /// Σ (a_i − b_i)². Reads `count` floats from each, unaligned.
     @inline(__always)
     static func squaredL2(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if let kernel = squaredL2Kernel { return kernel(a, b, count) }
+        return portableSquaredL2(a, b, count: count)
+    }
+
+    /// Σ a_i·b_i. Reads `count` floats from each, unaligned.
+    @inline(__always)
+    static func dotProduct(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+        if let kernel = dotProductKernel { return kernel(a, b, count) }
+        return portableDotProduct(a, b, count: count)
+    }
+
+    /// The lanes of `sum` added in order (the kernels' order).
+    @inline(__always)
+    private static func sumInOrder(_ sum: SIMD8<Float>) -> Float {
+        var total: Float = 0
+        for i in 0..<8 { total += sum[i] }
+        return total
+    }
+
+    static func portableSquaredL2(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
         var sum0 = SIMD8<Float>(), sum1 = SIMD8<Float>()
         var i = 0
         // Safe: i + 16 <= count, so every load stays inside both buffers.
@@ -83,7 +113,7 @@ enum VectorMetric: Equatable {
             sum0 += d0 * d0
             i &+= 8
         }
-        var total = (sum0 + sum1).sum()
+        var total = sumInOrder(sum0 + sum1)
         while i < count {
             let d = a.loadUnaligned(fromByteOffset: i &* 4, as: Float.self) - b.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
             total += d * d
@@ -92,9 +122,7 @@ enum VectorMetric: Equatable {
         return total
     }
 
-    /// Σ a_i·b_i. Reads `count` floats from each, unaligned.
-    @inline(__always)
-    static func dotProduct(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
+    static func portableDotProduct(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Float {
         var sum0 = SIMD8<Float>(), sum1 = SIMD8<Float>()
         var i = 0
         // Safe: i + 16 <= count, so every load stays inside both buffers.
@@ -108,7 +136,7 @@ enum VectorMetric: Equatable {
             sum0 += a.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) * b.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
             i &+= 8
         }
-        var total = (sum0 + sum1).sum()
+        var total = sumInOrder(sum0 + sum1)
         while i < count {
             total += a.loadUnaligned(fromByteOffset: i &* 4, as: Float.self) * b.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
             i &+= 1

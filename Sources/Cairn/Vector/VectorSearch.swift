@@ -12,6 +12,9 @@
 struct VectorHit {
     var distance: Float
     var primaryKey: [UInt8]
+    /// The node record's filter values (which hold the document's `_id`:
+    /// VectorFilterValues), for results that need no document.
+    var filterValues: [UInt8]
 }
 
 extension Transaction {
@@ -63,9 +66,24 @@ extension Transaction {
             defer { graph.finish() }
             if let walked = try walk(graph, query: query, ef: ef, filter: options.filter) {
                 hits = []
-                for found in walked.prefix(options.k) {
+                // A walk on cached lists may follow, while a commit is under
+                // way, a list older or newer than its snapshot
+                // (VectorNodeCache), and so reach a node deleted before it or
+                // inserted after it: then a node counts only if it is its
+                // document's node at this snapshot (a point read of a small
+                // key per result). So every result's document exists here,
+                // and results that read no document (VectorResults) equal
+                // those that do. Lists read through the transaction only ever
+                // link live nodes (docs/format/vectors.md). A secondary's
+                // lists change under its writer (catchUp forgets its caches,
+                // but a search still on an older snapshot may fill the new
+                // one): it always checks.
+                let check = graph.useListCache && (engine.mode == .secondary
+                    || !graph.cache.listsUnchanged(since: graph.changeMark, snapshot: graph.snapshot))
+                for found in walked where hits.count < options.k {
                     guard let record = try graph.record(found.node) else { continue }
-                    hits.append(VectorHit(distance: found.distance, primaryKey: record.primaryKey))
+                    if check, try graph.node(of: record.primaryKey) != found.node { continue }
+                    hits.append(VectorHit(distance: found.distance, primaryKey: record.primaryKey, filterValues: record.filterValues))
                 }
             } else {
                 graph.finish()
@@ -121,7 +139,7 @@ extension Transaction {
         let prefix = VectorIndexFormat.prefix(collection: info.id, index: index.id) + [VectorIndexFormat.Tag.node.rawValue]
         let scan = try self.scan(lower: prefix, upper: prefixUpperBound(prefix))
         var best = DistanceHeap(max: true, capacity: k + 1)
-        var keys: [[UInt8]] = []
+        var keys: [(primaryKey: [UInt8], filterValues: [UInt8])] = []
         let interrupts = engine.interrupts, ticket = interrupts.ticket
         try query.withUnsafeBytes { q in
             while try scan.next() {
@@ -134,13 +152,16 @@ extension Transaction {
                 }
                 let d = spec.metric.distance(q.baseAddress!, record.vector.baseAddress!, count: spec.dimensions)
                 if best.count < k || d <= best.top!.distance {
-                    keys.append(Array(record.primaryKey))
+                    keys.append((Array(record.primaryKey), Array(record.filterValues)))
                     best.push(d, UInt32(keys.count - 1))
                     if best.count > k + 64 { best.pop() }  // keep ties beyond k for the tie-break
                 }
             }
         }
-        return best.items.map { VectorHit(distance: $0.distance, primaryKey: keys[Int($0.node)]) }
+        return best.items.map {
+            let key = keys[Int($0.node)]
+            return VectorHit(distance: $0.distance, primaryKey: key.primaryKey, filterValues: key.filterValues)
+        }
     }
 }
 

@@ -59,6 +59,31 @@ struct VectorSearchStage {
         return VectorSearchStage(index: index, path: path, options: options)
     }
 
+    /// Whether the stages after $vectorSearch read nothing of a row but its
+    /// `_id` and its score: the first is a $project that keeps `_id` (or
+    /// not) and computes fields from `_id`, the score's `$meta`, literals
+    /// and operators of those only (Atlas's usual
+    /// `{"$project": {"_id": 1, "score": {"$meta": "vectorSearchScore"}}}`);
+    /// its output is then the same whether it read the whole document or
+    /// `{_id, score}`. Anything that binds variables or reads the root is
+    /// left to the documents.
+    static func needsOnlyID(_ rest: ArraySlice<Pipeline.Stage>) -> Bool {
+        guard case .project(let projection)? = rest.first, projection.including, projection.tree.isEmpty else { return false }
+        func reads(_ expression: Expression) -> Bool {
+            switch expression {
+            case .field(let path): return path.first == "_id" || path == [scoreField]
+            case .literal: return true
+            case .object(let members): return members.allSatisfy { reads($0.value) }
+            case .array(let items): return items.allSatisfy(reads)
+            case .call(_, let arguments): return arguments.allSatisfy(reads)
+            case .branches(let cases, let otherwise):
+                return cases.allSatisfy { reads($0.test) && reads($0.then) } && (otherwise.map(reads) ?? true)
+            default: return false  // the root, variables, $let, $map, $filter, $reduce, regexes
+            }
+        }
+        return projection.computed.allSatisfy { reads($0.value) }
+    }
+
     /// The rows of the pipeline that starts with this stage over
     /// `collection` (`rest`: the stages after it).
     func open(in environment: PipelineEnvironment, collection name: String, rest: ArraySlice<Pipeline.Stage>) throws -> PipelinePull {
@@ -73,11 +98,20 @@ struct VectorSearchStage {
             let reader = environment.reader
             let prefix = CollectionInfo.documentPrefix(info.id)
             let expiry = DocumentExpiry(info, now: reader.engine.env.nowMillis())
+            // Covered rows, as vector_search's (VectorResults): when the next
+            // stage keeps only `_id` and values computed from it and the
+            // score, a row is {_id, score} from the node record, which that
+            // stage turns into what it makes of the whole document.
+            let covered = expiry == nil && info.primaryKey == "_id" && VectorSearchStage.needsOnlyID(rest)
             var position = 0
             source = {
                 while position < hits.count {
                     let hit = hits[position]
                     position += 1
+                    if covered, let id = (try? VectorFilterValues.id(in: hit.filterValues, fields: spec.filterFields)) ?? nil {
+                        let value = try id.withUnsafeBytes { try MutableValue(DocumentValue($0)) }
+                        return .tree(.object([("_id", value), (VectorSearchStage.scoreField, .double(spec.metric.score(distance: hit.distance)))]))
+                    }
                     var row: PipelineRow?
                     _ = try reader.read(prefix + hit.primaryKey) { raw in
                         if let expiry, try expiry.hides(raw) { return }

@@ -25,6 +25,7 @@ from ._ffi import Status, lib
 from ._scratch import scratch
 from .bulk import BulkWriteResult, Request, _Request
 from .cursor import Cursor
+from .vector import vector_json
 from .results import DeleteResult, InsertManyResult, UpdateResult, inserted_id_result
 
 if TYPE_CHECKING:
@@ -869,9 +870,7 @@ class Collection:
             for doc in products.vector_search(query, k=5, filter={"in_stock": True}):
                 ...
         """
-        from .vector import vector as _vector
-
-        options: dict[str, Any] = {"vector": _vector(vector), "k": k}
+        options: dict[str, Any] = {"k": k}
         if ef is not None:
             options["ef"] = ef
         if filter is not None:
@@ -884,7 +883,9 @@ class Collection:
             options["index"] = index
         if projection is not None:
             options["projection"] = projection
-        text = dumps(options, "options")
+        # The vector's text is spliced in ahead of the other options (which
+        # always hold "k"), as vector_json explains.
+        text = b'{"vector":' + vector_json(vector) + b"," + dumps(options, "options")[1:]
         out = _ffi.cursor_p()
         errors.call(lib.cairn_vector_search, *self._target(), text, len(text), byref(out))
         return Cursor(self._owner, out)

@@ -120,3 +120,17 @@ def test_k_bounds(points: cairn.Collection) -> None:
     for k in (0, 10_001, 10**12):
         with pytest.raises(cairn.InvalidArgument):
             points.vector_search([1.0, 2.0, 3.0], k)
+
+
+def test_ids_only_results_equal_document_reads(db: cairn.Database) -> None:
+    # {"_id": 1} is answered from the index's node records; it must give
+    # what reading the documents gives, 2.0 staying a float and 2 an int.
+    coll = db.collection("ids")
+    coll.create_vector_index("v", 2, metric="l2")
+    keys = [2, 2.5, 3.0, "a", {"k": 1}, -7, 10**15 + 1]
+    coll.insert_many([{"_id": key, "v": [float(i), 1.0]} for i, key in enumerate(keys)])
+    for scores in (False, True):
+        covered = list(coll.vector_search([0.0, 1.0], 7, projection={"_id": 1}, include_scores=scores))
+        read = list(coll.vector_search([0.0, 1.0], 7, projection={"_id": 1, "absent": 1}, include_scores=scores))
+        assert covered == read
+        assert [repr(doc["_id"]) for doc in covered] == [repr(key) for key in keys]
