@@ -345,31 +345,11 @@ enum GorillaChunk {
     private static func decodeValueBits(_ bits: UnsafeRawBufferPointer, count: Int, first: UInt64, integerPath: Bool, changeWidth: Int?,
                                         values: UnsafeMutablePointer<UInt64>) throws {
         var reader = BitReader(bits)
-        var v = first
-        values[0] = v
-        var valueDelta: Int64 = 0
-        var leading = 64, trailing = 0
+        values[0] = first
+        var step = ValueStep(first: first, integerPath: integerPath, changeWidth: changeWidth)
         var i = 1
         while i < count {
-            if let width = changeWidth {
-                var z = try reader.read(width)
-                if z == (1 << UInt64(width)) - 1 { z = try reader.read(64) }
-                v = v &+ UInt64(bitPattern: Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1))
-            } else if integerPath {
-                valueDelta = valueDelta &+ (try readDeltaOfDelta(&reader))
-                v = v &+ UInt64(bitPattern: valueDelta)
-            } else if try reader.readBit() {
-                if try reader.readBit() {
-                    leading = Int(try reader.read(6))
-                    let length = Int(try reader.read(6)) + 1
-                    guard leading + length <= 64 else { throw CairnError.corruption("time-series chunk: value window past 64 bits") }
-                    trailing = 64 - leading - length
-                }
-                let length = 64 - leading - trailing
-                guard length > 0 else { throw CairnError.corruption("time-series chunk: empty value window") }
-                v ^= try reader.read(length) << UInt64(trailing)
-            }
-            values[i] = v
+            values[i] = try step.next(&reader)
             i += 1
         }
     }
@@ -544,7 +524,7 @@ enum GorillaChunk {
     }
 
     @inline(__always)
-    private static func readDeltaOfDelta(_ reader: inout BitReader) throws -> Int64 {
+    static func readDeltaOfDelta(_ reader: inout BitReader) throws -> Int64 {
         let ones = try reader.readPrefix()
         let width: Int
         switch ones {
@@ -656,14 +636,12 @@ enum GorillaChunk {
                                    times: UnsafeMutablePointer<Int64>, values: UnsafeMutablePointer<UInt64>) throws {
         var reader = BitReader(bits)
         var t = Int64(bitPattern: try reader.read(64))
-        var v = try reader.read(64)
+        let v = try reader.read(64)
         guard t >= lower && t < upper else { throw CairnError.corruption("time-series chunk: timestamp \(t) outside its bucket") }
         times[0] = t
         values[0] = v
         var delta: Int64 = 0
-        var valueDelta: Int64 = 0
-        // No window until the first `11`: a `10` then reads zero bits.
-        var leading = 64, trailing = 0
+        var step = ValueStep(first: v, integerPath: integerPath, changeWidth: changeWidth)
         var i = 1
         while i < count {
             // Wraps: as in encode; the bounds check below catches garbage.
@@ -673,27 +651,8 @@ enum GorillaChunk {
                 throw CairnError.corruption("time-series chunk: timestamps do not increase inside the bucket after \(t)")
             }
             t = next
-            if let width = changeWidth {
-                var z = try reader.read(width)
-                if z == (1 << UInt64(width)) - 1 { z = try reader.read(64) }
-                // Wraps: the encoder's change is m[i] - m[i-1] in two's complement.
-                v = v &+ UInt64(bitPattern: Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1))
-            } else if integerPath {
-                valueDelta = valueDelta &+ (try readDeltaOfDelta(&reader))
-                v = v &+ UInt64(bitPattern: valueDelta)
-            } else if try reader.readBit() {
-                if try reader.readBit() {
-                    leading = Int(try reader.read(6))
-                    let length = Int(try reader.read(6)) + 1
-                    guard leading + length <= 64 else { throw CairnError.corruption("time-series chunk: value window past 64 bits") }
-                    trailing = 64 - leading - length
-                }
-                let length = 64 - leading - trailing
-                guard length > 0 else { throw CairnError.corruption("time-series chunk: empty value window") }
-                v ^= try reader.read(length) << UInt64(trailing)
-            }
             times[i] = t
-            values[i] = v
+            values[i] = try step.next(&reader)
             i += 1
         }
     }
@@ -750,6 +709,51 @@ struct BitWriter {
 }
 
 /// Bits read most significant first; reading past the end is CORRUPTION.
+/// The value half of a chunk's bit stream, one point at a time: the
+/// changes of kind 5 (a fixed-width zigzag, all ones escaping to 64 bits),
+/// the delta-of-deltas of the integer path, or Gorilla's XOR windows. Both
+/// decoders (with timestamps between the values, and kind 6's values
+/// alone) read their values through it.
+struct ValueStep {
+    private var value: UInt64
+    private let integerPath: Bool
+    private let changeWidth: Int?
+    private var valueDelta: Int64 = 0
+    // No window until the first `11`: a `10` then reads zero bits.
+    private var leading = 64, trailing = 0
+
+    init(first: UInt64, integerPath: Bool, changeWidth: Int?) {
+        value = first
+        self.integerPath = integerPath
+        self.changeWidth = changeWidth
+    }
+
+    /// The next value; CORRUPTION when the bits cannot hold one.
+    @inline(__always)
+    mutating func next(_ reader: inout BitReader) throws -> UInt64 {
+        if let width = changeWidth {
+            var z = try reader.read(width)
+            if z == (1 << UInt64(width)) - 1 { z = try reader.read(64) }
+            // Wraps: the encoder's change is m[i] - m[i-1] in two's complement.
+            value = value &+ UInt64(bitPattern: Int64(bitPattern: z >> 1) ^ -Int64(bitPattern: z & 1))
+        } else if integerPath {
+            valueDelta = valueDelta &+ (try GorillaChunk.readDeltaOfDelta(&reader))
+            value = value &+ UInt64(bitPattern: valueDelta)
+        } else if try reader.readBit() {
+            if try reader.readBit() {
+                leading = Int(try reader.read(6))
+                let length = Int(try reader.read(6)) + 1
+                guard leading + length <= 64 else { throw CairnError.corruption("time-series chunk: value window past 64 bits") }
+                trailing = 64 - leading - length
+            }
+            let length = 64 - leading - trailing
+            guard length > 0 else { throw CairnError.corruption("time-series chunk: empty value window") }
+            value ^= try reader.read(length) << UInt64(trailing)
+        }
+        return value
+    }
+}
+
 struct BitReader {
     private let base: UnsafeRawBufferPointer
     private var offset = 0

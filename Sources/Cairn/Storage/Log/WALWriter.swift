@@ -30,14 +30,7 @@ final class WALWriter {
     func append(_ payload: UnsafeRawBufferPointer, sync: Bool) throws {
         framed.removeAll(keepingCapacity: true)
         RecordFormat.frame(payload, into: &framed)
-        do {
-            try framed.withUnsafeBytes { try file.append($0) }
-            if sync { try file.sync() }
-        } catch {
-            try? file.truncate(to: size)
-            throw error
-        }
-        size += framed.count
+        try write(framed, sync: sync)
         if framed.capacity > 1 << 20 { framed = [] }  // do not pin one huge batch's buffer
     }
 
@@ -45,6 +38,11 @@ final class WALWriter {
     /// header is filled here, and the bytes go to the file as they are.
     func append(record: inout [UInt8], sync: Bool) throws {
         record.withUnsafeMutableBytes { RecordFormat.fillHeader(of: $0) }
+        try write(record, sync: sync)
+    }
+
+    /// Writes a framed record; a failure truncates what it may have left.
+    private func write(_ record: [UInt8], sync: Bool) throws {
         do {
             try record.withUnsafeBytes { try file.append($0) }
             if sync { try file.sync() }
