@@ -4,6 +4,21 @@ import XCTest
 /// The Gorilla chunk codec: round trips of every kind of value and timing,
 /// and corrupt chunks that must fail with CORRUPTION instead of trapping.
 final class GorillaChunkTests: XCTestCase {
+    /// The points every hand-written chunk of docs/format/timeseries.md
+    /// holds: 50.0, 50.12 and 49.9 at 1, 11 and 21 s into the bucket that
+    /// starts at `lower`, decoded in full and as the last point alone.
+    private func assertHoldsTheDocPoints(_ chunk: [UInt8], lower: Int64, file: StaticString = #filePath, line: UInt = #line) throws {
+        var times: [Int64] = [], values: [UInt64] = []
+        try chunk.withUnsafeBytes {
+            try GorillaChunk.decode($0, isInteger: false, lower: lower, upper: lower + TimeSeriesFormat.bucketMillis, times: &times, values: &values)
+        }
+        XCTAssertEqual(times, [lower + 1000, lower + 11_000, lower + 21_000], file: file, line: line)
+        XCTAssertEqual(values, [50.0, 50.12, 49.9].map(\.bitPattern), file: file, line: line)
+        let last = try chunk.withUnsafeBytes { try GorillaChunk.lastPoint($0, lower: lower, upper: lower + TimeSeriesFormat.bucketMillis, isInteger: false) }
+        XCTAssertEqual(last.t, lower + 21_000, file: file, line: line)
+        XCTAssertEqual(last.v, (49.9).bitPattern, file: file, line: line)
+    }
+
     private func roundTrip(_ times: [Int64], _ values: [UInt64], integer: Bool, file: StaticString = #filePath, line: UInt = #line) throws -> [UInt8] {
         var chunk: [UInt8] = []
         times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in
@@ -78,16 +93,7 @@ final class GorillaChunkTests: XCTestCase {
             0x00, 0x00, 0x01, 0x8b, 0xcf, 0xd9, 0x36, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0x88,
             0xf0, 0x00, 0x01, 0x38, 0x80, 0xc0, 0xac,
         ]
-        let lower: Int64 = 1_699_999_200_000
-        var times: [Int64] = [], values: [UInt64] = []
-        try chunk.withUnsafeBytes {
-            try GorillaChunk.decode($0, isInteger: false, lower: lower, upper: lower + TimeSeriesFormat.bucketMillis, times: &times, values: &values)
-        }
-        XCTAssertEqual(times, [lower + 1000, lower + 11_000, lower + 21_000])
-        XCTAssertEqual(values, [50.0, 50.12, 49.9].map(\.bitPattern))
-        let last = try chunk.withUnsafeBytes { try GorillaChunk.lastPoint($0, lower: lower, upper: lower + TimeSeriesFormat.bucketMillis, isInteger: false) }
-        XCTAssertEqual(last.t, lower + 21_000)
-        XCTAssertEqual(last.v, (49.9).bitPattern)
+        try assertHoldsTheDocPoints(chunk, lower: 1_699_999_200_000)
     }
 
     func testSpecialFloatsAndExtremes() throws {
@@ -293,18 +299,10 @@ final class GorillaChunkTests: XCTestCase {
             0xfc, 0x4d,  // last m 4990, zigzag 9980
             0x18, 0x2b,  // zigzag(+12) = 24, zigzag(-22) = 43, 8 bits each
         ]
-        var times: [Int64] = [], values: [UInt64] = []
-        try chunk.withUnsafeBytes {
-            try GorillaChunk.decode($0, isInteger: false, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, times: &times, values: &values)
-        }
-        XCTAssertEqual(times, [bucket6 + 1000, bucket6 + 11_000, bucket6 + 21_000])
-        XCTAssertEqual(values, [50.0, 50.12, 49.9].map(\.bitPattern))
-        let last = try chunk.withUnsafeBytes { try GorillaChunk.lastPoint($0, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, isInteger: false) }
-        XCTAssertEqual(last.t, bucket6 + 21_000)
-        XCTAssertEqual(last.v, (49.9).bitPattern)
+        try assertHoldsTheDocPoints(chunk, lower: bucket6)
         // Integers: values as kind 2 (delta of delta), 2 points.
         let integers: [UInt8] = [0x06, 0x02, 0x02, 0x00, 0x0a, 0x0a, 0x0e, 0x81, 0x00]
-        times = []; values = []
+        var times: [Int64] = [], values: [UInt64] = []
         try integers.withUnsafeBytes {
             try GorillaChunk.decode($0, isInteger: true, lower: bucket6, upper: bucket6 + TimeSeriesFormat.bucketMillis, times: &times, values: &values)
         }
