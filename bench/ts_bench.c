@@ -8,11 +8,12 @@
 ** ts_bench_peers.py, which loads it into DuckDB and prints the comparison.
 ** A benchmark asserts no speeds: it fails only when a call fails.
 **
-**   ts_bench --db=DIR [--hosts=4000] [--hours=24] [--batch=100000] [--csv=FILE] [--rss-series=N]
+**   ts_bench --db=DIR [--hosts=4000] [--hours=24] [--batch=100000] [--csv=FILE] [--rss-series=N] [--progress]
 **
 ** --batch counts points: TSBS's loader sends 10,000 rows a batch, and a cpu
 ** row holds 10 fields. --rss-series=N then creates N more series with one
 ** point each and prints the growth of the resident set per series.
+** --progress prints the ingest rate of every simulated hour on stderr.
 */
 #define _XOPEN_SOURCE 700
 #include "cairn.h"
@@ -144,15 +145,16 @@ static void timed(cairn_db *db, const char *row, int kind, const char *query, in
 int main(int argc, char **argv)
 {
     const char *path = NULL, *csv_path = NULL;
-    int hosts = 4000, hours = 24, batch = 100000, rss_series = 0;
+    int hosts = 4000, hours = 24, batch = 100000, rss_series = 0, progress = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--db=", 5) == 0) path = argv[i] + 5;
         else if (strncmp(argv[i], "--hosts=", 8) == 0) hosts = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--hours=", 8) == 0) hours = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--batch=", 8) == 0) batch = atoi(argv[i] + 8);
+        else if (strcmp(argv[i], "--progress") == 0) progress = 1;
         else if (strncmp(argv[i], "--csv=", 6) == 0) csv_path = argv[i] + 6;
         else if (strncmp(argv[i], "--rss-series=", 13) == 0) rss_series = atoi(argv[i] + 13);
-        else { fprintf(stderr, "usage: ts_bench --db=DIR [--hosts=N] [--hours=N] [--batch=N] [--csv=FILE]\n"); return 2; }
+        else { fprintf(stderr, "usage: ts_bench --db=DIR [--hosts=N] [--hours=N] [--batch=N] [--csv=FILE] [--rss-series=N] [--progress]\n"); return 2; }
     }
     if (path == NULL || hosts < 100 || hours < 1 || batch < FIELDS) { fprintf(stderr, "ts_bench: bad arguments\n"); return 2; }
     int64_t steps = (int64_t)hours * 360;
@@ -194,8 +196,18 @@ int main(int argc, char **argv)
     double ingest = 0;
     uint64_t points = 0;
     int fill = 0;
+    double hour_ingest = 0, hour_wall = now_seconds();
+    uint64_t hour_points = 0;
     for (int64_t s = 0; s < steps; s++) {
         int64_t t = START + s * STEP;
+        if (progress && s > 0 && s % (3600000 / STEP) == 0) {
+            /* Per simulated hour: the rate in write calls and over the wall clock. */
+            fprintf(stderr, "hour %lld: %.0f points/s in write calls, %.0f points/s wall\n", (long long)(s * STEP / 3600000),
+                    (double)(points - hour_points) / (ingest - hour_ingest), (double)(points - hour_points) / (now_seconds() - hour_wall));
+            hour_ingest = ingest;
+            hour_points = points;
+            hour_wall = now_seconds();
+        }
         for (int h = 0; h < hosts; h++) {
             for (int f = 0; f < FIELDS; f++) {
                 size_t k = (size_t)h * FIELDS + f;

@@ -133,6 +133,8 @@ public struct DatabaseOptions: Sendable {
         engine.table.bloomBitsPerKey = bloomBitsPerKey
         // The document layer scans non-unique index entries by prefix.
         engine.table.prefixLength = { Namespace.bloomPrefixLength(of: $0) }
+        // The time-series layer's written chunks of a series merge at flush.
+        engine.coalescer = ChunkCoalescing.coalescer()
         engine.blockCacheBytes = blockCacheMB << 20
         engine.levelSizeRatio = levelSizeRatio
         engine.maxOpenTables = maxOpenTables

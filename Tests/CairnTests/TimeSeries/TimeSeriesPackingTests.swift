@@ -82,6 +82,81 @@ final class TimeSeriesPackingTests: XCTestCase {
         assertSame(try points(db, id), expected(), "after compaction")
     }
 
+    /// The written chunks of a bucket that one memtable holds become one at
+    /// flush (ChunkCoalescing); a deletion chunk ends the run.
+    func testWrittenChunksMergeAtFlush() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let id = try Array("{\"metric\":\"c\"}".utf8).withUnsafeBytes { try db.timeSeriesID(seriesJSON: $0)! }
+        var model: [Int64: Double] = [:]
+        func add(_ batch: [(Int64, Double)]) throws {
+            try write(db, id, batch)
+            for (t, v) in batch { model[t] = v }
+        }
+        func expected() -> [(Int64, Double)] { model.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        // Two points a call, as a batch across many series adds; the third
+        // call overwrites a point of the first, the fifth writes out of order.
+        try add([(base, 1), (base + 10_000, 2)])
+        try add([(base + 20_000, 3), (base + 30_000, 4)])
+        try add([(base + 10_000, 5), (base + 40_000, 6)])
+        _ = try Array("{\"metric\":\"c\",\"start\":\(base + 20_000),\"end\":\(base + 21_000)}".utf8).withUnsafeBytes { try db.deletePoints(queryJSON: $0) }
+        model[base + 20_000] = nil
+        try add([(base + 50_000, 7), (base + 60_000, 8)])
+        try add([(base + 5000, 9), (base + 70_000, 10)])
+        XCTAssertEqual(try chunkForms(db, id), [0, 0, 0, 2, 0, 0])
+        assertSame(try points(db, id), expected(), "before the flush")
+        try db.flush()
+        XCTAssertEqual(try chunkForms(db, id), [0, 2, 0], "the runs on either side of the deletion, merged")
+        assertSame(try points(db, id), expected(), "after the flush")
+        try db.close()
+        let reopened = try Database.open(path: dir.path)
+        defer { try? reopened.close() }
+        assertSame(try points(reopened, id), expected(), "after a reopen")
+    }
+
+    /// Packing reads some written chunks, a write follows, a flush merges
+    /// the chunks packing read with the later one, and only then does
+    /// packing delete what it read and write their merge under the newest
+    /// sequence it read. The merged chunk survives the deletes and holds
+    /// those points again, under a later sequence: reads must not change.
+    func testPackingThatRacesAFlushMergeLosesNoPoint() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        defer { try? db.close() }
+        let id = try Array("{\"metric\":\"r\"}".utf8).withUnsafeBytes { try db.timeSeriesID(seriesJSON: $0)! }
+        try write(db, id, [(base, 1), (base + 10_000, 2)])
+        try write(db, id, [(base + 10_000, 3), (base + 20_000, 4)])
+        // What packing read: the first two chunks, at its snapshot.
+        var read: [[UInt8]] = []
+        try db.forEachKey(prefix: TimeSeriesFormat.bucketPrefix(id, base), view: try db.engine.readView()) { key, _ in read.append(Array(key)) }
+        XCTAssertEqual(read.count, 2)
+        let newestRead = TimeSeriesFormat.parseChunkKey(try XCTUnwrap(read.last).withUnsafeBytes { $0 })!.sequence
+        // A later write overwrites a point packing read.
+        try write(db, id, [(base, 5), (base + 30_000, 6)])
+        let expected: [(Int64, Double)] = [(base, 5), (base + 10_000, 3), (base + 20_000, 4), (base + 30_000, 6)]
+        try db.flush()
+        XCTAssertEqual(try chunkForms(db, id), [0], "the three chunks merged under the last one's key")
+        // Packing's write: the merge of what it read, deleting what it read.
+        var batch = WriteBatch()
+        for key in read { key.withUnsafeBytes { batch.delete($0) } }
+        var chunk: [UInt8] = []
+        let times: [Int64] = [base, base + 10_000, base + 20_000]
+        let bits = [1.0, 3, 4].map { $0.bitPattern }
+        times.withUnsafeBufferPointer { t in bits.withUnsafeBufferPointer { v in
+            GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: false, bucket: base, into: &chunk)
+        } }
+        TimeSeriesFormat.chunkKey(id, base, sequence: newestRead, form: TimeSeriesFormat.packed).withUnsafeBytes { k in
+            chunk.withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) }
+        }
+        try db.engine.write(batch)
+        XCTAssertEqual(try chunkForms(db, id), [1, 0], "the packed chunk before the merged one")
+        assertSame(try points(db, id), expected, "the merged chunk's later points win, none is lost")
+        XCTAssertTrue(try db.packBucket(id: id, bucket: base, whole: true))
+        XCTAssertEqual(try chunkForms(db, id), [3])
+        assertSame(try points(db, id), expected, "after packing the bucket whole")
+    }
+
     func testMergeOfChunksInOrderAndOverlapping() throws {
         func chunk(_ times: [Int64], _ values: [Double]) -> [UInt8] {
             var out: [UInt8] = []

@@ -2,19 +2,28 @@
 import Glibc
 #endif
 
-/// The background worker: one thread that flushes frozen memtables into
-/// level-0 tables, compacts levels, and syncs the log under sync mode
-/// "interval". A failure stops background work and fails later writes with
-/// its error (reads go on); nothing acknowledged is lost, since the log
-/// keeps every write that is not yet in a table.
+/// The background workers: two threads, one that flushes frozen memtables
+/// into level-0 tables (and syncs the log under sync mode "interval"), and
+/// one that compacts levels. With one thread, as LevelDB has, a compaction
+/// of hundreds of megabytes holds up every flush behind it, and writers stop
+/// once the frozen memtables fill, although a core is idle; apart, a flush
+/// waits only for a compaction's install (RocksDB's flush and compaction
+/// pools). A failure stops background work and fails later writes with its
+/// error (reads go on); nothing acknowledged is lost, since the log keeps
+/// every write that is not yet in a table.
 extension StorageEngine {
+    enum BackgroundRole: CaseIterable { case flush, compaction }
+
     func startWorker() throws {
-        background.withLock { workerRunning = true }
-        do {
-            try env.startThread { [self] in workerLoop() }
-        } catch {
-            background.withLock { workerRunning = false }
-            throw error
+        for role in BackgroundRole.allCases {
+            background.withLock { workersRunning += 1 }
+            do {
+                try env.startThread { [self] in workerLoop(role) }
+            } catch {
+                background.withLock { workersRunning -= 1 }
+                stopWorker()
+                throw error
+            }
         }
     }
 
@@ -22,23 +31,24 @@ extension StorageEngine {
         background.withLock {
             shuttingDown = true
             background.broadcast()
-            while workerRunning { background.wait(milliseconds: 50) }
+            while workersRunning > 0 { background.wait(milliseconds: 50) }
         }
     }
 
-    /// Asks the worker to look for work now. The request is a flag checked
-    /// under the lock before the worker sleeps, so it is never lost.
+    /// Asks the workers to look for work now. The requests are flags checked
+    /// under the lock before a worker sleeps, so they are never lost.
     func wakeWorker() {
         background.withLock {
-            workRequested = true
+            flushRequested = true
+            compactionRequested = true
             background.broadcast()
         }
     }
 
-    private func workerLoop() {
+    private func workerLoop(_ role: BackgroundRole) {
         while true {
             let stopping = background.withLock { () -> Bool in
-                workRequested = false
+                if role == .flush { flushRequested = false } else { compactionRequested = false }
                 return shuttingDown
             }
             if stopping { break }
@@ -47,14 +57,10 @@ extension StorageEngine {
             // the next attempt (at most every second) succeeds and writes
             // resume without a reopen, as RocksDB's error handler does.
             // Other failures stop background work until the next open.
-            let failure = stateLock.withLock { backgroundError }
-            if failure == nil || (failure?.code == .noSpace && env.monotonicNanoseconds() &- lastBackgroundFailure >= 1_000_000_000) {
+            let (failure, failedAt) = stateLock.withLock { (backgroundError, lastBackgroundFailure) }
+            if failure == nil || (failure?.code == .noSpace && env.monotonicNanoseconds() &- failedAt >= 1_000_000_000) {
                 do {
-                    if try flushOldestImmutable() {
-                        worked = true
-                    } else if try compactOnce() {
-                        worked = true
-                    }
+                    worked = role == .flush ? try flushOldestImmutable() : try compactOnce()
                     if failure != nil {
                         stateLock.withLock { backgroundError = nil }
                         EngineStats.bump(stats.backgroundRecoveries)
@@ -64,21 +70,26 @@ extension StorageEngine {
                 } catch {
                     let failure = (error as? CairnError) ?? CairnError(.internal, "\(error)")
                     let retry = failure.code == .noSpace ? " (retried once space is freed)" : ""
-                    stateLock.withLock { backgroundError = CairnError(failure.code, "background work failed: \(failure.message)\(retry)") }
-                    lastBackgroundFailure = env.monotonicNanoseconds()
+                    stateLock.withLock {
+                        backgroundError = CairnError(failure.code, "background work failed: \(failure.message)\(retry)")
+                        lastBackgroundFailure = env.monotonicNanoseconds()
+                    }
                     EngineStats.bump(stats.backgroundErrors)
                 }
             }
-            syncIntervalIfDue()
+            if role == .flush { syncIntervalIfDue() }
             background.withLock {
-                background.broadcast()  // wake stalled writers
-                if !worked && !workRequested && !shuttingDown {
-                    background.wait(milliseconds: options.sync == .interval ? max(1, options.syncIntervalMillis / 2) : 1000)
+                // A new level-0 table may make a compaction due.
+                if worked && role == .flush { compactionRequested = true }
+                background.broadcast()  // wake stalled writers and the other worker
+                let requested = role == .flush ? flushRequested : compactionRequested
+                if !worked && !requested && !shuttingDown {
+                    background.wait(milliseconds: role == .flush && options.sync == .interval ? max(1, options.syncIntervalMillis / 2) : 1000)
                 }
             }
         }
         background.withLock {
-            workerRunning = false
+            workersRunning -= 1
             background.broadcast()
         }
     }
@@ -129,6 +140,12 @@ extension StorageEngine {
         var hasPrevious = false
         var previousSequence = UInt64.max
         var scratch: [UInt8] = []
+        // Runs of keys a layer merges at flush (FlushCoalescer.swift).
+        let coalescer = options.coalescer
+        let rangeTombstones = table.rangeTombstones
+        // Snapshots taken from now on see the whole memtable.
+        let liveSnapshots = coalescer == nil ? [] : stateLock.withLock { snapshots.keys.sorted() }
+        var run = CoalescingRun()
         do {
             while iterator.isValid {
                 let key = iterator.userKey
@@ -141,11 +158,32 @@ extension StorageEngine {
                 // An older version hidden by a newer one every snapshot sees.
                 let hidden = sameKey && previousSequence <= oldestSnapshot
                 previousSequence = iterator.sequence
+                if let coalescer {
+                    let length = !sameKey && iterator.kind == InternalKey.kindValue ? coalescer.groupLength(key) : 0
+                    if length > 0 && run.continues(key, groupLength: length) {
+                        run.append(key: key, value: iterator.value, sequence: iterator.sequence)
+                        iterator.advance()
+                        continue
+                    }
+                    // A second version of the run's last key: the run stays as it is.
+                    try run.emit(to: output, mayMerge: !sameKey, coalescer: coalescer, snapshots: liveSnapshots,
+                                 rangeTombstones: rangeTombstones, scratch: &scratch)
+                    if length > 0 {
+                        run.start(groupLength: length)
+                        run.append(key: key, value: iterator.value, sequence: iterator.sequence)
+                        iterator.advance()
+                        continue
+                    }
+                }
                 if !hidden {
                     try output.add(userKey: key, sequence: iterator.sequence, kind: iterator.kind,
                                    expiresAt: iterator.expiresAt, value: iterator.value, scratch: &scratch)
                 }
                 iterator.advance()
+            }
+            if let coalescer {
+                try run.emit(to: output, mayMerge: true, coalescer: coalescer, snapshots: liveSnapshots,
+                             rangeTombstones: rangeTombstones, scratch: &scratch)
             }
             previousKey = ByteBuffer()
             return try output.finish()

@@ -169,7 +169,8 @@ extension StorageEngine {
                 EngineStats.bump(stats.stalls)
                 stateLock.withLock { stallReason = reason }
                 background.withLock {
-                    workRequested = true
+                    flushRequested = true
+                    compactionRequested = true
                     background.broadcast()
                     background.wait(milliseconds: 100)
                 }

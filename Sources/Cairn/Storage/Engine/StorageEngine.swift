@@ -65,6 +65,8 @@ final class StorageEngine: @unchecked Sendable {
         var level0SlowdownTrigger = 8
         var level0StopTrigger = 12
         var maxImmutableMemtables = 2
+        /// Merges runs of a layer's small keys at flush (FlushCoalescer.swift).
+        var coalescer: FlushCoalescer?
         /// Refuse to open (CORRUPTION) when the last log record fails its
         /// checksum, instead of cutting it off (RocksDB's kAbsoluteConsistency).
         var paranoidRecovery = false
@@ -135,7 +137,7 @@ final class StorageEngine: @unchecked Sendable {
     /// Set when background work failed; writes then fail with it (a full
     /// disk is retried, see the worker).
     var backgroundError: CairnError?
-    /// When background work last failed (monotonic ns; the worker's own).
+    /// When background work last failed (monotonic ns).
     var lastBackgroundFailure: UInt64 = 0
     /// The sources readers share; nil after any change to them, rebuilt by
     /// the next read (see ReadState).
@@ -169,12 +171,18 @@ final class StorageEngine: @unchecked Sendable {
 
     // MARK: Background work
 
-    /// A leaf lock: the worker's wake-up flags, with no other lock taken
+    /// A leaf lock: the workers' wake-up flags, with no other lock taken
     /// inside it (docs/architecture.md, "Locks").
     let background = Condition()
     var shuttingDown = false
-    var workRequested = false
-    var workerRunning = false
+    var flushRequested = false
+    var compactionRequested = false
+    var workersRunning = 0
+    /// Serializes compactions (the compaction worker's and compactRange's),
+    /// which alone change levels 1 and below; held while one merges, without
+    /// versionEditLock (Compaction.swift, `run`). Lock order 5
+    /// (docs/architecture.md, "Locks"): taken before versionEditLock.
+    let compactionLock = Lock()
     /// Serializes everything that installs a new version (flush, compaction).
     /// Lock order 5 (docs/architecture.md, "Locks"): taken before stateLock, never while
     /// holding walLock.

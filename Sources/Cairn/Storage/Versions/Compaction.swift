@@ -71,39 +71,51 @@ extension StorageEngine {
 
     /// Runs one due compaction. Returns whether it did anything.
     func compactOnce() throws -> Bool {
-        try versionEditLock.withLock {
-            guard !isClosed else { throw CairnError.closed }
-            let current = stateLock.withLock { version }
-            guard let compaction = pickCompaction(current) else { return false }
+        try compactionLock.withLock {
+            let picked = try versionEditLock.withLock { () -> Compaction? in
+                guard !isClosed else { throw CairnError.closed }
+                return pickCompaction(stateLock.withLock { version })
+            }
+            guard let compaction = picked else { return false }
             try run(compaction)
             return true
         }
     }
 
     /// Merges the compaction's inputs into new tables of the output level
-    /// and installs the result. REQUIRES: versionEditLock held.
+    /// and installs the result.
+    ///
+    /// The merge runs without versionEditLock, so that the flush thread
+    /// keeps turning memtables into level-0 tables meanwhile (a long
+    /// compaction would otherwise stop writers once the frozen memtables
+    /// fill, as LevelDB's one thread does). Only compactions change levels
+    /// 1 and below, and compactionLock serializes them; a flush only adds
+    /// level-0 tables and range tombstones. So the install applies the
+    /// compaction as an edit to the version current at install time: its
+    /// inputs are still there, and what flushes added stays.
+    /// REQUIRES: compactionLock held, versionEditLock not held.
     func run(_ compaction: Compaction, allowTrivialMove: Bool = true) throws {
         let start = env.monotonicNanoseconds()
         let current = stateLock.withLock { version }
         // Level-0 tables that overlap neither each other nor level 1 (as
         // sequential inserts make them) move down without a rewrite.
         if allowTrivialMove && compaction.level == 0 && compaction.nextLevelInputs.isEmpty && Compaction.disjoint(compaction.inputs) {
-            var levels = current.levels
-            levels[0].removeAll { file in compaction.inputs.contains { $0 === file } }
-            levels[1].append(contentsOf: compaction.inputs)
-            levels[1].sort { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
-            try install(Version(levels: levels, rangeTombstones: current.rangeTombstones), removing: [])
+            try installEdit { levels in
+                levels[0].removeAll { file in compaction.inputs.contains { $0 === file } }
+                levels[1].append(contentsOf: compaction.inputs)
+                levels[1].sort { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
+            }
             EngineStats.bump(stats.trivialMoves, by: UInt64(compaction.inputs.count))
             return
         }
         // A lone table with nothing below it moves down without a rewrite.
         if allowTrivialMove && compaction.level > 0 && compaction.inputs.count == 1 && compaction.nextLevelInputs.isEmpty {
-            var levels = current.levels
             let moved = compaction.inputs[0]
-            levels[compaction.level].removeAll { $0 === moved }
-            levels[compaction.outputLevel].append(moved)
-            levels[compaction.outputLevel].sort { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
-            try install(Version(levels: levels, rangeTombstones: current.rangeTombstones), removing: [])
+            try installEdit { levels in
+                levels[compaction.level].removeAll { $0 === moved }
+                levels[compaction.outputLevel].append(moved)
+                levels[compaction.outputLevel].sort { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
+            }
             compactPointers[compaction.level] = moved.largestUserKey
             EngineStats.bump(stats.trivialMoves)
             return
@@ -181,16 +193,19 @@ extension StorageEngine {
             throw error
         }
 
-        var levels = current.levels
-        let removed = compaction.allInputs
-        levels[compaction.level].removeAll { file in compaction.inputs.contains { $0 === file } }
-        levels[compaction.outputLevel].removeAll { file in compaction.nextLevelInputs.contains { $0 === file } }
-        levels[compaction.outputLevel].append(contentsOf: outputs)
-        levels[compaction.outputLevel].sort { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
-        let keptTombstones = current.rangeTombstones.filter {
-            !isObsolete($0, levels: levels, cleaned: outputs, oldestSnapshot: oldestSnapshot)
+        // A failed install leaves the outputs to recovery (unlisted tables
+        // of this generation), or marks them obsolete (writeManifest).
+        try installEdit(removing: compaction.allInputs, adding: outputs) { levels in
+            levels[compaction.level].removeAll { file in compaction.inputs.contains { $0 === file } }
+            levels[compaction.outputLevel].removeAll { file in compaction.nextLevelInputs.contains { $0 === file } }
+            levels[compaction.outputLevel].append(contentsOf: outputs)
+            levels[compaction.outputLevel].sort { $0.smallestUserKey.lexicographicallyPrecedes($1.smallestUserKey) }
+        } keeping: { tombstone, levels in
+            // The outputs dropped what the tombstones known at the start
+            // cover; one a flush added since has not cleaned them.
+            let applied = current.rangeTombstones.contains { $0.sequence == tombstone.sequence && $0.start == tombstone.start && $0.end == tombstone.end }
+            return !self.isObsolete(tombstone, levels: levels, cleaned: applied ? outputs : [], oldestSnapshot: oldestSnapshot)
         }
-        try install(Version(levels: levels, rangeTombstones: keptTombstones), removing: removed, adding: outputs)
         if compaction.level > 0, let last = compaction.inputs.last { compactPointers[compaction.level] = last.largestUserKey }
 
         let written = outputs.reduce(0) { $0 + $1.size }
@@ -228,6 +243,21 @@ extension StorageEngine {
         }
     }
 
+    /// Applies `edit` to the levels of the version current now and installs
+    /// the result, with the range tombstones `keeping` keeps (all by default).
+    /// REQUIRES: versionEditLock not held.
+    private func installEdit(removing removed: [TableFile] = [], adding added: [TableFile] = [], _ edit: (inout [[TableFile]]) -> Void,
+                             keeping: ((RangeTombstone, [[TableFile]]) -> Bool)? = nil) throws {
+        try versionEditLock.withLock {
+            guard !isClosed else { throw CairnError.closed }
+            let latest = stateLock.withLock { version }
+            var levels = latest.levels
+            edit(&levels)
+            let tombstones = keeping.map { keep in latest.rangeTombstones.filter { keep($0, levels) } } ?? latest.rangeTombstones
+            try install(Version(levels: levels, rangeTombstones: tombstones), removing: removed, adding: added)
+        }
+    }
+
     /// Writes the manifest for `edited`, makes it current, and marks the
     /// replaced tables obsolete (deleted once no reader holds them).
     /// REQUIRES: versionEditLock held.
@@ -261,7 +291,7 @@ extension StorageEngine {
     func compactRange(start: [UInt8]?, end: [UInt8]?) throws {
         let ticket = interrupts.ticket
         try flush()
-        try versionEditLock.withLock {
+        try compactionLock.withLock {
             let initial = stateLock.withLock { version }
             let deepest = max(1, (0..<Version.levelCount).last { !initial.levels[$0].isEmpty } ?? 1)
             for level in 0..<deepest {
