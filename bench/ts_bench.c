@@ -104,6 +104,20 @@ static int add_size(const char *path, const struct stat *st, int flag, struct FT
     return 0;
 }
 
+/* A number from cairn_stats(): the digits after `member` (a member name with its colon). */
+static double stat_number(cairn_db *db, const char *member) {
+    char *json = NULL, *err = NULL;
+    size_t len = 0;
+    double value = -1;
+    if (cairn_stats(db, &json, &len, &err) == CAIRN_OK) {
+        const char *at = strstr(json, member);
+        if (at != NULL) value = strtod(at + strlen(member), NULL);
+    }
+    cairn_free(json);
+    cairn_free(err);
+    return value;
+}
+
 /* Reads a cursor to its end in batches; returns the rows. */
 static size_t drain(cairn_cursor *cursor)
 {
@@ -202,8 +216,9 @@ int main(int argc, char **argv)
         int64_t t = START + s * STEP;
         if (progress && s > 0 && s % (3600000 / STEP) == 0) {
             /* Per simulated hour: the rate in write calls and over the wall clock. */
-            fprintf(stderr, "hour %lld: %.0f points/s in write calls, %.0f points/s wall\n", (long long)(s * STEP / 3600000),
-                    (double)(points - hour_points) / (ingest - hour_ingest), (double)(points - hour_points) / (now_seconds() - hour_wall));
+            fprintf(stderr, "hour %lld: %.0f points/s in write calls, %.0f points/s wall, %.1f s stalled so far\n",
+                    (long long)(s * STEP / 3600000), (double)(points - hour_points) / (ingest - hour_ingest),
+                    (double)(points - hour_points) / (now_seconds() - hour_wall), stat_number(db, "\"stall_micros\":") / 1e6);
             hour_ingest = ingest;
             hour_points = points;
             hour_wall = now_seconds();

@@ -38,7 +38,7 @@ final class TimeSeriesLayer: @unchecked Sendable {
     private var queued: [Target: Bool] = [:]
     /// A bucket's tail is packed after this many written chunks; the whole
     /// bucket when its series moves on to a newer bucket.
-    static let chunksBeforePacking: Int32 = 32
+    static let chunksBeforePacking: Int32 = 256
 
     // The worker.
     let worker = Condition()
