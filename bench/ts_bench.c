@@ -8,12 +8,14 @@
 ** ts_bench_peers.py, which loads it into DuckDB and prints the comparison.
 ** A benchmark asserts no speeds: it fails only when a call fails.
 **
-**   ts_bench --db=DIR [--hosts=4000] [--hours=24] [--batch=100000] [--csv=FILE] [--rss-series=N] [--progress]
+**   ts_bench --db=DIR [--hosts=4000] [--hours=24] [--batch=100000] [--csv=FILE] [--rss-series=N] [--progress] [--options=JSON]
 **
 ** --batch counts points: TSBS's loader sends 10,000 rows a batch, and a cpu
 ** row holds 10 fields. --rss-series=N then creates N more series with one
 ** point each and prints the growth of the resident set per series.
-** --progress prints the ingest rate of every simulated hour on stderr.
+** --progress prints the ingest rate of every simulated hour on stderr, with
+** the engine's stall time and the bytes its flushes and compactions wrote.
+** --options replaces the open options ({"sync":"never"}).
 */
 #define _XOPEN_SOURCE 700
 #include "cairn.h"
@@ -160,15 +162,17 @@ int main(int argc, char **argv)
 {
     const char *path = NULL, *csv_path = NULL;
     int hosts = 4000, hours = 24, batch = 100000, rss_series = 0, progress = 0;
+    const char *open_options = "{\"sync\":\"never\"}";
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--db=", 5) == 0) path = argv[i] + 5;
         else if (strncmp(argv[i], "--hosts=", 8) == 0) hosts = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--hours=", 8) == 0) hours = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--batch=", 8) == 0) batch = atoi(argv[i] + 8);
         else if (strcmp(argv[i], "--progress") == 0) progress = 1;
+        else if (strncmp(argv[i], "--options=", 10) == 0) open_options = argv[i] + 10;
         else if (strncmp(argv[i], "--csv=", 6) == 0) csv_path = argv[i] + 6;
         else if (strncmp(argv[i], "--rss-series=", 13) == 0) rss_series = atoi(argv[i] + 13);
-        else { fprintf(stderr, "usage: ts_bench --db=DIR [--hosts=N] [--hours=N] [--batch=N] [--csv=FILE] [--rss-series=N] [--progress]\n"); return 2; }
+        else { fprintf(stderr, "usage: ts_bench --db=DIR [--hosts=N] [--hours=N] [--batch=N] [--csv=FILE] [--rss-series=N] [--progress] [--options=JSON]\n"); return 2; }
     }
     if (path == NULL || hosts < 100 || hours < 1 || batch < FIELDS) { fprintf(stderr, "ts_bench: bad arguments\n"); return 2; }
     int64_t steps = (int64_t)hours * 360;
@@ -183,7 +187,7 @@ int main(int argc, char **argv)
     cairn_db *db;
     if (!ids || !walk || !tags || !bid || !bt || !bv || (csv_path && !csv)) { fprintf(stderr, "ts_bench: out of memory\n"); return 1; }
 
-    CALL("cairn_open", cairn_open(path, "{\"sync\":\"never\"}", 16, &db, &err));
+    CALL("cairn_open", cairn_open(path, open_options, strlen(open_options), &db, &err));
     CALL("cairn_ts_set_maintenance_interval", cairn_ts_set_maintenance_interval(db, 0, &err));
     double t0 = now_seconds();
     for (int h = 0; h < hosts; h++) {
@@ -216,9 +220,11 @@ int main(int argc, char **argv)
         int64_t t = START + s * STEP;
         if (progress && s > 0 && s % (3600000 / STEP) == 0) {
             /* Per simulated hour: the rate in write calls and over the wall clock. */
-            fprintf(stderr, "hour %lld: %.0f points/s in write calls, %.0f points/s wall, %.1f s stalled so far\n",
+            fprintf(stderr, "hour %lld: %.0f points/s in write calls, %.0f points/s wall; so far %.1f s stalled, "
+                    "flushes wrote %.0f MB, compactions wrote %.0f MB\n",
                     (long long)(s * STEP / 3600000), (double)(points - hour_points) / (ingest - hour_ingest),
-                    (double)(points - hour_points) / (now_seconds() - hour_wall), stat_number(db, "\"stall_micros\":") / 1e6);
+                    (double)(points - hour_points) / (now_seconds() - hour_wall), stat_number(db, "\"stall_micros\":") / 1e6,
+                    stat_number(db, "\"flush_bytes\":") / 1e6, stat_number(db, "\"compaction_bytes_written\":") / 1e6);
             hour_ingest = ingest;
             hour_points = points;
             hour_wall = now_seconds();
@@ -259,8 +265,8 @@ int main(int argc, char **argv)
     }
     if (csv)
         fclose(csv);
-    printf("row ingest %.0f points/s (%llu points, batches of %d, sync never)\n", (double)points / ingest,
-           (unsigned long long)points, batch);
+    printf("row ingest %.0f points/s (%llu points, batches of %d, options %s)\n", (double)points / ingest,
+           (unsigned long long)points, batch, open_options);
 
     double c0 = now_seconds();
     size_t packed = 0;
@@ -271,7 +277,7 @@ int main(int argc, char **argv)
     nftw(path, add_size, 16, FTW_PHYS);
     printf("row bytes_per_point %.3f bytes (%llu bytes on disk)\n", (double)dir_bytes / (double)points,
            (unsigned long long)dir_bytes);
-    CALL("cairn_open", cairn_open(path, "{\"sync\":\"never\"}", 16, &db, &err));
+    CALL("cairn_open", cairn_open(path, open_options, strlen(open_options), &db, &err));
     CALL("cairn_ts_set_maintenance_interval", cairn_ts_set_maintenance_interval(db, 0, &err));
 
     char q[4096];

@@ -181,9 +181,11 @@ bench-fts-python: lib bench-deps
 #   make bench-ts TS_ARGS=--rss-series=1000000   also the RAM per series at 1M more series
 #   make -o lib bench-ts TS_HOSTS=4000 TS_HOURS=1
 #   make -o lib bench-ts TS_HOSTS=400 TS_HOURS=2 TS_INFLUX_ARGS=--batch=5000
+#   make bench-ts TS_OPTIONS='{"sync":"never","memtable_size_mb":64}'   the bulk-ingest setting
 TS_HOSTS ?= 4000
 TS_HOURS ?= 24
 TS_ARGS ?=
+TS_OPTIONS ?= {"sync":"never"}
 TS_INFLUX ?= 1
 TS_INFLUX_ARGS ?=
 TS_BENCH_BIN := $(BENCH_BUILD)/ts-bench
@@ -200,7 +202,7 @@ bench-ts: bench-ts-build python-env
 	@$(PY_VENV_PYTHON) -c 'import duckdb' 2>/dev/null || $(PY_PIP) install duckdb
 	@rm -rf $(TS_BENCH_DIR) && mkdir -p $(TS_BENCH_DIR)
 	$(TS_BENCH_BIN) --db=$(TS_BENCH_DIR)/cairn --hosts=$(TS_HOSTS) --hours=$(TS_HOURS) \
-		--csv=$(TS_BENCH_DIR)/cpu.csv $(TS_ARGS) | tee $(TS_BENCH_DIR)/cairn.txt
+		--csv=$(TS_BENCH_DIR)/cpu.csv '--options=$(TS_OPTIONS)' $(TS_ARGS) | tee $(TS_BENCH_DIR)/cairn.txt
 	@if [ "$(TS_INFLUX)" != 1 ]; then :; \
 	elif bash $(BENCH_DIR)/install-influxdb.sh; then \
 		echo "$(PY_VENV_PYTHON) $(BENCH_DIR)/ts_bench_influx.py --csv=$(TS_BENCH_DIR)/cpu.csv --dir=$(TS_BENCH_DIR)/influx --out=$(TS_BENCH_DIR)/influx.txt $(TS_INFLUX_ARGS)"; \
