@@ -37,7 +37,10 @@ final class TimeSeriesLayer: @unchecked Sendable {
     /// only its tail of written chunks (TimeSeriesLayer+Packing.swift).
     private var queued: [Target: Bool] = [:]
     /// A bucket's tail is packed after this many written chunks; the whole
-    /// bucket when its series moves on to a newer bucket.
+    /// bucket when its series moves on to a newer bucket. Flushes merge the
+    /// written chunks one memtable holds (ChunkCoalescing), so far fewer are
+    /// stored than written; each tail pack is one more copy of its points
+    /// through the LSM (at 32, the full-day bench ingested 7% slower).
     static let chunksBeforePacking: Int32 = 256
 
     // The worker.

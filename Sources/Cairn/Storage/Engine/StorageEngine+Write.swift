@@ -151,7 +151,7 @@ extension StorageEngine {
         var slowedDown = false
         while true {
             let (level0, frozen, full, table, failure) = stateLock.withLock {
-                (version.levels[0].count, immutables.count, memtable.usedBytes >= options.memtableBytes, memtable, backgroundError)
+                (version.levels[0].count, immutables.count, memtable.flushSizeBytes >= options.memtableBytes, memtable, backgroundError)
             }
             if let failure { throw failure }
             if !slowedDown && level0 >= options.level0SlowdownTrigger {

@@ -344,7 +344,8 @@ final class StorageEngine: @unchecked Sendable {
             last = sequence
             switch op.kind {
             case .put, .putWithExpiry:
-                table.insert(sequence: sequence, kind: .value, key: op.key, value: op.value, expiresAt: op.expiresAt)
+                table.insert(sequence: sequence, kind: .value, key: op.key, value: op.value, expiresAt: op.expiresAt,
+                             mergesAtFlush: op.kind == .put && (options.coalescer?.groupLength(op.key) ?? 0) > 0)
             case .delete:
                 table.insert(sequence: sequence, kind: .tombstone, key: op.key, value: empty, expiresAt: 0)
             case .deleteRange:

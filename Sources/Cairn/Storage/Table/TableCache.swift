@@ -11,7 +11,15 @@ import Synchronization
 final class TableCache: @unchecked Sendable {
     private final class Slot {
         weak var file: TableFile?
-        init(_ file: TableFile) { self.file = file }
+        /// The file's identity, compared without loading `file`: a strong
+        /// reference loaded from a weak one may be the last one left once
+        /// another thread lets go of its own, and letting go of it then
+        /// runs the table's deinit, which calls `closed`, under this lock.
+        let id: ObjectIdentifier
+        init(_ file: TableFile) {
+            self.file = file
+            id = ObjectIdentifier(file)
+        }
     }
 
     let capacity: Int
@@ -28,8 +36,16 @@ final class TableCache: @unchecked Sendable {
 
     /// Records that `file` opened its reader; returns the tables to close.
     func opened(_ file: TableFile) -> [TableFile] {
-        lock.withLock {
-            slots.removeAll { $0.file == nil }
+        // Every strong reference taken from a slot is let go after the lock
+        // (see Slot.id): the caller closes the victims, and `held` dies here.
+        var held: [TableFile] = []
+        defer { held.removeAll() }
+        return lock.withLock {
+            slots.removeAll { slot in
+                guard let live = slot.file else { return true }
+                held.append(live)
+                return false
+            }
             slots.append(Slot(file))
             var victims: [TableFile] = []
             var sweeps = 0
@@ -40,6 +56,7 @@ final class TableCache: @unchecked Sendable {
                     hand += 1
                     continue
                 }
+                held.append(candidate)
                 if candidate.takeRecentUse() {
                     hand += 1
                     continue
@@ -53,6 +70,7 @@ final class TableCache: @unchecked Sendable {
 
     /// Forgets `file` (its reader was closed or the file deleted).
     func closed(_ file: TableFile) {
-        lock.withLock { slots.removeAll { $0.file == nil || $0.file === file } }
+        let id = ObjectIdentifier(file)
+        lock.withLock { slots.removeAll { $0.id == id } }
     }
 }
