@@ -254,11 +254,11 @@ typedef struct cairn_db cairn_db;
 **     "memtable_size_mb":  integer 1..4096, default 16. A memtable this
 **                          large is frozen and flushed to a table in the
 **                          background while writes go on in a new one.
-**                          Bulk time-series ingest across many series
-**                          gains most from a larger one: a flush merges
-**                          the chunks each series wrote while it filled
-**                          (at 64, a day of 40,000 series ingested about
-**                          three times as fast; bench/RESULTS.md).
+**                          Time-series chunks count at a quarter of
+**                          their bytes (a flush merges the chunks each
+**                          series wrote while the memtable filled), so a
+**                          memtable of them alone grows to four times
+**                          this size before its flush.
 **     "block_size":        integer 256..1048576, default 4096: uncompressed
 **                          bytes per table data block.
 **     "compression":       "lz4" (default), "zstd" or "none", per block,
