@@ -66,14 +66,8 @@ enum ChunkCoalescing {
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: last[0..<8]))  // the newest commit time
                 merger.times.withUnsafeBufferPointer { t in
                     merger.values.withUnsafeBufferPointer { v in
-                        // As a write call chooses (Database.writePoints).
-                        if t.count <= GorillaChunk.shortMaxPoints {
-                            GorillaChunk.encodeShort(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: isInteger,
-                                                     bucket: first.bucket, into: &out)
-                        } else {
-                            GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: isInteger,
-                                                bucket: first.bucket, into: &out)
-                        }
+                        GorillaChunk.encodeWritten(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: isInteger,
+                                                   bucket: first.bucket, into: &out)
                     }
                 }
                 return out

@@ -87,13 +87,8 @@ extension Database {
             value.append(contentsOf: repeatElement(0, count: 8))  // the commit time, stamped
             runTimes.withUnsafeBufferPointer { t in
                 runValues.withUnsafeBufferPointer { v in
-                    if t.count <= GorillaChunk.shortMaxPoints {
-                        GorillaChunk.encodeShort(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id),
-                                                 bucket: bucket, into: &value)
-                    } else {
-                        GorillaChunk.encode(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id),
-                                            bucket: bucket, into: &value)
-                    }
+                    GorillaChunk.encodeWritten(times: t.baseAddress!, values: v.baseAddress!, count: t.count, isInteger: SeriesID.isInteger(id),
+                                               bucket: bucket, into: &value)
                 }
             }
             key.withUnsafeMutableBytes { k in

@@ -354,6 +354,19 @@ enum GorillaChunk {
         }
     }
 
+    /// Appends the Gorilla chunk of a written chunk (form 0): short (kind 4)
+    /// up to `shortMaxPoints` points, else as packing encodes. Write calls
+    /// and the merge at flush (ChunkCoalescing) choose alike.
+    /// REQUIRES: as `encodeShort`.
+    static func encodeWritten(times: UnsafePointer<Int64>, values: UnsafePointer<UInt64>, count: Int, isInteger: Bool, bucket: Int64,
+                              into out: inout [UInt8]) {
+        if count <= shortMaxPoints {
+            encodeShort(times: times, values: values, count: count, isInteger: isInteger, bucket: bucket, into: &out)
+        } else {
+            encode(times: times, values: values, count: count, isInteger: isInteger, bucket: bucket, into: &out)
+        }
+    }
+
     /// Appends the short chunk (kind 4) of `count` points of the bucket
     /// starting at `bucket` to `out`.
     /// REQUIRES: count >= 1, times strictly increasing, all in
