@@ -135,7 +135,14 @@ def test_acknowledged_points_survive_sigkill(tmp_path: Path) -> None:
         assert child.stdout.readline().strip() == "ready", child.stderr.read() if child.stderr else ""
         time.sleep(rng.uniform(0.01, 0.15))
         child.send_signal(signal.SIGKILL)
-        output, _ = child.communicate()
+        # Read through the same file object as readline() above: its buffer
+        # may already hold the first "batch" lines, which communicate()
+        # (reading the descriptor itself) would miss.
+        output = child.stdout.read()
+        child.wait()
+        if child.stderr is not None:
+            child.stderr.close()
+        child.stdout.close()
         assert child.returncode == -signal.SIGKILL
         acknowledged = [int(line.split()[1]) for line in output.splitlines() if line.startswith("batch")]
         with cairn.open(path) as db:
