@@ -37,6 +37,48 @@ final class KeyValueTests: XCTestCase {
         XCTAssertEqual(status { try db.put([], [UInt8]("no")) }, .invalidArgument)
     }
 
+    /// A batch is one log record, and the log reader takes a record over
+    /// 1 GiB for damage. So the largest batch a commit accepts must read
+    /// back after a crash, and one byte more must be refused before it is
+    /// acknowledged, writing nothing.
+    func testTheLargestCommitSurvivesACrashAndALargerOneIsRefused() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        // Three values of the largest size, then a fourth that brings the
+        // batch's encoded size to exactly the limit, or one byte past it.
+        func batch(_ prefix: String, extra: Int) throws -> KeyValueBatch {
+            var batch = KeyValueBatch()
+            for i in 0..<3 {
+                let value = [UInt8](repeating: 0x61 + UInt8(i), count: Database.maxValueSize)
+                try [UInt8]("\(prefix)\(i)").withUnsafeBytes { k in try value.withUnsafeBytes { try batch.put(key: k, value: $0) } }
+            }
+            // The fourth put costs 9 bytes besides its value: the kind, a
+            // 1-byte key length, the namespace, a 2-byte key, a 4-byte
+            // value length (under 2^28; the first three take 5).
+            let last = [UInt8](repeating: 0x64, count: WriteBatch.maxEncodedSize - batch.storage.encodedSize - 9 + extra)
+            try [UInt8]("\(prefix)3").withUnsafeBytes { k in try last.withUnsafeBytes { try batch.put(key: k, value: $0) } }
+            XCTAssertEqual(batch.storage.encodedSize, WriteBatch.maxEncodedSize + extra)
+            return batch
+        }
+        XCTAssertEqual(status { try db.write(try batch("r", extra: 1)) }, .invalidArgument, "one byte over the limit")
+        try db.write(try batch("k", extra: 0))
+        try db.put([UInt8]("after"), [UInt8]("ok"))
+        // A crash: the reopen replays the log, whose first record is the
+        // whole largest batch.
+        db.engine.abandonForCrashTest()
+        let reopened = try Database.open(path: dir.path)
+        defer { try? reopened.close() }
+        for i in 0..<3 {
+            let value = try reopened.get([UInt8]("k\(i)"))
+            XCTAssertEqual(value?.count, Database.maxValueSize, "k\(i)")
+            XCTAssertTrue(value?.allSatisfy { $0 == 0x61 + UInt8(i) } ?? false, "k\(i) read back whole")
+            XCTAssertNil(try reopened.get([UInt8]("r\(i)")), "the refused batch wrote nothing")
+        }
+        XCTAssertEqual(try reopened.get([UInt8]("k3"))?.count, WriteBatch.maxEncodedSize - 3 * (Database.maxValueSize + 10) - 9)
+        XCTAssertNil(try reopened.get([UInt8]("r3")))
+        XCTAssertEqual(try reopened.get([UInt8]("after")), [UInt8]("ok"), "the log goes on after the largest record")
+    }
+
     func testPrefixOfAllHighBytesHasNoUpperBound() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let db = try Database.open(path: dir.path)

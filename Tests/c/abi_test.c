@@ -575,6 +575,18 @@ static void test_limits(void)
         STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
         STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_put(batch, K("huge"), huge, value_size, 0, &err));
         RC(CAIRN_OK, cairn_batch_free(batch));
+
+        /* Four values of the largest size make a batch over
+           CAIRN_MAX_BATCH_SIZE: the commit refuses it and writes nothing. */
+        STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
+        STATUS(CAIRN_OK, cairn_batch_put(batch, K("big1"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+        STATUS(CAIRN_OK, cairn_batch_put(batch, K("big2"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+        STATUS(CAIRN_OK, cairn_batch_put(batch, K("big3"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+        STATUS(CAIRN_OK, cairn_batch_put(batch, K("big4"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+        STATUS(CAIRN_INVALID_ARGUMENT, cairn_write(db, batch, &err));
+        RC(CAIRN_OK, cairn_batch_free(batch));
+        ANSWER(CAIRN_NOT_FOUND, cairn_get(db, K("big1"), &value, &len, &err));
+        STATUS(CAIRN_OK, cairn_put(db, K("after"), K("ok"), 0, &err));
         munmap(huge, value_size);
     }
     free(key);

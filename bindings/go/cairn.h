@@ -41,6 +41,10 @@
 ** LIMITS
 **   Keys are 1 to CAIRN_MAX_KEY_SIZE bytes. Values are 0 to
 **   CAIRN_MAX_VALUE_SIZE bytes. Larger input fails with
+**   CAIRN_INVALID_ARGUMENT and writes nothing. One commit (a batch, a
+**   transaction, or a single call's own write) holds at most
+**   CAIRN_MAX_BATCH_SIZE bytes of keys and values, counting a few bytes
+**   per operation; a larger one fails at commit with
 **   CAIRN_INVALID_ARGUMENT and writes nothing.
 **
 ** MEMORY
@@ -218,6 +222,7 @@ int cairn_parse_duration(const char *text, size_t text_len, int64_t *ms,
 
 #define CAIRN_MAX_KEY_SIZE 65536
 #define CAIRN_MAX_VALUE_SIZE (256u * 1024u * 1024u)
+#define CAIRN_MAX_BATCH_SIZE (1023u * 1024u * 1024u)
 #define CAIRN_ABSENT 0xFFFFFFFFu
 
 /* ------------------------------------------------------------------------ */

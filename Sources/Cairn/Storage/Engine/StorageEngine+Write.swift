@@ -11,6 +11,9 @@ extension StorageEngine {
         guard !isClosed else { throw CairnError.closed }
         guard mode == .primary else { throw readOnlyError }
         guard !batch.isEmpty else { return }
+        guard batch.encodedSize <= WriteBatch.maxEncodedSize else {
+            throw CairnError.invalidArgument("a batch of \(batch.encodedSize) bytes is larger than one commit may be (\(WriteBatch.maxEncodedSize) bytes, CAIRN_MAX_BATCH_SIZE); nothing was written: split it into smaller batches")
+        }
         // The log record and the memtable each copy the batch.
         try Allocation.reserve(2 * batch.encodedSize, for: "a write of \(batch.encodedSize) bytes")
         let start = env.monotonicNanoseconds()

@@ -65,6 +65,13 @@ public struct WriteBatch: Sendable {
     /// Bytes of the encoded operations.
     var encodedSize: Int { encoded.count }
 
+    /// The most encoded bytes one batch commits (CAIRN_MAX_BATCH_SIZE):
+    /// 1 GiB less 1 MiB. A batch is one log record, and the log reader
+    /// refuses a payload over `RecordFormat.maxPayload` as damage, so a
+    /// larger batch, once acknowledged, would read back as corruption at
+    /// recovery. The MiB leaves room for the record's sequence and count.
+    public static let maxEncodedSize = (1 << 30) - (1 << 20)
+
     /// Appends `key` length-prefixed, behind its namespace byte if any.
     private mutating func appendKey(_ key: UnsafeRawBufferPointer, _ namespace: Namespace?) {
         guard let namespace else {

@@ -16,6 +16,7 @@ enum RecordFormat {
 
     /// Frames `payload` as one record.
     static func frame(_ payload: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        precondition(payload.count <= maxPayload, "a record's writer bounds its payload (WriteBatch.maxEncodedSize)")
         out.reserveCapacity(out.count + headerSize + payload.count)
         out.appendUInt32LE(UInt32(payload.count))
         out.appendUInt32LE(CRC32C.masked(CRC32C.checksum(payload)))
@@ -32,6 +33,7 @@ enum RecordFormat {
     static func fillHeader(of record: UnsafeMutableRawBufferPointer) {
         precondition(record.count >= headerSize, "a record built in place reserves its header")
         let payload = UnsafeRawBufferPointer(rebasing: record[headerSize...])
+        precondition(payload.count <= maxPayload, "a record's writer bounds its payload (WriteBatch.maxEncodedSize)")
         record.storeBytes(of: UInt32(payload.count).littleEndian, toByteOffset: 0, as: UInt32.self)
         record.storeBytes(of: CRC32C.masked(CRC32C.checksum(payload)).littleEndian, toByteOffset: 4, as: UInt32.self)
     }
