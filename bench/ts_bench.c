@@ -16,6 +16,9 @@
 ** --progress prints the ingest rate of every simulated hour on stderr, with
 ** the engine's stall time and the bytes its flushes and compactions wrote.
 ** --options replaces the open options ({"sync":"never"}).
+** --queries-only reopens a database an earlier run with the same --hosts
+** and --hours left in DIR and runs only the queries (to compare two
+** builds, or two options, on the same files).
 */
 #define _XOPEN_SOURCE 700
 #include "cairn.h"
@@ -179,7 +182,7 @@ static void timed(cairn_db *db, const char *row, int kind, const char *query, in
 int main(int argc, char **argv)
 {
     const char *path = NULL, *csv_path = NULL;
-    int hosts = 4000, hours = 24, batch = 100000, rss_series = 0, progress = 0;
+    int hosts = 4000, hours = 24, batch = 100000, rss_series = 0, progress = 0, queries_only = 0;
     const char *open_options = "{\"sync\":\"never\"}";
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--db=", 5) == 0) path = argv[i] + 5;
@@ -187,10 +190,11 @@ int main(int argc, char **argv)
         else if (strncmp(argv[i], "--hours=", 8) == 0) hours = atoi(argv[i] + 8);
         else if (strncmp(argv[i], "--batch=", 8) == 0) batch = atoi(argv[i] + 8);
         else if (strcmp(argv[i], "--progress") == 0) progress = 1;
+        else if (strcmp(argv[i], "--queries-only") == 0) queries_only = 1;
         else if (strncmp(argv[i], "--options=", 10) == 0) open_options = argv[i] + 10;
         else if (strncmp(argv[i], "--csv=", 6) == 0) csv_path = argv[i] + 6;
         else if (strncmp(argv[i], "--rss-series=", 13) == 0) rss_series = atoi(argv[i] + 13);
-        else { fprintf(stderr, "usage: ts_bench --db=DIR [--hosts=N] [--hours=N] [--batch=N] [--csv=FILE] [--rss-series=N] [--progress] [--options=JSON]\n"); return 2; }
+        else { fprintf(stderr, "usage: ts_bench --db=DIR [--hosts=N] [--hours=N] [--batch=N] [--csv=FILE] [--rss-series=N] [--progress] [--options=JSON] [--queries-only]\n"); return 2; }
     }
     if (path == NULL || hosts < 100 || hours < 1 || batch < FIELDS) { fprintf(stderr, "ts_bench: bad arguments\n"); return 2; }
     int64_t steps = (int64_t)hours * 360;
@@ -234,7 +238,11 @@ int main(int argc, char **argv)
     int fill = 0;
     double hour_ingest = 0, hour_wall = now_seconds();
     uint64_t hour_points = 0;
-    for (int64_t s = 0; s < steps; s++) {
+    /* With --queries-only the points are those an earlier run wrote. */
+    int64_t ingest_steps = queries_only ? 0 : steps;
+    if (queries_only)
+        points = (uint64_t)steps * series;
+    for (int64_t s = 0; s < ingest_steps; s++) {
         int64_t t = START + s * STEP;
         if (progress && s > 0 && s % (3600000 / STEP) == 0) {
             /* Per simulated hour: the rate in write calls and over the wall clock. */
@@ -283,13 +291,14 @@ int main(int argc, char **argv)
     }
     if (csv)
         fclose(csv);
-    printf("row ingest %.0f points/s (%llu points, batches of %d, options %s)\n", (double)points / ingest,
-           (unsigned long long)points, batch, open_options);
-
-    double c0 = now_seconds();
-    size_t packed = 0;
-    CALL("cairn_ts_compact", cairn_ts_compact(db, &packed, &err));
-    printf("row compact %.1f s (%zu buckets packed)\n", now_seconds() - c0, packed);
+    if (!queries_only) {
+        printf("row ingest %.0f points/s (%llu points, batches of %d, options %s)\n", (double)points / ingest,
+               (unsigned long long)points, batch, open_options);
+        double c0 = now_seconds();
+        size_t packed = 0;
+        CALL("cairn_ts_compact", cairn_ts_compact(db, &packed, &err));
+        printf("row compact %.1f s (%zu buckets packed)\n", now_seconds() - c0, packed);
+    }
     CALL("cairn_close", cairn_close(db, &err));
     dir_bytes = 0;
     nftw(path, add_size, 16, FTW_PHYS);
