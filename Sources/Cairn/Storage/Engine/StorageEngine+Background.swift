@@ -53,6 +53,9 @@ extension StorageEngine {
             }
             if stopping { break }
             var worked = false
+            // Whether this pass changed what others wait on: a table written,
+            // or the background error set or cleared.
+            var changed = false
             // A full disk is the one failure retried: once space is freed,
             // the next attempt (at most every second) succeeds and writes
             // resume without a reopen, as RocksDB's error handler does.
@@ -61,9 +64,11 @@ extension StorageEngine {
             if failure == nil || (failure?.code == .noSpace && env.monotonicNanoseconds() &- failedAt >= 1_000_000_000) {
                 do {
                     worked = role == .flush ? try flushOldestImmutable() : try compactOnce()
+                    changed = worked
                     if failure != nil {
                         stateLock.withLock { backgroundError = nil }
                         EngineStats.bump(stats.backgroundRecoveries)
+                        changed = true
                     }
                 } catch let error as CairnError where error.code == .closed {
                     // Closing: not a failure (close writes the last manifest).
@@ -75,13 +80,20 @@ extension StorageEngine {
                         lastBackgroundFailure = env.monotonicNanoseconds()
                     }
                     EngineStats.bump(stats.backgroundErrors)
+                    changed = true
                 }
             }
             if role == .flush { syncIntervalIfDue() }
             background.withLock {
+                backgroundPasses += 1
                 // A new level-0 table may make a compaction due.
                 if worked && role == .flush { compactionRequested = true }
-                background.broadcast()  // wake stalled writers and the other worker
+                // Wake stalled writers and the other worker only on a change:
+                // a pass that found nothing to do must not wake the other
+                // worker, whose pass would wake this one again (the two
+                // workers woke each other without end, a core's worth of
+                // futex calls on an idle database).
+                if changed { background.broadcast() }
                 let requested = role == .flush ? flushRequested : compactionRequested
                 if !worked && !requested && !shuttingDown {
                     background.wait(milliseconds: role == .flush && options.sync == .interval ? max(1, options.syncIntervalMillis / 2) : 1000)

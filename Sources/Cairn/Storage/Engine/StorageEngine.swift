@@ -178,6 +178,9 @@ final class StorageEngine: @unchecked Sendable {
     var flushRequested = false
     var compactionRequested = false
     var workersRunning = 0
+    /// Passes of the workers' loops, for tests: an idle database's workers
+    /// sleep, so the count stays still.
+    var backgroundPasses = 0
     /// Serializes compactions (the compaction worker's and compactRange's),
     /// which alone change levels 1 and below; held while one merges, without
     /// versionEditLock (Compaction.swift, `run`). Lock order 5
