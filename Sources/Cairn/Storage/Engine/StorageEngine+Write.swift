@@ -12,7 +12,7 @@ extension StorageEngine {
         guard mode == .primary else { throw readOnlyError }
         guard !batch.isEmpty else { return }
         guard batch.encodedSize <= WriteBatch.maxEncodedSize else {
-            throw CairnError.invalidArgument("a batch of \(batch.encodedSize) bytes is larger than one commit may be (\(WriteBatch.maxEncodedSize) bytes, CAIRN_MAX_BATCH_SIZE); nothing was written: split it into smaller batches")
+            throw CairnError.invalidArgument("a commit of \(batch.encodedSize) bytes (one batch, transaction or call) is larger than one commit may be (\(WriteBatch.maxEncodedSize) bytes, CAIRN_MAX_BATCH_SIZE); nothing was written: split it into smaller ones")
         }
         // The log record and the memtable each copy the batch.
         try Allocation.reserve(2 * batch.encodedSize, for: "a write of \(batch.encodedSize) bytes")
