@@ -44,8 +44,10 @@
 **   CAIRN_INVALID_ARGUMENT and writes nothing. One commit (a batch, a
 **   transaction, or a single call's own write) holds at most
 **   CAIRN_MAX_BATCH_SIZE bytes of keys and values, counting a few bytes
-**   per operation; a larger one fails at commit with
-**   CAIRN_INVALID_ARGUMENT and writes nothing.
+**   per operation. A batch refuses the operation that would take it past
+**   that with CAIRN_INVALID_ARGUMENT, and stays as it was; a transaction
+**   or call over it fails at commit with CAIRN_INVALID_ARGUMENT and
+**   writes nothing.
 **
 ** MEMORY
 **   Allocations whose size the input decides are checked first and fail
@@ -841,7 +843,8 @@ int cairn_batch_free(cairn_batch *batch);
 ** Method of cairn_batch.
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL batch or not a batch
-** handle, NULL key, empty or oversize key or value, negative TTL);
+** handle, NULL key, empty or oversize key or value, negative TTL, or the
+** batch would grow past CAIRN_MAX_BATCH_SIZE: it is left as it was);
 ** CAIRN_CLOSED (a freed batch); CAIRN_NO_MEMORY (the batch would not fit in
 ** memory; it is left as it was).
 */
@@ -855,7 +858,8 @@ int cairn_batch_put(cairn_batch *batch, const uint8_t *key, size_t key_len,
 ** Method of cairn_batch.
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL batch or not a batch
-** handle, NULL, empty or oversize key); CAIRN_CLOSED (a freed batch).
+** handle, NULL, empty or oversize key, or the batch would grow past
+** CAIRN_MAX_BATCH_SIZE); CAIRN_CLOSED (a freed batch).
 */
 int cairn_batch_delete(cairn_batch *batch, const uint8_t *key, size_t key_len,
                        char **errmsg);
@@ -867,7 +871,8 @@ int cairn_batch_delete(cairn_batch *batch, const uint8_t *key, size_t key_len,
 ** Method of cairn_batch.
 **
 ** Returns CAIRN_OK; CAIRN_INVALID_ARGUMENT (NULL batch or not a batch
-** handle, NULL, empty or oversize bound); CAIRN_CLOSED (a freed batch).
+** handle, NULL, empty or oversize bound, or the batch would grow past
+** CAIRN_MAX_BATCH_SIZE); CAIRN_CLOSED (a freed batch).
 */
 int cairn_batch_delete_range(cairn_batch *batch, const uint8_t *start,
                              size_t start_len, const uint8_t *end,
@@ -2445,8 +2450,9 @@ int cairn_txn_begin(cairn_db *db, int flags, cairn_db **out_txn, char **errmsg);
 **   errmsg   out, optional: see CONVENTIONS.
 **
 ** Returns CAIRN_OK; CAIRN_CONFLICT (nothing was written; retry the whole
-** transaction); CAIRN_INVALID_ARGUMENT (NULL txn, or a handle that is not
-** a transaction); CAIRN_CLOSED (already ended, or its database closed);
+** transaction); CAIRN_INVALID_ARGUMENT (NULL txn, a handle that is not a
+** transaction, or writes over CAIRN_MAX_BATCH_SIZE: nothing was written);
+** CAIRN_CLOSED (already ended, or its database closed);
 ** CAIRN_IO_ERROR; CAIRN_CORRUPTION; CAIRN_NO_SPACE; CAIRN_NO_MEMORY.
 */
 int cairn_txn_commit(cairn_db *txn, char **errmsg);

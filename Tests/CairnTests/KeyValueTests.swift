@@ -38,45 +38,40 @@ final class KeyValueTests: XCTestCase {
     }
 
     /// A batch is one log record, and the log reader takes a record over
-    /// 1 GiB for damage. So the largest batch a commit accepts must read
-    /// back after a crash, and one byte more must be refused before it is
-    /// acknowledged, writing nothing.
-    func testTheLargestCommitSurvivesACrashAndALargerOneIsRefused() throws {
+    /// 1 GiB for damage (LogTests.testTheLargestRecordACommitWritesReadsBack).
+    /// So a batch refuses the put that would take it one byte past the
+    /// largest commit, and takes the one that brings it to exactly that;
+    /// a commit over it (a transaction's, built without that check) is
+    /// refused before it is acknowledged, writing nothing.
+    func testABatchStopsAtTheLargestCommitAndALargerCommitIsRefused() throws {
         let dir = TemporaryDirectory(); defer { dir.remove() }
         let db = try Database.open(path: dir.path)
-        // Three values of the largest size, then a fourth that brings the
-        // batch's encoded size to exactly the limit, or one byte past it.
-        func batch(_ prefix: String, extra: Int) throws -> KeyValueBatch {
-            var batch = KeyValueBatch()
-            for i in 0..<3 {
-                let value = [UInt8](repeating: 0x61 + UInt8(i), count: Database.maxValueSize)
-                try [UInt8]("\(prefix)\(i)").withUnsafeBytes { k in try value.withUnsafeBytes { try batch.put(key: k, value: $0) } }
-            }
-            // The fourth put costs 9 bytes besides its value: the kind, a
-            // 1-byte key length, the namespace, a 2-byte key, a 4-byte
-            // value length (under 2^28; the first three take 5).
-            let last = [UInt8](repeating: 0x64, count: WriteBatch.maxEncodedSize - batch.storage.encodedSize - 9 + extra)
-            try [UInt8]("\(prefix)3").withUnsafeBytes { k in try last.withUnsafeBytes { try batch.put(key: k, value: $0) } }
-            XCTAssertEqual(batch.storage.encodedSize, WriteBatch.maxEncodedSize + extra)
-            return batch
-        }
-        XCTAssertEqual(status { try db.write(try batch("r", extra: 1)) }, .invalidArgument, "one byte over the limit")
-        try db.write(try batch("k", extra: 0))
-        try db.put([UInt8]("after"), [UInt8]("ok"))
-        // A crash: the reopen replays the log, whose first record is the
-        // whole largest batch.
-        db.engine.abandonForCrashTest()
-        let reopened = try Database.open(path: dir.path)
-        defer { try? reopened.close() }
+        defer { try? db.close() }
+        let value = [UInt8](repeating: 0x61, count: Database.maxValueSize)
+        // The fourth value brings the batch to exactly the limit. It costs
+        // 9 bytes besides its bytes: the kind, a 1-byte key length, the
+        // namespace, a 2-byte key, a 4-byte value length (under 2^28; the
+        // first three take 5).
+        let lastCount = WriteBatch.maxEncodedSize - 3 * (Database.maxValueSize + 10) - 9
+        var batch = KeyValueBatch()
         for i in 0..<3 {
-            let value = try reopened.get([UInt8]("k\(i)"))
-            XCTAssertEqual(value?.count, Database.maxValueSize, "k\(i)")
-            XCTAssertTrue(value?.allSatisfy { $0 == 0x61 + UInt8(i) } ?? false, "k\(i) read back whole")
-            XCTAssertNil(try reopened.get([UInt8]("r\(i)")), "the refused batch wrote nothing")
+            try [UInt8]("k\(i)").withUnsafeBytes { k in try value.withUnsafeBytes { try batch.put(key: k, value: $0) } }
         }
-        XCTAssertEqual(try reopened.get([UInt8]("k3"))?.count, WriteBatch.maxEncodedSize - 3 * (Database.maxValueSize + 10) - 9)
-        XCTAssertNil(try reopened.get([UInt8]("r3")))
-        XCTAssertEqual(try reopened.get([UInt8]("after")), [UInt8]("ok"), "the log goes on after the largest record")
+        let refused = status {
+            try [UInt8]("k3").withUnsafeBytes { k in try value.withUnsafeBytes { try batch.put(key: k, value: UnsafeRawBufferPointer(rebasing: $0[0...lastCount])) } }
+        }
+        XCTAssertEqual(refused, .invalidArgument, "the put one byte past the limit")
+        XCTAssertEqual(batch.count, 3, "the refused put was not added")
+        try [UInt8]("k3").withUnsafeBytes { k in try value.withUnsafeBytes { try batch.put(key: k, value: UnsafeRawBufferPointer(rebasing: $0[0..<lastCount])) } }
+        XCTAssertEqual(batch.storage.encodedSize, WriteBatch.maxEncodedSize)
+
+        var over = batch.storage
+        [UInt8]("r").withUnsafeBytes { over.delete($0, namespace: .keyValue) }
+        XCTAssertGreaterThan(over.encodedSize, WriteBatch.maxEncodedSize)
+        XCTAssertEqual(status { try db.engine.write(over) }, .invalidArgument, "just over the limit")
+        XCTAssertNil(try db.get([UInt8]("k0")), "the refused commit wrote nothing")
+        try db.put([UInt8]("after"), [UInt8]("ok"))
+        XCTAssertEqual(try db.get([UInt8]("after")), [UInt8]("ok"), "writes go on after a refused commit")
     }
 
     func testPrefixOfAllHighBytesHasNoUpperBound() throws {

@@ -576,15 +576,26 @@ static void test_limits(void)
         STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_put(batch, K("huge"), huge, value_size, 0, &err));
         RC(CAIRN_OK, cairn_batch_free(batch));
 
-        /* Four values of the largest size make a batch over
-           CAIRN_MAX_BATCH_SIZE: the commit refuses it and writes nothing. */
+        /* Four values of the largest size are more than CAIRN_MAX_BATCH_SIZE:
+           a batch refuses the fourth and stays as it was ... */
         STATUS(CAIRN_OK, cairn_batch_new(&batch, &err));
         STATUS(CAIRN_OK, cairn_batch_put(batch, K("big1"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
         STATUS(CAIRN_OK, cairn_batch_put(batch, K("big2"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
         STATUS(CAIRN_OK, cairn_batch_put(batch, K("big3"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
-        STATUS(CAIRN_OK, cairn_batch_put(batch, K("big4"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
-        STATUS(CAIRN_INVALID_ARGUMENT, cairn_write(db, batch, &err));
+        STATUS(CAIRN_INVALID_ARGUMENT, cairn_batch_put(batch, K("big4"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+        RC(CAIRN_OK, cairn_batch_count(batch, &count));
+        CHECK_MSG(count == 3, "a refused batch_put was added: count %zu", count);
         RC(CAIRN_OK, cairn_batch_free(batch));
+        /* ... and a transaction holding them fails at commit, writing nothing. */
+        {
+            cairn_db *txn = NULL;
+            STATUS(CAIRN_OK, cairn_txn_begin(db, 0, &txn, &err));
+            STATUS(CAIRN_OK, cairn_put(txn, K("big1"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+            STATUS(CAIRN_OK, cairn_put(txn, K("big2"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+            STATUS(CAIRN_OK, cairn_put(txn, K("big3"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+            STATUS(CAIRN_OK, cairn_put(txn, K("big4"), huge, CAIRN_MAX_VALUE_SIZE, 0, &err));
+            STATUS(CAIRN_INVALID_ARGUMENT, cairn_txn_commit(txn, &err)); /* frees txn */
+        }
         ANSWER(CAIRN_NOT_FOUND, cairn_get(db, K("big1"), &value, &len, &err));
         STATUS(CAIRN_OK, cairn_put(db, K("after"), K("ok"), 0, &err));
         munmap(huge, value_size);

@@ -6,6 +6,17 @@ enum Varint {
     /// The most bytes a 64-bit varint can take.
     static let maxLength = 10
 
+    /// The bytes `append` writes for `value`.
+    static func length(of value: UInt64) -> Int {
+        var length = 1
+        var v = value
+        while v >= 0x80 {
+            v >>= 7
+            length += 1
+        }
+        return length
+    }
+
     static func append(_ value: UInt64, to buffer: inout [UInt8]) {
         var v = value
         while v >= 0x80 {

@@ -19,6 +19,7 @@ public struct KeyValueBatch: Sendable {
         try Database.validateKey(key)
         try Database.validateValue(value)
         guard ttlMillis >= 0 else { throw CairnError.invalidArgument("TTL must not be negative (got \(ttlMillis) ms)") }
+        try storage.checkRoom(for: WriteBatch.putSize(key: key.count, value: value.count, ttl: ttlMillis > 0, namespaced: true))
         try Allocation.reserve(2 * (storage.encodedSize + value.count), for: "a batch of \(storage.encodedSize + value.count) bytes")
         storage.put(key, value, ttlMillis: ttlMillis, namespace: .keyValue)
         puts += 1
@@ -26,6 +27,7 @@ public struct KeyValueBatch: Sendable {
 
     public mutating func delete(key: UnsafeRawBufferPointer) throws {
         try Database.validateKey(key)
+        try storage.checkRoom(for: WriteBatch.deleteSize(key: key.count, namespaced: true))
         storage.delete(key, namespace: .keyValue)
         deletes += 1
     }
@@ -34,6 +36,7 @@ public struct KeyValueBatch: Sendable {
     public mutating func deleteRange(start: UnsafeRawBufferPointer, end: UnsafeRawBufferPointer) throws {
         try Database.validateKey(start, "range start")
         try Database.validateKey(end, "range end")
+        try storage.checkRoom(for: WriteBatch.deleteRangeSize(start: start.count, end: end.count, namespaced: true))
         storage.deleteRange(start, end, namespace: .keyValue)
         deleteRanges += 1
     }

@@ -69,6 +69,24 @@ final class LogTests: XCTestCase {
         XCTAssertEqual(decoded, header())
     }
 
+    /// The largest record a commit writes (the largest batch, behind the
+    /// group's sequence and count) is within the reader's limit and reads
+    /// back whole: the writers' limit (WriteBatch.maxEncodedSize) keeps
+    /// every acknowledged batch readable.
+    func testTheLargestRecordACommitWritesReadsBack() throws {
+        let largest = WriteBatch.maxEncodedSize + 8 + Varint.maxLength
+        XCTAssertLessThanOrEqual(largest, RecordFormat.maxPayload)
+        var record = RecordFormat.emptyHeader
+        record.append(contentsOf: repeatElement(0x5A, count: largest))
+        record.withUnsafeMutableBytes { RecordFormat.fillHeader(of: $0) }
+        var sizes: [Int] = []
+        let outcome = try record.withUnsafeBytes { raw in
+            try RecordReader(path: path).forEachRecord(in: raw) { sizes.append($0.count) }
+        }
+        XCTAssertEqual(sizes, [largest])
+        XCTAssertFalse(outcome.hadTornTail)
+    }
+
     func testEveryCutInsideTheLastRecordIsATornTailAndEarlierRecordsStay() throws {
         let payloads = (0..<5).map { payload($0, size: 40_000) }
         let ends = try writeSegment(payloads)

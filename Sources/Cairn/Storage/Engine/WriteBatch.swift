@@ -72,6 +72,33 @@ public struct WriteBatch: Sendable {
     /// recovery. The MiB leaves room for the record's sequence and count.
     public static let maxEncodedSize = (1 << 30) - (1 << 20)
 
+    /// The bytes `put` adds for a key and value of these lengths.
+    static func putSize(key: Int, value: Int, ttl: Bool, namespaced: Bool) -> Int {
+        1 + keySize(key, namespaced) + Varint.length(of: UInt64(value)) + value + (ttl ? 8 : 0)
+    }
+
+    /// The bytes `delete` adds for a key of this length.
+    static func deleteSize(key: Int, namespaced: Bool) -> Int { 1 + keySize(key, namespaced) }
+
+    /// The bytes `deleteRange` adds for bounds of these lengths.
+    static func deleteRangeSize(start: Int, end: Int, namespaced: Bool) -> Int {
+        1 + keySize(start, namespaced) + keySize(end, namespaced)
+    }
+
+    private static func keySize(_ length: Int, _ namespaced: Bool) -> Int {
+        let stored = length + (namespaced ? 1 : 0)
+        return Varint.length(of: UInt64(stored)) + stored
+    }
+
+    /// Throws INVALID_ARGUMENT, adding nothing, when `bytes` more would
+    /// take the batch past `maxEncodedSize`: a batch that can never commit
+    /// is refused while it is built, not after it has taken the memory.
+    func checkRoom(for bytes: Int) throws {
+        guard bytes <= WriteBatch.maxEncodedSize - encoded.count else {
+            throw CairnError.invalidArgument("the batch holds \(encoded.count) bytes and this operation \(bytes) more, past the \(WriteBatch.maxEncodedSize) one commit may hold (CAIRN_MAX_BATCH_SIZE); it was not added: write the batch and start another")
+        }
+    }
+
     /// Appends `key` length-prefixed, behind its namespace byte if any.
     private mutating func appendKey(_ key: UnsafeRawBufferPointer, _ namespace: Namespace?) {
         guard let namespace else {
