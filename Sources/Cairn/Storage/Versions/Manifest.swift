@@ -173,8 +173,15 @@ struct Manifest {
     /// a WriteFailure.
     func write(directory: String, env: Env) throws(WriteFailure) {
         let temporary = directory + "/" + Manifest.fileName + ".tmp"
+        let encoded = encode()
+        // A record over the reader's limit would read back as damage. Only
+        // thousands of tables with keys near the 64 KiB limit as their
+        // bounds come near it; refuse to replace the current manifest then.
+        guard encoded.count <= RecordFormat.maxPayload else {
+            throw WriteFailure(error: CairnError(.invalidArgument, "the manifest would be \(encoded.count) bytes, more than one record may hold (\(RecordFormat.maxPayload)): too many tables with long boundary keys"), mayBeInstalled: false)
+        }
         var framed: [UInt8] = []
-        encode().withUnsafeBytes { RecordFormat.frame($0, into: &framed) }
+        encoded.withUnsafeBytes { RecordFormat.frame($0, into: &framed) }
         var renamed = false
         do {
             let file = try env.create(temporary)
