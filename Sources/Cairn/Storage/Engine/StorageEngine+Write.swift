@@ -50,6 +50,8 @@ extension StorageEngine {
         WriteBatch.appendWALPayload(of: group, count: count, firstSequence: first, now: needsClock ? env.nowMillis() : 0,
                                     to: &recordBuffer)
         var syncNanoseconds: UInt64 = 0
+        // Set when the memtable inserts ran during the fsync (GroupApplier).
+        var applied: (first: UInt64, last: UInt64)?
         try walLock.withLock {
             if wal == nil {
                 // Opened on a full disk (recovery), or closed.
@@ -65,7 +67,11 @@ extension StorageEngine {
                 sync = env.monotonicNanoseconds() &- lastSyncNanoseconds >= UInt64(options.syncIntervalMillis) * 1_000_000
             }
             let appendStart = sync ? env.monotonicNanoseconds() : 0
-            try wal.append(record: &recordBuffer, sync: sync)
+            if sync && count >= GroupApplier.minimumEntries {
+                try appendAndSyncApplying(to: table, wal: wal, applied: &applied)
+            } else {
+                try wal.append(record: &recordBuffer, sync: sync)
+            }
             appendedSequence = first + UInt64(count) - 1
             if sync {
                 syncedSequence = appendedSequence
@@ -80,7 +86,7 @@ extension StorageEngine {
         // Only under sync "always" is every group synced, and worth
         // gathering for (WriteQueue.gather).
         if options.sync == .always { writeQueue.noteSync(nanoseconds: syncNanoseconds) }
-        let (_, last) = try recordBuffer.withUnsafeBytes {
+        let (_, last) = try applied ?? recordBuffer.withUnsafeBytes {
             try apply(payload: UnsafeRawBufferPointer(rebasing: $0[RecordFormat.headerSize...]), to: table, what: "batch", lockState: true)
         }
         precondition(last == first + UInt64(count) - 1, "a batch must use exactly one sequence per operation")
@@ -93,6 +99,38 @@ extension StorageEngine {
         EngineStats.bumpAsOwner(stats.bytesWritten, by: UInt64(payloadBytes))
         EngineStats.bumpAsOwner(stats.walBytesWritten, by: UInt64(recordBuffer.count))
         if recordBuffer.capacity > 1 << 20 { recordBuffer = [] }  // do not pin one huge group's buffer
+    }
+
+    /// Writes the group's record and syncs it while the GroupApplier
+    /// inserts the group into `table` (see GroupApplier for why this is
+    /// safe). Sets `applied` once the inserts ran; if they could not be
+    /// handed off, leaves it nil for the caller to insert inline. A failed
+    /// sync after the inserts sets `logFailure`: the entries stay
+    /// unpublished for good. REQUIRES: the group-commit leader, holding
+    /// walLock; the record's header is not yet filled.
+    private func appendAndSyncApplying(to table: MemTable, wal: WALWriter, applied: inout (first: UInt64, last: UInt64)?) throws {
+        recordBuffer.withUnsafeMutableBytes { RecordFormat.fillHeader(of: $0) }
+        // A second reference to the record's storage, for the applier's
+        // thread to read while the leader writes it (neither mutates it).
+        let record = recordBuffer
+        var handedOff = false
+        do {
+            try wal.appendAndSync(framed: record) {
+                handedOff = groupApplier.begin(using: env) { [self] in
+                    try record.withUnsafeBytes {
+                        try apply(payload: UnsafeRawBufferPointer(rebasing: $0[RecordFormat.headerSize...]), to: table, what: "batch", lockState: true)
+                    }
+                }
+            }
+        } catch {
+            if handedOff {
+                _ = try? groupApplier.finish()
+                let failure = CairnError(.ioError, "the write-ahead log could not be synced after its writes entered the memtable (\((error as? CairnError)?.message ?? "\(error)")); the failed writes are not applied, and every later write fails until the database is reopened")
+                stateLock.withLock { logFailure = failure }
+            }
+            throw error
+        }
+        if handedOff { applied = try groupApplier.finish() }
     }
 
     /// The members of a group that may commit: each batch with a conflict
@@ -154,7 +192,7 @@ extension StorageEngine {
         var slowedDown = false
         while true {
             let (level0, frozen, full, table, failure) = stateLock.withLock {
-                (version.levels[0].count, immutables.count, memtable.flushSizeBytes >= options.memtableBytes, memtable, backgroundError)
+                (version.levels[0].count, immutables.count, memtable.flushSizeBytes >= options.memtableBytes, memtable, logFailure ?? backgroundError)
             }
             if let failure { throw failure }
             if !slowedDown && level0 >= options.level0SlowdownTrigger {
@@ -193,6 +231,8 @@ extension StorageEngine {
     /// segment deleted after it from one never made.
     /// REQUIRES: the caller is the group-commit leader.
     func switchMemtable() throws {
+        // A memtable holding a failed group's entries must never be flushed.
+        if let failure = stateLock.withLock({ logFailure }) { throw failure }
         let number = allocateFileNumber()
         let segment = try openSegment(number)
         do {

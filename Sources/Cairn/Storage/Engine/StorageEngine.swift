@@ -168,6 +168,13 @@ final class StorageEngine: @unchecked Sendable {
     /// latter, so recovery knows which records the log must still hold.
     var appendedSequence: UInt64 = 0
     var syncedSequence: UInt64 = 0
+    /// Inserts large synced groups into the memtable during their fsync.
+    let groupApplier = GroupApplier()
+    /// Set (under stateLock) when a log sync failed after its group was
+    /// inserted into the memtable (GroupApplier): those entries must never
+    /// be published or flushed, so every later write and memtable switch
+    /// fails with this until the database is reopened.
+    var logFailure: CairnError?
 
     // MARK: Background work
 
@@ -392,10 +399,11 @@ final class StorageEngine: @unchecked Sendable {
         } catch {
             failure = error
         }
+        groupApplier.stop()
         stopWorker()
         // A last manifest records every write as durable, so a log segment
         // truncated or deleted after a clean close is CORRUPTION at open.
-        if failure == nil && stateLock.withLock({ backgroundError }) == nil {
+        if failure == nil && stateLock.withLock({ backgroundError == nil && logFailure == nil }) {
             do {
                 try versionEditLock.withLock { try writeManifest(manifestFor(stateLock.withLock { version })) }
             } catch {
@@ -411,6 +419,7 @@ final class StorageEngine: @unchecked Sendable {
     /// no sync, no flush, lock released.
     func abandonForCrashTest() {
         _ = closed.exchange(true, ordering: .acquiringAndReleasing)
+        groupApplier.stop()
         stopWorker()
         walLock.withLock {
             wal?.close()

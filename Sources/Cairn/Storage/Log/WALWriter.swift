@@ -41,11 +41,24 @@ final class WALWriter {
         try write(record, sync: sync)
     }
 
+    /// Appends one record whose header is already filled
+    /// (RecordFormat.fillHeader) and syncs it, calling `meanwhile` once the
+    /// record is written and before the sync, so the caller can work while
+    /// the disk flushes (GroupApplier). `meanwhile` is not called when the
+    /// write itself fails; a failed sync cuts the record off again, as any
+    /// failed append does.
+    func appendAndSync(framed record: [UInt8], meanwhile: () -> Void) throws {
+        try write(record, sync: true, meanwhile: meanwhile)
+    }
+
     /// Writes a framed record; a failure truncates what it may have left.
-    private func write(_ record: [UInt8], sync: Bool) throws {
+    private func write(_ record: [UInt8], sync: Bool, meanwhile: () -> Void = {}) throws {
         do {
             try record.withUnsafeBytes { try file.append($0) }
-            if sync { try file.sync() }
+            if sync {
+                meanwhile()
+                try file.sync()
+            }
         } catch {
             try? file.truncate(to: size)
             throw error
