@@ -13,6 +13,8 @@
 **   LD_LIBRARY_PATH=build/lib build/docs-point-driver build DIR N   (indexes on name, city, age; N documents)
 **   LD_LIBRARY_PATH=build/lib build/docs-point-driver find DIR N Q   (Q finds by name, as find_name)
 **   LD_LIBRARY_PATH=build/lib build/docs-point-driver range DIR N Q  (Q ranges sorted, limit 20, as range_sort)
+**   LD_LIBRARY_PATH=build/lib build/docs-point-driver insert1 DIR N Q  (Q cairn_insert_one calls into a fresh
+**      database with the three indexes, sync "never" as for every mode here: the CPU cost alone)
 **
 ** Same documents, seeds, calls and open options as docs_engine_cairn.c.
 */
@@ -68,6 +70,18 @@ int main(int argc, char **argv) {
       docs_batch_fill(&b, first, k, &names);
       int rc = cairn_insert_many(db, "docs", 4, b.text, b.text_len, NULL, NULL, &msg); if (rc) die("insert", rc, msg);
     }
+  } else if (strcmp(mode, "insert1") == 0) {
+    /* Q single-document inserts (cairn_insert_one) into a fresh database
+       with the three indexes: the fixed cost of one document write. */
+    const char *fields[] = {"name", "city", "age"};
+    for (int i = 0; i < 3; i++) { int l = snprintf(filter, sizeof filter, "{\"keys\": {\"%s\": 1}}", fields[i]);
+      int rc = cairn_index_create(db, "docs", 4, filter, l, NULL, NULL, &msg); if (rc) die("index", rc, msg); }
+    c0 = cpu(); w0 = wall();
+    char json[1024];
+    for (uint64_t i = 0; i < q; i++) { docs_doc d; docs_doc_make(i % n, &names, 1, &d);
+      size_t l = docs_doc_json(&d, json);
+      int rc = cairn_insert_one(db, "docs", 4, json, l, NULL, NULL, &msg); if (rc) die("insert_one", rc, msg);
+      total++; }
   } else if (strcmp(mode, "find") == 0) {
     bench_rng rng; bench_rng_seed(&rng, SEED_LOOKUPS);
     for (uint64_t i = 0; i < q; i++) { docs_doc d; docs_doc_make(bench_rng_below(&rng, n), &names, 0, &d);

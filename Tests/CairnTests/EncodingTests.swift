@@ -96,7 +96,7 @@ final class EncodingTests: XCTestCase {
     /// prefixes (as an index's keys have), empty keys and NULs.
     func testByteStringSortOrdersLikeLexicographicComparison() {
         var random = SeededRandom(seed: 11)
-        for count in [0, 1, 2, 3, 24, 25, 100, 5000] {
+        for count in [0, 1, 2, 3, 4, 7, 16, 23, 24, 25, 100, 5000] {
             var keys: [[UInt8]] = []
             for _ in 0..<count {
                 var key: [UInt8] = random.next() % 3 == 0 ? [4, 0, 0, 0, 1, 0x80, 0, 0, 2] : [3, 0, 0, 0, 1]

@@ -46,6 +46,26 @@ final class JSONTests: XCTestCase {
         XCTAssertThrowsError(try JSONValue.parse("{" + (many + ["\"k57\": 0"]).joined(separator: ",") + "}"))
     }
 
+    func testADuplicateIsFoundWhereverItSitsBeforeAndAfterTheSetTakesOver() throws {
+        // Objects of up to JSONParser.keysCompared keys compare keys
+        // directly, larger ones switch to a set of hashes at the next key:
+        // a duplicate of any earlier key, at any position across that
+        // switch, is refused, and keys that merely share a prefix or a
+        // length are not.
+        let limit = JSONParser<JSONValueBuilder>.keysCompared + 4
+        for size in 1...limit {
+            let keys = (0..<size).map { "k\(String(repeating: "x", count: $0 % 3))\($0)" }
+            let object = keys.enumerated().map { "\"\($0.element)\": \($0.offset)" }
+            XCTAssertNoThrow(try JSONValue.parse("{" + object.joined(separator: ",") + "}"), "\(size) keys")
+            for earlier in 0..<size {
+                let text = "{" + (object + ["\"\(keys[earlier])\": -1"]).joined(separator: ",") + "}"
+                XCTAssertEqual(status { _ = try JSONValue.parse(text) }, .invalidArgument, "key \(earlier) again after \(size)")
+            }
+        }
+        XCTAssertEqual(status { _ = try JSONValue.parse(#"{"": 1, "": 2}"#) }, .invalidArgument)
+        XCTAssertNoThrow(try JSONValue.parse(#"{"": 1, "a": 2, "ab": 3, "ba": 4, "b": 5}"#))
+    }
+
     func testRejectsInvalidUTF8AndDeepNesting() {
         let invalid: [UInt8] = [0x22, 0xC3, 0x28, 0x22]
         XCTAssertThrowsError(try invalid.withUnsafeBytes { try JSONValue.parse($0) })

@@ -33,6 +33,19 @@ enum ByteStringSort {
         precondition(lengths.count == n, "ByteStringSort: one length per start")
         var order = Array(0..<n)
         guard n > 1 else { return order }
+        if n <= smallGroup {
+            // A single-document write's few keys: insertion sort alone,
+            // without the radix sort's buffers (their allocation and the
+            // zeroing of 257 counters cost more than sorting four keys).
+            starts.withUnsafeBufferPointer { starts in
+                lengths.withUnsafeBufferPointer { lengths in
+                    order.withUnsafeMutableBufferPointer { order in
+                        insertionSort(flat, starts, lengths, order, low: 0, high: n, depth: 0)
+                    }
+                }
+            }
+            return order
+        }
         var scratch = [Int](repeating: 0, count: n)
         starts.withUnsafeBufferPointer { starts in
             lengths.withUnsafeBufferPointer { lengths in
@@ -46,6 +59,27 @@ enum ByteStringSort {
         return order
     }
 
+    /// Sorts `order[low..<high]`, whose keys share their first `depth`
+    /// bytes, by the rest of each key (stable).
+    private static func insertionSort(_ bytes: UnsafeRawBufferPointer, _ starts: UnsafeBufferPointer<Int>, _ lengths: UnsafeBufferPointer<Int>,
+                                      _ order: UnsafeMutableBufferPointer<Int>, low: Int, high: Int, depth: Int) {
+        guard high - low > 1 else { return }
+        @inline(__always) func less(_ a: Int, _ b: Int) -> Bool {
+            let x = UnsafeRawBufferPointer(rebasing: bytes[(starts[a] + depth)..<(starts[a] + lengths[a])])
+            let y = UnsafeRawBufferPointer(rebasing: bytes[(starts[b] + depth)..<(starts[b] + lengths[b])])
+            return compareBytes(x, y) < 0
+        }
+        for i in (low + 1)..<high {
+            let k = order[i]
+            var j = i
+            while j > low && less(k, order[j - 1]) {
+                order[j] = order[j - 1]
+                j -= 1
+            }
+            order[j] = k
+        }
+    }
+
     private static func sort(_ bytes: UnsafeRawBufferPointer, _ starts: UnsafeBufferPointer<Int>, _ lengths: UnsafeBufferPointer<Int>,
                              _ order: UnsafeMutableBufferPointer<Int>, _ scratch: UnsafeMutableBufferPointer<Int>) {
         // The digit of key k at depth: 0 once the key has ended (shorter
@@ -53,26 +87,12 @@ enum ByteStringSort {
         @inline(__always) func digit(_ k: Int, _ depth: Int) -> Int {
             depth < lengths[k] ? Int(bytes[starts[k] + depth]) + 1 : 0
         }
-        @inline(__always) func less(_ a: Int, _ b: Int, _ depth: Int) -> Bool {
-            let x = UnsafeRawBufferPointer(rebasing: bytes[(starts[a] + depth)..<(starts[a] + lengths[a])])
-            let y = UnsafeRawBufferPointer(rebasing: bytes[(starts[b] + depth)..<(starts[b] + lengths[b])])
-            return compareBytes(x, y) < 0
-        }
         var counts = [Int](repeating: 0, count: 257)
         // Groups [low, high) whose keys share their first `depth` bytes.
         var groups: [(low: Int, high: Int, depth: Int)] = [(0, order.count, 0)]
         while let (low, high, depth) = groups.popLast() {
             if high - low <= smallGroup {
-                guard high - low > 1 else { continue }
-                for i in (low + 1)..<high {
-                    let k = order[i]
-                    var j = i
-                    while j > low && less(k, order[j - 1], depth) {
-                        order[j] = order[j - 1]
-                        j -= 1
-                    }
-                    order[j] = k
-                }
+                insertionSort(bytes, starts, lengths, order, low: low, high: high, depth: depth)
                 continue
             }
             for d in 0..<257 { counts[d] = 0 }

@@ -57,6 +57,10 @@ struct PendingWrites {
     /// keep this false: a fast path may only skip lookups when it is true).
     var isEmpty: Bool { top.entries.isEmpty && layers.isEmpty }
 
+    /// At least as many as the keys written (a key in several layers counts
+    /// once per layer): room to reserve before `forEach`.
+    var countBound: Int { layers.reduce(top.entries.count) { $0 + $1.entries.count } }
+
     /// The pending write of `key`, or nil when the transaction has not
     /// written it (reads go to the snapshot).
     subscript(key: EngineKey) -> Transaction.PendingWrite? {

@@ -193,6 +193,15 @@ public final class Transaction: @unchecked Sendable {
             var keyStarts: [Int] = [], keyLengths: [Int] = []
             /// Where each write's value is in `valueBytes`; count -1: a deletion.
             var values: [(start: Int, count: Int, ttlMillis: Int64)] = []
+            // Room reserved once: a single-document write's few keys would
+            // otherwise grow each of these arrays two or three times.
+            let bound = writes.countBound
+            keys.reserveCapacity(bound + catalogReads.count)
+            keyStarts.reserveCapacity(bound)
+            keyLengths.reserveCapacity(bound)
+            values.reserveCapacity(bound)
+            keyBytes.reserveCapacity(min(bound * 64, 1 << 20))
+            valueBytes.reserveCapacity(min(bound * 128, 1 << 20))
             writes.forEach { key, write in
                 keys.append(key.bytes)
                 keyStarts.append(keyBytes.count)
