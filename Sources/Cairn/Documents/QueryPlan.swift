@@ -90,6 +90,39 @@ struct QueryPlan {
         return lowers == (bound.lower == nil ? 0 : 1) && uppers == (bound.upper == nil ? 0 : 1)
     }
 
+    /// The constraints of a filter's fields, by field path. A list searched
+    /// in order rather than a dictionary: a filter names a few fields, and
+    /// comparing short strings costs a fraction of hashing them (the
+    /// planner looks a field up about ten times a find). Past 16 fields a
+    /// dictionary of positions keeps a filter naming thousands linear.
+    struct FieldConstraints {
+        private var entries: [(field: String, constraint: FieldConstraint)] = []
+        private var positions: [String: Int]?
+
+        private func position(of field: String) -> Int? {
+            if let positions { return positions[field] }
+            return entries.firstIndex { $0.field == field }
+        }
+
+        /// The constraint on `field`; setting one adds or replaces it.
+        subscript(field: String) -> FieldConstraint? {
+            get { position(of: field).map { entries[$0].constraint } }
+            set {
+                guard let newValue else { return }  // the planner never removes one
+                if let i = position(of: field) {
+                    entries[i].constraint = newValue
+                    return
+                }
+                entries.append((field, newValue))
+                if positions != nil {
+                    positions?[field] = entries.count - 1
+                } else if entries.count > 16 {
+                    positions = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($0.element.field, $0.offset) })
+                }
+            }
+        }
+    }
+
     /// What the filter says about one field, as far as an index can use it.
     struct FieldConstraint {
         /// Equality or $in operands (binary values), when usable as points.
@@ -99,7 +132,7 @@ struct QueryPlan {
     }
 
     static func choose(filter: Filter, sort: [(path: [String], direction: Int)], collection: CollectionInfo) throws -> QueryPlan {
-        var constraints: [String: FieldConstraint] = [:]
+        var constraints = FieldConstraints()
         try gather(filter, into: &constraints)
         let sortPaths = sort.map { ($0.path.joined(separator: "."), $0.direction) }
 
@@ -118,10 +151,13 @@ struct QueryPlan {
         }
 
         var best: (plan: QueryPlan, score: Int)?
-        for index in collection.indexes where !index.building && index.kind.isOrdered {
-            // The first test of `plan`, before the call: most indexes of a
-            // collection serve neither the filter nor the sort.
-            if let first = index.fields.first, constraints[first.path] == nil, sortPaths.first?.0 != first.path { continue }
+        for position in collection.indexes.indices {
+            // The first test of `plan`, before the call and before copying
+            // the definition: most indexes of a collection serve neither
+            // the filter nor the sort.
+            guard !collection.indexes[position].building, collection.indexes[position].kind.isOrdered else { continue }
+            if let first = collection.indexes[position].fields.first?.path, constraints[first] == nil, sortPaths.first?.0 != first { continue }
+            let index = collection.indexes[position]
             guard let candidate = try plan(index, constraints: constraints, sort: sortPaths, collection: collection) else { continue }
             if best == nil || candidate.score > best!.score
                 || (candidate.score == best!.score && candidate.plan.sortFromIndex && !best!.plan.sortFromIndex) {
@@ -140,7 +176,7 @@ struct QueryPlan {
 
     /// The plan for one index and its score; nil when it can serve neither
     /// the filter nor the sort.
-    private static func plan(_ index: IndexDefinition, constraints: [String: FieldConstraint],
+    private static func plan(_ index: IndexDefinition, constraints: FieldConstraints,
                              sort: [(String, Int)], collection: CollectionInfo) throws -> (plan: QueryPlan, score: Int)? {
         // An index whose first field the filter does not constrain serves
         // only a sort that starts with that field: decided before building
@@ -163,7 +199,12 @@ struct QueryPlan {
                     encoded.append(bytes)
                 }
                 guard prefixes.count * encoded.count <= 4096 else { break }
-                prefixes = prefixes.flatMap { prefix in encoded.map { prefix + $0 } }
+                if encoded.count == 1 {
+                    // One value (an equality): extend each prefix in place.
+                    for i in prefixes.indices { prefixes[i].append(contentsOf: encoded[0]) }
+                } else {
+                    prefixes = prefixes.flatMap { prefix in encoded.map { prefix + $0 } }
+                }
                 pointFields += 1
                 bounds.append((field.path, FieldConstraint(points: points)))
                 continue
@@ -189,7 +230,7 @@ struct QueryPlan {
         } else {
             ranges = prefixes.map { ($0, prefixUpperBound($0)) }
         }
-        ranges.sort { $0.lower.lexicographicallyPrecedes($1.lower) }
+        if ranges.count > 1 { ranges.sort { $0.lower.lexicographicallyPrecedes($1.lower) } }
 
         // Sort order: the sort fields must follow the point fields, all in
         // the index's directions or all reversed, over one range.
@@ -215,7 +256,7 @@ struct QueryPlan {
 
     /// Collects the index-usable constraints of the filter's top-level
     /// conjunction.
-    private static func gather(_ filter: Filter, into constraints: inout [String: FieldConstraint]) throws {
+    private static func gather(_ filter: Filter, into constraints: inout FieldConstraints) throws {
         switch filter {
         case .all(let parts):
             for part in parts { try gather(part, into: &constraints) }
@@ -226,7 +267,7 @@ struct QueryPlan {
             // filter is answered by a scan.
             if path.count > 1, predicate.mentionsNull { return }
             let name = path.count == 1 ? path[0] : path.joined(separator: ".")
-            var constraint = constraints[name, default: FieldConstraint()]
+            var constraint = constraints[name] ?? FieldConstraint()
             try gather(predicate, into: &constraint)
             constraints[name] = constraint
         default:

@@ -254,8 +254,10 @@ struct JSONParser<Sink: JSONSink> {
     /// the check linear.
     private mutating func checkDuplicate(firstKey: Int, seen: inout Set<Int>?, at keyOffset: Int) throws {
         let count = keys.count - firstKey
-        if keys.isEmpty && keys.capacity < JSONParser.keysCompared {
-            // Room for a typical document's keys, once per parse.
+        if count == 1 && keys.capacity < JSONParser.keysCompared {
+            // Room for a typical document's keys, once per parse, from its
+            // second key: a one-key object (most filters and options) does
+            // not pay for the reservation.
             keys.reserveCapacity(JSONParser.keysCompared)
             keyBytes.reserveCapacity(256)
         }
