@@ -34,8 +34,9 @@ test-asan: deps
 	@echo "asan: the ABI tests and the C conformance runner ran under AddressSanitizer with no report"
 
 # ThreadSanitizer: the Swift tests that run threads against one database
-# (group commit, concurrent document writers and transactions, the power
-# cut's writers, the handle table through the interrupt test), built with
+# (group commit and its memtable applier, concurrent document writers and
+# transactions, the power cut's writers, the handle table through the
+# interrupt test), built with
 # -sanitize=thread in their own folder. Not part of `make test` (a
 # separate build of a few minutes); run it after touching locks or
 # threads. Any report fails the target.
@@ -45,7 +46,7 @@ test-asan: deps
 TSAN_SCRATCH := $(ROOT)/.build-tsan
 # (CollectionTests' memory-bound tests measure the allocator, which TSan
 # replaces, so they stay out.)
-TSAN_TESTS := ConcurrencyTests|TransactionTests|WriteQueueTests|PendingWritesTests|PowerLossTests|IntegrityTests|PlannerPropertyTests
+TSAN_TESTS := ConcurrencyTests|TransactionTests|WriteQueueTests|GroupApplierTests|PendingWritesTests|PowerLossTests|IntegrityTests|PlannerPropertyTests
 
 .PHONY: test-tsan
 

@@ -91,15 +91,23 @@ final class GroupApplier: @unchecked Sendable {
         condition.lock()
         while true {
             while job == nil && !stopping { condition.wait(workerWakeup) }
-            guard let body = job else { break }
-            job = nil
-            condition.unlock()
-            let outcome = Result { try body() }
-            condition.lock()
+            guard job != nil else { break }
+            let outcome = runJob()
             result = outcome
             finished = true
             condition.signal(leaderWakeup)
         }
         condition.unlock()
+    }
+
+    /// REQUIRES: locked, with a job. Runs it unlocked, and drops it (and
+    /// the record it reads) before the leader learns it finished, so the
+    /// leader's next group finds its record buffer its own again.
+    private func runJob() -> Result<(first: UInt64, last: UInt64), Error> {
+        guard let body = job else { return .failure(CairnError(.internal, "the group applier ran without a job")) }
+        job = nil
+        condition.unlock()
+        defer { condition.lock() }
+        return Result { try body() }
     }
 }
