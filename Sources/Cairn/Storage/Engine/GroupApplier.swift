@@ -74,7 +74,9 @@ final class GroupApplier: @unchecked Sendable {
         let result = self.result
         self.result = nil
         condition.unlock()
-        guard let result else { preconditionFailure("a finished job has a result") }
+        // `finished` and `result` are set together under the lock; a
+        // missing result would be our bug, reported rather than trapped.
+        guard let result else { throw CairnError(.internal, "the group applier finished a job without its result") }
         return try result.get()
     }
 
