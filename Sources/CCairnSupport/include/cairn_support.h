@@ -32,4 +32,24 @@ static inline void cairn_support_prefetch(const void *address)
     __builtin_prefetch(address, 0, 3);
 }
 
+/* A word that threads sleep on until another thread changes it (a Linux
+ * futex; process-private). The write queue's waiters sleep on one, so that
+ * a group-commit leader wakes its whole group with one system call
+ * (futex.c). The caller allocates the word (4-byte aligned, set to 0) and
+ * reads and changes it only through these functions. */
+
+/* The word's value (an acquire load). */
+__attribute__((visibility("hidden")))
+uint32_t cairn_support_wakeword_value(const uint32_t *word);
+
+/* Sleeps while the word still holds `seen`: returns at once if it changed
+ * already, else when woken, or spuriously (callers recheck in a loop). */
+__attribute__((visibility("hidden")))
+void cairn_support_wakeword_wait(uint32_t *word, uint32_t seen);
+
+/* Changes the word (a release increment) and wakes every thread sleeping
+ * on it. */
+__attribute__((visibility("hidden")))
+void cairn_support_wakeword_advance(uint32_t *word);
+
 #endif

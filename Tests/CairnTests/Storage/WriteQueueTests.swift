@@ -98,6 +98,61 @@ final class WriteQueueTests: XCTestCase {
         }
     }
 
+    /// Writers that queue behind a group while it commits are not in it.
+    /// They share one wake-up with its members: each wakes when a group
+    /// ends, and one that is neither done nor the new leader sleeps again
+    /// until it is one or the other. None is lost, none returns early.
+    func testWritersQueuedBehindACommitSleepAgainUntilTheirOwnGroupCommits() throws {
+        let queue = WriteQueue()
+        let recorder = Recorder()
+        let firstEntered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        let others = 6
+        let first = batch("first")
+        let batches = (0..<others).map { batch("w\($0)") }
+        done.enter()
+        Thread {
+            do {
+                try queue.submit(first) { group in
+                    recorder.committed(try WriteQueueTests.keys(of: group))
+                    firstEntered.signal()
+                    release.wait()  // held until the others have queued
+                }
+                recorder.acknowledge("first")
+            } catch {
+                recorder.fail("first")
+            }
+            done.leave()
+        }.start()
+        firstEntered.wait()
+        for t in 0..<others {
+            done.enter()
+            Thread {
+                do {
+                    try queue.submit(batches[t]) { group in
+                        recorder.committed(try WriteQueueTests.keys(of: group))
+                        usleep(2000)  // later writers queue behind this group too
+                    }
+                    recorder.acknowledge("w\(t)")
+                } catch {
+                    recorder.fail("w\(t)")
+                }
+                done.leave()
+            }.start()
+        }
+        // The others are asleep in the queue; none may have returned.
+        usleep(50_000)
+        XCTAssertEqual(recorder.acknowledged, [], "no writer returns before its own group committed")
+        release.signal()
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "every queued writer was woken and returned")
+        XCTAssertEqual(recorder.failed, [])
+        XCTAssertEqual(recorder.groups.first, ["first"], "the first group held only the write that was queued when it formed")
+        XCTAssertEqual(Set(recorder.acknowledged), Set(["first"] + (0..<others).map { "w\($0)" }))
+        XCTAssertEqual(recorder.groups.joined().count, others + 1, "each write committed once")
+        XCTAssertEqual(Set(recorder.groups.joined()), Set(recorder.acknowledged))
+    }
+
     func testAFailedCommitFailsEveryWriterOfItsGroupAndNoOther() throws {
         let queue = WriteQueue()
         let recorder = Recorder()

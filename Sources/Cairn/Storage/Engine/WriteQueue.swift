@@ -1,3 +1,5 @@
+import CCairnSupport
+
 /// Group commit. Writers queue up; the writer at the head becomes the
 /// leader, takes the batches queued behind it, commits them as one
 /// write-ahead log record with (under sync "always") one fsync, and wakes
@@ -6,14 +8,18 @@
 ///
 /// Two refinements over LevelDB's queue, both for durable writes from many
 /// threads:
-/// - **Each writer sleeps on a condition of its own**, and the leader wakes
-///   exactly its group's members and the next leader (LevelDB's
-///   `Writer::cv`), instead of every waiting thread: on a 2-core machine a
-///   broadcast to seven writers was a context switch each, for one of them
-///   to find itself leader. The wake-ups come after the queue's lock is
-///   released, so a woken thread does not go straight back to sleep on it,
-///   and a gathering leader is woken once, when the last writer it expects
-///   arrives.
+/// - **A leader's group shares one wake-up.** Waiting writers sleep on one
+///   word (a futex, `cairn_support_wakeword_*`), and a leader that finishes
+///   changes it and wakes them all with one system call. Waking each member
+///   on a condition of its own (LevelDB's `Writer::cv`) took a system call
+///   per member, and on two cores the first woken member preempted the
+///   leader before it had woken the rest (a sched_switch trace showed it),
+///   so the members whose core was the other one started late. The wake-up
+///   comes after the queue's lock is released, so a woken thread does not
+///   go straight back to sleep on it. A woken writer that is neither done
+///   nor the new leader sleeps again: with gathering (below) a group holds
+///   nearly every waiting writer, so that is rare. A gathering leader is
+///   woken alone, when the last writer it expects arrives.
 /// - **A leader whose group will be synced gathers first.** With one fsync
 ///   in flight at a time, writers split into two cohorts: the members of the
 ///   group being synced come back while the next group syncs, so each group
@@ -50,7 +56,8 @@ final class WriteQueue: @unchecked Sendable {
         private(set) var needsClock = false
         var done = false
         var error: Error?
-        /// Signalled when this writer is done or has become the leader.
+        /// Signalled when this writer, gathering as leader, has the
+        /// writers it waits for (`gather`).
         let wakeup = Condition.Waiter()
 
         fileprivate func reset(batch: WriteBatch?, exclusive: (() throws -> Void)?) {
@@ -89,6 +96,15 @@ final class WriteQueue: @unchecked Sendable {
     /// over leadership; the leader commits (log, memtable) without it.
     private let condition = Condition()
     private var queue: [Pending] = []
+    /// What waiting writers sleep on (the type's first point); a leader
+    /// changes it after every group. A cache line of its own.
+    private let wakeWord: UnsafeMutablePointer<UInt32> = {
+        let word = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64).bindMemory(to: UInt32.self, capacity: 1)
+        word.initialize(to: 0)
+        return word
+    }()
+
+    deinit { UnsafeMutableRawPointer(wakeWord).deallocate() }
     /// How many writers were queued when the last group finished: how many
     /// are writing now, as far as the queue can tell.
     private var expectedWriters = 1
@@ -138,7 +154,14 @@ final class WriteQueue: @unchecked Sendable {
         queue.append(me)
         // A gathering leader is woken once, by the writer it waits for last.
         if gathering, queue.count >= expectedWriters, let head = queue.first { condition.signal(head.wakeup) }
-        while !me.done && queue.first !== me { condition.wait(me.wakeup) }
+        // The word is read under the lock, so a change made after this check
+        // (a leader finishing) makes the wait return at once.
+        while !me.done && queue.first !== me {
+            let seen = cairn_support_wakeword_value(wakeWord)
+            condition.unlock()
+            cairn_support_wakeword_wait(wakeWord, seen)
+            condition.lock()
+        }
         if me.done {
             let error = me.error
             recycle(me)
@@ -190,12 +213,10 @@ final class WriteQueue: @unchecked Sendable {
         condition.unlock()
         // Woken after the unlock: a thread woken while the lock is held
         // would only sleep again on the mutex (a context switch each, on
-        // two cores most of the group's). Each waiter checks `done` and its
-        // place under the lock, so a signal that comes before its wait
-        // begins is not lost: it then sees the state and does not wait.
-        // `group` and `next` keep their waiters alive until signalled.
-        for pending in group where pending !== me { condition.signal(pending.wakeup) }
-        if let next { condition.signal(next.wakeup) }
+        // two cores most of the group's). Each waiter reads the word under
+        // the lock before it sleeps, so a change that comes before its wait
+        // begins is not lost: the wait returns at once.
+        if group.count > 1 || next != nil { cairn_support_wakeword_advance(wakeWord) }
         if let outcome { throw outcome }
     }
 
