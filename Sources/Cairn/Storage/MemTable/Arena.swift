@@ -12,11 +12,13 @@ import Glibc
 /// readers may hold raw pointers into it for as long as they retain the
 /// owning memtable.
 final class Arena {
-    /// Chunks are one huge page each, aligned to it, and the kernel is
-    /// asked to back them with huge pages (transparent huge pages, where
-    /// it allows them): a skiplist search jumps between nodes spread over
-    /// the whole memtable, and with 4 KiB pages nearly every jump was a
-    /// TLB miss besides its cache miss.
+    /// Chunks of 2 MiB in ordinary pages. They were once aligned huge pages
+    /// (`madvise(MADV_HUGEPAGE)`), for the TLB misses of skiplist searches,
+    /// but the first touch of each huge page stalled its writer: the kernel
+    /// compacts memory to find 2 MiB free, and on this project's VM a
+    /// chunk's first touch took 6–31 ms against 0.8 ms in 4 KiB pages. A
+    /// group commit waited on it, and the fills were faster and steadier
+    /// without (bench/RESULTS.md, "The memtable in small pages").
     static let chunkSize = 2 << 20
 
     /// Each chunk with its size and whether it was mapped (else malloc'd).
@@ -49,29 +51,17 @@ final class Arena {
     /// held the memtables' high-water mark after every flush (about 180
     /// bytes a series of the 300 its resident set grew by; bench/RESULTS.md).
     /// Falls back to malloc when the kernel refuses a mapping.
-    private func newChunk(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer {
+    private func newChunk(_ size: Int) -> UnsafeMutableRawPointer {
         #if os(Linux)
-        let page = 4096
-        let length = (size + page - 1) & ~(page - 1)
-        let span = length + (alignment > page ? alignment : 0)
-        if let base = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+        let length = (size + 4095) & ~4095
+        if let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
            base != UnsafeMutableRawPointer(bitPattern: -1) {
-            let address = UInt(bitPattern: Int(bitPattern: base))
-            let mask = UInt(max(alignment, page) - 1)
-            let aligned = (address + mask) & ~mask
-            let head = Int(aligned - address)
-            // The parts before and after the aligned chunk go back at once.
-            if head > 0 { munmap(base, head) }
-            let tail = span - head - length
-            if tail > 0, let after = UnsafeMutableRawPointer(bitPattern: aligned + UInt(length)) { munmap(after, tail) }
-            if let chunk = UnsafeMutableRawPointer(bitPattern: aligned) {
-                chunks.append((chunk, length, true))
-                reserved.add(length, ordering: .relaxed)
-                return chunk
-            }
+            chunks.append((base, length, true))
+            reserved.add(length, ordering: .relaxed)
+            return base
         }
         #endif
-        let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: alignment)
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
         chunks.append((chunk, size, false))
         reserved.add(size, ordering: .relaxed)
         return chunk
@@ -85,12 +75,9 @@ final class Arena {
             // A large entry gets a chunk of its own, so it does not waste the
             // rest of the current chunk.
             if rounded > Arena.chunkSize / 4 {
-                return newChunk(rounded, alignment: 8)
+                return newChunk(rounded)
             }
-            let chunk = newChunk(Arena.chunkSize, alignment: Arena.chunkSize)
-            #if os(Linux)
-            _ = madvise(chunk, Arena.chunkSize, MADV_HUGEPAGE)  // a hint: refused, the chunk works with small pages
-            #endif
+            let chunk = newChunk(Arena.chunkSize)
             cursor = chunk
             remaining = Arena.chunkSize
         }
