@@ -49,7 +49,7 @@ final class PendingWritesTests: XCTestCase {
         XCTAssertEqual(value(writes, "a"), "snapshot")
         XCTAssertEqual(value(reader, "a"), "a1")
         var seen: [String] = []
-        writes.forEach { k, _ in seen.append(String(decoding: k.bytes, as: UTF8.self)) }
+        writes.forEach { k, _ in seen.append(String(decoding: k, as: UTF8.self)) }
         XCTAssertEqual(seen, [], "undone keys are not committed")
     }
 
@@ -62,9 +62,9 @@ final class PendingWritesTests: XCTestCase {
         }
         var committed: [String: String] = [:]
         writes.forEach { k, write in
-            let name = String(decoding: k.bytes, as: UTF8.self)
+            let name = String(decoding: k, as: UTF8.self)
             XCTAssertNil(committed[name], "\(name) once")
-            committed[name] = write.value.map { String(decoding: $0, as: UTF8.self) }
+            if case .put(let value, _) = write { committed[name] = String(decoding: value, as: UTF8.self) }
         }
         XCTAssertEqual(committed.count, 20)
         for k in 0..<20 {

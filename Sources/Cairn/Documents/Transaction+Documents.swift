@@ -252,8 +252,13 @@ extension Transaction {
     /// the snapshot does not hold).
     private func pendingValueExists(_ key: [UInt8]) throws -> Bool {
         try checkUsable()
-        guard !writes.isEmpty, let pending = writes[EngineKey(key)] else { return false }
-        return pending.value != nil
+        guard !writes.isEmpty else { return false }
+        return key.withUnsafeBytes { key in
+            writes.withWrite(key) { write in
+                if case .put? = write { return true }
+                return false
+            }
+        }
     }
 
     /// MongoDB's insertMany: in order, stopping at the first failure

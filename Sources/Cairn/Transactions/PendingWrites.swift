@@ -23,31 +23,19 @@
 /// Readers on other threads only ever read frozen layers: the transaction
 /// changes a layer only after `isKnownUniquelyReferenced` says it holds
 /// the only reference.
+///
+/// Each layer is a WriteTable: the written bytes back to back in one log,
+/// which the commit sorts in place (see WriteTable for why).
 struct PendingWrites {
-    /// What a layer says of a key.
-    enum Slot {
-        /// Written (a put, or a deletion when the value is nil).
-        case write(Transaction.PendingWrite)
-        /// Written in a lower layer, then undone by a savepoint: the key
-        /// reads from the snapshot again.
-        case unwritten
-
-        var write: Transaction.PendingWrite? {
-            if case .write(let write) = self { return write }
-            return nil
-        }
-    }
-
-    /// One layer. A class, so that sharing it with a reader is visible to
-    /// `isKnownUniquelyReferenced`.
-    final class Layer {
-        var entries: [EngineKey: Slot]
-        init(_ entries: [EngineKey: Slot] = [:]) { self.entries = entries }
+    /// A transaction's write of a key, borrowed from its layer.
+    enum Write {
+        case put(UnsafeRawBufferPointer, ttlMillis: Int64)
+        case deletion
     }
 
     /// Frozen layers, oldest first.
-    private var layers: [Layer] = []
-    private var top = Layer()
+    private var layers: [WriteTable] = []
+    private var top = WriteTable()
 
     /// How many layers there are, `top` included (for tests: about log2 of
     /// the writes at most).
@@ -55,48 +43,108 @@ struct PendingWrites {
 
     /// True when no key was ever written (a key written and then undone may
     /// keep this false: a fast path may only skip lookups when it is true).
-    var isEmpty: Bool { top.entries.isEmpty && layers.isEmpty }
+    var isEmpty: Bool { top.isEmpty && layers.isEmpty }
 
     /// At least as many as the keys written (a key in several layers counts
     /// once per layer): room to reserve before `forEach`.
-    var countBound: Int { layers.reduce(top.entries.count) { $0 + $1.entries.count } }
+    var countBound: Int { layers.reduce(top.count) { $0 + $1.count } }
 
-    /// The pending write of `key`, or nil when the transaction has not
-    /// written it (reads go to the snapshot).
-    subscript(key: EngineKey) -> Transaction.PendingWrite? {
-        if let slot = top.entries[key] { return slot.write }
+    /// At least the bytes of a write batch holding every write (a record's
+    /// header in a layer is larger than an operation's framing).
+    var byteCountBound: Int { layers.reduce(top.logBytes) { $0 + $1.logBytes } }
+
+    /// At least the bytes of every key written.
+    var keyByteCountBound: Int { layers.reduce(top.keyBytes) { $0 + $1.keyBytes } }
+
+    /// Calls `body` with the write of `key` (nil when the transaction has
+    /// not written it: reads go to the snapshot). The value is borrowed
+    /// for the call.
+    func withWrite<T>(_ key: UnsafeRawBufferPointer, _ body: (Write?) throws -> T) rethrows -> T {
+        guard !isEmpty else { return try body(nil) }
+        let found: WriteTable.Write?? = top.withWrite(key) { write in write.map { Optional($0) } }
+        if let found { return try Self.call(body, with: found) }
         for layer in layers.reversed() {
-            if let slot = layer.entries[key] { return slot.write }
+            if let found = layer.withWrite(key, { write in write.map { Optional($0) } }) { return try Self.call(body, with: found) }
         }
-        return nil
+        return try body(nil)
+    }
+
+    @inline(__always)
+    private static func call<T>(_ body: (Write?) throws -> T, with write: WriteTable.Write?) rethrows -> T {
+        switch write {
+        case .put(let value, let ttl)?: return try body(.put(value, ttlMillis: ttl))
+        case .deletion?: return try body(.deletion)
+        case .unwritten?, nil: return try body(nil)
+        }
+    }
+
+    /// Whether the transaction wrote `key` (a put or a deletion).
+    func contains(_ key: UnsafeRawBufferPointer) -> Bool {
+        withWrite(key) { $0 != nil }
+    }
+
+    /// The pending write of `key` as a copy, or nil when the transaction
+    /// has not written it (reads go to the snapshot). For the undo log and
+    /// tests; reads borrow through `withWrite`.
+    subscript(key: EngineKey) -> Transaction.PendingWrite? {
+        key.bytes.withUnsafeBytes { copyOfWrite($0) }
+    }
+
+    private func copyOfWrite(_ key: UnsafeRawBufferPointer) -> Transaction.PendingWrite? {
+        withWrite(key) { write -> Transaction.PendingWrite? in
+            switch write {
+            case .put(let value, let ttl)?: return Transaction.PendingWrite(value: Array(value), ttlMillis: ttl)
+            case .deletion?: return Transaction.PendingWrite(value: nil, ttlMillis: 0)
+            case nil: return nil
+            }
+        }
+    }
+
+    /// Writes `key` (a nil value: a deletion). Returns what the transaction
+    /// had written before when `previous` is true (for an undo log), else
+    /// nil without looking.
+    @discardableResult
+    mutating func set(_ key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?, ttlMillis: Int64,
+                      previous: Bool) -> Transaction.PendingWrite? {
+        makeTopWritable()
+        let before = previous ? copyOfWrite(key) : nil
+        top.set(key, value.map { .put($0, ttlMillis: ttlMillis) } ?? .deletion)
+        return before
     }
 
     /// Writes `key`; returns what the transaction had written before (nil:
     /// nothing), for an undo log.
     @discardableResult
     mutating func set(_ key: EngineKey, _ write: Transaction.PendingWrite) -> Transaction.PendingWrite? {
-        makeTopWritable()
-        guard !layers.isEmpty else { return top.entries.updateValue(.write(write), forKey: key)?.write }
-        let previous = self[key]
-        top.entries[key] = .write(write)
-        return previous
+        key.bytes.withUnsafeBytes { bytes in
+            if let value = write.value {
+                return value.withUnsafeBytes { set(bytes, value: $0, ttlMillis: write.ttlMillis, previous: true) }
+            }
+            return set(bytes, value: nil, ttlMillis: 0, previous: true)
+        }
     }
 
     /// Undoes a write: `key` reads `previous` again (nil: the snapshot).
     mutating func restore(_ key: EngineKey, to previous: Transaction.PendingWrite?) {
         makeTopWritable()
-        if let previous {
-            top.entries[key] = .write(previous)
-        } else if layers.contains(where: { $0.entries[key] != nil }) {
-            top.entries[key] = .unwritten
-        } else {
-            top.entries.removeValue(forKey: key)
+        key.bytes.withUnsafeBytes { bytes in
+            if let previous {
+                if let value = previous.value {
+                    value.withUnsafeBytes { top.set(bytes, .put($0, ttlMillis: previous.ttlMillis)) }
+                } else {
+                    top.set(bytes, .deletion)
+                }
+            } else if layers.contains(where: { $0.contains(bytes) }) {
+                top.set(bytes, .unwritten)
+            } else {
+                top.remove(bytes)
+            }
         }
     }
 
     mutating func reserveCapacity(_ additional: Int) {
         makeTopWritable()
-        top.entries.reserveCapacity(top.entries.count + additional)
+        top.reserve(additional)
     }
 
     /// Freezes `top` when a reader still holds it, and merges layers of
@@ -104,29 +152,50 @@ struct PendingWrites {
     private mutating func makeTopWritable() {
         guard !isKnownUniquelyReferenced(&top) else { return }
         layers.append(top)
-        top = Layer()
-        while layers.count >= 2 && layers[layers.count - 1].entries.count * 2 >= layers[layers.count - 2].entries.count {
+        top = WriteTable()
+        while layers.count >= 2 && layers[layers.count - 1].count * 2 >= layers[layers.count - 2].count {
             let newest = layers.removeLast()
             let last = layers.count - 1
-            if isKnownUniquelyReferenced(&layers[last]) {
-                layers[last].entries.merge(newest.entries) { _, newer in newer }
-            } else {
-                layers[last] = Layer(layers[last].entries.merging(newest.entries) { _, newer in newer })
-            }
+            if !isKnownUniquelyReferenced(&layers[last]) { layers[last] = layers[last].copy() }
+            layers[last].merge(newest)
         }
     }
 
     /// Every key written, with its write, once each (the newest layer
-    /// wins); undone keys are left out.
-    func forEach(_ body: (EngineKey, Transaction.PendingWrite) throws -> Void) rethrows {
-        guard !layers.isEmpty else {
-            for (key, slot) in top.entries { if let write = slot.write { try body(key, write) } }
-            return
+    /// wins), in no particular order; undone keys are left out.
+    func forEach(_ body: (UnsafeRawBufferPointer, Write) throws -> Void) rethrows {
+        let all = layers + [top]
+        for (position, layer) in all.enumerated().reversed() {
+            try layer.forEach { key, write in
+                // A newer layer's write of the key hides this one.
+                if position < all.count - 1 && all[(position + 1)...].contains(where: { $0.contains(key) }) { return }
+                switch write {
+                case .put(let value, let ttl): try body(key, .put(value, ttlMillis: ttl))
+                case .deletion: try body(key, .deletion)
+                case .unwritten: break
+                }
+            }
         }
-        var seen = Set<EngineKey>()
-        for layer in [top] + layers.reversed() {
-            for (key, slot) in layer.entries where seen.insert(key).inserted {
-                if let write = slot.write { try body(key, write) }
+    }
+
+    /// Every key written, once each with its newest write, in the engine's
+    /// key order; undone keys are left out. Sorts the keys where they lie
+    /// (in one layer, the usual case; several are merged into one first).
+    func forEachInKeyOrder(_ body: (UnsafeRawBufferPointer, Write) throws -> Void) rethrows {
+        var table = top
+        if !layers.isEmpty {
+            table = layers[0].copy()
+            for layer in layers.dropFirst() + [top] { table.merge(layer) }
+        }
+        let (starts, lengths) = table.keyPositions()
+        let bytes = table.bytes
+        for position in ByteStringSort.order(flat: bytes, starts: starts, lengths: lengths) {
+            let start = starts[position]
+            let key = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + lengths[position])])
+            switch table.write(ofKeyAt: start) {
+            case .put(let value, let ttl): try body(key, .put(value, ttlMillis: ttl))
+            case .deletion: try body(key, .deletion)
+            case .unwritten: break
             }
         }
     }

@@ -101,13 +101,16 @@ public final class Transaction: @unchecked Sendable {
     /// A change to this catalog entry by another writer since the snapshot
     /// will make the commit fail with CONFLICT.
     func noteCatalogRead(_ key: [UInt8]) {
-        if !isReadOnly && writes[EngineKey(key)] == nil { catalogReads.insert(key) }
+        if !isReadOnly && !key.withUnsafeBytes({ writes.contains($0) }) { catalogReads.insert(key) }
     }
 
     func put(_ key: [UInt8], _ value: [UInt8], ttlMillis: Int64 = 0) throws {
         try checkWritable()
-        let previous = writes.set(EngineKey(key), PendingWrite(value: value, ttlMillis: ttlMillis))
-        if undoLog != nil { undoLog!.append((EngineKey(key), previous)) }
+        let logging = undoLog != nil
+        let previous = key.withUnsafeBytes { k in
+            value.withUnsafeBytes { writes.set(k, value: $0, ttlMillis: ttlMillis, previous: logging) }
+        }
+        if logging { undoLog!.append((EngineKey(key), previous)) }
     }
 
     /// Makes room for `count` more writes at once (a large insert).
@@ -117,8 +120,9 @@ public final class Transaction: @unchecked Sendable {
 
     func delete(_ key: [UInt8]) throws {
         try checkWritable()
-        let previous = writes.set(EngineKey(key), PendingWrite(value: nil, ttlMillis: 0))
-        if undoLog != nil { undoLog!.append((EngineKey(key), previous)) }
+        let logging = undoLog != nil
+        let previous = key.withUnsafeBytes { writes.set($0, value: nil, ttlMillis: 0, previous: logging) }
+        if logging { undoLog!.append((EngineKey(key), previous)) }
     }
 
     /// While set, every pending write records what it replaced, so a
@@ -177,67 +181,29 @@ public final class Transaction: @unchecked Sendable {
             guard !writes.isEmpty else { return }
             // In key order: the memtable inserts a batch's entries one
             // after another from where the last one went (MemTable's
-            // splice), which is several times faster than entries in the
-            // dictionary's random order, each a search from the top. The
-            // keys are distinct, so their order in the batch changes nothing
-            // else.
-            //
-            // The keys and values are first copied back to back, in one
-            // pass over the writes in the dictionary's order, then sorted
-            // and written from those copies: the sorted pass reads two flat
-            // buffers instead of chasing (and reference counting) each
-            // key's and value's array in random order, which a profile of
-            // a 300,000-write insert_many put at half of its commit.
-            var keys: [[UInt8]] = []
-            var keyBytes: [UInt8] = [], valueBytes: [UInt8] = []
-            var keyStarts: [Int] = [], keyLengths: [Int] = []
-            /// Where each write's value is in `valueBytes`; count -1: a deletion.
-            var values: [(start: Int, count: Int, ttlMillis: Int64)] = []
-            // Room reserved once: a single-document write's few keys would
-            // otherwise grow each of these arrays two or three times.
-            let bound = writes.countBound
-            keys.reserveCapacity(bound + catalogReads.count)
-            keyStarts.reserveCapacity(bound)
-            keyLengths.reserveCapacity(bound)
-            values.reserveCapacity(bound)
-            keyBytes.reserveCapacity(min(bound * 64, 1 << 20))
-            valueBytes.reserveCapacity(min(bound * 128, 1 << 20))
-            writes.forEach { key, write in
-                keys.append(key.bytes)
-                keyStarts.append(keyBytes.count)
-                keyLengths.append(key.bytes.count)
-                keyBytes.append(contentsOf: key.bytes)
-                if let value = write.value {
-                    values.append((valueBytes.count, value.count, write.ttlMillis))
-                    valueBytes.append(contentsOf: value)
-                } else {
-                    values.append((0, -1, 0))
+            // splice), which is several times faster than entries in
+            // random order, each a search from the top. The keys are
+            // distinct, so their order in the batch changes nothing else.
+            // The pending writes already lie back to back (WriteTable), so
+            // they are sorted where they are.
+            var batch = WriteBatch(reservingCapacity: writes.byteCountBound)
+            var keys = KeyList(reservingBytes: writes.keyByteCountBound, count: writes.countBound + catalogReads.count)
+            var touchesCatalog = false
+            writes.forEachInKeyOrder { key, write in
+                switch write {
+                case .put(let value, let ttl): batch.put(key, value, ttlMillis: ttl)
+                case .deletion: batch.delete(key)
                 }
+                keys.append(key)
+                if key.first == Namespace.catalog.rawValue { touchesCatalog = true }
             }
             // Every write was undone (savepoints): nothing to commit.
-            guard !keys.isEmpty else { return }
-            var batch = WriteBatch(reservingCapacity: keyBytes.count + valueBytes.count + keys.count * 16)
-            keyBytes.withUnsafeBytes { flatKeys in
-                valueBytes.withUnsafeBytes { flatValues in
-                    for position in ByteStringSort.order(flat: flatKeys, starts: keyStarts, lengths: keyLengths) {
-                        let start = keyStarts[position]
-                        let key = UnsafeRawBufferPointer(rebasing: flatKeys[start..<(start + keyLengths[position])])
-                        let value = values[position]
-                        if value.count >= 0 {
-                            batch.put(key, UnsafeRawBufferPointer(rebasing: flatValues[value.start..<(value.start + value.count)]),
-                                      ttlMillis: value.ttlMillis)
-                        } else {
-                            batch.delete(key)
-                        }
-                    }
-                }
-            }
+            guard keys.count > 0 else { return }
             // The events go into the same batch as the writes: one log
             // record, so a crash keeps both or neither.
             if !changes.isEmpty { try database.feed.append(changes, to: &batch) }
-            let touchesCatalog = keys.contains { $0.first == Namespace.catalog.rawValue }
             let written = keys.count
-            keys.append(contentsOf: catalogReads)
+            for key in catalogReads { key.withUnsafeBytes { keys.append($0) } }
             batch.conflictCheck = ConflictCheck(snapshot: view.sequence, keys: keys, written: written, explicit: isExplicit)
             let stats = engine.stats
             let write = { [engine, database] in
@@ -314,12 +280,19 @@ struct TransactionReader {
     static func read(_ key: [UInt8], writes: PendingWrites, engine: StorageEngine, view: ReadView,
                      _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
         guard !engine.isClosed else { throw CairnError.closed }
-        if !writes.isEmpty, let pending = writes[EngineKey(key)] {
-            guard let value = pending.value else { return false }
-            try value.withUnsafeBytes { try body($0) }
-            return true
+        return try key.withUnsafeBytes { key in
+            let pending = try writes.withWrite(key) { write -> Bool? in
+                switch write {
+                case .put(let value, _)?:
+                    try body(value)
+                    return true
+                case .deletion?: return false
+                case nil: return nil
+                }
+            }
+            if let pending { return pending }
+            return try engine.withValue(forKey: key, now: engine.env.nowMillis(), in: view, body)
         }
-        return try key.withUnsafeBytes { try engine.withValue(forKey: $0, now: engine.env.nowMillis(), in: view, body) }
     }
 
     /// A forward (or reverse) scan of engine keys in [lower, upper); see
@@ -330,9 +303,15 @@ struct TransactionReader {
         }
         var pending: [(key: [UInt8], value: [UInt8]?)] = []
         if !writes.isEmpty {
-            writes.forEach { key, write in
-                if !key.bytes.lexicographicallyPrecedes(lower) && key.bytes.lexicographicallyPrecedes(upper) {
-                    pending.append((key.bytes, write.value))
+            lower.withUnsafeBytes { lower in
+                upper.withUnsafeBytes { upper in
+                    writes.forEach { key, write in
+                        guard compareBytes(key, lower) >= 0 && compareBytes(key, upper) < 0 else { return }
+                        switch write {
+                        case .put(let value, _): pending.append((Array(key), Array(value)))
+                        case .deletion: pending.append((Array(key), nil))
+                        }
+                    }
                 }
             }
             pending.sort { reverse ? $1.key.lexicographicallyPrecedes($0.key) : $0.key.lexicographicallyPrecedes($1.key) }

@@ -207,7 +207,7 @@ final class HNSWGraph {
     /// operation, and for the cache when it is committed state).
     private func loadVector(_ node: UInt32) throws -> [Float]? {
         let key = VectorIndexFormat.nodeKey(prefix, node)
-        let pending = hasWrites && transaction.writes[EngineKey(key)] != nil
+        let pending = hasWrites && key.withUnsafeBytes { transaction.writes.contains($0) }
         var vector: [Float]?
         _ = try transaction.read(key) { raw in
             let record = try VectorIndexFormat.decodeNode(raw, dimensions: spec.dimensions, index: indexName)

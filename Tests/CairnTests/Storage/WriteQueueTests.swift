@@ -33,7 +33,7 @@ final class WriteQueueTests: XCTestCase {
         withBytes(key) { k in
             Array(repeating: UInt8(0x76), count: valueBytes).withUnsafeBytes { batch.put(k, $0, ttlMillis: 0) }
         }
-        if conflictCheck { batch.conflictCheck = ConflictCheck(snapshot: 0, keys: [], written: 0, explicit: true) }
+        if conflictCheck { batch.conflictCheck = ConflictCheck(snapshot: 0, keys: KeyList(), written: 0, explicit: true) }
         return batch
     }
 

@@ -159,7 +159,10 @@ extension StorageEngine {
             // Later members are checked against these keys; the last
             // member (a group of one, for a single writer) has none after it.
             if position < group.count - 1 {
-                for key in check.keys.prefix(check.written) { writtenInGroup.insert(EngineKey(key)) }
+                _ = check.keys.contains(first: check.written) { key in
+                    writtenInGroup.insert(EngineKey(Array(key)))
+                    return false
+                }
             }
             members.append(pending)
         }
@@ -174,14 +177,11 @@ extension StorageEngine {
     /// have changed what it read. An explicit transaction's snapshot may
     /// be older than such a change, so it always looks.
     private func conflicts(_ check: ConflictCheck, writtenInGroup: Set<EngineKey>, view: inout ReadView?) throws -> Bool {
-        if !writtenInGroup.isEmpty && check.keys.contains(where: { writtenInGroup.contains(EngineKey($0)) }) { return true }
+        if !writtenInGroup.isEmpty && check.keys.contains(where: { writtenInGroup.contains(EngineKey(Array($0))) }) { return true }
         if !check.explicit && lastCheckedCommit <= check.snapshot { return false }
         if view == nil { view = try readView() }
-        for key in check.keys {
-            let newest = try key.withUnsafeBytes { try newestSequence(forKey: $0, in: view!) }
-            if newest > check.snapshot { return true }
-        }
-        return false
+        let current = view!
+        return try check.keys.contains { try newestSequence(forKey: $0, in: current) > check.snapshot }
     }
 
     /// Makes sure the memtable has room and returns it: slows writes down

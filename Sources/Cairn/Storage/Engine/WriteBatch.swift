@@ -309,9 +309,42 @@ struct ConflictCheck: Sendable {
     let snapshot: UInt64
     /// Engine keys written by the transaction (the first `written`), then
     /// the keys it read and relied on (catalog entries).
-    let keys: [[UInt8]]
+    let keys: KeyList
     let written: Int
     /// False for the single operations of the document layer, true for an
     /// explicit transaction's commit (counted in the stats).
     let explicit: Bool
+}
+
+/// Byte strings laid back to back in one buffer: a commit's keys for its
+/// conflict check, without an array per key.
+struct KeyList: Sendable {
+    private var bytes: [UInt8] = []
+    /// Where each key ends in `bytes`.
+    private var ends: [Int] = []
+
+    init(reservingBytes byteCount: Int = 0, count: Int = 0) {
+        bytes.reserveCapacity(byteCount)
+        ends.reserveCapacity(count)
+    }
+
+    var count: Int { ends.count }
+
+    mutating func append(_ key: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: key)
+        ends.append(bytes.count)
+    }
+
+    /// Calls `body` with each key in order (the first `limit` only, when
+    /// given) until it returns true; returns whether one did.
+    func contains(first limit: Int? = nil, where body: (UnsafeRawBufferPointer) throws -> Bool) rethrows -> Bool {
+        try bytes.withUnsafeBytes { all in
+            var start = 0
+            for end in ends.prefix(limit ?? ends.count) {
+                if try body(UnsafeRawBufferPointer(rebasing: all[start..<end])) { return true }
+                start = end
+            }
+            return false
+        }
+    }
 }
