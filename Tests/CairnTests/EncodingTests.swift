@@ -135,6 +135,30 @@ final class EncodingTests: XCTestCase {
         }
     }
 
+    /// Large groups sort by seven-byte windows: keys that end at, just
+    /// before and just after a window's edge, hold 0x00 (which a window
+    /// pads with) and 0xFF, and share runs across several windows, still
+    /// sort as bytes do, equal keys in their given order.
+    func testByteStringSortWindowsEndAndPadLikeBytes() {
+        var random = SeededRandom(seed: 13)
+        let alphabet: [UInt8] = [0, 1, 0x7F, 0xFF]
+        for count in [25, 300, 4000] {
+            var keys: [[UInt8]] = []
+            for _ in 0..<count {
+                let shared = Int(random.next() % 3) * 7  // 0, 7 or 14 shared bytes
+                var key = [UInt8](repeating: 0xFF, count: shared)
+                for _ in 0..<Int(random.next() % 17) { key.append(alphabet[Int(random.next() % 4)]) }
+                keys.append(key)
+                if random.next() % 10 == 0 { keys.append(key) }  // an equal key
+            }
+            let order = ByteStringSort.order(keys)
+            let expected = keys.indices.sorted { a, b in
+                keys[a].lexicographicallyPrecedes(keys[b]) || (keys[a] == keys[b] && a < b)
+            }
+            XCTAssertEqual(order, expected, "\(keys.count) keys")
+        }
+    }
+
     /// Base64 both ways at every length and padding, and what is refused.
     func testBase64RoundTripsAndRefusesMalformedText() {
         var generator = SplitMix(seed: 5)

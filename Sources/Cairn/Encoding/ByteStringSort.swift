@@ -1,10 +1,16 @@
 /// Sorting many byte strings (a large transaction's keys, Transaction.commit)
-/// in byte order: a most-significant-byte radix sort over copies of them
-/// laid back to back in one buffer, with insertion sort for small groups.
+/// in byte order: a most-significant-first radix sort over keys laid back
+/// to back in one buffer, with insertion sort for small groups.
 /// Keys of one index share long prefixes (namespace, collection, index,
-/// then a vertex), which a comparison sort compares again at every step;
-/// the radix sort reads each byte about once, and moves integers, not
-/// arrays (no reference counting).
+/// then a vertex), which a comparison sort compares again at every step.
+///
+/// A large group is sorted by a window of its keys' next seven bytes at
+/// once: each key's window is loaded once into an array of integers, and
+/// the integers are sorted there (a least-significant-first radix sort
+/// over the bytes where the windows differ). The keys of a large commit
+/// lie far apart in memory, so reading a key is a cache miss; a radix pass
+/// per byte read every key twice per byte, where a window reads it once
+/// per seven bytes and the passes run over the compact array.
 enum ByteStringSort {
     /// Groups at most this large are finished by insertion sort.
     private static let smallGroup = 24
@@ -82,58 +88,82 @@ enum ByteStringSort {
 
     private static func sort(_ bytes: UnsafeRawBufferPointer, _ starts: UnsafeBufferPointer<Int>, _ lengths: UnsafeBufferPointer<Int>,
                              _ order: UnsafeMutableBufferPointer<Int>, _ scratch: UnsafeMutableBufferPointer<Int>) {
-        // The digit of key k at depth: 0 once the key has ended (shorter
-        // sorts first), else its byte + 1.
-        @inline(__always) func digit(_ k: Int, _ depth: Int) -> Int {
-            depth < lengths[k] ? Int(bytes[starts[k] + depth]) + 1 : 0
+        let n = order.count
+        let windows = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        let windowScratch = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: n)
+        defer {
+            windows.deallocate()
+            windowScratch.deallocate()
         }
-        var counts = [Int](repeating: 0, count: 257)
+        var counts = [Int](repeating: 0, count: 256)
         // Groups [low, high) whose keys share their first `depth` bytes.
-        var groups: [(low: Int, high: Int, depth: Int)] = [(0, order.count, 0)]
+        var groups: [(low: Int, high: Int, depth: Int)] = [(0, n, 0)]
         while let (low, high, depth) = groups.popLast() {
             if high - low <= smallGroup {
                 insertionSort(bytes, starts, lengths, order, low: low, high: high, depth: depth)
                 continue
             }
-            for d in 0..<257 { counts[d] = 0 }
-            for i in low..<high { counts[digit(order[i], depth)] += 1 }
-            if counts[0] == high - low { continue }  // every key ended: all equal
-            var only = -1
-            for d in 1..<257 where counts[d] == high - low { only = d }
-            if only > 0 {
-                // One shared byte: nothing moves, and the group goes on at
-                // the first byte its keys do not all share (keys of one
-                // index share their namespace, collection, index and often
-                // much of a value), found in one pass instead of a
-                // counting pass per shared byte.
-                let first = order[low]
-                var shared = lengths[first]
-                for i in (low + 1)..<high {
-                    let k = order[i]
-                    var end = depth + 1
-                    let limit = min(shared, lengths[k])
-                    while end < limit && bytes[starts[first] + end] == bytes[starts[k] + end] { end += 1 }
-                    shared = end
-                    if shared == depth + 1 { break }
-                }
-                groups.append((low, high, shared))
-                continue
-            }
-            // Each digit's first position, then place the keys stably.
-            var position = low
-            for d in 0..<257 {
-                let count = counts[d]
-                counts[d] = position
-                if d > 0 && count > 1 { groups.append((position, position + count, depth + 1)) }
-                position += count
-            }
+            var differing: UInt64 = 0
             for i in low..<high {
                 let k = order[i]
-                let d = digit(k, depth)
-                scratch[counts[d]] = k
-                counts[d] += 1
+                windows[i] = window(bytes, start: starts[k], length: lengths[k], depth: depth)
+                differing |= windows[i] ^ windows[low]
             }
-            for i in low..<high { order[i] = scratch[i] }
+            // A least-significant-first radix pass per byte where the
+            // windows differ (stable, so equal windows keep their keys'
+            // order); a group whose keys share the window moves nothing.
+            for shift in stride(from: 0, to: 64, by: 8) where (differing >> UInt64(shift)) & 0xFF != 0 {
+                for d in 0..<256 { counts[d] = 0 }
+                for i in low..<high { counts[Int(truncatingIfNeeded: windows[i] >> UInt64(shift)) & 0xFF] += 1 }
+                var position = low
+                for d in 0..<256 {
+                    let count = counts[d]
+                    counts[d] = position
+                    position += count
+                }
+                for i in low..<high {
+                    let d = Int(truncatingIfNeeded: windows[i] >> UInt64(shift)) & 0xFF
+                    windowScratch[counts[d]] = windows[i]
+                    scratch[counts[d]] = order[i]
+                    counts[d] += 1
+                }
+                for i in low..<high {
+                    windows[i] = windowScratch[i]
+                    order[i] = scratch[i]
+                }
+            }
+            // Runs of one window: keys that go on past it (its low byte 7)
+            // are sorted further from depth + 7; the others ended inside
+            // it and are equal.
+            var run = low
+            while run < high {
+                var end = run + 1
+                while end < high && windows[end] == windows[run] { end += 1 }
+                if end - run > 1 && windows[run] & 0xFF == 7 { groups.append((run, end, depth + 7)) }
+                run = end
+            }
         }
+    }
+
+    /// Bytes depth ..< depth + 7 of a key as a big-endian integer, shifted
+    /// up one byte, with how many of the seven the key has in the low byte:
+    /// integer order of windows is byte order of the keys over those bytes,
+    /// shorter first (a key that ends reads as zeros, and its count is
+    /// lower than any key with more bytes there).
+    @inline(__always)
+    private static func window(_ bytes: UnsafeRawBufferPointer, start: Int, length: Int, depth: Int) -> UInt64 {
+        let remaining = length - depth
+        if remaining >= 8 {
+            // One unaligned load: the eighth byte is shifted out.
+            let word = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: start + depth, as: UInt64.self))
+            return (word >> 8) << 8 | 7
+        }
+        var value: UInt64 = 0
+        let available = max(0, min(remaining, 7))
+        for i in 0..<7 {
+            value <<= 8
+            if i < available { value |= UInt64(bytes[start + depth + i]) }
+        }
+        return value << 8 | UInt64(available)
     }
 }

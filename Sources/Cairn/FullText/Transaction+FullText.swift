@@ -23,10 +23,13 @@ extension Transaction {
         // The document's number; a document an interrupted build has not
         // reached yet has none, and nothing of it is in the index.
         // An index build visits each document once, after clearing the
-        // index, so none has a number yet: no read.
+        // index, so none has a number yet: no read. Nor has a document
+        // being inserted (no old version): deleting a document deletes its
+        // number in the same batch, and dropping an index or a collection
+        // clears its range.
         let docnumKey = TextIndexFormat.docnumKey(prefix, primaryKey: primaryKey)
         var docnum: UInt32?
-        if textCounters?.building != true {
+        if old != nil && textCounters?.building != true {
             _ = try read(docnumKey) { docnum = try TextIndexFormat.decodeDocnum($0, what: "text index '\(index.name)'") }
         }
         if docnum == nil { before = nil }

@@ -1,3 +1,5 @@
+import CCairnSupport
+
 /// A transaction's writes not yet committed, by engine key, readable by
 /// cursors that must keep seeing them as they were when they were opened.
 ///
@@ -189,7 +191,13 @@ struct PendingWrites {
         }
         let (starts, lengths) = table.keyPositions()
         let bytes = table.bytes
-        for position in ByteStringSort.order(flat: bytes, starts: starts, lengths: lengths) {
+        let order = ByteStringSort.order(flat: bytes, starts: starts, lengths: lengths)
+        // The records lie in the order written, so a large commit's walk
+        // in key order misses the cache at each; asking for the record a
+        // few keys ahead overlaps those misses.
+        let ahead = 8
+        for (rank, position) in order.enumerated() {
+            if rank + ahead < order.count, let base = bytes.baseAddress { cairn_support_prefetch(base + starts[order[rank + ahead]]) }
             let start = starts[position]
             let key = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + lengths[position])])
             switch table.write(ofKeyAt: start) {
