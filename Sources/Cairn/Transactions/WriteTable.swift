@@ -59,6 +59,8 @@ final class WriteTable {
     private(set) var count = 0
     /// Bytes of every key appended, superseded ones included.
     private(set) var keyBytes = 0
+    /// Bytes of superseded and removed records, which `compact` gives back.
+    private var deadBytes = 0
     private var slots: UnsafeMutablePointer<UInt64>?
     private var slotMask = -1
 
@@ -83,6 +85,7 @@ final class WriteTable {
         copy.recordCount = recordCount
         copy.count = count
         copy.keyBytes = keyBytes
+        copy.deadBytes = deadBytes
         if let slots {
             let n = slotMask + 1
             copy.slots = .allocate(capacity: n)
@@ -168,9 +171,10 @@ final class WriteTable {
                 return true
             }
             // Superseded: a walk of the log skips it from now on.
-            log!.storeBytes(of: -1 - key.count, toByteOffset: found + 8, as: Int.self)
+            markDead(at: found, keyLength: key.count)
             let offset = append(key, hash: hash, valueLength: valueLength, value: value, ttl: ttl)
             slots![slot] = (hash & Self.tagMask) | UInt64(offset + 1)
+            compactIfMostlyDead()
             return true
         }
         if slots == nil || 2 * (count + 1) > slotMask + 1 {
@@ -188,7 +192,7 @@ final class WriteTable {
         guard count > 0 else { return }
         let (slot, found) = find(key, hash: Self.hash(key))
         guard let found else { return }
-        log!.storeBytes(of: -1 - key.count, toByteOffset: found + 8, as: Int.self)
+        markDead(at: found, keyLength: key.count)
         count -= 1
         // Linear probing's deletion: move later entries of the same run
         // back into the hole, so every lookup still finds them.
@@ -208,6 +212,7 @@ final class WriteTable {
             next = (next + 1) & slotMask
         }
         slots[hole] = 0
+        compactIfMostlyDead()
     }
 
     /// Makes room for `additional` more keys at once (a large insert).
@@ -279,6 +284,45 @@ final class WriteTable {
             }
             slot = (slot + 1) & slotMask
         }
+    }
+
+    private func markDead(at offset: Int, keyLength: Int) {
+        deadBytes += Self.headerSize + keyLength + max(log!.loadUnaligned(fromByteOffset: offset + 16, as: Int.self), 0)
+        log!.storeBytes(of: -1 - keyLength, toByteOffset: offset + 8, as: Int.self)
+    }
+
+    /// Rewrites the log with its live records only once superseded ones
+    /// are most of it: a transaction that grows one document many times
+    /// (a $push in a loop) would otherwise hold every version until its
+    /// commit, quadratic in memory. Amortized: the live bytes copied are
+    /// at most the dead bytes given back. Offsets change, so no pointer
+    /// into the log may be held across a change (none is: only frozen
+    /// tables are read while the transaction writes).
+    private func compactIfMostlyDead() {
+        guard deadBytes > (1 << 16) && deadBytes * 2 > logBytes, let old = log else { return }
+        let oldBytes = logBytes
+        log = nil
+        logCapacity = 0
+        logBytes = 0
+        deadBytes = 0
+        keyBytes = 0
+        recordCount = 0
+        slots!.update(repeating: 0, count: slotMask + 1)
+        var offset = 0
+        while offset < oldBytes {
+            let stored = old.loadUnaligned(fromByteOffset: offset + 8, as: Int.self)
+            let keyLength = stored >= 0 ? stored : -1 - stored
+            let valueLength = old.loadUnaligned(fromByteOffset: offset + 16, as: Int.self)
+            if stored >= 0 {
+                let hash = old.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                let key = UnsafeRawBufferPointer(start: old + offset + Self.headerSize, count: keyLength)
+                let value = UnsafeRawBufferPointer(start: old + offset + Self.headerSize + keyLength, count: max(valueLength, 0))
+                let ttl = old.loadUnaligned(fromByteOffset: offset + 24, as: Int64.self)
+                insertSlot(hash: hash, offset: append(key, hash: hash, valueLength: valueLength, value: value, ttl: ttl))
+            }
+            offset += Self.headerSize + keyLength + max(valueLength, 0)
+        }
+        old.deallocate()
     }
 
     @inline(__always)
