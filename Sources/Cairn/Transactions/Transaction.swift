@@ -186,8 +186,12 @@ public final class Transaction: @unchecked Sendable {
             // distinct, so their order in the batch changes nothing else.
             // The pending writes already lie back to back (WriteTable), so
             // they are sorted where they are.
-            var batch = WriteBatch(reservingCapacity: writes.byteCountBound)
-            var keys = KeyList(reservingBytes: writes.keyByteCountBound, count: writes.countBound + catalogReads.count)
+            // Room at once, bounded: superseded writes count in the bounds,
+            // and a batch past the largest one the engine takes is refused
+            // by engine.write, not here.
+            var batch = WriteBatch(reservingCapacity: min(writes.byteCountBound, WriteBatch.maxEncodedSize))
+            var keys = KeyList(reservingBytes: min(writes.keyByteCountBound, WriteBatch.maxEncodedSize),
+                               count: writes.countBound + catalogReads.count)
             var touchesCatalog = false
             writes.forEachInKeyOrder { key, write in
                 switch write {
