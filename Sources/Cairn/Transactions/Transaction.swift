@@ -104,8 +104,23 @@ public final class Transaction: @unchecked Sendable {
         if !isReadOnly && !key.withUnsafeBytes({ writes.contains($0) }) { catalogReads.insert(key) }
     }
 
+    /// Past this many bytes of pending writes a commit cannot succeed: a
+    /// record takes at most 11 times its batch bytes in a WriteTable (a
+    /// 32-byte header against an operation's 3 bytes of framing), and
+    /// superseded records at most as much again, so the batch would pass
+    /// WriteBatch.maxEncodedSize. A write past it fails at once instead of
+    /// growing memory toward a sure failure.
+    static let maxPendingBytes = 24 * WriteBatch.maxEncodedSize
+
+    private func checkRoom() throws {
+        guard writes.byteCountBound <= Self.maxPendingBytes else {
+            throw CairnError.invalidArgument("the transaction's writes are past the \(WriteBatch.maxEncodedSize) bytes one commit may hold (CAIRN_MAX_BATCH_SIZE); nothing more is added: roll back and split it into smaller ones")
+        }
+    }
+
     func put(_ key: [UInt8], _ value: [UInt8], ttlMillis: Int64 = 0) throws {
         try checkWritable()
+        try checkRoom()
         let logging = undoLog != nil
         let previous = key.withUnsafeBytes { k in
             value.withUnsafeBytes { writes.set(k, value: $0, ttlMillis: ttlMillis, previous: logging) }
@@ -120,6 +135,7 @@ public final class Transaction: @unchecked Sendable {
 
     func delete(_ key: [UInt8]) throws {
         try checkWritable()
+        try checkRoom()
         let logging = undoLog != nil
         let previous = key.withUnsafeBytes { writes.set($0, value: nil, ttlMillis: 0, previous: logging) }
         if logging { undoLog!.append((EngineKey(key), previous)) }

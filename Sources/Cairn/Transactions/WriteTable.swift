@@ -358,8 +358,8 @@ final class WriteTable {
         let offset = logBytes
         let size = Self.headerSize + key.count + max(valueLength, 0)
         if offset + size > logCapacity { growLog(to: offset + size) }
-        // Our own bound, not the caller's: a log past a terabyte would need
-        // that much memory first.
+        // Our own bound, not the caller's: Transaction refuses writes past
+        // Transaction.maxPendingBytes (24 GiB), far below a terabyte.
         precondition(UInt64(offset) < Self.offsetMask, "WriteTable: a transaction's log past 2^40 bytes")
         let log = log!
         log.storeBytes(of: hash, toByteOffset: offset, as: UInt64.self)
