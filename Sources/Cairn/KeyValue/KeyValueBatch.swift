@@ -2,12 +2,13 @@
 /// bad one is refused before anything is written). TTLs count from the
 /// moment the batch is written. Apply it with `Database.write(_:)`.
 public struct KeyValueBatch: Sendable {
-    var storage = WriteBatch()
+    // No default value: init(reservingCapacity:) would build and destroy one.
+    var storage: WriteBatch
     private(set) var puts = 0
     private(set) var deletes = 0
     private(set) var deleteRanges = 0
 
-    public init() {}
+    public init() { storage = WriteBatch() }
 
     init(reservingCapacity bytes: Int) {
         storage = WriteBatch(reservingCapacity: bytes)

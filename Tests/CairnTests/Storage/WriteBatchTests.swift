@@ -46,4 +46,48 @@ final class WriteBatchTests: XCTestCase {
         }
         XCTAssertEqual(Varint.length(of: .max), Varint.maxLength)
     }
+
+    /// A batch is a value: a copy changed afterwards (a TTL put, a stamped
+    /// put, a conflict check: the parts kept in the batch's shared box)
+    /// leaves the original as it was, and clearing a batch drops them all.
+    /// The change feed relies on this: it adds its events to a copy of the
+    /// caller's batch, which the caller may write again.
+    func testACopyChangedLaterLeavesTheOriginalAsItWas() throws {
+        func puts(_ batch: WriteBatch) throws -> [(key: String, ttl: Int64)] {
+            var out: [(String, Int64)] = []
+            try batch.forEachOperation { out.append((String(decoding: $0.key, as: UTF8.self), $0.expiresAt)) }
+            return out
+        }
+        var original = WriteBatch()
+        try Array("a".utf8).withUnsafeBytes { key in original.put(key, key, ttlMillis: 5) }
+        var copy = original
+        try Array("b".utf8).withUnsafeBytes { key in copy.put(key, key, ttlMillis: 9) }
+        let stampedKey = [UInt8](repeating: 0, count: 12), stampedValue = [UInt8](repeating: 0, count: 8)
+        stampedKey.withUnsafeBytes { key in stampedValue.withUnsafeBytes { copy.putStamped(key, $0, sequenceOffset: 1, namespace: .changeFeed) } }
+        copy.conflictCheck = ConflictCheck(snapshot: 3, keys: KeyList(), written: 0, explicit: true)
+
+        XCTAssertEqual(try puts(original).map(\.key), ["a"])
+        XCTAssertEqual(try puts(original).map(\.ttl), [5])
+        XCTAssertFalse(original.hasStamps)
+        XCTAssertTrue(original.needsClock)
+        XCTAssertNil(original.conflictCheck)
+        XCTAssertFalse(original.isChecked)
+
+        XCTAssertEqual(try puts(copy).map(\.ttl), [5, 9, 0])
+        XCTAssertTrue(copy.hasStamps)
+        XCTAssertTrue(copy.isChecked)
+        XCTAssertEqual(copy.conflictCheck?.snapshot, 3)
+
+        // The expiry is written at commit: now + TTL, little-endian, at the end of the put.
+        var operations: [UInt8] = []
+        original.appendOperations(now: 1000, sequence: 7, to: &operations)
+        XCTAssertEqual(Array(operations.suffix(8)), [0xED, 0x03, 0, 0, 0, 0, 0, 0])
+
+        copy.clear()
+        XCTAssertTrue(copy.isEmpty)
+        XCTAssertFalse(copy.needsClock)
+        XCTAssertFalse(copy.hasStamps)
+        XCTAssertFalse(copy.isChecked)
+        XCTAssertEqual(try puts(original).map(\.key), ["a"], "clearing the copy leaves the original")
+    }
 }

@@ -309,7 +309,7 @@ final class WriteQueueTests: XCTestCase {
         onThreads(4) { t in
             for i in 0..<12 {
                 try? queue.submit(batches[t][i]) { group in
-                    let bytes = group.reduce(0) { $0 + $1.batch!.encodedSize }
+                    let bytes = group.reduce(0) { $0 + $1.encodedSize }
                     if bytes > WriteQueue.maxGroupBytes && group.count > 1 { sizes.markOverlap() }
                     recorder.committed(try WriteQueueTests.keys(of: group))
                     usleep(2000)

@@ -7,7 +7,7 @@ import Glibc
 /// flushes or compactions fall behind.
 extension StorageEngine {
     /// Commits `batch` atomically and (per the sync mode) durably.
-    func write(_ batch: WriteBatch) throws {
+    func write(_ batch: borrowing WriteBatch) throws {
         guard !isClosed else { throw CairnError.closed }
         guard mode == .primary else { throw readOnlyError }
         guard !batch.isEmpty else { return }
@@ -94,10 +94,11 @@ extension StorageEngine {
         stateLock.withLock { visibleSequence = last }
         commitObserver?(last)
         if checked { lastCheckedCommit = last }
-        EngineStats.bumpAsOwner(stats.writes, by: UInt64(group.count))
-        EngineStats.bumpAsOwner(stats.writeGroups)
-        EngineStats.bumpAsOwner(stats.bytesWritten, by: UInt64(payloadBytes))
-        EngineStats.bumpAsOwner(stats.walBytesWritten, by: UInt64(recordBuffer.count))
+        let counters = stats  // one retain for the four counters
+        EngineStats.bumpAsOwner(counters.writes, by: UInt64(group.count))
+        EngineStats.bumpAsOwner(counters.writeGroups)
+        EngineStats.bumpAsOwner(counters.bytesWritten, by: UInt64(payloadBytes))
+        EngineStats.bumpAsOwner(counters.walBytesWritten, by: UInt64(recordBuffer.count))
         if recordBuffer.capacity > 1 << 20 { recordBuffer = [] }  // do not pin one huge group's buffer
     }
 
@@ -147,7 +148,7 @@ extension StorageEngine {
         var writtenInGroup = Set<EngineKey>()
         var view: ReadView?
         for (position, pending) in group.enumerated() {
-            guard pending.isChecked, let check = pending.batch?.conflictCheck else {
+            guard pending.isChecked, let check = pending.batch?.pointee.conflictCheck else {
                 members.append(pending)
                 continue
             }

@@ -41,12 +41,16 @@ final class WriteQueue: @unchecked Sendable {
     /// would otherwise allocate one, its waiter and the waiter's condition
     /// variable, and free all three, on every write.
     final class Pending {
-        /// The batch to commit; nil for an exclusive request.
-        private(set) var batch: WriteBatch?
+        /// The batch to commit, borrowed from its writer (nil for an
+        /// exclusive request): the writer waits in `run` until the batch is
+        /// committed, so the batch outlives every use of this pointer, and
+        /// `recycle` clears it before the writer returns. Borrowed rather
+        /// than copied in and out, since each copy of a batch retains and
+        /// releases its buffers.
+        private(set) var batch: UnsafePointer<WriteBatch>?
         private(set) var exclusive: (() throws -> Void)?
         /// The batch's figures, taken once: the leader's loops over a group
-        /// read these instead of copying each batch out of its Pending
-        /// (a retain and a release of each of the batch's arrays).
+        /// read these instead of going through each batch.
         private(set) var count = 0
         private(set) var encodedSize = 0
         private(set) var payloadBytes = 0
@@ -60,14 +64,22 @@ final class WriteQueue: @unchecked Sendable {
         /// writers it waits for (`gather`).
         let wakeup = Condition.Waiter()
 
-        fileprivate func reset(batch: WriteBatch?, exclusive: (() throws -> Void)?) {
+        fileprivate func reset(batch: UnsafePointer<WriteBatch>?, exclusive: (() throws -> Void)?) {
             self.batch = batch
             self.exclusive = exclusive
-            count = batch?.count ?? 0
-            encodedSize = batch?.encodedSize ?? 0
-            payloadBytes = batch?.payloadBytes ?? 0
-            isChecked = batch?.conflictCheck != nil
-            needsClock = batch?.needsClock ?? false
+            if let batch {
+                count = batch.pointee.count
+                encodedSize = batch.pointee.encodedSize
+                payloadBytes = batch.pointee.payloadBytes
+                isChecked = batch.pointee.isChecked
+                needsClock = batch.pointee.needsClock
+            } else {
+                count = 0
+                encodedSize = 0
+                payloadBytes = 0
+                isChecked = false
+                needsClock = false
+            }
             done = false
             error = nil
         }
@@ -80,6 +92,8 @@ final class WriteQueue: @unchecked Sendable {
     /// wake-up (every wait here rechecks its condition in a loop).
     private var pool: [Pending] = []
     private static let maxPooled = 64
+    /// The leader's group, empty between groups. REQUIRES: `condition` held.
+    private var groupBuffer: [Pending] = []
 
     /// The most bytes one group carries, so a small write behind a huge one
     /// does not wait for more than it must.
@@ -95,7 +109,43 @@ final class WriteQueue: @unchecked Sendable {
     /// Lock order 4 (docs/architecture.md, "Locks"): held only to queue and to hand
     /// over leadership; the leader commits (log, memtable) without it.
     private let condition = Condition()
-    private var queue: [Pending] = []
+    private var queue = Line()
+
+    /// The queued writers, oldest first: an array read from a moving head,
+    /// so that taking a group off the front shifts nothing (Array's
+    /// removeFirst(_:) went through a generic replaceSubrange on every
+    /// write).
+    private struct Line {
+        private var slots: [Pending?] = []
+        private var head = 0
+
+        var count: Int { slots.count - head }
+        var first: Pending? { head < slots.count ? slots[head] : nil }
+
+        mutating func append(_ pending: Pending) { slots.append(pending) }
+
+        /// The writer `offset` places behind the first. REQUIRES: offset < count.
+        func behindFirst(_ offset: Int) -> Pending {
+            guard let pending = slots[head + offset] else { preconditionFailure("a taken slot inside the write queue") }
+            return pending
+        }
+
+        mutating func removeFirst(_ k: Int) {
+            precondition(k <= count, "removing more writers than are queued")
+            for index in head..<(head + k) { slots[index] = nil }
+            head += k
+            if head == slots.count {
+                // Every writer taken: start again at the front, keeping the room.
+                while !slots.isEmpty { slots.removeLast() }
+                head = 0
+            } else if head >= 64 && head * 2 >= slots.count {
+                // Writers keep coming (the queue never empties): drop the
+                // taken slots now and then, so it does not grow for good.
+                slots.removeFirst(head)
+                head = 0
+            }
+        }
+    }
     /// What waiting writers sleep on (the type's first point); a leader
     /// changes it after every group. A cache line of its own.
     private let wakeWord: UnsafeMutablePointer<UInt32> = {
@@ -131,8 +181,8 @@ final class WriteQueue: @unchecked Sendable {
     }
 
     /// Commits `batch`, alone or in a group led by another writer.
-    func submit(_ batch: WriteBatch, commit: ([Pending]) throws -> Void) throws {
-        try run(batch: batch, exclusive: nil, commit: commit)
+    func submit(_ batch: borrowing WriteBatch, commit: ([Pending]) throws -> Void) throws {
+        try withUnsafePointer(to: batch) { try run(batch: $0, exclusive: nil, commit: commit) }
     }
 
     /// Runs `body` as a leader with no batches: nothing else commits meanwhile.
@@ -147,7 +197,7 @@ final class WriteQueue: @unchecked Sendable {
         if pool.count < WriteQueue.maxPooled { pool.append(pending) }
     }
 
-    private func run(batch: WriteBatch?, exclusive: (() throws -> Void)?, commit: ([Pending]) throws -> Void) throws {
+    private func run(batch: UnsafePointer<WriteBatch>?, exclusive: (() throws -> Void)?, commit: ([Pending]) throws -> Void) throws {
         condition.lock()
         let me = pool.popLast() ?? Pending()
         me.reset(batch: batch, exclusive: exclusive)
@@ -178,11 +228,16 @@ final class WriteQueue: @unchecked Sendable {
         // one in a group: what an unchecked batch writes (a key-value put
         // a transaction may also write) must be in the engine, where the
         // check looks, before a checked batch is checked.
-        var group = [me]
+        // The group's array is the queue's, kept between leaders (one leads
+        // at a time), so a write allocates none.
+        var group = groupBuffer
+        groupBuffer = []
+        group.append(me)
         if me.exclusive == nil {
             var bytes = me.encodedSize
             var unchecked = !me.isChecked
-            for pending in queue.dropFirst() {
+            for offset in 1..<max(queue.count, 1) {
+                let pending = queue.behindFirst(offset)
                 guard pending.exclusive == nil, bytes + pending.encodedSize <= WriteQueue.maxGroupBytes,
                       !(unchecked && pending.isChecked) else { break }
                 unchecked = unchecked || !pending.isChecked
@@ -207,6 +262,11 @@ final class WriteQueue: @unchecked Sendable {
             if let failure { pending.error = failure }
         }
         queue.removeFirst(group.count)
+        let grouped = group.count
+        // Emptied from the back: removeAll(keepingCapacity:) is a generic
+        // replaceSubrange, several times the cost of a group of one.
+        while !group.isEmpty { group.removeLast() }
+        if group.capacity <= WriteQueue.maxGatheredWriters { groupBuffer = group }
         let next = queue.first
         let outcome = me.error
         recycle(me)
@@ -216,7 +276,7 @@ final class WriteQueue: @unchecked Sendable {
         // two cores most of the group's). Each waiter reads the word under
         // the lock before it sleeps, so a change that comes before its wait
         // begins is not lost: the wait returns at once.
-        if group.count > 1 || next != nil { cairn_support_wakeword_advance(wakeWord) }
+        if grouped > 1 || next != nil { cairn_support_wakeword_advance(wakeWord) }
         if let outcome { throw outcome }
     }
 
