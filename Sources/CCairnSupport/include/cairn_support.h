@@ -52,4 +52,12 @@ void cairn_support_wakeword_wait(uint32_t *word, uint32_t seen);
 __attribute__((visibility("hidden")))
 void cairn_support_wakeword_advance(uint32_t *word);
 
+/* Makes the file open on `fd` `length` bytes long, the new bytes zeros
+ * whose blocks are allocated now, after taking O_APPEND off it, so that
+ * positional writes land where they say. 0 on success, -1 (errno set)
+ * when the file system cannot; the file may have lost O_APPEND even then,
+ * which writes at its end do not notice. Linux only (elsewhere -1). */
+__attribute__((visibility("hidden")))
+int cairn_support_preallocate(int fd, int64_t length);
+
 #endif

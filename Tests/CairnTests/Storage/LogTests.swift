@@ -122,8 +122,66 @@ final class LogTests: XCTestCase {
         let (records, outcome) = try readSegment(try contents(path) + Array(repeating: 0, count: 4096))
         XCTAssertEqual(Array(records.dropFirst()), payloads)
         XCTAssertTrue(outcome.hadTornTail, "preallocated space is cut off")
+        XCTAssertTrue(outcome.endsInZeros)
         XCTAssertFalse(outcome.tailFailedChecksum)
         XCTAssertEqual(outcome.validLength, ends.last)
+    }
+
+    /// The writer allocates the segment's space ahead of its records
+    /// (WALWriter), so while it is open, or after a crash, the file is
+    /// longer than its records and ends in zeros: every record reads back,
+    /// the zeros end the records with no torn write reported, writes land
+    /// right after the last record (not after the zeros), and closing
+    /// cuts the file back to its records.
+    func testASegmentAllocatedAheadReadsBackWholeAndIsCutToItsRecordsAtClose() throws {
+        let writer = try WALWriter(file: try PosixEnv().create(path), number: 7, header: header())
+        var payloads: [[UInt8]] = []
+        for index in 0..<40 {
+            // Past the first allocation (1 MiB), so the file is extended once more.
+            let record = payload(index, size: index == 20 ? (1 << 20) : 100 + index)
+            try record.withUnsafeBytes { try writer.append($0, sync: index % 7 == 0) }
+            payloads.append(record)
+        }
+        let open = try contents(path)
+        XCTAssertGreaterThan(open.count, writer.size, "the space is allocated ahead")
+        XCTAssertTrue(open[writer.size...].allSatisfy { $0 == 0 })
+        let (records, outcome) = try readSegment(open)
+        XCTAssertEqual(Array(records.dropFirst()), payloads)
+        XCTAssertTrue(outcome.endsInZeros)
+        XCTAssertFalse(outcome.tailFailedChecksum)
+        XCTAssertEqual(outcome.validLength, writer.size)
+
+        let size = writer.size
+        writer.close()
+        let closed = try contents(path)
+        XCTAssertEqual(closed.count, size, "closing cuts the zeros off")
+        let (again, cut) = try readSegment(closed)
+        XCTAssertEqual(Array(again.dropFirst()), payloads)
+        XCTAssertFalse(cut.hadTornTail)
+    }
+
+    /// A write cut short in front of the allocated zeros is a torn tail as
+    /// before (not the clean end the zeros alone would be), and zeros after
+    /// damage do not hide an intact record behind them from the check that
+    /// makes damage in the middle CORRUPTION.
+    func testATornWriteBeforeTheZerosIsStillATornTail() throws {
+        let payloads = (0..<3).map { payload($0, size: 200) }
+        let ends = try writeSegment(payloads)
+        var bytes = try contents(path)
+        bytes.removeLast(50)  // the last record cut short...
+        bytes += Array(repeating: 0, count: 1 << 16)  // ...in front of space allocated ahead
+        let (records, outcome) = try readSegment(bytes)
+        XCTAssertEqual(Array(records.dropFirst()), Array(payloads.prefix(2)))
+        XCTAssertTrue(outcome.hadTornTail)
+        XCTAssertFalse(outcome.endsInZeros)
+        XCTAssertEqual(outcome.validLength, ends[2])
+
+        var damaged = try contents(path)
+        damaged[ends[1] + 12] ^= 0xFF  // the second record's payload
+        damaged += Array(repeating: 0, count: 1 << 16)
+        XCTAssertThrowsError(try readSegment(damaged)) { error in
+            XCTAssertEqual((error as? CairnError)?.code, .corruption)
+        }
     }
 
     func testDamageFollowedByIntactRecordsIsCorruptionNamingTheFile() throws {
@@ -147,23 +205,31 @@ final class LogTests: XCTestCase {
         let writer = try WALWriter(file: try env.create(path), number: 7, header: header())
         defer { writer.close() }
         try payload(0, size: 100).withUnsafeBytes { try writer.append($0, sync: true) }
-        let before = try contents(path)
+        let recorded = writer.size
+        let before = Array(try contents(path).prefix(recorded))
+        // The records as they were, and nothing but zeros (space allocated
+        // ahead, WALWriter) after them.
+        func unchanged() throws -> Bool {
+            let now = try contents(path)
+            return Array(now.prefix(recorded)) == before && now.dropFirst(recorded).allSatisfy { $0 == 0 }
+        }
 
         faults.setSyncFailures(true)
         XCTAssertThrowsError(try payload(1, size: 5000).withUnsafeBytes { try writer.append($0, sync: true) })
-        XCTAssertEqual(try contents(path), before, "the written but unsynced record is taken back")
-        XCTAssertEqual(writer.size, before.count)
+        XCTAssertTrue(try unchanged(), "the written but unsynced record is taken back")
+        XCTAssertEqual(writer.size, recorded)
         faults.setSyncFailures(false)
 
         faults.setDiskSpace(10)
         XCTAssertEqual(status { try self.payload(2, size: 5000).withUnsafeBytes { try writer.append($0, sync: false) } }, .noSpace)
-        XCTAssertEqual(try contents(path), before)
+        XCTAssertTrue(try unchanged())
         faults.setDiskSpace(nil)
 
         try payload(3, size: 100).withUnsafeBytes { try writer.append($0, sync: true) }
         let (records, outcome) = try readSegment()
         XCTAssertEqual(Array(records.dropFirst()), [payload(0, size: 100), payload(3, size: 100)], "no half record in between")
-        XCTAssertFalse(outcome.hadTornTail)
+        XCTAssertTrue(!outcome.hadTornTail || outcome.endsInZeros, "nothing cut short")
+        XCTAssertEqual(outcome.validLength, writer.size)
     }
 
     func testSegmentHeaderAndNextSegmentRecordsAreToldFromBatches() throws {

@@ -198,8 +198,9 @@ final class FaultInjectionEnv: Env, @unchecked Sendable {
     }
 }
 
-/// A file written through FaultInjectionEnv: every append and sync is
-/// reported to it first.
+/// A file written through FaultInjectionEnv: every write and sync is
+/// reported to it first. Writes are sequential (appends, and the log's
+/// writes at its end), so a count of bytes is a length.
 private final class WatchedFile: FileHandle, @unchecked Sendable {
     private let env: FaultInjectionEnv
 
@@ -210,6 +211,19 @@ private final class WatchedFile: FileHandle, @unchecked Sendable {
 
     override func append(_ bytes: UnsafeRawBufferPointer) throws {
         try env.writing(bytes.count, to: path) { try super.append(bytes) }
+    }
+
+    override func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        try env.writing(bytes.count, to: path) { try super.write(bytes, at: offset) }
+    }
+
+    /// Allocating ahead writes no data: after a power cut the file keeps
+    /// what was synced (the allocation may or may not survive, and the
+    /// cut drops it with the unsynced bytes, which readers must take too).
+    override func preallocate(to length: Int) -> Bool {
+        var done = false
+        try? env.writing(0, to: path) { done = super.preallocate(to: length) }
+        return done
     }
 
     override func sync() throws {

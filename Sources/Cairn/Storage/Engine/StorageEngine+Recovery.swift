@@ -264,7 +264,9 @@ extension StorageEngine {
             }
             if outcome.damagedInTheMiddle {
                 recoveryNotes.append("salvaged \(StorageEngine.walName(number)) up to damage at byte \(outcome.validLength); the records after it were not replayed")
-            } else if outcome.hadTornTail {
+            } else if outcome.hadTornTail && !outcome.endsInZeros {
+                // (A segment that ends in zeros ends where its records do:
+                // the writer allocates ahead, WALWriter.)
                 EngineStats.bump(stats.tornTails)
                 if outcome.tailFailedChecksum {
                     if options.paranoidRecovery && !salvage {

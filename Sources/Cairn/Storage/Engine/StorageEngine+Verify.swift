@@ -116,7 +116,7 @@ extension StorageEngine {
                 }
             }
             result.units = records
-            if outcome.hadTornTail {
+            if outcome.hadTornTail && !outcome.endsInZeros {
                 result.note = outcome.tailFailedChecksum
                     ? "the last record, at byte \(outcome.validLength), fails its checksum (a crash or damage; open cuts it off)"
                     : "a write cut short at byte \(outcome.validLength) (a crash, or a write in progress)"

@@ -1,3 +1,4 @@
+import CCairnSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -115,6 +116,38 @@ class FileHandle: @unchecked Sendable {
             }
             done += n
         }
+    }
+
+    /// Writes all of `bytes` at `offset`, retrying short writes. On a file
+    /// opened to append whose space was never allocated ahead
+    /// (`preallocate`), the kernel appends whatever `offset` says, so
+    /// callers pass the end of what they wrote.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("write", path)
+            }
+            done += n
+        }
+    }
+
+    /// Makes the file `length` bytes long, the new bytes zeros whose disk
+    /// blocks are allocated now (fallocate), and from then on writes land
+    /// where `write(_:at:)` says (the file no longer appends). Returns false,
+    /// changing nothing, when the file system cannot (or the disk has no
+    /// room ahead): allocating ahead is only ever an optimisation, never a
+    /// new way to fail.
+    ///
+    /// Why: appending to a file changes its size, so every fdatasync also
+    /// writes the inode; writing into space already allocated does not. On
+    /// this project's ext4 test machine an append of 400 bytes and its
+    /// fdatasync took 115-130 us, the same into allocated space 82-85 us
+    /// (PostgreSQL preallocates its WAL segments for the same reason).
+    func preallocate(to length: Int) -> Bool {
+        cairn_support_preallocate(descriptor, Int64(length)) == 0
     }
 
     /// Reads exactly `count` bytes at `offset` into `buffer`; a short read

@@ -15,6 +15,12 @@ struct RecordReader {
         /// Set only with `salvage`: the damage had intact records after it,
         /// which were not read.
         var damagedInTheMiddle = false
+        /// True when everything after `validLength` is zeros: space the
+        /// log writer allocated ahead of its records (WALWriter), or records
+        /// the OS had not written yet when it stopped. No write was cut
+        /// short in the middle; `hadTornTail` is true as well, so readers
+        /// that take no tail (the manifest) still refuse it.
+        var endsInZeros = false
     }
 
     /// Calls `body` with each record's payload, in order. With `salvage`
@@ -29,6 +35,9 @@ struct RecordReader {
                 offset += RecordFormat.headerSize + payload.count
                 continue
             }
+            // Zeros to the end: the records end here (checked first, as the
+            // scan below would try every byte of a large allocated tail).
+            if isAllZeros(file, from: offset) { return Outcome(validLength: offset, hadTornTail: true, endsInZeros: true) }
             // A bad record. If any intact record follows it, the damage is in
             // the middle of the file: corruption. Otherwise a torn tail.
             if intactRecordExists(after: offset, in: file) {
@@ -63,12 +72,29 @@ struct RecordReader {
         return !(length == 0 && stored == 0) && length <= file.count - offset - RecordFormat.headerSize
     }
 
+    private func isAllZeros(_ file: UnsafeRawBufferPointer, from offset: Int) -> Bool {
+        var index = offset
+        while index + 8 <= file.count {
+            if file.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
+            index += 8
+        }
+        while index < file.count {
+            if file[index] != 0 { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// Scans forward byte by byte for a record whose checksum verifies.
     /// Random bytes pass a 32-bit check with odds of 1 in 4 billion per
     /// position; a real record after the damage is found for certain.
+    /// A non-empty record's length is not zero, so none starts past the
+    /// file's last non-zero byte: a tail allocated ahead is not scanned.
     private func intactRecordExists(after offset: Int, in file: UnsafeRawBufferPointer) -> Bool {
+        var lastNonZero = file.count - 1
+        while lastNonZero > offset && file[lastNonZero] == 0 { lastNonZero -= 1 }
         var probe = offset + 1
-        while probe + RecordFormat.headerSize <= file.count {
+        while probe <= lastNonZero && probe + RecordFormat.headerSize <= file.count {
             if let payload = record(at: probe, in: file), payload.count > 0 { return true }
             probe += 1
         }
