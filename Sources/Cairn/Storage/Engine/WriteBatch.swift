@@ -42,9 +42,9 @@ public struct WriteBatch: Sendable {
     /// slots and a conflict check. A plain batch then holds two references
     /// (its bytes and no box) where it held five, and a batch is copied and
     /// destroyed several times on its way from a put to the log: each copy
-    /// retained and released every reference (about a quarter of a single
-    /// put's instructions, by callgrind). Copy-on-write: a batch changes
-    /// its box only when it is the box's sole owner.
+    /// retained and released every reference (reference counting was a
+    /// fifth of a single put's instructions, by callgrind). Copy-on-write:
+    /// a batch changes its box only when it is the box's sole owner.
     private final class Extras: @unchecked Sendable {
         /// Where each TTL put's expiry slot is in `encoded`, and its TTL in ms.
         var expirySlots: [(offset: Int, ttlMillis: Int64)] = []

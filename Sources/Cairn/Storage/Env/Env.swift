@@ -137,9 +137,9 @@ class FileHandle: @unchecked Sendable {
     /// Makes the file `length` bytes long, the new bytes zeros whose disk
     /// blocks are allocated now (fallocate), and from then on writes land
     /// where `write(_:at:)` says (the file no longer appends). Returns false,
-    /// changing nothing, when the file system cannot (or the disk has no
-    /// room ahead): allocating ahead is only ever an optimisation, never a
-    /// new way to fail.
+    /// the file's bytes unchanged, when the file system cannot (or the disk
+    /// has no room ahead): allocating ahead is only ever an optimisation,
+    /// never a new way to fail.
     ///
     /// Why: appending to a file changes its size, so every fdatasync also
     /// writes the inode; writing into space already allocated does not. On

@@ -8,11 +8,12 @@
 /// The segment's space is allocated ahead of its records, in steps that
 /// double from 1 MiB to 16 MiB (FileHandle.preallocate): a synced write
 /// into space already allocated leaves the file's size alone, so its
-/// fdatasync has no inode to write, which made a lone durable write about
-/// a third faster on ext4. The file therefore ends in zeros past the last
-/// record until the segment is closed (cut back to its records) or after a
-/// crash; readers take an all-zero header for the end of the records
-/// (RecordReader, docs/format/records.md).
+/// fdatasync has no inode to write (on this project's ext4 machine an
+/// append and its fdatasync took about 30% less time; bench/RESULTS.md,
+/// "A lighter put, and the log allocated ahead"). The file therefore ends
+/// in zeros past the last record until the segment is closed (cut back to
+/// its records) or after a crash; readers take an all-zero header for the
+/// end of the records (RecordReader, docs/format/records.md).
 final class WALWriter {
     let file: FileHandle
     let number: UInt64
