@@ -5,7 +5,9 @@ import XCTest
 /// Documents that expire (TTL indexes, inserts with a TTL), on a clock the
 /// test moves (FaultInjectionEnv).
 final class ExpiryTests: XCTestCase {
-    private var dir = TemporaryDirectory("cairn-expiry")
+    // Made in setUp: a default value here would make a directory per test
+    // method that setUp replaces and nothing removes.
+    private var dir: TemporaryDirectory!
     private let env = FaultInjectionEnv()
     private let start: Int64 = 1_800_000_000_000
 

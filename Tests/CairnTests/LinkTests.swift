@@ -5,7 +5,9 @@ import XCTest
 /// Links between keys and documents: both directions, metadata, and what
 /// deletes, drops, renames and transactions do to them.
 final class LinkTests: XCTestCase {
-    private var dir = TemporaryDirectory("cairn-links")
+    // Made in setUp: a default value here would make a directory per test
+    // method that setUp replaces and nothing removes.
+    private var dir: TemporaryDirectory!
 
     override func setUp() { dir = TemporaryDirectory("cairn-links") }
     override func tearDown() { dir.remove() }
