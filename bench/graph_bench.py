@@ -20,6 +20,10 @@ own:
     shortest      unweighted shortest path lengths of 1,000 random pairs
                   (SQLite: a recursive CTE on a sample of pairs, its time
                   scaled to 1,000)
+    shortest again  the same pairs once more: an application's steady
+                  state (Cairn's graph cache holds the adjacency lists the
+                  first pass read; the first pass reads them from the LSM
+                  right after the ingest)
     wcc           weakly connected components
     cycle         whether a directed cycle exists
     peak RSS      the process's high-water mark (ru_maxrss)
@@ -46,7 +50,7 @@ import time
 from typing import Any, Callable
 
 PEERS = ["cairn", "networkx", "igraph", "kuzu", "sqlite"]
-ROWS = ["ingest", "2-hop", "shortest", "wcc", "cycle"]
+ROWS = ["ingest", "2-hop", "shortest", "shortest again", "wcc", "cycle"]
 
 
 def generate(vertices: int, edges: int, seed: int) -> list[tuple[int, int]]:
@@ -133,6 +137,7 @@ def run_cairn(edges: list[tuple[int, int]], vertices: int, starts: list[int], pa
         return total
 
     result["shortest"] = timed(shortest)
+    result["shortest again"] = timed(shortest)
     result["wcc"] = timed(lambda: len(graph.components(memory_limit=4 << 30)))
     result["cycle"] = timed(lambda: graph.has_cycle(memory_limit=4 << 30))
     db.close()
@@ -164,6 +169,7 @@ def run_networkx(edges: list[tuple[int, int]], vertices: int, starts: list[int],
         return total
 
     result["shortest"] = timed(shortest)
+    result["shortest again"] = timed(shortest)
     result["wcc"] = timed(lambda: nx.number_weakly_connected_components(g))
 
     def cycle() -> bool:
@@ -200,6 +206,7 @@ def run_igraph(edges: list[tuple[int, int]], vertices: int, starts: list[int], p
         return total
 
     result["shortest"] = timed(shortest)
+    result["shortest again"] = timed(shortest)
     result["wcc"] = timed(lambda: len(g.connected_components(mode="weak")))
     result["cycle"] = timed(lambda: not g.is_dag())
     return result
@@ -244,6 +251,7 @@ def run_kuzu(edges: list[tuple[int, int]], vertices: int, starts: list[int], pai
         return total
 
     result["shortest"] = timed(shortest)
+    result["shortest again"] = timed(shortest)
     for row, query in (("wcc", "CALL weakly_connected_components('social') RETURN count(DISTINCT group_id)"),):
         try:
             conn.execute("INSTALL algo")
@@ -297,8 +305,9 @@ def run_sqlite(edges: list[tuple[int, int]], vertices: int, starts: list[int], p
             total += row[0] if row[0] is not None else -1
         return total
 
-    seconds, total = timed(shortest)
-    result["shortest"] = (seconds * len(pairs) / sample, f"{total} over {sample} pairs, time scaled to {len(pairs)}")
+    for row in ("shortest", "shortest again"):
+        seconds, total = timed(shortest)
+        result[row] = (seconds * len(pairs) / sample, f"{total} over {sample} pairs, time scaled to {len(pairs)}")
     result["wcc"] = "n/a (no practical recursive CTE)"
     result["cycle"] = "n/a (no practical recursive CTE)"
     conn.close()

@@ -28,13 +28,16 @@ public final class Database: @unchecked Sendable {
     let timeSeries = TimeSeriesLayer()
     /// The links layer's state (Links/LinkLayer.swift).
     let links = LinkLayer()
+    /// The graph layer's adjacency cache (Graph/GraphLayer.swift).
+    let graphs: GraphLayer
     /// The documents layer's TTL purge (Documents/ExpiryPurge.swift).
     let expiryPurge: ExpiryPurge
 
-    private init(path: String, engine: StorageEngine, feed: ChangeFeed, purgeIntervalMillis: Int64) {
+    private init(path: String, engine: StorageEngine, feed: ChangeFeed, purgeIntervalMillis: Int64, graphCacheBytes: Int) {
         self.path = path
         self.engine = engine
         self.feed = feed
+        graphs = GraphLayer(cacheBytes: graphCacheBytes)
         expiryPurge = ExpiryPurge(intervalMillis: purgeIntervalMillis)
     }
 
@@ -54,7 +57,9 @@ public final class Database: @unchecked Sendable {
         let engine = try StorageEngine(directory: path, options: options.engineOptions, createIfMissing: options.createIfMissing,
                                        errorIfExists: options.errorIfExists, env: env, mode: options.mode)
         let database = Database(path: path, engine: engine, feed: ChangeFeed(options: options.changeFeed),
-                                purgeIntervalMillis: options.ttlPurgeIntervalMillis)
+                                purgeIntervalMillis: options.ttlPurgeIntervalMillis,
+                                // Only a writer sees every commit that changes a list.
+                                graphCacheBytes: options.mode == .primary ? options.graphCacheMB << 20 : 0)
         if options.mode != .primary {
             // A reader of another handle's directory writes nothing: no
             // change-feed state, no index builds to resume, no TTL purge.

@@ -27,6 +27,9 @@ public struct DatabaseOptions: Sendable {
     public var bloomBitsPerKey = 10
     /// The cache of uncompressed blocks, in MiB (0: none).
     public var blockCacheMB = 8
+    /// The graph layer's cache of adjacency lists, in MiB (0: none); see
+    /// Graph/AdjacencyCache.swift. Filled only by graph queries.
+    public var graphCacheMB = 64
     /// Each level holds this many times the bytes of the one above.
     public var levelSizeRatio = 10
     /// The most tables with open files at once.
@@ -55,7 +58,7 @@ public struct DatabaseOptions: Sendable {
     public init() {}
 
     public static let names = ["create_if_missing", "error_if_exists", "sync", "sync_interval_ms", "memtable_size_mb",
-                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed", "ttl_purge_interval_ms", "read_only", "secondary", "lock_timeout_ms"]
+                               "block_size", "compression", "upper_level_compression", "bloom_bits_per_key", "block_cache_mb", "graph_cache_mb", "level_size_ratio", "max_open_tables", "paranoid_recovery", "mmap_reads", "change_feed", "ttl_purge_interval_ms", "read_only", "secondary", "lock_timeout_ms"]
 
     /// Parses an options object; empty input means all defaults.
     public static func parse(json bytes: UnsafeRawBufferPointer) throws -> DatabaseOptions {
@@ -91,6 +94,7 @@ public struct DatabaseOptions: Sendable {
             case "block_size": options.blockSize = try integer(value, key, 256...(1 << 20))
             case "bloom_bits_per_key": options.bloomBitsPerKey = try integer(value, key, 0...64)
             case "block_cache_mb": options.blockCacheMB = try integer(value, key, 0...(1 << 20))
+            case "graph_cache_mb": options.graphCacheMB = try integer(value, key, 0...(1 << 20))
             case "level_size_ratio": options.levelSizeRatio = try integer(value, key, 2...100)
             case "max_open_tables": options.maxOpenTables = try integer(value, key, 16...1_000_000)
             case "change_feed": options.changeFeed = try ChangeFeedOptions.parse(value)

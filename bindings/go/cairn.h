@@ -281,6 +281,15 @@ typedef struct cairn_db cairn_db;
 **                          positives); 0 turns bloom filters off.
 **     "block_cache_mb":    integer, default 8: the shared cache of
 **                          uncompressed blocks; 0 turns it off.
+**     "graph_cache_mb":    integer, default 64: the graph layer's cache
+**                          of adjacency lists (a vertex's edges as an
+**                          adjacency index holds them), filled by graph
+**                          queries; a commit that changes a list removes
+**                          it, and a query never reads a list newer or
+**                          older than its snapshot. 0 turns it off; it is
+**                          always off on a "read_only" or "secondary"
+**                          handle, which does not see the writer's commits
+**                          as they happen.
 **     "level_size_ratio":  integer 2..100, default 10: each level holds
 **                          this many times the bytes of the one above.
 **     "max_open_tables":   integer 16..1000000, default 1000: the most
@@ -421,8 +430,9 @@ int cairn_repair(const char *path, const char *options_json, size_t options_len,
 /*
 ** Returns statistics as a NUL-terminated JSON object. The object holds
 ** counters ("puts", "gets", "writes", "bytes_written", "flushes",
-** "compactions", "block_cache_hits", "bloom_useful", "stalls", ...), sizes
-** ("live_keys", "wal_bytes", "table_bytes", "level<N>_tables",
+** "compactions", "block_cache_hits", "bloom_useful", "stalls",
+** "graph_cache_hits", "graph_cache_misses", ...), sizes
+** ("live_keys", "wal_bytes", "table_bytes", "graph_cache_bytes", "level<N>_tables",
 ** "level<N>_bytes", "write_amplification", ...) and latency percentiles
 ** ("write_p50_micros", "get_p99_micros", "flush_p90_micros",
 ** "compaction_p99_micros", ...) as numbers, and a few settings and states

@@ -29,6 +29,7 @@ extension Database {
             try documents.catalogCache.changing { try engine.write(batch) }
             fullText.forget(collection: info.id)
             vectors.forget(collection: info.id)
+            graphs.adjacency.forgetAll()
         }
     }
 
@@ -264,6 +265,7 @@ extension Database {
         let prefix = info.indexes[position].storagePrefix(collection: info.id)
         fullText.forget(collection: info.id, index: info.indexes[position].id)
         vectors.forget(collection: info.id, index: info.indexes[position].id)
+        graphs.adjacency.forgetAll()
         info.indexes.remove(at: position)
         var batch = WriteBatch()
         prefix.withUnsafeBytes { l in prefixUpperBound(prefix).withUnsafeBytes { u in batch.deleteRange(l, u) } }

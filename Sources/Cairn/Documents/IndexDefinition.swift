@@ -281,6 +281,9 @@ struct IndexDefinition {
         key.append(UInt8(primaryKey.count & 0xFF))
     }
 
+    /// The bytes of `entryPrefix`.
+    static let entryPrefixLength = 9
+
     /// 0x04 | collection id | index id: every entry of this index starts so.
     func entryPrefix(collection: UInt32) -> [UInt8] {
         var prefix: [UInt8] = []

@@ -121,8 +121,14 @@ extension Transaction {
             // Entries in both stay as they are (most updates leave most
             // indexed fields alone).
             let kept = before.isEmpty || after.isEmpty ? [] : Set(before.map(EngineKey.init)).intersection(after.map(EngineKey.init))
-            for entry in before where kept.isEmpty || !kept.contains(EngineKey(entry)) { try delete(entry) }
+            // A graph's adjacency lists may be cached (Graph/AdjacencyCache.swift).
+            let adjacency = index.name == GraphDefinition.outIndexName || index.name == GraphDefinition.inIndexName
+            for entry in before where kept.isEmpty || !kept.contains(EngineKey(entry)) {
+                try delete(entry)
+                if adjacency { noteAdjacencyWrite(entry) }
+            }
             for entry in after where kept.isEmpty || !kept.contains(EngineKey(entry)) {
+                if adjacency { noteAdjacencyWrite(entry) }
                 if index.unique {
                     var owner: [UInt8]?
                     if try read(entry, { owner = Array($0) }), let owner, owner != primaryKey,

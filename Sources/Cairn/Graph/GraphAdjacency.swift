@@ -41,6 +41,16 @@ final class GraphReader {
     /// not part of the graph; nil when their collection has no TTL index.
     private let edgeExpiry: DocumentExpiry?
     private let vertexExpiries: [DocumentExpiry?]
+    /// The adjacency cache, when this reader may use it: no pending writes
+    /// (AdjacencyCache's rules). `cacheMark` turns unusable once a change
+    /// began or ended since this reader's snapshot.
+    private let cache: AdjacencyCache?
+    private var cacheMark: AdjacencyCache.Mark
+    private let snapshot: UInt64
+    /// A cached entry's key, rebuilt from its list's prefix and its bytes.
+    private let cachedKey = ByteBuffer()
+    /// The entries a scan collects for the cache (AdjacencyCache.List).
+    private var collected: [UInt8] = []
 
     init(transaction: Transaction, definition: GraphDefinition, memoryLimit: Int?, operation: String) throws {
         self.definition = definition
@@ -53,6 +63,15 @@ final class GraphReader {
         edges = try transaction.collection(definition.edges)
         vertexCollections = try definition.vertices.compactMap { try transaction.collection($0) }
         let now = transaction.engine.env.nowMillis()
+        snapshot = reader.view.sequence
+        let adjacency = transaction.database.graphs.adjacency
+        if adjacency.isOn && reader.writes.isEmpty {
+            cache = adjacency
+            cacheMark = adjacency.mark(snapshot: snapshot)
+        } else {
+            cache = nil
+            cacheMark = .unusable
+        }
         edgeExpiry = edges.flatMap { DocumentExpiry($0, now: now) }
         vertexExpiries = vertexCollections.map { DocumentExpiry($0, now: now) }
         edgePrefix = CollectionInfo.documentPrefix(edges?.id ?? 0)
@@ -115,10 +134,12 @@ final class GraphReader {
 
     /// Calls `body` with each entry key starting with `prefix` (which starts
     /// with `indexPrefix`), in order, until it returns false (then returns
-    /// false). Without pending writes a seek of the index's iterator; in a
-    /// transaction that wrote, a scan merging them.
+    /// false). Without pending writes a seek of the index's iterator, or
+    /// the vertex's list in the adjacency cache when `vertexEnd` (where the
+    /// vertex's key ends in `prefix`) is given; in a transaction that
+    /// wrote, a scan merging them.
     @inline(__always)
-    private func forEachEntry(_ indexPrefix: [UInt8], _ prefix: UnsafeRawBufferPointer,
+    private func forEachEntry(_ indexPrefix: [UInt8], _ prefix: UnsafeRawBufferPointer, vertexEnd: Int? = nil,
                               _ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
         guard reader.writes.isEmpty else {
             let lower = Array(prefix)
@@ -128,6 +149,50 @@ final class GraphReader {
             }
             return true
         }
+        if cacheMark.usable, let cache, let vertexEnd {
+            let listPrefix = UnsafeRawBufferPointer(rebasing: prefix[0..<vertexEnd])
+            let hash = AdjacencyCache.hash(listPrefix)
+            if let list = cache.lookup(listPrefix, hash: hash, mark: &cacheMark) {
+                return try forEachCached(list, prefix, vertexEnd: vertexEnd, body)
+            }
+            // A label's part of a list is not the list: only a whole one fills.
+            if prefix.count == vertexEnd && cacheMark.usable {
+                return try forEachScanned(indexPrefix, prefix, filling: cache, hash: hash, body)
+            }
+        }
+        return try forEachScanned(indexPrefix, prefix, filling: nil, hash: 0, body)
+    }
+
+    /// The entries of a cached list that start with `prefix`.
+    private func forEachCached(_ list: AdjacencyCache.List, _ prefix: UnsafeRawBufferPointer, vertexEnd: Int,
+                               _ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
+        list.prefix.withUnsafeBytes { cachedKey.set($0) }
+        return try list.entries.withUnsafeBytes { entries in
+            var position = 0
+            while position < entries.count {
+                // Safe: the list was encoded by forEachScanned, lengths and all.
+                let length = Int(entries[position]) << 8 | Int(entries[position + 1])
+                cachedKey.truncate(to: vertexEnd)
+                cachedKey.append(UnsafeRawBufferPointer(rebasing: entries[(position + 2)..<(position + 2 + length)]))
+                position += 2 + length
+                let key = cachedKey.bytes
+                if prefix.count > vertexEnd {
+                    guard key.count >= prefix.count, compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<prefix.count]), prefix) == 0 else {
+                        continue
+                    }
+                }
+                guard try body(key) else { return false }
+            }
+            return true
+        }
+    }
+
+    /// The entries starting with `prefix`, from the index's iterator. With
+    /// `filling`, `prefix` is a whole list's, and the entries are collected
+    /// and kept in the cache (all of them: the scan goes on past a `body`
+    /// that stopped it).
+    private func forEachScanned(_ indexPrefix: [UInt8], _ prefix: UnsafeRawBufferPointer, filling: AdjacencyCache?, hash: UInt64,
+                                _ body: (UnsafeRawBufferPointer) throws -> Bool) throws -> Bool {
         let isOut = indexPrefix == outPrefix
         let iterator: EngineIterator
         if let cached = isOut ? outIterator : inIterator {
@@ -142,12 +207,37 @@ final class GraphReader {
             if isOut { outIterator = iterator } else { inIterator = iterator }
         }
         iterator.iterator.seek(prefix)
+        var collecting = filling != nil
+        if collecting { collected.removeAll(keepingCapacity: true) }
+        var stopped = false
         while try iterator.iterator.next() {
             let key = iterator.iterator.key
-            guard key.count >= prefix.count, compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<prefix.count]), prefix) == 0 else { return true }
-            guard try body(key) else { return false }
+            guard key.count >= prefix.count, compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<prefix.count]), prefix) == 0 else { break }
+            if collecting, let filling {
+                let length = key.count - prefix.count
+                if length <= 0xFFFF && collected.count + 2 + length <= filling.maxListBytes {
+                    collected.append(UInt8(length >> 8))
+                    collected.append(UInt8(length & 0xFF))
+                    collected.append(contentsOf: UnsafeRawBufferPointer(rebasing: key[prefix.count...]))
+                } else {
+                    collecting = false  // too large to keep
+                }
+            }
+            if !stopped {
+                let goOn = try body(key)
+                if !goOn {
+                    stopped = true
+                    if !collecting { return false }
+                }
+            }
         }
-        return true
+        if collecting, let filling {
+            // A copy of its own size: `collected` keeps the capacity of the
+            // largest list read, which a small list must not hold on to.
+            let entries = collected.withUnsafeBytes { [UInt8]($0) }
+            filling.fill(AdjacencyCache.List(prefix: Array(prefix), entries: entries), hash: hash, snapshot: snapshot)
+        }
+        return !stopped
     }
 
     /// The prefix `scan` seeks (the index prefix, the vertex, a label),
@@ -176,7 +266,7 @@ final class GraphReader {
     private func scanEntries(_ indexPrefix: [UInt8], _ base: Int, _ vertex: UnsafeRawBufferPointer, _ edgeFilter: Filter?,
                              _ weightField: String?, skipLoops: Bool,
                              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, Double) throws -> Bool) throws -> Bool {
-        try forEachEntry(indexPrefix, prefixBuffer.bytes) { key in
+        try forEachEntry(indexPrefix, prefixBuffer.bytes, vertexEnd: base) { key in
             // Skip: this vertex (the prefix), the label; then the other vertex, the edge key.
             var position = base
             guard key.count >= position + 2 else { throw CairnError.corruption("graph: a damaged adjacency entry") }
@@ -215,7 +305,7 @@ final class GraphReader {
             if indexPrefix == outPrefix && direction == .inbound || indexPrefix == inPrefix && direction == .outbound { continue }
             let prefixes = labels.map { $0.map { indexPrefix + vertex + $0 } } ?? [indexPrefix + vertex]
             for prefix in prefixes {
-                _ = try prefix.withUnsafeBytes { rawPrefix in try forEachEntry(indexPrefix, rawPrefix) { key in
+                _ = try prefix.withUnsafeBytes { rawPrefix in try forEachEntry(indexPrefix, rawPrefix, vertexEnd: indexPrefix.count + vertex.count) { key in
                     var position = indexPrefix.count + vertex.count
                     position += try GraphKey.length(of: key, at: position)
                     let otherLength = try GraphKey.length(of: key, at: position)

@@ -102,3 +102,57 @@ extension Transaction {
         return (vertices, edges)
     }
 }
+
+/// The adjacency lists one transaction's writes change (AdjacencyCache):
+/// the change it began at its first adjacency write, and the lists to
+/// remove once its commit is visible.
+final class AdjacencyWrites {
+    let change: AdjacencyCache.Change
+    /// The lists' prefixes (0x04 | collection | index | key(vertex)).
+    var prefixes: [[UInt8]] = []
+    /// Set when the prefixes are too many to keep (or an entry could not
+    /// be read): every list goes.
+    var all = false
+
+    /// Beyond this many prefixes a commit removes every list: a bulk load
+    /// would otherwise keep one array per edge end until it commits.
+    static let maxPrefixes = 65_536
+
+    init(change: AdjacencyCache.Change) { self.change = change }
+}
+
+extension Transaction {
+    /// Notes a write (put or delete) of `entry`, an entry of a graph's
+    /// adjacency index (Transaction.writeDocument). The first begins the
+    /// transaction's change of the cache, before its commit can be
+    /// visible; once it is, the hook removes the lists of the vertices
+    /// written and ends the change. A transaction that never commits ends
+    /// it when it drops its hooks.
+    func noteAdjacencyWrite(_ entry: [UInt8]) {
+        let cache = database.graphs.adjacency
+        guard cache.isOn else { return }
+        let writes: AdjacencyWrites
+        if let known = adjacencyWrites {
+            writes = known
+        } else {
+            writes = AdjacencyWrites(change: cache.beginChange())
+            adjacencyWrites = writes
+            // Captures the engine and the writes, never the transaction
+            // (which holds the hook).
+            let engine = self.engine
+            afterCommit.append {
+                let sequence = (try? engine.readView().sequence) ?? UInt64.max
+                writes.change.end(removing: writes.all ? nil : writes.prefixes, sequence: sequence)
+            }
+        }
+        guard !writes.all else { return }
+        let prefixLength = IndexDefinition.entryPrefixLength
+        let vertexLength = try? entry.withUnsafeBytes { try GraphKey.length(of: $0, at: prefixLength) }
+        guard let vertexLength, writes.prefixes.count < AdjacencyWrites.maxPrefixes else {
+            writes.all = true
+            writes.prefixes = []
+            return
+        }
+        writes.prefixes.append(Array(entry[0..<(prefixLength + vertexLength)]))
+    }
+}

@@ -43,6 +43,10 @@ public final class Transaction: @unchecked Sendable {
     /// (Vector/Transaction+Vector.swift, withVectorMemo), the memo; nil
     /// otherwise.
     var vectorMemo: VectorGraphMemo?
+    /// The adjacency lists this transaction's writes change
+    /// (Graph/Transaction+Graph.swift); held by its afterCommit hook, so
+    /// that dropping the hooks ends its change.
+    weak var adjacencyWrites: AdjacencyWrites?
     private(set) var isFinished = false
     /// Lock order 1 (docs/architecture.md, "Locks"): one caller at a time; every other
     /// lock may be taken inside it, it is never taken inside another.
@@ -229,13 +233,20 @@ public final class Transaction: @unchecked Sendable {
             let write = { [engine, database] in
                 if touchesCatalog { try database.documents.catalogCache.changing { try engine.write(batch) } } else { try engine.write(batch) }
             }
-            if isExplicit {
-                // Under the document lock (shared), so an index build (which
-                // holds it exclusively) never interleaves with a commit.
-                try database.documents.lock.withSharedLock { try write() }
-                EngineStats.bump(stats.transactionCommits)
-            } else {
-                try write()
+            do {
+                if isExplicit {
+                    // Under the document lock (shared), so an index build (which
+                    // holds it exclusively) never interleaves with a commit.
+                    try database.documents.lock.withSharedLock { try write() }
+                    EngineStats.bump(stats.transactionCommits)
+                } else {
+                    try write()
+                }
+            } catch {
+                // Nothing was committed: the hooks go now, not when the
+                // transaction is freed (a cache's change they hold ends).
+                afterCommit = []
+                throw error
             }
             writes = PendingWrites()
             changes = []

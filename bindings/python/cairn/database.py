@@ -53,6 +53,7 @@ class OpenOptions(TypedDict, total=False):
     upper_level_compression: Literal["zstd", "lz4", "none"]
     bloom_bits_per_key: int
     block_cache_mb: int
+    graph_cache_mb: int
     level_size_ratio: int
     max_open_tables: int
     paranoid_recovery: bool
@@ -83,7 +84,7 @@ def open(path: str | os.PathLike[str], **options: Unpack[OpenOptions]) -> Databa
     False), sync ("always", the default, "interval" or "never"),
     sync_interval_ms, memtable_size_mb, block_size, compression ("zstd",
     "lz4" or "none"), upper_level_compression, bloom_bits_per_key,
-    block_cache_mb, level_size_ratio, max_open_tables, paranoid_recovery,
+    block_cache_mb, graph_cache_mb, level_size_ratio, max_open_tables, paranoid_recovery,
     mmap_reads, read_only (open beside a writer in another process, or on
     read-only files, as of now; writes raise ReadOnly), secondary (as
     read_only, and Database.catch_up() follows the writer), lock_timeout_ms
