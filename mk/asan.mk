@@ -46,7 +46,7 @@ test-asan: deps
 TSAN_SCRATCH := $(ROOT)/.build-tsan
 # (CollectionTests' memory-bound tests measure the allocator, which TSan
 # replaces, so they stay out.)
-TSAN_TESTS := ConcurrencyTests|TransactionTests|WriteQueueTests|GroupApplierTests|PendingWritesTests|PowerLossTests|IntegrityTests|PlannerPropertyTests
+TSAN_TESTS := ConcurrencyTests|GraphCacheTests|TransactionTests|WriteQueueTests|GroupApplierTests|PendingWritesTests|PowerLossTests|IntegrityTests|PlannerPropertyTests
 
 .PHONY: test-tsan
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import Cairn
 
@@ -97,8 +98,11 @@ final class GraphCacheTests: XCTestCase {
         try Array(text.utf8).withUnsafeBytes(body)
     }
 
-    private func ids(_ db: Scope, _ query: String) throws -> [Int] {
-        let cursor = try json(query) { try db.graphQuery("g", queryJSON: $0) }
+    private func ids(_ db: Scope, _ query: String) throws -> [Int] { try GraphCacheTests.ids(db, query) }
+
+    /// The "id" of each row of a query of graph "g", sorted.
+    private static func ids(_ db: Scope, _ query: String) throws -> [Int] {
+        let cursor = try Array(query.utf8).withUnsafeBytes { try db.graphQuery("g", queryJSON: $0) }
         var out: [Int] = []
         while try cursor.next() {
             let row = try JSONSerialization.jsonObject(with: Data(cursor.jsonString.utf8)) as? [String: Any]
@@ -199,6 +203,56 @@ final class GraphCacheTests: XCTestCase {
         let counters = db.graphs.adjacency.counters
         XCTAssertGreaterThan(counters.hits, 100, "the queries were served by the cache")
         XCTAssertGreaterThan(counters.misses, 0)
+    }
+
+    /// One edge moves between three targets, one commit per move, while
+    /// readers check in each snapshot that the source's out-list and the
+    /// targets' in-lists agree: a list older or newer than the snapshot
+    /// (the cache read across a commit) would make them disagree.
+    func testConcurrentReadersSeeEachSnapshotWholeWhileAWriterMovesAnEdge() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path, options: try json(#"{"sync": "never"}"#) { try DatabaseOptions.parse(json: $0) })
+        defer { try? db.close() }
+        try json(#"{"edges": "e", "vertices": ["v"]}"#) { try db.createGraph("g", declarationJSON: $0) }
+        _ = try db.insertMany(into: "e", documents: [Array(#"{"_id": 1, "_from": 0, "_to": 1}"#.utf8),
+                                                     Array(#"{"_id": 2, "_from": 5, "_to": 1}"#.utf8)])
+        let done = Atomic<Bool>(false)
+        let failures = Mutex<[String]>([])
+        let checked = Atomic<Int>(0)
+        let readers = (0..<2).map { _ in
+            Thread {
+                while !done.load(ordering: .acquiring) {
+                    do {
+                        let snapshot = try db.beginTransaction(readOnly: true)
+                        defer { snapshot.rollback() }
+                        let out = try GraphCacheTests.ids(snapshot, #"{"op": "neighbors", "vertex": 0, "vertices": false}"#)
+                        var problem = out.count == 1 ? nil : "0 has out-neighbours \(out)"
+                        for target in 1...3 {
+                            let into = try GraphCacheTests.ids(snapshot, #"{"op": "neighbors", "vertex": \#(target), "direction": "in", "vertices": false}"#)
+                            if into.contains(0) != (out == [target]) { problem = "out of 0: \(out), in of \(target): \(into)" }
+                        }
+                        if let problem { failures.withLock { $0.append(problem) } }
+                        checked.add(1, ordering: .relaxed)
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        readers.forEach { $0.start() }
+        for move in 0..<3000 {
+            let target = 1 + (move + 1) % 3
+            _ = try json(#"{"_id": 1}"#) { filter in try json(#"{"$set": {"_to": \#(target)}}"#) { update in
+                try db.update(collection: "e", filterJSON: filter, updateJSON: update, many: false)
+            } }
+        }
+        // Let the readers run on the last state, which the cache then serves.
+        let before = checked.load(ordering: .relaxed)
+        while checked.load(ordering: .relaxed) < before + 20 { usleep(1000) }
+        done.store(true, ordering: .releasing)
+        while readers.contains(where: { !$0.isFinished }) { usleep(1000) }
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        XCTAssertGreaterThan(db.graphs.adjacency.counters.hits, 0)
     }
 
     func testAChangeNeverCommittedLeavesTheCacheUsable() throws {
