@@ -37,7 +37,7 @@ import Synchronization
 /// to the young. An approximation of least-recently-used that costs no
 /// bookkeeping per hit, and keeps a working set up to the capacity whole.
 /// The lock is a leaf (docs/architecture.md, "Locks").
-final class AdjacencyCache: Sendable {
+final class AdjacencyCache: @unchecked Sendable {
     /// One vertex's entries of one adjacency index: each entry key without
     /// the list's prefix, as a 2-byte big-endian length then the bytes, in
     /// index order.
@@ -85,7 +85,10 @@ final class AdjacencyCache: Sendable {
 
     /// The most bytes the lists take; 0 turns the cache off.
     let capacity: Int
-    private let state = Mutex(State())
+    /// A pthread lock (Lock) rather than Synchronization's Mutex, so that
+    /// ThreadSanitizer sees it (`make test-tsan` runs GraphCacheTests).
+    private let lock = Lock()
+    private var state = State()
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
 
@@ -95,6 +98,11 @@ final class AdjacencyCache: Sendable {
     /// in-edges) is read from the LSM each time rather than evict the rest.
     var maxListBytes: Int { capacity / 8 }
 
+    @inline(__always)
+    private func withState<T>(_ body: (inout State) throws -> T) rethrows -> T {
+        try lock.withLock { try body(&state) }
+    }
+
     static func hash(_ prefix: UnsafeRawBufferPointer) -> UInt64 { Hash64.hash(prefix, seed: 0x6A0C_ACE5) }
 
     // MARK: Readers
@@ -102,7 +110,7 @@ final class AdjacencyCache: Sendable {
     /// Taken by a reader after its snapshot, before its first lookup.
     func mark(snapshot: UInt64) -> Mark {
         guard isOn else { return .unusable }
-        return state.withLock { s in Mark(usable: s.underWay == 0 && s.newest <= snapshot, events: s.events) }
+        return withState { s in Mark(usable: s.underWay == 0 && s.newest <= snapshot, events: s.events) }
     }
 
     /// The list cached for `prefix`, or nil: none is, or a change began or
@@ -110,7 +118,7 @@ final class AdjacencyCache: Sendable {
     /// stops asking).
     func lookup(_ prefix: UnsafeRawBufferPointer, hash: UInt64, mark: inout Mark) -> List? {
         guard mark.usable else { return nil }
-        return state.withLock { s -> List? in
+        return withState { s -> List? in
             guard s.events == mark.events else {
                 mark = .unusable
                 return nil
@@ -132,7 +140,7 @@ final class AdjacencyCache: Sendable {
     /// Keeps `list`, read at `snapshot` with no pending writes.
     func fill(_ list: List, hash: UInt64, snapshot: UInt64) {
         guard isOn, list.bytes <= maxListBytes else { return }
-        state.withLock { s in
+        withState { s in
             guard snapshot >= s.minFill else { return }
             if let replaced = s.old.removeValue(forKey: hash) { s.oldBytes -= replaced.bytes }
             insert(list, hash: hash, into: &s)
@@ -172,7 +180,7 @@ final class AdjacencyCache: Sendable {
         /// sequence (never committed) it only ends it.
         func end(removing prefixes: [[UInt8]]?, sequence: UInt64?) {
             guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            cache.state.withLock { s in
+            cache.withState { s in
                 if let sequence {
                     if let prefixes {
                         for prefix in prefixes {
@@ -195,7 +203,7 @@ final class AdjacencyCache: Sendable {
     }
 
     func beginChange() -> Change {
-        state.withLock { s in
+        withState { s in
             s.underWay += 1
             s.events &+= 1
         }
@@ -205,7 +213,7 @@ final class AdjacencyCache: Sendable {
     /// Frees every list (an index or collection was dropped; a secondary
     /// caught up). Always safe: a list is only ever an answer a scan would
     /// give.
-    func forgetAll() { state.withLock { AdjacencyCache.clear(&$0) } }
+    func forgetAll() { withState { AdjacencyCache.clear(&$0) } }
 
     private static func clear(_ s: inout State) {
         s.young = [:]
@@ -216,6 +224,6 @@ final class AdjacencyCache: Sendable {
 
     /// Hits, misses and the bytes held, for cairn_stats().
     var counters: (hits: UInt64, misses: UInt64, bytes: Int) {
-        state.withLock { ($0.hits, $0.misses, $0.youngBytes + $0.oldBytes) }
+        withState { ($0.hits, $0.misses, $0.youngBytes + $0.oldBytes) }
     }
 }
