@@ -283,6 +283,18 @@ final class GraphCacheTests: XCTestCase {
         XCTAssertEqual(try ids(db, #"{"op": "neighbors", "vertex": 1, "vertices": false}"#), [2])
         XCTAssertEqual(try ids(db, #"{"op": "neighbors", "vertex": 1, "vertices": false}"#), [2])
         XCTAssertGreaterThan(db.graphs.adjacency.counters.hits, afterFailure)
+        // A transaction whose every write was undone (a failed operation)
+        // commits nothing; its change ends then, not when it is freed.
+        let undone = try db.beginTransaction()
+        try withExtendedLifetime(undone) {
+            XCTAssertThrowsError(try undone.insertMany(into: "e", documents: [Array(#"{"_id": 10, "_from": 1, "_to": 7}"#.utf8),
+                                                                              Array(#"{"_id": 1, "_from": 1, "_to": 8}"#.utf8)]))
+            try undone.commit()
+            let beforeUndone = db.graphs.adjacency.counters.hits
+            XCTAssertEqual(try ids(db, #"{"op": "neighbors", "vertex": 1, "vertices": false}"#), [2])
+            XCTAssertEqual(try ids(db, #"{"op": "neighbors", "vertex": 1, "vertices": false}"#), [2])
+            XCTAssertGreaterThan(db.graphs.adjacency.counters.hits, beforeUndone)
+        }
         // Off, nothing is cached and the answers are the same.
         try db.close()
         let off = try Database.open(path: dir.path, options: try json(#"{"graph_cache_mb": 0}"#) { try DatabaseOptions.parse(json: $0) })

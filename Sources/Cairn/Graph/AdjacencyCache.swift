@@ -210,9 +210,9 @@ final class AdjacencyCache: @unchecked Sendable {
         return Change(self)
     }
 
-    /// Frees every list (an index or collection was dropped; a secondary
-    /// caught up). Always safe: a list is only ever an answer a scan would
-    /// give.
+    /// Frees every list (an index or collection was dropped: their ids are
+    /// never reused, so their lists would only take room). Always safe: a
+    /// list is only ever an answer a scan would give.
     func forgetAll() { withState { AdjacencyCache.clear(&$0) } }
 
     private static func clear(_ s: inout State) {

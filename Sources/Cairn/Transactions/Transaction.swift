@@ -198,7 +198,9 @@ public final class Transaction: @unchecked Sendable {
             try checkUsable()
             precondition(textCounters == nil, "a commit inside a run of text index changes would lose its counters")
             isFinished = true
-            guard !writes.isEmpty else { return }
+            // Nothing to commit (or every write undone, below): the hooks go
+            // now, so a cache's change they hold ends (Graph/AdjacencyCache).
+            guard !writes.isEmpty else { afterCommit = []; return }
             // In key order: the memtable inserts a batch's entries one
             // after another from where the last one went (MemTable's
             // splice), which is several times faster than entries in
@@ -222,7 +224,7 @@ public final class Transaction: @unchecked Sendable {
                 if key.first == Namespace.catalog.rawValue { touchesCatalog = true }
             }
             // Every write was undone (savepoints): nothing to commit.
-            guard keys.count > 0 else { return }
+            guard keys.count > 0 else { afterCommit = []; return }
             // The events go into the same batch as the writes: one log
             // record, so a crash keeps both or neither.
             if !changes.isEmpty { try database.feed.append(changes, to: &batch) }
