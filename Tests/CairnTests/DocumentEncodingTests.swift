@@ -174,4 +174,74 @@ final class DocumentEncodingTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse("-0"), .int(0))
         XCTAssertEqual(status { _ = try JSONValue.parse("1e999") }, .invalidArgument)
     }
+
+    /// The parser finds most doubles without the standard library's
+    /// conversion (JSONParser.exactDouble): every number must come out as
+    /// the very double the standard conversion gives, bit for bit, on both
+    /// sides of the fast path's bounds (16 digits, 2^53, 10^22).
+    func testEveryDoubleParsesToTheStandardConversionsBits() throws {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0.0", "-0.0", "0.1", "0.5", "19.99", "-3.25", "1e22", "1e23", "1e-22", "1e-23", "9007199254740992.0",
+                     "9007199254740993.0", "9007199254740991e22", "1.7976931348623157e308", "5e-324", "123456789012345.6",
+                     "1234567890123456.7", "0.000000000000000000001", "1E5", "2.5E-3", "7e+2", "100000000000000000000000.0",
+                     "-0.0e5", "0.0e-400", "3.0e400"]
+        for _ in 0..<20_000 {
+            let integerDigits = Int.random(in: 0...18, using: &generator)
+            let fractionDigits = Int.random(in: 1...18, using: &generator)
+            var text = Bool.random(using: &generator) ? "-" : ""
+            text += integerDigits == 0 ? "0" : String(Int.random(in: 1...9, using: &generator))
+            for _ in 0..<max(0, integerDigits - 1) { text += String(Int.random(in: 0...9, using: &generator)) }
+            text += "."
+            for _ in 0..<fractionDigits { text += String(Int.random(in: 0...9, using: &generator)) }
+            if Int.random(in: 0..<3, using: &generator) == 0 { text += "e" + String(Int.random(in: -40...40, using: &generator)) }
+            texts.append(text)
+        }
+        for text in texts {
+            guard let expected = Double(text), expected.isFinite else {
+                XCTAssertEqual(status { _ = try JSONValue.parse(text) }, .invalidArgument, text)
+                continue
+            }
+            guard case .double(let parsed) = try JSONValue.parse(text) else { return XCTFail("\(text) is not a double") }
+            XCTAssertEqual(parsed.bitPattern, expected.bitPattern, text)
+            if let fast = text.utf8.withContiguousStorageIfAvailable({ JSONParser<JSONValueBuilder>.exactDouble(UnsafeRawBufferPointer($0)) }) ?? nil {
+                XCTAssertEqual(fast.bitPattern, expected.bitPattern, "fast path: \(text)")
+            }
+        }
+    }
+
+    /// Field names are checked as the JSON is parsed, on every insert path;
+    /// a bad one is INVALID_ARGUMENT naming the rule and where it is.
+    func testBadFieldNamesAreRefusedOnEveryInsertPath() throws {
+        let dir = TemporaryDirectory(); defer { dir.remove() }
+        let db = try Database.open(path: dir.path)
+        func message(_ body: () throws -> Void) -> String {
+            do { try body(); return "ok" } catch let error as CairnError { return "\(error.code.name): \(error.message)" } catch { return "\(error)" }
+        }
+        let one: [(String, String)] = [
+            (#"{"$x": 1}"#, "document.$x: field names may not start with '$'"),
+            (#"{"": 1}"#, "document: empty field name"),
+            (#"{"a\u0000b": 1}"#, "document: field name contains a NUL byte"),
+            (#"{"a": {"b": {"": 2}}}"#, "document.a.b: empty field name"),
+            ("{\"" + String(repeating: "k", count: 1025) + "\": 1}", "field name longer than 1024 bytes"),
+            (#"{"$date": "2020-01-01T00:00:00Z"}"#, "must be a JSON object"),
+        ]
+        for (json, expected) in one {
+            let got = message { _ = try Array(json.utf8).withUnsafeBytes { try db.insertOne(into: "c", json: $0) } }
+            XCTAssertTrue(got.hasPrefix("CAIRN_INVALID_ARGUMENT") && got.contains(expected), "\(json): \(got)")
+            let viaTTL = message { _ = try Array(json.utf8).withUnsafeBytes { try db.insertOne(into: "c", json: $0, ttlMillis: 1000) } }
+            XCTAssertTrue(viaTTL.contains(expected), "\(json) with a TTL: \(viaTTL)")
+            let many = message { _ = try Array("[{\"ok\": 1}, \(json)]".utf8).withUnsafeBytes { try db.insertMany(into: "c", arrayJSON: $0) } }
+            XCTAssertTrue(many.hasPrefix("CAIRN_INVALID_ARGUMENT") && many.contains(expected.replacingOccurrences(of: "document", with: "document 1")), "\(json) in an array: \(many)")
+        }
+        // '$' is refused at the top level only; a nested operator-like
+        // name, and a value that merely looks like one, are data.
+        XCTAssertEqual(message { _ = try Array(#"{"_id": 1, "a": {"$x": 1}, "b": "$y"}"#.utf8).withUnsafeBytes { try db.insertOne(into: "c", json: $0) } }, "ok")
+        let found = try Array(#"{"_id": 1}"#.utf8).withUnsafeBytes { f in try db.find(collection: "c", filterJSON: f, optionsJSON: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        XCTAssertTrue(try found.next())
+        XCTAssertEqual(found.jsonString, #"{"_id":1,"a":{"$x":1},"b":"$y"}"#)
+        let nothing = try Array("{}".utf8).withUnsafeBytes { f in try db.find(collection: "c", filterJSON: f, optionsJSON: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        var count = 0
+        while try nothing.next() { count += 1 }
+        XCTAssertEqual(count, 1, "no refused document was written")
+    }
 }

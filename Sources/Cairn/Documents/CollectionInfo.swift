@@ -104,6 +104,12 @@ struct CollectionInfo {
         guard !name.hasPrefix("$") else { throw CairnError.invalidArgument("collection name '\(name)' starts with '$'") }
     }
 
-    static func catalogKey(_ name: String) -> [UInt8] { [Namespace.catalog.rawValue] + Array(name.utf8) }
+    static func catalogKey(_ name: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(1 + name.utf8.count)
+        key.append(Namespace.catalog.rawValue)
+        key.append(contentsOf: name.utf8)
+        return key
+    }
     static let nextIDKey: [UInt8] = [Namespace.catalog.rawValue, 0]
 }

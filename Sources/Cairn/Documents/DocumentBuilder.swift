@@ -4,47 +4,71 @@
 /// extended JSON's `{"$date": ...}` and `{"$binary": ...}` turned into date
 /// and binary values.
 ///
-/// Lifecycle: write one value (normally an object), then take `bytes`.
+/// Lifecycle: write one value (normally an object), then take `bytes` (a
+/// copy) or read them in place with `withBytes`. The bytes live in a
+/// ByteBuffer, which every builder owns alone: a builder is passed inout,
+/// never copied and written on both sides.
 struct DocumentBuilder: JSONSink {
-    private(set) var bytes: [UInt8] = []
+    /// Appending here is a capacity check and a store; an Array's append
+    /// also checked its storage's uniqueness (a runtime call), and appending
+    /// a view took the generic path: together a third of parsing a
+    /// document, which every insert does.
+    private let buffer: ByteBuffer
     /// Open containers: where each one's tag is.
     private var open: [Int] = []
+    /// How many containers are open where keys are a document's top-level
+    /// field names, when keys are checked against FieldNames' rule as
+    /// they come (0: not checked).
+    private let namesDepth: Int
+    /// False once a key broke FieldNames' rule; FieldNames.validate then
+    /// finds it again to say which, with its path.
+    private(set) var fieldNamesValid = true
 
-    init(reservingCapacity capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+    /// `namesDepth`: 1 to check the field names of a document, 2 of an
+    /// array of documents, 0 not to check.
+    init(reservingCapacity capacity: Int = 256, checkingFieldNamesAt namesDepth: Int = 0) {
+        buffer = ByteBuffer(capacity: capacity)
+        self.namesDepth = namesDepth
     }
+
+    /// The value built, as an array (a copy).
+    var bytes: [UInt8] { buffer.array }
+
+    /// Calls `body` with the value built, in place.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(buffer.bytes) }
 
     // MARK: Scalars
 
-    mutating func null() { bytes.append(DocumentTag.null.rawValue) }
+    mutating func null() { buffer.append(byte: DocumentTag.null.rawValue) }
 
-    mutating func bool(_ value: Bool) { bytes.append((value ? DocumentTag.true : DocumentTag.false).rawValue) }
+    mutating func bool(_ value: Bool) { buffer.append(byte: (value ? DocumentTag.true : DocumentTag.false).rawValue) }
 
     mutating func int(_ value: Int64) {
-        bytes.append(DocumentTag.int.rawValue)
-        bytes.appendUInt64LE(UInt64(bitPattern: value))
+        buffer.append(byte: DocumentTag.int.rawValue)
+        buffer.append(littleEndian: UInt64(bitPattern: value))
     }
 
     mutating func double(_ value: Double) {
-        bytes.append(DocumentTag.double.rawValue)
-        bytes.appendUInt64LE(value.bitPattern)
+        buffer.append(byte: DocumentTag.double.rawValue)
+        buffer.append(littleEndian: value.bitPattern)
     }
 
     mutating func string(_ utf8: UnsafeRawBufferPointer) {
-        bytes.append(DocumentTag.string.rawValue)
-        bytes.appendLengthPrefixed(utf8)
+        buffer.append(byte: DocumentTag.string.rawValue)
+        buffer.append(varint: UInt64(utf8.count))
+        buffer.append(utf8)
     }
 
     mutating func binary(_ data: UnsafeRawBufferPointer, subtype: UInt8) {
-        bytes.append(DocumentTag.binary.rawValue)
-        Varint.append(UInt64(data.count), to: &bytes)
-        bytes.append(subtype)
-        bytes.append(contentsOf: data)
+        buffer.append(byte: DocumentTag.binary.rawValue)
+        buffer.append(varint: UInt64(data.count))
+        buffer.append(byte: subtype)
+        buffer.append(data)
     }
 
     mutating func date(millisecondsSinceEpoch value: Int64) {
-        bytes.append(DocumentTag.date.rawValue)
-        bytes.appendUInt64LE(UInt64(bitPattern: value))
+        buffer.append(byte: DocumentTag.date.rawValue)
+        buffer.append(littleEndian: UInt64(bitPattern: value))
     }
 
     // MARK: Containers
@@ -63,21 +87,21 @@ struct DocumentBuilder: JSONSink {
     mutating func closeObject(count: Int) { end(count: count) }
 
     mutating func key(_ utf8: UnsafeRawBufferPointer) {
-        bytes.appendLengthPrefixed(utf8)
+        if namesDepth > 0 && fieldNamesValid && !FieldNames.isValid(utf8, topLevel: open.count == namesDepth) { fieldNamesValid = false }
+        buffer.append(varint: UInt64(utf8.count))
+        buffer.append(utf8)
     }
 
     private mutating func begin(_ tag: DocumentTag) {
-        open.append(bytes.count)
-        bytes.append(tag.rawValue)
-        bytes.appendUInt32LE(0)  // byte length, filled in at the end
-        bytes.appendUInt32LE(0)  // count, filled in at the end
+        open.append(buffer.count)
+        buffer.append(byte: tag.rawValue)
+        buffer.append(littleEndian: 0 as UInt64)  // u32 byte length and u32 count, filled in at the end
     }
 
     private mutating func end(count: Int) {
         let start = open.removeLast()
-        let length = UInt32(bytes.count - start - 5)
-        withUnsafeBytes(of: length.littleEndian) { for i in 0..<4 { bytes[start + 1 + i] = $0[i] } }
-        withUnsafeBytes(of: UInt32(count).littleEndian) { for i in 0..<4 { bytes[start + 5 + i] = $0[i] } }
+        buffer.store(littleEndian: UInt32(buffer.count - start - 5), at: start + 1)
+        buffer.store(littleEndian: UInt32(count), at: start + 5)
     }
 
     // MARK: Extended JSON
@@ -88,11 +112,12 @@ struct DocumentBuilder: JSONSink {
     /// byte comparison, not a copy.
     private mutating func rewriteExtendedJSON(at start: Int) throws {
         // Layout: tag | u32 length | u32 count | varint key length | key.
-        let keyLength = Int(bytes[start + 9])
-        guard keyLength == 5 || keyLength == 7 || keyLength == 13, bytes[start + 10] == UInt8(ascii: "$") else { return }
-        let key = bytes[(start + 10)..<(start + 10 + keyLength)]
+        let written = buffer.bytes
+        let keyLength = Int(written[start + 9])
+        guard keyLength == 5 || keyLength == 7 || keyLength == 13, written[start + 10] == UInt8(ascii: "$") else { return }
+        let key = written[(start + 10)..<(start + 10 + keyLength)]
         guard key.elementsEqual("$date".utf8) || key.elementsEqual("$binary".utf8) || key.elementsEqual("$numberDouble".utf8) else { return }
-        let object = Array(bytes[start...])
+        let object = Array(written[start...])
         try object.withUnsafeBytes { raw in
             let view = DocumentValue(raw)
             guard let (key, value) = try view.members().first else { return }
@@ -115,7 +140,7 @@ struct DocumentBuilder: JSONSink {
                 default:
                     throw CairnError.invalidArgument("$date must be an ISO-8601 string or milliseconds since the epoch")
                 }
-                bytes.removeSubrange(start...)
+                buffer.truncate(to: start)
                 date(millisecondsSinceEpoch: millis)
             case "$numberDouble":
                 // Canonical extended JSON's double, the only way JSON text
@@ -134,7 +159,7 @@ struct DocumentBuilder: JSONSink {
                     }
                     number = parsed
                 }
-                bytes.removeSubrange(start...)
+                buffer.truncate(to: start)
                 double(number)
             case "$binary":
                 guard let base64Field = try value.field("base64"), case .string(let text) = try base64Field.kind() else {
@@ -148,7 +173,7 @@ struct DocumentBuilder: JSONSink {
                     subtype = parsed
                 }
                 guard let data = Base64.decode(text) else { throw CairnError.invalidArgument("$binary.base64 is not valid base64") }
-                bytes.removeSubrange(start...)
+                buffer.truncate(to: start)
                 data.withUnsafeBytes { binary($0, subtype: subtype) }
             default:
                 return
@@ -163,20 +188,32 @@ extension DocumentBuilder {
     /// top level that is not an object are INVALID_ARGUMENT naming the byte
     /// offset or the limit; nothing is half-built.
     static func document(fromJSON text: UnsafeRawBufferPointer, what: String = "document") throws -> [UInt8] {
+        try parsed(text, what: what, checkingFieldNames: false).bytes
+    }
+
+    /// As document(fromJSON:what:), with the field names checked as well
+    /// (FieldNames.validate), in the same pass.
+    static func validatedDocument(fromJSON text: UnsafeRawBufferPointer, what: String = "document") throws -> [UInt8] {
+        let builder = try parsed(text, what: what, checkingFieldNames: true)
+        if !builder.fieldNamesValid { try builder.withBytes { try FieldNames.validate(DocumentValue($0), path: what) } }
+        return builder.bytes
+    }
+
+    private static func parsed(_ text: UnsafeRawBufferPointer, what: String, checkingFieldNames: Bool) throws -> DocumentBuilder {
         guard text.count <= DocumentLimits.maxDocumentBytes else {
             throw CairnError.invalidArgument("\(what) is \(text.count) bytes; the limit is \(DocumentLimits.maxDocumentBytes)")
         }
         // The binary form, the write batch, the log record and the memtable.
         try Allocation.reserve(4 * text.count, for: "a \(text.count)-byte \(what)")
-        var builder = DocumentBuilder(reservingCapacity: text.count)
+        var builder = DocumentBuilder(reservingCapacity: text.count, checkingFieldNamesAt: checkingFieldNames ? 1 : 0)
         try JSONParser.parse(text, what: what, into: &builder)
-        guard builder.bytes.first == DocumentTag.object.rawValue else {
+        guard builder.withBytes({ $0.first }) == DocumentTag.object.rawValue else {
             throw CairnError.invalidArgument("\(what) must be a JSON object")
         }
-        guard builder.bytes.count <= DocumentLimits.maxDocumentBytes else {
+        guard builder.withBytes({ $0.count }) <= DocumentLimits.maxDocumentBytes else {
             throw CairnError.invalidArgument("\(what) is over \(DocumentLimits.maxDocumentBytes) bytes")
         }
-        return builder.bytes
+        return builder
     }
 
     /// Parses any JSON value (not only an object) into its binary form.

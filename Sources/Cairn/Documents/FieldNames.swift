@@ -11,14 +11,21 @@ enum FieldNames {
         try describeFirstProblem(value, path: path(), topLevel: topLevel, depth: 1)
     }
 
+    /// The rule for one field name: not empty, at most maxBytes, no NUL,
+    /// and at the top level no leading '$' (an operator's mark). Also
+    /// checked as JSON is parsed (DocumentBuilder), so that a valid
+    /// document, nearly all of them, is walked once.
+    @inline(__always)
+    static func isValid(_ name: UnsafeRawBufferPointer, topLevel: Bool) -> Bool {
+        !name.isEmpty && name.count <= maxBytes && !name.contains(0) && !(topLevel && name.first == UInt8(ascii: "$"))
+    }
+
     private static func allValid(_ value: DocumentValue, topLevel: Bool, depth: Int) throws -> Bool {
         switch value.tag {
         case .object:
             guard depth <= JSONValue.maxDepth else { return false }
             return try value.forEachChildUntil { key, child in
-                let name = key!
-                guard !name.isEmpty, name.count <= maxBytes, !name.contains(0),
-                      !(topLevel && name.first == UInt8(ascii: "$")) else { return false }
+                guard isValid(key!, topLevel: topLevel) else { return false }
                 return try allValid(child, topLevel: false, depth: depth + 1)
             }
         case .array:

@@ -8,11 +8,11 @@
 func documents(ofArray arrayJSON: UnsafeRawBufferPointer) throws
     -> (binaries: [(position: Int, binary: [UInt8])], failures: [(position: Int, error: CairnError)]) {
     guard arrayJSON.count <= 256 << 20 else { throw CairnError.invalidArgument("documents: the array is over 256 MiB") }
-    var builder = DocumentBuilder(reservingCapacity: arrayJSON.count)
+    var builder = DocumentBuilder(reservingCapacity: arrayJSON.count, checkingFieldNamesAt: 2)
     try JSONParser.parse(arrayJSON, what: "documents", into: &builder)
     var binaries: [(position: Int, binary: [UInt8])] = []
     var failures: [(position: Int, error: CairnError)] = []
-    try builder.bytes.withUnsafeBytes { raw in
+    try builder.withBytes { raw in
         let value = DocumentValue(raw)
         guard value.tag == .array else { throw CairnError.invalidArgument("documents must be a JSON array of objects") }
         var index = 0
@@ -22,7 +22,7 @@ func documents(ofArray arrayJSON: UnsafeRawBufferPointer) throws
                 guard element.bytes.count <= DocumentLimits.maxDocumentBytes else {
                     throw CairnError.invalidArgument("document \(index) is over \(DocumentLimits.maxDocumentBytes) bytes")
                 }
-                try FieldNames.validate(element, path: "document \(index)")
+                if !builder.fieldNamesValid { try FieldNames.validate(element, path: "document \(index)") }
                 binaries.append((index, Array(element.bytes)))
             } catch let error as CairnError {
                 failures.append((index, error))

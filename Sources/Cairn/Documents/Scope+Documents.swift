@@ -50,7 +50,9 @@ extension Scope {
     /// collection is created on first insert.
     @discardableResult
     public func insertOne(into collection: String, json: UnsafeRawBufferPointer) throws -> String {
-        try insertMany(into: collection, documents: [Array(json)]).first!
+        let binary = try DocumentBuilder.validatedDocument(fromJSON: json, what: "document")
+        try CollectionInfo.validate(name: collection)
+        return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: [binary]) }.first!
     }
 
     /// Inserts one document that expires `ttlMillis` after now: its
@@ -59,8 +61,7 @@ extension Scope {
     public func insertOne(into collection: String, json: UnsafeRawBufferPointer, ttlMillis: Int64) throws -> String {
         guard ttlMillis > 0 else { throw CairnError.invalidArgument("TTL must be positive (got \(ttlMillis) ms)") }
         try CollectionInfo.validate(name: collection)
-        var binary = try DocumentBuilder.document(fromJSON: json, what: "document")
-        try binary.withUnsafeBytes { try FieldNames.validate(DocumentValue($0), path: "document") }
+        var binary = try DocumentBuilder.validatedDocument(fromJSON: json, what: "document")
         binary = try DocumentExpiry.stamp(binary, expiresAt: try expiryForInsert(into: collection, ttlMillis: ttlMillis))
         return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: [binary]) }.first!
     }
@@ -108,9 +109,7 @@ extension Scope {
         var binaries: [[UInt8]] = []
         for (index, text) in documents.enumerated() {
             let what = documents.count == 1 ? "document" : "document \(index)"
-            let binary = try text.withUnsafeBytes { try DocumentBuilder.document(fromJSON: $0, what: what) }
-            try binary.withUnsafeBytes { try FieldNames.validate(DocumentValue($0), path: what) }
-            binaries.append(binary)
+            binaries.append(try text.withUnsafeBytes { try DocumentBuilder.validatedDocument(fromJSON: $0, what: what) })
         }
         try CollectionInfo.validate(name: collection)
         return try withTransaction(writing: true) { try $0.insertDocuments(into: collection, binaries: binaries) }

@@ -60,6 +60,46 @@ final class ByteBuffer {
         append(UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
     }
 
+    /// Appends `value` as a varint (Varint's encoding).
+    @inline(__always)
+    func append(varint value: UInt64) {
+        if count + Varint.maxLength > capacity { reserve(count + Varint.maxLength) }
+        var v = value
+        while v >= 0x80 {
+            storage!.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: count, as: UInt8.self)
+            count += 1
+            v >>= 7
+        }
+        storage!.storeBytes(of: UInt8(v), toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    /// Appends `value` little-endian.
+    @inline(__always)
+    func append(littleEndian value: UInt64) {
+        if count + 8 > capacity { reserve(count + 8) }
+        storage!.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt64.self)
+        count += 8
+    }
+
+    /// Overwrites the four bytes at `offset` with `value`, little-endian
+    /// (a length filled in once known). REQUIRES: offset + 4 <= count.
+    func store(littleEndian value: UInt32, at offset: Int) {
+        precondition(offset >= 0 && offset + 4 <= count, "a store past the buffer's bytes")
+        storage!.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
+    }
+
+    /// The contents as an array (one copy).
+    var array: [UInt8] {
+        let source = bytes
+        return [UInt8](unsafeUninitializedCapacity: source.count) { target, initialized in
+            if let base = source.baseAddress, source.count > 0 {
+                UnsafeMutableRawPointer(target.baseAddress!).copyMemory(from: base, byteCount: source.count)
+            }
+            initialized = source.count
+        }
+    }
+
     func removeAll() { count = 0 }
 
     /// Empties the buffer and gives its memory back when it holds more than

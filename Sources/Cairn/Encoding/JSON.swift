@@ -130,6 +130,10 @@ struct JSONValueBuilder: JSONSink {
     }
 }
 
+/// 10^0 ... 10^22, every one an exact double (JSONParser.exactDouble).
+private let exactPowersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+
 /// A strict RFC 8259 parser over raw bytes. Errors are INVALID_ARGUMENT
 /// naming `what` and the byte offset; the depth is bounded by
 /// `JSONValue.maxDepth`; strings are checked to be valid UTF-8 and escapes
@@ -138,12 +142,13 @@ struct JSONParser<Sink: JSONSink> {
     let bytes: UnsafeRawBufferPointer
     let what: String
     var offset = 0
-    /// Decoded string bytes, reused for every string and key.
-    private var scratch: [UInt8] = []
+    /// Strings with escapes are decoded here (made on first use: most JSON
+    /// has none, and its strings are views of the input).
+    private var scratch: ByteBuffer?
     /// The keys of the objects being parsed (innermost last), to refuse a
     /// duplicate: `keyBytes` holds them back to back, `keys` their ends and
     /// hashes. An object's keys start at the `keys` count it saw on entry.
-    private var keyBytes: [UInt8] = []
+    private let keyBytes = ByteBuffer(capacity: 256)
     private var keys: [(end: Int, hash: Int)] = []
 
     init(bytes: UnsafeRawBufferPointer, what: String) {
@@ -181,8 +186,7 @@ struct JSONParser<Sink: JSONSink> {
         case UInt8(ascii: "{"): try parseObject(depth: depth + 1, into: &sink)
         case UInt8(ascii: "["): try parseArray(depth: depth + 1, into: &sink)
         case UInt8(ascii: "\""):
-            try parseString()
-            try scratch.withUnsafeBytes { try sink.string($0) }
+            try sink.string(try parseString())
         case UInt8(ascii: "t"): try expectLiteral("true"); try sink.bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); try sink.bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); try sink.null()
@@ -213,7 +217,7 @@ struct JSONParser<Sink: JSONSink> {
         }
         let firstKey = keys.count
         defer {
-            keyBytes.removeSubrange((firstKey == 0 ? 0 : keys[firstKey - 1].end)...)
+            keyBytes.truncate(to: firstKey == 0 ? 0 : keys[firstKey - 1].end)
             keys.removeSubrange(firstKey...)
         }
         var seen: Set<Int>?
@@ -221,9 +225,9 @@ struct JSONParser<Sink: JSONSink> {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let keyOffset = offset
-            try parseString()
-            try checkDuplicate(firstKey: firstKey, seen: &seen, at: keyOffset)
-            try scratch.withUnsafeBytes { try sink.key($0) }
+            let key = try parseString()
+            try checkDuplicate(key, firstKey: firstKey, seen: &seen, at: keyOffset)
+            try sink.key(key)
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             offset += 1
@@ -243,56 +247,57 @@ struct JSONParser<Sink: JSONSink> {
         }
     }
 
-    /// Refuses the key in `scratch` when the object (whose keys start at
-    /// `firstKey`) already has it: one JSON text has one meaning, so the
-    /// stored document, its index entries and every filter agree.
+    /// Refuses `key` when the object (whose keys start at `firstKey`)
+    /// already has it: one JSON text has one meaning, so the stored
+    /// document, its index entries and every filter agree.
     ///
     /// An object's first 16 keys are compared with the earlier ones
     /// directly, lengths first (at most 120 comparisons of short strings):
     /// hashing every key cost about 800 instructions a key, 7% of a
     /// single-document insert. From the 17th key on, a set of hashes keeps
     /// the check linear.
-    private mutating func checkDuplicate(firstKey: Int, seen: inout Set<Int>?, at keyOffset: Int) throws {
+    private mutating func checkDuplicate(_ key: UnsafeRawBufferPointer, firstKey: Int, seen: inout Set<Int>?, at keyOffset: Int) throws {
         let count = keys.count - firstKey
-        if count == 1 && keys.capacity < JSONParser.keysCompared {
-            // Room for a typical document's keys, once per parse, from its
-            // second key: a one-key object (most filters and options) does
-            // not pay for the reservation.
+        if count == 0 && keys.capacity < JSONParser.keysCompared {
+            // Room for a typical document's keys, once per parse, in the
+            // one allocation the first key makes anyway.
             keys.reserveCapacity(JSONParser.keysCompared)
-            keyBytes.reserveCapacity(256)
         }
         if seen == nil && count < JSONParser.keysCompared {
+            let stored = keyBytes.bytes
+            var start = firstKey == 0 ? 0 : keys[firstKey - 1].end
             for i in firstKey..<keys.count {
-                let start = i == 0 ? 0 : keys[i - 1].end
-                guard keys[i].end - start == scratch.count else { continue }
-                let same = keyBytes.withUnsafeBytes { stored in
-                    scratch.withUnsafeBytes { compareBytes(UnsafeRawBufferPointer(rebasing: stored[start..<(start + $0.count)]), $0) == 0 }
+                let end = keys[i].end
+                if end - start == key.count && compareBytes(UnsafeRawBufferPointer(rebasing: stored[start..<end]), key) == 0 {
+                    throw duplicate(key, at: keyOffset)
                 }
-                if same { throw duplicate(at: keyOffset) }
+                start = end
             }
-            keyBytes.append(contentsOf: scratch)
+            keyBytes.append(key)
             keys.append((keyBytes.count, 0))
             return
         }
         if seen == nil {
             // The 17th key: hash the earlier ones once.
             var hashes = Set<Int>(minimumCapacity: 2 * count)
+            let stored = keyBytes.bytes
             for i in firstKey..<keys.count {
                 let start = i == 0 ? 0 : keys[i - 1].end
-                let hash = keyBytes.withUnsafeBytes { JSONParser.hash(UnsafeRawBufferPointer(rebasing: $0[start..<keys[i].end])) }
+                let hash = JSONParser.hash(UnsafeRawBufferPointer(rebasing: stored[start..<keys[i].end]))
                 keys[i].hash = hash
                 hashes.insert(hash)
             }
             seen = hashes
         }
-        let hash = scratch.withUnsafeBytes { JSONParser.hash($0) }
+        let hash = JSONParser.hash(key)
         if seen?.contains(hash) == true {
+            let stored = keyBytes.bytes
             for i in firstKey..<keys.count where keys[i].hash == hash {
                 let start = i == 0 ? 0 : keys[i - 1].end
-                if keyBytes[start..<keys[i].end].elementsEqual(scratch) { throw duplicate(at: keyOffset) }
+                if compareBytes(UnsafeRawBufferPointer(rebasing: stored[start..<keys[i].end]), key) == 0 { throw duplicate(key, at: keyOffset) }
             }
         }
-        keyBytes.append(contentsOf: scratch)
+        keyBytes.append(key)
         keys.append((keyBytes.count, hash))
         seen?.insert(hash)
     }
@@ -308,9 +313,9 @@ struct JSONParser<Sink: JSONSink> {
         return hasher.finalize()
     }
 
-    private mutating func duplicate(at keyOffset: Int) -> CairnError {
+    private mutating func duplicate(_ key: UnsafeRawBufferPointer, at keyOffset: Int) -> CairnError {
         offset = keyOffset
-        return error("duplicate key \"\(String(decoding: scratch, as: UTF8.self))\" in an object")
+        return error("duplicate key \"\(String(decoding: key, as: UTF8.self))\" in an object")
     }
 
     mutating func parseArray(depth: Int, into sink: inout Sink) throws {
@@ -395,6 +400,10 @@ struct JSONParser<Sink: JSONSink> {
             throw error("the integer \(text) does not fit in 64 bits (write it with a fraction or an exponent for a double)")
         }
         // A fraction or an exponent: a double.
+        if let value = JSONParser.exactDouble(UnsafeRawBufferPointer(rebasing: bytes[start..<offset])) {
+            try sink.double(value)
+            return
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             offset = start
@@ -403,53 +412,131 @@ struct JSONParser<Sink: JSONSink> {
         try sink.double(value)
     }
 
-    /// Decodes the string at `offset` into `scratch`.
-    mutating func parseString() throws {
+    /// The double a number's text (already checked to be JSON's number
+    /// grammar) denotes, when it is found exactly without the standard
+    /// library's conversion, which takes a String (an allocation past 15
+    /// bytes, and most of a number's parse); nil otherwise. Exact when the
+    /// digits form an integer of at most 2^53 and the power of ten is at
+    /// most 10^22: both are exact doubles, so one correctly rounded multiply
+    /// or divide is the correctly rounded result (Clinger's fast path, as
+    /// in strtod and fast_float). Nearly every decimal a document holds
+    /// ("19.99", "0.5", "1e3") takes it.
+    static func exactDouble(_ text: UnsafeRawBufferPointer) -> Double? {
+        var index = 0
+        let negative = text.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0  // significant digits in `mantissa`
+        var exponent = 0  // of ten, from the fraction's digits
+        var inFraction = false
+        while index < text.count {
+            let c = text[index]
+            if c == UInt8(ascii: ".") {
+                inFraction = true
+            } else if c >= 0x30 && c <= 0x39 {
+                if mantissa == 0 && c == 0x30 {
+                    // A leading zero adds no significant digit.
+                } else {
+                    digits += 1
+                    guard digits <= 16 else { return nil }
+                    mantissa = mantissa &* 10 &+ UInt64(c &- 0x30)
+                }
+                if inFraction { exponent -= 1 }
+            } else {
+                break  // 'e' or 'E'
+            }
+            index += 1
+        }
+        if index < text.count {
+            index += 1
+            var exponentNegative = false
+            if text[index] == UInt8(ascii: "-") { exponentNegative = true; index += 1 } else if text[index] == UInt8(ascii: "+") { index += 1 }
+            var written = 0
+            while index < text.count {
+                written = written * 10 + Int(text[index] &- 0x30)
+                guard written <= 400 else { return nil }
+                index += 1
+            }
+            exponent += exponentNegative ? -written : written
+        }
+        guard mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else { return nil }
+        let power = exactPowersOfTen[exponent < 0 ? -exponent : exponent]
+        let magnitude = exponent < 0 ? Double(mantissa) / power : Double(mantissa) * power
+        return negative ? -magnitude : magnitude
+    }
+
+    /// Reads the string whose opening quote is at `offset` and returns its
+    /// UTF-8, validated: a view of the input itself when the string has no
+    /// escape (nearly every string), else of `scratch` with the escapes
+    /// decoded. The view is valid until the next call.
+    mutating func parseString() throws -> UnsafeRawBufferPointer {
         offset += 1  // the opening quote
-        scratch.removeAll(keepingCapacity: true)
+        let start = offset
+        while offset < bytes.count {
+            let c = bytes[offset]
+            if c == UInt8(ascii: "\"") {
+                offset += 1
+                return UnsafeRawBufferPointer(rebasing: bytes[start..<(offset - 1)])
+            }
+            if c == UInt8(ascii: "\\") { return try parseEscapedString(from: start) }
+            if c < 0x20 { throw error("control character in a string") }
+            offset += c < 0x80 ? 1 : try multibyteScalarLength()
+        }
+        throw error("unterminated string")
+    }
+
+    /// parseString's path for a string with an escape at `offset`: what
+    /// came before it is copied into `scratch`, and the rest decoded there.
+    private mutating func parseEscapedString(from start: Int) throws -> UnsafeRawBufferPointer {
+        let decoded: ByteBuffer
+        if let scratch { decoded = scratch } else {
+            decoded = ByteBuffer(capacity: 64)
+            scratch = decoded
+        }
+        decoded.removeAll()
+        // Safe: the string's opening quote is in the input, so it has a base.
+        let base = bytes.baseAddress!
+        decoded.append(base + start, count: offset - start)
         while true {
             guard let c = current else { throw error("unterminated string") }
             switch c {
             case UInt8(ascii: "\""):
                 offset += 1
-                return
+                return decoded.bytes
             case UInt8(ascii: "\\"):
                 offset += 1
-                try parseEscape()
+                try parseEscape(into: decoded)
             case 0..<0x20:
                 throw error("control character in a string")
             case 0x80...:
-                try copyMultibyteScalar()
+                let length = try multibyteScalarLength()
+                decoded.append(base + offset, count: length)
+                offset += length
             default:
-                // A run of plain ASCII goes in at once: a long string (a
-                // base64 vector in a search's options: 700 bytes at 128
-                // dimensions) was a byte-by-byte append, a capacity check each.
                 var end = offset &+ 1
                 while end < bytes.count {
                     let b = bytes[end]
                     if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { break }
                     end &+= 1
                 }
-                // Safe: offset < end <= bytes.count, so bytes has a base.
-                scratch.append(contentsOf: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset,
-                                                               count: end &- offset))
+                decoded.append(base + offset, count: end &- offset)
                 offset = end
             }
         }
     }
 
-    mutating func parseEscape() throws {
+    mutating func parseEscape(into decoded: ByteBuffer) throws {
         guard let c = current else { throw error("unterminated escape") }
         offset += 1
         switch c {
-        case UInt8(ascii: "\""): scratch.append(0x22)
-        case UInt8(ascii: "\\"): scratch.append(0x5C)
-        case UInt8(ascii: "/"): scratch.append(0x2F)
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "\""): decoded.append(byte: 0x22)
+        case UInt8(ascii: "\\"): decoded.append(byte: 0x5C)
+        case UInt8(ascii: "/"): decoded.append(byte: 0x2F)
+        case UInt8(ascii: "b"): decoded.append(byte: 0x08)
+        case UInt8(ascii: "f"): decoded.append(byte: 0x0C)
+        case UInt8(ascii: "n"): decoded.append(byte: 0x0A)
+        case UInt8(ascii: "r"): decoded.append(byte: 0x0D)
+        case UInt8(ascii: "t"): decoded.append(byte: 0x09)
         case UInt8(ascii: "u"):
             var scalar = try parseHex4()
             if (0xD800...0xDBFF).contains(scalar) {
@@ -464,7 +551,8 @@ struct JSONParser<Sink: JSONSink> {
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw error("unpaired surrogate in \\u escape")
             }
-            scratch.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
+            // Safe: the scalar is at most 0x10FFFF and not a surrogate.
+            for unit in UTF8.encode(Unicode.Scalar(scalar)!)! { decoded.append(byte: unit) }
         default:
             offset -= 1
             throw error("invalid escape")
@@ -489,8 +577,9 @@ struct JSONParser<Sink: JSONSink> {
         return value
     }
 
-    /// Validates one UTF-8 encoded scalar of two to four bytes and copies it.
-    mutating func copyMultibyteScalar() throws {
+    /// Validates the UTF-8 encoded scalar of two to four bytes at `offset`
+    /// and returns its length.
+    mutating func multibyteScalarLength() throws -> Int {
         let lead = bytes[offset]
         let length: Int
         var scalar: UInt32
@@ -510,8 +599,7 @@ struct JSONParser<Sink: JSONSink> {
         guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else {
             throw error("invalid UTF-8")
         }
-        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
-        offset += length
+        return length
     }
 }
 

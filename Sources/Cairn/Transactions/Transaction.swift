@@ -25,8 +25,12 @@ public final class Transaction: @unchecked Sendable {
     /// Writes not yet committed, by engine key (nil value: a deletion).
     private(set) var writes = PendingWrites()
     /// Catalog entries read: a change to one of them since the snapshot is
-    /// a conflict, because the writes were computed from it.
-    private var catalogReads: Set<[UInt8]> = []
+    /// a conflict, because the writes were computed from it. Distinct (one
+    /// per collection read); a list, as nearly every transaction reads one
+    /// (a set cost an allocation and a hash), searched in order up to 16
+    /// and through `catalogReadSet` past that, so many stay linear.
+    private var catalogReads: [[UInt8]] = []
+    private var catalogReadSet: Set<[UInt8]>?
     /// What the documents layer keeps for this transaction.
     var documents: DocumentTransactionState
     /// The change feed's events of the writes so far, in order, written
@@ -105,7 +109,16 @@ public final class Transaction: @unchecked Sendable {
     /// A change to this catalog entry by another writer since the snapshot
     /// will make the commit fail with CONFLICT.
     func noteCatalogRead(_ key: [UInt8]) {
-        if !isReadOnly && !key.withUnsafeBytes({ writes.contains($0) }) { catalogReads.insert(key) }
+        guard !isReadOnly && !key.withUnsafeBytes({ writes.contains($0) }) else { return }
+        if catalogReadSet == nil {
+            if catalogReads.contains(key) { return }
+            if catalogReads.count < 16 {
+                catalogReads.append(key)
+                return
+            }
+            catalogReadSet = Set(catalogReads)
+        }
+        if catalogReadSet!.insert(key).inserted { catalogReads.append(key) }
     }
 
     /// Past this many bytes of pending writes a commit cannot succeed: a
@@ -279,11 +292,14 @@ public final class Transaction: @unchecked Sendable {
     func runOperation<T>(_ body: () throws -> T) throws -> T {
         try lock.withLock {
             try checkUsable()
-            let savedReads = catalogReads  // catalog keys only: small
+            let savedReads = catalogReads.count  // distinct keys, appended in order
             do {
                 return try savepoint(body)
             } catch {
-                catalogReads = savedReads
+                if catalogReads.count > savedReads {
+                    if catalogReadSet != nil { for key in catalogReads[savedReads...] { catalogReadSet!.remove(key) } }
+                    catalogReads.removeSubrange(savedReads...)
+                }
                 throw error
             }
         }
