@@ -497,6 +497,30 @@ final class ChangeFeedRetentionTests: XCTestCase {
 }
 
 final class ChangeFeedWakeupTests: XCTestCase {
+    /// A commit made right after the open, before the feed's dispatcher
+    /// thread first runs, still wakes a waiting watch. The dispatcher used
+    /// to take its starting point when its thread began, which on a busy
+    /// machine came after such a commit: it then never announced that
+    /// commit's events, and the watch waited out its whole timeout (the
+    /// test below failed so, now and then). Here every background thread
+    /// starts 500 ms late (FaultInjectionEnv), as on that machine, and the
+    /// commit comes 100 ms after the open, while the watch waits.
+    func testACommitBeforeTheDispatcherRunsWakesAWaitingWatch() throws {
+        let dir = TemporaryDirectory("cairn-feed-open")
+        defer { dir.remove() }
+        let env = FaultInjectionEnv()
+        env.threadStartDelayMicroseconds = 500_000
+        let options = try Array(#"{"change_feed": true, "sync": "never"}"#.utf8).withUnsafeBytes { try DatabaseOptions.parse(json: $0) }
+        let db = try Database.open(path: dir.path, options: options, env: env)
+        defer { try? db.close() }
+        let stream = try db.watch(.everything, options: #"{"filter": {"operationType": "delete"}}"#)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { try? db.delete(Array("key".utf8)) }
+        let start = Date()
+        guard let json = try stream.next(timeoutMillis: 10_000) else { return XCTFail("no event in 10 s") }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "the wake-up came late")
+        XCTAssertEqual(try JSONValue.parse(json)["operationType"], .string("delete"))
+    }
+
     /// A waiting watch is woken by the first commit that concerns it, also
     /// after commits the dispatcher ruled out for it: a lost notice would
     /// show as a wait of the whole timeout.

@@ -64,11 +64,19 @@ extension ChangeFeed {
     var registeredGroups: [WatchGroup] { registryLock.withLock { groups.values.map(\.group) } }
 
     func startDispatcher(engine: StorageEngine) throws {
-        condition.withLock { dispatcherRunning = true }
+        // Where the dispatcher starts is read here, before any writer can
+        // commit, not when its thread first runs: on a busy machine the
+        // thread may start after the open has returned and writes have
+        // committed, and starting after them would skip their events for
+        // good, leaving a watch waiting on them for its whole timeout.
+        let start = condition.withLock { () -> UInt64 in
+            dispatcherRunning = true
+            return published
+        }
         do {
-            try startThread { [self] in
-                var position = ChangePosition(sequence: published, position: UInt32.max)
-                var seen: UInt64 = position.sequence
+            try engine.env.startThread { [self] in
+                var position = ChangePosition(sequence: start, position: UInt32.max)
+                var seen: UInt64 = start
                 var lastPass: UInt64 = 0
                 while true {
                     let stop = condition.withLock { () -> Bool in

@@ -20,7 +20,7 @@ extension ChangeFeed {
     func startTrimmer(engine: StorageEngine) throws {
         condition.withLock { trimmerRunning = true }
         do {
-            try startThread { [self] in
+            try engine.env.startThread { [self] in
                 var trimmer = Trimmer(feed: self, engine: engine)
                 while true {
                     let stop = condition.withLock { () -> Bool in

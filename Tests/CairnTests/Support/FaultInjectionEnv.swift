@@ -73,7 +73,17 @@ final class FaultInjectionEnv: Env, @unchecked Sendable {
 
     func nowMillis() -> Int64 { lock.withLock { clockMillis } ?? real.nowMillis() }
     func monotonicNanoseconds() -> UInt64 { real.monotonicNanoseconds() }
-    func startThread(_ body: @escaping @Sendable () -> Void) throws { try real.startThread(body) }
+    /// Threads started through this Env first sleep this long (set before
+    /// the open): a busy machine that schedules background threads late.
+    var threadStartDelayMicroseconds: UInt32 = 0
+
+    func startThread(_ body: @escaping @Sendable () -> Void) throws {
+        let delay = threadStartDelayMicroseconds
+        try real.startThread {
+            if delay > 0 { usleep(delay) }
+            body()
+        }
+    }
 
     // MARK: Power
 
