@@ -77,4 +77,35 @@ final class JSONTests: XCTestCase {
         let text = #"{"k":"a\"b\\c\n","n":[1,2.5,null,true]}"#
         XCTAssertEqual(try JSONValue.parse(text).serialized, text)
     }
+
+    /// Doubles written without `description` (JSONValue.writeShortDecimal,
+    /// documents' JSON output) read exactly as `description` writes them.
+    func testShortDecimalsAreWrittenAsDescriptionWritesThem() {
+        var generator = SystemRandomNumberGenerator()
+        var decimals: [Double] = [0.001, 0.1, 0.5, 1, 19.99, 100, 123.456, 0x1p50 - 1, 1e15, 0.0011, 2.5e-3, 0.3]
+        for _ in 0..<40_000 {
+            let scale = [1.0, 10, 100, 1000, 10_000][Int.random(in: 0..<5, using: &generator)]
+            decimals.append(Double(Int.random(in: 1...10_000_000, using: &generator)) / scale)
+        }
+        var others: [Double] = [1e-3.nextDown, 1e-3.nextUp, 0x1p50, 2.0 / 3.0, 1e16, 0.0001]
+        for _ in 0..<40_000 {
+            others.append(Double(bitPattern: UInt64.random(in: Double(0.0005).bitPattern...Double(0x1p51).bitPattern, using: &generator)))
+            others.append(Double.random(in: 0.001..<1e6, using: &generator))
+        }
+        var fast = 0
+        for (value, isDecimal) in decimals.map({ ($0, true) }) + others.map({ ($0, false) }) {
+            for signed in [value, -value] {
+                let out = ByteBuffer()
+                let expected = signed.description
+                if JSONValue.writeShortDecimal(signed, to: out) {
+                    fast += 1
+                    XCTAssertEqual(String(decoding: out.bytes, as: UTF8.self), expected, "\(signed)")
+                } else {
+                    XCTAssertEqual(out.count, 0, "\(signed): nothing written when the fast path declines")
+                    XCTAssertFalse(isDecimal && value >= 0.001, "\(signed), a short decimal, should take the fast path")
+                }
+            }
+        }
+        XCTAssertGreaterThan(fast, 80_000)
+    }
 }

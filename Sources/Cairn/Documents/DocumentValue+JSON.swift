@@ -114,6 +114,7 @@ extension DocumentValue {
             out.append(#""}"#)
             return
         }
+        if JSONValue.writeShortDecimal(value, to: out) { return }
         // The shortest text that reads back as the same double. A byte
         // scan, not String.contains (which walks Characters).
         var text = value.description

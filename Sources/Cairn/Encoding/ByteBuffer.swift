@@ -60,6 +60,24 @@ final class ByteBuffer {
         append(UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
     }
 
+    /// Appends `source` between double quotes when none of its bytes needs
+    /// a JSON escape (below 0x20, '"', '\\'), checking and copying in one
+    /// pass; returns false, having appended nothing, otherwise.
+    @inline(__always)
+    func appendQuotedIfPlain(_ source: UnsafeRawPointer, count length: Int) -> Bool {
+        if count + length + 2 > capacity { reserve(count + length + 2) }
+        let target = storage! + count
+        target.storeBytes(of: 0x22, as: UInt8.self)
+        for i in 0..<length {
+            let byte = source.load(fromByteOffset: i, as: UInt8.self)
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
+            target.storeBytes(of: byte, toByteOffset: 1 + i, as: UInt8.self)
+        }
+        target.storeBytes(of: 0x22, toByteOffset: 1 + length, as: UInt8.self)
+        count += length + 2
+        return true
+    }
+
     /// Appends `value` as a varint (Varint's encoding).
     @inline(__always)
     func append(varint value: UInt64) {

@@ -692,6 +692,10 @@ extension JSONValue {
     /// written is a store after one capacity check, where an Array's append
     /// also checks that its storage is unique (a runtime call per append).
     static func writeString(utf8: UnsafeRawBufferPointer, to out: ByteBuffer) {
+        // Most strings a document holds are short field names and values
+        // with nothing to escape: checked and copied in one pass, without
+        // the word loop's setup and a memcpy call (half their cost).
+        if utf8.count <= 16, let base = utf8.baseAddress, out.appendQuotedIfPlain(base, count: utf8.count) { return }
         out.append(byte: UInt8(ascii: "\""))
         let count = utf8.count
         guard count > 0, let base = utf8.baseAddress else {
@@ -741,6 +745,52 @@ extension JSONValue {
         }
         if count > runStart { out.append(base + runStart, count: count - runStart) }
         out.append(byte: UInt8(ascii: "\""))
+    }
+
+    /// Writes a finite double as its `description` reads (the shortest
+    /// text that parses back to the same double), without the String that
+    /// `description` makes, when the value is at least 0.001 and below
+    /// 2^50 in magnitude: the shortest such text then has a fixed-point
+    /// form, found by trying 0, 1, 2... fraction digits. With k fraction
+    /// digits, m = round(|value| x 10^k) is exact (below 2^50 the product's
+    /// rounding error is under 1/16) and m / 10^k is correctly rounded (both
+    /// exact doubles, as in JSONParser.exactDouble), so the first k whose
+    /// m / 10^k is the value gives the shortest text, and of that length
+    /// the nearest one, as `description` does. Returns false, having
+    /// written nothing, for other values.
+    static func writeShortDecimal(_ value: Double, to out: ByteBuffer) -> Bool {
+        let magnitude = value.magnitude
+        guard magnitude >= 0.001, magnitude < 0x1p50 else { return false }
+        var digits = 0
+        while digits <= 22 {
+            let power = exactPowersOfTen[digits]
+            let scaled = (magnitude * power).rounded()
+            guard scaled < 0x1p50 else { return false }
+            if scaled / power == magnitude {
+                // Safe: 0 <= scaled < 2^50, an integer.
+                let m = UInt64(scaled)
+                if value < 0 { out.append(byte: UInt8(ascii: "-")) }
+                // Fits: 0.001 x 10^digits <= scaled < 2^50 keeps digits <= 18.
+                let divisor = UInt64(power)
+                withDigits(of: m / divisor) { out.append(UnsafeRawPointer($0.baseAddress!), count: $0.count) }
+                out.append(byte: UInt8(ascii: "."))
+                if digits == 0 {
+                    out.append(byte: UInt8(ascii: "0"))
+                } else {
+                    var fraction = m % divisor
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 22) { text in
+                        for position in stride(from: digits - 1, through: 0, by: -1) {
+                            text[position] = UInt8(ascii: "0") + UInt8(fraction % 10)
+                            fraction /= 10
+                        }
+                        out.append(UnsafeRawPointer(text.baseAddress!), count: digits)
+                    }
+                }
+                return true
+            }
+            digits += 1
+        }
+        return false
     }
 
     /// As writeInteger(_:to:) for [UInt8], into a ByteBuffer.
