@@ -24,10 +24,20 @@ FUZZ_SECONDS ?= 1800
 
 .PHONY: fuzz fuzz-build test-fuzz fuzz-merge
 
+# A failed build must not leave the replay to older binaries. SwiftPM's
+# incremental build of the path dependency misses source files added to
+# the core since the last build here ("cannot find type ... in scope"), so
+# a failure is retried once from an empty scratch directory before it
+# fails the target; its compiler errors are shown then.
+FUZZ_SWIFT_BUILD := swift build -c release --package-path $(ROOT)/Fuzz --scratch-path $(FUZZ_SCRATCH) \
+	-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+
 fuzz-build: deps
-	@swift build -c release --package-path $(ROOT)/Fuzz --scratch-path $(FUZZ_SCRATCH) \
-		-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing 2>&1 \
-		| grep -vE "^\[|^Building|^Build complete|Planning build|warning: Cannot export local symbol" || true
+	@mkdir -p $(BUILD)
+	@$(FUZZ_SWIFT_BUILD) > $(BUILD)/fuzz-build.log 2>&1 \
+		|| { echo "fuzz: the incremental build failed; building again from scratch"; rm -rf $(FUZZ_SCRATCH); \
+		     $(FUZZ_SWIFT_BUILD) > $(BUILD)/fuzz-build.log 2>&1; } \
+		|| { grep -E "error:" $(BUILD)/fuzz-build.log | head -20 >&2; echo "fuzz: the targets did not build (build/fuzz-build.log)" >&2; exit 1; }
 	@for t in $(FUZZ_TARGETS); do test -x $(FUZZ_BIN)/$$t || { echo "fuzz: $$t did not build" >&2; exit 1; }; done
 
 # Runs every target with the libFuzzer options $(1), in work corpora under
