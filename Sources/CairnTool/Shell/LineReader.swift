@@ -41,7 +41,12 @@ final class EditLineReader: LineReader {
 
     func readLine(prompt: String) -> LineRead {
         shellSawInterrupt = 0
-        guard let raw = readline(prompt) else { return shellSawInterrupt != 0 ? .cancelled : .end }
+        errno = 0
+        // A read that Ctrl-C interrupted ends with EINTR, even when the
+        // handler that notes the signal has not run yet (libedit re-raises
+        // SIGINT from its own handler; the kernel may hand it to another
+        // thread of the host). Only a NULL without it is the end of input.
+        guard let raw = readline(prompt) else { return shellSawInterrupt != 0 || errno == EINTR ? .cancelled : .end }
         defer { free(raw) }
         if shellSawInterrupt != 0 { return .cancelled }
         return .line(String(cString: raw))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import Cairn
 
@@ -21,5 +22,34 @@ final class BackgroundWorkerTests: XCTestCase {
         let after = engine.background.withLock { engine.backgroundPasses }
         // Each worker wakes at most once a second when idle.
         XCTAssertLessThanOrEqual(after - before, 2, "the workers made \(after - before) passes in 0.5 s with nothing to do")
+    }
+
+    /// The engine's threads leave the process's signals to the host: a
+    /// SIGINT sent to the process must reach a thread of the host (the
+    /// shell's Ctrl-C once ran its handler on a compaction thread, too late
+    /// to stop the read it was meant to interrupt). Faults stay deliverable.
+    func testEngineThreadsBlockTheHostsSignals() throws {
+        let masks = Mutex<[Int32: Bool]>([:])
+        let done = DispatchSemaphore(value: 0)
+        try PosixEnv().startThread {
+            var current = sigset_t()
+            pthread_sigmask(SIG_SETMASK, nil, &current)
+            masks.withLock { seen in
+                for signal in [SIGINT, SIGTERM, SIGCHLD, SIGUSR1, SIGSEGV, SIGBUS] { seen[signal] = sigismember(&current, signal) == 1 }
+            }
+            done.signal()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        let seen = masks.withLock { $0 }
+        XCTAssertEqual(seen[SIGINT], true)
+        XCTAssertEqual(seen[SIGTERM], true)
+        XCTAssertEqual(seen[SIGCHLD], true)
+        XCTAssertEqual(seen[SIGUSR1], true)
+        XCTAssertEqual(seen[SIGSEGV], false)
+        XCTAssertEqual(seen[SIGBUS], false)
+        // The caller's own mask is unchanged.
+        var mine = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &mine)
+        XCTAssertEqual(sigismember(&mine, SIGINT), 0)
     }
 }
