@@ -231,6 +231,34 @@ final class MemTableTests: XCTestCase {
         XCTAssertEqual(arena.usedBytes, total + big + 8)
     }
 
+    /// A memtable's chunks outlive it in a bounded pool, so the next
+    /// memtable writes into pages already resident instead of faulting in
+    /// fresh ones (ArenaChunkPool).
+    func testArenaChunksOfAFreedArenaAreReusedWithinABound() {
+        #if os(Linux)
+        while let chunk = ArenaChunkPool.take() { munmap(chunk, Arena.chunkSize) }
+        var freed: UnsafeMutableRawPointer?
+        do {
+            let arena = Arena()
+            freed = arena.allocate(8)
+            freed?.storeBytes(of: 0xDEAD_BEEF, as: UInt64.self)
+        }
+        XCTAssertEqual(ArenaChunkPool.count, 1, "the freed arena's chunk waits in the pool")
+        let next = Arena()
+        XCTAssertEqual(next.allocate(8), freed, "the next arena starts in the freed chunk")
+        XCTAssertEqual(next.reservedBytes, Arena.chunkSize)
+        XCTAssertEqual(ArenaChunkPool.count, 0)
+        // A chunk of its own for a large entry is not pooled unless it is
+        // exactly a chunk; and the pool keeps at most `capacity` chunks.
+        do {
+            let arenas = (0..<(ArenaChunkPool.capacity + 3)).map { _ in Arena() }
+            for arena in arenas { _ = arena.allocate(8) }
+            _ = arenas[0].allocate(Arena.chunkSize + 4096)
+        }
+        XCTAssertEqual(ArenaChunkPool.count, ArenaChunkPool.capacity)
+        #endif
+    }
+
     func testInvariantWalkReportsMisorderedAndUnlinkedNodes() throws {
         #if CAIRN_INVARIANTS
         let table = makeMemTable([TestEntry(key: "k", sequence: 1), TestEntry(key: "k", sequence: 2), TestEntry(key: "k", sequence: 3)])

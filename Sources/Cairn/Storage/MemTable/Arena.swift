@@ -37,6 +37,7 @@ final class Arena {
         for chunk in chunks {
             #if os(Linux)
             if chunk.mapped {
+                if chunk.size == Arena.chunkSize && ArenaChunkPool.give(chunk.base) { continue }
                 munmap(chunk.base, chunk.size)
                 continue
             }
@@ -50,9 +51,16 @@ final class Arena {
     /// keeps freed heap memory, and a process that had written 1M series
     /// held the memtables' high-water mark after every flush (about 180
     /// bytes a series of the 300 its resident set grew by; bench/RESULTS.md).
-    /// Falls back to malloc when the kernel refuses a mapping.
+    /// A chunk of a dead memtable is taken first (ArenaChunkPool, which
+    /// keeps a bounded few). Falls back to malloc when the kernel refuses a
+    /// mapping.
     private func newChunk(_ size: Int) -> UnsafeMutableRawPointer {
         #if os(Linux)
+        if size == Arena.chunkSize, let base = ArenaChunkPool.take() {
+            chunks.append((base, size, true))
+            reserved.add(size, ordering: .relaxed)
+            return base
+        }
         let length = (size + 4095) & ~4095
         if let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
            base != UnsafeMutableRawPointer(bitPattern: -1) {
@@ -86,4 +94,43 @@ final class Arena {
         remaining -= rounded  // Safe: rounded <= remaining was ensured above.
         return result
     }
+}
+
+/// Chunks of flushed memtables, kept mapped for the next memtables: a
+/// fresh mapping costs a page fault and a zeroed page for every 4 KiB the
+/// writer touches (512 a chunk), and a fill of 1,000,000 small pairs took
+/// about 39,000 of them, every one in the group-commit leader's path
+/// (bench/RESULTS.md, "Memtable chunks reused"). A reused chunk's pages
+/// are already resident and hold old entries, which is fine: the arena
+/// hands out uninitialized memory, and MemTable writes every field of a
+/// node before linking it.
+///
+/// Process-wide and bounded: at most `capacity` chunks (16 MiB) wait here,
+/// whatever the number of open databases, and chunks beyond it are
+/// unmapped as before, so memory beyond that bound still goes back to
+/// the system. A writing database's memtable fills from the chunks of
+/// the one whose flush just ended; what waits meanwhile stays resident
+/// (a fill's peak resident set grew by 2-9 MiB).
+enum ArenaChunkPool {
+    static let capacity = 8
+    /// Chunk addresses (bit patterns: raw pointers are not Sendable).
+    private static let free = Mutex<[UInt]>([])
+
+    /// A pooled chunk of `Arena.chunkSize` bytes, or nil when none waits.
+    static func take() -> UnsafeMutableRawPointer? {
+        free.withLock { $0.popLast() }.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+    }
+
+    /// Keeps a mapped chunk of `Arena.chunkSize` bytes; false when the
+    /// pool is full (the caller unmaps it).
+    static func give(_ chunk: UnsafeMutableRawPointer) -> Bool {
+        free.withLock { chunks in
+            guard chunks.count < capacity else { return false }
+            chunks.append(UInt(bitPattern: chunk))
+            return true
+        }
+    }
+
+    /// How many chunks wait (for tests).
+    static var count: Int { free.withLock { $0.count } }
 }
