@@ -92,9 +92,13 @@ final class ShellSession {
             }
             guard words[0] != "shell" else { throw ShellError("already in the shell") }
             words.insert(db.path, at: 1)
-            shellSawInterrupt = 0
             let parsed = try CairnCommand.parseAsRoot(words)
             guard let command = parsed as? DatabaseCommand else { throw ShellError("\(words[0]) does not run in the shell") }
+            // Database.interrupt() stops only what is running, so a Ctrl-C
+            // between the Enter and the command's start would be lost and
+            // the command would run on; the handler's flag (cleared when
+            // the line was read) catches it.
+            if shellSawInterrupt != 0 { throw CairnError(.interrupted, "interrupted before it started") }
             output.mode = command.common.format ?? mode
             output.json = command.common.json || json
             defer { output.finish() }
