@@ -233,29 +233,37 @@ final class MemTableTests: XCTestCase {
 
     /// A memtable's chunks outlive it in a bounded pool, so the next
     /// memtable writes into pages already resident instead of faulting in
-    /// fresh ones (ArenaChunkPool).
+    /// fresh ones; and the pool lets them go once no arena is left
+    /// (ArenaChunkPool).
     func testArenaChunksOfAFreedArenaAreReusedWithinABound() {
         #if os(Linux)
-        while let chunk = ArenaChunkPool.take() { munmap(chunk, Arena.chunkSize) }
+        let pool = ArenaChunkPool(capacity: 4)
+        var keeper: Arena? = Arena(pool: pool)  // a memtable that stays, as an open database's does
+        _ = keeper?.allocate(8)
         var freed: UnsafeMutableRawPointer?
         do {
-            let arena = Arena()
+            let arena = Arena(pool: pool)
             freed = arena.allocate(8)
             freed?.storeBytes(of: 0xDEAD_BEEF, as: UInt64.self)
         }
-        XCTAssertEqual(ArenaChunkPool.count, 1, "the freed arena's chunk waits in the pool")
-        let next = Arena()
-        XCTAssertEqual(next.allocate(8), freed, "the next arena starts in the freed chunk")
-        XCTAssertEqual(next.reservedBytes, Arena.chunkSize)
-        XCTAssertEqual(ArenaChunkPool.count, 0)
+        XCTAssertEqual(pool.count, 1, "the freed arena's chunk waits in the pool")
+        var next: Arena? = Arena(pool: pool)
+        XCTAssertEqual(next?.allocate(8), freed, "the next arena starts in the freed chunk")
+        XCTAssertEqual(next?.reservedBytes, Arena.chunkSize)
+        XCTAssertEqual(pool.count, 0)
         // A chunk of its own for a large entry is not pooled unless it is
         // exactly a chunk; and the pool keeps at most `capacity` chunks.
         do {
-            let arenas = (0..<(ArenaChunkPool.capacity + 3)).map { _ in Arena() }
+            let arenas = (0..<(pool.capacity + 3)).map { _ in Arena(pool: pool) }
             for arena in arenas { _ = arena.allocate(8) }
             _ = arenas[0].allocate(Arena.chunkSize + 4096)
         }
-        XCTAssertEqual(ArenaChunkPool.count, ArenaChunkPool.capacity)
+        XCTAssertEqual(pool.count, pool.capacity)
+        // Once the last arena is gone, nothing is kept.
+        next = nil
+        XCTAssertEqual(pool.count, pool.capacity)
+        keeper = nil
+        XCTAssertEqual(pool.count, 0, "with no arena left the pool unmaps its chunks")
         #endif
     }
 

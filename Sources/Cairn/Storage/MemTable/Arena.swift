@@ -33,17 +33,33 @@ final class Arena {
     var reservedBytes: Int { reserved.load(ordering: .relaxed) }
     var usedBytes: Int { used.load(ordering: .relaxed) }
 
+    /// Where dead arenas' chunks wait for the next (the process's pool,
+    /// or a test's own).
+    private let pool: ArenaChunkPool
+
+    init(pool: ArenaChunkPool = .shared) {
+        self.pool = pool
+        pool.arenaCreated()
+    }
+
     deinit {
+        var mapped: [UnsafeMutableRawPointer] = []
         for chunk in chunks {
             #if os(Linux)
             if chunk.mapped {
-                if chunk.size == Arena.chunkSize && ArenaChunkPool.give(chunk.base) { continue }
-                munmap(chunk.base, chunk.size)
+                if chunk.size == Arena.chunkSize {
+                    mapped.append(chunk.base)
+                } else {
+                    munmap(chunk.base, chunk.size)
+                }
                 continue
             }
             #endif
             chunk.base.deallocate()
         }
+        // Chunks the pool does not keep, and the pool's own when this was
+        // the last arena.
+        for base in pool.arenaDestroyed(releasing: mapped) { munmap(base, Arena.chunkSize) }
     }
 
     /// Chunks are mapped from the kernel rather than taken from malloc, so
@@ -56,7 +72,7 @@ final class Arena {
     /// mapping.
     private func newChunk(_ size: Int) -> UnsafeMutableRawPointer {
         #if os(Linux)
-        if size == Arena.chunkSize, let base = ArenaChunkPool.take() {
+        if size == Arena.chunkSize, let base = pool.take() {
             chunks.append((base, size, true))
             reserved.add(size, ordering: .relaxed)
             return base
@@ -105,32 +121,59 @@ final class Arena {
 /// hands out uninitialized memory, and MemTable writes every field of a
 /// node before linking it.
 ///
-/// Process-wide and bounded: at most `capacity` chunks (16 MiB) wait here,
-/// whatever the number of open databases, and chunks beyond it are
-/// unmapped as before, so memory beyond that bound still goes back to
-/// the system. A writing database's memtable fills from the chunks of
-/// the one whose flush just ended; what waits meanwhile stays resident
-/// (a fill's peak resident set grew by 2-9 MiB).
-enum ArenaChunkPool {
-    static let capacity = 8
-    /// Chunk addresses (bit patterns: raw pointers are not Sendable).
-    private static let free = Mutex<[UInt]>([])
+/// Bounded, and only while it can be used: at most `capacity` chunks
+/// (8, 16 MiB, for the shared pool) wait here, process-wide, whatever the number of open
+/// databases; and once the last arena is gone (every database closed and
+/// released) the pool unmaps what it holds, so a program that is done
+/// with its databases gets their memory back. A writing database's
+/// memtable fills from the chunks of the one whose flush just ended; what
+/// waits meanwhile stays resident (a fill's peak resident set grew by
+/// 2-9 MiB).
+final class ArenaChunkPool: Sendable {
+    /// The pool every memtable uses.
+    static let shared = ArenaChunkPool(capacity: 8)
 
-    /// A pooled chunk of `Arena.chunkSize` bytes, or nil when none waits.
-    static func take() -> UnsafeMutableRawPointer? {
-        free.withLock { $0.popLast() }.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+    let capacity: Int
+
+    private struct State {
+        /// Chunk addresses (bit patterns: raw pointers are not Sendable).
+        var chunks: [UInt] = []
+        var liveArenas = 0
+    }
+    /// A leaf lock (docs/architecture.md, "Locks").
+    private let state = Mutex(State())
+
+    init(capacity: Int) {
+        self.capacity = capacity
     }
 
-    /// Keeps a mapped chunk of `Arena.chunkSize` bytes; false when the
-    /// pool is full (the caller unmaps it).
-    static func give(_ chunk: UnsafeMutableRawPointer) -> Bool {
-        free.withLock { chunks in
-            guard chunks.count < capacity else { return false }
-            chunks.append(UInt(bitPattern: chunk))
-            return true
+    func arenaCreated() {
+        state.withLock { $0.liveArenas += 1 }
+    }
+
+    /// A dying arena's full-size mapped chunks come in; returns those to
+    /// unmap: what does not fit, and everything once no arena is left.
+    func arenaDestroyed(releasing chunks: [UnsafeMutableRawPointer]) -> [UnsafeMutableRawPointer] {
+        let unmap: [UInt] = state.withLock { state in
+            state.liveArenas -= 1
+            var rest = chunks.map { UInt(bitPattern: $0) }
+            if state.liveArenas <= 0 {
+                rest += state.chunks
+                state.chunks = []
+                return rest
+            }
+            let kept = min(rest.count, capacity - state.chunks.count)
+            state.chunks += rest.prefix(kept)
+            return Array(rest.dropFirst(kept))
         }
+        return unmap.compactMap { UnsafeMutableRawPointer(bitPattern: $0) }
+    }
+
+    /// A pooled chunk of `Arena.chunkSize` bytes, or nil when none waits.
+    func take() -> UnsafeMutableRawPointer? {
+        state.withLock { $0.chunks.popLast() }.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
     }
 
     /// How many chunks wait (for tests).
-    static var count: Int { free.withLock { $0.count } }
+    var count: Int { state.withLock { $0.chunks.count } }
 }
