@@ -16,9 +16,9 @@ import Musl
 /// a thread waiting in read() for that signal to interrupt it would not
 /// be woken. (The shell lost Ctrl-C this way: libedit re-raises SIGINT
 /// while the main thread blocks it, and one of our threads ran the
-/// handler too late.) Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL) go to the
-/// faulting thread whatever the mask, and blocking them is undefined, so
-/// they stay open.
+/// handler too late.) Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP)
+/// go to the faulting thread whatever the mask, and blocking them is
+/// undefined; they stay open, and so does SIGABRT, for abort().
 func startThread(_ body: @escaping @Sendable () -> Void) throws {
     final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
     let context = Unmanaged.passRetained(Box(body)).toOpaque()

@@ -121,9 +121,9 @@ final class Arena {
 /// hands out uninitialized memory, and MemTable writes every field of a
 /// node before linking it.
 ///
-/// Bounded, and only while it can be used: at most `capacity` chunks
-/// (8, 16 MiB, for the shared pool) wait here, process-wide, whatever the number of open
-/// databases; and once the last arena is gone (every database closed and
+/// Bounded, and only while it can be used: at most `capacity` chunks wait
+/// here (8, 16 MiB, in the shared pool, whatever the number of open
+/// databases); and once the last arena is gone (every database closed and
 /// released) the pool unmaps what it holds, so a program that is done
 /// with its databases gets their memory back. A writing database's
 /// memtable fills from the chunks of the one whose flush just ended; what
